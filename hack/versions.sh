@@ -1,0 +1,11 @@
+# Pinned versions of everything the project builds or installs for tests and local runs.
+# Sourced by the other hack/ scripts; change a version here and the cache key changes with it.
+# shellcheck shell=bash
+K8S_VERSION=1.36.3        # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+ETCD_VERSION=3.6.16       # etcd server (k8s 1.36 uses the 3.6 client)
+KWOK_VERSION=0.7.0        # 0.7.x still ships default node/pod stages (0.8 removed them)
+INFERENCE_SIM_VERSION=0.10.2
+NODE_VERSION=24.21.0      # Node.js LTS the project runs on (client-node 2.x needs >= 22.19); from npm's node-linux-* packages
+
+# Everything built or downloaded lives under one cache root, keyed by version, so repeat runs reuse it.
+PERPETUAL_CACHE=${PERPETUAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/perpetual}

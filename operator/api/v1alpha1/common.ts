@@ -1,0 +1,132 @@
+// Schema pieces shared by PerpetualDeployment and ModelServer.
+import Type from 'typebox';
+import { freeformObject, quantity, stringEnum, stringMap } from './schema-helpers.ts';
+
+/** A key in a Secret in the same namespace as the resource. */
+export function secretKeyRef(description: string, defaultKey: string) {
+  return Type.Object(
+    {
+      name: Type.String({ description: 'Name of the Secret, in the same namespace.', minLength: 1, maxLength: 253 }),
+      key: Type.String({ description: 'Key inside the Secret.', default: defaultKey, minLength: 1, maxLength: 253 }),
+    },
+    { description },
+  );
+}
+
+/** A reference to another object in the same namespace by name. */
+export function localRef(description: string) {
+  return Type.Object(
+    { name: Type.String({ description: 'Name of the object, in the same namespace.', minLength: 1, maxLength: 253 }) },
+    { description },
+  );
+}
+
+/** Compute resources for one container (the Kubernetes `ResourceRequirements` subset we pass through). */
+export const Resources = Type.Object(
+  {
+    requests: Type.Optional(
+      Type.Unsafe<Record<string, string | number>>({
+        type: 'object',
+        additionalProperties: quantity({ description: 'A resource quantity.' }),
+        description: 'Minimum resources, e.g. `{cpu: 500m, memory: 1Gi}`.',
+      }),
+    ),
+    limits: Type.Optional(
+      Type.Unsafe<Record<string, string | number>>({
+        type: 'object',
+        additionalProperties: quantity({ description: 'A resource quantity.' }),
+        description: 'Maximum resources, e.g. `{memory: 2Gi}`.',
+      }),
+    ),
+  },
+  { description: 'CPU and memory requests and limits for the container.' },
+);
+
+/** An environment variable: a literal value or a key from a Secret (never an inline secret). */
+export const EnvVar = Type.Object(
+  {
+    name: Type.String({ description: 'Variable name.', minLength: 1, pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$' }),
+    value: Type.Optional(Type.String({ description: 'Literal value. Put secrets in `secretKeyRef` instead.' })),
+    secretKeyRef: Type.Optional(secretKeyRef('Take the value from this Secret key.', 'value')),
+  },
+  {
+    description: 'An environment variable for the container.',
+    'x-kubernetes-validations': [
+      { rule: 'has(self.value) != has(self.secretKeyRef)', message: 'set exactly one of value or secretKeyRef' },
+    ],
+  },
+);
+
+/** A Kubernetes toleration. */
+export const Toleration = Type.Object(
+  {
+    key: Type.Optional(Type.String({ description: 'Taint key to tolerate; empty with operator Exists matches all.' })),
+    operator: Type.Optional(stringEnum(['Exists', 'Equal'], { description: 'How key and value match.', default: 'Equal' })),
+    value: Type.Optional(Type.String({ description: 'Taint value to match when operator is Equal.' })),
+    effect: Type.Optional(
+      stringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { description: 'Taint effect to match; empty matches all.' }),
+    ),
+    tolerationSeconds: Type.Optional(
+      Type.Integer({ description: 'For NoExecute: how long the pod stays bound after the taint appears.' }),
+    ),
+  },
+  { description: 'Lets pods schedule onto nodes with a matching taint.' },
+);
+
+/** Extra pod labels, annotations and scheduling settings merged into a generated pod template. */
+export const PodTemplateOverrides = Type.Object(
+  {
+    labels: Type.Optional(stringMap({ description: 'Extra labels on the pods. The operator\'s own labels win on conflict.' })),
+    annotations: Type.Optional(stringMap({ description: 'Extra annotations on the pods.' })),
+    nodeSelector: Type.Optional(stringMap({ description: 'Node labels the pods must run on.' })),
+    tolerations: Type.Optional(Type.Array(Toleration, { description: 'Tolerations added to the pods.', maxItems: 32 })),
+    affinity: Type.Optional(freeformObject({ description: 'A Kubernetes Affinity for the pods.' })),
+    priorityClassName: Type.Optional(Type.String({ description: 'PriorityClass of the pods.' })),
+    serviceAccountName: Type.Optional(Type.String({ description: 'ServiceAccount the pods run as.' })),
+    imagePullSecrets: Type.Optional(
+      Type.Array(localRef('A Secret with registry credentials.'), { description: 'Secrets for pulling images.', maxItems: 16 }),
+    ),
+  },
+  { description: 'Overrides merged into the generated pod template.' },
+);
+
+/** A condition in the standard Kubernetes `metav1.Condition` shape. */
+export const Condition = Type.Object(
+  {
+    type: Type.String({ description: 'Condition type, e.g. Ready.', maxLength: 316 }),
+    status: stringEnum(['True', 'False', 'Unknown'], { description: 'Whether the condition holds.' }),
+    reason: Type.String({ description: 'A CamelCase machine-readable reason.', maxLength: 1024 }),
+    message: Type.String({ description: 'A human-readable explanation.', maxLength: 32768 }),
+    lastTransitionTime: Type.String({ description: 'When the status last changed.', format: 'date-time' }),
+    observedGeneration: Type.Optional(Type.Integer({ description: 'The generation this condition was computed for.', minimum: 0 })),
+  },
+  { description: 'One aspect of the resource\'s state.' },
+);
+
+/** Conditions keyed by type, so each type appears once. */
+export function conditionList() {
+  return Type.Array(Condition, {
+    description: 'The latest observations of the resource\'s state, one per type.',
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+    maxItems: 32,
+  });
+}
+
+/** The coarse lifecycle phase shown in `kubectl get`. Conditions carry the detail. */
+export const PHASES = ['Pending', 'Progressing', 'Ready', 'Degraded', 'Failed'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Common status fields: observed generation, phase with a one-sentence reason, conditions. */
+export const statusBase = {
+  observedGeneration: Type.Optional(Type.Integer({ description: 'The spec generation this status describes.', minimum: 0 })),
+  phase: Type.Optional(stringEnum(PHASES, { description: 'Coarse lifecycle phase; see conditions for detail.' })),
+  phaseReason: Type.Optional(Type.String({ description: 'One sentence explaining the phase.', maxLength: 1024 })),
+  conditions: Type.Optional(conditionList()),
+};
+
+/** The metadata.name rule: short enough that derived child names fit, and a valid DNS-1035 label. */
+export const nameRule = {
+  rule: "size(self.metadata.name) <= 40 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+  message: 'metadata.name must be at most 40 characters of lower-case letters, digits and "-", starting with a letter',
+};

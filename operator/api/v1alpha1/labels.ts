@@ -1,0 +1,21 @@
+// Label and annotation keys the operator sets on the objects it owns.
+import { GROUP } from './group.ts';
+
+export const Labels = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  component: 'app.kubernetes.io/component',
+  managedBy: 'app.kubernetes.io/managed-by',
+  partOf: 'app.kubernetes.io/part-of',
+  /** Names the owning PerpetualDeployment or ModelServer; owned-object watches map back through it. */
+  perpetualDeployment: `${GROUP}/perpetualdeployment`,
+  modelServer: `${GROUP}/modelserver`,
+} as const;
+
+export const Annotations = {
+  /** Hash of the configuration a pod template depends on; a change rolls the pods. */
+  configHash: `${GROUP}/config-hash`,
+} as const;
+
+/** Field manager for server-side apply and the value of app.kubernetes.io/managed-by. */
+export const FIELD_MANAGER = 'perpetual-operator';

@@ -1,0 +1,182 @@
+// ModelServer: one model served by vLLM on GPUs, autoscaled (to zero if asked).
+// Single source of truth for the type and for crds/perpetual.ai_modelservers.yaml.
+import Type from 'typebox';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { EnvVar, nameRule, Resources, statusBase, Toleration } from './common.ts';
+import { freeformObject, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
+
+export const SCALING_METRICS = ['inFlight', 'queueDepth', 'kvCacheUtilization'] as const;
+export const SCALING_ENGINES = ['builtin', 'hpa', 'keda'] as const;
+
+const ModelSource = Type.Object(
+  {
+    id: Type.String({ description: 'Model to load: a Hugging Face id (org/name) or a path inside the weights cache.', minLength: 1, maxLength: 512 }),
+    servedName: Type.Optional(Type.String({ description: 'Name clients use (vLLM --served-model-name); defaults to id.', minLength: 1, maxLength: 256 })),
+    revision: Type.Optional(Type.String({ description: 'Model revision (branch, tag or commit) to pin.', minLength: 1, maxLength: 256 })),
+  },
+  { description: 'Which model to serve.' },
+);
+
+const Engine = Type.Object(
+  {
+    image: Type.String({ description: 'vLLM OpenAI-compatible server image.', default: 'vllm/vllm-openai:v0.11.0', minLength: 1 }),
+    args: Type.Optional(Type.Array(Type.String(), { description: 'Extra vLLM arguments appended after the generated ones.', maxItems: 64 })),
+    env: Type.Optional(
+      Type.Array(EnvVar, {
+        description: 'Extra environment, e.g. HF_TOKEN from a Secret.',
+        maxItems: 64,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+    resources: Type.Optional(Resources),
+  },
+  { description: 'The inference engine container.', default: {} },
+);
+
+const Gpu = Type.Object(
+  {
+    count: Type.Integer({ description: 'GPUs per replica; 0 runs on CPU.', minimum: 0, maximum: 16, default: 1 }),
+    resourceName: Type.String({
+      description: 'Extended resource that counts GPUs on nodes.',
+      default: 'nvidia.com/gpu',
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$',
+    }),
+    product: Type.Optional(Type.String({ description: 'GPU model the pods need, matched on the node label nvidia.com/gpu.product (e.g. NVIDIA-H100-80GB-HBM3).' })),
+    nodeSelector: Type.Optional(stringMap({ description: 'Extra node labels the pods must run on.' })),
+  },
+  { description: 'GPUs for each replica.', default: {} },
+);
+
+const Vllm = Type.Object(
+  {
+    tensorParallelSize: Type.Optional(Type.Integer({ description: 'GPUs one model copy is split across; defaults to gpu.count.', minimum: 1, maximum: 16 })),
+    gpuMemoryUtilization: Type.Number({ description: 'Fraction of GPU memory vLLM may use.', minimum: 0.05, maximum: 1, default: 0.9 }),
+    maxModelLen: Type.Optional(Type.Integer({ description: 'Longest context in tokens; the model\'s own limit when empty.', minimum: 1 })),
+  },
+  { description: 'vLLM engine settings.', default: {} },
+);
+
+const WeightsCache = Type.Object(
+  {
+    size: quantity({ description: 'Size of the weights volume.', default: '100Gi' }),
+    storageClassName: Type.Optional(Type.String({ description: 'StorageClass; the cluster default when empty.' })),
+    accessMode: stringEnum(['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany'], {
+      description: 'ReadWriteMany lets all replicas share one download.',
+      default: 'ReadWriteOnce',
+    }),
+  },
+  { description: 'A PersistentVolumeClaim that keeps downloaded weights across restarts.' },
+);
+
+const Autoscaling = withRules(
+  Type.Object(
+    {
+      engine: stringEnum(SCALING_ENGINES, {
+        description: '`builtin`: the operator scales on vLLM and gateway metrics. `hpa` or `keda`: the operator generates that object instead.',
+        default: 'builtin',
+      }),
+      minReplicas: Type.Integer({ description: 'Fewest replicas; 0 scales to zero when idle.', minimum: 0, maximum: 1000, default: 0 }),
+      maxReplicas: Type.Integer({ description: 'Most replicas.', minimum: 1, maximum: 1000 }),
+      metric: stringEnum(SCALING_METRICS, {
+        description: '`inFlight`: running requests per replica. `queueDepth`: waiting requests per replica. `kvCacheUtilization`: KV-cache use (0-1) per replica.',
+        default: 'inFlight',
+      }),
+      // OpenAPI v3.0 (what CRDs speak) spells an exclusive bound as a boolean next to minimum.
+      target: Type.Unsafe<number>({ type: 'number', description: 'Target value of the metric per replica.', minimum: 0, exclusiveMinimum: true, default: 8 }),
+      scaleDownDelaySeconds: Type.Integer({ description: 'Load must stay low this long before replicas are removed.', minimum: 0, maximum: 86400, default: 300 }),
+    },
+    { description: 'Scale replicas on load, within min and max.' },
+  ),
+  [
+    { rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must be less than or equal to maxReplicas', fieldPath: '.minReplicas' },
+    { rule: "self.metric != 'kvCacheUtilization' || self.target <= 1.0", message: 'target for kvCacheUtilization is a fraction in (0, 1]', fieldPath: '.target' },
+  ],
+);
+
+const Rollout = withRules(
+  Type.Object(
+    {
+      strategy: stringEnum(['RollingUpdate', 'Recreate'], {
+        description: 'RollingUpdate replaces pods a few at a time; Recreate stops all before starting new ones.',
+        default: 'RollingUpdate',
+      }),
+      maxSurge: Type.Integer({ description: 'Extra pods during a rolling update. Default 0: an update never needs a spare GPU.', minimum: 0, default: 0 }),
+      maxUnavailable: Type.Integer({ description: 'Pods that may be down during a rolling update.', minimum: 0, default: 1 }),
+    },
+    { description: 'How new versions roll out.', default: {} },
+  ),
+  [
+    {
+      rule: "self.strategy == 'Recreate' || self.maxSurge + self.maxUnavailable > 0",
+      message: 'maxSurge and maxUnavailable cannot both be 0: the rollout could never progress',
+    },
+  ],
+);
+
+export const ModelServerSpec = withRules(
+  Type.Object(
+    {
+      model: ModelSource,
+      engine: Engine,
+      gpu: Gpu,
+      vllm: Vllm,
+      tolerations: Type.Optional(Type.Array(Toleration, { description: 'Tolerations, e.g. for tainted GPU nodes.', maxItems: 32 })),
+      affinity: Type.Optional(freeformObject({ description: 'A Kubernetes Affinity for the pods.' })),
+      runtimeClassName: Type.Optional(Type.String({ description: 'RuntimeClass of the pods, e.g. nvidia.' })),
+      priorityClassName: Type.Optional(Type.String({ description: 'PriorityClass of the pods.' })),
+      cache: Type.Optional(WeightsCache),
+      replicas: Type.Optional(
+        Type.Integer({ description: 'Number of replicas. With autoscaling set, the autoscaler owns it (kubectl scale, HPA and KEDA write it too).', minimum: 0, maximum: 1000 }),
+      ),
+      autoscaling: Type.Optional(Autoscaling),
+      rollout: Rollout,
+    },
+    { description: 'The desired model server.' },
+  ),
+  [
+    {
+      rule: '!has(self.vllm.tensorParallelSize) || self.gpu.count == 0 || self.vllm.tensorParallelSize <= self.gpu.count',
+      message: 'vllm.tensorParallelSize cannot exceed gpu.count',
+      fieldPath: '.vllm.tensorParallelSize',
+    },
+  ],
+);
+
+const ScaleEvent = Type.Object(
+  {
+    time: Type.String({ description: 'When the scale happened.', format: 'date-time' }),
+    from: Type.Integer({ description: 'Replicas before.', minimum: 0 }),
+    to: Type.Integer({ description: 'Replicas after.', minimum: 0 }),
+    reason: Type.String({ description: 'Why, in one sentence.', maxLength: 1024 }),
+  },
+  { description: 'One scaling decision.' },
+);
+
+export const ModelServerStatus = Type.Object(
+  {
+    ...statusBase,
+    replicas: Type.Optional(Type.Integer({ description: 'Pods that exist.', minimum: 0 })),
+    readyReplicas: Type.Optional(Type.Integer({ description: 'Pods ready to serve.', minimum: 0 })),
+    desiredReplicas: Type.Optional(Type.Integer({ description: 'Pods wanted now.', minimum: 0 })),
+    replicasSummary: Type.Optional(Type.String({ description: 'Ready/desired replicas, for kubectl get.' })),
+    scaleRange: Type.Optional(Type.String({ description: 'min-max replicas, for kubectl get.' })),
+    selector: Type.Optional(Type.String({ description: 'Label selector of the pods (for the scale subresource).' })),
+    endpoint: Type.Optional(Type.String({ description: 'In-cluster OpenAI-compatible base URL.' })),
+    lastScale: Type.Optional(ScaleEvent),
+    scalingHistory: Type.Optional(Type.Array(ScaleEvent, { description: 'The most recent scaling decisions, newest first.', maxItems: 10 })),
+  },
+  { description: 'The observed state of the model server.' },
+);
+
+export const ModelServerRootRules = [nameRule];
+
+export type ModelServerSpec = Type.Static<typeof ModelServerSpec>;
+export type ModelServerStatus = Type.Static<typeof ModelServerStatus>;
+export type ScalingMetric = (typeof SCALING_METRICS)[number];
+
+/** A ModelServer as read from the API server (defaults applied). */
+export interface ModelServer extends KubernetesObject {
+  spec: ModelServerSpec;
+  status?: ModelServerStatus;
+}

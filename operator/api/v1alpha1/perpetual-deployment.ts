@@ -1,0 +1,374 @@
+// PerpetualDeployment: one whole Perpetual stack (gateway, vector store, cache, migrations, models).
+// The schema below is the single source of truth: the TypeScript type is derived from it and
+// hack/gen-crds.ts renders it into crds/. Every description becomes `kubectl explain` output.
+import Type from 'typebox';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  EnvVar,
+  localRef,
+  nameRule,
+  PodTemplateOverrides,
+  Resources,
+  secretKeyRef,
+  statusBase,
+} from './common.ts';
+import { quantity, stringEnum, withRules } from './schema-helpers.ts';
+
+export const MODES = ['proxy', 'local'] as const;
+export const PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
+
+const replicasAndAutoscalingExclusive = {
+  rule: '!(has(self.replicas) && has(self.autoscaling))',
+  message: 'set either replicas or autoscaling, not both',
+};
+const minNotAboveMax = {
+  rule: 'self.minReplicas <= self.maxReplicas',
+  message: 'minReplicas must be less than or equal to maxReplicas',
+  fieldPath: '.minReplicas',
+};
+
+const GatewayAutoscaling = withRules(
+  Type.Object(
+    {
+      minReplicas: Type.Integer({ description: 'Fewest gateway pods.', minimum: 1, default: 2 }),
+      maxReplicas: Type.Integer({ description: 'Most gateway pods.', minimum: 1, maximum: 1000 }),
+      targetCPUUtilizationPercentage: Type.Integer({
+        description: 'Average CPU utilisation the HorizontalPodAutoscaler aims for.',
+        minimum: 1,
+        maximum: 100,
+        default: 70,
+      }),
+    },
+    { description: 'Scale the gateway with a HorizontalPodAutoscaler instead of a fixed replica count.' },
+  ),
+  [minNotAboveMax],
+);
+
+const Gateway = withRules(
+  Type.Object(
+    {
+      image: Type.Optional(
+        Type.String({ description: 'Gateway container image. Defaults to the image matching the operator version.', minLength: 1 }),
+      ),
+      replicas: Type.Optional(
+        Type.Integer({ description: 'Fixed number of gateway pods (default 2). Mutually exclusive with autoscaling.', minimum: 1, maximum: 1000 }),
+      ),
+      autoscaling: Type.Optional(GatewayAutoscaling),
+      resources: Type.Optional(Resources),
+      env: Type.Optional(
+        Type.Array(EnvVar, {
+          description: 'Extra environment for the gateway, e.g. settings from the deployment guide not modelled here.',
+          maxItems: 64,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        }),
+      ),
+      logLevel: Type.Optional(
+        stringEnum(['debug', 'info', 'warn', 'error'], { description: 'Gateway log level.', default: 'info' }),
+      ),
+      service: Type.Object(
+        {
+          type: stringEnum(['ClusterIP', 'NodePort', 'LoadBalancer'], { description: 'Kubernetes Service type.', default: 'ClusterIP' }),
+          port: Type.Integer({ description: 'Port the Service exposes.', minimum: 1, maximum: 65535, default: 80 }),
+          annotations: Type.Optional(
+            Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, description: 'Annotations on the Service, e.g. for a cloud load balancer.' }),
+          ),
+        },
+        { description: 'How the gateway is exposed.', default: {} },
+      ),
+      podTemplate: Type.Optional(PodTemplateOverrides),
+    },
+    { description: 'The OpenAI-compatible gateway Deployment.', default: {} },
+  ),
+  [replicasAndAutoscalingExclusive],
+);
+
+const Database = Type.Object(
+  {
+    secretRef: secretKeyRef(
+      'Secret holding a PostgreSQL connection URI (postgresql://...). A CloudNativePG `<cluster>-app` Secret works as is (key `uri`).',
+      'uri',
+    ),
+  },
+  { description: 'The PostgreSQL database (Supabase, CloudNativePG, RDS, ...). The operator runs migrations against it.' },
+);
+
+const Storage = Type.Object(
+  {
+    size: quantity({ description: 'Size of each volume.', default: '10Gi' }),
+    storageClassName: Type.Optional(Type.String({ description: 'StorageClass for the volumes; the cluster default when empty.' })),
+  },
+  { description: 'Persistent storage for each replica.', default: {} },
+);
+
+function managedOrExternalRules(what: string) {
+  return [
+    {
+      rule: "self.type != 'external' || has(self.external)",
+      message: `${what}.external is required when type is external`,
+      fieldPath: '.external',
+      reason: 'FieldValueRequired' as const,
+    },
+    {
+      rule: "self.type != 'managed' || !has(self.external)",
+      message: `${what}.external must be empty when type is managed`,
+      fieldPath: '.external',
+      reason: 'FieldValueForbidden' as const,
+    },
+  ];
+}
+
+const VectorStore = withRules(
+  Type.Object(
+    {
+      type: stringEnum(['managed', 'external'], {
+        description: '`managed`: the operator runs Qdrant as a StatefulSet. `external`: use an existing Qdrant (e.g. Qdrant Cloud).',
+        default: 'managed',
+      }),
+      collection: Type.String({
+        description: 'Collection name prefix; one collection exists per embedding model and dimension.',
+        default: 'conversations',
+        pattern: '^[a-zA-Z0-9_-]{1,200}$',
+      }),
+      managed: Type.Object(
+        {
+          image: Type.String({ description: 'Qdrant image.', default: 'qdrant/qdrant:v1.19.0' }),
+          replicas: Type.Integer({ description: 'Qdrant pods.', minimum: 1, maximum: 15, default: 1 }),
+          storage: Storage,
+          resources: Type.Optional(Resources),
+        },
+        { description: 'Settings for the operator-run Qdrant.', default: {} },
+      ),
+      external: Type.Optional(
+        Type.Object(
+          {
+            url: Type.String({ description: 'Qdrant REST URL, e.g. https://xyz.cloud.qdrant.io:6333.', pattern: '^https?://.+' }),
+            apiKeySecretRef: Type.Optional(secretKeyRef('Secret holding the Qdrant API key.', 'api-key')),
+          },
+          { description: 'An existing Qdrant.' },
+        ),
+      ),
+    },
+    { description: 'Where long-term memory is stored (Qdrant).', default: {} },
+  ),
+  managedOrExternalRules('vectorStore'),
+);
+
+const Cache = withRules(
+  Type.Object(
+    {
+      type: stringEnum(['managed', 'external'], {
+        description: '`managed`: the operator runs Redis. `external`: use an existing Redis.',
+        default: 'managed',
+      }),
+      managed: Type.Object(
+        {
+          image: Type.String({ description: 'Redis image.', default: 'redis:7.4-alpine' }),
+          resources: Type.Optional(Resources),
+        },
+        { description: 'Settings for the operator-run Redis.', default: {} },
+      ),
+      external: Type.Optional(
+        Type.Object(
+          {
+            url: Type.String({ description: 'Redis URL, redis://host:6379 or rediss:// for TLS.', pattern: '^rediss?://.+' }),
+            passwordSecretRef: Type.Optional(secretKeyRef('Secret holding the Redis password.', 'password')),
+          },
+          { description: 'An existing Redis.' },
+        ),
+      ),
+    },
+    { description: 'The Redis used for rate limits and caches.', default: {} },
+  ),
+  managedOrExternalRules('cache'),
+);
+
+function tier(perMinute: number, perDay: number, name: string) {
+  return withRules(
+    Type.Object(
+      {
+        requestsPerMinute: Type.Integer({ description: 'Requests allowed per API key per minute.', minimum: 1, default: perMinute }),
+        requestsPerDay: Type.Integer({ description: 'Requests allowed per API key per day.', minimum: 1, default: perDay }),
+      },
+      { description: `Limits for the ${name} tier.`, default: {} },
+    ),
+    [{ rule: 'self.requestsPerMinute <= self.requestsPerDay', message: 'requestsPerMinute must not exceed requestsPerDay', fieldPath: '.requestsPerMinute' }],
+  );
+}
+
+// Defaults are the deployment guide's tier table.
+const Tiers = Type.Object(
+  {
+    free: tier(10, 1000, 'free'),
+    pro: tier(60, 10000, 'pro'),
+    enterprise: tier(1000, 1000000, 'enterprise'),
+  },
+  { description: 'Per-tier rate limits, enforced per API key in Redis.', default: {} },
+);
+
+const Pricing = Type.Object(
+  {
+    inputPerMillionTokens: Type.Number({ description: 'USD per million prompt tokens.', minimum: 0 }),
+    outputPerMillionTokens: Type.Number({ description: 'USD per million completion tokens.', minimum: 0 }),
+  },
+  { description: 'Price used for usage_logs.cost_usd and perpetual_cost_usd_total.' },
+);
+
+const Model = withRules(
+  Type.Object(
+    {
+      name: Type.String({ description: 'Model name clients send in `model`.', minLength: 1, maxLength: 256 }),
+      modelServerRef: Type.Optional(localRef('Local mode: the ModelServer that serves this model.')),
+      provider: Type.Optional(stringEnum(PROVIDERS, { description: 'Proxy mode: the upstream provider.' })),
+      upstreamModel: Type.Optional(Type.String({ description: 'Model id sent upstream; defaults to name.', minLength: 1 })),
+      baseURL: Type.Optional(
+        Type.String({ description: 'API base URL; required for openai-compatible (e.g. https://api.groq.com/openai/v1).', pattern: '^https?://.+' }),
+      ),
+      fallback: Type.Optional(Type.String({ description: 'Another model name tried when this one fails before the first byte.' })),
+      pricing: Type.Optional(Pricing),
+    },
+    { description: 'A model the gateway serves.' },
+  ),
+  [
+    { rule: 'has(self.modelServerRef) != has(self.provider)', message: 'set exactly one of modelServerRef (local mode) or provider (proxy mode)' },
+    {
+      rule: "!has(self.provider) || self.provider != 'openai-compatible' || has(self.baseURL)",
+      message: 'baseURL is required for provider openai-compatible',
+      fieldPath: '.baseURL',
+      reason: 'FieldValueRequired',
+    },
+  ],
+);
+
+const Embedding = withRules(
+  Type.Object(
+    {
+      source: stringEnum(['builtin', 'provider', 'modelServer'], {
+        description: '`builtin`: an offline hashing embedder that needs nothing. `provider`: the user\'s provider `/v1/embeddings` with their own key. `modelServer`: an in-cluster embedding model.',
+        default: 'builtin',
+      }),
+      model: Type.Optional(Type.String({ description: 'Embedding model id (provider or modelServer source).' })),
+      modelServerRef: Type.Optional(localRef('The ModelServer serving embeddings (modelServer source).')),
+      dimensions: Type.Optional(Type.Integer({ description: 'Vector size; checked against the collection at start.', minimum: 8, maximum: 65536 })),
+    },
+    { description: 'How memories and queries are embedded.', default: {} },
+  ),
+  [
+    { rule: "self.source != 'modelServer' || has(self.modelServerRef)", message: 'modelServerRef is required when source is modelServer', fieldPath: '.modelServerRef', reason: 'FieldValueRequired' },
+    { rule: "self.source != 'provider' || has(self.model)", message: 'model is required when source is provider', fieldPath: '.model', reason: 'FieldValueRequired' },
+  ],
+);
+
+const Memory = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'Inject each user\'s long-term memory into chats and store new turns.', default: true }),
+    topK: Type.Integer({ description: 'Most memories retrieved per request.', minimum: 1, maximum: 50, default: 5 }),
+    tokenBudget: Type.Integer({ description: 'Most prompt tokens spent on injected memories.', minimum: 0, maximum: 32000, default: 1000 }),
+    retrievalTimeoutMs: Type.Integer({ description: 'Retrieval deadline; past it the chat proceeds without memory.', minimum: 10, maximum: 10000, default: 150 }),
+    embedding: Embedding,
+  },
+  { description: 'Long-term per-user memory.', default: {} },
+);
+
+const Auth = Type.Object(
+  {
+    jwtSecretRef: Type.Optional(secretKeyRef('Secret with the Supabase JWT secret (HS256) that signs user tokens for the key endpoints.', 'SUPABASE_JWT_SECRET')),
+    adminTokenSecretRef: Type.Optional(secretKeyRef('Secret with the admin token; generated when empty.', 'token')),
+  },
+  { description: 'How users and administrators authenticate to the management endpoints.', default: {} },
+);
+
+const Billing = Type.Object(
+  {
+    polar: Type.Optional(
+      Type.Object(
+        {
+          tokenSecretRef: secretKeyRef('Secret with the Polar.sh access token.', 'POLAR_API_KEY'),
+          organizationId: Type.String({ description: 'Polar.sh organization id.', minLength: 1 }),
+          server: stringEnum(['production', 'sandbox'], { description: 'Polar.sh environment.', default: 'production' }),
+          eventName: Type.String({ description: 'Name of the usage event sent per request.', default: 'llm.usage', minLength: 1 }),
+        },
+        { description: 'Send usage events to Polar.sh.' },
+      ),
+    ),
+  },
+  { description: 'Optional usage-based billing.' },
+);
+
+export const PerpetualDeploymentSpec = withRules(
+  Type.Object(
+    {
+      mode: stringEnum(MODES, {
+        description: '`proxy`: forward to hosted providers (OpenAI, Anthropic, ...). `local`: serve models from ModelServers.',
+      }),
+      gateway: Gateway,
+      database: Database,
+      encryptionKeySecretRef: secretKeyRef(
+        'Secret with the Fernet key(s) that encrypt users\' provider keys: one key, or several separated by commas or newlines for rotation (the first encrypts, all decrypt).',
+        'API_KEY_ENCRYPTION_KEY',
+      ),
+      vectorStore: VectorStore,
+      cache: Cache,
+      tiers: Tiers,
+      models: Type.Array(Model, {
+        description: 'Models the gateway serves.',
+        default: [],
+        maxItems: 100,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+      memory: Memory,
+      auth: Auth,
+      billing: Type.Optional(Billing),
+    },
+    { description: 'The desired Perpetual stack.' },
+  ),
+  [
+    { rule: "self.mode != 'local' || self.models.all(m, has(m.modelServerRef))", message: 'in local mode every model needs a modelServerRef', fieldPath: '.models' },
+    { rule: "self.mode != 'proxy' || self.models.all(m, has(m.provider))", message: 'in proxy mode every model needs a provider', fieldPath: '.models' },
+  ],
+);
+
+const ModelStatus = Type.Object(
+  {
+    name: Type.String({ description: 'Model name.' }),
+    ready: Type.Boolean({ description: 'Whether the model can serve requests now.' }),
+    endpoint: Type.Optional(Type.String({ description: 'In-cluster URL requests for this model go to.' })),
+    message: Type.Optional(Type.String({ description: 'Why the model is not ready.', maxLength: 1024 })),
+  },
+  { description: 'Readiness of one model.' },
+);
+
+export const PerpetualDeploymentStatus = Type.Object(
+  {
+    ...statusBase,
+    gatewayReplicas: Type.Optional(Type.Integer({ description: 'Desired gateway pods.', minimum: 0 })),
+    gatewayReadyReplicas: Type.Optional(Type.Integer({ description: 'Gateway pods ready to serve.', minimum: 0 })),
+    gatewaySummary: Type.Optional(Type.String({ description: 'Ready/desired gateway pods, for kubectl get.' })),
+    modelsSummary: Type.Optional(Type.String({ description: 'Ready/total models, for kubectl get.' })),
+    models: Type.Optional(
+      Type.Array(ModelStatus, {
+        description: 'Per-model readiness.',
+        maxItems: 100,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+    url: Type.Optional(Type.String({ description: 'In-cluster URL of the gateway.' })),
+    connectionSecretName: Type.Optional(Type.String({ description: 'Secret with the gateway URL and the Qdrant and Redis addresses.' })),
+  },
+  { description: 'The observed state of the stack.' },
+);
+
+export const PerpetualDeploymentRootRules = [nameRule];
+
+export type PerpetualDeploymentSpec = Type.Static<typeof PerpetualDeploymentSpec>;
+export type PerpetualDeploymentStatus = Type.Static<typeof PerpetualDeploymentStatus>;
+export type Mode = (typeof MODES)[number];
+export type Provider = (typeof PROVIDERS)[number];
+
+/** A PerpetualDeployment as read from the API server (defaults applied). */
+export interface PerpetualDeployment extends KubernetesObject {
+  spec: PerpetualDeploymentSpec;
+  status?: PerpetualDeploymentStatus;
+}

@@ -1,0 +1,123 @@
+// Invalid objects never reach the operator: the API server rejects them with a message naming the field.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { testCluster } from '../support/kube.ts';
+
+const cluster = testCluster();
+let ns = '';
+beforeAll(async () => {
+  ns = await cluster.createNamespace('validation');
+});
+
+type Spec = Record<string, unknown>;
+const validPd = (): Spec => ({
+  mode: 'proxy',
+  database: { secretRef: { name: 'db' } },
+  encryptionKeySecretRef: { name: 'enc' },
+  models: [{ name: 'gpt-4o-mini', provider: 'openai' }],
+});
+const validMs = (): Spec => ({ model: { id: 'org/model' }, gpu: { count: 1 } });
+
+function manifest(kind: 'PerpetualDeployment' | 'ModelServer', name: string, spec: Spec): string {
+  return stringify({ apiVersion: 'perpetual.ai/v1alpha1', kind, metadata: { name }, spec });
+}
+
+interface Case {
+  name: string;
+  kind: 'PerpetualDeployment' | 'ModelServer';
+  spec: Spec;
+  objectName?: string;
+  /** Every string must appear in kubectl's error. */
+  expected: string[];
+}
+
+const cases: Case[] = [
+  { name: 'bad enum', kind: 'PerpetualDeployment', spec: { ...validPd(), mode: 'hybrid' }, expected: ['spec.mode', 'Unsupported value: "hybrid"', '"proxy", "local"'] },
+  {
+    name: 'min > max',
+    kind: 'ModelServer',
+    spec: { ...validMs(), autoscaling: { minReplicas: 5, maxReplicas: 2 } },
+    expected: ['spec.autoscaling.minReplicas', 'minReplicas must be less than or equal to maxReplicas'],
+  },
+  { name: 'negative GPU count', kind: 'ModelServer', spec: { ...validMs(), gpu: { count: -1 } }, expected: ['spec.gpu.count', 'should be greater than or equal to 0'] },
+  { name: 'missing required field', kind: 'PerpetualDeployment', spec: { mode: 'proxy', encryptionKeySecretRef: { name: 'enc' } }, expected: ['spec.database', 'Required value'] },
+  { name: 'missing model id', kind: 'ModelServer', spec: { model: {} }, expected: ['spec.model.id', 'Required value'] },
+  {
+    name: 'gateway replicas and autoscaling together',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), gateway: { replicas: 2, autoscaling: { maxReplicas: 4 } } },
+    expected: ['spec.gateway', 'set either replicas or autoscaling, not both'],
+  },
+  {
+    name: 'a local-mode model without a ModelServer',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), mode: 'local' },
+    expected: ['spec.models', 'in local mode every model needs a modelServerRef'],
+  },
+  {
+    name: 'a model with both a provider and a ModelServer',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), models: [{ name: 'm', provider: 'openai', modelServerRef: { name: 'x' } }] },
+    expected: ['spec.models[0]', 'set exactly one of modelServerRef (local mode) or provider (proxy mode)'],
+  },
+  {
+    name: 'openai-compatible without a base URL',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), models: [{ name: 'm', provider: 'openai-compatible' }] },
+    expected: ['spec.models[0].baseURL', 'baseURL is required for provider openai-compatible'],
+  },
+  {
+    name: 'an external vector store without its URL',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), vectorStore: { type: 'external' } },
+    expected: ['spec.vectorStore.external', 'vectorStore.external is required when type is external'],
+  },
+  {
+    name: 'a tier allowing more per minute than per day',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { free: { requestsPerMinute: 100, requestsPerDay: 50 } } },
+    expected: ['spec.tiers.free.requestsPerMinute', 'requestsPerMinute must not exceed requestsPerDay'],
+  },
+  {
+    name: 'tensor parallelism beyond the GPU count',
+    kind: 'ModelServer',
+    spec: { ...validMs(), gpu: { count: 2 }, vllm: { tensorParallelSize: 4 } },
+    expected: ['spec.vllm.tensorParallelSize', 'vllm.tensorParallelSize cannot exceed gpu.count'],
+  },
+  {
+    name: 'a rollout that can never progress',
+    kind: 'ModelServer',
+    spec: { ...validMs(), rollout: { maxSurge: 0, maxUnavailable: 0 } },
+    expected: ['spec.rollout', 'maxSurge and maxUnavailable cannot both be 0'],
+  },
+  {
+    name: 'a kvCacheUtilization target above 1',
+    kind: 'ModelServer',
+    spec: { ...validMs(), autoscaling: { maxReplicas: 2, metric: 'kvCacheUtilization', target: 80 } },
+    expected: ['spec.autoscaling.target', 'target for kvCacheUtilization is a fraction in (0, 1]'],
+  },
+  {
+    name: 'a name too long for derived child names',
+    kind: 'ModelServer',
+    spec: validMs(),
+    objectName: 'a'.repeat(41),
+    expected: ['metadata.name must be at most 40 characters'],
+  },
+];
+
+describe('the API server rejects invalid objects with a readable message', () => {
+  it.each(cases)('$name', async ({ kind, spec, objectName, expected }) => {
+    const name = objectName ?? 'invalid';
+    const result = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], manifest(kind, name, spec));
+    expect(result.code).not.toBe(0);
+    for (const text of expected) expect(result.stderr).toContain(text);
+    // Nothing was stored.
+    const get = await cluster.kubectl(['get', kind.toLowerCase(), name, '-n', ns]);
+    expect(get.stderr).toContain('NotFound');
+  });
+
+  it('accepts the valid baselines the cases start from', async () => {
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('PerpetualDeployment', 'valid', validPd()));
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'valid', validMs()));
+  });
+});

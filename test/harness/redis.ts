@@ -1,0 +1,42 @@
+// A private Redis on loopback: no persistence, a free port, a generated password.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis as RedisClient } from 'ioredis';
+import { freePort, startProcess, waitFor } from './processes.ts';
+
+export interface Redis {
+  /** redis://:<password>@127.0.0.1:<port> */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<Redis> {
+  const dir = mkdtempSync(join(tmpdir(), 'perpetual-redis-'));
+  const port = await freePort();
+  const password = randomBytes(16).toString('hex');
+  const service = startProcess({
+    name: 'redis',
+    command: 'redis-server',
+    args: ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--requirepass', password],
+    logDir: dir,
+  });
+  const url = `redis://:${password}@127.0.0.1:${port}`;
+  await waitFor('redis', async () => {
+    const client = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } finally {
+      client.disconnect();
+    }
+  }, { timeoutMs: 20_000, service });
+  return {
+    url,
+    stop: async () => {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import type { TestProject } from 'vitest/node';
+import { provideControlPlane } from './control-plane-setup.ts';
+
+export default (project: TestProject): Promise<() => Promise<void>> => provideControlPlane(project, 'cluster');

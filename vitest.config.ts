@@ -1,0 +1,29 @@
+// Four tiers, one run (see DESIGN.md "Test tiers"). Each tier's global setup starts the real
+// components it needs once and hands their addresses to the tests through `inject`.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['operator/**/*.test.ts', 'gateway/**/*.test.ts', 'hack/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'api', include: ['test/api/**/*.test.ts'], globalSetup: ['test/setup/api-control-plane.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], globalSetup: ['test/setup/cluster-control-plane.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'services', include: ['test/services/**/*.test.ts'], globalSetup: ['test/setup/datastores.ts'] },
+      },
+    ],
+  },
+});
