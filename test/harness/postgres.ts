@@ -38,22 +38,16 @@ export async function startPostgres(): Promise<Postgres> {
   writeFileSync(pwfile, password);
   if (user) chownSync(pwfile, user.uid, user.gid);
   const data = join(dir, 'data');
-  const asUser = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : [];
-  const [command = '', ...prefix] = [...asUser, join(bin, 'initdb')];
-  await runOrThrow(command, [...prefix, '-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']);
+  const asServerUser = (command: string, args: string[]): [string, string[]] =>
+    user ? ['setpriv', [`--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, '--clear-groups', command, ...args]] : [command, args];
+  await runOrThrow(...asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']));
   const port = await freePort();
-  const service = startProcess({
-    name: 'postgres',
-    command: asUser[0] ?? join(bin, 'postgres'),
-    args: [
-      ...asUser.slice(1),
-      ...(user ? [join(bin, 'postgres')] : []),
-      '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
-      // Test data only: trade durability for speed.
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    ],
-    logDir: dir,
-  });
+  const [command, args] = asServerUser(join(bin, 'postgres'), [
+    '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
+    // Test data only: trade durability for speed.
+    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+  ]);
+  const service = startProcess({ name: 'postgres', command, args, logDir: dir });
   const url = `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`;
   await waitFor('postgres', async () => {
     const client = new pg.Client({ connectionString: url });

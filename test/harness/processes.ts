@@ -66,7 +66,7 @@ export function startProcess(options: StartOptions): Service {
 
 /** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
 export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (hasExited(child)) return;
   const exited = new Promise<void>((done) => child.once('exit', () => { done(); }));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -74,22 +74,23 @@ export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<
   clearTimeout(timer);
 }
 
-/** Polls `check` until it returns true, failing with the service's log tail if it exits or times out. */
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Polls `check` until it returns true; fails early, naming the log file, if the service exits. */
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
   options: { timeoutMs: number; service?: Service },
 ): Promise<void> {
+  const { service } = options;
+  const seeLog = service ? `; see ${service.logFile}` : '';
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const child = options.service?.process;
-    if (child && (child.exitCode !== null || child.signalCode !== null)) {
-      throw new Error(`${what}: ${options.service?.name ?? 'process'} exited (${String(child.exitCode ?? child.signalCode)}); see ${options.service?.logFile ?? ''}`);
-    }
+    if (service && hasExited(service.process)) throw new Error(`${what}: ${service.name} exited${seeLog}`);
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not ready after ${options.timeoutMs} ms${options.service ? `; see ${options.service.logFile}` : ''}`);
-    }
+    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${options.timeoutMs} ms${seeLog}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -7,5 +7,5 @@ export async function provideControlPlane(project: TestProject, profile: Profile
   const controlPlane = await startControlPlane({ profile });
   console.log(`[harness] ${profile} control plane up in ${controlPlane.startupMs} ms (${controlPlane.server})`);
   project.provide('controlPlane', { profile, kubeconfigPath: controlPlane.kubeconfigPath, dir: controlPlane.dir });
-  return controlPlane.stop;
+  return () => controlPlane.stop();
 }
