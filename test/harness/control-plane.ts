@@ -1,13 +1,15 @@
 // A real Kubernetes control plane on loopback, built from Go modules by hack/build-binaries.sh.
 //   profile "api":     etcd + kube-apiserver (token authentication, RBAC), CRDs from crds/ installed
 //   profile "cluster": the above + kube-controller-manager, kube-scheduler and kwok with fake GPU nodes
+//                      and a pool of PersistentVolumes under a default StorageClass
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, StorageV1Api } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { fakeNodes, KWOK_NODE_ANNOTATION } from './fake-nodes.ts';
+import { fakeStorageClass, fakeVolumes } from './fake-storage.ts';
 import { httpsGetOk } from './kube-readiness.ts';
 import { createPki, type Pki } from './pki.ts';
 import { binary, freePort, REPO_ROOT, run, startProcess, waitFor, type Service } from './processes.ts';
@@ -185,9 +187,11 @@ async function startClusterComponents(dir: string, pki: Pki, kubeconfigs: Record
   return [kcm, scheduler, kwok];
 }
 
-async function createFakeNodes(kc: KubeConfig): Promise<void> {
+async function createFakeNodesAndStorage(kc: KubeConfig): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   for (const node of fakeNodes()) await core.createNode({ body: node });
+  await kc.makeApiClient(StorageV1Api).createStorageClass({ body: fakeStorageClass() });
+  for (const volume of fakeVolumes()) await core.createPersistentVolume({ body: volume });
 }
 
 type Kubectl = ControlPlane['kubectl'];
@@ -257,7 +261,7 @@ export async function startControlPlane(options: { profile: Profile }): Promise<
         kwok: kubeconfigFor('kwok.kubeconfig', components.kwok),
       };
       services.push(...(await startClusterComponents(dir, pki, kubeconfigs)));
-      await createFakeNodes(kubeConfig());
+      await createFakeNodesAndStorage(kubeConfig());
       await waitForCluster(kubectl);
     }
     return { profile, dir, kubeconfigPath, server: api.server, startupMs: Date.now() - started, kubeConfig, kubectl, stop };

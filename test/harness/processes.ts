@@ -102,14 +102,22 @@ export async function run(
   options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000 });
+    const child = spawn(command, args, {
+      env: { ...process.env, ...options.env },
+      timeout: options.timeoutMs ?? 60_000,
+      // Only give the child a stdin pipe when there is input: writing to one it never reads fails with EPIPE.
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => { done({ code: code ?? -1, stdout, stderr }); });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // the exit code and stderr tell what went wrong
+      child.stdin.end(options.input);
+    }
   });
 }
 

@@ -1,0 +1,57 @@
+// Operator settings, from the environment, validated at start with errors that name the variable.
+import { hostname } from 'node:os';
+
+export interface OperatorConfig {
+  kubeconfig: string | undefined;
+  /** Reconciles run in parallel per controller (one key never runs twice at once). */
+  concurrency: number;
+  /** Every object is reconciled again this often, even without events. */
+  resyncMs: number;
+  leaderElection: { enabled: boolean; namespace: string; name: string; identity: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  http: { host: string; port: number };
+  logLevel: string;
+  images: { gateway: string };
+  /** Requeue delay while children are still becoming ready (watches usually come first). */
+  waitingRequeueMs: number;
+}
+
+export const OPERATOR_VERSION = '0.1.0';
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${String(min)}, got "${raw}"`);
+  return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const leaseDurationMs = integer(env, 'LEADER_ELECTION_LEASE_DURATION_MS', 15_000, 1000);
+  const renewDeadlineMs = integer(env, 'LEADER_ELECTION_RENEW_DEADLINE_MS', 10_000, 500);
+  if (renewDeadlineMs >= leaseDurationMs) throw new Error('LEADER_ELECTION_RENEW_DEADLINE_MS must be less than LEADER_ELECTION_LEASE_DURATION_MS');
+  return {
+    kubeconfig: env.KUBECONFIG || undefined,
+    concurrency: integer(env, 'CONCURRENCY', 4, 1),
+    resyncMs: integer(env, 'RESYNC_SECONDS', 300, 1) * 1000,
+    leaderElection: {
+      enabled: boolean(env, 'LEADER_ELECTION', true),
+      namespace: env.LEADER_ELECTION_NAMESPACE || env.POD_NAMESPACE || 'perpetual-system',
+      name: 'perpetual-operator',
+      identity: env.POD_NAME || `${hostname()}-${String(process.pid)}`,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs: integer(env, 'LEADER_ELECTION_RETRY_PERIOD_MS', 2000, 100),
+    },
+    http: { host: env.HTTP_HOST || '0.0.0.0', port: integer(env, 'HTTP_PORT', 8080, 0) },
+    logLevel: env.LOG_LEVEL || 'info',
+    images: { gateway: env.GATEWAY_IMAGE || `ghcr.io/perpetual-ai/perpetual-gateway:${OPERATOR_VERSION}` },
+    waitingRequeueMs: integer(env, 'WAITING_REQUEUE_MS', 30_000, 100),
+  };
+}

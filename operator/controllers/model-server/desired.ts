@@ -1,0 +1,141 @@
+// The desired children of a ModelServer: a vLLM Deployment, its Service and, optionally, a PVC
+// for the weights. Pure: no clock, no randomness.
+import type { KubernetesObject, V1Deployment, V1DeploymentStrategy, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
+import { buildDeployment } from '../../resources/deployment.ts';
+import { childMeta, ownerOf, selectorLabels, type Owner } from '../../resources/meta.ts';
+import { buildPersistentVolumeClaim } from '../../resources/persistent-volume-claim.ts';
+import { containerResources, envValue, httpProbe, mergeEnv, specEnv } from '../../resources/pod.ts';
+import { buildService } from '../../resources/service.ts';
+import { modelServerChildNames, VLLM_PORT } from './names.ts';
+
+type Spec = ModelServer['spec'];
+
+const WEIGHTS_PATH = '/models';
+export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
+
+/**
+ * Replicas the Deployment should have now. The autoscaler (and `kubectl scale`, HPA, KEDA) write
+ * spec.replicas through the scale subresource; without it we start at the autoscaling minimum.
+ */
+export function desiredReplicas(spec: Spec): number {
+  return spec.replicas ?? spec.autoscaling?.minReplicas ?? 1;
+}
+
+/** vLLM's command line, built from the spec; the user's extra args come last so they win. */
+export function vllmArgs(spec: Spec): string[] {
+  const args = [
+    '--model', spec.model.id,
+    '--served-model-name', spec.model.servedName ?? spec.model.id,
+    '--host', '0.0.0.0',
+    '--port', String(VLLM_PORT),
+    '--tensor-parallel-size', String(spec.vllm.tensorParallelSize ?? Math.max(spec.gpu.count, 1)),
+    '--gpu-memory-utilization', String(spec.vllm.gpuMemoryUtilization),
+  ];
+  if (spec.model.revision) args.push('--revision', spec.model.revision);
+  if (spec.vllm.maxModelLen) args.push('--max-model-len', String(spec.vllm.maxModelLen));
+  if (spec.cache) args.push('--download-dir', WEIGHTS_PATH);
+  return [...args, ...(spec.engine.args ?? [])];
+}
+
+function gpuResources(spec: Spec) {
+  const base = containerResources(spec.engine.resources ?? {});
+  if (spec.gpu.count === 0) return base;
+  const gpus = { [spec.gpu.resourceName]: String(spec.gpu.count) };
+  // Extended resources must have requests equal to limits; setting limits alone implies that.
+  return { ...base, limits: { ...base.limits, ...gpus } };
+}
+
+/** GPU nodes are commonly tainted nvidia.com/gpu:NoSchedule; GPU pods tolerate that by default. */
+function tolerations(spec: Spec): V1Toleration[] {
+  const own = spec.tolerations ?? [];
+  if (spec.gpu.count === 0 || own.some((t) => t.key === spec.gpu.resourceName)) return own;
+  return [...own, { key: spec.gpu.resourceName, operator: 'Exists', effect: 'NoSchedule' }];
+}
+
+function nodeSelector(spec: Spec): Record<string, string> | undefined {
+  const selector = { ...spec.gpu.nodeSelector, ...(spec.gpu.product ? { [GPU_PRODUCT_LABEL]: spec.gpu.product } : {}) };
+  return Object.keys(selector).length > 0 ? selector : undefined;
+}
+
+/**
+ * maxSurge 0 by default: an update replaces a pod in place instead of needing a spare GPU
+ * that may not exist (a surge pod would stay Pending and the rollout would never finish).
+ */
+function strategy(spec: Spec): V1DeploymentStrategy {
+  if (spec.rollout.strategy === 'Recreate') return { type: 'Recreate' };
+  return { type: 'RollingUpdate', rollingUpdate: { maxSurge: spec.rollout.maxSurge, maxUnavailable: spec.rollout.maxUnavailable } };
+}
+
+function volumes(ms: Owner, spec: Spec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  // vLLM's workers share tensors through /dev/shm; the container default (64 MiB) is far too small.
+  const volumes: V1Volume[] = [{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } }];
+  const mounts: V1VolumeMount[] = [{ name: 'dshm', mountPath: '/dev/shm' }];
+  if (spec.cache) {
+    volumes.push({ name: 'weights', persistentVolumeClaim: { claimName: modelServerChildNames(ms.name).weights } });
+    mounts.push({ name: 'weights', mountPath: WEIGHTS_PATH });
+  }
+  return { volumes, mounts };
+}
+
+function podSpec(owner: Owner, spec: Spec): V1PodSpec {
+  const { volumes: podVolumes, mounts } = volumes(owner, spec);
+  const selector = nodeSelector(spec);
+  const tolerationList = tolerations(spec);
+  return {
+    ...(selector ? { nodeSelector: selector } : {}),
+    ...(tolerationList.length > 0 ? { tolerations: tolerationList } : {}),
+    ...(spec.affinity ? { affinity: spec.affinity } : {}),
+    ...(spec.runtimeClassName ? { runtimeClassName: spec.runtimeClassName } : {}),
+    ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
+    // vLLM finishes in-flight requests on SIGTERM; give it time.
+    terminationGracePeriodSeconds: 120,
+    containers: [
+      {
+        name: 'vllm',
+        image: spec.engine.image,
+        args: vllmArgs(spec),
+        ports: [{ name: 'http', containerPort: VLLM_PORT }],
+        env: mergeEnv(spec.cache ? [envValue('HF_HOME', WEIGHTS_PATH)] : [], specEnv(spec.engine.env)),
+        resources: gpuResources(spec),
+        // /health answers while weights still load; /v1/models only once the model is served.
+        startupProbe: httpProbe('/health', 'http', { periodSeconds: 10, failureThreshold: 360 }),
+        readinessProbe: httpProbe('/v1/models', 'http', { periodSeconds: 5, failureThreshold: 3 }),
+        livenessProbe: httpProbe('/health', 'http', { periodSeconds: 15, failureThreshold: 4 }),
+        volumeMounts: mounts,
+      },
+    ],
+    volumes: podVolumes,
+  };
+}
+
+export function buildModelDeployment(owner: Owner, spec: Spec): V1Deployment {
+  return buildDeployment(childMeta(owner, modelServerChildNames(owner.name).workload, 'vllm'), {
+    selector: selectorLabels(owner, 'vllm'),
+    replicas: desiredReplicas(spec),
+    strategy: strategy(spec),
+    template: { metadata: { labels: childMeta(owner, '', 'vllm').labels }, spec: podSpec(owner, spec) },
+  });
+}
+
+export function desiredObjects(ms: ModelServer): KubernetesObject[] {
+  const owner = ownerOf({ ...ms, kind: 'ModelServer' });
+  const names = modelServerChildNames(owner.name);
+  const objects: KubernetesObject[] = [
+    buildModelDeployment(owner, ms.spec),
+    buildService(childMeta(owner, names.workload, 'vllm'), {
+      selector: selectorLabels(owner, 'vllm'),
+      ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http' }],
+    }),
+  ];
+  if (ms.spec.cache) {
+    objects.unshift(
+      buildPersistentVolumeClaim(childMeta(owner, names.weights, 'vllm'), {
+        size: String(ms.spec.cache.size),
+        accessMode: ms.spec.cache.accessMode,
+        ...(ms.spec.cache.storageClassName ? { storageClassName: ms.spec.cache.storageClassName } : {}),
+      }),
+    );
+  }
+  return objects;
+}

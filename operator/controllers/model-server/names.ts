@@ -1,0 +1,11 @@
+// Names and addresses of a ModelServer's children.
+export const VLLM_PORT = 8000;
+
+export function modelServerChildNames(ms: string) {
+  return { workload: `${ms}-vllm`, weights: `${ms}-weights` };
+}
+
+/** The OpenAI-compatible base URL of a ModelServer inside the cluster. */
+export function modelServerEndpoint(ms: string, namespace: string): string {
+  return `http://${modelServerChildNames(ms).workload}.${namespace}.svc:${String(VLLM_PORT)}/v1`;
+}

@@ -1,0 +1,32 @@
+// What the cluster says about a ModelServer's children, read from the informer caches.
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
+import { Labels } from '../../api/v1alpha1/labels.ts';
+import { modelServerChildNames } from './names.ts';
+
+export interface ModelServerObserved {
+  deployment: V1Deployment | undefined;
+  pods: V1Pod[];
+}
+
+export interface Caches {
+  get(kind: 'Deployment', name: string, namespace: string): V1Deployment | undefined;
+  list(kind: 'Pod', namespace: string): readonly V1Pod[];
+}
+
+export function observeModelServer(caches: Caches, ms: ModelServer): ModelServerObserved {
+  const name = ms.metadata?.name ?? '';
+  const namespace = ms.metadata?.namespace ?? '';
+  return {
+    deployment: caches.get('Deployment', modelServerChildNames(name).workload, namespace),
+    pods: caches.list('Pod', namespace).filter((p) => p.metadata?.labels?.[Labels.modelServer] === name),
+  };
+}
+
+/** The scheduler's message for a pod it cannot place, if it says the GPUs ran out. */
+export function insufficientGpuMessage(pod: V1Pod, resourceName: string): string | undefined {
+  if (pod.spec?.nodeName) return undefined;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  return scheduled.message?.includes(`Insufficient ${resourceName}`) ? scheduled.message : undefined;
+}

@@ -1,0 +1,31 @@
+// Reconciles one ModelServer: desired vLLM Deployment, Service and weights PVC; status from the
+// Deployment and its pods (naming pods that wait for GPUs).
+import { ModelServerConditions } from '../../api/v1alpha1/conditions.ts';
+import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
+import { applyChildren, applyStatusIfChanged, childKey, pruneChildren, recordEvents, transitionEvents, type ReconcileContext, type ReconcileResult } from '../context.ts';
+import { desiredObjects } from './desired.ts';
+import { observeModelServer } from './observe.ts';
+import { computeModelServerStatus } from './status.ts';
+
+export const MODEL_SERVER_CHILD_KINDS: readonly KindName[] = ['Deployment', 'Service', 'PersistentVolumeClaim'];
+
+export async function reconcileModelServer(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
+  const ms = ctx.caches.get('ModelServer', name, namespace);
+  if (!ms || ms.metadata?.deletionTimestamp) return {};
+  const desired = desiredObjects(ms);
+  await applyChildren(ctx, desired);
+  await pruneChildren(ctx, ms, MODEL_SERVER_CHILD_KINDS, new Set(desired.map((o) => childKey(o.kind ?? '', o.metadata?.name ?? ''))));
+
+  const observed = observeModelServer(
+    {
+      get: (_kind, n, ns) => ctx.caches.get('Deployment', n, ns),
+      list: (_kind, ns) => ctx.caches.list('Pod', ns),
+    },
+    ms,
+  );
+  const status = computeModelServerStatus(ms, observed, ctx.now());
+  if (await applyStatusIfChanged(ctx, Kinds.ModelServer, ms, status)) {
+    await recordEvents(ctx, { ...ms, apiVersion: Kinds.ModelServer.apiVersion, kind: 'ModelServer' }, transitionEvents(ms.status, status, [ModelServerConditions.ScalingLimited]));
+  }
+  return status.phase === 'Ready' ? {} : { requeueAfterMs: ctx.config.waitingRequeueMs };
+}

@@ -1,0 +1,106 @@
+// A ModelServer's status, computed purely from the spec and what was observed.
+import { ModelServerConditions as C, ScalingLimitedReasons } from '../../api/v1alpha1/conditions.ts';
+import type { ModelServer, ModelServerStatus } from '../../api/v1alpha1/model-server.ts';
+import type { Phase } from '../../api/v1alpha1/common.ts';
+import { ownerOf, selectorLabels } from '../../resources/meta.ts';
+import { condition, withTransitionTimes, type ConditionInput } from '../conditions.ts';
+import { desiredReplicas } from './desired.ts';
+import { modelServerEndpoint } from './names.ts';
+import { insufficientGpuMessage, type ModelServerObserved } from './observe.ts';
+
+interface Counts {
+  desired: number;
+  current: number;
+  ready: number;
+  updated: number;
+  unschedulable: string[];
+  deadlineExceeded: boolean;
+}
+
+function counts(ms: ModelServer, observed: ModelServerObserved): Counts {
+  const status = observed.deployment?.status;
+  return {
+    desired: observed.deployment?.spec?.replicas ?? desiredReplicas(ms.spec),
+    current: status?.replicas ?? 0,
+    ready: status?.readyReplicas ?? 0,
+    updated: status?.updatedReplicas ?? 0,
+    unschedulable: observed.pods.map((p) => insufficientGpuMessage(p, ms.spec.gpu.resourceName)).filter((m): m is string => m !== undefined),
+    deadlineExceeded: status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false,
+  };
+}
+
+function plural(n: number, word: string): string {
+  return `${String(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function readyCondition(c: Counts, hasDeployment: boolean): ConditionInput {
+  if (c.desired === 0) return condition(C.Ready, hasDeployment, 'ScaledToZero', 'Scaled to zero; a request starts a replica.');
+  if (c.ready >= c.desired && c.updated >= c.desired) return condition(C.Ready, hasDeployment, 'ReplicasReady', `All ${plural(c.desired, 'replica')} ready.`);
+  if (c.unschedulable.length > 0) {
+    return condition(C.Ready, false, ScalingLimitedReasons.InsufficientGPU, `${plural(c.unschedulable.length, 'pod')} cannot be scheduled: ${c.unschedulable[0] ?? ''}`);
+  }
+  return condition(C.Ready, false, 'ReplicasNotReady', `${String(c.ready)} of ${String(c.desired)} replicas ready.`);
+}
+
+function availableCondition(c: Counts): ConditionInput {
+  return condition(C.Available, c.ready > 0, c.ready > 0 ? 'MinimumReplicasAvailable' : 'NoReplicasAvailable', `${plural(c.ready, 'replica')} serving.`);
+}
+
+function rolledOut(c: Counts): boolean {
+  return c.desired === 0 || (c.ready >= c.desired && c.updated >= c.desired);
+}
+
+function progressingCondition(c: Counts): ConditionInput {
+  if (rolledOut(c)) return condition(C.Progressing, false, 'Complete', 'The latest version is rolled out.');
+  return condition(C.Progressing, true, c.updated < c.desired ? 'RollingOut' : 'WaitingForReplicas',
+    `${String(c.updated)} of ${String(c.desired)} replicas updated, ${String(c.ready)} ready.`);
+}
+
+function scalingLimitedCondition(ms: ModelServer, c: Counts): ConditionInput {
+  if (c.unschedulable.length === 0) return condition(C.ScalingLimited, false, 'WithinLimits', 'Scaling is not limited.');
+  return condition(C.ScalingLimited, true, ScalingLimitedReasons.InsufficientGPU,
+    `Not enough ${ms.spec.gpu.resourceName} for ${plural(c.unschedulable.length, 'replica')}: ${c.unschedulable[0] ?? ''}`);
+}
+
+function rolloutBlockedCondition(c: Counts): ConditionInput {
+  if (c.deadlineExceeded) return condition(C.RolloutBlocked, true, 'ProgressDeadlineExceeded', 'The rollout exceeded its progress deadline.');
+  if (c.unschedulable.length > 0 && c.updated < c.desired) {
+    return condition(C.RolloutBlocked, true, ScalingLimitedReasons.InsufficientGPU, 'New replicas cannot be scheduled for lack of GPUs.');
+  }
+  return condition(C.RolloutBlocked, false, 'NotBlocked', 'The rollout is not blocked.');
+}
+
+function conditions(ms: ModelServer, c: Counts, hasDeployment: boolean): ConditionInput[] {
+  return [readyCondition(c, hasDeployment), availableCondition(c), progressingCondition(c), scalingLimitedCondition(ms, c), rolloutBlockedCondition(c)];
+}
+
+function phaseOf(conds: ConditionInput[], c: Counts): { phase: Phase; reason: string } {
+  const ready = conds.find((x) => x.type === C.Ready);
+  const limited = conds.find((x) => x.type === C.ScalingLimited);
+  if (ready?.status === 'True') return { phase: 'Ready', reason: ready.message };
+  if (limited?.status === 'True') return { phase: c.ready > 0 ? 'Degraded' : 'Pending', reason: limited.message };
+  return { phase: 'Progressing', reason: ready?.message ?? 'Waiting for the Deployment.' };
+}
+
+export function computeModelServerStatus(ms: ModelServer, observed: ModelServerObserved, now: Date): ModelServerStatus {
+  const c = counts(ms, observed);
+  const inputs = conditions(ms, c, observed.deployment !== undefined);
+  const { phase, reason } = phaseOf(inputs, c);
+  const name = ms.metadata?.name ?? '';
+  const autoscaling = ms.spec.autoscaling;
+  return {
+    ...(ms.status?.lastScale ? { lastScale: ms.status.lastScale } : {}),
+    ...(ms.status?.scalingHistory ? { scalingHistory: ms.status.scalingHistory } : {}),
+    observedGeneration: ms.metadata?.generation ?? 0,
+    phase,
+    phaseReason: reason,
+    conditions: withTransitionTimes(ms.status?.conditions, inputs, now, ms.metadata?.generation ?? 0),
+    replicas: c.current,
+    readyReplicas: c.ready,
+    desiredReplicas: c.desired,
+    replicasSummary: `${String(c.ready)}/${String(c.desired)}`,
+    scaleRange: autoscaling ? `${String(autoscaling.minReplicas)}-${String(autoscaling.maxReplicas)}` : 'fixed',
+    selector: Object.entries(selectorLabels(ownerOf({ ...ms, kind: 'ModelServer' }), 'vllm')).map(([k, v]) => `${k}=${v}`).join(','),
+    endpoint: modelServerEndpoint(name, ms.metadata?.namespace ?? ''),
+  };
+}

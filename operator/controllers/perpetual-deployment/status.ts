@@ -1,0 +1,146 @@
+// A PerpetualDeployment's status, computed purely from the spec and what was observed.
+// Each component gets a condition; Ready is their conjunction; Stalled means a human must act.
+import type { V1Deployment, V1Job } from '@kubernetes/client-node';
+import { ModelServerConditions, PerpetualDeploymentConditions as C } from '../../api/v1alpha1/conditions.ts';
+import type { Phase } from '../../api/v1alpha1/common.ts';
+import type { PerpetualDeployment, PerpetualDeploymentStatus } from '../../api/v1alpha1/perpetual-deployment.ts';
+import { condition, isTrue, withTransitionTimes, type ConditionInput } from '../conditions.ts';
+import { modelServerEndpoint } from '../model-server/names.ts';
+import { gatewayUrl } from './desired.ts';
+import { childNames } from './names.ts';
+import type { PerpetualDeploymentObserved, SecretProblem } from './observe.ts';
+
+function describeProblem(p: SecretProblem): string {
+  return p.reason === 'SecretNotFound'
+    ? `Secret "${p.name}" (${p.purpose}) not found.`
+    : `Secret "${p.name}" (${p.purpose}) has no key "${p.key}".`;
+}
+
+function secretCondition(type: string, problems: SecretProblem[], ok: ConditionInput): ConditionInput {
+  const first = problems[0];
+  return first ? condition(type, false, first.reason, problems.map(describeProblem).join(' ')) : ok;
+}
+
+function jobState(job: V1Job | undefined): 'missing' | 'running' | 'complete' | 'failed' {
+  if (!job) return 'missing';
+  if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) return 'complete';
+  if (job.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True')) return 'failed';
+  return 'running';
+}
+
+function databaseCondition(o: PerpetualDeploymentObserved): ConditionInput {
+  const problems = o.secretProblems.filter((p) => p.purpose === 'database');
+  const state = jobState(o.migration);
+  const byState: Record<typeof state, ConditionInput> = {
+    complete: condition(C.DatabaseReady, true, 'Migrated', 'The database is reachable and migrated.'),
+    failed: condition(C.DatabaseReady, false, 'MigrationFailed', `Migration Job "${o.migration?.metadata?.name ?? ''}" failed; see its pod logs (kubectl logs job/${o.migration?.metadata?.name ?? ''}).`),
+    running: condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is running.'),
+    missing: condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is being created.'),
+  };
+  return secretCondition(C.DatabaseReady, problems, byState[state]);
+}
+
+function replicasReady(ready: number | undefined, wanted: number): boolean {
+  return (ready ?? 0) >= wanted && wanted > 0;
+}
+
+function vectorStoreCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
+  const problems = o.secretProblems.filter((p) => p.purpose === 'vector store');
+  const vs = pd.spec.vectorStore;
+  if (vs.type === 'external') return secretCondition(C.VectorStoreReady, problems, condition(C.VectorStoreReady, true, 'External', `Using the external Qdrant at ${vs.external?.url ?? ''}.`));
+  const ok = replicasReady(o.qdrant?.status?.readyReplicas, vs.managed.replicas);
+  return condition(C.VectorStoreReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`);
+}
+
+function cacheCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
+  const problems = o.secretProblems.filter((p) => p.purpose === 'cache');
+  const cache = pd.spec.cache;
+  if (cache.type === 'external') return secretCondition(C.CacheReady, problems, condition(C.CacheReady, true, 'External', 'Using the external Redis.'));
+  const ok = replicasReady(o.redis?.status?.readyReplicas, 1);
+  return condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.');
+}
+
+function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; ready: number; updated: number } {
+  return {
+    desired: gateway?.spec?.replicas ?? 0,
+    ready: gateway?.status?.readyReplicas ?? 0,
+    updated: gateway?.status?.updatedReplicas ?? 0,
+  };
+}
+
+function gatewayCondition(o: PerpetualDeploymentObserved): ConditionInput {
+  const problems = o.secretProblems.filter((p) => p.purpose !== 'database' && p.purpose !== 'vector store' && p.purpose !== 'cache');
+  const g = gatewayCounts(o.gateway);
+  const ok = g.desired > 0 && g.ready >= g.desired && g.updated >= g.desired;
+  return secretCondition(C.GatewayReady, problems,
+    condition(C.GatewayReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`));
+}
+
+function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): NonNullable<PerpetualDeploymentStatus['models']> {
+  const namespace = pd.metadata?.namespace ?? '';
+  return [...pd.spec.models].sort((a, b) => a.name.localeCompare(b.name)).map((m) => {
+    if (!m.modelServerRef) return { name: m.name, ready: true, endpoint: m.baseURL ?? m.provider ?? '' };
+    const server = o.modelServers.get(m.modelServerRef.name);
+    const endpoint = modelServerEndpoint(m.modelServerRef.name, namespace);
+    if (!server) return { name: m.name, ready: false, endpoint, message: `ModelServer "${m.modelServerRef.name}" not found.` };
+    const ready = isTrue(server.status?.conditions, ModelServerConditions.Ready);
+    return { name: m.name, ready, endpoint, ...(ready ? {} : { message: `ModelServer "${m.modelServerRef.name}": ${server.status?.phaseReason ?? 'not ready yet.'}` }) };
+  });
+}
+
+function modelsCondition(models: NonNullable<PerpetualDeploymentStatus['models']>, o: PerpetualDeploymentObserved): ConditionInput {
+  const missing = [...o.modelServers].filter(([, server]) => !server).map(([name]) => name);
+  if (missing.length > 0) return condition(C.ModelsReady, false, 'ModelServerNotFound', `ModelServer ${missing.map((n) => `"${n}"`).join(', ')} not found.`);
+  const notReady = models.filter((m) => !m.ready);
+  if (notReady.length > 0) return condition(C.ModelsReady, false, 'ModelServerNotReady', notReady.map((m) => m.message ?? m.name).join(' '));
+  return condition(C.ModelsReady, true, 'AllModelsReady', `${String(models.length)} of ${String(models.length)} models ready.`);
+}
+
+/** Needs a human: a missing Secret or a failed migration will not fix itself. */
+function stalledCondition(components: ConditionInput[]): ConditionInput {
+  const stuck = components.find((c) => c.status === 'False' && ['SecretNotFound', 'SecretKeyNotFound', 'MigrationFailed'].includes(c.reason));
+  return stuck ? condition(C.Stalled, true, stuck.reason, stuck.message) : condition(C.Stalled, false, 'NotStalled', 'Nothing needs manual action.');
+}
+
+/**
+ * Degraded means "was working, now partly broken": only a stack that reached Ready before can be
+ * Degraded. A stack still coming up is Progressing, however many parts are already there.
+ */
+function phaseOf(components: ConditionInput[], stalled: ConditionInput, wasReady: boolean): { phase: Phase; reason: string } {
+  const failing = components.filter((c) => c.status !== 'True');
+  if (failing.length === 0) return { phase: 'Ready', reason: 'All components are ready.' };
+  if (stalled.status === 'True') return { phase: 'Failed', reason: stalled.message };
+  const first = failing[0];
+  return { phase: wasReady ? 'Degraded' : 'Progressing', reason: `${first?.type ?? ''}: ${first?.message ?? ''}` };
+}
+
+export function computePerpetualDeploymentStatus(pd: PerpetualDeployment, o: PerpetualDeploymentObserved, now: Date): PerpetualDeploymentStatus {
+  const models = modelStatuses(pd, o);
+  const components = [databaseCondition(o), vectorStoreCondition(pd, o), cacheCondition(pd, o), gatewayCondition(o), modelsCondition(models, o)];
+  const stalled = stalledCondition(components);
+  const ready = components.every((c) => c.status === 'True');
+  const g = gatewayCounts(o.gateway);
+  const wasReady = pd.status?.phase === 'Ready' || pd.status?.phase === 'Degraded';
+  const { phase, reason } = phaseOf(components, stalled, wasReady);
+  const inputs = [
+    condition(C.Ready, ready, ready ? 'AllComponentsReady' : 'ComponentsNotReady', reason),
+    ...components,
+    condition(C.Reconciling, !ready && stalled.status !== 'True', ready ? 'Reconciled' : 'Progressing', ready ? 'Nothing to do.' : reason),
+    stalled,
+  ];
+  const generation = pd.metadata?.generation ?? 0;
+  return {
+    observedGeneration: generation,
+    phase,
+    phaseReason: reason,
+    conditions: withTransitionTimes(pd.status?.conditions, inputs, now, generation),
+    gatewayReplicas: g.desired,
+    gatewayReadyReplicas: g.ready,
+    gatewaySummary: `${String(g.ready)}/${String(g.desired)}`,
+    modelsSummary: `${String(models.filter((m) => m.ready).length)}/${String(models.length)}`,
+    models,
+    url: gatewayUrl(pd),
+    connectionSecretName: childNames(pd.metadata?.name ?? '').connection,
+  };
+}
+

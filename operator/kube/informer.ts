@@ -1,0 +1,79 @@
+// A cluster-wide list+watch cache of one kind, built on client-node's informer, that survives
+// what the library gives up on: it restarts with backoff after any error (API server restarts,
+// network failures), resuming from the last resourceVersion and relisting on 410 Gone.
+import { makeInformer, type Informer, type KubernetesObject, type KubernetesObjectApi, type ObjectCache } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { collectionPath, type ResourceKind } from './resource-kinds.ts';
+
+const MIN_RESTART_DELAY_MS = 500;
+const MAX_RESTART_DELAY_MS = 30_000;
+
+export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
+  private readonly informer: Informer<T> & ObjectCache<T>;
+  private stopped = false;
+  private restartDelayMs = MIN_RESTART_DELAY_MS;
+  private errorsSeen = 0;
+  private resolveSynced: () => void = () => undefined;
+  /** Resolves once the first full list is in the cache. */
+  readonly synced: Promise<void>;
+
+  readonly resource: ResourceKind;
+  private readonly log: Logger;
+
+  constructor(kc: KubeConfig, objects: KubernetesObjectApi, resource: ResourceKind, options: { log: Logger; labelSelector?: string }) {
+    const { labelSelector } = options;
+    this.resource = resource;
+    this.log = options.log;
+    const list = () => objects.list<T>(resource.apiVersion, resource.kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
+    this.informer = makeInformer<T>(kc, collectionPath(resource), list, labelSelector);
+    this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
+    this.informer.on('error', (err: unknown) => {
+      this.errorsSeen++;
+      this.scheduleRestart(err);
+    });
+  }
+
+  /** Calls `handler` for every add, update and delete (with the object's last state on delete). */
+  onChange(handler: (obj: T) => void): void {
+    this.informer.on('change', handler);
+  }
+
+  async start(): Promise<void> {
+    const errorsBefore = this.errorsSeen;
+    await this.informer.start();
+    // client-node resolves start() even when the list failed (it reported the error instead).
+    if (this.errorsSeen === errorsBefore) {
+      this.restartDelayMs = MIN_RESTART_DELAY_MS;
+      this.resolveSynced();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.informer.stop();
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
+  }
+
+  private scheduleRestart(err: unknown): void {
+    if (this.stopped) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+    this.log.warn({ kind: this.resource.kind, err: errorMessage(err), retryInMs: delay }, 'Watch failed; restarting');
+    setTimeout(() => {
+      if (!this.stopped) this.start().catch((e: unknown) => { this.scheduleRestart(e); });
+    }, delay).unref();
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,35 @@
+// The Kubernetes kinds the operator reads and writes, with what the REST paths need.
+import { API_VERSION } from '../api/v1alpha1/group.ts';
+
+export interface ResourceKind {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+}
+
+function kind(apiVersion: string, name: string, plural: string): ResourceKind {
+  return { apiVersion, kind: name, plural };
+}
+
+export const Kinds = {
+  PerpetualDeployment: kind(API_VERSION, 'PerpetualDeployment', 'perpetualdeployments'),
+  ModelServer: kind(API_VERSION, 'ModelServer', 'modelservers'),
+  Deployment: kind('apps/v1', 'Deployment', 'deployments'),
+  StatefulSet: kind('apps/v1', 'StatefulSet', 'statefulsets'),
+  Service: kind('v1', 'Service', 'services'),
+  ConfigMap: kind('v1', 'ConfigMap', 'configmaps'),
+  Secret: kind('v1', 'Secret', 'secrets'),
+  PersistentVolumeClaim: kind('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims'),
+  Pod: kind('v1', 'Pod', 'pods'),
+  Job: kind('batch/v1', 'Job', 'jobs'),
+  PodDisruptionBudget: kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  HorizontalPodAutoscaler: kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
+} as const;
+
+export type KindName = keyof typeof Kinds;
+
+/** The cluster-wide collection path, e.g. /apis/apps/v1/deployments or /api/v1/pods. */
+export function collectionPath(resource: ResourceKind): string {
+  const prefix = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;
+  return `${prefix}/${resource.plural}`;
+}

@@ -1,0 +1,55 @@
+// The operator process: config → logger, metrics, HTTP endpoints → leader election → manager.
+// Exits on lost leadership (a restart re-joins as a candidate, as client-go operators do).
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from './config.ts';
+import { connect } from './kube/client.ts';
+import { errorMessage } from './kube/informer.ts';
+import { LeaderElector } from './kube/leader-election.ts';
+import { startManager, type Manager } from './manager.ts';
+import { startHttpServer } from './observability/http-server.ts';
+import { makeLogger } from './observability/logger.ts';
+import { makeMetrics } from './observability/metrics.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = makeLogger(config.logLevel);
+  const metrics = makeMetrics();
+  const kube = connect(config.kubeconfig);
+  const state = { ready: false };
+  const server = await startHttpServer(config.http.host, config.http.port, state, metrics.registry);
+  log.info({ address: server.address() as AddressInfo, concurrency: config.concurrency }, 'Operator starting');
+
+  const elector = config.leaderElection.enabled ? new LeaderElector(kube.coordination, config.leaderElection, log) : undefined;
+  const running: { manager?: Manager } = {};
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    state.ready = false;
+    log.info({ signal }, 'Shutting down');
+    await running.manager?.stop();
+    await elector?.release();
+    server.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  state.ready = true; // a standby replica is healthy too
+  if (elector) {
+    await elector.acquire();
+    metrics.isLeader.set(1);
+    void elector.holdUntilLost().then(() => {
+      if (stopping) return;
+      log.error('Lost the leader lease; exiting so that a restart re-joins the election');
+      process.exit(1);
+    });
+  }
+  running.manager = await startManager({ config, kube, log, metrics });
+  log.info('Operator running');
+}
+
+main().catch((err: unknown) => {
+  console.error(JSON.stringify({ level: 'fatal', msg: 'Operator failed to start', err: errorMessage(err) }));
+  process.exit(1);
+});

@@ -1,0 +1,162 @@
+// Wires informers, work queues and reconcilers. Every event becomes the key of the owning custom
+// resource on its controller's queue: level-triggered, never branching on the event type.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { FIELD_MANAGER, Labels } from './api/v1alpha1/labels.ts';
+import type { OperatorConfig } from './config.ts';
+import type { ReconcileContext, ReconcileResult } from './controllers/context.ts';
+import { reconcileModelServer } from './controllers/model-server/reconciler.ts';
+import { reconcilePerpetualDeployment } from './controllers/perpetual-deployment/reconciler.ts';
+import { cachesFrom } from './kube/caches.ts';
+import type { Kube } from './kube/client.ts';
+import { makeEventRecorder } from './kube/events.ts';
+import { errorMessage, ResourceInformer } from './kube/informer.ts';
+import { Kinds, type KindName } from './kube/resource-kinds.ts';
+import { WorkQueue } from './kube/work-queue.ts';
+import { makeWriter } from './kube/writer.ts';
+import type { OperatorMetrics } from './observability/metrics.ts';
+
+type Reconcile = (ctx: ReconcileContext, namespace: string, name: string) => Promise<ReconcileResult>;
+
+interface Controller {
+  name: string;
+  kind: 'PerpetualDeployment' | 'ModelServer';
+  queue: WorkQueue;
+  reconcile: Reconcile;
+}
+
+/** Children are watched only if we labelled them, which keeps the caches small. */
+const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
+const CHILD_KINDS: readonly KindName[] = [
+  'Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Job', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'Pod',
+];
+
+export interface Manager {
+  stop(): Promise<void>;
+}
+
+function key(obj: KubernetesObject): string {
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}
+
+function splitKey(k: string): [string, string] {
+  const [namespace = '', name = ''] = k.split('/');
+  return [namespace, name];
+}
+
+export interface ManagerDeps {
+  config: OperatorConfig;
+  kube: Kube;
+  log: Logger;
+  metrics: OperatorMetrics;
+}
+
+export async function startManager(deps: ManagerDeps): Promise<Manager> {
+  const { config, kube, log, metrics } = deps;
+  const informers = new Map<KindName, ResourceInformer>();
+  informers.set('PerpetualDeployment', new ResourceInformer(kube.kc, kube.objects, Kinds.PerpetualDeployment, { log }));
+  informers.set('ModelServer', new ResourceInformer(kube.kc, kube.objects, Kinds.ModelServer, { log }));
+  for (const kind of CHILD_KINDS) informers.set(kind, new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, labelSelector: OWNED_SELECTOR }));
+  const caches = cachesFrom(informers);
+
+  const controllers: Controller[] = [
+    { name: 'perpetualdeployment', kind: 'PerpetualDeployment', queue: new WorkQueue(), reconcile: reconcilePerpetualDeployment },
+    { name: 'modelserver', kind: 'ModelServer', queue: new WorkQueue(), reconcile: reconcileModelServer },
+  ];
+  const [pdController, msController] = controllers as [Controller, Controller];
+
+  wireEvents(informers, pdController.queue, msController.queue, caches);
+
+  const ctx: ReconcileContext = {
+    kube,
+    caches,
+    writer: makeWriter(kube, FIELD_MANAGER, (verb, kind) => {
+      metrics.writes.inc({ verb, kind });
+    }),
+    recordEvent: makeEventRecorder(kube.core, FIELD_MANAGER, log),
+    config,
+    log,
+    now: () => new Date(),
+  };
+
+  await Promise.all([...informers.values()].map(async (informer) => {
+    await informer.start();
+    await informer.synced;
+  }));
+  log.info({ kinds: informers.size }, 'Caches synced');
+
+  const workers = controllers.flatMap((c) => Array.from({ length: config.concurrency }, () => runWorker(c, ctx, deps)));
+  const resync = setInterval(() => {
+    for (const c of controllers) for (const obj of caches.list(c.kind)) c.queue.add(key(obj));
+  }, config.resyncMs);
+  const gauges = setInterval(() => { refreshGauges(controllers, caches, metrics); }, 2000);
+  resync.unref();
+  gauges.unref();
+
+  return {
+    stop: async () => {
+      clearInterval(resync);
+      clearInterval(gauges);
+      for (const c of controllers) c.queue.shutDown();
+      await Promise.all(workers);
+      await Promise.all([...informers.values()].map((i) => i.stop()));
+    },
+  };
+}
+
+function wireEvents(informers: Map<KindName, ResourceInformer>, pdQueue: WorkQueue, msQueue: WorkQueue, caches: ReturnType<typeof cachesFrom>): void {
+  informers.get('PerpetualDeployment')?.onChange((obj) => { pdQueue.add(key(obj)); });
+  informers.get('ModelServer')?.onChange((ms) => {
+    msQueue.add(key(ms));
+    // PerpetualDeployments that serve this ModelServer report its readiness.
+    const namespace = ms.metadata?.namespace ?? '';
+    for (const pd of caches.list('PerpetualDeployment', namespace)) {
+      if (pd.spec.models.some((m) => m.modelServerRef?.name === ms.metadata?.name)) pdQueue.add(key(pd));
+    }
+  });
+  for (const kind of CHILD_KINDS) {
+    informers.get(kind)?.onChange((child) => {
+      const labels = child.metadata?.labels ?? {};
+      const namespace = child.metadata?.namespace ?? '';
+      const pd = labels[Labels.perpetualDeployment];
+      const ms = labels[Labels.modelServer];
+      if (pd && kind !== 'Pod') pdQueue.add(`${namespace}/${pd}`);
+      if (ms) msQueue.add(`${namespace}/${ms}`);
+    });
+  }
+}
+
+async function runWorker(controller: Controller, ctx: ReconcileContext, deps: ManagerDeps): Promise<void> {
+  const { metrics } = deps;
+  for (;;) {
+    const k = await controller.queue.get();
+    if (k === undefined) return;
+    const [namespace, name] = splitKey(k);
+    const log = deps.log.child({ controller: controller.name, namespace, name });
+    const endTimer = metrics.reconcileDuration.startTimer({ controller: controller.name });
+    try {
+      const result = await controller.reconcile({ ...ctx, log }, namespace, name);
+      controller.queue.forget(k);
+      if (result.requeueAfterMs) controller.queue.addAfter(k, result.requeueAfterMs);
+      metrics.reconciles.inc({ controller: controller.name, result: result.requeueAfterMs ? 'requeue' : 'success' });
+    } catch (err) {
+      const retryInMs = controller.queue.addRateLimited(k);
+      metrics.reconciles.inc({ controller: controller.name, result: 'error' });
+      metrics.reconcileErrors.inc({ controller: controller.name });
+      log.error({ err: errorMessage(err), retryInMs }, 'Reconcile failed; retrying with backoff');
+    } finally {
+      endTimer();
+      controller.queue.done(k);
+    }
+  }
+}
+
+function refreshGauges(controllers: Controller[], caches: ReturnType<typeof cachesFrom>, metrics: OperatorMetrics): void {
+  metrics.objectsByPhase.reset();
+  for (const c of controllers) {
+    metrics.queueDepth.set({ controller: c.name }, c.queue.length);
+    for (const obj of caches.list(c.kind)) {
+      metrics.objectsByPhase.inc({ kind: c.kind, phase: obj.status?.phase ?? 'Unknown' });
+    }
+  }
+}
