@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'dist/', '.bin/', 'hack/go/'] },
+  { ignores: ['node_modules/', 'dist/', '.bin/', 'hack/go/', '**/*.tmp.ts'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

@@ -14,11 +14,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'api', include: ['test/api/**/*.test.ts'], globalSetup: ['test/setup/api-control-plane.ts'] },
+        // Operator tests run one file at a time: two operators on one control plane would both reconcile.
+        test: { name: 'api', include: ['test/api/**/*.test.ts'], globalSetup: ['test/setup/api-control-plane.ts'], fileParallelism: false },
       },
       {
         extends: true,
-        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], globalSetup: ['test/setup/cluster-control-plane.ts'] },
+        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], globalSetup: ['test/setup/cluster-control-plane.ts'], fileParallelism: false },
       },
       {
         extends: true,

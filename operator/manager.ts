@@ -27,7 +27,7 @@ interface Controller {
 
 /** Children are watched only if we labelled them, which keeps the caches small. */
 const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
-const CHILD_KINDS: readonly KindName[] = [
+export const CHILD_KINDS: readonly KindName[] = [
   'Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Job', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'Pod',
 ];
 

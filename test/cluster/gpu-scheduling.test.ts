@@ -1,6 +1,6 @@
 // The cluster profile schedules on GPU capacity like a real cluster: Deployments roll out onto
 // kwok's fake GPU nodes, and pods that want more GPUs than exist stay Pending for that reason.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { GPUS_PER_NODE } from '../harness/fake-nodes.ts';
 import { waitFor } from '../harness/processes.ts';
@@ -10,6 +10,10 @@ const cluster = testCluster();
 let ns = '';
 beforeAll(async () => {
   ns = await cluster.createNamespace('gpu');
+});
+// Give the GPUs back: other files in this tier schedule on the same nodes.
+afterAll(async () => {
+  await cluster.kubectlOk(['delete', 'namespace', ns, '--wait=true', '--timeout=60s']);
 });
 
 function gpuDeployment(name: string, gpus: number, replicas = 1): string {

@@ -26,6 +26,8 @@ export interface ControlPlane {
   startupMs: number;
   kubeConfig(): KubeConfig;
   kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Stops kube-apiserver and starts it again on the same port and etcd (state survives). */
+  restartApiServer(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,9 +88,9 @@ interface ApiServerOptions {
   profile: Profile;
 }
 
-async function startApiServer(options: ApiServerOptions): Promise<{ service: Service; server: string }> {
+async function startApiServer(options: ApiServerOptions, port?: number): Promise<{ service: Service; server: string; port: number }> {
   const { dir, pki } = options;
-  const port = await freePort();
+  port ??= await freePort();
   const tokensFile = join(dir, 'tokens.csv');
   writeFileSync(
     tokensFile,
@@ -128,7 +130,7 @@ async function startApiServer(options: ApiServerOptions): Promise<{ service: Ser
     timeoutMs: 60_000,
     service,
   });
-  return { service, server };
+  return { service, server, port };
 }
 
 /** Who each cluster-profile component authenticates as. The scheduler has its own bootstrap RBAC role. */
@@ -243,8 +245,15 @@ export async function startControlPlane(options: { profile: Profile }): Promise<
     services.push(etcd.service);
     // Every identity must be in the token file before the API server starts.
     const identities = profile === 'cluster' ? [admin, ...Object.values(components)] : [admin];
-    const api = await startApiServer({ dir, pki, etcdUrl: etcd.url, identities, admin, profile });
-    services.push(api.service);
+    const apiOptions: ApiServerOptions = { dir, pki, etcdUrl: etcd.url, identities, admin, profile };
+    let api = await startApiServer(apiOptions);
+    // The list holds a stand-in so that stop() always stops the current API server process.
+    services.push({ ...api.service, stop: () => api.service.stop() });
+    const restartApiServer = async (options: { downMs?: number } = {}): Promise<void> => {
+      await api.service.stop();
+      await new Promise((r) => setTimeout(r, options.downMs ?? 0));
+      api = await startApiServer(apiOptions, api.port);
+    };
     const kubeconfigFor = (name: string, who: Identity): string => {
       const path = join(dir, name);
       writeKubeconfig(path, api.server, pki.caCert, who);
@@ -264,7 +273,7 @@ export async function startControlPlane(options: { profile: Profile }): Promise<
       await createFakeNodesAndStorage(kubeConfig());
       await waitForCluster(kubectl);
     }
-    return { profile, dir, kubeconfigPath, server: api.server, startupMs: Date.now() - started, kubeConfig, kubectl, stop };
+    return { profile, dir, kubeconfigPath, server: api.server, startupMs: Date.now() - started, kubeConfig, kubectl, restartApiServer, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

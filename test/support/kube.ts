@@ -6,6 +6,7 @@ import { kubeConfigFrom, kubectlFor, type ControlPlane } from '../harness/contro
 import '../setup/provided.ts';
 
 export interface TestCluster {
+  kubeconfigPath: string;
   kubectl: ControlPlane['kubectl'];
   kubeConfig(): KubeConfig;
   /** Runs kubectl and fails the test with kubectl's stderr when it exits non-zero. */
@@ -23,6 +24,7 @@ export function testCluster(): TestCluster {
     return result.stdout;
   };
   return {
+    kubeconfigPath,
     kubectl,
     kubectlOk,
     kubeConfig: () => kubeConfigFrom(kubeconfigPath),

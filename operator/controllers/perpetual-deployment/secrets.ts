@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
+import { errorMessage } from '../../kube/informer.ts';
 import { isApiError } from '../../kube/writer.ts';
 import { childMeta, ownerOf } from '../../resources/meta.ts';
 import type { ReconcileContext } from '../context.ts';
@@ -47,7 +48,7 @@ export async function checkReferencedSecrets(ctx: ReconcileContext, pd: Perpetua
     try {
       secrets.set(name, await ctx.kube.core.readNamespacedSecret({ name, namespace }));
     } catch (err) {
-      if (!isApiError(err, 404)) throw new Error(`reading Secret ${namespace}/${name}`, { cause: err });
+      if (!isApiError(err, 404)) throw new Error(`reading Secret ${namespace}/${name}: ${errorMessage(err)}`, { cause: err });
       secrets.set(name, undefined);
     }
   }

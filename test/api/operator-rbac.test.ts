@@ -1,0 +1,58 @@
+// The RBAC in config/rbac is enough: the operator runs under that ServiceAccount's token and
+// reconciles both kinds without a single Forbidden.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { REPO_ROOT } from '../harness/processes.ts';
+import { eventually } from '../support/eventually.ts';
+import { modelServer, perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
+import { testCluster } from '../support/kube.ts';
+import { startOperator, type OperatorProcess } from '../support/operator.ts';
+
+const cluster = testCluster();
+let ns = '';
+let operator: OperatorProcess;
+
+/** The admin kubeconfig with its credentials swapped for `token`. */
+function kubeconfigWithToken(token: string): string {
+  const config = parse(readFileSync(cluster.kubeconfigPath, 'utf8')) as { users: { user: Record<string, string> }[] };
+  for (const user of config.users) user.user = { token };
+  const path = `${cluster.kubeconfigPath}.operator-sa`;
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
+}
+
+beforeAll(async () => {
+  await cluster.kubectl(['create', 'namespace', 'perpetual-system']);
+  await cluster.kubectlOk(['apply', '-k', join(REPO_ROOT, 'config/rbac')]);
+  const token = (await cluster.kubectlOk(['create', 'token', 'perpetual-operator', '-n', 'perpetual-system', '--duration=1h'])).trim();
+  ns = await cluster.createNamespace('rbac');
+  await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], secretsManifest());
+  operator = await startOperator({ kubeconfigPath: kubeconfigWithToken(token) });
+});
+
+afterAll(async () => {
+  await operator.stop();
+});
+
+describe('the operator under its own ServiceAccount (config/rbac)', () => {
+  it('reconciles a PerpetualDeployment and a ModelServer with no Forbidden', async () => {
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('app', { gateway: { autoscaling: { maxReplicas: 3 } } }));
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('ms', { cache: { size: '10Gi' } }));
+    await eventually(async () => {
+      const status = await cluster.kubectlOk(['get', 'pd/app', 'ms/ms', '-n', ns, '-o', 'jsonpath={range .items[*]}{.status.observedGeneration}{" "}{end}']);
+      expect(status.trim()).toBe('1 1');
+      const children = await cluster.kubectlOk(['get', 'deploy,sts,svc,cm,secret,pdb,hpa,job,pvc', '-n', ns, '-o', 'name']);
+      expect(children).toContain('horizontalpodautoscaler.autoscaling/app-gateway');
+      expect(children).toContain('persistentvolumeclaim/ms-weights');
+      expect(children).toContain('secret/app-redis-password');
+    });
+    // Events are written too (the missing PVC binding makes none here, but the phase change does).
+    await eventually(async () => {
+      expect(await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=PerpetualDeployment', '-o', 'name'])).not.toBe('');
+    });
+    expect(operator.logs()).not.toMatch(/forbidden|HTTP 403/i);
+    expect(await operator.counter('perpetual_operator_leader')).toBe(1);
+  });
+});

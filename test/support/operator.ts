@@ -1,0 +1,60 @@
+// Runs the operator as a separate process (as in production) against a test control plane.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort, REPO_ROOT, stopProcess, waitFor } from '../harness/processes.ts';
+
+export interface OperatorProcess {
+  process: ChildProcess;
+  port: number;
+  /** Everything the process printed so far (JSON log lines). */
+  logs(): string;
+  metrics(): Promise<string>;
+  /** Sum of a counter across its label sets, e.g. perpetual_operator_api_writes_total. */
+  counter(name: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface OperatorOptions {
+  kubeconfigPath: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Short timings so tests see requeues and failovers quickly. */
+const TEST_ENV = {
+  WAITING_REQUEUE_MS: '1000',
+  LEADER_ELECTION_NAMESPACE: 'perpetual-system',
+  LEADER_ELECTION_LEASE_DURATION_MS: '3000',
+  LEADER_ELECTION_RENEW_DEADLINE_MS: '2000',
+  LEADER_ELECTION_RETRY_PERIOD_MS: '300',
+  LOG_LEVEL: 'debug',
+};
+
+export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'operator/main.ts')], {
+    env: { ...process.env, ...TEST_ENV, KUBECONFIG: options.kubeconfigPath, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${String(port)}`;
+  const metrics = async (): Promise<string> => (await fetch(`${url}/metrics`)).text();
+  const op: OperatorProcess = {
+    process: child,
+    port,
+    logs: () => output,
+    metrics,
+    counter: async (name) => {
+      const text = await metrics();
+      return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+    },
+    stop: () => stopProcess(child),
+  };
+  const ready = async (): Promise<boolean> => {
+    if (child.exitCode !== null) throw new Error(`operator exited: ${output}`);
+    return (await fetch(`${url}/readyz`)).ok;
+  };
+  await waitFor('operator /readyz', ready, { timeoutMs: 20_000 });
+  return op;
+}
