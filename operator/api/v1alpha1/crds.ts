@@ -193,6 +193,13 @@ function customResourceDefinition(def: KindDefinition): CustomResourceDefinition
   };
 }
 
+/** The spec schema of a kind exactly as the API server sees it (defaults written out). */
+export function renderedSpecSchema(kind: 'PerpetualDeployment' | 'ModelServer'): Record<string, unknown> {
+  const def = kinds.find((k) => k.kind === kind);
+  if (!def) throw new Error(`unknown kind ${kind}`);
+  return plainSchema(def.spec);
+}
+
 /** Every CRD the project defines, in a stable order. */
 export function customResourceDefinitions(): CustomResourceDefinitionManifest[] {
   return kinds.map(customResourceDefinition);

@@ -1,0 +1,61 @@
+// Golden YAML and invariants for a ModelServer's children.
+import type { V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { defaultedModelServer } from '../../api/v1alpha1/defaults.ts';
+import { desiredObjects, desiredReplicas, vllmArgs } from './desired.ts';
+
+const full = defaultedModelServer({ name: 'llama', namespace: 'ml' }, {
+  model: { id: 'meta-llama/Llama-3.1-70B-Instruct', servedName: 'llama-70b', revision: 'main' },
+  engine: { args: ['--enable-prefix-caching'], env: [{ name: 'HF_TOKEN', secretKeyRef: { name: 'hf', key: 'token' } }] },
+  gpu: { count: 4, product: 'NVIDIA-H100-80GB-HBM3' },
+  vllm: { gpuMemoryUtilization: 0.85, maxModelLen: 16384 },
+  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'llm', effect: 'NoSchedule' }],
+  priorityClassName: 'inference',
+  runtimeClassName: 'nvidia',
+  cache: { size: '200Gi', storageClassName: 'fast', accessMode: 'ReadWriteMany' },
+  autoscaling: { minReplicas: 0, maxReplicas: 4 },
+  replicas: 2,
+});
+const cpu = defaultedModelServer({ name: 'tiny', namespace: 'ml' }, { model: { id: 'org/tiny' }, gpu: { count: 0 }, rollout: { strategy: 'Recreate' } });
+
+describe.each([['full', full], ['cpu', cpu]] as const)('ModelServer children (%s)', (name, ms) => {
+  const objects = desiredObjects(ms);
+
+  it('match the golden YAML', async () => {
+    await expect(objects.map((o) => stringify(o)).join('---\n')).toMatchFileSnapshot(`testdata/${name}.golden.yaml`);
+  });
+
+  it('own every child and select the pods they label', () => {
+    for (const obj of objects) expect(obj.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ModelServer', name: ms.metadata?.name, controller: true });
+    const deployment = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject(deployment.spec?.selector.matchLabels ?? { missing: true });
+  });
+});
+
+describe('ModelServer builders', () => {
+  it('request GPUs as limits and tolerate the usual GPU taint', () => {
+    const pod = (desiredObjects(full).find((o) => o.kind === 'Deployment') as V1Deployment).spec?.template.spec;
+    expect(pod?.containers[0]?.resources?.limits).toEqual({ 'nvidia.com/gpu': '4' });
+    expect(pod?.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod?.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' });
+  });
+
+  it('builds vLLM arguments from the spec, with the user\'s last', () => {
+    const args = vllmArgs(full.spec);
+    expect(args.slice(args.indexOf('--tensor-parallel-size'), args.indexOf('--tensor-parallel-size') + 2)).toEqual(['--tensor-parallel-size', '4']);
+    expect(args).toContain('--download-dir');
+    expect(args.at(-1)).toBe('--enable-prefix-caching');
+  });
+
+  it('takes replicas from the spec, else the autoscaling minimum, else 1', () => {
+    expect(desiredReplicas(full.spec)).toBe(2);
+    expect(desiredReplicas({ ...full.spec, replicas: undefined })).toBe(0);
+    expect(desiredReplicas(cpu.spec)).toBe(1);
+  });
+
+  it('needs no spare GPU to roll out by default', () => {
+    const deployment = desiredObjects(full).find((o) => o.kind === 'Deployment') as V1Deployment;
+    expect(deployment.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+  });
+});
