@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import { FIELD_MANAGER, Labels } from './api/v1alpha1/labels.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ReconcileContext, ReconcileResult } from './controllers/context.ts';
-import { reconcileModelServer } from './controllers/model-server/reconciler.ts';
-import { reconcilePerpetualDeployment } from './controllers/perpetual-deployment/reconciler.ts';
+import { MODEL_SERVER_CHILD_KINDS, reconcileModelServer } from './controllers/model-server/reconciler.ts';
+import { PERPETUAL_DEPLOYMENT_CHILD_KINDS, reconcilePerpetualDeployment } from './controllers/perpetual-deployment/reconciler.ts';
 import { cachesFrom } from './kube/caches.ts';
 import type { Kube } from './kube/client.ts';
 import { makeEventRecorder } from './kube/events.ts';
@@ -27,9 +27,8 @@ interface Controller {
 
 /** Children are watched only if we labelled them, which keeps the caches small. */
 const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
-export const CHILD_KINDS: readonly KindName[] = [
-  'Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Job', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'PersistentVolumeClaim', 'Pod',
-];
+/** Everything either controller owns, plus the pods of those workloads (for scheduling problems). */
+export const CHILD_KINDS: readonly KindName[] = [...new Set<KindName>([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, 'Pod'])];
 
 export interface Manager {
   stop(): Promise<void>;

@@ -69,6 +69,33 @@ export function childKey(kind: string, name: string): string {
   return `${kind}/${name}`;
 }
 
+const APPLY_FAILED = 'ApplyFailed';
+
+/**
+ * Runs the apply-and-prune steps, returning (not throwing) what went wrong, so the reconcile can
+ * still report status; the caller rethrows afterwards and the queue backs off.
+ */
+export async function tryWriteChildren(steps: () => Promise<void>): Promise<Error | undefined> {
+  try {
+    await steps();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/**
+ * The status after the cluster refused a child (an admission policy, a quota, a webhook): the
+ * phase reason and `conditionType` say so, with the API server's message.
+ */
+export function withApplyFailure<S extends StatusLike>(status: S, failure: Error, conditionType: string): S {
+  const message = `Applying children failed; retrying with backoff: ${failure.message}`;
+  const conditions = status.conditions?.map((c) =>
+    c.type === conditionType ? { ...c, status: 'True' as const, reason: APPLY_FAILED, message } : c,
+  );
+  return { ...status, phaseReason: message, ...(conditions ? { conditions } : {}) };
+}
+
 interface StatusLike {
   phase?: Phase;
   phaseReason?: string;
@@ -88,8 +115,9 @@ export async function applyStatusIfChanged(
 }
 
 /**
- * Events worth telling a human: a phase change, and a watched condition turning True
- * (e.g. ScalingLimited, Stalled). Pure, so the "only on transitions" rule is testable.
+ * Events worth telling a human: a phase change, a watched condition turning True (e.g.
+ * ScalingLimited, Stalled), and any condition turning ApplyFailed. Pure, so the "only on
+ * transitions" rule is testable.
  */
 export function transitionEvents(previous: StatusLike | undefined, next: StatusLike, warnWhenTrue: readonly string[]): EventToRecord[] {
   const events: EventToRecord[] = [];
@@ -97,8 +125,9 @@ export function transitionEvents(previous: StatusLike | undefined, next: StatusL
     const warning = next.phase === 'Failed' || next.phase === 'Degraded';
     events.push({ type: warning ? 'Warning' : 'Normal', reason: next.phase, message: next.phaseReason ?? '' });
   }
-  for (const type of warnWhenTrue) {
-    const turnedTrue = conditionTurnedTrue(previous?.conditions, next.conditions, type);
+  for (const condition of next.conditions ?? []) {
+    if (!warnWhenTrue.includes(condition.type) && condition.reason !== APPLY_FAILED) continue;
+    const turnedTrue = conditionTurnedTrue(previous?.conditions, next.conditions, condition.type);
     if (turnedTrue) events.push({ type: 'Warning', reason: turnedTrue.reason, message: turnedTrue.message });
   }
   return events;

@@ -25,8 +25,16 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
     const { labelSelector } = options;
     this.resource = resource;
     this.log = options.log;
-    const list = () => objects.list<T>(resource.apiVersion, resource.kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
+    const list = async () => {
+      const result = await objects.list<T>(resource.apiVersion, resource.kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
+      result.items.forEach(stripManagedFields);
+      return result;
+    };
     this.informer = makeInformer<T>(kc, collectionPath(resource), list, labelSelector);
+    // Registered first, so it runs before any other handler sees the object. The cache holds this
+    // same object, so the cache never keeps managedFields either.
+    this.informer.on('add', stripManagedFields);
+    this.informer.on('update', stripManagedFields);
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
     this.informer.on('error', (err: unknown) => {
       this.errorsSeen++;
@@ -71,6 +79,14 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
       if (!this.stopped) this.start().catch((e: unknown) => { this.scheduleRestart(e); });
     }, delay).unref();
   }
+}
+
+/**
+ * Server-side apply records every manager's fields on every object; nothing here reads them and
+ * they can be most of an object's size (controller-runtime strips them from caches for the same reason).
+ */
+function stripManagedFields(obj: KubernetesObject): void {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
 }
 
 export function errorMessage(err: unknown): string {

@@ -1,5 +1,5 @@
 // Pieces of pod specs shared by every workload the operator generates.
-import type { V1Container, V1EnvVar, V1PodSecurityContext, V1Probe, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
+import type { V1EnvVar, V1PodSecurityContext, V1Probe, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
 import type { EnvVar } from '../api/v1alpha1/common.ts';
 import type Type from 'typebox';
 
@@ -38,7 +38,6 @@ export const restrictedContainerSecurity: V1SecurityContext = {
   capabilities: { drop: ['ALL'] },
 };
 
-export type Container = V1Container;
 
 type Quantities = Record<string, string | number> | undefined;
 

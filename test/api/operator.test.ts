@@ -239,3 +239,52 @@ describe('logs', () => {
     expect(logs).not.toContain(generated.data.password);
   });
 });
+
+describe('a child the cluster refuses', () => {
+  it('is named in status and events, and retried with backoff rather than in a hot loop', async () => {
+    // An in-cluster policy (as a platform team might write) that forbids PodDisruptionBudgets here.
+    const policy = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-pdb-${ns}}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [policy], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [poddisruptionbudgets]}]
+  validations: [{expression: "false", message: "PodDisruptionBudgets are not allowed in this namespace"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: no-pdb-${ns}}
+spec:
+  policyName: no-pdb-${ns}
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${ns}}}
+`;
+    await cluster.kubectlOk(['apply', '-f', '-'], policy);
+    // Policies take effect shortly after creation; a probe PDB tells us when.
+    await eventually(async () => {
+      const probe = await cluster.kubectl(['create', 'pdb', 'probe', '-n', ns, '--selector=a=b', '--max-unavailable=1']);
+      expect(probe.stderr).toContain('not allowed in this namespace');
+    });
+    const errorsBefore = await operator.counter('perpetual_operator_reconcile_errors_total');
+    await apply(perpetualDeployment('refused'));
+    const pd = await eventually(async () => {
+      const obj = await get('pd/refused');
+      expect(conditionOf(obj, 'Reconciling')).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
+      return obj;
+    });
+    expect(pd.status?.phaseReason).toContain('PodDisruptionBudgets are not allowed in this namespace');
+    expect(pd.status?.phaseReason).toContain('PodDisruptionBudget');
+    await eventually(async () => {
+      const events = await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=refused,type=Warning', '-o', 'jsonpath={.items[*].reason}']);
+      expect(events).toContain('ApplyFailed');
+    });
+    // Exponential backoff: over three seconds, a handful of retries, not hundreds.
+    await new Promise((r) => setTimeout(r, 3000));
+    const retries = (await operator.counter('perpetual_operator_reconcile_errors_total')) - errorsBefore;
+    expect(retries).toBeGreaterThan(0);
+    expect(retries).toBeLessThan(15);
+    await cluster.kubectlOk(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', `no-pdb-${ns}`]);
+  });
+});

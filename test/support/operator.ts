@@ -17,6 +17,8 @@ export interface OperatorProcess {
 export interface OperatorOptions {
   kubeconfigPath: string;
   env?: NodeJS.ProcessEnv;
+  /** The entry point; default the TypeScript source (npm run build makes dist/operator/main.js). */
+  entry?: string;
 }
 
 /** Short timings so tests see requeues and failovers quickly. */
@@ -31,7 +33,7 @@ const TEST_ENV = {
 
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'operator/main.ts')], {
+  const child = spawn(process.execPath, [options.entry ?? join(REPO_ROOT, 'operator/main.ts')], {
     env: { ...process.env, ...TEST_ENV, KUBECONFIG: options.kubeconfigPath, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,16 +2,12 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
+import type { Caches } from '../../kube/caches.ts';
 import { modelServerChildNames } from './names.ts';
 
 export interface ModelServerObserved {
   deployment: V1Deployment | undefined;
   pods: V1Pod[];
-}
-
-export interface Caches {
-  get(kind: 'Deployment', name: string, namespace: string): V1Deployment | undefined;
-  list(kind: 'Pod', namespace: string): readonly V1Pod[];
 }
 
 export function observeModelServer(caches: Caches, ms: ModelServer): ModelServerObserved {

@@ -2,7 +2,18 @@
 // Deployment and its pods (naming pods that wait for GPUs).
 import { ModelServerConditions } from '../../api/v1alpha1/conditions.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
-import { applyChildren, applyStatusIfChanged, childKey, pruneChildren, recordEvents, transitionEvents, type ReconcileContext, type ReconcileResult } from '../context.ts';
+import {
+  applyChildren,
+  applyStatusIfChanged,
+  childKey,
+  pruneChildren,
+  recordEvents,
+  transitionEvents,
+  tryWriteChildren,
+  withApplyFailure,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '../context.ts';
 import { desiredObjects } from './desired.ts';
 import { observeModelServer } from './observe.ts';
 import { computeModelServerStatus } from './status.ts';
@@ -13,19 +24,17 @@ export async function reconcileModelServer(ctx: ReconcileContext, namespace: str
   const ms = ctx.caches.get('ModelServer', name, namespace);
   if (!ms || ms.metadata?.deletionTimestamp) return {};
   const desired = desiredObjects(ms);
-  await applyChildren(ctx, desired);
-  await pruneChildren(ctx, ms, MODEL_SERVER_CHILD_KINDS, new Set(desired.map((o) => childKey(o.kind ?? '', o.metadata?.name ?? ''))));
+  const failure = await tryWriteChildren(async () => {
+    await applyChildren(ctx, desired);
+    await pruneChildren(ctx, ms, MODEL_SERVER_CHILD_KINDS, new Set(desired.map((o) => childKey(o.kind ?? '', o.metadata?.name ?? ''))));
+  });
 
-  const observed = observeModelServer(
-    {
-      get: (_kind, n, ns) => ctx.caches.get('Deployment', n, ns),
-      list: (_kind, ns) => ctx.caches.list('Pod', ns),
-    },
-    ms,
-  );
-  const status = computeModelServerStatus(ms, observed, ctx.now());
+  const observed = observeModelServer(ctx.caches, ms);
+  const computed = computeModelServerStatus(ms, observed, ctx.now());
+  const status = failure ? withApplyFailure(computed, failure, ModelServerConditions.Progressing) : computed;
   if (await applyStatusIfChanged(ctx, Kinds.ModelServer, ms, status)) {
     await recordEvents(ctx, { ...ms, apiVersion: Kinds.ModelServer.apiVersion, kind: 'ModelServer' }, transitionEvents(ms.status, status, [ModelServerConditions.ScalingLimited]));
   }
+  if (failure) throw failure;
   return status.phase === 'Ready' ? {} : { requeueAfterMs: ctx.config.waitingRequeueMs };
 }

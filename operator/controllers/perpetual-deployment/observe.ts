@@ -3,6 +3,7 @@
 import type { V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
+import type { Caches } from '../../kube/caches.ts';
 import { childNames } from './names.ts';
 
 /** Why a referenced Secret cannot be used. */
@@ -24,15 +25,8 @@ export interface PerpetualDeploymentObserved {
   modelServers: ReadonlyMap<string, ModelServer | undefined>;
 }
 
-export interface ChildCaches {
-  deployment(name: string, namespace: string): V1Deployment | undefined;
-  statefulSet(name: string, namespace: string): V1StatefulSet | undefined;
-  job(name: string, namespace: string): V1Job | undefined;
-  modelServer(name: string, namespace: string): ModelServer | undefined;
-}
-
 export function observePerpetualDeployment(
-  caches: ChildCaches,
+  caches: Caches,
   pd: PerpetualDeployment,
   migrationJobName: string,
   secretProblems: SecretProblem[],
@@ -42,10 +36,10 @@ export function observePerpetualDeployment(
   const refs = pd.spec.models.flatMap((m) => (m.modelServerRef ? [m.modelServerRef.name] : []));
   return {
     secretProblems,
-    gateway: caches.deployment(names.gateway, namespace),
-    qdrant: caches.statefulSet(names.qdrant, namespace),
-    redis: caches.deployment(names.redis, namespace),
-    migration: caches.job(migrationJobName, namespace),
-    modelServers: new Map(refs.map((name) => [name, caches.modelServer(name, namespace)])),
+    gateway: caches.get('Deployment', names.gateway, namespace),
+    qdrant: caches.get('StatefulSet', names.qdrant, namespace),
+    redis: caches.get('Deployment', names.redis, namespace),
+    migration: caches.get('Job', migrationJobName, namespace),
+    modelServers: new Map(refs.map((name) => [name, caches.get('ModelServer', name, namespace)])),
   };
 }

@@ -2,7 +2,18 @@
 // observe → status (pure) → write status if changed → events on transitions.
 import { PerpetualDeploymentConditions } from '../../api/v1alpha1/conditions.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
-import { applyChildren, applyStatusIfChanged, childKey, pruneChildren, recordEvents, transitionEvents, type ReconcileContext, type ReconcileResult } from '../context.ts';
+import {
+  applyChildren,
+  applyStatusIfChanged,
+  childKey,
+  pruneChildren,
+  recordEvents,
+  transitionEvents,
+  tryWriteChildren,
+  withApplyFailure,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '../context.ts';
 import { desiredObjects, gatewayImage, migrationJobName } from './desired.ts';
 import { observePerpetualDeployment } from './observe.ts';
 import { checkReferencedSecrets, ensureGeneratedSecrets } from './secrets.ts';
@@ -27,28 +38,22 @@ export async function reconcilePerpetualDeployment(ctx: ReconcileContext, namesp
     databaseSecretHash: secrets.databaseHash,
     databaseUsable: !secrets.problems.some((p) => p.purpose === 'database'),
   });
-  await ensureGeneratedSecrets(ctx, pd, desired.generatedSecrets);
-  await applyChildren(ctx, desired.objects);
   const keep = new Set([
     ...desired.objects.map((o) => childKey(o.kind ?? '', o.metadata?.name ?? '')),
     ...desired.generatedSecrets.map((s) => childKey('Secret', s.name)),
   ]);
-  await pruneChildren(ctx, pd, PERPETUAL_DEPLOYMENT_CHILD_KINDS, keep);
+  const failure = await tryWriteChildren(async () => {
+    await ensureGeneratedSecrets(ctx, pd, desired.generatedSecrets);
+    await applyChildren(ctx, desired.objects);
+    await pruneChildren(ctx, pd, PERPETUAL_DEPLOYMENT_CHILD_KINDS, keep);
+  });
 
-  const observed = observePerpetualDeployment(
-    {
-      deployment: (n, ns) => ctx.caches.get('Deployment', n, ns),
-      statefulSet: (n, ns) => ctx.caches.get('StatefulSet', n, ns),
-      job: (n, ns) => ctx.caches.get('Job', n, ns),
-      modelServer: (n, ns) => modelServers.get(n) ?? ctx.caches.get('ModelServer', n, ns),
-    },
-    pd,
-    migrationJobName(name, gatewayImage(pd, ctx.config), secrets.databaseHash),
-    secrets.problems,
-  );
-  const status = computePerpetualDeploymentStatus(pd, observed, ctx.now());
+  const observed = observePerpetualDeployment(ctx.caches, pd, migrationJobName(name, gatewayImage(pd, ctx.config), secrets.databaseHash), secrets.problems);
+  const computed = computePerpetualDeploymentStatus(pd, observed, ctx.now());
+  const status = failure ? withApplyFailure(computed, failure, PerpetualDeploymentConditions.Reconciling) : computed;
   if (await applyStatusIfChanged(ctx, Kinds.PerpetualDeployment, pd, status)) {
     await recordEvents(ctx, { ...pd, apiVersion: Kinds.PerpetualDeployment.apiVersion, kind: 'PerpetualDeployment' }, transitionEvents(pd.status, status, [PerpetualDeploymentConditions.Stalled]));
   }
+  if (failure) throw failure;
   return status.phase === 'Ready' ? {} : { requeueAfterMs: ctx.config.waitingRequeueMs };
 }
