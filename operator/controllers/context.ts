@@ -141,6 +141,23 @@ function conditionTurnedTrue(before: Condition[] | undefined, after: Condition[]
   return then?.status === 'True' && then.reason === now.reason ? undefined : now;
 }
 
-export async function recordEvents(ctx: ReconcileContext, regarding: KubernetesObject, events: readonly EventToRecord[]): Promise<void> {
-  for (const event of events) await ctx.recordEvent(regarding, event);
+/**
+ * The end of every reconcile: record a failure to write children in the status, write the status
+ * if it changed (with events for its transitions), then rethrow the failure so the queue backs
+ * off, or ask to be requeued while not Ready.
+ */
+export async function finishReconcile<S extends StatusLike>(
+  ctx: ReconcileContext,
+  obj: KubernetesObject & { status?: S },
+  computed: S,
+  options: { resource: ResourceKind; failure: Error | undefined; failureCondition: string; warnWhenTrue: readonly string[] },
+): Promise<ReconcileResult> {
+  const { resource } = options;
+  const status = options.failure ? withApplyFailure(computed, options.failure, options.failureCondition) : computed;
+  if (await applyStatusIfChanged(ctx, resource, obj, status)) {
+    const regarding = { ...obj, apiVersion: resource.apiVersion, kind: resource.kind };
+    for (const event of transitionEvents(obj.status, status, options.warnWhenTrue)) await ctx.recordEvent(regarding, event);
+  }
+  if (options.failure) throw options.failure;
+  return status.phase === 'Ready' ? {} : { requeueAfterMs: ctx.config.waitingRequeueMs };
 }

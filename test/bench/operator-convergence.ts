@@ -20,7 +20,8 @@ import { eventually } from '../support/eventually.ts';
 import { perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
-const CONCURRENCY = 4;
+/** Workers per controller in the operator, and parallel applies in the baseline: the same budget. */
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 const CHILDREN_PER_PD = 13; // applied children + generated Secrets, excluding the migration Job
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -104,7 +105,11 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ profile: 'api' });
   await cp.kubectl(['create', 'namespace', 'perpetual-system']);
   // Long requeue while waiting, so the resync measurement sees resyncs, not waiting requeues.
-  const op = await startOperator({ kubeconfigPath: cp.kubeconfigPath, entry: process.env.OPERATOR_ENTRY, env: { RESYNC_SECONDS: '20', WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn' } });
+  const op = await startOperator({
+    kubeconfigPath: cp.kubeconfigPath,
+    entry: process.env.OPERATOR_ENTRY,
+    env: { RESYNC_SECONDS: '20', WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn', CONCURRENCY: String(CONCURRENCY) },
+  });
   try {
     console.log('N      operator   baseline   ratio');
     let total = 0;

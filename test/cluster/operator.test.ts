@@ -26,15 +26,20 @@ async function row(resource: string, name: string): Promise<Record<string, strin
   return parseTable(await cluster.kubectlOk(['get', resource, name, '-n', ns]))[0] ?? {};
 }
 
+/** The object's conditions in one line, so that a failed wait says which component held it back. */
+async function conditions(resource: string, name: string): Promise<string> {
+  return cluster.kubectlOk(['get', resource, name, '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}']);
+}
+
 describe('on a scheduling cluster', () => {
   it('brings a local-mode stack with a GPU ModelServer to Ready, as kubectl get shows', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('mistral', { gpu: { count: 1 }, replicas: 1 }));
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('stack', { mode: 'local', models: [{ name: 'mistral-7b', modelServerRef: { name: 'mistral' } }] }));
     await eventually(async () => {
-      expect(await row('ms', 'mistral')).toMatchObject({ READY: 'True', PHASE: 'Ready', GPUS: '1', REPLICAS: '1/1', 'MIN-MAX': 'fixed' });
+      expect(await row('ms', 'mistral'), await conditions('ms', 'mistral')).toMatchObject({ READY: 'True', PHASE: 'Ready', GPUS: '1', REPLICAS: '1/1', 'MIN-MAX': 'fixed' });
     }, 45_000);
     await eventually(async () => {
-      expect(await row('pd', 'stack')).toMatchObject({ READY: 'True', PHASE: 'Ready', MODE: 'local', GATEWAY: '2/2', MODELS: '1/1' });
+      expect(await row('pd', 'stack'), await conditions('pd', 'stack')).toMatchObject({ READY: 'True', PHASE: 'Ready', MODE: 'local', GATEWAY: '2/2', MODELS: '1/1' });
     }, 45_000);
     const node = await cluster.kubectlOk(['get', 'pods', '-n', ns, '-l', 'perpetual.ai/modelserver=mistral', '-o', 'jsonpath={.items[0].spec.nodeName}']);
     expect(node).toMatch(/^gpu-node-/);

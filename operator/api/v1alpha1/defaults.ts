@@ -30,22 +30,21 @@ export function applyDefaults(schema: JsonSchema, value: unknown): unknown {
 
 type Meta = { name: string; namespace?: string; uid?: string; generation?: number };
 
-/** A PerpetualDeployment as the API server would return it for `spec`. */
-export function defaultedPerpetualDeployment(meta: Meta, spec: Record<string, unknown>): PerpetualDeployment {
+function defaulted(kind: 'PerpetualDeployment' | 'ModelServer', meta: Meta, spec: Record<string, unknown>) {
   return {
     apiVersion: API_VERSION,
-    kind: 'PerpetualDeployment',
+    kind,
     metadata: { namespace: 'default', uid: `uid-${meta.name}`, generation: 1, ...meta },
-    spec: applyDefaults(renderedSpecSchema('PerpetualDeployment'), spec) as PerpetualDeployment['spec'],
+    spec: applyDefaults(renderedSpecSchema(kind), spec),
   };
+}
+
+/** A PerpetualDeployment as the API server would return it for `spec`. */
+export function defaultedPerpetualDeployment(meta: Meta, spec: Record<string, unknown>): PerpetualDeployment {
+  return defaulted('PerpetualDeployment', meta, spec) as PerpetualDeployment;
 }
 
 /** A ModelServer as the API server would return it for `spec`. */
 export function defaultedModelServer(meta: Meta, spec: Record<string, unknown>): ModelServer {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ModelServer',
-    metadata: { namespace: 'default', uid: `uid-${meta.name}`, generation: 1, ...meta },
-    spec: applyDefaults(renderedSpecSchema('ModelServer'), spec) as ModelServer['spec'],
-  };
+  return defaulted('ModelServer', meta, spec) as ModelServer;
 }

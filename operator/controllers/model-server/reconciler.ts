@@ -2,18 +2,7 @@
 // Deployment and its pods (naming pods that wait for GPUs).
 import { ModelServerConditions } from '../../api/v1alpha1/conditions.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
-import {
-  applyChildren,
-  applyStatusIfChanged,
-  childKey,
-  pruneChildren,
-  recordEvents,
-  transitionEvents,
-  tryWriteChildren,
-  withApplyFailure,
-  type ReconcileContext,
-  type ReconcileResult,
-} from '../context.ts';
+import { applyChildren, childKey, finishReconcile, pruneChildren, tryWriteChildren, type ReconcileContext, type ReconcileResult } from '../context.ts';
 import { desiredObjects } from './desired.ts';
 import { observeModelServer } from './observe.ts';
 import { computeModelServerStatus } from './status.ts';
@@ -30,11 +19,10 @@ export async function reconcileModelServer(ctx: ReconcileContext, namespace: str
   });
 
   const observed = observeModelServer(ctx.caches, ms);
-  const computed = computeModelServerStatus(ms, observed, ctx.now());
-  const status = failure ? withApplyFailure(computed, failure, ModelServerConditions.Progressing) : computed;
-  if (await applyStatusIfChanged(ctx, Kinds.ModelServer, ms, status)) {
-    await recordEvents(ctx, { ...ms, apiVersion: Kinds.ModelServer.apiVersion, kind: 'ModelServer' }, transitionEvents(ms.status, status, [ModelServerConditions.ScalingLimited]));
-  }
-  if (failure) throw failure;
-  return status.phase === 'Ready' ? {} : { requeueAfterMs: ctx.config.waitingRequeueMs };
+  return finishReconcile(ctx, ms, computeModelServerStatus(ms, observed, ctx.now()), {
+    resource: Kinds.ModelServer,
+    failure,
+    failureCondition: ModelServerConditions.Progressing,
+    warnWhenTrue: [ModelServerConditions.ScalingLimited],
+  });
 }

@@ -2,18 +2,7 @@
 // observe → status (pure) → write status if changed → events on transitions.
 import { PerpetualDeploymentConditions } from '../../api/v1alpha1/conditions.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
-import {
-  applyChildren,
-  applyStatusIfChanged,
-  childKey,
-  pruneChildren,
-  recordEvents,
-  transitionEvents,
-  tryWriteChildren,
-  withApplyFailure,
-  type ReconcileContext,
-  type ReconcileResult,
-} from '../context.ts';
+import { applyChildren, childKey, finishReconcile, pruneChildren, tryWriteChildren, type ReconcileContext, type ReconcileResult } from '../context.ts';
 import { desiredObjects, gatewayImage, migrationJobName } from './desired.ts';
 import { observePerpetualDeployment } from './observe.ts';
 import { checkReferencedSecrets, ensureGeneratedSecrets } from './secrets.ts';
@@ -49,11 +38,10 @@ export async function reconcilePerpetualDeployment(ctx: ReconcileContext, namesp
   });
 
   const observed = observePerpetualDeployment(ctx.caches, pd, migrationJobName(name, gatewayImage(pd, ctx.config), secrets.databaseHash), secrets.problems);
-  const computed = computePerpetualDeploymentStatus(pd, observed, ctx.now());
-  const status = failure ? withApplyFailure(computed, failure, PerpetualDeploymentConditions.Reconciling) : computed;
-  if (await applyStatusIfChanged(ctx, Kinds.PerpetualDeployment, pd, status)) {
-    await recordEvents(ctx, { ...pd, apiVersion: Kinds.PerpetualDeployment.apiVersion, kind: 'PerpetualDeployment' }, transitionEvents(pd.status, status, [PerpetualDeploymentConditions.Stalled]));
-  }
-  if (failure) throw failure;
-  return status.phase === 'Ready' ? {} : { requeueAfterMs: ctx.config.waitingRequeueMs };
+  return finishReconcile(ctx, pd, computePerpetualDeploymentStatus(pd, observed, ctx.now()), {
+    resource: Kinds.PerpetualDeployment,
+    failure,
+    failureCondition: PerpetualDeploymentConditions.Reconciling,
+    warnWhenTrue: [PerpetualDeploymentConditions.Stalled],
+  });
 }
