@@ -1,4 +1,4 @@
-// Four tiers, one run (see DESIGN.md "Test tiers"). Each tier's global setup starts the real
+// Five tiers, one run (see DESIGN.md "Test tiers"). Each tier's global setup starts the real
 // components it needs once and hands their addresses to the tests through `inject`.
 import { defineConfig } from 'vitest/config';
 
@@ -24,6 +24,11 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'services', include: ['test/services/**/*.test.ts'], globalSetup: ['test/setup/datastores.ts'] },
+      },
+      {
+        extends: true,
+        // The gateway against real PostgreSQL and Redis (each file takes its own database and key prefix).
+        test: { name: 'gateway', include: ['test/gateway/**/*.test.ts'], globalSetup: ['test/setup/datastores.ts'] },
       },
     ],
   },

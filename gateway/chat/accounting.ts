@@ -1,0 +1,89 @@
+// What a finished request leaves behind: one usage_logs row (buffered, written in batches), the
+// token and cost counters, and a billing event when Polar is on. Called after the response is
+// sent; never throws and never waits, so accounting cannot slow down or fail a request.
+import type { ChatCompletionRequest } from '../providers/types.ts';
+import type { UsageReport } from '../providers/provider-client.ts';
+import type { Principal } from '../middleware/authenticate.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import { modelLabel } from '../observability/metrics.ts';
+import type { UsageRecord } from '../usage/usage-record.ts';
+import type { Attempt } from './upstream-call.ts';
+import type { ChatExtensions } from './validate-request.ts';
+
+export interface RequestFacts {
+  principal: Principal;
+  requestId: string;
+  ext: ChatExtensions;
+  body: Pick<ChatCompletionRequest, 'model'>;
+  endpoint?: 'chat' | 'embeddings' | 'messages';
+  status: number;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}
+
+export interface CompletedRequest extends RequestFacts {
+  attempt: Attempt<unknown>;
+  report: UsageReport;
+  upstreamMs: number;
+}
+
+export interface FailedRequest extends RequestFacts {
+  attempt?: Attempt<unknown>;
+}
+
+export interface Accounting {
+  completed(request: CompletedRequest): void;
+  failed(request: FailedRequest): void;
+}
+
+export interface AccountingDeps {
+  metrics: GatewayMetrics;
+  knownModels: ReadonlySet<string>;
+  /** USD for this many tokens of the model the client named. */
+  cost: (model: string, tokens: { input: number; output: number }) => number;
+  /** Buffers the row for PostgreSQL (and Polar, when on). */
+  record: (row: UsageRecord) => void;
+  prefix: string;
+  now?: () => Date;
+}
+
+const ENDPOINT_PATHS = { chat: '/chat/completions', embeddings: '/embeddings', messages: '/messages' } as const;
+
+export function makeAccounting(deps: AccountingDeps): Accounting {
+  const now = deps.now ?? ((): Date => new Date());
+  const row = (request: RequestFacts, figures: { input: number; output: number; costUsd: number; estimated: boolean; provider: string | undefined }): UsageRecord => ({
+    requestId: request.requestId,
+    userId: request.principal.userId,
+    conversationId: request.ext.conversationId ?? null,
+    timestamp: now(),
+    inputTokens: figures.input,
+    outputTokens: figures.output,
+    totalTokens: figures.input + figures.output,
+    retrievalCalls: 0,
+    retrievalLatencyMs: null,
+    costUsd: figures.costUsd,
+    model: request.body.model,
+    endpoint: `${deps.prefix}${ENDPOINT_PATHS[request.endpoint ?? 'chat']}`,
+    statusCode: request.status,
+    latencyMs: Math.round((performance.now() - request.startedAt) * 100) / 100,
+    provider: figures.provider ?? 'none',
+    usageEstimated: figures.estimated,
+    memoryTokens: 0,
+  });
+  return {
+    completed(request) {
+      const { usage, usageEstimated } = request.report;
+      const input = usage.prompt_tokens;
+      const output = usage.completion_tokens;
+      const costUsd = deps.cost(request.attempt.model.name, { input, output });
+      const model = modelLabel(deps.knownModels, request.attempt.model.name);
+      deps.metrics.tokens.inc({ type: 'input', model }, input);
+      deps.metrics.tokens.inc({ type: 'output', model }, output);
+      if (costUsd > 0) deps.metrics.cost.inc({ model }, costUsd);
+      deps.record(row(request, { input, output, costUsd, estimated: usageEstimated, provider: request.attempt.model.provider ?? 'local' }));
+    },
+    failed(request) {
+      deps.record(row(request, { input: 0, output: 0, costUsd: 0, estimated: false, provider: request.attempt?.model.provider }));
+    },
+  };
+}

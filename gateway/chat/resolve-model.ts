@@ -1,0 +1,62 @@
+// Which upstream serves a model name. Configured models (from the PerpetualDeployment) win; in
+// proxy mode any other name is still routable as "provider/model" or by a well-known prefix
+// (gpt-, o1-, claude-, ...), so users can reach new models without a platform change.
+import type { GatewayConfig, ModelRoute } from '../config.ts';
+import { GatewayError } from '../errors.ts';
+import type { ProviderKind } from '../providers/provider-client.ts';
+
+export interface ResolvedModel {
+  /** The name the client used, echoed back in responses. */
+  name: string;
+  /** The user's provider key is looked up under this name; undefined in local mode (no key). */
+  provider: string | undefined;
+  kind: ProviderKind;
+  baseURL: string;
+  upstreamModel: string;
+  route: ModelRoute | undefined;
+}
+
+const PREFIXES: [RegExp, string][] = [
+  [/^(gpt-|o\d|chatgpt-|text-embedding-|davinci|babbage|omni-)/, 'openai'],
+  [/^claude-/, 'anthropic'],
+  [/^(mistral-|mixtral-|codestral-|open-mistral)/, 'mistral'],
+  [/^deepseek-/, 'deepseek'],
+];
+
+export function providerKind(provider: string | undefined): ProviderKind {
+  if (provider === 'openai') return 'openai';
+  if (provider === 'anthropic') return 'anthropic';
+  return 'openai-compatible';
+}
+
+function fromRoute(config: Pick<GatewayConfig, 'providerBaseURLs'>, route: ModelRoute): ResolvedModel | undefined {
+  if (route.endpoint) {
+    return { name: route.name, provider: undefined, kind: 'openai-compatible', baseURL: route.endpoint, upstreamModel: route.upstreamModel, route };
+  }
+  const provider = route.provider ?? 'openai';
+  const baseURL = route.baseURL ?? config.providerBaseURLs[provider];
+  if (!baseURL) return undefined;
+  return { name: route.name, provider, kind: providerKind(provider), baseURL, upstreamModel: route.upstreamModel, route };
+}
+
+function inferred(config: Pick<GatewayConfig, 'providerBaseURLs'>, name: string): ResolvedModel | undefined {
+  const slash = name.indexOf('/');
+  if (slash > 0) {
+    const provider = name.slice(0, slash).toLowerCase();
+    const baseURL = config.providerBaseURLs[provider];
+    if (baseURL) return { name, provider, kind: providerKind(provider), baseURL, upstreamModel: name.slice(slash + 1), route: undefined };
+  }
+  const provider = PREFIXES.find(([pattern]) => pattern.test(name))?.[1];
+  const baseURL = provider ? config.providerBaseURLs[provider] : undefined;
+  if (!provider || !baseURL) return undefined;
+  return { name, provider, kind: providerKind(provider), baseURL, upstreamModel: name, route: undefined };
+}
+
+export function resolveModel(config: Pick<GatewayConfig, 'mode' | 'models' | 'providerBaseURLs'>, name: string): ResolvedModel {
+  const route = config.models.find((m) => m.name === name);
+  const resolved = route ? fromRoute(config, route) : config.mode === 'proxy' ? inferred(config, name) : undefined;
+  if (resolved) return resolved;
+  const known = config.models.map((m) => m.name);
+  const hint = known.length > 0 ? ` Available models: ${known.join(', ')}.` : config.mode === 'proxy' ? ' Name a provider\'s model (e.g. gpt-4o-mini, claude-sonnet-4-5) or use "provider/model" (e.g. groq/llama-3.1-8b-instant).' : '';
+  throw new GatewayError(`The model "${name}" does not exist or is not served here.${hint}`, { status: 404, type: 'not_found_error', code: 'model_not_found', param: 'model' });
+}

@@ -1,0 +1,38 @@
+// Server-sent events as OpenAI streams them: `data: <json>\n\n` per chunk, `data: [DONE]\n\n` at
+// the end, comment lines as keep-alives. Writes respect backpressure, so a slow client slows the
+// upstream read instead of growing our memory.
+import { once } from 'node:events';
+import type { Response } from 'express';
+
+export function startEventStream(res: Response, headers: Record<string, string> = {}): void {
+  res.status(200);
+  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  res.setHeader('cache-control', 'no-cache');
+  res.setHeader('connection', 'keep-alive');
+  // Tells nginx-style proxies not to buffer the stream.
+  res.setHeader('x-accel-buffering', 'no');
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.flushHeaders();
+}
+
+async function write(res: Response, text: string): Promise<void> {
+  if (res.writableEnded || res.destroyed) return;
+  if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+}
+
+export async function writeEvent(res: Response, data: unknown, event?: string): Promise<void> {
+  await write(res, `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+}
+
+export async function writeDone(res: Response): Promise<void> {
+  await write(res, 'data: [DONE]\n\n');
+}
+
+/** Sends a comment line every `intervalMs` until stopped: keeps idle connections from timing out. */
+export function keepAlive(res: Response, intervalMs: number): () => void {
+  const timer = setInterval(() => {
+    if (!res.writableEnded && !res.destroyed) res.write(': keep-alive\n\n');
+  }, intervalMs);
+  timer.unref();
+  return () => { clearInterval(timer); };
+}

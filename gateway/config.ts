@@ -1,0 +1,299 @@
+// Gateway settings: the deployment guide's environment names, plus the non-secret YAML file the
+// operator renders from the PerpetualDeployment (PERPETUAL_CONFIG). Validated once at start; every
+// error names the variable or field and what a valid value looks like, and never echoes a secret.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export type Mode = 'proxy' | 'local';
+export type Tier = 'free' | 'pro' | 'enterprise';
+export const TIERS: readonly Tier[] = ['free', 'pro', 'enterprise'];
+
+export interface TierLimits {
+  requestsPerMinute: number;
+  requestsPerDay: number;
+}
+
+export interface ModelPricing {
+  inputPerMillionTokens: number;
+  outputPerMillionTokens: number;
+}
+
+/** A model clients may name, and where it goes. */
+export interface ModelRoute {
+  name: string;
+  /** proxy mode: a provider name (openai, anthropic, groq, ...); local mode: absent. */
+  provider?: string;
+  /** The name sent upstream. */
+  upstreamModel: string;
+  /** An OpenAI-compatible base URL overriding the provider's default (ends in /v1). */
+  baseURL?: string;
+  /** local mode: the ModelServer's in-cluster endpoint (ends in /v1). */
+  endpoint?: string;
+  modelServer?: string;
+  fallback?: string;
+  pricing?: ModelPricing;
+}
+
+export interface MemorySettings {
+  enabled: boolean;
+  topK: number;
+  tokenBudget: number;
+  retrievalTimeoutMs: number;
+  embedding: { source: string; model?: string };
+}
+
+export interface PolarSettings {
+  apiKey: string;
+  organizationId: string;
+  server: 'production' | 'sandbox';
+  eventName: string;
+  /** Overrides the server's base URL (tests). */
+  baseURL?: string;
+}
+
+export interface GatewayConfig {
+  appName: string;
+  version: string;
+  debug: boolean;
+  mode: Mode;
+  host: string;
+  port: number;
+  prefix: string;
+  logLevel: string;
+  databaseUrl: string | undefined;
+  /** keyPrefix namespaces every key and channel, so several gateways can share one Redis. */
+  redis: { url: string; onDown: 'allow' | 'deny'; keyPrefix: string };
+  encryptionKeys: string;
+  jwtSecret: string | undefined;
+  adminToken: string | undefined;
+  qdrant: { url: string | undefined; apiKey: string | undefined; collection: string };
+  polar: PolarSettings | undefined;
+  tiers: Record<Tier, TierLimits>;
+  /** Limits for a key whose tier is none of the three (the guide's RATE_LIMIT_PER_*). */
+  defaultLimits: TierLimits;
+  models: ModelRoute[];
+  memory: MemorySettings;
+  limits: { maxBodyBytes: number; upstreamTimeoutMs: number; connectTimeoutMs: number; shutdownGraceMs: number; keyCacheMs: number };
+  /** Provider base URLs by name; overridable with <PROVIDER>_BASE_URL (tests point them at stubs). */
+  providerBaseURLs: Record<string, string>;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Guide defaults ("Tier Configuration"). */
+const DEFAULT_TIERS: Record<Tier, TierLimits> = {
+  free: { requestsPerMinute: 10, requestsPerDay: 1000 },
+  pro: { requestsPerMinute: 60, requestsPerDay: 10_000 },
+  enterprise: { requestsPerMinute: 1000, requestsPerDay: 1_000_000 },
+};
+
+const DEFAULT_MEMORY: MemorySettings = { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 150, embedding: { source: 'builtin' } };
+
+export const DEFAULT_PROVIDER_BASE_URLS: Record<string, string> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+  groq: 'https://api.groq.com/openai/v1',
+  together: 'https://api.together.xyz/v1',
+  mistral: 'https://api.mistral.ai/v1',
+  deepseek: 'https://api.deepseek.com/v1',
+  openrouter: 'https://openrouter.ai/api/v1',
+  fireworks: 'https://api.fireworks.ai/inference/v1',
+};
+
+type Env = NodeJS.ProcessEnv;
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}".`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name] ?? ''}".`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}".`);
+  return value as T;
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** The guide's REDIS_HOST/PORT/PASSWORD, or one REDIS_URL (what the operator sets), plus REDIS_PASSWORD. */
+function redisUrl(env: Env): string {
+  const password = nonEmpty(env, 'REDIS_PASSWORD');
+  const url = nonEmpty(env, 'REDIS_URL');
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('REDIS_URL must be a URL such as redis://host:6379.');
+    }
+    if (password && !parsed.password) parsed.password = encodeURIComponent(password);
+    return parsed.toString();
+  }
+  const host = nonEmpty(env, 'REDIS_HOST') ?? 'localhost';
+  const port = integer(env, 'REDIS_PORT', 6379, 1);
+  return `redis://${password ? `:${encodeURIComponent(password)}@` : ''}${host}:${port}`;
+}
+
+function tierLimits(env: Env, file: Partial<Record<Tier, Partial<TierLimits>>> | undefined): Record<Tier, TierLimits> {
+  const result = {} as Record<Tier, TierLimits>;
+  for (const tier of TIERS) {
+    const fromFile = { ...DEFAULT_TIERS[tier], ...file?.[tier] };
+    const prefix = `${tier.toUpperCase()}_TIER_RATE_LIMIT`;
+    result[tier] = {
+      requestsPerMinute: integer(env, `${prefix}_PER_MINUTE`, fromFile.requestsPerMinute, 1),
+      requestsPerDay: integer(env, `${prefix}_PER_DAY`, fromFile.requestsPerDay, 1),
+    };
+    if (result[tier].requestsPerMinute > result[tier].requestsPerDay) {
+      throw new ConfigError(`${prefix}_PER_MINUTE (${result[tier].requestsPerMinute}) must not exceed ${prefix}_PER_DAY (${result[tier].requestsPerDay}).`);
+    }
+  }
+  return result;
+}
+
+interface ConfigFile {
+  mode?: Mode;
+  models?: ModelRoute[];
+  memory?: Partial<MemorySettings>;
+  tiers?: Partial<Record<Tier, Partial<TierLimits>>>;
+  vectorStore?: { collection?: string };
+  billing?: { polar?: { organizationId?: string; server?: 'production' | 'sandbox'; eventName?: string } };
+}
+
+function readConfigFile(env: Env): ConfigFile {
+  const path = nonEmpty(env, 'PERPETUAL_CONFIG');
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`PERPETUAL_CONFIG: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  const parsed: unknown = parse(text);
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`PERPETUAL_CONFIG: ${path} must hold a YAML mapping.`);
+  return parsed;
+}
+
+function validateModels(models: ModelRoute[], mode: Mode): ModelRoute[] {
+  const seen = new Set<string>();
+  return models.map((m, i) => {
+    if (typeof m.name !== 'string' || m.name === '') throw new ConfigError(`PERPETUAL_CONFIG: models[${i}].name is required.`);
+    if (seen.has(m.name)) throw new ConfigError(`PERPETUAL_CONFIG: model "${m.name}" is listed twice.`);
+    seen.add(m.name);
+    if (mode === 'local' && !m.endpoint && !m.baseURL && !m.provider) {
+      throw new ConfigError(`PERPETUAL_CONFIG: model "${m.name}" needs an endpoint (a ModelServer) in local mode.`);
+    }
+    return { ...m, upstreamModel: m.upstreamModel || m.name };
+  });
+}
+
+/** The guide's single-model local setup: MODEL_NAME served at VLLM_URL. */
+function envModels(env: Env, mode: Mode): ModelRoute[] {
+  const name = nonEmpty(env, 'MODEL_NAME');
+  if (mode !== 'local' || !name) return [];
+  return [{ name, upstreamModel: name, endpoint: nonEmpty(env, 'VLLM_URL') ?? 'http://localhost:8000/v1' }];
+}
+
+function polarSettings(env: Env, file: ConfigFile): PolarSettings | undefined {
+  const apiKey = nonEmpty(env, 'POLAR_API_KEY');
+  const organizationId = nonEmpty(env, 'POLAR_ORGANIZATION_ID') ?? file.billing?.polar?.organizationId;
+  if (!apiKey && !organizationId) return undefined;
+  if (!apiKey || !organizationId) throw new ConfigError('Polar billing needs both POLAR_API_KEY and POLAR_ORGANIZATION_ID (or neither, to turn billing off).');
+  const baseURL = nonEmpty(env, 'POLAR_BASE_URL');
+  return {
+    apiKey,
+    organizationId,
+    server: oneOf(env, 'POLAR_SERVER', ['production', 'sandbox'], file.billing?.polar?.server ?? 'production'),
+    eventName: file.billing?.polar?.eventName ?? 'llm.usage',
+    ...(baseURL ? { baseURL } : {}),
+  };
+}
+
+function qdrantSettings(env: Env, file: ConfigFile): GatewayConfig['qdrant'] {
+  return {
+    url: nonEmpty(env, 'QDRANT_URL') ?? nonEmpty(env, 'QDRANT_CLOUD_URL'),
+    apiKey: nonEmpty(env, 'QDRANT_API_KEY'),
+    collection: nonEmpty(env, 'QDRANT_COLLECTION') ?? file.vectorStore?.collection ?? 'conversations',
+  };
+}
+
+function providerBaseURLs(env: Env): Record<string, string> {
+  const urls = { ...DEFAULT_PROVIDER_BASE_URLS };
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^([A-Z0-9]+)_BASE_URL$/.exec(name);
+    if (match?.[1] && value && name !== 'POLAR_BASE_URL') urls[match[1].toLowerCase()] = value.replace(/\/+$/, '');
+  }
+  return urls;
+}
+
+function apiPrefix(env: Env): string {
+  const prefix = nonEmpty(env, 'API_PREFIX') ?? '/v1';
+  if (!/^\/[A-Za-z0-9/_-]*$/.test(prefix)) throw new ConfigError(`API_PREFIX must be a path such as /v1, got "${prefix}".`);
+  return prefix.replace(/\/+$/, '') || '/v1';
+}
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const file = readConfigFile(env);
+  const mode = oneOf(env, 'MODE', ['proxy', 'local'], file.mode ?? 'proxy');
+  const encryptionKeys = nonEmpty(env, 'API_KEY_ENCRYPTION_KEY');
+  if (!encryptionKeys) {
+    throw new ConfigError('API_KEY_ENCRYPTION_KEY is required: generate one with `python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"` or `node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64url\') + \'=\')"`.');
+  }
+  const models = validateModels([...(file.models ?? []), ...envModels(env, mode)], mode);
+  const debug = boolean(env, 'DEBUG', false);
+  return {
+    appName: nonEmpty(env, 'APP_NAME') ?? 'Perpetual AI',
+    version: nonEmpty(env, 'VERSION') ?? '2.0.0',
+    debug,
+    mode,
+    host: nonEmpty(env, 'API_HOST') ?? '0.0.0.0',
+    port: integer(env, 'API_PORT', 8000),
+    prefix: apiPrefix(env),
+    logLevel: nonEmpty(env, 'LOG_LEVEL') ?? (debug ? 'debug' : 'info'),
+    databaseUrl: nonEmpty(env, 'DATABASE_URL'),
+    redis: { url: redisUrl(env), onDown: oneOf(env, 'RATE_LIMIT_ON_REDIS_DOWN', ['allow', 'deny'], 'allow'), keyPrefix: nonEmpty(env, 'REDIS_KEY_PREFIX') ?? 'perpetual:' },
+    encryptionKeys,
+    jwtSecret: nonEmpty(env, 'SUPABASE_JWT_SECRET'),
+    adminToken: nonEmpty(env, 'ADMIN_TOKEN'),
+    qdrant: qdrantSettings(env, file),
+    polar: polarSettings(env, file),
+    tiers: tierLimits(env, file.tiers),
+    defaultLimits: { requestsPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 60, 1), requestsPerDay: integer(env, 'RATE_LIMIT_PER_DAY', 10_000, 1) },
+    models,
+    memory: { ...DEFAULT_MEMORY, ...file.memory, embedding: { ...DEFAULT_MEMORY.embedding, ...file.memory?.embedding } },
+    limits: {
+      maxBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 4 * 1024 * 1024, 1024),
+      upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100),
+      connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100),
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0),
+      keyCacheMs: integer(env, 'API_KEY_CACHE_MS', 30_000, 0),
+    },
+    providerBaseURLs: providerBaseURLs(env),
+  };
+}
+
+/** The configured limits of a tier; unknown tiers get the guide's RATE_LIMIT_PER_* defaults. */
+export function limitsForTier(config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'>, tier: string): TierLimits {
+  return (TIERS as readonly string[]).includes(tier) ? config.tiers[tier as Tier] : config.defaultLimits;
+}

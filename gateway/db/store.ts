@@ -1,0 +1,28 @@
+// The routes' Store, bound to a PostgreSQL pool.
+import type pg from 'pg';
+import { limitsForTier, type GatewayConfig } from '../config.ts';
+import type { Store } from '../store.ts';
+import { insertApiKey, listKeys, revokeKey } from './api-keys.ts';
+import { deleteProviderKey, listProviderKeys, upsertProviderKey } from './provider-keys.ts';
+import { listUsage, summarizeUsage } from './usage-logs.ts';
+import { createUser, deleteUserCascade, getUser, setTier } from './users.ts';
+
+export function databaseStore(pool: pg.Pool, config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'>): Store {
+  return {
+    createUser: (email, tier) => createUser(pool, email, tier),
+    getUser: (id) => getUser(pool, id),
+    setTier: (id, tier) => {
+      const limits = limitsForTier(config, tier);
+      return setTier(pool, id, tier, { perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay });
+    },
+    deleteUser: (id) => deleteUserCascade(pool, id),
+    insertApiKey: (key) => insertApiKey(pool, key),
+    listApiKeys: (userId) => listKeys(pool, userId),
+    revokeApiKey: (userId, keyId) => revokeKey(pool, userId, keyId),
+    upsertProviderKey: (key) => upsertProviderKey(pool, key),
+    listProviderKeys: (userId) => listProviderKeys(pool, userId),
+    deleteProviderKey: (userId, provider) => deleteProviderKey(pool, userId, provider),
+    listUsage: (userId, options) => listUsage(pool, userId, options),
+    summarizeUsage: (userId, window) => summarizeUsage(pool, userId, window),
+  };
+}

@@ -1,0 +1,142 @@
+// The composition root: the one place that opens connections and wires the real implementations
+// (PostgreSQL, Redis, upstream HTTP, Polar) into the routes, and the one place that closes them.
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import { JwtVerifier } from './auth/jwt.ts';
+import { createAccounting } from './chat/accounting-wiring.ts';
+import { ConfigError, type GatewayConfig } from './config.ts';
+import { KeyRing } from './crypto/key-ring.ts';
+import { findActiveKeyByHash, touchLastUsed } from './db/api-keys.ts';
+import { createPool } from './db/pool.ts';
+import { getEncryptedProviderKey } from './db/provider-keys.ts';
+import { databaseStore } from './db/store.ts';
+import { TtlCache } from './keys/ttl-cache.ts';
+import { LastUsedTracker } from './keys/last-used.ts';
+import { Revocations } from './keys/revocations.ts';
+import { requireAdmin, requireApiKey, requireUserJwt, type ApiKeyRecord, type Principal } from './middleware/authenticate.ts';
+import type { GatewayMetrics } from './observability/metrics.ts';
+import { createProviderFor } from './providers/provider-for.ts';
+import { createUpstreamHttp } from './providers/upstream-http.ts';
+import { rateLimitError } from './ratelimit/rate-limit-error.ts';
+import { rateLimitHeaders } from './ratelimit/headers.ts';
+import { RateLimiter } from './ratelimit/rate-limiter.ts';
+import { dependencyChecks } from './routes/health-checks.ts';
+import type { AppDeps } from './server.ts';
+
+export interface Gateway {
+  deps: AppDeps;
+  /** Flushes what is buffered (usage, billing, last-used) and closes every connection. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/** Logs a recurring degradation at most once per interval, so an outage cannot flood the logs. */
+function throttled(log: Logger, intervalMs: number): (fields: object, message: string) => void {
+  let last = 0;
+  return (fields, message) => {
+    const now = Date.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    log.warn(fields, message);
+  };
+}
+
+function rateLimitFor(limiter: RateLimiter, metrics: GatewayMetrics, log: Logger) {
+  const warn = throttled(log, 10_000);
+  return async (principal: Principal): Promise<Record<string, string>> => {
+    const result = await limiter.check({ keyId: principal.keyId ?? principal.userId, perMinute: principal.limits.requestsPerMinute, perDay: principal.limits.requestsPerDay });
+    if (result.degraded) {
+      metrics.dependencyDegraded.inc({ dependency: 'redis' });
+      warn({ reason: result.degradedReason, allowed: result.allowed }, 'Rate limiter cannot reach Redis; applying RATE_LIMIT_ON_REDIS_DOWN');
+    }
+    if (!result.allowed) {
+      metrics.rateLimited.inc({ window: result.limitedBy ?? 'unavailable' });
+      throw rateLimitError(result, principal.tier);
+    }
+    return rateLimitHeaders(result);
+  };
+}
+
+function activeKeyLoader(pool: pg.Pool, defaults: GatewayConfig['defaultLimits']) {
+  return async (hash: string): Promise<ApiKeyRecord | undefined> => {
+    const row = await findActiveKeyByHash(pool, hash);
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      userId: row.userId,
+      tier: row.tier,
+      rateLimitPerMinute: row.rateLimitPerMinute ?? defaults.requestsPerMinute,
+      rateLimitPerDay: row.rateLimitPerDay ?? defaults.requestsPerDay,
+    };
+  };
+}
+
+/** Provider-key cache entries are keyed "pk:<user>:<provider>"; the value is the Fernet token. */
+export function providerCacheKey(userId: string, provider: string): string {
+  return `pk:${userId}:${provider}`;
+}
+
+export async function buildGateway(config: GatewayConfig, log: Logger, metrics: GatewayMetrics, draining: () => boolean): Promise<Gateway> {
+  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required: a PostgreSQL connection string (the operator sets it from spec.database.secretRef).');
+  const keyRing = KeyRing.fromEnv(config.encryptionKeys);
+  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'perpetual-gateway', onError: (err) => { log.warn({ err: err.message }, 'PostgreSQL connection error'); } });
+  // Fail fast when Redis is away: the limiter's own timeout and fail-open policy take over.
+  const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const subscriber = new Redis(config.redis.url, { lazyConnect: true });
+  for (const client of [redis, subscriber]) client.on('error', () => undefined); // reported by health and the limiter
+  await Promise.allSettled([redis.connect(), subscriber.connect()]);
+
+  const keyCache = new TtlCache<ApiKeyRecord>({ load: activeKeyLoader(pool, config.defaultLimits), ttlMs: config.limits.keyCacheMs });
+  const providerKeyCache = new TtlCache<string>({
+    load: async (key) => {
+      const [, userId = '', provider = ''] = key.split(':');
+      return (await getEncryptedProviderKey(pool, userId, provider)) ?? undefined;
+    },
+    ttlMs: config.limits.keyCacheMs,
+  });
+  const revocations = new Revocations({ publisher: redis, subscriber, caches: [keyCache, providerKeyCache], log, keyPrefix: config.redis.keyPrefix });
+  await revocations.start();
+  const lastUsed = new LastUsedTracker({ touch: async (hashes, at) => { await touchLastUsed(pool, hashes, at); }, log });
+  const limiter = new RateLimiter({ redis, keyPrefix: config.redis.keyPrefix, onRedisDown: config.redis.onDown });
+  const http = createUpstreamHttp({ connectTimeoutMs: config.limits.connectTimeoutMs, headersTimeoutMs: config.limits.upstreamTimeoutMs, bodyTimeoutMs: config.limits.upstreamTimeoutMs });
+  const accounting = createAccounting({ config, pool, metrics, log });
+  const store = databaseStore(pool, config);
+
+  const deps: AppDeps = {
+    config,
+    log,
+    metrics,
+    startedAt: Date.now(),
+    draining,
+    healthChecks: dependencyChecks({ config, pool, redis }),
+    auth: {
+      apiKey: requireApiKey({ cache: keyCache, lastUsed, config }),
+      userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret }) : undefined),
+      admin: requireAdmin(config.adminToken),
+    },
+    chat: {
+      config,
+      providerFor: createProviderFor(http),
+      providerKey: async (userId, provider) => {
+        const token = await providerKeyCache.get(providerCacheKey(userId, provider));
+        return token === undefined ? undefined : keyRing.decrypt(token);
+      },
+      rateLimit: rateLimitFor(limiter, metrics, log),
+      accounting: accounting.accounting,
+      log,
+    },
+    store,
+    keyRing,
+    providerKeyChanged: (userId, provider) => void revocations.invalidate(providerCacheKey(userId, provider)),
+    revoked: (hash) => revocations.invalidate(hash),
+  };
+
+  return {
+    deps,
+    close: async (timeoutMs) => {
+      await Promise.allSettled([lastUsed.close(), accounting.close(timeoutMs)]);
+      await Promise.allSettled([http.close(), redis.quit(), subscriber.quit()]);
+      await pool.end();
+    },
+  };
+}

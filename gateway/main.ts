@@ -1,0 +1,95 @@
+// The gateway process. Commands:
+//   serve     the OpenAI-compatible API (default)
+//   migrate   apply database migrations (the operator's Job runs this; needs only DATABASE_URL)
+//   reencrypt re-encrypt every stored provider key under the first API_KEY_ENCRYPTION_KEY key,
+//             the last step of a key rotation
+// SIGTERM drains: /health turns 503, new connections are refused, in-flight requests finish
+// (up to SHUTDOWN_GRACE_MS), then usage, billing and last-used buffers are flushed.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig } from './config.ts';
+import { KeyRing, KeyRingConfigError } from './crypto/key-ring.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool } from './db/pool.ts';
+import { reencryptProviderKeys } from './db/reencrypt.ts';
+import { buildGateway } from './deps.ts';
+import { makeLogger } from './observability/logger.ts';
+import { makeMetrics } from './observability/metrics.ts';
+import { createApp } from './server.ts';
+
+function databaseUrl(): string {
+  const url = process.env.DATABASE_URL?.trim();
+  if (!url) throw new ConfigError('DATABASE_URL is required: a PostgreSQL connection string.');
+  return url;
+}
+
+async function runMigrate(log: Logger): Promise<void> {
+  const result = await migrate(databaseUrl(), log);
+  log.info({ applied: result.applied.map((m) => m.name), version: result.version }, result.applied.length > 0 ? 'Migrations applied' : 'Database already up to date');
+}
+
+async function runReencrypt(log: Logger): Promise<void> {
+  const keyRing = KeyRing.fromEnv(process.env.API_KEY_ENCRYPTION_KEY);
+  const pool = createPool({ connectionString: databaseUrl(), applicationName: 'perpetual-reencrypt' });
+  try {
+    const result = await reencryptProviderKeys(pool, keyRing);
+    log.info(result, 'Provider keys re-encrypted under the primary key; the old keys can now be removed from API_KEY_ENCRYPTION_KEY');
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Resolves once every in-flight request has finished, or the grace period is over. */
+async function drain(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+async function runServe(log: Logger): Promise<void> {
+  const config = loadConfig();
+  const logger = log.child({}, { level: config.logLevel });
+  const metrics = makeMetrics();
+  let draining = false;
+  const gateway = await buildGateway(config, logger, metrics, () => draining);
+  const server = createServer(createApp(gateway.deps));
+  // Streams can be long; the defaults would cut them. Idle keep-alive sockets still time out.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  logger.info({ address: server.address() as AddressInfo, mode: config.mode, prefix: config.prefix, models: config.models.length }, 'Gateway listening');
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    logger.info({ signal }, 'Draining: finishing in-flight requests, then flushing buffers');
+    await drain(server, config.limits.shutdownGraceMs);
+    await gateway.close(Math.max(config.limits.shutdownGraceMs, 5000));
+    logger.info('Gateway stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+const COMMANDS: Record<string, (log: Logger) => Promise<void>> = { serve: runServe, migrate: runMigrate, reencrypt: runReencrypt };
+
+async function main(): Promise<void> {
+  const command = process.argv[2] ?? 'serve';
+  const log = makeLogger(process.env.LOG_LEVEL ?? 'info');
+  const run = COMMANDS[command];
+  if (!run) throw new ConfigError(`Unknown command "${command}": use serve, migrate or reencrypt.`);
+  await run(log);
+  if (command !== 'serve') process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  const known = err instanceof ConfigError || err instanceof KeyRingConfigError;
+  const message = err instanceof Error ? err.message : String(err);
+  // Configuration mistakes get one clear line; anything else is a crash worth a stack in the logs.
+  console.error(JSON.stringify({ level: 'fatal', msg: known ? `Invalid configuration: ${message}` : `Gateway failed: ${message}` }));
+  process.exit(known ? 2 : 1);
+});

@@ -1,0 +1,48 @@
+// The one place errors become responses, always in OpenAI's error shape. Known failures arrive as
+// GatewayError; express's body parser reports oversized or malformed JSON with its own errors,
+// mapped here; anything else is a bug: logged with the request id, answered with a generic 500.
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { GatewayError, badRequest, isGatewayError } from '../errors.ts';
+import { requestIdOf } from './request-id.ts';
+
+interface BodyParserError {
+  type: string;
+  status?: number;
+  limit?: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string' && 'status' in err;
+}
+
+/** Maps any thrown value to the GatewayError the client will see. */
+export function toGatewayError(err: unknown, requestId: string): GatewayError {
+  if (isGatewayError(err)) return err;
+  if (isBodyParserError(err)) {
+    if (err.type === 'entity.too.large') {
+      return new GatewayError(`Request body too large: the limit is ${String(err.limit ?? '')} bytes.`, { status: 413, type: 'invalid_request_error', code: 'request_too_large' });
+    }
+    if (err.type === 'entity.parse.failed') return badRequest('Request body is not valid JSON.', 'invalid_json');
+    if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return badRequest('Request body must be UTF-8 JSON.', 'unsupported_encoding');
+    return badRequest('Request body could not be read.', 'invalid_body');
+  }
+  return new GatewayError(`Internal error. Quote request id ${requestId} when reporting it.`, { status: 500, type: 'server_error', code: 'internal_error' });
+}
+
+export function errorHandler(log: Logger) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const requestId = requestIdOf(res);
+    const error = toGatewayError(err, requestId);
+    if (error.status >= 500 && !isGatewayError(err)) log.error({ requestId, err, path: req.path }, 'Unhandled error');
+    if (res.headersSent) {
+      // A stream already started: the status is gone, so end it with an error event the SDKs understand.
+      if (!res.writableEnded) res.end(`data: ${JSON.stringify(error.toJSON())}\n\n`);
+      next();
+      return;
+    }
+    res.locals.errorType = error.type;
+    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    res.status(error.status).json(error.toJSON());
+  };
+}

@@ -1,0 +1,53 @@
+// The gateway's Prometheus metrics: every name the deployment guide lists, plus what operators of
+// a gateway need (overhead, in-flight requests, degraded dependencies). Labels are bounded: models
+// outside the configured list are reported as "other", and per-user figures live in PostgreSQL.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  requests: Counter<'endpoint' | 'method' | 'status'>;
+  requestDuration: Histogram<'endpoint'>;
+  overhead: Histogram<'endpoint'>;
+  tokens: Counter<'type' | 'model'>;
+  retrievals: Counter<'result'>;
+  retrievalDuration: Histogram;
+  errors: Counter<'endpoint' | 'type'>;
+  cost: Counter<'model'>;
+  inFlight: Gauge<'model'>;
+  rateLimited: Counter<'window'>;
+  dependencyDegraded: Counter<'dependency'>;
+  upstreamRetries: Counter<'provider'>;
+  usagePending: Gauge;
+  usageDropped: Counter;
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+
+export function makeMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'perpetual_gateway_' });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: 'perpetual_requests_total', help: 'Requests by endpoint, method and status code.', labelNames: ['endpoint', 'method', 'status'], registers }),
+    requestDuration: new Histogram({ name: 'perpetual_request_duration_seconds', help: 'Request latency, upstream included.', labelNames: ['endpoint'], buckets: LATENCY_BUCKETS, registers }),
+    overhead: new Histogram({ name: 'perpetual_overhead_seconds', help: 'Time the gateway itself added (request latency minus upstream time).', labelNames: ['endpoint'], buckets: OVERHEAD_BUCKETS, registers }),
+    tokens: new Counter({ name: 'perpetual_tokens_total', help: 'Tokens by type (input, output) and model.', labelNames: ['type', 'model'], registers }),
+    retrievals: new Counter({ name: 'perpetual_retrievals_total', help: 'Memory retrievals by result (hit, empty, timeout, error).', labelNames: ['result'], registers }),
+    retrievalDuration: new Histogram({ name: 'perpetual_retrieval_duration_seconds', help: 'Memory retrieval latency (embedding and search).', buckets: OVERHEAD_BUCKETS.concat([0.5, 1]), registers }),
+    errors: new Counter({ name: 'perpetual_errors_total', help: 'Errors returned, by endpoint and error type.', labelNames: ['endpoint', 'type'], registers }),
+    cost: new Counter({ name: 'perpetual_cost_usd_total', help: 'Cost in USD by model (per-user cost is in usage_logs).', labelNames: ['model'], registers }),
+    inFlight: new Gauge({ name: 'perpetual_inflight_requests', help: 'Chat and embedding requests being served, by model.', labelNames: ['model'], registers }),
+    rateLimited: new Counter({ name: 'perpetual_rate_limited_total', help: 'Requests refused by a rate limit, by window.', labelNames: ['window'], registers }),
+    dependencyDegraded: new Counter({ name: 'perpetual_dependency_degraded_total', help: 'Requests served without a dependency that was down (redis, database, vector_store).', labelNames: ['dependency'], registers }),
+    upstreamRetries: new Counter({ name: 'perpetual_upstream_retries_total', help: 'Upstream calls retried before the first byte, by provider.', labelNames: ['provider'], registers }),
+    usagePending: new Gauge({ name: 'perpetual_usage_pending', help: 'Usage rows buffered and not yet written to PostgreSQL.', registers }),
+    usageDropped: new Counter({ name: 'perpetual_usage_dropped_total', help: 'Usage rows dropped because the buffer was full for too long.', registers }),
+  };
+}
+
+/** A model label that cannot grow without bound: configured names as-is, anything else "other". */
+export function modelLabel(known: ReadonlySet<string>, model: string | undefined): string {
+  return model && known.has(model) ? model : 'other';
+}

@@ -1,0 +1,107 @@
+// Anthropic Messages API wire types (POST /v1/messages, anthropic-version 2023-06-01), as far as
+// the translation reads or writes them. Response types stay loose: new block and event types
+// appear over time and must be ignored, not rejected.
+
+export interface AnthropicCacheControl {
+  type: 'ephemeral';
+  [key: string]: unknown;
+}
+
+export interface AnthropicTextBlock {
+  type: 'text';
+  text: string;
+  cache_control?: AnthropicCacheControl;
+}
+
+export interface AnthropicImageBlock {
+  type: 'image';
+  source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
+}
+
+export interface AnthropicToolUseBlock {
+  type: 'tool_use';
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+export interface AnthropicToolResultBlock {
+  type: 'tool_result';
+  tool_use_id: string;
+  content: string | AnthropicTextBlock[];
+}
+
+export type AnthropicRequestBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+
+export interface AnthropicMessageParam {
+  role: 'user' | 'assistant';
+  content: AnthropicRequestBlock[];
+}
+
+export interface AnthropicTool {
+  name: string;
+  description?: string;
+  input_schema: Record<string, unknown>;
+}
+
+export type AnthropicToolChoice =
+  | { type: 'auto' | 'any' | 'none'; disable_parallel_tool_use?: boolean }
+  | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean };
+
+export interface AnthropicRequest {
+  model: string;
+  max_tokens: number;
+  messages: AnthropicMessageParam[];
+  system?: string | AnthropicTextBlock[];
+  stop_sequences?: string[];
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  stream?: boolean;
+  tools?: AnthropicTool[];
+  tool_choice?: AnthropicToolChoice;
+  metadata?: { user_id?: string };
+  thinking?: unknown;
+}
+
+export interface AnthropicUsage {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  [key: string]: unknown;
+}
+
+/** A response content block; only text and tool_use are read, others (thinking, ...) are skipped. */
+export interface AnthropicResponseBlock {
+  type: string;
+  text?: unknown;
+  id?: unknown;
+  name?: unknown;
+  input?: unknown;
+  [key: string]: unknown;
+}
+
+export interface AnthropicMessage {
+  id: string;
+  type: 'message';
+  role: 'assistant';
+  model: string;
+  content: AnthropicResponseBlock[];
+  stop_reason: string | null;
+  stop_sequence?: string | null;
+  usage?: AnthropicUsage;
+  [key: string]: unknown;
+}
+
+/** A streaming event's JSON payload, keyed by its `type`. */
+export interface AnthropicStreamEvent {
+  type: string;
+  message?: Partial<AnthropicMessage>;
+  index?: number;
+  content_block?: AnthropicResponseBlock;
+  delta?: { type?: string; text?: unknown; partial_json?: unknown; stop_reason?: string | null; [key: string]: unknown };
+  usage?: AnthropicUsage;
+  error?: { type?: string; message?: string };
+  [key: string]: unknown;
+}

@@ -1,0 +1,130 @@
+// Client for Anthropic's Messages API behind the OpenAI Chat Completions interface.
+import { GatewayError } from '../errors.ts';
+import { toAnthropicRequest } from './anthropic-request.ts';
+import { toChatCompletion, toOpenAIUsage } from './anthropic-response.ts';
+import { createAnthropicStreamState, translateAnthropicEvent } from './anthropic-stream.ts';
+import type { AnthropicStreamState } from './anthropic-stream.ts';
+import type { AnthropicMessage, AnthropicStreamEvent } from './anthropic-types.ts';
+import { guardStream, makeChatStream } from './chat-stream.ts';
+import { providerLabel } from './provider-client.ts';
+import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from './provider-client.ts';
+import { parseServerSentEvents } from './sse.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
+import { upstreamProtocolError } from './upstream-errors.ts';
+import { headerValue, joinUrl } from './upstream-http.ts';
+import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from './upstream-http.ts';
+import { CHARS_PER_TOKEN, completionText, estimatePromptTokens, estimateTokens, reconcileUsage } from './usage.ts';
+
+/** The API version whose request and event shapes this translation implements. */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+function messagesCall(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal, stream: boolean): UpstreamCall {
+  return {
+    url: joinUrl(target.baseURL, '/v1/messages'),
+    headers: {
+      ...target.headers,
+      'anthropic-version': ANTHROPIC_VERSION,
+      ...(target.apiKey ? { 'x-api-key': target.apiKey } : {}),
+      ...(stream ? { accept: 'text/event-stream' } : {}),
+    },
+    body: toAnthropicRequest(req, target.upstreamModel, stream),
+    signal,
+    provider: providerLabel(target),
+    secrets: target.apiKey ? [target.apiKey] : [],
+    model: req.model,
+  };
+}
+
+function isMessage(value: unknown): value is AnthropicMessage {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Partial<AnthropicMessage>;
+  return v.type === 'message' && typeof v.id === 'string' && Array.isArray(v.content);
+}
+
+async function readMessage(res: UpstreamResponse, provider: string): Promise<AnthropicMessage> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await res.body.text());
+  } catch {
+    throw upstreamProtocolError(provider, 'the body is not JSON');
+  }
+  if (!isMessage(value)) throw upstreamProtocolError(provider, 'the body is not a message');
+  return value;
+}
+
+function parseEvent(data: string, provider: string): AnthropicStreamEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw upstreamProtocolError(provider, 'a stream event is not JSON');
+  }
+  if (value === null || typeof value !== 'object' || typeof (value as { type?: unknown }).type !== 'string') {
+    throw upstreamProtocolError(provider, 'a stream event has no type');
+  }
+  return value as AnthropicStreamEvent;
+}
+
+function streamUsage(state: AnthropicStreamState, promptEstimate: number): UsageReport {
+  return reconcileUsage(toOpenAIUsage(state.usage), {
+    promptTokens: promptEstimate,
+    completionTokens: Math.ceil(state.completionChars / CHARS_PER_TOKEN),
+  });
+}
+
+async function* translateStream(res: UpstreamResponse, state: AnthropicStreamState, promptEstimate: number): AsyncGenerator<ChatCompletionChunk> {
+  for await (const event of parseServerSentEvents(res.body as AsyncIterable<Uint8Array>)) {
+    // After message_stop, read on to the end of the body instead of breaking off: an abandoned
+    // body costs the pooled keep-alive connection.
+    if (state.sawStop) continue;
+    yield* translateAnthropicEvent(state, parseEvent(event.data, state.provider));
+  }
+  if (!state.sawStop) throw upstreamProtocolError(state.provider, 'the stream ended before message_stop');
+  if (!state.includeUsage) return;
+  const { usage } = streamUsage(state, promptEstimate);
+  yield { id: state.id, object: 'chat.completion.chunk', created: state.created, model: state.model, choices: [], usage };
+}
+
+export function embeddingsUnsupported(provider: string): GatewayError {
+  return new GatewayError(
+    `Provider "${provider}" has no embeddings API. Use a model served by an OpenAI-compatible provider for embeddings.`,
+    { status: 400, type: 'invalid_request_error', code: 'embeddings_not_supported', param: 'model' },
+  );
+}
+
+export function createAnthropicProvider(http: UpstreamHttp, now: () => number = Date.now): ProviderClient {
+  return {
+    async chat(req, target, signal): Promise<ChatResult> {
+      const upstream = messagesCall(req, target, signal, false);
+      const res = await http.postJson(upstream);
+      const message = await readMessage(res, upstream.provider);
+      const response = toChatCompletion(message, { model: req.model, created: Math.floor(now() / 1000) });
+      const report = reconcileUsage(toOpenAIUsage(message.usage), {
+        promptTokens: estimatePromptTokens(req),
+        completionTokens: estimateTokens(completionText(response)),
+      });
+      response.usage = report.usage;
+      return { response, ...report, upstreamRequestId: headerValue(res.headers, 'request-id') };
+    },
+
+    async chatStream(req, target, signal): Promise<ChatStream> {
+      const upstream = messagesCall(req, target, signal, true);
+      const res = await http.postJson(upstream);
+      const state = createAnthropicStreamState({
+        model: req.model,
+        includeUsage: req.stream_options?.include_usage === true,
+        provider: upstream.provider,
+        secrets: upstream.secrets,
+        created: Math.floor(now() / 1000),
+      });
+      const promptEstimate = estimatePromptTokens(req);
+      const guard = { body: res.body, signal, provider: upstream.provider, host: new URL(upstream.url).host };
+      const chunks = guardStream(translateStream(res, state, promptEstimate), guard);
+      return makeChatStream(chunks, () => streamUsage(state, promptEstimate), headerValue(res.headers, 'request-id'));
+    },
+
+    embeddings(_req, target) {
+      return Promise.reject(embeddingsUnsupported(providerLabel(target)));
+    },
+  };
+}

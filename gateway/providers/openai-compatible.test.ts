@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GatewayError } from '../errors.ts';
+import { startOpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
+import type { OpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
+import { createOpenAICompatibleProvider } from './openai-compatible.ts';
+import type { ChatStream, ProviderClient, ProviderTarget } from './provider-client.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
+import { createUpstreamHttp } from './upstream-http.ts';
+import type { UpstreamHttp } from './upstream-http.ts';
+
+const KEY = 'sk-test-openai-key-0123456789';
+
+async function collect(stream: ChatStream): Promise<ChatCompletionChunk[]> {
+  const chunks: ChatCompletionChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+function caught(promise: Promise<unknown>): Promise<GatewayError> {
+  return promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (err: unknown) => err as GatewayError,
+  );
+}
+
+describe('OpenAI-compatible provider', () => {
+  let stub: OpenAIUpstream;
+  let http: UpstreamHttp;
+  let provider: ProviderClient;
+  let target: ProviderTarget;
+  const signal = new AbortController().signal;
+  const req = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
+    model: 'smart',
+    messages: [{ role: 'user', content: 'hello there friend' }],
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    stub = await startOpenAIUpstream();
+    http = createUpstreamHttp({ random: () => 0 });
+    provider = createOpenAICompatibleProvider(http, () => 1_700_000_000_000);
+  });
+  afterAll(async () => {
+    await http.close();
+    await stub.close();
+  });
+  beforeEach(() => {
+    stub.behaviour = {};
+    stub.requests.length = 0;
+    target = { kind: 'openai', baseURL: stub.url, apiKey: KEY, upstreamModel: 'gpt-upstream', headers: { 'OpenAI-Organization': 'org-1' } };
+  });
+
+  it('sends the upstream model name and key, and answers under the client model name', async () => {
+    const result = await provider.chat(req({ temperature: 0.3, some_vendor_field: { x: 1 } }), target, signal);
+    const sent = stub.requests[0];
+    expect(sent?.body).toEqual({ model: 'gpt-upstream', messages: [{ role: 'user', content: 'hello there friend' }], temperature: 0.3, some_vendor_field: { x: 1 } });
+    expect(sent?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(sent?.headers['openai-organization']).toBe('org-1');
+    expect(result.response.model).toBe('smart');
+    expect(result.response.choices[0]?.message.content).toBe('echo: hello there friend');
+    expect(result.usageEstimated).toBe(false);
+    expect(result.usage).toEqual(result.response.usage);
+    expect(result.upstreamRequestId).toBe('req_stub');
+  });
+
+  it('sends no Authorization header to a keyless local server', async () => {
+    await provider.chat(req(), { ...target, apiKey: undefined }, signal);
+    expect(stub.requests[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it('estimates and flags usage when the upstream reports none', async () => {
+    stub.behaviour = { omitUsage: true };
+    const result = await provider.chat(req(), target, signal);
+    expect(result.usageEstimated).toBe(true);
+    // 3 priming + 4 per message + ceil(18 chars / 4) = 12; "echo: hello there friend" is 24 chars = 6.
+    expect(result.usage).toEqual({ prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 });
+    expect(result.response.usage).toEqual(result.usage);
+  });
+
+  it('always asks for usage upstream but hides the usage chunk from a client that did not ask', async () => {
+    const stream = await provider.chatStream(req({ stream: true }), target, signal);
+    const chunks = await collect(stream);
+    expect(stub.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, model: 'gpt-upstream' });
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('echo: hello there friend');
+    expect(chunks.every((c) => c.choices.length > 0 && !('usage' in c) && c.model === 'smart')).toBe(true);
+    expect(stream.usage()).toEqual({ usage: expect.objectContaining({ prompt_tokens: 6, completion_tokens: 4, total_tokens: 10 }) as unknown, usageEstimated: false });
+  });
+
+  it('passes the usage chunk on to a client that asked for it', async () => {
+    const stream = await provider.chatStream(req({ stream: true, stream_options: { include_usage: true } }), target, signal);
+    const chunks = await collect(stream);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 4 }, model: 'smart' });
+    expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+  });
+
+  it('estimates streamed usage when the upstream sends none, and gives the client a usage chunk if asked', async () => {
+    stub.behaviour = { omitUsage: true };
+    const stream = await provider.chatStream(req({ stream: true, stream_options: { include_usage: true } }), target, signal);
+    const chunks = await collect(stream);
+    expect(stream.usage()).toEqual({ usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 }, usageEstimated: true });
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 6 } });
+  });
+
+  it('streams tool calls through untouched', async () => {
+    stub.behaviour = { toolCall: { name: 'lookup', arguments: '{"q": "x"}' }, deltas: 2 };
+    const chunks = await collect(await provider.chatStream(req({ stream: true }), target, signal));
+    const args = chunks.map((c) => c.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? '').join('');
+    expect(args).toBe('{"q": "x"}');
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('tool_calls');
+  });
+
+  it('maps a rejected key to 401 with a fix and without the key', async () => {
+    stub.behaviour = { apiKey: 'sk-the-right-key-000000' };
+    const err = await caught(provider.chat(req(), target, signal));
+    expect([err.status, err.type, err.code]).toEqual([401, 'authentication_error', 'provider_authentication_failed']);
+    expect(err.message).toContain('POST /v1/provider-keys/add');
+    expect(JSON.stringify(err.toJSON())).not.toContain(KEY);
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it("passes the upstream's 400 message on, and maps an unknown model to 404", async () => {
+    const bad = await caught(provider.chat(req({ messages: [] }), target, signal));
+    expect(bad.status).toBe(400);
+    expect(bad.message).toContain("Invalid 'messages': empty array");
+    stub.behaviour = { models: ['other'] };
+    const missing = await caught(provider.chat(req(), target, signal));
+    expect([missing.status, missing.code]).toEqual([404, 'provider_model_not_found']);
+    expect(missing.message).toContain('"smart"');
+  });
+
+  it('reuses pooled keep-alive connections across JSON and streamed calls', async () => {
+    for (let i = 0; i < 3; i++) {
+      await provider.chat(req(), target, signal);
+      await collect(await provider.chatStream(req({ stream: true }), target, signal));
+    }
+    // Six sequential calls, at most two connections: undici frees a connection a tick after its
+    // body ends, so back-to-back calls alternate between two sockets. A leaked or destroyed body
+    // would open a new connection every time.
+    expect(stub.requests).toHaveLength(6);
+    expect(new Set(stub.requests.map((r) => r.connection)).size).toBeLessThanOrEqual(2);
+  });
+
+  it('embeds with the upstream model name and reports usage', async () => {
+    const result = await provider.embeddings({ model: 'embedder', input: ['a b', 'c'] }, target, signal);
+    expect(stub.requests[0]?.body).toEqual({ model: 'gpt-upstream', input: ['a b', 'c'] });
+    expect(result.response.model).toBe('embedder');
+    expect(result.response.data).toHaveLength(2);
+    expect(result.usage).toEqual({ prompt_tokens: 3, completion_tokens: 0, total_tokens: 3 });
+    expect(result.usageEstimated).toBe(false);
+  });
+});

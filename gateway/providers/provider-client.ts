@@ -1,0 +1,76 @@
+// The one interface the request path uses to reach any upstream LLM API. Implementations take an
+// OpenAI-shaped request and give back OpenAI-shaped responses, whatever the upstream speaks.
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  Usage,
+} from './types.ts';
+
+export type ProviderKind = 'openai' | 'anthropic' | 'openai-compatible';
+
+/** Where and as whom to call upstream for one request. */
+export interface ProviderTarget {
+  kind: ProviderKind;
+  /**
+   * Base URL in the convention of the provider's official SDK: it includes the version prefix for
+   * OpenAI-compatible APIs ("https://api.openai.com/v1", "http://vllm:8000/v1") and not for
+   * Anthropic ("https://api.anthropic.com").
+   */
+  baseURL: string;
+  /** The provider key. Optional for local vLLM servers that take none. Never logged. */
+  apiKey?: string;
+  /** The model name sent upstream; the client's own model name is restored in responses. */
+  upstreamModel: string;
+  /** Shown in error messages instead of `kind`, e.g. "groq" (never secret). */
+  providerName?: string;
+  /** Extra request headers, e.g. "OpenAI-Organization" or "anthropic-beta". */
+  headers?: Record<string, string>;
+}
+
+export interface UsageReport {
+  usage: Usage;
+  /** True when the upstream did not report (all of) the usage and some of it was estimated. */
+  usageEstimated: boolean;
+}
+
+export interface ChatResult extends UsageReport {
+  /** The response in OpenAI's shape, with `model` set to the name the client asked for. */
+  response: ChatCompletion;
+  /** The upstream's request id, for logs and support tickets. */
+  upstreamRequestId: string | undefined;
+}
+
+/**
+ * The chunks of one streamed completion, in OpenAI's shape. Iterate once. A failure before the
+ * first byte is thrown by `chatStream` itself (so the gateway can still answer with an error
+ * status); a failure after it is thrown by the iteration as a GatewayError (status 499 when the
+ * caller's signal was aborted). Breaking out of the loop releases the upstream connection; a
+ * stream that is never iterated holds it until the signal is aborted or the body timeout fires.
+ */
+export interface ChatStream extends AsyncIterable<ChatCompletionChunk> {
+  /**
+   * Usage of the whole exchange. Call it once the iteration has ended, normally or not: it holds
+   * the upstream's figures where it sent them and an estimate (flagged) for whatever is missing.
+   */
+  usage(): UsageReport;
+  readonly upstreamRequestId: string | undefined;
+}
+
+export interface EmbeddingsResult extends UsageReport {
+  response: EmbeddingsResponse;
+  upstreamRequestId: string | undefined;
+}
+
+export interface ProviderClient {
+  chat(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatResult>;
+  chatStream(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatStream>;
+  embeddings(req: EmbeddingsRequest, target: ProviderTarget, signal: AbortSignal): Promise<EmbeddingsResult>;
+}
+
+/** The name a user sees for the provider in messages. */
+export function providerLabel(target: Pick<ProviderTarget, 'kind' | 'providerName'>): string {
+  return target.providerName ?? target.kind;
+}

@@ -1,0 +1,20 @@
+// Which client speaks to which kind of provider. Clients are stateless apart from the shared
+// UpstreamHttp, so one of each per process is enough.
+import { createAnthropicProvider } from './anthropic.ts';
+import { createOpenAICompatibleProvider } from './openai-compatible.ts';
+import type { ProviderClient, ProviderKind } from './provider-client.ts';
+import type { UpstreamHttp } from './upstream-http.ts';
+
+export type ProviderFor = (kind: ProviderKind) => ProviderClient;
+
+/** Default base URLs, in each official SDK's convention (see ProviderTarget.baseURL). */
+export const DEFAULT_BASE_URLS: Readonly<Record<'openai' | 'anthropic', string>> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+};
+
+export function createProviderFor(http: UpstreamHttp, now: () => number = Date.now): ProviderFor {
+  const openai = createOpenAICompatibleProvider(http, now);
+  const anthropic = createAnthropicProvider(http, now);
+  return (kind) => (kind === 'anthropic' ? anthropic : openai);
+}

@@ -1,0 +1,73 @@
+// The HTTP surface, assembled from its parts. Nothing here opens a connection or reads the
+// environment: deps.ts builds what the routes need, so tests can build an app around anything.
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config.ts';
+import type { KeyRing } from './crypto/key-ring.ts';
+import { notFound } from './errors.ts';
+import { errorHandler } from './middleware/error-handler.ts';
+import { recordMetrics } from './middleware/metrics.ts';
+import { requestId } from './middleware/request-id.ts';
+import type { GatewayMetrics } from './observability/metrics.ts';
+import { adminRouter } from './routes/admin.ts';
+import { apiKeysRouter } from './routes/api-keys.ts';
+import { chatCompletionsRoute, type ChatRouteDeps } from './routes/chat-completions.ts';
+import { embeddingsRoute } from './routes/embeddings.ts';
+import { healthRoute, type DependencyCheck } from './routes/health.ts';
+import { modelsRoute } from './routes/models.ts';
+import { providerKeysRouter } from './routes/provider-keys.ts';
+import { usageRoute } from './routes/usage.ts';
+import type { Store } from './store.ts';
+
+export interface AppDeps {
+  config: GatewayConfig;
+  log: Logger;
+  metrics: GatewayMetrics;
+  startedAt: number;
+  /** True once shutdown began: /health answers 503 so load balancers stop sending traffic. */
+  draining: () => boolean;
+  healthChecks: DependencyCheck[];
+  auth: { apiKey: RequestHandler; userJwt: RequestHandler; admin: RequestHandler };
+  chat: ChatRouteDeps;
+  store: Store;
+  keyRing: KeyRing;
+  providerKeyChanged: (userId: string, provider: string) => void;
+  revoked: (hash: string) => Promise<void>;
+  forgetUser?: (userId: string) => Promise<Record<string, number>>;
+}
+
+function unknownRoute(req: Request, _res: Response, next: NextFunction): void {
+  next(notFound(`Unknown endpoint: ${req.method} ${req.path}. See GET /health, /prometheus and the OpenAI-compatible API under the API prefix.`, 'unknown_endpoint'));
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestId, recordMetrics(metrics));
+
+  app.get('/health', healthRoute({ version: config.version, mode: config.mode, startedAt: deps.startedAt, checks: deps.healthChecks, draining: deps.draining }));
+  const prometheus = async (_req: Request, res: Response): Promise<void> => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+  app.get('/prometheus', prometheus);
+  app.get('/metrics', prometheus);
+
+  const json = express.json({ limit: config.limits.maxBodyBytes });
+  const api = Router();
+  api.use(json);
+  api.get('/models', deps.auth.apiKey, modelsRoute(config, deps.startedAt));
+  api.post('/chat/completions', deps.auth.apiKey, chatCompletionsRoute(deps.chat));
+  api.post('/embeddings', deps.auth.apiKey, embeddingsRoute(deps.chat));
+  api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
+  api.use('/provider-keys', deps.auth.apiKey, providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }));
+  const keyDeps = { store: deps.store, config, revoked: deps.revoked };
+  api.use('/keys', deps.auth.userJwt, apiKeysRouter(keyDeps));
+  app.use(config.prefix, api);
+  app.use('/admin', json, deps.auth.admin, adminRouter({ ...keyDeps, ...(deps.forgetUser ? { forgetUser: deps.forgetUser } : {}) }));
+
+  app.use(unknownRoute);
+  app.use(errorHandler(deps.log));
+  return app;
+}

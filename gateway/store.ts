@@ -1,0 +1,27 @@
+// What the HTTP routes need from PostgreSQL: the repositories in db/, bound to a pool
+// (db/store.ts) so routes never see connections. Tests can bind the same interface to anything.
+import type { ApiKey, NewApiKey } from './db/api-keys.ts';
+import type { ProviderKey, ProviderKeyInput } from './db/provider-keys.ts';
+import type { ListUsageOptions, UsageLog, UsageSummary, UsageWindow } from './db/usage-logs.ts';
+import type { DeletedUser, User } from './db/users.ts';
+
+export interface Store {
+  createUser(email: string, tier: string): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+  /** Also moves the user's keys to the tier and its limits. */
+  setTier(id: string, tier: string): Promise<User | null>;
+  /** Removes the user and every row that references them. */
+  deleteUser(id: string): Promise<DeletedUser>;
+
+  insertApiKey(key: NewApiKey): Promise<ApiKey>;
+  listApiKeys(userId: string): Promise<ApiKey[]>;
+  /** Deactivates one of the user's keys; returns its hash (to evict caches) or null if none. */
+  revokeApiKey(userId: string, keyId: string): Promise<string | null>;
+
+  upsertProviderKey(key: ProviderKeyInput): Promise<ProviderKey>;
+  listProviderKeys(userId: string): Promise<ProviderKey[]>;
+  deleteProviderKey(userId: string, provider: string): Promise<boolean>;
+
+  listUsage(userId: string, options: ListUsageOptions): Promise<UsageLog[]>;
+  summarizeUsage(userId: string, window: UsageWindow): Promise<UsageSummary>;
+}

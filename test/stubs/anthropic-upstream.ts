@@ -1,0 +1,451 @@
+// A protocol-faithful stand-in for Anthropic's Messages API on loopback: POST /v1/messages as JSON
+// and as SSE with Anthropic's exact event sequence and `event:` lines, and Anthropic's error JSON.
+// It checks the auth and version headers and validates bodies the way the real API does (a missing
+// max_tokens, a "system" role inside messages, a tool_result without its tool_use, unknown fields
+// are all 400s), so translation bugs surface. The official `@anthropic-ai/sdk` runs against it in
+// gateway/providers/stubs-contract.test.ts.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON, or the raw text when it was not JSON, or undefined without a body. */
+  body: unknown;
+  /** Which TCP connection carried it (1, 2, ...): equal numbers mean a reused keep-alive connection. */
+  connection: number;
+}
+
+export interface AnthropicUpstreamBehaviour {
+  /** Fixed reply text. Default: "echo: " + the last user turn's text. */
+  reply?: string;
+  /** Also answer with this tool call (stop_reason "tool_use"). */
+  toolUse?: { name: string; input: Record<string, unknown> };
+  /** Text deltas a streamed reply is split into. Default: one per word. */
+  deltas?: number;
+  /** Pause before each streamed event. */
+  delayMs?: number;
+  /** Leave usage out of replies and events: what the gateway must survive by estimating. */
+  omitUsage?: boolean;
+  /** Prompt-cache tokens to report besides input_tokens. */
+  cacheReadTokens?: number;
+  cacheCreationTokens?: number;
+  /** Streams: send an `error` event (overloaded_error) after this many text deltas. */
+  errorAfterDeltas?: number;
+  /** Answer the first `count` requests with `status` (Anthropic error JSON), then behave. */
+  failFirst?: { count: number; status: number; retryAfter?: string };
+  /** Never answer: headers are never sent. */
+  hang?: boolean;
+  /** Streams: destroy the connection after this many events. */
+  cutAfterEvents?: number;
+  /** The only key accepted; others get 401. Default: any non-empty key. */
+  apiKey?: string;
+}
+
+export interface AnthropicUpstream {
+  /** Base URL in the SDK's convention (no /v1). */
+  url: string;
+  requests: RecordedRequest[];
+  /** Mutable: tests may change it between requests. */
+  behaviour: AnthropicUpstreamBehaviour;
+  /** Requests whose client closed the connection before the response was complete. */
+  readonly clientAborts: number;
+  waitForClientAbort(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const VERSIONS = ['2023-01-01', '2023-06-01', '2026-10-21'];
+const TOP_LEVEL = new Set([
+  'model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'stream',
+  'tools', 'tool_choice', 'metadata', 'thinking', 'service_tier', 'container', 'mcp_servers',
+]);
+const BLOCK_TYPES = new Set(['text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result']);
+const ERROR_TYPES: Readonly<Record<number, string>> = {
+  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
+  413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 529: 'overloaded_error',
+};
+
+class AnthropicError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+  get type(): string {
+    return ERROR_TYPES[this.status] ?? 'api_error';
+  }
+}
+
+const invalid = (message: string): AnthropicError => new AnthropicError(400, message);
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'request-id': 'req_stub', ...headers });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, err: AnthropicError, headers: Record<string, string> = {}): void {
+  sendJson(res, err.status, { type: 'error', error: { type: err.type, message: err.message }, request_id: 'req_stub' }, headers);
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function blocksOf(content: unknown): Json[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return Array.isArray(content) ? content.filter(isRecord) : [];
+}
+
+function idsOf(blocks: Json[], type: string, key: string): string[] {
+  return blocks.filter((b) => b.type === type).map((b) => String(b[key]));
+}
+
+function validateBlock(block: Json, where: string): void {
+  if (typeof block.type !== 'string' || !BLOCK_TYPES.has(block.type)) throw invalid(`${where}.type: Input tag '${String(block.type)}' found using 'type' does not match any of the expected tags`);
+  if (block.type === 'text' && (typeof block.text !== 'string' || block.text === '')) throw invalid(`${where}: text content blocks must be non-empty`);
+  if (block.type === 'tool_use' && (typeof block.id !== 'string' || typeof block.name !== 'string' || !isRecord(block.input))) {
+    throw invalid(`${where}: tool_use blocks need a string id and name and an object input`);
+  }
+  if (block.type === 'tool_result' && typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: Field required`);
+  if (block.type === 'image' && !isRecord(block.source)) throw invalid(`${where}.source: Field required`);
+}
+
+function validateRole(m: Json, i: number): void {
+  if (m.role === 'system') {
+    throw invalid('messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.');
+  }
+  if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`);
+  if (typeof m.content !== 'string' && !Array.isArray(m.content)) throw invalid(`messages.${i}.content: Field required`);
+  if (Array.isArray(m.content) && m.content.length === 0 && i === 0) throw invalid(`messages.${i}: all messages must have non-empty content except for the optional final assistant message`);
+}
+
+/** tool_use ids in an assistant turn must be answered, all of them, in the very next user turn. */
+function validateToolPairing(messages: Json[]): void {
+  messages.forEach((m, i) => {
+    const results = idsOf(blocksOf(m.content), 'tool_result', 'tool_use_id');
+    const previous = i > 0 ? idsOf(blocksOf(messages[i - 1]?.content), 'tool_use', 'id') : [];
+    const orphan = results.find((id) => !previous.includes(id));
+    if (m.role === 'user' && orphan !== undefined) {
+      throw invalid(`messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${orphan}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`);
+    }
+    const uses = m.role === 'assistant' ? idsOf(blocksOf(m.content), 'tool_use', 'id') : [];
+    const next = idsOf(blocksOf(messages[i + 1]?.content), 'tool_result', 'tool_use_id');
+    const unanswered = i + 1 < messages.length ? uses.find((id) => !next.includes(id)) : undefined;
+    if (unanswered !== undefined) {
+      throw invalid(`messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${unanswered}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`);
+    }
+  });
+}
+
+function validateMessages(value: unknown): Json[] {
+  if (!Array.isArray(value)) throw invalid('messages: Field required');
+  if (value.length === 0) throw invalid('messages: at least one message is required');
+  const messages = value.map((m: unknown, i) => {
+    if (!isRecord(m)) throw invalid(`messages.${i}: Input should be a valid dictionary`);
+    validateRole(m, i);
+    blocksOf(m.content).forEach((b, j) => {
+      validateBlock(b, `messages.${i}.content.${j}`);
+    });
+    return m;
+  });
+  validateToolPairing(messages);
+  return messages;
+}
+
+function validateSampling(body: Json, version: string): void {
+  for (const key of ['temperature', 'top_p', 'top_k']) {
+    if (body[key] === undefined) continue;
+    if (version === '2026-10-21') throw invalid(`${key}: this parameter is not supported in API version 2026-10-21`);
+    if (key !== 'top_k' && (typeof body[key] !== 'number' || body[key] < 0 || body[key] > 1)) throw invalid(`${key}: Input should be less than or equal to 1`);
+  }
+  const stops = body.stop_sequences;
+  if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string'))) throw invalid('stop_sequences: Input should be a valid list of strings');
+}
+
+function validateTools(body: Json): void {
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) throw invalid('tools: Input should be a valid list');
+    body.tools.forEach((tool: unknown, i) => {
+      if (!isRecord(tool) || typeof tool.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(tool.name)) throw invalid(`tools.${i}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`);
+      if (!isRecord(tool.input_schema) || tool.input_schema.type !== 'object') throw invalid(`tools.${i}.input_schema.type: Input should be 'object'`);
+    });
+  }
+  const choice = body.tool_choice;
+  if (choice === undefined) return;
+  if (!isRecord(choice) || !['auto', 'any', 'tool', 'none'].includes(String(choice.type))) throw invalid("tool_choice.type: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'");
+  if (choice.type === 'tool' && typeof choice.name !== 'string') throw invalid('tool_choice.tool.name: Field required');
+}
+
+function validateRequest(body: Json, version: string): Json[] {
+  const extra = Object.keys(body).find((key) => !TOP_LEVEL.has(key));
+  if (extra !== undefined) throw invalid(`${extra}: Extra inputs are not permitted`);
+  if (typeof body.model !== 'string') throw invalid('model: Field required');
+  if (body.max_tokens === undefined) throw invalid('max_tokens: Field required');
+  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) throw invalid('max_tokens: Input should be a valid integer greater than or equal to 1');
+  const system = body.system;
+  if (system !== undefined && typeof system !== 'string' && !(Array.isArray(system) && system.every((b) => isRecord(b) && b.type === 'text'))) {
+    throw invalid('system: Input should be a valid string or a list of text blocks');
+  }
+  validateSampling(body, version);
+  validateTools(body);
+  return validateMessages(body.messages);
+}
+
+function checkHeaders(req: http.IncomingMessage, behaviour: AnthropicUpstreamBehaviour): string {
+  // The SDKs from API version 2026-10-21 on send Authorization: Bearer; older clients send x-api-key.
+  const headerKey = req.headers['x-api-key'];
+  const key = typeof headerKey === 'string' ? headerKey : req.headers.authorization?.replace(/^Bearer\s+/i, '');
+  if (!key) throw new AnthropicError(401, 'x-api-key header is required');
+  if (behaviour.apiKey !== undefined && key !== behaviour.apiKey) throw new AnthropicError(401, 'invalid x-api-key');
+  const version = req.headers['anthropic-version'];
+  if (typeof version !== 'string') throw invalid('anthropic-version: header is required');
+  if (!VERSIONS.includes(version)) throw invalid(`anthropic-version: invalid version ${version}`);
+  return version;
+}
+
+function replyText(messages: Json[], behaviour: AnthropicUpstreamBehaviour): string {
+  if (behaviour.reply !== undefined) return behaviour.reply;
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const text = blocksOf(lastUser?.content).map((b) => (b.type === 'text' ? String(b.text) : '')).join('');
+  return `echo: ${text}`;
+}
+
+function splitReply(text: string, n: number | undefined): string[] {
+  const words = text.match(/\S+\s*/g) ?? [text];
+  const count = Math.max(1, Math.min(n ?? words.length, words.length));
+  const size = Math.ceil(words.length / count);
+  const pieces: string[] = [];
+  for (let i = 0; i < words.length; i += size) pieces.push(words.slice(i, i + size).join(''));
+  return pieces;
+}
+
+function inputTokens(body: Json, messages: Json[]): number {
+  const text = [JSON.stringify(body.system ?? ''), ...messages.map((m) => JSON.stringify(m.content))].join(' ');
+  return text.split(/\s+/).filter(Boolean).length + 3 * messages.length;
+}
+
+interface Exchange {
+  id: string;
+  model: string;
+  input: number;
+  text: string;
+  behaviour: AnthropicUpstreamBehaviour;
+}
+
+function usage(ex: Exchange, output: number): Json {
+  return {
+    input_tokens: ex.input,
+    output_tokens: output,
+    cache_creation_input_tokens: ex.behaviour.cacheCreationTokens ?? 0,
+    cache_read_input_tokens: ex.behaviour.cacheReadTokens ?? 0,
+    service_tier: 'standard',
+  };
+}
+
+function message(ex: Exchange): Json {
+  const tool = ex.behaviour.toolUse;
+  const content: Json[] = ex.text === '' ? [] : [{ type: 'text', text: ex.text }];
+  if (tool) content.push({ type: 'tool_use', id: 'toolu_stub_1', name: tool.name, input: tool.input });
+  return {
+    id: ex.id,
+    type: 'message',
+    role: 'assistant',
+    model: ex.model,
+    content,
+    stop_reason: tool ? 'tool_use' : 'end_turn',
+    stop_sequence: null,
+    ...(ex.behaviour.omitUsage ? {} : { usage: usage(ex, splitReply(ex.text, undefined).length) }),
+  };
+}
+
+type StreamEvent = [name: string, data: Json];
+
+function textBlockEvents(ex: Exchange, pieces: string[]): StreamEvent[] {
+  const events: StreamEvent[] = [['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }], ['ping', { type: 'ping' }]];
+  pieces.forEach((text, i) => {
+    if (ex.behaviour.errorAfterDeltas === i) events.push(['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]);
+    events.push(['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }]);
+  });
+  events.push(['content_block_stop', { type: 'content_block_stop', index: 0 }]);
+  return events;
+}
+
+function toolBlockEvents(tool: NonNullable<AnthropicUpstreamBehaviour['toolUse']>): StreamEvent[] {
+  const json = JSON.stringify(tool.input);
+  const half = Math.ceil(json.length / 2);
+  return [
+    ['content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_stub_1', name: tool.name, input: {} } }],
+    ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '' } }],
+    ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } }],
+    ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: json.slice(half) } }],
+    ['content_block_stop', { type: 'content_block_stop', index: 1 }],
+  ];
+}
+
+/** Anthropic's event sequence for one message, with the `event:` name of each. */
+function streamEvents(ex: Exchange): StreamEvent[] {
+  const { omitUsage, toolUse } = ex.behaviour;
+  const pieces = splitReply(ex.text, ex.behaviour.deltas);
+  const start = { ...message(ex), content: [], stop_reason: null, stop_sequence: null, ...(omitUsage ? {} : { usage: usage(ex, 1) }) };
+  if (omitUsage) delete start.usage;
+  const stop = { type: 'message_delta', delta: { stop_reason: toolUse ? 'tool_use' : 'end_turn', stop_sequence: null }, ...(omitUsage ? {} : { usage: { output_tokens: pieces.length } }) };
+  return [
+    ['message_start', { type: 'message_start', message: start }],
+    ...textBlockEvents(ex, pieces),
+    ...(toolUse ? toolBlockEvents(toolUse) : []),
+    ['message_delta', stop],
+    ['message_stop', { type: 'message_stop' }],
+  ];
+}
+
+interface StreamControl {
+  behaviour: AnthropicUpstreamBehaviour;
+  /** Marks the connection as cut on purpose, so it does not count as a client abort. */
+  cut: () => void;
+  /** A pause that ends early when the stub closes. */
+  pause: (ms: number) => Promise<void>;
+}
+
+async function writeStream(res: http.ServerResponse, events: StreamEvent[], { behaviour, cut, pause }: StreamControl): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': 'req_stub' });
+  res.flushHeaders();
+  for (const [i, [name, data]] of events.entries()) {
+    if (behaviour.cutAfterEvents !== undefined && i >= behaviour.cutAfterEvents) {
+      cut();
+      // Let what was written reach the client first, so the cut falls after those bytes.
+      await pause(50);
+      res.socket?.destroy();
+      return;
+    }
+    if (behaviour.delayMs) await pause(behaviour.delayMs);
+    if (res.destroyed) return;
+    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (name === 'error') break;
+  }
+  res.end();
+}
+
+export async function startAnthropicUpstream(initial: AnthropicUpstreamBehaviour = {}): Promise<AnthropicUpstream> {
+  const requests: RecordedRequest[] = [];
+  let clientAborts = 0;
+  let failuresServed = 0;
+  let sequence = 0;
+  let connectionCount = 0;
+  const abortWaiters: (() => void)[] = [];
+  const closing = new AbortController();
+  const connectionIds = new WeakMap<object, number>();
+  const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: closing.signal });
+  const stub = { behaviour: initial };
+
+  function watchAbort(res: http.ServerResponse): () => void {
+    let cut = false;
+    res.on('close', () => {
+      if (res.writableEnded || cut) return;
+      clientAborts++;
+      for (const wake of abortWaiters.splice(0)) wake();
+    });
+    return () => {
+      cut = true;
+    };
+  }
+
+  function scriptedFailure(res: http.ServerResponse): boolean {
+    const fail = stub.behaviour.failFirst;
+    if (!fail || failuresServed >= fail.count) return false;
+    failuresServed++;
+    sendError(res, new AnthropicError(fail.status, `Stub failure ${failuresServed} (HTTP ${fail.status}).`), fail.retryAfter ? { 'retry-after': fail.retryAfter } : {});
+    return true;
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, markCut: () => void): Promise<void> {
+    const body = parseBody(await readBody(req));
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, connection: connectionIds.get(req.socket) ?? 0 });
+    const behaviour = stub.behaviour;
+    if (behaviour.hang || scriptedFailure(res)) return;
+    if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/messages') throw new AnthropicError(404, `Not found: ${req.method ?? ''} ${req.url ?? ''}`);
+    const version = checkHeaders(req, behaviour);
+    if (!isRecord(body)) throw invalid('The request body is not valid JSON.');
+    const messages = validateRequest(body, version);
+    sequence++;
+    const ex: Exchange = { id: `msg_stub${sequence}`, model: body.model as string, input: inputTokens(body, messages), text: replyText(messages, behaviour), behaviour };
+    if (body.stream === true) {
+      await writeStream(res, streamEvents(ex), { behaviour, cut: markCut, pause });
+      return;
+    }
+    if (behaviour.delayMs) await pause(behaviour.delayMs);
+    sendJson(res, 200, message(ex));
+  }
+
+  const server = http.createServer((req, res) => {
+    const markCut = watchAbort(res);
+    route(req, res, markCut).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendError(res, err instanceof AnthropicError ? err : new AnthropicError(500, 'The stub failed.'));
+    });
+  });
+  server.on('connection', (socket) => {
+    connectionIds.set(socket, ++connectionCount);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get behaviour() {
+      return stub.behaviour;
+    },
+    /** Replacing the behaviour also restarts the failFirst count. */
+    set behaviour(next: AnthropicUpstreamBehaviour) {
+      stub.behaviour = next;
+      failuresServed = 0;
+    },
+    get clientAborts() {
+      return clientAborts;
+    },
+    async waitForClientAbort(timeoutMs = 5_000) {
+      if (clientAborts > 0) return;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`no client abort within ${timeoutMs} ms`));
+        }, timeoutMs);
+        abortWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    async close() {
+      closing.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  };
+}

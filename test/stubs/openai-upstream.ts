@@ -1,0 +1,412 @@
+// A protocol-faithful stand-in for the OpenAI API on loopback: Chat Completions (JSON and SSE,
+// honouring stream_options.include_usage exactly as OpenAI does), Embeddings (deterministic
+// vectors, float or base64) and the model list, with OpenAI's error JSON. It validates requests
+// the way the real API does, so translation bugs surface as 400s, and its knobs script the
+// failures the gateway must survive: retryable errors, hangs, cut streams, missing usage, bad keys.
+// The official `openai` SDK runs against it in gateway/providers/stubs-contract.test.ts.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON, or the raw text when it was not JSON, or undefined without a body. */
+  body: unknown;
+  /** Which TCP connection carried it (1, 2, ...): equal numbers mean a reused keep-alive connection. */
+  connection: number;
+}
+
+export interface OpenAIUpstreamBehaviour {
+  /** Fixed reply text. Default: "echo: " + the last user message's text. */
+  reply?: string;
+  /** Answer with this tool call instead of text (finish_reason "tool_calls"). */
+  toolCall?: { name: string; arguments: string };
+  /** Content deltas a streamed reply is split into. Default: one per word. */
+  deltas?: number;
+  /** Pause before each streamed chunk. */
+  delayMs?: number;
+  /** Send no usage at all, neither in JSON replies nor in streams (some compatible servers don't). */
+  omitUsage?: boolean;
+  /** Answer the first `count` requests with `status` (OpenAI error JSON), then behave. */
+  failFirst?: { count: number; status: number; retryAfter?: string };
+  /** Never answer: headers are never sent. */
+  hang?: boolean;
+  /** Streams: destroy the connection after this many chunks. */
+  cutAfterChunks?: number;
+  /** The only key accepted; others get 401. Default: any key, or none. */
+  apiKey?: string;
+  /** Models served; others get 404 model_not_found. Default: every model. */
+  models?: string[];
+}
+
+export interface OpenAIUpstream {
+  /** Base URL in the SDK's convention, ending in /v1. */
+  url: string;
+  requests: RecordedRequest[];
+  /** Mutable: tests may change it between requests. */
+  behaviour: OpenAIUpstreamBehaviour;
+  /** Requests whose client closed the connection before the response was complete. */
+  readonly clientAborts: number;
+  /** Resolves once a client abort has been seen (immediately when one already was). */
+  waitForClientAbort(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
+
+class OpenAIError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+  constructor(status: number, message: string, fields: { type?: string; param?: string; code?: string } = {}) {
+    super(message);
+    this.status = status;
+    this.type = fields.type ?? 'invalid_request_error';
+    this.param = fields.param ?? null;
+    this.code = fields.code ?? null;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_stub', ...headers });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, err: OpenAIError, headers: Record<string, string> = {}): void {
+  sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param, code: err.code } }, headers);
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
+}
+
+/** A deterministic token count: words across all message text. */
+function promptTokens(messages: Json[]): number {
+  const words = messages.map((m) => contentText(m.content)).join(' ').split(/\s+/).filter(Boolean).length;
+  return words + 3 * messages.length;
+}
+
+function validateMessage(m: unknown, i: number, sawToolCalls: boolean): boolean {
+  if (!isRecord(m) || typeof m.role !== 'string') throw new OpenAIError(400, `Missing required parameter: 'messages[${i}].role'.`, { param: `messages[${i}].role`, code: 'missing_required_parameter' });
+  if (!ROLES.includes(m.role)) {
+    throw new OpenAIError(400, `Invalid value: '${m.role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`, { param: `messages[${i}].role`, code: 'invalid_value' });
+  }
+  if (m.role === 'tool' && !sawToolCalls) {
+    throw new OpenAIError(400, "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", { param: `messages.[${i}].role` });
+  }
+  if (m.role === 'tool' && typeof m.tool_call_id !== 'string') throw new OpenAIError(400, `Missing required parameter: 'messages[${i}].tool_call_id'.`, { param: `messages[${i}].tool_call_id`, code: 'missing_required_parameter' });
+  if (m.role === 'assistant') return Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
+  return sawToolCalls && m.role === 'tool';
+}
+
+function validateChat(body: Json, behaviour: OpenAIUpstreamBehaviour): Json[] {
+  if (typeof body.model !== 'string' || body.model === '') throw new OpenAIError(400, 'you must provide a model parameter');
+  if (!Array.isArray(body.messages)) throw new OpenAIError(400, "Missing required parameter: 'messages'.", { param: 'messages', code: 'missing_required_parameter' });
+  if (body.messages.length === 0) throw new OpenAIError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", { param: 'messages', code: 'empty_array' });
+  let sawToolCalls = false;
+  body.messages.forEach((m: unknown, i) => (sawToolCalls = validateMessage(m, i, sawToolCalls)));
+  if (body.stream_options !== undefined && body.stream_options !== null && body.stream !== true) {
+    throw new OpenAIError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", { param: 'stream_options', code: 'invalid_value' });
+  }
+  if (behaviour.models && !behaviour.models.includes(body.model)) {
+    throw new OpenAIError(404, `The model \`${body.model}\` does not exist or you do not have access to it.`, { code: 'model_not_found' });
+  }
+  return body.messages as Json[];
+}
+
+function replyText(messages: Json[], behaviour: OpenAIUpstreamBehaviour): string {
+  if (behaviour.reply !== undefined) return behaviour.reply;
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  return `echo: ${contentText(lastUser?.content)}`;
+}
+
+/** Splits text into `n` pieces on word boundaries (one per word by default); joined they are the text. */
+function splitReply(text: string, n: number | undefined): string[] {
+  const words = text.match(/\S+\s*/g) ?? [text];
+  const count = Math.max(1, Math.min(n ?? words.length, words.length));
+  const size = Math.ceil(words.length / count);
+  const pieces: string[] = [];
+  for (let i = 0; i < words.length; i += size) pieces.push(words.slice(i, i + size).join(''));
+  return pieces;
+}
+
+function usageFor(prompt: number, completion: number): Json {
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+}
+
+interface Exchange {
+  id: string;
+  created: number;
+  model: string;
+  messages: Json[];
+}
+
+function completion(ex: Exchange, behaviour: OpenAIUpstreamBehaviour): Json {
+  const call = behaviour.toolCall;
+  const text = replyText(ex.messages, behaviour);
+  const message = call
+    ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_stub_1', type: 'function', function: call }], refusal: null, annotations: [] }
+    : { role: 'assistant', content: text, refusal: null, annotations: [] };
+  const completionTokens = call ? splitReply(call.arguments, undefined).length : splitReply(text, undefined).length;
+  return {
+    id: ex.id,
+    object: 'chat.completion',
+    created: ex.created,
+    model: ex.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: call ? 'tool_calls' : 'stop' }],
+    ...(behaviour.omitUsage ? {} : { usage: usageFor(promptTokens(ex.messages), completionTokens) }),
+    service_tier: 'default',
+    system_fingerprint: 'fp_stub',
+  };
+}
+
+function streamDeltas(ex: Exchange, behaviour: OpenAIUpstreamBehaviour): { deltas: Json[]; finish: string } {
+  const call = behaviour.toolCall;
+  if (call) {
+    const head = { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_stub_1', type: 'function', function: { name: call.name, arguments: '' } }], refusal: null };
+    const args = splitReply(call.arguments, behaviour.deltas).map((piece) => ({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+    return { deltas: [head, ...args], finish: 'tool_calls' };
+  }
+  const pieces = splitReply(replyText(ex.messages, behaviour), behaviour.deltas).map((content) => ({ content }));
+  return { deltas: [{ role: 'assistant', content: '', refusal: null }, ...pieces], finish: 'stop' };
+}
+
+/** The chunks OpenAI sends for one completion, in order, as `data:` payloads. */
+function streamChunks(ex: Exchange, behaviour: OpenAIUpstreamBehaviour, includeUsage: boolean): Json[] {
+  const { deltas, finish } = streamDeltas(ex, behaviour);
+  const base = { id: ex.id, object: 'chat.completion.chunk', created: ex.created, model: ex.model, service_tier: 'default', system_fingerprint: 'fp_stub' };
+  const withUsage = includeUsage && !behaviour.omitUsage;
+  const chunk = (delta: Json, finishReason: string | null): Json => ({
+    ...base,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    ...(withUsage ? { usage: null } : {}),
+  });
+  const chunks = [...deltas.map((d) => chunk(d, null)), chunk({}, finish)];
+  if (withUsage) chunks.push({ ...base, choices: [], usage: usageFor(promptTokens(ex.messages), deltas.length - 1) });
+  return chunks;
+}
+
+interface StreamControl {
+  behaviour: OpenAIUpstreamBehaviour;
+  /** Marks the connection as cut on purpose, so it does not count as a client abort. */
+  cut: () => void;
+  /** A pause that ends early when the stub closes. */
+  pause: (ms: number) => Promise<void>;
+}
+
+async function writeStream(res: http.ServerResponse, chunks: Json[], { behaviour, cut, pause }: StreamControl): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_stub' });
+  res.flushHeaders();
+  for (const [i, chunk] of chunks.entries()) {
+    if (behaviour.cutAfterChunks !== undefined && i >= behaviour.cutAfterChunks) {
+      cut();
+      // Let what was written reach the client first, so the cut falls after those bytes.
+      await pause(50);
+      res.socket?.destroy();
+      return;
+    }
+    if (behaviour.delayMs) await pause(behaviour.delayMs);
+    if (res.destroyed) return;
+    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+/** A unit vector derived from the input alone, so equal inputs embed equally. */
+function vectorFor(input: unknown, dimensions: number): number[] {
+  const values: number[] = [];
+  for (let block = 0; values.length < dimensions; block++) {
+    const digest = createHash('sha256').update(`${JSON.stringify(input)}#${block}`).digest();
+    for (let i = 0; i + 1 < digest.length && values.length < dimensions; i += 2) values.push(digest.readUInt16LE(i) / 32768 - 1);
+  }
+  const norm = Math.hypot(...values) || 1;
+  return values.map((v) => v / norm);
+}
+
+function base64Floats(values: number[]): string {
+  return Buffer.from(new Float32Array(values).buffer).toString('base64');
+}
+
+function embeddings(body: Json): Json {
+  if (typeof body.model !== 'string') throw new OpenAIError(400, 'you must provide a model parameter');
+  if (body.input === undefined || body.input === '' || (Array.isArray(body.input) && body.input.length === 0)) {
+    throw new OpenAIError(400, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.");
+  }
+  const inputs: unknown[] = typeof body.input === 'string' || (Array.isArray(body.input) && typeof body.input[0] === 'number') ? [body.input] : (body.input as unknown[]);
+  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : 8;
+  const tokens = inputs.reduce<number>((sum, input) => sum + (typeof input === 'string' ? input.split(/\s+/).filter(Boolean).length : (input as unknown[]).length), 0);
+  return {
+    object: 'list',
+    data: inputs.map((input, index) => {
+      const vector = vectorFor(input, dimensions);
+      return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? base64Floats(vector) : vector };
+    }),
+    model: body.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
+}
+
+function checkAuth(req: http.IncomingMessage, behaviour: OpenAIUpstreamBehaviour): void {
+  if (behaviour.apiKey === undefined) return;
+  const header = req.headers.authorization;
+  if (!header) {
+    throw new OpenAIError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+  }
+  const presented = header.replace(/^Bearer\s+/i, '');
+  // Real OpenAI echoes a masked key here; echoing all of it proves the gateway never passes it on.
+  if (presented !== behaviour.apiKey) {
+    throw new OpenAIError(401, `Incorrect API key provided: ${presented}. You can find your API key at https://platform.openai.com/account/api-keys.`, { code: 'invalid_api_key' });
+  }
+}
+
+export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {}): Promise<OpenAIUpstream> {
+  const requests: RecordedRequest[] = [];
+  let clientAborts = 0;
+  let failuresServed = 0;
+  let sequence = 0;
+  let connectionCount = 0;
+  const abortWaiters: (() => void)[] = [];
+  const closing = new AbortController();
+  const connectionIds = new WeakMap<object, number>();
+  const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: closing.signal });
+  const stub = { behaviour: initial };
+
+  function watchAbort(res: http.ServerResponse): () => void {
+    let cut = false;
+    res.on('close', () => {
+      if (res.writableEnded || cut) return;
+      clientAborts++;
+      for (const wake of abortWaiters.splice(0)) wake();
+    });
+    return () => {
+      cut = true;
+    };
+  }
+
+  async function chat(res: http.ServerResponse, body: Json, markCut: () => void): Promise<void> {
+    const behaviour = stub.behaviour;
+    const messages = validateChat(body, behaviour);
+    sequence++;
+    const ex: Exchange = { id: `chatcmpl-stub${sequence}`, created: Math.floor(Date.now() / 1000), model: body.model as string, messages };
+    if (body.stream !== true) {
+      if (behaviour.delayMs) await pause(behaviour.delayMs);
+      sendJson(res, 200, completion(ex, behaviour));
+      return;
+    }
+    const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
+    await writeStream(res, streamChunks(ex, behaviour, includeUsage), { behaviour, cut: markCut, pause });
+  }
+
+  /** Serves a scripted failure when one is due; true when it did. */
+  function scriptedFailure(res: http.ServerResponse): boolean {
+    const fail = stub.behaviour.failFirst;
+    if (!fail || failuresServed >= fail.count) return false;
+    failuresServed++;
+    const type = fail.status === 429 ? 'rate_limit_error' : 'server_error';
+    sendError(res, new OpenAIError(fail.status, `Stub failure ${failuresServed} (HTTP ${fail.status}).`, { type }), fail.retryAfter ? { 'retry-after': fail.retryAfter } : {});
+    return true;
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, markCut: () => void): Promise<void> {
+    const body = parseBody(await readBody(req));
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, connection: connectionIds.get(req.socket) ?? 0 });
+    if (stub.behaviour.hang || scriptedFailure(res)) return;
+    checkAuth(req, stub.behaviour);
+    const key = `${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`;
+    if (key === 'GET /v1/models') {
+      sendJson(res, 200, { object: 'list', data: (stub.behaviour.models ?? ['gpt-stub']).map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'stub' })) });
+      return;
+    }
+    if (key !== 'POST /v1/chat/completions' && key !== 'POST /v1/embeddings') throw new OpenAIError(404, `Invalid URL (${key})`);
+    if (!isRecord(body)) throw new OpenAIError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)");
+    if (key === 'POST /v1/embeddings') sendJson(res, 200, embeddings(body));
+    else await chat(res, body, markCut);
+  }
+
+  const server = http.createServer((req, res) => {
+    const markCut = watchAbort(res);
+    route(req, res, markCut).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendError(res, err instanceof OpenAIError ? err : new OpenAIError(500, 'The stub failed.', { type: 'server_error' }));
+    });
+  });
+  server.on('connection', (socket) => {
+    connectionIds.set(socket, ++connectionCount);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    get behaviour() {
+      return stub.behaviour;
+    },
+    /** Replacing the behaviour also restarts the failFirst count. */
+    set behaviour(next: OpenAIUpstreamBehaviour) {
+      stub.behaviour = next;
+      failuresServed = 0;
+    },
+    get clientAborts() {
+      return clientAborts;
+    },
+    async waitForClientAbort(timeoutMs = 5_000) {
+      if (clientAborts > 0) return;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`no client abort within ${timeoutMs} ms`));
+        }, timeoutMs);
+        abortWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    async close() {
+      closing.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  };
+}
