@@ -71,20 +71,26 @@ function activeKeyLoader(pool: pg.Pool, defaults: GatewayConfig['defaultLimits']
   };
 }
 
+/** QUIT when connected; when Redis is away, QUIT would wait for it forever, so just drop the socket. */
+async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') await client.quit();
+  else client.disconnect();
+}
+
 /** Provider-key cache entries are keyed "pk:<user>:<provider>"; the value is the Fernet token. */
 export function providerCacheKey(userId: string, provider: string): string {
   return `pk:${userId}:${provider}`;
 }
 
-export async function buildGateway(config: GatewayConfig, log: Logger, metrics: GatewayMetrics, draining: () => boolean): Promise<Gateway> {
+export function buildGateway(config: GatewayConfig, log: Logger, metrics: GatewayMetrics, draining: () => boolean): Gateway {
   if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required: a PostgreSQL connection string (the operator sets it from spec.database.secretRef).');
   const keyRing = KeyRing.fromEnv(config.encryptionKeys);
   const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'perpetual-gateway', onError: (err) => { log.warn({ err: err.message }, 'PostgreSQL connection error'); } });
   // Fail fast when Redis is away: the limiter's own timeout and fail-open policy take over.
-  const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
-  const subscriber = new Redis(config.redis.url, { lazyConnect: true });
+  // Both connect in the background and reconnect forever; startup never waits for Redis.
+  const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const subscriber = new Redis(config.redis.url);
   for (const client of [redis, subscriber]) client.on('error', () => undefined); // reported by health and the limiter
-  await Promise.allSettled([redis.connect(), subscriber.connect()]);
 
   const keyCache = new TtlCache<ApiKeyRecord>({ load: activeKeyLoader(pool, config.defaultLimits), ttlMs: config.limits.keyCacheMs });
   const providerKeyCache = new TtlCache<string>({
@@ -95,7 +101,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, metrics: 
     ttlMs: config.limits.keyCacheMs,
   });
   const revocations = new Revocations({ publisher: redis, subscriber, caches: [keyCache, providerKeyCache], log, keyPrefix: config.redis.keyPrefix });
-  await revocations.start();
+  revocations.start();
   const lastUsed = new LastUsedTracker({ touch: async (hashes, at) => { await touchLastUsed(pool, hashes, at); }, log });
   const limiter = new RateLimiter({ redis, keyPrefix: config.redis.keyPrefix, onRedisDown: config.redis.onDown });
   const http = createUpstreamHttp({ connectTimeoutMs: config.limits.connectTimeoutMs, headersTimeoutMs: config.limits.upstreamTimeoutMs, bodyTimeoutMs: config.limits.upstreamTimeoutMs });
@@ -135,7 +141,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, metrics: 
     deps,
     close: async (timeoutMs) => {
       await Promise.allSettled([lastUsed.close(), accounting.close(timeoutMs)]);
-      await Promise.allSettled([http.close(), redis.quit(), subscriber.quit()]);
+      await Promise.allSettled([http.close(), closeRedis(redis), closeRedis(subscriber)]);
       await pool.end();
     },
   };

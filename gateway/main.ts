@@ -43,9 +43,11 @@ async function runReencrypt(log: Logger): Promise<void> {
 /** Resolves once every in-flight request has finished, or the grace period is over. */
 async function drain(server: Server, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  server.closeIdleConnections();
+  // Keep-alive connections go idle as their last response ends; close them as they do.
+  const idle = setInterval(() => { server.closeIdleConnections(); }, 100);
   const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
   await closed;
+  clearInterval(idle);
   clearTimeout(timer);
 }
 
@@ -54,7 +56,7 @@ async function runServe(log: Logger): Promise<void> {
   const logger = log.child({}, { level: config.logLevel });
   const metrics = makeMetrics();
   let draining = false;
-  const gateway = await buildGateway(config, logger, metrics, () => draining);
+  const gateway = buildGateway(config, logger, metrics, () => draining);
   const server = createServer(createApp(gateway.deps));
   // Streams can be long; the defaults would cut them. Idle keep-alive sockets still time out.
   server.requestTimeout = 0;
@@ -67,6 +69,7 @@ async function runServe(log: Logger): Promise<void> {
     draining = true;
     logger.info({ signal }, 'Draining: finishing in-flight requests, then flushing buffers');
     await drain(server, config.limits.shutdownGraceMs);
+    logger.info('Requests drained; flushing buffers');
     await gateway.close(Math.max(config.limits.shutdownGraceMs, 5000));
     logger.info('Gateway stopped');
     process.exit(0);

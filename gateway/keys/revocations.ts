@@ -29,17 +29,16 @@ export class Revocations {
     this.channel = `${options.keyPrefix}cache-invalidations`;
   }
 
-  async start(): Promise<void> {
+  /** Subscribes in the background: ioredis queues the subscription until Redis is reachable. */
+  start(): void {
     this.subscriber.on('message', (channel: string, key: string) => {
       if (channel === this.channel) for (const cache of this.caches) cache.invalidate(key);
     });
     // Any message may have been missed while disconnected.
     this.subscriber.on('ready', () => { for (const cache of this.caches) cache.clear(); });
-    try {
-      await this.subscriber.subscribe(this.channel);
-    } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Cannot subscribe to key revocations yet; relying on the cache TTL until Redis is back');
-    }
+    this.subscriber.subscribe(this.channel).catch((err: unknown) => {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Cannot subscribe to cache invalidations; relying on the cache TTL');
+    });
   }
 
   /** Evicts locally at once, then tells the other replicas. */

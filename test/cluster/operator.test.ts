@@ -26,24 +26,36 @@ async function row(resource: string, name: string): Promise<Record<string, strin
   return parseTable(await cluster.kubectlOk(['get', resource, name, '-n', ns]))[0] ?? {};
 }
 
-/** The object's conditions in one line, so that a failed wait says which component held it back. */
-async function conditions(resource: string, name: string): Promise<string> {
-  return cluster.kubectlOk(['get', resource, name, '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}']);
+/** What a failed wait should show: the conditions, and every pod, claim and job with its state. */
+async function diagnostics(resource: string, name: string): Promise<string> {
+  const conditions = await cluster.kubectl(['get', resource, name, '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}']);
+  const children = await cluster.kubectl(['get', 'pods,pvc,jobs,statefulsets,deployments', '-n', ns, '-o', 'wide']);
+  const events = await cluster.kubectl(['get', 'events', '-n', ns, '--sort-by=.lastTimestamp']);
+  return [conditions.stdout, children.stdout, events.stdout.split('\n').slice(-25).join('\n')].join('\n');
+}
+
+/** Waits like eventually(), and on timeout adds the diagnostics to the failure. */
+async function eventuallyReady(resource: string, name: string, assertion: () => Promise<void>): Promise<void> {
+  try {
+    await eventually(assertion, 90_000);
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await diagnostics(resource, name)}`, { cause: err });
+  }
 }
 
 describe('on a scheduling cluster', () => {
   it('brings a local-mode stack with a GPU ModelServer to Ready, as kubectl get shows', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('mistral', { gpu: { count: 1 }, replicas: 1 }));
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('stack', { mode: 'local', models: [{ name: 'mistral-7b', modelServerRef: { name: 'mistral' } }] }));
-    await eventually(async () => {
-      expect(await row('ms', 'mistral'), await conditions('ms', 'mistral')).toMatchObject({ READY: 'True', PHASE: 'Ready', GPUS: '1', REPLICAS: '1/1', 'MIN-MAX': 'fixed' });
-    }, 45_000);
-    await eventually(async () => {
-      expect(await row('pd', 'stack'), await conditions('pd', 'stack')).toMatchObject({ READY: 'True', PHASE: 'Ready', MODE: 'local', GATEWAY: '2/2', MODELS: '1/1' });
-    }, 45_000);
+    await eventuallyReady('ms', 'mistral', async () => {
+      expect(await row('ms', 'mistral')).toMatchObject({ READY: 'True', PHASE: 'Ready', GPUS: '1', REPLICAS: '1/1', 'MIN-MAX': 'fixed' });
+    });
+    await eventuallyReady('pd', 'stack', async () => {
+      expect(await row('pd', 'stack')).toMatchObject({ READY: 'True', PHASE: 'Ready', MODE: 'local', GATEWAY: '2/2', MODELS: '1/1' });
+    });
     const node = await cluster.kubectlOk(['get', 'pods', '-n', ns, '-l', 'perpetual.ai/modelserver=mistral', '-o', 'jsonpath={.items[0].spec.nodeName}']);
     expect(node).toMatch(/^gpu-node-/);
-  });
+  }, 200_000);
 
   it('reports InsufficientGPU when a ModelServer wants more GPUs than any node has', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('huge', { gpu: { count: GPUS_PER_NODE * 2 }, replicas: 1 }));

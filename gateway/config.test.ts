@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { limitsForTier, loadConfig } from './config.ts';
+
+const KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
+
+function configFile(yaml: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gw-config-')), 'config.yaml');
+  writeFileSync(path, yaml);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('uses the guide\'s names and defaults', () => {
+    const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, REDIS_HOST: 'cache', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss' });
+    expect(config).toMatchObject({ mode: 'proxy', host: '0.0.0.0', port: 8000, prefix: '/v1', appName: 'Perpetual AI', version: '2.0.0' });
+    expect(config.redis.url).toBe('redis://:p%40ss@cache:6380');
+    expect(config.tiers).toEqual({
+      free: { requestsPerMinute: 10, requestsPerDay: 1000 },
+      pro: { requestsPerMinute: 60, requestsPerDay: 10_000 },
+      enterprise: { requestsPerMinute: 1000, requestsPerDay: 1_000_000 },
+    });
+  });
+
+  it('takes tiers and models from the PerpetualDeployment\'s file, with the environment winning', () => {
+    const path = configFile('mode: local\nmodels:\n  - name: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\ntiers:\n  free:\n    requestsPerMinute: 5\n');
+    const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, FREE_TIER_RATE_LIMIT_PER_DAY: '50' });
+    expect(config.mode).toBe('local');
+    expect(config.models).toEqual([{ name: 'm', endpoint: 'http://m-vllm.ns.svc:8000/v1', upstreamModel: 'm' }]);
+    expect(config.tiers.free).toEqual({ requestsPerMinute: 5, requestsPerDay: 50 });
+    expect(limitsForTier(config, 'custom')).toEqual({ requestsPerMinute: 60, requestsPerDay: 10_000 });
+  });
+
+  it.each([
+    [{}, /API_KEY_ENCRYPTION_KEY is required/],
+    [{ API_KEY_ENCRYPTION_KEY: KEY, MODE: 'cloud' }, /MODE must be one of proxy, local/],
+    [{ API_KEY_ENCRYPTION_KEY: KEY, API_PORT: 'eighty' }, /API_PORT must be an integer/],
+    [{ API_KEY_ENCRYPTION_KEY: KEY, PRO_TIER_RATE_LIMIT_PER_MINUTE: '100', PRO_TIER_RATE_LIMIT_PER_DAY: '50' }, /must not exceed PRO_TIER_RATE_LIMIT_PER_DAY/],
+    [{ API_KEY_ENCRYPTION_KEY: KEY, POLAR_API_KEY: 'polar_secret_value' }, /needs both POLAR_API_KEY and POLAR_ORGANIZATION_ID/],
+    [{ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: '/nonexistent/config.yaml' }, /cannot read \/nonexistent\/config.yaml/],
+  ])('refuses %j with a message naming what to fix', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never puts a secret value in an error', () => {
+    const polar = (): unknown => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, POLAR_API_KEY: 'polar_secret_value' });
+    expect(polar).toThrow(/POLAR_ORGANIZATION_ID/);
+    expect(polar).not.toThrow(/polar_secret_value/);
+    const redis = (): unknown => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, REDIS_URL: 'not a url :secret@' });
+    expect(redis).toThrow(/REDIS_URL must be a URL/);
+    expect(redis).not.toThrow(/secret/);
+  });
+
+  it('refuses a local-mode model without an endpoint', () => {
+    const path = configFile('mode: local\nmodels:\n  - name: orphan\n');
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/model "orphan" needs an endpoint/);
+  });
+});
