@@ -14,6 +14,7 @@ import { apiKeysRouter } from './routes/api-keys.ts';
 import { chatCompletionsRoute, type ChatRouteDeps } from './routes/chat-completions.ts';
 import { embeddingsRoute } from './routes/embeddings.ts';
 import { healthRoute, type DependencyCheck } from './routes/health.ts';
+import { messagesErrors, messagesRoute } from './routes/messages.ts';
 import { modelsRoute } from './routes/models.ts';
 import { providerKeysRouter } from './routes/provider-keys.ts';
 import { usageRoute } from './routes/usage.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(json);
   api.get('/models', deps.auth.apiKey, modelsRoute(config, deps.startedAt));
   api.post('/chat/completions', deps.auth.apiKey, chatCompletionsRoute(deps.chat));
+  api.post('/messages', deps.auth.apiKey, messagesRoute(deps.chat)).use('/messages', messagesErrors(deps.log));
   api.post('/embeddings', deps.auth.apiKey, embeddingsRoute(deps.chat));
   api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
   api.use('/provider-keys', deps.auth.apiKey, providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }));

@@ -1,6 +1,7 @@
-// The one place errors become responses, always in OpenAI's error shape. Known failures arrive as
-// GatewayError; express's body parser reports oversized or malformed JSON with its own errors,
-// mapped here; anything else is a bug: logged with the request id, answered with a generic 500.
+// The one place errors become responses, in OpenAI's error shape unless a route mounts its own
+// dialect (the Anthropic-compatible /v1/messages does). Known failures arrive as GatewayError;
+// express's body parser reports oversized or malformed JSON with its own errors, mapped here;
+// anything else is a bug: logged with the request id, answered with a generic 500.
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError, badRequest, isGatewayError } from '../errors.ts';
@@ -30,19 +31,31 @@ export function toGatewayError(err: unknown, requestId: string): GatewayError {
   return new GatewayError(`Internal error. Quote request id ${requestId} when reporting it.`, { status: 500, type: 'server_error', code: 'internal_error' });
 }
 
-export function errorHandler(log: Logger) {
+/** How errors look on the wire in one API dialect; status and headers are the same in all. */
+export interface ErrorDialect {
+  body(error: GatewayError, requestId: string): unknown;
+  /** The last bytes of an event stream that fails after it started, when the status is gone. */
+  streamTail(error: GatewayError, requestId: string): string;
+}
+
+export const openAIErrors: ErrorDialect = {
+  body: (error) => error.toJSON(),
+  streamTail: (error) => `data: ${JSON.stringify(error.toJSON())}\n\n`,
+};
+
+export function errorHandler(log: Logger, dialect: ErrorDialect = openAIErrors) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     const requestId = requestIdOf(res);
     const error = toGatewayError(err, requestId);
     if (error.status >= 500 && !isGatewayError(err)) log.error({ requestId, err, path: req.path }, 'Unhandled error');
     if (res.headersSent) {
       // A stream already started: the status is gone, so end it with an error event the SDKs understand.
-      if (!res.writableEnded) res.end(`data: ${JSON.stringify(error.toJSON())}\n\n`);
+      if (!res.writableEnded) res.end(dialect.streamTail(error, requestId));
       next();
       return;
     }
     res.locals.errorType = error.type;
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-    res.status(error.status).json(error.toJSON());
+    res.status(error.status).json(dialect.body(error, requestId));
   };
 }

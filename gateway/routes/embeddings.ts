@@ -6,7 +6,7 @@ import { toGatewayError } from '../middleware/error-handler.ts';
 import { principalOf } from '../middleware/authenticate.ts';
 import { requestIdOf, startedAtOf } from '../middleware/request-id.ts';
 import type { EmbeddingsRequest } from '../providers/types.ts';
-import { abortWhenClientLeaves, type ChatRouteDeps } from './chat-completions.ts';
+import { abortWhenClientLeaves, type ChatRouteDeps } from './serve-completion.ts';
 
 const MAX_INPUTS = 2048;
 

@@ -1,0 +1,135 @@
+// The request path both chat dialects share once the request is in OpenAI's shape: rate limit,
+// routing with fallback, the upstream call (JSON or streamed) and accounting. Each route brings
+// its dialect: how a result, a chunk, the end of a stream and a mid-stream failure look on its
+// wire (OpenAI's for /v1/chat/completions, Anthropic's for /v1/messages).
+// The response starts only when the upstream has answered, so a failure before the first byte is
+// still a proper HTTP error (and may go to the fallback model); a client that disconnects aborts
+// the upstream call at once.
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+import type { Accounting } from '../chat/accounting.ts';
+import { keepAlive, startEventStream } from '../chat/sse.ts';
+import { callWithFallback, type Attempt, type UpstreamDeps } from '../chat/upstream-call.ts';
+import type { ChatExtensions } from '../chat/validate-request.ts';
+import type { GatewayError } from '../errors.ts';
+import { principalOf, type Principal } from '../middleware/authenticate.ts';
+import { toGatewayError } from '../middleware/error-handler.ts';
+import { requestIdOf, startedAtOf } from '../middleware/request-id.ts';
+import type { ChatResult, ChatStream, ProviderTarget } from '../providers/provider-client.ts';
+import type { UsageReport } from '../providers/provider-client.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../providers/types.ts';
+
+export interface ChatRouteDeps extends UpstreamDeps {
+  /** Throws the 429 when over a limit; returns the X-RateLimit-* headers otherwise. */
+  rateLimit: (principal: Principal) => Promise<Record<string, string>>;
+  accounting: Accounting;
+  log: Logger;
+  keepAliveMs?: number;
+}
+
+/** Aborts when the client goes away before the response is complete. */
+export function abortWhenClientLeaves(res: Response): AbortController {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort(new Error('client disconnected'));
+  });
+  return controller;
+}
+
+/** Writes one streamed completion in a dialect. */
+export interface StreamWriter {
+  chunk(chunk: ChatCompletionChunk): Promise<void>;
+  /** After the last chunk of a complete stream; the usage report is final here. */
+  end(report: UsageReport): Promise<void>;
+  /** A failure after the stream started: the status line is gone, so it is told in the stream. */
+  fail(error: GatewayError): Promise<void>;
+}
+
+export interface Dialect {
+  /** The JSON body for a completed, non-streamed request. */
+  json(result: ChatResult): unknown;
+  /** A fresh writer for one streamed response. */
+  stream(res: Response): StreamWriter;
+}
+
+export interface CompletionRequest {
+  body: ChatCompletionRequest;
+  ext: ChatExtensions;
+  endpoint: 'chat' | 'messages';
+  /** The body sent to one upstream target when it must differ by provider; `body` otherwise. */
+  bodyFor?: (target: ProviderTarget) => ChatCompletionRequest;
+}
+
+interface Served {
+  startedAt: number;
+  principal: Principal;
+  requestId: string;
+  ext: ChatExtensions;
+  body: ChatCompletionRequest;
+  endpoint: 'chat' | 'messages';
+}
+
+interface Exchange {
+  served: Served;
+  res: Response;
+  signal: AbortSignal;
+  bodyFor: (target: ProviderTarget) => ChatCompletionRequest;
+}
+
+/** Time the gateway spent before calling upstream (auth, limits, routing, memory). */
+function overheadMs(res: Response, upstreamStartedAt: number): string {
+  return (upstreamStartedAt - startedAtOf(res)).toFixed(2);
+}
+
+export async function serveCompletion(deps: ChatRouteDeps, res: Response, request: CompletionRequest, dialect: Dialect): Promise<void> {
+  const principal = principalOf(res);
+  const rateHeaders = await deps.rateLimit(principal);
+  for (const [name, value] of Object.entries(rateHeaders)) res.setHeader(name, value);
+  const served: Served = { startedAt: startedAtOf(res), principal, requestId: requestIdOf(res), ext: request.ext, body: request.body, endpoint: request.endpoint };
+  const { signal } = abortWhenClientLeaves(res);
+  const exchange: Exchange = { served, res, signal, bodyFor: request.bodyFor ?? ((): ChatCompletionRequest => request.body) };
+  if (request.body.stream === true) await serveStream(deps, exchange, dialect);
+  else await serveJson(deps, exchange, dialect);
+}
+
+async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<void> {
+  let attempt: Attempt<ChatResult> | undefined;
+  try {
+    attempt = await callWithFallback(deps, { userId: served.principal.userId, body: served.body }, (client, target) => client.chat(bodyFor(target), target, signal));
+    const upstreamMs = performance.now() - attempt.upstreamStartedAt;
+    res.setHeader('x-perpetual-overhead-ms', overheadMs(res, attempt.upstreamStartedAt));
+    res.setHeader('x-perpetual-model', attempt.model.name);
+    res.json(dialect.json(attempt.result));
+    deps.accounting.completed({ ...served, attempt, status: 200, report: attempt.result, upstreamMs });
+  } catch (err) {
+    deps.accounting.failed({ ...served, ...(attempt ? { attempt } : {}), status: toGatewayError(err, served.requestId).status });
+    throw err;
+  }
+}
+
+async function serveStream(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<void> {
+  let attempt: Attempt<ChatStream> | undefined;
+  try {
+    attempt = await callWithFallback(deps, { userId: served.principal.userId, body: served.body }, (client, target) => client.chatStream(bodyFor(target), target, signal));
+  } catch (err) {
+    deps.accounting.failed({ ...served, status: toGatewayError(err, served.requestId).status });
+    throw err;
+  }
+  startEventStream(res, { 'x-perpetual-overhead-ms': overheadMs(res, attempt.upstreamStartedAt), 'x-perpetual-model': attempt.model.name });
+  const stopKeepAlive = keepAlive(res, deps.keepAliveMs ?? 15_000);
+  const writer = dialect.stream(res);
+  let status = 200;
+  try {
+    for await (const chunk of attempt.result) await writer.chunk(chunk);
+    await writer.end(attempt.result.usage());
+  } catch (err) {
+    const error = toGatewayError(err, served.requestId);
+    status = signal.aborted ? 499 : error.status;
+    if (!signal.aborted) await writer.fail(error);
+  } finally {
+    stopKeepAlive();
+    res.end();
+  }
+  const report: UsageReport = attempt.result.usage();
+  deps.accounting.completed({ ...served, attempt, status, report, upstreamMs: performance.now() - attempt.upstreamStartedAt });
+}
