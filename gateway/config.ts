@@ -73,6 +73,8 @@ export interface GatewayConfig {
   defaultLimits: TierLimits;
   models: ModelRoute[];
   memory: MemorySettings;
+  /** USAGE_RETENTION_DAYS (none: keep forever) and what deleting a user does to their usage rows. */
+  usage: { retentionDays: number | undefined; onUserDelete: 'delete' | 'anonymize' };
   limits: { maxBodyBytes: number; upstreamTimeoutMs: number; connectTimeoutMs: number; shutdownGraceMs: number; keyCacheMs: number };
   /** Provider base URLs by name; overridable with <PROVIDER>_BASE_URL (tests point them at stubs). */
   providerBaseURLs: Record<string, string>;
@@ -238,6 +240,11 @@ function qdrantSettings(env: Env, file: ConfigFile): GatewayConfig['qdrant'] {
   };
 }
 
+function usageSettings(env: Env): GatewayConfig['usage'] {
+  const days = integer(env, 'USAGE_RETENTION_DAYS', 0, 0);
+  return { retentionDays: days > 0 ? days : undefined, onUserDelete: oneOf(env, 'USAGE_ON_USER_DELETE', ['delete', 'anonymize'], 'delete') };
+}
+
 function providerBaseURLs(env: Env): Record<string, string> {
   const urls = { ...DEFAULT_PROVIDER_BASE_URLS };
   for (const [name, value] of Object.entries(env)) {
@@ -282,6 +289,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     defaultLimits: { requestsPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 60, 1), requestsPerDay: integer(env, 'RATE_LIMIT_PER_DAY', 10_000, 1) },
     models,
     memory: { ...DEFAULT_MEMORY, ...file.memory, embedding: { ...DEFAULT_MEMORY.embedding, ...file.memory?.embedding } },
+    usage: usageSettings(env),
     limits: {
       maxBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 4 * 1024 * 1024, 1024),
       upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100),

@@ -11,6 +11,7 @@ import { findActiveKeyByHash, touchLastUsed } from './db/api-keys.ts';
 import { createPool } from './db/pool.ts';
 import { getEncryptedProviderKey } from './db/provider-keys.ts';
 import { databaseStore } from './db/store.ts';
+import { startRetention } from './usage/retention.ts';
 import { TtlCache } from './keys/ttl-cache.ts';
 import { LastUsedTracker } from './keys/last-used.ts';
 import { Revocations } from './keys/revocations.ts';
@@ -107,6 +108,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   const http = createUpstreamHttp({ connectTimeoutMs: config.limits.connectTimeoutMs, headersTimeoutMs: config.limits.upstreamTimeoutMs, bodyTimeoutMs: config.limits.upstreamTimeoutMs });
   const accounting = createAccounting({ config, pool, metrics, log });
   const store = databaseStore(pool, config);
+  const stopRetention = config.usage.retentionDays ? startRetention({ pool, days: config.usage.retentionDays, log }) : (): void => undefined;
 
   const deps: AppDeps = {
     config,
@@ -140,6 +142,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   return {
     deps,
     close: async (timeoutMs) => {
+      stopRetention();
       await Promise.allSettled([lastUsed.close(), accounting.close(timeoutMs)]);
       await Promise.allSettled([http.close(), closeRedis(redis), closeRedis(subscriber)]);
       await pool.end();

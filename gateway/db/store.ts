@@ -4,10 +4,11 @@ import { limitsForTier, type GatewayConfig } from '../config.ts';
 import type { Store } from '../store.ts';
 import { insertApiKey, listKeys, revokeKey } from './api-keys.ts';
 import { deleteProviderKey, listProviderKeys, upsertProviderKey } from './provider-keys.ts';
-import { listUsage, summarizeUsage } from './usage-logs.ts';
+import { withTransaction } from './pool.ts';
+import { anonymizeUsage, listUsage, summarizeUsage } from './usage-logs.ts';
 import { createUser, deleteUserCascade, getUser, setTier } from './users.ts';
 
-export function databaseStore(pool: pg.Pool, config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'>): Store {
+export function databaseStore(pool: pg.Pool, config: Pick<GatewayConfig, 'tiers' | 'defaultLimits' | 'usage'>): Store {
   return {
     createUser: (email, tier) => createUser(pool, email, tier),
     getUser: (id) => getUser(pool, id),
@@ -15,7 +16,13 @@ export function databaseStore(pool: pg.Pool, config: Pick<GatewayConfig, 'tiers'
       const limits = limitsForTier(config, tier);
       return setTier(pool, id, tier, { perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay });
     },
-    deleteUser: (id) => deleteUserCascade(pool, id),
+    deleteUser: (id) =>
+      config.usage.onUserDelete === 'anonymize'
+        ? withTransaction(pool, async (client) => {
+            await anonymizeUsage(client, id);
+            return deleteUserCascade(client, id);
+          })
+        : deleteUserCascade(pool, id),
     insertApiKey: (key) => insertApiKey(pool, key),
     listApiKeys: (userId) => listKeys(pool, userId),
     revokeApiKey: (userId, keyId) => revokeKey(pool, userId, keyId),

@@ -231,3 +231,14 @@ export async function deleteUsageOlderThan(db: Queryable, days: number, batchSiz
     if ((rowCount ?? 0) < batchSize) return deleted;
   }
 }
+
+/**
+ * For deleting a user while keeping the books: their usage rows lose everything that points at a
+ * person (user and conversation ids) but keep tokens, cost, model and time, so totals and billing
+ * reconciliations still add up. Returns how many rows were anonymised.
+ */
+export async function anonymizeUsage(db: Queryable, userId: string): Promise<number> {
+  if (!isUuid(userId)) return 0;
+  const { rowCount } = await db.query('UPDATE usage_logs SET user_id = NULL, conversation_id = NULL WHERE user_id = $1', [userId]);
+  return rowCount ?? 0;
+}
