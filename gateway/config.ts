@@ -39,7 +39,8 @@ export interface MemorySettings {
   topK: number;
   tokenBudget: number;
   retrievalTimeoutMs: number;
-  embedding: { source: string; model?: string };
+  /** spec.memory.embedding; the operator adds `endpoint` for a ModelServer source. */
+  embedding: { source: string; model?: string; dimensions?: number; modelServerRef?: { name: string }; endpoint?: string };
 }
 
 export interface PolarSettings {

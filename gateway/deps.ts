@@ -11,6 +11,7 @@ import { findActiveKeyByHash, touchLastUsed } from './db/api-keys.ts';
 import { createPool } from './db/pool.ts';
 import { getEncryptedProviderKey } from './db/provider-keys.ts';
 import { databaseStore } from './db/store.ts';
+import { createMemory } from './memory/memory-wiring.ts';
 import { startRetention } from './usage/retention.ts';
 import { TtlCache } from './keys/ttl-cache.ts';
 import { LastUsedTracker } from './keys/last-used.ts';
@@ -27,6 +28,8 @@ import type { AppDeps } from './server.ts';
 
 export interface Gateway {
   deps: AppDeps;
+  /** Work before serving: creating the memory collection (rejects when it cannot be used). */
+  start(): Promise<void>;
   /** Flushes what is buffered (usage, billing, last-used) and closes every connection. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -107,6 +110,12 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   const limiter = new RateLimiter({ redis, keyPrefix: config.redis.keyPrefix, onRedisDown: config.redis.onDown });
   const http = createUpstreamHttp({ connectTimeoutMs: config.limits.connectTimeoutMs, headersTimeoutMs: config.limits.upstreamTimeoutMs, bodyTimeoutMs: config.limits.upstreamTimeoutMs });
   const accounting = createAccounting({ config, pool, metrics, log });
+  const providerFor = createProviderFor(http);
+  const providerKey = async (userId: string, provider: string): Promise<string | undefined> => {
+    const token = await providerKeyCache.get(providerCacheKey(userId, provider));
+    return token === undefined ? undefined : keyRing.decrypt(token);
+  };
+  const memory = createMemory({ config, providerFor, providerKey, metrics, log });
   const store = databaseStore(pool, config);
   const stopRetention = config.usage.retentionDays ? startRetention({ pool, days: config.usage.retentionDays, log }) : (): void => undefined;
 
@@ -116,7 +125,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     metrics,
     startedAt: Date.now(),
     draining,
-    healthChecks: dependencyChecks({ config, pool, redis }),
+    healthChecks: dependencyChecks({ config, pool, redis, ...(memory ? { vectorStore: memory.store } : {}) }),
     auth: {
       apiKey: requireApiKey({ cache: keyCache, lastUsed, config }),
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret }) : undefined),
@@ -124,11 +133,9 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     },
     chat: {
       config,
-      providerFor: createProviderFor(http),
-      providerKey: async (userId, provider) => {
-        const token = await providerKeyCache.get(providerCacheKey(userId, provider));
-        return token === undefined ? undefined : keyRing.decrypt(token);
-      },
+      providerFor,
+      providerKey,
+      ...(memory ? { memory: memory.service } : {}),
       rateLimit: rateLimitFor(limiter, metrics, log),
       accounting: accounting.accounting,
       log,
@@ -137,13 +144,16 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     keyRing,
     providerKeyChanged: (userId, provider) => void revocations.invalidate(providerCacheKey(userId, provider)),
     revoked: (hash) => revocations.invalidate(hash),
+    ...(memory ? { memory, forgetUser: async (userId: string) => ({ memories: await memory.store.deleteUser(userId) }) } : {}),
   };
 
   return {
     deps,
+    start: async () => { await memory?.start(); },
     close: async (timeoutMs) => {
       stopRetention();
-      await Promise.allSettled([lastUsed.close(), accounting.close(timeoutMs)]);
+      memory?.stop();
+      await Promise.allSettled([lastUsed.close(), accounting.close(timeoutMs), memory?.service.close(timeoutMs)]);
       await Promise.allSettled([http.close(), closeRedis(redis), closeRedis(subscriber)]);
       await pool.end();
     },

@@ -57,6 +57,7 @@ async function runServe(log: Logger): Promise<void> {
   const metrics = makeMetrics();
   let draining = false;
   const gateway = buildGateway(config, logger, metrics, () => draining);
+  await gateway.start();
   const server = createServer(createApp(gateway.deps));
   // Streams can be long; the defaults would cut them. Idle keep-alive sockets still time out.
   server.requestTimeout = 0;

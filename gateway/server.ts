@@ -4,7 +4,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
 import type { KeyRing } from './crypto/key-ring.ts';
-import { notFound } from './errors.ts';
+import { notFound, unavailable } from './errors.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { recordMetrics } from './middleware/metrics.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -18,6 +18,8 @@ import { messagesErrors, messagesRoute } from './routes/messages.ts';
 import { modelsRoute } from './routes/models.ts';
 import { providerKeysRouter } from './routes/provider-keys.ts';
 import { usageRoute } from './routes/usage.ts';
+import type { Memory } from './memory/memory-wiring.ts';
+import { memoriesRouter } from './routes/memories.ts';
 import type { Store } from './store.ts';
 
 export interface AppDeps {
@@ -35,6 +37,12 @@ export interface AppDeps {
   providerKeyChanged: (userId: string, provider: string) => void;
   revoked: (hash: string) => Promise<void>;
   forgetUser?: (userId: string) => Promise<Record<string, number>>;
+  /** Long-term memory; absent when no vector store is configured. */
+  memory?: Memory;
+}
+
+function memoryOff(_req: Request, _res: Response, next: NextFunction): void {
+  next(unavailable('Memory is off on this gateway: no vector store is configured (QDRANT_URL) or memory.enabled is false.', 'memory_disabled'));
 }
 
 function unknownRoute(req: Request, _res: Response, next: NextFunction): void {
@@ -64,6 +72,8 @@ export function createApp(deps: AppDeps): express.Express {
   api.post('/embeddings', deps.auth.apiKey, embeddingsRoute(deps.chat));
   api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
   api.use('/provider-keys', deps.auth.apiKey, providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }));
+  if (deps.memory) api.use('/memories', deps.auth.apiKey, memoriesRouter(deps.memory));
+  else api.use('/memories', deps.auth.apiKey, memoryOff);
   const keyDeps = { store: deps.store, config, revoked: deps.revoked };
   api.use('/keys', deps.auth.userJwt, apiKeysRouter(keyDeps));
   app.use(config.prefix, api);

@@ -19,6 +19,8 @@ export interface RequestFacts {
   status: number;
   /** performance.now() when the request arrived. */
   startedAt: number;
+  /** What memory did for this request (absent: nothing). */
+  memory?: { calls: number; latencyMs: number | null; tokens: number };
 }
 
 export interface CompletedRequest extends RequestFacts {
@@ -59,8 +61,8 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
     inputTokens: figures.input,
     outputTokens: figures.output,
     totalTokens: figures.input + figures.output,
-    retrievalCalls: 0,
-    retrievalLatencyMs: null,
+    retrievalCalls: request.memory?.calls ?? 0,
+    retrievalLatencyMs: request.memory?.latencyMs ?? null,
     costUsd: figures.costUsd,
     model: request.body.model,
     endpoint: `${deps.prefix}${ENDPOINT_PATHS[request.endpoint ?? 'chat']}`,
@@ -68,7 +70,7 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
     latencyMs: Math.round((performance.now() - request.startedAt) * 100) / 100,
     provider: figures.provider ?? 'none',
     usageEstimated: figures.estimated,
-    memoryTokens: 0,
+    memoryTokens: request.memory?.tokens ?? 0,
   });
   return {
     completed(request) {

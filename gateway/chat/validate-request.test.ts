@@ -33,14 +33,18 @@ describe('takeExtensions', () => {
 
   it('takes Perpetual fields out of the body so upstreams never see them', () => {
     const body = validateChatRequest({ ...ok, conversation_id: 'c1', memory: { enabled: false, top_k: 3 } });
-    expect(takeExtensions(body, none)).toEqual({ conversationId: 'c1', memory: { enabled: false, topK: 3 } });
+    expect(takeExtensions(body, none)).toEqual({ conversationId: 'c1', memory: { enabled: false, topK: 3, conversationOnly: false } });
     expect(body).not.toHaveProperty('conversation_id');
     expect(body).not.toHaveProperty('memory');
   });
 
   it('reads the same controls from headers', () => {
-    const headers: Record<string, string> = { 'x-conversation-id': 'c2', 'x-perpetual-memory': 'off', 'x-perpetual-memory-top-k': '0' };
-    expect(takeExtensions(validateChatRequest({ ...ok }), (name) => headers[name])).toEqual({ conversationId: 'c2', memory: { enabled: false, topK: 0 } });
+    const headers: Record<string, string> = { 'x-conversation-id': 'c2', 'x-perpetual-memory': 'off', 'x-perpetual-memory-top-k': '0', 'x-perpetual-memory-scope': 'conversation' };
+    expect(takeExtensions(validateChatRequest({ ...ok }), (name) => headers[name])).toEqual({ conversationId: 'c2', memory: { enabled: false, topK: 0, conversationOnly: true } });
+  });
+
+  it('rejects a conversation scope without a conversation', () => {
+    expect(() => takeExtensions(validateChatRequest({ ...ok, memory: { scope: 'conversation' } }), none)).toThrow(/needs a conversation id/);
   });
 
   it('rejects a bad top_k', () => {

@@ -23,7 +23,8 @@ export interface ChatRequestBody {
 /** Perpetual's per-request extensions, read from the body or from x-perpetual-* headers. */
 export interface ChatExtensions {
   conversationId: string | undefined;
-  memory: { enabled: boolean | undefined; topK: number | undefined };
+  /** conversationOnly: recall only this conversation's memories (scope "conversation"). */
+  memory: { enabled: boolean | undefined; topK: number | undefined; conversationOnly: boolean };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -87,8 +88,8 @@ function parseTopK(value: unknown): number | undefined {
 
 /**
  * Removes Perpetual's fields from the body (upstreams reject unknown ones) and reads them:
- * body `conversation_id` / `memory: false | {enabled, top_k}`, or headers `x-conversation-id`,
- * `x-perpetual-memory: on|off`, `x-perpetual-memory-top-k`.
+ * body `conversation_id` / `memory: false | {enabled, top_k, scope}`, or headers `x-conversation-id`,
+ * `x-perpetual-memory: on|off`, `x-perpetual-memory-top-k`, `x-perpetual-memory-scope: user|conversation`.
  */
 export function takeExtensions(body: ChatRequestBody, header: (name: string) => string | undefined): ChatExtensions {
   const { conversation_id: conversationField, memory: memoryField } = body;
@@ -101,5 +102,8 @@ export function takeExtensions(body: ChatRequestBody, header: (name: string) => 
   const memoryObject = isObject(memoryField) ? memoryField : {};
   const enabled = parseBoolean(isObject(memoryField) ? memoryObject.enabled : memoryField) ?? parseBoolean(header('x-perpetual-memory'));
   const topK = parseTopK(memoryObject.top_k ?? header('x-perpetual-memory-top-k'));
-  return { conversationId, memory: { enabled, topK } };
+  const scope = memoryObject.scope ?? header('x-perpetual-memory-scope') ?? 'user';
+  if (scope !== 'user' && scope !== 'conversation') throw badRequest('Memory scope must be "user" or "conversation".', 'invalid_value', 'memory.scope');
+  if (scope === 'conversation' && conversationId === undefined) throw badRequest('Memory scope "conversation" needs a conversation id (conversation_id or x-conversation-id).', 'invalid_value', 'conversation_id');
+  return { conversationId, memory: { enabled, topK, conversationOnly: scope === 'conversation' } };
 }

@@ -28,7 +28,7 @@ export function embeddingsRoute(deps: ChatRouteDeps) {
     const { signal } = abortWhenClientLeaves(res);
     // Embeddings share the chat request's shape for routing; only `model` is read.
     const routing = { userId: principal.userId, body: { model: body.model, messages: [] } };
-    const served = { startedAt: startedAtOf(res), principal, requestId, ext: { conversationId: undefined, memory: { enabled: false, topK: undefined } }, body: routing.body, endpoint: 'embeddings' as const };
+    const served = { startedAt: startedAtOf(res), principal, requestId, ext: { conversationId: undefined, memory: { enabled: false, topK: undefined, conversationOnly: false } }, body: routing.body, endpoint: 'embeddings' as const };
     try {
       const attempt = await callWithFallback(deps, routing, (client, target) => client.embeddings(body, target, signal));
       res.json(attempt.result.response);

@@ -9,8 +9,8 @@ function reason(err: unknown, what: string): Error {
   return new Error(`${what} unreachable${typeof code === 'string' ? ` (${code})` : ''}`);
 }
 
-export function dependencyChecks(options: { config: GatewayConfig; pool: pg.Pool; redis: Redis }): DependencyCheck[] {
-  const { config, pool, redis } = options;
+export function dependencyChecks(options: { config: GatewayConfig; pool: pg.Pool; redis: Redis; vectorStore?: { health(options: { signal: AbortSignal }): Promise<void> } }): DependencyCheck[] {
+  const { config, pool, redis, vectorStore } = options;
   const checks: DependencyCheck[] = [
     { name: 'database', check: async () => { await pool.query('SELECT 1').catch((err: unknown) => { throw reason(err, 'PostgreSQL'); }); } },
     {
@@ -21,17 +21,7 @@ export function dependencyChecks(options: { config: GatewayConfig; pool: pg.Pool
       },
     },
   ];
-  const qdrant = config.qdrant.url;
-  if (qdrant) {
-    checks.push({
-      name: 'vector_store',
-      check: async (signal) => {
-        const headers: Record<string, string> = config.qdrant.apiKey ? { 'api-key': config.qdrant.apiKey } : {};
-        const res = await fetch(new URL('/readyz', qdrant), { headers, signal }).catch((err: unknown) => { throw reason(err, 'Qdrant'); });
-        if (!res.ok) throw new Error(`Qdrant answered ${res.status}`);
-      },
-    });
-  }
+  if (vectorStore) checks.push({ name: 'vector_store', check: (signal) => vectorStore.health({ signal }) });
   const local = config.models.find((m) => m.endpoint);
   if (config.mode === 'local' && local?.endpoint) {
     const endpoint = local.endpoint;

@@ -46,7 +46,7 @@ export function messagesRoute(deps: ChatRouteDeps) {
     // x-perpetual-* headers are read, so an empty body stands in.
     const ext = takeExtensions({ model: body.model, messages: [] }, (name) => req.get(name));
     const ctx: IngressContext = { model: body.model, stopSequences: anthropic.stop_sequences ?? [], requestId };
-    await serveCompletion(deps, res, { body, ext, endpoint: 'messages', bodyFor: (target) => forTarget(body, target.kind) }, anthropicDialect(ctx));
+    await serveCompletion(deps, res, { body, ext, endpoint: 'messages', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind) }, anthropicDialect(ctx));
   };
 }
 

@@ -8,6 +8,7 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import type { Accounting } from '../chat/accounting.ts';
+import type { MemoryService, Recall } from '../memory/memory-service.ts';
 import { keepAlive, startEventStream } from '../chat/sse.ts';
 import { callWithFallback, type Attempt, type UpstreamDeps } from '../chat/upstream-call.ts';
 import type { ChatExtensions } from '../chat/validate-request.ts';
@@ -23,6 +24,8 @@ export interface ChatRouteDeps extends UpstreamDeps {
   /** Throws the 429 when over a limit; returns the X-RateLimit-* headers otherwise. */
   rateLimit: (principal: Principal) => Promise<Record<string, string>>;
   accounting: Accounting;
+  /** Long-term memory; absent when no vector store is configured. */
+  memory?: MemoryService;
   log: Logger;
   keepAliveMs?: number;
 }
@@ -56,11 +59,12 @@ export interface CompletionRequest {
   body: ChatCompletionRequest;
   ext: ChatExtensions;
   endpoint: 'chat' | 'messages';
-  /** The body sent to one upstream target when it must differ by provider; `body` otherwise. */
-  bodyFor?: (target: ProviderTarget) => ChatCompletionRequest;
+  /** The body sent to one upstream target when it must differ by provider; the body as is otherwise. */
+  bodyFor?: (body: ChatCompletionRequest, target: ProviderTarget) => ChatCompletionRequest;
 }
 
 interface Served {
+  memory: { calls: number; latencyMs: number | null; tokens: number };
   startedAt: number;
   principal: Principal;
   requestId: string;
@@ -81,18 +85,43 @@ function overheadMs(res: Response, upstreamStartedAt: number): string {
   return (upstreamStartedAt - startedAtOf(res)).toFixed(2);
 }
 
+/** Recalls memories into the body sent upstream, and says what it did in response headers. */
+async function withMemory(deps: ChatRouteDeps, res: Response, request: CompletionRequest, signal: AbortSignal): Promise<{ body: ChatCompletionRequest; recall: Recall | undefined }> {
+  if (!deps.memory) return { body: request.body, recall: undefined };
+  const recall = await deps.memory.recall({
+    userId: principalOf(res).userId,
+    conversationId: request.ext.conversationId,
+    messages: request.body.messages,
+    enabled: request.ext.memory.enabled,
+    topK: request.ext.memory.topK,
+    conversationOnly: request.ext.memory.conversationOnly,
+    signal,
+  });
+  res.setHeader('x-perpetual-memory', recall.result);
+  res.setHeader('x-perpetual-memory-ids', recall.memoryIds.join(','));
+  res.setHeader('x-perpetual-memory-tokens', String(recall.memoryTokens));
+  if (recall.retrievalMs !== null) res.setHeader('x-perpetual-retrieval-ms', recall.retrievalMs.toFixed(2));
+  return { body: { ...request.body, messages: recall.messages }, recall };
+}
+
 export async function serveCompletion(deps: ChatRouteDeps, res: Response, request: CompletionRequest, dialect: Dialect): Promise<void> {
   const principal = principalOf(res);
   const rateHeaders = await deps.rateLimit(principal);
   for (const [name, value] of Object.entries(rateHeaders)) res.setHeader(name, value);
-  const served: Served = { startedAt: startedAtOf(res), principal, requestId: requestIdOf(res), ext: request.ext, body: request.body, endpoint: request.endpoint };
   const { signal } = abortWhenClientLeaves(res);
-  const exchange: Exchange = { served, res, signal, bodyFor: request.bodyFor ?? ((): ChatCompletionRequest => request.body) };
-  if (request.body.stream === true) await serveStream(deps, exchange, dialect);
-  else await serveJson(deps, exchange, dialect);
+  const { body: upstreamBody, recall } = await withMemory(deps, res, request, signal);
+  const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
+  const served: Served = { memory, startedAt: startedAtOf(res), principal, requestId: requestIdOf(res), ext: request.ext, body: request.body, endpoint: request.endpoint };
+  const bodyFor = request.bodyFor ?? ((body: ChatCompletionRequest): ChatCompletionRequest => body);
+  const exchange: Exchange = { served, res, signal, bodyFor: (target) => bodyFor(upstreamBody, target) };
+  const answer = request.body.stream === true ? await serveStream(deps, exchange, dialect) : await serveJson(deps, exchange, dialect);
+  if (answer !== undefined) {
+    deps.memory?.remember({ userId: principal.userId, conversationId: request.ext.conversationId, requestId: served.requestId, messages: request.body.messages, responseText: answer });
+  }
 }
 
-async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<void> {
+/** Answers with one JSON body; returns the assistant's text for memory. */
+async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<string | undefined> {
   let attempt: Attempt<ChatResult> | undefined;
   try {
     attempt = await callWithFallback(deps, { userId: served.principal.userId, body: served.body }, (client, target) => client.chat(bodyFor(target), target, signal));
@@ -101,13 +130,15 @@ async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor }: 
     res.setHeader('x-perpetual-model', attempt.model.name);
     res.json(dialect.json(attempt.result));
     deps.accounting.completed({ ...served, attempt, status: 200, report: attempt.result, upstreamMs });
+    return attempt.result.response.choices[0]?.message.content ?? undefined;
   } catch (err) {
     deps.accounting.failed({ ...served, ...(attempt ? { attempt } : {}), status: toGatewayError(err, served.requestId).status });
     throw err;
   }
 }
 
-async function serveStream(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<void> {
+/** Answers with an event stream; returns the assistant's text when the stream completed. */
+async function serveStream(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<string | undefined> {
   let attempt: Attempt<ChatStream> | undefined;
   try {
     attempt = await callWithFallback(deps, { userId: served.principal.userId, body: served.body }, (client, target) => client.chatStream(bodyFor(target), target, signal));
@@ -119,8 +150,12 @@ async function serveStream(deps: ChatRouteDeps, { served, res, signal, bodyFor }
   const stopKeepAlive = keepAlive(res, deps.keepAliveMs ?? 15_000);
   const writer = dialect.stream(res);
   let status = 200;
+  let text = '';
   try {
-    for await (const chunk of attempt.result) await writer.chunk(chunk);
+    for await (const chunk of attempt.result) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      await writer.chunk(chunk);
+    }
     await writer.end(attempt.result.usage());
   } catch (err) {
     const error = toGatewayError(err, served.requestId);
@@ -132,4 +167,5 @@ async function serveStream(deps: ChatRouteDeps, { served, res, signal, bodyFor }
   }
   const report: UsageReport = attempt.result.usage();
   deps.accounting.completed({ ...served, attempt, status, report, upstreamMs: performance.now() - attempt.upstreamStartedAt });
+  return status === 200 ? text : undefined;
 }

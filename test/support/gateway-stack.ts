@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { REPO_ROOT, run } from '../harness/processes.ts';
 import { startAnthropicUpstream, type AnthropicUpstream } from '../stubs/anthropic-upstream.ts';
 import { startOpenAIUpstream, type OpenAIUpstream } from '../stubs/openai-upstream.ts';
+import { startQdrantEmulator, type QdrantEmulator } from '../stubs/qdrant-emulator.ts';
 import { freshDatabase, freshKeyPrefix } from './database.ts';
 import { startGateway, TEST_ADMIN_TOKEN, type GatewayProcess } from './gateway.ts';
 
@@ -23,7 +24,12 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** How many gateway replicas share the database and Redis. */
   replicas?: number;
+  /** Start the Qdrant emulator and point the gateway at it (memory on). */
+  memory?: boolean;
 }
+
+/** The emulator's API key; tests assert it never leaks. */
+export const QDRANT_TEST_API_KEY = 'qdrant-key-SECRET-0123456789';
 
 export interface Stack {
   databaseUrl: string;
@@ -32,6 +38,8 @@ export interface Stack {
   gateways: GatewayProcess[];
   openai: OpenAIUpstream;
   anthropic: AnthropicUpstream;
+  /** Present when started with `memory: true`. */
+  qdrant: QdrantEmulator | undefined;
   /** The first replica's URL. */
   url: string;
   admin(method: string, path: string, body?: unknown): Promise<Response>;
@@ -54,6 +62,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, stringify(options.config ?? {}));
   const redisKeyPrefix = freshKeyPrefix();
+  const qdrant = options.memory ? await startQdrantEmulator({ apiKey: QDRANT_TEST_API_KEY }) : undefined;
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: options.redisUrl,
@@ -61,6 +70,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     OPENAI_BASE_URL: openai.url,
     ANTHROPIC_BASE_URL: anthropic.url,
     PERPETUAL_CONFIG: configPath,
+    ...(qdrant ? { QDRANT_URL: qdrant.url, QDRANT_API_KEY: QDRANT_TEST_API_KEY } : {}),
     ...options.env,
   };
   const gateways = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => startGateway(env)));
@@ -74,6 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     gateways,
     openai,
     anthropic,
+    qdrant,
     url,
     admin,
     newUser: async (tier = 'pro') => {
@@ -85,7 +96,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       fetch(`${url}/v1/provider-keys/add`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ provider, api_key: key }) }),
     stop: async () => {
       await Promise.all(gateways.map((g) => g.stop()));
-      await Promise.all([openai.close(), anthropic.close()]);
+      await Promise.all([openai.close(), anthropic.close(), qdrant?.close()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,7 @@
 // Golden YAML for every child of a PerpetualDeployment, plus the invariants every child keeps.
 import type { KubernetesObject, V1Deployment, V1EnvVar, V1StatefulSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { defaultedModelServer, defaultedPerpetualDeployment } from '../../api/v1alpha1/defaults.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
 import { desiredObjects, type DesiredInput } from './desired.ts';
@@ -136,5 +136,14 @@ describe('desired children', () => {
   it('let a user variable replace one of ours, once', () => {
     const env = gatewayEnv(desiredObjects(input({ mode: 'proxy', gateway: { env: [{ name: 'LOG_LEVEL', value: 'debug' }] } })).objects);
     expect(env.filter((e) => e.name === 'LOG_LEVEL')).toEqual([{ name: 'LOG_LEVEL', value: 'debug' }]);
+  });
+});
+
+describe('memory embedding from a ModelServer', () => {
+  it('hands the gateway the ModelServer\'s endpoint and served model', () => {
+    const objects = desiredObjects(input({ mode: 'local', models: [], memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } } })).objects;
+    const configMap = find(objects, 'ConfigMap', 'app-gateway-config') as { data?: Record<string, string> };
+    const file = parse(configMap.data?.['config.yaml'] ?? '') as { memory: { embedding: Record<string, unknown> } };
+    expect(file.memory.embedding).toEqual({ source: 'modelServer', modelServerRef: { name: 'mistral' }, endpoint: 'http://mistral-vllm.prod.svc:8000/v1', model: 'mistral-7b' });
   });
 });

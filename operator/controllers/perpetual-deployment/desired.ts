@@ -87,6 +87,16 @@ export function generatedSecrets(pd: PerpetualDeployment): GeneratedSecret[] {
   return secrets;
 }
 
+/** spec.memory, with a ModelServer embedding source resolved to its in-cluster endpoint and served model. */
+function memorySettings(spec: Spec, namespace: string, modelServers: ReadonlyMap<string, ModelServer>): Spec['memory'] & { embedding: { endpoint?: string } } {
+  const embedding = spec.memory.embedding;
+  const ref = embedding.source === 'modelServer' ? embedding.modelServerRef : undefined;
+  if (!ref) return spec.memory;
+  const server = modelServers.get(ref.name);
+  const model = embedding.model ?? server?.spec.model.servedName ?? server?.spec.model.id;
+  return { ...spec.memory, embedding: { ...embedding, endpoint: modelServerEndpoint(ref.name, namespace), ...(model ? { model } : {}) } };
+}
+
 /** The gateway's non-secret configuration file (models, memory, tiers, billing), mounted read-only. */
 export function gatewayConfigFile(pd: PerpetualDeployment, modelServers: ReadonlyMap<string, ModelServer>): string {
   const spec = pd.spec;
@@ -109,7 +119,7 @@ export function gatewayConfigFile(pd: PerpetualDeployment, modelServers: Readonl
   const billing = spec.billing?.polar
     ? { polar: { organizationId: spec.billing.polar.organizationId, server: spec.billing.polar.server, eventName: spec.billing.polar.eventName } }
     : undefined;
-  return stringify({ mode: spec.mode, models, memory: spec.memory, tiers: spec.tiers, vectorStore: { collection: spec.vectorStore.collection }, ...(billing ? { billing } : {}) });
+  return stringify({ mode: spec.mode, models, memory: memorySettings(spec, namespace, modelServers), tiers: spec.tiers, vectorStore: { collection: spec.vectorStore.collection }, ...(billing ? { billing } : {}) });
 }
 
 function tierEnv(spec: Spec): V1EnvVar[] {

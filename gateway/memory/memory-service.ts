@@ -1,0 +1,174 @@
+// Perpetual memory on the request path: recall before the upstream call (embed the latest user
+// turn, search the user's memories, inject what fits the budget) and remember after the response
+// (the exchange, chunked, written in the background). Recall never fails a chat: past its deadline
+// or on any error the chat goes on without memory, with a metric and a log line.
+import type { Logger } from 'pino';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { ChatMessage } from '../providers/types.ts';
+import { BufferedSink } from '../usage/buffered-sink.ts';
+import type { Embedder } from './embedding/embedder.ts';
+import { injectMemories } from './prompt/inject-memories.ts';
+import { queryFromMessages } from './prompt/query-from-messages.ts';
+import { selectMemories } from './prompt/select-memories.ts';
+import type { MemoryHit } from './prompt/memory-hit.ts';
+import type { MemoryStore } from './store/memory-store.ts';
+import { turnsToStore } from './text/turns-to-store.ts';
+
+export type RecallResult = 'hit' | 'empty' | 'timeout' | 'error' | 'disabled' | 'skipped';
+
+export interface RecallRequest {
+  userId: string;
+  conversationId: string | undefined;
+  messages: ChatMessage[];
+  /** Per-request controls; undefined means the deployment's settings. */
+  enabled: boolean | undefined;
+  topK: number | undefined;
+  /** Only this conversation's memories (x-perpetual-memory-scope: conversation). */
+  conversationOnly: boolean;
+  signal: AbortSignal;
+}
+
+export interface Recall {
+  /** The messages to send upstream: the request's, with one memory block injected when any fit. */
+  messages: ChatMessage[];
+  memoryIds: string[];
+  memoryTokens: number;
+  /** Searches made: 0 when memory was off or there was nothing to search for. */
+  calls: number;
+  retrievalMs: number | null;
+  result: RecallResult;
+}
+
+export interface RememberRequest {
+  userId: string;
+  conversationId: string | undefined;
+  requestId: string;
+  /** The request's messages as the client sent them (never the ones with memories injected). */
+  messages: readonly ChatMessage[];
+  responseText: string;
+}
+
+export interface MemorySettings {
+  enabled: boolean;
+  topK: number;
+  tokenBudget: number;
+  retrievalTimeoutMs: number;
+  /** Hits below this cosine similarity are noise, not memories. */
+  minScore: number;
+}
+
+export interface MemoryServiceDeps {
+  store: MemoryStore;
+  /** The embedder for a user (the provider source embeds with the user's own key). */
+  embedderFor: (userId: string) => Promise<Embedder>;
+  settings: MemorySettings;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+interface PendingWrite extends RememberRequest {
+  at: number;
+}
+
+function unchanged(request: RecallRequest, result: RecallResult, calls = 0, retrievalMs: number | null = null): Recall {
+  return { messages: request.messages, memoryIds: [], memoryTokens: 0, calls, retrievalMs, result };
+}
+
+export class MemoryService {
+  private readonly deps: MemoryServiceDeps;
+  private readonly writes: BufferedSink<PendingWrite>;
+
+  constructor(deps: MemoryServiceDeps) {
+    this.deps = deps;
+    this.writes = new BufferedSink<PendingWrite>({ name: 'memory-writes', logger: deps.log, maxBatchSize: 32, flushIntervalMs: 200, capacity: 20_000, write: (batch, signal) => this.store(batch, signal) });
+  }
+
+  get settings(): MemorySettings {
+    return this.deps.settings;
+  }
+
+  async recall(request: RecallRequest): Promise<Recall> {
+    const { settings, metrics } = this.deps;
+    if (!(request.enabled ?? settings.enabled)) return unchanged(request, 'disabled');
+    const topK = request.topK ?? settings.topK;
+    const query = queryFromMessages(request.messages);
+    if (topK === 0 || query === '') return unchanged(request, 'skipped');
+    const started = performance.now();
+    const deadline = AbortSignal.any([request.signal, AbortSignal.timeout(settings.retrievalTimeoutMs)]);
+    try {
+      const hits = await this.search(request, query, { topK, signal: deadline });
+      const elapsed = performance.now() - started;
+      const selection = selectMemories(hits, { tokenBudget: settings.tokenBudget, topK });
+      const result: RecallResult = selection.memories.length > 0 ? 'hit' : 'empty';
+      metrics.retrievals.inc({ result });
+      metrics.retrievalDuration.observe(elapsed / 1000);
+      return {
+        messages: selection.memories.length > 0 ? injectMemories(request.messages, selection.memories) : request.messages,
+        memoryIds: selection.memories.map((m) => m.id),
+        memoryTokens: selection.tokens,
+        calls: 1,
+        retrievalMs: Math.round(elapsed * 100) / 100,
+        result,
+      };
+    } catch (err) {
+      const elapsed = performance.now() - started;
+      const result: RecallResult = deadline.aborted && !request.signal.aborted ? 'timeout' : 'error';
+      metrics.retrievals.inc({ result });
+      metrics.retrievalDuration.observe(elapsed / 1000);
+      this.deps.log.warn({ result, err: err instanceof Error ? err.message : String(err), ms: Math.round(elapsed) }, 'Memory retrieval skipped; answering without memory');
+      return unchanged(request, result, 1, Math.round(elapsed * 100) / 100);
+    }
+  }
+
+  /** Queues the exchange for storage; returns at once. */
+  remember(request: RememberRequest): void {
+    if (!this.deps.settings.enabled || request.responseText.trim() === '') return;
+    this.writes.add({ ...request, at: Date.now() });
+  }
+
+  /** Writes what is queued (used by tests and shutdown). */
+  async flush(timeoutMs = 5000): Promise<boolean> {
+    return this.writes.flush({ timeoutMs });
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    const result = await this.writes.close({ timeoutMs });
+    if (result.unwritten.length > 0) this.deps.log.error({ unwritten: result.unwritten.length }, 'Memories not stored before shutdown');
+  }
+
+  private async search(request: RecallRequest, query: string, options: { topK: number; signal: AbortSignal }): Promise<(MemoryHit & { id: string })[]> {
+    const embedder = await this.deps.embedderFor(request.userId);
+    const [vector] = await embedder.embed([query], { signal: options.signal });
+    if (!vector) return [];
+    // Ask for more than topK: duplicates and over-budget hits are dropped after the search.
+    const hits = await this.deps.store.search(request.userId, vector, {
+      limit: options.topK * 2,
+      scoreThreshold: this.deps.settings.minScore,
+      signal: options.signal,
+      ...(request.conversationOnly && request.conversationId ? { conversationId: request.conversationId } : {}),
+    });
+    return hits.map((hit) => ({ id: hit.id, score: hit.score, text: hit.payload.text, createdAt: hit.payload.created_at, role: hit.payload.role, contentHash: hit.payload.content_hash }));
+  }
+
+  private async store(batch: readonly PendingWrite[], signal: AbortSignal): Promise<void> {
+    for (const write of batch) {
+      const records = turnsToStore(write.messages, write.responseText);
+      if (records.length === 0) continue;
+      const embedder = await this.deps.embedderFor(write.userId);
+      const vectors = await embedder.embed(records.map((r) => r.text), { signal });
+      await this.deps.store.upsert(
+        records.map((record, i) => ({
+          userId: write.userId,
+          conversationId: write.conversationId ?? null,
+          role: record.role,
+          text: record.text,
+          createdAt: write.at,
+          requestId: write.requestId,
+          chunk: record.chunkIndex,
+          vector: vectors[i] ?? new Float32Array(embedder.dimension),
+        })),
+        { signal },
+      );
+    }
+  }
+}

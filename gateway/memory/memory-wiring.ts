@@ -1,0 +1,83 @@
+// Builds memory from configuration: the Qdrant store for the configured embedding space, the
+// embedder (per user for the provider source, which embeds with the user's own key) and the
+// service. Memory is off without a vector store URL; the rest of the gateway works the same.
+import type { Logger } from 'pino';
+import { resolveModel } from '../chat/resolve-model.ts';
+import { ConfigError, type GatewayConfig } from '../config.ts';
+import { badRequest } from '../errors.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { ProviderClient, ProviderKind } from '../providers/provider-client.ts';
+import type { Embedder } from './embedding/embedder.ts';
+import { createEmbedder, embeddingSpace } from './embedding/embedder-from-settings.ts';
+import { MemoryService } from './memory-service.ts';
+import { MemoryStoreError } from './store/memory-store-error.ts';
+import { QdrantMemoryStore } from './store/qdrant-memory-store.ts';
+
+export interface Memory {
+  service: MemoryService;
+  store: QdrantMemoryStore;
+  embedderFor: (userId: string) => Promise<Embedder>;
+  /**
+   * Creates the collection if needed. Rejects when the collection cannot be used with this
+   * embedder (a start-up error); when Qdrant is merely unreachable it keeps trying in the
+   * background and resolves, since chats work without memory meanwhile.
+   */
+  start(): Promise<void>;
+  stop(): void;
+}
+
+/** Hits under this cosine similarity are unrelated text, not memories (built-in embedder scale). */
+const MIN_SCORE = 0.15;
+const RETRY_MS = 5000;
+
+export interface MemoryWiringDeps {
+  config: GatewayConfig;
+  providerFor: (kind: ProviderKind) => ProviderClient;
+  providerKey: (userId: string, provider: string) => Promise<string | undefined>;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+function embedders(deps: MemoryWiringDeps): (userId: string) => Promise<Embedder> {
+  const settings = deps.config.memory.embedding;
+  const space = embeddingSpace(settings);
+  const client = deps.providerFor('openai-compatible');
+  if (space.source !== 'provider') {
+    const shared = createEmbedder(settings, { client, timeoutMs: deps.config.memory.retrievalTimeoutMs * 10 });
+    return () => Promise.resolve(shared);
+  }
+  const model = resolveModel(deps.config, space.model ?? '');
+  const provider = model.provider ?? 'openai';
+  return async (userId) => {
+    const apiKey = await deps.providerKey(userId, provider);
+    if (!apiKey) throw badRequest(`Memory embeds with your "${provider}" key, and you have none: add it with POST /v1/provider-keys/add.`, 'provider_key_missing');
+    return createEmbedder(settings, { client, provider: { kind: model.kind, baseURL: model.baseURL, apiKey, name: provider } });
+  };
+}
+
+export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
+  const { config, log } = deps;
+  const url = config.qdrant.url;
+  if (!url || !config.memory.enabled) {
+    log.info({ reason: url ? 'memory.enabled is false' : 'QDRANT_URL is not set' }, 'Memory is off');
+    return undefined;
+  }
+  const space = embeddingSpace(config.memory.embedding);
+  const store = new QdrantMemoryStore({ url, ...(config.qdrant.apiKey ? { apiKey: config.qdrant.apiKey } : {}), baseCollection: config.qdrant.collection, embedder: { id: space.id, dimension: space.dimension }, timeoutMs: 5000 });
+  const embedderFor = embedders(deps);
+  const settings = { ...config.memory, minScore: MIN_SCORE };
+  const service = new MemoryService({ store, embedderFor, settings, metrics: deps.metrics, log });
+  let retry: NodeJS.Timeout | undefined;
+  const ensure = async (): Promise<void> => {
+    try {
+      await store.ensureCollection();
+      log.info({ collection: store.collection, dimension: store.dimension }, 'Memory collection ready');
+    } catch (err) {
+      if (err instanceof MemoryStoreError && !err.retryable) throw new ConfigError(err.message);
+      log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: RETRY_MS }, 'Vector store not reachable yet; chats go on without memory until it is');
+      retry = setTimeout(() => { ensure().catch((e: unknown) => { log.error({ err: e instanceof Error ? e.message : String(e) }, 'Memory collection unusable'); }); }, RETRY_MS);
+      retry.unref();
+    }
+  };
+  return { service, store, embedderFor, start: ensure, stop: () => { clearTimeout(retry); } };
+}

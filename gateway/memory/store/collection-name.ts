@@ -1,0 +1,33 @@
+// One Qdrant collection per embedding space: `${base}__${slug(embedderId)}__${dimension}`.
+//
+// Vectors from two embedding models (or one model at two dimensions) live in different spaces:
+// cosine similarity between them is meaningless, so a search would return confident nonsense
+// rather than an error. Naming the collection after the model and the dimension means that
+// changing the embedder starts a fresh collection instead of mixing spaces; the old memories stay
+// in the old collection until an operator re-embeds or deletes them. Tenants share the collection
+// (Qdrant's multitenancy guidance: a payload-indexed `user_id` with `is_tenant`, never a
+// collection per user), so the number of collections grows with models, not users.
+import { createHash } from 'node:crypto';
+
+/** Qdrant refuses names longer than 255 bytes; keep well below with room for the suffixes. */
+const MAX_SLUG = 64;
+const BASE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * Lower-case letters, digits and single dashes. Ids that differ only in punctuation or case
+ * ("openai:text-embedding-3-small" and "OpenAI/text-embedding-3-small") share a slug; they name
+ * the same model. A slug cut to length gets a hash of the full id so that long ids stay distinct.
+ */
+export function slug(embedderId: string): string {
+  const plain = embedderId.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  if (plain.length === 0) throw new RangeError(`Embedder id ${JSON.stringify(embedderId)} has no letters or digits to name a collection after.`);
+  if (plain.length <= MAX_SLUG) return plain;
+  const hash = createHash('sha256').update(embedderId).digest('hex').slice(0, 8);
+  return `${plain.slice(0, MAX_SLUG - 9).replace(/-+$/, '')}-${hash}`;
+}
+
+export function collectionName(base: string, embedderId: string, dimension: number): string {
+  if (!BASE.test(base)) throw new RangeError(`Qdrant collection base name ${JSON.stringify(base)} must be 1-128 letters, digits, "_", "-" or ".", starting with a letter or digit.`);
+  if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`Embedding dimension must be a positive integer, got ${dimension}.`);
+  return `${base}__${slug(embedderId)}__${dimension}`;
+}

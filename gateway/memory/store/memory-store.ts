@@ -1,0 +1,78 @@
+// What memory needs from a vector store: per-user long-term memories, written after a turn and
+// searched before the next one. The one implementation is QdrantMemoryStore (qdrant-memory-store.ts).
+//
+// Tenant isolation is part of the interface: every method that touches points takes the user id
+// as its first argument and can only ever see, count or delete that user's points. There is no
+// way to pass a raw filter. Only ensureCollection and health (which touch no points) go without.
+import type { MemoryPayload, NewMemory } from './memory-payload.ts';
+import type { CallOptions } from './qdrant-call.ts';
+
+export type { CallOptions } from './qdrant-call.ts';
+export type { MemoryPayload, MemoryRole, NewMemory } from './memory-payload.ts';
+
+export interface MemoryHit {
+  /** Canonical (lower-case, hyphenated) UUID. */
+  id: string;
+  /** Cosine similarity, higher is closer (1 is the same direction). */
+  score: number;
+  payload: MemoryPayload;
+}
+
+export interface MemoryRecord {
+  id: string;
+  payload: MemoryPayload;
+}
+
+export interface MemoryPage {
+  memories: MemoryRecord[];
+  /** Pass as `offset` for the next page; null after the last page. */
+  nextOffset: string | null;
+}
+
+export interface SearchOptions extends CallOptions {
+  /** 1 to 100. */
+  limit: number;
+  /** Only hits scoring at least this much (cosine similarity, -1 to 1). */
+  scoreThreshold?: number;
+  /** Only this conversation's memories. */
+  conversationId?: string;
+}
+
+export interface ScrollOptions extends CallOptions {
+  /** 1 to 1000. */
+  limit: number;
+  /** The `nextOffset` of the previous page. */
+  offset?: string | null;
+  conversationId?: string;
+}
+
+export interface CountOptions extends CallOptions {
+  conversationId?: string;
+}
+
+export interface MemoryStore {
+  /** The Qdrant collection this store reads and writes (named after the embedding space). */
+  readonly collection: string;
+  /** Length of every vector the store accepts. */
+  readonly dimension: number;
+
+  /** Creates the collection and payload indexes when missing; refuses a collection of another dimension. */
+  ensureCollection(options?: CallOptions): Promise<void>;
+  /** A cheap authenticated call: resolves when Qdrant answers and the collection exists, else throws MemoryStoreError. */
+  health(options?: CallOptions): Promise<void>;
+
+  /** Idempotent: writing the same (user, request, role, chunk) again replaces the point. Returns the ids in input order. */
+  upsert(memories: readonly NewMemory[], options?: CallOptions): Promise<string[]>;
+  /** The user's closest memories, best first. */
+  search(userId: string, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]>;
+  /** True when the point existed and belonged to the user; false for unknown, malformed or other users' ids. */
+  deleteById(userId: string, id: string, options?: CallOptions): Promise<boolean>;
+  /** Deletes the user's memories of one conversation; returns how many there were. */
+  deleteConversation(userId: string, conversationId: string, options?: CallOptions): Promise<number>;
+  /** Deletes every memory of the user (account deletion); returns how many there were. */
+  deleteUser(userId: string, options?: CallOptions): Promise<number>;
+  /** Exact count of the user's memories (optionally of one conversation). */
+  count(userId: string, options?: CountOptions): Promise<number>;
+  /** The user's memories one page at a time, in point-id order (stable, not chronological). */
+  scroll(userId: string, options: ScrollOptions): Promise<MemoryPage>;
+}

@@ -1,0 +1,92 @@
+// The user's own memories: list, search, delete one, delete a conversation, delete all. Every call
+// goes through the store's tenant filter with the caller's user id; another user's memory id is
+// simply "not found". A vector store outage is a 503 that says so, never a 500.
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { GatewayError, badRequest, notFound, unavailable } from '../errors.ts';
+import type { Memory } from '../memory/memory-wiring.ts';
+import type { MemoryRecord } from '../memory/store/memory-store.ts';
+import { MemoryStoreError } from '../memory/store/memory-store-error.ts';
+import { principalOf } from '../middleware/authenticate.ts';
+import { pathParam } from './path-param.ts';
+
+export const MAX_QUERY_CHARS = 8000;
+
+function memoryJson(record: MemoryRecord & { score?: number }): Record<string, unknown> {
+  const p = record.payload;
+  return {
+    id: record.id,
+    object: 'memory',
+    role: p.role,
+    text: p.text,
+    conversation_id: p.conversation_id,
+    created_at: new Date(p.created_at).toISOString(),
+    request_id: p.request_id,
+    ...(record.score === undefined ? {} : { score: record.score }),
+  };
+}
+
+function optionalString(value: unknown, name: string, max = 256): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > max) throw badRequest(`"${name}" must be a string of at most ${max} characters.`, 'invalid_value', name);
+  return value;
+}
+
+function integerIn(value: unknown, name: string, range: { min: number; max: number; fallback: number }): number {
+  if (value === undefined || value === '') return range.fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < range.min || n > range.max) throw badRequest(`"${name}" must be an integer from ${range.min} to ${range.max}.`, 'invalid_value', name);
+  return n;
+}
+
+/** Vector store failures become 503s; bad input the store noticed becomes a 400. */
+function storeErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+  if (!(err instanceof MemoryStoreError)) {
+    next(err);
+    return;
+  }
+  if (err.code === 'invalid_argument' || err.code === 'bad_request') next(badRequest(`Invalid memory request: ${err.message}`, 'invalid_memory_request'));
+  else next(unavailable('Memory is unavailable right now: the vector store did not answer. Chats still work; try this again shortly.', 'memory_unavailable', { 'retry-after': '5' }));
+}
+
+export function memoriesRouter(memory: Memory): Router {
+  const router = Router();
+  const { store } = memory;
+  router.get('/', async (req: Request, res: Response) => {
+    const { userId } = principalOf(res);
+    const conversationId = optionalString(req.query.conversation_id, 'conversation_id');
+    const page = await store.scroll(userId, {
+      limit: integerIn(req.query.limit, 'limit', { min: 1, max: 200, fallback: 50 }),
+      offset: optionalString(req.query.cursor, 'cursor') ?? null,
+      ...(conversationId ? { conversationId } : {}),
+    });
+    res.json({ object: 'list', data: page.memories.map(memoryJson), next_cursor: page.nextOffset });
+  });
+  router.post('/search', async (req: Request, res: Response) => {
+    const { userId } = principalOf(res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body.query !== 'string' || body.query.trim() === '') throw badRequest('"query" is required: the text to search your memories for.', 'missing_query', 'query');
+    if (body.query.length > MAX_QUERY_CHARS) throw badRequest(`"query" may be at most ${MAX_QUERY_CHARS} characters.`, 'query_too_long', 'query');
+    const conversationId = optionalString(body.conversation_id, 'conversation_id');
+    const limit = integerIn(body.top_k, 'top_k', { min: 1, max: 50, fallback: memory.service.settings.topK });
+    const [vector] = await (await memory.embedderFor(userId)).embed([body.query], {});
+    const hits = vector ? await store.search(userId, vector, { limit, ...(conversationId ? { conversationId } : {}) }) : [];
+    res.json({ object: 'list', data: hits.map(memoryJson) });
+  });
+  router.delete('/:id', async (req: Request, res: Response) => {
+    const id = pathParam(req, 'id');
+    if (!(await store.deleteById(principalOf(res).userId, id))) throw notFound(`No memory "${id}" among yours.`, 'memory_not_found', 'id');
+    res.json({ id, object: 'memory', deleted: true });
+  });
+  router.delete('/', async (req: Request, res: Response) => {
+    const { userId } = principalOf(res);
+    const conversationId = optionalString(req.query.conversation_id, 'conversation_id');
+    if (conversationId) {
+      res.json({ object: 'memory.deletion', conversation_id: conversationId, deleted: await store.deleteConversation(userId, conversationId) });
+      return;
+    }
+    if (req.query.all !== 'true') throw new GatewayError('Say what to delete: ?conversation_id=<id> for one conversation, or ?all=true for every memory you have.', { status: 400, type: 'invalid_request_error', code: 'missing_scope' });
+    res.json({ object: 'memory.deletion', all: true, deleted: await store.deleteUser(userId) });
+  });
+  router.use(storeErrors);
+  return router;
+}

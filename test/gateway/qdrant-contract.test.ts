@@ -1,0 +1,426 @@
+// The Qdrant contract: everything the memory store relies on, asserted through the store (and,
+// for envelopes and filters, through raw HTTP) against the in-repo emulator always, and against a
+// real Qdrant whenever QDRANT_URL is set (QDRANT_API_KEY too if it needs one). Passing against
+// both is what lets the rest of the suite trust the emulator. Each run works in its own
+// collections (a random base name) and deletes them afterwards, so a shared Qdrant is safe.
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../setup/provided.ts';
+import { MemoryStoreError } from '../../gateway/memory/store/memory-store-error.ts';
+import type { MemoryStore, NewMemory } from '../../gateway/memory/store/memory-store.ts';
+import { QdrantMemoryStore } from '../../gateway/memory/store/qdrant-memory-store.ts';
+import { startQdrantEmulator } from '../stubs/qdrant-emulator.ts';
+
+const DIMENSION = 8;
+const EMBEDDER = 'contract-embedder';
+const SKIP_REAL = 'skipped: set QDRANT_URL (and QDRANT_API_KEY if the server needs one) to run this contract against a real Qdrant';
+
+interface Connection {
+  url: string;
+  apiKey: string | undefined;
+  close(): Promise<void>;
+}
+
+interface Target {
+  name: string;
+  skip?: string;
+  connect(): Promise<Connection>;
+}
+
+const realUrl = process.env.QDRANT_URL;
+const targets: Target[] = [
+  {
+    name: 'Qdrant emulator',
+    connect: async () => {
+      const emulator = await startQdrantEmulator({ apiKey: 'contract-key' });
+      return { url: emulator.url, apiKey: 'contract-key', close: () => emulator.close() };
+    },
+  },
+  {
+    name: `real Qdrant${realUrl ? ` at ${new URL(realUrl).origin}` : ''}`,
+    ...(realUrl ? {} : { skip: SKIP_REAL }),
+    connect: () => Promise.resolve({ url: realUrl ?? '', apiKey: process.env.QDRANT_API_KEY, close: () => Promise.resolve() }),
+  },
+];
+
+interface RawReply {
+  status: number;
+  body: unknown;
+}
+
+/** A plain HTTP call, to see exactly what the server answers (the client hides envelopes). */
+async function raw(connection: Connection, method: string, path: string, body?: unknown): Promise<RawReply> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (connection.apiKey) headers['api-key'] = connection.apiKey;
+  const res = await fetch(new URL(path, connection.url), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch {
+    // plain-text answers (health endpoints, auth errors) stay text
+  }
+  return { status: res.status, body: parsed };
+}
+
+function unit(...components: number[]): number[] {
+  const v = Array.from({ length: DIMENSION }, (_, i) => components[i] ?? 0);
+  return v;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<MemoryStoreError> {
+  const err: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(MemoryStoreError);
+  return err as MemoryStoreError;
+}
+
+describe.each(targets)('$name', (target) => {
+  if (target.skip !== undefined) {
+    it.skip(target.skip, () => undefined);
+    return;
+  }
+  const run = `c${randomBytes(4).toString('hex')}`;
+  const base = `contract_${run}`;
+  const created: string[] = [];
+  let connection: Connection;
+  let store: MemoryStore;
+
+  const user = (name: string): string => `${run}-${name}`;
+  let requestSeq = 0;
+  const memory = (userId: string, vector: number[], extra: Partial<NewMemory> = {}): NewMemory => ({
+    userId,
+    conversationId: 'conv-1',
+    role: 'user',
+    text: `memory ${++requestSeq}`,
+    createdAt: 1_700_000_000_000 + requestSeq,
+    requestId: `req-${requestSeq}`,
+    chunk: 0,
+    vector,
+    ...extra,
+  });
+  const storeFor = (baseCollection: string, dimension = DIMENSION): QdrantMemoryStore => {
+    const s = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection, embedder: { id: EMBEDDER, dimension }, timeoutMs: 10_000 });
+    created.push(s.collection);
+    return s;
+  };
+
+  beforeAll(async () => {
+    connection = await target.connect();
+    store = storeFor(base);
+    await store.ensureCollection();
+  });
+
+  afterAll(async () => {
+    for (const name of created) await raw(connection, 'DELETE', `/collections/${name}`);
+    await connection.close();
+  });
+
+  describe('collection', () => {
+    it('ensureCollection creates a Cosine collection of the embedder dimension, named after the embedding space, with the tenant index', async () => {
+      expect(store.collection).toBe(`${base}__${EMBEDDER}__${DIMENSION}`);
+      const info = await raw(connection, 'GET', `/collections/${store.collection}`);
+      expect(info.status).toBe(200);
+      const result = (info.body as { result: { config: { params: { vectors: unknown } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> } }).result;
+      expect(result.config.params.vectors).toMatchObject({ size: DIMENSION, distance: 'Cosine' });
+      expect(result.payload_schema.user_id).toMatchObject({ data_type: 'keyword', params: { is_tenant: true } });
+      expect(result.payload_schema.conversation_id?.data_type).toBe('keyword');
+      expect(result.payload_schema.created_at?.data_type).toBe('integer');
+    });
+
+    it('two replicas starting at once both succeed (the loser of the creation race gets 409 and carries on)', async () => {
+      const a = storeFor(`${base}_race`);
+      const b = storeFor(`${base}_race`);
+      await Promise.all([a.ensureCollection(), b.ensureCollection(), a.ensureCollection()]);
+      await a.health();
+      await expect(b.count(user('nobody'))).resolves.toBe(0);
+    });
+
+    it('refuses at start-up a collection that holds vectors of another dimension, saying how to fix it', async () => {
+      const mismatched = storeFor(`${base}_mm`);
+      const put = await raw(connection, 'PUT', `/collections/${mismatched.collection}`, { vectors: { size: 16, distance: 'Cosine' } });
+      expect(put.status).toBe(200);
+      const err = await rejection(mismatched.ensureCollection());
+      expect(err.code).toBe('dimension_mismatch');
+      expect(err.message).toContain(`Qdrant collection "${mismatched.collection}" has 16-dimensional vectors but the embedder "${EMBEDDER}" produces ${DIMENSION}:`);
+      expect(err.message).toMatch(/Delete that collection .* or set a different vector-store collection base name/);
+    });
+
+    it('health resolves when the collection exists and fails with not_found when it does not', async () => {
+      await store.health();
+      const missing = storeFor(`${base}_missing`);
+      expect((await rejection(missing.health())).code).toBe('not_found');
+      expect((await rejection(missing.count(user('a')))).code).toBe('not_found');
+    });
+  });
+
+  describe('wire format', () => {
+    it('answers in Qdrant envelopes with Qdrant status codes', async () => {
+      const ok = await raw(connection, 'GET', `/collections/${store.collection}/exists`);
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatchObject({ result: { exists: true }, status: 'ok' });
+      expect(typeof (ok.body as { time: unknown }).time).toBe('number');
+
+      const missing = await raw(connection, 'GET', `/collections/${base}_nope`);
+      expect(missing.status).toBe(404);
+      expect((missing.body as { status: { error: string } }).status.error).toBe(`Not found: Collection \`${base}_nope\` doesn't exist!`);
+
+      const again = await raw(connection, 'PUT', `/collections/${store.collection}`, { vectors: { size: DIMENSION, distance: 'Cosine' } });
+      expect(again.status).toBe(409);
+      expect((again.body as { status: { error: string } }).status.error).toContain('already exists');
+
+      const wrongSize = await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, { points: [{ id: 1, vector: [1, 0, 0], payload: {} }] });
+      expect(wrongSize.status).toBe(400);
+      expect((wrongSize.body as { status: { error: string } }).status.error).toContain(`Vector dimension error: expected dim: ${DIMENSION}, got 3`);
+
+      const badId = await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, { points: [{ id: 'not-a-uuid', vector: unit(1), payload: {} }] });
+      expect(badId.status).toBe(400);
+      expect((badId.body as { status: { error: string } }).status.error).toContain('Format error in JSON body');
+    });
+
+    it('serves the unauthenticated health endpoints and refuses a wrong API key', async () => {
+      expect((await raw(connection, 'GET', '/healthz')).status).toBe(200);
+      expect((await raw(connection, 'GET', '/readyz')).status).toBe(200);
+      if (!connection.apiKey) return; // the server takes no key: nothing to refuse
+      const wrong = await fetch(new URL(`/collections/${store.collection}/exists`, connection.url), { headers: { 'api-key': 'wrong-key' } });
+      expect([401, 403]).toContain(wrong.status);
+      const viaStore = new QdrantMemoryStore({ url: connection.url, apiKey: 'wrong-key', baseCollection: base, embedder: { id: EMBEDDER, dimension: DIMENSION } });
+      const err = await rejection(viaStore.count(user('a')));
+      expect(err.code).toBe('unauthorized');
+      expect(err.message).not.toContain('wrong-key');
+    });
+  });
+
+  describe('writes and reads', () => {
+    it('upsert is idempotent: the same (user, request, role, chunk) replaces its point', async () => {
+      const who = user('idem');
+      const first = memory(who, unit(1), { requestId: 'req-fixed', text: 'first text' });
+      const ids1 = await store.upsert([first]);
+      const ids2 = await store.upsert([first]);
+      const ids3 = await store.upsert([{ ...first, text: 'replaced text' }]);
+      expect(ids2).toEqual(ids1);
+      expect(ids3).toEqual(ids1);
+      expect(await store.count(who)).toBe(1);
+      const page = await store.scroll(who, { limit: 10 });
+      expect(page.memories.map((m) => m.payload.text)).toEqual(['replaced text']);
+      // A different chunk or role of the same request is a different point.
+      await store.upsert([{ ...first, chunk: 1 }, { ...first, role: 'assistant' }]);
+      expect(await store.count(who)).toBe(3);
+    });
+
+    it('stores the payload the store promises', async () => {
+      const who = user('payload');
+      const [id] = await store.upsert([memory(who, unit(0, 1), { conversationId: null, role: 'assistant', text: 'héllo ✓', createdAt: 1_700_000_123_456, requestId: 'req-p', chunk: 2 })]);
+      const page = await store.scroll(who, { limit: 10 });
+      expect(page.memories.map((m) => m.id)).toEqual([id]);
+      expect(page.memories[0]?.payload).toEqual({
+        user_id: who,
+        conversation_id: null,
+        role: 'assistant',
+        text: 'héllo ✓',
+        created_at: 1_700_000_123_456,
+        request_id: 'req-p',
+        chunk: 2,
+        content_hash: createHash('sha256').update('héllo ✓').digest('hex'),
+      });
+    });
+
+    it('search orders by cosine similarity (vectors need not be unit length) and honours limit and score_threshold', async () => {
+      const who = user('order');
+      await store.upsert([
+        memory(who, unit(0, 5), { text: 'cos 0' }),
+        memory(who, unit(2.4, 1.8), { text: 'cos 0.8' }),
+        memory(who, unit(-1), { text: 'cos -1' }),
+        memory(who, unit(0.6, 0.8), { text: 'cos 0.6' }),
+        memory(who, unit(7), { text: 'cos 1' }),
+      ]);
+      const hits = await store.search(who, unit(1), { limit: 10 });
+      expect(hits.map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8', 'cos 0.6', 'cos 0', 'cos -1']);
+      const expected = [1, 0.8, 0.6, 0, -1];
+      hits.forEach((hit, i) => { expect(hit.score).toBeCloseTo(expected[i] ?? NaN, 5); });
+      expect(hits.every((h) => /^[0-9a-f-]{36}$/.test(h.id))).toBe(true);
+
+      expect((await store.search(who, unit(1), { limit: 2 })).map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8']);
+      expect((await store.search(who, unit(1), { limit: 10, scoreThreshold: 0.7 })).map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8']);
+      expect((await store.search(who, unit(1), { limit: 10, scoreThreshold: 0.5 })).map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8', 'cos 0.6']);
+    });
+
+    it('search, count and scroll narrow to one conversation', async () => {
+      const who = user('convs');
+      await store.upsert([
+        memory(who, unit(1), { conversationId: 'conv-x', text: 'x1' }),
+        memory(who, unit(1, 0.1), { conversationId: 'conv-x', text: 'x2' }),
+        memory(who, unit(1, 0.2), { conversationId: 'conv-y', text: 'y1' }),
+        memory(who, unit(1, 0.3), { conversationId: null, text: 'none' }),
+      ]);
+      expect((await store.search(who, unit(1), { limit: 10, conversationId: 'conv-x' })).map((h) => h.payload.text)).toEqual(['x1', 'x2']);
+      expect(await store.count(who, { conversationId: 'conv-x' })).toBe(2);
+      expect(await store.count(who, { conversationId: 'conv-y' })).toBe(1);
+      expect(await store.count(who)).toBe(4);
+      expect((await store.scroll(who, { limit: 10, conversationId: 'conv-y' })).memories.map((m) => m.payload.text)).toEqual(['y1']);
+    });
+
+    it('scroll pages through all of a user\'s memories in id order, each once, ending with a null cursor', async () => {
+      const who = user('pages');
+      const ids = await store.upsert(Array.from({ length: 5 }, (_, i) => memory(who, unit(1, i))));
+      const seen: string[] = [];
+      let offset: string | null = null;
+      const sizes: number[] = [];
+      for (let page = 0; page < 10; page++) {
+        const result = await store.scroll(who, { limit: 2, offset });
+        sizes.push(result.memories.length);
+        seen.push(...result.memories.map((m) => m.id));
+        offset = result.nextOffset;
+        if (offset === null) break;
+      }
+      expect(sizes).toEqual([2, 2, 1]);
+      expect(seen).toEqual([...ids].sort());
+    });
+
+    it('deleteById deletes the user\'s point and answers false for unknown or malformed ids', async () => {
+      const who = user('del1');
+      const [id, keep] = await store.upsert([memory(who, unit(1)), memory(who, unit(0, 1))]);
+      expect(await store.deleteById(who, id!)).toBe(true);
+      expect(await store.deleteById(who, id!)).toBe(false);
+      expect(await store.deleteById(who, '00000000-0000-4000-8000-000000000000')).toBe(false);
+      expect(await store.deleteById(who, 'not-an-id')).toBe(false);
+      expect(await store.deleteById(who, '42')).toBe(false);
+      expect((await store.scroll(who, { limit: 10 })).memories.map((m) => m.id)).toEqual([keep]);
+      // Upper-case spelling of the same UUID names the same point.
+      expect(await store.deleteById(who, keep!.toUpperCase())).toBe(true);
+      expect(await store.count(who)).toBe(0);
+    });
+
+    it('deleteConversation and deleteUser report how many memories they removed', async () => {
+      const who = user('del2');
+      await store.upsert([
+        memory(who, unit(1), { conversationId: 'gone' }),
+        memory(who, unit(1), { conversationId: 'gone' }),
+        memory(who, unit(1), { conversationId: 'kept' }),
+      ]);
+      expect(await store.deleteConversation(who, 'gone')).toBe(2);
+      expect(await store.deleteConversation(who, 'gone')).toBe(0);
+      expect(await store.count(who)).toBe(1);
+      expect(await store.deleteUser(who)).toBe(1);
+      expect(await store.deleteUser(who)).toBe(0);
+      expect(await store.count(who)).toBe(0);
+    });
+  });
+
+  describe('tenant isolation: store as A, read as B', () => {
+    let alice: string;
+    let bob: string;
+    let bobIds: string[];
+
+    beforeAll(async () => {
+      alice = user('alice');
+      bob = user('bob');
+      // Same conversation id, same request id and identical vectors: only the user differs.
+      await store.upsert([memory(alice, unit(1), { conversationId: 'shared', requestId: 'same-req', text: 'alice secret' })]);
+      bobIds = await store.upsert([
+        memory(bob, unit(1), { conversationId: 'shared', requestId: 'same-req', text: 'bob secret' }),
+        memory(bob, unit(1, 1), { conversationId: 'bob-only', text: 'bob other' }),
+      ]);
+    });
+
+    it('ids differ per user even for the same request (no cross-user overwrite)', async () => {
+      const aliceIds = (await store.scroll(alice, { limit: 10 })).memories.map((m) => m.id);
+      expect(aliceIds).toHaveLength(1);
+      expect(bobIds).not.toContain(aliceIds[0]);
+    });
+
+    it('search, scroll and count never show the other user\'s memories', async () => {
+      const hits = await store.search(alice, unit(1), { limit: 100 });
+      expect(hits.map((h) => h.payload.text)).toEqual(['alice secret']);
+      expect((await store.search(alice, unit(1), { limit: 100, conversationId: 'bob-only' }))).toEqual([]);
+      expect((await store.scroll(alice, { limit: 100 })).memories.map((m) => m.payload.user_id)).toEqual([alice]);
+      expect(await store.count(alice)).toBe(1);
+      expect(await store.count(alice, { conversationId: 'bob-only' })).toBe(0);
+      expect(await store.count(bob)).toBe(2);
+    });
+
+    it('a cursor from another user\'s listing reveals nothing', async () => {
+      const page = await store.scroll(alice, { limit: 100, offset: bobIds[0] ?? null });
+      expect(page.memories.every((m) => m.payload.user_id === alice)).toBe(true);
+    });
+
+    it('deleteById with the other user\'s id deletes nothing', async () => {
+      for (const id of bobIds) expect(await store.deleteById(alice, id)).toBe(false);
+      expect(await store.count(bob)).toBe(2);
+    });
+
+    it('deleteConversation with a shared or the other user\'s conversation id deletes only the caller\'s', async () => {
+      expect(await store.deleteConversation(alice, 'bob-only')).toBe(0);
+      expect(await store.count(bob, { conversationId: 'bob-only' })).toBe(1);
+      expect(await store.deleteConversation(alice, 'shared')).toBe(1);
+      expect(await store.count(bob, { conversationId: 'shared' })).toBe(1);
+      expect(await store.deleteUser(alice)).toBe(0);
+      expect(await store.count(bob)).toBe(2);
+    });
+  });
+
+  describe('filter semantics (raw HTTP, the conditions the emulator implements)', () => {
+    let collection: string;
+    const uuidSimple = '0123456789abcdef0123456789abcdef';
+    const uuid = '01234567-89ab-cdef-0123-456789abcdef';
+
+    beforeAll(async () => {
+      collection = `${base}_filters`;
+      created.push(collection);
+      expect((await raw(connection, 'PUT', `/collections/${collection}`, { vectors: { size: 2, distance: 'Cosine' } })).status).toBe(200);
+      const points = [
+        { id: 1, vector: [1, 0], payload: { user_id: 'u1', n: 1, tags: ['a', 'b'], maybe: null } },
+        { id: 2, vector: [1, 0.1], payload: { user_id: 'u1', n: 5, tags: [] } },
+        { id: 3, vector: [1, 0.2], payload: { user_id: 'u2', n: 10, tags: ['b'], maybe: 'x' } },
+        { id: uuidSimple, vector: [0, 1], payload: { user_id: 'u3', n: 7 } },
+      ];
+      expect((await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, { points })).status).toBe(200);
+    });
+
+    const cases: [string, unknown, number][] = [
+      ['no filter', undefined, 4],
+      ['must match keyword', { must: [{ key: 'user_id', match: { value: 'u1' } }] }, 2],
+      ['must as one condition (not a list)', { must: { key: 'user_id', match: { value: 'u2' } } }, 1],
+      ['match integer', { must: [{ key: 'n', match: { value: 5 } }] }, 1],
+      ['match any', { must: [{ key: 'user_id', match: { any: ['u2', 'u3'] } }] }, 2],
+      ['match value against an array payload', { must: [{ key: 'tags', match: { value: 'b' } }] }, 2],
+      ['must_not', { must_not: [{ key: 'user_id', match: { value: 'u1' } }] }, 2],
+      ['should', { should: [{ key: 'n', match: { value: 1 } }, { key: 'n', match: { value: 10 } }] }, 2],
+      ['must AND must', { must: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'n', match: { value: 5 } }] }, 1],
+      ['nested filter in must_not', { must_not: [{ should: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'user_id', match: { value: 'u3' } }] }] }, 1],
+      ['has_id (integer and UUID)', { must: [{ has_id: [2, uuid, 99] }] }, 2],
+      ['has_id ANDed with a tenant condition', { must: [{ key: 'user_id', match: { value: 'u1' } }, { has_id: [3] }] }, 0],
+      ['range', { must: [{ key: 'n', range: { gte: 5, lt: 10 } }] }, 2],
+      ['is_null', { must: [{ is_null: { key: 'maybe' } }] }, 1],
+      ['is_empty', { must: [{ is_empty: { key: 'tags' } }] }, 2],
+      ['min_should', { min_should: { conditions: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'n', match: { value: 5 } }], min_count: 2 } }, 1],
+    ];
+
+    it.each(cases)('count with %s', async (_name, filter, expected) => {
+      const reply = await raw(connection, 'POST', `/collections/${collection}/points/count`, { exact: true, ...(filter === undefined ? {} : { filter }) });
+      expect(reply.status).toBe(200);
+      expect((reply.body as { result: { count: number } }).result.count).toBe(expected);
+    });
+
+    it('scroll orders integer ids before UUIDs, answers UUIDs hyphenated, and treats offset as inclusive', async () => {
+      const first = await raw(connection, 'POST', `/collections/${collection}/points/scroll`, { limit: 2, with_payload: false });
+      const page1 = (first.body as { result: { points: { id: unknown }[]; next_page_offset: unknown } }).result;
+      expect(page1.points.map((p) => p.id)).toEqual([1, 2]);
+      expect(page1.next_page_offset).toBe(3);
+      const second = await raw(connection, 'POST', `/collections/${collection}/points/scroll`, { limit: 5, offset: 3 });
+      const page2 = (second.body as { result: { points: { id: unknown; payload: unknown }[]; next_page_offset: unknown } }).result;
+      expect(page2.points.map((p) => p.id)).toEqual([3, uuid]);
+      expect(page2.points[0]?.payload).toMatchObject({ user_id: 'u2' });
+      expect(page2.next_page_offset).toBeNull();
+    });
+
+    it('query returns ScoredPoints best first, filtered, with the payload only when asked', async () => {
+      const reply = await raw(connection, 'POST', `/collections/${collection}/points/query`, { query: [1, 0], limit: 2, filter: { must_not: [{ has_id: [1] }] } });
+      expect(reply.status).toBe(200);
+      const points = (reply.body as { result: { points: { id: unknown; score: number; payload?: unknown; version: unknown }[] } }).result.points;
+      expect(points.map((p) => p.id)).toEqual([2, 3]);
+      expect(points[0]?.score).toBeGreaterThan(points[1]?.score ?? 1);
+      expect(points[0]?.payload ?? null).toBeNull();
+      expect(typeof points[0]?.version).toBe('number');
+    });
+  });
+});
