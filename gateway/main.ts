@@ -69,9 +69,17 @@ async function runServe(log: Logger): Promise<void> {
     if (draining) return;
     draining = true;
     logger.info({ signal }, 'Draining: finishing in-flight requests, then flushing buffers');
-    await drain(server, config.limits.shutdownGraceMs);
+    // One budget for the whole shutdown, so it ends before Kubernetes' grace period does.
+    const grace = config.limits.shutdownGraceMs;
+    const deadline = Date.now() + grace;
+    const force = setTimeout(() => {
+      logger.error('Shutdown took longer than SHUTDOWN_GRACE_MS; exiting with work unfinished');
+      process.exit(1);
+    }, grace + 2000);
+    force.unref();
+    await drain(server, grace);
     logger.info('Requests drained; flushing buffers');
-    await gateway.close(Math.max(config.limits.shutdownGraceMs, 5000));
+    await gateway.close(Math.max(1000, deadline - Date.now()));
     logger.info('Gateway stopped');
     process.exit(0);
   };

@@ -9,7 +9,8 @@ import { errorHandler } from './middleware/error-handler.ts';
 import { recordMetrics } from './middleware/metrics.ts';
 import { requestId } from './middleware/request-id.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
-import { adminRouter } from './routes/admin.ts';
+import { adminRouter, deleteUserEverywhere } from './routes/admin.ts';
+import { principalOf } from './middleware/authenticate.ts';
 import { apiKeysRouter } from './routes/api-keys.ts';
 import { chatCompletionsRoute, type ChatRouteDeps } from './routes/chat-completions.ts';
 import { embeddingsRoute } from './routes/embeddings.ts';
@@ -75,9 +76,14 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.memory) api.use('/memories', deps.auth.apiKey, memoriesRouter(deps.memory));
   else api.use('/memories', deps.auth.apiKey, memoryOff);
   const keyDeps = { store: deps.store, config, revoked: deps.revoked };
+  const adminDeps = { ...keyDeps, ...(deps.forgetUser ? { forgetUser: deps.forgetUser } : {}) };
   api.use('/keys', deps.auth.userJwt, apiKeysRouter(keyDeps));
+  // The user's own erasure request (GDPR), with their session: everything they left behind.
+  api.delete('/account', deps.auth.userJwt, async (_req: Request, res: Response) => {
+    res.json(await deleteUserEverywhere(adminDeps, principalOf(res).userId));
+  });
   app.use(config.prefix, api);
-  app.use('/admin', json, deps.auth.admin, adminRouter({ ...keyDeps, ...(deps.forgetUser ? { forgetUser: deps.forgetUser } : {}) }));
+  app.use('/admin', json, deps.auth.admin, adminRouter(adminDeps));
 
   app.use(unknownRoute);
   app.use(errorHandler(deps.log));

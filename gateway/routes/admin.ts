@@ -43,6 +43,19 @@ export interface AdminRouteDeps extends ApiKeyRouteDeps {
   forgetUser?: (userId: string) => Promise<Record<string, number>>;
 }
 
+/**
+ * The GDPR erasure: memories first (the vector store is the one that can be down), then every
+ * PostgreSQL row in one statement (usage rows anonymised instead when USAGE_ON_USER_DELETE says
+ * so), then the user's keys evicted from every replica's cache.
+ */
+export async function deleteUserEverywhere(deps: AdminRouteDeps, id: string): Promise<Record<string, unknown>> {
+  const elsewhere = deps.forgetUser ? await deps.forgetUser(id) : {};
+  const result = await deps.store.deleteUser(id);
+  if (result.counts.users === 0 && Object.values(elsewhere).every((n) => n === 0)) throw notFound(`No user with id "${id}".`, 'user_not_found', 'id');
+  await Promise.all(result.keyHashes.map((hash) => deps.revoked(hash)));
+  return { id, object: 'user', deleted: true, removed: { ...result.counts, ...elsewhere } };
+}
+
 export function adminRouter(deps: AdminRouteDeps): Router {
   const router = Router();
   router.post('/users', async (req: Request, res: Response) => {
@@ -65,12 +78,7 @@ export function adminRouter(deps: AdminRouteDeps): Router {
     res.status(201).json(await createKeyFor(deps, user, typeof name === 'string' ? name.slice(0, 100) : null));
   });
   router.delete('/users/:id', async (req: Request, res: Response) => {
-    const id = pathParam(req, 'id');
-    const elsewhere = deps.forgetUser ? await deps.forgetUser(id) : {};
-    const result = await deps.store.deleteUser(id);
-    if (result.counts.users === 0 && Object.values(elsewhere).every((n) => n === 0)) throw notFound(`No user with id "${id}".`, 'user_not_found', 'id');
-    await Promise.all(result.keyHashes.map((hash) => deps.revoked(hash)));
-    res.json({ id, object: 'user', deleted: true, removed: { ...result.counts, ...elsewhere } });
+    res.json(await deleteUserEverywhere(deps, pathParam(req, 'id')));
   });
   return router;
 }

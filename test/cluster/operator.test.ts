@@ -20,6 +20,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator.stop();
+  // The GPU test files share this cluster: give the GPUs this file's ModelServers hold back.
+  await cluster.kubectlOk(['delete', 'namespace', ns, '--wait=true', '--timeout=60s']);
 });
 
 async function row(resource: string, name: string): Promise<Record<string, string>> {

@@ -2,11 +2,16 @@
 // a fact stated early is recalled later through the chat path, users never see each other's
 // memories through any endpoint, Qdrant trouble never fails a chat, and deleting a user leaves
 // nothing behind.
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
+import { collectionName } from '../../gateway/memory/store/collection-name.ts';
+import { freePort, REPO_ROOT, run } from '../harness/processes.ts';
 import { eventually } from '../support/eventually.ts';
+import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../support/gateway.ts';
 import { QDRANT_TEST_API_KEY, startStack, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
 
 let stack: Stack;
@@ -225,5 +230,32 @@ describe('deleting a user', () => {
     const search = await fetch(`${stack.url}/v1/memories/search`, { method: 'POST', headers: { authorization: `Bearer ${ada.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'locker code 4471' }) });
     expect(((await search.json()) as { data: { text: string }[] }).data.some((m) => m.text.includes('4471'))).toBe(false);
     expect(stack.gateways[0]?.logs()).not.toContain(QDRANT_TEST_API_KEY);
+  });
+});
+
+describe('erasure and misconfiguration', () => {
+  it('lets a user erase everything of theirs with their own session', async () => {
+    const erin = await person();
+    await say(erin, 'My favourite colour is teal.', 'c-colour');
+    await eventually(async () => { expect((await memories(erin)).data.length).toBe(2); }, 10_000);
+    const session = await new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg: 'HS256' }).setSubject(erin.userId).setExpirationTime('5m').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const res = await fetch(`${stack.url}/v1/account`, { method: 'DELETE', headers: { authorization: `Bearer ${session}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ deleted: true, removed: { users: 1, memories: 2 } });
+    expect((await fetch(`${stack.url}/v1/memories`, { headers: { authorization: `Bearer ${erin.apiKey}` } })).status).toBe(401);
+  });
+
+  it('refuses to start when the collection holds vectors of another size, and says how to fix it', async () => {
+    const qdrant = stack.qdrant;
+    if (!qdrant) throw new Error('no emulator');
+    qdrant.createCollection(collectionName('mismatch', 'builtin-hash-v1', 512), 768);
+    const result = await run(process.execPath, [join(REPO_ROOT, 'gateway/main.ts'), 'serve'], {
+      env: { ...stack.env, MODE: 'proxy', API_KEY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, QDRANT_COLLECTION: 'mismatch', API_HOST: '127.0.0.1', API_PORT: String(await freePort()) },
+      timeoutMs: 20_000,
+    });
+    expect(result.code).toBe(2);
+    const fatal = JSON.parse(result.stderr.trim().split('\n').at(-1) ?? '{}') as { msg?: string };
+    expect(fatal.msg).toMatch(/^Invalid configuration: Qdrant collection "mismatch__builtin-hash-v1__512" has 768-dimensional vectors but the embedder "builtin-hash-v1" produces 512/);
+    expect(result.stderr).not.toContain(QDRANT_TEST_API_KEY);
   });
 });
