@@ -1,53 +1,27 @@
 // The `usage_logs` table: one row per gateway request, written in batches after the response,
 // and the users' running totals kept in step with it.
+import type { UsageRecord } from '../usage/usage-record.ts';
 import type { Queryable } from './pool.ts';
 import { isUuid } from './uuid.ts';
 
-/** One request's usage, as the request path records it. */
-export interface NewUsageLog {
-  /** The gateway's request id: a retried batch inserts each request once. */
-  requestId: string;
-  userId: string;
-  conversationId?: string | null;
-  /** When the request was made; the time of the insert when absent. */
-  timestamp?: Date;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  retrievalCalls?: number;
-  retrievalLatencyMs?: number | null;
-  costUsd: number;
-  model: string;
-  provider?: string | null;
-  endpoint: string;
-  statusCode: number;
-  latencyMs: number;
-  /** True when the upstream reported no usage and the gateway counted tokens itself. */
-  usageEstimated?: boolean;
-  /** Prompt tokens spent on injected memories (part of inputTokens). */
-  memoryTokens?: number;
-}
+/**
+ * Columns a writer may leave out: the insert stores NULL for conversationId, retrievalLatencyMs
+ * and provider, 0 for retrievalCalls and memoryTokens, false for usageEstimated, and the time of
+ * the insert for timestamp.
+ */
+type DefaultedColumn = 'conversationId' | 'timestamp' | 'retrievalCalls' | 'retrievalLatencyMs' | 'provider' | 'usageEstimated' | 'memoryTokens';
 
-/** A stored row. The guide's columns are nullable; counters read NULL as 0. */
-export interface UsageLog {
+/** One request's usage to insert: a UsageRecord, whose defaulted columns may be left out. */
+export type NewUsageLog = Omit<UsageRecord, DefaultedColumn> & Partial<Pick<UsageRecord, DefaultedColumn>>;
+
+type Nullable<T> = { [Key in keyof T]: T[Key] | null };
+
+/** Columns the guide's schema leaves nullable, which UsageRecord never leaves empty. */
+type NullableColumn = 'requestId' | 'model' | 'provider' | 'endpoint' | 'statusCode' | 'latencyMs';
+
+/** A stored row: the UsageRecord, where the guide's nullable columns may read NULL; counters read NULL as 0. */
+export interface UsageLog extends Omit<UsageRecord, NullableColumn>, Nullable<Pick<UsageRecord, NullableColumn>> {
   id: string;
-  requestId: string | null;
-  userId: string;
-  conversationId: string | null;
-  timestamp: Date;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  retrievalCalls: number;
-  retrievalLatencyMs: number | null;
-  costUsd: number;
-  model: string | null;
-  provider: string | null;
-  endpoint: string | null;
-  statusCode: number | null;
-  latencyMs: number | null;
-  usageEstimated: boolean;
-  memoryTokens: number;
 }
 
 export interface UsageBatchResult {

@@ -5,16 +5,11 @@
 import type { GatewayError } from '../errors.ts';
 import { statusForAnthropicErrorType, toFinishReason } from './anthropic-response.ts';
 import type { AnthropicStreamEvent, AnthropicUsage } from './anthropic-types.ts';
+import type { StreamStateInit } from './chat-stream.ts';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason } from './types.ts';
 import { mapUpstreamFailure, sanitizeUpstreamMessage, upstreamProtocolError } from './upstream-errors.ts';
 
-export interface AnthropicStreamState {
-  /** The client's model name. */
-  model: string;
-  includeUsage: boolean;
-  provider: string;
-  secrets: readonly string[];
-  created: number;
+export interface AnthropicStreamState extends StreamStateInit {
   id: string;
   usage: AnthropicUsage;
   /** Anthropic content block index → OpenAI tool_calls index. */
@@ -25,9 +20,7 @@ export interface AnthropicStreamState {
   sawStop: boolean;
 }
 
-export function createAnthropicStreamState(
-  init: Pick<AnthropicStreamState, 'model' | 'includeUsage' | 'provider' | 'secrets' | 'created'>,
-): AnthropicStreamState {
+export function createAnthropicStreamState(init: StreamStateInit): AnthropicStreamState {
   return {
     ...init,
     id: '',

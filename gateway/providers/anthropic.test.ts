@@ -2,31 +2,16 @@
 // the real API: a translation bug (a system role left in messages, a missing max_tokens, a
 // tool_result without its tool_use) fails these tests with the stub's 400.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GatewayError } from '../errors.ts';
 import { startAnthropicUpstream } from '../../test/stubs/anthropic-upstream.ts';
 import type { AnthropicUpstream } from '../../test/stubs/anthropic-upstream.ts';
+import { caught, collect } from '../../test/support/provider-calls.ts';
 import { ANTHROPIC_VERSION, createAnthropicProvider } from './anthropic.ts';
-import type { ChatStream, ProviderClient, ProviderTarget } from './provider-client.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
+import type { ProviderClient, ProviderTarget } from './provider-client.ts';
+import type { ChatCompletionRequest } from './types.ts';
 import { createUpstreamHttp } from './upstream-http.ts';
 import type { UpstreamHttp } from './upstream-http.ts';
 
 const KEY = 'sk-ant-api03-test-key-0123456789';
-
-async function collect(stream: ChatStream): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-function caught(promise: Promise<unknown>): Promise<GatewayError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (err: unknown) => err as GatewayError,
-  );
-}
 
 describe('Anthropic provider', () => {
   let stub: AnthropicUpstream;

@@ -5,7 +5,7 @@ import { toChatCompletion, toOpenAIUsage } from './anthropic-response.ts';
 import { createAnthropicStreamState, translateAnthropicEvent } from './anthropic-stream.ts';
 import type { AnthropicStreamState } from './anthropic-stream.ts';
 import type { AnthropicMessage, AnthropicStreamEvent } from './anthropic-types.ts';
-import { guardStream, makeChatStream } from './chat-stream.ts';
+import { guardStream, makeChatStream, streamStateInit } from './chat-stream.ts';
 import { providerLabel } from './provider-client.ts';
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from './provider-client.ts';
 import { parseServerSentEvents } from './sse.ts';
@@ -110,16 +110,9 @@ export function createAnthropicProvider(http: UpstreamHttp, now: () => number = 
     async chatStream(req, target, signal): Promise<ChatStream> {
       const upstream = messagesCall(req, target, signal, true);
       const res = await http.postJson(upstream);
-      const state = createAnthropicStreamState({
-        model: req.model,
-        includeUsage: req.stream_options?.include_usage === true,
-        provider: upstream.provider,
-        secrets: upstream.secrets,
-        created: Math.floor(now() / 1000),
-      });
+      const state = createAnthropicStreamState(streamStateInit(req, upstream, Math.floor(now() / 1000)));
       const promptEstimate = estimatePromptTokens(req);
-      const guard = { body: res.body, signal, provider: upstream.provider, host: new URL(upstream.url).host };
-      const chunks = guardStream(translateStream(res, state, promptEstimate), guard);
+      const chunks = guardStream(translateStream(res, state, promptEstimate), res, upstream);
       return makeChatStream(chunks, () => streamUsage(state, promptEstimate), headerValue(res.headers, 'request-id'));
     },
 

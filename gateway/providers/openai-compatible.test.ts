@@ -1,29 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GatewayError } from '../errors.ts';
 import { startOpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
 import type { OpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
+import { caught, collect } from '../../test/support/provider-calls.ts';
 import { createOpenAICompatibleProvider } from './openai-compatible.ts';
-import type { ChatStream, ProviderClient, ProviderTarget } from './provider-client.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
+import type { ProviderClient, ProviderTarget } from './provider-client.ts';
+import type { ChatCompletionRequest } from './types.ts';
 import { createUpstreamHttp } from './upstream-http.ts';
 import type { UpstreamHttp } from './upstream-http.ts';
 
 const KEY = 'sk-test-openai-key-0123456789';
-
-async function collect(stream: ChatStream): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-function caught(promise: Promise<unknown>): Promise<GatewayError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (err: unknown) => err as GatewayError,
-  );
-}
 
 describe('OpenAI-compatible provider', () => {
   let stub: OpenAIUpstream;

@@ -1,8 +1,7 @@
 // Client for OpenAI and every API that speaks its Chat Completions dialect (vLLM, Groq, Together,
 // Mistral, ...). The request passes through as the client sent it, with two changes: `model` is
 // the upstream's name, and streams always ask for usage so billing never depends on the client.
-import { guardStream, makeChatStream } from './chat-stream.ts';
-import type { StreamGuard } from './chat-stream.ts';
+import { guardStream, makeChatStream, streamStateInit } from './chat-stream.ts';
 import { chunkForClient, createOpenAIStreamState, observeChunk, parseChunk, usageChunk } from './openai-stream.ts';
 import type { OpenAIStreamState } from './openai-stream.ts';
 import { providerLabel } from './provider-client.ts';
@@ -114,16 +113,9 @@ export function createOpenAICompatibleProvider(http: UpstreamHttp, now: () => nu
       const upstream = call({ target, path: '/chat/completions', body: openAIStreamBody(req, target.upstreamModel), signal, model: req.model });
       upstream.headers.accept = 'text/event-stream';
       const res = await http.postJson(upstream);
-      const state = createOpenAIStreamState({
-        model: req.model,
-        includeUsage: req.stream_options?.include_usage === true,
-        provider: upstream.provider,
-        secrets: upstream.secrets,
-        created: Math.floor(now() / 1000),
-      });
+      const state = createOpenAIStreamState(streamStateInit(req, upstream, Math.floor(now() / 1000)));
       const promptEstimate = estimatePromptTokens(req);
-      const guard: StreamGuard = { body: res.body, signal, provider: upstream.provider, host: new URL(upstream.url).host };
-      const chunks = guardStream(translateStream(res, state, promptEstimate), guard);
+      const chunks = guardStream(translateStream(res, state, promptEstimate), res, upstream);
       return makeChatStream(chunks, () => streamUsage(state, promptEstimate), headerValue(res.headers, 'x-request-id'));
     },
 

@@ -3,18 +3,12 @@
 // (stream_options.include_usage); when the client did not ask for it, the usage-only chunk is
 // dropped and the `usage` keys are removed, so the client sees exactly what OpenAI would send it.
 import type { GatewayError } from '../errors.ts';
+import type { StreamStateInit } from './chat-stream.ts';
 import type { ChatCompletionChunk, Usage } from './types.ts';
 import { mapUpstreamFailure, parseUpstreamErrorBody, sanitizeUpstreamMessage, upstreamProtocolError } from './upstream-errors.ts';
 
-export interface OpenAIStreamState {
-  /** The client's model name, restored in every chunk. */
-  model: string;
-  /** Whether the client asked for stream_options.include_usage. */
-  includeUsage: boolean;
-  provider: string;
-  secrets: readonly string[];
+export interface OpenAIStreamState extends StreamStateInit {
   id: string;
-  created: number;
   /** The last usage the upstream reported. */
   usage: Usage | undefined;
   /** Characters generated so far (content and tool-call arguments), for the estimate. */
@@ -23,9 +17,7 @@ export interface OpenAIStreamState {
   sawDone: boolean;
 }
 
-export function createOpenAIStreamState(
-  init: Pick<OpenAIStreamState, 'model' | 'includeUsage' | 'provider' | 'secrets' | 'created'>,
-): OpenAIStreamState {
+export function createOpenAIStreamState(init: StreamStateInit): OpenAIStreamState {
   return { ...init, id: '', usage: undefined, completionChars: 0, sawFinishReason: false, sawDone: false };
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { freePort, runOrThrow, startProcess, waitFor } from './processes.ts';
+import { freePort, runOrThrow, startProcess, waitFor, type Service } from './processes.ts';
 
 export interface Postgres {
   /** postgresql://postgres:<password>@127.0.0.1:<port>/postgres */
@@ -28,9 +28,21 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-export async function startPostgres(): Promise<Postgres> {
+/** A freshly initialised data directory with its credentials, not yet served. */
+export interface PostgresCluster {
+  /** Holds the data, the password file, the server's socket and its log. */
+  dir: string;
+  port: number;
+  /** postgresql://postgres:<password>@127.0.0.1:<port>/postgres */
+  url: string;
+  /** Starts the server on the cluster (as the server user), with these extra arguments. */
+  startServer: (extraArgs: string[]) => Service;
+}
+
+/** initdb into a new temporary directory named after `dirPrefix`, with a generated password and a free port. */
+export async function initPostgresCluster(dirPrefix: string): Promise<PostgresCluster> {
   const bin = postgresBinDir();
-  const dir = mkdtempSync(join(tmpdir(), 'perpetual-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const user = serverUser();
   if (user) chownSync(dir, user.uid, user.gid);
   const password = randomBytes(16).toString('hex');
@@ -42,24 +54,37 @@ export async function startPostgres(): Promise<Postgres> {
     user ? ['setpriv', [`--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, '--clear-groups', command, ...args]] : [command, args];
   await runOrThrow(...asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']));
   const port = await freePort();
-  const [command, args] = asServerUser(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
-    // Test data only: trade durability for speed.
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-  ]);
-  const service = startProcess({ name: 'postgres', command, args, logDir: dir });
-  const url = `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`;
+  return {
+    dir,
+    port,
+    url: `postgresql://postgres:${password}@127.0.0.1:${String(port)}/postgres`,
+    startServer: (extraArgs) => {
+      const [command, args] = asServerUser(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, ...extraArgs]);
+      return startProcess({ name: 'postgres', command, args, logDir: dir });
+    },
+  };
+}
+
+/** Resolves once the server at `url` accepts connections; fails early when `service` exits. */
+export async function waitForPostgres(url: string, service: Service): Promise<void> {
   await waitFor('postgres', async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.end();
     return true;
   }, { timeoutMs: 30_000, service });
+}
+
+export async function startPostgres(): Promise<Postgres> {
+  const cluster = await initPostgresCluster('perpetual-pg-');
+  // Test data only: trade durability for speed.
+  const service = cluster.startServer(['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']);
+  await waitForPostgres(cluster.url, service);
   return {
-    url,
+    url: cluster.url,
     stop: async () => {
       await service.stop();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(cluster.dir, { recursive: true, force: true });
     },
   };
 }

@@ -4,21 +4,13 @@
 // max_tokens, a "system" role inside messages, a tool_result without its tool_use, unknown fields
 // are all 400s), so translation bugs surface. The official `@anthropic-ai/sdk` runs against it in
 // gateway/providers/stubs-contract.test.ts.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type http from 'node:http';
+import { isRecord, splitReply, startUpstreamStub, writeEventStream, writeJson } from './upstream-stub-server.ts';
+import type { Json, ScriptedFailures, StubExchange, UpstreamStub } from './upstream-stub-server.ts';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  /** Parsed JSON, or the raw text when it was not JSON, or undefined without a body. */
-  body: unknown;
-  /** Which TCP connection carried it (1, 2, ...): equal numbers mean a reused keep-alive connection. */
-  connection: number;
-}
+export type { RecordedRequest } from './upstream-stub-server.ts';
 
-export interface AnthropicUpstreamBehaviour {
+export interface AnthropicUpstreamBehaviour extends ScriptedFailures {
   /** Fixed reply text. Default: "echo: " + the last user turn's text. */
   reply?: string;
   /** Also answer with this tool call (stop_reason "tool_use"). */
@@ -34,26 +26,15 @@ export interface AnthropicUpstreamBehaviour {
   cacheCreationTokens?: number;
   /** Streams: send an `error` event (overloaded_error) after this many text deltas. */
   errorAfterDeltas?: number;
-  /** Answer the first `count` requests with `status` (Anthropic error JSON), then behave. */
-  failFirst?: { count: number; status: number; retryAfter?: string };
-  /** Never answer: headers are never sent. */
-  hang?: boolean;
   /** Streams: destroy the connection after this many events. */
   cutAfterEvents?: number;
   /** The only key accepted; others get 401. Default: any non-empty key. */
   apiKey?: string;
 }
 
-export interface AnthropicUpstream {
+export interface AnthropicUpstream extends UpstreamStub<AnthropicUpstreamBehaviour> {
   /** Base URL in the SDK's convention (no /v1). */
   url: string;
-  requests: RecordedRequest[];
-  /** Mutable: tests may change it between requests. */
-  behaviour: AnthropicUpstreamBehaviour;
-  /** Requests whose client closed the connection before the response was complete. */
-  readonly clientAborts: number;
-  waitForClientAbort(timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 const VERSIONS = ['2023-01-01', '2023-06-01', '2026-10-21'];
@@ -80,35 +61,14 @@ class AnthropicError extends Error {
 
 const invalid = (message: string): AnthropicError => new AnthropicError(400, message);
 
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+const REQUEST_ID = { 'request-id': 'req_stub' };
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'request-id': 'req_stub', ...headers });
-  res.end(text);
+  writeJson(res, status, body, { ...REQUEST_ID, ...headers });
 }
 
 function sendError(res: http.ServerResponse, err: AnthropicError, headers: Record<string, string> = {}): void {
   sendJson(res, err.status, { type: 'error', error: { type: err.type, message: err.message }, request_id: 'req_stub' }, headers);
-}
-
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 function blocksOf(content: unknown): Json[] {
@@ -230,15 +190,6 @@ function replyText(messages: Json[], behaviour: AnthropicUpstreamBehaviour): str
   return `echo: ${text}`;
 }
 
-function splitReply(text: string, n: number | undefined): string[] {
-  const words = text.match(/\S+\s*/g) ?? [text];
-  const count = Math.max(1, Math.min(n ?? words.length, words.length));
-  const size = Math.ceil(words.length / count);
-  const pieces: string[] = [];
-  for (let i = 0; i < words.length; i += size) pieces.push(words.slice(i, i + size).join(''));
-  return pieces;
-}
-
 function inputTokens(body: Json, messages: Json[]): number {
   const text = [JSON.stringify(body.system ?? ''), ...messages.map((m) => JSON.stringify(m.content))].join(' ');
   return text.split(/\s+/).filter(Boolean).length + 3 * messages.length;
@@ -318,70 +269,20 @@ function streamEvents(ex: Exchange): StreamEvent[] {
   ];
 }
 
-interface StreamControl {
-  behaviour: AnthropicUpstreamBehaviour;
-  /** Marks the connection as cut on purpose, so it does not count as a client abort. */
-  cut: () => void;
-  /** A pause that ends early when the stub closes. */
-  pause: (ms: number) => Promise<void>;
-}
-
-async function writeStream(res: http.ServerResponse, events: StreamEvent[], { behaviour, cut, pause }: StreamControl): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': 'req_stub' });
-  res.flushHeaders();
-  for (const [i, [name, data]] of events.entries()) {
-    if (behaviour.cutAfterEvents !== undefined && i >= behaviour.cutAfterEvents) {
-      cut();
-      // Let what was written reach the client first, so the cut falls after those bytes.
-      await pause(50);
-      res.socket?.destroy();
-      return;
-    }
-    if (behaviour.delayMs) await pause(behaviour.delayMs);
-    if (res.destroyed) return;
-    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-    if (name === 'error') break;
-  }
-  res.end();
+/** The events as SSE frames, with their `event:` names; nothing follows an `error` event, as on Anthropic's streams. */
+function writeStream(exchange: StubExchange<AnthropicUpstreamBehaviour>, events: StreamEvent[]): Promise<void> {
+  const { cutAfterEvents, delayMs } = exchange.behaviour;
+  const errorAt = events.findIndex(([name]) => name === 'error');
+  const sent = errorAt === -1 ? events : events.slice(0, errorAt + 1);
+  const frames = sent.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  return writeEventStream(exchange, frames, { headers: REQUEST_ID, cutAfter: cutAfterEvents, delayMs, trailer: '' });
 }
 
 export async function startAnthropicUpstream(initial: AnthropicUpstreamBehaviour = {}): Promise<AnthropicUpstream> {
-  const requests: RecordedRequest[] = [];
-  let clientAborts = 0;
-  let failuresServed = 0;
   let sequence = 0;
-  let connectionCount = 0;
-  const abortWaiters: (() => void)[] = [];
-  const closing = new AbortController();
-  const connectionIds = new WeakMap<object, number>();
-  const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: closing.signal });
-  const stub = { behaviour: initial };
 
-  function watchAbort(res: http.ServerResponse): () => void {
-    let cut = false;
-    res.on('close', () => {
-      if (res.writableEnded || cut) return;
-      clientAborts++;
-      for (const wake of abortWaiters.splice(0)) wake();
-    });
-    return () => {
-      cut = true;
-    };
-  }
-
-  function scriptedFailure(res: http.ServerResponse): boolean {
-    const fail = stub.behaviour.failFirst;
-    if (!fail || failuresServed >= fail.count) return false;
-    failuresServed++;
-    sendError(res, new AnthropicError(fail.status, `Stub failure ${failuresServed} (HTTP ${fail.status}).`), fail.retryAfter ? { 'retry-after': fail.retryAfter } : {});
-    return true;
-  }
-
-  async function route(req: http.IncomingMessage, res: http.ServerResponse, markCut: () => void): Promise<void> {
-    const body = parseBody(await readBody(req));
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, connection: connectionIds.get(req.socket) ?? 0 });
-    const behaviour = stub.behaviour;
-    if (behaviour.hang || scriptedFailure(res)) return;
+  async function handle(exchange: StubExchange<AnthropicUpstreamBehaviour>): Promise<void> {
+    const { req, res, body, behaviour } = exchange;
     if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/messages') throw new AnthropicError(404, `Not found: ${req.method ?? ''} ${req.url ?? ''}`);
     const version = checkHeaders(req, behaviour);
     if (!isRecord(body)) throw invalid('The request body is not valid JSON.');
@@ -389,63 +290,22 @@ export async function startAnthropicUpstream(initial: AnthropicUpstreamBehaviour
     sequence++;
     const ex: Exchange = { id: `msg_stub${sequence}`, model: body.model as string, input: inputTokens(body, messages), text: replyText(messages, behaviour), behaviour };
     if (body.stream === true) {
-      await writeStream(res, streamEvents(ex), { behaviour, cut: markCut, pause });
+      await writeStream(exchange, streamEvents(ex));
       return;
     }
-    if (behaviour.delayMs) await pause(behaviour.delayMs);
+    if (behaviour.delayMs) await exchange.pause(behaviour.delayMs);
     sendJson(res, 200, message(ex));
   }
 
-  const server = http.createServer((req, res) => {
-    const markCut = watchAbort(res);
-    route(req, res, markCut).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
+  return startUpstreamStub({
+    initial,
+    basePath: '',
+    handle,
+    sendFailure: (res, failure) => {
+      sendError(res, new AnthropicError(failure.status, failure.message), failure.headers);
+    },
+    sendThrown: (res, err) => {
       sendError(res, err instanceof AnthropicError ? err : new AnthropicError(500, 'The stub failed.'));
-    });
+    },
   });
-  server.on('connection', (socket) => {
-    connectionIds.set(socket, ++connectionCount);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    get behaviour() {
-      return stub.behaviour;
-    },
-    /** Replacing the behaviour also restarts the failFirst count. */
-    set behaviour(next: AnthropicUpstreamBehaviour) {
-      stub.behaviour = next;
-      failuresServed = 0;
-    },
-    get clientAborts() {
-      return clientAborts;
-    },
-    async waitForClientAbort(timeoutMs = 5_000) {
-      if (clientAborts > 0) return;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`no client abort within ${timeoutMs} ms`));
-        }, timeoutMs);
-        abortWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    },
-    async close() {
-      closing.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
-    },
-  };
 }

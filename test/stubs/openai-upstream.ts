@@ -5,21 +5,13 @@
 // failures the gateway must survive: retryable errors, hangs, cut streams, missing usage, bad keys.
 // The official `openai` SDK runs against it in gateway/providers/stubs-contract.test.ts.
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type http from 'node:http';
+import { isRecord, splitReply, startUpstreamStub, writeEventStream, writeJson } from './upstream-stub-server.ts';
+import type { Json, ScriptedFailures, StubExchange, UpstreamStub } from './upstream-stub-server.ts';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  /** Parsed JSON, or the raw text when it was not JSON, or undefined without a body. */
-  body: unknown;
-  /** Which TCP connection carried it (1, 2, ...): equal numbers mean a reused keep-alive connection. */
-  connection: number;
-}
+export type { RecordedRequest } from './upstream-stub-server.ts';
 
-export interface OpenAIUpstreamBehaviour {
+export interface OpenAIUpstreamBehaviour extends ScriptedFailures {
   /** Fixed reply text. Default: "echo: " + the last user message's text. */
   reply?: string;
   /** Answer with this tool call instead of text (finish_reason "tool_calls"). */
@@ -30,10 +22,6 @@ export interface OpenAIUpstreamBehaviour {
   delayMs?: number;
   /** Send no usage at all, neither in JSON replies nor in streams (some compatible servers don't). */
   omitUsage?: boolean;
-  /** Answer the first `count` requests with `status` (OpenAI error JSON), then behave. */
-  failFirst?: { count: number; status: number; retryAfter?: string };
-  /** Never answer: headers are never sent. */
-  hang?: boolean;
   /** Streams: destroy the connection after this many chunks. */
   cutAfterChunks?: number;
   /** The only key accepted; others get 401. Default: any key, or none. */
@@ -42,17 +30,9 @@ export interface OpenAIUpstreamBehaviour {
   models?: string[];
 }
 
-export interface OpenAIUpstream {
+export interface OpenAIUpstream extends UpstreamStub<OpenAIUpstreamBehaviour> {
   /** Base URL in the SDK's convention, ending in /v1. */
   url: string;
-  requests: RecordedRequest[];
-  /** Mutable: tests may change it between requests. */
-  behaviour: OpenAIUpstreamBehaviour;
-  /** Requests whose client closed the connection before the response was complete. */
-  readonly clientAborts: number;
-  /** Resolves once a client abort has been seen (immediately when one already was). */
-  waitForClientAbort(timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
@@ -71,35 +51,14 @@ class OpenAIError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+const REQUEST_ID = { 'x-request-id': 'req_stub' };
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_stub', ...headers });
-  res.end(text);
+  writeJson(res, status, body, { ...REQUEST_ID, ...headers });
 }
 
 function sendError(res: http.ServerResponse, err: OpenAIError, headers: Record<string, string> = {}): void {
   sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param, code: err.code } }, headers);
-}
-
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 function contentText(content: unknown): string {
@@ -146,16 +105,6 @@ function replyText(messages: Json[], behaviour: OpenAIUpstreamBehaviour): string
   if (behaviour.reply !== undefined) return behaviour.reply;
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   return `echo: ${contentText(lastUser?.content)}`;
-}
-
-/** Splits text into `n` pieces on word boundaries (one per word by default); joined they are the text. */
-function splitReply(text: string, n: number | undefined): string[] {
-  const words = text.match(/\S+\s*/g) ?? [text];
-  const count = Math.max(1, Math.min(n ?? words.length, words.length));
-  const size = Math.ceil(words.length / count);
-  const pieces: string[] = [];
-  for (let i = 0; i < words.length; i += size) pieces.push(words.slice(i, i + size).join(''));
-  return pieces;
 }
 
 function usageFor(prompt: number, completion: number): Json {
@@ -220,30 +169,10 @@ function streamChunks(ex: Exchange, behaviour: OpenAIUpstreamBehaviour, includeU
   return chunks;
 }
 
-interface StreamControl {
-  behaviour: OpenAIUpstreamBehaviour;
-  /** Marks the connection as cut on purpose, so it does not count as a client abort. */
-  cut: () => void;
-  /** A pause that ends early when the stub closes. */
-  pause: (ms: number) => Promise<void>;
-}
-
-async function writeStream(res: http.ServerResponse, chunks: Json[], { behaviour, cut, pause }: StreamControl): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_stub' });
-  res.flushHeaders();
-  for (const [i, chunk] of chunks.entries()) {
-    if (behaviour.cutAfterChunks !== undefined && i >= behaviour.cutAfterChunks) {
-      cut();
-      // Let what was written reach the client first, so the cut falls after those bytes.
-      await pause(50);
-      res.socket?.destroy();
-      return;
-    }
-    if (behaviour.delayMs) await pause(behaviour.delayMs);
-    if (res.destroyed) return;
-    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-  }
-  res.end('data: [DONE]\n\n');
+function writeStream(exchange: StubExchange<OpenAIUpstreamBehaviour>, chunks: Json[]): Promise<void> {
+  const { cutAfterChunks, delayMs } = exchange.behaviour;
+  const frames = chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`);
+  return writeEventStream(exchange, frames, { headers: REQUEST_ID, cutAfter: cutAfterChunks, delayMs, trailer: 'data: [DONE]\n\n' });
 }
 
 /** A unit vector derived from the input alone, so equal inputs embed equally. */
@@ -294,119 +223,46 @@ function checkAuth(req: http.IncomingMessage, behaviour: OpenAIUpstreamBehaviour
 }
 
 export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {}): Promise<OpenAIUpstream> {
-  const requests: RecordedRequest[] = [];
-  let clientAborts = 0;
-  let failuresServed = 0;
   let sequence = 0;
-  let connectionCount = 0;
-  const abortWaiters: (() => void)[] = [];
-  const closing = new AbortController();
-  const connectionIds = new WeakMap<object, number>();
-  const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: closing.signal });
-  const stub = { behaviour: initial };
 
-  function watchAbort(res: http.ServerResponse): () => void {
-    let cut = false;
-    res.on('close', () => {
-      if (res.writableEnded || cut) return;
-      clientAborts++;
-      for (const wake of abortWaiters.splice(0)) wake();
-    });
-    return () => {
-      cut = true;
-    };
-  }
-
-  async function chat(res: http.ServerResponse, body: Json, markCut: () => void): Promise<void> {
-    const behaviour = stub.behaviour;
+  async function chat(exchange: StubExchange<OpenAIUpstreamBehaviour>, body: Json): Promise<void> {
+    const { behaviour } = exchange;
     const messages = validateChat(body, behaviour);
     sequence++;
     const ex: Exchange = { id: `chatcmpl-stub${sequence}`, created: Math.floor(Date.now() / 1000), model: body.model as string, messages };
     if (body.stream !== true) {
-      if (behaviour.delayMs) await pause(behaviour.delayMs);
-      sendJson(res, 200, completion(ex, behaviour));
+      if (behaviour.delayMs) await exchange.pause(behaviour.delayMs);
+      sendJson(exchange.res, 200, completion(ex, behaviour));
       return;
     }
     const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
-    await writeStream(res, streamChunks(ex, behaviour, includeUsage), { behaviour, cut: markCut, pause });
+    await writeStream(exchange, streamChunks(ex, behaviour, includeUsage));
   }
 
-  /** Serves a scripted failure when one is due; true when it did. */
-  function scriptedFailure(res: http.ServerResponse): boolean {
-    const fail = stub.behaviour.failFirst;
-    if (!fail || failuresServed >= fail.count) return false;
-    failuresServed++;
-    const type = fail.status === 429 ? 'rate_limit_error' : 'server_error';
-    sendError(res, new OpenAIError(fail.status, `Stub failure ${failuresServed} (HTTP ${fail.status}).`, { type }), fail.retryAfter ? { 'retry-after': fail.retryAfter } : {});
-    return true;
-  }
-
-  async function route(req: http.IncomingMessage, res: http.ServerResponse, markCut: () => void): Promise<void> {
-    const body = parseBody(await readBody(req));
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, connection: connectionIds.get(req.socket) ?? 0 });
-    if (stub.behaviour.hang || scriptedFailure(res)) return;
-    checkAuth(req, stub.behaviour);
+  async function handle(exchange: StubExchange<OpenAIUpstreamBehaviour>): Promise<void> {
+    const { req, res, body, behaviour } = exchange;
+    checkAuth(req, behaviour);
     const key = `${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`;
     if (key === 'GET /v1/models') {
-      sendJson(res, 200, { object: 'list', data: (stub.behaviour.models ?? ['gpt-stub']).map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'stub' })) });
+      sendJson(res, 200, { object: 'list', data: (behaviour.models ?? ['gpt-stub']).map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'stub' })) });
       return;
     }
     if (key !== 'POST /v1/chat/completions' && key !== 'POST /v1/embeddings') throw new OpenAIError(404, `Invalid URL (${key})`);
     if (!isRecord(body)) throw new OpenAIError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)");
     if (key === 'POST /v1/embeddings') sendJson(res, 200, embeddings(body));
-    else await chat(res, body, markCut);
+    else await chat(exchange, body);
   }
 
-  const server = http.createServer((req, res) => {
-    const markCut = watchAbort(res);
-    route(req, res, markCut).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
+  return startUpstreamStub({
+    initial,
+    basePath: '/v1',
+    handle,
+    sendFailure: (res, failure) => {
+      const type = failure.status === 429 ? 'rate_limit_error' : 'server_error';
+      sendError(res, new OpenAIError(failure.status, failure.message, { type }), failure.headers);
+    },
+    sendThrown: (res, err) => {
       sendError(res, err instanceof OpenAIError ? err : new OpenAIError(500, 'The stub failed.', { type: 'server_error' }));
-    });
+    },
   });
-  server.on('connection', (socket) => {
-    connectionIds.set(socket, ++connectionCount);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    get behaviour() {
-      return stub.behaviour;
-    },
-    /** Replacing the behaviour also restarts the failFirst count. */
-    set behaviour(next: OpenAIUpstreamBehaviour) {
-      stub.behaviour = next;
-      failuresServed = 0;
-    },
-    get clientAborts() {
-      return clientAborts;
-    },
-    async waitForClientAbort(timeoutMs = 5_000) {
-      if (clientAborts > 0) return;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`no client abort within ${timeoutMs} ms`));
-        }, timeoutMs);
-        abortWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    },
-    async close() {
-      closing.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
-    },
-  };
 }
