@@ -57,4 +57,43 @@ describe('loadConfig', () => {
     const path = configFile('mode: local\nmodels:\n  - name: orphan\n');
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/model "orphan" needs an endpoint/);
   });
+
+  it('routes local models by session affinity and scales from zero with bounded waits by default', () => {
+    const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY });
+    expect(config.routing).toEqual({
+      policy: 'sessionAffinity',
+      affinityLoadFactor: 1.5,
+      maxAttempts: 3,
+      health: { path: '/health', intervalMs: 2000, timeoutMs: 1000 },
+      unhealthyMs: 5000,
+      endpointMapFile: undefined,
+      scaleFromZero: { timeoutMs: 120_000, queueMax: 100, keepAliveMs: 3000, trigger: 'log', kubeconfig: undefined, namespace: undefined },
+    });
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, KUBERNETES_SERVICE_HOST: '10.96.0.1' }).routing.scaleFromZero.trigger).toBe('kube');
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, KUBERNETES_SERVICE_HOST: '10.96.0.1', SCALE_TRIGGER: 'log' }).routing.scaleFromZero.trigger).toBe('log');
+  });
+
+  it('takes the routing policy from the file, per model or for all, with the environment winning', () => {
+    const path = configFile('mode: local\nrouting: leastLoad\nmodels:\n  - name: a\n    modelServer: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: sessionaffinity\n  - name: b\n    modelServer: b\n    endpoint: http://b-vllm.ns.svc:8000/v1\n');
+    const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, SESSION_AFFINITY_MAX_LOAD_PERCENT: '0', ENDPOINT_MAP_FILE: '/tmp/map.json' });
+    expect(config.routing).toMatchObject({ policy: 'leastLoad', affinityLoadFactor: 0, endpointMapFile: '/tmp/map.json' });
+    expect(config.models.map((m) => m.routing)).toEqual(['sessionAffinity', undefined]);
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, ROUTING_POLICY: 'SessionAffinity' }).routing.policy).toBe('sessionAffinity');
+  });
+
+  it.each([
+    [{ ROUTING_POLICY: 'roundRobin' }, /ROUTING_POLICY must be one of leastLoad, sessionAffinity/],
+    [{ SESSION_AFFINITY_MAX_LOAD_PERCENT: '80' }, /SESSION_AFFINITY_MAX_LOAD_PERCENT must be 0 \(no bound\) or at least 100/],
+    [{ ROUTING_MAX_ATTEMPTS: '0' }, /ROUTING_MAX_ATTEMPTS must be an integer >= 1/],
+    [{ REPLICA_HEALTH_PATH: 'health' }, /REPLICA_HEALTH_PATH must be a path/],
+    [{ SCALE_FROM_ZERO_TIMEOUT_MS: 'soon' }, /SCALE_FROM_ZERO_TIMEOUT_MS must be an integer/],
+    [{ SCALE_TRIGGER: 'keda' }, /SCALE_TRIGGER must be one of kube, log/],
+  ])('refuses routing setting %j', (env, message) => {
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, ...env })).toThrow(message);
+  });
+
+  it('refuses an unknown routing policy in the file', () => {
+    const path = configFile('mode: local\nmodels:\n  - name: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: random\n');
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/models\[0\]\.routing must be one of leastLoad, sessionAffinity, got "random"/);
+  });
 });

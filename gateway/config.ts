@@ -3,6 +3,7 @@
 // error names the variable or field and what a valid value looks like, and never echoes a secret.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { DEFAULT_ROUTING_POLICY, ROUTING_POLICIES, parseRoutingPolicy, type RoutingPolicy } from './routing/routing-policy.ts';
 
 export type Mode = 'proxy' | 'local';
 export type Tier = 'free' | 'pro' | 'enterprise';
@@ -30,6 +31,8 @@ export interface ModelRoute {
   /** local mode: the ModelServer's in-cluster endpoint (ends in /v1). */
   endpoint?: string;
   modelServer?: string;
+  /** local mode: how requests spread over the ModelServer's replicas; the file's top-level `routing` when absent. */
+  routing?: RoutingPolicy;
   fallback?: string;
   pricing?: ModelPricing;
 }
@@ -50,6 +53,39 @@ export interface PolarSettings {
   eventName: string;
   /** Overrides the server's base URL (tests). */
   baseURL?: string;
+}
+
+/**
+ * Local mode: routing over a ModelServer's replicas and holding requests while it scales from zero
+ * (gateway/routing/). Environment names in brackets.
+ */
+export interface RoutingSettings {
+  /** Routes without their own `routing` [ROUTING_POLICY, or the file's `routing`; sessionAffinity]. */
+  policy: RoutingPolicy;
+  /** Session affinity's load bound: a replica over this multiple of the mean in-flight load passes new requests on; 0 = none [SESSION_AFFINITY_MAX_LOAD_PERCENT / 100; 1.5]. */
+  affinityLoadFactor: number;
+  /** Replicas tried per request after connection failures, the first included [ROUTING_MAX_ATTEMPTS; 3]. */
+  maxAttempts: number;
+  /** Readiness polling of every replica [REPLICA_HEALTH_PATH /health, REPLICA_HEALTH_INTERVAL_MS 2000, REPLICA_HEALTH_TIMEOUT_MS 1000]. */
+  health: { path: string; intervalMs: number; timeoutMs: number };
+  /** How long a replica that failed a request is skipped [REPLICA_UNHEALTHY_MS; 5000]. */
+  unhealthyMs: number;
+  /** Tests only: replicas from a JSON file of loopback URLs instead of cluster DNS [ENDPOINT_MAP_FILE]. */
+  endpointMapFile: string | undefined;
+  scaleFromZero: {
+    /** The longest a request waits for a first ready replica [SCALE_FROM_ZERO_TIMEOUT_MS; 120000]. */
+    timeoutMs: number;
+    /** Requests held per ModelServer at most; more get a 503 [SCALE_FROM_ZERO_QUEUE_MAX; 100]. */
+    queueMax: number;
+    /** SSE comment interval for held streaming requests [SCALE_FROM_ZERO_KEEPALIVE_MS; 3000]. */
+    keepAliveMs: number;
+    /** `kube`: PATCH the ModelServer's scale subresource; `log`: only log [SCALE_TRIGGER; kube in a cluster or with KUBECONFIG, log otherwise]. */
+    trigger: 'kube' | 'log';
+    /** [KUBECONFIG]; the in-cluster ServiceAccount when unset. */
+    kubeconfig: string | undefined;
+    /** The ModelServers' namespace [POD_NAMESPACE; the ServiceAccount's]. */
+    namespace: string | undefined;
+  };
 }
 
 export interface GatewayConfig {
@@ -79,6 +115,7 @@ export interface GatewayConfig {
   limits: { maxBodyBytes: number; upstreamTimeoutMs: number; connectTimeoutMs: number; shutdownGraceMs: number; keyCacheMs: number };
   /** Provider base URLs by name; overridable with <PROVIDER>_BASE_URL (tests point them at stubs). */
   providerBaseURLs: Record<string, string>;
+  routing: RoutingSettings;
 }
 
 export class ConfigError extends Error {
@@ -177,6 +214,7 @@ function tierLimits(env: Env, file: Partial<Record<Tier, Partial<TierLimits>>> |
 interface ConfigFile {
   mode?: Mode;
   models?: ModelRoute[];
+  routing?: unknown;
   memory?: Partial<MemorySettings>;
   tiers?: Partial<Record<Tier, Partial<TierLimits>>>;
   vectorStore?: { collection?: string };
@@ -207,7 +245,8 @@ function validateModels(models: ModelRoute[], mode: Mode): ModelRoute[] {
     if (mode === 'local' && !m.endpoint && !m.baseURL && !m.provider) {
       throw new ConfigError(`PERPETUAL_CONFIG: model "${m.name}" needs an endpoint (a ModelServer) in local mode.`);
     }
-    return { ...m, upstreamModel: m.upstreamModel || m.name };
+    const routing = policyFrom(m.routing, `PERPETUAL_CONFIG: models[${i}].routing`);
+    return { ...m, upstreamModel: m.upstreamModel || m.name, ...(routing ? { routing } : {}) };
   });
 }
 
@@ -261,6 +300,56 @@ function apiPrefix(env: Env): string {
   return prefix.replace(/\/+$/, '') || '/v1';
 }
 
+/** A routing policy from the file or the environment; undefined when not given. */
+function policyFrom(raw: unknown, name: string): RoutingPolicy | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const policy = typeof raw === 'string' ? parseRoutingPolicy(raw) : undefined;
+  if (!policy) throw new ConfigError(`${name} must be one of ${ROUTING_POLICIES.join(', ')}, got ${JSON.stringify(raw)}.`);
+  return policy;
+}
+
+function routingPolicy(env: Env, file: ConfigFile): RoutingPolicy {
+  const fromEnv = nonEmpty(env, 'ROUTING_POLICY');
+  return (fromEnv ? policyFrom(fromEnv, 'ROUTING_POLICY') : policyFrom(file.routing, 'PERPETUAL_CONFIG: routing')) ?? DEFAULT_ROUTING_POLICY;
+}
+
+function affinityLoadFactor(env: Env): number {
+  const percent = integer(env, 'SESSION_AFFINITY_MAX_LOAD_PERCENT', 150);
+  if (percent !== 0 && percent < 100) throw new ConfigError(`SESSION_AFFINITY_MAX_LOAD_PERCENT must be 0 (no bound) or at least 100, got "${String(percent)}".`);
+  return percent / 100;
+}
+
+function healthPath(env: Env): string {
+  const path = nonEmpty(env, 'REPLICA_HEALTH_PATH') ?? '/health';
+  if (!/^\/[A-Za-z0-9/_.-]*$/.test(path)) throw new ConfigError(`REPLICA_HEALTH_PATH must be a path such as /health, got "${path}".`);
+  return path;
+}
+
+/** In a cluster (or pointed at one with KUBECONFIG) the gateway asks Kubernetes; elsewhere it only logs. */
+function scaleTrigger(env: Env): 'kube' | 'log' {
+  const inCluster = nonEmpty(env, 'KUBERNETES_SERVICE_HOST') !== undefined || nonEmpty(env, 'KUBECONFIG') !== undefined;
+  return oneOf(env, 'SCALE_TRIGGER', ['kube', 'log'], inCluster ? 'kube' : 'log');
+}
+
+function routingSettings(env: Env, file: ConfigFile): RoutingSettings {
+  return {
+    policy: routingPolicy(env, file),
+    affinityLoadFactor: affinityLoadFactor(env),
+    maxAttempts: integer(env, 'ROUTING_MAX_ATTEMPTS', 3, 1),
+    health: { path: healthPath(env), intervalMs: integer(env, 'REPLICA_HEALTH_INTERVAL_MS', 2000, 100), timeoutMs: integer(env, 'REPLICA_HEALTH_TIMEOUT_MS', 1000, 50) },
+    unhealthyMs: integer(env, 'REPLICA_UNHEALTHY_MS', 5000, 0),
+    endpointMapFile: nonEmpty(env, 'ENDPOINT_MAP_FILE'),
+    scaleFromZero: {
+      timeoutMs: integer(env, 'SCALE_FROM_ZERO_TIMEOUT_MS', 120_000, 100),
+      queueMax: integer(env, 'SCALE_FROM_ZERO_QUEUE_MAX', 100, 0),
+      keepAliveMs: integer(env, 'SCALE_FROM_ZERO_KEEPALIVE_MS', 3000, 100),
+      trigger: scaleTrigger(env),
+      kubeconfig: nonEmpty(env, 'KUBECONFIG'),
+      namespace: nonEmpty(env, 'POD_NAMESPACE'),
+    },
+  };
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const file = readConfigFile(env);
   const mode = oneOf(env, 'MODE', ['proxy', 'local'], file.mode ?? 'proxy');
@@ -299,6 +388,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       keyCacheMs: integer(env, 'API_KEY_CACHE_MS', 30_000, 0),
     },
     providerBaseURLs: providerBaseURLs(env),
+    routing: routingSettings(env, file),
   };
 }
 

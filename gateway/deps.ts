@@ -17,13 +17,14 @@ import { TtlCache } from './keys/ttl-cache.ts';
 import { LastUsedTracker } from './keys/last-used.ts';
 import { Revocations } from './keys/revocations.ts';
 import { requireAdmin, requireApiKey, requireUserJwt, type ApiKeyRecord, type Principal } from './middleware/authenticate.ts';
-import type { GatewayMetrics } from './observability/metrics.ts';
+import { modelLabel, type GatewayMetrics } from './observability/metrics.ts';
 import { createProviderFor } from './providers/provider-for.ts';
 import { createUpstreamHttp } from './providers/upstream-http.ts';
 import { rateLimitError } from './ratelimit/rate-limit-error.ts';
 import { rateLimitHeaders } from './ratelimit/headers.ts';
 import { RateLimiter } from './ratelimit/rate-limiter.ts';
 import { dependencyChecks } from './routes/health-checks.ts';
+import { createRouting } from './routing/routing-wiring.ts';
 import type { AppDeps } from './server.ts';
 
 export interface Gateway {
@@ -75,6 +76,16 @@ function activeKeyLoader(pool: pg.Pool, defaults: GatewayConfig['defaultLimits']
   };
 }
 
+/** Maintains perpetual_inflight_requests; model names outside the configuration count as "other". */
+function inFlightCounter(config: GatewayConfig, metrics: GatewayMetrics): (model: string) => () => void {
+  const known = new Set(config.models.map((m) => m.name));
+  return (model) => {
+    const labels = { model: modelLabel(known, model) };
+    metrics.inFlight.inc(labels);
+    return () => { metrics.inFlight.dec(labels); };
+  };
+}
+
 /** QUIT when connected; when Redis is away, QUIT would wait for it forever, so just drop the socket. */
 async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'ready') await client.quit();
@@ -116,6 +127,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     return token === undefined ? undefined : keyRing.decrypt(token);
   };
   const memory = createMemory({ config, providerFor, providerKey, metrics, log });
+  const routing = createRouting({ config, metrics, log });
   const store = databaseStore(pool, config);
   const stopRetention = config.usage.retentionDays ? startRetention({ pool, days: config.usage.retentionDays, log }) : (): void => undefined;
 
@@ -139,6 +151,9 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       rateLimit: rateLimitFor(limiter, metrics, log),
       accounting: accounting.accounting,
       log,
+      inFlight: inFlightCounter(config, metrics),
+      holdKeepAliveMs: config.routing.scaleFromZero.keepAliveMs,
+      ...(routing ? { router: routing.router } : {}),
     },
     store,
     keyRing,
@@ -149,9 +164,10 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
 
   return {
     deps,
-    start: async () => { await memory?.start(); },
+    start: async () => { await Promise.all([memory?.start(), routing?.start()]); },
     close: async (timeoutMs) => {
       stopRetention();
+      routing?.close();
       memory?.stop();
       await Promise.allSettled([lastUsed.close(), accounting.close(timeoutMs), memory?.service.close(timeoutMs)]);
       await Promise.allSettled([http.close(), closeRedis(redis), closeRedis(subscriber)]);

@@ -1,9 +1,12 @@
 // From a resolved model to a call upstream: the user's provider key (proxy mode), the target,
-// and one fallback model when the first choice fails before answering. Nothing here touches
-// HTTP requests or responses, so the same path serves /v1/chat/completions and /v1/messages.
+// and one fallback model when the first choice fails before answering. A model served by a
+// ModelServer goes through the replica router (local mode): one of its ready replicas, another one
+// after a connection failure, or a wait while it scales from zero. Nothing here touches HTTP
+// requests or responses, so the same path serves /v1/chat/completions and /v1/messages.
 import { GatewayError, badRequest } from '../errors.ts';
 import type { ProviderClient, ProviderKind, ProviderTarget } from '../providers/provider-client.ts';
 import type { ChatCompletionRequest } from '../providers/types.ts';
+import type { ReplicaRouter } from '../routing/replica-router.ts';
 import { resolveModel, type ResolvedModel } from './resolve-model.ts';
 import type { GatewayConfig } from '../config.ts';
 
@@ -12,6 +15,28 @@ export interface UpstreamDeps {
   providerFor: (kind: ProviderKind) => ProviderClient;
   /** The user's decrypted key for a provider, or undefined when they stored none. */
   providerKey: (userId: string, provider: string) => Promise<string | undefined>;
+  /** Local mode: spreads requests over ModelServer replicas and holds them while none is ready. */
+  router?: ReplicaRouter;
+  /** Counts a request as in flight upstream for a model (the client's name); returns the matching decrement. */
+  inFlight?: (model: string) => () => void;
+}
+
+/** What a call needs to know about the request besides its body. */
+export interface UpstreamRequest {
+  userId: string;
+  body: ChatCompletionRequest;
+  /** Session affinity's key in local mode. */
+  conversationId?: string | undefined;
+  /** The client's; a held request leaves the queue when it aborts. */
+  signal?: AbortSignal;
+  /** Called once if the request is held for a ModelServer replica. */
+  onHold?: () => void;
+  /**
+   * Keep the request counted in flight (and its replica claimed) after `call` resolves, until the
+   * caller runs `attempt.release()`: for streams, whose answer is still being read. By default the
+   * claim ends when `call` resolves.
+   */
+  keepLease?: boolean;
 }
 
 export function missingProviderKey(provider: string, prefix: string): GatewayError {
@@ -42,6 +67,10 @@ export interface Attempt<T> {
   result: T;
   /** When the upstream call started, for overhead accounting (performance.now()). */
   upstreamStartedAt: number;
+  /** Local mode: how long the request was held for a ModelServer replica (0: it was not). */
+  heldMs: number;
+  /** Ends the in-flight count and the replica claim (idempotent; already done unless `keepLease`). */
+  release(): void;
 }
 
 /**
@@ -51,22 +80,58 @@ export interface Attempt<T> {
  */
 export async function callWithFallback<T>(
   deps: UpstreamDeps,
-  request: { userId: string; body: ChatCompletionRequest },
+  request: UpstreamRequest,
   call: (client: ProviderClient, target: ProviderTarget) => Promise<T>,
 ): Promise<Attempt<T>> {
   const first = resolveModel(deps.config, request.body.model);
   try {
-    return await attempt(deps, request.userId, first, call);
+    return await attempt(deps, request, first, call);
   } catch (err) {
     const fallbackName = first.route?.fallback;
     if (!fallbackName || !isFallbackWorthy(err)) throw err;
-    return attempt(deps, request.userId, resolveModel(deps.config, fallbackName), call);
+    return attempt(deps, request, resolveModel(deps.config, fallbackName), call);
   }
 }
 
-async function attempt<T>(deps: UpstreamDeps, userId: string, model: ResolvedModel, call: (client: ProviderClient, target: ProviderTarget) => Promise<T>): Promise<Attempt<T>> {
-  const target = await targetFor(deps, userId, model);
-  const upstreamStartedAt = performance.now();
-  const result = await call(deps.providerFor(model.kind), target);
-  return { model, target, result, upstreamStartedAt };
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+interface Sent<T> {
+  result: T;
+  target: ProviderTarget;
+  upstreamStartedAt: number;
+  heldMs: number;
+  release: () => void;
+}
+
+async function attempt<T>(deps: UpstreamDeps, request: UpstreamRequest, model: ResolvedModel, call: (client: ProviderClient, target: ProviderTarget) => Promise<T>): Promise<Attempt<T>> {
+  const target = await targetFor(deps, request.userId, model);
+  const client = deps.providerFor(model.kind);
+  // One upstream call, counted in flight from its start until released.
+  const send = async (to: ProviderTarget): Promise<Sent<T>> => {
+    const upstreamStartedAt = performance.now();
+    const release = once(deps.inFlight?.(model.name) ?? ((): void => undefined));
+    try {
+      return { result: await call(client, to), target: to, upstreamStartedAt, heldMs: 0, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  };
+  const route = model.route;
+  let sent: Sent<T>;
+  if (deps.router?.handles(route)) {
+    const routed = await deps.router.call(route, { conversationId: request.conversationId, signal: request.signal, ...(request.onHold ? { onHold: request.onHold } : {}) }, (replica) => send({ ...target, baseURL: replica.baseURL }));
+    sent = { ...routed.result, heldMs: routed.heldMs, release: once(() => { routed.result.release(); routed.release(); }) };
+  } else {
+    sent = await send(target);
+  }
+  if (!request.keepLease) sent.release();
+  return { model, target: sent.target, result: sent.result, upstreamStartedAt: sent.upstreamStartedAt, heldMs: sent.heldMs, release: sent.release };
 }

@@ -14,6 +14,11 @@ export interface GatewayMetrics {
   errors: Counter<'endpoint' | 'type'>;
   cost: Counter<'model'>;
   inFlight: Gauge<'model'>;
+  /** Local mode: requests held while their ModelServer has no ready replica (scale from zero). */
+  queued: Gauge<'model'>;
+  queueWait: Histogram<'model'>;
+  replicaFailovers: Counter<'model'>;
+  scaleUpRequests: Counter<'model_server'>;
   rateLimited: Counter<'window'>;
   dependencyDegraded: Counter<'dependency'>;
   upstreamRetries: Counter<'provider'>;
@@ -22,6 +27,7 @@ export interface GatewayMetrics {
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const QUEUE_WAIT_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 export function makeMetrics(): GatewayMetrics {
@@ -38,7 +44,13 @@ export function makeMetrics(): GatewayMetrics {
     retrievalDuration: new Histogram({ name: 'perpetual_retrieval_duration_seconds', help: 'Memory retrieval latency (embedding and search).', buckets: OVERHEAD_BUCKETS.concat([0.5, 1]), registers }),
     errors: new Counter({ name: 'perpetual_errors_total', help: 'Errors returned, by endpoint and error type.', labelNames: ['endpoint', 'type'], registers }),
     cost: new Counter({ name: 'perpetual_cost_usd_total', help: 'Cost in USD by model (per-user cost is in usage_logs).', labelNames: ['model'], registers }),
-    inFlight: new Gauge({ name: 'perpetual_inflight_requests', help: 'Chat and embedding requests being served, by model.', labelNames: ['model'], registers }),
+    inFlight: new Gauge({ name: 'perpetual_inflight_requests', help: 'Chat and embedding requests being served upstream (held requests excluded), by model.', labelNames: ['model'], registers }),
+    // The operator's autoscaler scrapes these two from every gateway replica: demand that no
+    // vLLM metric shows, because the requests have not reached any replica yet.
+    queued: new Gauge({ name: 'perpetual_queued_requests', help: 'Requests held by the gateway because the model\'s ModelServer has no ready replica (scale from zero), by model.', labelNames: ['model'], registers }),
+    queueWait: new Histogram({ name: 'perpetual_queue_wait_seconds', help: 'How long held requests waited for a ready replica before being served, by model.', labelNames: ['model'], buckets: QUEUE_WAIT_BUCKETS, registers }),
+    replicaFailovers: new Counter({ name: 'perpetual_replica_failovers_total', help: 'Requests moved to another ModelServer replica after one failed before answering, by model.', labelNames: ['model'], registers }),
+    scaleUpRequests: new Counter({ name: 'perpetual_scale_from_zero_requests_total', help: 'Times the gateway asked for a first replica of a ModelServer with requests waiting, by ModelServer.', labelNames: ['model_server'], registers }),
     rateLimited: new Counter({ name: 'perpetual_rate_limited_total', help: 'Requests refused by a rate limit, by window.', labelNames: ['window'], registers }),
     dependencyDegraded: new Counter({ name: 'perpetual_dependency_degraded_total', help: 'Requests served without a dependency that was down (redis, database, vector_store).', labelNames: ['dependency'], registers }),
     upstreamRetries: new Counter({ name: 'perpetual_upstream_retries_total', help: 'Upstream calls retried before the first byte, by provider.', labelNames: ['provider'], registers }),

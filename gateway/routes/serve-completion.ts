@@ -4,13 +4,15 @@
 // wire (OpenAI's for /v1/chat/completions, Anthropic's for /v1/messages).
 // The response starts only when the upstream has answered, so a failure before the first byte is
 // still a proper HTTP error (and may go to the fallback model); a client that disconnects aborts
-// the upstream call at once.
+// the upstream call at once. One exception: a streaming request held while its ModelServer scales
+// from zero gets its event stream (and keep-alive comments) as soon as the wait begins, so a
+// failure after that is told in the stream.
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import type { Accounting } from '../chat/accounting.ts';
 import type { MemoryService, Recall } from '../memory/memory-service.ts';
 import { keepAlive, startEventStream } from '../chat/sse.ts';
-import { callWithFallback, type Attempt, type UpstreamDeps } from '../chat/upstream-call.ts';
+import { callWithFallback, type Attempt, type UpstreamDeps, type UpstreamRequest } from '../chat/upstream-call.ts';
 import type { ChatExtensions } from '../chat/validate-request.ts';
 import type { GatewayError } from '../errors.ts';
 import { principalOf, type Principal } from '../middleware/authenticate.ts';
@@ -19,6 +21,7 @@ import { requestIdOf, startedAtOf } from '../middleware/request-id.ts';
 import type { ChatResult, ChatStream, ProviderTarget } from '../providers/provider-client.ts';
 import type { UsageReport } from '../providers/provider-client.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../providers/types.ts';
+import { startWaitingStream } from '../routing/waiting-stream.ts';
 
 export interface ChatRouteDeps extends UpstreamDeps {
   /** Throws the 429 when over a limit; returns the X-RateLimit-* headers otherwise. */
@@ -28,6 +31,8 @@ export interface ChatRouteDeps extends UpstreamDeps {
   memory?: MemoryService;
   log: Logger;
   keepAliveMs?: number;
+  /** SSE comment interval while a streaming request is held for a ModelServer replica. */
+  holdKeepAliveMs?: number;
 }
 
 /** Aborts when the client goes away before the response is complete. */
@@ -78,11 +83,22 @@ interface Exchange {
   res: Response;
   signal: AbortSignal;
   bodyFor: (target: ProviderTarget) => ChatCompletionRequest;
+  upstream: UpstreamRequest;
 }
 
-/** Time the gateway spent before calling upstream (auth, limits, routing, memory). */
-function overheadMs(res: Response, upstreamStartedAt: number): string {
-  return (upstreamStartedAt - startedAtOf(res)).toFixed(2);
+/** Time the gateway spent before calling upstream (auth, limits, routing, memory), not counting a cold-start wait. */
+function overheadMs(res: Response, attempt: Pick<Attempt<unknown>, 'upstreamStartedAt' | 'heldMs'>): string {
+  return Math.max(0, attempt.upstreamStartedAt - startedAtOf(res) - attempt.heldMs).toFixed(2);
+}
+
+/** The response headers that say how the request was served. */
+function servedHeaders(res: Response, attempt: Attempt<unknown>): Record<string, string> {
+  return {
+    'x-perpetual-overhead-ms': overheadMs(res, attempt),
+    'x-perpetual-model': attempt.model.name,
+    // How long the request waited for its ModelServer to get a ready replica (scale from zero).
+    ...(attempt.heldMs > 0 ? { 'x-perpetual-held-ms': String(Math.round(attempt.heldMs)) } : {}),
+  };
 }
 
 /** Recalls memories into the body sent upstream, and says what it did in response headers. */
@@ -113,7 +129,8 @@ export async function serveCompletion(deps: ChatRouteDeps, res: Response, reques
   const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
   const served: Served = { memory, startedAt: startedAtOf(res), principal, requestId: requestIdOf(res), ext: request.ext, body: request.body, endpoint: request.endpoint };
   const bodyFor = request.bodyFor ?? ((body: ChatCompletionRequest): ChatCompletionRequest => body);
-  const exchange: Exchange = { served, res, signal, bodyFor: (target) => bodyFor(upstreamBody, target) };
+  const upstream: UpstreamRequest = { userId: principal.userId, body: request.body, conversationId: request.ext.conversationId, signal };
+  const exchange: Exchange = { served, res, signal, bodyFor: (target) => bodyFor(upstreamBody, target), upstream };
   const answer = request.body.stream === true ? await serveStream(deps, exchange, dialect) : await serveJson(deps, exchange, dialect);
   if (answer !== undefined) {
     deps.memory?.remember({ userId: principal.userId, conversationId: request.ext.conversationId, requestId: served.requestId, messages: request.body.messages, responseText: answer });
@@ -121,13 +138,12 @@ export async function serveCompletion(deps: ChatRouteDeps, res: Response, reques
 }
 
 /** Answers with one JSON body; returns the assistant's text for memory. */
-async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<string | undefined> {
+async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor, upstream }: Exchange, dialect: Dialect): Promise<string | undefined> {
   let attempt: Attempt<ChatResult> | undefined;
   try {
-    attempt = await callWithFallback(deps, { userId: served.principal.userId, body: served.body }, (client, target) => client.chat(bodyFor(target), target, signal));
+    attempt = await callWithFallback(deps, upstream, (client, target) => client.chat(bodyFor(target), target, signal));
     const upstreamMs = performance.now() - attempt.upstreamStartedAt;
-    res.setHeader('x-perpetual-overhead-ms', overheadMs(res, attempt.upstreamStartedAt));
-    res.setHeader('x-perpetual-model', attempt.model.name);
+    for (const [name, value] of Object.entries(servedHeaders(res, attempt))) res.setHeader(name, value);
     res.json(dialect.json(attempt.result));
     deps.accounting.completed({ ...served, attempt, status: 200, report: attempt.result, upstreamMs });
     return attempt.result.response.choices[0]?.message.content ?? undefined;
@@ -137,16 +153,37 @@ async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor }: 
   }
 }
 
-/** Answers with an event stream; returns the assistant's text when the stream completed. */
-async function serveStream(deps: ChatRouteDeps, { served, res, signal, bodyFor }: Exchange, dialect: Dialect): Promise<string | undefined> {
-  let attempt: Attempt<ChatStream> | undefined;
+/**
+ * The upstream stream. Undefined when the request failed after a held request's event stream had
+ * started: the error was then written into the stream, which is closed.
+ */
+async function openStream(deps: ChatRouteDeps, { served, res, signal, bodyFor, upstream }: Exchange, dialect: Dialect): Promise<Attempt<ChatStream> | undefined> {
+  let stopWaiting = (): void => undefined;
+  const onHold = (): void => {
+    const headers = { 'x-perpetual-model': served.body.model, 'x-perpetual-overhead-ms': (performance.now() - served.startedAt).toFixed(2) };
+    stopWaiting = startWaitingStream(res, headers, deps.holdKeepAliveMs ?? 3000);
+  };
   try {
-    attempt = await callWithFallback(deps, { userId: served.principal.userId, body: served.body }, (client, target) => client.chatStream(bodyFor(target), target, signal));
+    return await callWithFallback(deps, { ...upstream, keepLease: true, onHold }, (client, target) => client.chatStream(bodyFor(target), target, signal));
   } catch (err) {
-    deps.accounting.failed({ ...served, status: toGatewayError(err, served.requestId).status });
-    throw err;
+    const error = toGatewayError(err, served.requestId);
+    deps.accounting.failed({ ...served, status: error.status });
+    if (!res.headersSent) throw err;
+    if (!signal.aborted) await dialect.stream(res).fail(error);
+    res.end();
+    return undefined;
+  } finally {
+    stopWaiting();
   }
-  startEventStream(res, { 'x-perpetual-overhead-ms': overheadMs(res, attempt.upstreamStartedAt), 'x-perpetual-model': attempt.model.name });
+}
+
+/** Answers with an event stream; returns the assistant's text when the stream completed. */
+async function serveStream(deps: ChatRouteDeps, exchange: Exchange, dialect: Dialect): Promise<string | undefined> {
+  const { served, res, signal } = exchange;
+  const attempt = await openStream(deps, exchange, dialect);
+  if (!attempt) return undefined;
+  // A held request's stream started while it waited.
+  if (!res.headersSent) startEventStream(res, servedHeaders(res, attempt));
   const stopKeepAlive = keepAlive(res, deps.keepAliveMs ?? 15_000);
   const writer = dialect.stream(res);
   let status = 200;
@@ -163,6 +200,7 @@ async function serveStream(deps: ChatRouteDeps, { served, res, signal, bodyFor }
     if (!signal.aborted) await writer.fail(error);
   } finally {
     stopKeepAlive();
+    attempt.release();
     res.end();
   }
   const report: UsageReport = attempt.result.usage();

@@ -1,0 +1,174 @@
+// The pool with a scripted resolver, health probe and scale trigger: discovery, readiness,
+// holding, and every way a held request ends.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors.ts';
+import type { ReplicaAddress, Resolution } from './endpoint-resolver.ts';
+import { ReplicaPool, type AcquireRequest, type PoolSettings } from './replica-pool.ts';
+
+const silent = pino({ level: 'silent' });
+
+function address(n: number, kind: ReplicaAddress['kind'] = 'pod'): ReplicaAddress {
+  const origin = `http://127.0.0.1:${String(9000 + n)}`;
+  return { id: origin, origin, baseURL: `${origin}/v1`, kind };
+}
+
+interface Harness {
+  pool: ReplicaPool;
+  /** What the resolver answers next (an Error: it fails). */
+  resolution: { current: Resolution | Error };
+  /** Replica ids whose health check passes. */
+  ready: Set<string>;
+  triggered: string[];
+  events: string[];
+}
+
+const pools: ReplicaPool[] = [];
+afterEach(() => {
+  for (const pool of pools.splice(0)) pool.close();
+});
+
+function harness(replicas: ReplicaAddress[], settings: Partial<PoolSettings> = {}): Harness {
+  const resolution: Harness['resolution'] = { current: { state: 'present', replicas } };
+  const ready = new Set<string>();
+  const triggered: string[] = [];
+  const events: string[] = [];
+  const pool = new ReplicaPool({
+    server: { name: 'ms', endpoint: undefined },
+    resolver: { resolve: () => (resolution.current instanceof Error ? Promise.reject(resolution.current) : Promise.resolve(resolution.current)) },
+    probe: (replica) => Promise.resolve(ready.has(replica.id)),
+    trigger: { scaleFromZero: (name) => { triggered.push(name); return Promise.resolve(); } },
+    settings: { healthIntervalMs: 1000, unhealthyMs: 300, holdTimeoutMs: 1500, queueMax: 2, loadFactor: 1.5, ...settings },
+    log: silent,
+    hooks: { held: (model, delta) => events.push(`held ${model} ${String(delta)}`), waited: (model) => events.push(`waited ${model}`) },
+    random: () => 0,
+  });
+  pools.push(pool);
+  return { pool, resolution, ready, triggered, events };
+}
+
+function request(overrides: Partial<AcquireRequest> = {}): AcquireRequest {
+  return { model: 'm', policy: 'leastLoad', key: undefined, exclude: new Set(), signal: undefined, hold: true, ...overrides };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(GatewayError);
+  return err as GatewayError;
+}
+
+describe('ReplicaPool', () => {
+  it('leases ready replicas only, least loaded first, and counts what is in flight', async () => {
+    const h = harness([address(1), address(2), address(3)]);
+    h.ready.add(address(1).id).add(address(2).id);
+    await h.pool.refresh();
+    const leases = await Promise.all([1, 2, 3, 4].map(() => h.pool.acquire(request())));
+    expect(leases.map((l) => l?.replica.id).sort()).toEqual([address(1).id, address(1).id, address(2).id, address(2).id]);
+    expect(h.pool.snapshot().replicas.map((r) => r.inFlight)).toEqual([2, 2, 0]);
+    leases[0]?.release();
+    leases[0]?.release();
+    expect(h.pool.snapshot().replicas.reduce((s, r) => s + r.inFlight, 0)).toBe(3);
+  });
+
+  it('holds a request while no replica is ready, asks for one at once, and serves it when one is', async () => {
+    const h = harness([]);
+    await h.pool.refresh();
+    let held = false;
+    const started = Date.now();
+    const pending = h.pool.acquire(request({ onHold: () => { held = true; } }));
+    expect(held).toBe(true);
+    expect(h.triggered).toEqual(['ms']);
+    expect(h.pool.snapshot().held).toBe(1);
+    setTimeout(() => {
+      h.resolution.current = { state: 'present', replicas: [address(1)] };
+      h.ready.add(address(1).id);
+    }, 300);
+    const lease = await pending;
+    expect(lease?.replica.id).toBe(address(1).id);
+    // Polled every 200 ms while a request waits, not every healthIntervalMs.
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(h.pool.snapshot().held).toBe(0);
+    expect(h.events).toEqual(['held m 1', 'waited m', 'held m -1']);
+  });
+
+  it('answers a 503 with Retry-After when no replica is ready in time', async () => {
+    const h = harness([address(1)], { holdTimeoutMs: 300 });
+    await h.pool.refresh();
+    const err = await rejection(h.pool.acquire(request()));
+    expect(err).toMatchObject({ status: 503, code: 'model_starting_timeout', headers: { 'Retry-After': '10' } });
+    expect(h.pool.snapshot().held).toBe(0);
+  });
+
+  it('refuses at once when the queue is full', async () => {
+    const h = harness([]);
+    await h.pool.refresh();
+    const controller = new AbortController();
+    const held = [h.pool.acquire(request({ signal: controller.signal })), h.pool.acquire(request({ signal: controller.signal }))];
+    const err = await rejection(h.pool.acquire(request()));
+    expect(err).toMatchObject({ status: 503, code: 'model_starting_queue_full', headers: { 'Retry-After': '10' } });
+    controller.abort();
+    for (const p of held) expect(await rejection(p)).toMatchObject({ status: 499 });
+  });
+
+  it('drops a held request the moment its client leaves', async () => {
+    const h = harness([]);
+    await h.pool.refresh();
+    const controller = new AbortController();
+    const pending = h.pool.acquire(request({ signal: controller.signal }));
+    expect(h.pool.snapshot().held).toBe(1);
+    controller.abort();
+    expect(await rejection(pending)).toMatchObject({ status: 499, code: 'client_closed_request' });
+    expect(h.pool.snapshot().held).toBe(0);
+  });
+
+  it('answers held requests at once when the ModelServer disappears, and refuses new ones', async () => {
+    const h = harness([]);
+    await h.pool.refresh();
+    const started = Date.now();
+    const pending = h.pool.acquire(request());
+    h.resolution.current = { state: 'absent' };
+    expect(await rejection(pending)).toMatchObject({ status: 503, code: 'model_server_not_found' });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await rejection(h.pool.acquire(request({ hold: false })))).toMatchObject({ code: 'model_server_not_found' });
+  });
+
+  it('does not hold when told not to', async () => {
+    const h = harness([]);
+    await h.pool.refresh();
+    expect(await h.pool.acquire(request({ hold: false }))).toBeUndefined();
+    expect(h.triggered).toEqual([]);
+  });
+
+  it('skips a failed pod for a while, but never the Service stand-in', async () => {
+    const h = harness([address(1), address(2)]);
+    h.ready.add(address(1).id).add(address(2).id);
+    await h.pool.refresh();
+    h.pool.markFailed(address(1).id);
+    for (let i = 0; i < 4; i++) expect((await h.pool.acquire(request()))?.replica.id).toBe(address(2).id);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(h.pool.snapshot().replicas.every((r) => !r.unhealthy)).toBe(true);
+
+    const service = harness([address(3, 'service')]);
+    service.ready.add(address(3).id);
+    await service.pool.refresh();
+    service.pool.markFailed(address(3).id);
+    expect((await service.pool.acquire(request({ hold: false })))?.replica.id).toBe(address(3).id);
+  });
+
+  it('answers held requests with a 503 when it closes', async () => {
+    const h = harness([]);
+    await h.pool.refresh();
+    const pending = h.pool.acquire(request());
+    h.pool.close();
+    expect(await rejection(pending)).toMatchObject({ status: 503, code: 'gateway_shutting_down' });
+  });
+
+  it('keeps the last known replicas when the resolver fails', async () => {
+    const h = harness([address(1)]);
+    h.ready.add(address(1).id);
+    await h.pool.refresh();
+    h.resolution.current = new Error('dns down');
+    await h.pool.refresh();
+    expect((await h.pool.acquire(request({ hold: false })))?.replica.id).toBe(address(1).id);
+  });
+});

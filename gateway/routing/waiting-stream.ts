@@ -1,0 +1,20 @@
+// A streaming request held for a ModelServer replica gets its event stream at once (status 200)
+// and an SSE comment every few seconds while it waits: clients, proxies and load balancers see a
+// live connection instead of an idle one they would time out, and SDKs ignore comment lines. The
+// answer's chunks follow on the same stream once a replica is ready.
+import type { Response } from 'express';
+import { startEventStream } from '../chat/sse.ts';
+
+export const WAITING_COMMENT = ': waiting for a model replica\n\n';
+
+/** Starts the stream with `headers` and writes the waiting comment now and every `intervalMs`; returns the stop function. */
+export function startWaitingStream(res: Response, headers: Record<string, string>, intervalMs: number): () => void {
+  startEventStream(res, headers);
+  const tick = (): void => {
+    if (!res.writableEnded && !res.destroyed) res.write(WAITING_COMMENT);
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return () => { clearInterval(timer); };
+}
