@@ -132,7 +132,8 @@ export async function serveCompletion(deps: ChatRouteDeps, res: Response, reques
   const upstream: UpstreamRequest = { userId: principal.userId, body: request.body, conversationId: request.ext.conversationId, signal };
   const exchange: Exchange = { served, res, signal, bodyFor: (target) => bodyFor(upstreamBody, target), upstream };
   const answer = request.body.stream === true ? await serveStream(deps, exchange, dialect) : await serveJson(deps, exchange, dialect);
-  if (answer !== undefined) {
+  // Memory off for this request means off both ways: nothing recalled, nothing stored.
+  if (answer !== undefined && request.ext.memory.enabled !== false) {
     deps.memory?.remember({ userId: principal.userId, conversationId: request.ext.conversationId, requestId: served.requestId, messages: request.body.messages, responseText: answer });
   }
 }

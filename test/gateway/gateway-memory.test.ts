@@ -93,12 +93,18 @@ describe('recall through the chat path', () => {
   });
 
   it('honours per-request controls', async () => {
-    const { response } = await say(ada, 'Where does my sister live?', 'c-off', { 'x-perpetual-memory': 'off' });
+    const { response } = await say(ada, 'Off the record: where does my sister live?', 'c-off', { 'x-perpetual-memory': 'off' });
     expect(response.headers.get('x-perpetual-memory')).toBe('disabled');
     expect(lastUpstreamMessages().some((m) => m.content.includes('perpetual-memory'))).toBe(false);
     const scoped = await say(ada, 'Where does my sister live?', 'c-talk-1', { 'x-perpetual-memory-scope': 'conversation' });
     expect(lastUpstreamMessages().some((m) => m.content.includes('Priya'))).toBe(false);
     expect(scoped.response.headers.get('x-perpetual-memory')).not.toBe('error');
+    // Writes are queued in order: once the later exchange is stored, the earlier one would be too.
+    await eventually(async () => {
+      const all = (await memories(ada, '?limit=200')).data;
+      expect(all.some((m) => m.conversation_id === 'c-talk-1' && m.text === 'Where does my sister live?')).toBe(true);
+      expect(all.some((m) => m.text.includes('Off the record'))).toBe(false);
+    }, 10_000);
   });
 
   it('logs retrieval calls and latency in usage_logs', async () => {
