@@ -13,7 +13,16 @@ export interface OperatorConfig {
   images: { gateway: string };
   /** Requeue delay while children are still becoming ready (watches usually come first). */
   waitingRequeueMs: number;
+  autoscaler: {
+    /** How often the built-in autoscaler reads metrics and decides (at most 10 s). */
+    intervalMs: number;
+    /** Tests only: a JSON file mapping namespace/pod to a loopback URL, instead of pod IPs. */
+    endpointMapFile: string | undefined;
+  };
 }
+
+/** A load step must be seen within this long, whatever the configuration says. */
+export const MAX_AUTOSCALER_INTERVAL_MS = 10_000;
 
 export const OPERATOR_VERSION = '0.1.0';
 
@@ -22,6 +31,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${String(min)}, got "${raw}"`);
+  return value;
+}
+
+function integerInRange(env: NodeJS.ProcessEnv, name: string, fallback: number, range: { min: number; max: number }): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new Error(`${name} must be an integer from ${String(range.min)} to ${String(range.max)}, got "${raw}"`);
+  }
   return value;
 }
 
@@ -53,5 +72,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     logLevel: env.LOG_LEVEL || 'info',
     images: { gateway: env.GATEWAY_IMAGE || `ghcr.io/perpetual-ai/perpetual-gateway:${OPERATOR_VERSION}` },
     waitingRequeueMs: integer(env, 'WAITING_REQUEUE_MS', 30_000, 100),
+    autoscaler: {
+      intervalMs: integerInRange(env, 'AUTOSCALER_INTERVAL_MS', 5000, { min: 100, max: MAX_AUTOSCALER_INTERVAL_MS }),
+      endpointMapFile: env.ENDPOINT_MAP_FILE || undefined,
+    },
   };
 }

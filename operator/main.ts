@@ -1,7 +1,9 @@
 // The operator process: config → logger, metrics, HTTP endpoints → leader election → manager.
 // Exits on lost leadership (a restart re-joins as a candidate, as client-go operators do).
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from './config.ts';
+import type { Logger } from 'pino';
+import { endpointMapResolver, podAddressResolver, type EndpointResolver } from './autoscaler/endpoints.ts';
+import { loadConfig, type OperatorConfig } from './config.ts';
 import { connect } from './kube/client.ts';
 import { errorMessage } from './kube/informer.ts';
 import { LeaderElector } from './kube/leader-election.ts';
@@ -9,6 +11,19 @@ import { startManager, type Manager } from './manager.ts';
 import { startHttpServer } from './observability/http-server.ts';
 import { makeLogger } from './observability/logger.ts';
 import { makeMetrics } from './observability/metrics.ts';
+
+/** Pod IPs in production; the loopback map when a test names one (simulated pods cannot be dialled). */
+function endpointResolver(config: OperatorConfig, log: Logger): EndpointResolver {
+  const path = config.autoscaler.endpointMapFile;
+  if (!path) return podAddressResolver();
+  log.warn({ path }, 'Reading pod metrics through ENDPOINT_MAP_FILE (tests only): loopback addresses, not pod IPs');
+  let lastError = '';
+  return endpointMapResolver(path, (message) => {
+    // Once per distinct problem, not once per interval.
+    if (message !== lastError) log.warn(message);
+    lastError = message;
+  });
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -45,7 +60,7 @@ async function main(): Promise<void> {
       process.exit(1);
     });
   }
-  running.manager = await startManager({ config, kube, log, metrics });
+  running.manager = await startManager({ config, kube, log, metrics, resolver: endpointResolver(config, log) });
   log.info('Operator running');
 }
 

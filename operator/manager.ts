@@ -1,16 +1,27 @@
-// Wires informers, work queues and reconcilers. Every event becomes the key of the owning custom
-// resource on its controller's queue: level-triggered, never branching on the event type.
+// Wires informers, work queues, reconcilers and the built-in autoscaler. Every event becomes the key
+// of the owning custom resource on its controller's queue: level-triggered, never branching on the
+// event type.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { FIELD_MANAGER, Labels } from './api/v1alpha1/labels.ts';
+import { startAutoscaler } from './autoscaler/autoscaler.ts';
+import type { EndpointResolver } from './autoscaler/endpoints.ts';
+import { keyOf } from './autoscaler/targets.ts';
+import { makeVerdictStore } from './autoscaler/verdicts.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ReconcileContext, ReconcileResult } from './controllers/context.ts';
-import { MODEL_SERVER_CHILD_KINDS, reconcileModelServer } from './controllers/model-server/reconciler.ts';
+import {
+  MODEL_SERVER_CHILD_KINDS,
+  MODEL_SERVER_OPTIONAL_CHILD_KINDS,
+  reconcileModelServer,
+  type ModelServerAutoscaling,
+} from './controllers/model-server/reconciler.ts';
 import { PERPETUAL_DEPLOYMENT_CHILD_KINDS, reconcilePerpetualDeployment } from './controllers/perpetual-deployment/reconciler.ts';
-import { cachesFrom } from './kube/caches.ts';
+import { cachesFrom, type KindTypes } from './kube/caches.ts';
 import type { Kube } from './kube/client.ts';
 import { makeEventRecorder } from './kube/events.ts';
 import { errorMessage, ResourceInformer } from './kube/informer.ts';
+import { optionalKinds } from './kube/optional-kinds.ts';
 import { Kinds, type KindName } from './kube/resource-kinds.ts';
 import { WorkQueue } from './kube/work-queue.ts';
 import { makeWriter } from './kube/writer.ts';
@@ -29,6 +40,8 @@ interface Controller {
 const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
 /** Everything either controller owns, plus the pods of those workloads (for scheduling problems). */
 export const CHILD_KINDS: readonly KindName[] = [...new Set<KindName>([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, 'Pod'])];
+/** Children from APIs a cluster may not serve (KEDA): watched once discovery shows them. */
+export const OPTIONAL_CHILD_KINDS: readonly KindName[] = MODEL_SERVER_OPTIONAL_CHILD_KINDS;
 
 export interface Manager {
   stop(): Promise<void>;
@@ -48,6 +61,8 @@ export interface ManagerDeps {
   kube: Kube;
   log: Logger;
   metrics: OperatorMetrics;
+  /** Where the autoscaler reads pods' metrics (pod IPs in production, a loopback map in tests). */
+  resolver: EndpointResolver;
 }
 
 export async function startManager(deps: ManagerDeps): Promise<Manager> {
@@ -58,13 +73,20 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
   for (const kind of CHILD_KINDS) informers.set(kind, new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, labelSelector: OWNED_SELECTOR }));
   const caches = cachesFrom(informers);
 
+  const pdQueue = new WorkQueue();
+  const msQueue = new WorkQueue();
+  const verdicts = makeVerdictStore();
+  const optional = optionalKinds({ kube, log, informers, labelSelector: OWNED_SELECTOR, wire: (kind, informer) => { wireChild(kind, informer, pdQueue, msQueue); } });
+  const autoscaling: ModelServerAutoscaling = {
+    verdict: (namespace, name) => verdicts.get(keyOf(namespace, name)),
+    optionalKindServed: (kind, recheck) => optional.served(kind, recheck),
+  };
   const controllers: Controller[] = [
-    { name: 'perpetualdeployment', kind: 'PerpetualDeployment', queue: new WorkQueue(), reconcile: reconcilePerpetualDeployment },
-    { name: 'modelserver', kind: 'ModelServer', queue: new WorkQueue(), reconcile: reconcileModelServer },
+    { name: 'perpetualdeployment', kind: 'PerpetualDeployment', queue: pdQueue, reconcile: reconcilePerpetualDeployment },
+    { name: 'modelserver', kind: 'ModelServer', queue: msQueue, reconcile: (c, namespace, name) => reconcileModelServer(c, namespace, name, autoscaling) },
   ];
-  const [pdController, msController] = controllers as [Controller, Controller];
 
-  wireEvents(informers, pdController.queue, msController.queue, caches);
+  wireEvents(informers, pdQueue, msQueue, caches);
 
   const ctx: ReconcileContext = {
     kube,
@@ -82,6 +104,8 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
     await informer.start();
     await informer.synced;
   }));
+  // Before any reconcile: a ScaledObject left from an earlier engine must be prunable after a restart.
+  for (const kind of OPTIONAL_CHILD_KINDS) await optional.served(kind, true);
   log.info({ kinds: informers.size }, 'Caches synced');
 
   const workers = controllers.flatMap((c) => Array.from({ length: config.concurrency }, () => runWorker(c, ctx, deps)));
@@ -91,9 +115,22 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
   const gauges = setInterval(() => { refreshGauges(controllers, caches, metrics); }, 2000);
   resync.unref();
   gauges.unref();
+  const autoscaler = startAutoscaler({
+    caches,
+    kube,
+    resolver: deps.resolver,
+    verdicts,
+    requestReconcile: (k) => { msQueue.add(k); },
+    recordEvent: ctx.recordEvent,
+    metrics,
+    log: log.child({ controller: 'autoscaler' }),
+    intervalMs: config.autoscaler.intervalMs,
+    now: () => ctx.now(),
+  });
 
   return {
     stop: async () => {
+      await autoscaler.stop();
       clearInterval(resync);
       clearInterval(gauges);
       for (const c of controllers) c.queue.shutDown();
@@ -104,7 +141,14 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
 }
 
 function wireEvents(informers: Map<KindName, ResourceInformer>, pdQueue: WorkQueue, msQueue: WorkQueue, caches: ReturnType<typeof cachesFrom>): void {
-  informers.get('PerpetualDeployment')?.onChange((obj) => { pdQueue.add(key(obj)); });
+  informers.get('PerpetualDeployment')?.onChange((obj) => {
+    pdQueue.add(key(obj));
+    // A ModelServer's ScaledObject queries the gateway under the model names that route to it.
+    const pd = obj as KindTypes['PerpetualDeployment'];
+    for (const model of pd.spec.models) {
+      if (model.modelServerRef) msQueue.add(`${pd.metadata?.namespace ?? ''}/${model.modelServerRef.name}`);
+    }
+  });
   informers.get('ModelServer')?.onChange((ms) => {
     msQueue.add(key(ms));
     // PerpetualDeployments that serve this ModelServer report its readiness.
@@ -114,15 +158,20 @@ function wireEvents(informers: Map<KindName, ResourceInformer>, pdQueue: WorkQue
     }
   });
   for (const kind of CHILD_KINDS) {
-    informers.get(kind)?.onChange((child) => {
-      const labels = child.metadata?.labels ?? {};
-      const namespace = child.metadata?.namespace ?? '';
-      const pd = labels[Labels.perpetualDeployment];
-      const ms = labels[Labels.modelServer];
-      if (pd && kind !== 'Pod') pdQueue.add(`${namespace}/${pd}`);
-      if (ms) msQueue.add(`${namespace}/${ms}`);
-    });
+    const informer = informers.get(kind);
+    if (informer) wireChild(kind, informer, pdQueue, msQueue);
   }
+}
+
+function wireChild(kind: KindName, informer: ResourceInformer, pdQueue: WorkQueue, msQueue: WorkQueue): void {
+  informer.onChange((child) => {
+    const labels = child.metadata?.labels ?? {};
+    const namespace = child.metadata?.namespace ?? '';
+    const pd = labels[Labels.perpetualDeployment];
+    const ms = labels[Labels.modelServer];
+    if (pd && kind !== 'Pod') pdQueue.add(`${namespace}/${pd}`);
+    if (ms) msQueue.add(`${namespace}/${ms}`);
+  });
 }
 
 async function runWorker(controller: Controller, ctx: ReconcileContext, deps: ManagerDeps): Promise<void> {

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CHILD_KINDS } from './manager.ts';
-import { MODEL_SERVER_CHILD_KINDS } from './controllers/model-server/reconciler.ts';
+import { CHILD_KINDS, OPTIONAL_CHILD_KINDS } from './manager.ts';
+import { MODEL_SERVER_CHILD_KINDS, MODEL_SERVER_OPTIONAL_CHILD_KINDS } from './controllers/model-server/reconciler.ts';
 import { PERPETUAL_DEPLOYMENT_CHILD_KINDS } from './controllers/perpetual-deployment/reconciler.ts';
 import { Kinds, type KindName } from './kube/resource-kinds.ts';
 
@@ -24,11 +24,11 @@ function allowed(kind: KindName, subresource = ''): Set<string> {
 }
 
 describe('the operator ClusterRole', () => {
-  it.each([...CHILD_KINDS, 'PerpetualDeployment', 'ModelServer'] as KindName[])('lets the operator watch %s', (kind) => {
+  it.each([...CHILD_KINDS, ...OPTIONAL_CHILD_KINDS, 'PerpetualDeployment', 'ModelServer'] as KindName[])('lets the operator watch %s', (kind) => {
     expect([...allowed(kind)]).toEqual(expect.arrayContaining(['get', 'list', 'watch']));
   });
 
-  it.each([...new Set([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS])])('lets the operator apply and prune %s', (kind) => {
+  it.each([...new Set([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, ...MODEL_SERVER_OPTIONAL_CHILD_KINDS])])('lets the operator apply and prune %s', (kind) => {
     // Server-side apply is a patch that may create; pruning deletes.
     expect([...allowed(kind)]).toEqual(expect.arrayContaining(['create', 'patch', 'delete']));
   });
@@ -36,6 +36,11 @@ describe('the operator ClusterRole', () => {
   it.each(['PerpetualDeployment', 'ModelServer'] as KindName[])('lets the operator write %s status, and nothing in its spec', (kind) => {
     expect([...allowed(kind, 'status')]).toContain('patch');
     expect([...allowed(kind)].sort()).toEqual(['get', 'list', 'watch']);
+  });
+
+  it('lets the autoscaler write replicas through the ModelServer scale subresource, and only there', () => {
+    expect([...allowed('ModelServer', 'scale')].sort()).toEqual(['get', 'patch', 'update']);
+    expect(allowed('ModelServer').has('patch')).toBe(false);
   });
 
   it('grants nothing it does not need', () => {

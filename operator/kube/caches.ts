@@ -11,9 +11,13 @@ import type {
   V1Service,
   V1StatefulSet,
   V2HorizontalPodAutoscaler,
+  V1ServiceAccount,
+  V1Role,
+  V1RoleBinding,
 } from '@kubernetes/client-node';
 import type { ModelServer } from '../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../api/v1alpha1/perpetual-deployment.ts';
+import type { ScaledObject } from '../resources/scaled-object.ts';
 import type { ResourceInformer } from './informer.ts';
 import type { KindName } from './resource-kinds.ts';
 
@@ -30,6 +34,10 @@ export interface KindTypes {
   Job: V1Job;
   PodDisruptionBudget: V1PodDisruptionBudget;
   HorizontalPodAutoscaler: V2HorizontalPodAutoscaler;
+  ServiceAccount: V1ServiceAccount;
+  Role: V1Role;
+  RoleBinding: V1RoleBinding;
+  ScaledObject: ScaledObject;
 }
 
 export interface Caches {

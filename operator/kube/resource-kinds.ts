@@ -24,6 +24,11 @@ export const Kinds = {
   Job: kind('batch/v1', 'Job', 'jobs'),
   PodDisruptionBudget: kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
   HorizontalPodAutoscaler: kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
+  ServiceAccount: kind('v1', 'ServiceAccount', 'serviceaccounts'),
+  Role: kind('rbac.authorization.k8s.io/v1', 'Role', 'roles'),
+  RoleBinding: kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
+  /** KEDA's; optional: watched only while the cluster serves it. */
+  ScaledObject: kind('keda.sh/v1alpha1', 'ScaledObject', 'scaledobjects'),
 } as const;
 
 export type KindName = keyof typeof Kinds;

@@ -1,4 +1,6 @@
-// The operator's own Prometheus metrics. Labels are bounded: controller, kind, verb, result, phase.
+// The operator's own Prometheus metrics. Labels are bounded: controller, kind, verb, result, phase,
+// source; the one per-object gauge (desired replicas) is labelled by ModelServer namespace and name,
+// as kube-state-metrics labels its per-object series, and dropped when the ModelServer goes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface OperatorMetrics {
@@ -10,6 +12,10 @@ export interface OperatorMetrics {
   writes: Counter<'verb' | 'kind'>;
   objectsByPhase: Gauge<'kind' | 'phase'>;
   isLeader: Gauge;
+  autoscalerDecisions: Counter<'result'>;
+  autoscalerDesiredReplicas: Gauge<'namespace' | 'modelserver'>;
+  autoscalerScrapeErrors: Counter<'source'>;
+  autoscalerIntervalDuration: Histogram;
 }
 
 export function makeMetrics(): OperatorMetrics {
@@ -58,6 +64,30 @@ export function makeMetrics(): OperatorMetrics {
     isLeader: new Gauge({
       name: 'perpetual_operator_leader',
       help: '1 while this replica holds the leader lease.',
+      registers,
+    }),
+    autoscalerDecisions: new Counter({
+      name: 'perpetual_operator_autoscaler_decisions_total',
+      help: 'Built-in autoscaler decisions by result (scale_up, scale_down, unchanged, metrics_unavailable, write_failed).',
+      labelNames: ['result'],
+      registers,
+    }),
+    autoscalerDesiredReplicas: new Gauge({
+      name: 'perpetual_operator_autoscaler_desired_replicas',
+      help: 'Replicas the built-in autoscaler wants for a ModelServer.',
+      labelNames: ['namespace', 'modelserver'],
+      registers,
+    }),
+    autoscalerScrapeErrors: new Counter({
+      name: 'perpetual_operator_autoscaler_scrape_errors_total',
+      help: 'Metrics reads that failed, by source (replica: vLLM /metrics, gateway: /prometheus), including pods with no address.',
+      labelNames: ['source'],
+      registers,
+    }),
+    autoscalerIntervalDuration: new Histogram({
+      name: 'perpetual_operator_autoscaler_interval_duration_seconds',
+      help: 'Time one autoscaler interval took: reading every pod, deciding and writing the scales.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
   };

@@ -22,3 +22,33 @@ export function buildCpuHorizontalPodAutoscaler(meta: V1ObjectMeta, params: CpuA
     },
   };
 }
+
+export interface PodsMetricAutoscaling {
+  scaleTargetRef: { apiVersion: string; kind: string; name: string };
+  minReplicas: number;
+  maxReplicas: number;
+  /** A per-pod metric served by the custom metrics API (e.g. by a Prometheus adapter). */
+  metricName: string;
+  /** The average per pod to aim for, as a Kubernetes quantity. */
+  averageValue: string;
+  scaleDownStabilizationSeconds: number;
+}
+
+/** An HPA on a Pods metric, scaling any object with a scale subresource (a ModelServer). */
+export function buildPodsMetricHorizontalPodAutoscaler(meta: V1ObjectMeta, params: PodsMetricAutoscaling): V2HorizontalPodAutoscaler {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: meta,
+    spec: {
+      scaleTargetRef: params.scaleTargetRef,
+      minReplicas: params.minReplicas,
+      maxReplicas: params.maxReplicas,
+      metrics: [{ type: 'Pods', pods: { metric: { name: params.metricName }, target: { type: 'AverageValue', averageValue: params.averageValue } } }],
+      behavior: {
+        scaleUp: { stabilizationWindowSeconds: 0 },
+        scaleDown: { stabilizationWindowSeconds: params.scaleDownStabilizationSeconds },
+      },
+    },
+  };
+}

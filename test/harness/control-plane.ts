@@ -165,6 +165,9 @@ async function startClusterComponents(dir: string, pki: Pki, kubeconfigs: Record
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       // No cloud and no real network: leave out the controllers that would manage them.
       '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller',
+      // Fake nodes never fail; a late heartbeat on a busy machine must not mark one NotReady (and
+      // every pod on it unready), as the default 50 s grace did.
+      '--node-monitor-grace-period=5m',
     ],
     logDir: dir,
   });
@@ -182,6 +185,9 @@ async function startClusterComponents(dir: string, pki: Pki, kubeconfigs: Record
       '--manage-all-nodes=false',
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
       `--cidr=${POD_CIDR}`,
+      // Heartbeats through node Leases (renewed every few seconds) rather than node status alone,
+      // which kwok rewrites only about every 50 s.
+      '--node-lease-duration-seconds=40',
       `--server-address=127.0.0.1:${await freePort()}`,
     ],
     logDir: dir,

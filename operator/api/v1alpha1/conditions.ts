@@ -19,6 +19,8 @@ export const ModelServerConditions = {
   Progressing: 'Progressing',
   ScalingLimited: 'ScalingLimited',
   RolloutBlocked: 'RolloutBlocked',
+  /** Present with spec.autoscaling: whether the chosen engine is in place (e.g. False when KEDA is not installed). */
+  ScalingActive: 'ScalingActive',
 } as const;
 
 /** Why ScalingLimited is True. */
@@ -26,4 +28,12 @@ export const ScalingLimitedReasons = {
   MaxReplicas: 'MaxReplicas',
   InsufficientGPU: 'InsufficientGPU',
   MetricsUnavailable: 'MetricsUnavailable',
+} as const;
+
+/** Why ScalingActive is True or False. */
+export const ScalingActiveReasons = {
+  BuiltinAutoscaler: 'BuiltinAutoscaler',
+  HorizontalPodAutoscaler: 'HorizontalPodAutoscaler',
+  ScaledObject: 'ScaledObject',
+  KEDANotInstalled: 'KEDANotInstalled',
 } as const;

@@ -15,6 +15,8 @@ export const Labels = {
 export const Annotations = {
   /** Hash of the configuration a pod template depends on; a change rolls the pods. */
   configHash: `${GROUP}/config-hash`,
+  /** On a ModelServer with `autoscaling.engine: keda`: the Prometheus its ScaledObject queries. */
+  prometheusAddress: `${GROUP}/prometheus-address`,
 } as const;
 
 /** Field manager for server-side apply and the value of app.kubernetes.io/managed-by. */

@@ -73,7 +73,12 @@ const Autoscaling = withRules(
   Type.Object(
     {
       engine: stringEnum(SCALING_ENGINES, {
-        description: '`builtin`: the operator scales on vLLM and gateway metrics. `hpa` or `keda`: the operator generates that object instead.',
+        description:
+          '`builtin`: the operator reads vLLM and gateway metrics every few seconds and scales through the scale subresource. ' +
+          '`hpa`: the operator generates an autoscaling/v2 HorizontalPodAutoscaler on the Pods metric vllm_num_requests_running, ' +
+          'vllm_num_requests_waiting or vllm_kv_cache_usage_perc (per metric), which a Prometheus adapter must serve; minReplicas 0 becomes 1. ' +
+          '`keda`: the operator generates a KEDA ScaledObject with Prometheus triggers, querying the address in the annotation ' +
+          'perpetual.ai/prometheus-address (default http://prometheus-operated.monitoring.svc:9090); ScalingActive is False while KEDA is not installed.',
         default: 'builtin',
       }),
       minReplicas: Type.Integer({ description: 'Fewest replicas; 0 scales to zero when idle.', minimum: 0, maximum: 1000, default: 0 }),

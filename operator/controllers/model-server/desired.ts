@@ -1,5 +1,6 @@
 // The desired children of a ModelServer: a vLLM Deployment, its Service and, optionally, a PVC
-// for the weights. Pure: no clock, no randomness.
+// for the weights and the HPA or KEDA ScaledObject of its autoscaling engine. Pure: no clock, no
+// randomness.
 import type { KubernetesObject, V1Deployment, V1DeploymentStrategy, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { buildDeployment } from '../../resources/deployment.ts';
@@ -7,6 +8,7 @@ import { childMeta, ownerOf, selectorLabels, type Owner } from '../../resources/
 import { buildPersistentVolumeClaim } from '../../resources/persistent-volume-claim.ts';
 import { containerResources, envValue, httpProbe, mergeEnv, specEnv } from '../../resources/pod.ts';
 import { buildService } from '../../resources/service.ts';
+import { autoscalerObjects, NO_AUTOSCALING_INPUTS, type AutoscalingInputs } from './autoscaling.ts';
 import { modelServerChildNames, VLLM_PORT } from './names.ts';
 
 type Spec = ModelServer['spec'];
@@ -118,7 +120,7 @@ export function buildModelDeployment(owner: Owner, spec: Spec): V1Deployment {
   });
 }
 
-export function desiredObjects(ms: ModelServer): KubernetesObject[] {
+export function desiredObjects(ms: ModelServer, autoscaling: AutoscalingInputs = NO_AUTOSCALING_INPUTS): KubernetesObject[] {
   const owner = ownerOf({ ...ms, kind: 'ModelServer' });
   const names = modelServerChildNames(owner.name);
   const objects: KubernetesObject[] = [
@@ -127,6 +129,14 @@ export function desiredObjects(ms: ModelServer): KubernetesObject[] {
       selector: selectorLabels(owner, 'vllm'),
       ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http' }],
     }),
+    // One DNS record per pod, loading ones included: the gateway balances across replicas and
+    // decides itself (by polling each one's health) when a replica takes traffic.
+    buildService(childMeta(owner, names.pods, 'vllm'), {
+      selector: selectorLabels(owner, 'vllm'),
+      ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http' }],
+      headless: true,
+    }),
+    ...autoscalerObjects(owner, ms, autoscaling),
   ];
   if (ms.spec.cache) {
     objects.unshift(

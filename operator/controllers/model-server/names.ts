@@ -2,7 +2,7 @@
 export const VLLM_PORT = 8000;
 
 export function modelServerChildNames(ms: string) {
-  return { workload: `${ms}-vllm`, weights: `${ms}-weights` };
+  return { workload: `${ms}-vllm`, pods: `${ms}-vllm-pods`, weights: `${ms}-weights` };
 }
 
 /** The OpenAI-compatible base URL of a ModelServer inside the cluster. */

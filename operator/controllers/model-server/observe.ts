@@ -2,21 +2,35 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
+import type { ScalingVerdict } from '../../autoscaler/verdicts.ts';
 import type { Caches } from '../../kube/caches.ts';
 import { modelServerChildNames } from './names.ts';
 
 export interface ModelServerObserved {
   deployment: V1Deployment | undefined;
   pods: V1Pod[];
+  /** The built-in autoscaler's latest verdict (limits, scales made), for `engine: builtin`. */
+  verdict?: ScalingVerdict;
+  /** Whether the cluster serves KEDA's ScaledObject API, for `engine: keda`. */
+  kedaInstalled?: boolean;
 }
 
-export function observeModelServer(caches: Caches, ms: ModelServer): ModelServerObserved {
+export function observeModelServer(caches: Caches, ms: ModelServer, autoscaling: Pick<ModelServerObserved, 'verdict' | 'kedaInstalled'> = {}): ModelServerObserved {
   const name = ms.metadata?.name ?? '';
   const namespace = ms.metadata?.namespace ?? '';
   return {
     deployment: caches.get('Deployment', modelServerChildNames(name).workload, namespace),
     pods: caches.list('Pod', namespace).filter((p) => p.metadata?.labels?.[Labels.modelServer] === name),
+    ...autoscaling,
   };
+}
+
+/** models[].name of every PerpetualDeployment in the namespace that routes to this ModelServer. */
+export function gatewayModelNames(caches: Caches, ms: ModelServer): string[] {
+  const name = ms.metadata?.name ?? '';
+  return caches.list('PerpetualDeployment', ms.metadata?.namespace ?? '')
+    .flatMap((pd) => pd.spec.models.filter((m) => m.modelServerRef?.name === name).map((m) => m.name))
+    .sort();
 }
 
 /** The scheduler's message for a pod it cannot place, if it says the GPUs ran out. */

@@ -46,3 +46,48 @@ describe('computeModelServerStatus', () => {
     expect(status.selector?.split(',').sort()).toEqual(['app.kubernetes.io/component=vllm', 'app.kubernetes.io/instance=m', 'perpetual.ai/modelserver=m']);
   });
 });
+
+describe('computeModelServerStatus with autoscaling', () => {
+  const autoscaled = (engine: string) => defaultedModelServer({ name: 'm', generation: 2 }, { model: { id: 'a/b' }, replicas: 3, autoscaling: { engine, minReplicas: 1, maxReplicas: 3, target: 2 } });
+  const builtin = autoscaled('builtin');
+  const capped = { limit: { reason: 'MaxReplicas' as const, message: '12 requests in flight across 3 replicas, target 2 per replica: wants 6, capped at maxReplicas 3: keeping 3.' }, scaled: [] };
+  const scaled = { time: '2026-11-24T11:59:00Z', from: 1, to: 3, reason: '12 requests in flight across 1 replica, target 2 per replica: wants 6, capped at maxReplicas 3: scaling 1 → 3.' };
+  const condition = (status: ReturnType<typeof computeModelServerStatus>, type: string) => status.conditions?.find((c) => c.type === type);
+
+  it('reports the autoscaler\'s MaxReplicas limit without calling the server degraded', () => {
+    const ready = computeModelServerStatus(builtin, { deployment: deployment(3, { replicas: 3, readyReplicas: 3, updatedReplicas: 3 }), pods: [], verdict: capped }, NOW);
+    expect(condition(ready, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'MaxReplicas', message: capped.limit.message });
+    expect(ready.phase).toBe('Ready');
+    const starting = computeModelServerStatus(builtin, { deployment: deployment(3, { replicas: 3, readyReplicas: 1, updatedReplicas: 3 }), pods: [], verdict: capped }, NOW);
+    expect(starting.phase).toBe('Progressing');
+  });
+
+  it('names missing GPUs before the autoscaler\'s own limit', () => {
+    const status = computeModelServerStatus(builtin, { deployment: deployment(3, { replicas: 3, readyReplicas: 2, updatedReplicas: 3 }), pods: [unschedulable], verdict: capped }, NOW);
+    expect(condition(status, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'InsufficientGPU' });
+    expect(status.phase).toBe('Degraded');
+  });
+
+  it('records the scales made as lastScale and scalingHistory, newest first', () => {
+    const before = { ...builtin, status: { lastScale: { ...scaled, time: '2026-11-24T11:00:00Z', from: 0, to: 1 }, scalingHistory: [{ ...scaled, time: '2026-11-24T11:00:00Z', from: 0, to: 1 }] } };
+    const status = computeModelServerStatus(before, { deployment: deployment(3, { replicas: 3 }), pods: [], verdict: { scaled: [scaled] } }, NOW);
+    expect(status.lastScale).toEqual(scaled);
+    expect(status.scalingHistory?.map((e) => `${String(e.from)}→${String(e.to)}`)).toEqual(['1→3', '0→1']);
+  });
+
+  it('says which engine scales, and that KEDA is missing when it is', () => {
+    const observed = { deployment: deployment(3, { replicas: 3, readyReplicas: 3, updatedReplicas: 3 }), pods: [] };
+    expect(condition(computeModelServerStatus(builtin, observed, NOW), 'ScalingActive')).toMatchObject({ status: 'True', reason: 'BuiltinAutoscaler' });
+    expect(condition(computeModelServerStatus(autoscaled('hpa'), observed, NOW), 'ScalingActive')).toMatchObject({ status: 'True', reason: 'HorizontalPodAutoscaler', message: expect.stringContaining('vllm_num_requests_running') as unknown });
+    const keda = autoscaled('keda');
+    expect(condition(computeModelServerStatus(keda, { ...observed, kedaInstalled: false }, NOW), 'ScalingActive')).toMatchObject({ status: 'False', reason: 'KEDANotInstalled' });
+    expect(condition(computeModelServerStatus(keda, { ...observed, kedaInstalled: true }, NOW), 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ScaledObject' });
+    expect(condition(computeModelServerStatus(ms, observed, NOW), 'ScalingActive')).toBeUndefined();
+  });
+
+  it('ignores a verdict once another engine owns the replicas', () => {
+    const status = computeModelServerStatus(autoscaled('hpa'), { deployment: deployment(3, { replicas: 3, readyReplicas: 3, updatedReplicas: 3 }), pods: [], verdict: { ...capped, scaled: [scaled] } }, NOW);
+    expect(condition(status, 'ScalingLimited')?.status).toBe('False');
+    expect(status.lastScale).toBeUndefined();
+  });
+});

@@ -1,9 +1,11 @@
 // A ModelServer's status, computed purely from the spec and what was observed.
 import { ModelServerConditions as C, ScalingLimitedReasons } from '../../api/v1alpha1/conditions.ts';
+import { mergeScalingHistory } from '../../autoscaler/verdicts.ts';
 import type { ModelServer, ModelServerStatus } from '../../api/v1alpha1/model-server.ts';
 import type { Phase } from '../../api/v1alpha1/common.ts';
 import { ownerOf, selectorLabels } from '../../resources/meta.ts';
 import { condition, withTransitionTimes, type ConditionInput } from '../conditions.ts';
+import { scalingActiveCondition } from './autoscaling.ts';
 import { desiredReplicas } from './desired.ts';
 import { modelServerEndpoint } from './names.ts';
 import { insufficientGpuMessage, type ModelServerObserved } from './observe.ts';
@@ -56,10 +58,19 @@ function progressingCondition(c: Counts): ConditionInput {
     `${String(c.updated)} of ${String(c.desired)} replicas updated, ${String(c.ready)} ready.`);
 }
 
-function scalingLimitedCondition(ms: ModelServer, c: Counts): ConditionInput {
-  if (c.unschedulable.length === 0) return condition(C.ScalingLimited, false, 'WithinLimits', 'Scaling is not limited.');
-  return condition(C.ScalingLimited, true, ScalingLimitedReasons.InsufficientGPU,
-    `Not enough ${ms.spec.gpu.resourceName} for ${plural(c.unschedulable.length, 'replica')}: ${c.unschedulable[0] ?? ''}`);
+/** GPUs that ran out come first (the most actionable); then the built-in autoscaler's own limit. */
+function scalingLimitedCondition(ms: ModelServer, c: Counts, observed: ModelServerObserved): ConditionInput {
+  if (c.unschedulable.length > 0) {
+    return condition(C.ScalingLimited, true, ScalingLimitedReasons.InsufficientGPU,
+      `Not enough ${ms.spec.gpu.resourceName} for ${plural(c.unschedulable.length, 'replica')}: ${c.unschedulable[0] ?? ''}`);
+  }
+  const limit = isBuiltin(ms) ? observed.verdict?.limit : undefined;
+  if (limit) return condition(C.ScalingLimited, true, limit.reason, limit.message);
+  return condition(C.ScalingLimited, false, 'WithinLimits', 'Scaling is not limited.');
+}
+
+function isBuiltin(ms: ModelServer): boolean {
+  return ms.spec.autoscaling?.engine === 'builtin';
 }
 
 function rolloutBlockedCondition(c: Counts): ConditionInput {
@@ -70,27 +81,35 @@ function rolloutBlockedCondition(c: Counts): ConditionInput {
   return condition(C.RolloutBlocked, false, 'NotBlocked', 'The rollout is not blocked.');
 }
 
-function conditions(ms: ModelServer, c: Counts, hasDeployment: boolean): ConditionInput[] {
-  return [readyCondition(c, hasDeployment), availableCondition(c), progressingCondition(c), scalingLimitedCondition(ms, c), rolloutBlockedCondition(c)];
+function conditions(ms: ModelServer, c: Counts, observed: ModelServerObserved): ConditionInput[] {
+  const active = scalingActiveCondition(ms, observed.kedaInstalled ?? false);
+  return [
+    readyCondition(c, observed.deployment !== undefined),
+    availableCondition(c),
+    progressingCondition(c),
+    scalingLimitedCondition(ms, c, observed),
+    rolloutBlockedCondition(c),
+    ...(active ? [active] : []),
+  ];
 }
 
 function phaseOf(conds: ConditionInput[], c: Counts): { phase: Phase; reason: string } {
   const ready = conds.find((x) => x.type === C.Ready);
   const limited = conds.find((x) => x.type === C.ScalingLimited);
   if (ready?.status === 'True') return { phase: 'Ready', reason: ready.message };
-  if (limited?.status === 'True') return { phase: c.ready > 0 ? 'Degraded' : 'Pending', reason: limited.message };
+  // At maxReplicas or without metrics the replicas still serve: only missing GPUs make the phase worse.
+  if (limited?.status === 'True' && limited.reason === ScalingLimitedReasons.InsufficientGPU) return { phase: c.ready > 0 ? 'Degraded' : 'Pending', reason: limited.message };
   return { phase: 'Progressing', reason: ready?.message ?? 'Waiting for the Deployment.' };
 }
 
 export function computeModelServerStatus(ms: ModelServer, observed: ModelServerObserved, now: Date): ModelServerStatus {
   const c = counts(ms, observed);
-  const inputs = conditions(ms, c, observed.deployment !== undefined);
+  const inputs = conditions(ms, c, observed);
   const { phase, reason } = phaseOf(inputs, c);
   const name = ms.metadata?.name ?? '';
   const autoscaling = ms.spec.autoscaling;
   return {
-    ...(ms.status?.lastScale ? { lastScale: ms.status.lastScale } : {}),
-    ...(ms.status?.scalingHistory ? { scalingHistory: ms.status.scalingHistory } : {}),
+    ...mergeScalingHistory(ms.status, isBuiltin(ms) ? (observed.verdict?.scaled ?? []) : []),
     observedGeneration: ms.metadata?.generation ?? 0,
     phase,
     phaseReason: reason,

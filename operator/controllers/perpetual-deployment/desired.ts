@@ -23,7 +23,9 @@ import {
   restrictedPodSecurity,
   specEnv,
 } from '../../resources/pod.ts';
+import { buildRole, buildRoleBinding } from '../../resources/role.ts';
 import { buildSecret } from '../../resources/secret.ts';
+import { buildServiceAccount } from '../../resources/service-account.ts';
 import { buildService } from '../../resources/service.ts';
 import { buildStatefulSet } from '../../resources/stateful-set.ts';
 import { childNames, GeneratedKeys, Ports } from './names.ts';
@@ -146,6 +148,7 @@ function gatewayEnv(pd: PerpetualDeployment): V1EnvVar[] {
     envValue('QDRANT_URL', qdrantUrl(pd)),
     envValue('QDRANT_COLLECTION', spec.vectorStore.collection),
     envValue('REDIS_URL', redisUrl(pd)),
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ...tierEnv(spec),
   ];
   return mergeEnv([...env, ...secretEnv(pd, names)], specEnv(spec.gateway.env));
@@ -196,6 +199,8 @@ function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: s
         { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(owner, 'gateway') } },
       ],
       terminationGracePeriodSeconds: 30,
+      // Only local mode talks to the Kubernetes API (to scale a ModelServer from zero).
+      ...(spec.mode === 'local' ? { serviceAccountName: childNames(owner.name).gateway } : { automountServiceAccountToken: false }),
       containers: [
         {
           name: 'gateway',
@@ -393,12 +398,27 @@ function sortObjects(objects: KubernetesObject[]): KubernetesObject[] {
   return [...objects].sort((a, b) => key(a).localeCompare(key(b)));
 }
 
+/**
+ * Local mode: the gateway's own ServiceAccount, allowed exactly what scale-from-zero needs: read
+ * and patch the scale of the namespace's ModelServers. The gateway only ever patches 0 -> 1,
+ * guarded by the resourceVersion it read, so it cannot fight the autoscaler.
+ */
+function gatewayIdentity(owner: Owner): KubernetesObject[] {
+  const name = childNames(owner.name).gateway;
+  return [
+    buildServiceAccount(childMeta(owner, name, 'gateway')),
+    buildRole(childMeta(owner, name, 'gateway'), [{ apiGroups: ['perpetual.ai'], resources: ['modelservers/scale'], verbs: ['get', 'patch'] }]),
+    buildRoleBinding(childMeta(owner, name, 'gateway'), { role: name, serviceAccount: name }),
+  ];
+}
+
 export function desiredObjects(input: DesiredInput): Desired {
   const { pd } = input;
   const owner = ownerOf({ ...pd, kind: 'PerpetualDeployment' });
   const image = gatewayImage(pd, input.config);
   const objects = [
     ...gatewayObjects(owner, input, image),
+    ...(pd.spec.mode === 'local' ? gatewayIdentity(owner) : []),
     ...(pd.spec.vectorStore.type === 'managed' ? qdrantObjects(owner, pd) : []),
     ...(pd.spec.cache.type === 'managed' ? redisObjects(owner, pd) : []),
     ...(input.databaseUsable ? [migrationJob(owner, pd, image, input.databaseSecretHash)] : []),
