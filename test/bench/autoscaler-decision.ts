@@ -13,7 +13,9 @@
 //   baseline  the floor of "write a scale, see it": this process patches /scale itself and the
 //             same poller sees it;
 // then the pods go back to idle and the autoscaler scales back to 1 (delay 0) before the next run.
-// The goal: every decision within one interval (the default interval is 5 s, at most 10 s).
+// The goal: every decision within one interval (the default interval is 5 s, at most 10 s). A step
+// that lands just after a read is seen at the next one, a full interval later, and then written:
+// so the worst case is the interval plus one read and one write (the baseline's order).
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { startInferenceSim, type InferenceSim } from '../harness/inference-sim.ts';
