@@ -7,26 +7,12 @@
 // Bounded load ("sticky until saturated", as KubeAI's CHWBL and llm-d do): a replica that already
 // carries more than `loadFactor` times the mean in-flight load gives the key to the next replica in
 // its order, so one long conversation or a hot spot cannot pile onto one vLLM while others idle.
+import { fmix32, fnv1a } from '../hashing/fnv1a.ts';
 import type { Candidate } from './candidate.ts';
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 /** FNV-1a over UTF-16 code units, then MurmurHash3's finaliser so nearby inputs score far apart. */
 export function rendezvousScore(key: string, id: string): number {
-  const text = `${key}\u0000${id}`;
-  let h = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    h = Math.imul(h ^ (code & 0xff), FNV_PRIME);
-    h = Math.imul(h ^ (code >>> 8), FNV_PRIME);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(fnv1a(`${key}\u0000${id}`));
 }
 
 /** The candidates in the key's preference order (highest score first; ties by id, deterministic). */

@@ -23,8 +23,9 @@
 //                requests/s and the ratio gateway/baseline, the gateway's CPU per request, and
 //                how many of the machine's cores were busy (all processes, ours or not).
 // Timings go to stdout only; the test suite never asserts on them.
+import { cpuSnapshot, type Cpu } from './support/cpu.ts';
+import { percentile } from './support/stats.ts';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { stopProcess } from '../harness/processes.ts';
@@ -150,62 +151,13 @@ async function concurrent(target: Target, body: string, n: number): Promise<{ se
   return { seconds: (performance.now() - started) / 1000, samples };
 }
 
-/** A process's pid, parent and CPU seconds so far (user + system), from /proc/<pid>/stat (Linux). */
-function processStat(pid: string): { pid: number; ppid: number; cpu: number } | undefined {
-  try {
-    // Fields after the command name, which is in parentheses and may itself contain ") ".
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid: Number(pid), ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 }; // USER_HZ is 100
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
-
-/**
- * CPU seconds processes have used so far on the whole machine (every core), from /proc/stat.
- * Interrupt time is left out: loopback networking runs there and /proc charges it to no process,
- * so it would show up as somebody else's load.
- */
-function machineBusySeconds(): number {
-  const [, user = 0, nice = 0, system = 0] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
-  return (user + nice + system) / 100;
-}
-
-interface Cpu {
-  /** The gateway process. */
-  gateway: number;
-  /** This process and everything it started: client, gateway, stub, PostgreSQL, Redis. */
-  ours: number;
-  /** Every process on the machine, so machine - ours is load this benchmark did not cause. */
-  machine: number;
-}
-
-/** CPU seconds used so far; the difference of two snapshots is the CPU spent in between. */
-function cpuSnapshot(gatewayPid: number | undefined): Cpu {
-  const stats = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((pid) => processStat(pid) ?? []);
-  const ours = new Set([process.pid]);
-  // Parents have lower pids than their children only until pids wrap, so iterate to a fixed point.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of stats) {
-      if (!ours.has(p.pid) && ours.has(p.ppid)) {
-        ours.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  const sum = (filter: (p: { pid: number }) => boolean): number => stats.filter(filter).reduce((total, p) => total + p.cpu, 0);
-  return { gateway: sum((p) => p.pid === gatewayPid), ours: sum((p) => ours.has(p.pid)), machine: machineBusySeconds() };
-}
-
 function cpuSince(before: Cpu, gatewayPid: number | undefined): Cpu {
   const now = cpuSnapshot(gatewayPid);
-  return { gateway: now.gateway - before.gateway, ours: now.ours - before.ours, machine: now.machine - before.machine };
+  return { process: now.process - before.process, ours: now.ours - before.ours, machine: now.machine - before.machine };
 }
 
 function addCpu(a: Cpu, b: Cpu): Cpu {
-  return { gateway: a.gateway + b.gateway, ours: a.ours + b.ours, machine: a.machine + b.machine };
+  return { process: a.process + b.process, ours: a.ours + b.ours, machine: a.machine + b.machine };
 }
 
 interface Throughput {
@@ -217,7 +169,7 @@ interface Throughput {
 }
 
 async function throughput(baseline: Target, gateway: Target, gatewayPid: number | undefined): Promise<Record<Target['name'], Throughput>> {
-  const empty = (): Throughput => ({ requests: 0, seconds: 0, samples: [], cpu: { gateway: 0, ours: 0, machine: 0 } });
+  const empty = (): Throughput => ({ requests: 0, seconds: 0, samples: [], cpu: { process: 0, ours: 0, machine: 0 } });
   const result = { baseline: empty(), gateway: empty() };
   const perRound = Math.ceil(THROUGHPUT_REQUESTS / ROUNDS);
   for (let round = 0; round < ROUNDS; round++) {
@@ -234,11 +186,6 @@ async function throughput(baseline: Target, gateway: Target, gatewayPid: number 
   return result;
 }
 
-/** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
 
 const PERCENTILES = [50, 95, 99] as const;
 
@@ -296,7 +243,7 @@ interface Results {
 
 /** Average cores busy: 2 means this machine was saturated. */
 function cores(cpu: Cpu, seconds: number): { gateway: number; ours: number; others: number } {
-  return { gateway: round3(cpu.gateway / seconds), ours: round3(cpu.ours / seconds), others: round3(Math.max(0, cpu.machine - cpu.ours) / seconds) };
+  return { gateway: round3(cpu.process / seconds), ours: round3(cpu.ours / seconds), others: round3(Math.max(0, cpu.machine - cpu.ours) / seconds) };
 }
 
 function throughputSummary(load: Results['load']) {
@@ -305,7 +252,7 @@ function throughputSummary(load: Results['load']) {
     baselineRps: round3(rps(load.baseline)),
     gatewayRps: round3(rps(load.gateway)),
     ratio: round3(rps(load.gateway) / rps(load.baseline)),
-    gatewayCpuMsPerRequest: round3((load.gateway.cpu.gateway * 1000) / load.gateway.requests),
+    gatewayCpuMsPerRequest: round3((load.gateway.cpu.process * 1000) / load.gateway.requests),
     cores: { baseline: cores(load.baseline.cpu, load.baseline.seconds), gateway: cores(load.gateway.cpu, load.gateway.seconds) },
     latencyMs: compare(load.baseline.samples.map((s) => s.totalMs), load.gateway.samples.map((s) => s.totalMs)),
   };

@@ -41,8 +41,10 @@
 // point's payload checked against the filter, a dot product for each of the user's points), not
 // Qdrant's HNSW with a tenant index: search figures at 100k are the emulator's, not Qdrant's.
 // Timings go to stdout only; the test suite never asserts on them.
+import { cpuSnapshot, type Cpu } from './support/cpu.ts';
+import { pick, prng, type Rng } from './support/prng.ts';
+import { percentile } from './support/stats.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { BUILTIN_EMBEDDER_ID, createBuiltinEmbedder, type BuiltinEmbedder } from '../../gateway/memory/embedding/builtin-embedder.ts';
 import { collectionName } from '../../gateway/memory/store/collection-name.ts';
@@ -95,25 +97,6 @@ const RUN_STARTED_AT = Date.now();
 
 // ---------------------------------------------------------------- synthetic memories
 
-type Rng = () => number;
-
-/** mulberry32: tiny, fast, and the same sequence on every platform. */
-function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(rng: Rng, items: readonly T[]): T {
-  const item = items[Math.floor(rng() * items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
-  return item;
-}
 
 const SLOTS: Readonly<Record<string, readonly string[]>> = {
   name: ['Priya', 'Maria', 'Aiko', 'Tom', 'Ravi', 'Kenji', 'Fatima', 'Lukas', 'Sofia', 'Omar', 'Grace', 'Diego'],
@@ -456,39 +439,6 @@ function embedTimes(embedder: BuiltinEmbedder, questions: readonly string[], pas
 
 // ---------------------------------------------------------------- CPU accounting (Linux /proc)
 
-/** CPU seconds used so far by this process tree, and by every process on the machine. */
-interface Cpu {
-  ours: number;
-  machine: number;
-}
-
-function processStat(pid: string): { pid: number; ppid: number; cpu: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid: Number(pid), ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
-
-function cpuSnapshot(): Cpu {
-  const stats = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((pid) => processStat(pid) ?? []);
-  const ours = new Set([process.pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of stats) {
-      if (!ours.has(p.pid) && ours.has(p.ppid)) {
-        ours.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  // Interrupt time is left out: loopback networking runs there and no process is charged for it.
-  const [, user = 0, nice = 0, system = 0] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
-  return { ours: stats.filter((p) => ours.has(p.pid)).reduce((sum, p) => sum + p.cpu, 0), machine: (user + nice + system) / 100 };
-}
-
 /** Average cores busy with processes this run did not start, since `before`. */
 function otherCores(before: Cpu, seconds: number): number {
   const now = cpuSnapshot();
@@ -497,11 +447,6 @@ function otherCores(before: Cpu, seconds: number): number {
 
 // ---------------------------------------------------------------- statistics and report
 
-/** Nearest-rank percentile. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_EMBEDDER_ID, createBuiltinEmbedder } from './builtin-embedder.ts';
-import { fnv1a } from './fnv1a.ts';
+import { fnv1a } from '../../hashing/fnv1a.ts';
 import { dot } from './vector.ts';
 
 const embedder = createBuiltinEmbedder();

@@ -4,7 +4,7 @@
 // words and word pieces, not meanings: paraphrases that share no word stems are out of its reach
 // (BENCHMARKS.md, "Memory: built-in embedder", has the numbers).
 import type { Embedder, EmbedOptions } from './embedder.ts';
-import { fnv1a } from './fnv1a.ts';
+import { fnv1a } from '../../hashing/fnv1a.ts';
 import { createFeatureVectoriser, DEFAULT_HASH_FEATURES } from './hashed-features.ts';
 import type { HashFeatureConfig } from './hashed-features.ts';
 

@@ -13,7 +13,7 @@
 // `wordProbes` buckets so that one unlucky collision cannot flip a ranking. Term frequency is sublinear (1 + ln tf) so a word repeated
 // ten times does not drown the rest, and one word's character n-grams share a fixed weight
 // (`charGramWeight`) however long the word is, so long words do not dominate short ones.
-import { combineHashes, fmix32, FNV_OFFSET, fnvStep, fnv1a } from './fnv1a.ts';
+import { combineHashes, fmix32, FNV_OFFSET, fnvStep, fnv1a } from '../../hashing/fnv1a.ts';
 import { createFeatureTable } from './feature-table.ts';
 import { stem } from './stem.ts';
 import { STOP_WORDS } from './stop-words.ts';

@@ -1,9 +1,9 @@
-// A tiny non-cryptographic hash for feature hashing. node:crypto per feature would cost a native
+// A tiny non-cryptographic hash, for feature hashing (memory) and rendezvous hashing (routing). node:crypto per feature would cost a native
 // call and a Buffer for each of the thousands of features in a text; FNV-1a over UTF-16 code
 // units is a few integer operations per character and allocates nothing.
 
 export const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+export const FNV_PRIME = 0x01000193;
 
 /** Feeds one UTF-16 code unit into a running FNV-1a state. */
 export function fnvStep(state: number, code: number): number {
