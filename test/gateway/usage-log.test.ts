@@ -15,6 +15,9 @@ import { insertUsageBatch } from '../../gateway/db/usage-logs.ts';
 import { createUser } from '../../gateway/db/users.ts';
 import { USAGE_COLUMNS, type UsageRecord } from '../../gateway/usage/usage-record.ts';
 
+// The usage_logs columns without the users foreign key: these tests are about the sink (batching,
+// retries, outages), and rows without users keep them short. The migrated schema, foreign key
+// included, is exercised with insertUsageBatch further down.
 const TABLE = `
   CREATE TABLE usage_logs (
     id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
