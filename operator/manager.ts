@@ -23,6 +23,7 @@ import { makeEventRecorder } from './kube/events.ts';
 import { errorMessage, ResourceInformer } from './kube/informer.ts';
 import { optionalKinds } from './kube/optional-kinds.ts';
 import { Kinds, type KindName } from './kube/resource-kinds.ts';
+import { fetchSecretFrom, sharedSecretReader } from './kube/secret-reader.ts';
 import { WorkQueue } from './kube/work-queue.ts';
 import { makeWriter } from './kube/writer.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
@@ -94,6 +95,7 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
     writer: makeWriter(kube, FIELD_MANAGER, (verb, kind) => {
       metrics.writes.inc({ verb, kind });
     }),
+    secrets: sharedSecretReader(fetchSecretFrom(kube.core)),
     recordEvent: makeEventRecorder(kube.core, FIELD_MANAGER, log),
     config,
     log,

@@ -10,6 +10,7 @@ import type { Kube } from '../kube/client.ts';
 import { isUpToDate, withAppliedHash } from '../kube/drift.ts';
 import type { EventRecorder, EventToRecord } from '../kube/events.ts';
 import { Kinds, type KindName, type ResourceKind } from '../kube/resource-kinds.ts';
+import type { SecretReader } from '../kube/secret-reader.ts';
 import type { Writer } from '../kube/writer.ts';
 import { stableJson } from '../resources/meta.ts';
 
@@ -17,6 +18,8 @@ export interface ReconcileContext {
   kube: Kube;
   caches: Caches;
   writer: Writer;
+  /** The user's Secrets that specs refer to (read, never cached beyond a few seconds). */
+  secrets: SecretReader;
   recordEvent: EventRecorder;
   config: OperatorConfig;
   log: Logger;
@@ -54,11 +57,10 @@ export async function pruneChildren(
   kinds: readonly KindName[],
   keep: ReadonlySet<string>,
 ): Promise<void> {
-  const uid = owner.metadata?.uid;
+  const uid = owner.metadata?.uid ?? '';
   for (const kind of kinds) {
-    for (const child of ctx.caches.list(kind, owner.metadata?.namespace ?? '')) {
-      const controlled = child.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid);
-      if (!controlled || keep.has(childKey(kind, child.metadata?.name ?? ''))) continue;
+    for (const child of ctx.caches.controlledBy(kind, uid)) {
+      if (keep.has(childKey(kind, child.metadata?.name ?? ''))) continue;
       await ctx.writer.delete({ ...child, apiVersion: Kinds[kind].apiVersion, kind });
       ctx.log.info({ kind, name: child.metadata?.name }, 'Deleted child that is no longer desired');
     }

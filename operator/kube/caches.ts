@@ -43,6 +43,8 @@ export interface KindTypes {
 export interface Caches {
   get<K extends KindName>(kind: K, name: string, namespace: string): KindTypes[K] | undefined;
   list<K extends KindName>(kind: K, namespace?: string): readonly KindTypes[K][];
+  /** Objects of `kind` whose controller owner reference has `ownerUid`. */
+  controlledBy<K extends KindName>(kind: K, ownerUid: string): readonly KindTypes[K][];
 }
 
 export function cachesFrom(informers: ReadonlyMap<KindName, ResourceInformer>): Caches {
@@ -55,5 +57,6 @@ export function cachesFrom(informers: ReadonlyMap<KindName, ResourceInformer>): 
   return {
     get: <K extends KindName>(kind: K, name: string, namespace: string) => informer(kind).get(name, namespace) as KindTypes[K] | undefined,
     list: <K extends KindName>(kind: K, namespace?: string) => informer(kind).list(namespace) as readonly KindTypes[K][],
+    controlledBy: <K extends KindName>(kind: K, ownerUid: string) => informer(kind).listControlledBy(ownerUid) as readonly KindTypes[K][],
   };
 }

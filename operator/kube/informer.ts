@@ -4,6 +4,7 @@
 import { makeInformer, type Informer, type KubernetesObject, type KubernetesObjectApi, type ObjectCache } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { OwnerIndex } from './owner-index.ts';
 import { collectionPath, type ResourceKind } from './resource-kinds.ts';
 
 const MIN_RESTART_DELAY_MS = 500;
@@ -15,6 +16,7 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
   private restartDelayMs = MIN_RESTART_DELAY_MS;
   private errorsSeen = 0;
   private resolveSynced: () => void = () => undefined;
+  private readonly owners = new OwnerIndex();
   /** Resolves once the first full list is in the cache. */
   readonly synced: Promise<void>;
 
@@ -35,6 +37,9 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
     // same object, so the cache never keeps managedFields either.
     this.informer.on('add', stripManagedFields);
     this.informer.on('update', stripManagedFields);
+    this.informer.on('add', (obj) => { this.owners.set(obj); });
+    this.informer.on('update', (obj) => { this.owners.set(obj); });
+    this.informer.on('delete', (obj) => { this.owners.delete(obj); });
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
     this.informer.on('error', (err: unknown) => {
       this.errorsSeen++;
@@ -68,6 +73,11 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
 
   list(namespace?: string): readonly T[] {
     return this.informer.list(namespace);
+  }
+
+  /** The cached objects whose controller owner reference has `uid`. */
+  listControlledBy(uid: string): readonly T[] {
+    return this.owners.owned(uid).flatMap(({ namespace, name }) => this.informer.get(name, namespace) ?? []);
   }
 
   private scheduleRestart(err: unknown): void {

@@ -11,12 +11,14 @@
 //             API server sets. The ratio operator/baseline is the operator's overhead.
 // Then, with everything converged: API writes during a full resync (goal 0) and the operator's
 // resident memory (goal < 200 MB at N = 1000).
-import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { defaultedPerpetualDeployment } from '../../operator/api/v1alpha1/defaults.ts';
 import { FIELD_MANAGER } from '../../operator/api/v1alpha1/labels.ts';
 import { desiredObjects } from '../../operator/controllers/perpetual-deployment/desired.ts';
+import { connect } from '../../operator/kube/client.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { eventually } from '../support/eventually.ts';
+import { cpuSnapshot } from './support/cpu.ts';
 import { perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
@@ -31,21 +33,75 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   }));
 }
 
-// Polling is itself load on the API server: once a second, one list per kind, from this process.
-const POLL_MS = 1000;
-const CHILD_KINDS = [['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['v1', 'Service'], ['v1', 'ConfigMap'], ['v1', 'Secret'], ['policy/v1', 'PodDisruptionBudget']] as const;
+// Progress is followed with one watch per kind (not polling lists, which at N = 1000 would make
+// the API server serialise every child once a second and slow the very thing being measured).
+const CHILD_KINDS = [['apps/v1', 'deployments'], ['apps/v1', 'statefulsets'], ['v1', 'services'], ['v1', 'configmaps'], ['v1', 'secrets'], ['policy/v1', 'poddisruptionbudgets']] as const;
 
-async function countObservedGeneration(api: KubernetesObjectApi, namespace: string): Promise<number> {
-  const list = await api.list<KubernetesObject & { status?: { observedGeneration?: number } }>('perpetual.ai/v1alpha1', 'PerpetualDeployment', namespace);
-  return list.items.filter((pd) => pd.status?.observedGeneration === 1).length;
+interface Progress {
+  done: Promise<void>;
+  stop(): void;
 }
 
-async function countChildren(api: KubernetesObjectApi, namespace: string): Promise<number> {
-  let total = 0;
-  for (const [apiVersion, kind] of CHILD_KINDS) {
-    total += (await api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=perpetual-operator')).items.length;
+/** Resolves once `n` PerpetualDeployments report observedGeneration 1 and n × CHILDREN_PER_PD children exist. */
+async function watchProgress(cp: ControlPlane, namespace: string, n: number): Promise<Progress> {
+  const watch = new Watch(cp.kubeConfig());
+  const children = new Set<string>();
+  const observed = new Set<string>();
+  let resolve: () => void = () => undefined;
+  let reject: (err: unknown) => void = () => undefined;
+  const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  const check = (): void => {
+    if (observed.size === n && children.size >= n * CHILDREN_PER_PD) resolve();
+  };
+  const prefix = (apiVersion: string): string => (apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
+  const onError = (err: unknown): void => { if (err) reject(err); };
+  const aborts = await Promise.all([
+    ...CHILD_KINDS.map(([apiVersion, plural]) => watch.watch(`${prefix(apiVersion)}/namespaces/${namespace}/${plural}`, { labelSelector: 'app.kubernetes.io/managed-by=perpetual-operator' }, (type, obj: KubernetesObject) => {
+      if (type === 'ADDED') children.add(`${plural}/${obj.metadata?.name ?? ''}`);
+      check();
+    }, onError)),
+    watch.watch(`/apis/perpetual.ai/v1alpha1/namespaces/${namespace}/perpetualdeployments`, {}, (_type, pd: KubernetesObject & { status?: { observedGeneration?: number } }) => {
+      if (pd.status?.observedGeneration === 1) observed.add(pd.metadata?.name ?? '');
+      check();
+    }, onError),
+  ]);
+  return { done, stop: () => { for (const a of aborts) a.abort(); } };
+}
+
+async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => { reject(new Error(`not converged within ${String(ms)} ms`)); }, ms); });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  return total;
+}
+
+/** Counter values by one label, e.g. writes by verb: { apply: 10, create: 3 }. */
+async function countersBy(op: OperatorProcess, name: string, label: string): Promise<Map<string, number>> {
+  const byLabel = new Map<string, number>();
+  for (const m of (await op.metrics()).matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    const value = new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '';
+    byLabel.set(value, (byLabel.get(value) ?? 0) + Number(m[2]));
+  }
+  return byLabel;
+}
+
+/** What the operator did per PerpetualDeployment during a run, and where the CPU went. */
+async function runBreakdown<T>(op: OperatorProcess, n: number, run: () => Promise<T>): Promise<{ result: T; summary: string }> {
+  const writesBefore = await countersBy(op, 'perpetual_operator_api_writes_total', 'verb');
+  const reconcilesBefore = await op.counter('perpetual_operator_reconcile_total');
+  const cpuBefore = cpuSnapshot(op.process.pid);
+  const result = await run();
+  const cpuAfter = cpuSnapshot(op.process.pid);
+  const writesAfter = await countersBy(op, 'perpetual_operator_api_writes_total', 'verb');
+  const perPd = (value: number): string => (value / n).toFixed(1);
+  const writes = [...writesAfter].map(([verb, value]) => `${verb} ${perPd(value - (writesBefore.get(verb) ?? 0))}`).join(', ');
+  const reconciles = (await op.counter('perpetual_operator_reconcile_total')) - reconcilesBefore;
+  const operatorCpu = cpuAfter.process - cpuBefore.process;
+  const othersCpu = cpuAfter.ours - cpuBefore.ours - operatorCpu;
+  return { result, summary: `per PD: ${perPd(reconciles)} reconciles, writes ${writes}; CPU s: operator ${operatorCpu.toFixed(1)}, control plane + benchmark ${othersCpu.toFixed(1)}` };
 }
 
 async function createNamespace(cp: ControlPlane, name: string): Promise<void> {
@@ -57,20 +113,22 @@ async function operatorRun(cp: ControlPlane, n: number): Promise<number> {
   const namespace = `bench-op-${String(n)}`;
   await createNamespace(cp, namespace);
   const manifest = Array.from({ length: n }, (_, i) => perpetualDeployment(`pd-${String(i)}`)).join('---\n');
-  const api = KubernetesObjectApi.makeApiClient(cp.kubeConfig());
-  const started = performance.now();
-  await cp.kubectl(['apply', '--server-side', '-n', namespace, '-f', '-'], manifest);
-  await eventually(async () => {
-    if ((await countObservedGeneration(api, namespace)) !== n) throw new Error('statuses pending');
-    if ((await countChildren(api, namespace)) < n * CHILDREN_PER_PD) throw new Error('children pending');
-  }, 600_000, POLL_MS);
-  return (performance.now() - started) / 1000;
+  const progress = await watchProgress(cp, namespace, n);
+  try {
+    const started = performance.now();
+    await cp.kubectl(['apply', '--server-side', '-n', namespace, '-f', '-'], manifest);
+    await withTimeout(progress.done, 600_000);
+    return (performance.now() - started) / 1000;
+  } finally {
+    progress.stop();
+  }
 }
 
 async function baselineRun(cp: ControlPlane, n: number): Promise<number> {
   const namespace = `bench-base-${String(n)}`;
   await createNamespace(cp, namespace);
-  const api = KubernetesObjectApi.makeApiClient(cp.kubeConfig());
+  // The operator's own client (one pooled connection per context), so both sides pay the same per request.
+  const api = connect(cp.kubeconfigPath).objects;
   const objects: KubernetesObject[] = [];
   for (let i = 0; i < n; i++) {
     const pd = defaultedPerpetualDeployment({ name: `pd-${String(i)}`, namespace, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}` }, {
@@ -115,9 +173,9 @@ async function main(): Promise<void> {
     let total = 0;
     for (const n of ns) {
       const baseline = await baselineRun(cp, n);
-      const operatorSeconds = await operatorRun(cp, n);
+      const { result: operatorSeconds, summary } = await runBreakdown(op, n, () => operatorRun(cp, n));
       total += n;
-      console.log(`${String(n).padEnd(6)} ${operatorSeconds.toFixed(2).padStart(7)} s ${baseline.toFixed(2).padStart(8)} s ${(operatorSeconds / baseline).toFixed(2).padStart(6)}x`);
+      console.log(`${String(n).padEnd(6)} ${operatorSeconds.toFixed(2).padStart(7)} s ${baseline.toFixed(2).padStart(8)} s ${(operatorSeconds / baseline).toFixed(2).padStart(6)}x   ${summary}`);
     }
     const resync = await resyncWrites(op, total);
     const mb = async (metric: string): Promise<string> => ((await op.counter(`perpetual_operator_${metric}`)) / 1024 / 1024).toFixed(0);

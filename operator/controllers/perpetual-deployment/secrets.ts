@@ -3,8 +3,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
-import { errorMessage } from '../../kube/informer.ts';
-import { isApiError } from '../../kube/writer.ts';
 import { childMeta, ownerOf } from '../../resources/meta.ts';
 import type { ReconcileContext } from '../context.ts';
 import type { GeneratedSecret } from './desired.ts';
@@ -39,25 +37,18 @@ export interface SecretCheck {
   databaseHash: string;
 }
 
-/** Reads each referenced Secret once (GET: the operator does not cache every Secret in the cluster). */
+/** Reads each referenced Secret (GET, shared between reconciles: see kube/secret-reader.ts). */
 export async function checkReferencedSecrets(ctx: ReconcileContext, pd: PerpetualDeployment): Promise<SecretCheck> {
   const namespace = pd.metadata?.namespace ?? '';
   const refs = referencedSecrets(pd);
-  const secrets = new Map<string, V1Secret | undefined>();
-  for (const name of new Set(refs.map((r) => r.name))) {
-    try {
-      secrets.set(name, await ctx.kube.core.readNamespacedSecret({ name, namespace }));
-    } catch (err) {
-      if (!isApiError(err, 404)) throw new Error(`reading Secret ${namespace}/${name}: ${errorMessage(err)}`, { cause: err });
-      secrets.set(name, undefined);
-    }
-  }
+  const names = [...new Set(refs.map((r) => r.name))];
+  const secrets = new Map(await Promise.all(names.map(async (name) => [name, await ctx.secrets.read(namespace, name)] as const)));
   const problems: SecretProblem[] = [];
   const all = createHash('sha256');
   const database = createHash('sha256');
   for (const ref of refs) {
     const secret = secrets.get(ref.name);
-    const value = secret?.data?.[ref.key];
+    const value = secret?.[ref.key];
     if (!secret) problems.push({ ...ref, reason: 'SecretNotFound' });
     else if (value === undefined) problems.push({ ...ref, reason: 'SecretKeyNotFound' });
     const entry = `${ref.purpose}\0${ref.name}\0${ref.key}\0${value ?? ''}\0`;
