@@ -68,16 +68,18 @@ export interface ManagerDeps {
 
 export async function startManager(deps: ManagerDeps): Promise<Manager> {
   const { config, kube, log, metrics } = deps;
+  const newInformer = (kind: KindName, labelSelector?: string): ResourceInformer =>
+    new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, labelSelector, onList: () => { metrics.informerLists.inc({ kind }); } });
   const informers = new Map<KindName, ResourceInformer>();
-  informers.set('PerpetualDeployment', new ResourceInformer(kube.kc, kube.objects, Kinds.PerpetualDeployment, { log }));
-  informers.set('ModelServer', new ResourceInformer(kube.kc, kube.objects, Kinds.ModelServer, { log }));
-  for (const kind of CHILD_KINDS) informers.set(kind, new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, labelSelector: OWNED_SELECTOR }));
+  informers.set('PerpetualDeployment', newInformer('PerpetualDeployment'));
+  informers.set('ModelServer', newInformer('ModelServer'));
+  for (const kind of CHILD_KINDS) informers.set(kind, newInformer(kind, OWNED_SELECTOR));
   const caches = cachesFrom(informers);
 
   const pdQueue = new WorkQueue();
   const msQueue = new WorkQueue();
   const verdicts = makeVerdictStore();
-  const optional = optionalKinds({ kube, log, informers, labelSelector: OWNED_SELECTOR, wire: (kind, informer) => { wireChild(kind, informer, pdQueue, msQueue); } });
+  const optional = optionalKinds({ kube, log, informers, newInformer: (kind) => newInformer(kind, OWNED_SELECTOR), wire: (kind, informer) => { wireChild(kind, informer, pdQueue, msQueue); } });
   const autoscaling: ModelServerAutoscaling = {
     verdict: (namespace, name) => verdicts.get(keyOf(namespace, name)),
     optionalKindServed: (kind, recheck) => optional.served(kind, recheck),

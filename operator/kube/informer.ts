@@ -5,10 +5,18 @@ import { makeInformer, type Informer, type KubernetesObject, type KubernetesObje
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { OwnerIndex } from './owner-index.ts';
+import { StringInterner } from './string-interner.ts';
 import { collectionPath, type ResourceKind } from './resource-kinds.ts';
 
 const MIN_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
+
+export interface InformerOptions {
+  log: Logger;
+  labelSelector?: string;
+  /** Called for every full list: once at start, then after each 410 Gone (the watch fell behind). */
+  onList?: () => void;
+}
 
 export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
   private readonly informer: Informer<T> & ObjectCache<T>;
@@ -23,20 +31,21 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
   readonly resource: ResourceKind;
   private readonly log: Logger;
 
-  constructor(kc: KubeConfig, objects: KubernetesObjectApi, resource: ResourceKind, options: { log: Logger; labelSelector?: string }) {
+  constructor(kc: KubeConfig, objects: KubernetesObjectApi, resource: ResourceKind, options: InformerOptions) {
     const { labelSelector } = options;
     this.resource = resource;
     this.log = options.log;
     const list = async () => {
+      options.onList?.();
       const result = await objects.list<T>(resource.apiVersion, resource.kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
-      result.items.forEach(stripManagedFields);
+      result.items.forEach(compact);
       return result;
     };
     this.informer = makeInformer<T>(kc, collectionPath(resource), list, labelSelector);
     // Registered first, so it runs before any other handler sees the object. The cache holds this
-    // same object, so the cache never keeps managedFields either.
-    this.informer.on('add', stripManagedFields);
-    this.informer.on('update', stripManagedFields);
+    // same object, so the cache keeps it compacted too.
+    this.informer.on('add', compact);
+    this.informer.on('update', compact);
     this.informer.on('add', (obj) => { this.owners.set(obj); });
     this.informer.on('update', (obj) => { this.owners.set(obj); });
     this.informer.on('delete', (obj) => { this.owners.delete(obj); });
@@ -91,12 +100,17 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
   }
 }
 
+/** One table for every kind: the same strings recur across kinds (labels, names, images). */
+const sharedStrings = new StringInterner();
+
 /**
- * Server-side apply records every manager's fields on every object; nothing here reads them and
- * they can be most of an object's size (controller-runtime strips them from caches for the same reason).
+ * What the cache keeps of an object. Server-side apply records every manager's fields on every
+ * object; nothing here reads them and they can be most of an object's size (controller-runtime
+ * strips them from caches for the same reason). Repeated strings are shared.
  */
-function stripManagedFields(obj: KubernetesObject): void {
+function compact(obj: KubernetesObject): void {
   if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  sharedStrings.internAll(obj);
 }
 
 export function errorMessage(err: unknown): string {

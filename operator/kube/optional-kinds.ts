@@ -3,7 +3,7 @@
 // optional kind is watched only from the moment discovery shows it.
 import type { Logger } from 'pino';
 import type { Kube } from './client.ts';
-import { errorMessage, ResourceInformer } from './informer.ts';
+import { errorMessage, type ResourceInformer } from './informer.ts';
 import { Kinds, type KindName } from './resource-kinds.ts';
 import { isApiError } from './writer.ts';
 
@@ -12,7 +12,8 @@ export interface OptionalKindsDeps {
   log: Logger;
   /** The manager's informers; an optional kind joins them once watched (so the caches serve it). */
   informers: Map<KindName, ResourceInformer>;
-  labelSelector: string;
+  /** Makes the informer for a kind (the manager's, with its label selector and metrics). */
+  newInformer(kind: KindName): ResourceInformer;
   /** Registers the event handlers, before the first list. */
   wire(kind: KindName, informer: ResourceInformer): void;
 }
@@ -50,7 +51,7 @@ export function optionalKinds(deps: OptionalKindsDeps): { served(kind: KindName,
   const checks = new Map<KindName, Promise<boolean>>();
   const start = async (kind: KindName): Promise<boolean> => {
     if (!(await isServed(deps.kube, kind, deps.log))) return false;
-    const informer = new ResourceInformer(deps.kube.kc, deps.kube.objects, Kinds[kind], { log: deps.log, labelSelector: deps.labelSelector });
+    const informer = deps.newInformer(kind);
     deps.wire(kind, informer);
     await informer.start();
     if (!(await syncedWithin(informer, SYNC_TIMEOUT_MS))) {

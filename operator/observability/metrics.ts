@@ -10,6 +10,7 @@ export interface OperatorMetrics {
   reconcileDuration: Histogram<'controller'>;
   queueDepth: Gauge<'controller'>;
   writes: Counter<'verb' | 'kind'>;
+  informerLists: Counter<'kind'>;
   objectsByPhase: Gauge<'kind' | 'phase'>;
   isLeader: Gauge;
   autoscalerDecisions: Counter<'result'>;
@@ -53,6 +54,12 @@ export function makeMetrics(): OperatorMetrics {
       name: 'perpetual_operator_api_writes_total',
       help: 'Write requests sent to the API server, by verb and kind. Zero at steady state.',
       labelNames: ['verb', 'kind'],
+      registers,
+    }),
+    informerLists: new Counter({
+      name: 'perpetual_operator_informer_lists_total',
+      help: 'Full lists by informer kind: one at start, one more after every 410 Gone (a watch that fell too far behind relists).',
+      labelNames: ['kind'],
       registers,
     }),
     objectsByPhase: new Gauge({

@@ -1,14 +1,14 @@
-// The RBAC in config/rbac is enough: the operator runs under that ServiceAccount's token and
-// reconciles both kinds without a single Forbidden.
+// The RBAC in config/rbac is enough: the operator, as its image runs it (the bundled entry point),
+// runs under that ServiceAccount's token and reconciles both kinds without a single Forbidden.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { REPO_ROOT } from '../harness/processes.ts';
 import { eventually } from '../support/eventually.ts';
 import { modelServer, perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
 import { testCluster } from '../support/kube.ts';
-import { startOperator, type OperatorProcess } from '../support/operator.ts';
+import { buildOperatorBundle, startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const cluster = testCluster();
 let ns = '';
@@ -29,7 +29,8 @@ beforeAll(async () => {
   const token = (await cluster.kubectlOk(['create', 'token', 'perpetual-operator', '-n', 'perpetual-system', '--duration=1h'])).trim();
   ns = await cluster.createNamespace('rbac');
   await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], secretsManifest());
-  operator = await startOperator({ kubeconfigPath: kubeconfigWithToken(token) });
+  const entry = await buildOperatorBundle(dirname(cluster.kubeconfigPath));
+  operator = await startOperator({ kubeconfigPath: kubeconfigWithToken(token), entry });
 });
 
 afterAll(async () => {

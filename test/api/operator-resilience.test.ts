@@ -67,15 +67,19 @@ describe('leader election', () => {
   });
 });
 
+/**
+ * Production lease timings: a leader that cannot renew for 10 s exits (as client-go's do) and its
+ * pod restarts; a restart of a few seconds must be ridden out in place.
+ */
+const PRODUCTION_LEASE = {
+  LEADER_ELECTION_LEASE_DURATION_MS: '15000',
+  LEADER_ELECTION_RENEW_DEADLINE_MS: '10000',
+  LEADER_ELECTION_RETRY_PERIOD_MS: '2000',
+};
+
 describe('API-server restart', () => {
   it('keeps reconciling after kube-apiserver goes away and comes back', async () => {
-    // Production lease timings: a leader that cannot renew for 10 s exits (as client-go's do) and
-    // its pod restarts; a restart of a few seconds must be ridden out in place.
-    const op = await operator({
-      LEADER_ELECTION_LEASE_DURATION_MS: '15000',
-      LEADER_ELECTION_RENEW_DEADLINE_MS: '10000',
-      LEADER_ELECTION_RETRY_PERIOD_MS: '2000',
-    });
+    const op = await operator(PRODUCTION_LEASE);
     await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('before-restart'));
     await eventually(async () => { expect(await observedGeneration('before-restart')).toBe(1); });
 
@@ -88,6 +92,35 @@ describe('API-server restart', () => {
       expect((await cp.kubectl(['get', 'configmap', 'before-restart-gateway-config'])).code).toBe(0);
     }, 30_000);
     expect(op.logs()).toContain('Watch failed; restarting');
+    expect(op.process.exitCode).toBeNull();
+    await op.stop();
+  });
+});
+
+describe('a watch that fell behind (410 Gone)', () => {
+  it('relists, and so notices a deletion it never received an event for', async () => {
+    const op = await operator(PRODUCTION_LEASE);
+    await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('missed-delete'));
+    // Up to one lease duration first, if an earlier test's leader did not release the lease.
+    await eventually(async () => { expect(await observedGeneration('missed-delete')).toBe(1); }, 45_000);
+    const configMapLists = async (): Promise<number> => Number(/^perpetual_operator_informer_lists_total\{kind="ConfigMap"\} (\S+)$/m.exec(await op.metrics())?.[1]);
+    const listsBefore = await configMapLists();
+    expect(listsBefore).toBeGreaterThanOrEqual(1);
+
+    // Frozen, the operator cannot read anything: its watches die with the API server, and the
+    // deletion happens on the new one, whose watch cache starts after the operator's last
+    // resourceVersion. Resuming from there is answered 410 Gone; only a relist shows the deletion.
+    op.process.kill('SIGSTOP');
+    try {
+      await cp.restartApiServer({ downMs: 500 });
+      expect((await cp.kubectl(['delete', 'configmap', 'missed-delete-gateway-config'])).code).toBe(0);
+    } finally {
+      op.process.kill('SIGCONT');
+    }
+    await eventually(async () => {
+      expect((await cp.kubectl(['get', 'configmap', 'missed-delete-gateway-config'])).code).toBe(0);
+    }, 30_000);
+    expect(await configMapLists()).toBeGreaterThan(listsBefore);
     expect(op.process.exitCode).toBeNull();
   });
 });

@@ -11,20 +11,24 @@
 //             API server sets. The ratio operator/baseline is the operator's overhead.
 // Then, with everything converged: API writes during a full resync (goal 0) and the operator's
 // resident memory (goal < 200 MB at N = 1000).
+import { readFileSync } from 'node:fs';
 import { PatchStrategy, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { defaultedPerpetualDeployment } from '../../operator/api/v1alpha1/defaults.ts';
-import { FIELD_MANAGER } from '../../operator/api/v1alpha1/labels.ts';
+import { FIELD_MANAGER, Labels } from '../../operator/api/v1alpha1/labels.ts';
 import { desiredObjects } from '../../operator/controllers/perpetual-deployment/desired.ts';
 import { connect } from '../../operator/kube/client.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { eventually } from '../support/eventually.ts';
 import { cpuSnapshot } from './support/cpu.ts';
+import { percentile } from './support/stats.ts';
 import { perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 /** Workers per controller in the operator, and parallel applies in the baseline: the same budget. */
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 const CHILDREN_PER_PD = 13; // applied children + generated Secrets, excluding the migration Job
+/** Short, so the benchmark sees a full resync soon; memory is sampled over one such period. */
+const RESYNC_SECONDS = 20;
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -135,7 +139,9 @@ async function baselineRun(cp: ControlPlane, n: number): Promise<number> {
       mode: 'proxy', database: { secretRef: { name: 'db' } }, encryptionKeySecretRef: { name: 'enc' }, models: [{ name: 'gpt-4o-mini', provider: 'openai' }],
     });
     const desired = desiredObjects({ pd, config: { images: { gateway: 'gateway:bench' } }, modelServers: new Map(), referencedSecretsHash: 'x', databaseSecretHash: 'x', databaseUsable: true });
-    objects.push(...desired.objects);
+    // Not labelled as the operator's, so its informers neither cache these nor react to them: the
+    // operator stays idle during the baseline, and its memory later reflects its own objects only.
+    objects.push(...desired.objects.map((obj) => ({ ...obj, metadata: { ...obj.metadata, labels: { ...obj.metadata?.labels, [Labels.managedBy]: 'benchmark-baseline' } } })));
   }
   const started = performance.now();
   await inParallel(objects, CONCURRENCY, async (obj) => {
@@ -157,6 +163,18 @@ async function resyncWrites(op: OperatorProcess, total: number): Promise<{ write
   };
 }
 
+/** Resident memory from /proc: samples over `seconds`, and the process's peak so far. */
+async function memoryOverOneResync(pid: number, seconds: number): Promise<{ median: string; max: string; peak: string }> {
+  const statusKb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1]);
+  const samples: number[] = [];
+  for (let i = 0; i < seconds; i++) {
+    samples.push(statusKb('VmRSS'));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const mb = (kb: number): string => (kb / 1024).toFixed(0);
+  return { median: mb(percentile(samples, 50)), max: mb(Math.max(...samples)), peak: mb(statusKb('VmHWM')) };
+}
+
 async function main(): Promise<void> {
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
   const ns = sizes.length > 0 ? sizes : [1, 100, 1000];
@@ -166,7 +184,8 @@ async function main(): Promise<void> {
   const op = await startOperator({
     kubeconfigPath: cp.kubeconfigPath,
     entry: process.env.OPERATOR_ENTRY,
-    env: { RESYNC_SECONDS: '20', WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn', CONCURRENCY: String(CONCURRENCY) },
+    nodeArgs: (process.env.OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    env: { RESYNC_SECONDS: String(RESYNC_SECONDS), WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn', CONCURRENCY: String(CONCURRENCY) },
   });
   try {
     console.log('N      operator   baseline   ratio');
@@ -178,10 +197,11 @@ async function main(): Promise<void> {
       console.log(`${String(n).padEnd(6)} ${operatorSeconds.toFixed(2).padStart(7)} s ${baseline.toFixed(2).padStart(8)} s ${(operatorSeconds / baseline).toFixed(2).padStart(6)}x   ${summary}`);
     }
     const resync = await resyncWrites(op, total);
-    const mb = async (metric: string): Promise<string> => ((await op.counter(`perpetual_operator_${metric}`)) / 1024 / 1024).toFixed(0);
     console.log(`resync with nothing changed: ${String(resync.writes)} API writes over ${String(resync.reconciles)} reconciles`);
-    console.log(`operator memory with ${String(total)} PerpetualDeployments (${String(total * (CHILDREN_PER_PD + 1))} children cached): ` +
-      `RSS ${await mb('process_resident_memory_bytes')} MB, heap used ${await mb('nodejs_heap_size_used_bytes')} MB of ${await mb('nodejs_heap_size_total_bytes')} MB, external ${await mb('nodejs_external_memory_bytes')} MB`);
+    const memory = await memoryOverOneResync(op.process.pid ?? 0, RESYNC_SECONDS);
+    console.log(`operator memory with ${String(total)} PerpetualDeployments (${String(total * (CHILDREN_PER_PD + 1))} children cached), ` +
+      `sampled every second over one resync period (${String(RESYNC_SECONDS)} s): RSS median ${memory.median} MB, max ${memory.max} MB; ` +
+      `peak RSS since start (VmHWM, includes converging) ${memory.peak} MB`);
   } finally {
     await op.stop();
     await cp.stop();

@@ -17,8 +17,10 @@ export interface OperatorProcess {
 export interface OperatorOptions {
   kubeconfigPath: string;
   env?: NodeJS.ProcessEnv;
-  /** The entry point; default the TypeScript source (npm run build makes dist/operator/main.js). */
+  /** The entry point; default the TypeScript source (npm run build makes the bundle, dist/perpetual-operator.js). */
   entry?: string;
+  /** Flags for node itself, before the entry point (V8 flags NODE_OPTIONS does not accept). */
+  nodeArgs?: string[];
 }
 
 /** Short timings so tests see requeues and failovers quickly. */
@@ -33,7 +35,7 @@ const TEST_ENV = {
 
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [options.entry ?? join(REPO_ROOT, 'operator/main.ts')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(REPO_ROOT, 'operator/main.ts')], {
     env: { ...process.env, ...TEST_ENV, KUBECONFIG: options.kubeconfigPath, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,4 +61,13 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
   };
   await waitFor('operator /readyz', ready, { timeoutMs: 20_000 });
   return op;
+}
+
+/** Builds the operator's image entry point (the one bundled file, as `npm run build` makes it) into `dir`. */
+export async function buildOperatorBundle(dir: string): Promise<string> {
+  // Loaded here, not at the top: only tests that run the image's entry point need the bundler.
+  const [{ build }, { default: operatorBundle }] = await Promise.all([import('rolldown'), import('../../rolldown.config.ts')]);
+  const file = join(dir, 'perpetual-operator.js');
+  await build({ ...operatorBundle, cwd: REPO_ROOT, logLevel: 'warn', output: { ...operatorBundle.output, file, sourcemap: false } });
+  return file;
 }
