@@ -103,7 +103,7 @@ describe('a watch that fell behind (410 Gone)', () => {
     await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('missed-delete'));
     // Up to one lease duration first, if an earlier test's leader did not release the lease.
     await eventually(async () => { expect(await observedGeneration('missed-delete')).toBe(1); }, 45_000);
-    const configMapLists = async (): Promise<number> => Number(/^perpetual_operator_informer_lists_total\{kind="ConfigMap"\} (\S+)$/m.exec(await op.metrics())?.[1]);
+    const configMapLists = async (): Promise<number> => (await op.countersBy('perpetual_operator_informer_lists_total', 'kind')).get('ConfigMap') ?? 0;
     const listsBefore = await configMapLists();
     expect(listsBefore).toBeGreaterThanOrEqual(1);
 

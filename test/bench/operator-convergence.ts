@@ -46,14 +46,18 @@ interface Progress {
   stop(): void;
 }
 
-/** Resolves once `n` PerpetualDeployments report observedGeneration 1 and n × CHILDREN_PER_PD children exist. */
-async function watchProgress(cp: ControlPlane, namespace: string, n: number): Promise<Progress> {
+/**
+ * `done` resolves once `n` PerpetualDeployments report observedGeneration 1 and n × CHILDREN_PER_PD
+ * children exist, and rejects after `timeoutMs`.
+ */
+async function watchProgress(cp: ControlPlane, namespace: string, n: number, timeoutMs: number): Promise<Progress> {
   const watch = new Watch(cp.kubeConfig());
   const children = new Set<string>();
   const observed = new Set<string>();
   let resolve: () => void = () => undefined;
   let reject: (err: unknown) => void = () => undefined;
   const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  const deadline = setTimeout(() => { reject(new Error(`not converged within ${String(timeoutMs)} ms`)); }, timeoutMs);
   const check = (): void => {
     if (observed.size === n && children.size >= n * CHILDREN_PER_PD) resolve();
   };
@@ -69,37 +73,17 @@ async function watchProgress(cp: ControlPlane, namespace: string, n: number): Pr
       check();
     }, onError),
   ]);
-  return { done, stop: () => { for (const a of aborts) a.abort(); } };
-}
-
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => { reject(new Error(`not converged within ${String(ms)} ms`)); }, ms); });
-  try {
-    await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Counter values by one label, e.g. writes by verb: { apply: 10, create: 3 }. */
-async function countersBy(op: OperatorProcess, name: string, label: string): Promise<Map<string, number>> {
-  const byLabel = new Map<string, number>();
-  for (const m of (await op.metrics()).matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-    const value = new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '';
-    byLabel.set(value, (byLabel.get(value) ?? 0) + Number(m[2]));
-  }
-  return byLabel;
+  return { done, stop: () => { clearTimeout(deadline); for (const a of aborts) a.abort(); } };
 }
 
 /** What the operator did per PerpetualDeployment during a run, and where the CPU went. */
 async function runBreakdown<T>(op: OperatorProcess, n: number, run: () => Promise<T>): Promise<{ result: T; summary: string }> {
-  const writesBefore = await countersBy(op, 'perpetual_operator_api_writes_total', 'verb');
+  const writesBefore = await op.countersBy('perpetual_operator_api_writes_total', 'verb');
   const reconcilesBefore = await op.counter('perpetual_operator_reconcile_total');
   const cpuBefore = cpuSnapshot(op.process.pid);
   const result = await run();
   const cpuAfter = cpuSnapshot(op.process.pid);
-  const writesAfter = await countersBy(op, 'perpetual_operator_api_writes_total', 'verb');
+  const writesAfter = await op.countersBy('perpetual_operator_api_writes_total', 'verb');
   const perPd = (value: number): string => (value / n).toFixed(1);
   const writes = [...writesAfter].map(([verb, value]) => `${verb} ${perPd(value - (writesBefore.get(verb) ?? 0))}`).join(', ');
   const reconciles = (await op.counter('perpetual_operator_reconcile_total')) - reconcilesBefore;
@@ -117,11 +101,11 @@ async function operatorRun(cp: ControlPlane, n: number): Promise<number> {
   const namespace = `bench-op-${String(n)}`;
   await createNamespace(cp, namespace);
   const manifest = Array.from({ length: n }, (_, i) => perpetualDeployment(`pd-${String(i)}`)).join('---\n');
-  const progress = await watchProgress(cp, namespace, n);
+  const progress = await watchProgress(cp, namespace, n, 600_000);
   try {
     const started = performance.now();
     await cp.kubectl(['apply', '--server-side', '-n', namespace, '-f', '-'], manifest);
-    await withTimeout(progress.done, 600_000);
+    await progress.done;
     return (performance.now() - started) / 1000;
   } finally {
     progress.stop();

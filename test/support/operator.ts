@@ -11,6 +11,8 @@ export interface OperatorProcess {
   metrics(): Promise<string>;
   /** Sum of a counter across its label sets, e.g. perpetual_operator_api_writes_total. */
   counter(name: string): Promise<number>;
+  /** A counter's values summed by one label, e.g. writes by verb: { apply: 10, create: 3 }. */
+  countersBy(name: string, label: string): Promise<Map<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,14 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
     port,
     logs: () => output,
     metrics,
+    countersBy: async (name, label) => {
+      const byLabel = new Map<string, number>();
+      for (const m of (await metrics()).matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+        const value = new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '';
+        byLabel.set(value, (byLabel.get(value) ?? 0) + Number(m[2]));
+      }
+      return byLabel;
+    },
     counter: async (name) => {
       const text = await metrics();
       return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
