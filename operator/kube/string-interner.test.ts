@@ -16,10 +16,18 @@ describe('StringInterner', () => {
   });
 
   it('starts a new table past its bound instead of growing', () => {
-    const interner = new StringInterner(3);
+    const interner = new StringInterner({ maxEntries: 3 });
     interner.internAll(['a', 'b', 'c']);
     expect(interner.size).toBe(3);
     interner.internAll(['d']);
+    expect(interner.size).toBe(1);
+  });
+
+  it('leaves the values of unique fields, and everything under them, out of the table', () => {
+    const interner = new StringInterner({ uniqueFields: ['uid', 'data'] });
+    const obj = { metadata: { uid: 'u-1', name: 'a' }, data: { key: 'c2VjcmV0', nested: ['x'] } };
+    interner.internAll(obj);
+    expect(obj).toEqual({ metadata: { uid: 'u-1', name: 'a' }, data: { key: 'c2VjcmV0', nested: ['x'] } });
     expect(interner.size).toBe(1);
   });
 });

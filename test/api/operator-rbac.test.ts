@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../harness/processes.ts';
 import { eventually } from '../support/eventually.ts';
 import { modelServer, perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
 import { testCluster } from '../support/kube.ts';
-import { buildOperatorBundle, startOperator, type OperatorProcess } from '../support/operator.ts';
+import { imageRuntime, startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const cluster = testCluster();
 let ns = '';
@@ -29,8 +29,9 @@ beforeAll(async () => {
   const token = (await cluster.kubectlOk(['create', 'token', 'perpetual-operator', '-n', 'perpetual-system', '--duration=1h'])).trim();
   ns = await cluster.createNamespace('rbac');
   await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], secretsManifest());
-  const entry = await buildOperatorBundle(dirname(cluster.kubeconfigPath));
-  operator = await startOperator({ kubeconfigPath: kubeconfigWithToken(token), entry });
+  // As the image runs it: the bundled entry point with config/manager's runtime settings.
+  const image = await imageRuntime(dirname(cluster.kubeconfigPath));
+  operator = await startOperator({ kubeconfigPath: kubeconfigWithToken(token), ...image });
 });
 
 afterAll(async () => {

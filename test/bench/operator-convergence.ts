@@ -2,6 +2,7 @@
 // Ready, so every object stays "waiting" and is requeued, the operator's worst steady state).
 //
 //   node test/bench/operator-convergence.ts [N ...]     (default: 1 100 1000)
+//   OPERATOR_NODE_ARGS='--heapsnapshot-signal=SIGUSR2' adds flags to the operator's node
 //
 // For each N it measures, side by side in this process:
 //   operator  time from creating N PerpetualDeployments until every child exists and every
@@ -22,7 +23,7 @@ import { eventually } from '../support/eventually.ts';
 import { cpuSnapshot } from './support/cpu.ts';
 import { percentile } from './support/stats.ts';
 import { perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
-import { startOperator, type OperatorProcess } from '../support/operator.ts';
+import { imageRuntime, startOperator, type OperatorProcess } from '../support/operator.ts';
 
 /** Workers per controller in the operator, and parallel applies in the baseline: the same budget. */
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
@@ -147,16 +148,46 @@ async function resyncWrites(op: OperatorProcess, total: number): Promise<{ write
   };
 }
 
-/** Resident memory from /proc: samples over `seconds`, and the process's peak so far. */
-async function memoryOverOneResync(pid: number, seconds: number): Promise<{ median: string; max: string; peak: string }> {
-  const statusKb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1]);
-  const samples: number[] = [];
+interface MemorySample {
+  rss: number;
+  /** Pages of the node executable and other mapped files (shared, reclaimable). */
+  file: number;
+  heapCommitted: number;
+  heapUsed: number;
+  /** Buffers and other memory V8 objects hold outside the heap. */
+  external: number;
+}
+
+/** A memory field of /proc/<pid>/status (VmRSS, RssFile, VmHWM...) in MB. */
+function procStatusMb(pid: number | undefined, field: string): number {
+  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 1024;
+}
+
+/** Resident memory from /proc with V8's own account from the operator's metrics, in MB. */
+async function sampleMemory(op: OperatorProcess): Promise<MemorySample> {
+  const gauge = async (name: string): Promise<number> => (await op.counter(`perpetual_operator_nodejs_${name}`)) / 2 ** 20;
+  return {
+    rss: procStatusMb(op.process.pid, 'VmRSS'),
+    file: procStatusMb(op.process.pid, 'RssFile'),
+    heapCommitted: await gauge('heap_size_total_bytes'),
+    heapUsed: await gauge('heap_size_used_bytes'),
+    external: await gauge('external_memory_bytes'),
+  };
+}
+
+/** Memory sampled every second over `seconds`: the median of each part, the largest RSS, and the peak RSS so far. */
+async function memoryOverOneResync(op: OperatorProcess, seconds: number): Promise<string> {
+  const samples: MemorySample[] = [];
   for (let i = 0; i < seconds; i++) {
-    samples.push(statusKb('VmRSS'));
+    samples.push(await sampleMemory(op));
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  const mb = (kb: number): string => (kb / 1024).toFixed(0);
-  return { median: mb(percentile(samples, 50)), max: mb(Math.max(...samples)), peak: mb(statusKb('VmHWM')) };
+  const median = (part: keyof MemorySample): string => percentile(samples.map((s) => s[part]), 50).toFixed(0);
+  const peak = procStatusMb(op.process.pid, 'VmHWM');
+  return `RSS median ${median('rss')} MB, max ${Math.max(...samples.map((s) => s.rss)).toFixed(0)} MB ` +
+    `(medians: mapped files ${median('file')}, V8 heap ${median('heapCommitted')} committed / ${median('heapUsed')} used, external ${median('external')}); ` +
+    `peak RSS since start (VmHWM, includes converging) ${peak.toFixed(0)} MB`;
 }
 
 async function main(): Promise<void> {
@@ -165,11 +196,13 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ profile: 'api' });
   await cp.kubectl(['create', 'namespace', 'perpetual-system']);
   // Long requeue while waiting, so the resync measurement sees resyncs, not waiting requeues.
+  // The operator runs as its image runs it: the bundled entry point, config/manager's memory settings.
+  const image = await imageRuntime(cp.dir);
   const op = await startOperator({
     kubeconfigPath: cp.kubeconfigPath,
-    entry: process.env.OPERATOR_ENTRY,
+    entry: image.entry,
     nodeArgs: (process.env.OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    env: { RESYNC_SECONDS: String(RESYNC_SECONDS), WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn', CONCURRENCY: String(CONCURRENCY) },
+    env: { ...image.env, RESYNC_SECONDS: String(RESYNC_SECONDS), WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn', CONCURRENCY: String(CONCURRENCY) },
   });
   try {
     console.log('N      operator   baseline   ratio');
@@ -182,10 +215,9 @@ async function main(): Promise<void> {
     }
     const resync = await resyncWrites(op, total);
     console.log(`resync with nothing changed: ${String(resync.writes)} API writes over ${String(resync.reconciles)} reconciles`);
-    const memory = await memoryOverOneResync(op.process.pid ?? 0, RESYNC_SECONDS);
+    const memory = await memoryOverOneResync(op, RESYNC_SECONDS);
     console.log(`operator memory with ${String(total)} PerpetualDeployments (${String(total * (CHILDREN_PER_PD + 1))} children cached), ` +
-      `sampled every second over one resync period (${String(RESYNC_SECONDS)} s): RSS median ${memory.median} MB, max ${memory.max} MB; ` +
-      `peak RSS since start (VmHWM, includes converging) ${memory.peak} MB`);
+      `sampled every second over one resync period (${String(RESYNC_SECONDS)} s): ${memory}`);
   } finally {
     await op.stop();
     await cp.stop();

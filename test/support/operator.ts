@@ -1,6 +1,9 @@
 // Runs the operator as a separate process (as in production) against a test control plane.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { freePort, REPO_ROOT, stopProcess, waitFor } from '../harness/processes.ts';
 
 export interface OperatorProcess {
@@ -73,8 +76,17 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
   return op;
 }
 
+/** How the operator's image runs: its bundled entry point, built into `dir`, and the runtime settings config/manager gives it. */
+export async function imageRuntime(dir: string): Promise<Pick<OperatorOptions, 'entry' | 'env'>> {
+  const manifest = parse(readFileSync(join(REPO_ROOT, 'config/manager/manager.yaml'), 'utf8')) as V1Deployment;
+  const env = manifest.spec?.template.spec?.containers.find((c) => c.name === 'operator')?.env ?? [];
+  // Node's and the C library's memory settings; the rest (names, images) are the cluster's business.
+  const runtime = env.filter((e) => e.value !== undefined && (e.name === 'NODE_OPTIONS' || e.name === 'GLIBC_TUNABLES'));
+  return { entry: await buildOperatorBundle(dir), env: Object.fromEntries(runtime.map((e) => [e.name, e.value])) };
+}
+
 /** Builds the operator's image entry point (the one bundled file, as `npm run build` makes it) into `dir`. */
-export async function buildOperatorBundle(dir: string): Promise<string> {
+async function buildOperatorBundle(dir: string): Promise<string> {
   // Loaded here, not at the top: only tests that run the image's entry point need the bundler.
   const [{ build }, { default: operatorBundle }] = await Promise.all([import('rolldown'), import('../../rolldown.config.ts')]);
   const file = join(dir, 'perpetual-operator.js');
