@@ -16,12 +16,14 @@ import {
   reconcileModelServer,
   type ModelServerAutoscaling,
 } from './controllers/model-server/reconciler.ts';
+import { referencedModelServers } from './controllers/perpetual-deployment/observe.ts';
 import { PERPETUAL_DEPLOYMENT_CHILD_KINDS, reconcilePerpetualDeployment } from './controllers/perpetual-deployment/reconciler.ts';
 import { cachesFrom, type KindTypes } from './kube/caches.ts';
 import type { Kube } from './kube/client.ts';
 import { makeEventRecorder } from './kube/events.ts';
-import { errorMessage, ResourceInformer } from './kube/informer.ts';
+import { errorMessage, ResourceInformer, type InformerOptions } from './kube/informer.ts';
 import { optionalKinds } from './kube/optional-kinds.ts';
+import { keepPodEssentials } from './kube/pod-essentials.ts';
 import { Kinds, type KindName } from './kube/resource-kinds.ts';
 import { fetchSecretFrom, sharedSecretReader } from './kube/secret-reader.ts';
 import { WorkQueue } from './kube/work-queue.ts';
@@ -39,6 +41,12 @@ interface Controller {
 
 /** Children are watched only if we labelled them, which keeps the caches small. */
 const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
+/**
+ * The pods the operator reads: vLLM replicas (scheduling problems, the autoscaler) and gateway pods
+ * (the autoscaler's demand), never Qdrant, Redis or migration pods; and of those, only the fields
+ * kube/pod-essentials.ts keeps.
+ */
+const POD_SELECTOR = `${OWNED_SELECTOR},${Labels.component} in (gateway,vllm)`;
 /** Everything either controller owns, plus the pods of those workloads (for scheduling problems). */
 export const CHILD_KINDS: readonly KindName[] = [...new Set<KindName>([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, 'Pod'])];
 /** Children from APIs a cluster may not serve (KEDA): watched once discovery shows them. */
@@ -68,18 +76,19 @@ export interface ManagerDeps {
 
 export async function startManager(deps: ManagerDeps): Promise<Manager> {
   const { config, kube, log, metrics } = deps;
-  const newInformer = (kind: KindName, labelSelector?: string): ResourceInformer =>
-    new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, labelSelector, onList: () => { metrics.informerLists.inc({ kind }); } });
+  const newInformer = (kind: KindName, options: Pick<InformerOptions, 'labelSelector' | 'keep'> = {}): ResourceInformer =>
+    new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, ...options, onList: () => { metrics.informerLists.inc({ kind }); } });
   const informers = new Map<KindName, ResourceInformer>();
   informers.set('PerpetualDeployment', newInformer('PerpetualDeployment'));
   informers.set('ModelServer', newInformer('ModelServer'));
-  for (const kind of CHILD_KINDS) informers.set(kind, newInformer(kind, OWNED_SELECTOR));
+  const pods = { labelSelector: POD_SELECTOR, keep: keepPodEssentials };
+  for (const kind of CHILD_KINDS) informers.set(kind, newInformer(kind, kind === 'Pod' ? pods : { labelSelector: OWNED_SELECTOR }));
   const caches = cachesFrom(informers);
 
   const pdQueue = new WorkQueue();
   const msQueue = new WorkQueue();
   const verdicts = makeVerdictStore();
-  const optional = optionalKinds({ kube, log, informers, newInformer: (kind) => newInformer(kind, OWNED_SELECTOR), wire: (kind, informer) => { wireChild(kind, informer, pdQueue, msQueue); } });
+  const optional = optionalKinds({ kube, log, informers, newInformer: (kind) => newInformer(kind, { labelSelector: OWNED_SELECTOR }), wire: (kind, informer) => { wireChild(kind, informer, pdQueue, msQueue); } });
   const autoscaling: ModelServerAutoscaling = {
     verdict: (namespace, name) => verdicts.get(keyOf(namespace, name)),
     optionalKindServed: (kind, recheck) => optional.served(kind, recheck),
@@ -149,16 +158,14 @@ function wireEvents(informers: Map<KindName, ResourceInformer>, pdQueue: WorkQue
     pdQueue.add(key(obj));
     // A ModelServer's ScaledObject queries the gateway under the model names that route to it.
     const pd = obj as KindTypes['PerpetualDeployment'];
-    for (const model of pd.spec.models) {
-      if (model.modelServerRef) msQueue.add(`${pd.metadata?.namespace ?? ''}/${model.modelServerRef.name}`);
-    }
+    for (const name of referencedModelServers(pd)) msQueue.add(`${pd.metadata?.namespace ?? ''}/${name}`);
   });
   informers.get('ModelServer')?.onChange((ms) => {
     msQueue.add(key(ms));
-    // PerpetualDeployments that serve this ModelServer report its readiness.
+    // PerpetualDeployments that use this ModelServer report its readiness and route to its served name.
     const namespace = ms.metadata?.namespace ?? '';
     for (const pd of caches.list('PerpetualDeployment', namespace)) {
-      if (pd.spec.models.some((m) => m.modelServerRef?.name === ms.metadata?.name)) pdQueue.add(key(pd));
+      if (referencedModelServers(pd).includes(ms.metadata?.name ?? '')) pdQueue.add(key(pd));
     }
   });
   for (const kind of CHILD_KINDS) {

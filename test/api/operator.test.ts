@@ -199,6 +199,24 @@ describe('what only the operator can see', () => {
     const config = await get('configmap/local-gateway-config');
     expect(JSON.stringify(config)).toContain(`http://mistral-7b-vllm.${ns}.svc:8000/v1`);
   });
+
+  it('names a missing embedding ModelServer and routes embeddings to it once it exists', async () => {
+    await apply(perpetualDeployment('embed', {
+      mode: 'local',
+      models: [{ name: 'mistral', modelServerRef: { name: 'mistral-7b' } }],
+      memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'bge' } } },
+    }));
+    await eventually(async () => {
+      expect(conditionOf(await get('pd/embed'), 'ModelsReady')).toMatchObject({ status: 'False', reason: 'ModelServerNotFound', message: 'ModelServer "bge" not found.' });
+    });
+    await apply(modelServer('bge', { model: { id: 'BAAI/bge-small-en-v1.5', servedName: 'bge-small' }, replicas: undefined, autoscaling: { minReplicas: 0, maxReplicas: 1 } }));
+    await eventually(async () => {
+      expect(conditionOf(await get('pd/embed'), 'ModelsReady')).toMatchObject({ status: 'True' });
+      const config = JSON.stringify(await get('configmap/embed-gateway-config'));
+      expect(config).toContain(`http://bge-vllm.${ns}.svc:8000/v1`);
+      expect(config).toContain('bge-small');
+    });
+  });
 });
 
 describe('ModelServer', () => {

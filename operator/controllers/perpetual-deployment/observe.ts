@@ -21,8 +21,16 @@ export interface PerpetualDeploymentObserved {
   qdrant: V1StatefulSet | undefined;
   redis: V1Deployment | undefined;
   migration: V1Job | undefined;
-  /** Every ModelServer a model refers to; undefined when it does not exist. */
+  /** Every ModelServer the spec refers to (models and embeddings); undefined when it does not exist. */
   modelServers: ReadonlyMap<string, ModelServer | undefined>;
+}
+
+/** The ModelServers a PerpetualDeployment depends on: its models' and the memory embeddings' source. */
+export function referencedModelServers(pd: PerpetualDeployment): string[] {
+  const embedding = pd.spec.memory.embedding;
+  const names = pd.spec.models.flatMap((m) => (m.modelServerRef ? [m.modelServerRef.name] : []));
+  if (embedding.source === 'modelServer' && embedding.modelServerRef) names.push(embedding.modelServerRef.name);
+  return [...new Set(names)];
 }
 
 export function observePerpetualDeployment(
@@ -33,13 +41,12 @@ export function observePerpetualDeployment(
 ): PerpetualDeploymentObserved {
   const namespace = pd.metadata?.namespace ?? '';
   const names = childNames(pd.metadata?.name ?? '');
-  const refs = pd.spec.models.flatMap((m) => (m.modelServerRef ? [m.modelServerRef.name] : []));
   return {
     secretProblems,
     gateway: caches.get('Deployment', names.gateway, namespace),
     qdrant: caches.get('StatefulSet', names.qdrant, namespace),
     redis: caches.get('Deployment', names.redis, namespace),
     migration: caches.get('Job', migrationJobName, namespace),
-    modelServers: new Map(refs.map((name) => [name, caches.get('ModelServer', name, namespace)])),
+    modelServers: new Map(referencedModelServers(pd).map((name) => [name, caches.get('ModelServer', name, namespace)])),
   };
 }
