@@ -31,6 +31,11 @@ export interface Gateway {
   deps: AppDeps;
   /** Work before serving: creating the memory collection (rejects when it cannot be used). */
   start(): Promise<void>;
+  /**
+   * Shutdown began: requests held for a ModelServer replica get a 503 with Retry-After at once (a
+   * retry lands on another gateway replica) instead of waiting out the grace period and being cut off.
+   */
+  stopHolding(): void;
   /** Flushes what is buffered (usage, billing, last-used) and closes every connection. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -165,6 +170,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   return {
     deps,
     start: async () => { await Promise.all([memory?.start(), routing?.start()]); },
+    stopHolding: () => { routing?.stopHolding(); },
     close: async (timeoutMs) => {
       stopRetention();
       routing?.close();

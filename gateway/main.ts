@@ -3,8 +3,9 @@
 //   migrate   apply database migrations (the operator's Job runs this; needs only DATABASE_URL)
 //   reencrypt re-encrypt every stored provider key under the first API_KEY_ENCRYPTION_KEY key,
 //             the last step of a key rotation
-// SIGTERM drains: /health turns 503, new connections are refused, in-flight requests finish
-// (up to SHUTDOWN_GRACE_MS), then usage, billing and last-used buffers are flushed.
+// SIGTERM drains: /health turns 503, new connections are refused, requests held for a model
+// replica get a 503 to retry elsewhere, in-flight requests finish (up to SHUTDOWN_GRACE_MS), then
+// usage, billing and last-used buffers are flushed.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -69,6 +70,7 @@ async function runServe(log: Logger): Promise<void> {
     if (draining) return;
     draining = true;
     logger.info({ signal }, 'Draining: finishing in-flight requests, then flushing buffers');
+    gateway.stopHolding();
     // One budget for the whole shutdown, so it ends before Kubernetes' grace period does.
     const grace = config.limits.shutdownGraceMs;
     const deadline = Date.now() + grace;

@@ -163,6 +163,23 @@ describe('ReplicaPool', () => {
     expect(await rejection(pending)).toMatchObject({ status: 503, code: 'gateway_shutting_down' });
   });
 
+  it('stops holding when the gateway drains: held requests get a 503 at once, new ones are not held, ready replicas still serve', async () => {
+    const h = harness([]);
+    await h.pool.refresh();
+    const pending = h.pool.acquire(request());
+    const started = Date.now();
+    h.pool.stopHolding();
+    expect(await rejection(pending)).toMatchObject({ status: 503, code: 'gateway_shutting_down', headers: { 'Retry-After': '1' } });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(h.pool.snapshot().held).toBe(0);
+    expect(await rejection(h.pool.acquire(request()))).toMatchObject({ code: 'gateway_shutting_down' });
+
+    h.resolution.current = { state: 'present', replicas: [address(1)] };
+    h.ready.add(address(1).id);
+    await h.pool.refresh();
+    expect((await h.pool.acquire(request()))?.replica.id).toBe(address(1).id);
+  });
+
   it('keeps the last known replicas when the resolver fails', async () => {
     const h = harness([address(1)]);
     h.ready.add(address(1).id);

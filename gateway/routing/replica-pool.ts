@@ -109,6 +109,8 @@ export class ReplicaPool {
   #again = false;
   #lastTrigger: number | undefined;
   #resolveFailing = false;
+  /** False once the gateway drains: a held request would only be cut off at the end of the grace period. */
+  #holding = true;
 
   constructor(deps: PoolDeps) {
     this.#deps = deps;
@@ -123,6 +125,15 @@ export class ReplicaPool {
   /** Starts polling; the first round runs at once. */
   start(): void {
     void this.#tick();
+  }
+
+  /**
+   * The gateway is draining: held requests get a 503 (retry: another gateway replica takes it) at
+   * once, and none is held from now on. Ready replicas still serve.
+   */
+  stopHolding(): void {
+    this.#holding = false;
+    this.#wakeAll();
   }
 
   /** Stops polling; held requests get a 503 at once. */
@@ -150,6 +161,7 @@ export class ReplicaPool {
   async acquire(request: AcquireRequest): Promise<Lease | undefined> {
     const lease = this.#tryLease(request);
     if (lease || !request.hold) return lease;
+    if (!this.#holding) throw routerClosed(request.model);
     return this.#hold(request);
   }
 
@@ -192,6 +204,7 @@ export class ReplicaPool {
           this.#deps.hooks?.waited?.(request.model, lease.heldMs);
           return lease;
         }
+        if (!this.#holding) throw routerClosed(request.model);
       }
     } finally {
       this.#queue.remove(waiter);

@@ -63,6 +63,11 @@ export class ReplicaRouter {
     for (const pool of this.#options.pools.values()) pool.start();
   }
 
+  /** The gateway is draining: see ReplicaPool.stopHolding. */
+  stopHolding(): void {
+    for (const pool of this.#options.pools.values()) pool.stopHolding();
+  }
+
   close(): void {
     for (const pool of this.#options.pools.values()) pool.close();
   }

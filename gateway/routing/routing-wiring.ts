@@ -19,6 +19,8 @@ export interface Routing {
   router: ReplicaRouter;
   /** Starts polling and loads the Kubernetes client (when it will be needed) before traffic. */
   start(): Promise<void>;
+  /** Shutdown began: held requests get a 503 at once and no new one is held; replicas still serve. */
+  stopHolding(): void;
   /** Stops polling; held requests get a 503 at once. */
   close(): void;
 }
@@ -92,6 +94,7 @@ export function createRouting(options: { config: GatewayConfig; metrics: Gateway
       const firstRound = Promise.all([trigger.warm?.(), ...[...pools.values()].map((pool) => pool.refresh())]);
       await Promise.race([firstRound, sleep(START_WAIT_MS, undefined, { ref: false })]);
     },
+    stopHolding: () => { router.stopHolding(); },
     close: () => { router.close(); },
   };
 }

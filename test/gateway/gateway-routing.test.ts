@@ -271,6 +271,22 @@ describe('scale from zero', () => {
     await eventually(async () => { expect(await metric('perpetual_queued_requests', 'full')).toBe(0); }, 1000, 50);
   });
 
+  it('answers held requests at once when the gateway shuts down, so clients retry elsewhere, and still exits 0', async () => {
+    const gateway = await startGateway(stack.env);
+    extraGateways.push(gateway);
+    const pending = chat('never', 'before the shutdown', { url: gateway.url });
+    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'never', gateway.url)).toBe(1); }, 5000, 50);
+    const signalledAt = Date.now();
+    gateway.process.kill('SIGTERM');
+    const res = await pending;
+    // Not after the grace period (SHUTDOWN_GRACE_MS) or the hold timeout (120 s), and not a reset.
+    expect(Date.now() - signalledAt).toBeLessThan(2000);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('gateway_shutting_down');
+    expect(await gateway.exited).toBe(0);
+  });
+
   it('answers held requests at once when their ModelServer is deleted', async () => {
     const pending = chat('doomed', 'too late');
     await eventually(async () => { expect(await metric('perpetual_queued_requests', 'doomed')).toBe(1); }, 5000, 50);
