@@ -26,8 +26,9 @@ export function embeddingsRoute(deps: ChatRouteDeps) {
     for (const [name, value] of Object.entries(await deps.rateLimit(principal))) res.setHeader(name, value);
     const requestId = requestIdOf(res);
     const { signal } = abortWhenClientLeaves(res);
-    // Embeddings share the chat request's shape for routing; only `model` is read.
-    const routing = { userId: principal.userId, body: { model: body.model, messages: [] } };
+    // Embeddings share the chat request's shape for routing; only `model` is read. The signal lets
+    // a request held for a model replica leave the queue the moment its client does.
+    const routing = { userId: principal.userId, body: { model: body.model, messages: [] }, signal };
     const served = { startedAt: startedAtOf(res), principal, requestId, ext: { conversationId: undefined, memory: { enabled: false, topK: undefined, conversationOnly: false } }, body: routing.body, endpoint: 'embeddings' as const };
     try {
       const attempt = await callWithFallback(deps, routing, (client, target) => client.embeddings(body, target, signal));

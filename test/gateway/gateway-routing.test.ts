@@ -287,6 +287,20 @@ describe('scale from zero', () => {
     expect(await gateway.exited).toBe(0);
   });
 
+  it('holds embeddings like chat, and a client that leaves frees its place at once', async () => {
+    const controller = new AbortController();
+    const pending = fetch(`${stack.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'never', input: 'held' }),
+      signal: controller.signal,
+    });
+    pending.catch(() => undefined);
+    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'never')).toBe(1); }, 5000, 50);
+    controller.abort();
+    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'never')).toBe(0); }, 1000, 50);
+  });
+
   it('answers held requests at once when their ModelServer is deleted', async () => {
     const pending = chat('doomed', 'too late');
     await eventually(async () => { expect(await metric('perpetual_queued_requests', 'doomed')).toBe(1); }, 5000, 50);
