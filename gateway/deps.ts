@@ -142,7 +142,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     metrics,
     startedAt: Date.now(),
     draining,
-    healthChecks: dependencyChecks({ config, pool, redis, ...(memory ? { vectorStore: memory.store } : {}) }),
+    healthChecks: dependencyChecks({ config, pool, redis, ...(memory ? { vectorStore: memory.store } : {}), ...(routing ? { modelServers: () => routing.router.snapshots() } : {}) }),
     auth: {
       apiKey: requireApiKey({ cache: keyCache, lastUsed, config }),
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret }) : undefined),

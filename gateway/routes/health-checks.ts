@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { GatewayConfig } from '../config.ts';
+import type { PoolSnapshot } from '../routing/replica-pool.ts';
 import type { DependencyCheck } from './health.ts';
 
 function reason(err: unknown, what: string): Error {
@@ -9,7 +10,48 @@ function reason(err: unknown, what: string): Error {
   return new Error(`${what} unreachable${typeof code === 'string' ? ` (${code})` : ''}`);
 }
 
-export function dependencyChecks(options: { config: GatewayConfig; pool: pg.Pool; redis: Redis; vectorStore?: { health(options: { signal: AbortSignal }): Promise<void> } }): DependencyCheck[] {
+export interface ModelServerState {
+  name: string;
+  snapshot: PoolSnapshot;
+}
+
+/** What stops each ModelServer from serving now, if anything: its pool's latest view, no request made. */
+export function modelServerProblems(servers: readonly ModelServerState[]): string[] {
+  return servers.flatMap(({ name, snapshot }) => {
+    if (snapshot.state === 'absent') return [`ModelServer ${name} not found`];
+    const total = snapshot.replicas.length;
+    if (snapshot.replicas.some((r) => r.ready && !r.unhealthy)) return [];
+    return [total === 0 ? `ModelServer ${name} has no replica (scaled to zero, or starting)` : `ModelServer ${name}: none of ${String(total)} replicas ready`];
+  });
+}
+
+/**
+ * Every local model: a ModelServer's from its replica pool (which probes its replicas anyway), a
+ * plain endpoint's by asking it for /models.
+ */
+function modelsCheck(config: GatewayConfig, modelServers: (() => readonly ModelServerState[]) | undefined): DependencyCheck {
+  const endpoints = [...new Map(config.models.filter((m) => m.endpoint && !(modelServers && m.modelServer)).map((m) => [m.endpoint ?? '', m.name])).entries()];
+  return {
+    name: 'models',
+    check: async (signal) => {
+      const problems = modelServerProblems(modelServers?.() ?? []);
+      await Promise.all(endpoints.map(async ([endpoint, model]) => {
+        const res = await fetch(`${endpoint.replace(/\/+$/, '')}/models`, { signal }).catch((err: unknown) => { throw reason(err, `Model server for ${model}`); });
+        if (!res.ok) throw new Error(`Model server for ${model} answered ${String(res.status)}`);
+      })).catch((err: unknown) => { problems.push(err instanceof Error ? err.message : String(err)); });
+      if (problems.length > 0) throw new Error(problems.join('; '));
+    },
+  };
+}
+
+export function dependencyChecks(options: {
+  config: GatewayConfig;
+  pool: pg.Pool;
+  redis: Redis;
+  vectorStore?: { health(options: { signal: AbortSignal }): Promise<void> };
+  /** Local mode: the ModelServers' replica pools, read for the models check. */
+  modelServers?: () => readonly ModelServerState[];
+}): DependencyCheck[] {
   const { config, pool, redis, vectorStore } = options;
   const checks: DependencyCheck[] = [
     { name: 'database', check: async () => { await pool.query('SELECT 1').catch((err: unknown) => { throw reason(err, 'PostgreSQL'); }); } },
@@ -22,16 +64,6 @@ export function dependencyChecks(options: { config: GatewayConfig; pool: pg.Pool
     },
   ];
   if (vectorStore) checks.push({ name: 'vector_store', check: (signal) => vectorStore.health({ signal }) });
-  const local = config.models.find((m) => m.endpoint);
-  if (config.mode === 'local' && local?.endpoint) {
-    const endpoint = local.endpoint;
-    checks.push({
-      name: 'models',
-      check: async (signal) => {
-        const res = await fetch(`${endpoint.replace(/\/+$/, '')}/models`, { signal }).catch((err: unknown) => { throw reason(err, `Model server for ${local.name}`); });
-        if (!res.ok) throw new Error(`Model server for ${local.name} answered ${res.status}`);
-      },
-    });
-  }
+  if (config.mode === 'local') checks.push(modelsCheck(config, options.modelServers));
   return checks;
 }

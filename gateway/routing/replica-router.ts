@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { ModelRoute } from '../config.ts';
 import type { ReplicaAddress } from './endpoint-resolver.ts';
-import type { ReplicaPool } from './replica-pool.ts';
+import type { PoolSnapshot, ReplicaPool } from './replica-pool.ts';
 import { isReplicaFailure } from './replica-failure.ts';
 import type { RoutingPolicy } from './routing-policy.ts';
 
@@ -61,6 +61,11 @@ export class ReplicaRouter {
 
   start(): void {
     for (const pool of this.#options.pools.values()) pool.start();
+  }
+
+  /** Every ModelServer's pool as it last saw it (for /health). */
+  snapshots(): { name: string; snapshot: PoolSnapshot }[] {
+    return [...this.#options.pools.values()].map((pool) => ({ name: pool.name, snapshot: pool.snapshot() }));
   }
 
   /** The gateway is draining: see ReplicaPool.stopHolding. */

@@ -148,6 +148,15 @@ function scaleRequests(modelServer: string): number {
   return (stack.gateways[0]?.logs() ?? '').split('\n').filter((l) => l.includes('Scale from zero requested') && l.includes(`"modelServer":"${modelServer}"`)).length;
 }
 
+describe('/health in local mode', () => {
+  it('reads every ModelServer from its replica pool and names the ones that cannot serve', async () => {
+    const health = (await (await fetch(`${stack.url}/health`)).json()) as { status: string; models_loaded: boolean; dependencies: { models?: { ok: boolean; error?: string } } };
+    // "pair" and "flaky" have ready replicas; "cold" (third in the config) has none yet.
+    expect(health).toMatchObject({ status: 'degraded', models_loaded: false, dependencies: { models: { ok: false } } });
+    expect(health.dependencies.models?.error).toMatch(/^ModelServer cold has no replica \(scaled to zero, or starting\); ModelServer cold-stream/);
+  });
+});
+
 describe('balancing over ready replicas', () => {
   it('least-load spreads concurrent requests evenly over two replicas and counts them in flight', async () => {
     await setLatency([pairA, pairB], '1500ms');

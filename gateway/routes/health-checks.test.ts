@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import type { PoolSnapshot } from '../routing/replica-pool.ts';
+import { modelServerProblems } from './health-checks.ts';
+
+const replica = (ready: boolean, unhealthy = false) => ({ id: 'r', ready, inFlight: 0, unhealthy });
+const state = (name: string, snapshot: Partial<PoolSnapshot>) => ({ name, snapshot: { state: 'present' as const, held: 0, replicas: [], ...snapshot } });
+
+describe('modelServerProblems', () => {
+  it.each([
+    { name: 'a ready replica', servers: [state('mistral', { replicas: [replica(false), replica(true)] })], problems: [] },
+    { name: 'scaled to zero', servers: [state('mistral', {})], problems: ['ModelServer mistral has no replica (scaled to zero, or starting)'] },
+    { name: 'replicas, none ready', servers: [state('mistral', { replicas: [replica(false), replica(true, true)] })], problems: ['ModelServer mistral: none of 2 replicas ready'] },
+    { name: 'deleted', servers: [state('mistral', { state: 'absent' })], problems: ['ModelServer mistral not found'] },
+    {
+      name: 'every ModelServer, not only the first',
+      servers: [state('mistral', { replicas: [replica(true)] }), state('bge', {})],
+      problems: ['ModelServer bge has no replica (scaled to zero, or starting)'],
+    },
+  ])('$name', ({ servers, problems }) => {
+    expect(modelServerProblems(servers)).toEqual(problems);
+  });
+});
