@@ -28,11 +28,17 @@ export async function writeDone(res: Response): Promise<void> {
   await write(res, 'data: [DONE]\n\n');
 }
 
-/** Sends a comment line every `intervalMs` until stopped: keeps idle connections from timing out. */
-export function keepAlive(res: Response, intervalMs: number): () => void {
-  const timer = setInterval(() => {
-    if (!res.writableEnded && !res.destroyed) res.write(': keep-alive\n\n');
-  }, intervalMs);
+/**
+ * Sends `comment` (an SSE comment line, which SDKs ignore) every `intervalMs` until stopped, and at
+ * once with `now`: keeps idle connections from timing out.
+ */
+export function keepAlive(res: Response, intervalMs: number, options: { comment?: string; now?: boolean } = {}): () => void {
+  const text = `: ${options.comment ?? 'keep-alive'}\n\n`;
+  const tick = (): void => {
+    if (!res.writableEnded && !res.destroyed) res.write(text);
+  };
+  if (options.now) tick();
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
   return () => { clearInterval(timer); };
 }

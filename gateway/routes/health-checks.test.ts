@@ -3,7 +3,11 @@ import type { PoolSnapshot } from '../routing/replica-pool.ts';
 import { modelServerProblems } from './health-checks.ts';
 
 const replica = (ready: boolean, unhealthy = false) => ({ id: 'r', ready, inFlight: 0, unhealthy });
-const state = (name: string, snapshot: Partial<PoolSnapshot>) => ({ name, snapshot: { state: 'present' as const, held: 0, replicas: [], ...snapshot } });
+/** A consistent snapshot: eligible counts the ready replicas not skipped after a failure, as the pool does. */
+function state(name: string, snapshot: Partial<PoolSnapshot>) {
+  const replicas = snapshot.replicas ?? [];
+  return { name, snapshot: { state: 'present' as const, held: 0, ...snapshot, replicas, eligible: replicas.filter((r) => r.ready && !r.unhealthy).length } };
+}
 
 describe('modelServerProblems', () => {
   it.each([

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { GatewayConfig } from '../config.ts';
-import type { PoolSnapshot } from '../routing/replica-pool.ts';
+import type { ModelServerState } from '../routing/replica-router.ts';
 import type { DependencyCheck } from './health.ts';
 
 function reason(err: unknown, what: string): Error {
@@ -10,17 +10,12 @@ function reason(err: unknown, what: string): Error {
   return new Error(`${what} unreachable${typeof code === 'string' ? ` (${code})` : ''}`);
 }
 
-export interface ModelServerState {
-  name: string;
-  snapshot: PoolSnapshot;
-}
-
 /** What stops each ModelServer from serving now, if anything: its pool's latest view, no request made. */
 export function modelServerProblems(servers: readonly ModelServerState[]): string[] {
   return servers.flatMap(({ name, snapshot }) => {
     if (snapshot.state === 'absent') return [`ModelServer ${name} not found`];
     const total = snapshot.replicas.length;
-    if (snapshot.replicas.some((r) => r.ready && !r.unhealthy)) return [];
+    if (snapshot.eligible > 0) return [];
     return [total === 0 ? `ModelServer ${name} has no replica (scaled to zero, or starting)` : `ModelServer ${name}: none of ${String(total)} replicas ready`];
   });
 }

@@ -90,6 +90,8 @@ interface Waiter {
 export interface PoolSnapshot {
   state: 'unknown' | 'present' | 'absent';
   held: number;
+  /** Replicas a request can be sent to now (ready, and not skipped after a failure). */
+  eligible: number;
   replicas: { id: string; ready: boolean; inFlight: number; unhealthy: boolean }[];
 }
 
@@ -153,6 +155,7 @@ export class ReplicaPool {
     return {
       state: this.#state,
       held: this.#queue.size,
+      eligible: this.#eligible().length,
       replicas: [...this.#replicas.values()].map((r) => ({ id: r.id, ready: r.ready, inFlight: r.inFlight, unhealthy: r.unhealthyUntil > now })),
     };
   }

@@ -43,6 +43,12 @@ export interface RouterOptions {
   onFailover?: (model: string) => void;
 }
 
+/** A ModelServer's replica pool as it last saw it. */
+export interface ModelServerState {
+  name: string;
+  snapshot: PoolSnapshot;
+}
+
 export class ReplicaRouter {
   readonly #options: RouterOptions;
 
@@ -55,16 +61,12 @@ export class ReplicaRouter {
     return route?.modelServer !== undefined && this.#options.pools.has(route.modelServer);
   }
 
-  pool(modelServer: string): ReplicaPool | undefined {
-    return this.#options.pools.get(modelServer);
-  }
-
   start(): void {
     for (const pool of this.#options.pools.values()) pool.start();
   }
 
   /** Every ModelServer's pool as it last saw it (for /health). */
-  snapshots(): { name: string; snapshot: PoolSnapshot }[] {
+  snapshots(): ModelServerState[] {
     return [...this.#options.pools.values()].map((pool) => ({ name: pool.name, snapshot: pool.snapshot() }));
   }
 

@@ -3,18 +3,10 @@
 // live connection instead of an idle one they would time out, and SDKs ignore comment lines. The
 // answer's chunks follow on the same stream once a replica is ready.
 import type { Response } from 'express';
-import { startEventStream } from '../chat/sse.ts';
-
-export const WAITING_COMMENT = ': waiting for a model replica\n\n';
+import { keepAlive, startEventStream } from '../chat/sse.ts';
 
 /** Starts the stream with `headers` and writes the waiting comment now and every `intervalMs`; returns the stop function. */
 export function startWaitingStream(res: Response, headers: Record<string, string>, intervalMs: number): () => void {
   startEventStream(res, headers);
-  const tick = (): void => {
-    if (!res.writableEnded && !res.destroyed) res.write(WAITING_COMMENT);
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return () => { clearInterval(timer); };
+  return keepAlive(res, intervalMs, { comment: 'waiting for a model replica', now: true });
 }
