@@ -23,7 +23,7 @@ import { eventually } from '../support/eventually.ts';
 import { cpuSnapshot } from './support/cpu.ts';
 import { percentile } from './support/stats.ts';
 import { perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
-import { imageRuntime, startOperator, type OperatorProcess } from '../support/operator.ts';
+import { imageRuntime, sampleSum, startOperator, type OperatorProcess } from '../support/operator.ts';
 
 /** Workers per controller in the operator, and parallel applies in the baseline: the same budget. */
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
@@ -166,13 +166,15 @@ function procStatusMb(pid: number | undefined, field: string): number {
 
 /** Resident memory from /proc with V8's own account from the operator's metrics, in MB. */
 async function sampleMemory(op: OperatorProcess): Promise<MemorySample> {
-  const gauge = async (name: string): Promise<number> => (await op.counter(`perpetual_operator_nodejs_${name}`)) / 2 ** 20;
+  // One scrape per sample: each makes the operator compute its default metrics.
+  const metrics = await op.metrics();
+  const gauge = (name: string): number => sampleSum(metrics, `perpetual_operator_nodejs_${name}`) / 2 ** 20;
   return {
     rss: procStatusMb(op.process.pid, 'VmRSS'),
     file: procStatusMb(op.process.pid, 'RssFile'),
-    heapCommitted: await gauge('heap_size_total_bytes'),
-    heapUsed: await gauge('heap_size_used_bytes'),
-    external: await gauge('external_memory_bytes'),
+    heapCommitted: gauge('heap_size_total_bytes'),
+    heapUsed: gauge('heap_size_used_bytes'),
+    external: gauge('external_memory_bytes'),
   };
 }
 

@@ -55,6 +55,16 @@ async function deleteModelServer(name: string): Promise<void> {
   }, 60_000, 300);
 }
 
+/** Waits until the autoscaler has scaled `name` as `lastScale` says, and returns the ModelServer. */
+async function scaledAs(name: string, lastScale: Omit<ScaleEvent, 'time'>, timeoutMs: number): Promise<Ms> {
+  return eventually(async () => {
+    const obj = await getMs(name);
+    expect(obj.spec.replicas).toBe(lastScale.to);
+    expect(obj.status?.lastScale).toMatchObject(lastScale);
+    return obj;
+  }, timeoutMs);
+}
+
 async function warningReasons(name: string): Promise<string> {
   return cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name},type=Warning`, '-o', 'jsonpath={.items[*].reason}']);
 }
@@ -145,12 +155,7 @@ describe('the built-in autoscaler', () => {
     // Ready and read as idle, but not idle for 3 s yet.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await getMs('idle')).spec.replicas).toBe(1);
-    const ms = await eventually(async () => {
-      const obj = await getMs('idle');
-      expect(obj.spec.replicas).toBe(0);
-      expect(obj.status?.lastScale).toMatchObject({ from: 1, to: 0, reason: '0 requests in flight across 1 replica, target 2 per replica: scaling 1 → 0.' });
-      return obj;
-    }, 30_000);
+    const ms = await scaledAs('idle', { from: 1, to: 0, reason: '0 requests in flight across 1 replica, target 2 per replica: scaling 1 → 0.' }, 30_000);
     expect(conditionOf(ms, 'ScalingLimited')?.status).toBe('False');
     await eventually(async () => {
       expect(conditionOf(await getMs('idle'), 'Ready')).toMatchObject({ status: 'True', reason: 'ScaledToZero' });
@@ -182,12 +187,7 @@ describe('the built-in autoscaler', () => {
     expect((await getMs('cold')).spec.replicas).toBe(0);
 
     gateway.set('perpetual_queued_requests{model="cold-model"} 1\nperpetual_queued_requests{model="another-model"} 40\nperpetual_inflight_requests{model="cold-model"} 1\n');
-    const ms = await eventually(async () => {
-      const obj = await getMs('cold');
-      expect(obj.spec.replicas).toBe(1);
-      expect(obj.status?.lastScale).toMatchObject({ from: 0, to: 1, reason: '1 request queued at the gateway with 0 replicas: scaling 0 → 1.' });
-      return obj;
-    }, 30_000);
+    const ms = await scaledAs('cold', { from: 0, to: 1, reason: '1 request queued at the gateway with 0 replicas: scaling 0 → 1.' }, 30_000);
     expect(conditionOf(ms, 'ScalingLimited')?.status).toBe('False');
     gateway.set('');
     await cluster.kubectlOk(['delete', 'pd', 'stack', '-n', ns, '--wait=true']);

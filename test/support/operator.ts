@@ -38,6 +38,11 @@ const TEST_ENV = {
   LOG_LEVEL: 'debug',
 };
 
+/** Sum of a metric's samples across its label sets in a Prometheus text exposition. */
+export function sampleSum(text: string, name: string): number {
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(REPO_ROOT, 'operator/main.ts')], {
@@ -62,10 +67,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
       }
       return byLabel;
     },
-    counter: async (name) => {
-      const text = await metrics();
-      return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
-    },
+    counter: async (name) => sampleSum(await metrics(), name),
     stop: () => stopProcess(child),
   };
   const ready = async (): Promise<boolean> => {
