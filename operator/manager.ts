@@ -156,9 +156,14 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
 function wireEvents(informers: Map<KindName, ResourceInformer>, pdQueue: WorkQueue, msQueue: WorkQueue, caches: ReturnType<typeof cachesFrom>): void {
   informers.get('PerpetualDeployment')?.onChange((obj) => {
     pdQueue.add(key(obj));
-    // A ModelServer's ScaledObject queries the gateway under the model names that route to it.
+    // A KEDA ModelServer's ScaledObject queries the gateway under the model names that route to
+    // it; nothing else of a ModelServer depends on PerpetualDeployments (whose every status write
+    // lands here).
     const pd = obj as KindTypes['PerpetualDeployment'];
-    for (const name of referencedModelServers(pd)) msQueue.add(`${pd.metadata?.namespace ?? ''}/${name}`);
+    const namespace = pd.metadata?.namespace ?? '';
+    for (const name of referencedModelServers(pd)) {
+      if (caches.get('ModelServer', name, namespace)?.spec.autoscaling?.engine === 'keda') msQueue.add(keyOf(namespace, name));
+    }
   });
   informers.get('ModelServer')?.onChange((ms) => {
     msQueue.add(key(ms));

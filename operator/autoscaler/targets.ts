@@ -6,6 +6,7 @@ import { Labels } from '../api/v1alpha1/labels.ts';
 import type { ModelServer } from '../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../api/v1alpha1/perpetual-deployment.ts';
 import { desiredReplicas } from '../controllers/model-server/desired.ts';
+import { modelNamesRoutingTo } from '../controllers/perpetual-deployment/observe.ts';
 import type { ScalingPolicy } from './decide.ts';
 
 export interface ScaleTarget {
@@ -37,7 +38,7 @@ export function isBuiltinAutoscaled(ms: ModelServer): boolean {
 function modelNamesFor(deployments: readonly PerpetualDeployment[], msName: string): Map<string, string[]> {
   const byDeployment = new Map<string, string[]>();
   for (const pd of deployments) {
-    const names = pd.spec.models.filter((m) => m.modelServerRef?.name === msName).map((m) => m.name);
+    const names = modelNamesRoutingTo(pd, msName);
     if (names.length > 0) byDeployment.set(pd.metadata?.name ?? '', names);
   }
   return byDeployment;

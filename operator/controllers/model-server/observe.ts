@@ -4,6 +4,7 @@ import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
 import type { ScalingVerdict } from '../../autoscaler/verdicts.ts';
 import type { Caches } from '../../kube/caches.ts';
+import { modelNamesRoutingTo } from '../perpetual-deployment/observe.ts';
 import { modelServerChildNames } from './names.ts';
 
 export interface ModelServerObserved {
@@ -29,7 +30,7 @@ export function observeModelServer(caches: Caches, ms: ModelServer, autoscaling:
 export function gatewayModelNames(caches: Caches, ms: ModelServer): string[] {
   const name = ms.metadata?.name ?? '';
   return caches.list('PerpetualDeployment', ms.metadata?.namespace ?? '')
-    .flatMap((pd) => pd.spec.models.filter((m) => m.modelServerRef?.name === name).map((m) => m.name))
+    .flatMap((pd) => modelNamesRoutingTo(pd, name))
     .sort();
 }
 

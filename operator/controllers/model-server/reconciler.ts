@@ -20,22 +20,18 @@ export interface ModelServerAutoscaling {
   optionalKindServed(kind: KindName, recheck: boolean): Promise<boolean>;
 }
 
-export const NO_AUTOSCALING: ModelServerAutoscaling = {
-  verdict: () => undefined,
-  optionalKindServed: () => Promise.resolve(false),
-};
-
 export async function reconcileModelServer(
   ctx: ReconcileContext,
   namespace: string,
   name: string,
-  autoscaling: ModelServerAutoscaling = NO_AUTOSCALING,
+  autoscaling: ModelServerAutoscaling,
 ): Promise<ReconcileResult> {
   const ms = ctx.caches.get('ModelServer', name, namespace);
   if (!ms || ms.metadata?.deletionTimestamp) return {};
   const wantsKeda = ms.spec.autoscaling?.engine === 'keda';
   const kedaInstalled = await autoscaling.optionalKindServed('ScaledObject', wantsKeda);
-  const desired = desiredObjects(ms, { kedaInstalled, gatewayModelNames: gatewayModelNames(ctx.caches, ms) });
+  // Only a ScaledObject queries the gateway by model name: no listing of PerpetualDeployments otherwise.
+  const desired = desiredObjects(ms, { kedaInstalled, gatewayModelNames: wantsKeda && kedaInstalled ? gatewayModelNames(ctx.caches, ms) : [] });
   const prunable = kedaInstalled ? [...MODEL_SERVER_CHILD_KINDS, ...MODEL_SERVER_OPTIONAL_CHILD_KINDS] : MODEL_SERVER_CHILD_KINDS;
   const failure = await tryWriteChildren(async () => {
     await applyChildren(ctx, desired);

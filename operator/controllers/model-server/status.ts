@@ -1,5 +1,6 @@
 // A ModelServer's status, computed purely from the spec and what was observed.
 import { ModelServerConditions as C, ScalingLimitedReasons } from '../../api/v1alpha1/conditions.ts';
+import { plural } from '../../autoscaler/measure.ts';
 import { mergeScalingHistory } from '../../autoscaler/verdicts.ts';
 import type { ModelServer, ModelServerStatus } from '../../api/v1alpha1/model-server.ts';
 import type { Phase } from '../../api/v1alpha1/common.ts';
@@ -29,10 +30,6 @@ function counts(ms: ModelServer, observed: ModelServerObserved): Counts {
     unschedulable: observed.pods.map((p) => insufficientGpuMessage(p, ms.spec.gpu.resourceName)).filter((m): m is string => m !== undefined),
     deadlineExceeded: status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false,
   };
-}
-
-function plural(n: number, word: string): string {
-  return `${String(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function readyCondition(c: Counts, hasDeployment: boolean): ConditionInput {
