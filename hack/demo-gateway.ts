@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { ControlPlane } from '../test/harness/control-plane.ts';
 import { startInferenceSim, type InferenceSim } from '../test/harness/inference-sim.ts';
 import { startPostgres } from '../test/harness/postgres.ts';
-import { REPO_ROOT, run } from '../test/harness/processes.ts';
 import { startRedis } from '../test/harness/redis.ts';
 import { startQdrantEmulator } from '../test/stubs/qdrant-emulator.ts';
 import { startGateway, type GatewayProcess } from '../test/support/gateway.ts';
+import { migrateDatabase } from '../test/support/gateway-stack.ts';
 
 export interface DemoStack {
   pd: string;
@@ -43,6 +43,8 @@ async function call(gateway: GatewayProcess, path: string, init: { method?: stri
 export interface RunningGateway {
   gateway: GatewayProcess;
   sim: InferenceSim;
+  /** The operator-generated admin token the gateway runs with. */
+  adminToken: string;
   stop(): Promise<void>;
 }
 
@@ -51,22 +53,24 @@ export async function startDemoGateway(cp: ControlPlane, stack: DemoStack, extra
   const [postgres, redis, qdrant, sim] = await Promise.all([startPostgres(), startRedis(), startQdrantEmulator(), startInferenceSim({ model: stack.servedModel })]);
   const configPath = join(stack.dir, 'gateway-config.yaml');
   writeFileSync(configPath, await kubectlText(cp, ['get', 'configmap', `${stack.pd}-gateway-config`, '-n', stack.namespace, '-o', 'jsonpath={.data.config\\.yaml}']));
+  const adminToken = await secretValue(cp, `${stack.pd}-admin-token`, 'token', stack.namespace);
   const env: NodeJS.ProcessEnv = {
     PERPETUAL_CONFIG: configPath,
     DATABASE_URL: postgres.url,
     REDIS_URL: redis.url,
     QDRANT_URL: qdrant.url,
     API_KEY_ENCRYPTION_KEY: await secretValue(cp, 'perpetual-encryption', 'API_KEY_ENCRYPTION_KEY', stack.namespace),
-    ADMIN_TOKEN: await secretValue(cp, `${stack.pd}-admin-token`, 'token', stack.namespace),
+    ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const migrated = await run(process.execPath, [join(REPO_ROOT, 'gateway/main.ts'), 'migrate'], { env: { DATABASE_URL: postgres.url, LOG_LEVEL: 'warn' } });
+  const migrated = await migrateDatabase(postgres.url);
   if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);
   const gateway = await startGateway(env);
   return {
     gateway,
     sim,
+    adminToken,
     stop: async () => {
       await gateway.stop();
       await Promise.all([sim.stop(), qdrant.close(), redis.stop(), postgres.stop()]);
@@ -94,8 +98,4 @@ export async function chatWithMemory(gateway: GatewayProcess, adminToken: string
   await new Promise((r) => setTimeout(r, 1500));
   const usage = (await call(gateway, '/v1/usage', { token: key.key })).body as { totals: { requests: number; total_tokens: number; retrieval_calls: number } };
   console.log(`\nUsage so far: ${String(usage.totals.requests)} requests, ${String(usage.totals.total_tokens)} tokens, ${String(usage.totals.retrieval_calls)} memory retrievals`);
-}
-
-export async function adminTokenOf(cp: ControlPlane, stack: DemoStack): Promise<string> {
-  return secretValue(cp, `${stack.pd}-admin-token`, 'token', stack.namespace);
 }

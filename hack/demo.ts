@@ -5,11 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { kubeConfigFrom, startControlPlane, type ControlPlane } from '../test/harness/control-plane.ts';
-import { byLabel, startEndpointMap, type EndpointMap } from '../test/support/endpoint-map.ts';
-import { adminTokenOf, chatWithMemory, startDemoGateway, type DemoStack } from './demo-gateway.ts';
+import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.ts';
+import { byLabel, replaceMapFile, startEndpointMap, type EndpointMap } from '../test/support/endpoint-map.ts';
+import { chatWithMemory, startDemoGateway, type DemoStack } from './demo-gateway.ts';
 import { freePort, REPO_ROOT, stopProcess, waitFor } from '../test/harness/processes.ts';
 
 const keep = process.argv.includes('--keep');
@@ -49,7 +49,7 @@ async function announceReplica(cp: ControlPlane, file: string, url: string): Pro
     const ready = (await cp.kubectl(['get', 'pods', '-l', `perpetual.ai/modelserver=${LOCAL.modelServer}`, '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}'])).stdout;
     return ready.includes('True');
   }, { timeoutMs: 60_000 });
-  writeFileSync(file, JSON.stringify({ [LOCAL.modelServer]: [url] }));
+  replaceMapFile(file, JSON.stringify({ [LOCAL.modelServer]: [url] }));
 }
 
 /** The request path: gateway, scale from zero, a chat with memory; kubectl get before and after. */
@@ -57,7 +57,7 @@ async function requestPath(cp: ControlPlane, operatorMap: EndpointMap): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'perpetual-demo-'));
   const stack = { ...LOCAL, dir };
   const gatewayMap = join(dir, 'gateway-endpoints.json');
-  writeFileSync(gatewayMap, JSON.stringify({ [LOCAL.modelServer]: [] }));
+  replaceMapFile(gatewayMap, JSON.stringify({ [LOCAL.modelServer]: [] }));
   console.log('\n--- The request path ---\nStarting PostgreSQL, Redis, the Qdrant emulator, llm-d-inference-sim and the gateway with the configuration the operator rendered...');
   const running = await startDemoGateway(cp, stack, {
     ENDPOINT_MAP_FILE: gatewayMap,
@@ -73,7 +73,7 @@ async function requestPath(cp: ControlPlane, operatorMap: EndpointMap): Promise<
     ]));
     await show(cp, 'the ModelServer before the first request (scaled to zero)', ['get', 'ms', LOCAL.modelServer]);
     const announced = announceReplica(cp, gatewayMap, running.sim.url);
-    await chatWithMemory(running.gateway, await adminTokenOf(cp, stack), 'mistral-7b-instruct');
+    await chatWithMemory(running.gateway, running.adminToken, 'mistral-7b-instruct');
     await announced;
     await show(cp, 'after the gateway scaled it from zero', ['get', 'ms', LOCAL.modelServer, '-o', 'wide']);
     await show(cp, 'what it says about its last scale', ['get', 'ms', LOCAL.modelServer, '-o', 'jsonpath={.status.lastScale}']);
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   console.log('Starting a local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)...');
   const cp = await startControlPlane({ profile: 'cluster' });
   let operator: ChildProcess | undefined;
-  const operatorMap = startEndpointMap(kubeConfigFrom(cp.kubeconfigPath), LOCAL.namespace);
+  const operatorMap = startEndpointMap(cp.kubeConfig(), LOCAL.namespace);
   try {
     console.log(`Control plane ready in ${String(cp.startupMs)} ms at ${cp.server}`);
     await show(cp, 'fake nodes with GPU capacity', ['get', 'nodes', '-o',

@@ -19,13 +19,14 @@
 // reports how long after the replica was ready the first token came (the gateway's part: readiness
 // polling every 100 ms while requests are held, then the request). Medians over RUNS. Timings go
 // to stdout only.
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startInferenceSim, type InferenceSim } from '../harness/inference-sim.ts';
 import { startPostgres, type Postgres } from '../harness/postgres.ts';
 import { startRedis, type Redis } from '../harness/redis.ts';
+import { replaceMapFile } from '../support/endpoint-map.ts';
 import { startStack, type Stack } from '../support/gateway-stack.ts';
 
 const MODEL = 'cold';
@@ -62,8 +63,7 @@ interface Sample {
 }
 
 function writeMap(path: string, replicas: string[]): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify({ [MODEL]: replicas }));
-  renameSync(`${path}.tmp`, path);
+  replaceMapFile(path, JSON.stringify({ [MODEL]: replicas }));
 }
 
 /** When /health/ready first answers 200 (performance.now()), polled every 10 ms. */

@@ -3,13 +3,14 @@
 // session affinity, a replica that dies, and scale from zero (held requests, keep-alives, the
 // maximum wait, a full queue, a ModelServer deleted while requests wait). The scale trigger only
 // logs here (SCALE_TRIGGER=log); the test plays the autoscaler by starting a simulator.
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
 import { rendezvousOrder } from '../../gateway/routing/rendezvous.ts';
 import { startInferenceSim, type InferenceSim } from '../harness/inference-sim.ts';
+import { replaceMapFile } from '../support/endpoint-map.ts';
 import { eventually } from '../support/eventually.ts';
 import { startGateway, type GatewayProcess } from '../support/gateway.ts';
 import { startStack, type Stack } from '../support/gateway-stack.ts';
@@ -34,8 +35,7 @@ const extraGateways: GatewayProcess[] = [];
 
 /** Replaces the map file in one step, as a resolver may read it at any moment. */
 function writeMap(): void {
-  writeFileSync(`${mapPath}.tmp`, JSON.stringify(map));
-  renameSync(`${mapPath}.tmp`, mapPath);
+  replaceMapFile(mapPath, JSON.stringify(map));
 }
 
 async function sim(options: { startupSeconds?: number } = {}): Promise<InferenceSim> {

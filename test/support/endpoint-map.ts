@@ -27,6 +27,15 @@ export function byLabel(routes: { label: string; value: string; url: string }[])
 
 const POLL_MS = 150;
 
+/**
+ * Replaces a map file in one step (write aside, then rename): the gateway and the operator may read
+ * it at any moment and must never see half of it.
+ */
+export function replaceMapFile(path: string, json: string): void {
+  writeFileSync(`${path}.tmp`, json);
+  renameSync(`${path}.tmp`, path);
+}
+
 export function startEndpointMap(kubeConfig: KubeConfig, namespace: string): EndpointMap {
   const dir = mkdtempSync(join(tmpdir(), 'perpetual-endpoints-'));
   const file = join(dir, 'endpoints.json');
@@ -38,8 +47,7 @@ export function startEndpointMap(kubeConfig: KubeConfig, namespace: string): End
   const write = (map: Record<string, string>): void => {
     const json = JSON.stringify(map, Object.keys(map).sort());
     if (json === written) return;
-    writeFileSync(`${file}.tmp`, json);
-    renameSync(`${file}.tmp`, file);
+    replaceMapFile(file, json);
     written = json;
   };
   write({});
