@@ -179,7 +179,7 @@ async function sampleMemory(op: OperatorProcess): Promise<MemorySample> {
 }
 
 /** Memory sampled every second over `seconds`: the median of each part, the largest RSS, and the peak RSS so far. */
-async function memoryOverOneResync(op: OperatorProcess, seconds: number): Promise<string> {
+async function memoryOverOneResync(op: OperatorProcess, seconds: number, idle: MemorySample): Promise<string> {
   const samples: MemorySample[] = [];
   for (let i = 0; i < seconds; i++) {
     samples.push(await sampleMemory(op));
@@ -187,8 +187,10 @@ async function memoryOverOneResync(op: OperatorProcess, seconds: number): Promis
   }
   const median = (part: keyof MemorySample): string => percentile(samples.map((s) => s[part]), 50).toFixed(0);
   const peak = procStatusMb(op.process.pid, 'VmHWM');
-  return `RSS median ${median('rss')} MB, max ${Math.max(...samples.map((s) => s.rss)).toFixed(0)} MB ` +
-    `(medians: mapped files ${median('file')}, V8 heap ${median('heapCommitted')} committed / ${median('heapUsed')} used, external ${median('external')}); ` +
+  const rss = percentile(samples.map((s) => s.rss), 50);
+  return `RSS median ${median('rss')} MB, max ${Math.max(...samples.map((s) => s.rss)).toFixed(0)} MB, ` +
+    `${(rss / idle.rss).toFixed(2)}x the same process idle before the first PerpetualDeployment (${idle.rss.toFixed(0)} MB, V8 heap ${idle.heapUsed.toFixed(0)} MB used); ` +
+    `medians of the parts: mapped files ${median('file')}, V8 heap ${median('heapCommitted')} committed / ${median('heapUsed')} used, external ${median('external')}; ` +
     `peak RSS since start (VmHWM, includes converging) ${peak.toFixed(0)} MB`;
 }
 
@@ -207,6 +209,8 @@ async function main(): Promise<void> {
     env: { ...image.env, RESYNC_SECONDS: String(RESYNC_SECONDS), WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn', CONCURRENCY: String(CONCURRENCY) },
   });
   try {
+    // The memory baseline: the same operator process, synced and idle, before any PerpetualDeployment exists.
+    const idle = await sampleMemory(op);
     console.log('N      operator   baseline   ratio');
     let total = 0;
     for (const n of ns) {
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
     }
     const resync = await resyncWrites(op, total);
     console.log(`resync with nothing changed: ${String(resync.writes)} API writes over ${String(resync.reconciles)} reconciles`);
-    const memory = await memoryOverOneResync(op, RESYNC_SECONDS);
+    const memory = await memoryOverOneResync(op, RESYNC_SECONDS, idle);
     console.log(`operator memory with ${String(total)} PerpetualDeployments (${String(total * (CHILDREN_PER_PD + 1))} children cached), ` +
       `sampled every second over one resync period (${String(RESYNC_SECONDS)} s): ${memory}`);
   } finally {
