@@ -24,7 +24,8 @@
 //                how many of the machine's cores were busy (all processes, ours or not).
 // Timings go to stdout only; the test suite never asserts on them.
 import { cpuSnapshot, type Cpu } from './support/cpu.ts';
-import { percentile } from './support/stats.ts';
+import { intEnv } from './support/env.ts';
+import { percentile, round3 } from './support/stats.ts';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
@@ -33,13 +34,6 @@ import { startPostgres, type Postgres } from '../harness/postgres.ts';
 import { startRedis, type Redis } from '../harness/redis.ts';
 import { startOpenAIUpstream } from '../stubs/openai-upstream.ts';
 import { startStack, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw ?? ''}"`);
-  return value;
-}
 
 const REQUESTS = intEnv('REQUESTS', 2000); // per side, chat c=1
 const STREAM_REQUESTS = intEnv('STREAM_REQUESTS', REQUESTS); // per side, stream c=1
@@ -195,7 +189,6 @@ interface Comparison {
   added: Record<string, number>;
 }
 
-const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 function compare(baseline: number[], gateway: number[]): Comparison {
   const out: Comparison = { baseline: {}, gateway: {}, added: {} };

@@ -43,7 +43,7 @@
 // Timings go to stdout only; the test suite never asserts on them.
 import { cpuSnapshot, type Cpu } from './support/cpu.ts';
 import { pick, prng, type Rng } from './support/prng.ts';
-import { percentile } from './support/stats.ts';
+import { percentile, round3 } from './support/stats.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { BUILTIN_EMBEDDER_ID, createBuiltinEmbedder, type BuiltinEmbedder } from '../../gateway/memory/embedding/builtin-embedder.ts';
@@ -55,13 +55,7 @@ import { startPostgres, type Postgres } from '../harness/postgres.ts';
 import { startRedis, type Redis } from '../harness/redis.ts';
 import type { QdrantEmulator, SeedPoint } from '../stubs/qdrant-emulator.ts';
 import { startStack, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw ?? ''}"`);
-  return value;
-}
+import { intEnv } from './support/env.ts';
 
 function sizesEnv(): number[] {
   const raw = process.env.SIZES;
@@ -448,7 +442,6 @@ function otherCores(before: Cpu, seconds: number): number {
 // ---------------------------------------------------------------- statistics and report
 
 
-const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 interface Spread {
   p50: number;

@@ -38,13 +38,7 @@ import { dot } from '../../gateway/memory/embedding/vector.ts';
 import { queryFromMessages } from '../../gateway/memory/prompt/query-from-messages.ts';
 import { turnsToStore } from '../../gateway/memory/text/turns-to-store.ts';
 import type { ChatMessage } from '../../gateway/providers/types.ts';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw ?? ''}"`);
-  return value;
-}
+import { intEnv } from './support/env.ts';
 
 const TUNING_SEED = 1;
 const REPORT_SEED = 2;

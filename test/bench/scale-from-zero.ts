@@ -28,21 +28,15 @@ import { startPostgres, type Postgres } from '../harness/postgres.ts';
 import { startRedis, type Redis } from '../harness/redis.ts';
 import { replaceMapFile } from '../support/endpoint-map.ts';
 import { startStack, type Stack } from '../support/gateway-stack.ts';
+import { intEnv } from './support/env.ts';
 
 const MODEL = 'cold';
 const SIM_MODEL = 'perpetual-bench/cold-7b';
-const RUNS = positiveInt('RUNS', 3);
+const RUNS = intEnv('RUNS', 3);
 const STARTUP_SECONDS = (process.env.STARTUP_SECONDS ?? '2,5').split(',').map((s) => Number(s.trim()));
 // How often the gateway polls replicas when nothing is held; the bench waits this long (and a
 // margin) after removing a replica so the next run starts from a pool that knows it has none.
 const HEALTH_INTERVAL_MS = 500;
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw ?? ''}"`);
-  return value;
-}
 
 interface Running {
   postgres?: Postgres;
