@@ -33,6 +33,19 @@ export const restrictedPodSecurity: V1PodSecurityContext = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
+/**
+ * Our images' user: numeric (distroless's `nonroot`), because a kubelet can only prove that a
+ * container honours runAsNonRoot when the user is a number. Set in the pod as well, so that a
+ * custom image built with a named user still starts.
+ */
+export const NONROOT_UID = 65532;
+
+export const ourImagePodSecurity: V1PodSecurityContext = {
+  ...restrictedPodSecurity,
+  runAsUser: NONROOT_UID,
+  runAsGroup: NONROOT_UID,
+};
+
 export const restrictedContainerSecurity: V1SecurityContext = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ['ALL'] },

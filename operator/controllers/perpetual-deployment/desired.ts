@@ -19,6 +19,7 @@ import {
   envValue,
   httpProbe,
   mergeEnv,
+  ourImagePodSecurity,
   restrictedContainerSecurity,
   restrictedPodSecurity,
   specEnv,
@@ -192,7 +193,7 @@ function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: s
       annotations: { ...overrides?.annotations, [Annotations.configHash]: configHash },
     },
     spec: {
-      securityContext: restrictedPodSecurity,
+      securityContext: ourImagePodSecurity,
       ...schedulingOverrides(overrides),
       // Spread replicas over nodes so one node failure cannot take the API down.
       topologySpreadConstraints: [
@@ -367,7 +368,7 @@ function migrationJob(owner: Owner, pd: PerpetualDeployment, image: string, data
   return buildJob(childMeta(owner, migrationJobName(owner.name, image, databaseSecretHash), 'migration'), {
     metadata: { labels: childMeta(owner, '', 'migration').labels },
     spec: {
-      securityContext: restrictedPodSecurity,
+      securityContext: ourImagePodSecurity,
       containers: [
         {
           name: 'migrate',
