@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { FIELD_MANAGER, Labels } from './api/v1alpha1/labels.ts';
 import { startAutoscaler } from './autoscaler/autoscaler.ts';
 import type { EndpointResolver } from './autoscaler/endpoints.ts';
-import { keyOf } from './autoscaler/targets.ts';
+import { isPodReady, keyOf } from './autoscaler/targets.ts';
 import { makeVerdictStore } from './autoscaler/verdicts.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ReconcileContext, ReconcileResult } from './controllers/context.ts';
@@ -42,12 +42,13 @@ interface Controller {
 /** Children are watched only if we labelled them, which keeps the caches small. */
 const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
 /**
- * The pods the operator reads: vLLM replicas (scheduling problems, the autoscaler) and gateway pods
- * (the autoscaler's demand), never Qdrant, Redis or migration pods; and of those, only the fields
- * kube/pod-essentials.ts keeps.
+ * The pods the operator reads: vLLM replicas (scheduling problems, the autoscaler), gateway pods
+ * (the autoscaler's demand) and the pods of every workload whose status names a pod the kubelet
+ * cannot start (ImagePullBackOff, CrashLoopBackOff, ...): those two and Qdrant, Redis and the
+ * migration Job's; and of those, only the fields kube/pod-essentials.ts keeps.
  */
-const POD_SELECTOR = `${OWNED_SELECTOR},${Labels.component} in (gateway,vllm)`;
-/** Everything either controller owns, plus the pods of those workloads (for scheduling problems). */
+const POD_SELECTOR = `${OWNED_SELECTOR},${Labels.component} in (gateway,migration,qdrant,redis,vllm)`;
+/** Everything either controller owns, plus the pods of those workloads (scheduling problems, failing containers). */
 export const CHILD_KINDS: readonly KindName[] = [...new Set<KindName>([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, 'Pod'])];
 /** Children from APIs a cluster may not serve (KEDA): watched once discovery shows them. */
 export const OPTIONAL_CHILD_KINDS: readonly KindName[] = MODEL_SERVER_OPTIONAL_CHILD_KINDS;
@@ -185,7 +186,9 @@ function wireChild(kind: KindName, informer: ResourceInformer, pdQueue: WorkQueu
     const namespace = child.metadata?.namespace ?? '';
     const pd = labels[Labels.perpetualDeployment];
     const ms = labels[Labels.modelServer];
-    if (pd && kind !== 'Pod') pdQueue.add(`${namespace}/${pd}`);
+    // A ready pod tells a PerpetualDeployment nothing its workload's status does not; one that is not
+    // ready may be why (a kubelet reason its status names), and becoming ready moves the workload's counts.
+    if (pd && (kind !== 'Pod' || !isPodReady(child))) pdQueue.add(`${namespace}/${pd}`);
     if (ms) msQueue.add(`${namespace}/${ms}`);
   });
 }

@@ -1,7 +1,7 @@
 // Conditions in metav1.Condition shape. lastTransitionTime changes only when a status flips
 // (as cert-manager's SetCertificateCondition does), so "since when" stays meaningful.
 import type Type from 'typebox';
-import type { Condition as ConditionSchema } from '../api/v1alpha1/common.ts';
+import { SENTENCE_MAX_LENGTH, type Condition as ConditionSchema } from '../api/v1alpha1/common.ts';
 
 export type Condition = Type.Static<typeof ConditionSchema>;
 export type ConditionStatus = Condition['status'];
@@ -29,4 +29,12 @@ export function withTransitionTimes(previous: readonly Condition[] | undefined, 
 
 export function isTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
   return conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
+/**
+ * `sentence` cut to what a phaseReason may hold: messages joined from several parts (failing pods,
+ * not-ready ModelServers) can outgrow it, and the API server would then refuse the whole status.
+ */
+export function clipSentence(sentence: string): string {
+  return sentence.length <= SENTENCE_MAX_LENGTH ? sentence : `${sentence.slice(0, SENTENCE_MAX_LENGTH - 3)}...`;
 }

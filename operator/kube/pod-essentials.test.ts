@@ -1,11 +1,27 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { podAddressResolver } from '../autoscaler/endpoints.ts';
 import { isPodReady } from '../autoscaler/targets.ts';
 import { insufficientGpuMessage } from '../controllers/model-server/observe.ts';
-import { keepPodEssentials } from './pod-essentials.ts';
+import { podFailure } from '../controllers/pod-failure.ts';
+import { KUBELET_MESSAGE_MAX, keepPodEssentials } from './pod-essentials.ts';
 
-function fullPod(overrides: { nodeName?: string; ready?: boolean; unschedulable?: boolean; deleting?: boolean } = {}): V1Pod {
+type ContainerTrouble = Pick<V1ContainerStatus, 'state' | 'lastState' | 'restartCount'>;
+
+/** What the kubelet reports for each failure the status names (as seen on a real node). */
+const troubles = {
+  imagePullBackOff: { restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "vllm/vllm-openai:v0.99.0"' } } },
+  crashLoopBackOff: {
+    restartCount: 4,
+    state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=vllm pod=llama-vllm-7d9f-x2x4q_prod(u-1)' } },
+    lastState: { terminated: { exitCode: 1, reason: 'Error', message: 'Traceback: HF_TOKEN=hf_secret rejected', startedAt: new Date('2026-11-24T11:59:00Z'), finishedAt: new Date('2026-11-24T11:59:30Z'), containerID: 'containerd://abc' } },
+  },
+  createContainerConfigError: { restartCount: 0, state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "hf" not found' } } },
+  oomKilled: { restartCount: 2, state: { running: { startedAt: new Date('2026-11-24T12:00:00Z') } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } },
+  longMessage: { restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image: ${'x'.repeat(2000)}` } } },
+} satisfies Record<string, ContainerTrouble>;
+
+function fullPod(overrides: { nodeName?: string; ready?: boolean; unschedulable?: boolean; deleting?: boolean; trouble?: ContainerTrouble } = {}): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -28,12 +44,17 @@ function fullPod(overrides: { nodeName?: string; ready?: boolean; unschedulable?
       phase: overrides.nodeName ? 'Running' : 'Pending',
       podIP: overrides.nodeName ? '10.244.1.7' : undefined,
       conditions: [
+        { type: 'PodReadyToStartContainers', status: overrides.nodeName ? 'True' : 'False', lastTransitionTime: new Date('2026-11-24T11:00:00Z') },
         overrides.unschedulable
           ? { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' }
-          : { type: 'PodScheduled', status: 'True' },
+          : { type: 'PodScheduled', status: 'True', lastTransitionTime: new Date('2026-11-24T11:00:00Z') },
         { type: 'Ready', status: overrides.ready ? 'True' : 'False' },
+        { type: 'ContainersReady', status: overrides.ready ? 'True' : 'False' },
       ],
-      containerStatuses: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.11.0', imageID: '', ready: false, restartCount: 3 }],
+      containerStatuses: [{
+        name: 'vllm', image: 'docker.io/vllm/vllm-openai:v0.11.0', imageID: 'sha256:0123', containerID: 'containerd://abc',
+        ready: overrides.ready ?? false, started: overrides.ready ?? false, restartCount: 0, ...overrides.trouble,
+      }],
     },
   };
 }
@@ -43,6 +64,7 @@ const readers = {
   insufficientGpu: (pod: V1Pod) => insufficientGpuMessage(pod, 'nvidia.com/gpu'),
   address: (pod: V1Pod) => podAddressResolver().resolve(pod, 'replica'),
   labels: (pod: V1Pod) => pod.metadata?.labels,
+  failure: (pod: V1Pod) => podFailure(pod),
 };
 
 describe('keepPodEssentials', () => {
@@ -51,6 +73,11 @@ describe('keepPodEssentials', () => {
     { name: 'running, not ready', pod: { nodeName: 'gpu-1' } },
     { name: 'pending for GPUs', pod: { unschedulable: true } },
     { name: 'terminating', pod: { nodeName: 'gpu-1', ready: true, deleting: true } },
+    { name: 'ImagePullBackOff', pod: { nodeName: 'gpu-1', trouble: troubles.imagePullBackOff } },
+    { name: 'CrashLoopBackOff', pod: { nodeName: 'gpu-1', trouble: troubles.crashLoopBackOff } },
+    { name: 'CreateContainerConfigError', pod: { nodeName: 'gpu-1', trouble: troubles.createContainerConfigError } },
+    { name: 'OOMKilled, restarted', pod: { nodeName: 'gpu-1', trouble: troubles.oomKilled } },
+    { name: 'ErrImagePull with a long message', pod: { nodeName: 'gpu-1', trouble: troubles.longMessage } },
   ])('changes no reader\'s answer: $name', ({ pod }) => {
     const kept = fullPod(pod);
     keepPodEssentials(kept);
@@ -60,7 +87,33 @@ describe('keepPodEssentials', () => {
   it('drops what nothing reads', () => {
     const pod = fullPod({ nodeName: 'gpu-1', ready: true });
     keepPodEssentials(pod);
-    expect(JSON.stringify(pod)).not.toMatch(/HF_TOKEN|volumes|containerStatuses|image/);
+    expect(JSON.stringify(pod)).not.toMatch(/HF_TOKEN|volumes|containerStatuses|image|ContainersReady|PodReadyToStartContainers|lastTransitionTime/);
     expect(pod.spec?.containers).toEqual([{ name: 'vllm', ports: [{ name: 'http', containerPort: 8000 }] }]);
+  });
+
+  it('keeps of a failing container only its reasons, exit codes and restarts, never a termination message', () => {
+    const pod = fullPod({ nodeName: 'gpu-1', trouble: troubles.crashLoopBackOff });
+    keepPodEssentials(pod);
+    expect(pod.status?.containerStatuses).toEqual([{
+      name: 'vllm', image: '', imageID: '', ready: false, restartCount: 4,
+      state: { waiting: troubles.crashLoopBackOff.state.waiting },
+      lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+    }]);
+    expect(JSON.stringify(pod)).not.toMatch(/hf_secret|Traceback|containerd|docker\.io|startedAt/);
+  });
+
+  it('keeps at most KUBELET_MESSAGE_MAX characters of a kubelet message', () => {
+    const pod = fullPod({ nodeName: 'gpu-1', trouble: troubles.longMessage });
+    keepPodEssentials(pod);
+    const message = pod.status?.containerStatuses?.[0]?.state?.waiting?.message ?? '';
+    expect(message).toHaveLength(KUBELET_MESSAGE_MAX);
+    expect(message).toMatch(/^failed to pull and unpack image: x+\.\.\.$/);
+  });
+
+  it('keeps no container statuses of a pod that succeeded (a finished migration)', () => {
+    const pod = fullPod({ nodeName: 'gpu-1', trouble: { restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } } });
+    pod.status = { ...pod.status, phase: 'Succeeded' };
+    keepPodEssentials(pod);
+    expect(pod.status.containerStatuses).toBeUndefined();
   });
 });

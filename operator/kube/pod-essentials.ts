@@ -1,12 +1,60 @@
 // What the cache keeps of a Pod: the fields the operator reads, nothing else. A vLLM or gateway
 // pod is several KB of JSON (volumes, env, probes, resources, statuses of every container), the
 // operator watches all of its own, and it reads only:
-//   - labels and deletionTimestamp (which ModelServer or gateway, and whether it is going away);
+//   - labels, owner references and deletionTimestamp (which workload, and whether it is going away);
 //   - spec.nodeName and the PodScheduled condition (InsufficientGPU, model-server/observe.ts);
-//   - the Ready condition, status.podIP and the container port named http (the autoscaler).
+//   - the Ready condition, status.podIP and the container port named http (the autoscaler);
+//   - of each container that is not ready: the waiting reason and message, the reason and exit
+//     code of its current or last termination and its restart count (controllers/pod-failure.ts).
+//     Never a termination message: the application writes it and it may hold anything.
 // Reading another field of a cached Pod means keeping it here first (pod-essentials.test.ts runs
 // every reader on a full pod and on what is kept).
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStateTerminated, V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+
+/** The most of a kubelet message kept, and so shown in status: a registry's error can run long. */
+export const KUBELET_MESSAGE_MAX = 256;
+
+/** `message` cut to KUBELET_MESSAGE_MAX characters (ASCII, as the operator's bundle must stay). */
+export function clipKubeletMessage(message: string): string {
+  return message.length <= KUBELET_MESSAGE_MAX ? message : `${message.slice(0, KUBELET_MESSAGE_MAX - 3)}...`;
+}
+
+/** The conditions something reads; the others (and every condition's timestamps) are dropped. */
+const READ_CONDITIONS: ReadonlySet<string> = new Set(['Ready', 'PodScheduled']);
+
+function keptCondition(c: V1PodCondition): V1PodCondition {
+  return { type: c.type, status: c.status, reason: c.reason, message: c.message };
+}
+
+function keptTermination(t: V1ContainerStateTerminated | undefined): V1ContainerStateTerminated | undefined {
+  return t && { exitCode: t.exitCode, reason: t.reason };
+}
+
+function keptContainerStatus(s: V1ContainerStatus): V1ContainerStatus {
+  const waiting = s.state?.waiting;
+  const terminated = keptTermination(s.state?.terminated);
+  const last = keptTermination(s.lastState?.terminated);
+  return {
+    name: s.name,
+    // Required by the type, read by nothing: an ErrImagePull message names the image anyway.
+    image: '',
+    imageID: '',
+    ready: s.ready,
+    restartCount: s.restartCount,
+    state: waiting || terminated ? { waiting: waiting && { reason: waiting.reason, message: waiting.message && clipKubeletMessage(waiting.message) }, terminated } : undefined,
+    lastState: last ? { terminated: last } : undefined,
+  };
+}
+
+/**
+ * Only containers that are not ready can explain a failure, and a pod that succeeded (a finished
+ * migration) has none to explain: a healthy pod keeps no container statuses at all.
+ */
+function keptContainerStatuses(status: V1Pod['status']): V1ContainerStatus[] | undefined {
+  if (status?.phase === 'Succeeded') return undefined;
+  const notReady = status?.containerStatuses?.filter((s) => !s.ready);
+  return notReady?.length ? notReady.map(keptContainerStatus) : undefined;
+}
 
 /** Reduces `pod`, in place, to what the operator reads. */
 export function keepPodEssentials(pod: V1Pod): void {
@@ -15,5 +63,10 @@ export function keepPodEssentials(pod: V1Pod): void {
     nodeName: spec?.nodeName,
     containers: (spec?.containers ?? []).map((c) => ({ name: c.name, ports: c.ports?.filter((p) => p.name).map((p) => ({ name: p.name, containerPort: p.containerPort })) })),
   };
-  pod.status = { phase: status?.phase, podIP: status?.podIP, conditions: status?.conditions };
+  pod.status = {
+    phase: status?.phase,
+    podIP: status?.podIP,
+    conditions: status?.conditions?.filter((c) => READ_CONDITIONS.has(c.type)).map(keptCondition),
+    containerStatuses: keptContainerStatuses(status),
+  };
 }

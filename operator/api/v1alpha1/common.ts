@@ -117,11 +117,14 @@ export function conditionList() {
 export const PHASES = ['Pending', 'Progressing', 'Ready', 'Degraded', 'Failed'] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** The longest phaseReason (and models[].message) the API server accepts; status code clips to it. */
+export const SENTENCE_MAX_LENGTH = 1024;
+
 /** Common status fields: observed generation, phase with a one-sentence reason, conditions. */
 export const statusBase = {
   observedGeneration: Type.Optional(Type.Integer({ description: 'The spec generation this status describes.', minimum: 0 })),
   phase: Type.Optional(stringEnum(PHASES, { description: 'Coarse lifecycle phase; see conditions for detail.' })),
-  phaseReason: Type.Optional(Type.String({ description: 'One sentence explaining the phase.', maxLength: 1024 })),
+  phaseReason: Type.Optional(Type.String({ description: 'One sentence explaining the phase.', maxLength: SENTENCE_MAX_LENGTH })),
   conditions: Type.Optional(conditionList()),
 };
 

@@ -37,3 +37,40 @@ export const ScalingActiveReasons = {
   ScaledObject: 'ScaledObject',
   KEDANotInstalled: 'KEDANotInstalled',
 } as const;
+
+/**
+ * Why a workload is not ready when its pods cannot start or keep failing: the kubelet's own
+ * reason, passed through unchanged, so an alert matches the word `kubectl get pods` shows. A
+ * ModelServer's Ready and Available, and a PerpetualDeployment's GatewayReady, CacheReady,
+ * VectorStoreReady and DatabaseReady (the migration Job's pods) carry one of these, with a message
+ * naming the pod, the container and the kubelet's message. Other kubelet reasons (ContainerCreating,
+ * PodInitializing) are progress, not failure, and keep the condition's usual reason.
+ */
+export const PodFailureReasons = {
+  /** The kubelet could not pull the image and waits before trying again (the message names the image). */
+  ImagePullBackOff: 'ImagePullBackOff',
+  /** The last pull of the image failed: no such tag, no access, or the registry is unreachable. */
+  ErrImagePull: 'ErrImagePull',
+  /** The image is not on the node and imagePullPolicy is Never. */
+  ErrImageNeverPull: 'ErrImageNeverPull',
+  /** The image reference does not parse. */
+  InvalidImageName: 'InvalidImageName',
+  /** A Secret or ConfigMap (or a key in one) the container's environment or volumes need is missing. */
+  CreateContainerConfigError: 'CreateContainerConfigError',
+  /** The container runtime refused to create the container. */
+  CreateContainerError: 'CreateContainerError',
+  /** The container runtime could not start the container (e.g. its command does not exist). */
+  RunContainerError: 'RunContainerError',
+  /**
+   * The container keeps exiting with an error and the kubelet restarts it with back-off; also said
+   * between two crashes, while a restarted container whose last run failed is not ready yet.
+   */
+  CrashLoopBackOff: 'CrashLoopBackOff',
+  /**
+   * The container's last run was killed for exceeding its memory limit. Said instead of
+   * CrashLoopBackOff when that is why it loops: the cause, and the same through the whole loop.
+   */
+  OOMKilled: 'OOMKilled',
+} as const;
+
+export type PodFailureReason = (typeof PodFailureReasons)[keyof typeof PodFailureReasons];

@@ -10,6 +10,7 @@ import {
   PodTemplateOverrides,
   Resources,
   secretKeyRef,
+  SENTENCE_MAX_LENGTH,
   statusBase,
 } from './common.ts';
 import { quantity, stringEnum, withRules } from './schema-helpers.ts';
@@ -334,7 +335,7 @@ const ModelStatus = Type.Object(
     name: Type.String({ description: 'Model name.' }),
     ready: Type.Boolean({ description: 'Whether the model can serve requests now.' }),
     endpoint: Type.Optional(Type.String({ description: 'In-cluster URL requests for this model go to.' })),
-    message: Type.Optional(Type.String({ description: 'Why the model is not ready.', maxLength: 1024 })),
+    message: Type.Optional(Type.String({ description: 'Why the model is not ready.', maxLength: SENTENCE_MAX_LENGTH })),
   },
   { description: 'Readiness of one model.' },
 );

@@ -1,6 +1,7 @@
 // Reconciles one ModelServer: desired vLLM Deployment, Service, weights PVC and the HPA or KEDA
 // ScaledObject of its autoscaling engine; status from the Deployment and its pods (naming pods that
-// wait for GPUs) and from the built-in autoscaler's verdict (limits, scales made).
+// wait for GPUs or that the kubelet cannot start) and from the built-in autoscaler's verdict
+// (limits, scales made).
 import { ModelServerConditions } from '../../api/v1alpha1/conditions.ts';
 import type { ScalingVerdict } from '../../autoscaler/verdicts.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { defaultedModelServer } from '../../api/v1alpha1/defaults.ts';
 import { computeModelServerStatus } from './status.ts';
@@ -15,6 +15,28 @@ const unschedulable: V1Pod = {
   status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' }] },
 };
 
+/** A vLLM replica whose container the kubelet reports as `trouble` (the fields pod-essentials.ts keeps). */
+function failing(name: string, trouble: Partial<V1ContainerStatus>): V1Pod {
+  return {
+    metadata: { name, labels: { 'perpetual.ai/modelserver': 'm' } },
+    spec: { nodeName: 'gpu-1', containers: [{ name: 'vllm' }] },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'vllm', image: '', imageID: '', ready: false, restartCount: 0, ...trouble }] },
+  };
+}
+
+const imagePullBackOff = failing('m-vllm-abc', { state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "vllm/vllm-openai:v0.99.0"' } } });
+const crashLoopBackOff = failing('m-vllm-abc', {
+  restartCount: 5,
+  state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2m40s restarting failed container=vllm pod=m-vllm-abc_prod(u-1)' } },
+  lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+});
+const oomKilled = failing('m-vllm-abc', {
+  restartCount: 3,
+  state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=vllm pod=m-vllm-abc_prod(u-1)' } },
+  lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+});
+const createContainerConfigError = failing('m-vllm-abc', { state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "hf" not found' } } });
+
 const table = [
   { name: 'no Deployment yet', deployment: undefined, pods: [], phase: 'Progressing', ready: 'False', limited: 'False' },
   { name: 'all replicas ready', deployment: deployment(2, { replicas: 2, readyReplicas: 2, updatedReplicas: 2 }), pods: [], phase: 'Ready', ready: 'True', limited: 'False' },
@@ -22,6 +44,9 @@ const table = [
   { name: 'starting', deployment: deployment(2, { replicas: 2, readyReplicas: 1, updatedReplicas: 2 }), pods: [], phase: 'Progressing', ready: 'False', limited: 'False' },
   { name: 'no GPU for any replica', deployment: deployment(2, { replicas: 2, updatedReplicas: 2 }), pods: [unschedulable, unschedulable], phase: 'Pending', ready: 'False', limited: 'True' },
   { name: 'no GPU for the second replica', deployment: deployment(2, { replicas: 2, readyReplicas: 1, updatedReplicas: 2 }), pods: [unschedulable], phase: 'Degraded', ready: 'False', limited: 'True' },
+  { name: 'image not pulled, never served', deployment: deployment(2, { replicas: 2, updatedReplicas: 2 }), pods: [imagePullBackOff], phase: 'Progressing', ready: 'False', limited: 'False' },
+  { name: 'second replica crash-looping', deployment: deployment(2, { replicas: 2, readyReplicas: 1, updatedReplicas: 2 }), pods: [crashLoopBackOff], phase: 'Degraded', ready: 'False', limited: 'False' },
+  { name: 'crash-looping and out of GPUs', deployment: deployment(2, { replicas: 2, updatedReplicas: 2 }), pods: [oomKilled, unschedulable], phase: 'Progressing', ready: 'False', limited: 'True' },
 ];
 
 describe('computeModelServerStatus', () => {
@@ -38,6 +63,62 @@ describe('computeModelServerStatus', () => {
     const status = computeModelServerStatus(ms, { deployment: deployment(2, { replicas: 2 }), pods: [unschedulable] }, NOW);
     expect(status.conditions?.find((c) => c.type === 'ScalingLimited')).toMatchObject({ reason: 'InsufficientGPU' });
     expect(status.phaseReason).toContain('Insufficient nvidia.com/gpu');
+  });
+
+  const condition = (status: ReturnType<typeof computeModelServerStatus>, type: string) => status.conditions?.find((c) => c.type === type);
+
+  it.each([
+    {
+      name: 'ImagePullBackOff', pod: imagePullBackOff, reason: 'ImagePullBackOff',
+      sentence: 'Pod m-vllm-abc container vllm: ImagePullBackOff (Back-off pulling image "vllm/vllm-openai:v0.99.0").',
+    },
+    {
+      name: 'CrashLoopBackOff', pod: crashLoopBackOff, reason: 'CrashLoopBackOff',
+      sentence: 'Pod m-vllm-abc container vllm: CrashLoopBackOff (back-off 2m40s restarting failed container=vllm pod=m-vllm-abc_prod(u-1)); last exit code 1 (Error).',
+    },
+    {
+      name: 'CreateContainerConfigError', pod: createContainerConfigError, reason: 'CreateContainerConfigError',
+      sentence: 'Pod m-vllm-abc container vllm: CreateContainerConfigError (secret "hf" not found).',
+    },
+    {
+      name: 'OOMKilled', pod: oomKilled, reason: 'OOMKilled',
+      sentence: 'Pod m-vllm-abc container vllm: CrashLoopBackOff (back-off 40s restarting failed container=vllm pod=m-vllm-abc_prod(u-1)); last exit OOMKilled.',
+    },
+  ])('says $name with the kubelet\'s reason on Ready and Available, and its words in phaseReason', ({ pod, reason, sentence }) => {
+    const status = computeModelServerStatus(ms, { deployment: deployment(2, { replicas: 2, updatedReplicas: 2 }), pods: [pod] }, NOW);
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason, message: `${sentence} 0 of 2 replicas ready.` });
+    expect(condition(status, 'Available')).toMatchObject({ status: 'False', reason, message: `${sentence} 0 replicas serving.` });
+    expect(status.phaseReason).toBe(`${sentence} 0 of 2 replicas ready.`);
+    expect(status.phaseReason?.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('keeps Available True while other replicas serve, and names the failing one on Ready', () => {
+    const status = computeModelServerStatus(ms, { deployment: deployment(2, { replicas: 2, readyReplicas: 1, updatedReplicas: 2 }), pods: [oomKilled] }, NOW);
+    expect(condition(status, 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable' });
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason: 'OOMKilled' });
+    expect(status.phase).toBe('Degraded');
+  });
+
+  it('calls a server that was Ready and now cannot pull its new image Degraded, not Progressing', () => {
+    const wasReady = { ...ms, status: computeModelServerStatus(ms, { deployment: deployment(2, { replicas: 2, readyReplicas: 2, updatedReplicas: 2 }), pods: [] }, NOW) };
+    const status = computeModelServerStatus(wasReady, { deployment: deployment(2, { replicas: 2, updatedReplicas: 1 }), pods: [imagePullBackOff] }, NOW);
+    expect(status.phase).toBe('Degraded');
+    expect(condition(status, 'Ready')?.reason).toBe('ImagePullBackOff');
+  });
+
+  it('calls a server that never served Failed once its Deployment\'s progress deadline has passed', () => {
+    const stuck: V1Deployment = { ...deployment(2, { replicas: 2, updatedReplicas: 2 }), status: { replicas: 2, updatedReplicas: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] } };
+    const status = computeModelServerStatus(ms, { deployment: stuck, pods: [createContainerConfigError] }, NOW);
+    expect(status.phase).toBe('Failed');
+    expect(status.phaseReason).toContain('CreateContainerConfigError (secret "hf" not found)');
+    expect(computeModelServerStatus(ms, { deployment: stuck, pods: [] }, NOW).phase).toBe('Progressing');
+  });
+
+  it('names the first failing pod by name and counts the others', () => {
+    const second = failing('m-vllm-xyz', { state: { waiting: { reason: 'ErrImagePull', message: 'not found' } } });
+    const status = computeModelServerStatus(ms, { deployment: deployment(2, { replicas: 2, updatedReplicas: 2 }), pods: [second, imagePullBackOff] }, NOW);
+    expect(condition(status, 'Ready')?.reason).toBe('ImagePullBackOff');
+    expect(status.phaseReason).toMatch(/^Pod m-vllm-abc container vllm: .* 1 more pod failing\. 0 of 2 replicas ready\.$/);
   });
 
   it('fills the kubectl columns and the scale selector', () => {

@@ -5,7 +5,8 @@ import { mergeScalingHistory } from '../../autoscaler/verdicts.ts';
 import type { ModelServer, ModelServerStatus } from '../../api/v1alpha1/model-server.ts';
 import type { Phase } from '../../api/v1alpha1/common.ts';
 import { ownerOf, selectorLabels } from '../../resources/meta.ts';
-import { condition, withTransitionTimes, type ConditionInput } from '../conditions.ts';
+import { clipSentence, condition, withTransitionTimes, type ConditionInput } from '../conditions.ts';
+import { podFailures, withPodFailures, type PodFailures } from '../pod-failure.ts';
 import { scalingActiveCondition } from './autoscaling.ts';
 import { desiredReplicas } from './desired.ts';
 import { modelServerEndpoint } from './names.ts';
@@ -17,6 +18,8 @@ interface Counts {
   ready: number;
   updated: number;
   unschedulable: string[];
+  /** Replicas the kubelet cannot start or that keep failing (ImagePullBackOff, CrashLoopBackOff, ...). */
+  failures: PodFailures | undefined;
   deadlineExceeded: boolean;
 }
 
@@ -28,21 +31,26 @@ function counts(ms: ModelServer, observed: ModelServerObserved): Counts {
     ready: status?.readyReplicas ?? 0,
     updated: status?.updatedReplicas ?? 0,
     unschedulable: observed.pods.map((p) => insufficientGpuMessage(p, ms.spec.gpu.resourceName)).filter((m): m is string => m !== undefined),
+    failures: podFailures(observed.pods),
     deadlineExceeded: status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false,
   };
 }
 
+/** A replica that cannot start or keeps failing is named before missing GPUs: more GPUs would not fix it. */
 function readyCondition(c: Counts, hasDeployment: boolean): ConditionInput {
   if (c.desired === 0) return condition(C.Ready, hasDeployment, 'ScaledToZero', 'Scaled to zero; a request starts a replica.');
   if (c.ready >= c.desired && c.updated >= c.desired) return condition(C.Ready, hasDeployment, 'ReplicasReady', `All ${plural(c.desired, 'replica')} ready.`);
+  const notReady = condition(C.Ready, false, 'ReplicasNotReady', `${String(c.ready)} of ${String(c.desired)} replicas ready.`);
+  if (c.failures) return withPodFailures(notReady, c.failures);
   if (c.unschedulable.length > 0) {
     return condition(C.Ready, false, ScalingLimitedReasons.InsufficientGPU, `${plural(c.unschedulable.length, 'pod')} cannot be scheduled: ${c.unschedulable[0] ?? ''}`);
   }
-  return condition(C.Ready, false, 'ReplicasNotReady', `${String(c.ready)} of ${String(c.desired)} replicas ready.`);
+  return notReady;
 }
 
 function availableCondition(c: Counts): ConditionInput {
-  return condition(C.Available, c.ready > 0, c.ready > 0 ? 'MinimumReplicasAvailable' : 'NoReplicasAvailable', `${plural(c.ready, 'replica')} serving.`);
+  const available = c.ready > 0;
+  return withPodFailures(condition(C.Available, available, available ? 'MinimumReplicasAvailable' : 'NoReplicasAvailable', `${plural(c.ready, 'replica')} serving.`), c.failures);
 }
 
 function rolledOut(c: Counts): boolean {
@@ -90,10 +98,30 @@ function conditions(ms: ModelServer, c: Counts, observed: ModelServerObserved): 
   ];
 }
 
-function phaseOf(conds: ConditionInput[], c: Counts): { phase: Phase; reason: string } {
+/** It served before: the phase is Ready, or Degraded since. */
+function wasServing(ms: ModelServer): boolean {
+  return ms.status?.phase === 'Ready' || ms.status?.phase === 'Degraded';
+}
+
+/**
+ * A replica the kubelet cannot start or that keeps failing is a broken part, and Ready's message
+ * (the phase reason) names it with the kubelet's words. Degraded means, as for a
+ * PerpetualDeployment, "was serving, now partly broken": some replicas still serve, or the server
+ * was Ready (or already Degraded) before, e.g. a new image that does not pull. A server that never
+ * served stays Progressing, with the kubelet's reason, while Kubernetes still expects progress: the
+ * image may appear, a crash may be a dependency still starting. Once its Deployment's progress
+ * deadline has passed, Kubernetes itself has stopped expecting any, and so does the phase: Failed.
+ */
+function failurePhase(c: Counts, wasReady: boolean): Phase {
+  if (c.ready > 0 || wasReady) return 'Degraded';
+  return c.deadlineExceeded ? 'Failed' : 'Progressing';
+}
+
+function phaseOf(conds: ConditionInput[], c: Counts, wasReady: boolean): { phase: Phase; reason: string } {
   const ready = conds.find((x) => x.type === C.Ready);
   const limited = conds.find((x) => x.type === C.ScalingLimited);
   if (ready?.status === 'True') return { phase: 'Ready', reason: ready.message };
+  if (c.failures) return { phase: failurePhase(c, wasReady), reason: ready?.message ?? '' };
   // At maxReplicas or without metrics the replicas still serve: only missing GPUs make the phase worse.
   if (limited?.status === 'True' && limited.reason === ScalingLimitedReasons.InsufficientGPU) return { phase: c.ready > 0 ? 'Degraded' : 'Pending', reason: limited.message };
   return { phase: 'Progressing', reason: ready?.message ?? 'Waiting for the Deployment.' };
@@ -102,14 +130,14 @@ function phaseOf(conds: ConditionInput[], c: Counts): { phase: Phase; reason: st
 export function computeModelServerStatus(ms: ModelServer, observed: ModelServerObserved, now: Date): ModelServerStatus {
   const c = counts(ms, observed);
   const inputs = conditions(ms, c, observed);
-  const { phase, reason } = phaseOf(inputs, c);
+  const { phase, reason } = phaseOf(inputs, c, wasServing(ms));
   const name = ms.metadata?.name ?? '';
   const autoscaling = ms.spec.autoscaling;
   return {
     ...mergeScalingHistory(ms.status, isBuiltin(ms) ? (observed.verdict?.scaled ?? []) : []),
     observedGeneration: ms.metadata?.generation ?? 0,
     phase,
-    phaseReason: reason,
+    phaseReason: clipSentence(reason),
     conditions: withTransitionTimes(ms.status?.conditions, inputs, now, ms.metadata?.generation ?? 0),
     replicas: c.current,
     readyReplicas: c.ready,

@@ -1,8 +1,8 @@
-import type { V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Deployment, V1Job, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { defaultedModelServer, defaultedPerpetualDeployment } from '../../api/v1alpha1/defaults.ts';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
-import type { PerpetualDeploymentObserved } from './observe.ts';
+import type { ComponentPods, PerpetualDeploymentObserved } from './observe.ts';
 import { computePerpetualDeploymentStatus } from './status.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -18,6 +18,16 @@ const readyQdrant: V1StatefulSet = { spec: { selector: {}, serviceName: '', temp
 const job = (type: 'Complete' | 'Failed'): V1Job => ({ metadata: { name: 'app-migrate-1' }, status: { conditions: [{ type, status: 'True' }] } });
 const readyServer: ModelServer = { ...defaultedModelServer({ name: 'mistral' }, { model: { id: 'x' } }), status: { conditions: [{ type: 'Ready', status: 'True', reason: 'ReplicasReady', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] } };
 
+const noPods: ComponentPods = { gateway: [], qdrant: [], redis: [], migration: [] };
+
+/** A pod whose container `container` the kubelet reports as `trouble` (the fields pod-essentials.ts keeps). */
+function failingPod(name: string, container: string, trouble: Partial<V1ContainerStatus>): V1Pod {
+  return {
+    metadata: { name },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: container, image: '', imageID: '', ready: false, restartCount: 0, ...trouble }] },
+  };
+}
+
 function observed(overrides: Partial<PerpetualDeploymentObserved> = {}): PerpetualDeploymentObserved {
   return {
     secretProblems: [],
@@ -25,6 +35,7 @@ function observed(overrides: Partial<PerpetualDeploymentObserved> = {}): Perpetu
     qdrant: readyQdrant,
     redis: readyDeployment(1),
     migration: job('Complete'),
+    pods: noPods,
     modelServers: new Map([['mistral', readyServer]]),
     ...overrides,
   };
@@ -55,6 +66,94 @@ describe('computePerpetualDeploymentStatus', () => {
     const status = computePerpetualDeploymentStatus(wasReady, observed({ redis: undefined }), NOW);
     expect(status.phase).toBe('Degraded');
     expect(status.phaseReason).toBe('CacheReady: Redis is not ready yet.');
+  });
+
+  const condition = (status: ReturnType<typeof computePerpetualDeploymentStatus>, type: string) => status.conditions?.find((c) => c.type === type);
+  const notReady = (ready: number, desired: number): V1Deployment => ({ spec: { replicas: desired, selector: {}, template: {} }, status: { readyReplicas: ready, updatedReplicas: desired } });
+  const imagePullBackOff = failingPod('app-gateway-5c8d-q7x2p', 'gateway', { state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/acme/perpetual-gateway:v9"' } } });
+  const crashLoopBackOff = failingPod('app-redis-6f7b-k2m9d', 'redis', {
+    restartCount: 4,
+    state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container=redis pod=app-redis-6f7b-k2m9d_prod(u-2)' } },
+    lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+  });
+  const oomKilled = failingPod('app-qdrant-0', 'qdrant', { restartCount: 2, state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } });
+  const createContainerConfigError = failingPod('app-migrate-1-xk2lp', 'migrate', { state: { waiting: { reason: 'CreateContainerConfigError', message: 'couldn\'t find key uri in Secret prod/db' } } });
+  const running = (): V1Job => ({ metadata: { name: 'app-migrate-1' }, status: { active: 1 } });
+
+  it.each([
+    {
+      name: 'a gateway pod in ImagePullBackOff', type: 'GatewayReady', reason: 'ImagePullBackOff',
+      observed: observed({ gateway: notReady(1, 2), pods: { ...noPods, gateway: [imagePullBackOff] } }),
+      message: 'Pod app-gateway-5c8d-q7x2p container gateway: ImagePullBackOff (Back-off pulling image "ghcr.io/acme/perpetual-gateway:v9"). 1 of 2 gateway pods ready.',
+    },
+    {
+      name: 'Redis in CrashLoopBackOff', type: 'CacheReady', reason: 'CrashLoopBackOff',
+      observed: observed({ redis: notReady(0, 1), pods: { ...noPods, redis: [crashLoopBackOff] } }),
+      message: 'Pod app-redis-6f7b-k2m9d container redis: CrashLoopBackOff (back-off 1m20s restarting failed container=redis pod=app-redis-6f7b-k2m9d_prod(u-2)); last exit code 1 (Error). Redis is not ready yet.',
+    },
+    {
+      name: 'Qdrant OOMKilled', type: 'VectorStoreReady', reason: 'OOMKilled',
+      observed: observed({ qdrant: { ...readyQdrant, status: { replicas: 1, readyReplicas: 0 } }, pods: { ...noPods, qdrant: [oomKilled] } }),
+      message: 'Pod app-qdrant-0 container qdrant: restarted 2 times; last exit OOMKilled. 0 of 1 Qdrant replicas ready.',
+    },
+    {
+      name: 'the migration pod in CreateContainerConfigError', type: 'DatabaseReady', reason: 'CreateContainerConfigError',
+      observed: observed({ migration: running(), pods: { ...noPods, migration: [createContainerConfigError] } }),
+      message: 'Pod app-migrate-1-xk2lp container migrate: CreateContainerConfigError (couldn\'t find key uri in Secret prod/db). The migration Job is running.',
+    },
+  ])('names $name on $type with the kubelet\'s reason, and in phaseReason', ({ observed: o, type, reason, message }) => {
+    const status = computePerpetualDeploymentStatus(pd, o, NOW);
+    expect(condition(status, type)).toMatchObject({ status: 'False', reason, message });
+    expect(status.phase).toBe('Progressing');
+    expect(status.phaseReason).toBe(`${type}: ${message}`);
+    expect(condition(status, 'Stalled')?.status).toBe('False');
+  });
+
+  it('calls a stack that was Ready and now has a gateway pod in ImagePullBackOff Degraded', () => {
+    const wasReady = { ...pd, status: computePerpetualDeploymentStatus(pd, observed(), NOW) };
+    const status = computePerpetualDeploymentStatus(wasReady, observed({ gateway: notReady(1, 2), pods: { ...noPods, gateway: [imagePullBackOff] } }), NOW);
+    expect(status.phase).toBe('Degraded');
+    expect(status.phaseReason).toMatch(/^GatewayReady: Pod app-gateway-5c8d-q7x2p container gateway: ImagePullBackOff/);
+  });
+
+  it('says nothing of a failing pod while its component is ready (e.g. a surplus replica)', () => {
+    const status = computePerpetualDeploymentStatus(pd, observed({ pods: { ...noPods, gateway: [imagePullBackOff] } }), NOW);
+    expect(condition(status, 'GatewayReady')).toMatchObject({ status: 'True', reason: 'ReplicasReady' });
+    expect(status.phase).toBe('Ready');
+  });
+
+  it('names a missing Secret before the gateway pod\'s CreateContainerConfigError it causes', () => {
+    const configError = failingPod('app-gateway-5c8d-q7x2p', 'gateway', { state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "enc" not found' } } });
+    const status = computePerpetualDeploymentStatus(pd, observed({
+      secretProblems: [{ purpose: 'encryption keys', name: 'enc', key: 'keys', reason: 'SecretNotFound' }],
+      gateway: notReady(0, 2),
+      pods: { ...noPods, gateway: [configError] },
+    }), NOW);
+    expect(condition(status, 'GatewayReady')).toMatchObject({ status: 'False', reason: 'SecretNotFound' });
+    expect(status.phase).toBe('Failed');
+  });
+
+  it('keeps MigrationFailed (Stalled) for a failed Job, and names its OOMKilled pod', () => {
+    const oomMigration = failingPod('app-migrate-1-xk2lp', 'migrate', { state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } });
+    const status = computePerpetualDeploymentStatus(pd, observed({ migration: job('Failed'), pods: { ...noPods, migration: [oomMigration] } }), NOW);
+    expect(condition(status, 'DatabaseReady')).toMatchObject({
+      status: 'False', reason: 'MigrationFailed',
+      message: 'Migration Job "app-migrate-1" failed; Pod app-migrate-1-xk2lp container migrate: OOMKilled. See its pod logs (kubectl logs job/app-migrate-1).',
+    });
+    expect(status.phase).toBe('Failed');
+  });
+
+  it('keeps phaseReason within the CRD\'s 1024 characters when several ModelServers fail at length', () => {
+    const names = ['a', 'b', 'c'];
+    const many = defaultedPerpetualDeployment({ name: 'app', namespace: 'prod' }, { ...pd.spec, models: names.map((n) => ({ name: n, modelServerRef: { name: n } })) });
+    const failingServer = (n: string): ModelServer => ({
+      ...defaultedModelServer({ name: n }, { model: { id: 'x' } }),
+      status: { phaseReason: `Pod ${n}-vllm-abc container vllm: ErrImagePull (${'x'.repeat(256)}). 0 of 1 replicas ready.`, conditions: [{ type: 'Ready', status: 'False', reason: 'ErrImagePull', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+    });
+    const status = computePerpetualDeploymentStatus(many, observed({ modelServers: new Map(names.map((n) => [n, failingServer(n)])) }), NOW);
+    expect(status.phaseReason?.length).toBe(1024);
+    expect(status.phaseReason).toMatch(/^ModelsReady: ModelServer "a": Pod a-vllm-abc container vllm: ErrImagePull .*\.\.\.$/);
+    for (const m of status.models ?? []) expect(m.message?.length).toBeLessThanOrEqual(1024);
   });
 
   it('keeps lastTransitionTime unless a condition flips', () => {

@@ -1,11 +1,14 @@
 // A PerpetualDeployment's status, computed purely from the spec and what was observed.
 // Each component gets a condition; Ready is their conjunction; Stalled means a human must act.
+// A component whose pods the kubelet cannot start or that keep failing says so with the kubelet's
+// reason (ImagePullBackOff, CrashLoopBackOff, ...) and the first failing pod's sentence.
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { ModelServerConditions, PerpetualDeploymentConditions as C } from '../../api/v1alpha1/conditions.ts';
 import type { Phase } from '../../api/v1alpha1/common.ts';
 import type { PerpetualDeployment, PerpetualDeploymentStatus } from '../../api/v1alpha1/perpetual-deployment.ts';
-import { condition, isTrue, withTransitionTimes, type ConditionInput } from '../conditions.ts';
+import { clipSentence, condition, isTrue, withTransitionTimes, type ConditionInput } from '../conditions.ts';
 import { modelServerEndpoint } from '../model-server/names.ts';
+import { describePodFailures, podFailures, withPodFailures } from '../pod-failure.ts';
 import { gatewayUrl } from './desired.ts';
 import { childNames } from './names.ts';
 import type { PerpetualDeploymentObserved, SecretProblem } from './observe.ts';
@@ -28,13 +31,19 @@ function jobState(job: V1Job | undefined): 'missing' | 'running' | 'complete' | 
   return 'running';
 }
 
+/**
+ * A failed Job keeps MigrationFailed (Stalled: the Job will not run again) and names an OOMKilled
+ * pod in its message; a running one says why its pod cannot start or keeps failing.
+ */
 function databaseCondition(o: PerpetualDeploymentObserved): ConditionInput {
   const problems = o.secretProblems.filter((p) => p.purpose === 'database');
   const state = jobState(o.migration);
+  const failures = podFailures(o.pods.migration);
+  const job = o.migration?.metadata?.name ?? '';
   const byState: Record<typeof state, ConditionInput> = {
     complete: condition(C.DatabaseReady, true, 'Migrated', 'The database is reachable and migrated.'),
-    failed: condition(C.DatabaseReady, false, 'MigrationFailed', `Migration Job "${o.migration?.metadata?.name ?? ''}" failed; see its pod logs (kubectl logs job/${o.migration?.metadata?.name ?? ''}).`),
-    running: condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is running.'),
+    failed: condition(C.DatabaseReady, false, 'MigrationFailed', `Migration Job "${job}" failed; ${failures ? `${describePodFailures(failures)} See` : 'see'} its pod logs (kubectl logs job/${job}).`),
+    running: withPodFailures(condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is running.'), failures),
     missing: condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is being created.'),
   };
   return secretCondition(C.DatabaseReady, problems, byState[state]);
@@ -49,7 +58,7 @@ function vectorStoreCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObs
   const vs = pd.spec.vectorStore;
   if (vs.type === 'external') return secretCondition(C.VectorStoreReady, problems, condition(C.VectorStoreReady, true, 'External', `Using the external Qdrant at ${vs.external?.url ?? ''}.`));
   const ok = replicasReady(o.qdrant?.status?.readyReplicas, vs.managed.replicas);
-  return condition(C.VectorStoreReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`);
+  return withPodFailures(condition(C.VectorStoreReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`), podFailures(o.pods.qdrant));
 }
 
 function cacheCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
@@ -57,7 +66,7 @@ function cacheCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved)
   const cache = pd.spec.cache;
   if (cache.type === 'external') return secretCondition(C.CacheReady, problems, condition(C.CacheReady, true, 'External', 'Using the external Redis.'));
   const ok = replicasReady(o.redis?.status?.readyReplicas, 1);
-  return condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.');
+  return withPodFailures(condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis));
 }
 
 function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; ready: number; updated: number } {
@@ -72,8 +81,9 @@ function gatewayCondition(o: PerpetualDeploymentObserved): ConditionInput {
   const problems = o.secretProblems.filter((p) => p.purpose !== 'database' && p.purpose !== 'vector store' && p.purpose !== 'cache');
   const g = gatewayCounts(o.gateway);
   const ok = g.desired > 0 && g.ready >= g.desired && g.updated >= g.desired;
+  // A missing Secret comes first: it is what a gateway pod's CreateContainerConfigError would be about.
   return secretCondition(C.GatewayReady, problems,
-    condition(C.GatewayReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`));
+    withPodFailures(condition(C.GatewayReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`), podFailures(o.pods.gateway)));
 }
 
 function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): NonNullable<PerpetualDeploymentStatus['models']> {
@@ -84,7 +94,7 @@ function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved):
     const endpoint = modelServerEndpoint(m.modelServerRef.name, namespace);
     if (!server) return { name: m.name, ready: false, endpoint, message: `ModelServer "${m.modelServerRef.name}" not found.` };
     const ready = isTrue(server.status?.conditions, ModelServerConditions.Ready);
-    return { name: m.name, ready, endpoint, ...(ready ? {} : { message: `ModelServer "${m.modelServerRef.name}": ${server.status?.phaseReason ?? 'not ready yet.'}` }) };
+    return { name: m.name, ready, endpoint, ...(ready ? {} : { message: clipSentence(`ModelServer "${m.modelServerRef.name}": ${server.status?.phaseReason ?? 'not ready yet.'}`) }) };
   });
 }
 
@@ -104,14 +114,17 @@ function stalledCondition(components: ConditionInput[]): ConditionInput {
 
 /**
  * Degraded means "was working, now partly broken": only a stack that reached Ready before can be
- * Degraded. A stack still coming up is Progressing, however many parts are already there.
+ * Degraded. A stack still coming up is Progressing, however many parts are already there. A pod
+ * the kubelet cannot start (ImagePullBackOff, CrashLoopBackOff, ...) does not make the stack
+ * Stalled or Failed: an image may yet be pushed, a crash may be a dependency still starting. Its
+ * component's condition and the phase reason name it, with the kubelet's reason and message.
  */
 function phaseOf(components: ConditionInput[], stalled: ConditionInput, wasReady: boolean): { phase: Phase; reason: string } {
   const failing = components.filter((c) => c.status !== 'True');
   if (failing.length === 0) return { phase: 'Ready', reason: 'All components are ready.' };
-  if (stalled.status === 'True') return { phase: 'Failed', reason: stalled.message };
+  if (stalled.status === 'True') return { phase: 'Failed', reason: clipSentence(stalled.message) };
   const first = failing[0];
-  return { phase: wasReady ? 'Degraded' : 'Progressing', reason: `${first?.type ?? ''}: ${first?.message ?? ''}` };
+  return { phase: wasReady ? 'Degraded' : 'Progressing', reason: clipSentence(`${first?.type ?? ''}: ${first?.message ?? ''}`) };
 }
 
 export function computePerpetualDeploymentStatus(pd: PerpetualDeployment, o: PerpetualDeploymentObserved, now: Date): PerpetualDeploymentStatus {
