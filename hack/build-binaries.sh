@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the test control plane and the vLLM simulator from Go modules into a version-keyed cache:
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, llm-d-inference-sim.
-# Already-built entries are reused; the cache key includes the wrapper go.mod/go.sum, so editing a
-# wrapper rebuilds it. Links the binaries into .bin/ in the repo.
+# Builds, from Go modules, into a version-keyed cache: the control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubectl), the node (kubelet, kube-proxy, containerd and
+# its runc shim, CoreDNS, a fake GPU device plugin), kwok, llm-d-inference-sim, and the image tools
+# (our deterministic image writer and pause). Already-built entries are reused; the cache key
+# includes the wrapper's go.mod, go.sum and any Go source of ours, so editing a wrapper rebuilds
+# it. Links the binaries into .bin/ in the repo.
 source "$(dirname "$0")/lib/common.sh"
 
 command -v go >/dev/null || die "Go is not installed; the test control plane is built from Go modules (need Go >= 1.26)."
@@ -20,7 +22,7 @@ download_modules() {
 build_k8s() {
   local out=$1 minor ldflags="-s -w" p
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-  # Stamp the real version so kubectl and /version report it (otherwise v0.0.0-master).
+  # Stamp the real version so kubectl, the kubelet and /version report it (otherwise v0.0.0-master).
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
@@ -35,16 +37,31 @@ build_etcd() {
   mv "$out/server" "$out/etcd"   # Go names the binary after the path element before /v3
 }
 
+build_containerd() {
+  local out=$1 p=github.com/containerd/containerd/v2/version
+  download_modules "$WRAPPERS/containerd"
+  (cd "$WRAPPERS/containerd" && GOBIN="$out" go install -trimpath \
+    -ldflags="-s -w -X $p.Version=v$CONTAINERD_VERSION -X $p.Package=github.com/containerd/containerd/v2" tool)
+}
+
+# Wrapper modules that name upstream commands with `tool` lines.
 build_go_tool() {
   local dir=$1 out=$2
   download_modules "$WRAPPERS/$dir"
   (cd "$WRAPPERS/$dir" && GOBIN="$out" go install -trimpath -ldflags="-s -w" tool)
 }
 
+# Wrapper modules with main packages of our own.
+build_go_main() {
+  local dir=$1 out=$2
+  download_modules "$WRAPPERS/$dir"
+  (cd "$WRAPPERS/$dir" && GOBIN="$out" go install -trimpath -ldflags="-s -w" ./...)
+}
+
 build_one() {
   local name=$1 version=$2 builder=$3 dir=$4
   local dest key started
-  key=$(content_hash "$WRAPPERS/$dir/go.mod" "$WRAPPERS/$dir/go.sum")
+  key=$(content_hash $(find "$WRAPPERS/$dir" -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) | sort))
   dest="$PERPETUAL_CACHE/bin/$name-$version-$key"
   if [ ! -f "$dest/.complete" ]; then
     log "Building $name $version (cold builds take minutes; cached afterwards in $dest)"
@@ -62,4 +79,8 @@ build_one etcd "$ETCD_VERSION" build_etcd etcd
 build_one kwok "$KWOK_VERSION" "build_go_tool kwok" kwok
 build_one inference-sim "$INFERENCE_SIM_VERSION" "build_go_tool inference-sim" inference-sim
 build_one kubernetes "$K8S_VERSION" build_k8s k8s
-log "Control-plane binaries ready in $LOCAL_BIN"
+build_one image-tools 1 "build_go_main image-tools" image-tools
+build_one device-plugin 1 "build_go_main device-plugin" device-plugin
+build_one coredns "$COREDNS_VERSION" "build_go_main coredns" coredns
+build_one containerd "$CONTAINERD_VERSION" build_containerd containerd
+log "Go-built binaries ready in $LOCAL_BIN"

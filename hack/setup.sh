@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the project needs on a fresh Debian machine, idempotently:
-# Debian packages (PostgreSQL 15, Redis 7, openssl), Node.js from npm's node-linux-* package,
+# Debian packages (PostgreSQL 15, Redis 7, openssl; runc, CNI plugins, iptables, conntrack for the
+# node tier), Node.js from npm's node-linux-* package,
 # npm dependencies, and the Go-built control plane. Safe to run again: finished steps are skipped.
 source "$(dirname "$0")/lib/common.sh"
 
@@ -9,6 +10,12 @@ install_debian_packages() {
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v openssl >/dev/null || missing+=(openssl)
+  [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  # The node tier: the OCI runtime, pod networking, and what kube-proxy programs Services with.
+  command -v runc >/dev/null || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v conntrack >/dev/null || missing+=(conntrack)
   [ ${#missing[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them; install them by hand."
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

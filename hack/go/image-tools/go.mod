@@ -1,0 +1,3 @@
+module perpetual.invalid/hack/image-tools
+
+go 1.26.0
