@@ -90,7 +90,7 @@ export async function imageRuntime(dir: string): Promise<Pick<OperatorOptions, '
 /** Builds the operator's image entry point (the one bundled file, as `npm run build` makes it) into `dir`. */
 async function buildOperatorBundle(dir: string): Promise<string> {
   // Loaded here, not at the top: only tests that run the image's entry point need the bundler.
-  const [{ build }, { default: operatorBundle }] = await Promise.all([import('rolldown'), import('../../rolldown.config.ts')]);
+  const [{ build }, { operatorBundle }] = await Promise.all([import('rolldown'), import('../../rolldown.config.ts')]);
   const file = join(dir, 'perpetual-operator.js');
   await build({ ...operatorBundle, cwd: REPO_ROOT, logLevel: 'warn', output: { ...operatorBundle.output, file, sourcemap: false } });
   return file;
