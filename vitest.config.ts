@@ -1,5 +1,7 @@
-// Five tiers, one run (see DESIGN.md "Test tiers"). Each tier's global setup starts the real
-// components it needs once and hands their addresses to the tests through `inject`.
+// Six tiers (see DESIGN.md "Test tiers"). Each tier's global setup starts the real components it
+// needs once and hands their addresses to the tests through `inject`. hack/test.sh runs e2e on its
+// own after the others, so that its real containers never compete with the timing-sensitive tiers
+// for the machine's two cores.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -29,6 +31,11 @@ export default defineConfig({
         extends: true,
         // The gateway against real PostgreSQL and Redis (each file takes its own database and key prefix).
         test: { name: 'gateway', include: ['test/gateway/**/*.test.ts'], globalSetup: ['test/setup/datastores.ts'] },
+      },
+      {
+        extends: true,
+        // A real node (kubelet, containerd, runc, kube-proxy, CoreDNS) with images built from this repository.
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/setup/node.ts'], fileParallelism: false, hookTimeout: 600_000 },
       },
     ],
   },

@@ -2,6 +2,8 @@
 //   profile "api":     etcd + kube-apiserver (token authentication, RBAC), CRDs from crds/ installed
 //   profile "cluster": the above + kube-controller-manager, kube-scheduler and kwok with fake GPU nodes
 //                      and a pool of PersistentVolumes under a default StorageClass
+//   profile "node":    the API profile + kube-controller-manager and kube-scheduler, listening on the
+//                      node's bridge address so that pods reach it; node.ts adds the real node
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import { httpsGetOk } from './kube-readiness.ts';
 import { createPki, type Pki } from './pki.ts';
 import { binary, freePort, REPO_ROOT, run, startProcess, waitFor, type Service } from './processes.ts';
 
-export type Profile = 'api' | 'cluster';
+export type Profile = 'api' | 'cluster' | 'node';
 
 export interface ControlPlane {
   profile: Profile;
@@ -31,8 +33,11 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-// Pods and Services get addresses from these ranges on paper only; tests never dial them.
-const SERVICE_CIDR = '10.96.0.0/16';
+// On the api and cluster profiles pods and Services get addresses from these ranges on paper only;
+// tests never dial them. On the node profile they are real, inside the harness's own bridge.
+export const SERVICE_CIDR = '10.96.0.0/16';
+/** The `kubernetes` Service's ClusterIP: the first address of SERVICE_CIDR. */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 const POD_CIDR = '10.244.0.1/16';
 
 interface Identity {
@@ -86,6 +91,17 @@ interface ApiServerOptions {
   identities: Identity[];
   admin: Identity;
   profile: Profile;
+  host: string;
+}
+
+/** What only a real node needs: pods reach the API server through the `kubernetes` Service, and the
+ * API server reaches the kubelet (logs, exec) by its InternalIP, never by resolving its name. */
+function nodeApiServerFlags(pki: Pki): string[] {
+  return [
+    '--kubelet-preferred-address-types=InternalIP',
+    `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+    `--kubelet-client-key=${pki.kubeletClientKey}`,
+  ];
 }
 
 async function startApiServer(options: ApiServerOptions, port?: number): Promise<{ service: Service; server: string; port: number }> {
@@ -97,14 +113,14 @@ async function startApiServer(options: ApiServerOptions, port?: number): Promise
     options.identities.map((i) => `${i.token},${i.user},${i.user},"${i.groups.join(',')}"`).join('\n') + '\n',
     { mode: 0o600 },
   );
-  const server = `https://127.0.0.1:${port}`;
+  const server = `https://${options.host}:${port}`;
   const service = startProcess({
     name: 'kube-apiserver',
     command: binary('kube-apiserver'),
     args: [
       `--etcd-servers=${options.etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${options.host}`,
+      `--advertise-address=${options.host}`,
       `--secure-port=${port}`,
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       `--tls-cert-file=${pki.serverCert}`,
@@ -121,7 +137,8 @@ async function startApiServer(options: ApiServerOptions, port?: number): Promise
       ...(options.profile === 'api' ? ['--disable-admission-plugins=ServiceAccount'] : []),
       '--enable-priority-and-fairness=false',
       '--profiling=false',
-      '--endpoint-reconciler-type=none',
+      // Only real pods use the `kubernetes` Service's endpoints.
+      ...(options.profile === 'node' ? nodeApiServerFlags(pki) : ['--endpoint-reconciler-type=none']),
     ],
     logDir: dir,
   });
@@ -142,6 +159,16 @@ function clusterIdentities(): Record<'kcm' | 'scheduler' | 'kwok', Identity> {
   };
 }
 
+/** The node's components (node.ts starts them with the kubeconfigs named after these keys). */
+export const NODE_NAME = 'perpetual-node';
+function nodeIdentities(): Record<'kubelet' | 'kube-proxy' | 'coredns', Identity> {
+  return {
+    kubelet: identity(`system:node:${NODE_NAME}`, ['system:nodes', 'system:masters']),
+    'kube-proxy': identity('system:kube-proxy', ['system:masters']),
+    coredns: identity('coredns', ['system:masters']),
+  };
+}
+
 /** Flags shared by kube-controller-manager and kube-scheduler. */
 async function componentFlags(kubeconfig: string): Promise<string[]> {
   return [
@@ -154,7 +181,7 @@ async function componentFlags(kubeconfig: string): Promise<string[]> {
   ];
 }
 
-async function startClusterComponents(dir: string, pki: Pki, kubeconfigs: Record<keyof ReturnType<typeof clusterIdentities>, string>): Promise<Service[]> {
+async function startClusterComponents(dir: string, pki: Pki, kubeconfigs: Record<keyof ReturnType<typeof clusterIdentities>, string>, profile: Profile): Promise<Service[]> {
   const kcm = startProcess({
     name: 'kube-controller-manager',
     command: binary('kube-controller-manager'),
@@ -177,6 +204,7 @@ async function startClusterComponents(dir: string, pki: Pki, kubeconfigs: Record
     args: await componentFlags(kubeconfigs.scheduler),
     logDir: dir,
   });
+  if (profile === 'node') return [kcm, scheduler];
   const kwok = startProcess({
     name: 'kwok',
     command: binary('kwok'),
@@ -234,9 +262,16 @@ async function expectOk(result: ReturnType<Kubectl>, what: string): Promise<void
   if (code !== 0) throw new Error(`${what}: ${stderr.trim()}`);
 }
 
-export async function startControlPlane(options: { profile: Profile }): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  profile: Profile;
+  /** The address the API server listens on and advertises: loopback, or the node's bridge address. */
+  host?: string;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const started = Date.now();
   const { profile } = options;
+  const host = options.host ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), `perpetual-${profile}-`));
   const services: Service[] = [];
   const stop = async (): Promise<void> => {
@@ -244,14 +279,15 @@ export async function startControlPlane(options: { profile: Profile }): Promise<
     if (process.env.KEEP_TEST_DIRS !== '1') rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const pki = await createPki(dir);
+    const pki = await createPki(dir, [host, KUBERNETES_SERVICE_IP]);
     const admin = identity('perpetual-test-admin', ['system:masters']);
     const components = clusterIdentities();
     const etcd = await startEtcd(dir);
     services.push(etcd.service);
     // Every identity must be in the token file before the API server starts.
-    const identities = profile === 'cluster' ? [admin, ...Object.values(components)] : [admin];
-    const apiOptions: ApiServerOptions = { dir, pki, etcdUrl: etcd.url, identities, admin, profile };
+    const nodeComponents = nodeIdentities();
+    const identities = [admin, ...(profile === 'api' ? [] : Object.values(components)), ...(profile === 'node' ? Object.values(nodeComponents) : [])];
+    const apiOptions: ApiServerOptions = { dir, pki, etcdUrl: etcd.url, identities, admin, profile, host };
     let api = await startApiServer(apiOptions);
     // The list holds a stand-in so that stop() always stops the current API server process.
     services.push({ ...api.service, stop: () => api.service.stop() });
@@ -269,15 +305,20 @@ export async function startControlPlane(options: { profile: Profile }): Promise<
     const kubectl = kubectlFor(kubeconfigPath, dir);
     const kubeConfig = (): KubeConfig => kubeConfigFrom(kubeconfigPath);
     await installCrds(kubectl);
-    if (profile === 'cluster') {
+    if (profile !== 'api') {
       const kubeconfigs = {
         kcm: kubeconfigFor('kcm.kubeconfig', components.kcm),
         scheduler: kubeconfigFor('scheduler.kubeconfig', components.scheduler),
         kwok: kubeconfigFor('kwok.kubeconfig', components.kwok),
       };
-      services.push(...(await startClusterComponents(dir, pki, kubeconfigs)));
+      services.push(...(await startClusterComponents(dir, pki, kubeconfigs, profile)));
+    }
+    if (profile === 'cluster') {
       await createFakeNodesAndStorage(kubeConfig());
       await waitForCluster(kubectl);
+    }
+    if (profile === 'node') {
+      for (const [name, who] of Object.entries(nodeComponents)) kubeconfigFor(`${name}.kubeconfig`, who);
     }
     return { profile, dir, kubeconfigPath, server: api.server, startupMs: Date.now() - started, kubeConfig, kubectl, restartApiServer, stop };
   } catch (error) {

@@ -1,5 +1,5 @@
 // A private PostgreSQL on loopback: its own data directory, a free port, a generated password.
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -39,8 +39,16 @@ export interface PostgresCluster {
   startServer: (extraArgs: string[]) => Service;
 }
 
+/** Where the server listens: loopback by default; the node profile adds its bridge for pods. */
+export interface PostgresListen {
+  /** The address clients dial (the URL's host). */
+  host: string;
+  /** Who may connect from beyond loopback, as a CIDR (pg_hba.conf). */
+  clients?: string;
+}
+
 /** initdb into a new temporary directory named after `dirPrefix`, with a generated password and a free port. */
-export async function initPostgresCluster(dirPrefix: string): Promise<PostgresCluster> {
+export async function initPostgresCluster(dirPrefix: string, listen: PostgresListen = { host: '127.0.0.1' }): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const user = serverUser();
@@ -53,13 +61,15 @@ export async function initPostgresCluster(dirPrefix: string): Promise<PostgresCl
   const asServerUser = (command: string, args: string[]): [string, string[]] =>
     user ? ['setpriv', [`--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, '--clear-groups', command, ...args]] : [command, args];
   await runOrThrow(...asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']));
+  if (listen.clients) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${listen.clients} scram-sha-256\n`);
   const port = await freePort();
+  const addresses = [...new Set(['127.0.0.1', listen.host])].join(',');
   return {
     dir,
     port,
-    url: `postgresql://postgres:${password}@127.0.0.1:${String(port)}/postgres`,
+    url: `postgresql://postgres:${password}@${listen.host}:${String(port)}/postgres`,
     startServer: (extraArgs) => {
-      const [command, args] = asServerUser(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, ...extraArgs]);
+      const [command, args] = asServerUser(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', addresses, '-k', dir, ...extraArgs]);
       return startProcess({ name: 'postgres', command, args, logDir: dir });
     },
   };
@@ -75,8 +85,8 @@ export async function waitForPostgres(url: string, service: Service): Promise<vo
   }, { timeoutMs: 30_000, service });
 }
 
-export async function startPostgres(): Promise<Postgres> {
-  const cluster = await initPostgresCluster('perpetual-pg-');
+export async function startPostgres(listen?: PostgresListen): Promise<Postgres> {
+  const cluster = await initPostgresCluster('perpetual-pg-', listen);
   // Test data only: trade durability for speed.
   const service = cluster.startServer(['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']);
   await waitForPostgres(cluster.url, service);

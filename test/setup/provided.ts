@@ -12,5 +12,7 @@ declare module 'vitest' {
     controlPlane: ProvidedControlPlane;
     postgresUrl: string;
     redisUrl: string;
+    /** Node profile: images built from this repository and imported into the node, by name. */
+    images: Record<string, string>;
   }
 }
