@@ -27,12 +27,12 @@ async function kubectlText(cp: ControlPlane, args: string[]): Promise<string> {
   return stdout;
 }
 
-async function secretValue(cp: ControlPlane, name: string, key: string, namespace: string): Promise<string> {
+export async function secretValue(cp: ControlPlane, name: string, key: string, namespace: string): Promise<string> {
   const encoded = await kubectlText(cp, ['get', 'secret', name, '-n', namespace, '-o', `jsonpath={.data.${key}}`]);
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
-async function call(gateway: GatewayProcess, path: string, init: { method?: string; token?: string; admin?: string; body?: unknown }): Promise<{ status: number; headers: Headers; body: unknown }> {
+async function call(gateway: Pick<GatewayProcess, 'url'>, path: string, init: { method?: string; token?: string; admin?: string; body?: unknown }): Promise<{ status: number; headers: Headers; body: unknown }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.admin) headers['x-admin-token'] = init.admin;
@@ -79,7 +79,8 @@ export async function startDemoGateway(cp: ControlPlane, stack: DemoStack, extra
 }
 
 /** The user's side: an account and key from the admin API, then two chats, the second recalling the first. */
-export async function chatWithMemory(gateway: GatewayProcess, adminToken: string, model: string): Promise<void> {
+/** A user created through the admin API states a fact, then asks about it; `gateway` is any URL that reaches it. */
+export async function chatWithMemory(gateway: Pick<GatewayProcess, 'url'>, adminToken: string, model: string): Promise<void> {
   const user = (await call(gateway, '/admin/users', { method: 'POST', admin: adminToken, body: { email: 'ada@example.com', tier: 'pro' } })).body as { id: string };
   const key = (await call(gateway, `/admin/users/${user.id}/keys`, { method: 'POST', admin: adminToken, body: { name: 'demo' } })).body as { key: string };
   console.log(`\nCreated user ${user.id} and API key ${key.key.slice(0, 12)}... through the admin API`);

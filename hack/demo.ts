@@ -1,7 +1,9 @@
-// The main job behind hack/up.sh: a local cluster (real control plane, kwok GPU nodes), the CRDs,
-// the operator as its own process, the samples reconciled to their real state, and then the whole
-// request path: the gateway the operator configured scales the ModelServer from zero and serves a
-// chat with memory from a simulated vLLM.
+// The main job behind hack/up.sh. On a machine that can run a real node (root, runc, namespaces)
+// it runs hack/demo-node.ts: everything as real containers. Elsewhere, or with --kwok, this file's
+// own path: a local cluster (real control plane, kwok GPU nodes), the CRDs, the operator as its own
+// process, the samples reconciled to their real state, and then the whole request path: the
+// gateway the operator configured, as a local process, scales the ModelServer from zero and serves
+// a chat with memory from a simulated vLLM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -9,7 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.ts';
 import { byLabel, replaceMapFile, startEndpointMap, type EndpointMap } from '../test/support/endpoint-map.ts';
+import { checkNodePrerequisites } from '../test/harness/node-network.ts';
 import { chatWithMemory, startDemoGateway, type DemoStack } from './demo-gateway.ts';
+import { runOnNode } from './demo-node.ts';
 import { freePort, REPO_ROOT, stopProcess, waitFor } from '../test/harness/processes.ts';
 
 const keep = process.argv.includes('--keep');
@@ -121,4 +125,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const noNode = process.argv.includes('--kwok') ? 'asked for with --kwok' : await checkNodePrerequisites().then(() => undefined, (e: unknown) => String(e instanceof Error ? e.message : e));
+if (noNode) {
+  console.log(`Running on simulated kwok nodes, not a real node: ${noNode}.`);
+  await main();
+} else {
+  await runOnNode(keep);
+}

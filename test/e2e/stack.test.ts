@@ -4,11 +4,11 @@
 // the vLLM stand-in behind its Service), and a user's traffic from the node through kube-proxy.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
 import { parseTable, testCluster } from '../support/kube.ts';
-import { REPO_ROOT } from '../harness/processes.ts';
+import { operatorManifests, SIMULATOR_ARGS, withNodeImages } from '../support/node-stack.ts';
 
 const cluster = testCluster();
 const images = inject('images');
@@ -32,18 +32,6 @@ interface Status {
   conditions?: { type: string; status: string; reason: string; message: string }[];
 }
 
-/** The operator's manifests as a platform team applies them, with the images built here. */
-async function operatorManifests(): Promise<string> {
-  const rendered = await cluster.kubectlOk(['kustomize', `${REPO_ROOT}/config/default`]);
-  const docs = parseAllDocuments(rendered).map((d) => d.toJS() as { kind: string; spec?: { template?: { spec?: { containers?: { image?: string; env?: { name: string; value?: string }[] }[] } } } });
-  const containers = docs.filter((d) => d.kind === 'Deployment').flatMap((d) => d.spec?.template?.spec?.containers ?? []);
-  for (const container of containers) {
-    container.image = images.operator;
-    for (const env of container.env ?? []) if (env.name === 'GATEWAY_IMAGE') env.value = images.gateway;
-  }
-  return docs.map((d) => stringify(d)).join('---\n');
-}
-
 function fernetKey(): string {
   return randomBytes(32).toString('base64url') + '=';
 }
@@ -56,18 +44,15 @@ function modelServer(name: string, spec: Record<string, unknown>): string {
     spec: {
       model: { id: MODEL, servedName: SERVED },
       // The simulator takes vLLM's flags; a made-up model and a dummy tokenizer keep it offline.
-      engine: { image: images['inference-sim'], args: ['--force-dummy-tokenizer', '--mode=echo'] },
+      engine: { image: images['inference-sim'], args: SIMULATOR_ARGS },
       gpu: { count: 1 },
       ...spec,
     },
   });
 }
 
-function stack(spec: Record<string, unknown> = {}): string {
-  const vectorStore = images.qdrant
-    ? { type: 'managed', managed: { image: images.qdrant, storage: { size: '1Gi' } } }
-    : undefined;
-  return stringify({
+function stack(): string {
+  return withNodeImages(stringify({
     apiVersion: 'perpetual.ai/v1alpha1',
     kind: 'PerpetualDeployment',
     metadata: { name: 'stack', namespace: NS },
@@ -76,12 +61,10 @@ function stack(spec: Record<string, unknown> = {}): string {
       gateway: { replicas: 2 },
       database: { secretRef: { name: 'db' } },
       encryptionKeySecretRef: { name: 'enc' },
-      cache: { type: 'managed', managed: { image: images.redis } },
-      ...(vectorStore ? { vectorStore } : {}),
+      vectorStore: { type: 'managed', managed: { storage: { size: '1Gi' } } },
       models: [{ name: SERVED, modelServerRef: { name: 'sim' } }],
-      ...spec,
     },
-  });
+  }), images, inject('externalQdrantUrl'));
 }
 
 let gatewayUrl = '';
@@ -123,7 +106,7 @@ async function gatewayPods(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  await cluster.kubectlOk(['apply', '--server-side', '-f', '-'], await operatorManifests());
+  await cluster.kubectlOk(['apply', '--server-side', '-f', '-'], await operatorManifests(cluster, images));
   await cluster.kubectlOk(['create', 'namespace', NS]);
   const secrets = [
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: NS }, stringData: { uri: postgresUrl } },

@@ -14,5 +14,7 @@ declare module 'vitest' {
     redisUrl: string;
     /** Node profile: images built from this repository and imported into the node, by name. */
     images: Record<string, string>;
+    /** Node profile without a Qdrant image: the emulator on the node's bridge, as an external vector store. */
+    externalQdrantUrl: string | undefined;
   }
 }

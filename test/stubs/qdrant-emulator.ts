@@ -73,6 +73,8 @@ export interface QdrantEmulatorOptions {
   apiKey?: string;
   /** Reported by `GET /`. */
   version?: string;
+  /** Where to listen: loopback unless a test host's address is given (the node profile's bridge). */
+  host?: string;
 }
 
 type Distance = 'Cosine' | 'Dot';
@@ -731,11 +733,12 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     knobs,
     requests,
     collections: () => [...collections.keys()],
