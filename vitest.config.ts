@@ -12,7 +12,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['operator/**/*.test.ts', 'gateway/**/*.test.ts', 'hack/**/*.test.ts'] },
+        test: { name: 'unit', include: ['operator/**/*.test.ts', 'gateway/**/*.test.ts', 'hack/**/*.test.ts', 'test/harness/**/*.test.ts'] },
       },
       {
         extends: true,

@@ -49,7 +49,7 @@ function paths(dir: string): NodePaths {
   return { dir, containerd, socket: join(containerd, 'containerd.sock'), kubelet: join(dir, 'kubelet'), cni: join(dir, 'cni') };
 }
 
-function containerdConfig(p: NodePaths, pause: string): string {
+export function containerdConfig(p: NodePaths, pause: string): string {
   const cri = "plugins.'io.containerd.cri.v1";
   return `version = 3
 root = '${p.containerd}/root'
@@ -84,7 +84,7 @@ state = '${p.containerd}/state'
 `;
 }
 
-function kubeletConfig(dir: string, p: NodePaths, healthzPort: number): string {
+export function kubeletConfig(dir: string, p: NodePaths, healthzPort: number): string {
   return stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -111,7 +111,7 @@ function kubeletConfig(dir: string, p: NodePaths, healthzPort: number): string {
   });
 }
 
-function kubeProxyConfig(dir: string, ports: { healthz: number; metrics: number }): string {
+export function kubeProxyConfig(dir: string, ports: { healthz: number; metrics: number }): string {
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
@@ -128,7 +128,7 @@ function kubeProxyConfig(dir: string, ports: { healthz: number; metrics: number 
   });
 }
 
-function corefile(dir: string): string {
+export function corefile(dir: string): string {
   // Cluster names only; anything else is refused rather than forwarded to the machine's resolver.
   return `cluster.local:53 in-addr.arpa:53 {
     bind ${NODE_IP}
