@@ -32,8 +32,6 @@ export interface Node extends ControlPlane {
   images: Map<string, BuiltImage>;
   /** Milliseconds from start until the node was Ready with its images. */
   nodeStartupMs: number;
-  /** Imports one more image archive into the node's containerd. */
-  importImage(archive: string): Promise<void>;
 }
 
 interface NodePaths {
@@ -240,8 +238,8 @@ export async function startNode(): Promise<Node> {
   const hadContainerdState = existsSync(CONTAINERD_STATE);
   const hadNetnsDir = existsSync('/run/netns');
   const netnsBefore = new Set(hadNetnsDir ? readdirSync('/run/netns') : []);
-  const network = await setUpNodeNetwork();
   const images = new Map(buildImages().map((i) => [i.name, i]));
+  const network = await setUpNodeNetwork();
   const pause = images.get('pause')?.reference ?? '';
   let stopControlPlane: (() => Promise<void>) | undefined;
   const services: Service[] = [];
@@ -281,11 +279,10 @@ export async function startNode(): Promise<Node> {
     const containerd = startProcess({ name: 'containerd', command: binary('containerd'), args: ['--config', join(node.containerd, 'config.toml')], logDir: cp.dir, env: { PATH: path } });
     services.push(containerd);
     await waitFor('containerd', async () => (await ctr(node, ['version'])).code === 0, { timeoutMs: 30_000, service: containerd });
-    const importImage = async (archive: string): Promise<void> => {
-      const result = await ctr(node, ['images', 'import', '--local', archive]);
-      if (result.code !== 0) throw new Error(`importing ${archive}: ${result.stderr.trim()}`);
-    };
-    for (const image of images.values()) await importImage(image.archive);
+    for (const image of images.values()) {
+      const imported = await ctr(node, ['images', 'import', '--local', image.archive]);
+      if (imported.code !== 0) throw new Error(`importing ${image.archive}: ${imported.stderr.trim()}`);
+    }
 
     writeFileSync(join(cp.dir, 'kubelet.yaml'), kubeletConfig(cp.dir, node, await freePort()));
     const kubelet = startProcess({
@@ -322,7 +319,6 @@ export async function startNode(): Promise<Node> {
       restartApiServer: (options) => cp.restartApiServer(options),
       images,
       nodeStartupMs: Date.now() - started,
-      importImage,
       stop,
     };
   } catch (error) {
