@@ -1,5 +1,6 @@
 // Perpetual memory on the request path: recall before the upstream call (embed the latest user
-// turn, search the user's memories, inject what fits the budget) and remember after the response
+// turn, search the memories of this account's end user (or of the account itself when the request
+// names no end user), inject what fits the budget) and remember after the response
 // (the exchange, chunked, written in the background). Recall never fails a chat: past its deadline
 // or on any error the chat goes on without memory, with a metric and a log line.
 import type { Logger } from 'pino';
@@ -18,6 +19,8 @@ export type RecallResult = 'hit' | 'empty' | 'timeout' | 'error' | 'disabled' | 
 
 export interface RecallRequest {
   userId: string;
+  /** The application's end user (chat/end-user.ts); undefined for the account's own memories. */
+  endUser: string | undefined;
   conversationId: string | undefined;
   messages: ChatMessage[];
   /** Per-request controls; undefined means the deployment's settings. */
@@ -41,6 +44,8 @@ export interface Recall {
 
 export interface RememberRequest {
   userId: string;
+  /** Stored under this end user, so only the same end user recalls it. */
+  endUser: string | undefined;
   conversationId: string | undefined;
   requestId: string;
   /** The request's messages as the client sent them (never the ones with memories injected). */
@@ -141,7 +146,7 @@ export class MemoryService {
     const [vector] = await embedder.embed([query], { signal: options.signal });
     if (!vector) return [];
     // Ask for more than topK: duplicates and over-budget hits are dropped after the search.
-    const hits = await this.deps.store.search(request.userId, vector, {
+    const hits = await this.deps.store.search({ userId: request.userId, endUser: request.endUser }, vector, {
       limit: options.topK * 2,
       scoreThreshold: this.deps.settings.minScore,
       signal: options.signal,
@@ -159,6 +164,7 @@ export class MemoryService {
       await this.deps.store.upsert(
         records.map((record, i) => ({
           userId: write.userId,
+          endUser: write.endUser,
           conversationId: write.conversationId ?? null,
           role: record.role,
           text: record.text,

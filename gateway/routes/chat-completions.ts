@@ -2,6 +2,7 @@
 // shared path is serve-completion.ts). On this route everything is in OpenAI's dialect already:
 // the result and the chunks pass through as the provider returned them.
 import type { Request, Response } from 'express';
+import { END_USER_HEADER, openAIEndUser } from '../chat/end-user.ts';
 import { writeDone, writeEvent } from '../chat/sse.ts';
 import { takeExtensions, validateChatRequest } from '../chat/validate-request.ts';
 import type { ChatCompletionRequest } from '../providers/types.ts';
@@ -23,6 +24,8 @@ export function chatCompletionsRoute(deps: ChatRouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = validateChatRequest(req.body) as ChatCompletionRequest & ReturnType<typeof validateChatRequest>;
     const ext = takeExtensions(body, (name) => req.get(name));
-    await serveCompletion(deps, res, { body, ext, endpoint: 'chat' }, openAIDialect);
+    // `user` and `safety_identifier` stay in the body: providers use them for abuse reports.
+    const endUser = openAIEndUser(req.get(END_USER_HEADER), body);
+    await serveCompletion(deps, res, { body, ext, endUser, endpoint: 'chat' }, openAIDialect);
   };
 }

@@ -1,10 +1,15 @@
-// The user's own memories: list, search, delete one, delete a conversation, delete all. Every call
-// goes through the store's tenant filter with the caller's user id; another user's memory id is
-// simply "not found". A vector store outage is a 503 that says so, never a 500.
+// The caller's memories: list, search, delete one, delete a conversation, delete all. Every call
+// acts in one scope: the caller's account and, within it, the end user named by the
+// x-perpetual-end-user header or the `end_user` parameter (chat/end-user.ts), or the account's own
+// memories when none is named, exactly as chats store and recall them. Another account's or
+// another end user's memory id is simply "not found". Only `?all=true&include_end_users=true`
+// crosses end users, to empty the whole account. A vector store outage is a 503 that says so,
+// never a 500.
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { END_USER_HEADER, memoriesEndUser } from '../chat/end-user.ts';
 import { GatewayError, badRequest, notFound, unavailable } from '../errors.ts';
 import type { Memory } from '../memory/memory-wiring.ts';
-import type { MemoryRecord } from '../memory/store/memory-store.ts';
+import type { MemoryRecord, MemoryScope } from '../memory/store/memory-store.ts';
 import { MemoryStoreError } from '../memory/store/memory-store-error.ts';
 import { principalOf } from '../middleware/authenticate.ts';
 import { pathParam } from './path-param.ts';
@@ -19,6 +24,7 @@ function memoryJson(record: MemoryRecord & { score?: number }): Record<string, u
     role: p.role,
     text: p.text,
     conversation_id: p.conversation_id,
+    end_user: p.end_user ?? null,
     created_at: new Date(p.created_at).toISOString(),
     request_id: p.request_id,
     ...(record.score === undefined ? {} : { score: record.score }),
@@ -38,6 +44,11 @@ function integerIn(value: unknown, name: string, range: { min: number; max: numb
   return n;
 }
 
+/** The account from the API key, the end user from the header or `end_user` (chat/end-user.ts). */
+function requestScope(req: Request, res: Response, bodyEndUser?: unknown): MemoryScope {
+  return { userId: principalOf(res).userId, endUser: memoriesEndUser(req.get(END_USER_HEADER), req.query.end_user, bodyEndUser) };
+}
+
 /** Vector store failures become 503s; bad input the store noticed becomes a 400. */
 function storeErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
   if (!(err instanceof MemoryStoreError)) {
@@ -52,9 +63,9 @@ export function memoriesRouter(memory: Memory): Router {
   const router = Router();
   const { store } = memory;
   router.get('/', async (req: Request, res: Response) => {
-    const { userId } = principalOf(res);
+    const scope = requestScope(req, res);
     const conversationId = optionalString(req.query.conversation_id, 'conversation_id');
-    const page = await store.scroll(userId, {
+    const page = await store.scroll(scope, {
       limit: integerIn(req.query.limit, 'limit', { min: 1, max: 200, fallback: 50 }),
       offset: optionalString(req.query.cursor, 'cursor') ?? null,
       ...(conversationId ? { conversationId } : {}),
@@ -62,30 +73,37 @@ export function memoriesRouter(memory: Memory): Router {
     res.json({ object: 'list', data: page.memories.map(memoryJson), next_cursor: page.nextOffset });
   });
   router.post('/search', async (req: Request, res: Response) => {
-    const { userId } = principalOf(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
+    const scope = requestScope(req, res, body.end_user);
     if (typeof body.query !== 'string' || body.query.trim() === '') throw badRequest('"query" is required: the text to search your memories for.', 'missing_query', 'query');
     if (body.query.length > MAX_QUERY_CHARS) throw badRequest(`"query" may be at most ${MAX_QUERY_CHARS} characters.`, 'query_too_long', 'query');
     const conversationId = optionalString(body.conversation_id, 'conversation_id');
     const limit = integerIn(body.top_k, 'top_k', { min: 1, max: 50, fallback: memory.service.settings.topK });
-    const [vector] = await (await memory.embedderFor(userId)).embed([body.query], {});
-    const hits = vector ? await store.search(userId, vector, { limit, ...(conversationId ? { conversationId } : {}) }) : [];
+    const [vector] = await (await memory.embedderFor(scope.userId)).embed([body.query], {});
+    const hits = vector ? await store.search(scope, vector, { limit, ...(conversationId ? { conversationId } : {}) }) : [];
     res.json({ object: 'list', data: hits.map(memoryJson) });
   });
   router.delete('/:id', async (req: Request, res: Response) => {
     const id = pathParam(req, 'id');
-    if (!(await store.deleteById(principalOf(res).userId, id))) throw notFound(`No memory "${id}" among yours.`, 'memory_not_found', 'id');
+    const scope = requestScope(req, res);
+    if (!(await store.deleteById(scope, id))) throw notFound(`No memory "${id}" among ${scope.endUser === undefined ? 'yours' : 'this end user\'s'}.`, 'memory_not_found', 'id');
     res.json({ id, object: 'memory', deleted: true });
   });
   router.delete('/', async (req: Request, res: Response) => {
-    const { userId } = principalOf(res);
+    const scope = requestScope(req, res);
+    const endUser = scope.endUser ?? null;
     const conversationId = optionalString(req.query.conversation_id, 'conversation_id');
     if (conversationId) {
-      res.json({ object: 'memory.deletion', conversation_id: conversationId, deleted: await store.deleteConversation(userId, conversationId) });
+      res.json({ object: 'memory.deletion', conversation_id: conversationId, end_user: endUser, deleted: await store.deleteConversation(scope, conversationId) });
       return;
     }
-    if (req.query.all !== 'true') throw new GatewayError('Say what to delete: ?conversation_id=<id> for one conversation, or ?all=true for every memory you have.', { status: 400, type: 'invalid_request_error', code: 'missing_scope' });
-    res.json({ object: 'memory.deletion', all: true, deleted: await store.deleteUser(userId) });
+    if (req.query.all !== 'true') throw new GatewayError('Say what to delete: ?conversation_id=<id> for one conversation, or ?all=true for every memory of this scope (add an end user for one end user\'s, or include_end_users=true for the whole account).', { status: 400, type: 'invalid_request_error', code: 'missing_scope' });
+    if (req.query.include_end_users === 'true') {
+      if (scope.endUser !== undefined) throw badRequest('include_end_users=true empties the whole account; it cannot be combined with an end user.', 'invalid_value', 'include_end_users');
+      res.json({ object: 'memory.deletion', all: true, include_end_users: true, deleted: await store.deleteUser(scope.userId) });
+      return;
+    }
+    res.json({ object: 'memory.deletion', all: true, end_user: endUser, deleted: await store.deleteScope(scope) });
   });
   router.use(storeErrors);
   return router;

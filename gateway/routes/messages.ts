@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Request, Response } from 'express';
 import { anthropicErrors, toAnthropicError } from '../chat/anthropic-ingress/errors.ts';
+import { anthropicEndUser, END_USER_HEADER } from '../chat/end-user.ts';
 import { forTarget, toChatRequest } from '../chat/anthropic-ingress/request.ts';
 import { toAnthropicMessage, type IngressContext } from '../chat/anthropic-ingress/response.ts';
 import { createIngressStreamState, finishStream, translateChunk } from '../chat/anthropic-ingress/stream.ts';
@@ -41,12 +42,14 @@ export function messagesRoute(deps: ChatRouteDeps) {
     // Anthropic's SDKs read the request id from this header (error reports, `_request_id`).
     res.setHeader('request-id', requestId);
     const anthropic = validateMessagesRequest(req.body);
+    // Before translation, so an invalid id is reported as the field the client sent.
+    const endUser = anthropicEndUser(req.get(END_USER_HEADER), anthropic.metadata);
     const body = toChatRequest(anthropic);
     // Anthropic's request has no room for Perpetual's body fields: only the x-conversation-id and
     // x-perpetual-* headers are read, so an empty body stands in.
     const ext = takeExtensions({ model: body.model, messages: [] }, (name) => req.get(name));
     const ctx: IngressContext = { model: body.model, stopSequences: anthropic.stop_sequences ?? [], requestId };
-    await serveCompletion(deps, res, { body, ext, endpoint: 'messages', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind) }, anthropicDialect(ctx));
+    await serveCompletion(deps, res, { body, ext, endUser, endpoint: 'messages', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind) }, anthropicDialect(ctx));
   };
 }
 

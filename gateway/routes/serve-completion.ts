@@ -63,6 +63,8 @@ export interface Dialect {
 export interface CompletionRequest {
   body: ChatCompletionRequest;
   ext: ChatExtensions;
+  /** Whose memories, within the account (chat/end-user.ts); undefined for the account's own. */
+  endUser: string | undefined;
   endpoint: 'chat' | 'messages';
   /** The body sent to one upstream target when it must differ by provider; the body as is otherwise. */
   bodyFor?: (body: ChatCompletionRequest, target: ProviderTarget) => ChatCompletionRequest;
@@ -106,6 +108,7 @@ async function withMemory(deps: ChatRouteDeps, res: Response, request: Completio
   if (!deps.memory) return { body: request.body, recall: undefined };
   const recall = await deps.memory.recall({
     userId: principalOf(res).userId,
+    endUser: request.endUser,
     conversationId: request.ext.conversationId,
     messages: request.body.messages,
     enabled: request.ext.memory.enabled,
@@ -134,7 +137,7 @@ export async function serveCompletion(deps: ChatRouteDeps, res: Response, reques
   const answer = request.body.stream === true ? await serveStream(deps, exchange, dialect) : await serveJson(deps, exchange, dialect);
   // Memory off for this request means off both ways: nothing recalled, nothing stored.
   if (answer !== undefined && request.ext.memory.enabled !== false) {
-    deps.memory?.remember({ userId: principal.userId, conversationId: request.ext.conversationId, requestId: served.requestId, messages: request.body.messages, responseText: answer });
+    deps.memory?.remember({ userId: principal.userId, endUser: request.endUser, conversationId: request.ext.conversationId, requestId: served.requestId, messages: request.body.messages, responseText: answer });
   }
 }
 

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import '../setup/provided.ts';
 import { MemoryStoreError } from '../../gateway/memory/store/memory-store-error.ts';
-import type { MemoryStore, NewMemory } from '../../gateway/memory/store/memory-store.ts';
+import type { MemoryStore, NewMemory, ScopeRef } from '../../gateway/memory/store/memory-store.ts';
 import { QdrantMemoryStore } from '../../gateway/memory/store/qdrant-memory-store.ts';
 import { startQdrantEmulator, type QdrantEmulator } from '../stubs/qdrant-emulator.ts';
 
@@ -83,12 +83,15 @@ describe('no method reaches a point without a user id', () => {
   const vector = [1, 0, 0, 0];
 
   it('is a compile-time error to leave the user id out', () => {
-    expectTypeOf<MemoryStore['search']>().parameter(0).toEqualTypeOf<string>();
-    expectTypeOf<MemoryStore['count']>().parameter(0).toEqualTypeOf<string>();
-    expectTypeOf<MemoryStore['scroll']>().parameter(0).toEqualTypeOf<string>();
-    expectTypeOf<MemoryStore['deleteById']>().parameter(0).toEqualTypeOf<string>();
-    expectTypeOf<MemoryStore['deleteConversation']>().parameter(0).toEqualTypeOf<string>();
+    // A scope ({userId, endUser}) or a bare account id (the account's own scope).
+    expectTypeOf<MemoryStore['search']>().parameter(0).toEqualTypeOf<ScopeRef>();
+    expectTypeOf<MemoryStore['count']>().parameter(0).toEqualTypeOf<ScopeRef>();
+    expectTypeOf<MemoryStore['scroll']>().parameter(0).toEqualTypeOf<ScopeRef>();
+    expectTypeOf<MemoryStore['deleteById']>().parameter(0).toEqualTypeOf<ScopeRef>();
+    expectTypeOf<MemoryStore['deleteConversation']>().parameter(0).toEqualTypeOf<ScopeRef>();
+    expectTypeOf<MemoryStore['deleteScope']>().parameter(0).toEqualTypeOf<ScopeRef>();
     expectTypeOf<MemoryStore['deleteUser']>().parameter(0).toEqualTypeOf<string>();
+    expectTypeOf<ScopeRef>().exclude<string>().toHaveProperty('endUser').toEqualTypeOf<string | undefined>();
     expectTypeOf<NewMemory['userId']>().toEqualTypeOf<string>();
     // Never called: these lines exist for tsc, which must reject each of them.
     const neverCalled = (s: MemoryStore): unknown[] => [
@@ -100,6 +103,8 @@ describe('no method reaches a point without a user id', () => {
       s.deleteUser(),
       // @ts-expect-error the user id is required
       s.scroll({ limit: 1 }),
+      // @ts-expect-error a scope says which end user, even when it is none
+      s.count({ userId: 'u' }),
       // @ts-expect-error a memory without a user id is not a NewMemory
       s.upsert([{ conversationId: null, role: 'user', text: 't', createdAt: 1, requestId: 'r', chunk: 0, vector }]),
     ];
@@ -119,6 +124,8 @@ describe('no method reaches a point without a user id', () => {
       store.deleteById(id, '00000000-0000-4000-8000-000000000000'),
       store.deleteById(id, 'malformed'),
       store.deleteConversation(id, 'c1'),
+      store.deleteScope(id),
+      store.deleteScope({ userId: id, endUser: 'alice' }),
       store.deleteUser(id),
       store.upsert([memory(id)]),
     ];
@@ -126,6 +133,18 @@ describe('no method reaches a point without a user id', () => {
       const { err } = await failure(call);
       expect(err.code).toBe('invalid_argument');
       expect(err.message).toMatch(/user id/);
+    }
+    expect(emulator.requests.length).toBe(before);
+  });
+
+  it('refuses a blank end user instead of widening to the account, before any request', async () => {
+    const before = emulator.requests.length;
+    for (const endUser of ['', '   ', 'x'.repeat(513)]) {
+      for (const call of [store.count({ userId: 'u', endUser }), store.deleteScope({ userId: 'u', endUser }), store.upsert([memory('u', { endUser })])]) {
+        const { err } = await failure(call);
+        expect(err.code).toBe('invalid_argument');
+        expect(err.message).toMatch(/end user/);
+      }
     }
     expect(emulator.requests.length).toBe(before);
   });

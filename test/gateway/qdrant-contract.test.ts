@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../setup/provided.ts';
 import { MemoryStoreError } from '../../gateway/memory/store/memory-store-error.ts';
-import type { MemoryStore, NewMemory } from '../../gateway/memory/store/memory-store.ts';
+import type { MemoryScope, MemoryStore, NewMemory, ScopeRef } from '../../gateway/memory/store/memory-store.ts';
 import { QdrantMemoryStore } from '../../gateway/memory/store/qdrant-memory-store.ts';
 import { startQdrantEmulator } from '../stubs/qdrant-emulator.ts';
 
@@ -123,6 +123,7 @@ describe.each(targets)('$name', (target) => {
       const result = (info.body as { result: { config: { params: { vectors: unknown } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> } }).result;
       expect(result.config.params.vectors).toMatchObject({ size: DIMENSION, distance: 'Cosine' });
       expect(result.payload_schema.user_id).toMatchObject({ data_type: 'keyword', params: { is_tenant: true } });
+      expect(result.payload_schema.end_user?.data_type).toBe('keyword');
       expect(result.payload_schema.conversation_id?.data_type).toBe('keyword');
       expect(result.payload_schema.created_at?.data_type).toBe('integer');
     });
@@ -355,6 +356,69 @@ describe.each(targets)('$name', (target) => {
       expect(await store.count(bob, { conversationId: 'shared' })).toBe(1);
       expect(await store.deleteUser(alice)).toBe(0);
       expect(await store.count(bob)).toBe(2);
+    });
+  });
+
+  describe('end users within one account: store as one scope, read as another', () => {
+    let account: string;
+    const alice = (): MemoryScope => ({ userId: account, endUser: 'alice' });
+    const bob = (): MemoryScope => ({ userId: account, endUser: 'bob' });
+    const own = (): MemoryScope => ({ userId: account, endUser: undefined });
+    let ids: { alice: string; bob: string; own: string; legacy: string };
+
+    beforeAll(async () => {
+      account = user('app');
+      // Same account, conversation, request id and vector: only the end user differs.
+      const same = { conversationId: 'shared', requestId: 'same-req' };
+      const [a] = await store.upsert([memory(account, unit(1), { ...same, endUser: 'alice', text: 'alice: my doctor is Dr Okafor' })]);
+      const [b] = await store.upsert([memory(account, unit(1), { ...same, endUser: 'bob', text: 'bob: my doctor is Dr Singh' })]);
+      const [o] = await store.upsert([memory(account, unit(1), { ...same, text: 'the app itself' })]);
+      // A point as a release before end users wrote it: `end_user: null` (the store leaves the field out).
+      const legacy = '7d0f7a52-2a1e-4c55-9b43-93f0f0b6a001';
+      const payload = { user_id: account, end_user: null, conversation_id: 'old', role: 'user', text: 'written before end users', created_at: 1, request_id: 'old-req', chunk: 0, content_hash: 'x' };
+      expect((await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, { points: [{ id: legacy, vector: unit(1), payload }] })).status).toBe(200);
+      ids = { alice: a ?? '', bob: b ?? '', own: o ?? '', legacy };
+    });
+
+    it('gives each end user its own point for the same request (no cross-end-user overwrite)', () => {
+      expect(new Set(Object.values(ids)).size).toBe(4);
+    });
+
+    it('search, scroll and count show each scope only its own memories', async () => {
+      const texts = async (scope: ScopeRef): Promise<string[]> => (await store.search(scope, unit(1), { limit: 100 })).map((h) => h.payload.text).sort();
+      expect(await texts(alice())).toEqual(['alice: my doctor is Dr Okafor']);
+      expect(await texts(bob())).toEqual(['bob: my doctor is Dr Singh']);
+      expect(await texts(own())).toEqual(['the app itself', 'written before end users']);
+      expect(await texts(account)).toEqual(['the app itself', 'written before end users']);
+      expect((await store.scroll(alice(), { limit: 100 })).memories.map((m) => [m.id, m.payload.end_user])).toEqual([[ids.alice, 'alice']]);
+      expect((await store.scroll(own(), { limit: 100 })).memories.every((m) => m.payload.end_user === undefined)).toBe(true);
+      expect(await store.count(bob(), { conversationId: 'shared' })).toBe(1);
+      expect(await store.count(own())).toBe(2);
+      expect(await store.count({ userId: account, endUser: 'carol' })).toBe(0);
+      // End-user names are compared exactly: no prefix, case or trimming games.
+      expect(await store.count({ userId: account, endUser: 'Alice' })).toBe(0);
+      expect(await store.count({ userId: user('other-app'), endUser: 'alice' })).toBe(0);
+    });
+
+    it('deletes by id, conversation and scope only within the caller\'s scope', async () => {
+      expect(await store.deleteById(bob(), ids.alice)).toBe(false);
+      expect(await store.deleteById(own(), ids.alice)).toBe(false);
+      expect(await store.deleteById(alice(), ids.own)).toBe(false);
+      expect(await store.deleteConversation(bob(), 'old')).toBe(0);
+      expect(await store.deleteConversation(alice(), 'shared')).toBe(1);
+      expect(await store.count(bob())).toBe(1);
+      expect(await store.count(own())).toBe(2);
+      expect(await store.deleteScope(bob())).toBe(1);
+      expect(await store.count(own())).toBe(2);
+      await store.upsert([memory(account, unit(1), { endUser: 'carol' })]);
+      expect(await store.deleteScope(own())).toBe(2);
+      expect(await store.count({ userId: account, endUser: 'carol' })).toBe(1);
+    });
+
+    it('deleteUser erases the whole account, every end user included', async () => {
+      await store.upsert([memory(account, unit(1), { endUser: 'alice' }), memory(account, unit(1))]);
+      expect(await store.deleteUser(account)).toBe(3);
+      for (const scope of [alice(), bob(), own(), { userId: account, endUser: 'carol' }]) expect(await store.count(scope)).toBe(0);
     });
   });
 

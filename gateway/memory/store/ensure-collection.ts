@@ -33,6 +33,9 @@ const INDEXES: readonly WantedIndex[] = [
     schema: { type: 'keyword', is_tenant: true },
     satisfiedBy: (info) => info.data_type === 'keyword' && (info.params as { is_tenant?: unknown } | null | undefined)?.is_tenant === true,
   },
+  // The second level of tenancy: every read but account erasure filters on it (tenant-filter.ts).
+  // Not `is_tenant`: Qdrant lays out storage by one tenant field, and the account is the right one.
+  { field: 'end_user', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
   { field: 'conversation_id', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
   { field: 'created_at', schema: 'integer', satisfiedBy: (info) => info.data_type === 'integer' },
 ];

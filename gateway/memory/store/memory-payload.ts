@@ -5,12 +5,14 @@
 import { createHash } from 'node:crypto';
 import { invalidArgument } from './memory-store-error.ts';
 import { memoryPointId } from './point-id.ts';
-import { requireUserId } from './tenant-filter.ts';
+import { requireEndUser, requireUserId } from './tenant-filter.ts';
 
 export type MemoryRole = 'user' | 'assistant';
 
 export interface MemoryPayload {
   user_id: string;
+  /** The application's end user; absent on the account's own memories (see tenant-filter.ts). */
+  end_user?: string;
   conversation_id: string | null;
   role: MemoryRole;
   text: string;
@@ -26,6 +28,8 @@ export interface MemoryPayload {
 /** One chunk of one turn, with its embedding, as the write path hands it to the store. */
 export interface NewMemory {
   userId: string;
+  /** The application's end user; undefined (or absent) for the account's own memories. */
+  endUser?: string | undefined;
   conversationId: string | null;
   role: MemoryRole;
   text: string;
@@ -59,6 +63,7 @@ export function checkVector(vector: Float32Array | readonly number[], dimension:
 
 export function preparePoint(memory: NewMemory, dimension: number): PreparedPoint {
   const userId = requireUserId(memory.userId, 'upsert');
+  const endUser = requireEndUser(memory.endUser, 'upsert');
   check(memory.conversationId === null || (typeof memory.conversationId === 'string' && memory.conversationId.length > 0), 'upsert: conversationId must be null or a non-empty string.');
   check(ROLES.has(memory.role), 'upsert: role must be "user" or "assistant".');
   check(typeof memory.text === 'string' && memory.text.length > 0, 'upsert: text must be a non-empty string.');
@@ -68,6 +73,8 @@ export function preparePoint(memory: NewMemory, dimension: number): PreparedPoin
   const vector = checkVector(memory.vector, dimension, 'upsert');
   const payload: MemoryPayload = {
     user_id: userId,
+    // Left out, not null, for the account's own scope: that is what `is_empty` matches.
+    ...(endUser === undefined ? {} : { end_user: endUser }),
     conversation_id: memory.conversationId,
     role: memory.role,
     text: memory.text,
@@ -76,19 +83,26 @@ export function preparePoint(memory: NewMemory, dimension: number): PreparedPoin
     chunk: memory.chunk,
     content_hash: createHash('sha256').update(memory.text).digest('hex'),
   };
-  return { id: memoryPointId({ userId, requestId: memory.requestId, role: memory.role, chunk: memory.chunk }), vector, payload };
+  return { id: memoryPointId({ userId, endUser, requestId: memory.requestId, role: memory.role, chunk: memory.chunk }), vector, payload };
 }
 
 function isNullableString(value: unknown): value is string | null {
   return value === null || typeof value === 'string';
 }
 
+/** Absent or null (the account's own memory), or a non-empty string. */
+function isEndUserField(value: unknown): value is string | null | undefined {
+  return value === undefined || value === null || (typeof value === 'string' && value !== '');
+}
+
 /** The payload when it has every field with the right type, else undefined. */
 export function parsePayload(raw: unknown): MemoryPayload | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const p = raw as Record<string, unknown>;
+  const endUser = p.end_user;
   const ok =
     typeof p.user_id === 'string' &&
+    isEndUserField(endUser) &&
     isNullableString(p.conversation_id) &&
     (p.role === 'user' || p.role === 'assistant') &&
     typeof p.text === 'string' &&
@@ -99,6 +113,7 @@ export function parsePayload(raw: unknown): MemoryPayload | undefined {
   if (!ok) return undefined;
   return {
     user_id: p.user_id as string,
+    ...(typeof endUser === 'string' ? { end_user: endUser } : {}),
     conversation_id: p.conversation_id as string | null,
     role: p.role as MemoryRole,
     text: p.text as string,

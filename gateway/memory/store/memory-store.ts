@@ -1,14 +1,18 @@
 // What memory needs from a vector store: per-user long-term memories, written after a turn and
 // searched before the next one. The one implementation is QdrantMemoryStore (qdrant-memory-store.ts).
 //
-// Tenant isolation is part of the interface: every method that touches points takes the user id
-// as its first argument and can only ever see, count or delete that user's points. There is no
-// way to pass a raw filter. Only ensureCollection and health (which touch no points) go without.
+// Tenant isolation is part of the interface: every method that touches points takes the scope as
+// its first argument (the account and, within it, the end user; a bare account id is the
+// account's own scope) and can only ever see, count or delete that scope's points. deleteUser is
+// the one exception, by design: erasing an account erases every end user's memories too. There is
+// no way to pass a raw filter. Only ensureCollection and health (which touch no points) go without.
 import type { MemoryPayload, NewMemory } from './memory-payload.ts';
 import type { CallOptions } from './qdrant-call.ts';
+import type { ScopeRef } from './tenant-filter.ts';
 
 export type { CallOptions } from './qdrant-call.ts';
 export type { MemoryPayload, MemoryRole, NewMemory } from './memory-payload.ts';
+export type { MemoryScope, ScopeRef } from './tenant-filter.ts';
 
 export interface MemoryHit {
   /** Canonical (lower-case, hyphenated) UUID. */
@@ -61,18 +65,20 @@ export interface MemoryStore {
   /** A cheap authenticated call: resolves when Qdrant answers and the collection exists, else throws MemoryStoreError. */
   health(options?: CallOptions): Promise<void>;
 
-  /** Idempotent: writing the same (user, request, role, chunk) again replaces the point. Returns the ids in input order. */
+  /** Idempotent: writing the same (user, end user, request, role, chunk) again replaces the point. Returns the ids in input order. */
   upsert(memories: readonly NewMemory[], options?: CallOptions): Promise<string[]>;
-  /** The user's closest memories, best first. */
-  search(userId: string, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]>;
-  /** True when the point existed and belonged to the user; false for unknown, malformed or other users' ids. */
-  deleteById(userId: string, id: string, options?: CallOptions): Promise<boolean>;
-  /** Deletes the user's memories of one conversation; returns how many there were. */
-  deleteConversation(userId: string, conversationId: string, options?: CallOptions): Promise<number>;
-  /** Deletes every memory of the user (account deletion); returns how many there were. */
+  /** The scope's closest memories, best first. */
+  search(scope: ScopeRef, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]>;
+  /** True when the point existed and belonged to the scope; false for unknown, malformed or other scopes' ids. */
+  deleteById(scope: ScopeRef, id: string, options?: CallOptions): Promise<boolean>;
+  /** Deletes the scope's memories of one conversation; returns how many there were. */
+  deleteConversation(scope: ScopeRef, conversationId: string, options?: CallOptions): Promise<number>;
+  /** Deletes every memory of one scope (one end user, or the account's own); returns how many there were. */
+  deleteScope(scope: ScopeRef, options?: CallOptions): Promise<number>;
+  /** Deletes every memory of the account, of every end user (account erasure); returns how many there were. */
   deleteUser(userId: string, options?: CallOptions): Promise<number>;
-  /** Exact count of the user's memories (optionally of one conversation). */
-  count(userId: string, options?: CountOptions): Promise<number>;
-  /** The user's memories one page at a time, in point-id order (stable, not chronological). */
-  scroll(userId: string, options: ScrollOptions): Promise<MemoryPage>;
+  /** Exact count of the scope's memories (optionally of one conversation). */
+  count(scope: ScopeRef, options?: CountOptions): Promise<number>;
+  /** The scope's memories one page at a time, in point-id order (stable, not chronological). */
+  scroll(scope: ScopeRef, options: ScrollOptions): Promise<MemoryPage>;
 }

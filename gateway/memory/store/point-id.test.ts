@@ -18,8 +18,17 @@ describe('memoryPointId', () => {
       memoryPointId({ ...identity, role: 'assistant' }),
       memoryPointId({ ...identity, chunk: 1 }),
       memoryPointId({ ...identity, userId: 'u1r', requestId: 'eq-1' }),
+      memoryPointId({ ...identity, endUser: 'alice' }),
+      memoryPointId({ ...identity, endUser: 'bob' }),
+      memoryPointId({ ...identity, endUser: 'req-1', requestId: 'alice' }),
     ]);
-    expect(ids.size).toBe(6);
+    expect(ids.size).toBe(9);
+  });
+
+  it('keeps the ids of the account\'s own memories as they were before end users', () => {
+    expect(memoryPointId({ ...identity, endUser: undefined })).toBe(memoryPointId(identity));
+    // Pinned: the layout before end users existed (changing it would orphan every stored memory).
+    expect(memoryPointId(identity)).toBe('6758b202-58db-5198-83ab-715d5448877f');
   });
 });
 

@@ -3,7 +3,9 @@
 // lost response, a replica that drained the same queue item) therefore upserts the same points
 // instead of duplicating them. The user id is part of the hash so that two users can never
 // address the same point: a write on B's behalf cannot overwrite A's memory even when the request
-// ids collide.
+// ids collide. The end user is part of it for the same reason (request ids can come from the
+// client); the account's own points hash exactly as before end users existed, so a retried write
+// after an upgrade still lands on the same point.
 import { createHash } from 'node:crypto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -12,6 +14,8 @@ const NAMESPACE = 'perpetual.ai/memory/v1';
 
 export interface PointIdentity {
   userId: string;
+  /** Undefined for the account's own memories. */
+  endUser?: string | undefined;
   requestId: string;
   role: string;
   chunk: number;
@@ -19,7 +23,9 @@ export interface PointIdentity {
 
 export function memoryPointId(identity: PointIdentity): string {
   // JSON of an array is unambiguous where plain concatenation is not ("a"+"bc" vs "ab"+"c").
-  const name = JSON.stringify([identity.userId, identity.requestId, identity.role, identity.chunk]);
+  // Arrays of different lengths never serialise alike, so the two forms cannot collide.
+  const parts = identity.endUser === undefined ? [identity.userId, identity.requestId, identity.role, identity.chunk] : [identity.userId, identity.endUser, identity.requestId, identity.role, identity.chunk];
+  const name = JSON.stringify(parts);
   const bytes = createHash('sha256').update(NAMESPACE).update('\0').update(name).digest().subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;

@@ -1,5 +1,5 @@
 // The memory store over Qdrant's REST API (@qdrant/js-client-rest). See memory-store.ts for the
-// contract, tenant-filter.ts for the isolation rule, collection-name.ts for why one collection
+// contract, tenant-filter.ts for the isolation rule (account, then end user), collection-name.ts for why one collection
 // per embedding space, and qdrant-call.ts for how timeouts and AbortSignals reach the socket.
 //
 // Deletes that report what they removed count first and then delete by the same filter. Two
@@ -14,7 +14,7 @@ import { invalidArgument, MemoryStoreError } from './memory-store-error.ts';
 import type { CountOptions, MemoryHit, MemoryPage, MemoryRecord, MemoryStore, ScrollOptions, SearchOptions } from './memory-store.ts';
 import { canonicalPointId } from './point-id.ts';
 import { runCall, type CallContext, type CallOptions, type Work } from './qdrant-call.ts';
-import { tenantFilter, type QdrantFilter } from './tenant-filter.ts';
+import { scopeFilter, scopeOf, tenantFilter, type MemoryScope, type QdrantFilter, type ScopeRef } from './tenant-filter.ts';
 
 export interface QdrantMemoryStoreOptions {
   /** e.g. http://qdrant:6333 (a path, for Qdrant behind a proxy, is kept as the prefix). */
@@ -48,12 +48,12 @@ function serverTimeout(options: CallOptions | undefined, fallbackMs: number): nu
   return Math.max(1, Math.ceil((options?.timeoutMs ?? fallbackMs) / 1000));
 }
 
-function record(id: PointId, rawPayload: unknown, userId: string): MemoryRecord | undefined {
+function record(id: PointId, rawPayload: unknown, scope: MemoryScope): MemoryRecord | undefined {
   const canonical = canonicalPointId(id);
   const payload = parsePayload(rawPayload);
-  // Defence in depth: the filter already restricts to the user; a point that still is not theirs
+  // Defence in depth: the filter already restricts to the scope; a point that still is not theirs
   // (a Qdrant bug, a foreign writer) is dropped rather than shown to the wrong person.
-  if (canonical === undefined || payload === undefined || payload.user_id !== userId) return undefined;
+  if (canonical === undefined || payload === undefined || payload.user_id !== scope.userId || payload.end_user !== scope.endUser) return undefined;
   return { id: canonical, payload };
 }
 
@@ -121,9 +121,10 @@ export class QdrantMemoryStore implements MemoryStore {
     return points.map((point) => point.id);
   }
 
-  async search(userId: string, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]> {
+  async search(ref: ScopeRef, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]> {
     const operation = 'search';
-    const filter = tenantFilter(userId, operation, options.conversationId === undefined ? {} : { conversationId: options.conversationId });
+    const scope = scopeOf(ref);
+    const filter = scopeFilter(scope, operation, options.conversationId === undefined ? {} : { conversationId: options.conversationId });
     const query = checkVector(vector, this.dimension, operation);
     const limit = checkLimit(options.limit, MAX_SEARCH_LIMIT, operation);
     const threshold = options.scoreThreshold;
@@ -141,37 +142,43 @@ export class QdrantMemoryStore implements MemoryStore {
     const result = await this.#run(operation, options, async (init) => (await this.#api.queryPoints(request, init)).data.result);
     const hits: MemoryHit[] = [];
     for (const point of result?.points ?? []) {
-      const found = record(point.id, point.payload, userId);
+      const found = record(point.id, point.payload, scope);
       if (found) hits.push({ id: found.id, score: point.score, payload: found.payload });
     }
     return hits;
   }
 
-  async count(userId: string, options?: CountOptions): Promise<number> {
-    const filter = tenantFilter(userId, 'count', options?.conversationId === undefined ? {} : { conversationId: options.conversationId });
+  async count(scope: ScopeRef, options?: CountOptions): Promise<number> {
+    const filter = scopeFilter(scope, 'count', options?.conversationId === undefined ? {} : { conversationId: options.conversationId });
     return this.#count('count', filter, options);
   }
 
-  async deleteById(userId: string, id: string, options?: CallOptions): Promise<boolean> {
+  async deleteById(scope: ScopeRef, id: string, options?: CallOptions): Promise<boolean> {
     const operation = 'deleteById';
-    tenantFilter(userId, operation); // a missing user id fails even when the id is malformed
+    scopeFilter(scope, operation); // a missing user id fails even when the id is malformed
     const pointId = canonicalPointId(id);
     if (pointId === undefined) return false;
-    const filter = tenantFilter(userId, operation, { pointId });
+    const filter = scopeFilter(scope, operation, { pointId });
     return (await this.#deleteMatching(operation, filter, options)) > 0;
   }
 
-  async deleteConversation(userId: string, conversationId: string, options?: CallOptions): Promise<number> {
-    return this.#deleteMatching('deleteConversation', tenantFilter(userId, 'deleteConversation', { conversationId }), options);
+  async deleteConversation(scope: ScopeRef, conversationId: string, options?: CallOptions): Promise<number> {
+    return this.#deleteMatching('deleteConversation', scopeFilter(scope, 'deleteConversation', { conversationId }), options);
   }
 
+  async deleteScope(scope: ScopeRef, options?: CallOptions): Promise<number> {
+    return this.#deleteMatching('deleteScope', scopeFilter(scope, 'deleteScope'), options);
+  }
+
+  /** The whole account: its own memories and every end user's. */
   async deleteUser(userId: string, options?: CallOptions): Promise<number> {
     return this.#deleteMatching('deleteUser', tenantFilter(userId, 'deleteUser'), options);
   }
 
-  async scroll(userId: string, options: ScrollOptions): Promise<MemoryPage> {
+  async scroll(ref: ScopeRef, options: ScrollOptions): Promise<MemoryPage> {
     const operation = 'scroll';
-    const filter = tenantFilter(userId, operation, options.conversationId === undefined ? {} : { conversationId: options.conversationId });
+    const scope = scopeOf(ref);
+    const filter = scopeFilter(scope, operation, options.conversationId === undefined ? {} : { conversationId: options.conversationId });
     const limit = checkLimit(options.limit, MAX_SCROLL_LIMIT, operation);
     let offset: string | undefined;
     if (options.offset !== undefined && options.offset !== null) {
@@ -182,7 +189,7 @@ export class QdrantMemoryStore implements MemoryStore {
     const result = await this.#run(operation, options, async (init) => (await this.#api.scrollPoints(request, init)).data.result);
     const memories: MemoryRecord[] = [];
     for (const point of result?.points ?? []) {
-      const found = record(point.id, point.payload, userId);
+      const found = record(point.id, point.payload, scope);
       if (found) memories.push(found);
     }
     const next = result?.next_page_offset;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStoreError } from './memory-store-error.ts';
-import { tenantFilter } from './tenant-filter.ts';
+import { scopeFilter, tenantFilter } from './tenant-filter.ts';
 
 describe('tenantFilter', () => {
   it('always starts with the user condition and only ANDs narrowing after it', () => {
@@ -20,5 +20,26 @@ describe('tenantFilter', () => {
       expect(() => tenantFilter(bad as string, 'search')).toThrow(MemoryStoreError);
     }
     expect(() => tenantFilter('u1', 'search', { conversationId: '' })).toThrow(/conversation id/);
+  });
+});
+
+describe('scopeFilter', () => {
+  it('adds the end-user condition right after the tenant condition', () => {
+    expect(scopeFilter({ userId: 'u1', endUser: 'alice' }, 'search', { conversationId: 'c' })).toEqual({
+      must: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'end_user', match: { value: 'alice' } }, { key: 'conversation_id', match: { value: 'c' } }],
+    });
+  });
+
+  it('scopes the account itself to points without an end user, never to every point', () => {
+    const own = { must: [{ key: 'user_id', match: { value: 'u1' } }, { is_empty: { key: 'end_user' } }] };
+    expect(scopeFilter({ userId: 'u1', endUser: undefined }, 'count')).toEqual(own);
+    expect(scopeFilter('u1', 'count')).toEqual(own);
+  });
+
+  it('refuses a blank or absurdly long end user rather than widening to the account', () => {
+    for (const bad of ['', '  ', 'x'.repeat(513)]) {
+      expect(() => scopeFilter({ userId: 'u1', endUser: bad }, 'search')).toThrow(/end user/);
+    }
+    expect(() => scopeFilter({ userId: '', endUser: 'alice' }, 'search')).toThrow(/user id/);
   });
 });

@@ -3,6 +3,14 @@
 // are still open). So every read, count, scroll and delete the store sends is built here, and it
 // always starts with `must: [user_id == userId]`.
 //
+// Within an account, memory has two levels (DESIGN.md "Tenancy"): the end users the application
+// names, and the account's own scope when it names none. scopeFilter adds the second condition
+// right after the tenant one: `end_user == <id>` for an end user, `is_empty(end_user)` for the
+// account's own scope. The account's own points carry no `end_user` field at all, which is also
+// how points written before end users existed look, so they stay the account's; a real end user
+// is a non-empty string and can never be "empty". Only erasure of a whole account goes without
+// the second condition (tenantFilter).
+//
 // Callers cannot pass a Qdrant filter at all. They may only narrow with the closed set of fields
 // below, each of which becomes one more `must` condition ANDed after the tenant condition; there is
 // no way to add a `should` (which could widen a match), a `must_not`, or to drop the first entry.
@@ -14,6 +22,30 @@ type Condition = Schemas['Condition'];
 
 /** Longest id the store accepts; ids are ours (UUIDs, slugs), so anything longer is a bug. */
 const MAX_ID_LENGTH = 512;
+
+/** The payload field naming the end user; absent on the account's own points. */
+export const END_USER_FIELD = 'end_user';
+
+/** Whose memories, within an account. */
+export interface MemoryScope {
+  /** The account: the API key's owner. */
+  userId: string;
+  /** The application's end user; undefined for the account's own memories. */
+  endUser: string | undefined;
+}
+
+/** A scope, or a bare account id, which names the account's own scope. */
+export type ScopeRef = MemoryScope | string;
+
+/** Takes unknown: callers that are not type-checked may pass null or undefined. */
+function isScope(ref: unknown): ref is MemoryScope {
+  return typeof ref === 'object' && ref !== null;
+}
+
+export function scopeOf(ref: ScopeRef): MemoryScope {
+  // Anything but a scope object is taken as an account id, to be refused by requireUserId when it is not one.
+  return isScope(ref) ? ref : { userId: ref, endUser: undefined };
+}
 
 export interface Narrowing {
   conversationId?: string;
@@ -38,11 +70,34 @@ export function requireConversationId(conversationId: unknown, operation: string
   return requireId(conversationId, 'conversation id', operation);
 }
 
-export function tenantFilter(userId: string, operation: string, narrowing: Narrowing = {}): QdrantFilter {
-  const must: Condition[] = [{ key: 'user_id', match: { value: requireUserId(userId, operation) } }];
+/** An end user, when there is one; undefined stays undefined (the account's own scope). */
+export function requireEndUser(endUser: unknown, operation: string): string | undefined {
+  return endUser === undefined ? undefined : requireId(endUser, 'end user', operation);
+}
+
+function narrowed(head: Condition[], operation: string, narrowing: Narrowing): QdrantFilter {
+  const must = [...head];
   if (narrowing.conversationId !== undefined) {
     must.push({ key: 'conversation_id', match: { value: requireConversationId(narrowing.conversationId, operation) } });
   }
   if (narrowing.pointId !== undefined) must.push({ has_id: [narrowing.pointId] });
   return { must };
+}
+
+function tenantCondition(userId: string, operation: string): Condition {
+  return { key: 'user_id', match: { value: requireUserId(userId, operation) } };
+}
+
+/** Every point of the account, of every end user: only for erasing a whole account. */
+export function tenantFilter(userId: string, operation: string, narrowing: Narrowing = {}): QdrantFilter {
+  return narrowed([tenantCondition(userId, operation)], operation, narrowing);
+}
+
+/** The points of one scope: one end user's, or the account's own. Every other read and delete uses this. */
+export function scopeFilter(ref: ScopeRef, operation: string, narrowing: Narrowing = {}): QdrantFilter {
+  const scope = scopeOf(ref);
+  const tenant = tenantCondition(scope.userId, operation);
+  const endUser = requireEndUser(scope.endUser, operation);
+  const who: Condition = endUser === undefined ? { is_empty: { key: END_USER_FIELD } } : { key: END_USER_FIELD, match: { value: endUser } };
+  return narrowed([tenant, who], operation, narrowing);
 }
