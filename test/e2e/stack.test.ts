@@ -85,8 +85,8 @@ async function gatewayCall(path: string, init: { method?: string; token?: string
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function chat(content: string, conversation: string): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  return gatewayCall('/v1/chat/completions', { method: 'POST', token: apiKey, body: { model: SERVED, user: 'e2e-end-user', conversation_id: conversation, messages: [{ role: 'user', content }] } });
+async function chat(content: string, conversation: string, endUser = 'e2e-end-user'): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  return gatewayCall('/v1/chat/completions', { method: 'POST', token: apiKey, body: { model: SERVED, user: endUser, conversation_id: conversation, messages: [{ role: 'user', content }] } });
 }
 
 async function usageRows(user: string): Promise<number> {
@@ -199,6 +199,11 @@ describe('a local-mode PerpetualDeployment on a real node', () => {
       return reply;
     }, 30_000, 1000);
     expect(second.status).toBe(200);
+    // Another end user of the same API key is never given it.
+    const stranger = await chat('Where does my sister live?', 'friday', 'another-end-user');
+    expect(stranger.status).toBe(200);
+    expect(stranger.headers.get('x-perpetual-memory-ids') ?? '').toBe('');
+    expect(JSON.stringify(stranger.body)).not.toContain('Priya');
   }, 240_000);
 
   it('rolls the gateway pods when the configuration changes', async () => {
