@@ -9,7 +9,8 @@ const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 
 function usage(overrides: Partial<UsageRecord> = {}): UsageRecord {
   return {
-    requestId: 'req-1',
+    requestId: '0b5c3d9e-7f1a-4c2b-9d8e-1a2b3c4d5e6f',
+    clientRequestId: 'req-client-1',
     userId: '6f1c8e0a-1111-4222-8333-444455556666',
     conversationId: 'conv-9',
     timestamp: new Date(NOW - 60_000),
@@ -39,10 +40,11 @@ describe('toPolarEvent', () => {
     expect(event).toEqual({
       name: 'llm.usage',
       external_customer_id: '6f1c8e0a-1111-4222-8333-444455556666',
-      external_id: 'req-1',
+      external_id: '0b5c3d9e-7f1a-4c2b-9d8e-1a2b3c4d5e6f',
       timestamp: '2025-06-01T11:59:00.000Z',
       metadata: {
         model: 'gpt-4o-mini',
+        client_request_id: 'req-client-1',
         provider: 'openai',
         endpoint: '/v1/chat/completions',
         conversation_id: 'conv-9',
@@ -61,6 +63,14 @@ describe('toPolarEvent', () => {
       },
     });
     expect(Object.keys(event.metadata).length).toBeLessThanOrEqual(50);
+  });
+
+  it('is keyed on the gateway\'s request id, never the caller\'s: one caller id may name many events', () => {
+    const a = toPolarEvent(usage({ requestId: '11111111-1111-4111-8111-111111111111', clientRequestId: 'shared-id' }), { name: 'e', now: NOW });
+    const b = toPolarEvent(usage({ requestId: '22222222-2222-4222-8222-222222222222', clientRequestId: 'shared-id' }), { name: 'e', now: NOW });
+    expect(a.external_id).not.toBe(b.external_id);
+    expect([a.metadata.client_request_id, b.metadata.client_request_id]).toEqual(['shared-id', 'shared-id']);
+    expect(toPolarEvent(usage({ clientRequestId: null }), { name: 'e', now: NOW }).metadata).not.toHaveProperty('client_request_id');
   });
 
   it('never stamps an event in the future (Polar refuses it for good)', () => {

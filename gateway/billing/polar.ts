@@ -3,11 +3,13 @@
 // both set (gateway/config.ts decides; createPolarBilling returns undefined otherwise).
 //
 // Delivery is at-least-once on our side and exactly-once in Polar: every event carries
-// external_id = the request id, on which Polar de-duplicates, so a batch whose response was lost
-// can simply be sent again. Network errors, timeouts, 429 and 5xx are retried with backoff
-// (honouring Retry-After) by the buffered sink; other 4xx will never succeed and are dropped and
-// counted, a 400/422 after isolating the offending event so that it does not take its batch
-// with it.
+// external_id = the gateway's own request id (never the caller's X-Request-Id, which a caller
+// could repeat to be billed once for many requests, or borrow from another tenant to be billed
+// not at all), on which Polar de-duplicates, so a batch whose response was lost can simply be
+// sent again. The caller's id travels in the metadata as client_request_id. Network errors,
+// timeouts, 429 and 5xx are retried with backoff (honouring Retry-After) by the buffered sink;
+// other 4xx will never succeed and are dropped and counted, a 400/422 after isolating the
+// offending event so that it does not take its batch with it.
 //
 // The access token is an Organization Access Token, so events carry no organization_id: Polar
 // rejects one with an organization token. It lives in a private field and is written only into
@@ -81,6 +83,7 @@ export function toPolarEvent(record: UsageRecord, options: ToPolarEventOptions):
   const cents = record.costUsd * 100;
   const flat: Record<string, MetadataValue | undefined> = {
     model: record.model,
+    client_request_id: record.clientRequestId ?? undefined,
     provider: record.provider,
     endpoint: record.endpoint,
     conversation_id: record.conversationId ?? undefined,

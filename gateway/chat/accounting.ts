@@ -6,13 +6,16 @@ import type { UsageReport } from '../providers/provider-client.ts';
 import type { Principal } from '../middleware/authenticate.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { modelLabel } from '../observability/metrics.ts';
-import type { UsageRecord } from '../usage/usage-record.ts';
+import { storableUsage, type UsageRecord } from '../usage/usage-record.ts';
 import type { Attempt } from './upstream-call.ts';
 import type { ChatExtensions } from './validate-request.ts';
 
 export interface RequestFacts {
   principal: Principal;
+  /** The id the response carries (the caller's X-Request-Id when sane): stored, never a key. */
   requestId: string;
+  /** The gateway's own id for the request (middleware/request-id.ts): the usage row's key. */
+  serverRequestId: string;
   ext: ChatExtensions;
   body: Pick<ChatCompletionRequest, 'model'>;
   endpoint?: 'chat' | 'embeddings' | 'messages';
@@ -53,8 +56,11 @@ const ENDPOINT_PATHS = { chat: '/chat/completions', embeddings: '/embeddings', m
 
 export function makeAccounting(deps: AccountingDeps): Accounting {
   const now = deps.now ?? ((): Date => new Date());
-  const row = (request: RequestFacts, figures: { input: number; output: number; costUsd: number; estimated: boolean; provider: string | undefined }): UsageRecord => ({
-    requestId: request.requestId,
+  // storableUsage: the model name and conversation id are the caller's text, and a NUL in either
+  // would have PostgreSQL refuse the row (and Polar the event): an answered request left unlogged.
+  const row = (request: RequestFacts, figures: { input: number; output: number; costUsd: number; estimated: boolean; provider: string | undefined }): UsageRecord => storableUsage({
+    requestId: request.serverRequestId,
+    clientRequestId: request.requestId === '' ? null : request.requestId,
     userId: request.principal.userId,
     conversationId: request.ext.conversationId ?? null,
     timestamp: now(),

@@ -1,15 +1,16 @@
 // The `usage_logs` table: one row per gateway request, written in batches after the response,
 // and the users' running totals kept in step with it.
-import type { UsageRecord } from '../usage/usage-record.ts';
+import { USAGE_TEXT_LIMITS, type UsageRecord } from '../usage/usage-record.ts';
+import { pgText, pgTextOrNull } from './pg-text.ts';
 import type { Queryable } from './pool.ts';
 import { isUuid } from './uuid.ts';
 
 /**
- * Columns a writer may leave out: the insert stores NULL for conversationId, retrievalLatencyMs
- * and provider, 0 for retrievalCalls and memoryTokens, false for usageEstimated, and the time of
- * the insert for timestamp.
+ * Columns a writer may leave out: the insert stores NULL for conversationId, clientRequestId,
+ * retrievalLatencyMs and provider, 0 for retrievalCalls and memoryTokens, false for
+ * usageEstimated, and the time of the insert for timestamp.
  */
-type DefaultedColumn = 'conversationId' | 'timestamp' | 'retrievalCalls' | 'retrievalLatencyMs' | 'provider' | 'usageEstimated' | 'memoryTokens';
+type DefaultedColumn = 'conversationId' | 'clientRequestId' | 'timestamp' | 'retrievalCalls' | 'retrievalLatencyMs' | 'provider' | 'usageEstimated' | 'memoryTokens';
 
 /** One request's usage to insert: a UsageRecord, whose defaulted columns may be left out. */
 export type NewUsageLog = Omit<UsageRecord, DefaultedColumn> & Partial<Pick<UsageRecord, DefaultedColumn>>;
@@ -58,7 +59,7 @@ export interface UsageSummary {
   byModel: ModelUsage[];
 }
 
-const LOG_COLUMNS = `id, request_id AS "requestId", user_id AS "userId", conversation_id AS "conversationId", timestamp,
+const LOG_COLUMNS = `id, request_id AS "requestId", client_request_id AS "clientRequestId", user_id AS "userId", conversation_id AS "conversationId", timestamp,
   coalesce(input_tokens, 0) AS "inputTokens", coalesce(output_tokens, 0) AS "outputTokens",
   coalesce(total_tokens, 0) AS "totalTokens", coalesce(retrieval_calls, 0) AS "retrievalCalls",
   retrieval_latency_ms AS "retrievalLatencyMs", coalesce(cost_usd, 0) AS "costUsd", model, provider, endpoint,
@@ -67,8 +68,9 @@ const LOG_COLUMNS = `id, request_id AS "requestId", user_id AS "userId", convers
 
 // One statement, so the rows and the totals commit together or not at all:
 //   input:    the batch as rows, with their position in it
-//   inserted: only rows not written before (ON CONFLICT DO NOTHING; within the batch the first of
-//             a repeated request id wins) and whose user still exists. Rows go in request_id
+//   inserted: only rows not written before (ON CONFLICT DO NOTHING on the gateway-made request
+//             id, never on the caller's; within the batch the first of a repeated request id
+//             wins) and whose user still exists. Rows go in request_id
 //             order, so overlapping batches take their unique-index locks in the same order and
 //             cannot deadlock on them
 //   locked:   the users to update, locked in id order for the same reason
@@ -78,17 +80,17 @@ const INSERT_BATCH = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::int[],
                        $8::int[], $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[], $14::int[],
-                       $15::float8[], $16::boolean[], $17::int[]) WITH ORDINALITY
+                       $15::float8[], $16::boolean[], $17::int[], $18::text[]) WITH ORDINALITY
     AS r(request_id, user_id, conversation_id, ts, input_tokens, output_tokens, total_tokens, retrieval_calls,
          retrieval_latency_ms, cost_usd, model, provider, endpoint, status_code, latency_ms, usage_estimated,
-         memory_tokens, batch_index)
+         memory_tokens, client_request_id, batch_index)
 ), inserted AS (
   INSERT INTO usage_logs (request_id, user_id, conversation_id, timestamp, input_tokens, output_tokens, total_tokens,
                           retrieval_calls, retrieval_latency_ms, cost_usd, model, provider, endpoint, status_code,
-                          latency_ms, usage_estimated, memory_tokens)
+                          latency_ms, usage_estimated, memory_tokens, client_request_id)
   SELECT r.request_id, r.user_id, r.conversation_id, coalesce(r.ts, now()), r.input_tokens, r.output_tokens,
          r.total_tokens, r.retrieval_calls, r.retrieval_latency_ms, r.cost_usd, r.model, r.provider, r.endpoint,
-         r.status_code, r.latency_ms, r.usage_estimated, r.memory_tokens
+         r.status_code, r.latency_ms, r.usage_estimated, r.memory_tokens, r.client_request_id
     FROM input r WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id)
    ORDER BY r.request_id, r.batch_index
   ON CONFLICT (request_id) DO NOTHING
@@ -113,15 +115,17 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM t
 /**
  * Writes a batch of usage rows and adds them to their users' totals, in one statement. Safe to
  * retry as a whole after any failure (a timeout, a deadlock, a lost connection): rows written by
- * an earlier attempt are skipped and not counted again.
+ * an earlier attempt are skipped and not counted again. Text the caller may have shaped goes
+ * through pgText (a NUL would make PostgreSQL refuse the row, and with it the request's usage).
  */
 export async function insertUsageBatch(db: Queryable, logs: readonly NewUsageLog[]): Promise<UsageBatchResult> {
   if (logs.length === 0) return { inserted: 0, skipped: 0 };
   const column = <T>(pick: (log: NewUsageLog) => T): T[] => logs.map(pick);
+  const limits = USAGE_TEXT_LIMITS;
   const { rows } = await db.query<{ inserted: number }>(INSERT_BATCH, [
     column((l) => l.requestId),
     column((l) => l.userId),
-    column((l) => l.conversationId ?? null),
+    column((l) => pgTextOrNull(l.conversationId, limits.conversationId)),
     column((l) => l.timestamp?.toISOString() ?? null),
     column((l) => Math.round(l.inputTokens)),
     column((l) => Math.round(l.outputTokens)),
@@ -129,13 +133,14 @@ export async function insertUsageBatch(db: Queryable, logs: readonly NewUsageLog
     column((l) => Math.round(l.retrievalCalls ?? 0)),
     column((l) => l.retrievalLatencyMs ?? null),
     column((l) => l.costUsd),
-    column((l) => l.model),
-    column((l) => l.provider ?? null),
-    column((l) => l.endpoint),
+    column((l) => pgText(l.model, limits.model)),
+    column((l) => pgTextOrNull(l.provider, limits.provider)),
+    column((l) => pgText(l.endpoint, limits.endpoint)),
     column((l) => Math.round(l.statusCode)),
     column((l) => l.latencyMs),
     column((l) => l.usageEstimated ?? false),
     column((l) => Math.round(l.memoryTokens ?? 0)),
+    column((l) => pgTextOrNull(l.clientRequestId, limits.clientRequestId)),
   ]);
   const inserted = rows[0]?.inserted ?? 0;
   return { inserted, skipped: logs.length - inserted };
@@ -208,11 +213,13 @@ export async function deleteUsageOlderThan(db: Queryable, days: number, batchSiz
 
 /**
  * For deleting a user while keeping the books: their usage rows lose everything that points at a
- * person (user and conversation ids) but keep tokens, cost, model and time, so totals and billing
- * reconciliations still add up. Returns how many rows were anonymised.
+ * person (user and conversation ids, and the caller's request id, which the caller made up and may
+ * have built from anything) but keep tokens, cost, model, time and the gateway's request id, so
+ * totals and billing reconciliations (Polar's external_id) still add up. Returns how many rows
+ * were anonymised.
  */
 export async function anonymizeUsage(db: Queryable, userId: string): Promise<number> {
   if (!isUuid(userId)) return 0;
-  const { rowCount } = await db.query('UPDATE usage_logs SET user_id = NULL, conversation_id = NULL WHERE user_id = $1', [userId]);
+  const { rowCount } = await db.query('UPDATE usage_logs SET user_id = NULL, conversation_id = NULL, client_request_id = NULL WHERE user_id = $1', [userId]);
   return rowCount ?? 0;
 }

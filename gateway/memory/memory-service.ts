@@ -47,6 +47,7 @@ export interface RememberRequest {
   /** Stored under this end user, so only the same end user recalls it. */
   endUser: string | undefined;
   conversationId: string | undefined;
+  /** The gateway's own id for the request (never the caller's X-Request-Id): part of the point ids. */
   requestId: string;
   /** The request's messages as the client sent them (never the ones with memories injected). */
   messages: readonly ChatMessage[];

@@ -34,6 +34,8 @@ export function usageRoute(store: Store) {
       object: 'list',
       data: rows.map((r) => ({
         request_id: r.requestId,
+        // The x-request-id the response carried; not unique (callers may reuse theirs).
+        client_request_id: r.clientRequestId,
         timestamp: r.timestamp,
         model: r.model,
         endpoint: r.endpoint,

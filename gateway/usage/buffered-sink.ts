@@ -4,8 +4,8 @@
 // every `flushIntervalMs`. A failed batch stays at the head of the buffer and is retried with
 // capped exponential backoff while new items keep queueing behind it, so order is kept and
 // nothing is lost; the writes must therefore be idempotent (usage rows and Polar events both carry
-// the request id as a de-duplication key), because a write that failed on the client side may
-// still have been applied.
+// the gateway's own request id as a de-duplication key), because a write that failed on the client
+// side may still have been applied.
 //
 // Bounded, and what happens at the bound: losing usage is worse than holding memory, so the
 // buffer is large (100,000 items by default, tens of MB) and rides out minutes of downtime at

@@ -1,7 +1,7 @@
 // The usage log: UsageRecords batched into usage_logs off the request path. The insert itself
-// belongs to the database layer (insertUsageBatch, which must be idempotent on request_id:
-// INSERT ... ON CONFLICT (request_id) DO NOTHING); this file decides which of its failures are
-// worth retrying. A database that is down, restarting or failing over is retried until it is back
+// belongs to the database layer (insertUsageBatch, which must be idempotent on request_id, the
+// gateway's own per-request id: INSERT ... ON CONFLICT (request_id) DO NOTHING); this file
+// decides which of its failures are worth retrying. A database that is down, restarting or failing over is retried until it is back
 // (the buffer holds the rows meanwhile); a row the database refuses for what it is (a bad value,
 // a user deleted since the request) is isolated and dropped alone, so it cannot block the rest.
 import type { Logger } from 'pino';

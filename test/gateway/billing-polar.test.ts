@@ -12,6 +12,7 @@ const USERS = ['6f1c8e0a-1111-4222-8333-444455556601', '6f1c8e0a-1111-4222-8333-
 function usage(id: string, n: number): UsageRecord {
   return {
     requestId: id,
+    clientRequestId: n % 2 === 0 ? null : 'req_caller_chosen',
     userId: USERS[n % USERS.length] ?? '',
     conversationId: `conv-${String(n % 4)}`,
     timestamp: new Date(),
@@ -89,6 +90,19 @@ describe('Polar billing', () => {
       },
     });
     expect(Date.parse(first?.timestamp ?? '')).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('bills requests that share a caller\'s X-Request-Id once each: external_id is the gateway\'s id', async () => {
+    const polar = billing();
+    const sent = ids('shared', 6);
+    sent.forEach((id, n) => { polar.record({ ...usage(id, n), userId: USERS[n % 2] ?? '', clientRequestId: 'req_shared_by_all' }); });
+    const result = await polar.close({ timeoutMs: 10_000 });
+
+    expect(result.unwritten).toEqual([]);
+    const received = receivedFor('shared');
+    expect(received.map((e) => e.external_id).sort()).toEqual(sent);
+    expect(received.every((e) => e.metadata?.client_request_id === 'req_shared_by_all')).toBe(true);
+    expect(new Set(received.map((e) => e.external_customer_id))).toEqual(new Set([USERS[0], USERS[1]]));
   });
 
   it('abandons a request that hangs and sends it again', async () => {

@@ -1,4 +1,5 @@
 // gateway/db/migrate.ts against a real PostgreSQL: each test takes an empty database of its own.
+import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { freshDatabase } from '../support/database.ts';
 import { migrate, MigrationError, type MigrationLogger } from '../../gateway/db/migrate.ts';
 import { loadMigrations, MIGRATIONS_DIRECTORY } from '../../gateway/db/migration-files.ts';
 import { createPool } from '../../gateway/db/pool.ts';
+import { insertUsageBatch, listUsage } from '../../gateway/db/usage-logs.ts';
+import { createUser } from '../../gateway/db/users.ts';
 
 interface LogLine {
   level: 'info' | 'warn';
@@ -82,6 +85,30 @@ describe('migrate', () => {
     const before = await snapshot();
     for (const migration of await loadMigrations()) await pool.query(migration.sql);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('upgrades usage rows written before the gateway made its own request ids, and keeps them working', async () => {
+    const { pool } = await freshPool('migrate_client_request_id');
+    const directory = await copyOfMigrations();
+    await rm(new URL('005-usage-client-request-id.sql', directory));
+    await migrate(pool, recordingLogger(), { directory });
+    const user = await createUser(pool, 'before-005@example.com');
+    // What a gateway before 005 wrote: the caller's X-Request-Id as the row's key.
+    const old = { requestId: 'req_from_the_caller_0001', userId: user.id, inputTokens: 1, outputTokens: 1, totalTokens: 2, costUsd: 0.5, model: 'm', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 1 };
+    await pool.query(
+      'INSERT INTO usage_logs (request_id, user_id, input_tokens, output_tokens, total_tokens, cost_usd, model, endpoint, status_code, latency_ms) VALUES ($1, $2, 1, 1, 2, 0.5, $3, $4, 200, 1)',
+      [old.requestId, user.id, old.model, old.endpoint],
+    );
+
+    const upgraded = await migrate(pool, recordingLogger());
+    expect(upgraded.applied.map((m) => m.name)).toEqual(['usage-client-request-id']);
+    expect(await listUsage(pool, user.id)).toEqual([expect.objectContaining({ requestId: old.requestId, clientRequestId: null, totalTokens: 2 })]);
+    // A replay of the old row (from the shutdown log) is still a no-op; the same caller id sent
+    // again now is a new request with a key of its own.
+    expect(await insertUsageBatch(pool, [old])).toEqual({ inserted: 0, skipped: 1 });
+    expect(await insertUsageBatch(pool, [{ ...old, requestId: randomUUID(), clientRequestId: old.requestId }])).toEqual({ inserted: 1, skipped: 0 });
+    const rows = await listUsage(pool, user.id);
+    expect(rows.map((r) => [r.requestId === old.requestId, r.clientRequestId]).sort()).toEqual([[false, old.requestId], [true, null]]);
   });
 
   it('takes a connection string and ends its own pool', async () => {

@@ -85,6 +85,7 @@ const GATEWAY_COLUMNS: Record<string, Column[]> = {
     ['provider', 'text', null, 'YES'],
     ['usage_estimated', 'boolean', 'false', 'YES'],
     ['memory_tokens', 'integer', '0', 'YES'],
+    ['client_request_id', 'text', null, 'YES'],
   ],
   user_provider_keys: [['key_hint', 'text', null, 'YES']],
 };
@@ -135,6 +136,11 @@ describe('schema', () => {
       idx_usage_logs_timestamp: 'CREATE INDEX idx_usage_logs_timestamp ON public.usage_logs USING btree ("timestamp")',
       idx_user_provider_keys_user_id: 'CREATE INDEX idx_user_provider_keys_user_id ON public.user_provider_keys USING btree (user_id)',
     });
+  });
+
+  it('indexes the caller\'s request id without making it unique: callers may reuse theirs', async () => {
+    const { rows } = await pool.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'usage_logs' AND indexdef LIKE '%client_request_id%'");
+    expect(rows.map((r) => r.indexdef)).toEqual(['CREATE INDEX idx_usage_logs_client_request_id ON public.usage_logs USING btree (client_request_id)']);
   });
 
   it('enables row-level security on all four tables with the guide\'s four policies', async () => {

@@ -39,14 +39,14 @@ describe('usage logs', () => {
     const user = await createUser(pool, 'fields@example.com');
     const at = new Date('2031-05-06T07:08:09.123Z');
     const full = log(user.id, {
-      requestId: 'req-full', conversationId: 'conv-1', timestamp: at, retrievalCalls: 2, retrievalLatencyMs: 8.5,
+      requestId: 'req-full', clientRequestId: 'client-full', conversationId: 'conv-1', timestamp: at, retrievalCalls: 2, retrievalLatencyMs: 8.5,
       provider: 'openai', usageEstimated: true, memoryTokens: 4,
     });
     expect(await insertUsageBatch(pool, [full])).toEqual({ inserted: 1, skipped: 0 });
     const [row] = await listUsage(pool, user.id);
     expect(row).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
-      requestId: 'req-full', userId: user.id, conversationId: 'conv-1', timestamp: at,
+      requestId: 'req-full', clientRequestId: 'client-full', userId: user.id, conversationId: 'conv-1', timestamp: at,
       inputTokens: 10, outputTokens: 5, totalTokens: 15, retrievalCalls: 2, retrievalLatencyMs: 8.5, costUsd: 0.002,
       model: 'gpt-4o-mini', provider: 'openai', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 120.5,
       usageEstimated: true, memoryTokens: 4,
@@ -58,7 +58,7 @@ describe('usage logs', () => {
     const before = Date.now();
     await insertUsageBatch(pool, [log(user.id)]);
     const [row] = await listUsage(pool, user.id);
-    expect(row).toMatchObject({ conversationId: null, retrievalCalls: 0, retrievalLatencyMs: null, provider: null, usageEstimated: false, memoryTokens: 0 });
+    expect(row).toMatchObject({ conversationId: null, clientRequestId: null, retrievalCalls: 0, retrievalLatencyMs: null, provider: null, usageEstimated: false, memoryTokens: 0 });
     expect(row!.timestamp.getTime()).toBeGreaterThanOrEqual(before - 5_000);
   });
 
@@ -81,6 +81,32 @@ describe('usage logs', () => {
     const result = await insertUsageBatch(pool, [landed, log(user.id, { totalTokens: 20 }), log(user.id, { totalTokens: 30 })]);
     expect(result).toEqual({ inserted: 2, skipped: 1 });
     expect(await getUser(pool, user.id)).toMatchObject({ totalRequests: 3, totalTokens: 60 });
+  });
+
+  it('keeps every row of a caller id reused by the same user and by another: only the gateway\'s id is unique', async () => {
+    const a = await createUser(pool, 'reuse-a@example.com');
+    const b = await createUser(pool, 'reuse-b@example.com');
+    const shared = { clientRequestId: 'req_reused_0001', totalTokens: 10, costUsd: 0.1 };
+    expect(await insertUsageBatch(pool, [log(a.id, shared), log(a.id, shared)])).toEqual({ inserted: 2, skipped: 0 });
+    const before = await listUsage(pool, a.id);
+    expect(await insertUsageBatch(pool, [log(b.id, shared)])).toEqual({ inserted: 1, skipped: 0 });
+
+    expect((await listUsage(pool, b.id)).map((r) => r.clientRequestId)).toEqual(['req_reused_0001']);
+    expect(await listUsage(pool, a.id)).toEqual(before);
+    expect(await getUser(pool, a.id)).toMatchObject({ totalRequests: 2, totalTokens: 20 });
+    expect(await getUser(pool, b.id)).toMatchObject({ totalRequests: 1, totalTokens: 10 });
+  });
+
+  it('stores caller text PostgreSQL refuses as it is (NUL) and bounds its length, instead of failing the batch', async () => {
+    const user = await createUser(pool, 'nul-text@example.com');
+    const odd = log(user.id, { conversationId: 'conv\u0000id', model: `model\u0000${'x'.repeat(1000)}`, provider: 'open\u0000ai', clientRequestId: 'c\u0000' });
+    expect(await insertUsageBatch(pool, [odd, log(user.id)])).toEqual({ inserted: 2, skipped: 0 });
+    const row = (await listUsage(pool, user.id)).find((r) => r.requestId === odd.requestId);
+    expect(row).toMatchObject({ conversationId: 'conv\uFFFDid', provider: 'open\uFFFDai', clientRequestId: 'c\uFFFD' });
+    expect(row?.model).toHaveLength(256);
+    expect(row?.model?.startsWith('model\uFFFDxxx')).toBe(true);
+    // The same batch again is still a no-op: the key is untouched by the sanitising.
+    expect(await insertUsageBatch(pool, [odd])).toEqual({ inserted: 0, skipped: 1 });
   });
 
   it('counts a request id repeated inside one batch once', async () => {

@@ -49,7 +49,7 @@ describe('local mode', () => {
 });
 
 describe('Polar billing', () => {
-  it('sends one event per billed request, with the request id as external_id, even when Polar fails at first', async () => {
+  it('sends one event per billed request, with the gateway\'s request id as external_id, even when Polar fails at first', async () => {
     const { apiKey, userId } = await stack.newUser('pro');
     polar.failNext(2, { status: 500 });
     const ids = ['req_bill_000000001', 'req_bill_000000002', 'req_bill_000000003'];
@@ -61,12 +61,17 @@ describe('Polar billing', () => {
       });
       expect(res.status).toBe(200);
     }
-    await eventually(() => {
-      const mine = polar.events.filter((e) => e.external_customer_id === userId);
-      expect(mine.map((e) => e.external_id).sort()).toEqual(ids);
+    // external_id is the id the gateway made for the request (a caller's id may repeat); the
+    // caller's rides along in the metadata.
+    const mine = await eventually(() => {
+      const events = polar.events.filter((e) => e.external_customer_id === userId);
+      expect(events.map((e) => e.metadata?.client_request_id).sort()).toEqual(ids);
+      return events;
     }, 15_000);
+    expect(new Set(mine.map((e) => e.external_id)).size).toBe(ids.length);
+    expect(mine.every((e) => /^[0-9a-f-]{36}$/.test(e.external_id ?? ''))).toBe(true);
     expect(polar.requests.some((r) => r.status >= 500)).toBe(true);
-    const event = polar.events.find((e) => e.external_id === ids[0]);
+    const event = mine.find((e) => e.metadata?.client_request_id === ids[0]);
     expect(event).toMatchObject({ name: 'llm.usage', metadata: { model: 'mistral-7b' } });
     expect(stack.gateways[0]?.logs()).not.toContain(polar.token);
   });

@@ -46,7 +46,7 @@ describe('graceful shutdown', () => {
 
     const db = new pg.Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    const { rows } = await db.query<{ status_code: number; output_tokens: number }>("SELECT status_code, output_tokens FROM usage_logs WHERE request_id = 'req_drain_test_0001' AND user_id = $1", [userId]);
+    const { rows } = await db.query<{ status_code: number; output_tokens: number }>("SELECT status_code, output_tokens FROM usage_logs WHERE client_request_id = 'req_drain_test_0001' AND user_id = $1", [userId]);
     await db.end();
     expect(rows).toEqual([{ status_code: 200, output_tokens: expect.any(Number) as number }]);
     expect(gateway.logs()).toContain('Gateway stopped');

@@ -1,7 +1,8 @@
 // The usage log against real PostgreSQL: batches land once each (idempotent on request_id), a row
 // the database refuses costs only itself, and a database that stops mid-run loses no usage row
-// once it is back. The table mirrors usage_logs (the guide's columns plus migration 003's); the
+// once it is back. The table mirrors usage_logs (the guide's columns plus migrations 003 and 005); the
 // insert stands in for the database layer's insertUsageBatch, with the same ON CONFLICT contract.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -37,7 +38,8 @@ const TABLE = `
     request_id TEXT UNIQUE,
     provider TEXT,
     usage_estimated BOOLEAN DEFAULT false,
-    memory_tokens INT DEFAULT 0
+    memory_tokens INT DEFAULT 0,
+    client_request_id TEXT
   )`;
 
 const FIELDS = Object.keys(USAGE_COLUMNS) as (keyof UsageRecord)[];
@@ -55,6 +57,7 @@ async function insertUsageRows(pool: pg.Pool, rows: readonly UsageRecord[]): Pro
 function record(n: number, overrides: Partial<UsageRecord> = {}): UsageRecord {
   return {
     requestId: `req-${String(n).padStart(5, '0')}`,
+    clientRequestId: n % 4 === 0 ? null : 'caller-chosen-id',
     userId: '6f1c8e0a-1111-4222-8333-444455556666',
     conversationId: n % 3 === 0 ? null : `conv-${String(n % 7)}`,
     timestamp: new Date(Date.UTC(2025, 5, 1, 12, 0, 0, n)),
@@ -186,6 +189,37 @@ describe('usage log through the database layer (migrations and insertUsageBatch)
     expect(stored.ids).toEqual(range(0, 60).map((n) => record(n).requestId));
     const { rows } = await pool.query<{ total_requests: number; total_tokens: number }>('SELECT total_requests, total_tokens FROM users WHERE id = $1', [user.id]);
     expect(rows[0]).toEqual({ total_requests: 60, total_tokens: range(0, 60).reduce((sum, n) => sum + 150 + n, 0) });
+  });
+
+  it('stores every request whose caller reused an X-Request-Id, its own or another tenant\'s', async () => {
+    const a = await createUser(pool, 'caller-a@example.com');
+    const b = await createUser(pool, 'caller-b@example.com');
+    const log = createUsageLog({ logger: quietLogger().logger, tuning: { maxBatchSize: 10, flushIntervalMs: 50 }, insert: async (rows) => { await insertUsageBatch(pool, rows); } });
+    // Three requests, one caller id; what tells them apart is the id the gateway made for each.
+    log.add(record(1000, { userId: a.id, requestId: randomUUID(), clientRequestId: 'req_shared_0001' }));
+    log.add(record(1001, { userId: a.id, requestId: randomUUID(), clientRequestId: 'req_shared_0001' }));
+    log.add(record(1002, { userId: b.id, requestId: randomUUID(), clientRequestId: 'req_shared_0001' }));
+    const result = await log.close({ timeoutMs: 10_000 });
+
+    expect(result.stats).toMatchObject({ written: 3, rejected: 0 });
+    const { rows } = await pool.query<{ user_id: string; n: number }>(
+      "SELECT user_id, count(*)::int AS n FROM usage_logs WHERE client_request_id = 'req_shared_0001' GROUP BY user_id ORDER BY n DESC",
+    );
+    expect(rows).toEqual([{ user_id: a.id, n: 2 }, { user_id: b.id, n: 1 }]);
+  });
+
+  it('stores a row whose caller-made text PostgreSQL cannot hold as it is (NUL), instead of dropping it', async () => {
+    const user = await createUser(pool, 'nul@example.com');
+    const requestId = randomUUID();
+    const log = createUsageLog({ logger: quietLogger().logger, tuning: { flushIntervalMs: 50 }, insert: async (rows) => { await insertUsageBatch(pool, rows); } });
+    log.add(record(2000, { userId: user.id, requestId, conversationId: 'conv\u0000x', model: `m\u0000${'x'.repeat(400)}`, provider: 'p\u0000' }));
+    const result = await log.close({ timeoutMs: 10_000 });
+
+    expect(result.stats).toMatchObject({ written: 1, rejected: 0 });
+    const { rows } = await pool.query<{ conversation_id: string; model: string; provider: string }>('SELECT conversation_id, model, provider FROM usage_logs WHERE request_id = $1', [requestId]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ conversation_id: 'conv\uFFFDx', provider: 'p\uFFFD' });
+    expect(rows[0]?.model).toHaveLength(256);
   });
 });
 

@@ -45,12 +45,12 @@ describe('deleting a user', () => {
   it('keeps anonymised usage rows when told to keep the books', async () => {
     const store = databaseStore(pool, { ...config, usage: { retentionDays: undefined, onUserDelete: 'anonymize' } });
     const user = await createUser(pool, 'books@example.com');
-    const rows = [row(user.id, 2), row(user.id, 1)];
+    const rows = [{ ...row(user.id, 2), clientRequestId: 'req_books@example.com' }, row(user.id, 1)];
     await insertUsageBatch(pool, rows);
     const deleted = await store.deleteUser(user.id);
     expect(deleted.counts).toMatchObject({ users: 1, usageLogs: 0 });
     expect(await count('user_id = $1', [user.id])).toBe(0);
-    expect(await count('request_id = ANY($1) AND user_id IS NULL AND conversation_id IS NULL AND total_tokens = 7', [rows.map((r) => r.requestId)])).toBe(2);
+    expect(await count('request_id = ANY($1) AND user_id IS NULL AND conversation_id IS NULL AND client_request_id IS NULL AND total_tokens = 7', [rows.map((r) => r.requestId)])).toBe(2);
   });
 
   it('deletes usage rows with the user by default', async () => {

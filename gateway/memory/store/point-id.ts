@@ -3,9 +3,11 @@
 // lost response, a replica that drained the same queue item) therefore upserts the same points
 // instead of duplicating them. The user id is part of the hash so that two users can never
 // address the same point: a write on B's behalf cannot overwrite A's memory even when the request
-// ids collide. The end user is part of it for the same reason (request ids can come from the
-// client); the account's own points hash exactly as before end users existed, so a retried write
-// after an upgrade still lands on the same point.
+// ids collide. The end user is part of it for the same reason; the account's own points hash
+// exactly as before end users existed, so a retried write after an upgrade still lands on the
+// same point. The request id is the gateway's own, one per request (middleware/request-id.ts):
+// it used to be the caller's X-Request-Id, with which a replayed id overwrote the earlier turn's
+// memory. Points stored under such ids keep them; the hash itself is unchanged.
 import { createHash } from 'node:crypto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
