@@ -53,6 +53,13 @@ describe('loadConfig', () => {
     expect(redis).not.toThrow(/secret/);
   });
 
+  it.each([
+    ['name', 'mode: proxy\nmodels:\n  - name: "gpt-\u6a21\u578b"\n    provider: openai\n', /models\[0\]\.name must be 1 to 256 characters, only ASCII letters/],
+    ['fallback', 'mode: proxy\nmodels:\n  - name: a\n    provider: openai\n    fallback: "b\\nc"\n', /models\[0\]\.fallback must be 1 to 256 characters.*"b\\nc"/],
+  ])('refuses a model %s that is not a valid model name, as the CRD does', (_field, yaml, message) => {
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: configFile(yaml) })).toThrow(message);
+  });
+
   it('refuses a local-mode model without an endpoint', () => {
     const path = configFile('mode: local\nmodels:\n  - name: orphan\n');
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/model "orphan" needs an endpoint/);

@@ -3,6 +3,7 @@
 // error names the variable or field and what a valid value looks like, and never echoes a secret.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { modelNameProblem } from './chat/model-name.ts';
 import { DEFAULT_ROUTING_POLICY, ROUTING_POLICIES, parseRoutingPolicy, type RoutingPolicy } from './routing/routing-policy.ts';
 
 export type Mode = 'proxy' | 'local';
@@ -240,6 +241,11 @@ function validateModels(models: ModelRoute[], mode: Mode): ModelRoute[] {
   const seen = new Set<string>();
   return models.map((m, i) => {
     if (typeof m.name !== 'string' || m.name === '') throw new ConfigError(`PERPETUAL_CONFIG: models[${i}].name is required.`);
+    // The CRD refuses these already; a hand-written file or MODEL_NAME gets the same rule here.
+    for (const field of ['name', 'fallback'] as const) {
+      const problem = m[field] === undefined ? undefined : modelNameProblem(m[field]);
+      if (problem) throw new ConfigError(`PERPETUAL_CONFIG: models[${i}].${field} ${problem.reason}`);
+    }
     if (seen.has(m.name)) throw new ConfigError(`PERPETUAL_CONFIG: model "${m.name}" is listed twice.`);
     seen.add(m.name);
     if (mode === 'local' && !m.endpoint && !m.baseURL && !m.provider) {

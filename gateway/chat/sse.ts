@@ -3,6 +3,7 @@
 // upstream read instead of growing our memory.
 import { once } from 'node:events';
 import type { Response } from 'express';
+import { setSafeHeaders } from '../middleware/safe-headers.ts';
 
 export function startEventStream(res: Response, headers: Record<string, string> = {}): void {
   res.status(200);
@@ -11,7 +12,8 @@ export function startEventStream(res: Response, headers: Record<string, string> 
   res.setHeader('connection', 'keep-alive');
   // Tells nginx-style proxies not to buffer the stream.
   res.setHeader('x-accel-buffering', 'no');
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  // Values may echo the request (the model name): made safe, so starting a stream cannot throw.
+  setSafeHeaders(res, headers);
   res.flushHeaders();
 }
 

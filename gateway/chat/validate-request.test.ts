@@ -9,6 +9,14 @@ describe('validateChatRequest', () => {
     expect(validateChatRequest(body)).toBe(body);
   });
 
+  it('accepts the model names providers use', () => {
+    for (const model of ['ft:gpt-4o-mini:acme::abc123', 'meta-llama/Llama-3.1-8B-Instruct', 'claude-sonnet-4-5@20250929']) expect(() => validateChatRequest({ ...ok, model })).not.toThrow();
+  });
+
+  it('says what a model name may hold', () => {
+    expect(() => validateChatRequest({ ...ok, model: 'gpt-模型' })).toThrow(/^"model" must be 1 to 256 characters, only ASCII letters, digits/);
+  });
+
   it('accepts an assistant turn that only calls tools', () => {
     expect(() => validateChatRequest({ ...ok, messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [] }] })).not.toThrow();
   });
@@ -17,6 +25,11 @@ describe('validateChatRequest', () => {
     [null, 'invalid_body', undefined],
     [{ messages: ok.messages }, 'missing_model', 'model'],
     [{ model: 'm', messages: [] }, 'invalid_messages', 'messages'],
+    [{ ...ok, model: '  ' }, 'missing_model', 'model'],
+    [{ ...ok, model: 'gpt-模型' }, 'invalid_model', 'model'],
+    [{ ...ok, model: 'gpt-4o\nx-injected: 1' }, 'invalid_model', 'model'],
+    [{ ...ok, model: 'gpt-4o\u0000' }, 'invalid_model', 'model'],
+    [{ ...ok, model: 'g'.repeat(257) }, 'invalid_model', 'model'],
     [{ model: 'm', messages: [{ role: 'wizard', content: 'x' }] }, 'invalid_message', 'messages[0].role'],
     [{ model: 'm', messages: [{ role: 'user', content: 3 }] }, 'invalid_message', 'messages[0].content'],
     [{ model: 'm', messages: [{ role: 'user', content: null }] }, 'invalid_message', 'messages[0].content'],

@@ -2,6 +2,7 @@
 // name the offending parameter. Unknown fields pass through to the upstream untouched (providers
 // add parameters faster than gateways do); Perpetual's own fields are taken out first.
 import { badRequest } from '../errors.ts';
+import { checkModelName } from './model-name.ts';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 export const MAX_MESSAGES = 4096;
@@ -62,7 +63,7 @@ function checkSampling(body: Record<string, unknown>): void {
 
 export function validateChatRequest(body: unknown): ChatRequestBody {
   if (!isObject(body)) throw badRequest('The request body must be a JSON object.', 'invalid_body');
-  if (typeof body.model !== 'string' || body.model.trim() === '' || body.model.length > 256) throw badRequest('"model" is required: the name of the model to use.', 'missing_model', 'model');
+  checkModelName(body.model, (problem) => `"model" ${problem.reason}`);
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('"messages" must be a non-empty array.', 'invalid_messages', 'messages');
   if (body.messages.length > MAX_MESSAGES) throw badRequest(`"messages" may hold at most ${MAX_MESSAGES} messages.`, 'too_many_messages', 'messages');
   body.messages.forEach(checkMessage);

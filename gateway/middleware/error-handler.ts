@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError, badRequest, isGatewayError } from '../errors.ts';
 import { requestIdOf } from './request-id.ts';
+import { setSafeHeaders } from './safe-headers.ts';
 
 interface BodyParserError {
   type: string;
@@ -55,7 +56,8 @@ export function errorHandler(log: Logger, dialect: ErrorDialect = openAIErrors) 
       return;
     }
     res.locals.errorType = error.type;
-    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    // Retry-After may come from the upstream as it sent it.
+    setSafeHeaders(res, error.headers);
     res.status(error.status).json(dialect.body(error, requestId));
   };
 }

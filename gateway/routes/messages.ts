@@ -15,6 +15,7 @@ import { writeEvent } from '../chat/sse.ts';
 import { takeExtensions } from '../chat/validate-request.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { requestIdOf } from '../middleware/request-id.ts';
+import { setSafeHeaders } from '../middleware/safe-headers.ts';
 import type { AnthropicStreamEvent } from '../providers/anthropic-types.ts';
 import { serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
 
@@ -40,7 +41,7 @@ export function messagesRoute(deps: ChatRouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const requestId = requestIdOf(res);
     // Anthropic's SDKs read the request id from this header (error reports, `_request_id`).
-    res.setHeader('request-id', requestId);
+    setSafeHeaders(res, { 'request-id': requestId });
     const anthropic = validateMessagesRequest(req.body);
     // Before translation, so an invalid id is reported as the field the client sent.
     const endUser = anthropicEndUser(req.get(END_USER_HEADER), anthropic.metadata);

@@ -17,7 +17,8 @@ import type { ChatExtensions } from '../chat/validate-request.ts';
 import type { GatewayError } from '../errors.ts';
 import { principalOf, type Principal } from '../middleware/authenticate.ts';
 import { toGatewayError } from '../middleware/error-handler.ts';
-import { requestIdOf, startedAtOf } from '../middleware/request-id.ts';
+import { requestIdOf, serverRequestIdOf, startedAtOf } from '../middleware/request-id.ts';
+import { setSafeHeaders } from '../middleware/safe-headers.ts';
 import type { ChatResult, ChatStream, ProviderTarget } from '../providers/provider-client.ts';
 import type { UsageReport } from '../providers/provider-client.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../providers/types.ts';
@@ -75,6 +76,7 @@ interface Served {
   startedAt: number;
   principal: Principal;
   requestId: string;
+  serverRequestId: string;
   ext: ChatExtensions;
   body: ChatCompletionRequest;
   endpoint: 'chat' | 'messages';
@@ -86,6 +88,8 @@ interface Exchange {
   signal: AbortSignal;
   bodyFor: (target: ProviderTarget) => ChatCompletionRequest;
   upstream: UpstreamRequest;
+  /** Ends the upstream call: for a stream that will never be read, which would hold its connection otherwise. */
+  cancel: (reason: unknown) => void;
 }
 
 /** Time the gateway spent before calling upstream (auth, limits, routing, memory), not counting a cold-start wait. */
@@ -116,28 +120,32 @@ async function withMemory(deps: ChatRouteDeps, res: Response, request: Completio
     conversationOnly: request.ext.memory.conversationOnly,
     signal,
   });
-  res.setHeader('x-perpetual-memory', recall.result);
-  res.setHeader('x-perpetual-memory-ids', recall.memoryIds.join(','));
-  res.setHeader('x-perpetual-memory-tokens', String(recall.memoryTokens));
-  if (recall.retrievalMs !== null) res.setHeader('x-perpetual-retrieval-ms', recall.retrievalMs.toFixed(2));
+  setSafeHeaders(res, {
+    'x-perpetual-memory': recall.result,
+    'x-perpetual-memory-ids': recall.memoryIds.join(','),
+    'x-perpetual-memory-tokens': String(recall.memoryTokens),
+    ...(recall.retrievalMs !== null ? { 'x-perpetual-retrieval-ms': recall.retrievalMs.toFixed(2) } : {}),
+  });
   return { body: { ...request.body, messages: recall.messages }, recall };
 }
 
 export async function serveCompletion(deps: ChatRouteDeps, res: Response, request: CompletionRequest, dialect: Dialect): Promise<void> {
   const principal = principalOf(res);
   const rateHeaders = await deps.rateLimit(principal);
-  for (const [name, value] of Object.entries(rateHeaders)) res.setHeader(name, value);
-  const { signal } = abortWhenClientLeaves(res);
+  setSafeHeaders(res, rateHeaders);
+  const upstreamCall = abortWhenClientLeaves(res);
+  const { signal } = upstreamCall;
   const { body: upstreamBody, recall } = await withMemory(deps, res, request, signal);
   const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
-  const served: Served = { memory, startedAt: startedAtOf(res), principal, requestId: requestIdOf(res), ext: request.ext, body: request.body, endpoint: request.endpoint };
+  const served: Served = { memory, startedAt: startedAtOf(res), principal, requestId: requestIdOf(res), serverRequestId: serverRequestIdOf(res), ext: request.ext, body: request.body, endpoint: request.endpoint };
   const bodyFor = request.bodyFor ?? ((body: ChatCompletionRequest): ChatCompletionRequest => body);
   const upstream: UpstreamRequest = { userId: principal.userId, body: request.body, conversationId: request.ext.conversationId, signal };
-  const exchange: Exchange = { served, res, signal, bodyFor: (target) => bodyFor(upstreamBody, target), upstream };
+  const exchange: Exchange = { served, res, signal, bodyFor: (target) => bodyFor(upstreamBody, target), upstream, cancel: (reason) => { upstreamCall.abort(reason); } };
   const answer = request.body.stream === true ? await serveStream(deps, exchange, dialect) : await serveJson(deps, exchange, dialect);
-  // Memory off for this request means off both ways: nothing recalled, nothing stored.
+  // Memory off for this request means off both ways: nothing recalled, nothing stored. Points are
+  // keyed on the gateway's id: a replayed X-Request-Id must add memories, never overwrite them.
   if (answer !== undefined && request.ext.memory.enabled !== false) {
-    deps.memory?.remember({ userId: principal.userId, endUser: request.endUser, conversationId: request.ext.conversationId, requestId: served.requestId, messages: request.body.messages, responseText: answer });
+    deps.memory?.remember({ userId: principal.userId, endUser: request.endUser, conversationId: request.ext.conversationId, requestId: served.serverRequestId, messages: request.body.messages, responseText: answer });
   }
 }
 
@@ -147,7 +155,7 @@ async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor, up
   try {
     attempt = await callWithFallback(deps, upstream, (client, target) => client.chat(bodyFor(target), target, signal));
     const upstreamMs = performance.now() - attempt.upstreamStartedAt;
-    for (const [name, value] of Object.entries(servedHeaders(res, attempt))) res.setHeader(name, value);
+    setSafeHeaders(res, servedHeaders(res, attempt));
     res.json(dialect.json(attempt.result));
     deps.accounting.completed({ ...served, attempt, status: 200, report: attempt.result, upstreamMs });
     return attempt.result.response.choices[0]?.message.content ?? undefined;
@@ -183,11 +191,30 @@ async function openStream(deps: ChatRouteDeps, { served, res, signal, bodyFor, u
 
 /** Answers with an event stream; returns the assistant's text when the stream completed. */
 async function serveStream(deps: ChatRouteDeps, exchange: Exchange, dialect: Dialect): Promise<string | undefined> {
-  const { served, res, signal } = exchange;
   const attempt = await openStream(deps, exchange, dialect);
   if (!attempt) return undefined;
-  // A held request's stream started while it waited.
-  if (!res.headersSent) startEventStream(res, servedHeaders(res, attempt));
+  // The stream kept its in-flight count and replica claim (keepLease); they end here however the
+  // stream ends, even when it never started: a leak would skew the autoscaler and least-load.
+  try {
+    return await relayStream(deps, exchange, dialect, attempt);
+  } finally {
+    attempt.release();
+  }
+}
+
+/** Starts the event stream (unless a held request's already did) and relays the upstream's chunks into it. */
+async function relayStream(deps: ChatRouteDeps, exchange: Exchange, dialect: Dialect, attempt: Attempt<ChatStream>): Promise<string | undefined> {
+  const { served, res, signal } = exchange;
+  try {
+    // A held request's stream started while it waited.
+    if (!res.headersSent) startEventStream(res, servedHeaders(res, attempt));
+  } catch (err) {
+    // Nothing was sent, so the client still gets a proper error status; nobody will read the
+    // upstream's stream, so it is cancelled rather than left open until the body timeout.
+    exchange.cancel(err);
+    deps.accounting.failed({ ...served, attempt, status: toGatewayError(err, served.requestId).status });
+    throw err;
+  }
   const stopKeepAlive = keepAlive(res, deps.keepAliveMs ?? 15_000);
   const writer = dialect.stream(res);
   let status = 200;
@@ -204,7 +231,6 @@ async function serveStream(deps: ChatRouteDeps, exchange: Exchange, dialect: Dia
     if (!signal.aborted) await writer.fail(error);
   } finally {
     stopKeepAlive();
-    attempt.release();
     res.end();
   }
   const report: UsageReport = attempt.result.usage();

@@ -67,6 +67,19 @@ const cases: Case[] = [
     expected: ['spec.models[0].baseURL', 'baseURL is required for provider openai-compatible'],
   },
   {
+    // The gateway echoes model names in response headers; the same pattern guards each request.
+    name: 'a model name that is not header-safe',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), models: [{ name: 'gpt-模型', provider: 'openai' }] },
+    expected: ['spec.models[0].name', 'should match', '^[A-Za-z0-9._:@+/-]+$'],
+  },
+  {
+    name: 'a served model name with a space',
+    kind: 'ModelServer',
+    spec: { ...validMs(), model: { id: 'org/model', servedName: 'my model' } },
+    expected: ['spec.model.servedName', 'should match'],
+  },
+  {
     name: 'an external vector store without its URL',
     kind: 'PerpetualDeployment',
     spec: { ...validPd(), vectorStore: { type: 'external' } },

@@ -33,6 +33,9 @@ describe('validateMessagesRequest', () => {
   it.each([
     ['a body that is not an object', [], undefined, 'JSON object'],
     ['a missing model', { ...valid, model: undefined }, 'model', 'model'],
+    ['a model name with non-ASCII letters', { ...valid, model: 'claude-模型' }, 'model', 'model: must be 1 to 256 characters'],
+    ['a model name with a newline', { ...valid, model: 'claude\nx' }, 'model', '"claude\\nx"'],
+    ['a model name with a NUL', { ...valid, model: 'claude\u0000' }, 'model', 'only ASCII letters'],
     ['a missing max_tokens', { ...valid, max_tokens: undefined }, 'max_tokens', 'max_tokens: Field required'],
     ['a zero max_tokens', { ...valid, max_tokens: 0 }, 'max_tokens', 'positive integer'],
     ['a fractional max_tokens', { ...valid, max_tokens: 1.5 }, 'max_tokens', 'positive integer'],

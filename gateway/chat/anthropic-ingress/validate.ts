@@ -4,6 +4,7 @@
 // type is handled. Unknown top-level fields are ignored: SDKs add parameters over time.
 import { badRequest } from '../../errors.ts';
 import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from '../../providers/anthropic-types.ts';
+import { checkModelName } from '../model-name.ts';
 import { MAX_MESSAGES } from '../validate-request.ts';
 
 /**
@@ -35,9 +36,8 @@ function isUnitInterval(value: unknown): boolean {
 }
 
 function checkRequired(body: Json): void {
-  if (typeof body.model !== 'string' || body.model.trim() === '' || body.model.length > 256) {
-    throw badRequest('model: Field required. Name the model to use, e.g. "claude-sonnet-4-5" or any model this gateway serves.', 'missing_model', 'model');
-  }
+  checkModelName(body.model, (problem) =>
+    problem.code === 'missing_model' ? 'model: Field required. Name the model to use, e.g. "claude-sonnet-4-5" or any model this gateway serves.' : `model: ${problem.reason}`);
   if (body.max_tokens === undefined || body.max_tokens === null) {
     throw badRequest('max_tokens: Field required. Send the most tokens the reply may have, a positive integer.', 'missing_max_tokens', 'max_tokens');
   }

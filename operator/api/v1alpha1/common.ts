@@ -13,6 +13,21 @@ export function secretKeyRef(description: string, defaultKey: string) {
   );
 }
 
+/**
+ * Model names as clients send them in `model`. The character set is what providers use (letters,
+ * digits and `. _ - / : @ +`: `gpt-4o-mini`, `meta-llama/Llama-3.1-8B`, `ft:gpt-4o-mini:org::id`,
+ * `claude-sonnet-4-5@20250929`): the gateway echoes the name in a response header and in metric
+ * labels, where a newline, a NUL or a non-ASCII letter would fail after the upstream was paid. The
+ * gateway checks requests against the same pattern (gateway/chat/model-name.ts; a test keeps them equal).
+ */
+export const MODEL_NAME_PATTERN = '^[A-Za-z0-9._:@+/-]+$';
+export const MODEL_NAME_MAX_LENGTH = 256;
+
+/** A model name field (see MODEL_NAME_PATTERN). */
+export function modelName(description: string) {
+  return Type.String({ description, minLength: 1, maxLength: MODEL_NAME_MAX_LENGTH, pattern: MODEL_NAME_PATTERN });
+}
+
 /** A reference to another object in the same namespace by name. */
 export function localRef(description: string) {
   return Type.Object(

@@ -2,7 +2,7 @@
 // Single source of truth for the type and for crds/perpetual.ai_modelservers.yaml.
 import Type from 'typebox';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { EnvVar, nameRule, Resources, statusBase, Toleration } from './common.ts';
+import { EnvVar, modelName, nameRule, Resources, statusBase, Toleration } from './common.ts';
 import { freeformObject, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
 
 export const SCALING_METRICS = ['inFlight', 'queueDepth', 'kvCacheUtilization'] as const;
@@ -11,7 +11,7 @@ export const SCALING_ENGINES = ['builtin', 'hpa', 'keda'] as const;
 const ModelSource = Type.Object(
   {
     id: Type.String({ description: 'Model to load: a Hugging Face id (org/name) or a path inside the weights cache.', minLength: 1, maxLength: 512 }),
-    servedName: Type.Optional(Type.String({ description: 'Name clients use (vLLM --served-model-name); defaults to id.', minLength: 1, maxLength: 256 })),
+    servedName: Type.Optional(modelName('Name clients use (vLLM --served-model-name); defaults to id. ASCII letters, digits and `. _ - / : @ +`.')),
     revision: Type.Optional(Type.String({ description: 'Model revision (branch, tag or commit) to pin.', minLength: 1, maxLength: 256 })),
   },
   { description: 'Which model to serve.' },

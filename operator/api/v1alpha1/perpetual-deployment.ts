@@ -6,6 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   EnvVar,
   localRef,
+  modelName,
   nameRule,
   PodTemplateOverrides,
   Resources,
@@ -218,14 +219,14 @@ const Pricing = Type.Object(
 const Model = withRules(
   Type.Object(
     {
-      name: Type.String({ description: 'Model name clients send in `model`.', minLength: 1, maxLength: 256 }),
+      name: modelName('Model name clients send in `model`: ASCII letters, digits and `. _ - / : @ +`, at most 256 characters.'),
       modelServerRef: Type.Optional(localRef('Local mode: the ModelServer that serves this model.')),
       provider: Type.Optional(stringEnum(PROVIDERS, { description: 'Proxy mode: the upstream provider.' })),
       upstreamModel: Type.Optional(Type.String({ description: 'Model id sent upstream; defaults to name.', minLength: 1 })),
       baseURL: Type.Optional(
         Type.String({ description: 'API base URL; required for openai-compatible (e.g. https://api.groq.com/openai/v1).', pattern: '^https?://.+' }),
       ),
-      fallback: Type.Optional(Type.String({ description: 'Another model name tried when this one fails before the first byte.' })),
+      fallback: Type.Optional(modelName('Another model name tried when this one fails before the first byte.')),
       pricing: Type.Optional(Pricing),
     },
     { description: 'A model the gateway serves.' },
