@@ -106,6 +106,12 @@ describe('image definitions', () => {
     expect(definition('gateway').layers[0]?.map((e) => e.path)).toContain('/lib64/ld-linux-x86-64.so.2');
   });
 
+  it('tag by content, not by where the files are on this machine', () => {
+    const moved = { ...inputs, gatewayBundle: '/elsewhere/perpetual-gateway.js', node: '/other/node', libraries: { '/other/node': inputs.libraries['/cache/node'] ?? [] } };
+    const gateway = (i: ImageInputs) => imageDefinitions(i).find((d) => d.name === 'gateway') ?? definition('gateway');
+    expect(imageTag(gateway(moved), () => 'same')).toBe(imageTag(gateway(inputs), () => 'same'));
+  });
+
   it('change the tag when a copied file changes, and only then', () => {
     const gateway = definition('gateway');
     const before = imageTag(gateway, () => 'a');

@@ -11,7 +11,7 @@
 // hack/go/image-tools (deterministic); `ctr images import` and `kind load image-archive` read them.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -185,8 +185,10 @@ function fileHash(path: string): string {
 
 /** The tag: the package version and a hash of the definition and of every file it copies. */
 export function imageTag(definition: ImageDefinition, hashOf: (path: string) => string = fileHash): string {
-  const sources = definition.layers.flat().flatMap((e) => (e.source ? [`${e.source}=${hashOf(e.source)}`] : []));
-  return `${VERSION}-${sha256(JSON.stringify({ definition, sources })).slice(0, 12)}`;
+  // Where a file comes from on this machine is not an input: its content is. The same commit then
+  // gets the same tags in any checkout, on any machine.
+  const layers = definition.layers.map((entries) => entries.map(({ source, ...entry }) => (source ? { ...entry, sha256: hashOf(source) } : entry)));
+  return `${VERSION}-${sha256(JSON.stringify({ ...definition, layers })).slice(0, 12)}`;
 }
 
 /** Shared libraries a dynamically linked binary loads, from ldd; none for a static one. */
@@ -257,6 +259,16 @@ export function gatherInputs(): ImageInputs {
   return inputs;
 }
 
+/** Archives kept per image: every code change makes a new gateway archive of about 120 MB. */
+const ARCHIVES_KEPT = 3;
+
+/** Deletes all but the ARCHIVES_KEPT most recently used archives of image `name`. */
+function pruneArchives(dir: string, name: string): void {
+  const pattern = new RegExp(`^${name}-\\d+\\.\\d+\\.\\d+-[0-9a-f]{12}\\.tar$`);
+  const archives = readdirSync(dir).filter((f) => pattern.test(f)).map((f) => ({ path: join(dir, f), used: statSync(join(dir, f)).mtimeMs }));
+  for (const stale of archives.sort((a, b) => b.used - a.used).slice(ARCHIVES_KEPT)) rmSync(stale.path, { force: true });
+}
+
 /** Writes each image's archive unless one with the same tag exists; returns them all. */
 export function buildImages(definitions: ImageDefinition[] = imageDefinitions(gatherInputs())): BuiltImage[] {
   const dir = join(cacheRoot(), 'images');
@@ -264,11 +276,15 @@ export function buildImages(definitions: ImageDefinition[] = imageDefinitions(ga
   return definitions.map((definition) => {
     const reference = `${IMAGE_REPOSITORY}/${definition.name}:${imageTag(definition)}`;
     const archive = join(dir, `${definition.name}-${reference.split(':').at(-1) ?? ''}.tar`);
-    if (!existsSync(archive)) {
+    if (existsSync(archive)) {
+      const now = new Date();
+      utimesSync(archive, now, now); // used: pruning keeps the recently used
+    } else {
       const spec = join(dir, `${definition.name}.spec.json`);
       writeFileSync(spec, JSON.stringify({ tag: reference, config: definition.config, layers: definition.layers }));
       execFileSync(join(LOCAL_BIN, 'image-writer'), [spec, archive], { stdio: ['ignore', 'inherit', 'inherit'] });
     }
+    pruneArchives(dir, definition.name);
     return { name: definition.name, reference, archive, bytes: statSync(archive).size };
   });
 }
