@@ -21,10 +21,17 @@ export interface DemoStack {
   dir: string;
 }
 
-async function kubectlText(cp: ControlPlane, args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await cp.kubectl(args);
+/** kubectl's output, or an error naming the command and kubectl's stderr. */
+export async function kubectlText(cp: Pick<ControlPlane, 'kubectl'>, args: string[], input?: string): Promise<string> {
+  const { code, stdout, stderr } = await cp.kubectl(args, input);
   if (code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${stderr}`);
   return stdout;
+}
+
+/** Prints a kubectl command, what it is for, and its output: the main job's way of showing state. */
+export async function show(cp: Pick<ControlPlane, 'kubectl'>, title: string, args: string[]): Promise<void> {
+  const { stdout, stderr } = await cp.kubectl(args);
+  console.log(`\n$ kubectl ${args.join(' ')}    # ${title}\n${stdout || stderr}`);
 }
 
 export async function secretValue(cp: ControlPlane, name: string, key: string, namespace: string): Promise<string> {

@@ -2,49 +2,38 @@
 // operator installed from config/default as pods from the image built here, the local-mode sample
 // and its ModelServer with every child running for real, and a chat from this machine through the
 // gateway's Service (kube-proxy) that scales the model from zero and is answered with memory.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNode, type Node } from '../test/harness/node.ts';
 import { NODE_IP, POD_SUBNET } from '../test/harness/node-network.ts';
 import { startPostgres, type Postgres } from '../test/harness/postgres.ts';
 import { REPO_ROOT } from '../test/harness/processes.ts';
-import { operatorManifests, withNodeImages } from '../test/support/node-stack.ts';
+import { imageReferences, operatorManifests, withNodeImages } from '../test/support/node-stack.ts';
 import { startQdrantEmulator, type QdrantEmulator } from '../test/stubs/qdrant-emulator.ts';
-import { chatWithMemory, secretValue } from './demo-gateway.ts';
+import { generateFernetKey } from '../gateway/crypto/fernet.ts';
+import { chatWithMemory, kubectlText, secretValue, show } from './demo-gateway.ts';
 
 const SAMPLES = ['perpetual_v1alpha1_perpetualdeployment_local.yaml', 'perpetual_v1alpha1_modelserver.yaml'];
 const LOCAL = { pd: 'perpetual-local', modelServer: 'mistral-7b', servedModel: 'mistral-7b-instruct', namespace: 'default' };
 
-async function show(node: Node, title: string, args: string[]): Promise<void> {
-  const { stdout, stderr } = await node.kubectl(args);
-  console.log(`\n$ kubectl ${args.join(' ')}    # ${title}\n${stdout || stderr}`);
-}
-
-async function kubectlOk(node: Node, args: string[], input?: string): Promise<string> {
-  const { code, stdout, stderr } = await node.kubectl(args, input);
-  if (code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${stderr.trim()}`);
-  return stdout;
-}
-
 async function installOperator(node: Node): Promise<void> {
-  await kubectlOk(node, ['apply', '--server-side', '-f', '-'], await operatorManifests(node, Object.fromEntries([...node.images].map(([name, i]) => [name, i.reference]))));
+  await kubectlText(node, ['apply', '--server-side', '-f', '-'], await operatorManifests(node, imageReferences(node.images)));
   console.log('\n$ kubectl apply --server-side -k config/default    # with the images built here');
-  await kubectlOk(node, ['rollout', 'status', 'deployment/perpetual-operator', '-n', 'perpetual-system', '--timeout=180s']);
+  await kubectlText(node, ['rollout', 'status', 'deployment/perpetual-operator', '-n', 'perpetual-system', '--timeout=180s']);
   await show(node, 'the operator, running as two pods from its image', ['get', 'pods', '-n', 'perpetual-system', '-o', 'wide']);
 }
 
 async function applySamples(node: Node, postgres: Postgres, qdrant: QdrantEmulator | undefined): Promise<void> {
   // The samples refer to these Secrets: the database (here, PostgreSQL on the node's bridge) and a fresh Fernet key.
-  await kubectlOk(node, ['create', 'secret', 'generic', 'perpetual-db-app', `--from-literal=uri=${postgres.url}`]);
-  await kubectlOk(node, ['create', 'secret', 'generic', 'perpetual-encryption', `--from-literal=API_KEY_ENCRYPTION_KEY=${randomBytes(32).toString('base64url')}=`]);
+  await kubectlText(node, ['create', 'secret', 'generic', 'perpetual-db-app', `--from-literal=uri=${postgres.url}`]);
+  await kubectlText(node, ['create', 'secret', 'generic', 'perpetual-encryption', `--from-literal=API_KEY_ENCRYPTION_KEY=${generateFernetKey()}`]);
   const samples = SAMPLES.map((f) => readFileSync(join(REPO_ROOT, 'config/samples', f), 'utf8')).join('---\n');
-  const images = Object.fromEntries([...node.images].map(([name, i]) => [name, i.reference]));
-  console.log(`\n$ kubectl apply -f config/samples/{${SAMPLES.join(',')}}    # images: the vLLM stand-in, Redis${images.qdrant ? ' and Qdrant' : ''} built here\n${await kubectlOk(node, ['apply', '-f', '-'], withNodeImages(samples, images, qdrant?.url))}`);
+  const images = imageReferences(node.images);
+  console.log(`\n$ kubectl apply -f config/samples/{${SAMPLES.join(',')}}    # images: the vLLM stand-in, Redis${images.qdrant ? ' and Qdrant' : ''} built here\n${await kubectlText(node, ['apply', '-f', '-'], withNodeImages(samples, images, qdrant?.url))}`);
 }
 
 async function requestPath(node: Node): Promise<void> {
-  const service = JSON.parse(await kubectlOk(node, ['get', 'service', `${LOCAL.pd}-gateway`, '-o', 'json'])) as { spec: { clusterIP: string; ports: { port: number }[] } };
+  const service = JSON.parse(await kubectlText(node, ['get', 'service', `${LOCAL.pd}-gateway`, '-o', 'json'])) as { spec: { clusterIP: string; ports: { port: number }[] } };
   const url = `http://${service.spec.clusterIP}:${String(service.spec.ports[0]?.port ?? 80)}`;
   console.log(`\n--- The request path, from this machine through kube-proxy to ${url} (Service ${LOCAL.pd}-gateway) ---`);
   await show(node, 'the ModelServer before the first request (scaled to zero)', ['get', 'ms', LOCAL.modelServer]);
@@ -67,7 +56,7 @@ export async function runOnNode(keep: boolean): Promise<void> {
     if (!node.images.has('qdrant')) qdrant = await startQdrantEmulator({ host: NODE_IP });
     await installOperator(node);
     await applySamples(node, postgres, qdrant);
-    await kubectlOk(node, ['wait', '--for=condition=Ready', `pd/${LOCAL.pd}`, `ms/${LOCAL.modelServer}`, '--timeout=300s']).catch(() => {
+    await kubectlText(node, ['wait', '--for=condition=Ready', `pd/${LOCAL.pd}`, `ms/${LOCAL.modelServer}`, '--timeout=300s']).catch(() => {
       console.log('(not everything became Ready in time; the status says why)');
     });
     await show(node, 'after the operator reconciled them', ['get', 'perpetualdeployments,modelservers', '-o', 'wide']);

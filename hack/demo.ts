@@ -5,23 +5,18 @@
 // gateway the operator configured, as a local process, scales the ModelServer from zero and serves
 // a chat with memory from a simulated vLLM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.ts';
 import { byLabel, replaceMapFile, startEndpointMap, type EndpointMap } from '../test/support/endpoint-map.ts';
 import { checkNodePrerequisites } from '../test/harness/node-network.ts';
-import { chatWithMemory, startDemoGateway, type DemoStack } from './demo-gateway.ts';
+import { generateFernetKey } from '../gateway/crypto/fernet.ts';
+import { chatWithMemory, show, startDemoGateway, type DemoStack } from './demo-gateway.ts';
 import { runOnNode } from './demo-node.ts';
 import { freePort, REPO_ROOT, stopProcess, waitFor } from '../test/harness/processes.ts';
 
 const keep = process.argv.includes('--keep');
-
-async function show(cp: ControlPlane, title: string, args: string[]): Promise<void> {
-  const { stdout, stderr } = await cp.kubectl(args);
-  console.log(`\n$ kubectl ${args.join(' ')}    # ${title}\n${stdout || stderr}`);
-}
 
 /** `endpointMap`: where the operator's autoscaler may scrape pods (fake pod IPs are never dialled). */
 async function startOperator(cp: ControlPlane, endpointMap: string): Promise<ChildProcess> {
@@ -101,7 +96,7 @@ async function main(): Promise<void> {
     // The samples refer to these Secrets (a CloudNativePG-style database Secret and the Fernet key).
     await cp.kubectl(['create', 'secret', 'generic', 'perpetual-db-app', '--from-literal=uri=postgresql://app:demo@db.example:5432/app']);
     // A fresh Fernet key, in the form Python's Fernet.generate_key() prints.
-    await cp.kubectl(['create', 'secret', 'generic', 'perpetual-encryption', `--from-literal=API_KEY_ENCRYPTION_KEY=${randomBytes(32).toString('base64url')}=`]);
+    await cp.kubectl(['create', 'secret', 'generic', 'perpetual-encryption', `--from-literal=API_KEY_ENCRYPTION_KEY=${generateFernetKey()}`]);
     const applied = await cp.kubectl(['apply', '-k', join(REPO_ROOT, 'config/samples')]);
     console.log(`\n$ kubectl apply -k config/samples\n${applied.stdout}${applied.stderr}`);
     await show(cp, 'right after applying', ['get', 'perpetualdeployments,modelservers']);

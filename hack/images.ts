@@ -193,19 +193,16 @@ export function imageTag(definition: ImageDefinition, hashOf: (path: string) => 
 
 /** Shared libraries a dynamically linked binary loads, from ldd; none for a static one. */
 export function librariesOf(binary: string): string[] {
-  const out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let out: string;
+  try {
+    out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return []; // ldd exits non-zero on a static binary
+  }
   return out.split('\n').flatMap((line) => {
     const path = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line)?.[1];
     return path ? [path] : [];
   });
-}
-
-function isDynamic(binary: string): boolean {
-  try {
-    return librariesOf(binary).length > 0;
-  } catch {
-    return false; // ldd exits non-zero on a static binary
-  }
 }
 
 function cacheRoot(): string {
@@ -254,7 +251,8 @@ export function gatherInputs(): ImageInputs {
     libraries: {},
   };
   for (const binary of [inputs.node, inputs.redisServer, inputs.shell, inputs.inferenceSim, inputs.pause, inputs.qdrant]) {
-    if (binary && isDynamic(binary)) inputs.libraries[binary] = librariesOf(binary);
+    const libraries = binary ? librariesOf(binary) : [];
+    if (binary && libraries.length > 0) inputs.libraries[binary] = libraries;
   }
   return inputs;
 }

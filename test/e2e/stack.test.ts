@@ -2,7 +2,7 @@
 // image, a local-mode PerpetualDeployment whose every child runs for real (gateway pods passing
 // their probes, the migration Job against PostgreSQL, Redis and Qdrant from images built here,
 // the vLLM stand-in behind its Service), and a user's traffic from the node through kube-proxy.
-import { randomBytes } from 'node:crypto';
+import { generateFernetKey } from '../../gateway/crypto/fernet.ts';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -30,10 +30,6 @@ interface Status {
   phase?: string;
   phaseReason?: string;
   conditions?: { type: string; status: string; reason: string; message: string }[];
-}
-
-function fernetKey(): string {
-  return randomBytes(32).toString('base64url') + '=';
 }
 
 function modelServer(name: string, spec: Record<string, unknown>): string {
@@ -110,7 +106,7 @@ beforeAll(async () => {
   await cluster.kubectlOk(['create', 'namespace', NS]);
   const secrets = [
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: NS }, stringData: { uri: postgresUrl } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'enc', namespace: NS }, stringData: { API_KEY_ENCRYPTION_KEY: fernetKey() } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'enc', namespace: NS }, stringData: { API_KEY_ENCRYPTION_KEY: generateFernetKey() } },
   ];
   await cluster.kubectlOk(['apply', '-f', '-'], secrets.map((s) => stringify(s)).join('---\n'));
 }, 120_000);

@@ -15,7 +15,8 @@ export function fakeStorageClass(): V1StorageClass {
   };
 }
 
-export function fakeVolumes(count = 24, size = '500Gi'): V1PersistentVolume[] {
+/** `pathOf`: where volume i lives on the host; the node profile's are real directories. */
+export function fakeVolumes(count = 24, size = '500Gi', pathOf = (i: number): string => `/nonexistent/fake-pv-${String(i)}`): V1PersistentVolume[] {
   return Array.from({ length: count }, (_, i) => ({
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -25,7 +26,7 @@ export function fakeVolumes(count = 24, size = '500Gi'): V1PersistentVolume[] {
       accessModes: ['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany'],
       storageClassName: STORAGE_CLASS,
       persistentVolumeReclaimPolicy: 'Delete',
-      hostPath: { path: `/nonexistent/fake-pv-${String(i)}` },
+      hostPath: { path: pathOf(i) },
     },
   }));
 }

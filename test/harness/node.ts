@@ -11,15 +11,15 @@
 //   the machine's resolver); pods get resolvConf "" and CoreDNS without forwarding, so no name is
 //   ever looked up outside the cluster; image GC off so imported images stay; every registry mapped
 //   to a closed loopback port, so a missing image fails as ImagePullBackOff without a lookup.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CoreV1Api, StorageV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { buildImages, type BuiltImage } from '../../hack/images.ts';
 import { NODE_NAME, startControlPlane, type ControlPlane } from './control-plane.ts';
-import { fakeStorageClass } from './fake-storage.ts';
+import { fakeStorageClass, fakeVolumes } from './fake-storage.ts';
 import { checkNodePrerequisites, cniConfig, NODE_IP, POD_SUBNET, setUpNodeNetwork } from './node-network.ts';
-import { binary, freePort, run, runOrThrow, startProcess, waitFor, type Service } from './processes.ts';
+import { binary, freePort, run, startProcess, waitFor, type Service } from './processes.ts';
 
 export { NODE_IP, NODE_NAME };
 /** What the fake device plugin advertises on the node. */
@@ -148,22 +148,12 @@ export function corefile(dir: string): string {
 async function createVolumes(kc: KubeConfig, dir: string, count = 12): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   await kc.makeApiClient(StorageV1Api).createStorageClass({ body: fakeStorageClass() });
-  for (let i = 0; i < count; i++) {
-    const path = join(dir, 'volumes', `pv-${String(i)}`);
-    mkdirSync(path, { recursive: true, mode: 0o777 });
-    await runOrThrow('chmod', ['0777', path]); // any pod user may write (hostPath ignores fsGroup)
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: `node-pv-${String(i).padStart(2, '0')}` },
-        spec: {
-          capacity: { storage: '100Gi' },
-          accessModes: ['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany'],
-          storageClassName: fakeStorageClass().metadata?.name ?? '',
-          persistentVolumeReclaimPolicy: 'Retain',
-          hostPath: { path, type: 'DirectoryOrCreate' },
-        },
-      },
-    });
+  const pathOf = (i: number): string => join(dir, 'volumes', `pv-${String(i)}`);
+  for (const volume of fakeVolumes(count, '100Gi', pathOf)) {
+    const path = volume.spec?.hostPath?.path ?? '';
+    mkdirSync(path, { recursive: true });
+    chmodSync(path, 0o777); // any pod user may write (hostPath ignores fsGroup); mkdir's mode is cut by the umask
+    await core.createPersistentVolume({ body: volume });
   }
 }
 

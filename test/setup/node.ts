@@ -5,6 +5,7 @@ import { startNode } from '../harness/node.ts';
 import { NODE_IP, POD_SUBNET } from '../harness/node-network.ts';
 import { startPostgres } from '../harness/postgres.ts';
 import { startQdrantEmulator } from '../stubs/qdrant-emulator.ts';
+import { imageReferences } from '../support/node-stack.ts';
 import './provided.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -17,7 +18,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.log(`[harness] vector store: ${emulator ? 'the in-repo Qdrant emulator on the node bridge (no Qdrant server binary beside the repository)' : 'the real Qdrant server from ../shared/qdrant, as an image'}`);
     project.provide('externalQdrantUrl', emulator?.url);
     project.provide('controlPlane', { profile: 'node', kubeconfigPath: node.kubeconfigPath, dir: node.dir });
-    project.provide('images', Object.fromEntries([...node.images.values()].map((i) => [i.name, i.reference])));
+    project.provide('images', imageReferences(node.images));
     project.provide('postgresUrl', postgres.url);
     return async () => {
       await emulator?.close();

@@ -1,11 +1,16 @@
 // What the e2e tier and the main job both do on the node profile: install the operator as a
 // platform team does (config/default), with the images built here in place of the registry's.
 import { parseAllDocuments, stringify } from 'yaml';
+import type { BuiltImage } from '../../hack/images.ts';
 import type { ControlPlane } from '../harness/control-plane.ts';
 import { REPO_ROOT } from '../harness/processes.ts';
 
 /** Image references by name, as the node profile imported them (operator, gateway, redis, ...). */
 export type NodeImages = Record<string, string>;
+
+export function imageReferences(images: ReadonlyMap<string, BuiltImage>): NodeImages {
+  return Object.fromEntries([...images].map(([name, image]) => [name, image.reference]));
+}
 
 interface Container {
   image?: string;
