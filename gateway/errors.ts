@@ -62,6 +62,11 @@ export function notFound(message: string, code = 'not_found', param?: string): G
   return new GatewayError(message, { status: 404, type: 'not_found_error', code, ...(param ? { param } : {}) });
 }
 
+/** The request conflicts with what exists, e.g. an email already taken. */
+export function conflict(message: string, code = 'conflict', param?: string): GatewayError {
+  return new GatewayError(message, { status: 409, type: 'invalid_request_error', code, ...(param ? { param } : {}) });
+}
+
 export function unavailable(message: string, code = 'service_unavailable', headers?: Record<string, string>): GatewayError {
   return new GatewayError(message, { status: 503, type: 'service_unavailable_error', code, ...(headers ? { headers } : {}) });
 }

@@ -6,6 +6,7 @@ import type { GatewayConfig } from './config.ts';
 import type { KeyRing } from './crypto/key-ring.ts';
 import { notFound, unavailable } from './errors.ts';
 import { errorHandler } from './middleware/error-handler.ts';
+import { refuseDeepJson } from './middleware/json-depth.ts';
 import { recordMetrics } from './middleware/metrics.ts';
 import { requestId } from './middleware/request-id.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
@@ -64,7 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/prometheus', prometheus);
   app.get('/metrics', prometheus);
 
-  const json = express.json({ limit: config.limits.maxBodyBytes });
+  const json = express.json({ limit: config.limits.maxBodyBytes, verify: refuseDeepJson });
   const api = Router();
   api.use(json);
   api.get('/models', deps.auth.apiKey, modelsRoute(config, deps.startedAt));

@@ -2,13 +2,17 @@
 // and deleting a user with everything they left behind (the guide's GDPR requirement).
 import { Router, type Request, type Response } from 'express';
 import { TIERS } from '../config.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { pathParam } from './path-param.ts';
 import type { User } from '../db/users.ts';
 import type { Store } from '../store.ts';
-import { createKeyFor, type ApiKeyRouteDeps } from './api-keys.ts';
+import { createKeyFor, keyNameFrom, type ApiKeyRouteDeps } from './api-keys.ts';
+import { checkLabel } from './text-field.ts';
+import { isUniqueViolation } from '../db/pg-errors.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** RFC 5321's limit on a forward path. */
+const EMAIL_MAX_LENGTH = 254;
 const TIER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 function userJson(user: User): Record<string, unknown> {
@@ -60,8 +64,12 @@ export function adminRouter(deps: AdminRouteDeps): Router {
   const router = Router();
   router.post('/users', async (req: Request, res: Response) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof body.email !== 'string' || !EMAIL.test(body.email)) throw badRequest('"email" must be an email address.', 'invalid_email', 'email');
-    res.status(201).json(userJson(await deps.store.createUser(body.email, tierFrom(body, 'free'))));
+    const email = checkLabel(body.email, 'email', EMAIL_MAX_LENGTH);
+    if (!EMAIL.test(email)) throw badRequest('"email" must be an email address.', 'invalid_email', 'email');
+    const user = await deps.store.createUser(email, tierFrom(body, 'free')).catch((err: unknown) => {
+      throw isUniqueViolation(err) ? conflict(`A user with email "${email}" already exists; GET /admin/users/{id} or use another email.`, 'email_taken', 'email') : err;
+    });
+    res.status(201).json(userJson(user));
   });
   router.get('/users/:id', async (req: Request, res: Response) => {
     res.json(userJson(await existingUser(deps.store, pathParam(req, 'id'))));
@@ -74,8 +82,7 @@ export function adminRouter(deps: AdminRouteDeps): Router {
   });
   router.post('/users/:id/keys', async (req: Request, res: Response) => {
     const user = await existingUser(deps.store, pathParam(req, 'id'));
-    const name = (req.body as { name?: unknown } | undefined)?.name;
-    res.status(201).json(await createKeyFor(deps, user, typeof name === 'string' ? name.slice(0, 100) : null));
+    res.status(201).json(await createKeyFor(deps, user, keyNameFrom(req.body)));
   });
   router.delete('/users/:id', async (req: Request, res: Response) => {
     res.json(await deleteUserEverywhere(deps, pathParam(req, 'id')));

@@ -4,11 +4,12 @@
 import { Router, type Request, type Response } from 'express';
 import { issueApiKey } from '../auth/api-key.ts';
 import { limitsForTier, type GatewayConfig } from '../config.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { principalOf } from '../middleware/authenticate.ts';
 import type { ApiKey } from '../db/api-keys.ts';
 import type { Store } from '../store.ts';
 import { pathParam } from './path-param.ts';
+import { checkLabel } from './text-field.ts';
 
 export function apiKeyJson(key: ApiKey): Record<string, unknown> {
   return {
@@ -24,11 +25,11 @@ export function apiKeyJson(key: ApiKey): Record<string, unknown> {
   };
 }
 
-function keyName(body: unknown): string | null {
+/** The optional `name` of a new key (used by the admin API too). */
+export function keyNameFrom(body: unknown): string | null {
   const name = (body as { name?: unknown } | undefined)?.name;
   if (name === undefined || name === null) return null;
-  if (typeof name !== 'string' || name.length > 100) throw badRequest('"name" must be a string of at most 100 characters.', 'invalid_value', 'name');
-  return name;
+  return checkLabel(name, 'name', 100);
 }
 
 export interface ApiKeyRouteDeps {
@@ -51,7 +52,7 @@ export function apiKeysRouter(deps: ApiKeyRouteDeps): Router {
     const { userId } = principalOf(res);
     const user = await deps.store.getUser(userId);
     if (!user) throw notFound('Your account has no Perpetual user yet: ask the platform team to create it (POST /admin/users).', 'user_not_found');
-    res.status(201).json(await createKeyFor(deps, user, keyName(req.body)));
+    res.status(201).json(await createKeyFor(deps, user, keyNameFrom(req.body)));
   });
   router.get('/', async (_req: Request, res: Response) => {
     const keys = await deps.store.listApiKeys(principalOf(res).userId);
