@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { qdrantServerBinary } from '../test/harness/qdrant.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const LOCAL_BIN = join(REPO_ROOT, '.bin');
@@ -233,7 +234,7 @@ export function gatherInputs(): ImageInputs {
   execFileSync(join(LOCAL_BIN, 'node'), [join(REPO_ROOT, 'node_modules/rolldown/bin/cli.mjs'), '-c', 'rolldown.config.ts', '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const migrationsDir = join(REPO_ROOT, 'gateway/db/migrations');
   const realpath = (p: string): string => execFileSync('readlink', ['-f', p], { encoding: 'utf8' }).trim();
-  const qdrant = firstExisting(process.env.QDRANT_BINARY ?? '', join(REPO_ROOT, '../shared/qdrant/qdrant'));
+  const qdrant = qdrantServerBinary();
   const redisServer = firstExisting('/usr/bin/redis-server');
   if (!redisServer) throw new Error('redis-server is not installed: run ./hack/setup.sh');
   const inputs: ImageInputs = {

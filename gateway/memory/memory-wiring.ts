@@ -63,7 +63,9 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
     return undefined;
   }
   const space = embeddingSpace(config.memory.embedding);
-  const store = new QdrantMemoryStore({ url, ...(config.qdrant.apiKey ? { apiKey: config.qdrant.apiKey } : {}), baseCollection: config.qdrant.collection, embedder: { id: space.id, dimension: space.dimension }, timeoutMs: 5000 });
+  const store = new QdrantMemoryStore({ url, ...(config.qdrant.apiKey ? { apiKey: config.qdrant.apiKey } : {}), baseCollection: config.qdrant.collection, embedder: { id: space.id, dimension: space.dimension }, timeoutMs: 5000,
+    onCollectionRecreated: (collection) => { log.warn({ collection }, 'Memory collection was missing (Qdrant storage lost or replaced?) and has been created again; memories stored before are gone'); },
+  });
   const embedderFor = embedders(deps);
   const settings = { ...config.memory, minScore: MIN_SCORE };
   const service = new MemoryService({ store, embedderFor, settings, metrics: deps.metrics, log });

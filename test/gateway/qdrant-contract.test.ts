@@ -1,10 +1,11 @@
 // The Qdrant contract: everything the memory store relies on, asserted through the store (and,
 // for envelopes and filters, through raw HTTP) against the in-repo emulator always, and against a
-// real Qdrant whenever QDRANT_URL is set (QDRANT_API_KEY too if it needs one). Passing against
+// real Qdrant: the server the test tier starts from ../shared/qdrant when it is there, or any
+// server named by QDRANT_URL (QDRANT_API_KEY too if it needs one). Passing against
 // both is what lets the rest of the suite trust the emulator. Each run works in its own
 // collections (a random base name) and deletes them afterwards, so a shared Qdrant is safe.
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
 import { MemoryStoreError } from '../../gateway/memory/store/memory-store-error.ts';
 import type { MemoryScope, MemoryStore, NewMemory, ScopeRef } from '../../gateway/memory/store/memory-store.ts';
@@ -13,7 +14,7 @@ import { startQdrantEmulator } from '../stubs/qdrant-emulator.ts';
 
 const DIMENSION = 8;
 const EMBEDDER = 'contract-embedder';
-const SKIP_REAL = 'skipped: set QDRANT_URL (and QDRANT_API_KEY if the server needs one) to run this contract against a real Qdrant';
+const SKIP_REAL = 'skipped: no Qdrant server binary beside the repository (../shared/qdrant/qdrant or QDRANT_BINARY) and no QDRANT_URL';
 
 interface Connection {
   url: string;
@@ -27,7 +28,9 @@ interface Target {
   connect(): Promise<Connection>;
 }
 
-const realUrl = process.env.QDRANT_URL;
+const started = inject('qdrantServer');
+const realUrl = process.env.QDRANT_URL ?? started?.url;
+const realApiKey = process.env.QDRANT_URL ? process.env.QDRANT_API_KEY : started?.apiKey;
 const targets: Target[] = [
   {
     name: 'Qdrant emulator',
@@ -39,7 +42,7 @@ const targets: Target[] = [
   {
     name: `real Qdrant${realUrl ? ` at ${new URL(realUrl).origin}` : ''}`,
     ...(realUrl ? {} : { skip: SKIP_REAL }),
-    connect: () => Promise.resolve({ url: realUrl ?? '', apiKey: process.env.QDRANT_API_KEY, close: () => Promise.resolve() }),
+    connect: () => Promise.resolve({ url: realUrl ?? '', apiKey: realApiKey, close: () => Promise.resolve() }),
   },
 ];
 
@@ -150,7 +153,30 @@ describe.each(targets)('$name', (target) => {
       await store.health();
       const missing = storeFor(`${base}_missing`);
       expect((await rejection(missing.health())).code).toBe('not_found');
-      expect((await rejection(missing.count(user('a')))).code).toBe('not_found');
+    });
+
+    it('a collection lost while in use is created again by the next point operation, which then succeeds', async () => {
+      const recreated: string[] = [];
+      const lost = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection: `${base}_lost`, embedder: { id: EMBEDDER, dimension: DIMENSION }, timeoutMs: 10_000, onCollectionRecreated: (name) => recreated.push(name) });
+      created.push(lost.collection);
+      await lost.ensureCollection();
+      await lost.upsert([memory(user('a'), unit(1))]);
+      expect((await raw(connection, 'DELETE', `/collections/${lost.collection}`)).status).toBe(200);
+      expect((await rejection(lost.health())).code).toBe('not_found');
+      // A write brings the collection back and lands in it; the old point is gone with the old collection.
+      await lost.upsert([memory(user('a'), unit(0, 1))]);
+      await lost.health();
+      expect(await lost.count(user('a'))).toBe(1);
+      expect(recreated).toEqual([lost.collection]);
+      // A read finds nothing rather than failing, and concurrent operations share one re-creation.
+      expect((await raw(connection, 'DELETE', `/collections/${lost.collection}`)).status).toBe(200);
+      const [hits, count] = await Promise.all([lost.search(user('a'), unit(1), { limit: 5 }), lost.count(user('a'))]);
+      expect(hits).toEqual([]);
+      expect(count).toBe(0);
+      expect(recreated).toEqual([lost.collection, lost.collection]);
+      // With its tenant index, as at start-up.
+      const info = await raw(connection, 'GET', `/collections/${lost.collection}`);
+      expect((info.body as { result: { payload_schema: Record<string, { params?: Record<string, unknown> }> } }).result.payload_schema.user_id?.params).toMatchObject({ is_tenant: true });
     });
   });
 

@@ -2,6 +2,11 @@
 // contract, tenant-filter.ts for the isolation rule (account, then end user), collection-name.ts for why one collection
 // per embedding space, and qdrant-call.ts for how timeouts and AbortSignals reach the socket.
 //
+// A collection that disappears while the gateway runs (a Qdrant volume lost or replaced, someone
+// deleting it) is created again by the first point operation that finds it missing, which then
+// runs once more: memory comes back by itself instead of staying off until a restart. What was
+// in the old collection is gone; `onCollectionRecreated` lets the caller say so in its logs.
+//
 // Deletes that report what they removed count first and then delete by the same filter. Two
 // concurrent deletes of one point may both report true, and a write landing between the count
 // and the delete of a whole conversation is deleted without being counted; neither matters for
@@ -27,6 +32,8 @@ export interface QdrantMemoryStoreOptions {
   timeoutMs?: number;
   /** Keep-alive connections to Qdrant. Default 25 (the client's). */
   maxConnections?: number;
+  /** Called after a point operation found the collection missing and it was created again. */
+  onCollectionRecreated?: (collection: string) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -67,6 +74,9 @@ export class QdrantMemoryStore implements MemoryStore {
   readonly #embedderId: string;
   readonly #api: Api;
   readonly #context: CallContext;
+  readonly #onCollectionRecreated: (collection: string) => void;
+  /** The one re-creation in flight, shared by every operation that found the collection missing. */
+  #recreating: Promise<void> | undefined;
 
   constructor(options: QdrantMemoryStoreOptions) {
     let url: URL;
@@ -95,10 +105,29 @@ export class QdrantMemoryStore implements MemoryStore {
     });
     this.#api = client.api();
     this.#context = { collection: this.collection, origin: url.origin, timeoutMs, secrets: options.apiKey ? [options.apiKey] : [] };
+    this.#onCollectionRecreated = options.onCollectionRecreated ?? (() => undefined);
   }
 
   #run<T>(operation: string, options: CallOptions | undefined, work: Work<T>): Promise<T> {
     return runCall(this.#context, operation, options, work);
+  }
+
+  /** #run for operations on the collection's points: a missing collection is created again and the operation retried once. */
+  async #runOnPoints<T>(operation: string, options: CallOptions | undefined, work: Work<T>): Promise<T> {
+    try {
+      return await this.#run(operation, options, work);
+    } catch (err) {
+      if (!(err instanceof MemoryStoreError) || err.code !== 'not_found') throw err;
+      await this.#recreateCollection(options);
+      return this.#run(operation, options, work);
+    }
+  }
+
+  #recreateCollection(options: CallOptions | undefined): Promise<void> {
+    this.#recreating ??= this.ensureCollection(options)
+      .then(() => { this.#onCollectionRecreated(this.collection); })
+      .finally(() => { this.#recreating = undefined; });
+    return this.#recreating;
   }
 
   async ensureCollection(options?: CallOptions): Promise<void> {
@@ -108,7 +137,7 @@ export class QdrantMemoryStore implements MemoryStore {
   async health(options?: CallOptions): Promise<void> {
     const collection_name = this.collection;
     const exists = await this.#run('health', options, async (init) => (await this.#api.collectionExists({ collection_name }, init)).data.result?.exists === true);
-    if (!exists) throw new MemoryStoreError(`Qdrant is up but collection "${collection_name}" does not exist (the gateway creates it at start-up).`, { code: 'not_found', operation: 'health' });
+    if (!exists) throw new MemoryStoreError(`Qdrant is up but collection "${collection_name}" does not exist; the next memory operation creates it again (memories it held are gone).`, { code: 'not_found', operation: 'health' });
   }
 
   async upsert(memories: readonly NewMemory[], options?: CallOptions): Promise<string[]> {
@@ -116,7 +145,7 @@ export class QdrantMemoryStore implements MemoryStore {
     const points = memories.map((memory) => preparePoint(memory, this.dimension));
     for (let start = 0; start < points.length; start += UPSERT_BATCH) {
       const batch = points.slice(start, start + UPSERT_BATCH).map(toQdrantPoint);
-      await this.#run('upsert', options, (init) => this.#api.upsertPoints({ collection_name: this.collection, wait: true, points: batch }, init));
+      await this.#runOnPoints('upsert', options, (init) => this.#api.upsertPoints({ collection_name: this.collection, wait: true, points: batch }, init));
     }
     return points.map((point) => point.id);
   }
@@ -139,7 +168,7 @@ export class QdrantMemoryStore implements MemoryStore {
       with_vector: false,
       ...(threshold === undefined ? {} : { score_threshold: threshold }),
     };
-    const result = await this.#run(operation, options, async (init) => (await this.#api.queryPoints(request, init)).data.result);
+    const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.queryPoints(request, init)).data.result);
     const hits: MemoryHit[] = [];
     for (const point of result?.points ?? []) {
       const found = record(point.id, point.payload, scope);
@@ -186,7 +215,7 @@ export class QdrantMemoryStore implements MemoryStore {
       if (offset === undefined) throw invalidArgument(operation, 'scroll: offset is not a cursor this store returned (expected a memory id).');
     }
     const request = { collection_name: this.collection, timeout: serverTimeout(options, this.#context.timeoutMs), filter, limit, with_payload: true, with_vector: false, ...(offset ? { offset } : {}) };
-    const result = await this.#run(operation, options, async (init) => (await this.#api.scrollPoints(request, init)).data.result);
+    const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.scrollPoints(request, init)).data.result);
     const memories: MemoryRecord[] = [];
     for (const point of result?.points ?? []) {
       const found = record(point.id, point.payload, scope);
@@ -198,7 +227,7 @@ export class QdrantMemoryStore implements MemoryStore {
 
   async #count(operation: string, filter: QdrantFilter, options: CallOptions | undefined): Promise<number> {
     const request = { collection_name: this.collection, timeout: serverTimeout(options, this.#context.timeoutMs), filter, exact: true };
-    const result = await this.#run(operation, options, async (init) => (await this.#api.countPoints(request, init)).data.result);
+    const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.countPoints(request, init)).data.result);
     return result?.count ?? 0;
   }
 
@@ -206,7 +235,7 @@ export class QdrantMemoryStore implements MemoryStore {
   async #deleteMatching(operation: string, filter: QdrantFilter, options: CallOptions | undefined): Promise<number> {
     const matched = await this.#count(operation, filter, options);
     if (matched === 0) return 0;
-    await this.#run(operation, options, (init) => this.#api.deletePoints({ collection_name: this.collection, wait: true, filter }, init));
+    await this.#runOnPoints(operation, options, (init) => this.#api.deletePoints({ collection_name: this.collection, wait: true, filter }, init));
     return matched;
   }
 }
