@@ -12,6 +12,33 @@ export const PerpetualDeploymentConditions = {
   Stalled: 'Stalled',
 } as const;
 
+/**
+ * Why a PerpetualDeployment component is blocked until a human changes the spec or the cluster.
+ * Each makes Stalled True with the same reason, and the phase Failed.
+ */
+export const StalledReasons = {
+  /**
+   * A spec value the schema cannot check does not parse (e.g. an external URL). The message names
+   * the field. Nothing is applied or retried until the spec changes.
+   */
+  InvalidSpec: 'InvalidSpec',
+  /** A Secret the spec refers to does not exist. */
+  SecretNotFound: 'SecretNotFound',
+  /** A Secret the spec refers to has no such key. */
+  SecretKeyNotFound: 'SecretKeyNotFound',
+  /**
+   * A Secret the operator would generate (`<name>-admin-token`, `-redis-password`,
+   * `-qdrant-api-key`) already exists and is not controlled by this PerpetualDeployment. Its value
+   * is never read or used; nothing is applied until it is deleted or the PerpetualDeployment renamed
+   * (or, for the admin token, spec.auth.adminTokenSecretRef names it deliberately).
+   */
+  SecretNotOwned: 'SecretNotOwned',
+  /** The migration Job failed; a Job never runs twice, so it needs a fix (a new image or credentials). */
+  MigrationFailed: 'MigrationFailed',
+} as const;
+
+export type StalledReason = (typeof StalledReasons)[keyof typeof StalledReasons];
+
 /** Condition types of a ModelServer. */
 export const ModelServerConditions = {
   Ready: 'Ready',

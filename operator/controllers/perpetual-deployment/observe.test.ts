@@ -48,7 +48,7 @@ describe('observePerpetualDeployment', () => {
   } as unknown as Caches;
 
   it('gathers its own pods by component, and of the migration only the current Job\'s', () => {
-    const observed = observePerpetualDeployment(caches, pd, 'app-migrate-new', []);
+    const observed = observePerpetualDeployment(caches, pd, 'app-migrate-new', { secretProblems: [], blockers: [] });
     const names = (list: readonly V1Pod[]) => list.map((p) => p.metadata?.name);
     const { gateway, qdrant, redis, migration } = observed.pods;
     expect({ gateway: names(gateway), qdrant: names(qdrant), redis: names(redis), migration: names(migration) })
@@ -56,6 +56,6 @@ describe('observePerpetualDeployment', () => {
   });
 
   it('gathers no migration pods before the Job exists', () => {
-    expect(observePerpetualDeployment(caches, pd, 'app-migrate-next', []).pods.migration).toEqual([]);
+    expect(observePerpetualDeployment(caches, pd, 'app-migrate-next', { secretProblems: [], blockers: [] }).pods.migration).toEqual([]);
   });
 });

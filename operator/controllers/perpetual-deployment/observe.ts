@@ -1,6 +1,7 @@
 // What the cluster says about a PerpetualDeployment: its children (from the informer caches),
 // its referenced Secrets (read by the reconciler) and the ModelServers its models name.
 import type { V1Deployment, V1Job, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type { StalledReason, StalledReasons } from '../../api/v1alpha1/conditions.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
@@ -13,11 +14,24 @@ export interface SecretProblem {
   purpose: string;
   name: string;
   key: string;
-  reason: 'SecretNotFound' | 'SecretKeyNotFound';
+  reason: typeof StalledReasons.SecretNotFound | typeof StalledReasons.SecretKeyNotFound;
+}
+
+/**
+ * Why a component cannot be built or used until a human acts: a spec value that does not parse,
+ * a generated Secret's name taken by someone else's Secret. Nothing is applied while there is one.
+ */
+export interface Blocker {
+  /** What it blocks, e.g. "cache" (the condition that says so), as SecretProblem's purpose. */
+  purpose: string;
+  reason: StalledReason;
+  /** One sentence naming the field or object and how to fix it; never a secret. */
+  message: string;
 }
 
 export interface PerpetualDeploymentObserved {
   secretProblems: SecretProblem[];
+  blockers: Blocker[];
   gateway: V1Deployment | undefined;
   qdrant: V1StatefulSet | undefined;
   redis: V1Deployment | undefined;
@@ -62,13 +76,13 @@ export function observePerpetualDeployment(
   caches: Caches,
   pd: PerpetualDeployment,
   migrationJobName: string,
-  secretProblems: SecretProblem[],
+  problems: Pick<PerpetualDeploymentObserved, 'secretProblems' | 'blockers'>,
 ): PerpetualDeploymentObserved {
   const namespace = pd.metadata?.namespace ?? '';
   const names = childNames(pd.metadata?.name ?? '');
   const migration = caches.get('Job', migrationJobName, namespace);
   return {
-    secretProblems,
+    ...problems,
     gateway: caches.get('Deployment', names.gateway, namespace),
     qdrant: caches.get('StatefulSet', names.qdrant, namespace),
     redis: caches.get('Deployment', names.redis, namespace),

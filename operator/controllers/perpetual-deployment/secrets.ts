@@ -1,12 +1,14 @@
 // The Secrets a PerpetualDeployment refers to, and the ones the operator generates for it.
 // Secret values are only ever hashed here: never logged, never copied into status or events.
 import { createHash, randomBytes } from 'node:crypto';
-import type { V1Secret } from '@kubernetes/client-node';
+import { setHeaderOptions, type V1ObjectMeta, type V1Secret } from '@kubernetes/client-node';
+import { StalledReasons } from '../../api/v1alpha1/conditions.ts';
+import { isApiError } from '../../kube/writer.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
 import { childMeta, ownerOf } from '../../resources/meta.ts';
 import type { ReconcileContext } from '../context.ts';
 import type { GeneratedSecret } from './desired.ts';
-import type { SecretProblem } from './observe.ts';
+import type { Blocker, SecretProblem } from './observe.ts';
 
 export interface SecretReference {
   purpose: string;
@@ -49,8 +51,8 @@ export async function checkReferencedSecrets(ctx: ReconcileContext, pd: Perpetua
   for (const ref of refs) {
     const secret = secrets.get(ref.name);
     const value = secret?.[ref.key];
-    if (!secret) problems.push({ ...ref, reason: 'SecretNotFound' });
-    else if (value === undefined) problems.push({ ...ref, reason: 'SecretKeyNotFound' });
+    if (!secret) problems.push({ ...ref, reason: StalledReasons.SecretNotFound });
+    else if (value === undefined) problems.push({ ...ref, reason: StalledReasons.SecretKeyNotFound });
     const entry = `${ref.purpose}\0${ref.name}\0${ref.key}\0${value ?? ''}\0`;
     all.update(entry);
     if (ref.purpose === 'database') database.update(entry);
@@ -71,5 +73,52 @@ export async function ensureGeneratedSecrets(ctx: ReconcileContext, pd: Perpetua
       data: { [generated.key]: Buffer.from(randomBytes(32).toString('base64url')).toString('base64') },
     } as V1Secret);
     if (created) ctx.log.info({ secret: generated.name }, 'Generated Secret');
+  }
+}
+
+/** What each generated Secret is for, as the conditions name components. */
+const PURPOSE_OF_COMPONENT: Record<string, string> = { qdrant: 'vector store', redis: 'cache', gateway: 'admin token' };
+
+/**
+ * A generated Secret's name taken by a Secret this PerpetualDeployment does not control (created by
+ * hand, by another tool, left by an earlier object of the same name): using it would hand someone
+ * else's value, e.g. an admin token they know, to the stack. Pure; `meta` is undefined when no
+ * Secret of that name exists.
+ */
+export function notOurs(generated: GeneratedSecret, meta: V1ObjectMeta | undefined, ownerUid: string): Blocker | undefined {
+  if (!meta) return undefined;
+  const controller = meta.ownerReferences?.find((r) => r.controller);
+  if (controller?.uid === ownerUid) return undefined;
+  const by = controller ? `is controlled by ${controller.kind} "${controller.name}"` : 'has no controller';
+  return {
+    purpose: PURPOSE_OF_COMPONENT[generated.component] ?? generated.component,
+    reason: StalledReasons.SecretNotOwned,
+    message: `Secret "${generated.name}" already exists and ${by}, not this PerpetualDeployment; its value is not used. ` +
+      'Delete that Secret (one is then generated) or rename this PerpetualDeployment.',
+  };
+}
+
+/**
+ * The generated Secrets whose names someone else's Secret holds. Ours are in the cache (they carry
+ * our labels); any other is read as metadata only (PartialObjectMetadata): never its value.
+ */
+export async function foreignGeneratedSecrets(ctx: ReconcileContext, pd: PerpetualDeployment, secrets: readonly GeneratedSecret[]): Promise<Blocker[]> {
+  const namespace = pd.metadata?.namespace ?? '';
+  const uid = pd.metadata?.uid ?? '';
+  const blockers = await Promise.all(secrets.map(async (generated) => {
+    const meta = ctx.caches.get('Secret', generated.name, namespace)?.metadata ?? (await readSecretMetadata(ctx, namespace, generated.name));
+    return notOurs(generated, meta, uid);
+  }));
+  return blockers.filter((b): b is Blocker => b !== undefined);
+}
+
+const PARTIAL_OBJECT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
+async function readSecretMetadata(ctx: ReconcileContext, namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
+  try {
+    return (await ctx.kube.core.readNamespacedSecret({ name, namespace }, setHeaderOptions('Accept', PARTIAL_OBJECT_METADATA))).metadata;
+  } catch (err) {
+    if (isApiError(err, 404)) return undefined;
+    throw err;
   }
 }

@@ -31,6 +31,7 @@ function failingPod(name: string, container: string, trouble: Partial<V1Containe
 function observed(overrides: Partial<PerpetualDeploymentObserved> = {}): PerpetualDeploymentObserved {
   return {
     secretProblems: [],
+    blockers: [],
     gateway: readyDeployment(2),
     qdrant: readyQdrant,
     redis: readyDeployment(1),
@@ -165,6 +166,38 @@ describe('computePerpetualDeploymentStatus', () => {
     const time = (s: typeof first, type: string) => s.conditions?.find((c) => c.type === type)?.lastTransitionTime;
     expect(time(flipped, 'CacheReady')).toBe('2026-11-24T12:01:00Z');
     expect(time(flipped, 'DatabaseReady')).toBe('2026-11-24T12:00:00Z');
+  });
+
+  it('stalls on an invalid spec value with InvalidSpec, on the component it is for, naming the field', () => {
+    const message = 'spec.cache.external.url "redis://cache.example:port" is not a valid URL.';
+    const status = computePerpetualDeploymentStatus(pd, observed({ blockers: [{ purpose: 'cache', reason: 'InvalidSpec', message }] }), NOW);
+    expect(condition(status, 'CacheReady')).toMatchObject({ status: 'False', reason: 'InvalidSpec', message });
+    expect(condition(status, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message });
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'False', message });
+    expect(condition(status, 'Reconciling')?.status).toBe('False');
+    expect(status.phase).toBe('Failed');
+    expect(status.phaseReason).toBe(message);
+  });
+
+  it('names a generated Secret someone else owns on GatewayReady, ahead of what its pods say', () => {
+    const message = 'Secret "app-admin-token" already exists and has no controller, not this PerpetualDeployment; its value is not used.';
+    const status = computePerpetualDeploymentStatus(pd, observed({ blockers: [{ purpose: 'admin token', reason: 'SecretNotOwned', message }], gateway: notReady(0, 2), pods: { ...noPods, gateway: [imagePullBackOff] } }), NOW);
+    expect(condition(status, 'GatewayReady')).toMatchObject({ status: 'False', reason: 'SecretNotOwned', message });
+    expect(condition(status, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotOwned' });
+  });
+
+  it('never shows the credentials of an external URL', () => {
+    const external = defaultedPerpetualDeployment({ name: 'app', namespace: 'prod' }, {
+      mode: 'proxy',
+      database: { secretRef: { name: 'db' } },
+      encryptionKeySecretRef: { name: 'enc' },
+      vectorStore: { type: 'external', external: { url: 'https://admin:s3cret@xyz.cloud.qdrant.io:6333' } },
+      models: [{ name: 'groq', provider: 'openai-compatible', baseURL: 'https://u:s3cret@api.groq.example/openai/v1?api_key=s3cret' }],
+    });
+    const status = computePerpetualDeploymentStatus(external, observed({ modelServers: new Map() }), NOW);
+    expect(condition(status, 'VectorStoreReady')?.message).toBe('Using the external Qdrant at https://***@xyz.cloud.qdrant.io:6333.');
+    expect(status.models?.[0]?.endpoint).toBe('https://***@api.groq.example/openai/v1?api_key=***');
+    expect(JSON.stringify(status)).not.toContain('s3cret');
   });
 
   it('fills the kubectl columns', () => {

@@ -3,25 +3,42 @@
 // A component whose pods the kubelet cannot start or that keep failing says so with the kubelet's
 // reason (ImagePullBackOff, CrashLoopBackOff, ...) and the first failing pod's sentence.
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
-import { ModelServerConditions, PerpetualDeploymentConditions as C } from '../../api/v1alpha1/conditions.ts';
+import { ModelServerConditions, PerpetualDeploymentConditions as C, StalledReasons as R } from '../../api/v1alpha1/conditions.ts';
 import type { Phase } from '../../api/v1alpha1/common.ts';
 import type { PerpetualDeployment, PerpetualDeploymentStatus } from '../../api/v1alpha1/perpetual-deployment.ts';
 import { clipSentence, condition, isTrue, withTransitionTimes, type ConditionInput } from '../conditions.ts';
 import { modelServerEndpoint } from '../model-server/names.ts';
 import { describePodFailures, podFailures, withPodFailures } from '../pod-failure.ts';
+import { redactUrl } from '../redact-url.ts';
 import { gatewayUrl } from './desired.ts';
 import { childNames } from './names.ts';
 import type { PerpetualDeploymentObserved, SecretProblem } from './observe.ts';
 
 function describeProblem(p: SecretProblem): string {
-  return p.reason === 'SecretNotFound'
+  return p.reason === R.SecretNotFound
     ? `Secret "${p.name}" (${p.purpose}) not found.`
     : `Secret "${p.name}" (${p.purpose}) has no key "${p.key}".`;
 }
 
-function secretCondition(type: string, problems: SecretProblem[], ok: ConditionInput): ConditionInput {
-  const first = problems[0];
-  return first ? condition(type, false, first.reason, problems.map(describeProblem).join(' ')) : ok;
+/** Components named by purpose; every purpose not listed here is the gateway's (admin token, JWT, billing). */
+const PURPOSES_WITH_THEIR_OWN_CONDITION = ['database', 'vector store', 'cache', 'models'];
+
+function isPurpose(purpose: string, wanted: string): boolean {
+  return wanted === 'gateway' ? !PURPOSES_WITH_THEIR_OWN_CONDITION.includes(purpose) : purpose === wanted;
+}
+
+/**
+ * `ok`, unless something blocks the component of `purpose`: an invalid spec value or a Secret that
+ * is not ours first (nothing was applied), then a missing Secret (what a pod's
+ * CreateContainerConfigError would be about). The first one's reason, every one's sentence.
+ */
+function blockedCondition(type: string, purpose: string, o: PerpetualDeploymentObserved, ok: ConditionInput): ConditionInput {
+  const blockers = [
+    ...o.blockers.filter((b) => isPurpose(b.purpose, purpose)),
+    ...o.secretProblems.filter((p) => isPurpose(p.purpose, purpose)).map((p) => ({ reason: p.reason, message: describeProblem(p) })),
+  ];
+  const first = blockers[0];
+  return first ? condition(type, false, first.reason, blockers.map((b) => b.message).join(' ')) : ok;
 }
 
 function jobState(job: V1Job | undefined): 'missing' | 'running' | 'complete' | 'failed' {
@@ -36,17 +53,16 @@ function jobState(job: V1Job | undefined): 'missing' | 'running' | 'complete' | 
  * pod in its message; a running one says why its pod cannot start or keeps failing.
  */
 function databaseCondition(o: PerpetualDeploymentObserved): ConditionInput {
-  const problems = o.secretProblems.filter((p) => p.purpose === 'database');
   const state = jobState(o.migration);
   const failures = podFailures(o.pods.migration);
   const job = o.migration?.metadata?.name ?? '';
   const byState: Record<typeof state, ConditionInput> = {
     complete: condition(C.DatabaseReady, true, 'Migrated', 'The database is reachable and migrated.'),
-    failed: condition(C.DatabaseReady, false, 'MigrationFailed', `Migration Job "${job}" failed; ${failures ? `${describePodFailures(failures)} See` : 'see'} its pod logs (kubectl logs job/${job}).`),
+    failed: condition(C.DatabaseReady, false, R.MigrationFailed, `Migration Job "${job}" failed; ${failures ? `${describePodFailures(failures)} See` : 'see'} its pod logs (kubectl logs job/${job}).`),
     running: withPodFailures(condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is running.'), failures),
     missing: condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is being created.'),
   };
-  return secretCondition(C.DatabaseReady, problems, byState[state]);
+  return blockedCondition(C.DatabaseReady, 'database', o, byState[state]);
 }
 
 function replicasReady(ready: number | undefined, wanted: number): boolean {
@@ -54,19 +70,19 @@ function replicasReady(ready: number | undefined, wanted: number): boolean {
 }
 
 function vectorStoreCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
-  const problems = o.secretProblems.filter((p) => p.purpose === 'vector store');
   const vs = pd.spec.vectorStore;
-  if (vs.type === 'external') return secretCondition(C.VectorStoreReady, problems, condition(C.VectorStoreReady, true, 'External', `Using the external Qdrant at ${vs.external?.url ?? ''}.`));
+  // The URL as written may carry a password (https://user:password@...): never in status or events.
+  if (vs.type === 'external') return blockedCondition(C.VectorStoreReady, 'vector store', o, condition(C.VectorStoreReady, true, 'External', `Using the external Qdrant at ${redactUrl(vs.external?.url ?? '')}.`));
   const ok = replicasReady(o.qdrant?.status?.readyReplicas, vs.managed.replicas);
-  return withPodFailures(condition(C.VectorStoreReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`), podFailures(o.pods.qdrant));
+  return blockedCondition(C.VectorStoreReady, 'vector store', o, withPodFailures(condition(C.VectorStoreReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`), podFailures(o.pods.qdrant)));
 }
 
 function cacheCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
-  const problems = o.secretProblems.filter((p) => p.purpose === 'cache');
   const cache = pd.spec.cache;
-  if (cache.type === 'external') return secretCondition(C.CacheReady, problems, condition(C.CacheReady, true, 'External', 'Using the external Redis.'));
+  if (cache.type === 'external') return blockedCondition(C.CacheReady, 'cache', o, condition(C.CacheReady, true, 'External', 'Using the external Redis.'));
   const ok = replicasReady(o.redis?.status?.readyReplicas, 1);
-  return withPodFailures(condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis));
+  return blockedCondition(C.CacheReady, 'cache', o,
+    withPodFailures(condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis)));
 }
 
 function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; ready: number; updated: number } {
@@ -78,18 +94,16 @@ function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; re
 }
 
 function gatewayCondition(o: PerpetualDeploymentObserved): ConditionInput {
-  const problems = o.secretProblems.filter((p) => p.purpose !== 'database' && p.purpose !== 'vector store' && p.purpose !== 'cache');
   const g = gatewayCounts(o.gateway);
   const ok = g.desired > 0 && g.ready >= g.desired && g.updated >= g.desired;
-  // A missing Secret comes first: it is what a gateway pod's CreateContainerConfigError would be about.
-  return secretCondition(C.GatewayReady, problems,
+  return blockedCondition(C.GatewayReady, 'gateway', o,
     withPodFailures(condition(C.GatewayReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`), podFailures(o.pods.gateway)));
 }
 
 function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): NonNullable<PerpetualDeploymentStatus['models']> {
   const namespace = pd.metadata?.namespace ?? '';
   return [...pd.spec.models].sort((a, b) => a.name.localeCompare(b.name)).map((m) => {
-    if (!m.modelServerRef) return { name: m.name, ready: true, endpoint: m.baseURL ?? m.provider ?? '' };
+    if (!m.modelServerRef) return { name: m.name, ready: true, endpoint: m.baseURL ? redactUrl(m.baseURL) : (m.provider ?? '') };
     const server = o.modelServers.get(m.modelServerRef.name);
     const endpoint = modelServerEndpoint(m.modelServerRef.name, namespace);
     if (!server) return { name: m.name, ready: false, endpoint, message: `ModelServer "${m.modelServerRef.name}" not found.` };
@@ -99,6 +113,10 @@ function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved):
 }
 
 function modelsCondition(models: NonNullable<PerpetualDeploymentStatus['models']>, o: PerpetualDeploymentObserved): ConditionInput {
+  return blockedCondition(C.ModelsReady, 'models', o, modelsReadiness(models, o));
+}
+
+function modelsReadiness(models: NonNullable<PerpetualDeploymentStatus['models']>, o: PerpetualDeploymentObserved): ConditionInput {
   const missing = [...o.modelServers].filter(([, server]) => !server).map(([name]) => name);
   if (missing.length > 0) return condition(C.ModelsReady, false, 'ModelServerNotFound', `ModelServer ${missing.map((n) => `"${n}"`).join(', ')} not found.`);
   const notReady = models.filter((m) => !m.ready);
@@ -106,9 +124,11 @@ function modelsCondition(models: NonNullable<PerpetualDeploymentStatus['models']
   return condition(C.ModelsReady, true, 'AllModelsReady', `${String(models.length)} of ${String(models.length)} models ready.`);
 }
 
-/** Needs a human: a missing Secret or a failed migration will not fix itself. */
+const STALLED_REASONS: ReadonlySet<string> = new Set<string>(Object.values(R));
+
+/** Needs a human: an invalid spec, a missing or foreign Secret, a failed migration will not fix themselves. */
 function stalledCondition(components: ConditionInput[]): ConditionInput {
-  const stuck = components.find((c) => c.status === 'False' && ['SecretNotFound', 'SecretKeyNotFound', 'MigrationFailed'].includes(c.reason));
+  const stuck = components.find((c) => c.status === 'False' && STALLED_REASONS.has(c.reason));
   return stuck ? condition(C.Stalled, true, stuck.reason, stuck.message) : condition(C.Stalled, false, 'NotStalled', 'Nothing needs manual action.');
 }
 
