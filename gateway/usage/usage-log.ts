@@ -20,10 +20,18 @@ export interface UsageLogOptions {
 
 export type UsageLog = BufferedSink<UsageRecord>;
 
+/**
+ * How long a finished request's row may wait before it is written. It bounds what a `kill -9` (or
+ * an OOM kill) of a gateway loses: the rows of the last 100 ms, plus the requests still in flight.
+ * At full load batches fill before the interval anyway; when idle, a few small inserts a second.
+ */
+export const USAGE_FLUSH_INTERVAL_MS = 100;
+
 export function createUsageLog(options: UsageLogOptions): UsageLog {
   return new BufferedSink<UsageRecord>({
     name: 'usage-log',
     logger: options.logger,
+    flushIntervalMs: USAGE_FLUSH_INTERVAL_MS,
     ...options.tuning,
     ...(options.clock ? { clock: options.clock } : {}),
     write: async (rows) => {

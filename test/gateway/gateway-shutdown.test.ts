@@ -1,5 +1,6 @@
 // SIGTERM: the replica leaves the load balancer (/health 503), finishes the streams it is serving,
-// writes their usage before exiting, and exits 0.
+// writes their usage before exiting, and exits 0. SIGKILL: what is lost is bounded by the usage
+// log's flush interval (100 ms): a request answered longer ago than that has its row.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
@@ -13,11 +14,43 @@ beforeAll(async () => {
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
     config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }] },
+    replicas: 2,
   });
 });
 
 afterAll(async () => {
   await stack.stop();
+});
+
+describe('kill -9', () => {
+  it('keeps the usage rows of requests answered more than a flush interval before the kill', async () => {
+    const { apiKey, userId } = await stack.newUser('pro');
+    await stack.addProviderKey(apiKey, 'openai', USER_OPENAI_KEY);
+    stack.openai.behaviour = { ...stack.openai.behaviour, reply: 'short', delayMs: 0 };
+    // The second replica: the first one is drained by the SIGTERM test below, and stack.url is its.
+    const gateway = stack.gateways[1];
+    if (!gateway) throw new Error('no second gateway');
+    const ids = ['req_kill_test_0001', 'req_kill_test_0002', 'req_kill_test_0003'];
+    for (const id of ids) {
+      const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-request-id': id },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    // Seven flush intervals: generous for a loaded machine, yet shorter than the old 1 s interval.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    gateway.process.kill('SIGKILL');
+    expect(await gateway.exited).toBeNull();
+
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    const { rows } = await db.query<{ client_request_id: string }>('SELECT client_request_id FROM usage_logs WHERE user_id = $1 ORDER BY client_request_id', [userId]);
+    await db.end();
+    expect(rows.map((r) => r.client_request_id)).toEqual(ids);
+  });
 });
 
 describe('graceful shutdown', () => {
