@@ -64,6 +64,15 @@ describe('JwtVerifier', () => {
     expectFailure(await verifier.verify(token, NOW), 'not_yet_valid', token);
   });
 
+  it('refuses a token issued in the future, allowing a few seconds of skew', async () => {
+    const token = await supabaseToken({ iat: nowSeconds + 120 });
+    expectFailure(await verifier.verify(token, NOW), 'not_yet_valid', token);
+    expect((await verifier.verify(await supabaseToken({ iat: nowSeconds + 3 }), NOW)).ok).toBe(true);
+    const strict = new JwtVerifier({ secret: SECRET, clockToleranceSeconds: 0 });
+    const slightlyAhead = await supabaseToken({ iat: nowSeconds + 3 });
+    expectFailure(await strict.verify(slightlyAhead, NOW), 'not_yet_valid', slightlyAhead);
+  });
+
   it('refuses alg "none"', async () => {
     const claims = { sub: 'u1', aud: 'authenticated', exp: nowSeconds + 3600 };
     for (const token of [`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, `${b64({ alg: 'none' })}.${b64(claims)}.c2ln`]) {
@@ -88,17 +97,28 @@ describe('JwtVerifier', () => {
     expectFailure(await verifier.verify(token, NOW), 'wrong_algorithm', token);
   });
 
-  it('refuses the wrong audience when one is configured, and ignores it otherwise', async () => {
+  it('refuses the wrong audience when one is configured', async () => {
     const token = await supabaseToken({ aud: 'anon-thing' });
     expectFailure(await verifier.verify(token, NOW), 'wrong_audience', token);
-    expect((await new JwtVerifier({ secret: SECRET }).verify(token, NOW)).ok).toBe(true);
+    const custom = new JwtVerifier({ secret: SECRET, audience: 'anon-thing' });
+    expect((await custom.verify(token, NOW)).ok).toBe(true);
+    expectFailure(await custom.verify(await supabaseToken(), NOW), 'wrong_audience', token);
+  });
+
+  it('requires Supabase\'s "authenticated" audience when none is configured', async () => {
+    const byDefault = new JwtVerifier({ secret: SECRET });
+    expect((await byDefault.verify(await supabaseToken(), NOW)).ok).toBe(true);
+    const otherApp = await supabaseToken({ aud: 'some-other-app' });
+    expectFailure(await byDefault.verify(otherApp, NOW), 'wrong_audience', otherApp);
+    const noAudience = await supabaseToken({ aud: undefined });
+    expectFailure(await byDefault.verify(noAudience, NOW), 'wrong_audience', noAudience);
   });
 
   it('requires sub and exp', async () => {
     const key = new TextEncoder().encode(SECRET);
-    const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(nowSeconds + 60).sign(key);
+    const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setExpirationTime(nowSeconds + 60).sign(key);
     expectFailure(await new JwtVerifier({ secret: SECRET }).verify(noSub, NOW), 'missing_subject', noSub);
-    const noExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').sign(key);
+    const noExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setSubject('u1').sign(key);
     expectFailure(await new JwtVerifier({ secret: SECRET }).verify(noExp, NOW), 'invalid_claims', noExp);
   });
 

@@ -1,8 +1,10 @@
 // Supabase-compatible session JWTs: HS256 signed with SUPABASE_JWT_SECRET (the secret's UTF-8
 // bytes, as Supabase's GoTrue signs them). Only HS256 is accepted: `alg: none` and RS256/HS256
 // confusion (an RS token "verified" with a public key used as an HMAC secret) are both refused
-// by jose's algorithm allow-list before any signature work. Failures come back as a typed result
-// with a reason and a sentence; neither ever contains the token.
+// by jose's algorithm allow-list before any signature work. The audience is always checked
+// (Supabase's user sessions carry "authenticated"; its anon and service_role keys, signed with the
+// same secret, do not), and a token issued in the future is refused like one not valid yet.
+// Failures come back as a typed result with a reason and a sentence; neither ever contains the token.
 import { errors, jwtVerify } from 'jose';
 import { unauthorized } from '../errors.ts';
 import type { GatewayError } from '../errors.ts';
@@ -24,7 +26,7 @@ export type JwtResult =
 export interface JwtVerifierOptions {
   /** SUPABASE_JWT_SECRET. */
   secret: string;
-  /** Require this `aud` (Supabase user sessions carry "authenticated"); unchecked when omitted. */
+  /** The `aud` a token must carry (SUPABASE_JWT_AUDIENCE). Default "authenticated", as in Supabase user sessions. */
   audience?: string;
   /** Seconds of clock skew allowed on exp/nbf/iat. Default 5. */
   clockToleranceSeconds?: number;
@@ -36,7 +38,7 @@ const MESSAGES: Record<JwtFailureReason, string> = {
   wrong_algorithm: 'The JWT uses an algorithm other than HS256, which is the only one accepted.',
   expired: 'The JWT has expired; sign in again to get a fresh token.',
   not_yet_valid: 'The JWT is not valid yet (nbf/iat in the future); check the clocks.',
-  wrong_audience: 'The JWT was issued for a different audience.',
+  wrong_audience: 'The JWT was issued for a different audience (its aud claim): send a signed-in user\'s session access token, not an anon or service_role key.',
   missing_subject: 'The JWT has no subject (sub), so it names no user.',
   invalid_claims: 'The JWT claims are invalid (a user token must carry sub and exp).',
 };
@@ -64,15 +66,22 @@ function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+const DEFAULT_JWT_AUDIENCE = 'authenticated';
+
+/** jose checks `iat` only together with a maximum token age; a token issued later than now (give or take the tolerance) is not valid yet. */
+function issuedInTheFuture(iat: unknown, nowMs: number, toleranceSeconds: number): boolean {
+  return typeof iat === 'number' && iat > nowMs / 1000 + toleranceSeconds;
+}
+
 export class JwtVerifier {
   readonly #secret: Uint8Array;
-  readonly #audience: string | undefined;
+  readonly #audience: string;
   readonly #tolerance: number;
 
   constructor(options: JwtVerifierOptions) {
     if (options.secret === '') throw new Error('SUPABASE_JWT_SECRET is empty');
     this.#secret = new TextEncoder().encode(options.secret);
-    this.#audience = options.audience;
+    this.#audience = options.audience ?? DEFAULT_JWT_AUDIENCE;
     this.#tolerance = options.clockToleranceSeconds ?? 5;
   }
 
@@ -83,9 +92,10 @@ export class JwtVerifier {
         algorithms: ['HS256'],
         clockTolerance: this.#tolerance,
         requiredClaims: ['sub', 'exp'],
-        ...(this.#audience === undefined ? {} : { audience: this.#audience }),
+        audience: this.#audience,
         ...(now === undefined ? {} : { currentDate: new Date(now) }),
       });
+      if (issuedInTheFuture(payload.iat, now ?? Date.now(), this.#tolerance)) return fail('not_yet_valid');
       const userId = stringClaim(payload.sub);
       if (!userId) return fail('missing_subject');
       return { ok: true, identity: { userId, email: stringClaim(payload['email']), role: stringClaim(payload['role']) } };
