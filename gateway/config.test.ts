@@ -24,6 +24,16 @@ describe('loadConfig', () => {
     });
   });
 
+  it('keeps cached keys through a database outage for 15 min and expects Supabase session JWTs, both settable', () => {
+    const defaults = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY });
+    expect(defaults.limits).toMatchObject({ keyCacheMs: 30_000, keyStaleMs: 900_000 });
+    expect(defaults.jwtAudience).toBe('authenticated');
+    const set = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, API_KEY_STALE_MS: '0', SUPABASE_JWT_AUDIENCE: 'my-app' });
+    expect(set.limits.keyStaleMs).toBe(0);
+    expect(set.jwtAudience).toBe('my-app');
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, API_KEY_STALE_MS: '-1' })).toThrow(/API_KEY_STALE_MS/);
+  });
+
   it('takes tiers and models from the PerpetualDeployment\'s file, with the environment winning', () => {
     const path = configFile('mode: local\nmodels:\n  - name: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\ntiers:\n  free:\n    requestsPerMinute: 5\n');
     const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, FREE_TIER_RATE_LIMIT_PER_DAY: '50' });

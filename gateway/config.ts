@@ -103,6 +103,8 @@ export interface GatewayConfig {
   redis: { url: string; onDown: 'allow' | 'deny'; keyPrefix: string };
   encryptionKeys: string;
   jwtSecret: string | undefined;
+  /** SUPABASE_JWT_AUDIENCE: the `aud` a session JWT must carry. */
+  jwtAudience: string;
   adminToken: string | undefined;
   qdrant: { url: string | undefined; apiKey: string | undefined; collection: string };
   polar: PolarSettings | undefined;
@@ -113,7 +115,16 @@ export interface GatewayConfig {
   memory: MemorySettings;
   /** USAGE_RETENTION_DAYS (none: keep forever) and what deleting a user does to their usage rows. */
   usage: { retentionDays: number | undefined; onUserDelete: 'delete' | 'anonymize' };
-  limits: { maxBodyBytes: number; upstreamTimeoutMs: number; connectTimeoutMs: number; shutdownGraceMs: number; keyCacheMs: number };
+  limits: {
+    maxBodyBytes: number;
+    upstreamTimeoutMs: number;
+    connectTimeoutMs: number;
+    shutdownGraceMs: number;
+    /** API_KEY_CACHE_MS: how long an API key or provider key lookup is reused before PostgreSQL is asked again. */
+    keyCacheMs: number;
+    /** API_KEY_STALE_MS: how much longer a cached key keeps working while PostgreSQL cannot be reached. */
+    keyStaleMs: number;
+  };
   /** Provider base URLs by name; overridable with <PROVIDER>_BASE_URL (tests point them at stubs). */
   providerBaseURLs: Record<string, string>;
   routing: RoutingSettings;
@@ -378,6 +389,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     redis: { url: redisUrl(env), onDown: oneOf(env, 'RATE_LIMIT_ON_REDIS_DOWN', ['allow', 'deny'], 'allow'), keyPrefix: nonEmpty(env, 'REDIS_KEY_PREFIX') ?? 'perpetual:' },
     encryptionKeys,
     jwtSecret: nonEmpty(env, 'SUPABASE_JWT_SECRET'),
+    // Supabase signs user sessions with aud "authenticated"; other tokens signed with the same
+    // secret (anon and service_role keys, other apps' tokens) carry another and are refused.
+    jwtAudience: nonEmpty(env, 'SUPABASE_JWT_AUDIENCE') ?? 'authenticated',
     adminToken: nonEmpty(env, 'ADMIN_TOKEN'),
     qdrant: qdrantSettings(env, file),
     polar: polarSettings(env, file),
@@ -392,6 +406,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0),
       keyCacheMs: integer(env, 'API_KEY_CACHE_MS', 30_000, 0),
+      // Keys used recently keep working through a PostgreSQL outage this long past API_KEY_CACHE_MS
+      // (only when the lookup fails: a key the database says is revoked stops at once). 0: none.
+      keyStaleMs: integer(env, 'API_KEY_STALE_MS', 15 * 60_000, 0),
     },
     providerBaseURLs: providerBaseURLs(env),
     routing: routingSettings(env, file),

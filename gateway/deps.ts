@@ -10,9 +10,11 @@ import { KeyRing } from './crypto/key-ring.ts';
 import { findActiveKeyByHash, touchLastUsed } from './db/api-keys.ts';
 import { createPool } from './db/pool.ts';
 import { getEncryptedProviderKey } from './db/provider-keys.ts';
+import { scrubError } from './db/redact.ts';
 import { databaseStore } from './db/store.ts';
 import { createMemory } from './memory/memory-wiring.ts';
 import { startRetention } from './usage/retention.ts';
+import { keyLookupFailure } from './keys/database-unavailable.ts';
 import { TtlCache } from './keys/ttl-cache.ts';
 import { LastUsedTracker } from './keys/last-used.ts';
 import { Revocations } from './keys/revocations.ts';
@@ -112,13 +114,23 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   const subscriber = new Redis(config.redis.url);
   for (const client of [redis, subscriber]) client.on('error', () => undefined); // reported by health and the limiter
 
-  const keyCache = new TtlCache<ApiKeyRecord>({ load: activeKeyLoader(pool, config.defaultLimits), ttlMs: config.limits.keyCacheMs });
+  // While PostgreSQL is down, keys used recently keep working (API_KEY_STALE_MS); counted and logged like Redis's fail-open.
+  const warnStale = throttled(log, 10_000);
+  const keyCaching = {
+    ttlMs: config.limits.keyCacheMs,
+    staleMs: config.limits.keyStaleMs,
+    onStaleServed: (_key: string, err: unknown) => {
+      metrics.dependencyDegraded.inc({ dependency: 'database' });
+      warnStale({ err: scrubError(err, { dsn: config.databaseUrl }).message }, 'Cannot reach PostgreSQL; serving recently used keys from the cache (API_KEY_STALE_MS)');
+    },
+  };
+  const keyCache = new TtlCache<ApiKeyRecord>({ load: activeKeyLoader(pool, config.defaultLimits), ...keyCaching });
   const providerKeyCache = new TtlCache<string>({
     load: async (key) => {
       const [, userId = '', provider = ''] = key.split(':');
       return (await getEncryptedProviderKey(pool, userId, provider)) ?? undefined;
     },
-    ttlMs: config.limits.keyCacheMs,
+    ...keyCaching,
   });
   const revocations = new Revocations({ publisher: redis, subscriber, caches: [keyCache, providerKeyCache], log, keyPrefix: config.redis.keyPrefix });
   revocations.start();
@@ -128,7 +140,9 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   const accounting = createAccounting({ config, pool, metrics, log });
   const providerFor = createProviderFor(http);
   const providerKey = async (userId: string, provider: string): Promise<string | undefined> => {
-    const token = await providerKeyCache.get(providerCacheKey(userId, provider));
+    const token = await providerKeyCache.get(providerCacheKey(userId, provider)).catch((err: unknown) => {
+      throw keyLookupFailure(err, `Cannot load your ${provider} provider key right now`);
+    });
     return token === undefined ? undefined : keyRing.decrypt(token);
   };
   const memory = createMemory({ config, providerFor, providerKey, metrics, log });
@@ -145,7 +159,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     healthChecks: dependencyChecks({ config, pool, redis, ...(memory ? { vectorStore: memory.store } : {}), ...(routing ? { modelServers: () => routing.router.snapshots() } : {}) }),
     auth: {
       apiKey: requireApiKey({ cache: keyCache, lastUsed, config }),
-      userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret }) : undefined),
+      userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret, audience: config.jwtAudience }) : undefined),
       admin: requireAdmin(config.adminToken),
     },
     chat: {

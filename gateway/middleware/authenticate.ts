@@ -9,6 +9,7 @@ import { hashApiKey, looksLikeApiKey } from '../auth/api-key.ts';
 import { jwtError, type JwtVerifier } from '../auth/jwt.ts';
 import { limitsForTier, type GatewayConfig, type TierLimits } from '../config.ts';
 import { unauthorized } from '../errors.ts';
+import { keyLookupFailure } from '../keys/database-unavailable.ts';
 import type { TtlCache } from '../keys/ttl-cache.ts';
 import type { LastUsedTracker } from '../keys/last-used.ts';
 
@@ -51,7 +52,9 @@ export function requireApiKey(deps: { cache: TtlCache<ApiKeyRecord>; lastUsed: L
     if (!key) throw unauthorized(`Authentication failed: no API key. ${AUTH_FIX}`, 'missing_api_key');
     if (!looksLikeApiKey(key)) throw unauthorized(`Authentication failed: that is not a Perpetual API key. ${AUTH_FIX}`);
     const hash = hashApiKey(key);
-    const record = await deps.cache.get(hash);
+    // A key in use recently is answered from the cache even while PostgreSQL is down; any other
+    // key gets a 503 then (it may be valid: we cannot know), never a 401 or a bare 500.
+    const record = await deps.cache.get(hash).catch((err: unknown) => { throw keyLookupFailure(err, 'Cannot check this API key right now'); });
     if (!record) throw unauthorized(`Authentication failed: the API key is unknown, inactive or revoked. ${AUTH_FIX}`);
     deps.lastUsed.note(hash);
     const principal: Principal = {
