@@ -110,6 +110,55 @@ const cases: Case[] = [
     expected: ['spec.autoscaling.target', 'target for kvCacheUtilization is a fraction in (0, 1]'],
   },
   {
+    name: 'an image reference with whitespace',
+    kind: 'ModelServer',
+    spec: { ...validMs(), engine: { image: 'vllm/vllm-openai: v0.11.0' } },
+    expected: ['spec.engine.image', 'should match'],
+  },
+  {
+    name: 'a gateway image of spaces',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), gateway: { image: '   ' } },
+    expected: ['spec.gateway.image', 'should match'],
+  },
+  {
+    name: 'a managed Redis image with an upper-case path',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), cache: { managed: { image: 'Redis:7' } } },
+    expected: ['spec.cache.managed.image', 'should match'],
+  },
+  {
+    // 9223372036854775807 used to be stored, and reach vLLM as --max-model-len 9223372036854776000.
+    name: 'a maxModelLen beyond 32 bits',
+    kind: 'ModelServer',
+    spec: { ...validMs(), vllm: { maxModelLen: 4294967296 } },
+    expected: ['spec.vllm.maxModelLen', 'should be less than or equal to 2147483647'],
+  },
+  {
+    name: 'tensor parallelism on a CPU server',
+    kind: 'ModelServer',
+    spec: { ...validMs(), gpu: { count: 0 }, vllm: { tensorParallelSize: 2 } },
+    expected: ['spec.vllm.tensorParallelSize', 'vllm.tensorParallelSize above 1 needs GPUs'],
+  },
+  {
+    name: 'a GPU-only vLLM flag in the args of a CPU server',
+    kind: 'ModelServer',
+    spec: { ...validMs(), gpu: { count: 0 }, engine: { args: ['--max-num-seqs', '8', '--gpu-memory-utilization=0.5'] } },
+    expected: ['spec.engine.args', 'engine.args sets a GPU-only vLLM flag', 'but gpu.count is 0'],
+  },
+  {
+    name: 'a node affinity that is not an object',
+    kind: 'ModelServer',
+    spec: { ...validMs(), affinity: { nodeAffinity: 'garbage' } },
+    expected: ['spec.affinity.nodeAffinity', 'must be of type object'],
+  },
+  {
+    name: 'a gateway pod anti-affinity that is not an object',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), gateway: { podTemplate: { affinity: { podAntiAffinity: ['x'] } } } },
+    expected: ['spec.gateway.podTemplate.affinity.podAntiAffinity', 'must be of type object'],
+  },
+  {
     name: 'a name too long for derived child names',
     kind: 'ModelServer',
     spec: validMs(),
@@ -132,5 +181,16 @@ describe('the API server rejects invalid objects with a readable message', () =>
   it('accepts the valid baselines the cases start from', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('PerpetualDeployment', 'valid', validPd()));
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'valid', validMs()));
+  });
+
+  it('accepts what the tightened rules must still let through', async () => {
+    const cpu = { ...validMs(), gpu: { count: 0 }, vllm: { tensorParallelSize: 1, maxModelLen: 2147483647 }, engine: { image: 'registry.example:5000/team/vllm-cpu@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', args: ['--max-num-seqs', '8'] } };
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'cpu', cpu));
+    const gpu = { ...validMs(), gpu: { count: 2 }, engine: { args: ['--tensor-parallel-size=2', '--gpu-memory-utilization', '0.8'] } };
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'gpu', gpu));
+    const nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } };
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'pinned', { ...validMs(), affinity: { nodeAffinity } }));
+    const stored = JSON.parse(await cluster.kubectlOk(['get', 'ms', 'pinned', '-n', ns, '-o', 'json'])) as { spec: { affinity: unknown } };
+    expect(stored.spec.affinity).toEqual({ nodeAffinity });
   });
 });

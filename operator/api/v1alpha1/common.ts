@@ -1,6 +1,7 @@
 // Schema pieces shared by PerpetualDeployment and ModelServer.
 import Type from 'typebox';
-import { freeformObject, quantity, stringEnum, stringMap } from './schema-helpers.ts';
+import type { V1Affinity } from '@kubernetes/client-node';
+import { affinity, quantity, stringEnum, stringMap } from './schema-helpers.ts';
 
 /** A key in a Secret in the same namespace as the resource. */
 export function secretKeyRef(description: string, defaultKey: string) {
@@ -95,7 +96,7 @@ export const PodTemplateOverrides = Type.Object(
     annotations: Type.Optional(stringMap({ description: 'Extra annotations on the pods.' })),
     nodeSelector: Type.Optional(stringMap({ description: 'Node labels the pods must run on.' })),
     tolerations: Type.Optional(Type.Array(Toleration, { description: 'Tolerations added to the pods.', maxItems: 32 })),
-    affinity: Type.Optional(freeformObject({ description: 'A Kubernetes Affinity for the pods.' })),
+    affinity: Type.Optional(affinity<V1Affinity>({ description: 'A Kubernetes Affinity for the pods.' })),
     priorityClassName: Type.Optional(Type.String({ description: 'PriorityClass of the pods.' })),
     serviceAccountName: Type.Optional(Type.String({ description: 'ServiceAccount the pods run as.' })),
     imagePullSecrets: Type.Optional(

@@ -3,7 +3,21 @@
 import Type from 'typebox';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { EnvVar, modelName, nameRule, Resources, statusBase, Toleration } from './common.ts';
-import { freeformObject, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
+import type { V1Affinity } from '@kubernetes/client-node';
+import { affinity, imageReference, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
+
+/** The longest vllm.maxModelLen: 2^31-1, a length vLLM and its kernels can hold. */
+export const MAX_MODEL_LEN = 2_147_483_647;
+
+/**
+ * vLLM flags that only mean something with GPUs, refused in engine.args when gpu.count is 0 (the
+ * operator itself passes --tensor-parallel-size 1, and a --gpu-memory-utilization vLLM's CPU backend ignores).
+ */
+export const GPU_ONLY_VLLM_FLAGS = ['--tensor-parallel-size', '-tp', '--pipeline-parallel-size', '-pp', '--gpu-memory-utilization'] as const;
+
+function celList(values: readonly string[]): string {
+  return `[${values.map((v) => `'${v}'`).join(', ')}]`;
+}
 
 export const SCALING_METRICS = ['inFlight', 'queueDepth', 'kvCacheUtilization'] as const;
 export const SCALING_ENGINES = ['builtin', 'hpa', 'keda'] as const;
@@ -19,8 +33,8 @@ const ModelSource = Type.Object(
 
 const Engine = Type.Object(
   {
-    image: Type.String({ description: 'vLLM OpenAI-compatible server image.', default: 'vllm/vllm-openai:v0.11.0', minLength: 1 }),
-    args: Type.Optional(Type.Array(Type.String(), { description: 'Extra vLLM arguments appended after the generated ones.', maxItems: 64 })),
+    image: imageReference({ description: 'vLLM OpenAI-compatible server image.', default: 'vllm/vllm-openai:v0.11.0' }),
+    args: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { description: 'Extra vLLM arguments appended after the generated ones.', maxItems: 64 })),
     env: Type.Optional(
       Type.Array(EnvVar, {
         description: 'Extra environment, e.g. HF_TOKEN from a Secret.',
@@ -52,7 +66,9 @@ const Vllm = Type.Object(
   {
     tensorParallelSize: Type.Optional(Type.Integer({ description: 'GPUs one model copy is split across; defaults to gpu.count.', minimum: 1, maximum: 16 })),
     gpuMemoryUtilization: Type.Number({ description: 'Fraction of GPU memory vLLM may use.', minimum: 0.05, maximum: 1, default: 0.9 }),
-    maxModelLen: Type.Optional(Type.Integer({ description: 'Longest context in tokens; the model\'s own limit when empty.', minimum: 1 })),
+    // Bounded so the number reaches vLLM as written: above 2^53 it would print rounded (9223372036854775807
+    // became --max-model-len 9223372036854776000), and vLLM keeps lengths in 32-bit integers anyway.
+    maxModelLen: Type.Optional(Type.Integer({ description: 'Longest context in tokens, at most 2147483647; the model\'s own limit when empty.', minimum: 1, maximum: MAX_MODEL_LEN })),
   },
   { description: 'vLLM engine settings.', default: {} },
 );
@@ -127,7 +143,7 @@ export const ModelServerSpec = withRules(
       gpu: Gpu,
       vllm: Vllm,
       tolerations: Type.Optional(Type.Array(Toleration, { description: 'Tolerations, e.g. for tainted GPU nodes.', maxItems: 32 })),
-      affinity: Type.Optional(freeformObject({ description: 'A Kubernetes Affinity for the pods.' })),
+      affinity: Type.Optional(affinity<V1Affinity>({ description: 'A Kubernetes Affinity for the pods.' })),
       runtimeClassName: Type.Optional(Type.String({ description: 'RuntimeClass of the pods, e.g. nvidia.' })),
       priorityClassName: Type.Optional(Type.String({ description: 'PriorityClass of the pods.' })),
       cache: Type.Optional(WeightsCache),
@@ -144,6 +160,17 @@ export const ModelServerSpec = withRules(
       rule: '!has(self.vllm.tensorParallelSize) || self.gpu.count == 0 || self.vllm.tensorParallelSize <= self.gpu.count',
       message: 'vllm.tensorParallelSize cannot exceed gpu.count',
       fieldPath: '.vllm.tensorParallelSize',
+    },
+    // A CPU server with GPU settings would be accepted, report Ready and fail (or crawl) at the first request.
+    {
+      rule: '!has(self.vllm.tensorParallelSize) || self.gpu.count > 0 || self.vllm.tensorParallelSize == 1',
+      message: 'vllm.tensorParallelSize above 1 needs GPUs: set gpu.count, or remove tensorParallelSize for a CPU server',
+      fieldPath: '.vllm.tensorParallelSize',
+    },
+    {
+      rule: `self.gpu.count > 0 || !has(self.engine.args) || !self.engine.args.exists(a, ${celList(GPU_ONLY_VLLM_FLAGS)}.exists(f, a == f || a.startsWith(f + '=')))`,
+      message: `engine.args sets a GPU-only vLLM flag (${GPU_ONLY_VLLM_FLAGS.join(', ')}) but gpu.count is 0; the operator sets what a CPU server needs`,
+      fieldPath: '.engine.args',
     },
   ],
 );

@@ -14,7 +14,7 @@ import {
   SENTENCE_MAX_LENGTH,
   statusBase,
 } from './common.ts';
-import { quantity, stringEnum, withRules } from './schema-helpers.ts';
+import { imageReference, quantity, stringEnum, withRules } from './schema-helpers.ts';
 
 export const MODES = ['proxy', 'local'] as const;
 export const PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
@@ -50,7 +50,7 @@ const Gateway = withRules(
   Type.Object(
     {
       image: Type.Optional(
-        Type.String({ description: 'Gateway container image. Defaults to the image matching the operator version.', minLength: 1 }),
+        imageReference({ description: 'Gateway container image. Defaults to the image matching the operator version.' }),
       ),
       replicas: Type.Optional(
         Type.Integer({ description: 'Fixed number of gateway pods (default 2). Mutually exclusive with autoscaling.', minimum: 1, maximum: 1000 }),
@@ -134,7 +134,7 @@ const VectorStore = withRules(
       }),
       managed: Type.Object(
         {
-          image: Type.String({ description: 'Qdrant image.', default: 'qdrant/qdrant:v1.19.0' }),
+          image: imageReference({ description: 'Qdrant image.', default: 'qdrant/qdrant:v1.19.0' }),
           replicas: Type.Integer({ description: 'Qdrant pods.', minimum: 1, maximum: 15, default: 1 }),
           storage: Storage,
           resources: Type.Optional(Resources),
@@ -165,7 +165,7 @@ const Cache = withRules(
       }),
       managed: Type.Object(
         {
-          image: Type.String({ description: 'Redis image.', default: 'redis:7.4-alpine' }),
+          image: imageReference({ description: 'Redis image.', default: 'redis:7.4-alpine' }),
           resources: Type.Optional(Resources),
         },
         { description: 'Settings for the operator-run Redis.', default: {} },

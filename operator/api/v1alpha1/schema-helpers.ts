@@ -43,12 +43,42 @@ export function quantity(options: FieldOptions): TUnsafe<string | number> {
   });
 }
 
+// The parts of an image reference, as distribution/reference's regular expressions spell them.
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const TAG = '[\\w][\\w.-]{0,127}';
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}';
 /**
- * An object whose contents the API server keeps as given (e.g. a Kubernetes `Affinity`).
- * Used only where the full upstream schema would add thousands of lines for no validation gain.
+ * An OCI image reference as containerd and Docker's distribution/reference parse it:
+ * `[registry[:port]/]path[:tag][@digest]`, e.g. `vllm/vllm-openai:v0.11.0`,
+ * `registry.example:5000/team/gateway@sha256:...`. No whitespace, no upper-case path: the kubelet
+ * would only say InvalidImageName on a pod, after the object was accepted and reported progress.
  */
-export function freeformObject<T extends object>(options: FieldOptions): TUnsafe<T> {
-  return Type.Unsafe<T>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, ...options });
+export const IMAGE_REFERENCE_PATTERN = `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::${TAG})?(?:@${DIGEST})?$`;
+
+/** A container image reference field (see IMAGE_REFERENCE_PATTERN). */
+export function imageReference(options: FieldOptions) {
+  return Type.String({ minLength: 1, maxLength: 512, pattern: IMAGE_REFERENCE_PATTERN, ...options });
+}
+
+/**
+ * A Kubernetes core/v1 Affinity. Its three parts are typed as objects, so a value of the wrong
+ * shape (`nodeAffinity: "x"`) is refused with the field named instead of silently stored as `{}`;
+ * their contents are the upstream schema's thousands of lines, kept as given and checked by the
+ * API server when the pod template is applied.
+ */
+export function affinity<T extends object>(options: FieldOptions): TUnsafe<T> {
+  const part = (description: string) => ({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description });
+  return Type.Unsafe<T>({
+    type: 'object',
+    properties: {
+      nodeAffinity: part('Node affinity scheduling rules for the pods (core/v1 NodeAffinity).'),
+      podAffinity: part('Rules to co-locate the pods with other pods (core/v1 PodAffinity).'),
+      podAntiAffinity: part('Rules to keep the pods away from other pods (core/v1 PodAntiAffinity).'),
+    },
+    ...options,
+  });
 }
 
 /** Attaches CEL rules to a schema without changing its static type. */
