@@ -2,6 +2,7 @@
 // (db/store.ts) so routes never see connections. Tests can bind the same interface to anything.
 import type { ApiKey, NewApiKey } from './db/api-keys.ts';
 import type { ProviderKey, ProviderKeyInput } from './db/provider-keys.ts';
+import type { ResponseScope, StoredResponse } from './db/responses.ts';
 import type { ListUsageOptions, UsageLog, UsageSummary, UsageWindow } from './db/usage-logs.ts';
 import type { DeletedUser, User } from './db/users.ts';
 
@@ -24,4 +25,9 @@ export interface Store {
 
   listUsage(userId: string, options: ListUsageOptions): Promise<UsageLog[]>;
   summarizeUsage(userId: string, window: UsageWindow): Promise<UsageSummary>;
+
+  saveResponse(stored: StoredResponse): Promise<void>;
+  /** Null when the scope has no response with this id: missing and someone else's are alike. */
+  getResponse(scope: ResponseScope, id: string): Promise<StoredResponse | null>;
+  deleteResponse(scope: ResponseScope, id: string): Promise<boolean>;
 }

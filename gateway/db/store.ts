@@ -5,6 +5,7 @@ import type { Store } from '../store.ts';
 import { insertApiKey, listKeys, revokeKey } from './api-keys.ts';
 import { deleteProviderKey, listProviderKeys, upsertProviderKey } from './provider-keys.ts';
 import { withTransaction } from './pool.ts';
+import { deleteResponse, getResponse, insertResponse } from './responses.ts';
 import { anonymizeUsage, listUsage, summarizeUsage } from './usage-logs.ts';
 import { createUser, deleteUserCascade, getUser, setTier } from './users.ts';
 
@@ -31,5 +32,8 @@ export function databaseStore(pool: pg.Pool, config: Pick<GatewayConfig, 'tiers'
     deleteProviderKey: (userId, provider) => deleteProviderKey(pool, userId, provider),
     listUsage: (userId, options) => listUsage(pool, userId, options),
     summarizeUsage: (userId, window) => summarizeUsage(pool, userId, window),
+    saveResponse: (stored) => insertResponse(pool, stored),
+    getResponse: (scope, id) => getResponse(pool, scope, id),
+    deleteResponse: (scope, id) => deleteResponse(pool, scope, id),
   };
 }

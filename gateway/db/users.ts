@@ -27,6 +27,8 @@ export interface DeletedUserRows {
   apiKeys: number;
   usageLogs: number;
   providerKeys: number;
+  /** Stored responses of /v1/responses (the account's and all its end users'). */
+  responses: number;
 }
 
 export interface DeletedUser {
@@ -98,14 +100,16 @@ export async function setTier(db: Queryable, id: string, tier: string, limits?: 
  * explicit deletes are what make the counts exact.
  */
 export async function deleteUserCascade(db: Queryable, id: string): Promise<DeletedUser> {
-  if (!isUuid(id)) return { counts: { users: 0, apiKeys: 0, usageLogs: 0, providerKeys: 0 }, keyHashes: [] };
+  if (!isUuid(id)) return { counts: { users: 0, apiKeys: 0, usageLogs: 0, providerKeys: 0, responses: 0 }, keyHashes: [] };
   const { rows } = await db.query<DeletedUserRows & { keyHashes: string[] }>(
     `WITH keys AS (DELETE FROM api_keys WHERE user_id = $1 RETURNING key_hash),
           usage AS (DELETE FROM usage_logs WHERE user_id = $1 RETURNING 1),
           providers AS (DELETE FROM user_provider_keys WHERE user_id = $1 RETURNING 1),
+          stored AS (DELETE FROM responses WHERE user_id = $1 RETURNING 1),
           gone AS (DELETE FROM users WHERE id = $1 RETURNING 1)
      SELECT (SELECT count(*) FROM gone)::int AS users, (SELECT count(*) FROM keys)::int AS "apiKeys",
             (SELECT count(*) FROM usage)::int AS "usageLogs", (SELECT count(*) FROM providers)::int AS "providerKeys",
+            (SELECT count(*) FROM stored)::int AS responses,
             coalesce((SELECT array_agg(key_hash ORDER BY key_hash) FROM keys), '{}') AS "keyHashes"`,
     [id],
   );

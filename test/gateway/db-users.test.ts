@@ -10,6 +10,7 @@ import { isUniqueViolation } from '../../gateway/db/pg-errors.ts';
 import { addUsageTotals, createUser, deleteUserCascade, getUser, getUserByEmail, setTier } from '../../gateway/db/users.ts';
 import { findActiveKeyByHash, insertApiKey } from '../../gateway/db/api-keys.ts';
 import { upsertProviderKey } from '../../gateway/db/provider-keys.ts';
+import { insertResponse } from '../../gateway/db/responses.ts';
 import { insertUsageBatch, type NewUsageLog } from '../../gateway/db/usage-logs.ts';
 
 let pool: pg.Pool;
@@ -90,24 +91,29 @@ describe('users', () => {
       await insertApiKey(pool, { userId: user.id, keyHash: `k2-${user.id}`, prefix: 'pp_live_y' });
       await upsertProviderKey(pool, { userId: user.id, provider: 'openai', encryptedKey: 'gAAAA-token', hint: 'abcd' });
       await insertUsageBatch(pool, [usage(user.id, `a-${user.id}`), usage(user.id, `b-${user.id}`), usage(user.id, `c-${user.id}`)]);
+      // The account's own stored response and one of its end user's: erasure takes both.
+      for (const endUser of [undefined, 'end-user-1']) {
+        await insertResponse(pool, { id: `resp_${endUser ?? 'own'}_${user.id}`, scope: { userId: user.id, endUser }, previousResponseId: null, inputItems: [], response: {} });
+      }
     }
 
     expect(await deleteUserCascade(pool, doomed.id)).toEqual({
-      counts: { users: 1, apiKeys: 2, usageLogs: 3, providerKeys: 1 },
+      counts: { users: 1, apiKeys: 2, usageLogs: 3, providerKeys: 1, responses: 2 },
       keyHashes: [`k1-${doomed.id}`, `k2-${doomed.id}`],
     });
 
     const left = async (id: string): Promise<number[]> => {
       const { rows } = await pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM users WHERE id = $1 UNION ALL SELECT count(*)::int FROM api_keys WHERE user_id = $1
-         UNION ALL SELECT count(*)::int FROM usage_logs WHERE user_id = $1 UNION ALL SELECT count(*)::int FROM user_provider_keys WHERE user_id = $1`,
+         UNION ALL SELECT count(*)::int FROM usage_logs WHERE user_id = $1 UNION ALL SELECT count(*)::int FROM user_provider_keys WHERE user_id = $1
+         UNION ALL SELECT count(*)::int FROM responses WHERE user_id = $1`,
         [id],
       );
       return rows.map((r) => r.n);
     };
-    expect(await left(doomed.id)).toEqual([0, 0, 0, 0]);
-    expect(await left(bystander.id)).toEqual([1, 2, 3, 1]);
-    const nothing = { counts: { users: 0, apiKeys: 0, usageLogs: 0, providerKeys: 0 }, keyHashes: [] };
+    expect(await left(doomed.id)).toEqual([0, 0, 0, 0, 0]);
+    expect(await left(bystander.id)).toEqual([1, 2, 3, 1, 2]);
+    const nothing = { counts: { users: 0, apiKeys: 0, usageLogs: 0, providerKeys: 0, responses: 0 }, keyHashes: [] };
     expect(await deleteUserCascade(pool, doomed.id)).toEqual(nothing);
     expect(await deleteUserCascade(pool, 'not-a-uuid')).toEqual(nothing);
   });

@@ -6,6 +6,7 @@ import '../setup/provided.ts';
 import { migrate } from '../../gateway/db/migrate.ts';
 import { createPool } from '../../gateway/db/pool.ts';
 import { databaseStore } from '../../gateway/db/store.ts';
+import { insertResponse } from '../../gateway/db/responses.ts';
 import { insertUsageBatch, type NewUsageLog } from '../../gateway/db/usage-logs.ts';
 import { createUser } from '../../gateway/db/users.ts';
 import { enforceRetention } from '../../gateway/usage/retention.ts';
@@ -30,12 +31,21 @@ async function count(sql: string, params: unknown[]): Promise<number> {
 }
 
 describe('usage retention', () => {
-  it('deletes rows past the retention period, once, whichever replica gets the lock', async () => {
+  it('deletes rows and stored responses past the retention period, once, whichever replica gets the lock', async () => {
     const user = await createUser(pool, 'retention@example.com');
     await insertUsageBatch(pool, [row(user.id, 40), row(user.id, 31), row(user.id, 29), row(user.id, 1)]);
-    const [a, b] = await Promise.all([enforceRetention(pool, 30), enforceRetention(pool, 30)]);
-    expect((a ?? 0) + (b ?? 0)).toBe(2);
+    for (const daysAgo of [40, 31, 29, 1]) {
+      const id = `resp_${daysAgo}`;
+      await insertResponse(pool, { id, scope: { userId: user.id, endUser: undefined }, previousResponseId: null, inputItems: [], response: {} });
+      await pool.query("UPDATE responses SET created_at = now() - make_interval(days => $2) WHERE id = $1", [id, daysAgo]);
+    }
+    const runs = await Promise.all([enforceRetention(pool, 30), enforceRetention(pool, 30)]);
+    // The one that missed the lock did nothing, or ran after the other and found nothing left.
+    const total = (field: 'usageLogs' | 'responses'): number => runs.reduce((sum, run) => sum + (run?.[field] ?? 0), 0);
+    expect([total('usageLogs'), total('responses')]).toEqual([2, 2]);
     expect(await count('user_id = $1', [user.id])).toBe(2);
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM responses WHERE user_id = $1 ORDER BY id', [user.id]);
+    expect(rows.map((r) => r.id)).toEqual(['resp_1', 'resp_29']);
   });
 });
 
