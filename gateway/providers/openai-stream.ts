@@ -26,12 +26,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function midStreamError(data: string, state: OpenAIStreamState): GatewayError {
-  const { message, code } = parseUpstreamErrorBody(data);
+  const { message, code, type } = parseUpstreamErrorBody(data);
   return mapUpstreamFailure({
     provider: state.provider,
-    status: code === 'rate_limit_exceeded' ? 429 : 502,
+    status: (code ?? type) === 'rate_limit_exceeded' ? 429 : 502,
     message: message === undefined ? undefined : sanitizeUpstreamMessage(message, state.secrets),
     code,
+    type,
   });
 }
 

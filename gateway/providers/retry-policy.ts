@@ -1,6 +1,11 @@
 // When and how long to wait before retrying an upstream call. Retries happen only before the first
 // byte of a successful response: once a body is streaming to the client, a retry could duplicate
 // output (and cost), so the HTTP layer never calls these functions after that point.
+//
+// One retry, not more: the client's SDK retries too (the OpenAI and Anthropic SDKs twice by
+// default), and retries multiply. With two gateway retries one SDK call against a failing upstream
+// made 9 upstream requests. Now the gateway retries once and, having retried, tells the SDK not to
+// (`x-should-retry: false`, which both SDKs obey): at most 2 upstream requests per SDK call.
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -13,7 +18,7 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 2, baseMs: 100, capMs: 1_000, maxRetryAfterMs: 2_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 1, baseMs: 100, capMs: 1_000, maxRetryAfterMs: 2_000 };
 
 /** 429 (rate limited), 502/503/504 (gateway trouble) and Anthropic's 529 (overloaded). */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504, 529]);
@@ -52,3 +57,9 @@ export function delayBeforeRetry(
   if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) return undefined;
   return Math.max(retryAfterMs ?? 0, backoffMs(attempt, policy, random));
 }
+
+/**
+ * The header that tells OpenAI's and Anthropic's SDKs whether to retry a failed response. The
+ * gateway sends `false` once it has retried itself, or when the upstream said not to retry.
+ */
+export const SHOULD_RETRY_HEADER = 'x-should-retry';

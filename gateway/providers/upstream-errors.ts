@@ -4,6 +4,7 @@
 // upstream body: only the upstream's own message string, redacted and truncated, for 4xx errors
 // where it is the most useful explanation (a bad parameter, an unknown model).
 import { GatewayError, isGatewayError } from '../errors.ts';
+import { SHOULD_RETRY_HEADER } from './retry-policy.ts';
 
 /** What the gateway knows about a non-2xx upstream response. */
 export interface UpstreamFailure {
@@ -12,11 +13,17 @@ export interface UpstreamFailure {
   status: number;
   /** The upstream's error message, already passed through `sanitizeUpstreamMessage`. */
   message?: string | undefined;
-  /** The upstream's machine code or type, e.g. "insufficient_quota". */
+  /** The upstream's machine code, e.g. "insufficient_quota", "invalid_value". */
   code?: string | undefined;
+  /** The upstream's error type, e.g. "invalid_request_error" (Anthropic sends only a type). */
+  type?: string | undefined;
+  /** The request field the upstream blamed, e.g. "temperature"; passed on with a 400. */
+  param?: string | undefined;
   retryAfter?: string | undefined;
   /** The model name the client used, for 404 messages. */
   model?: string | undefined;
+  /** The gateway retried already or the upstream said not to: the client's SDK should not retry either. */
+  noMoreRetries?: boolean;
 }
 
 const MAX_MESSAGE_CHARS = 300;
@@ -53,7 +60,7 @@ function authFailure(f: UpstreamFailure): GatewayError {
 
 function rateLimited(f: UpstreamFailure): GatewayError {
   const headers: Record<string, string> = f.retryAfter ? { 'Retry-After': f.retryAfter } : {};
-  const quota = f.code === 'insufficient_quota';
+  const quota = f.code === 'insufficient_quota' || f.type === 'insufficient_quota';
   const message = quota
     ? `Provider "${f.provider}" says the account behind your API key has no quota left. Add credit or raise the limit with the provider, then retry.`
     : `Provider "${f.provider}" is rate limiting your API key. Retry ${f.retryAfter ? `after ${f.retryAfter} seconds` : 'shortly'}, or raise your limits with the provider.`;
@@ -76,11 +83,13 @@ function modelNotFound(f: UpstreamFailure): GatewayError {
   });
 }
 
+/** The upstream's own code and param go to the client: they name the field to fix, as the provider's own SDK would show them. */
 function invalidRequest(f: UpstreamFailure): GatewayError {
   return new GatewayError(withMessage(`Provider "${f.provider}" rejected the request (HTTP ${f.status})`, f.message), {
     status: 400,
     type: 'invalid_request_error',
-    code: 'provider_invalid_request',
+    code: f.code ?? 'provider_invalid_request',
+    ...(f.param ? { param: f.param } : {}),
   });
 }
 
@@ -93,6 +102,7 @@ function unavailable(f: UpstreamFailure): GatewayError {
     status: 502,
     type: 'upstream_error',
     code: 'upstream_unavailable',
+    headers: f.retryAfter ? { 'Retry-After': f.retryAfter } : {},
   });
 }
 
@@ -127,9 +137,16 @@ const BY_STATUS: ReadonlyMap<number, (f: UpstreamFailure) => GatewayError> = new
 
 /** The client-facing error for a non-2xx upstream status. */
 export function mapUpstreamFailure(f: UpstreamFailure): GatewayError {
-  const specific = BY_STATUS.get(f.status);
-  if (specific) return specific(f);
-  return f.status < 500 ? invalidRequest(f) : serverError(f);
+  const specific = BY_STATUS.get(f.status) ?? (f.status < 500 ? invalidRequest : serverError);
+  const error = specific(f);
+  if (f.noMoreRetries) error.headers[SHOULD_RETRY_HEADER] = 'false';
+  return error;
+}
+
+/** Having retried already, the gateway asks the client's SDK not to retry on top (transport failures). */
+export function withNoMoreRetries(error: GatewayError): GatewayError {
+  error.headers[SHOULD_RETRY_HEADER] = 'false';
+  return error;
 }
 
 export function upstreamTimeout(provider: string, detail: string): GatewayError {
@@ -231,12 +248,12 @@ function stringField(value: unknown, key: string): string | undefined {
 }
 
 /**
- * The message and code inside an upstream error body. Understands OpenAI's
+ * The message, code, type and param inside an upstream error body. Understands OpenAI's
  * {"error":{"message","type","code"}}, Anthropic's {"type":"error","error":{"type","message"}},
  * vLLM's {"object":"error","message","type"} and FastAPI's {"detail": "..."}. Nothing else of the
  * body is kept.
  */
-export function parseUpstreamErrorBody(text: string): { message?: string; code?: string } {
+export function parseUpstreamErrorBody(text: string): { message?: string; code?: string; type?: string; param?: string } {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -246,8 +263,13 @@ export function parseUpstreamErrorBody(text: string): { message?: string; code?:
   if (body === null || typeof body !== 'object') return {};
   const nested = (body as Record<string, unknown>).error;
   const message = stringField(nested, 'message') ?? (typeof nested === 'string' ? nested : undefined) ?? stringField(body, 'message') ?? stringField(body, 'detail');
-  const code = stringField(nested, 'code') ?? stringField(nested, 'type') ?? stringField(body, 'code');
-  return { ...(message === undefined ? {} : { message }), ...(code === undefined ? {} : { code }) };
+  const fields = {
+    message,
+    code: stringField(nested, 'code') ?? stringField(body, 'code'),
+    type: stringField(nested, 'type') ?? stringField(body, 'type'),
+    param: stringField(nested, 'param') ?? stringField(body, 'param'),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
 /** The error to throw when a response body fails after the first byte: no retry is possible then. */

@@ -49,18 +49,18 @@ describe('upstream HTTP client', () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
 
-  it('retries 503 before the first byte: two failures, then success', async () => {
-    stub.behaviour = { failFirst: { count: 2, status: 503 } };
+  it('retries 503 once before the first byte: one failure, then success', async () => {
+    stub.behaviour = { failFirst: { count: 1, status: 503 } };
     const result = await providerWith().chat(req, target, new AbortController().signal);
     expect(result.response.choices[0]?.message.content).toBe('echo: one two three four five');
-    expect(stub.requests).toHaveLength(3);
+    expect(stub.requests).toHaveLength(2);
   });
 
-  it('gives up after the retry cap and reports the last status', async () => {
+  it('gives up after one retry, reports the last status and asks the client not to retry on top', async () => {
     stub.behaviour = { failFirst: { count: 10, status: 502 } };
     const err = await caught(providerWith().chat(req, target, new AbortController().signal));
-    expect([err.status, err.code]).toEqual([502, 'upstream_unavailable']);
-    expect(stub.requests).toHaveLength(3);
+    expect([err.status, err.code, err.headers['x-should-retry']]).toEqual([502, 'upstream_unavailable', 'false']);
+    expect(stub.requests).toHaveLength(2);
   });
 
   it('honours a short Retry-After on 429 and passes a long one to the client', async () => {

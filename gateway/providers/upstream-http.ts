@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.ts';
-import { DEFAULT_RETRY_POLICY, delayBeforeRetry, isRetryableStatus, parseRetryAfterMs, backoffMs } from './retry-policy.ts';
+import { DEFAULT_RETRY_POLICY, delayBeforeRetry, isRetryableStatus, parseRetryAfterMs, backoffMs, SHOULD_RETRY_HEADER } from './retry-policy.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import {
   clientClosed,
@@ -15,6 +15,7 @@ import {
   mapUpstreamFailure,
   parseUpstreamErrorBody,
   sanitizeUpstreamMessage,
+  withNoMoreRetries,
 } from './upstream-errors.ts';
 
 export interface UpstreamHttpOptions {
@@ -92,17 +93,25 @@ async function readLimited(body: UpstreamBody, limit: number): Promise<string> {
   return text;
 }
 
-async function failureFrom(res: Dispatcher.ResponseData, call: UpstreamCall): Promise<GatewayError> {
-  const { message, code } = parseUpstreamErrorBody(await readLimited(res.body, ERROR_BODY_LIMIT));
+async function failureFrom(res: Dispatcher.ResponseData, call: UpstreamCall, retried: boolean): Promise<GatewayError> {
+  const { message, code, type, param } = parseUpstreamErrorBody(await readLimited(res.body, ERROR_BODY_LIMIT));
   return mapUpstreamFailure({
     provider: call.provider,
     status: res.statusCode,
     message: message === undefined ? undefined : sanitizeUpstreamMessage(message, call.secrets),
     code,
+    type,
+    param,
     retryAfter: headerValue(res.headers, 'retry-after'),
     model: call.model,
+    noMoreRetries: retried || upstreamSaysNoRetry(res.headers),
   });
 }
+
+function upstreamSaysNoRetry(headers: Dispatcher.ResponseData['headers']): boolean {
+  return headerValue(headers, SHOULD_RETRY_HEADER)?.trim().toLowerCase() === 'false';
+}
+
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   try {
@@ -142,12 +151,14 @@ export function createUpstreamHttp(options: UpstreamHttpOptions = {}): UpstreamH
     } catch (err) {
       if (call.signal.aborted) throw clientClosed();
       if (isRetryableTransportError(err) && n < policy.maxRetries) return backoffMs(n, policy, random);
-      throw mapTransportError(err, call.provider, url.host);
+      const error = mapTransportError(err, call.provider, url.host);
+      throw n > 0 ? withNoMoreRetries(error) : error;
     }
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
     const retryAfterMs = parseRetryAfterMs(headerValue(res.headers, 'retry-after'), Date.now());
-    const delay = isRetryableStatus(res.statusCode) ? delayBeforeRetry(n, retryAfterMs, policy, random) : undefined;
-    if (delay === undefined) throw await failureFrom(res, call);
+    const retryable = isRetryableStatus(res.statusCode) && !upstreamSaysNoRetry(res.headers);
+    const delay = retryable ? delayBeforeRetry(n, retryAfterMs, policy, random) : undefined;
+    if (delay === undefined) throw await failureFrom(res, call, n > 0);
     await res.body.dump().catch(() => undefined);
     return delay;
   }

@@ -244,7 +244,7 @@ describe('erasure and misconfiguration', () => {
     const erin = await person();
     await say(erin, 'My favourite colour is teal.', 'c-colour');
     await eventually(async () => { expect((await memories(erin)).data.length).toBe(2); }, 10_000);
-    const session = await new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg: 'HS256' }).setSubject(erin.userId).setExpirationTime('5m').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const session = await new SignJWT({ role: 'authenticated' }).setAudience('authenticated').setProtectedHeader({ alg: 'HS256' }).setSubject(erin.userId).setExpirationTime('5m').sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const res = await fetch(`${stack.url}/v1/account`, { method: 'DELETE', headers: { authorization: `Bearer ${session}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ deleted: true, removed: { users: 1, memories: 2 } });

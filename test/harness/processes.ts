@@ -47,6 +47,8 @@ export interface StartOptions {
   args: string[];
   logDir: string;
   env?: NodeJS.ProcessEnv;
+  /** Working directory; default this process's. */
+  cwd?: string;
 }
 
 /** Starts a long-running process with its output in `<logDir>/<name>.log`. */
@@ -55,6 +57,7 @@ export function startProcess(options: StartOptions): Service {
   const log = createWriteStream(logFile);
   const child = spawn(options.command, options.args, {
     env: { ...process.env, ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.pipe(log);

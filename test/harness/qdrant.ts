@@ -30,6 +30,8 @@ export async function startQdrantServer(): Promise<QdrantServer | undefined> {
     command,
     args: [],
     logDir: dir,
+    // Qdrant writes a marker file (.qdrant-initialized) into its working directory.
+    cwd: dir,
     env: {
       QDRANT__SERVICE__HOST: '127.0.0.1',
       QDRANT__SERVICE__HTTP_PORT: String(httpPort),
