@@ -2,12 +2,13 @@
 // dialect (the Anthropic-compatible /v1/messages does). Known failures arrive as GatewayError;
 // express's body parser and router report oversized or malformed JSON and undecodable paths with
 // their own errors, and PostgreSQL refuses values it cannot store: all of those are the caller's
-// input, mapped here to a 4xx. Anything else is a bug: logged with the request id, answered with
-// a generic 500.
+// input, mapped here to a 4xx. A database that cannot be reached is a 503 with Retry-After.
+// Anything else is a bug: logged with the request id, answered with a generic 500.
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError, badRequest, conflict, isGatewayError } from '../errors.ts';
-import { isUniqueViolation, sqlState } from '../db/pg-errors.ts';
+import { isDatabaseUnavailable, isUniqueViolation, sqlState } from '../db/pg-errors.ts';
+import { databaseUnavailable } from '../keys/database-unavailable.ts';
 import { requestIdOf } from './request-id.ts';
 import { setSafeHeaders } from './safe-headers.ts';
 
@@ -34,6 +35,8 @@ export function toGatewayError(err: unknown, requestId: string): GatewayError {
   }
   // express's router when a path segment is not valid percent-encoding (`/v1/memories/%ZZ`).
   if (err instanceof URIError) return badRequest('The request path is not valid percent-encoding (a "%" must be followed by two hex digits).', 'invalid_path');
+  // Routes that read or write PostgreSQL directly (usage, keys, admin) during a database outage.
+  if (isDatabaseUnavailable(err)) return databaseUnavailable('Cannot answer this request now');
   // A value PostgreSQL refused (SQLSTATE class 22: NUL bytes, overlong text, malformed numbers):
   // routes validate what they store, so this is a backstop that keeps the caller's mistake a 4xx.
   if (sqlState(err)?.startsWith('22')) return badRequest('A value in the request cannot be stored (a NUL byte, an overlong text or a malformed number); check the fields sent.', 'invalid_value');

@@ -96,6 +96,12 @@ describe('PostgreSQL outage', () => {
     expect(providerKey).toMatchObject({ status: 503, retryAfter: '5', error: { type: 'service_unavailable_error', code: 'database_unavailable' } });
     expect(providerKey.error.message).toMatch(/^Cannot load your anthropic provider key right now: the gateway cannot reach its database/);
 
+    // Routes that need the database itself (her usage) answer the same 503, not a 500.
+    const usage = await fetch(`${stack.url}/v1/usage`, { headers: { authorization: `Bearer ${ada.apiKey}` } });
+    expect(usage.status).toBe(503);
+    expect(usage.headers.get('retry-after')).toBe('5');
+    expect(((await usage.json()) as { error: { code: string } }).error.code).toBe('database_unavailable');
+
     // The stale window (2 s on the second gateway) ends: then Ada is refused there too, with a 503.
     await pause(2000);
     const expired = await refusal(chat(shortWindow.url, ada.apiKey));
