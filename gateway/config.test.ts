@@ -34,6 +34,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, API_KEY_STALE_MS: '-1' })).toThrow(/API_KEY_STALE_MS/);
   });
 
+  it('sends no CORS headers by default, takes a list of origins or *, and refuses what is not an origin', () => {
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY }).corsOrigins).toEqual([]);
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'https://a.example/' })).toThrow(/CORS_ALLOWED_ORIGINS: "https:\/\/a.example\/" is not an origin/);
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'a.example' })).toThrow(/CORS_ALLOWED_ORIGINS/);
+  });
+
   it('takes tiers and models from the PerpetualDeployment\'s file, with the environment winning', () => {
     const path = configFile('mode: local\nmodels:\n  - name: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\ntiers:\n  free:\n    requestsPerMinute: 5\n');
     const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, FREE_TIER_RATE_LIMIT_PER_DAY: '50' });

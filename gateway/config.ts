@@ -115,8 +115,12 @@ export interface GatewayConfig {
   memory: MemorySettings;
   /** USAGE_RETENTION_DAYS (none: keep forever) and what deleting a user does to their usage rows. */
   usage: { retentionDays: number | undefined; onUserDelete: 'delete' | 'anonymize' };
+  /** CORS_ALLOWED_ORIGINS: origins browser apps may call from (`*` for any); empty: no CORS headers. */
+  corsOrigins: string[];
   limits: {
     maxBodyBytes: number;
+    /** MAX_BUFFERED_BODY_BYTES: all request bodies held at once (see middleware/body-budget.ts). */
+    maxBufferedBodyBytes: number;
     upstreamTimeoutMs: number;
     connectTimeoutMs: number;
     shutdownGraceMs: number;
@@ -400,8 +404,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     models,
     memory: { ...DEFAULT_MEMORY, ...file.memory, embedding: { ...DEFAULT_MEMORY.embedding, ...file.memory?.embedding } },
     usage: usageSettings(env),
+    corsOrigins: corsOrigins(env),
     limits: {
-      maxBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 4 * 1024 * 1024, 1024),
+      // A 10 MB photo as a base64 data URL is about 13.4 MB of JSON.
+      maxBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 16 * 1024 * 1024, 1024),
+      maxBufferedBodyBytes: integer(env, 'MAX_BUFFERED_BODY_BYTES', 256 * 1024 * 1024, 1024),
       upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 120_000, 100),
       connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0),
@@ -413,6 +420,22 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     providerBaseURLs: providerBaseURLs(env),
     routing: routingSettings(env, file),
   };
+}
+
+/** CORS_ALLOWED_ORIGINS: a comma-separated list of origins (scheme://host[:port]) or `*`. */
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const origins = (env.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) throw new ConfigError(`CORS_ALLOWED_ORIGINS: "${origin}" is not an origin; write each as scheme://host[:port] with no path or trailing slash, comma-separated, or * for any.`);
+  }
+  return origins;
 }
 
 /** The configured limits of a tier; unknown tiers get the guide's RATE_LIMIT_PER_* defaults. */

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
 import type { KeyRing } from './crypto/key-ring.ts';
 import { notFound, unavailable } from './errors.ts';
+import { bodyBudget } from './middleware/body-budget.ts';
+import { corsFor } from './middleware/cors.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { refuseDeepJson } from './middleware/json-depth.ts';
 import { recordMetrics } from './middleware/metrics.ts';
@@ -16,7 +18,7 @@ import { apiKeysRouter } from './routes/api-keys.ts';
 import { chatCompletionsRoute, type ChatRouteDeps } from './routes/chat-completions.ts';
 import { embeddingsRoute } from './routes/embeddings.ts';
 import { healthRoute, type DependencyCheck } from './routes/health.ts';
-import { messagesErrors, messagesRoute } from './routes/messages.ts';
+import { messagesErrors, messagesRoute, messagesSubroutes } from './routes/messages.ts';
 import { modelsRoute } from './routes/models.ts';
 import { providerKeysRouter } from './routes/provider-keys.ts';
 import { usageRoute } from './routes/usage.ts';
@@ -57,6 +59,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId, recordMetrics(metrics));
+  // Browser apps: answered before authentication, since a preflight carries no credentials.
+  if (config.corsOrigins.length > 0) app.use(corsFor(config.corsOrigins));
 
   app.get('/health', healthRoute({ version: config.version, mode: config.mode, startedAt: deps.startedAt, checks: deps.healthChecks, draining: deps.draining }));
   const prometheus = async (_req: Request, res: Response): Promise<void> => {
@@ -65,12 +69,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/prometheus', prometheus);
   app.get('/metrics', prometheus);
 
-  const json = express.json({ limit: config.limits.maxBodyBytes, verify: refuseDeepJson });
+  const json = [
+    bodyBudget({ totalBytes: config.limits.maxBufferedBodyBytes, perRequestBytes: config.limits.maxBodyBytes }),
+    express.json({ limit: config.limits.maxBodyBytes, verify: refuseDeepJson }),
+  ];
   const api = Router();
   api.use(json);
   api.get('/models', deps.auth.apiKey, modelsRoute(config, deps.startedAt));
   api.post('/chat/completions', deps.auth.apiKey, chatCompletionsRoute(deps.chat));
   api.post('/messages', deps.auth.apiKey, messagesRoute(deps.chat)).use('/messages', messagesErrors(deps.log));
+  api.use('/messages', messagesSubroutes(deps.auth.apiKey, deps.chat));
   api.post('/embeddings', deps.auth.apiKey, embeddingsRoute(deps.chat));
   api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
   api.use('/provider-keys', deps.auth.apiKey, providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }));
