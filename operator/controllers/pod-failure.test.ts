@@ -1,7 +1,7 @@
-import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { condition } from './conditions.ts';
-import { podFailure, podFailures, withPodFailures } from './pod-failure.ts';
+import { podFailure, podFailures, withPodFailures, workloadFailure } from './pod-failure.ts';
 
 function pod(name: string, status: Partial<V1ContainerStatus>, extra: { deleting?: boolean; container?: string } = {}): V1Pod {
   return {
@@ -104,5 +104,40 @@ describe('podFailures', () => {
     const ready = condition('Ready', true, 'ReplicasReady', 'All 3 replicas ready.');
     expect(withPodFailures(ready, failures)).toBe(ready);
     expect(withPodFailures(notReady, undefined)).toBe(notReady);
+  });
+});
+
+describe('pods that cannot be placed or created', () => {
+  const pending = (name: string, message: string): V1Pod => ({
+    metadata: { name },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] },
+  });
+
+  it.each([
+    '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+    '0/3 nodes are available: storageclass.storage.k8s.io "fast-ssd" not found.',
+  ])('names a pod waiting for a volume claim that will not bind: %s', (message) => {
+    expect(podFailure(pending('app-qdrant-0', message))).toEqual({
+      reason: 'UnboundPersistentVolumeClaim',
+      message: `Pod app-qdrant-0 cannot be scheduled: ${message} The claim's events say why (kubectl describe pvc), often a StorageClass that does not exist.`,
+    });
+  });
+
+  it('leaves a pod waiting for GPUs to InsufficientGPU (more GPUs would fix it)', () => {
+    expect(podFailure(pending('m-vllm-a', '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.'))).toBeUndefined();
+  });
+
+  it('reads a Deployment that cannot create pods from its ReplicaFailure condition (a missing PriorityClass or ServiceAccount)', () => {
+    const refused = 'pods "m-vllm-7d9f-" is forbidden: no PriorityClass with name gpu-high was found';
+    const deployment: V1Deployment = {
+      metadata: { name: 'm-vllm' },
+      status: { conditions: [
+        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated' },
+        { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: refused },
+      ] },
+    };
+    expect(workloadFailure(deployment)).toEqual({ count: 1, first: { reason: 'FailedCreate', message: `Deployment m-vllm cannot create pods: ${refused}` } });
+    expect(workloadFailure({ ...deployment, status: { conditions: [{ type: 'ReplicaFailure', status: 'False', reason: 'FailedCreate' }] } })).toBeUndefined();
+    expect(workloadFailure(undefined)).toBeUndefined();
   });
 });

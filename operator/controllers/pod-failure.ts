@@ -2,7 +2,7 @@
 // (image, configuration, runtime) or keeps failing (a crash loop, the OOM killer). Both controllers'
 // status names the first such pod, so `kubectl get` says "ImagePullBackOff", not just "not ready".
 // Reads only what kube/pod-essentials.ts keeps; pure.
-import type { V1ContainerStateTerminated, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStateTerminated, V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { PodFailureReasons as R, type PodFailureReason } from '../api/v1alpha1/conditions.ts';
 import { plural } from '../autoscaler/measure.ts';
 import { clipKubeletMessage } from '../kube/pod-essentials.ts';
@@ -75,7 +75,40 @@ export function podFailure(pod: V1Pod): PodFailure | undefined {
     const reason = containerFailure(s);
     if (reason) return { reason, message: describeContainer(pod.metadata?.name ?? '', s) };
   }
-  return undefined;
+  return unboundClaim(pod);
+}
+
+/**
+ * What the scheduler's volume binding says of a claim it cannot use: "pod has unbound immediate
+ * PersistentVolumeClaims", `storageclass.storage.k8s.io "fast" not found`, `persistentvolumeclaim "x" not found`.
+ */
+const VOLUME_PROBLEM = /persistentvolumeclaim|storageclass/i;
+
+/**
+ * A pod the scheduler cannot place because its PersistentVolumeClaim is not bound (a StorageClass
+ * that does not exist, or cannot provision). Other unschedulable pods (GPUs, taints) are waiting,
+ * not broken: the ModelServer says InsufficientGPU for those.
+ */
+function unboundClaim(pod: V1Pod): PodFailure | undefined {
+  if (pod.spec?.nodeName) return undefined;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable' || !VOLUME_PROBLEM.test(scheduled.message ?? '')) return undefined;
+  return {
+    reason: R.UnboundPersistentVolumeClaim,
+    message: `Pod ${pod.metadata?.name ?? ''} cannot be scheduled: ${clipKubeletMessage(scheduled.message ?? '')} The claim's events say why (kubectl describe pvc), often a StorageClass that does not exist.`,
+  };
+}
+
+/**
+ * Why a Deployment cannot create its pods at all, from the ReplicaFailure condition the Deployment
+ * controller copies from its ReplicaSet (FailedCreate: a missing PriorityClass or ServiceAccount,
+ * a quota). Read from the Deployment, which the operator caches anyway: no ReplicaSet watch needed.
+ */
+export function workloadFailure(deployment: V1Deployment | undefined): PodFailures | undefined {
+  const failure = deployment?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (!failure) return undefined;
+  const name = deployment?.metadata?.name ?? '';
+  return { first: { reason: R.FailedCreate, message: `Deployment ${name} cannot create pods: ${clipKubeletMessage(failure.message ?? failure.reason ?? 'FailedCreate')}` }, count: 1 };
 }
 
 export function podFailures(pods: readonly V1Pod[]): PodFailures | undefined {

@@ -98,6 +98,17 @@ export const PodFailureReasons = {
    * CrashLoopBackOff when that is why it loops: the cause, and the same through the whole loop.
    */
   OOMKilled: 'OOMKilled',
+  /**
+   * No pod can even be created: the Deployment's ReplicaSet reports ReplicaFailure (FailedCreate),
+   * e.g. a PriorityClass or ServiceAccount that does not exist, or a quota. The message is the API
+   * server's refusal.
+   */
+  FailedCreate: 'FailedCreate',
+  /**
+   * The pod cannot be scheduled because a PersistentVolumeClaim it needs is not bound: typically a
+   * StorageClass that does not exist or cannot provision (the claim's events say which).
+   */
+  UnboundPersistentVolumeClaim: 'UnboundPersistentVolumeClaim',
 } as const;
 
 export type PodFailureReason = (typeof PodFailureReasons)[keyof typeof PodFailureReasons];

@@ -50,6 +50,15 @@ const table = [
 ];
 
 describe('computeModelServerStatus', () => {
+  it('names a Deployment that cannot create pods (no such PriorityClass) with FailedCreate, not "0 of 2 ready"', () => {
+    const refused = 'pods "m-vllm-7d9f-" is forbidden: no PriorityClass with name gpu-high was found';
+    const d: V1Deployment = { ...deployment(2, { replicas: 0, updatedReplicas: 0 }), metadata: { name: 'm-vllm' } };
+    d.status = { ...d.status, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: refused }] };
+    const status = computeModelServerStatus(ms, { deployment: d, pods: [] }, NOW);
+    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: `Deployment m-vllm cannot create pods: ${refused} 0 of 2 replicas ready.` });
+    expect(status.phase).toBe('Progressing');
+  });
+
   it.each(table)('$name → $phase', ({ deployment: d, pods, phase, ready, limited }) => {
     const status = computeModelServerStatus(ms, { deployment: d, pods }, NOW);
     expect(status.phase).toBe(phase);

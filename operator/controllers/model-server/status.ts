@@ -6,7 +6,7 @@ import type { ModelServer, ModelServerStatus } from '../../api/v1alpha1/model-se
 import type { Phase } from '../../api/v1alpha1/common.ts';
 import { ownerOf, selectorLabels } from '../../resources/meta.ts';
 import { clipSentence, condition, withTransitionTimes, type ConditionInput } from '../conditions.ts';
-import { podFailures, withPodFailures, type PodFailures } from '../pod-failure.ts';
+import { podFailures, withPodFailures, workloadFailure, type PodFailures } from '../pod-failure.ts';
 import { scalingActiveCondition } from './autoscaling.ts';
 import { desiredReplicas } from './desired.ts';
 import { modelServerEndpoint } from './names.ts';
@@ -31,7 +31,7 @@ function counts(ms: ModelServer, observed: ModelServerObserved): Counts {
     ready: status?.readyReplicas ?? 0,
     updated: status?.updatedReplicas ?? 0,
     unschedulable: observed.pods.map((p) => insufficientGpuMessage(p, ms.spec.gpu.resourceName)).filter((m): m is string => m !== undefined),
-    failures: podFailures(observed.pods),
+    failures: podFailures(observed.pods) ?? workloadFailure(observed.deployment),
     deadlineExceeded: status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false,
   };
 }

@@ -186,6 +186,13 @@ describe('computePerpetualDeploymentStatus', () => {
     expect(condition(status, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotOwned' });
   });
 
+  it('names a gateway that cannot create pods (a podTemplate ServiceAccount that does not exist) with FailedCreate', () => {
+    const refused = 'pods "app-gateway-5c8d-" is forbidden: error looking up service account prod/robot: serviceaccount "robot" not found';
+    const gateway: V1Deployment = { metadata: { name: 'app-gateway' }, spec: { replicas: 2, selector: {}, template: {} }, status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: refused }] } };
+    const status = computePerpetualDeploymentStatus(pd, observed({ gateway }), NOW);
+    expect(condition(status, 'GatewayReady')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: `Deployment app-gateway cannot create pods: ${refused} 0 of 2 gateway pods ready.` });
+  });
+
   it('never shows the credentials of an external URL', () => {
     const external = defaultedPerpetualDeployment({ name: 'app', namespace: 'prod' }, {
       mode: 'proxy',

@@ -8,7 +8,7 @@ import type { Phase } from '../../api/v1alpha1/common.ts';
 import type { PerpetualDeployment, PerpetualDeploymentStatus } from '../../api/v1alpha1/perpetual-deployment.ts';
 import { clipSentence, condition, isTrue, withTransitionTimes, type ConditionInput } from '../conditions.ts';
 import { modelServerEndpoint } from '../model-server/names.ts';
-import { describePodFailures, podFailures, withPodFailures } from '../pod-failure.ts';
+import { describePodFailures, podFailures, withPodFailures, workloadFailure } from '../pod-failure.ts';
 import { redactUrl } from '../redact-url.ts';
 import { gatewayUrl } from './desired.ts';
 import { childNames } from './names.ts';
@@ -82,7 +82,7 @@ function cacheCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved)
   if (cache.type === 'external') return blockedCondition(C.CacheReady, 'cache', o, condition(C.CacheReady, true, 'External', 'Using the external Redis.'));
   const ok = replicasReady(o.redis?.status?.readyReplicas, 1);
   return blockedCondition(C.CacheReady, 'cache', o,
-    withPodFailures(condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis)));
+    withPodFailures(condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis) ?? workloadFailure(o.redis)));
 }
 
 function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; ready: number; updated: number } {
@@ -97,7 +97,7 @@ function gatewayCondition(o: PerpetualDeploymentObserved): ConditionInput {
   const g = gatewayCounts(o.gateway);
   const ok = g.desired > 0 && g.ready >= g.desired && g.updated >= g.desired;
   return blockedCondition(C.GatewayReady, 'gateway', o,
-    withPodFailures(condition(C.GatewayReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`), podFailures(o.pods.gateway)));
+    withPodFailures(condition(C.GatewayReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`), podFailures(o.pods.gateway) ?? workloadFailure(o.gateway)));
 }
 
 function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): NonNullable<PerpetualDeploymentStatus['models']> {
