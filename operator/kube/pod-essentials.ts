@@ -2,7 +2,8 @@
 // pod is several KB of JSON (volumes, env, probes, resources, statuses of every container), the
 // operator watches all of its own, and it reads only:
 //   - labels, owner references and deletionTimestamp (which workload, and whether it is going away);
-//   - spec.nodeName and the PodScheduled condition (InsufficientGPU, model-server/observe.ts);
+//   - spec.nodeName and the PodScheduled condition (InsufficientGPU, model-server/observe.ts; an
+//     unbound volume claim, controllers/pod-failure.ts);
 //   - the Ready condition, status.podIP and the container port named http (the autoscaler);
 //   - of each container that is not ready: the waiting reason and message, the reason and exit
 //     code of its current or last termination and its restart count (controllers/pod-failure.ts).
