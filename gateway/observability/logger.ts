@@ -26,6 +26,12 @@ export const REDACTED_PATHS = [
   '*.encryptedKey',
 ];
 
+/**
+ * Levels as words (`"level":"info"`, what Loki, Elasticsearch and Cloud Logging match on, rather
+ * than pino's numbers) and ISO 8601 timestamps (`"time":"2026-12-03T16:20:00.000Z"`).
+ */
+const READABLE = { formatters: { level: (label: string) => ({ level: label }) }, timestamp: pino.stdTimeFunctions.isoTime };
+
 export function makeLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, base: { component: 'perpetual-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+  return pino({ level, base: { component: 'perpetual-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, ...READABLE }, destination);
 }

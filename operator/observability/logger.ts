@@ -14,9 +14,15 @@ export const REDACTED_PATHS = [
   '*.stringData',
 ];
 
+/**
+ * Levels as words (`"level":"info"`, what Loki, Elasticsearch and Cloud Logging match on, rather
+ * than pino's numbers) and ISO 8601 timestamps (`"time":"2026-12-03T16:20:00.000Z"`).
+ */
+const READABLE = { formatters: { level: (label: string) => ({ level: label }) }, timestamp: pino.stdTimeFunctions.isoTime };
+
 export function makeLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
-    { level, base: { component: 'perpetual-operator' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    { level, base: { component: 'perpetual-operator' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, ...READABLE },
     destination,
   );
 }

@@ -206,7 +206,7 @@ describe('errors in Anthropic\'s shape', () => {
 
   it.each([
     ['malformed JSON', '{"model": ', { status: 400, type: 'invalid_request_error', mentions: 'not valid JSON' }],
-    ['an oversized body', JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }), { status: 413, type: 'request_too_large', mentions: 'too large' }],
+    ['an oversized body', JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'x'.repeat(17 * 1024 * 1024) }] }), { status: 413, type: 'request_too_large', mentions: 'too large' }],
     ['an assistant message first', JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'assistant', content: 'x' }] }), { status: 400, type: 'invalid_request_error', mentions: 'messages.0.role' }],
     ['a system role inside messages', JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'x' }, { role: 'system', content: 'y' }] }), { status: 400, type: 'invalid_request_error', mentions: 'messages.1.role' }],
     ['zero max_tokens', JSON.stringify({ model: GPT, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }), { status: 400, type: 'invalid_request_error', mentions: 'max_tokens' }],

@@ -203,7 +203,7 @@ describe('bad input', () => {
     ['malformed JSON', '{"model": ', 400, 'invalid_json'],
     ['a missing model', JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }), 400, 'missing_model'],
     ['an unknown model', JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }), 404, 'model_not_found'],
-    ['an oversized body', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }), 413, 'request_too_large'],
+    ['an oversized body', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(17 * 1024 * 1024) }] }), 413, 'request_too_large'],
   ])('answers %s with an OpenAI-shaped error', async (_what, body, status, code) => {
     const res = await post('/v1/chat/completions', body);
     expect(res.status).toBe(status);
