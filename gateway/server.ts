@@ -21,6 +21,7 @@ import { healthRoute, type DependencyCheck } from './routes/health.ts';
 import { messagesErrors, messagesRoute, messagesSubroutes } from './routes/messages.ts';
 import { modelsRoute } from './routes/models.ts';
 import { providerKeysRouter } from './routes/provider-keys.ts';
+import { responsesRouter } from './routes/responses.ts';
 import { usageRoute } from './routes/usage.ts';
 import type { Memory } from './memory/memory-wiring.ts';
 import { memoriesRouter } from './routes/memories.ts';
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.post('/chat/completions', deps.auth.apiKey, chatCompletionsRoute(deps.chat));
   api.post('/messages', deps.auth.apiKey, messagesRoute(deps.chat)).use('/messages', messagesErrors(deps.log));
   api.use('/messages', messagesSubroutes(deps.auth.apiKey, deps.chat));
+  api.use('/responses', deps.auth.apiKey, responsesRouter({ chat: deps.chat, store: deps.store }));
   api.post('/embeddings', deps.auth.apiKey, embeddingsRoute(deps.chat));
   api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
   api.use('/provider-keys', deps.auth.apiKey, providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }));

@@ -18,7 +18,7 @@ export interface RequestFacts {
   serverRequestId: string;
   ext: ChatExtensions;
   body: Pick<ChatCompletionRequest, 'model'>;
-  endpoint?: 'chat' | 'embeddings' | 'messages';
+  endpoint?: Endpoint;
   status: number;
   /** performance.now() when the request arrived. */
   startedAt: number;
@@ -52,7 +52,10 @@ export interface AccountingDeps {
   now?: () => Date;
 }
 
-const ENDPOINT_PATHS = { chat: '/chat/completions', embeddings: '/embeddings', messages: '/messages' } as const;
+const ENDPOINT_PATHS = { chat: '/chat/completions', embeddings: '/embeddings', messages: '/messages', responses: '/responses' } as const;
+
+/** Which API a request came in through; usage rows name its path. */
+export type Endpoint = keyof typeof ENDPOINT_PATHS;
 
 export function makeAccounting(deps: AccountingDeps): Accounting {
   const now = deps.now ?? ((): Date => new Date());

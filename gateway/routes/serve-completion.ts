@@ -9,7 +9,7 @@
 // failure after that is told in the stream.
 import type { Response } from 'express';
 import type { Logger } from 'pino';
-import type { Accounting } from '../chat/accounting.ts';
+import type { Accounting, Endpoint } from '../chat/accounting.ts';
 import type { MemoryService, Recall } from '../memory/memory-service.ts';
 import { keepAlive, startEventStream } from '../chat/sse.ts';
 import { callWithFallback, type Attempt, type UpstreamDeps, type UpstreamRequest } from '../chat/upstream-call.ts';
@@ -55,7 +55,7 @@ export interface StreamWriter {
 }
 
 export interface Dialect {
-  /** The JSON body for a completed, non-streamed request. */
+  /** The JSON body for a completed, non-streamed request (or a promise of it, when making it takes I/O). */
   json(result: ChatResult): unknown;
   /** A fresh writer for one streamed response. */
   stream(res: Response): StreamWriter;
@@ -66,7 +66,7 @@ export interface CompletionRequest {
   ext: ChatExtensions;
   /** Whose memories, within the account (chat/end-user.ts); undefined for the account's own. */
   endUser: string | undefined;
-  endpoint: 'chat' | 'messages';
+  endpoint: Exclude<Endpoint, 'embeddings'>;
   /** The body sent to one upstream target when it must differ by provider; the body as is otherwise. */
   bodyFor?: (body: ChatCompletionRequest, target: ProviderTarget) => ChatCompletionRequest;
 }
@@ -79,7 +79,7 @@ interface Served {
   serverRequestId: string;
   ext: ChatExtensions;
   body: ChatCompletionRequest;
-  endpoint: 'chat' | 'messages';
+  endpoint: Exclude<Endpoint, 'embeddings'>;
 }
 
 interface Exchange {
@@ -156,7 +156,7 @@ async function serveJson(deps: ChatRouteDeps, { served, res, signal, bodyFor, up
     attempt = await callWithFallback(deps, upstream, (client, target) => client.chat(bodyFor(target), target, signal));
     const upstreamMs = performance.now() - attempt.upstreamStartedAt;
     setSafeHeaders(res, servedHeaders(res, attempt));
-    res.json(dialect.json(attempt.result));
+    res.json(await dialect.json(attempt.result));
     deps.accounting.completed({ ...served, attempt, status: 200, report: attempt.result, upstreamMs });
     return attempt.result.response.choices[0]?.message.content ?? undefined;
   } catch (err) {

@@ -1,0 +1,139 @@
+// /v1/responses: OpenAI's Responses API in front of every model the gateway serves. A request is
+// translated to the internal chat request and takes the chat path (serve-completion.ts: limits,
+// provider keys, fallback, memory, accounting), so Anthropic and vLLM models answer it too; the
+// result and the stream go back as Responses objects and events (gateway/responses/). Responses
+// are stored (unless "store": false) per account and end user, for GET, DELETE, input_items and
+// previous_response_id.
+import { Router, type Request, type Response } from 'express';
+import { END_USER_HEADER, headerText, openAIEndUser, resolveEndUser } from '../chat/end-user.ts';
+import { writeEvent } from '../chat/sse.ts';
+import { takeExtensions } from '../chat/validate-request.ts';
+import type { ResponseScope } from '../db/responses.ts';
+import { badRequest } from '../errors.ts';
+import { principalOf } from '../middleware/authenticate.ts';
+import { continuedContext, pageItems, responseNotFound, toStored } from '../responses/conversation.ts';
+import { inputItemIds, newResponseId, outputItemIds } from '../responses/ids.ts';
+import { toContextItems } from '../responses/input-items.ts';
+import { forTarget, toChatRequest } from '../responses/request.ts';
+import { finishedResponse, incompleteReason, outputItems, type ResponseContext } from '../responses/response.ts';
+import { closeStream, createResponseStreamState, failStream, streamedResponse, terminalEvent, translateChunk } from '../responses/stream.ts';
+import type { ResponseObject, ResponseStreamEvent } from '../responses/types.ts';
+import { validateResponsesRequest } from '../responses/validate.ts';
+import type { Store } from '../store.ts';
+import { pathParam } from './path-param.ts';
+import { serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
+
+export interface ResponsesRouteDeps {
+  chat: ChatRouteDeps;
+  store: Store;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+async function writeAll(res: Response, events: readonly ResponseStreamEvent[]): Promise<void> {
+  for (const event of events) await writeEvent(res, event, event.type);
+}
+
+/** `save` stores the finished response before the client hears of it, so a continuation never races the write. */
+function responsesDialect(ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): Dialect {
+  return {
+    json: async (result) => {
+      const choice = result.response.choices[0];
+      const status = incompleteReason(choice?.finish_reason) ? 'incomplete' : 'completed';
+      const output = outputItems(choice?.message, ctx.outputIds, status);
+      const response = finishedResponse(ctx, { output, usage: result.usage, finish: choice?.finish_reason, completedAt: nowSeconds() });
+      await save(response);
+      return response;
+    },
+    stream: (res) => {
+      const state = createResponseStreamState(ctx);
+      return {
+        chunk: (chunk) => writeAll(res, translateChunk(state, chunk)),
+        end: async (report) => {
+          await writeAll(res, closeStream(state));
+          const response = streamedResponse(state, report.usage, nowSeconds());
+          await save(response);
+          await writeAll(res, terminalEvent(state, response));
+        },
+        fail: (error) => writeAll(res, failStream(state, { code: error.code, message: error.message })),
+      };
+    },
+  };
+}
+
+function createResponse(deps: ResponsesRouteDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const request = validateResponsesRequest(req.body);
+    const endUser = openAIEndUser(req.get(END_USER_HEADER), request);
+    const scope: ResponseScope = { userId: principalOf(res).userId, endUser };
+    const id = newResponseId();
+    const input = toContextItems(request.input, inputItemIds(id));
+    const previousId = request.previous_response_id;
+    const previous = previousId === undefined ? null : await deps.store.getResponse(scope, previousId);
+    if (previousId !== undefined && !previous) throw responseNotFound(previousId, 'previous_response_id');
+    const context = continuedContext(previous, input);
+    const body = toChatRequest(request, context);
+    // Perpetual's conversation_id and memory options, from the body or the x-perpetual-* headers.
+    const ext = takeExtensions({ model: body.model, messages: [], conversation_id: request.conversation_id, memory: request.memory }, (name) => req.get(name));
+    const ctx: ResponseContext = { id, createdAt: nowSeconds(), request, outputIds: outputItemIds(id) };
+    const save = async (response: ResponseObject): Promise<void> => {
+      if (request.store !== false) await deps.store.saveResponse(toStored(response, scope, context));
+    };
+    const effort = request.reasoning?.effort ?? undefined;
+    await serveCompletion(deps.chat, res, { body, ext, endUser, endpoint: 'responses', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind, effort) }, responsesDialect(ctx, save));
+  };
+}
+
+/** The caller's scope for reading stored responses: the account, and the end user named by header or `end_user`. */
+function scopeOf(req: Request, res: Response): ResponseScope {
+  const endUser = resolveEndUser([
+    { param: END_USER_HEADER, value: headerText(req.get(END_USER_HEADER)) },
+    { param: 'end_user', value: req.query.end_user },
+  ]);
+  return { userId: principalOf(res).userId, endUser };
+}
+
+function limitParam(value: unknown): number {
+  if (value === undefined || value === '') return 20;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw badRequest('limit: must be an integer from 1 to 100.', 'invalid_value', 'limit');
+  return n;
+}
+
+function orderParam(value: unknown): 'asc' | 'desc' {
+  if (value === undefined || value === '' || value === 'desc') return 'desc';
+  if (value === 'asc') return 'asc';
+  throw badRequest('order: must be "asc" or "desc".', 'invalid_value', 'order');
+}
+
+function afterParam(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw badRequest('after: must be an item id.', 'invalid_value', 'after');
+  return value;
+}
+
+export function responsesRouter(deps: ResponsesRouteDeps): Router {
+  const router = Router();
+  router.post('/', createResponse(deps));
+  router.get('/:id', async (req: Request, res: Response) => {
+    const id = pathParam(req, 'id');
+    const stored = await deps.store.getResponse(scopeOf(req, res), id);
+    if (!stored) throw responseNotFound(id);
+    res.json(stored.response);
+  });
+  router.delete('/:id', async (req: Request, res: Response) => {
+    const id = pathParam(req, 'id');
+    if (!(await deps.store.deleteResponse(scopeOf(req, res), id))) throw responseNotFound(id);
+    res.json({ id, object: 'response', deleted: true });
+  });
+  router.get('/:id/input_items', async (req: Request, res: Response) => {
+    const id = pathParam(req, 'id');
+    const options = { limit: limitParam(req.query.limit), order: orderParam(req.query.order), after: afterParam(req.query.after) };
+    const stored = await deps.store.getResponse(scopeOf(req, res), id);
+    if (!stored) throw responseNotFound(id);
+    res.json(pageItems(stored.inputItems as Parameters<typeof pageItems>[0], options));
+  });
+  return router;
+}

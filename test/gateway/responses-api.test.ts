@@ -1,0 +1,295 @@
+// /v1/responses through the real gateway process on real PostgreSQL and Redis, called with the
+// official OpenAI SDK (create, streamed create, responses.stream, retrieve, delete, input items),
+// in front of the protocol-faithful OpenAI and Anthropic upstreams: translation onto the chat path,
+// stored responses and previous_response_id, a tool round trip, tenancy at both levels, usage,
+// memory and erasure.
+import OpenAI from 'openai';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import '../setup/provided.ts';
+import { eventually } from '../support/eventually.ts';
+import { startStack, USER_ANTHROPIC_KEY, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
+
+let stack: Stack;
+let alice: { userId: string; apiKey: string; client: OpenAI };
+let bob: { userId: string; apiKey: string; client: OpenAI };
+
+const CONFIG = {
+  mode: 'proxy',
+  models: [
+    { name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini-2024-07-18', pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
+    { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
+  ],
+  memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 },
+};
+
+async function person(): Promise<{ userId: string; apiKey: string; client: OpenAI }> {
+  const { userId, apiKey } = await stack.newUser('enterprise');
+  expect((await stack.addProviderKey(apiKey, 'openai', USER_OPENAI_KEY)).status).toBe(201);
+  expect((await stack.addProviderKey(apiKey, 'anthropic', USER_ANTHROPIC_KEY)).status).toBe(201);
+  return { userId, apiKey, client: new OpenAI({ apiKey, baseURL: `${stack.url}/v1`, maxRetries: 0 }) };
+}
+
+beforeAll(async () => {
+  stack = await startStack({ postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl'), config: CONFIG, memory: true });
+  [alice, bob] = await Promise.all([person(), person()]);
+});
+
+afterAll(async () => {
+  await stack.stop();
+});
+
+type UpstreamMessage = { role: string; content: unknown; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string };
+
+function lastOpenAIBody(): Record<string, unknown> & { messages: UpstreamMessage[] } {
+  return stack.openai.requests.at(-1)?.body as Record<string, unknown> & { messages: UpstreamMessage[] };
+}
+
+/** The upstream messages without the memory block the gateway may add to the system prompt. */
+function conversation(messages: UpstreamMessage[]): UpstreamMessage[] {
+  return messages.filter((m) => !(m.role === 'system' && typeof m.content === 'string' && m.content.startsWith('<perpetual-memory>')));
+}
+
+async function call(who: { apiKey: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${who.apiKey}`, 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+}
+
+describe('creating a response', () => {
+  it('answers a string input with instructions, through the chat path, and stores it', async () => {
+    const { data, response } = await alice.client.responses.create({ model: 'gpt-4o-mini', instructions: 'Be brief.', input: 'hello there' }).withResponse();
+    expect(data).toMatchObject({ object: 'response', status: 'completed', model: 'gpt-4o-mini', instructions: 'Be brief.', store: true, previous_response_id: null });
+    expect(data.id).toMatch(/^resp_[0-9a-f]{48}$/);
+    expect(data.output_text).toBe('echo: hello there');
+    expect(data.output).toEqual([{ id: expect.stringMatching(/^msg_/) as string, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'echo: hello there', annotations: [] }] }]);
+    expect(data.usage?.input_tokens).toBeGreaterThan(0);
+    expect(data.usage?.output_tokens).toBeGreaterThan(0);
+    expect(response.headers.get('x-ratelimit-limit-requests')).not.toBeNull();
+    expect(response.headers.get('x-perpetual-memory')).not.toBeNull();
+    const upstream = lastOpenAIBody();
+    expect(upstream.model).toBe('gpt-4o-mini-2024-07-18');
+    expect(conversation(upstream.messages)).toEqual([{ role: 'system', content: expect.stringContaining('Be brief.') as string }, { role: 'user', content: 'hello there' }]);
+    expect(stack.openai.requests.at(-1)?.headers.authorization).toBe(`Bearer ${USER_OPENAI_KEY}`);
+
+    const again = await alice.client.responses.retrieve(data.id);
+    expect(again).toMatchObject({ id: data.id, status: 'completed', output: data.output, output_text: 'echo: hello there' });
+  });
+
+  it('streams the official event sequence, numbered, and stores the streamed response', async () => {
+    const stream = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'one two three', stream: true });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const types = events.map((e) => e.type);
+    const deltas = types.filter((t) => t === 'response.output_text.delta').length;
+    expect(deltas).toBeGreaterThan(1);
+    expect(types).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+      ...Array<string>(deltas).fill('response.output_text.delta'),
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+    ]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    const completed = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
+    expect(completed.response.usage?.output_tokens).toBeGreaterThan(0);
+    const done = events.find((e) => e.type === 'response.output_text.done') as OpenAI.Responses.ResponseTextDoneEvent;
+    expect(done.text).toBe('echo: one two three');
+    expect((await alice.client.responses.retrieve(completed.response.id)).output).toEqual(completed.response.output);
+  });
+
+  it('works with the SDK\'s responses.stream helper, which checks the event sequence', async () => {
+    const final = await alice.client.responses.stream({ model: 'gpt-4o-mini', input: [{ role: 'user', content: [{ type: 'input_text', text: 'via the helper' }] }] }).finalResponse();
+    expect(final.output_text).toBe('echo: via the helper');
+    expect(final.status).toBe('completed');
+  });
+
+  it('serves an Anthropic model too, with the structured input translated', async () => {
+    const data = await alice.client.responses.create({ model: 'claude', instructions: 'be brief', input: 'hi claude', reasoning: { effort: 'low' } });
+    expect(data.output_text).toBe('echo: hi claude');
+    const upstream = stack.anthropic.requests.at(-1)?.body as Record<string, unknown>;
+    expect(upstream).toMatchObject({ model: 'claude-sonnet-4-5', messages: [{ role: 'user' }] });
+    expect(JSON.stringify(upstream.messages)).toContain('hi claude');
+    expect(String(upstream.system)).toContain('be brief');
+    // Anthropic has no effort level: nothing is sent that its API would refuse.
+    expect(JSON.stringify(upstream)).not.toContain('reasoning');
+  });
+
+  it('passes text.format as response_format and reasoning.effort as reasoning_effort', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+    const data = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'json please', text: { format: { type: 'json_schema', name: 'place', schema, strict: true } }, reasoning: { effort: 'high' }, max_output_tokens: 50 });
+    expect(data.text.format).toMatchObject({ type: 'json_schema', name: 'place' });
+    expect(lastOpenAIBody()).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'place', schema, strict: true } }, reasoning_effort: 'high', max_completion_tokens: 50 });
+  });
+});
+
+describe('conversation state', () => {
+  it('continues from previous_response_id with the earlier turns, and lists them as input items', async () => {
+    const first = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'my name is Ada', instructions: 'first instructions' });
+    const second = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'what is my name', previous_response_id: first.id });
+    expect(second.previous_response_id).toBe(first.id);
+    // Instructions are not carried over from the previous response.
+    expect(conversation(lastOpenAIBody().messages)).toEqual([
+      { role: 'user', content: 'my name is Ada' },
+      { role: 'assistant', content: 'echo: my name is Ada' },
+      { role: 'user', content: 'what is my name' },
+    ]);
+    const items = [];
+    for await (const item of alice.client.responses.inputItems.list(second.id, { order: 'asc' })) items.push(item);
+    expect(items.map((item) => item.type)).toEqual(['message', 'message', 'message']);
+    expect(items[1]).toMatchObject({ role: 'assistant', content: [{ type: 'output_text', text: 'echo: my name is Ada' }] });
+    const newestFirst = await alice.client.responses.inputItems.list(second.id, { limit: 1 });
+    expect(newestFirst.data).toMatchObject([{ role: 'user', content: [{ type: 'input_text', text: 'what is my name' }] }]);
+    expect(newestFirst.has_more).toBe(true);
+  });
+
+  it('keeps nothing with store: false', async () => {
+    const unstored = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'forget me', store: false });
+    expect(unstored.store).toBe(false);
+    expect((await call(alice, 'GET', `/v1/responses/${unstored.id}`)).status).toBe(404);
+  });
+
+  it('deletes a response for its owner', async () => {
+    const doomed = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'delete me' });
+    const res = await call(alice, 'DELETE', `/v1/responses/${doomed.id}`);
+    expect(await res.json()).toEqual({ id: doomed.id, object: 'response', deleted: true });
+    await expect(alice.client.responses.retrieve(doomed.id)).rejects.toMatchObject({ status: 404 });
+    await expect(alice.client.responses.delete(doomed.id)).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('function tools', () => {
+  const tools: OpenAI.Responses.Tool[] = [{ type: 'function', name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false }];
+
+  it('returns a function_call item, then answers the function_call_output sent with previous_response_id', async () => {
+    stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    const asked = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'weather in Paris?', tools });
+    stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: undefined };
+    const call = asked.output.find((item) => item.type === 'function_call');
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: '{"city":"Paris"}', call_id: 'call_stub_1', status: 'completed' });
+    expect(lastOpenAIBody().tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false } }]);
+
+    const answered = await alice.client.responses.create({ model: 'gpt-4o-mini', previous_response_id: asked.id, tools, input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: '{"temperature": 21}' }] });
+    expect(answered.status).toBe('completed');
+    const sent = conversation(lastOpenAIBody().messages);
+    expect(sent).toMatchObject([
+      { role: 'user', content: 'weather in Paris?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_stub_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'call_stub_1', content: '{"temperature": 21}' },
+    ]);
+  });
+
+  it('streams a function call as argument deltas', async () => {
+    stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{"city": "Oslo"}' }, deltas: 3 };
+    try {
+      const final = await alice.client.responses.stream({ model: 'gpt-4o-mini', input: 'weather in Oslo?', tools }).finalResponse();
+      expect(final.output).toMatchObject([{ type: 'function_call', name: 'get_weather', arguments: '{"city": "Oslo"}', call_id: 'call_stub_1' }]);
+      const stream = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'weather in Oslo?', tools, stream: true });
+      const types: string[] = [];
+      for await (const event of stream) types.push(event.type);
+      expect(types).toContain('response.function_call_arguments.delta');
+      expect(types.slice(-3)).toEqual(['response.function_call_arguments.done', 'response.output_item.done', 'response.completed']);
+    } finally {
+      stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: undefined, deltas: undefined };
+    }
+  });
+});
+
+describe('tenancy', () => {
+  let owned: string;
+  beforeAll(async () => {
+    owned = (await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'private to alice/e1', user: 'e1' })).id;
+  });
+
+  const notFoundMessage = async (res: Response, id: string): Promise<string> => {
+    expect(res.status).toBe(404);
+    const { error } = (await res.json()) as { error: { message: string; code: string } };
+    expect(error.code).toBe('response_not_found');
+    return error.message.replace(id, '<id>');
+  };
+
+  it('answers another account, or another end user of the same account, exactly as for an id that never existed', async () => {
+    const never = 'resp_000000000000000000000000000000000000000000000000';
+    const expected = await notFoundMessage(await call(alice, 'GET', `/v1/responses/${never}`, undefined, { 'x-perpetual-end-user': 'e1' }), never);
+    const strangers: [{ apiKey: string }, Record<string, string>][] = [[bob, {}], [bob, { 'x-perpetual-end-user': 'e1' }], [alice, { 'x-perpetual-end-user': 'e2' }], [alice, {}]];
+    for (const [who, headers] of strangers) {
+      for (const [method, path] of [['GET', `/v1/responses/${owned}`], ['GET', `/v1/responses/${owned}/input_items`], ['DELETE', `/v1/responses/${owned}`]] as const) {
+        expect(await notFoundMessage(await call(who, method, path, undefined, headers), owned), `${method} ${path} ${JSON.stringify(headers)}`).toBe(expected);
+      }
+      const continued = await call(who, 'POST', '/v1/responses', { model: 'gpt-4o-mini', input: 'go on', previous_response_id: owned }, headers);
+      expect(await notFoundMessage(continued, owned)).toBe(expected);
+    }
+    // The owner, named by header or by `user`, still has it.
+    expect((await call(alice, 'GET', `/v1/responses/${owned}`, undefined, { 'x-perpetual-end-user': 'e1' })).status).toBe(200);
+    const continued = await call(alice, 'POST', '/v1/responses', { model: 'gpt-4o-mini', input: 'go on', previous_response_id: owned, user: 'e1' });
+    expect(continued.status).toBe(200);
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    ['a built-in tool', { model: 'gpt-4o-mini', input: 'x', tools: [{ type: 'web_search' }] }, 'tools[0].type', 'unsupported_parameter'],
+    ['an unsupported parameter', { model: 'gpt-4o-mini', input: 'x', background: true }, 'background', 'unsupported_parameter'],
+    ['input that is not a string or items', { model: 'gpt-4o-mini', input: 5 }, 'input', 'invalid_value'],
+    ['an item of an unknown type', { model: 'gpt-4o-mini', input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', 'unsupported_parameter'],
+    ['a message without a role', { model: 'gpt-4o-mini', input: [{ type: 'message', content: 'x' }] }, 'input[0].role', 'invalid_value'],
+    ['too many input items', { model: 'gpt-4o-mini', input: Array.from({ length: 4097 }, () => ({ role: 'user', content: 'x' })) }, 'input', 'too_many_items'],
+    ['a bad json_schema format', { model: 'gpt-4o-mini', input: 'x', text: { format: { type: 'json_schema', name: 'n' } } }, 'text.format.schema', 'invalid_value'],
+    ['a missing model', { input: 'x' }, 'model', 'missing_model'],
+  ])('refuses %s with a 400 naming the field', async (_what, body, param, code) => {
+    const res = await call(alice, 'POST', '/v1/responses', body);
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { param: string | null; code: string; type: string } };
+    expect(error.type).toBe('invalid_request_error');
+    expect(error).toMatchObject({ param, code });
+  });
+
+  it('refuses malformed JSON in OpenAI\'s shape', async () => {
+    const res = await fetch(`${stack.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${alice.apiKey}`, 'content-type': 'application/json' }, body: '{"model": ' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_json' } });
+  });
+});
+
+describe('usage, memory and erasure', () => {
+  it('logs a usage row with the responses endpoint and a cost', async () => {
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      await eventually(async () => {
+        const { rows } = await db.query<{ endpoint: string; cost_usd: number }>("SELECT endpoint, cost_usd FROM usage_logs WHERE user_id = $1 AND model = 'gpt-4o-mini' AND status_code = 200", [alice.userId]);
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows.every((r) => r.endpoint === '/v1/responses')).toBe(true);
+        expect(rows.some((r) => Number(r.cost_usd) > 0)).toBe(true);
+      }, 10_000);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('writes the turn to memory and recalls it in a later response, like chat', async () => {
+    const carol = await person();
+    await carol.client.responses.create({ model: 'gpt-4o-mini', input: 'My favourite colour is vermilion.' }, { headers: { 'x-conversation-id': 'r-early' } });
+    await eventually(async () => {
+      const res = await call(carol, 'GET', '/v1/memories');
+      const { data } = (await res.json()) as { data: { text: string }[] };
+      expect(data.some((m) => m.text.includes('vermilion'))).toBe(true);
+    }, 10_000);
+    const { response } = await carol.client.responses.create({ model: 'gpt-4o-mini', input: 'What is my favourite colour?' }, { headers: { 'x-conversation-id': 'r-late' } }).withResponse();
+    expect(response.headers.get('x-perpetual-memory')).toBe('hit');
+    expect(JSON.stringify(lastOpenAIBody().messages)).toContain('vermilion');
+  });
+
+  it('erases a user\'s stored responses with the user', async () => {
+    const dora = await person();
+    await dora.client.responses.create({ model: 'gpt-4o-mini', input: 'mine' });
+    await dora.client.responses.create({ model: 'gpt-4o-mini', input: 'mine too', user: 'end-user-9' });
+    const res = await stack.admin('DELETE', `/admin/users/${dora.userId}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ deleted: true, removed: { responses: 2 } });
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM responses WHERE user_id = $1', [dora.userId]);
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await db.end();
+    }
+  });
+});
