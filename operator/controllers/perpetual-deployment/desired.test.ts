@@ -129,7 +129,10 @@ describe('desired children', () => {
     expect(objects.some((o) => o.kind === 'StatefulSet' || o.metadata?.name === 'app-redis')).toBe(false);
     expect(generatedSecrets.map((s) => s.name)).toEqual(['app-admin-token']);
     const env = gatewayEnv(objects);
-    expect(env.find((e) => e.name === 'QDRANT_URL')?.value).toBe('https://xyz.cloud.qdrant.io:6333');
+    // From the connection Secret, which holds the external URL as given (credentials and all): never inline in the Deployment.
+    expect(env.find((e) => e.name === 'QDRANT_URL')).toEqual({ name: 'QDRANT_URL', valueFrom: { secretKeyRef: { name: 'app-connection', key: 'QDRANT_URL' } } });
+    const connection = objects.find((o) => o.kind === 'Secret' && o.metadata?.name === 'app-connection') as { data?: Record<string, string> } | undefined;
+    expect(Buffer.from(connection?.data?.QDRANT_URL ?? '', 'base64').toString()).toBe('https://xyz.cloud.qdrant.io:6333');
     expect(env.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'redis', key: 'password' });
   });
 

@@ -146,9 +146,11 @@ function gatewayEnv(pd: PerpetualDeployment): V1EnvVar[] {
     envValue('PERPETUAL_CONFIG', '/etc/perpetual/config.yaml'),
     envFromSecret('DATABASE_URL', { name: spec.database.secretRef.name, key: spec.database.secretRef.key }),
     envFromSecret('API_KEY_ENCRYPTION_KEY', spec.encryptionKeySecretRef),
-    envValue('QDRANT_URL', qdrantUrl(pd)),
+    // The URLs come from the connection Secret: an external one may carry credentials
+    // (redis://user:password@...), which must not sit in the Deployment for anyone who can read it.
+    envFromSecret('QDRANT_URL', { name: names.connection, key: 'QDRANT_URL' }),
     envValue('QDRANT_COLLECTION', spec.vectorStore.collection),
-    envValue('REDIS_URL', redisUrl(pd)),
+    envFromSecret('REDIS_URL', { name: names.connection, key: 'REDIS_URL' }),
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ...tierEnv(spec),
   ];
@@ -226,7 +228,8 @@ function gatewayObjects(owner: Owner, input: DesiredInput, image: string): Kuber
   const spec = pd.spec;
   const names = childNames(owner.name);
   const configFile = gatewayConfigFile(pd, input.modelServers);
-  const configHash = shortHash({ configFile, env: gatewayEnv(pd), secrets: input.referencedSecretsHash });
+  // The URLs are in the hash because the pods read them from the connection Secret: a changed URL rolls them.
+  const configHash = shortHash({ configFile, env: gatewayEnv(pd), urls: [qdrantUrl(pd), redisUrl(pd)], secrets: input.referencedSecretsHash });
   const selector = selectorLabels(owner, 'gateway');
   const autoscaling = spec.gateway.autoscaling;
   const objects: KubernetesObject[] = [
