@@ -17,6 +17,8 @@
 //                added latency = difference of percentiles, and the gateway's own
 //                x-perpetual-overhead-ms header (p50, p99);
 //   stream c=1   the same with stream: true, time to the first body byte (the first SSE event);
+//   responses c=1  the same exchange as a POST /v1/responses (stored, as by default) through the
+//                gateway, against the same baseline chat completion straight to the stub;
 //   open loop    RATE requests/s per side for PACED_SECONDS (the research target's "at 200 RPS"),
 //                sent on schedule whatever the earlier requests are doing: latency percentiles;
 //   throughput   CONCURRENCY requests in flight, in ROUNDS alternating rounds per side:
@@ -58,6 +60,7 @@ const MESSAGES = [
 ];
 const CHAT_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 64 });
 const STREAM_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 64, stream: true, stream_options: { include_usage: true } });
+const RESPONSES_BODY = JSON.stringify({ model: MODEL, instructions: MESSAGES[0]?.content, input: MESSAGES[1]?.content, max_output_tokens: 64 });
 
 interface Target {
   name: 'baseline' | 'gateway';
@@ -101,12 +104,12 @@ async function send(target: Target, body: string): Promise<Sample> {
   return { totalMs, firstByteMs: firstByteMs ?? totalMs, overheadMs: typeof overhead === 'string' ? Number(overhead) : undefined };
 }
 
-/** Sequential requests, alternating targets; the pair's order flips every request. */
-async function alternating(baseline: Target, gateway: Target, body: string, n: number): Promise<{ baseline: Sample[]; gateway: Sample[] }> {
+/** Sequential requests, alternating targets; the pair's order flips every request. A body per side when the two speak different APIs. */
+async function alternating(baseline: Target, gateway: Target, body: string | Record<Target['name'], string>, n: number): Promise<{ baseline: Sample[]; gateway: Sample[] }> {
   const result = { baseline: [] as Sample[], gateway: [] as Sample[] };
   for (let i = 0; i < n; i++) {
     const order = i % 2 === 0 ? [baseline, gateway] : [gateway, baseline];
-    for (const target of order) result[target.name].push(await send(target, body));
+    for (const target of order) result[target.name].push(await send(target, typeof body === 'string' ? body : body[target.name]));
   }
   return result;
 }
@@ -227,6 +230,8 @@ interface Results {
   chatHeader: { p50: number; p99: number };
   stream: Comparison;
   streamHeader: { p50: number; p99: number };
+  responses: Comparison;
+  responsesHeader: { p50: number; p99: number };
   paced: Comparison;
   pacedHeader: { p50: number; p99: number };
   /** All scenarios after the warm-up, to tell how much other load there was. */
@@ -259,6 +264,7 @@ function summarize(r: Results): Record<string, unknown> {
     otherLoadCores: cores(r.whole.cpu, r.whole.seconds).others,
     chatMs: { baseline: r.chat.baseline, gateway: r.chat.gateway, added: r.chat.added, overheadHeader: r.chatHeader },
     streamFirstByteMs: { baseline: r.stream.baseline, gateway: r.stream.gateway, added: r.stream.added, overheadHeader: r.streamHeader },
+    responsesMs: { baseline: r.responses.baseline, gateway: r.responses.gateway, added: r.responses.added, overheadHeader: r.responsesHeader },
     pacedMs: { rps: RATE, baseline: r.paced.baseline, gateway: r.paced.gateway, added: r.paced.added, overheadHeader: r.pacedHeader },
     throughput: throughputSummary(r.load),
   };
@@ -287,30 +293,35 @@ function report(r: Results): void {
   printHeader(r.chatHeader);
   printComparison(`chat, streaming, c=1 (${String(STREAM_REQUESTS)} requests each): time to first byte`, r.stream);
   printHeader(r.streamHeader);
+  printComparison(`/v1/responses (gateway) vs chat (baseline), non-streaming, c=1 (${String(REQUESTS)} requests each): latency`, r.responses);
+  printHeader(r.responsesHeader);
   printComparison(`chat, non-streaming, open loop at ${String(RATE)} requests/s per side (${String(RATE * PACED_SECONDS)} requests each): latency`, r.paced);
   printHeader(r.pacedHeader);
   const t = throughputSummary(r.load);
   printThroughput(t);
   const x = (c: Comparison, key: string): string => `${((c.gateway[key] ?? Number.NaN) / (c.baseline[key] ?? Number.NaN)).toFixed(2)}x`;
   console.log(`\nratios gateway/baseline: chat c=1 p50 ${x(r.chat, 'p50')}, p99 ${x(r.chat, 'p99')}; stream first byte p50 ${x(r.stream, 'p50')}, p99 ${x(r.stream, 'p99')}; ` +
+    `responses c=1 p50 ${x(r.responses, 'p50')}, p99 ${x(r.responses, 'p99')}; ` +
     `open loop p50 ${x(r.paced, 'p50')}, p99 ${x(r.paced, 'p99')}; throughput c=${String(CONCURRENCY)} ${t.ratio.toFixed(2)}x`);
   console.log(`other processes on this machine (not started by this run) used ${cores(r.whole.cpu, r.whole.seconds).others.toFixed(2)} cores on average while measuring (0 = quiet)`);
   console.log(JSON.stringify(summarize(r)));
 }
 
-async function warmUp(baseline: Target, gateway: Target): Promise<void> {
+async function warmUp(baseline: Target, gateway: Target, responses: Target): Promise<void> {
   await alternating(baseline, gateway, CHAT_BODY, WARMUP);
   await alternating(baseline, gateway, STREAM_BODY, Math.ceil(WARMUP / 2));
+  await alternating(baseline, responses, { baseline: CHAT_BODY, gateway: RESPONSES_BODY }, Math.ceil(WARMUP / 2));
   // Opens every pooled connection on both sides, and lets the JIT see the concurrent path.
   for (const target of [baseline, gateway]) await concurrent(target, CHAT_BODY, CONCURRENCY * 8);
 }
 
-async function measure(baseline: Target, gateway: Target, gatewayPid: number | undefined): Promise<Results> {
-  await warmUp(baseline, gateway);
+async function measure({ baseline, gateway, responses }: Targets, gatewayPid: number | undefined): Promise<Results> {
+  await warmUp(baseline, gateway, responses);
   const before = cpuSnapshot(gatewayPid);
   const started = performance.now();
   const chat = await alternating(baseline, gateway, CHAT_BODY, REQUESTS);
   const stream = await alternating(baseline, gateway, STREAM_BODY, STREAM_REQUESTS);
+  const answered = await alternating(baseline, responses, { baseline: CHAT_BODY, gateway: RESPONSES_BODY }, REQUESTS);
   const steady = await paced(baseline, gateway, RATE, RATE * PACED_SECONDS);
   const load = await throughput(baseline, gateway, gatewayPid);
   return {
@@ -321,6 +332,8 @@ async function measure(baseline: Target, gateway: Target, gatewayPid: number | u
     chatHeader: headerStats(chat.gateway),
     stream: compare(stream.baseline.map((s) => s.firstByteMs), stream.gateway.map((s) => s.firstByteMs)),
     streamHeader: headerStats(stream.gateway),
+    responses: compare(answered.baseline.map((s) => s.totalMs), answered.gateway.map((s) => s.totalMs)),
+    responsesHeader: headerStats(answered.gateway),
     load,
   };
 }
@@ -404,7 +417,14 @@ interface Running {
   pools: Pool[];
 }
 
-async function startAll(running: Running): Promise<{ baseline: Target; gateway: Target }> {
+interface Targets {
+  baseline: Target;
+  gateway: Target;
+  /** The gateway's /v1/responses, on the gateway's connections. */
+  responses: Target;
+}
+
+async function startAll(running: Running): Promise<Targets> {
   await Promise.all([
     startPostgres().then((p) => (running.postgres = p)),
     startRedis().then((r) => (running.redis = r)),
@@ -419,7 +439,7 @@ async function startAll(running: Running): Promise<{ baseline: Target; gateway: 
   const baseline: Target = { name: 'baseline', pool: poolFor(stubUrl.origin), path: `${stubUrl.pathname}/chat/completions`, authorization: `Bearer ${USER_OPENAI_KEY}` };
   const gateway: Target = { name: 'gateway', pool: poolFor(stack.url), path: '/v1/chat/completions', authorization: `Bearer ${apiKey}` };
   running.pools.push(baseline.pool, gateway.pool);
-  return { baseline, gateway };
+  return { baseline, gateway, responses: { ...gateway, path: '/v1/responses' } };
 }
 
 async function stopAll(running: Running): Promise<void> {
@@ -440,9 +460,9 @@ async function main(): Promise<void> {
   const interrupted = interruption();
   const starting = startAll(running);
   try {
-    const { baseline, gateway } = await Promise.race([starting, interrupted]);
+    const targets = await Promise.race([starting, interrupted]);
     console.log(`gateway-overhead: ${String(navigatorCpus())} CPUs, stub ${SEPARATE_STUB ? 'in its own process' : 'in this process'}, warm-up ${String(WARMUP)} requests per side`);
-    const results = await Promise.race([measure(baseline, gateway, running.stack?.gateways[0]?.process.pid), interrupted]);
+    const results = await Promise.race([measure(targets, running.stack?.gateways[0]?.process.pid), interrupted]);
     const warnings = running.stack?.gateways[0]?.logs().trim();
     if (warnings) console.log(`gateway logged (level >= warn):\n${warnings.slice(0, 2000)}`);
     report(results);
