@@ -1,6 +1,9 @@
-// Anthropic Messages response → OpenAI ChatCompletion. Pure.
+// Anthropic Messages response → OpenAI ChatCompletion. Pure. Thinking blocks come back whole as
+// `thinking_blocks` (and their text as `reasoning_content`), the structured_output tool's input as
+// the content, and a matched stop sequence as the choice's `stop_reason` (vLLM's field for it).
+import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
 import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from './anthropic-types.ts';
-import type { ChatCompletion, FinishReason, ToolCall, Usage } from './types.ts';
+import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ThinkingBlock, ToolCall, Usage } from './types.ts';
 
 const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
   end_turn: 'stop',
@@ -45,34 +48,71 @@ function toolCall(block: AnthropicResponseBlock): ToolCall | undefined {
   return { id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } };
 }
 
+export function thinkingBlock(block: AnthropicResponseBlock): ThinkingBlock | undefined {
+  if (block.type === 'thinking' && typeof block.thinking === 'string') {
+    return { type: 'thinking', thinking: block.thinking, signature: typeof block.signature === 'string' ? block.signature : '' };
+  }
+  if (block.type === 'redacted_thinking' && typeof block.data === 'string') return { type: 'redacted_thinking', data: block.data };
+  return undefined;
+}
+
 export interface CompletionContext {
   /** The client's model name. */
   model: string;
   /** Unix seconds. */
   created: number;
+  /** The request had response_format json_schema/json_object: the structured_output call is the answer. */
+  structuredOutput?: boolean;
+}
+
+function isStructuredAnswer(block: AnthropicResponseBlock, ctx: CompletionContext): boolean {
+  return ctx.structuredOutput === true && block.type === 'tool_use' && block.name === STRUCTURED_OUTPUT_TOOL;
+}
+
+/** A structured answer ends the turn as a reply, not as a tool call the client must run. */
+export function structuredFinishReason(reason: FinishReason | null, answered: boolean, clientToolCalls: number): FinishReason | null {
+  return reason === 'tool_calls' && answered && clientToolCalls === 0 ? 'stop' : reason;
+}
+
+function responseMessage(message: AnthropicMessage, ctx: CompletionContext): ResponseMessage {
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  const thinking: ThinkingBlock[] = [];
+  for (const block of message.content) {
+    if (block.type === 'text' && typeof block.text === 'string') text += block.text;
+    else if (isStructuredAnswer(block, ctx)) text += JSON.stringify(block.input ?? {});
+    else {
+      const call = toolCall(block);
+      const thought = thinkingBlock(block);
+      if (call) toolCalls.push(call);
+      if (thought) thinking.push(thought);
+    }
+  }
+  const reasoning = thinking.flatMap((b) => (b.type === 'thinking' ? [b.thinking] : [])).join('');
+  return {
+    role: 'assistant',
+    content: text === '' && toolCalls.length > 0 ? null : text,
+    ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    refusal: null,
+    ...(thinking.length > 0 ? { reasoning_content: reasoning, thinking_blocks: thinking } : {}),
+  };
+}
+
+function choice(message: AnthropicMessage, ctx: CompletionContext): ChatCompletionChoice {
+  const answered = message.content.some((block) => isStructuredAnswer(block, ctx));
+  const responded = responseMessage(message, ctx);
+  const finish = structuredFinishReason(toFinishReason(message.stop_reason), answered, responded.tool_calls?.length ?? 0) ?? 'stop';
+  const matched = message.stop_reason === 'stop_sequence' && typeof message.stop_sequence === 'string' ? { stop_reason: message.stop_sequence } : {};
+  return { index: 0, message: responded, logprobs: null, finish_reason: finish, ...matched };
 }
 
 export function toChatCompletion(message: AnthropicMessage, ctx: CompletionContext): ChatCompletion {
-  const text = message.content.flatMap((b) => (b.type === 'text' && typeof b.text === 'string' ? [b.text] : [])).join('');
-  const toolCalls = message.content.flatMap((b) => toolCall(b) ?? []);
   return {
     id: message.id,
     object: 'chat.completion',
     created: ctx.created,
     model: ctx.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' && toolCalls.length > 0 ? null : text,
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-          refusal: null,
-        },
-        logprobs: null,
-        finish_reason: toFinishReason(message.stop_reason) ?? 'stop',
-      },
-    ],
+    choices: [choice(message, ctx)],
   };
 }
 

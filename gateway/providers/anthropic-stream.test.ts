@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAnthropicStreamState, mergeAnthropicUsage, translateAnthropicEvent } from './anthropic-stream.ts';
+import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
 import type { AnthropicStreamEvent } from './anthropic-types.ts';
 import type { ChatCompletionChunk } from './types.ts';
 
@@ -74,16 +75,43 @@ describe('translateAnthropicEvent', () => {
     expect(attempt).not.toThrow(/sk-ant-secret/);
   });
 
-  it('ignores thinking blocks and unknown events', () => {
+  it('ignores unknown events and block types', () => {
+    const { chunks } = run([{ type: 'brand_new_event' }, { type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use' } }], false);
+    expect(chunks).toEqual([]);
+  });
+
+  it('streams thinking as reasoning_content closed by its signature, and redacted thinking whole', () => {
     const { chunks } = run(
       [
-        { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } },
+        { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } },
-        { type: 'brand_new_event' },
+        { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig-1' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'content_block_start', index: 1, content_block: { type: 'redacted_thinking', data: 'opaque' } },
+        { type: 'content_block_stop', index: 1 },
       ],
       false,
     );
-    expect(chunks).toEqual([]);
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ reasoning_content: 'hmm' }, { reasoning_signature: 'sig-1' }, { redacted_thinking: 'opaque' }]);
+  });
+
+  it('reports a matched stop sequence as the finishing chunk\'s stop_reason', () => {
+    const { chunks } = run([{ type: 'message_delta', delta: { stop_reason: 'stop_sequence', stop_sequence: 'END' }, usage: { output_tokens: 2 } }], false);
+    expect(chunks[0]?.choices[0]).toMatchObject({ finish_reason: 'stop', stop_reason: 'END' });
+  });
+
+  it('streams a structured_output call as content and finishes with stop', () => {
+    const state = createAnthropicStreamState({ model: 'my-claude', includeUsage: false, provider: 'anthropic', secrets: [], created: 1 }, true);
+    const chunks = [
+      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: STRUCTURED_OUTPUT_TOOL, input: {} } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '"Paris"}' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null } },
+    ].flatMap((event) => translateAnthropicEvent(state, event));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('{"city":"Paris"}');
+    expect(chunks.some((c) => c.choices[0]?.delta.tool_calls)).toBe(false);
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
   });
 });
 

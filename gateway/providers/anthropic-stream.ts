@@ -1,9 +1,12 @@
 // Anthropic streaming events → OpenAI chat.completion.chunk objects, one event at a time.
 // Usage is collected from message_start (input and cache tokens) and message_delta (output
 // tokens, and on newer API versions cumulative input counts too); the final usage chunk is added
-// by the caller once the stream has ended, from the reconciled figures.
+// by the caller once the stream has ended, from the reconciled figures. Thinking streams as
+// `reasoning_content` deltas closed by a `reasoning_signature`; the structured_output tool's input
+// streams as content (see anthropic-structured-output.ts).
 import type { GatewayError } from '../errors.ts';
-import { statusForAnthropicErrorType, toFinishReason } from './anthropic-response.ts';
+import { statusForAnthropicErrorType, structuredFinishReason, toFinishReason } from './anthropic-response.ts';
+import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
 import type { AnthropicStreamEvent, AnthropicUsage } from './anthropic-types.ts';
 import type { StreamStateInit } from './chat-stream.ts';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason } from './types.ts';
@@ -14,18 +17,24 @@ export interface AnthropicStreamState extends StreamStateInit {
   usage: AnthropicUsage;
   /** Anthropic content block index → OpenAI tool_calls index. */
   toolIndexByBlock: Map<number, number>;
+  /** The request had response_format: a structured_output call streams as content. */
+  structuredOutput: boolean;
+  /** The content block index of the structured_output call, once it started. */
+  structuredBlock: number | undefined;
   finishReason: FinishReason | null;
   completionChars: number;
   sawStart: boolean;
   sawStop: boolean;
 }
 
-export function createAnthropicStreamState(init: StreamStateInit): AnthropicStreamState {
+export function createAnthropicStreamState(init: StreamStateInit, structuredOutput = false): AnthropicStreamState {
   return {
     ...init,
     id: '',
     usage: {},
     toolIndexByBlock: new Map(),
+    structuredOutput,
+    structuredBlock: undefined,
     finishReason: null,
     completionChars: 0,
     sawStart: false,
@@ -45,13 +54,13 @@ export function mergeAnthropicUsage(seen: AnthropicUsage, next: AnthropicUsage |
   return out;
 }
 
-function chunk(state: AnthropicStreamState, delta: ChunkDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
+function chunk(state: AnthropicStreamState, delta: ChunkDelta, finishReason: FinishReason | null = null, extra: Record<string, unknown> = {}): ChatCompletionChunk {
   return {
     id: state.id,
     object: 'chat.completion.chunk',
     created: state.created,
     model: state.model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason, ...extra }],
     // OpenAI sends `usage: null` on every chunk but the last when usage was asked for.
     ...(state.includeUsage ? { usage: null } : {}),
   };
@@ -64,38 +73,64 @@ function onMessageStart(state: AnthropicStreamState, event: AnthropicStreamEvent
   return [chunk(state, { role: 'assistant', content: '' })];
 }
 
+/** Text that opens a block (usually empty: it arrives in deltas). */
+function opening(state: AnthropicStreamState, text: unknown, delta: (text: string) => ChunkDelta): ChatCompletionChunk[] {
+  if (typeof text !== 'string' || text === '') return [];
+  state.completionChars += text.length;
+  return [chunk(state, delta(text))];
+}
+
+function onToolStart(state: AnthropicStreamState, index: number, id: string, name: string): ChatCompletionChunk[] {
+  if (state.structuredOutput && name === STRUCTURED_OUTPUT_TOOL) {
+    state.structuredBlock = index;
+    return [];
+  }
+  const toolIndex = state.toolIndexByBlock.size;
+  state.toolIndexByBlock.set(index, toolIndex);
+  state.completionChars += name.length;
+  return [chunk(state, { tool_calls: [{ index: toolIndex, id, type: 'function', function: { name, arguments: '' } }] })];
+}
+
 function onBlockStart(state: AnthropicStreamState, event: AnthropicStreamEvent): ChatCompletionChunk[] {
   const block = event.content_block;
-  if (block?.type === 'text' && typeof block.text === 'string' && block.text !== '') {
-    state.completionChars += block.text.length;
-    return [chunk(state, { content: block.text })];
-  }
+  if (block?.type === 'text') return opening(state, block.text, (content) => ({ content }));
+  if (block?.type === 'thinking') return opening(state, block.thinking, (reasoning) => ({ reasoning_content: reasoning }));
+  if (block?.type === 'redacted_thinking') return typeof block.data === 'string' ? [chunk(state, { redacted_thinking: block.data })] : [];
   if (block?.type !== 'tool_use' || typeof block.id !== 'string' || typeof block.name !== 'string') return [];
-  const toolIndex = state.toolIndexByBlock.size;
-  state.toolIndexByBlock.set(event.index ?? -1, toolIndex);
-  state.completionChars += block.name.length;
-  return [chunk(state, { tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
+  return onToolStart(state, event.index ?? -1, block.id, block.name);
+}
+
+/** Tool input: the client's tool call arguments, or the structured answer's content. */
+function onInputJson(state: AnthropicStreamState, index: number, json: string): ChatCompletionChunk[] {
+  state.completionChars += json.length;
+  if (state.structuredBlock !== undefined && index === state.structuredBlock) return [chunk(state, { content: json })];
+  const toolIndex = state.toolIndexByBlock.get(index);
+  if (toolIndex === undefined) throw upstreamProtocolError(state.provider, 'tool input arrived for an unknown content block');
+  return [chunk(state, { tool_calls: [{ index: toolIndex, function: { arguments: json } }] })];
+}
+
+/** A text-like delta's chunk: its text counts towards the output estimate. */
+function generated(state: AnthropicStreamState, text: string, delta: ChunkDelta): ChatCompletionChunk[] {
+  state.completionChars += text.length;
+  return [chunk(state, delta)];
 }
 
 function onBlockDelta(state: AnthropicStreamState, event: AnthropicStreamEvent): ChatCompletionChunk[] {
   const delta = event.delta;
-  if (delta?.type === 'text_delta' && typeof delta.text === 'string') {
-    state.completionChars += delta.text.length;
-    return [chunk(state, { content: delta.text })];
-  }
-  if (delta?.type !== 'input_json_delta' || typeof delta.partial_json !== 'string' || delta.partial_json === '') return [];
-  const toolIndex = state.toolIndexByBlock.get(event.index ?? -1);
-  if (toolIndex === undefined) throw upstreamProtocolError(state.provider, 'tool input arrived for an unknown content block');
-  state.completionChars += delta.partial_json.length;
-  return [chunk(state, { tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] })];
+  if (delta?.type === 'text_delta' && typeof delta.text === 'string') return generated(state, delta.text, { content: delta.text });
+  if (delta?.type === 'thinking_delta' && typeof delta.thinking === 'string') return generated(state, delta.thinking, { reasoning_content: delta.thinking });
+  if (delta?.type === 'signature_delta' && typeof delta.signature === 'string') return [chunk(state, { reasoning_signature: delta.signature })];
+  if (delta?.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json !== '') return onInputJson(state, event.index ?? -1, delta.partial_json);
+  return [];
 }
 
 function onMessageDelta(state: AnthropicStreamState, event: AnthropicStreamEvent): ChatCompletionChunk[] {
   state.usage = mergeAnthropicUsage(state.usage, event.usage);
-  const reason = toFinishReason(event.delta?.stop_reason);
+  const reason = structuredFinishReason(toFinishReason(event.delta?.stop_reason), state.structuredBlock !== undefined, state.toolIndexByBlock.size);
   if (reason === null) return [];
   state.finishReason = reason;
-  return [chunk(state, {}, reason)];
+  const matched = event.delta?.stop_reason === 'stop_sequence' && typeof event.delta.stop_sequence === 'string' ? { stop_reason: event.delta.stop_sequence } : {};
+  return [chunk(state, {}, reason, matched)];
 }
 
 function errorEvent(state: AnthropicStreamState, event: AnthropicStreamEvent): GatewayError {

@@ -31,7 +31,31 @@ export interface AnthropicToolResultBlock {
   content: string | AnthropicTextBlock[];
 }
 
-export type AnthropicRequestBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+export interface AnthropicDocumentBlock {
+  type: 'document';
+  source: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface AnthropicThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+  signature: string;
+}
+
+export interface AnthropicRedactedThinkingBlock {
+  type: 'redacted_thinking';
+  data: string;
+}
+
+export type AnthropicRequestBlock =
+  | AnthropicTextBlock
+  | AnthropicImageBlock
+  | AnthropicDocumentBlock
+  | AnthropicToolUseBlock
+  | AnthropicToolResultBlock
+  | AnthropicThinkingBlock
+  | AnthropicRedactedThinkingBlock;
 
 export interface AnthropicMessageParam {
   role: 'user' | 'assistant';
@@ -62,7 +86,11 @@ export interface AnthropicRequest {
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id?: string };
   thinking?: unknown;
+  service_tier?: 'auto' | 'standard_only';
 }
+
+/** POST /v1/messages/count_tokens: the message request without its generation settings. */
+export type AnthropicCountTokensRequest = Pick<AnthropicRequest, 'model' | 'messages' | 'system' | 'tools' | 'tool_choice' | 'thinking'>;
 
 export interface AnthropicUsage {
   input_tokens?: number | null;
@@ -72,7 +100,7 @@ export interface AnthropicUsage {
   [key: string]: unknown;
 }
 
-/** A response content block; only text and tool_use are read, others (thinking, ...) are skipped. */
+/** A response content block; text, tool_use, thinking and redacted_thinking are read, others are skipped. */
 export interface AnthropicResponseBlock {
   type: string;
   text?: unknown;
@@ -100,7 +128,16 @@ export interface AnthropicStreamEvent {
   message?: Partial<AnthropicMessage>;
   index?: number;
   content_block?: AnthropicResponseBlock;
-  delta?: { type?: string; text?: unknown; partial_json?: unknown; stop_reason?: string | null; [key: string]: unknown };
+  delta?: {
+    type?: string;
+    text?: unknown;
+    partial_json?: unknown;
+    thinking?: unknown;
+    signature?: unknown;
+    stop_reason?: string | null;
+    stop_sequence?: string | null;
+    [key: string]: unknown;
+  };
   usage?: AnthropicUsage;
   error?: { type?: string; message?: string };
   [key: string]: unknown;

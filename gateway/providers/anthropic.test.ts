@@ -152,9 +152,9 @@ describe('Anthropic provider', () => {
   });
 
   it("passes Anthropic's 400 message on", async () => {
-    const err = await caught(provider.chat(req({ temperature: 1.7 }), target, signal));
+    const err = await caught(provider.chat(req({ top_p: 1.7 }), target, signal));
     expect(err.status).toBe(400);
-    expect(err.message).toBe('Provider "anthropic" rejected the request (HTTP 400): temperature: Input should be less than or equal to 1');
+    expect(err.message).toBe('Provider "anthropic" rejected the request (HTTP 400): top_p: Input should be less than or equal to 1');
   });
 
   it('keeps connections alive after streamed messages', async () => {

@@ -4,7 +4,8 @@ import { toAnthropicRequest } from './anthropic-request.ts';
 import { toChatCompletion, toOpenAIUsage } from './anthropic-response.ts';
 import { createAnthropicStreamState, translateAnthropicEvent } from './anthropic-stream.ts';
 import type { AnthropicStreamState } from './anthropic-stream.ts';
-import type { AnthropicMessage, AnthropicStreamEvent } from './anthropic-types.ts';
+import { usesStructuredOutput } from './anthropic-structured-output.ts';
+import type { AnthropicCountTokensRequest, AnthropicMessage, AnthropicRequest, AnthropicStreamEvent } from './anthropic-types.ts';
 import { guardStream, makeChatStream, streamStateInit } from './chat-stream.ts';
 import { providerLabel } from './provider-client.ts';
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from './provider-client.ts';
@@ -18,21 +19,59 @@ import { CHARS_PER_TOKEN, completionText, estimatePromptTokens, estimateTokens, 
 /** The API version whose request and event shapes this translation implements. */
 export const ANTHROPIC_VERSION = '2023-06-01';
 
-function messagesCall(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal, stream: boolean): UpstreamCall {
+interface AnthropicCallSpec {
+  path: string;
+  body: AnthropicRequest | AnthropicCountTokensRequest;
+  /** The client's model name, for error messages. */
+  model: string;
+  signal: AbortSignal;
+  stream: boolean;
+}
+
+function anthropicCall(target: ProviderTarget, { path, body, model, signal, stream }: AnthropicCallSpec): UpstreamCall {
   return {
-    url: joinUrl(target.baseURL, '/v1/messages'),
+    url: joinUrl(target.baseURL, path),
     headers: {
       ...target.headers,
       'anthropic-version': ANTHROPIC_VERSION,
       ...(target.apiKey ? { 'x-api-key': target.apiKey } : {}),
       ...(stream ? { accept: 'text/event-stream' } : {}),
     },
-    body: toAnthropicRequest(req, target.upstreamModel, stream),
+    body,
     signal,
     provider: providerLabel(target),
     secrets: target.apiKey ? [target.apiKey] : [],
-    model: req.model,
+    model,
   };
+}
+
+function messagesCall(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal, stream: boolean): UpstreamCall {
+  return anthropicCall(target, { path: '/v1/messages', body: toAnthropicRequest(req, target.upstreamModel, stream), model: req.model, signal, stream });
+}
+
+/** count_tokens takes the prompt side of a message request only; generation settings are extra inputs to it. */
+export function toCountTokensRequest(req: ChatCompletionRequest, upstreamModel: string): AnthropicCountTokensRequest {
+  const { model, messages, system, tools, tool_choice: toolChoice, thinking } = toAnthropicRequest(req, upstreamModel, false);
+  return {
+    model,
+    messages,
+    ...(system === undefined ? {} : { system }),
+    ...(tools === undefined ? {} : { tools }),
+    ...(toolChoice === undefined ? {} : { tool_choice: toolChoice }),
+    ...(thinking === undefined ? {} : { thinking }),
+  };
+}
+
+async function readTokenCount(res: UpstreamResponse, provider: string): Promise<number> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await res.body.text());
+  } catch {
+    throw upstreamProtocolError(provider, 'the body is not JSON');
+  }
+  const count = (value as { input_tokens?: unknown } | null)?.input_tokens;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw upstreamProtocolError(provider, 'the token count has no input_tokens');
+  return count;
 }
 
 function isMessage(value: unknown): value is AnthropicMessage {
@@ -98,10 +137,11 @@ export function createAnthropicProvider(http: UpstreamHttp, now: () => number = 
       const upstream = messagesCall(req, target, signal, false);
       const res = await http.postJson(upstream);
       const message = await readMessage(res, upstream.provider);
-      const response = toChatCompletion(message, { model: req.model, created: Math.floor(now() / 1000) });
+      const response = toChatCompletion(message, { model: req.model, created: Math.floor(now() / 1000), structuredOutput: usesStructuredOutput(req) });
+      const reasoning = response.choices[0]?.message.reasoning_content ?? '';
       const report = reconcileUsage(toOpenAIUsage(message.usage), {
         promptTokens: estimatePromptTokens(req),
-        completionTokens: estimateTokens(completionText(response)),
+        completionTokens: estimateTokens(completionText(response) + reasoning),
       });
       response.usage = report.usage;
       return { response, ...report, upstreamRequestId: headerValue(res.headers, 'request-id') };
@@ -110,10 +150,15 @@ export function createAnthropicProvider(http: UpstreamHttp, now: () => number = 
     async chatStream(req, target, signal): Promise<ChatStream> {
       const upstream = messagesCall(req, target, signal, true);
       const res = await http.postJson(upstream);
-      const state = createAnthropicStreamState(streamStateInit(req, upstream, Math.floor(now() / 1000)));
+      const state = createAnthropicStreamState(streamStateInit(req, upstream, Math.floor(now() / 1000)), usesStructuredOutput(req));
       const promptEstimate = estimatePromptTokens(req);
       const chunks = guardStream(translateStream(res, state, promptEstimate), res, upstream);
       return makeChatStream(chunks, () => streamUsage(state, promptEstimate), headerValue(res.headers, 'request-id'));
+    },
+
+    async countTokens(req, target, signal): Promise<number> {
+      const upstream = anthropicCall(target, { path: '/v1/messages/count_tokens', body: toCountTokensRequest(req, target.upstreamModel), model: req.model, signal, stream: false });
+      return readTokenCount(await http.postJson(upstream), upstream.provider);
     },
 
     embeddings(_req, target) {

@@ -11,7 +11,7 @@ export interface OpenAIStreamState extends StreamStateInit {
   id: string;
   /** The last usage the upstream reported. */
   usage: Usage | undefined;
-  /** Characters generated so far (content and tool-call arguments), for the estimate. */
+  /** Characters generated so far (content, reasoning and tool-call arguments), for the estimate. */
   completionChars: number;
   sawFinishReason: boolean;
   sawDone: boolean;
@@ -55,6 +55,9 @@ function generatedChars(chunk: ChatCompletionChunk): number {
   for (const choice of chunk.choices) {
     const delta = isRecord(choice.delta) ? choice.delta : {};
     if (typeof delta.content === 'string') chars += delta.content.length;
+    // Reasoning is output the upstream bills (vLLM and DeepSeek: reasoning_content; newer vLLM: reasoning).
+    if (typeof delta.reasoning_content === 'string') chars += delta.reasoning_content.length;
+    else if (typeof delta.reasoning === 'string') chars += delta.reasoning.length;
     for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
       chars += (call.function?.name?.length ?? 0) + (call.function?.arguments?.length ?? 0);
     }

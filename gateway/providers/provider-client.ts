@@ -68,6 +68,8 @@ export interface ProviderClient {
   chat(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatResult>;
   chatStream(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatStream>;
   embeddings(req: EmbeddingsRequest, target: ProviderTarget, signal: AbortSignal): Promise<EmbeddingsResult>;
+  /** The prompt's input tokens as the upstream counts them; absent where the upstream has no such API. */
+  countTokens?(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<number>;
 }
 
 /** The name a user sees for the provider in messages. */

@@ -32,7 +32,26 @@ export interface RefusalContentPart {
   [key: string]: unknown;
 }
 
-export type UserContentPart = TextContentPart | ImageContentPart | InputAudioContentPart | FileContentPart;
+/**
+ * Not OpenAI's: an Anthropic `document` block (PDF or plain text, base64, URL or inline) carried
+ * whole from the /v1/messages ingress to an Anthropic upstream. Other upstreams refuse it.
+ */
+export interface DocumentContentPart {
+  type: 'document';
+  source: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export type UserContentPart = TextContentPart | ImageContentPart | InputAudioContentPart | FileContentPart | DocumentContentPart;
+
+/**
+ * A block of the model's reasoning as Anthropic returns it, kept whole (signature included) so it
+ * can go back to Anthropic unchanged in a later turn, which tool use with thinking requires.
+ * Carried on assistant messages as `thinking_blocks`, the name LiteLLM uses for the same thing.
+ */
+export type ThinkingBlock =
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
 
 export interface ToolCall {
   id: string;
@@ -61,6 +80,10 @@ export interface AssistantMessage {
   tool_calls?: ToolCall[] | null;
   refusal?: string | null;
   name?: string;
+  /** The reasoning text, as vLLM and DeepSeek return it and read it back. */
+  reasoning_content?: string | null;
+  /** Anthropic's reasoning blocks with their signatures (see ThinkingBlock). */
+  thinking_blocks?: ThinkingBlock[];
   [key: string]: unknown;
 }
 
@@ -138,6 +161,10 @@ export interface ResponseMessage {
   content: string | null;
   tool_calls?: ToolCall[];
   refusal?: string | null;
+  /** The model's reasoning text: vLLM's and DeepSeek's field, also filled from Anthropic's thinking. */
+  reasoning_content?: string | null;
+  /** Anthropic's reasoning blocks with their signatures, to send back in the next turn. */
+  thinking_blocks?: ThinkingBlock[];
   [key: string]: unknown;
 }
 
@@ -173,6 +200,12 @@ export interface ChunkDelta {
   content?: string | null;
   tool_calls?: ToolCallDelta[];
   refusal?: string | null;
+  /** Reasoning text, appended to the current thinking block (vLLM's and DeepSeek's field). */
+  reasoning_content?: string | null;
+  /** Anthropic: the signature that closes the current thinking block. */
+  reasoning_signature?: string;
+  /** Anthropic: one whole redacted_thinking block's opaque data. */
+  redacted_thinking?: string;
   [key: string]: unknown;
 }
 

@@ -3,21 +3,30 @@
 // request is translated to the internal OpenAI shape and takes the chat path (serve-completion.ts:
 // limits, provider keys, fallback, accounting); a claude-* model still reaches Anthropic, any other
 // model works too. Results, streams and errors go back in Anthropic's shapes.
+// POST /v1/messages/count_tokens answers {input_tokens}: Anthropic's own count for a claude model
+// (with the user's key, like the message itself), the gateway's estimate for any other. Every
+// other path under /messages is a 404 in Anthropic's shape, as all errors there are.
 import type { Logger } from 'pino';
-import type { Request, Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { anthropicErrors, toAnthropicError } from '../chat/anthropic-ingress/errors.ts';
 import { anthropicEndUser, END_USER_HEADER } from '../chat/end-user.ts';
-import { forTarget, toChatRequest } from '../chat/anthropic-ingress/request.ts';
+import { documentBlocks, forTarget, toChatRequest } from '../chat/anthropic-ingress/request.ts';
 import { toAnthropicMessage, type IngressContext } from '../chat/anthropic-ingress/response.ts';
 import { createIngressStreamState, finishStream, translateChunk } from '../chat/anthropic-ingress/stream.ts';
-import { validateMessagesRequest } from '../chat/anthropic-ingress/validate.ts';
+import { validateCountTokensRequest, validateMessagesRequest } from '../chat/anthropic-ingress/validate.ts';
+import { resolveModel } from '../chat/resolve-model.ts';
 import { writeEvent } from '../chat/sse.ts';
+import { targetFor } from '../chat/upstream-call.ts';
 import { takeExtensions } from '../chat/validate-request.ts';
+import { notFound } from '../errors.ts';
+import { principalOf } from '../middleware/authenticate.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { requestIdOf } from '../middleware/request-id.ts';
 import { setSafeHeaders } from '../middleware/safe-headers.ts';
+import { DEFAULT_MAX_TOKENS } from '../providers/anthropic-request.ts';
 import type { AnthropicStreamEvent } from '../providers/anthropic-types.ts';
-import { serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
+import { estimatePromptTokens } from '../providers/usage.ts';
+import { abortWhenClientLeaves, serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
 
 async function writeAll(res: Response, events: readonly AnthropicStreamEvent[]): Promise<void> {
   for (const event of events) await writeEvent(res, event, event.type);
@@ -50,8 +59,49 @@ export function messagesRoute(deps: ChatRouteDeps) {
     // x-perpetual-* headers are read, so an empty body stands in.
     const ext = takeExtensions({ model: body.model, messages: [] }, (name) => req.get(name));
     const ctx: IngressContext = { model: body.model, stopSequences: anthropic.stop_sequences ?? [], requestId };
-    await serveCompletion(deps, res, { body, ext, endUser, endpoint: 'messages', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind) }, anthropicDialect(ctx));
+    const documents = documentBlocks(anthropic);
+    await serveCompletion(deps, res, { body, ext, endUser, endpoint: 'messages', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind, documents) }, anthropicDialect(ctx));
   };
+}
+
+/**
+ * POST /v1/messages/count_tokens. Not rate limited and not accounted: nothing is generated, and
+ * Anthropic limits its own count_tokens calls per key. Memories are not recalled into the count.
+ */
+export function countTokensRoute(deps: ChatRouteDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    setSafeHeaders(res, { 'request-id': requestIdOf(res) });
+    const anthropic = validateCountTokensRequest(req.body);
+    // count_tokens has no max_tokens; the translation wants one and the count leaves it out.
+    const body = toChatRequest({ ...anthropic, max_tokens: DEFAULT_MAX_TOKENS });
+    const model = resolveModel(deps.config, body.model);
+    const client = deps.providerFor(model.kind);
+    if (model.kind === 'anthropic' && client.countTokens) {
+      const target = await targetFor(deps, principalOf(res).userId, model);
+      const inputTokens = await client.countTokens(body, target, abortWhenClientLeaves(res).signal);
+      setSafeHeaders(res, { 'x-perpetual-token-count': 'upstream' });
+      res.json({ input_tokens: inputTokens });
+      return;
+    }
+    // The same refusals as the message itself would get (document blocks for non-Anthropic models).
+    const upstreamBody = forTarget(body, model.kind, documentBlocks(anthropic));
+    setSafeHeaders(res, { 'x-perpetual-token-count': 'estimate' });
+    res.json({ input_tokens: estimatePromptTokens(upstreamBody) });
+  };
+}
+
+/**
+ * Everything under /messages besides POST /messages itself: count_tokens, a 404 for any other
+ * path, and Anthropic's error shape for all of it. Mount it with `use('/messages', ...)`.
+ */
+export function messagesSubroutes(apiKey: RequestHandler, deps: ChatRouteDeps): Router {
+  const router = Router();
+  router.post('/count_tokens', apiKey, countTokensRoute(deps));
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    next(notFound(`Unknown endpoint: ${req.method} ${req.baseUrl}${req.path}. Under /messages this gateway serves POST /messages and POST /messages/count_tokens.`, 'unknown_endpoint'));
+  });
+  router.use(messagesErrors(deps.log));
+  return router;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors.ts';
 import { toAnthropicRequest } from '../../providers/anthropic-request.ts';
-import { forTarget, toChatRequest, toOpenAIToolChoice } from './request.ts';
+import { documentBlocks, forTarget, toChatRequest, toOpenAIToolChoice } from './request.ts';
 import { validateMessagesRequest, type IngressRequest } from './validate.ts';
 
 const request = (extra: Record<string, unknown> = {}): IngressRequest =>
@@ -60,10 +60,16 @@ describe('toChatRequest', () => {
     ] }]);
   });
 
-  it('turns tool_use into tool_calls and tool_result into tool messages placed first, dropping echoed thinking', () => {
+  it('turns tool_use into tool_calls and tool_result into tool messages placed first, keeping thinking whole', () => {
     expect(toChatRequest(request({ messages: TOOL_ROUND })).messages).toEqual([
       { role: 'user', content: 'weather?' },
-      { role: 'assistant', content: 'Checking.', tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: 'Checking.',
+        tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        thinking_blocks: [{ type: 'thinking', thinking: 'hm', signature: 's' }],
+        reasoning_content: 'hm',
+      },
       { role: 'tool', tool_call_id: 'toolu_1', content: 'sunny' },
       { role: 'user', content: 'thanks' },
     ]);
@@ -96,7 +102,9 @@ describe('toChatRequest', () => {
   });
 
   it.each([
-    ['a document block', [{ role: 'user', content: [{ type: 'document', source: {} }] }], 'messages.0.content.0', 'document'],
+    ['a document block without a source type', [{ role: 'user', content: [{ type: 'document', source: {} }] }], 'messages.0.content.0.source', 'document source'],
+    ['a thinking block without its signature', [{ role: 'user', content: 'q' }, { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm' }] }], 'messages.1.content.0', 'signature'],
+    ['a redacted_thinking block without data', [{ role: 'user', content: 'q' }, { role: 'assistant', content: [{ type: 'redacted_thinking' }] }], 'messages.1.content.0', '"data"'],
     ['an image without a source', [{ role: 'user', content: [{ type: 'image' }] }], 'messages.0.content.0.source', 'base64'],
     ['a text block without text', [{ role: 'user', content: [{ type: 'text' }] }], 'messages.0.content.0.text', 'string'],
     ['a tool_result without its id', [{ role: 'user', content: [{ type: 'tool_result', content: 'x' }] }], 'messages.0.content.0.tool_use_id', 'Field required'],
@@ -133,6 +141,29 @@ describe('forTarget', () => {
     expect(out).not.toHaveProperty('max_completion_tokens');
     expect(JSON.stringify(out)).not.toContain('cache_control');
   });
+
+  const withThinking = toChatRequest(request({ messages: [
+    { role: 'user', content: 'q' },
+    { role: 'assistant', content: [{ type: 'thinking', thinking: 'let me see', signature: 'sig-1' }, { type: 'redacted_thinking', data: 'opaque' }, { type: 'text', text: 'a' }] },
+    { role: 'user', content: 'more' },
+  ] }));
+
+  it('keeps thinking history for Anthropic whole, for vLLM and DeepSeek as reasoning_content, and not at all for OpenAI', () => {
+    expect(forTarget(withThinking, 'anthropic').messages[1]).toMatchObject({ thinking_blocks: [{ type: 'thinking', thinking: 'let me see', signature: 'sig-1' }, { type: 'redacted_thinking', data: 'opaque' }] });
+    expect(forTarget(withThinking, 'openai-compatible').messages[1]).toEqual({ role: 'assistant', content: 'a', reasoning_content: 'let me see' });
+    expect(forTarget(withThinking, 'openai').messages[1]).toEqual({ role: 'assistant', content: 'a' });
+  });
+
+  it('refuses document blocks for upstreams other than Anthropic, naming the block', () => {
+    const withDocument = request({ messages: [{ role: 'user', content: [{ type: 'text', text: 'summarise' }, { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } }] }] });
+    const documents = documentBlocks(withDocument);
+    expect(documents).toEqual(['messages.0.content.1']);
+    const chat = toChatRequest(withDocument);
+    expect(forTarget(chat, 'anthropic', documents)).toBe(chat);
+    for (const kind of ['openai', 'openai-compatible'] as const) {
+      expect(() => forTarget(chat, kind, documents)).toThrow(expect.objectContaining({ status: 400, param: 'messages.0.content.1', message: expect.stringContaining('document blocks are sent to Anthropic models only') as string }));
+    }
+  });
 });
 
 describe('through to the Anthropic upstream', () => {
@@ -146,6 +177,7 @@ describe('through to the Anthropic upstream', () => {
       tool_choice: { type: 'tool', name: 'get_weather' },
       top_k: 4,
       stop_sequences: ['END'],
+      thinking: { type: 'enabled', budget_tokens: 1024 },
     };
     const chat = forTarget(toChatRequest(validateMessagesRequest(original)), 'anthropic');
     expect(toAnthropicRequest(chat, 'claude-upstream', false)).toEqual({
@@ -154,13 +186,22 @@ describe('through to the Anthropic upstream', () => {
       system: [{ type: 'text', text: 'sys', cache_control: { type: 'ephemeral' } }],
       messages: [
         { role: 'user', content: [{ type: 'text', text: 'weather?' }] },
-        { role: 'assistant', content: [{ type: 'text', text: 'Checking.' }, { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
+        // Thinking goes back first and unchanged: Anthropic checks the signature during tool use.
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 's' }, { type: 'text', text: 'Checking.' }, { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny' }, { type: 'text', text: 'thanks' }] },
       ],
       tools: [WEATHER],
       tool_choice: { type: 'tool', name: 'get_weather' },
       top_k: 4,
       stop_sequences: ['END'],
+      thinking: { type: 'enabled', budget_tokens: 1024 },
     });
+  });
+
+  it('carries document blocks whole, title, context and citations included', () => {
+    const document = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0x' }, title: 'Report', context: 'Q3', citations: { enabled: true }, cache_control: { type: 'ephemeral' } };
+    const text = { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } };
+    const chat = toChatRequest(validateMessagesRequest({ model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: [document, text, { type: 'text', text: 'summarise' }] }] }));
+    expect(toAnthropicRequest(chat, 'claude-upstream', false).messages).toEqual([{ role: 'user', content: [document, text, { type: 'text', text: 'summarise' }] }]);
   });
 });

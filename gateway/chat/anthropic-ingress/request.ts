@@ -1,8 +1,8 @@
 // Anthropic Messages request → the gateway's internal OpenAI chat request. Pure. Whatever the
-// OpenAI shape cannot carry is refused with a 400 naming the block, not dropped, except thinking
-// blocks a client echoes back in assistant turns (history the upstream does not need).
-// Anthropic-only fields (top_k, thinking, cache_control) ride along on the request and are taken
-// off by `forTarget` for upstreams that would reject them.
+// OpenAI shape cannot carry is refused with a 400 naming the block, not dropped. Anthropic-only
+// content rides along on the request: top_k, thinking, cache_control, document blocks, and the
+// thinking blocks of assistant turns (as `thinking_blocks`, signatures intact, plus their text as
+// `reasoning_content` for vLLM and DeepSeek). `forTarget` fits the request to the upstream kind.
 import { badRequest, type GatewayError } from '../../errors.ts';
 import type { AnthropicTextBlock, AnthropicTool, AnthropicToolChoice } from '../../providers/anthropic-types.ts';
 import type { ProviderKind } from '../../providers/provider-client.ts';
@@ -10,10 +10,12 @@ import type {
   AssistantMessage,
   ChatCompletionRequest,
   ChatMessage,
+  DocumentContentPart,
   FunctionTool,
   ImageContentPart,
   SystemMessage,
   TextContentPart,
+  ThinkingBlock,
   ToolCall,
   ToolChoice,
   ToolMessage,
@@ -44,6 +46,14 @@ function imagePart(block: IngressBlock, param: string): ImageContentPart {
   }
   if (isObject(source) && source.type === 'url' && typeof source.url === 'string') return { type: 'image_url', image_url: { url: source.url } };
   throw badRequest(`${param}.source: must be a base64 image ({"type": "base64", "media_type", "data"}) or a URL ({"type": "url", "url"}).`, 'invalid_content_block', `${param}.source`);
+}
+
+/** Anthropic's document block (PDF or text, base64, URL or inline content) is carried whole: only Anthropic reads it. */
+function documentPart(block: IngressBlock, param: string): DocumentContentPart {
+  if (!isObject(block.source) || typeof block.source.type !== 'string') {
+    throw badRequest(`${param}.source: must be a document source, e.g. {"type": "base64", "media_type": "application/pdf", "data"}, {"type": "url", "url"} or {"type": "text", "media_type": "text/plain", "data"}.`, 'invalid_content_block', `${param}.source`);
+  }
+  return { ...block, type: 'document', source: block.source };
 }
 
 /** One text part without a cache breakpoint is sent as a plain string, which every upstream reads. */
@@ -80,6 +90,7 @@ function userMessages(content: IngressBlock[], param: string): ChatMessage[] {
     const where = `${param}.content.${j}`;
     if (block.type === 'text') parts.push(textPart(block, where));
     else if (block.type === 'image') parts.push(imagePart(block, where));
+    else if (block.type === 'document') parts.push(documentPart(block, where));
     else if (block.type === 'tool_result') results.push(toolMessage(block, where));
     else throw unsupportedBlock(block.type, where);
   });
@@ -93,19 +104,35 @@ function toolCall(block: IngressBlock, param: string): ToolCall {
   return { id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(input) } };
 }
 
-const SKIPPED_ASSISTANT_BLOCKS = new Set(['thinking', 'redacted_thinking']);
+/** Thinking goes back to Anthropic exactly as it came (the signature covers it); tool use with thinking fails otherwise. */
+function thinkingBlock(block: IngressBlock, param: string): ThinkingBlock {
+  if (block.type === 'thinking' && typeof block.thinking === 'string' && typeof block.signature === 'string') {
+    return { type: 'thinking', thinking: block.thinking, signature: block.signature };
+  }
+  if (block.type === 'redacted_thinking' && typeof block.data === 'string') return { type: 'redacted_thinking', data: block.data };
+  const fields = block.type === 'thinking' ? '"thinking" and "signature"' : '"data"';
+  throw badRequest(`${param}: ${block.type} blocks need string ${fields}, passed back exactly as the model returned them.`, 'invalid_content_block', param);
+}
 
 function assistantMessage(content: IngressBlock[], param: string): AssistantMessage {
   const texts: TextContentPart[] = [];
   const calls: ToolCall[] = [];
+  const thinking: ThinkingBlock[] = [];
   content.forEach((block, j) => {
     const where = `${param}.content.${j}`;
     if (block.type === 'text') texts.push(textPart(block, where));
     else if (block.type === 'tool_use') calls.push(toolCall(block, where));
-    else if (!SKIPPED_ASSISTANT_BLOCKS.has(block.type)) throw unsupportedBlock(block.type, where);
+    else if (block.type === 'thinking' || block.type === 'redacted_thinking') thinking.push(thinkingBlock(block, where));
+    else throw unsupportedBlock(block.type, where);
   });
   const text = texts.length > 0 ? compact(texts) : calls.length > 0 ? null : '';
-  return { role: 'assistant', content: text, ...(calls.length > 0 ? { tool_calls: calls } : {}) };
+  const reasoning = thinking.flatMap((b) => (b.type === 'thinking' ? [b.thinking] : [])).join('');
+  return {
+    role: 'assistant',
+    content: text,
+    ...(calls.length > 0 ? { tool_calls: calls } : {}),
+    ...(thinking.length > 0 ? { thinking_blocks: thinking, ...(reasoning === '' ? {} : { reasoning_content: reasoning }) } : {}),
+  };
 }
 
 function chatMessages(message: IngressMessage, i: number): ChatMessage[] {
@@ -172,6 +199,20 @@ export function toChatRequest(req: IngressRequest): ChatCompletionRequest {
 /** Fields only Anthropic's API takes; OpenAI-style upstreams reject unknown parameters. */
 const ANTHROPIC_ONLY = new Set(['top_k', 'thinking']);
 
+/** Where the request's document blocks are ("messages.0.content.1"), to name one in a refusal. */
+export function documentBlocks(req: Pick<IngressRequest, 'messages'>): string[] {
+  return req.messages.flatMap((message, i) =>
+    typeof message.content === 'string' ? [] : message.content.flatMap((block, j) => (block.type === 'document' ? [`messages.${String(i)}.content.${String(j)}`] : [])));
+}
+
+function documentsRefused(where: string, kind: ProviderKind): GatewayError {
+  return badRequest(
+    `${where}: document blocks are sent to Anthropic models only, and this model is served by a provider of kind "${kind}". Send the document's text in a text block, or use a claude model.`,
+    'unsupported_content_block',
+    where,
+  );
+}
+
 function withoutCacheControl(message: ChatMessage): ChatMessage {
   if (!Array.isArray(message.content)) return message;
   const parts = message.content as readonly Json[];
@@ -181,14 +222,30 @@ function withoutCacheControl(message: ChatMessage): ChatMessage {
 }
 
 /**
+ * Reasoning in assistant history, for an upstream that is not Anthropic: vLLM and DeepSeek read
+ * `reasoning_content` back (DeepSeek requires it while tools are in use); OpenAI rejects unknown
+ * message fields. Signed thinking blocks and redacted thinking only Anthropic can read.
+ */
+function historyFor(message: ChatMessage, kind: ProviderKind): ChatMessage {
+  if (message.role !== 'assistant' || (message.thinking_blocks === undefined && message.reasoning_content === undefined)) return message;
+  const out: AssistantMessage = { ...message };
+  delete out.thinking_blocks;
+  if (kind !== 'openai-compatible' || typeof out.reasoning_content !== 'string') delete out.reasoning_content;
+  return out;
+}
+
+/**
  * The request as one upstream kind takes it. Anthropic gets everything; the others lose the
  * Anthropic-only fields, and OpenAI itself gets max_completion_tokens, the only limit its
- * reasoning models accept (compatible servers such as vLLM know max_tokens better).
+ * reasoning models accept (compatible servers such as vLLM know max_tokens better). Document
+ * blocks (at `documents`, from documentBlocks) are refused for the others, naming the first.
  */
-export function forTarget(req: ChatCompletionRequest, kind: ProviderKind): ChatCompletionRequest {
+export function forTarget(req: ChatCompletionRequest, kind: ProviderKind, documents: readonly string[] = []): ChatCompletionRequest {
   if (kind === 'anthropic') return req;
+  const [firstDocument] = documents;
+  if (firstDocument !== undefined) throw documentsRefused(firstDocument, kind);
   const out = Object.fromEntries(Object.entries(req).filter(([key]) => !ANTHROPIC_ONLY.has(key))) as ChatCompletionRequest;
-  out.messages = req.messages.map(withoutCacheControl);
+  out.messages = req.messages.map((message) => historyFor(withoutCacheControl(message), kind));
   if (kind === 'openai' && typeof out.max_tokens === 'number') {
     out.max_completion_tokens = out.max_tokens;
     delete out.max_tokens;

@@ -3,7 +3,7 @@
 // the way Anthropic counts: cached input apart from input_tokens.
 import { GatewayError } from '../../errors.ts';
 import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from '../../providers/anthropic-types.ts';
-import type { ChatCompletion, ChatCompletionChoice, FinishReason, ToolCall, Usage } from '../../providers/types.ts';
+import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ToolCall, Usage } from '../../providers/types.ts';
 
 export interface IngressContext {
   /** The model name the client asked for, echoed back as Anthropic does. */
@@ -86,10 +86,22 @@ export function toolInput(call: Pick<ToolCall, 'function'>): Record<string, unkn
   return input as Record<string, unknown>;
 }
 
+/**
+ * The reply's reasoning as Anthropic blocks: Anthropic's own, whole with their signatures; or the
+ * `reasoning_content` of vLLM and DeepSeek (`reasoning` on newer vLLM) as one thinking block,
+ * with an empty signature since nobody signed it.
+ */
+export function reasoningBlocks(message: Partial<ResponseMessage> | undefined): AnthropicResponseBlock[] {
+  if (Array.isArray(message?.thinking_blocks) && message.thinking_blocks.length > 0) return message.thinking_blocks.map((block) => ({ ...block }));
+  const text = message?.reasoning_content ?? message?.reasoning;
+  return typeof text === 'string' && text !== '' ? [{ type: 'thinking', thinking: text, signature: '' }] : [];
+}
+
 function contentBlocks(choice: ChatCompletionChoice | undefined): AnthropicResponseBlock[] {
   const message = choice?.message;
   const text = typeof message?.content === 'string' && message.content !== '' ? message.content : message?.refusal;
-  const blocks: AnthropicResponseBlock[] = typeof text === 'string' && text !== '' ? [{ type: 'text', text }] : [];
+  const blocks: AnthropicResponseBlock[] = reasoningBlocks(message);
+  if (typeof text === 'string' && text !== '') blocks.push({ type: 'text', text });
   for (const call of message?.tool_calls ?? []) blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call) });
   return blocks;
 }

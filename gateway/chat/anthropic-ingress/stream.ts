@@ -2,15 +2,19 @@
 // message_start, then per content block content_block_start / _delta... / _stop, then
 // message_delta (stop_reason and usage) and message_stop. OpenAI reports the finish reason and the
 // usage at the end, in separate chunks, so the closing events wait for `finishStream`, which gets
-// the reconciled usage once the upstream stream is over.
+// the reconciled usage once the upstream stream is over. Reasoning streams as thinking blocks:
+// `reasoning_content` text as thinking_delta (`reasoning` from newer vLLM too), Anthropic's
+// signature as signature_delta, which closes the block, and redacted thinking as a whole block.
 import { GatewayError } from '../../errors.ts';
 import type { AnthropicStreamEvent } from '../../providers/anthropic-types.ts';
-import type { ChatCompletionChunk, FinishReason, ToolCallDelta, Usage } from '../../providers/types.ts';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta, Usage } from '../../providers/types.ts';
 import { matchedStopSequence, messageId, toAnthropicUsage, toStopFields, type IngressContext } from './response.ts';
 
 interface OpenBlock {
   index: number;
-  kind: 'text' | 'tool';
+  kind: 'text' | 'tool' | 'thinking';
+  /** A thinking block whose signature arrived takes no more text. */
+  signed?: boolean;
 }
 
 export interface IngressStreamState {
@@ -69,6 +73,37 @@ function textEvents(state: IngressStreamState, text: string): AnthropicStreamEve
   return events;
 }
 
+function thinkingEvents(state: IngressStreamState, thinking: string): AnthropicStreamEvent[] {
+  const reusable = state.open?.kind === 'thinking' && state.open.signed !== true;
+  const events = reusable ? [] : openBlock(state, { index: state.blockCount, kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
+  events.push({ type: 'content_block_delta', index: state.open?.index ?? 0, delta: { type: 'thinking_delta', thinking } });
+  return events;
+}
+
+function signatureEvents(state: IngressStreamState, signature: string): AnthropicStreamEvent[] {
+  // A signature with no thinking text before it still belongs to a thinking block of its own.
+  const reusable = state.open?.kind === 'thinking' && state.open.signed !== true;
+  const events = reusable ? [] : openBlock(state, { index: state.blockCount, kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
+  const open = state.open as OpenBlock;
+  open.signed = true;
+  events.push({ type: 'content_block_delta', index: open.index, delta: { type: 'signature_delta', signature } });
+  return events;
+}
+
+function redactedEvents(state: IngressStreamState, data: string): AnthropicStreamEvent[] {
+  const events = openBlock(state, { index: state.blockCount, kind: 'thinking', signed: true }, { type: 'redacted_thinking', data });
+  events.push(...closeOpen(state));
+  return events;
+}
+
+function reasoningEvents(state: IngressStreamState, delta: ChunkDelta): AnthropicStreamEvent[] {
+  const text = delta.reasoning_content ?? delta.reasoning;
+  const events = typeof text === 'string' && text !== '' ? thinkingEvents(state, text) : [];
+  if (typeof delta.reasoning_signature === 'string' && delta.reasoning_signature !== '') events.push(...signatureEvents(state, delta.reasoning_signature));
+  if (typeof delta.redacted_thinking === 'string') events.push(...redactedEvents(state, delta.redacted_thinking));
+  return events;
+}
+
 function interleaved(): GatewayError {
   return new GatewayError('The upstream streamed several tool calls interleaved, which the Messages API stream format cannot express. Retry without streaming.', {
     status: 502,
@@ -99,6 +134,7 @@ export function translateChunk(state: IngressStreamState, chunk: ChatCompletionC
   const choice = chunk.choices[0];
   if (!choice) return events;
   const { content, refusal, tool_calls: calls } = choice.delta;
+  events.push(...reasoningEvents(state, choice.delta));
   if (typeof content === 'string' && content !== '') events.push(...textEvents(state, content));
   if (typeof refusal === 'string' && refusal !== '') events.push(...textEvents(state, refusal));
   for (const call of calls ?? []) events.push(...toolEvents(state, call));

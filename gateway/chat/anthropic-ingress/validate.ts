@@ -35,9 +35,13 @@ function isUnitInterval(value: unknown): boolean {
   return typeof value === 'number' && value >= 0 && value <= 1;
 }
 
-function checkRequired(body: Json): void {
+function checkModel(body: Json): void {
   checkModelName(body.model, (problem) =>
     problem.code === 'missing_model' ? 'model: Field required. Name the model to use, e.g. "claude-sonnet-4-5" or any model this gateway serves.' : `model: ${problem.reason}`);
+}
+
+function checkRequired(body: Json): void {
+  checkModel(body);
   if (body.max_tokens === undefined || body.max_tokens === null) {
     throw badRequest('max_tokens: Field required. Send the most tokens the reply may have, a positive integer.', 'missing_max_tokens', 'max_tokens');
   }
@@ -136,4 +140,14 @@ export function validateMessagesRequest(body: unknown): IngressRequest {
   checkOptions(body);
   checkTools(body);
   return body as unknown as IngressRequest;
+}
+
+/** POST /v1/messages/count_tokens: the prompt side of a message request, without max_tokens. */
+export function validateCountTokensRequest(body: unknown): Omit<IngressRequest, 'max_tokens'> {
+  if (!isObject(body)) throw badRequest('The request body must be a JSON object.', 'invalid_body');
+  checkModel(body);
+  checkMessages(body.messages);
+  checkSystem(body.system);
+  checkTools(body);
+  return body as unknown as Omit<IngressRequest, 'max_tokens'>;
 }
