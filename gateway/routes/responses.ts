@@ -78,8 +78,13 @@ function createResponse(deps: ResponsesRouteDeps) {
     // Perpetual's conversation_id and memory options, from the body or the x-perpetual-* headers.
     const ext = takeExtensions({ model: body.model, messages: [], conversation_id: request.conversation_id, memory: request.memory }, (name) => req.get(name));
     const ctx: ResponseContext = { id, createdAt: nowSeconds(), request, outputIds: outputItemIds(id) };
+    // The answer is paid for by now: a failed write costs the continuation (a later 404 for this
+    // id), never the answer itself or its usage row.
     const save = async (response: ResponseObject): Promise<void> => {
-      if (request.store !== false) await deps.store.saveResponse(toStored(response, scope, context));
+      if (request.store === false) return;
+      await deps.store.saveResponse(toStored(response, scope, context)).catch((err: unknown) => {
+        deps.chat.log.warn({ responseId: id, err: err instanceof Error ? err.message : String(err) }, 'Response answered but not stored; previous_response_id and GET will not find it');
+      });
     };
     const effort = request.reasoning?.effort ?? undefined;
     await serveCompletion(deps.chat, res, { body, ext, endUser, endpoint: 'responses', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind, effort) }, responsesDialect(ctx, save));

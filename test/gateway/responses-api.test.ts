@@ -294,3 +294,30 @@ describe('usage, memory and erasure', () => {
     }
   });
 });
+
+describe('a store that fails after the answer', () => {
+  it('still answers and bills the response; only the continuation is lost', async () => {
+    const erin = await person();
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      // The responses table gone (as if its writes failed): usage_logs is untouched.
+      await db.query('ALTER TABLE responses RENAME TO responses_away');
+      try {
+        const created = await erin.client.responses.create({ model: 'gpt-4o-mini', input: 'answer me anyway' });
+        expect(created.status).toBe('completed');
+        expect(created.output_text).toContain('answer me anyway');
+        await eventually(async () => {
+          const { rows } = await db.query<{ status_code: number; total_tokens: number }>("SELECT status_code, total_tokens FROM usage_logs WHERE user_id = $1 AND endpoint = '/v1/responses'", [erin.userId]);
+          expect(rows).toEqual([{ status_code: 200, total_tokens: expect.any(Number) as number }]);
+          expect(rows[0]?.total_tokens).toBeGreaterThan(0);
+        }, 10_000);
+      } finally {
+        await db.query('ALTER TABLE responses_away RENAME TO responses');
+      }
+      expect(stack.gateways[0]?.logs()).toContain('Response answered but not stored');
+    } finally {
+      await db.end();
+    }
+  });
+});
