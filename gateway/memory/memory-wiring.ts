@@ -65,6 +65,8 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
   const space = embeddingSpace(config.memory.embedding);
   const store = new QdrantMemoryStore({ url, ...(config.qdrant.apiKey ? { apiKey: config.qdrant.apiKey } : {}), baseCollection: config.qdrant.collection, embedder: { id: space.id, dimension: space.dimension }, timeoutMs: 5000,
     onCollectionRecreated: (collection) => { log.warn({ collection }, 'Memory collection was missing (Qdrant storage lost or replaced?) and has been created again; memories stored before are gone'); },
+    onMigrated: ({ from, to, copied }) => { log.info({ from, to, copied }, 'Memories copied into the hybrid-recall collection; the old collection is deleted'); },
+    onMigrationFailed: ({ from, to, error }) => { log.error({ from, to, err: error.message }, 'Copying memories into the hybrid-recall collection stopped; the next start resumes it (memories not yet copied are not recalled meanwhile)'); },
   });
   const embedderFor = embedders(deps);
   const settings = { ...config.memory, minScore: MIN_SCORE };

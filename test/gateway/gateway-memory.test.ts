@@ -261,7 +261,7 @@ describe('erasure and misconfiguration', () => {
     });
     expect(result.code).toBe(2);
     const fatal = JSON.parse(result.stderr.trim().split('\n').at(-1) ?? '{}') as { msg?: string };
-    expect(fatal.msg).toMatch(/^Invalid configuration: Qdrant collection "mismatch__builtin-hash-v1__512" has 768-dimensional vectors but the embedder "builtin-hash-v1" produces 512/);
+    expect(fatal.msg).toMatch(/^Invalid configuration: Qdrant collection "mismatch__builtin-hash-v1__512__hybrid-v1" has 768-dimensional vectors but the embedder "builtin-hash-v1" produces 512/);
     expect(result.stderr).not.toContain(QDRANT_TEST_API_KEY);
   });
 });

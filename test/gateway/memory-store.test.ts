@@ -4,6 +4,7 @@
 // input is refused without a request, and no error message ever carries the API key.
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import '../setup/provided.ts';
+import { queryLexicalVector } from '../../gateway/memory/embedding/lexical-vector.ts';
 import { MemoryStoreError } from '../../gateway/memory/store/memory-store-error.ts';
 import type { MemoryStore, NewMemory, ScopeRef } from '../../gateway/memory/store/memory-store.ts';
 import { QdrantMemoryStore } from '../../gateway/memory/store/qdrant-memory-store.ts';
@@ -55,10 +56,10 @@ afterAll(async () => {
 });
 
 describe('names and ids', () => {
-  it('names the collection after the embedding space: base, embedder slug and dimension', () => {
-    expect(store.collection).toBe('conversations__builtin-hash-v1__4');
+  it('names the collection after the embedding space and the storage schema: base, embedder slug, dimension and schema', () => {
+    expect(store.collection).toBe('conversations__builtin-hash-v1__4__hybrid-v1');
     const provider = new QdrantMemoryStore({ url: emulator.url, baseCollection: 'mem', embedder: { id: 'openai:text-embedding-3-small', dimension: 1536 } });
-    expect(provider.collection).toBe('mem__openai-text-embedding-3-small__1536');
+    expect(provider.collection).toBe('mem__openai-text-embedding-3-small__1536__hybrid-v1');
   });
 
   it('refuses a malformed URL, base name or timeout at construction, without echoing the URL', () => {
@@ -339,5 +340,24 @@ describe('the emulator at scale', () => {
     expect(body.result.points[0]?.score).toBeCloseTo(1, 4);
     expect(Math.max(...searchTimings, rawMs)).toBeLessThan(1_000);
     console.log(`[qdrant-emulator] 100k x 384: search ${searchTimings.map((t) => t.toFixed(0)).join('/')} ms, raw query ${rawMs.toFixed(0)} ms, count ${timings.map((t) => t.toFixed(0)).join('/')} ms`);
+  });
+});
+
+describe('the hybrid query as sent', () => {
+  it('carries the scope filter inside every prefetch and at the root, and the lexical vector of the question', async () => {
+    const scoped = newStore();
+    await scoped.ensureCollection();
+    await scoped.upsert([{ userId: 'acct', endUser: 'alice', conversationId: null, role: 'user', text: 'my greyhound is called Biscuit', createdAt: 1, requestId: 'r1', chunk: 0, vector: [1, 0, 0, 0] }]);
+    const before = emulator.requests.length;
+    const hits = await scoped.search({ userId: 'acct', endUser: 'alice' }, [1, 0, 0, 0], { limit: 5, text: 'greyhound name?', scoreThreshold: 0.1 });
+    expect(hits.map((h) => h.payload.text)).toEqual(['my greyhound is called Biscuit']);
+    const sent = emulator.requests.slice(before).find((r) => r.path.endsWith('/points/query'))?.body as { filter: unknown; prefetch: { filter: unknown; using?: string; query: unknown; score_threshold?: number }[]; query: unknown };
+    const scope = { must: [{ key: 'user_id', match: { value: 'acct' } }, { key: 'end_user', match: { value: 'alice' } }] };
+    expect(sent.filter).toEqual(scope);
+    expect(sent.prefetch).toHaveLength(2);
+    for (const prefetch of sent.prefetch) expect(prefetch.filter).toEqual(scope);
+    expect(sent.prefetch[0]?.score_threshold).toBe(0.1);
+    expect(sent.prefetch[1]).toMatchObject({ using: 'lexical', query: queryLexicalVector('greyhound name?') });
+    expect(sent.query).toEqual({ fusion: 'rrf' });
   });
 });

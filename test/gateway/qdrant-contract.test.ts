@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
+import { documentLexicalVector, queryLexicalVector } from '../../gateway/memory/embedding/lexical-vector.ts';
 import { MemoryStoreError } from '../../gateway/memory/store/memory-store-error.ts';
 import type { MemoryScope, MemoryStore, NewMemory, ScopeRef } from '../../gateway/memory/store/memory-store.ts';
 import { QdrantMemoryStore } from '../../gateway/memory/store/qdrant-memory-store.ts';
@@ -66,6 +67,18 @@ async function raw(connection: Connection, method: string, path: string, body?: 
   return { status: res.status, body: parsed };
 }
 
+/** Same indices, values equal at float32 precision (Qdrant stores f32). */
+function expectSparse(actual: unknown, expected: { indices: number[]; values: number[] }): void {
+  const got = actual as { indices: number[]; values: number[] };
+  expect(got.indices).toEqual(expected.indices);
+  expect(got.values).toEqual(expected.values.map((v): unknown => expect.closeTo(v, 5)));
+}
+
+function unitLength(v: readonly number[]): number[] {
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
 function unit(...components: number[]): number[] {
   const v = Array.from({ length: DIMENSION }, (_, i) => components[i] ?? 0);
   return v;
@@ -119,12 +132,13 @@ describe.each(targets)('$name', (target) => {
   });
 
   describe('collection', () => {
-    it('ensureCollection creates a Cosine collection of the embedder dimension, named after the embedding space, with the tenant index', async () => {
-      expect(store.collection).toBe(`${base}__${EMBEDDER}__${DIMENSION}`);
+    it('ensureCollection creates a Cosine collection of the embedder dimension with an IDF-weighted sparse vector, named after the embedding space and schema, with the tenant index', async () => {
+      expect(store.collection).toBe(`${base}__${EMBEDDER}__${DIMENSION}__hybrid-v1`);
       const info = await raw(connection, 'GET', `/collections/${store.collection}`);
       expect(info.status).toBe(200);
-      const result = (info.body as { result: { config: { params: { vectors: unknown } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> } }).result;
+      const result = (info.body as { result: { config: { params: { vectors: unknown; sparse_vectors?: unknown } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> } }).result;
       expect(result.config.params.vectors).toMatchObject({ size: DIMENSION, distance: 'Cosine' });
+      expect(result.config.params.sparse_vectors).toEqual({ lexical: { modifier: 'idf' } });
       expect(result.payload_schema.user_id).toMatchObject({ data_type: 'keyword', params: { is_tenant: true } });
       expect(result.payload_schema.end_user?.data_type).toBe('keyword');
       expect(result.payload_schema.conversation_id?.data_type).toBe('keyword');
@@ -147,6 +161,25 @@ describe.each(targets)('$name', (target) => {
       expect(err.code).toBe('dimension_mismatch');
       expect(err.message).toContain(`Qdrant collection "${mismatched.collection}" has 16-dimensional vectors but the embedder "${EMBEDDER}" produces ${DIMENSION}:`);
       expect(err.message).toMatch(/Delete that collection .* or set a different vector-store collection base name/);
+    });
+
+    it('refuses at start-up a collection of the earlier (dense-only) schema that holds vectors of another dimension, rather than copying it', async () => {
+      const legacyBase = `${base}_mmold`;
+      const legacy = `${legacyBase}__${EMBEDDER}__${DIMENSION}`;
+      created.push(legacy);
+      expect((await raw(connection, 'PUT', `/collections/${legacy}`, { vectors: { size: 16, distance: 'Cosine' } })).status).toBe(200);
+      const err = await rejection(storeFor(legacyBase).ensureCollection());
+      expect(err.code).toBe('dimension_mismatch');
+      expect(err.message).toContain(`Qdrant collection "${legacy}" has 16-dimensional vectors`);
+    });
+
+    it('a sparse vector cannot be added to an existing collection (so a new schema is a new collection)', async () => {
+      const dense = `${base}_patch`;
+      created.push(dense);
+      expect((await raw(connection, 'PUT', `/collections/${dense}`, { vectors: { size: 2, distance: 'Cosine' } })).status).toBe(200);
+      const patch = await raw(connection, 'PATCH', `/collections/${dense}`, { sparse_vectors: { lexical: { modifier: 'idf' } } });
+      expect(patch.status).toBe(400);
+      expect((patch.body as { status: { error: string } }).status.error).toBe('Wrong input: Not existing vector name error: lexical');
     });
 
     it('health resolves when the collection exists and fails with not_found when it does not', async () => {
@@ -445,6 +478,275 @@ describe.each(targets)('$name', (target) => {
       await store.upsert([memory(account, unit(1), { endUser: 'alice' }), memory(account, unit(1))]);
       expect(await store.deleteUser(account)).toBe(3);
       for (const scope of [alice(), bob(), own(), { userId: account, endUser: 'carol' }]) expect(await store.count(scope)).toBe(0);
+    });
+  });
+
+  describe('sparse vectors, IDF and the Query API (raw HTTP)', () => {
+    let collection: string;
+    const ln = Math.log;
+    interface Point { id: unknown; score: number; payload?: unknown }
+    const query = async (body: unknown): Promise<Point[]> => {
+      const reply = await raw(connection, 'POST', `/collections/${collection}/points/query`, body);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      return (reply.body as { result: { points: Point[] } }).result.points;
+    };
+    const sparse = (pairs: Record<number, number>): { indices: number[]; values: number[] } => ({ indices: Object.keys(pairs).map(Number), values: Object.values(pairs) });
+
+    beforeAll(async () => {
+      collection = `${base}_sparse`;
+      created.push(collection);
+      const put = await raw(connection, 'PUT', `/collections/${collection}`, { vectors: { size: 2, distance: 'Cosine' }, sparse_vectors: { lexical: { modifier: 'idf' }, plain: {} } });
+      expect(put.status).toBe(200);
+      const points = [
+        { id: 1, vector: { '': [1, 0], lexical: sparse({ 10: 1, 20: 2 }), plain: sparse({ 10: 1, 20: 2 }) }, payload: { user_id: 'u1' } },
+        { id: 2, vector: { '': [0.8, 0.6], lexical: sparse({ 10: 1 }) }, payload: { user_id: 'u1' } },
+        { id: 3, vector: { '': [0.6, 0.8], lexical: sparse({ 30: 1 }) }, payload: { user_id: 'u2' } },
+        { id: 4, vector: [0, 1], payload: { user_id: 'u2' } },
+        { id: 5, vector: { '': [-1, 0], lexical: sparse({}) }, payload: { user_id: 'u1' } },
+      ];
+      const upsert = await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, { points });
+      expect(upsert.status, JSON.stringify(upsert.body)).toBe(200);
+    });
+
+    it('echoes the sparse vectors and their modifier in the collection\'s config', async () => {
+      const info = await raw(connection, 'GET', `/collections/${collection}`);
+      const params = (info.body as { result: { config: { params: { sparse_vectors: Record<string, { modifier?: string }> } } } }).result.config.params;
+      expect(params.sparse_vectors.lexical?.modifier).toBe('idf');
+      expect(params.sparse_vectors.plain?.modifier ?? 'none').toBe('none');
+    });
+
+    it('returns a point\'s vectors by name, and a dense-only point\'s as a plain list', async () => {
+      const reply = await raw(connection, 'POST', `/collections/${collection}/points/scroll`, { filter: { must: [{ has_id: [1, 4] }] }, with_vector: true, with_payload: false, limit: 10 });
+      const points = (reply.body as { result: { points: { id: number; vector: unknown }[] } }).result.points;
+      expect(points.find((p) => p.id === 1)?.vector).toEqual({ '': [1, 0], lexical: { indices: [10, 20], values: [1, 2] }, plain: { indices: [10, 20], values: [1, 2] } });
+      expect(points.find((p) => p.id === 4)?.vector).toEqual([0, 1]);
+    });
+
+    it('refuses repeated sparse indices, a vector name the collection lacks and a sparse query on the dense vector', async () => {
+      const repeated = await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, { points: [{ id: 9, vector: { '': [1, 0], lexical: { indices: [7, 7], values: [1, 2] } } }] });
+      expect(repeated.status).toBe(422);
+      expect((repeated.body as { status: { error: string } }).status.error).toContain('must be unique');
+      const unknown = await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, { points: [{ id: 9, vector: { '': [1, 0], nope: sparse({ 1: 1 }) } }] });
+      expect(unknown.status).toBe(400);
+      expect((unknown.body as { status: { error: string } }).status.error).toBe('Wrong input: Not existing vector name error: nope');
+      const mixed = await raw(connection, 'POST', `/collections/${collection}/points/query`, { query: sparse({ 10: 1 }) });
+      expect(mixed.status).toBe(400);
+      expect((mixed.body as { status: { error: string } }).status.error).toBe('Wrong input: Conversion between sparse and regular vectors failed');
+    });
+
+    it('scores a sparse query by shared indices, each weighted by IDF = ln(1 + (N - n + 0.5) / (n + 0.5)) with the idf modifier', async () => {
+      // N = 3 points with a non-empty `lexical` vector (1, 2, 3); index 10 is in 2 of them, 20 in 1.
+      const idf10 = ln(1 + (3 - 2 + 0.5) / (2 + 0.5));
+      const idf20 = ln(1 + (3 - 1 + 0.5) / (1 + 0.5));
+      const points = await query({ query: sparse({ 10: 1, 20: 1 }), using: 'lexical', limit: 10 });
+      // Points sharing no index (3), without the vector (4) or with an empty one (5) do not match at all.
+      expect(points.map((p) => p.id)).toEqual([1, 2]);
+      expect(points[0]?.score).toBeCloseTo(idf10 + 2 * idf20, 5);
+      expect(points[1]?.score).toBeCloseTo(idf10, 5);
+      // The query's values multiply too.
+      expect((await query({ query: sparse({ 10: 2 }), using: 'lexical', limit: 1 }))[0]?.score).toBeCloseTo(2 * idf10, 5);
+    });
+
+    it('scores without IDF when the sparse vector has no modifier, and filters sparse queries like dense ones', async () => {
+      const plain = await query({ query: sparse({ 10: 1, 20: 1 }), using: 'plain', limit: 10 });
+      expect(plain.map((p) => [p.id, p.score])).toEqual([[1, 3]]);
+      const filtered = await query({ query: sparse({ 10: 1, 30: 1 }), using: 'lexical', limit: 10, filter: { must: [{ key: 'user_id', match: { value: 'u2' } }] } });
+      expect(filtered.map((p) => p.id)).toEqual([3]);
+    });
+
+    it('fuses prefetches by RRF: each list position p scores 1 / (p + 2), summed; {"rrf": {"k"}} sets the constant', async () => {
+      // Dense [1, 0]: 1 (cos 1), 2 (0.8), 3 (0.6). Lexical {10}: 1 and 2 (equal by IDF: ties broken by id in both servers is not promised, so use {20, 10}).
+      const prefetch = [
+        { query: [1, 0], limit: 3 },
+        { query: sparse({ 30: 1 }), using: 'lexical', limit: 3 },
+      ];
+      const fused = await query({ prefetch, query: { fusion: 'rrf' }, limit: 10 });
+      // 1: dense #0 -> 1/2; 3: dense #2 + lexical #0 -> 1/4 + 1/2; 2: dense #1 -> 1/3.
+      expect(fused.map((p) => p.id)).toEqual([3, 1, 2]);
+      expect(fused.map((p) => p.score)).toEqual([0.75, 0.5, expect.closeTo(1 / 3, 6)]);
+      const k60 = await query({ prefetch, query: { rrf: { k: 60 } }, limit: 10 });
+      expect(k60.map((p) => p.id)).toEqual([3, 1, 2]);
+      expect(k60[0]?.score).toBeCloseTo(1 / 62 + 1 / 60, 6);
+      // Root limit, offset and score_threshold apply to the fused list.
+      expect((await query({ prefetch, query: { fusion: 'rrf' }, limit: 1, offset: 1 })).map((p) => p.id)).toEqual([1]);
+      expect((await query({ prefetch, query: { fusion: 'rrf' }, limit: 10, score_threshold: 0.4 })).map((p) => p.id)).toEqual([3, 1]);
+    });
+
+    it('fuses prefetches by DBSF: each list mapped by mean +/- 3 sample standard deviations, a lone score as 0.5, summed', async () => {
+      const prefetch = [
+        { query: [1, 0], limit: 3 },
+        { query: sparse({ 30: 1 }), using: 'lexical', limit: 3 },
+      ];
+      const dense = [1, 0.8, 0.6];
+      const mean = 0.8;
+      const sd = Math.sqrt(((1 - mean) ** 2 + (0.6 - mean) ** 2) / 2);
+      const norm = (x: number): number => (x - (mean - 3 * sd)) / (6 * sd);
+      const fused = await query({ prefetch, query: { fusion: 'dbsf' }, limit: 10 });
+      expect(fused.map((p) => p.id)).toEqual([3, 1, 2]);
+      expect(fused[0]?.score).toBeCloseTo(norm(dense[2] ?? 0) + 0.5, 5);
+      expect(fused[1]?.score).toBeCloseTo(norm(dense[0] ?? 0), 5);
+      expect(fused[2]?.score).toBeCloseTo(norm(dense[1] ?? 0), 5);
+    });
+
+    it('filters inside each prefetch; a root filter narrows the prefetches too', async () => {
+      const u1 = { must: [{ key: 'user_id', match: { value: 'u1' } }] };
+      // Each prefetch limited to one: without its filter the lexical one would take 3 (u2).
+      const inPrefetches = await query({ prefetch: [{ query: [0.6, 0.8], limit: 1, filter: u1 }, { query: sparse({ 30: 1, 10: 1 }), using: 'lexical', limit: 1, filter: u1 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
+      expect(inPrefetches.length).toBeGreaterThan(0);
+      expect(inPrefetches.every((p) => (p.payload as { user_id: string }).user_id === 'u1')).toBe(true);
+      const atRoot = await query({ prefetch: [{ query: [0.6, 0.8], limit: 1 }, { query: sparse({ 30: 1, 10: 1 }), using: 'lexical', limit: 1 }], query: { fusion: 'rrf' }, filter: u1, limit: 10, with_payload: true });
+      expect(atRoot.length).toBeGreaterThan(0);
+      expect(atRoot.every((p) => (p.payload as { user_id: string }).user_id === 'u1')).toBe(true);
+      // And what an unfiltered prefetch does: it reaches every tenant's points.
+      const unfiltered = await query({ prefetch: [{ query: [0.6, 0.8], limit: 1 }, { query: sparse({ 30: 1 }), using: 'lexical', limit: 1 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
+      expect(unfiltered.map((p) => (p.payload as { user_id: string }).user_id)).toContain('u2');
+    });
+
+    it('refuses fusion without prefetches and fusion with `using`', async () => {
+      const alone = await raw(connection, 'POST', `/collections/${collection}/points/query`, { query: { fusion: 'rrf' } });
+      expect(alone.status).toBe(400);
+      expect((alone.body as { status: { error: string } }).status.error).toBe('Wrong input: Validation failed: cannot apply Fusion without prefetches');
+      const using = await raw(connection, 'POST', `/collections/${collection}/points/query`, { prefetch: [{ query: [1, 0] }], query: { fusion: 'rrf' }, using: 'lexical' });
+      expect(using.status).toBe(400);
+    });
+  });
+
+  describe('hybrid recall through the store', () => {
+    let who: string;
+    beforeAll(async () => {
+      who = user('hybrid');
+      await store.upsert([
+        memory(who, unit(-1), { text: 'Caroline adopted a greyhound called Biscuit last spring.' }),
+        memory(who, unit(1), { text: 'Wow Caroline, that sounds lovely!' }),
+        memory(who, unit(0.6, 0.8), { text: 'Caroline said the weather was lovely today.' }),
+        memory(who, unit(0, 1), { text: '🎉🎉🎉' }),
+      ]);
+    });
+
+    it('stores each memory\'s lexical vector beside its dense one (none for text without words)', async () => {
+      const reply = await raw(connection, 'POST', `/collections/${store.collection}/points/scroll`, { filter: { must: [{ key: 'user_id', match: { value: who } }] }, with_vector: true, with_payload: true, limit: 10 });
+      const points = (reply.body as { result: { points: { vector: unknown; payload: { text: string } }[] } }).result.points;
+      const greyhound = points.find((p) => p.payload.text.includes('greyhound'));
+      expectSparse((greyhound?.vector as { lexical?: unknown }).lexical, documentLexicalVector(greyhound?.payload.text ?? ''));
+      const emoji = points.find((p) => p.payload.text === '🎉🎉🎉');
+      expect(Array.isArray(emoji?.vector) || (emoji?.vector as { lexical?: unknown }).lexical === undefined).toBe(true);
+    });
+
+    it('finds by a rare shared word what cosine ranks low, and fuses both rankings by RRF', async () => {
+      const question = { vector: unit(1), text: "What is the name of Caroline's greyhound?" };
+      const dense = await store.search(who, question.vector, { limit: 10, mode: 'dense' });
+      expect(dense[0]?.payload.text).toBe('Wow Caroline, that sounds lovely!');
+      const lexical = await store.search(who, question.vector, { limit: 10, mode: 'lexical', text: question.text });
+      expect(lexical[0]?.payload.text).toContain('greyhound');
+      expect(lexical).toHaveLength(3); // every memory naming Caroline, the greyhound one first (IDF: "greyhound" is rarer)
+      const hybrid = await store.search(who, question.vector, { limit: 10, text: question.text });
+      // Dense: Wow, weather, emoji, greyhound (last). Lexical: greyhound ("greyhound" is rarer than "Caroline"), Wow (shorter), weather.
+      // RRF, 1 / (rank + 2) summed: Wow 1/2 + 1/3, greyhound 1/2 + 1/5, weather 1/3 + 1/4, emoji 1/4.
+      expect(hybrid.map((h) => h.payload.text.split(' ')[0])).toEqual(['Wow', 'Caroline', 'Caroline', '🎉🎉🎉']);
+      expect(hybrid[1]?.payload.text).toContain('greyhound');
+      expect(hybrid.map((h) => h.score)).toEqual([1 / 2 + 1 / 3, 1 / 2 + 1 / 5, 1 / 3 + 1 / 4, 1 / 4].map((x): unknown => expect.closeTo(x, 5)));
+      expect(hybrid.map((h) => h.payload.text)).toContain('🎉🎉🎉'); // the dense channel still reaches memories without words
+    });
+
+    it('applies the score threshold to the dense channel only, and falls back to dense for a question without words', async () => {
+      const hybrid = await store.search(who, unit(1), { limit: 10, text: 'greyhound', scoreThreshold: 0.9 });
+      expect(hybrid.map((h) => h.payload.text).sort()).toEqual(['Caroline adopted a greyhound called Biscuit last spring.', 'Wow Caroline, that sounds lovely!']);
+      const wordless = await store.search(who, unit(1), { limit: 2, text: 'who is it?' });
+      expect(wordless.map((h) => h.score)).toEqual([expect.closeTo(1, 5), expect.closeTo(0.6, 5)]);
+      expect(await store.search(who, unit(1), { limit: 2, text: '?!', mode: 'lexical' })).toEqual([]);
+    });
+
+    it('never returns another tenant\'s or end user\'s memory through the hybrid query, even with identical text and vectors', async () => {
+      const account = user('hybrid-tenant');
+      const secret = 'The vault code is zebra-quokka 4471';
+      await store.upsert([
+        memory(user('hybrid-other'), unit(1), { text: secret }),
+        memory(account, unit(1), { text: secret, endUser: 'bob' }),
+        memory(account, unit(0, 1), { text: 'Alice likes tea', endUser: 'alice' }),
+      ]);
+      for (const mode of ['hybrid', 'lexical', 'dense'] as const) {
+        for (const fusion of ['rrf', 'dbsf'] as const) {
+          const hits = await store.search({ userId: account, endUser: 'alice' }, unit(1), { limit: 100, text: `${secret} vault code zebra quokka`, mode, fusion });
+          expect(hits.map((h) => h.payload.text).filter((t) => t !== 'Alice likes tea')).toEqual([]);
+        }
+      }
+      expect((await store.search({ userId: account, endUser: 'bob' }, unit(1), { limit: 100, text: 'vault zebra' })).map((h) => h.payload.text)).toEqual([secret]);
+      expect(await store.search(account, unit(1), { limit: 100, text: 'vault zebra' })).toEqual([]);
+    });
+
+    it('uses the same query terms as the stored vectors (a plural in the question meets the singular in memory)', async () => {
+      expect(queryLexicalVector('greyhounds').indices).toEqual(queryLexicalVector('greyhound').indices);
+      const hits = await store.search(who, unit(-1), { limit: 1, mode: 'lexical', text: 'greyhounds' });
+      expect(hits[0]?.payload.text).toContain('greyhound');
+    });
+  });
+
+  describe('migration from the dense-only schema', () => {
+    const legacyPoint = (i: number, userId: string, extra: Record<string, unknown> = {}): { id: string; vector: number[]; payload: Record<string, unknown> } => ({
+      id: `7d0f7a52-2a1e-4c55-9b43-${i.toString(16).padStart(12, '0')}`,
+      vector: unit(1, i / 100),
+      payload: { user_id: userId, conversation_id: 'old', role: 'user', text: `legacy memory ${i} about ${i % 2 === 0 ? 'sailing' : 'pottery'}`, created_at: 1_600_000_000_000 + i, request_id: `old-${i}`, chunk: 0, content_hash: `h${i}`, ...extra },
+    });
+
+    async function legacyCollection(baseName: string, points: ReturnType<typeof legacyPoint>[]): Promise<string> {
+      const name = `${baseName}__${EMBEDDER}__${DIMENSION}`;
+      created.push(name);
+      expect((await raw(connection, 'PUT', `/collections/${name}`, { vectors: { size: DIMENSION, distance: 'Cosine' } })).status).toBe(200);
+      for (let i = 0; i < points.length; i += 200) {
+        const put = await raw(connection, 'PUT', `/collections/${name}/points?wait=true`, { points: points.slice(i, i + 200) });
+        expect(put.status, JSON.stringify(put.body)).toBe(200);
+      }
+      return name;
+    }
+
+    it('copies every memory (payload and dense vector unchanged, lexical vector computed from the text) in the background, then deletes the old collection', async () => {
+      const migBase = `${base}_mig`;
+      const [a, b] = [user('mig-a'), user('mig-b')];
+      // More than one page (256), several scopes, and a point as written before end users existed (end_user: null).
+      const points = [
+        ...Array.from({ length: 300 }, (_, i) => legacyPoint(i, a)),
+        ...Array.from({ length: 5 }, (_, i) => legacyPoint(1000 + i, b, { end_user: 'bob' })),
+        legacyPoint(2000, b, { end_user: null }),
+      ];
+      const legacy = await legacyCollection(migBase, points);
+      const migrations: { from: string; to: string; copied: number }[] = [];
+      const migrating = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection: migBase, embedder: { id: EMBEDDER, dimension: DIMENSION }, timeoutMs: 10_000, onMigrated: (m) => migrations.push(m) });
+      created.push(migrating.collection);
+      await migrating.ensureCollection();
+      await migrating.migrated();
+      expect(migrations).toEqual([{ from: legacy, to: migrating.collection, copied: points.length }]);
+      expect((await raw(connection, 'GET', `/collections/${legacy}/exists`)).body).toMatchObject({ result: { exists: false } });
+      expect(await migrating.count(a)).toBe(300);
+      expect(await migrating.count({ userId: b, endUser: 'bob' })).toBe(5);
+      expect(await migrating.count(b)).toBe(1);
+      const copied = await raw(connection, 'POST', `/collections/${migrating.collection}/points/scroll`, { filter: { must: [{ has_id: [points[7]?.id] }] }, with_vector: true, with_payload: true, limit: 1 });
+      const point = (copied.body as { result: { points: { id: string; vector: { '': number[]; lexical: unknown }; payload: unknown }[] } }).result.points[0];
+      expect(point?.payload).toEqual(points[7]?.payload);
+      expect(point?.vector[''].map((x) => Math.round(x * 1e4) / 1e4)).toEqual(unitLength(points[7]?.vector ?? []).map((x) => Math.round(x * 1e4) / 1e4));
+      expectSparse(point?.vector.lexical, documentLexicalVector((points[7]?.payload as { text: string }).text));
+      // Migrated memories are found by their words.
+      const hits = await migrating.search(a, unit(0, 0, 1), { limit: 3, text: 'legacy memory 7 about pottery', mode: 'lexical' });
+      expect(hits[0]?.payload.text).toBe('legacy memory 7 about pottery');
+      // A restart finds nothing left to migrate.
+      await migrating.ensureCollection();
+      await migrating.migrated();
+      expect(migrations).toHaveLength(1);
+    });
+
+    it('a memory deleted while the migration runs stays deleted, whichever finishes first', async () => {
+      const migBase = `${base}_migdel`;
+      const who = user('mig-del');
+      const points = Array.from({ length: 600 }, (_, i) => legacyPoint(i, who, { conversation_id: i < 300 ? 'drop' : 'keep' }));
+      await legacyCollection(migBase, points);
+      const migrating = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection: migBase, embedder: { id: EMBEDDER, dimension: DIMENSION }, timeoutMs: 10_000 });
+      created.push(migrating.collection);
+      await migrating.ensureCollection();
+      // Right away, while pages are being copied: the last point and a whole conversation.
+      expect(await migrating.deleteById(who, points[599]?.id ?? '')).toBe(true);
+      expect(await migrating.deleteConversation(who, 'drop')).toBeGreaterThan(0);
+      await migrating.migrated();
+      expect(await migrating.count(who)).toBe(299);
+      expect(await migrating.count(who, { conversationId: 'drop' })).toBe(0);
     });
   });
 

@@ -1,7 +1,7 @@
 // An in-memory stand-in for Qdrant's REST API on loopback, for the endpoints and filters the
 // memory store uses (through @qdrant/js-client-rest): collection exists/get/create/delete, payload
-// indexes, upsert (list and batch form), query (nearest), scroll, count and delete (by ids or by
-// filter), plus `/`, `/healthz`, `/livez` and `/readyz`. No Qdrant server can be installed on the
+// indexes, upsert (list and batch form), query (nearest, prefetch and fusion), scroll, count and
+// delete (by ids or by filter), plus `/`, `/healthz`, `/livez` and `/readyz`. No Qdrant server can be installed on the
 // test machines (DESIGN.md "Test tiers"); test/gateway/qdrant-contract.test.ts runs the same
 // assertions against this emulator and, when QDRANT_URL is set, against a real Qdrant.
 //
@@ -14,9 +14,25 @@
 // first id not returned), and filters: must / should / must_not / min_should, nested filters,
 // `match` value / any / except, `range`, `is_null`, `is_empty`, `values_count`, `has_id`.
 //
-// Not implemented (answered with a 400 that says so): named and sparse vectors in points and
-// queries, Euclid and Manhattan distances, prefetch / fusion / recommend / order_by, nested and
-// geo conditions, full-text match, shard keys. Not emulated at all: HNSW (search is an exact
+// Sparse vectors, as Qdrant has them: named in `sparse_vectors` at creation, written beside the
+// unnamed dense vector as `{"": [...], "<name>": {indices, values}}` (indices unique, answered 422
+// otherwise), searched with `using`; a point matches when it shares an index with the query, and
+// scores sum(query value * stored value), each term multiplied by its IDF when the vector has
+// `modifier: "idf"`: ln(1 + (N - n + 0.5) / (n + 0.5)), N the points having a non-empty vector of
+// that name, n those having the index. (One known difference: Qdrant keeps counting a deleted
+// point in N until its optimiser vacuums the segment; the emulator counts live points only.)
+// The Query API: `prefetch` (one or a list, each with its own query, `using`, filter, limit
+// (default 10) and score_threshold; the root filter applies inside every prefetch too, as in
+// Qdrant), then either fusion of the prefetches' rankings or a vector query re-scoring their
+// union. Fusion is Qdrant's: `{"fusion": "rrf"}` or `{"rrf": {"k", "weights"}}` scores each list
+// position p as 1 / ((p + 1) / weight + k - 1), k = 2 by default, summed over lists;
+// `{"fusion": "dbsf"}` maps each list's scores by mean +/- 3 sample standard deviations onto
+// [0, 1] (a lone score is 0.5) and sums them. Root score_threshold, limit and offset apply to the
+// fused list.
+//
+// Not implemented (answered with a 400 that says so): named dense vectors, multi-vectors, Euclid
+// and Manhattan distances, nested prefetches, recommend / discover / order_by / formula queries,
+// nested and geo conditions, full-text match, shard keys. Not emulated at all: HNSW (search is an exact
 // linear scan, which is what Qdrant does below its full-scan threshold), persistence, snapshots,
 // clustering, strict mode. Payload indexes are recorded and reported but never required.
 //
@@ -34,6 +50,8 @@ export interface EmulatorRequest {
   /** Path without the query string. */
   path: string;
   status: number;
+  /** The JSON body as sent (undefined when there was none or it was not JSON): lets tests check what the client asked. */
+  body: unknown;
 }
 
 export interface EmulatorKnobs {
@@ -43,9 +61,16 @@ export interface EmulatorKnobs {
   down: false | 'reset' | 'unavailable';
 }
 
+export interface SparseSeed {
+  indices: readonly number[];
+  values: readonly number[];
+}
+
 export interface SeedPoint {
   id: PointId;
   vector: Float32Array | readonly number[];
+  /** Sparse vectors by name. */
+  sparse?: Record<string, SparseSeed>;
   payload?: Payload;
 }
 
@@ -59,8 +84,8 @@ export interface QdrantEmulator {
   collections(): string[];
   /** Live points in a collection (0 when it does not exist). */
   pointCount(collection: string): number;
-  /** Creates a collection directly (no HTTP), for tests that prepare state. */
-  createCollection(name: string, size: number, distance?: Distance): void;
+  /** Creates a collection directly (no HTTP), for tests that prepare state; `sparse` names sparse vectors and their modifier. */
+  createCollection(name: string, size: number, distance?: Distance, sparse?: Record<string, { modifier?: 'idf' | 'none' }>): void;
   /** Inserts points directly (no HTTP, no JSON): how a benchmark loads 100k vectors quickly. */
   seed(collection: string, points: readonly SeedPoint[]): void;
   /** Drops every collection and forgets the request log. */
@@ -304,6 +329,42 @@ interface IndexInfo {
   params?: Record<string, unknown>;
 }
 
+interface Sparse {
+  indices: Uint32Array;
+  values: Float32Array;
+}
+
+interface PreparedVectors {
+  dense: Float32Array | undefined;
+  sparse: Map<string, Sparse>;
+}
+
+/** A query vector, once parsed: dense (compared by the collection's distance) or sparse. */
+type QueryVector = { kind: 'dense'; vector: Float32Array } | { kind: 'sparse'; name: string; vector: Sparse };
+
+interface Scored {
+  key: string;
+  score: number;
+}
+
+const conversionError = (): HttpError => wrongInput('Conversion between sparse and regular vectors failed');
+const missingVectorName = (name: string): HttpError => wrongInput(`Not existing vector name error: ${name}`);
+
+function isSparseInput(value: unknown): value is { indices: unknown; values: unknown } {
+  return isObject(value) && 'indices' in value && 'values' in value;
+}
+
+/** Qdrant's checks on a sparse vector: indices unsigned 32-bit and unique, one value each. */
+function parseSparse(value: { indices: unknown; values: unknown }, where: string): Sparse {
+  const { indices, values } = value;
+  if (!Array.isArray(indices) || !Array.isArray(values)) throw formatError('sparse `indices` and `values` must be lists');
+  if (!indices.every((i) => typeof i === 'number' && Number.isInteger(i) && i >= 0 && i <= 0xffffffff)) throw formatError('sparse `indices` must be unsigned 32-bit integers');
+  if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) throw formatError('sparse `values` must be finite numbers');
+  if (indices.length !== values.length) throw new HttpError(422, `Validation error in JSON body: [${where}.values: Validation error: must be the same length as indices [{}]]`);
+  if (new Set(indices).size !== indices.length) throw new HttpError(422, `Validation error in JSON body: [${where}.indices: Validation error: must be unique [{}]]`);
+  return { indices: Uint32Array.from(indices as number[]), values: Float32Array.from(values as number[]) };
+}
+
 class Collection {
   readonly name: string;
   readonly size: number;
@@ -311,18 +372,26 @@ class Collection {
   readonly distance: string;
   /** Named-vector configs are kept for GET but points cannot use them. */
   readonly vectorsConfig: Record<string, unknown>;
+  /** Sparse vector names and whether Qdrant weighs their terms by IDF. */
+  readonly sparseConfig: Map<string, { modifier: 'idf' | 'none' | undefined }>;
   readonly hnsw: Record<string, unknown>;
   readonly indexes = new Map<string, IndexInfo>();
   #vectors: Float32Array;
+  #hasDense: boolean[] = [];
+  #sparse: (Map<string, Sparse> | undefined)[] = [];
+  /** Per sparse vector name: how many live points hold each index (n), and how many hold a non-empty vector (N). */
+  readonly #documentFrequency = new Map<string, Map<number, number>>();
+  readonly #documentCount = new Map<string, number>();
   #keys: (string | undefined)[] = [];
   #payloads: Payload[] = [];
   #free: number[] = [];
   readonly #slotOf = new Map<string, number>();
   #operation = 0;
 
-  constructor(name: string, vectorsConfig: Record<string, unknown>, hnsw: Record<string, unknown>) {
+  constructor(name: string, vectorsConfig: Record<string, unknown>, sparseConfig: Map<string, { modifier: 'idf' | 'none' | undefined }>, hnsw: Record<string, unknown>) {
     this.name = name;
     this.vectorsConfig = vectorsConfig;
+    this.sparseConfig = sparseConfig;
     this.size = typeof vectorsConfig.size === 'number' ? vectorsConfig.size : 0;
     this.distance = typeof vectorsConfig.distance === 'string' ? vectorsConfig.distance : 'named';
     this.hnsw = hnsw;
@@ -342,10 +411,10 @@ class Collection {
   }
 
   /** The vector as stored: a Float32Array copy, normalised for Cosine. Throws Qdrant's dimension error. */
-  prepare(vector: unknown): Float32Array {
+  prepare(vector: unknown, name?: string): Float32Array {
     this.#checkUsable();
-    if (!Array.isArray(vector) && !(vector instanceof Float32Array)) throw notImplemented('named, sparse or multi vectors');
-    if (vector.length !== this.size) throw wrongInput(`Vector dimension error: expected dim: ${this.size}, got ${vector.length}`);
+    if (!Array.isArray(vector) && !(vector instanceof Float32Array)) throw notImplemented('multi vectors');
+    if (vector.length !== this.size) throw wrongInput(`Vector dimension error: expected dim: ${this.size}, got ${vector.length}${name === undefined ? '' : ` for vector '${name}'`}`);
     const out = new Float32Array(this.size);
     let norm = 0;
     for (let i = 0; i < this.size; i++) {
@@ -361,17 +430,64 @@ class Collection {
     return out;
   }
 
-  upsert(id: PointId, vector: Float32Array, payload: Payload): void {
+  /** A point's vectors: a plain list (the unnamed dense vector) or `{"": dense, "<sparse name>": {indices, values}}`. */
+  prepareVectors(vector: unknown, where: string): PreparedVectors {
+    if (Array.isArray(vector) || vector instanceof Float32Array) return { dense: this.prepare(vector), sparse: new Map() };
+    if (!isObject(vector)) throw formatError('`vector` must be a list of numbers or an object of named vectors');
+    const sparse = new Map<string, Sparse>();
+    let dense: Float32Array | undefined;
+    for (const [name, value] of Object.entries(vector)) {
+      if (name === '') {
+        if (isSparseInput(value)) throw conversionError();
+        dense = this.prepare(value, name);
+      } else if (this.sparseConfig.has(name)) {
+        if (!isSparseInput(value)) throw conversionError();
+        sparse.set(name, parseSparse(value, `${where}.vector.?`));
+      } else {
+        throw missingVectorName(name);
+      }
+    }
+    return { dense, sparse };
+  }
+
+  /** A query's vector and the vector it searches (`using`; the unnamed dense vector by default). */
+  queryVector(vector: unknown, using: unknown): QueryVector {
+    const name = using === undefined || using === null ? '' : using;
+    if (typeof name !== 'string') throw formatError('`using` must be a string');
+    if (name !== '' && !this.sparseConfig.has(name)) throw missingVectorName(name);
+    const sparseQuery = isSparseInput(vector);
+    if (sparseQuery !== (name !== '')) throw conversionError();
+    if (sparseQuery) return { kind: 'sparse', name, vector: parseSparse(vector, 'internal.query') };
+    return { kind: 'dense', vector: this.prepare(vector) };
+  }
+
+  upsert(id: PointId, vectors: PreparedVectors, payload: Payload): void {
     const key = keyOf(id);
     let slot = this.#slotOf.get(key);
     if (slot === undefined) {
       slot = this.#free.pop() ?? this.#keys.length;
       this.#grow(slot + 1);
       this.#slotOf.set(key, slot);
+    } else {
+      this.#countSparse(this.#sparse[slot], -1);
     }
-    this.#vectors.set(vector, slot * this.size);
+    if (vectors.dense) this.#vectors.set(vectors.dense, slot * this.size);
+    this.#hasDense[slot] = vectors.dense !== undefined;
+    this.#sparse[slot] = vectors.sparse.size === 0 ? undefined : vectors.sparse;
+    this.#countSparse(this.#sparse[slot], 1);
     this.#keys[slot] = key;
     this.#payloads[slot] = payload;
+  }
+
+  /** Keeps the IDF statistics: N and n per sparse vector name, over live points. */
+  #countSparse(sparse: Map<string, Sparse> | undefined, delta: 1 | -1): void {
+    for (const [name, vector] of sparse ?? []) {
+      if (vector.indices.length === 0) continue;
+      this.#documentCount.set(name, (this.#documentCount.get(name) ?? 0) + delta);
+      let frequency = this.#documentFrequency.get(name);
+      if (!frequency) this.#documentFrequency.set(name, (frequency = new Map<number, number>()));
+      for (const index of vector.indices) frequency.set(index, (frequency.get(index) ?? 0) + delta);
+    }
   }
 
   #grow(slots: number): void {
@@ -384,9 +500,12 @@ class Collection {
   delete(key: string): boolean {
     const slot = this.#slotOf.get(key);
     if (slot === undefined) return false;
+    this.#countSparse(this.#sparse[slot], -1);
     this.#slotOf.delete(key);
     this.#keys[slot] = undefined;
     this.#payloads[slot] = {};
+    this.#sparse[slot] = undefined;
+    this.#hasDense[slot] = false;
     this.#free.push(slot);
     return true;
   }
@@ -405,29 +524,73 @@ class Collection {
     return slot === undefined ? {} : (this.#payloads[slot] ?? {});
   }
 
-  vectorOf(key: string): number[] {
+  /** As Qdrant answers `with_vector`: a plain list for a point with only the dense vector, else an object by name. */
+  vectorOf(key: string): unknown {
     const slot = this.#slotOf.get(key) ?? 0;
-    return Array.from(this.#vectors.subarray(slot * this.size, (slot + 1) * this.size));
+    const dense = Array.from(this.#vectors.subarray(slot * this.size, (slot + 1) * this.size));
+    const sparse = this.#sparse[slot];
+    if (sparse === undefined) return dense;
+    const named: Record<string, unknown> = this.#hasDense[slot] ? { '': dense } : {};
+    for (const [name, v] of sparse) named[name] = { indices: Array.from(v.indices), values: Array.from(v.values) };
+    return named;
+  }
+
+  /** Qdrant's IDF: ln(1 + (N - n + 0.5) / (n + 0.5)). */
+  #idf(name: string, index: number): number {
+    const total = this.#documentCount.get(name) ?? 0;
+    const having = this.#documentFrequency.get(name)?.get(index) ?? 0;
+    return Math.log(1 + (total - having + 0.5) / (having + 0.5));
+  }
+
+  #denseScore(query: Float32Array, slot: number): number | undefined {
+    if (!this.#hasDense[slot]) return undefined;
+    let dot = 0;
+    const base = slot * this.size;
+    for (let i = 0; i < this.size; i++) dot += (this.#vectors[base + i] ?? 0) * (query[i] ?? 0);
+    return Math.fround(dot);
+  }
+
+  /** Sum over shared indices of query value * IDF (when weighted) * stored value; undefined when no index is shared. */
+  #sparseScore(name: string, query: Sparse, slot: number, idf: Map<number, number> | undefined): number | undefined {
+    const stored = this.#sparse[slot]?.get(name);
+    if (stored === undefined) return undefined;
+    let score = 0;
+    let shared = false;
+    for (let i = 0; i < query.indices.length; i++) {
+      const index = query.indices[i] ?? 0;
+      const at = stored.indices.indexOf(index);
+      if (at === -1) continue;
+      shared = true;
+      score += (query.values[i] ?? 0) * (idf?.get(index) ?? 1) * (stored.values[at] ?? 0);
+    }
+    return shared ? Math.fround(score) : undefined;
+  }
+
+  #scorer(query: QueryVector): (slot: number) => number | undefined {
+    if (query.kind === 'dense') return (slot) => this.#denseScore(query.vector, slot);
+    let idf: Map<number, number> | undefined;
+    if (this.sparseConfig.get(query.name)?.modifier === 'idf') {
+      idf = new Map<number, number>();
+      for (const index of query.vector.indices) idf.set(index, this.#idf(query.name, index));
+    }
+    return (slot) => this.#sparseScore(query.name, query.vector, slot, idf);
   }
 
   /**
-   * Exact nearest neighbours: one pass over the slots, the best `top` kept in small sorted arrays.
-   * The query is prepared like a stored vector (normalised for Cosine), so score = dot product.
+   * Exact nearest neighbours among the live points matching the predicate (and, when given, among
+   * `candidates` only): one pass, the best `top` kept in small sorted arrays.
    */
-  nearest(query: Float32Array, predicate: Predicate, top: number, threshold: number | undefined): { key: string; score: number }[] {
+  nearest(query: QueryVector, predicate: Predicate, options: { top: number; threshold: number | undefined; candidates?: ReadonlySet<string> }): Scored[] {
+    const { top, threshold, candidates } = options;
     const scores: number[] = [];
     const keys: string[] = [];
-    const { size } = this;
-    const vectors = this.#vectors;
-    for (let slot = 0; slot < this.#keys.length; slot++) {
+    const score = this.#scorer(query);
+    for (let slot = 0; top > 0 && slot < this.#keys.length; slot++) {
       const key = this.#keys[slot];
-      if (key === undefined || !predicate(key, this.#payloads[slot] ?? {})) continue;
-      let dot = 0;
-      const base = slot * size;
-      for (let i = 0; i < size; i++) dot += (vectors[base + i] ?? 0) * (query[i] ?? 0);
-      const score = Math.fround(dot);
-      if ((threshold !== undefined && score < threshold) || (scores.length === top && score < (scores[top - 1] ?? -Infinity))) continue;
-      insertSorted({ scores, keys, top }, score, key);
+      if (key === undefined || (candidates !== undefined && !candidates.has(key)) || !predicate(key, this.#payloads[slot] ?? {})) continue;
+      const value = score(slot);
+      if (value === undefined || (threshold !== undefined && value < threshold) || (scores.length === top && value < (scores[top - 1] ?? -Infinity))) continue;
+      insertSorted({ scores, keys, top }, value, key);
     }
     return keys.map((key, i) => ({ key, score: scores[i] ?? 0 }));
   }
@@ -462,6 +625,18 @@ interface Call {
 
 const INVALID_NAME = /[<>:"/\\|?*\0]/;
 
+function sparseConfigOf(value: unknown): Map<string, { modifier: 'idf' | 'none' | undefined }> {
+  const config = new Map<string, { modifier: 'idf' | 'none' | undefined }>();
+  if (value === undefined || value === null) return config;
+  if (!isObject(value)) throw formatError('`sparse_vectors` must be an object of named sparse vector params');
+  for (const [name, params] of Object.entries(value)) {
+    const modifier = isObject(params) ? params.modifier : undefined;
+    if (modifier !== undefined && modifier !== null && modifier !== 'idf' && modifier !== 'none') throw formatError(`unknown variant ${JSON.stringify(modifier)}, expected \`none\` or \`idf\``);
+    config.set(name, { modifier: modifier ?? undefined });
+  }
+  return config;
+}
+
 function createCollection(collections: Collections, name: string, body: unknown): boolean {
   if (name.length === 0 || name.length > 255 || INVALID_NAME.test(name)) throw new HttpError(422, `Validation error in path parameters: [name: collection name is invalid]`);
   if (collections.has(name)) throw new HttpError(409, `Wrong input: Collection \`${name}\` already exists!`);
@@ -471,7 +646,20 @@ function createCollection(collections: Collections, name: string, body: unknown)
     if (typeof vectors.size !== 'number' || !Number.isSafeInteger(vectors.size) || vectors.size < 1) throw formatError('`vectors.size` must be a positive integer');
     if (!['Cosine', 'Dot', 'Euclid', 'Manhattan'].includes(String(vectors.distance))) throw formatError(`unknown variant \`${String(vectors.distance)}\`, expected one of \`Cosine\`, \`Euclid\`, \`Dot\`, \`Manhattan\``);
   }
-  collections.set(name, new Collection(name, vectors, isObject(body.hnsw_config) ? body.hnsw_config : {}));
+  collections.set(name, new Collection(name, vectors, sparseConfigOf(body.sparse_vectors), isObject(body.hnsw_config) ? body.hnsw_config : {}));
+  return true;
+}
+
+/** PATCH /collections/{name}: only a sparse vector's modifier can change; Qdrant cannot add a vector to an existing collection. */
+function updateCollection(collection: Collection, body: unknown): boolean {
+  if (!isObject(body)) throw formatError('expected an object');
+  for (const [name, params] of sparseConfigOf(body.sparse_vectors)) {
+    const existing = collection.sparseConfig.get(name);
+    if (existing === undefined) throw missingVectorName(name);
+    if (params.modifier !== undefined) existing.modifier = params.modifier;
+  }
+  const other = Object.keys(body).filter((k) => k !== 'sparse_vectors');
+  if (other.length > 0) throw notImplemented(`updating ${other.join(', ')}`);
   return true;
 }
 
@@ -484,7 +672,14 @@ function collectionInfo(collection: Collection): Record<string, unknown> {
     points_count: collection.count,
     segments_count: 1,
     config: {
-      params: { vectors: collection.vectorsConfig, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
+      params: {
+        vectors: collection.vectorsConfig,
+        shard_number: 1,
+        replication_factor: 1,
+        write_consistency_factor: 1,
+        on_disk_payload: true,
+        ...(collection.sparseConfig.size === 0 ? {} : { sparse_vectors: Object.fromEntries([...collection.sparseConfig].map(([name, p]) => [name, p.modifier === undefined ? {} : { modifier: p.modifier }])) }),
+      },
       hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false, ...collection.hnsw },
       optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 10000, flush_interval_sec: 5, max_optimization_threads: null },
       wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
@@ -537,7 +732,7 @@ function pointsToUpsert(body: unknown): { id: unknown; vector: unknown; payload:
 
 function upsert(collection: Collection, body: unknown, wait: boolean): Record<string, unknown> {
   // Validate the whole request before applying any of it, as Qdrant does.
-  const prepared = pointsToUpsert(body).map((p) => ({ id: parsePointId(p.id), vector: collection.prepare(p.vector), payload: payloadOf(p.payload) }));
+  const prepared = pointsToUpsert(body).map((p, i) => ({ id: parsePointId(p.id), vector: collection.prepareVectors(p.vector, `points[${i}]`), payload: payloadOf(p.payload) }));
   for (const p of prepared) collection.upsert(p.id, p.vector, p.payload);
   return updateResult(collection, wait);
 }
@@ -548,23 +743,106 @@ function recordOf(collection: Collection, key: string, body: Record<string, unkn
   return { id: idOfKey(key), payload, vector };
 }
 
-function queryVector(body: Record<string, unknown>): unknown {
-  if (body.prefetch !== undefined && body.prefetch !== null) throw notImplemented('prefetch');
-  const query = body.query;
-  if (Array.isArray(query)) return query;
+type QueryBody = Record<string, unknown>;
+
+/** The ranking a fusion query asks for, or undefined when the query is not a fusion. */
+function fusionOf(query: unknown): { method: 'rrf'; k: number; weights: number[] | undefined } | { method: 'dbsf' } | undefined {
+  if (!isObject(query)) return undefined;
+  if ('fusion' in query) {
+    if (query.fusion === 'rrf') return { method: 'rrf', k: 2, weights: undefined };
+    if (query.fusion === 'dbsf') return { method: 'dbsf' };
+    throw formatError('Expected some form of vector, id, or a type of query');
+  }
+  if ('rrf' in query) {
+    const params = isObject(query.rrf) ? query.rrf : {};
+    const weights = params.weights;
+    if (weights !== undefined && weights !== null && (!Array.isArray(weights) || !weights.every((w) => typeof w === 'number'))) throw formatError('`rrf.weights` must be a list of numbers');
+    return { method: 'rrf', k: optionalUint(params.k, 'rrf.k', 2), weights: Array.isArray(weights) ? weights : undefined };
+  }
+  return undefined;
+}
+
+/** The vector of a nearest query: a plain list, a sparse {indices, values}, or {"nearest": either}. */
+function nearestVector(query: unknown): unknown {
+  if (Array.isArray(query) || isSparseInput(query)) return query;
   if (isObject(query) && 'nearest' in query) return query.nearest;
-  if (query === undefined || query === null) throw notImplemented('a query without a vector');
   throw notImplemented('this kind of query');
+}
+
+/** Qdrant's RRF position score: 1 / ((position + 1) / weight + k - 1); with weight 1, 1 / (position + k). */
+function rrf(lists: Scored[][], k: number, weights: number[] | undefined): Map<string, number> {
+  if (weights !== undefined && weights.length !== lists.length) throw wrongInput(`Number of weights in RRF should match number of pre-fetches: got ${weights.length}, expected ${lists.length}`);
+  const fused = new Map<string, number>();
+  lists.forEach((list, l) => {
+    const weight = weights?.[l] ?? 1;
+    list.forEach(({ key }, position) => {
+      const score = weight <= 0 ? 0 : 1 / ((position + 1) / weight + k - 1);
+      fused.set(key, (fused.get(key) ?? 0) + score);
+    });
+  });
+  return fused;
+}
+
+/** Qdrant's DBSF: each list's scores mapped by mean +/- 3 sample standard deviations onto [0, 1] (one score: 0.5), then summed. */
+function dbsf(lists: Scored[][]): Map<string, number> {
+  const fused = new Map<string, number>();
+  for (const list of lists) {
+    const scores = list.map((p) => p.score);
+    const mean = scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
+    const deviation = scores.length < 2 ? 0 : Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / (scores.length - 1));
+    const [low, high] = [mean - 3 * deviation, mean + 3 * deviation];
+    for (const { key, score } of list) fused.set(key, (fused.get(key) ?? 0) + (low === high ? 0.5 : (score - low) / (high - low)));
+  }
+  return fused;
+}
+
+interface QueryLevel {
+  /** Filters of the enclosing queries (a root filter applies inside prefetches too). */
+  inherited: Predicate[];
+  /** 0 for the root, 1 for a prefetch. */
+  depth: number;
+}
+
+/** One query (the root or a prefetch): its ranked points before offset, at most `limit + offset` of them. */
+function runQuery(collection: Collection, body: QueryBody, level: QueryLevel): Scored[] {
+  const { inherited, depth } = level;
+  const own = compileFilter(body.filter);
+  const filters = [...inherited, own];
+  const predicate: Predicate = (key, payload) => filters.every((f) => f(key, payload));
+  // Qdrant's default limit is 10 for the root and for a prefetch.
+  const top = optionalUint(body.limit, 'limit', 10) + (depth === 0 ? optionalUint(body.offset, 'offset', 0) : 0);
+  const threshold = typeof body.score_threshold === 'number' ? body.score_threshold : undefined;
+  const prefetches = oneOrMany(body.prefetch);
+  const fusion = fusionOf(body.query);
+  if (prefetches.length === 0) {
+    if (fusion !== undefined) throw wrongInput('Validation failed: cannot apply Fusion without prefetches');
+    if (body.query === undefined || body.query === null) throw notImplemented('a query without a vector');
+    return collection.nearest(collection.queryVector(nearestVector(body.query), body.using), predicate, { top, threshold });
+  }
+  if (depth > 0) throw notImplemented('nested prefetch');
+  // The root filter narrows every prefetch too, as in Qdrant.
+  const lists = prefetches.map((prefetch) => {
+    if (!isObject(prefetch)) throw formatError('each prefetch must be an object');
+    return runQuery(collection, prefetch, { inherited: filters, depth: depth + 1 });
+  });
+  if (fusion === undefined) {
+    if (body.query === undefined || body.query === null) throw notImplemented('prefetch without a query');
+    const candidates = new Set(lists.flatMap((list) => list.map((p) => p.key)));
+    return collection.nearest(collection.queryVector(nearestVector(body.query), body.using), predicate, { top, threshold, candidates });
+  }
+  if (body.using !== undefined && body.using !== null) throw new HttpError(400, "Bad request: Fusion queries cannot be combined with the 'using' field.");
+  const fused = fusion.method === 'rrf' ? rrf(lists, fusion.k, fusion.weights) : dbsf(lists);
+  return [...fused]
+    .map(([key, score]) => ({ key, score: Math.fround(score) }))
+    .filter((p) => threshold === undefined || p.score >= threshold)
+    .sort((a, b) => b.score - a.score || compareKeys(a.key, b.key))
+    .slice(0, top);
 }
 
 function queryPoints(collection: Collection, body: unknown): Record<string, unknown> {
   if (!isObject(body)) throw formatError('expected an object');
-  const vector = collection.prepare(queryVector(body));
-  const predicate = compileFilter(body.filter);
-  const limit = optionalUint(body.limit, 'limit', 10);
   const offset = optionalUint(body.offset, 'offset', 0);
-  const threshold = typeof body.score_threshold === 'number' ? body.score_threshold : undefined;
-  const hits = collection.nearest(vector, predicate, limit + offset, threshold).slice(offset);
+  const hits = runQuery(collection, body, { inherited: [], depth: 0 }).slice(offset);
   // Field order as Qdrant's ScoredPoint serialises it.
   const points = hits.map(({ key, score }) => {
     const { id, payload, vector: v } = recordOf(collection, key, body, false);
@@ -624,6 +902,7 @@ function collectionRoute(collections: Collections, call: Call): unknown {
   if (route === 'GET exists') return { exists: collections.has(call.name) };
   if (route === 'GET ') return collectionInfo(existing(collections, call.name));
   if (route === 'PUT ') return createCollection(collections, call.name, call.body);
+  if (route === 'PATCH ') return updateCollection(existing(collections, call.name), call.body);
   if (route === 'DELETE ') return collections.delete(call.name);
   return pointsRoute(collections, call);
 }
@@ -667,8 +946,14 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
   const errorBody = (started: number, message: string): string => JSON.stringify({ status: { error: message }, time: (performance.now() - started) / 1000 });
 
   /** Answers one request and logs it; a client that already hung up (timeout, abort) gets nothing. */
-  const replier = (req: IncomingMessage, res: ServerResponse) => (status: number, body: string, type = 'application/json'): void => {
-    requests.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status });
+  const replier = (req: IncomingMessage, res: ServerResponse, sent: () => string) => (status: number, body: string, type = 'application/json'): void => {
+    let requestBody: unknown;
+    try {
+      requestBody = sent() === '' ? undefined : (JSON.parse(sent()) as unknown);
+    } catch {
+      requestBody = undefined;
+    }
+    requests.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, body: requestBody });
     if (res.destroyed) return;
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
@@ -706,8 +991,8 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
       req.socket.destroy();
       return;
     }
-    const reply = replier(req, res);
     const chunks: Buffer[] = [];
+    const reply = replier(req, res, () => Buffer.concat(chunks).toString('utf8'));
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const answer = (): void => {
@@ -743,12 +1028,15 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
     requests,
     collections: () => [...collections.keys()],
     pointCount: (name) => collections.get(name)?.count ?? 0,
-    createCollection: (name, size, distance = 'Cosine') => {
-      createCollection(collections, name, { vectors: { size, distance } });
+    createCollection: (name, size, distance = 'Cosine', sparse) => {
+      createCollection(collections, name, { vectors: { size, distance }, ...(sparse ? { sparse_vectors: sparse } : {}) });
     },
     seed: (name, points) => {
       const collection = existing(collections, name);
-      for (const p of points) collection.upsert(parsePointId(p.id), collection.prepare(p.vector), { ...(p.payload ?? {}) });
+      for (const p of points) {
+        const sparse = new Map(Object.entries(p.sparse ?? {}).map(([n, v]) => [n, parseSparse({ indices: [...v.indices], values: [...v.values] }, 'seed')]));
+        collection.upsert(parsePointId(p.id), { dense: collection.prepare(p.vector), sparse }, { ...(p.payload ?? {}) });
+      }
     },
     reset: () => {
       collections.clear();

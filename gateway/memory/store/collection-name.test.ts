@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { collectionName, slug } from './collection-name.ts';
+import { collectionName, denseOnlyCollectionName, previousCollectionNames, slug } from './collection-name.ts';
 
 describe('collectionName', () => {
-  it('is base__slug__dimension', () => {
-    expect(collectionName('conversations', 'builtin-hash-v1', 384)).toBe('conversations__builtin-hash-v1__384');
-    expect(collectionName('conversations', 'builtin-hash-v1~1a2b', 384)).toBe('conversations__builtin-hash-v1-1a2b__384');
-    expect(collectionName('mem', 'openai:text-embedding-3-small', 512)).toBe('mem__openai-text-embedding-3-small__512');
+  it('is base__slug__dimension__schema', () => {
+    expect(collectionName('conversations', 'builtin-hash-v1', 384)).toBe('conversations__builtin-hash-v1__384__hybrid-v1');
+    expect(collectionName('conversations', 'builtin-hash-v1~1a2b', 384)).toBe('conversations__builtin-hash-v1-1a2b__384__hybrid-v1');
+    expect(collectionName('mem', 'openai:text-embedding-3-small', 512)).toBe('mem__openai-text-embedding-3-small__512__hybrid-v1');
+  });
+
+  it('names the dense-only collection of the same space (before hybrid recall) as the one to migrate from', () => {
+    expect(denseOnlyCollectionName('conversations', 'builtin-hash-v1', 384)).toBe('conversations__builtin-hash-v1__384');
+    expect(previousCollectionNames('conversations', 'builtin-hash-v1', 384)).toEqual(['conversations__builtin-hash-v1__384']);
+    expect(previousCollectionNames('c', 'a', 384)).not.toContain(collectionName('c', 'a', 384));
   });
 
   it('changes with the model and with the dimension, so vector spaces never mix', () => {

@@ -2,6 +2,13 @@
 // the payload indexes the store's filters rely on. Safe to run from every replica at once: a
 // creation race ends in 409 for the loser, which then checks what the winner created, and
 // creating an index that already exists is a no-op.
+//
+// The collection holds two vectors per point: the embedder's dense vector (unnamed, Cosine) and
+// the lexical sparse vector LEXICAL_VECTOR with `modifier: "idf"`. Qdrant keeps the IDF statistics
+// per collection, and tenants share the collection, so a word's rarity is measured over every
+// account's memories, not the asking user's alone. That is deliberate (per-tenant statistics
+// would need a collection per tenant, which Qdrant advises against) and harmless: the statistic
+// is a weight, never a document, and no query can see another tenant's points (tenant-filter.ts).
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import { MemoryStoreError } from './memory-store-error.ts';
 import type { CallOptions, Work } from './qdrant-call.ts';
@@ -15,6 +22,9 @@ export interface CollectionSpec {
   embedderId: string;
   dimension: number;
 }
+
+/** The name of the sparse lexical vector in every memory collection. */
+export const LEXICAL_VECTOR = 'lexical';
 
 interface WantedIndex {
   field: string;
@@ -54,13 +64,26 @@ function mismatch(spec: CollectionSpec, problem: string): MemoryStoreError {
   return new MemoryStoreError(message, { code: 'dimension_mismatch', operation: 'ensureCollection' });
 }
 
-function checkVectors(spec: CollectionSpec, info: Schemas['CollectionInfo']): void {
+function checkDenseVectors(spec: CollectionSpec, info: Schemas['CollectionInfo']): void {
   const vectors = info.config.params.vectors as { size?: unknown; distance?: unknown } | undefined;
   const embedder = `the embedder "${spec.embedderId}" produces ${spec.dimension}`;
   if (vectors === undefined || typeof vectors.size !== 'number') throw mismatch(spec, `has named vectors (or none) but ${embedder}-dimensional unnamed vectors`);
   if (vectors.size !== spec.dimension) throw mismatch(spec, `has ${vectors.size}-dimensional vectors but ${embedder}`);
   if (vectors.distance !== 'Cosine') throw mismatch(spec, `compares vectors by ${String(vectors.distance)} but the memory store needs Cosine`);
 }
+
+function checkLexicalVector(spec: CollectionSpec, info: Schemas['CollectionInfo']): void {
+  const sparse = info.config.params.sparse_vectors as Record<string, { modifier?: unknown } | undefined> | null | undefined;
+  const lexical = sparse?.[LEXICAL_VECTOR];
+  if (lexical === undefined) throw mismatch(spec, `has no sparse vector "${LEXICAL_VECTOR}" for lexical recall`);
+  if (lexical.modifier !== 'idf') throw mismatch(spec, `has the sparse vector "${LEXICAL_VECTOR}" without the "idf" modifier lexical recall needs`);
+}
+
+const SCHEMA = {
+  // Unnamed, as before hybrid recall: the dense vector is the point's default vector.
+  vectorsFor: (dimension: number) => ({ size: dimension, distance: 'Cosine' as const }),
+  sparse_vectors: { [LEXICAL_VECTOR]: { modifier: 'idf' as const } },
+};
 
 function isConflict(err: unknown): boolean {
   return err instanceof MemoryStoreError && err.status === 409;
@@ -70,16 +93,39 @@ export async function ensureCollection(api: Api, run: Run, spec: CollectionSpec,
   const collection_name = spec.collection;
   const exists = await run('ensureCollection', options, async (init) => (await api.collectionExists({ collection_name }, init)).data.result?.exists === true);
   if (!exists) {
-    await run('ensureCollection', options, (init) => api.createCollection({ collection_name, vectors: { size: spec.dimension, distance: 'Cosine' }, hnsw_config: HNSW }, init)).catch((err: unknown) => {
+    const body = { collection_name, vectors: SCHEMA.vectorsFor(spec.dimension), sparse_vectors: SCHEMA.sparse_vectors, hnsw_config: HNSW };
+    await run('ensureCollection', options, (init) => api.createCollection(body, init)).catch((err: unknown) => {
       if (!isConflict(err)) throw err;
     });
   }
   const info = await run('ensureCollection', options, async (init) => (await api.getCollection({ collection_name }, init)).data.result);
   if (info === undefined) throw new MemoryStoreError(`Qdrant returned no description of collection "${collection_name}".`, { code: 'server_error', operation: 'ensureCollection' });
-  checkVectors(spec, info);
+  checkDenseVectors(spec, info);
+  checkLexicalVector(spec, info);
   for (const index of INDEXES) {
     const present = info.payload_schema[index.field];
     if (present !== undefined && index.satisfiedBy(present)) continue;
     await run('ensureCollection', options, (init) => api.createFieldIndex({ collection_name, wait: true, field_name: index.field, field_schema: index.schema }, init));
+  }
+}
+
+/**
+ * Whether a collection of an earlier schema (dense vectors only) exists for this embedding space,
+ * with the vectors this embedder makes. One that holds other vectors was not written by this
+ * gateway: refused the way a mismatched current collection is, rather than copied.
+ */
+export async function previousCollectionExists(api: Api, run: Run, spec: CollectionSpec, options?: CallOptions): Promise<boolean> {
+  const collection_name = spec.collection;
+  const exists = await run('ensureCollection', options, async (init) => (await api.collectionExists({ collection_name }, init)).data.result?.exists === true);
+  if (!exists) return false;
+  try {
+    const info = await run('ensureCollection', options, async (init) => (await api.getCollection({ collection_name }, init)).data.result);
+    if (info === undefined) return false;
+    checkDenseVectors(spec, info);
+    return true;
+  } catch (err) {
+    // Deleted in between: another replica finished migrating it.
+    if (err instanceof MemoryStoreError && err.code === 'not_found') return false;
+    throw err;
   }
 }

@@ -3,6 +3,7 @@
 // and out. Reads re-validate every payload: a point written by another tool or an older release
 // is skipped instead of reaching the prompt with missing fields.
 import { createHash } from 'node:crypto';
+import { documentLexicalVector, type SparseVector } from '../embedding/lexical-vector.ts';
 import { invalidArgument } from './memory-store-error.ts';
 import { memoryPointId } from './point-id.ts';
 import { requireEndUser, requireUserId } from './tenant-filter.ts';
@@ -42,6 +43,8 @@ export interface NewMemory {
 export interface PreparedPoint {
   id: string;
   vector: number[];
+  /** The text's lexical vector (lexical-vector.ts); empty when it has no content words. */
+  sparse: SparseVector;
   payload: MemoryPayload;
 }
 
@@ -83,7 +86,7 @@ export function preparePoint(memory: NewMemory, dimension: number): PreparedPoin
     chunk: memory.chunk,
     content_hash: createHash('sha256').update(memory.text).digest('hex'),
   };
-  return { id: memoryPointId({ userId, endUser, requestId: memory.requestId, role: memory.role, chunk: memory.chunk }), vector, payload };
+  return { id: memoryPointId({ userId, endUser, requestId: memory.requestId, role: memory.role, chunk: memory.chunk }), vector, sparse: documentLexicalVector(memory.text), payload };
 }
 
 function isNullableString(value: unknown): value is string | null {

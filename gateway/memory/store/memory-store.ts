@@ -17,7 +17,11 @@ export type { MemoryScope, ScopeRef } from './tenant-filter.ts';
 export interface MemoryHit {
   /** Canonical (lower-case, hyphenated) UUID. */
   id: string;
-  /** Cosine similarity, higher is closer (1 is the same direction). */
+  /**
+   * Higher is closer. Cosine similarity (1 is the same direction) for a dense search; Qdrant's
+   * fused rank score for a hybrid one (RRF: the sum over both channels of 1 / (2 + rank)); the
+   * IDF-weighted BM25 score for a lexical one.
+   */
   score: number;
   payload: MemoryPayload;
 }
@@ -33,13 +37,32 @@ export interface MemoryPage {
   nextOffset: string | null;
 }
 
+/**
+ * How a search ranks: `dense` by cosine similarity of the embedder's vectors; `lexical` by the
+ * words it shares with the question, weighted by IDF (BM25); `hybrid` both, fused by rank.
+ */
+export type SearchMode = 'dense' | 'lexical' | 'hybrid';
+
+/** How a hybrid search combines its two channels (Qdrant's fusion methods). */
+export type Fusion = 'rrf' | 'dbsf';
+
 export interface SearchOptions extends CallOptions {
   /** 1 to 100. */
   limit: number;
-  /** Only hits scoring at least this much (cosine similarity, -1 to 1). */
+  /**
+   * Only memories at least this close by cosine similarity (-1 to 1). In a hybrid search it
+   * applies to the dense channel only (a lexical match needs no threshold: it shares a word);
+   * a lexical search ignores it.
+   */
   scoreThreshold?: number;
   /** Only this conversation's memories. */
   conversationId?: string;
+  /** The question as text, for the lexical channel. Without it (or without content words in it) the search is dense. */
+  text?: string;
+  /** Default: hybrid when `text` is given, else dense. */
+  mode?: SearchMode;
+  /** Default: rrf (see qdrant-memory-store.ts for why). */
+  fusion?: Fusion;
 }
 
 export interface ScrollOptions extends CallOptions {
@@ -67,7 +90,7 @@ export interface MemoryStore {
 
   /** Idempotent: writing the same (user, end user, request, role, chunk) again replaces the point. Returns the ids in input order. */
   upsert(memories: readonly NewMemory[], options?: CallOptions): Promise<string[]>;
-  /** The scope's closest memories, best first. */
+  /** The scope's closest memories, best first: by the vector, and by the question's words when `options.text` is given. */
   search(scope: ScopeRef, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]>;
   /** True when the point existed and belonged to the scope; false for unknown, malformed or other scopes' ids. */
   deleteById(scope: ScopeRef, id: string, options?: CallOptions): Promise<boolean>;

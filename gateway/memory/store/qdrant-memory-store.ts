@@ -11,12 +11,33 @@
 // concurrent deletes of one point may both report true, and a write landing between the count
 // and the delete of a whole conversation is deleted without being counted; neither matters for
 // a receipt, and Qdrant has no delete that returns what it removed.
+//
+// Recall is hybrid (Query API): one prefetch by the dense vector, one by the question's lexical
+// sparse vector (lexical-vector.ts; Qdrant applies IDF), fused by Reciprocal Rank Fusion. Every
+// prefetch carries the scope's filter itself, and the root query carries it again: Qdrant does
+// apply a root filter to prefetches, but isolation must not rest on that. RRF rather than DBSF:
+// the two channels' scores live on unrelated scales (cosine in [-1, 1], BM25 unbounded, growing
+// with the question's length), and on the recall benchmark (test/bench/memory-recall.ts) RRF
+// measured as well or better at every depth; rank fusion also cannot be swung by one channel's
+// outlier score.
+//
+// Collections of an earlier schema (dense vectors only, named without the schema suffix: see
+// collection-name.ts) are migrated in the background after ensureCollection: scrolled page by
+// page, each point written into the current collection with the same id, payload and dense
+// vector plus a lexical vector computed from its text, and the old collection deleted once every
+// page is copied (deleting it is what marks the migration done; kept, a restart would copy it
+// again and bring back memories deleted since). Until then, deletes also apply to the old
+// collection, first, and each copied page is checked against it afterwards so that a memory
+// deleted while its page was in flight is deleted from the copy too. Meanwhile reads see the
+// current collection only: memories not yet copied are missing from recall for the seconds the
+// copy takes, never lost. Several replicas may copy at once; the copies are identical.
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
-import { collectionName } from './collection-name.ts';
-import { ensureCollection } from './ensure-collection.ts';
+import { documentLexicalVector, queryLexicalVector, type SparseVector } from '../embedding/lexical-vector.ts';
+import { collectionName, previousCollectionNames } from './collection-name.ts';
+import { ensureCollection, LEXICAL_VECTOR, previousCollectionExists } from './ensure-collection.ts';
 import { checkVector, parsePayload, preparePoint, type NewMemory, type PreparedPoint } from './memory-payload.ts';
 import { invalidArgument, MemoryStoreError } from './memory-store-error.ts';
-import type { CountOptions, MemoryHit, MemoryPage, MemoryRecord, MemoryStore, ScrollOptions, SearchOptions } from './memory-store.ts';
+import type { CountOptions, Fusion, MemoryHit, MemoryPage, MemoryRecord, MemoryStore, ScrollOptions, SearchMode, SearchOptions } from './memory-store.ts';
 import { canonicalPointId } from './point-id.ts';
 import { runCall, type CallContext, type CallOptions, type Work } from './qdrant-call.ts';
 import { scopeFilter, scopeOf, tenantFilter, type MemoryScope, type QdrantFilter, type ScopeRef } from './tenant-filter.ts';
@@ -34,6 +55,10 @@ export interface QdrantMemoryStoreOptions {
   maxConnections?: number;
   /** Called after a point operation found the collection missing and it was created again. */
   onCollectionRecreated?: (collection: string) => void;
+  /** Called when the memories of an earlier schema's collection have all been copied (and it was deleted). */
+  onMigrated?: (migration: { from: string; to: string; copied: number }) => void;
+  /** Called when a background migration stopped on an error; the next ensureCollection (a restart) resumes it. */
+  onMigrationFailed?: (migration: { from: string; to: string; error: MemoryStoreError }) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -41,6 +66,8 @@ const MAX_SEARCH_LIMIT = 100;
 const MAX_SCROLL_LIMIT = 1000;
 /** Points per upsert request: a long turn split into many chunks still makes modest requests. */
 const UPSERT_BATCH = 128;
+/** Points per page when copying an earlier schema's collection. */
+const MIGRATION_PAGE = 256;
 
 type Api = ReturnType<QdrantClient['api']>;
 type PointId = Schemas['ExtendedPointId'];
@@ -64,8 +91,60 @@ function record(id: PointId, rawPayload: unknown, scope: MemoryScope): MemoryRec
   return { id: canonical, payload };
 }
 
+/** The point's vectors: the dense one unnamed (""), the lexical one beside it when the text has content words. */
+function vectors(dense: number[], sparse: SparseVector): Schemas['VectorStruct'] {
+  return sparse.indices.length === 0 ? { '': dense } : { '': dense, [LEXICAL_VECTOR]: sparse };
+}
+
 function toQdrantPoint(point: PreparedPoint): Schemas['PointStruct'] {
-  return { id: point.id, vector: point.vector, payload: { ...point.payload } };
+  return { id: point.id, vector: vectors(point.vector, point.sparse), payload: { ...point.payload } };
+}
+
+/** The dense vector of a point scrolled from a dense-only collection (an unnamed vector). */
+function denseOf(vector: unknown): number[] | undefined {
+  const dense = Array.isArray(vector) ? vector : (typeof vector === 'object' && vector !== null ? (vector as Record<string, unknown>)[''] : undefined);
+  return Array.isArray(dense) && dense.every((x) => typeof x === 'number') ? dense : undefined;
+}
+
+/** Sets of unknown, so the checks also hold for callers that are not type-checked. */
+const MODES: ReadonlySet<unknown> = new Set(['dense', 'lexical', 'hybrid']);
+const FUSIONS: ReadonlySet<unknown> = new Set(['rrf', 'dbsf']);
+
+function searchMode(options: SearchOptions): SearchMode {
+  const mode = options.mode ?? (options.text === undefined ? 'dense' : 'hybrid');
+  if (!MODES.has(mode)) throw invalidArgument('search', 'search: mode must be "dense", "lexical" or "hybrid".');
+  if (mode !== 'dense' && typeof options.text !== 'string') throw invalidArgument('search', `search: a ${mode} search needs the question's text.`);
+  return mode;
+}
+
+function fusionQuery(fusion: Fusion | undefined): Schemas['FusionQuery'] {
+  const method = fusion ?? 'rrf';
+  if (!FUSIONS.has(method)) throw invalidArgument('search', 'search: fusion must be "rrf" or "dbsf".');
+  return { fusion: method };
+}
+
+interface QueryPlan {
+  dense: number[];
+  /** The question's lexical vector; undefined when it has no content words (or the search is dense). */
+  lexical: SparseVector | undefined;
+  filter: QdrantFilter;
+  limit: number;
+  threshold: number | undefined;
+  mode: SearchMode;
+  fusion: Schemas['FusionQuery'];
+}
+
+/**
+ * The body of one Query API call, without the collection. The scope's filter goes into every
+ * prefetch and the root (see the header); the cosine threshold into the dense channel only.
+ */
+function queryBody(plan: QueryPlan): Record<string, unknown> {
+  const { dense, lexical, filter, limit, threshold } = plan;
+  const byVector = { query: dense, filter, limit, ...(threshold === undefined ? {} : { score_threshold: threshold }) };
+  if (lexical === undefined) return byVector;
+  const byWords = { query: lexical, using: LEXICAL_VECTOR, filter, limit };
+  if (plan.mode === 'lexical') return byWords;
+  return { prefetch: [byVector, byWords], query: plan.fusion, filter, limit };
 }
 
 export class QdrantMemoryStore implements MemoryStore {
@@ -75,6 +154,14 @@ export class QdrantMemoryStore implements MemoryStore {
   readonly #api: Api;
   readonly #context: CallContext;
   readonly #onCollectionRecreated: (collection: string) => void;
+  readonly #onMigrated: NonNullable<QdrantMemoryStoreOptions['onMigrated']>;
+  readonly #onMigrationFailed: NonNullable<QdrantMemoryStoreOptions['onMigrationFailed']>;
+  /** Earlier schemas' collections of this embedding space, oldest first. */
+  readonly #previous: readonly string[];
+  /** Those found to exist and not yet fully copied: deletes apply to them too. */
+  readonly #unmigrated = new Set<string>();
+  /** The background copy in flight, if any. */
+  #migration: Promise<void> | undefined;
   /** The one re-creation in flight, shared by every operation that found the collection missing. */
   #recreating: Promise<void> | undefined;
 
@@ -106,6 +193,9 @@ export class QdrantMemoryStore implements MemoryStore {
     this.#api = client.api();
     this.#context = { collection: this.collection, origin: url.origin, timeoutMs, secrets: options.apiKey ? [options.apiKey] : [] };
     this.#onCollectionRecreated = options.onCollectionRecreated ?? (() => undefined);
+    this.#onMigrated = options.onMigrated ?? (() => undefined);
+    this.#onMigrationFailed = options.onMigrationFailed ?? (() => undefined);
+    this.#previous = previousCollectionNames(options.baseCollection, options.embedder.id, options.embedder.dimension);
   }
 
   #run<T>(operation: string, options: CallOptions | undefined, work: Work<T>): Promise<T> {
@@ -131,7 +221,72 @@ export class QdrantMemoryStore implements MemoryStore {
   }
 
   async ensureCollection(options?: CallOptions): Promise<void> {
-    await ensureCollection(this.#api, (operation, opts, work) => this.#run(operation, opts, work), { collection: this.collection, embedderId: this.#embedderId, dimension: this.dimension }, options);
+    const run = <T>(operation: string, opts: CallOptions | undefined, work: Work<T>): Promise<T> => this.#run(operation, opts, work);
+    await ensureCollection(this.#api, run, { collection: this.collection, embedderId: this.#embedderId, dimension: this.dimension }, options);
+    for (const previous of this.#previous) {
+      if (await previousCollectionExists(this.#api, run, { collection: previous, embedderId: this.#embedderId, dimension: this.dimension }, options)) this.#unmigrated.add(previous);
+    }
+    if (this.#unmigrated.size > 0) this.#migration ??= this.#migrateAll().finally(() => { this.#migration = undefined; });
+  }
+
+  /** Resolves when no migration is in flight (at once when there is none). Never rejects: failures go to onMigrationFailed. */
+  async migrated(): Promise<void> {
+    await this.#migration;
+  }
+
+  async #migrateAll(): Promise<void> {
+    for (const from of [...this.#unmigrated]) {
+      try {
+        const copied = await this.#migrate(from);
+        this.#unmigrated.delete(from);
+        if (copied !== undefined) this.#onMigrated({ from, to: this.collection, copied });
+      } catch (err) {
+        const error = err instanceof MemoryStoreError ? err : new MemoryStoreError(err instanceof Error ? err.message : String(err), { code: 'server_error', operation: 'migrate' });
+        this.#onMigrationFailed({ from, to: this.collection, error });
+        return;
+      }
+    }
+  }
+
+  /** Copies every point of `from` into the current collection, then deletes `from`. Undefined when another replica finished first. */
+  async #migrate(from: string): Promise<number | undefined> {
+    const operation = 'migrate';
+    let offset: PointId | undefined;
+    let copied = 0;
+    const gone = (err: unknown): undefined => {
+      if (err instanceof MemoryStoreError && err.code === 'not_found') return undefined;
+      throw err;
+    };
+    for (;;) {
+      const request = { collection_name: from, limit: MIGRATION_PAGE, with_payload: true, with_vector: true, ...(offset === undefined ? {} : { offset }) };
+      const page = await this.#run(operation, undefined, async (init) => (await this.#api.scrollPoints(request, init)).data.result).catch(gone);
+      if (page === undefined) return undefined;
+      const points: Schemas['PointStruct'][] = [];
+      for (const point of page.points) {
+        const dense = denseOf(point.vector);
+        if (dense === undefined || dense.length !== this.dimension) continue; // not a memory this store could ever have searched
+        const text = (point.payload as { text?: unknown } | null | undefined)?.text;
+        const sparse = typeof text === 'string' ? documentLexicalVector(text) : { indices: [], values: [] };
+        points.push({ id: point.id, vector: vectors(dense, sparse), payload: point.payload ?? {} });
+      }
+      if (points.length > 0) {
+        await this.#runOnPoints(operation, undefined, (init) => this.#api.upsertPoints({ collection_name: this.collection, wait: true, points }, init));
+        // A memory deleted after this page was read was deleted from `from` first (see #deleteMatching): take it out of the copy too.
+        const ids = points.map((p) => p.id);
+        const check = { collection_name: from, filter: { must: [{ has_id: ids }] }, limit: ids.length, with_payload: false, with_vector: false };
+        const still = await this.#run(operation, undefined, async (init) => (await this.#api.scrollPoints(check, init)).data.result).catch(gone);
+        if (still === undefined) return undefined;
+        const present = new Set(still.points.map((p) => canonicalPointId(p.id)));
+        const deleted = ids.filter((id) => !present.has(canonicalPointId(id)));
+        if (deleted.length > 0) await this.#runOnPoints(operation, undefined, (init) => this.#api.deletePoints({ collection_name: this.collection, wait: true, points: deleted }, init));
+        copied += points.length - deleted.length;
+      }
+      const next = page.next_page_offset;
+      if (next === null || next === undefined) break;
+      offset = next as PointId;
+    }
+    await this.#run(operation, undefined, (init) => this.#api.deleteCollection({ collection_name: from }, init)).catch(gone);
+    return copied;
   }
 
   async health(options?: CallOptions): Promise<void> {
@@ -154,20 +309,16 @@ export class QdrantMemoryStore implements MemoryStore {
     const operation = 'search';
     const scope = scopeOf(ref);
     const filter = scopeFilter(scope, operation, options.conversationId === undefined ? {} : { conversationId: options.conversationId });
-    const query = checkVector(vector, this.dimension, operation);
+    const dense = checkVector(vector, this.dimension, operation);
     const limit = checkLimit(options.limit, MAX_SEARCH_LIMIT, operation);
     const threshold = options.scoreThreshold;
     if (threshold !== undefined && !Number.isFinite(threshold)) throw invalidArgument(operation, 'search: scoreThreshold must be a finite number.');
-    const request = {
-      collection_name: this.collection,
-      timeout: serverTimeout(options, this.#context.timeoutMs),
-      query,
-      filter,
-      limit,
-      with_payload: true,
-      with_vector: false,
-      ...(threshold === undefined ? {} : { score_threshold: threshold }),
-    };
+    const mode = searchMode(options);
+    const fusion = fusionQuery(options.fusion);
+    const sparse = mode === 'dense' ? undefined : queryLexicalVector(options.text ?? '');
+    const lexical = sparse !== undefined && sparse.indices.length > 0 ? sparse : undefined;
+    if (mode === 'lexical' && lexical === undefined) return []; // no content words: nothing can match by words
+    const request = { collection_name: this.collection, timeout: serverTimeout(options, this.#context.timeoutMs), ...queryBody({ dense, lexical, filter, limit, threshold, mode, fusion }), with_payload: true, with_vector: false };
     const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.queryPoints(request, init)).data.result);
     const hits: MemoryHit[] = [];
     for (const point of result?.points ?? []) {
@@ -231,11 +382,33 @@ export class QdrantMemoryStore implements MemoryStore {
     return result?.count ?? 0;
   }
 
-  /** Counts, then deletes by the same tenant filter; skips the write when nothing matches. */
+  /**
+   * Counts, then deletes by the same tenant filter; skips the write when nothing matches. While an
+   * earlier schema's collection is being migrated, its matching points are deleted first (so the
+   * copy cannot bring them back), and the count is the larger of the two: a memory may be in both,
+   * so their sum would over-count; memories not yet copied may make it under-count until the copy ends.
+   */
   async #deleteMatching(operation: string, filter: QdrantFilter, options: CallOptions | undefined): Promise<number> {
+    let previouslyMatched = 0;
+    for (const previous of [...this.#unmigrated]) previouslyMatched = Math.max(previouslyMatched, await this.#deleteFromPrevious(previous, operation, filter, options));
     const matched = await this.#count(operation, filter, options);
-    if (matched === 0) return 0;
-    await this.#runOnPoints(operation, options, (init) => this.#api.deletePoints({ collection_name: this.collection, wait: true, filter }, init));
-    return matched;
+    if (matched > 0) await this.#runOnPoints(operation, options, (init) => this.#api.deletePoints({ collection_name: this.collection, wait: true, filter }, init));
+    return Math.max(matched, previouslyMatched);
+  }
+
+  async #deleteFromPrevious(previous: string, operation: string, filter: QdrantFilter, options: CallOptions | undefined): Promise<number> {
+    const timeout = serverTimeout(options, this.#context.timeoutMs);
+    try {
+      const matched = (await this.#run(operation, options, async (init) => (await this.#api.countPoints({ collection_name: previous, timeout, filter, exact: true }, init)).data.result))?.count ?? 0;
+      if (matched > 0) await this.#run(operation, options, (init) => this.#api.deletePoints({ collection_name: previous, wait: true, filter }, init));
+      return matched;
+    } catch (err) {
+      // Gone: another replica finished the migration and deleted it.
+      if (err instanceof MemoryStoreError && err.code === 'not_found') {
+        this.#unmigrated.delete(previous);
+        return 0;
+      }
+      throw err;
+    }
   }
 }
