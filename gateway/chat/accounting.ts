@@ -52,7 +52,7 @@ export interface AccountingDeps {
   now?: () => Date;
 }
 
-const ENDPOINT_PATHS = { chat: '/chat/completions', embeddings: '/embeddings', messages: '/messages', responses: '/responses' } as const;
+const ENDPOINT_PATHS = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings', messages: '/messages', responses: '/responses' } as const;
 
 /** Which API a request came in through; usage rows name its path. */
 export type Endpoint = keyof typeof ENDPOINT_PATHS;

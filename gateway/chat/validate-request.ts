@@ -45,12 +45,12 @@ function checkMessage(message: unknown, i: number): ChatMessage {
   return message as ChatMessage;
 }
 
-function checkStreaming(body: Record<string, unknown>): void {
+export function checkStreaming(body: Record<string, unknown>): void {
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw badRequest('"stream" must be true or false.', 'invalid_type', 'stream');
   if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options)) throw badRequest('"stream_options" must be an object.', 'invalid_type', 'stream_options');
 }
 
-function checkSampling(body: Record<string, unknown>): void {
+export function checkSampling(body: Record<string, unknown>): void {
   for (const name of ['max_tokens', 'max_completion_tokens']) {
     const value = body[name];
     if (value !== undefined && value !== null && (!Number.isInteger(value) || (value as number) < 1)) throw badRequest(`"${name}" must be a positive integer.`, 'invalid_value', name);
@@ -92,7 +92,7 @@ function parseTopK(value: unknown): number | undefined {
  * body `conversation_id` / `memory: false | {enabled, top_k, scope}`, or headers `x-conversation-id`,
  * `x-perpetual-memory: on|off`, `x-perpetual-memory-top-k`, `x-perpetual-memory-scope: user|conversation`.
  */
-export function takeExtensions(body: ChatRequestBody, header: (name: string) => string | undefined): ChatExtensions {
+export function takeExtensions(body: Record<string, unknown>, header: (name: string) => string | undefined): ChatExtensions {
   const { conversation_id: conversationField, memory: memoryField } = body;
   delete body.conversation_id;
   delete body.memory;

@@ -18,7 +18,7 @@ export interface StreamStateInit {
 }
 
 /** The client's side of the stream (its model, whether it wants usage) and the upstream's (who, which secrets). */
-export function streamStateInit(req: ChatCompletionRequest, upstream: UpstreamCall, created: number): StreamStateInit {
+export function streamStateInit(req: Pick<ChatCompletionRequest, 'model' | 'stream_options'>, upstream: UpstreamCall, created: number): StreamStateInit {
   return {
     model: req.model,
     includeUsage: req.stream_options?.include_usage === true,
@@ -42,11 +42,11 @@ export async function* guardStream<T>(source: AsyncIterable<T>, res: UpstreamRes
   }
 }
 
-export function makeChatStream(
-  chunks: AsyncGenerator<ChatCompletionChunk>,
+export function makeChatStream<Chunk = ChatCompletionChunk>(
+  chunks: AsyncGenerator<Chunk>,
   usage: () => UsageReport,
   upstreamRequestId: string | undefined,
-): ChatStream {
+): ChatStream<Chunk> {
   let iterated = false;
   return {
     upstreamRequestId,

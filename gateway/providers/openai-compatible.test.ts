@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startOpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
 import type { OpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
 import { caught, collect } from '../../test/support/provider-calls.ts';
-import { createOpenAICompatibleProvider } from './openai-compatible.ts';
-import type { ProviderClient, ProviderTarget } from './provider-client.ts';
+import { createOpenAICompatibleProvider, type OpenAICompatibleClient } from './openai-compatible.ts';
+import type { ProviderTarget } from './provider-client.ts';
 import type { ChatCompletionRequest } from './types.ts';
 import { createUpstreamHttp } from './upstream-http.ts';
 import type { UpstreamHttp } from './upstream-http.ts';
@@ -13,7 +13,7 @@ const KEY = 'sk-test-openai-key-0123456789';
 describe('OpenAI-compatible provider', () => {
   let stub: OpenAIUpstream;
   let http: UpstreamHttp;
-  let provider: ProviderClient;
+  let provider: OpenAICompatibleClient;
   let target: ProviderTarget;
   const signal = new AbortController().signal;
   const req = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
@@ -134,5 +134,45 @@ describe('OpenAI-compatible provider', () => {
     expect(result.response.data).toHaveLength(2);
     expect(result.usage).toEqual({ prompt_tokens: 3, completion_tokens: 0, total_tokens: 3 });
     expect(result.usageEstimated).toBe(false);
+  });
+
+  describe('legacy completions', () => {
+    it('sends the prompt as is to /completions with the upstream model name, and answers under the client\'s', async () => {
+      const result = await provider.completions({ model: 'smart', prompt: 'def fib(n):', suffix: '\n', max_tokens: 8 }, target, signal);
+      expect(stub.requests[0]).toMatchObject({ path: '/v1/completions', body: { model: 'gpt-upstream', prompt: 'def fib(n):', suffix: '\n', max_tokens: 8 } });
+      expect(stub.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
+      expect(result.response).toMatchObject({ object: 'text_completion', model: 'smart', choices: [{ text: 'echo: def fib(n):', index: 0 }] });
+      expect(result.usageEstimated).toBe(false);
+      expect(result.upstreamRequestId).toBe('req_stub');
+    });
+
+    it('estimates and flags usage when the upstream reports none, counting token ids as tokens', async () => {
+      stub.behaviour = { omitUsage: true };
+      // ceil(18 chars / 4) = 5 prompt tokens; "echo: hello there friend" is 24 chars = 6.
+      expect((await provider.completions({ model: 'smart', prompt: 'hello there friend' }, target, signal)).usage).toEqual({ prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 });
+      const tokens = await provider.completions({ model: 'smart', prompt: [[1, 2, 3], [4]] }, target, signal);
+      expect(tokens.usage.prompt_tokens).toBe(4);
+      expect(tokens.response.usage).toEqual(tokens.usage);
+    });
+
+    it('streams text_completion chunks under the client\'s model name, always asking for usage but hiding it when not asked', async () => {
+      const stream = await provider.completionsStream({ model: 'smart', prompt: 'one two three', stream: true }, target, signal);
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect(stub.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, model: 'gpt-upstream' });
+      expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe('echo: one two three');
+      expect(chunks.every((c) => c.model === 'smart' && !('usage' in c))).toBe(true);
+      expect(new Set(chunks.map((c) => c.object))).toEqual(new Set(['text_completion']));
+      expect(stream.usage()).toEqual({ usage: expect.objectContaining({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }) as unknown, usageEstimated: false });
+    });
+
+    it('estimates streamed usage from the text when the upstream sends none, and adds a text_completion usage chunk if asked', async () => {
+      stub.behaviour = { omitUsage: true };
+      const stream = await provider.completionsStream({ model: 'smart', prompt: 'hello there friend', stream: true, stream_options: { include_usage: true } }, target, signal);
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect(stream.usage()).toEqual({ usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }, usageEstimated: true });
+      expect(chunks.at(-1)).toMatchObject({ object: 'text_completion', model: 'smart', choices: [], usage: { prompt_tokens: 5, completion_tokens: 6 } });
+    });
   });
 });

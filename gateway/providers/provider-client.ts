@@ -4,6 +4,8 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
+  Completion,
+  CompletionRequest,
   EmbeddingsRequest,
   EmbeddingsResponse,
   Usage,
@@ -50,7 +52,7 @@ export interface ChatResult extends UsageReport {
  * caller's signal was aborted). Breaking out of the loop releases the upstream connection; a
  * stream that is never iterated holds it until the signal is aborted or the body timeout fires.
  */
-export interface ChatStream extends AsyncIterable<ChatCompletionChunk> {
+export interface ChatStream<Chunk = ChatCompletionChunk> extends AsyncIterable<Chunk> {
   /**
    * Usage of the whole exchange. Call it once the iteration has ended, normally or not: it holds
    * the upstream's figures where it sent them and an estimate (flagged) for whatever is missing.
@@ -64,12 +66,24 @@ export interface EmbeddingsResult extends UsageReport {
   upstreamRequestId: string | undefined;
 }
 
+export interface CompletionResult extends UsageReport {
+  /** The legacy completion, with `model` set to the name the client asked for. */
+  response: Completion;
+  upstreamRequestId: string | undefined;
+}
+
+/** A streamed legacy completion: the same contract as a chat stream, in `text_completion` chunks. */
+export type CompletionStream = ChatStream<Completion>;
+
 export interface ProviderClient {
   chat(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatResult>;
   chatStream(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatStream>;
   embeddings(req: EmbeddingsRequest, target: ProviderTarget, signal: AbortSignal): Promise<EmbeddingsResult>;
   /** The prompt's input tokens as the upstream counts them; absent where the upstream has no such API. */
   countTokens?(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<number>;
+  /** The legacy Completions API; absent for providers that have none (Anthropic retired theirs). */
+  completions?(req: CompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<CompletionResult>;
+  completionsStream?(req: CompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<CompletionStream>;
 }
 
 /** The name a user sees for the provider in messages. */

@@ -85,9 +85,35 @@ describe('OpenAI stub with the openai SDK', () => {
     expect(viaFloat.data[0]?.embedding).not.toEqual(viaFloat.data[1]?.embedding);
   });
 
-  it('lists models', async () => {
+  it('lists models, and retrieves one or answers 404 model_not_found', async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id)).toEqual(['gpt-stub']);
+    expect(await client.models.retrieve('gpt-stub')).toEqual({ id: 'gpt-stub', object: 'model', created: 1700000000, owned_by: 'stub' });
+    const missing = await client.models.retrieve('gpt-nope').catch((err: unknown) => err);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(missing).toMatchObject({ code: 'model_not_found', param: 'model' });
+  });
+
+  it('answers a legacy completion, one choice per prompt, with usage', async () => {
+    const completion = await client.completions.create({ model: 'gpt-stub', prompt: 'def fib(n):' });
+    expect(completion.object).toBe('text_completion');
+    expect(completion.choices).toEqual([{ text: 'echo: def fib(n):', index: 0, logprobs: null, finish_reason: 'stop' }]);
+    expect(completion.usage?.total_tokens).toBe((completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0));
+    const batch = await client.completions.create({ model: 'gpt-stub', prompt: ['a', 'b'] });
+    expect(batch.choices.map((c) => c.text)).toEqual(['echo: a', 'echo: b']);
+    await expect(client.completions.create({ model: 'gpt-stub', prompt: { not: 'a prompt' } as unknown as string })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
+  it('streams a legacy completion, with a final usage-only chunk only when asked', async () => {
+    const withUsage = await client.completions.create({ model: 'gpt-stub', prompt: 'one two three', stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of withUsage) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe('echo: one two three');
+    expect(new Set(chunks.map((c) => c.object))).toEqual(new Set(['text_completion']));
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 4 } });
+    expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe('stop');
+    const without = await client.completions.create({ model: 'gpt-stub', prompt: 'quiet', stream: true });
+    for await (const chunk of without) expect('usage' in chunk).toBe(false);
   });
 
   it('rejects a wrong key with the error class for 401', async () => {

@@ -253,3 +253,33 @@ export interface EmbeddingsResponse {
   usage: { prompt_tokens: number; total_tokens: number; [key: string]: unknown };
   [key: string]: unknown;
 }
+
+/** The legacy Completions API (/v1/completions): raw text in, raw text out, as FIM and autocomplete tools use it. */
+export interface CompletionRequest {
+  model: string;
+  /** Text, texts, token ids, or lists of token ids. */
+  prompt: string | string[] | number[] | number[][];
+  stream?: boolean | null;
+  stream_options?: StreamOptions | null;
+  [key: string]: unknown;
+}
+
+export interface CompletionChoice {
+  index: number;
+  text: string;
+  finish_reason: 'stop' | 'length' | 'content_filter' | null;
+  logprobs?: unknown;
+  [key: string]: unknown;
+}
+
+/** A completion, and also each chunk of a streamed one (the same object, with partial text). */
+export interface Completion {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  choices: CompletionChoice[];
+  usage?: Usage | null;
+  system_fingerprint?: string | null;
+  [key: string]: unknown;
+}

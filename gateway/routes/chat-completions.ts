@@ -11,14 +11,19 @@ import { serveCompletion, type ChatRouteDeps, type Dialect } from './serve-compl
 // server.ts builds the chat routes from these deps and imports the type from here.
 export type { ChatRouteDeps } from './serve-completion.ts';
 
-const openAIDialect: Dialect = {
-  json: (result) => result.response,
-  stream: (res) => ({
-    chunk: (chunk) => writeEvent(res, chunk),
-    end: () => writeDone(res),
-    fail: (error) => writeEvent(res, error.toJSON()),
-  }),
-};
+/** OpenAI's wire: the provider's response and chunks as they are, errors as OpenAI's error object (also /v1/completions). */
+export function openAIDialect<Result extends { response: unknown }, Chunk>(): Dialect<Result, Chunk> {
+  return {
+    json: (result) => result.response,
+    stream: (res) => ({
+      chunk: (chunk) => writeEvent(res, chunk),
+      end: () => writeDone(res),
+      fail: (error) => writeEvent(res, error.toJSON()),
+    }),
+  };
+}
+
+const chatDialect: Dialect = openAIDialect();
 
 export function chatCompletionsRoute(deps: ChatRouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -26,6 +31,6 @@ export function chatCompletionsRoute(deps: ChatRouteDeps) {
     const ext = takeExtensions(body, (name) => req.get(name));
     // `user` and `safety_identifier` stay in the body: providers use them for abuse reports.
     const endUser = openAIEndUser(req.get(END_USER_HEADER), body);
-    await serveCompletion(deps, res, { body, ext, endUser, endpoint: 'chat' }, openAIDialect);
+    await serveCompletion(deps, res, { body, ext, endUser, endpoint: 'chat' }, chatDialect);
   };
 }

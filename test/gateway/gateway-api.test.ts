@@ -190,11 +190,12 @@ describe('chat completions through the OpenAI SDK', () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, hang: false };
   });
 
-  it('serves embeddings and lists the configured models', async () => {
+  it('serves embeddings and lists the configured models, and those the user\'s provider keys reach', async () => {
     const embedding = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] });
     expect(embedding.data).toHaveLength(2);
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id).sort()).toEqual(['claude', 'flaky', 'gpt-4o-mini']);
+    // "gpt-stub" is what the OpenAI stub lists for the user's OpenAI key.
+    expect(models.data.map((m) => m.id).sort()).toEqual(['claude', 'flaky', 'gpt-4o-mini', 'gpt-stub']);
   });
 });
 

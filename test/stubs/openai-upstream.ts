@@ -1,6 +1,7 @@
-// A protocol-faithful stand-in for the OpenAI API on loopback: Chat Completions (JSON and SSE,
-// honouring stream_options.include_usage exactly as OpenAI does), Embeddings (deterministic
-// vectors, float or base64) and the model list, with OpenAI's error JSON. It validates requests
+// A protocol-faithful stand-in for the OpenAI API on loopback: Chat Completions and the legacy
+// Completions (JSON and SSE, honouring stream_options.include_usage exactly as OpenAI does),
+// Embeddings (deterministic vectors, float or base64) and the models (list and retrieve), with
+// OpenAI's error JSON. It validates requests
 // the way the real API does, so translation bugs surface as 400s, and its knobs script the
 // failures the gateway must survive: retryable errors, hangs, cut streams, missing usage, bad keys.
 // The official `openai` SDK runs against it in gateway/providers/stubs-contract.test.ts.
@@ -26,7 +27,7 @@ export interface OpenAIUpstreamBehaviour extends ScriptedFailures {
   cutAfterChunks?: number;
   /** The only key accepted; others get 401. Default: any key, or none. */
   apiKey?: string;
-  /** Models served; others get 404 model_not_found. Default: every model. */
+  /** Models served (and listed); others get 404 model_not_found. Default: every model, "gpt-stub" listed. */
   models?: string[];
 }
 
@@ -86,18 +87,23 @@ function validateMessage(m: unknown, i: number, sawToolCalls: boolean): boolean 
   return sawToolCalls && m.role === 'tool';
 }
 
+/** What chat and legacy completions check alike, after their own fields. */
+function checkStreamingAndModel(body: Json, model: string, behaviour: OpenAIUpstreamBehaviour): void {
+  if (body.stream_options !== undefined && body.stream_options !== null && body.stream !== true) {
+    throw new OpenAIError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", { param: 'stream_options', code: 'invalid_value' });
+  }
+  if (behaviour.models && !behaviour.models.includes(model)) {
+    throw new OpenAIError(404, `The model \`${model}\` does not exist or you do not have access to it.`, { code: 'model_not_found' });
+  }
+}
+
 function validateChat(body: Json, behaviour: OpenAIUpstreamBehaviour): Json[] {
   if (typeof body.model !== 'string' || body.model === '') throw new OpenAIError(400, 'you must provide a model parameter');
   if (!Array.isArray(body.messages)) throw new OpenAIError(400, "Missing required parameter: 'messages'.", { param: 'messages', code: 'missing_required_parameter' });
   if (body.messages.length === 0) throw new OpenAIError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", { param: 'messages', code: 'empty_array' });
   let sawToolCalls = false;
   body.messages.forEach((m: unknown, i) => (sawToolCalls = validateMessage(m, i, sawToolCalls)));
-  if (body.stream_options !== undefined && body.stream_options !== null && body.stream !== true) {
-    throw new OpenAIError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", { param: 'stream_options', code: 'invalid_value' });
-  }
-  if (behaviour.models && !behaviour.models.includes(body.model)) {
-    throw new OpenAIError(404, `The model \`${body.model}\` does not exist or you do not have access to it.`, { code: 'model_not_found' });
-  }
+  checkStreamingAndModel(body, body.model, behaviour);
   return body.messages as Json[];
 }
 
@@ -175,6 +181,69 @@ function writeStream(exchange: StubExchange<OpenAIUpstreamBehaviour>, chunks: Js
   return writeEventStream(exchange, frames, { headers: REQUEST_ID, cutAfter: cutAfterChunks, delayMs, trailer: 'data: [DONE]\n\n' });
 }
 
+/** The legacy API's prompts, one choice each: a string, strings, token ids, or lists of token ids. */
+function legacyPrompts(body: Json): (string | number[])[] {
+  const { prompt } = body;
+  if (typeof prompt === 'string') return [prompt];
+  const isTokens = (value: unknown): value is number[] => Array.isArray(value) && value.length > 0 && value.every((t) => Number.isInteger(t));
+  if (isTokens(prompt)) return [prompt];
+  if (Array.isArray(prompt) && prompt.length > 0 && (prompt.every((p) => typeof p === 'string') || prompt.every(isTokens))) return prompt;
+  if (prompt === undefined) throw new OpenAIError(400, "Missing required parameter: 'prompt'.", { param: 'prompt', code: 'missing_required_parameter' });
+  throw new OpenAIError(400, "Invalid type for 'prompt': expected one of a string, an array of strings, an array of integers, or an array of arrays of integers.", { param: 'prompt', code: 'invalid_type' });
+}
+
+function validateLegacy(body: Json, behaviour: OpenAIUpstreamBehaviour): (string | number[])[] {
+  if (typeof body.model !== 'string' || body.model === '') throw new OpenAIError(400, 'you must provide a model parameter');
+  const prompts = legacyPrompts(body);
+  checkStreamingAndModel(body, body.model, behaviour);
+  return prompts;
+}
+
+function legacyText(prompt: string | number[], behaviour: OpenAIUpstreamBehaviour): string {
+  return behaviour.reply ?? `echo: ${typeof prompt === 'string' ? prompt : prompt.join(' ')}`;
+}
+
+/** A deterministic token count: words of text prompts, ids of token prompts. */
+function legacyPromptTokens(prompts: (string | number[])[]): number {
+  return prompts.reduce((sum, p) => sum + (typeof p === 'string' ? p.split(/\s+/).filter(Boolean).length : p.length), 0);
+}
+
+interface LegacyExchange {
+  id: string;
+  created: number;
+  model: string;
+  prompts: (string | number[])[];
+}
+
+function legacyCompletion(ex: LegacyExchange, behaviour: OpenAIUpstreamBehaviour): Json {
+  const texts = ex.prompts.map((p) => legacyText(p, behaviour));
+  const completionTokens = texts.reduce((sum, text) => sum + splitReply(text, undefined).length, 0);
+  return {
+    id: ex.id,
+    object: 'text_completion',
+    created: ex.created,
+    model: ex.model,
+    choices: texts.map((text, index) => ({ text, index, logprobs: null, finish_reason: 'stop' })),
+    ...(behaviour.omitUsage ? {} : { usage: usageFor(legacyPromptTokens(ex.prompts), completionTokens) }),
+    system_fingerprint: 'fp_stub',
+  };
+}
+
+/** The legacy chunks: each choice's text in pieces, then its finish, then usage when asked for. */
+function legacyChunks(ex: LegacyExchange, behaviour: OpenAIUpstreamBehaviour, includeUsage: boolean): Json[] {
+  const base = { id: ex.id, object: 'text_completion', created: ex.created, model: ex.model, system_fingerprint: 'fp_stub' };
+  const withUsage = includeUsage && !behaviour.omitUsage;
+  const chunk = (index: number, text: string, finishReason: string | null): Json => ({
+    ...base,
+    choices: [{ text, index, logprobs: null, finish_reason: finishReason }],
+    ...(withUsage ? { usage: null } : {}),
+  });
+  const pieces = ex.prompts.map((p) => splitReply(legacyText(p, behaviour), behaviour.deltas));
+  const chunks = pieces.flatMap((texts, index) => [...texts.map((text) => chunk(index, text, null)), chunk(index, '', 'stop')]);
+  if (withUsage) chunks.push({ ...base, choices: [], usage: usageFor(legacyPromptTokens(ex.prompts), pieces.reduce((sum, texts) => sum + texts.length, 0)) });
+  return chunks;
+}
+
 /** A unit vector derived from the input alone, so equal inputs embed equally. */
 function vectorFor(input: unknown, dimensions: number): number[] {
   const values: number[] = [];
@@ -239,18 +308,53 @@ export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {})
     await writeStream(exchange, streamChunks(ex, behaviour, includeUsage));
   }
 
+  async function legacy(exchange: StubExchange<OpenAIUpstreamBehaviour>, body: Json): Promise<void> {
+    const { behaviour } = exchange;
+    const prompts = validateLegacy(body, behaviour);
+    sequence++;
+    const ex: LegacyExchange = { id: `cmpl-stub${sequence}`, created: Math.floor(Date.now() / 1000), model: body.model as string, prompts };
+    if (body.stream !== true) {
+      if (behaviour.delayMs) await exchange.pause(behaviour.delayMs);
+      sendJson(exchange.res, 200, legacyCompletion(ex, behaviour));
+      return;
+    }
+    const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
+    await writeStream(exchange, legacyChunks(ex, behaviour, includeUsage));
+  }
+
+  function models(res: http.ServerResponse, path: string, behaviour: OpenAIUpstreamBehaviour): void {
+    const model = (id: string): Json => ({ id, object: 'model', created: 1700000000, owned_by: 'stub' });
+    const listed = behaviour.models ?? ['gpt-stub'];
+    if (path === '/v1/models') {
+      sendJson(res, 200, { object: 'list', data: listed.map(model) });
+      return;
+    }
+    const id = decodeURIComponent(path.slice('/v1/models/'.length));
+    if (!listed.includes(id)) throw new OpenAIError(404, `The model '${id}' does not exist`, { param: 'model', code: 'model_not_found' });
+    sendJson(res, 200, model(id));
+  }
+
   async function handle(exchange: StubExchange<OpenAIUpstreamBehaviour>): Promise<void> {
     const { req, res, body, behaviour } = exchange;
     checkAuth(req, behaviour);
-    const key = `${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`;
-    if (key === 'GET /v1/models') {
-      sendJson(res, 200, { object: 'list', data: (behaviour.models ?? ['gpt-stub']).map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'stub' })) });
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const key = `${req.method ?? ''} ${path}`;
+    if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
+      models(res, path, behaviour);
       return;
     }
-    if (key !== 'POST /v1/chat/completions' && key !== 'POST /v1/embeddings') throw new OpenAIError(404, `Invalid URL (${key})`);
+    const handlers: Record<string, (exchange: StubExchange<OpenAIUpstreamBehaviour>, body: Json) => Promise<void>> = {
+      'POST /v1/chat/completions': chat,
+      'POST /v1/completions': legacy,
+      'POST /v1/embeddings': (ex, json) => {
+        sendJson(ex.res, 200, embeddings(json));
+        return Promise.resolve();
+      },
+    };
+    const handler = handlers[key];
+    if (!handler) throw new OpenAIError(404, `Invalid URL (${key})`);
     if (!isRecord(body)) throw new OpenAIError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)");
-    if (key === 'POST /v1/embeddings') sendJson(res, 200, embeddings(body));
-    else await chat(exchange, body);
+    await handler(exchange, body);
   }
 
   return startUpstreamStub({

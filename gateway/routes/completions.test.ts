@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors.ts';
+import { completionsUnsupported, isValidPrompt, MAX_PROMPTS, validateCompletionRequest } from './completions.ts';
+
+describe('isValidPrompt', () => {
+  it.each([
+    ['text', 'def fib(n):'],
+    ['empty text (a completion from nothing)', ''],
+    ['texts', ['a', 'b']],
+    ['token ids', [15339, 1917]],
+    ['lists of token ids', [[1], [2, 3]]],
+    ['the most prompts', Array.from({ length: MAX_PROMPTS }, () => 'x')],
+  ])('accepts %s', (_what, prompt) => {
+    expect(isValidPrompt(prompt)).toBe(true);
+  });
+
+  it.each([
+    ['nothing', undefined],
+    ['null', null],
+    ['a number', 7],
+    ['an object', { text: 'x' }],
+    ['an empty list', []],
+    ['a mix of text and ids', ['x', 1]],
+    ['a fractional or negative id', [1.5]],
+    ['a negative id', [-1]],
+    ['an empty list of ids', [[]]],
+    ['too many prompts', Array.from({ length: MAX_PROMPTS + 1 }, () => 'x')],
+  ])('refuses %s', (_what, prompt) => {
+    expect(isValidPrompt(prompt)).toBe(false);
+  });
+});
+
+describe('validateCompletionRequest', () => {
+  function refusal(body: unknown): GatewayError {
+    try {
+      validateCompletionRequest(body);
+    } catch (err) {
+      if (err instanceof GatewayError) return err;
+      throw err;
+    }
+    throw new Error('accepted');
+  }
+
+  it('passes a valid request through untouched, unknown fields included', () => {
+    const body = { model: 'coder', prompt: 'x', suffix: 'y', echo: false, best_of: 2 };
+    expect(validateCompletionRequest(body)).toBe(body);
+  });
+
+  it('names the parameter at fault, saying what it must be', () => {
+    expect(refusal({ model: 'coder' })).toMatchObject({ status: 400, param: 'prompt', code: 'missing_prompt', message: expect.stringContaining('a string, an array of 1 to 2048 strings') as string });
+    expect(refusal({ model: 'coder', prompt: { x: 1 } })).toMatchObject({ param: 'prompt', code: 'invalid_prompt' });
+    expect(refusal({ prompt: 'x' })).toMatchObject({ param: 'model', code: 'missing_model' });
+    expect(refusal({ model: 'coder', prompt: 'x', stream: 'yes' })).toMatchObject({ param: 'stream' });
+    expect(refusal({ model: 'coder', prompt: 'x', max_tokens: 0 })).toMatchObject({ param: 'max_tokens' });
+    expect(refusal(['not', 'an', 'object'])).toMatchObject({ code: 'invalid_body' });
+  });
+});
+
+describe('completionsUnsupported', () => {
+  it('is a 400 on the model that says where to send the request instead', () => {
+    const err = completionsUnsupported({ kind: 'anthropic', providerName: 'anthropic' });
+    expect(err).toMatchObject({ status: 400, code: 'completions_not_supported', param: 'model' });
+    expect(err.message).toContain('/v1/chat/completions');
+  });
+});

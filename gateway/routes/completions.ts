@@ -1,0 +1,87 @@
+// POST /v1/completions: the legacy Completions API (prompt in, text out) that FIM and autocomplete
+// tools still call, passed through to OpenAI-compatible upstreams (OpenAI, vLLM ModelServers, ...).
+// It takes the chat path (serve-completion.ts: limits, routing with fallback, provider keys,
+// in-flight and replica leases, accounting) but not memory: the prompt is raw text, often code
+// around a cursor, and anything added to it would change what the model completes.
+import type { Request, Response } from 'express';
+import { checkModelName } from '../chat/model-name.ts';
+import { resolveModel } from '../chat/resolve-model.ts';
+import { checkSampling, checkStreaming, takeExtensions } from '../chat/validate-request.ts';
+import { badRequest, GatewayError } from '../errors.ts';
+import { providerLabel, type CompletionResult, type ProviderTarget } from '../providers/provider-client.ts';
+import type { Completion, CompletionRequest } from '../providers/types.ts';
+import { openAIDialect } from './chat-completions.ts';
+import { serveUpstream, type ChatRouteDeps, type UpstreamCalls } from './serve-completion.ts';
+
+/** As many prompts as embeddings take inputs: each is its own choice upstream. */
+export const MAX_PROMPTS = 2048;
+
+const PROMPT_SHAPES = `a string, an array of 1 to ${String(MAX_PROMPTS)} strings, an array of token ids, or an array of 1 to ${String(MAX_PROMPTS)} arrays of token ids`;
+
+function isTokenIds(value: unknown): value is number[] {
+  return Array.isArray(value) && value.length > 0 && value.every((token) => Number.isInteger(token) && (token as number) >= 0);
+}
+
+/** Whether `prompt` has one of the shapes OpenAI accepts. */
+export function isValidPrompt(prompt: unknown): prompt is CompletionRequest['prompt'] {
+  if (typeof prompt === 'string') return true;
+  if (!Array.isArray(prompt) || prompt.length === 0) return false;
+  if (isTokenIds(prompt)) return true;
+  if (prompt.length > MAX_PROMPTS) return false;
+  return prompt.every((item) => typeof item === 'string') || prompt.every(isTokenIds);
+}
+
+export function validateCompletionRequest(body: unknown): CompletionRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.', 'invalid_body');
+  const fields = body as Record<string, unknown>;
+  checkModelName(fields.model, (problem) => `"model" ${problem.reason}`);
+  if (!isValidPrompt(fields.prompt)) throw badRequest(`"prompt" must be ${PROMPT_SHAPES}.`, fields.prompt === undefined ? 'missing_prompt' : 'invalid_prompt', 'prompt');
+  checkStreaming(fields);
+  checkSampling(fields);
+  return fields as CompletionRequest;
+}
+
+export function completionsUnsupported(target: Pick<ProviderTarget, 'kind' | 'providerName'>): GatewayError {
+  return new GatewayError(
+    `Provider "${providerLabel(target)}" has no legacy completions API. Send this model's requests to /v1/chat/completions, ` +
+      'or use a model from an OpenAI-compatible provider or a ModelServer for /v1/completions.',
+    { status: 400, type: 'invalid_request_error', code: 'completions_not_supported', param: 'model' },
+  );
+}
+
+/**
+ * Refuses at once a model whose provider has no legacy completions, before its provider key is
+ * asked for: adding a key would not help. Unknown models are left to the shared path's 404.
+ */
+function checkLegacyCapable(deps: ChatRouteDeps, model: string): void {
+  let resolved;
+  try {
+    resolved = resolveModel(deps.config, model);
+  } catch {
+    return;
+  }
+  if (!deps.providerFor(resolved.kind).completions) throw completionsUnsupported({ kind: resolved.kind, ...(resolved.provider ? { providerName: resolved.provider } : {}) });
+}
+
+/** The legacy calls; a fallback model's provider may still lack them, hence the check here too. */
+function legacyCalls(body: CompletionRequest, signal: AbortSignal): UpstreamCalls<CompletionResult, Completion> {
+  return {
+    json: (client, target) => (client.completions ? client.completions(body, target, signal) : Promise.reject(completionsUnsupported(target))),
+    stream: (client, target) => (client.completionsStream ? client.completionsStream(body, target, signal) : Promise.reject(completionsUnsupported(target))),
+    resultText: (result) => result.response.choices[0]?.text,
+    chunkText: (chunk) => chunk.choices[0]?.text ?? '',
+  };
+}
+
+const legacyDialect = openAIDialect<CompletionResult, Completion>();
+
+export function completionsRoute(deps: ChatRouteDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const body = validateCompletionRequest(req.body);
+    checkLegacyCapable(deps, body.model);
+    // The conversation id still pins a ModelServer replica (its prefix cache) and tags usage rows.
+    const ext = { ...takeExtensions(body, (name) => req.get(name)), memory: { enabled: false, topK: undefined, conversationOnly: false } };
+    const request = { model: body.model, stream: body.stream === true, ext, endpoint: 'completions' as const, calls: (signal: AbortSignal) => legacyCalls(body, signal) };
+    await serveUpstream(deps, res, request, legacyDialect);
+  };
+}
