@@ -143,6 +143,16 @@ describe('schema', () => {
     expect(rows.map((r) => r.indexdef)).toEqual(['CREATE INDEX idx_usage_logs_client_request_id ON public.usage_logs USING btree (client_request_id)']);
   });
 
+  it('keeps stored responses per account, deleted with it, behind row-level security with no policy', async () => {
+    const fk = await pool.query<{ definition: string }>("SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'responses'::regclass AND contype = 'f'");
+    expect(fk.rows.map((r) => r.definition)).toEqual(['FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE']);
+    const rls = await pool.query<{ relrowsecurity: boolean }>("SELECT relrowsecurity FROM pg_class WHERE relname = 'responses'");
+    expect(rls.rows).toEqual([{ relrowsecurity: true }]);
+    // No policy: Supabase's API roles (anon, authenticated) can read none of them.
+    const policies = await pool.query("SELECT policyname FROM pg_policies WHERE tablename = 'responses'");
+    expect(policies.rows).toEqual([]);
+  });
+
   it('enables row-level security on all four tables with the guide\'s four policies', async () => {
     const rls = await pool.query<{ relname: string; relrowsecurity: boolean }>(
       `SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('users', 'api_keys', 'usage_logs', 'user_provider_keys') ORDER BY relname`,
