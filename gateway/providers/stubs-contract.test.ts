@@ -4,7 +4,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startAnthropicUpstream } from '../../test/stubs/anthropic-upstream.ts';
+import { startAnthropicUpstream, stubSignature } from '../../test/stubs/anthropic-upstream.ts';
 import type { AnthropicUpstream } from '../../test/stubs/anthropic-upstream.ts';
 import { startOpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
 import type { OpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
@@ -242,5 +242,59 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
     stub.behaviour = { errorAfterDeltas: 1 };
     const stream = client.messages.stream({ model: 'claude-stub', max_tokens: 64, messages: [{ role: 'user', content: 'one two three' }] });
     await expect(stream.finalMessage()).rejects.toThrow(/Overloaded/);
+  });
+
+  it('streams thinking and redacted thinking that the SDK accumulates with the signature, and takes them back only unaltered', async () => {
+    stub.behaviour = { thinking: 'Let me think this through.', redactedThinking: 'EncryptedOpaque==' };
+    const params = { model: 'claude-stub', max_tokens: 2048, thinking: { type: 'enabled' as const, budget_tokens: 1024 }, messages: [{ role: 'user' as const, content: 'hard question' }] };
+    const streamed = await client.messages.stream(params).finalMessage();
+    const created = await client.messages.create(params);
+    expect(streamed.content).toEqual(created.content);
+    expect(created.content.slice(0, 2)).toEqual([
+      { type: 'thinking', thinking: 'Let me think this through.', signature: stubSignature('Let me think this through.') },
+      { type: 'redacted_thinking', data: 'EncryptedOpaque==' },
+    ]);
+    const history = (content: Anthropic.ContentBlockParam[]): Anthropic.MessageCreateParamsNonStreaming => ({ ...params, messages: [params.messages[0] as Anthropic.MessageParam, { role: 'assistant', content }, { role: 'user', content: 'go on' }] });
+    await expect(client.messages.create(history(created.content))).resolves.toMatchObject({ type: 'message' });
+    const altered = created.content.map((b) => (b.type === 'thinking' ? { ...b, thinking: 'something else' } : b));
+    await expect(client.messages.create(history(altered))).rejects.toThrow(/Invalid `signature`/);
+  });
+
+  it('refuses a forced tool while thinking is on, as Anthropic does', async () => {
+    const forced = client.messages.create({
+      model: 'claude-stub',
+      max_tokens: 2048,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'any' },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    await expect(forced).rejects.toThrow(/tool_choice forces tool use/);
+  });
+
+  it('ends the reply at a stop sequence and says which, JSON and streamed', async () => {
+    const params = { model: 'claude-stub', max_tokens: 64, stop_sequences: ['three', 'two'], messages: [{ role: 'user' as const, content: 'one two three' }] };
+    const created = await client.messages.create(params);
+    expect(created).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'two', content: [{ type: 'text', text: 'echo: one ' }] });
+    const streamed = await client.messages.stream(params).finalMessage();
+    expect(streamed).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'two', content: [{ type: 'text', text: 'echo: one ' }] });
+  });
+
+  it('counts tokens for the prompt side of a request, and refuses generation settings there', async () => {
+    const counted = await client.messages.countTokens({ model: 'claude-stub', system: 'be brief', messages: [{ role: 'user', content: 'count these words please' }] });
+    expect(counted.input_tokens).toBeGreaterThan(0);
+    const withMaxTokens = client.messages.countTokens({ model: 'claude-stub', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] } as Anthropic.MessageCountTokensParams);
+    await expect(withMaxTokens).rejects.toThrow(/max_tokens: Extra inputs are not permitted/);
+  });
+
+  it('takes PDF, URL and text documents and refuses an unknown document source', async () => {
+    const documents: Anthropic.DocumentBlockParam[] = [
+      { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0x' }, title: 'a' },
+      { type: 'document', source: { type: 'url', url: 'https://example.com/b.pdf' } },
+      { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } },
+    ];
+    await expect(client.messages.create({ model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: [...documents, { type: 'text', text: 'summarise' }] }] })).resolves.toMatchObject({ type: 'message' });
+    const unknown = { type: 'document', source: { type: 'ftp', url: 'ftp://x' } } as unknown as Anthropic.DocumentBlockParam;
+    await expect(client.messages.create({ model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: [unknown] }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
   });
 });

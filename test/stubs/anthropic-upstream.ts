@@ -1,8 +1,10 @@
 // A protocol-faithful stand-in for Anthropic's Messages API on loopback: POST /v1/messages as JSON
-// and as SSE with Anthropic's exact event sequence and `event:` lines, and Anthropic's error JSON.
-// It checks the auth and version headers and validates bodies the way the real API does (a missing
-// max_tokens, a "system" role inside messages, a tool_result without its tool_use, unknown fields
-// are all 400s), so translation bugs surface. The official `@anthropic-ai/sdk` runs against it in
+// and as SSE with Anthropic's exact event sequence and `event:` lines, POST /v1/messages/count_tokens,
+// and Anthropic's error JSON. It checks the auth and version headers and validates bodies the way
+// the real API does (a missing max_tokens, a "system" role inside messages, a tool_result without
+// its tool_use, unknown fields, a thinking block whose signature does not match its text, a forced
+// tool while thinking is on are all 400s), so translation bugs surface. Like the real API it ends
+// the reply at the first of the request's stop_sequences (stop_reason "stop_sequence"). The official `@anthropic-ai/sdk` runs against it in
 // gateway/providers/stubs-contract.test.ts.
 import type http from 'node:http';
 import { isRecord, splitReply, startUpstreamStub, writeEventStream, writeJson } from './upstream-stub-server.ts';
@@ -30,6 +32,10 @@ export interface AnthropicUpstreamBehaviour extends ScriptedFailures {
   cutAfterEvents?: number;
   /** The only key accepted; others get 401. Default: any non-empty key. */
   apiKey?: string;
+  /** Reply with a thinking block of this text first (signed by the stub), streamed as thinking_delta + signature_delta. */
+  thinking?: string;
+  /** Also reply with a redacted_thinking block holding this data, after the thinking block. */
+  redactedThinking?: string;
 }
 
 export interface AnthropicUpstream extends UpstreamStub<AnthropicUpstreamBehaviour> {
@@ -42,6 +48,14 @@ const TOP_LEVEL = new Set([
   'model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'stream',
   'tools', 'tool_choice', 'metadata', 'thinking', 'service_tier', 'container', 'mcp_servers',
 ]);
+/** count_tokens takes the prompt side only: generation settings are extra inputs there. */
+const COUNT_TOKENS_TOP_LEVEL = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers']);
+const DOCUMENT_SOURCES = new Set(['base64', 'url', 'text', 'content', 'file']);
+
+/** The stub's signature for a thinking text: opaque to clients, checked when the block comes back. */
+export function stubSignature(thinking: string): string {
+  return Buffer.from(`stub-signature:${thinking}`).toString('base64');
+}
 const BLOCK_TYPES = new Set(['text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result']);
 const ERROR_TYPES: Readonly<Record<number, string>> = {
   400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
@@ -88,6 +102,17 @@ function validateBlock(block: Json, where: string): void {
   }
   if (block.type === 'tool_result' && typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: Field required`);
   if (block.type === 'image' && !isRecord(block.source)) throw invalid(`${where}.source: Field required`);
+  validateDocumentOrThinking(block, where);
+}
+
+function validateDocumentOrThinking(block: Json, where: string): void {
+  if (block.type === 'document' && !(isRecord(block.source) && DOCUMENT_SOURCES.has(String(block.source.type)))) {
+    throw invalid(`${where}.source: Input tag '${String(isRecord(block.source) ? block.source.type : undefined)}' found using 'type' does not match any of the expected tags: 'base64', 'content', 'text', 'url', 'file'`);
+  }
+  if (block.type === 'thinking' && (typeof block.thinking !== 'string' || typeof block.signature !== 'string')) throw invalid(`${where}.signature: Field required`);
+  // The real API checks the signature cryptographically: altered thinking is refused.
+  if (block.type === 'thinking' && block.signature !== stubSignature(String(block.thinking))) throw invalid(`${where}: Invalid \`signature\` in \`thinking\` block`);
+  if (block.type === 'redacted_thinking' && typeof block.data !== 'string') throw invalid(`${where}.data: Field required`);
 }
 
 function validateRole(m: Json, i: number): void {
@@ -156,12 +181,25 @@ function validateTools(body: Json): void {
   if (choice.type === 'tool' && typeof choice.name !== 'string') throw invalid('tool_choice.tool.name: Field required');
 }
 
-function validateRequest(body: Json, version: string): Json[] {
-  const extra = Object.keys(body).find((key) => !TOP_LEVEL.has(key));
+/** Anthropic refuses a forced tool while thinking is on, and a budget that does not fit under max_tokens. */
+function validateThinking(body: Json): void {
+  const thinking = body.thinking;
+  if (!isRecord(thinking) || thinking.type !== 'enabled') return;
+  const budget = thinking.budget_tokens;
+  if (!Number.isInteger(budget) || (budget as number) < 1024) throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+  if (body.max_tokens !== undefined && (budget as number) >= (body.max_tokens as number)) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`');
+  const choice = body.tool_choice;
+  if (isRecord(choice) && (choice.type === 'any' || choice.type === 'tool')) throw invalid('Thinking may not be enabled when tool_choice forces tool use.');
+}
+
+function validateRequest(body: Json, version: string, countTokens = false): Json[] {
+  const allowed = countTokens ? COUNT_TOKENS_TOP_LEVEL : TOP_LEVEL;
+  const extra = Object.keys(body).find((key) => !allowed.has(key));
   if (extra !== undefined) throw invalid(`${extra}: Extra inputs are not permitted`);
   if (typeof body.model !== 'string') throw invalid('model: Field required');
-  if (body.max_tokens === undefined) throw invalid('max_tokens: Field required');
-  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) throw invalid('max_tokens: Input should be a valid integer greater than or equal to 1');
+  if (!countTokens && body.max_tokens === undefined) throw invalid('max_tokens: Field required');
+  if (!countTokens && (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1)) throw invalid('max_tokens: Input should be a valid integer greater than or equal to 1');
+  validateThinking(body);
   const system = body.system;
   if (system !== undefined && typeof system !== 'string' && !(Array.isArray(system) && system.every((b) => isRecord(b) && b.type === 'text'))) {
     throw invalid('system: Input should be a valid string or a list of text blocks');
@@ -200,7 +238,31 @@ interface Exchange {
   model: string;
   input: number;
   text: string;
+  /** The stop sequence that ended the reply, if one did. */
+  stopSequence: string | null;
   behaviour: AnthropicUpstreamBehaviour;
+}
+
+/** The reply cut at the first of the request's stop sequences it contains, as the real API does. */
+function applyStopSequences(text: string, stops: unknown): { text: string; stopSequence: string | null } {
+  const sequences = Array.isArray(stops) ? stops.filter((s): s is string => typeof s === 'string' && s !== '') : [];
+  let cut: { at: number; sequence: string } | undefined;
+  for (const sequence of sequences) {
+    const at = text.indexOf(sequence);
+    if (at !== -1 && (cut === undefined || at < cut.at)) cut = { at, sequence };
+  }
+  return cut ? { text: text.slice(0, cut.at), stopSequence: cut.sequence } : { text, stopSequence: null };
+}
+
+function stopReason(ex: Exchange): string {
+  if (ex.behaviour.toolUse) return 'tool_use';
+  return ex.stopSequence === null ? 'end_turn' : 'stop_sequence';
+}
+
+function thinkingBlocks(behaviour: AnthropicUpstreamBehaviour): Json[] {
+  const blocks: Json[] = behaviour.thinking === undefined ? [] : [{ type: 'thinking', thinking: behaviour.thinking, signature: stubSignature(behaviour.thinking) }];
+  if (behaviour.redactedThinking !== undefined) blocks.push({ type: 'redacted_thinking', data: behaviour.redactedThinking });
+  return blocks;
 }
 
 function usage(ex: Exchange, output: number): Json {
@@ -215,7 +277,7 @@ function usage(ex: Exchange, output: number): Json {
 
 function message(ex: Exchange): Json {
   const tool = ex.behaviour.toolUse;
-  const content: Json[] = ex.text === '' ? [] : [{ type: 'text', text: ex.text }];
+  const content: Json[] = [...thinkingBlocks(ex.behaviour), ...(ex.text === '' ? [] : [{ type: 'text', text: ex.text }])];
   if (tool) content.push({ type: 'tool_use', id: 'toolu_stub_1', name: tool.name, input: tool.input });
   return {
     id: ex.id,
@@ -223,33 +285,46 @@ function message(ex: Exchange): Json {
     role: 'assistant',
     model: ex.model,
     content,
-    stop_reason: tool ? 'tool_use' : 'end_turn',
-    stop_sequence: null,
+    stop_reason: stopReason(ex),
+    stop_sequence: ex.stopSequence,
     ...(ex.behaviour.omitUsage ? {} : { usage: usage(ex, splitReply(ex.text, undefined).length) }),
   };
 }
 
 type StreamEvent = [name: string, data: Json];
 
-function textBlockEvents(ex: Exchange, pieces: string[]): StreamEvent[] {
-  const events: StreamEvent[] = [['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }], ['ping', { type: 'ping' }]];
+/** A thinking block as Anthropic streams it: empty start, thinking_delta(s), then signature_delta just before the stop. */
+function thinkingBlockEvents(block: Json, index: number): StreamEvent[] {
+  if (block.type === 'redacted_thinking') {
+    return [['content_block_start', { type: 'content_block_start', index, content_block: block }], ['content_block_stop', { type: 'content_block_stop', index }]];
+  }
+  return [
+    ['content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }],
+    ...splitReply(String(block.thinking), 2).map((thinking): StreamEvent => ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking } }]),
+    ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } }],
+    ['content_block_stop', { type: 'content_block_stop', index }],
+  ];
+}
+
+function textBlockEvents(ex: Exchange, pieces: string[], index: number): StreamEvent[] {
+  const events: StreamEvent[] = [['content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }], ['ping', { type: 'ping' }]];
   pieces.forEach((text, i) => {
     if (ex.behaviour.errorAfterDeltas === i) events.push(['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]);
-    events.push(['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }]);
+    events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }]);
   });
-  events.push(['content_block_stop', { type: 'content_block_stop', index: 0 }]);
+  events.push(['content_block_stop', { type: 'content_block_stop', index }]);
   return events;
 }
 
-function toolBlockEvents(tool: NonNullable<AnthropicUpstreamBehaviour['toolUse']>): StreamEvent[] {
+function toolBlockEvents(tool: NonNullable<AnthropicUpstreamBehaviour['toolUse']>, index: number): StreamEvent[] {
   const json = JSON.stringify(tool.input);
   const half = Math.ceil(json.length / 2);
   return [
-    ['content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_stub_1', name: tool.name, input: {} } }],
-    ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '' } }],
-    ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } }],
-    ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: json.slice(half) } }],
-    ['content_block_stop', { type: 'content_block_stop', index: 1 }],
+    ['content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: 'toolu_stub_1', name: tool.name, input: {} } }],
+    ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }],
+    ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } }],
+    ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(half) } }],
+    ['content_block_stop', { type: 'content_block_stop', index }],
   ];
 }
 
@@ -259,11 +334,13 @@ function streamEvents(ex: Exchange): StreamEvent[] {
   const pieces = splitReply(ex.text, ex.behaviour.deltas);
   const start = { ...message(ex), content: [], stop_reason: null, stop_sequence: null, ...(omitUsage ? {} : { usage: usage(ex, 1) }) };
   if (omitUsage) delete start.usage;
-  const stop = { type: 'message_delta', delta: { stop_reason: toolUse ? 'tool_use' : 'end_turn', stop_sequence: null }, ...(omitUsage ? {} : { usage: { output_tokens: pieces.length } }) };
+  const stop = { type: 'message_delta', delta: { stop_reason: stopReason(ex), stop_sequence: ex.stopSequence }, ...(omitUsage ? {} : { usage: { output_tokens: pieces.length } }) };
+  const thinking = thinkingBlocks(ex.behaviour);
   return [
     ['message_start', { type: 'message_start', message: start }],
-    ...textBlockEvents(ex, pieces),
-    ...(toolUse ? toolBlockEvents(toolUse) : []),
+    ...thinking.flatMap((block, i) => thinkingBlockEvents(block, i)),
+    ...textBlockEvents(ex, pieces, thinking.length),
+    ...(toolUse ? toolBlockEvents(toolUse, thinking.length + 1) : []),
     ['message_delta', stop],
     ['message_stop', { type: 'message_stop' }],
   ];
@@ -283,12 +360,18 @@ export async function startAnthropicUpstream(initial: AnthropicUpstreamBehaviour
 
   async function handle(exchange: StubExchange<AnthropicUpstreamBehaviour>): Promise<void> {
     const { req, res, body, behaviour } = exchange;
-    if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/messages') throw new AnthropicError(404, `Not found: ${req.method ?? ''} ${req.url ?? ''}`);
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) throw new AnthropicError(404, `Not found: ${req.method ?? ''} ${req.url ?? ''}`);
     const version = checkHeaders(req, behaviour);
     if (!isRecord(body)) throw invalid('The request body is not valid JSON.');
+    if (path === '/v1/messages/count_tokens') {
+      sendJson(res, 200, { input_tokens: inputTokens(body, validateRequest(body, version, true)) });
+      return;
+    }
     const messages = validateRequest(body, version);
     sequence++;
-    const ex: Exchange = { id: `msg_stub${sequence}`, model: body.model as string, input: inputTokens(body, messages), text: replyText(messages, behaviour), behaviour };
+    const reply = applyStopSequences(replyText(messages, behaviour), body.stop_sequences);
+    const ex: Exchange = { id: `msg_stub${sequence}`, model: body.model as string, input: inputTokens(body, messages), text: reply.text, stopSequence: reply.stopSequence, behaviour };
     if (body.stream === true) {
       await writeStream(exchange, streamEvents(ex));
       return;
