@@ -84,6 +84,12 @@ const ROUTES: { method: string; path: (segment: string) => string; admin?: boole
   { method: 'POST', path: () => '/v1/messages' },
   { method: 'POST', path: () => '/v1/embeddings' },
   { method: 'GET', path: () => '/v1/models' },
+  { method: 'GET', path: (s) => `/v1/models/${s}` },
+  { method: 'POST', path: () => '/v1/completions' },
+  { method: 'POST', path: () => '/v1/responses' },
+  { method: 'GET', path: (s) => `/v1/responses/${s}` },
+  { method: 'GET', path: (s) => `/v1/responses/${s}/input_items?limit=${s}` },
+  { method: 'DELETE', path: (s) => `/v1/responses/${s}` },
   { method: 'GET', path: (s) => `/v1/usage?days=${s}` },
   { method: 'POST', path: () => '/v1/provider-keys' },
   { method: 'DELETE', path: (s) => `/v1/provider-keys/${s}` },
@@ -99,7 +105,7 @@ const ROUTES: { method: string; path: (segment: string) => string; admin?: boole
 /** JSON-ish bodies: valid JSON of any shape, near-misses of the real shapes, and raw bytes. */
 const bodies = fc.oneof(
   fc.json({ maxDepth: 6 }),
-  fc.record({ model: fc.oneof(fc.string(), fc.constant('gpt-4o-mini'), fc.anything()), messages: fc.anything(), email: fc.string(), name: fc.string(), tier: fc.string(), provider: fc.string(), api_key: fc.string(), query: fc.anything(), max_tokens: fc.anything(), stream: fc.anything() }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+  fc.record({ model: fc.oneof(fc.string(), fc.constant('gpt-4o-mini'), fc.anything()), messages: fc.anything(), prompt: fc.anything(), input: fc.anything(), previous_response_id: fc.anything(), email: fc.string(), name: fc.string(), tier: fc.string(), provider: fc.string(), api_key: fc.string(), query: fc.anything(), max_tokens: fc.anything(), stream: fc.anything() }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
   fc.string({ unit: 'binary', maxLength: 200 }),
 );
 /** Path segments: percent-encoding good and bad, traversal, control characters, long runs. */
@@ -124,7 +130,7 @@ describe('generated malformed requests', () => {
         answered.push(res.status);
         expect(res.status, `${route.method} ${route.path(segment)} ${body.slice(0, 200)}`).toBeLessThan(500);
       }),
-      { numRuns: 400, seed: 13 },
+      { numRuns: 800, seed: 13 },
     );
     // Not all refused at the door: some passed validation and were served (200), some refused for content (400) or target (404).
     expect(answered).toContain(200);
