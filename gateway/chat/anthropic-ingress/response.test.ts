@@ -81,3 +81,24 @@ describe('helpers', () => {
     }
   });
 });
+
+describe('reasoning in the message', () => {
+  it('puts Anthropic\'s thinking blocks first, whole with their signatures', () => {
+    const thinking = [{ type: 'thinking' as const, thinking: 'hm', signature: 'sig' }, { type: 'redacted_thinking' as const, data: 'opaque' }];
+    const message = toAnthropicMessage(completion({ content: 'Answer.', reasoning_content: 'hm', thinking_blocks: thinking }), usage, ctx);
+    expect(message.content).toEqual([...thinking, { type: 'text', text: 'Answer.' }]);
+  });
+
+  it('turns vLLM\'s and DeepSeek\'s reasoning_content (or vLLM\'s newer `reasoning`) into one unsigned thinking block', () => {
+    expect(toAnthropicMessage(completion({ content: 'Answer.', reasoning_content: 'step by step' }), usage, ctx).content).toEqual([
+      { type: 'thinking', thinking: 'step by step', signature: '' },
+      { type: 'text', text: 'Answer.' },
+    ]);
+    expect(toAnthropicMessage(completion({ content: 'A', reasoning: 'newer field' }), usage, ctx).content[0]).toEqual({ type: 'thinking', thinking: 'newer field', signature: '' });
+    expect(toAnthropicMessage(completion({ content: 'A', reasoning_content: '' }), usage, ctx).content).toEqual([{ type: 'text', text: 'A' }]);
+  });
+
+  it('reports the matched stop sequence the Anthropic provider puts on the choice', () => {
+    expect(toAnthropicMessage(completion({ content: 'x' }, 'stop', { stop_reason: 'END' }), usage, ctx)).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
+  });
+});

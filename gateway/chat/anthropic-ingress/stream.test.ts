@@ -79,4 +79,45 @@ describe('translateChunk and finishStream', () => {
     expect(run([chunk({ content: 'a' }, 'length')]).at(-2)?.delta).toEqual({ stop_reason: 'max_tokens', stop_sequence: null });
     expect(run([chunk({ content: 'a' }, 'stop', { stop_reason: 'END' })]).at(-2)?.delta).toEqual({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
   });
+
+  it('stream Anthropic thinking as a thinking block closed by its signature, then redacted thinking whole, then text', () => {
+    const events = run([
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ reasoning_content: 'Let me ' }),
+      chunk({ reasoning_content: 'think.' }),
+      chunk({ reasoning_signature: 'sig-1' }),
+      chunk({ redacted_thinking: 'opaque' }),
+      chunk({ content: 'Answer.' }),
+      chunk({}, 'stop'),
+    ]);
+    expect(events.slice(1, -2)).toEqual([
+      { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Let me ' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'think.' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig-1' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'redacted_thinking', data: 'opaque' } },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'Answer.' } },
+      { type: 'content_block_stop', index: 2 },
+    ]);
+  });
+
+  it('stream a second thinking block after a signed one as a new block', () => {
+    const events = run([chunk({ reasoning_content: 'a' }), chunk({ reasoning_signature: 's1' }), chunk({ reasoning_content: 'b' }), chunk({ reasoning_signature: 's2' })]);
+    expect(events.filter((e) => e.type === 'content_block_start').map((e) => e.index)).toEqual([0, 1]);
+  });
+
+  it('stream reasoning_content from vLLM or DeepSeek (and vLLM\'s newer `reasoning`) as an unsigned thinking block before the text', () => {
+    for (const field of ['reasoning_content', 'reasoning']) {
+      const events = run([chunk({ role: 'assistant', [field]: 'hmm' }), chunk({ content: 'ok' }), chunk({}, 'stop')]);
+      expect(events.slice(1, 4)).toEqual([
+        { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } },
+        { type: 'content_block_stop', index: 0 },
+      ]);
+      expect(events[4]).toEqual({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } });
+    }
+  });
 });
