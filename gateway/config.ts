@@ -148,7 +148,7 @@ const DEFAULT_TIERS: Record<Tier, TierLimits> = {
   enterprise: { requestsPerMinute: 1000, requestsPerDay: 1_000_000 },
 };
 
-const DEFAULT_MEMORY: MemorySettings = { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 150, embedding: { source: 'builtin' } };
+export const DEFAULT_MEMORY: MemorySettings = { enabled: true, topK: 20, tokenBudget: 1000, retrievalTimeoutMs: 150, embedding: { source: 'builtin' } };
 
 export const DEFAULT_PROVIDER_BASE_URLS: Record<string, string> = {
   openai: 'https://api.openai.com/v1',

@@ -9,7 +9,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { ProviderClient, ProviderKind } from '../providers/provider-client.ts';
 import type { Embedder } from './embedding/embedder.ts';
 import { createEmbedder, embeddingSpace } from './embedding/embedder-from-settings.ts';
-import { MemoryService } from './memory-service.ts';
+import { DENSE_MIN_SCORE, MemoryService } from './memory-service.ts';
 import { MemoryStoreError } from './store/memory-store-error.ts';
 import { QdrantMemoryStore } from './store/qdrant-memory-store.ts';
 
@@ -26,8 +26,6 @@ export interface Memory {
   stop(): void;
 }
 
-/** Hits under this cosine similarity are unrelated text, not memories (built-in embedder scale). */
-const MIN_SCORE = 0.15;
 const RETRY_MS = 5000;
 
 export interface MemoryWiringDeps {
@@ -69,7 +67,7 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
     onMigrationFailed: ({ from, to, error }) => { log.error({ from, to, err: error.message }, 'Copying memories into the hybrid-recall collection stopped; the next start resumes it (memories not yet copied are not recalled meanwhile)'); },
   });
   const embedderFor = embedders(deps);
-  const settings = { ...config.memory, minScore: MIN_SCORE };
+  const settings = { ...config.memory, minScore: DENSE_MIN_SCORE };
   const service = new MemoryService({ store, embedderFor, settings, metrics: deps.metrics, log });
   let retry: NodeJS.Timeout | undefined;
   const ensure = async (): Promise<void> => {

@@ -1,8 +1,15 @@
-// What long-term memory adds to a chat request's latency, with 10k and 100k memories stored.
+// What long-term memory adds to a chat request's latency, with 10k memories per user (100k stored
+// across 10 users by default).
 //
 //   node test/bench/memory-latency.ts
 //   SIZES=10000,100000 USERS=10 REQUESTS=500 node test/bench/memory-latency.ts
-//   QDRANT_URL=http://127.0.0.1:6333 node test/bench/memory-latency.ts     (a real Qdrant on loopback)
+//   QDRANT_URL=http://127.0.0.1:6333 node test/bench/memory-latency.ts     (a Qdrant already running on loopback)
+//   QDRANT_TARGET=emulator node test/bench/memory-latency.ts               (the emulator even when the server binary is there)
+//
+// The vector store is the real Qdrant server started for the run from its binary beside the
+// repository (../shared/qdrant/qdrant or QDRANT_BINARY) when there is one, else the emulator;
+// the report names which. Recall is hybrid (dense and lexical prefetches fused by RRF, as
+// QdrantMemoryStore.search sends it), with the deployment defaults of gateway/config.ts.
 //
 // Everything runs on loopback and is started and stopped here: a private PostgreSQL and Redis,
 // the gateway as a real process (LOG_LEVEL=warn, memory on with the built-in embedder and the
@@ -16,8 +23,9 @@
 // the collection the gateway created at start-up. USERS users share the collection, round-robin by
 // exchange: the measured user owns 1/USERS of the points, the rest belong to others, so the tenant
 // filter has work to do. Sizes are loaded in increasing order (the 100k set contains the 10k one).
-// With the emulator, points go in through its `seed` (no HTTP); with QDRANT_URL, through the real
-// QdrantMemoryStore.upsert, into a collection of its own that is deleted at the end.
+// With the emulator, points go in through its `seed` (no HTTP; dense and lexical vectors as
+// preparePoint makes them); with a real Qdrant, through QdrantMemoryStore.upsert, into a
+// collection of its own that is deleted at the end.
 //
 // For each size, after warm-up pairs that are not counted, REQUESTS pairs of the same chat request
 // (a system prompt and one user question about things the user said before), sent sequentially:
@@ -29,7 +37,8 @@
 // question and the vector search, round trip included) and x-perpetual-overhead-ms (everything
 // before the upstream call) for both arms; and, to split retrieval into its parts, the built-in
 // embedder timed on the same questions in this process, and the same search the store sends
-// (tenant filter, limit 2 x top-k, score threshold) sent directly from here, with the vector store's
+// (the hybrid query: the scope filter in both prefetches and at the root, the store's candidate
+// count for top-k, the dense threshold) sent directly from here, with the vector store's
 // own processing time (the `time` field of Qdrant's answer).
 //
 // Both arms store the exchange afterwards (`off` turns recall off, not remembering), so the
@@ -47,11 +56,16 @@ import { percentile, round3 } from './support/stats.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { BUILTIN_EMBEDDER_ID, createBuiltinEmbedder, type BuiltinEmbedder } from '../../gateway/memory/embedding/builtin-embedder.ts';
+import { DEFAULT_MEMORY } from '../../gateway/config.ts';
+import { queryLexicalVector } from '../../gateway/memory/embedding/lexical-vector.ts';
+import { candidateCount, DENSE_MIN_SCORE } from '../../gateway/memory/memory-service.ts';
 import { collectionName } from '../../gateway/memory/store/collection-name.ts';
+import { LEXICAL_VECTOR } from '../../gateway/memory/store/ensure-collection.ts';
 import { preparePoint, type NewMemory } from '../../gateway/memory/store/memory-payload.ts';
 import { QdrantMemoryStore } from '../../gateway/memory/store/qdrant-memory-store.ts';
-import { tenantFilter } from '../../gateway/memory/store/tenant-filter.ts';
+import { scopeFilter, tenantFilter } from '../../gateway/memory/store/tenant-filter.ts';
 import { startPostgres, type Postgres } from '../harness/postgres.ts';
+import { startQdrantServer, type QdrantServer } from '../harness/qdrant.ts';
 import { startRedis, type Redis } from '../harness/redis.ts';
 import type { QdrantEmulator, SeedPoint } from '../stubs/qdrant-emulator.ts';
 import { startStack, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
@@ -59,7 +73,7 @@ import { intEnv } from './support/env.ts';
 
 function sizesEnv(): number[] {
   const raw = process.env.SIZES;
-  const sizes = raw ? raw.split(',').map((s) => Number(s.trim())) : [10_000, 100_000];
+  const sizes = raw ? raw.split(',').map((s) => Number(s.trim())) : [10_000 * intEnv('USERS', 10)];
   if (sizes.some((n) => !Number.isInteger(n) || n < 2) || sizes.some((n, i) => i > 0 && n <= (sizes[i - 1] ?? 0))) {
     throw new Error(`SIZES must be increasing integers of at least 2, comma-separated; got "${raw ?? ''}"`);
   }
@@ -73,17 +87,16 @@ const WARMUP = intEnv('WARMUP', 100); // pairs per size, not counted
 const SEARCHES = intEnv('SEARCHES', 100); // direct searches per size
 const CLEANUP_EVERY = intEnv('CLEANUP_EVERY', 10); // pairs
 const SEED = intEnv('SEED', 1);
-const REAL_QDRANT_URL = process.env.QDRANT_URL ? process.env.QDRANT_URL : undefined;
+const GIVEN_QDRANT_URL = process.env.QDRANT_URL ? process.env.QDRANT_URL : undefined;
+const FORCE_EMULATOR = process.env.QDRANT_TARGET === 'emulator';
 /** Set to a directory to have the gateway write a V8 CPU profile there when it stops. */
 const PROFILE_DIR = process.env.PROFILE_DIR;
 
 const MODEL = 'gpt-4o-mini';
 const SYSTEM = 'You are a helpful assistant. Answer briefly.';
 const REPLY = 'Sure. Based on what you told me earlier, here is a short answer; let me know if you want more detail.';
-/** The deployment defaults (gateway/config.ts), spelled out so the report can name them. */
-const MEMORY = { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 150 };
-/** As in memory-wiring.ts: hits under this cosine are not memories. */
-const MIN_SCORE = 0.15;
+/** The deployment defaults (gateway/config.ts). */
+const MEMORY = { enabled: true, topK: DEFAULT_MEMORY.topK, tokenBudget: DEFAULT_MEMORY.tokenBudget, retrievalTimeoutMs: DEFAULT_MEMORY.retrievalTimeoutMs };
 const BASE_COLLECTION = 'conversations';
 const LOAD_BATCH = 2000;
 /** Everything stored during the run has created_at at or after this; everything loaded, before. */
@@ -221,7 +234,8 @@ interface QdrantAnswer {
 async function qdrant(store: Pick<VectorStore, 'url' | 'apiKey'>, method: string, path: string, body?: unknown): Promise<QdrantAnswer> {
   const init: RequestInit = {
     method,
-    headers: { 'content-type': 'application/json', ...(store.apiKey ? { 'api-key': store.apiKey } : {}) },
+    // Uncompressed, as the store asks (qdrant-memory-store.ts: a compressed answer stalls 40 ms on a kept-alive connection).
+    headers: { 'content-type': 'application/json', 'accept-encoding': 'identity', ...(store.apiKey ? { 'api-key': store.apiKey } : {}) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   };
   // Every request sent here is safe to repeat. One retry covers a keep-alive connection that the
@@ -244,8 +258,8 @@ function emulatorStore(emulator: QdrantEmulator, apiKey: string, dimension: numb
     load: (batch) => {
       // The ids and payloads the store writes (preparePoint is its own code); seed skips HTTP and JSON.
       const points: SeedPoint[] = batch.map((memory) => {
-        const { id, payload } = preparePoint(memory, dimension);
-        return { id, vector: memory.vector, payload: { ...payload } };
+        const { id, payload, sparse } = preparePoint(memory, dimension);
+        return { id, vector: memory.vector, ...(sparse.indices.length > 0 ? { sparse: { [LEXICAL_VECTOR]: sparse } } : {}), payload: { ...payload } };
       });
       emulator.seed(expected, points);
       return Promise.resolve();
@@ -260,12 +274,12 @@ function loopbackUrl(raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
-async function realStore(url: string, base: string, dimension: number): Promise<VectorStore> {
-  const apiKey = process.env.QDRANT_API_KEY ? process.env.QDRANT_API_KEY : undefined;
+async function realStore(target: RealTarget, base: string, dimension: number): Promise<VectorStore> {
+  const { url, apiKey } = target;
   const store = new QdrantMemoryStore({ url, ...(apiKey ? { apiKey } : {}), baseCollection: base, embedder: { id: BUILTIN_EMBEDDER_ID, dimension }, timeoutMs: 60_000 });
-  const about = (await (await fetch(`${url}/`)).json()) as { version?: string };
+  const about = (await (await fetch(`${url}/`, { headers: apiKey ? { 'api-key': apiKey } : {} })).json()) as { version?: string };
   return {
-    label: `the Qdrant at QDRANT_URL=${url} (version ${about.version ?? 'unknown'}; a real Qdrant searches with HNSW and the tenant index), collection ${store.collection}, deleted at the end`,
+    label: `${target.started ? 'the real Qdrant server started for this run from its binary' : 'the Qdrant'} at ${url} (version ${about.version ?? 'unknown'}; a real Qdrant searches with HNSW and the tenant index), collection ${store.collection}, deleted at the end`,
     url,
     apiKey,
     collection: store.collection,
@@ -406,7 +420,13 @@ async function directSearches(context: PairsContext, embedder: BuiltinEmbedder):
   const nobody = randomUUID();
   for (let i = 0; i < SEARCHES; i++) {
     const vector = Array.from(embedder.embedOne(context.questions[i % context.questions.length] ?? ''));
-    const body = (userId: string): unknown => ({ query: vector, filter: tenantFilter(userId, 'search'), limit: MEMORY.topK * 2, with_payload: true, with_vector: false, score_threshold: MIN_SCORE });
+    const lexical = queryLexicalVector(context.questions[i % context.questions.length] ?? '');
+    const limit = candidateCount(MEMORY.topK);
+    const body = (userId: string): unknown => {
+      const filter = scopeFilter(userId, 'search');
+      const dense = { query: vector, filter, limit, score_threshold: DENSE_MIN_SCORE };
+      return { prefetch: [dense, { query: lexical, using: LEXICAL_VECTOR, filter, limit }], query: { fusion: 'rrf' }, filter, limit, with_payload: true, with_vector: false };
+    };
     const started = performance.now();
     const answer = await qdrant(context.store, 'POST', path, body(context.userId));
     out.roundTripMs.push(performance.now() - started);
@@ -529,6 +549,7 @@ function printSize(r: SizeResult): void {
 interface Running {
   postgres?: Postgres;
   redis?: Redis;
+  qdrant?: QdrantServer | undefined;
   stack?: Stack;
   store?: VectorStore;
   pool?: Pool;
@@ -569,9 +590,23 @@ async function measureSize(bench: Bench, size: number): Promise<SizeResult> {
   };
 }
 
-async function startGatewayStack(running: Running, postgres: Postgres, redis: Redis): Promise<Stack> {
+interface RealTarget {
+  url: string;
+  apiKey: string | undefined;
+  /** Started by this run (else given by QDRANT_URL). */
+  started: boolean;
+}
+
+/** QDRANT_URL, else the server binary beside the repository (started here), else undefined: the emulator. */
+async function realTarget(running: Running): Promise<RealTarget | undefined> {
+  if (GIVEN_QDRANT_URL !== undefined) return { url: loopbackUrl(GIVEN_QDRANT_URL), apiKey: process.env.QDRANT_API_KEY ? process.env.QDRANT_API_KEY : undefined, started: false };
+  if (FORCE_EMULATOR) return undefined;
+  const server = (running.qdrant = await startQdrantServer());
+  return server ? { url: server.url, apiKey: server.apiKey, started: true } : undefined;
+}
+
+async function startGatewayStack(running: Running, postgres: Postgres, redis: Redis, real: RealTarget | undefined): Promise<Stack> {
   const limits = { requestsPerMinute: 100_000_000, requestsPerDay: 100_000_000 };
-  const real = REAL_QDRANT_URL === undefined ? undefined : loopbackUrl(REAL_QDRANT_URL);
   const base = real === undefined ? BASE_COLLECTION : `perpetual-bench-${randomUUID().slice(0, 8)}`;
   return (running.stack = await startStack({
     postgresUrl: postgres.url,
@@ -581,7 +616,7 @@ async function startGatewayStack(running: Running, postgres: Postgres, redis: Re
     env: {
       // Per-request logging at info would measure pino and the pipe to this process, not memory.
       LOG_LEVEL: 'warn',
-      ...(real === undefined ? {} : { QDRANT_URL: real, QDRANT_COLLECTION: base, ...(process.env.QDRANT_API_KEY ? { QDRANT_API_KEY: process.env.QDRANT_API_KEY } : {}) }),
+      ...(real === undefined ? {} : { QDRANT_URL: real.url, QDRANT_COLLECTION: base, ...(real.apiKey ? { QDRANT_API_KEY: real.apiKey } : {}) }),
       ...(PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : {}),
     },
   }));
@@ -589,13 +624,13 @@ async function startGatewayStack(running: Running, postgres: Postgres, redis: Re
 
 async function startAll(running: Running): Promise<Bench> {
   const [postgres, redis] = await Promise.all([startPostgres().then((p) => (running.postgres = p)), startRedis().then((r) => (running.redis = r))]);
-  const stack = await startGatewayStack(running, postgres, redis);
+  const real = await realTarget(running);
+  const stack = await startGatewayStack(running, postgres, redis, real);
   stack.openai.behaviour = { apiKey: USER_OPENAI_KEY, reply: REPLY };
   const embedder = createBuiltinEmbedder();
-  const real = REAL_QDRANT_URL === undefined ? undefined : loopbackUrl(REAL_QDRANT_URL);
-  const store = (running.store = stack.qdrant
-    ? emulatorStore(stack.qdrant, stack.env.QDRANT_API_KEY ?? '', embedder.dimension)
-    : await realStore(real ?? '', stack.env.QDRANT_COLLECTION ?? '', embedder.dimension));
+  const store = (running.store = stack.qdrant || real === undefined
+    ? emulatorStore(stack.qdrant ?? missing('emulator'), stack.env.QDRANT_API_KEY ?? '', embedder.dimension)
+    : await realStore(real, stack.env.QDRANT_COLLECTION ?? '', embedder.dimension));
   const user = await stack.newUser('enterprise');
   const added = await stack.addProviderKey(user.apiKey, 'openai', USER_OPENAI_KEY);
   if (!added.ok) throw new Error(`adding the provider key failed: ${String(added.status)} ${await added.text()}`);
@@ -608,7 +643,11 @@ async function stopAll(running: Running): Promise<void> {
   await Promise.allSettled([running.pool?.close()]);
   await Promise.allSettled([running.store?.stop()]);
   await running.stack?.stop();
-  await Promise.allSettled([running.postgres?.stop(), running.redis?.stop()]);
+  await Promise.allSettled([running.postgres?.stop(), running.redis?.stop(), running.qdrant?.stop()]);
+}
+
+function missing(what: string): never {
+  throw new Error(`expected the stack to run the ${what}`);
 }
 
 /** Rejects on Ctrl-C or SIGTERM, so an interrupted run still goes through the cleanup in main. */

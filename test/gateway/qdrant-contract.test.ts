@@ -567,6 +567,11 @@ describe.each(targets)('$name', (target) => {
       const k60 = await query({ prefetch, query: { rrf: { k: 60 } }, limit: 10 });
       expect(k60.map((p) => p.id)).toEqual([3, 1, 2]);
       expect(k60[0]?.score).toBeCloseTo(1 / 62 + 1 / 60, 6);
+      // Weighted (Qdrant 1.17+): position p of a list with weight w scores 1 / ((p + 1) / w + k - 1).
+      const weighted = await query({ prefetch, query: { rrf: { weights: [1, 2] } }, limit: 10 });
+      expect(weighted.map((p) => p.id)).toEqual([3, 1, 2]);
+      expect(weighted[0]?.score).toBeCloseTo(1 / 4 + 1 / (1 / 2 + 1), 6);
+      expect(weighted[1]?.score).toBeCloseTo(1 / 2, 6);
       // Root limit, offset and score_threshold apply to the fused list.
       expect((await query({ prefetch, query: { fusion: 'rrf' }, limit: 1, offset: 1 })).map((p) => p.id)).toEqual([1]);
       expect((await query({ prefetch, query: { fusion: 'rrf' }, limit: 10, score_threshold: 0.4 })).map((p) => p.id)).toEqual([3, 1]);

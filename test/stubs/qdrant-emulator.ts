@@ -52,6 +52,8 @@ export interface EmulatorRequest {
   status: number;
   /** The JSON body as sent (undefined when there was none or it was not JSON): lets tests check what the client asked. */
   body: unknown;
+  /** The request's Accept-Encoding header, if any. */
+  acceptEncoding: string | undefined;
 }
 
 export interface EmulatorKnobs {
@@ -953,7 +955,7 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
     } catch {
       requestBody = undefined;
     }
-    requests.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, body: requestBody });
+    requests.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, body: requestBody, acceptEncoding: req.headers['accept-encoding'] });
     if (res.destroyed) return;
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);

@@ -63,6 +63,8 @@ export interface SearchOptions extends CallOptions {
   mode?: SearchMode;
   /** Default: rrf (see qdrant-memory-store.ts for why). */
   fusion?: Fusion;
+  /** RRF only: the lexical channel's weight against the dense one's 1 (Qdrant's weighted RRF). Default 1. */
+  lexicalWeight?: number;
 }
 
 export interface ScrollOptions extends CallOptions {
