@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import { goldenBase, goldenModelServerSpecs, goldenPerpetualDeploymentSpecs } from '../../operator/api/v1alpha1/testdata/golden-specs.ts';
 import { REPO_ROOT } from '../harness/processes.ts';
 import { eventually } from '../support/eventually.ts';
 import { secretsManifest } from '../support/fixtures.ts';
@@ -36,57 +37,10 @@ const referencedSecrets = [
   secret('perpetual-encryption', { API_KEY_ENCRYPTION_KEY: 'bm90LWEtcmVhbC1mZXJuZXQta2V5LW5ldmVyLWxvZ2dlZA==' }),
 ];
 
-const base = { database: { secretRef: { name: 'db' } }, encryptionKeySecretRef: { name: 'enc' } };
-
-/** The specs of the golden YAML files (operator/controllers/{model-server,perpetual-deployment}/*.test.ts). */
+/** The specs of the golden YAML files (operator/api/v1alpha1/testdata/golden-specs.ts). */
 const goldenSpecs = [
-  modelServer('llama', {
-    model: { id: 'meta-llama/Llama-3.1-70B-Instruct', servedName: 'llama-70b', revision: 'main' },
-    engine: { args: ['--enable-prefix-caching'], env: [{ name: 'HF_TOKEN', secretKeyRef: { name: 'hf', key: 'token' } }] },
-    gpu: { count: 4, product: 'NVIDIA-H100-80GB-HBM3' },
-    vllm: { gpuMemoryUtilization: 0.85, maxModelLen: 16384 },
-    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'llm', effect: 'NoSchedule' }],
-    priorityClassName: 'inference',
-    runtimeClassName: 'nvidia',
-    cache: { size: '200Gi', storageClassName: 'fast', accessMode: 'ReadWriteMany' },
-    autoscaling: { minReplicas: 0, maxReplicas: 4 },
-    replicas: 2,
-  }),
-  modelServer('tiny', { model: { id: 'org/tiny' }, gpu: { count: 0 }, rollout: { strategy: 'Recreate' } }),
-  modelServer('mistral', { model: { id: 'mistralai/Mistral-7B-Instruct-v0.2', servedName: 'mistral-7b' } }),
-  modelServer('llama-hpa', {
-    model: { id: 'meta-llama/Llama-3.1-8B-Instruct', servedName: 'llama-8b' },
-    autoscaling: { engine: 'hpa', minReplicas: 0, maxReplicas: 6, metric: 'inFlight', target: 4, scaleDownDelaySeconds: 120 },
-  }),
-  modelServer('llama-keda', {
-    model: { id: 'meta-llama/Llama-3.1-8B-Instruct', servedName: 'llama-8b' },
-    autoscaling: { engine: 'keda', minReplicas: 0, maxReplicas: 6, metric: 'inFlight', target: 4, scaleDownDelaySeconds: 120 },
-  }),
-  perpetualDeployment('proxy', {
-    ...base,
-    mode: 'proxy',
-    gateway: { replicas: 3, env: [{ name: 'DEBUG', value: 'false' }], podTemplate: { nodeSelector: { pool: 'api' } } },
-    models: [
-      { name: 'gpt-4o-mini', provider: 'openai', pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
-      { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5', fallback: 'gpt-4o-mini' },
-    ],
-    billing: { polar: { tokenSecretRef: { name: 'polar' }, organizationId: 'org_123' } },
-  }),
-  perpetualDeployment('local', {
-    ...base,
-    mode: 'local',
-    gateway: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
-    vectorStore: { managed: { replicas: 3, storage: { size: '50Gi', storageClassName: 'fast' } } },
-    models: [{ name: 'mistral-7b', modelServerRef: { name: 'mistral' } }],
-    auth: { jwtSecretRef: { name: 'supabase' } },
-  }),
-  perpetualDeployment('external', {
-    ...base,
-    mode: 'proxy',
-    models: [],
-    vectorStore: { type: 'external', external: { url: 'https://xyz.cloud.qdrant.io:6333', apiKeySecretRef: { name: 'qdrant' } } },
-    cache: { type: 'external', external: { url: 'rediss://cache.example:6380', passwordSecretRef: { name: 'redis' } } },
-  }),
+  ...Object.entries(goldenModelServerSpecs).map(([name, spec]) => modelServer(name, spec)),
+  ...Object.entries(goldenPerpetualDeploymentSpecs).map(([name, spec]) => perpetualDeployment(name, { ...goldenBase, ...spec })),
 ];
 
 /** An affinity whose empty lists and maps the API server drops from a pod template. */
@@ -139,7 +93,7 @@ const nonCanonicalSpecs = [
     autoscaling: { engine: 'hpa', minReplicas: 1, maxReplicas: 3, metric: 'kvCacheUtilization', target: 0.5 },
   }),
   perpetualDeployment('quantities', {
-    ...base,
+    ...goldenBase,
     mode: 'proxy',
     models: [{ name: 'gpt-4o-mini', provider: 'openai' }],
     gateway: {

@@ -3,15 +3,13 @@ import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaultedModelServer } from '../../api/v1alpha1/defaults.ts';
+import { autoscaled } from '../../api/v1alpha1/testdata/golden-specs.ts';
 import type { ScaledObject } from '../../resources/scaled-object.ts';
 import { DEFAULT_PROMETHEUS_ADDRESS, quantity, vllmQuery } from './autoscaling.ts';
 import { desiredObjects } from './desired.ts';
 
 const server = (engine: string, extra: Record<string, unknown> = {}, annotations?: Record<string, string>) => {
-  const ms = defaultedModelServer({ name: 'llama', namespace: 'ml' }, {
-    model: { id: 'meta-llama/Llama-3.1-8B-Instruct', servedName: 'llama-8b' },
-    autoscaling: { engine, minReplicas: 0, maxReplicas: 6, metric: 'inFlight', target: 4, scaleDownDelaySeconds: 120, ...extra },
-  });
+  const ms = defaultedModelServer({ name: 'llama', namespace: 'ml' }, autoscaled(engine, extra));
   return annotations ? { ...ms, metadata: { ...ms.metadata, annotations } } : ms;
 };
 

@@ -3,21 +3,11 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaultedModelServer } from '../../api/v1alpha1/defaults.ts';
+import { goldenModelServerSpecs } from '../../api/v1alpha1/testdata/golden-specs.ts';
 import { desiredObjects, desiredReplicas, vllmArgs } from './desired.ts';
 
-const full = defaultedModelServer({ name: 'llama', namespace: 'ml' }, {
-  model: { id: 'meta-llama/Llama-3.1-70B-Instruct', servedName: 'llama-70b', revision: 'main' },
-  engine: { args: ['--enable-prefix-caching'], env: [{ name: 'HF_TOKEN', secretKeyRef: { name: 'hf', key: 'token' } }] },
-  gpu: { count: 4, product: 'NVIDIA-H100-80GB-HBM3' },
-  vllm: { gpuMemoryUtilization: 0.85, maxModelLen: 16384 },
-  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'llm', effect: 'NoSchedule' }],
-  priorityClassName: 'inference',
-  runtimeClassName: 'nvidia',
-  cache: { size: '200Gi', storageClassName: 'fast', accessMode: 'ReadWriteMany' },
-  autoscaling: { minReplicas: 0, maxReplicas: 4 },
-  replicas: 2,
-});
-const cpu = defaultedModelServer({ name: 'tiny', namespace: 'ml' }, { model: { id: 'org/tiny' }, gpu: { count: 0 }, rollout: { strategy: 'Recreate' } });
+const full = defaultedModelServer({ name: 'llama', namespace: 'ml' }, goldenModelServerSpecs.llama);
+const cpu = defaultedModelServer({ name: 'tiny', namespace: 'ml' }, goldenModelServerSpecs.tiny);
 
 describe.each([['full', full], ['cpu', cpu]] as const)('ModelServer children (%s)', (name, ms) => {
   const objects = desiredObjects(ms);

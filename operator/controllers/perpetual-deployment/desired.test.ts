@@ -4,16 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { defaultedModelServer, defaultedPerpetualDeployment } from '../../api/v1alpha1/defaults.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
+import { goldenBase, goldenModelServerSpecs, goldenPerpetualDeploymentSpecs } from '../../api/v1alpha1/testdata/golden-specs.ts';
 import { desiredObjects, type DesiredInput } from './desired.ts';
 
 const config = { images: { gateway: 'ghcr.io/perpetual-ai/perpetual-gateway:0.1.0' } };
-const base = { database: { secretRef: { name: 'db' } }, encryptionKeySecretRef: { name: 'enc' } };
 
 function input(spec: Record<string, unknown>, overrides: Partial<DesiredInput> = {}): DesiredInput {
   return {
-    pd: defaultedPerpetualDeployment({ name: 'app', namespace: 'prod' }, { ...base, ...spec }),
+    pd: defaultedPerpetualDeployment({ name: 'app', namespace: 'prod' }, { ...goldenBase, ...spec }),
     config,
-    modelServers: new Map([['mistral', defaultedModelServer({ name: 'mistral', namespace: 'prod' }, { model: { id: 'mistralai/Mistral-7B-Instruct-v0.2', servedName: 'mistral-7b' } })]]),
+    modelServers: new Map([['mistral', defaultedModelServer({ name: 'mistral', namespace: 'prod' }, goldenModelServerSpecs.mistral)]]),
     referencedSecretsHash: 'secrets-v1',
     databaseSecretHash: 'db-v1',
     databaseUsable: true,
@@ -21,27 +21,11 @@ function input(spec: Record<string, unknown>, overrides: Partial<DesiredInput> =
   };
 }
 
-const proxy = input({
-  mode: 'proxy',
-  gateway: { replicas: 3, env: [{ name: 'DEBUG', value: 'false' }], podTemplate: { nodeSelector: { pool: 'api' } } },
-  models: [
-    { name: 'gpt-4o-mini', provider: 'openai', pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
-    { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5', fallback: 'gpt-4o-mini' },
-  ],
-  billing: { polar: { tokenSecretRef: { name: 'polar' }, organizationId: 'org_123' } },
-});
-const local = input({
-  mode: 'local',
-  gateway: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
-  vectorStore: { managed: { replicas: 3, storage: { size: '50Gi', storageClassName: 'fast' } } },
-  models: [{ name: 'mistral-7b', modelServerRef: { name: 'mistral' } }],
-  auth: { jwtSecretRef: { name: 'supabase' } },
-});
-const external = input({
-  mode: 'proxy',
-  vectorStore: { type: 'external', external: { url: 'https://xyz.cloud.qdrant.io:6333', apiKeySecretRef: { name: 'qdrant' } } },
-  cache: { type: 'external', external: { url: 'rediss://cache.example:6380', passwordSecretRef: { name: 'redis' } } },
-});
+const { proxy, local, external } = {
+  proxy: input(goldenPerpetualDeploymentSpecs.proxy),
+  local: input(goldenPerpetualDeploymentSpecs.local),
+  external: input(goldenPerpetualDeploymentSpecs.external),
+};
 
 const cases = { proxy, local, external };
 
