@@ -91,7 +91,7 @@ describe('CustomResourceDefinitions', () => {
       enterprise: { requestsPerMinute: 1000, requestsPerDay: 1000000 },
     });
     expect(pd.spec.vectorStore).toMatchObject({ type: 'managed', collection: 'conversations', managed: { replicas: 1, storage: { size: '10Gi' } } });
-    expect(pd.spec.memory).toMatchObject({ enabled: true, topK: 5, embedding: { source: 'builtin' } });
+    expect(pd.spec.memory).toMatchObject({ enabled: true, topK: 20, embedding: { source: 'builtin' } });
     expect(pd.spec.encryptionKeySecretRef).toEqual({ name: 'perpetual-encryption', key: 'API_KEY_ENCRYPTION_KEY' });
   });
 
