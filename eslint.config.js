@@ -30,4 +30,41 @@ export default defineConfig(
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
+  // Module boundaries. The gateway knows the operator only through the API types it is configured
+  // with; kube/ is the layer under the controllers; the autoscaler and the controllers talk through
+  // scaling-verdicts.ts and the API helpers, not through each other. Tests may cross them.
+  {
+    files: ['gateway/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/operator/api/**'], allowTypeImports: true, message: 'The gateway may import types from operator/api (the contract), never operator code: it runs in another image.' },
+          { group: ['**/operator/**', '!**/operator/api/**'], message: 'The gateway may import types from operator/api only: it runs in another image.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['operator/kube/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['../controllers/**', '../autoscaler/**'], message: 'kube/ is the layer under the controllers and the autoscaler; move what both need to operator/utils.ts or operator/api.' },
+          { group: ['../resources/**'], allowTypeImports: true, message: 'kube/ may use the builders\' types, not their code.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['operator/autoscaler/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/**'], message: 'The autoscaler and the controllers meet in operator/scaling-verdicts.ts and operator/api; neither imports the other.' }] }] },
+  },
+  {
+    files: ['operator/controllers/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/autoscaler/**'], message: 'The autoscaler and the controllers meet in operator/scaling-verdicts.ts and operator/api; neither imports the other.' }] }] },
+  },
 );

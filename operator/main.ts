@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import { endpointMapResolver, podAddressResolver, type EndpointResolver } from './autoscaler/endpoints.ts';
 import { loadConfig, type OperatorConfig } from './config.ts';
 import { connect } from './kube/client.ts';
-import { errorMessage } from './kube/informer.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { startManager, type Manager } from './manager.ts';
 import { startHttpServer } from './observability/http-server.ts';
 import { makeLogger } from './observability/logger.ts';
 import { makeMetrics } from './observability/metrics.ts';
+import { errorMessage } from './utils.ts';
 
 /** Pod IPs in production; the loopback map when a test names one (simulated pods cannot be dialled). */
 function endpointResolver(config: OperatorConfig, log: Logger): EndpointResolver {

@@ -7,7 +7,7 @@ import { FIELD_MANAGER, Labels } from './api/v1alpha1/labels.ts';
 import { startAutoscaler } from './autoscaler/autoscaler.ts';
 import type { EndpointResolver } from './autoscaler/endpoints.ts';
 import { isPodReady, keyOf } from './autoscaler/targets.ts';
-import { makeVerdictStore } from './autoscaler/verdicts.ts';
+import { makeVerdictStore } from './scaling-verdicts.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ReconcileContext, ReconcileResult } from './controllers/context.ts';
 import {
@@ -21,7 +21,7 @@ import { PERPETUAL_DEPLOYMENT_CHILD_KINDS, reconcilePerpetualDeployment } from '
 import { cachesFrom, type KindTypes } from './kube/caches.ts';
 import type { Kube } from './kube/client.ts';
 import { makeEventRecorder } from './kube/events.ts';
-import { errorMessage, ResourceInformer, type InformerOptions } from './kube/informer.ts';
+import { ResourceInformer, type InformerOptions } from './kube/informer.ts';
 import { optionalKinds } from './kube/optional-kinds.ts';
 import { keepPodEssentials } from './kube/pod-essentials.ts';
 import { Kinds, type KindName } from './kube/resource-kinds.ts';
@@ -29,6 +29,7 @@ import { fetchSecretFrom, sharedSecretReader } from './kube/secret-reader.ts';
 import { WorkQueue } from './kube/work-queue.ts';
 import { makeWriter } from './kube/writer.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
+import { errorMessage } from './utils.ts';
 
 type Reconcile = (ctx: ReconcileContext, namespace: string, name: string) => Promise<ReconcileResult>;
 

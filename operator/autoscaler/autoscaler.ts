@@ -7,14 +7,14 @@ import type { Logger } from 'pino';
 import type { Caches } from '../kube/caches.ts';
 import type { Kube } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { errorMessage } from '../kube/informer.ts';
 import { Kinds } from '../kube/resource-kinds.ts';
 import type { OperatorMetrics } from '../observability/metrics.ts';
 import { decide, EMPTY_MEMORY, type Decision, type DecisionResult, type ScalerMemory } from './decide.ts';
 import type { EndpointResolver } from './endpoints.ts';
 import { endpointsOf, observationOf, scrapeAll, type PodEndpoint, type ScrapeResult } from './scraper.ts';
 import { keyOf, scaleTargets, type ScaleTarget } from './targets.ts';
-import type { ScaleEvent, VerdictStore } from './verdicts.ts';
+import type { ScaleEvent, VerdictStore } from '../scaling-verdicts.ts';
+import { errorMessage } from '../utils.ts';
 
 export interface AutoscalerDeps {
   caches: Caches;

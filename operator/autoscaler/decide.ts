@@ -9,7 +9,8 @@
 // waiting, in flight or queued.
 import type { ModelServerSpec, ScalingMetric } from '../api/v1alpha1/model-server.ts';
 import { ScalingLimitedReasons } from '../api/v1alpha1/conditions.ts';
-import { measure, plural, type LoadObservation, type Measurement } from './measure.ts';
+import { measure, type LoadObservation, type Measurement } from './measure.ts';
+import { plural } from '../utils.ts';
 
 export type ScalingPolicy = Pick<NonNullable<ModelServerSpec['autoscaling']>, 'minReplicas' | 'maxReplicas' | 'metric' | 'target' | 'scaleDownDelaySeconds'>;
 

@@ -1,6 +1,7 @@
 // Turns what the replicas and gateways said into one number for the chosen metric, and says
 // whether that number can be trusted for a scale-down. Pure.
 import type { ScalingMetric } from '../api/v1alpha1/model-server.ts';
+import { plural } from '../utils.ts';
 
 /** vLLM's gauges, as one replica's /metrics exported them; absent when not exported. */
 export interface ReplicaReading {
@@ -56,10 +57,6 @@ function sum(values: readonly number[]): number {
 
 function defined(values: readonly (number | undefined)[]): number[] {
   return values.filter((v): v is number => v !== undefined);
-}
-
-export function plural(n: number, word: string): string {
-  return `${String(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** The name of the replica metric behind a scaling metric, as a human reads it in a message. */

@@ -5,8 +5,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { Labels } from '../api/v1alpha1/labels.ts';
 import type { ModelServer } from '../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../api/v1alpha1/perpetual-deployment.ts';
-import { desiredReplicas } from '../controllers/model-server/desired.ts';
-import { modelNamesRoutingTo } from '../controllers/perpetual-deployment/observe.ts';
+import { desiredReplicas } from '../api/v1alpha1/model-server-funcs.ts';
+import { modelNamesRoutingTo } from '../api/v1alpha1/perpetual-deployment-funcs.ts';
 import type { ScalingPolicy } from './decide.ts';
 
 export interface ScaleTarget {

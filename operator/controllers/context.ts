@@ -12,7 +12,7 @@ import type { EventRecorder, EventToRecord } from '../kube/events.ts';
 import { Kinds, type KindName, type ResourceKind } from '../kube/resource-kinds.ts';
 import type { SecretReader } from '../kube/secret-reader.ts';
 import type { Writer } from '../kube/writer.ts';
-import { stableJson } from '../resources/meta.ts';
+import { stableJson } from '../utils.ts';
 
 export interface ReconcileContext {
   kube: Kube;

@@ -4,7 +4,7 @@
 // Reads only what kube/pod-essentials.ts keeps; pure.
 import type { V1ContainerStateTerminated, V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { PodFailureReasons as R, type PodFailureReason } from '../api/v1alpha1/conditions.ts';
-import { plural } from '../autoscaler/measure.ts';
+import { plural } from '../utils.ts';
 import { clipKubeletMessage } from '../kube/pod-essentials.ts';
 import { condition, type ConditionInput } from './conditions.ts';
 

@@ -9,7 +9,7 @@
 // literally, such a child would look drifted after every apply and be re-applied forever.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { GROUP } from '../api/v1alpha1/group.ts';
-import { shortHash } from '../resources/meta.ts';
+import { shortHash } from '../utils.ts';
 
 export const APPLIED_HASH_ANNOTATION = `${GROUP}/applied-hash`;
 

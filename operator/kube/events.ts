@@ -1,7 +1,7 @@
 // Kubernetes Events on the objects we own, for `kubectl describe` and `kubectl get events`.
 import type { CoreV1Api, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { errorMessage } from './informer.ts';
+import { errorMessage } from '../utils.ts';
 
 export interface EventToRecord {
   type: 'Normal' | 'Warning';

@@ -8,6 +8,7 @@ import { APPLIED_HASH_ANNOTATION } from './drift.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { StringInterner } from './string-interner.ts';
 import { collectionPath, type ResourceKind } from './resource-kinds.ts';
+import { errorMessage } from '../utils.ts';
 
 const MIN_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -126,9 +127,4 @@ function compact(obj: KubernetesObject): void {
     obj.metadata = Object.fromEntries(Object.entries(obj.metadata).filter(([field]) => field !== 'managedFields'));
   }
   sharedStrings.internAll(obj);
-}
-
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

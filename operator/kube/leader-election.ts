@@ -6,8 +6,8 @@
 // would take the lease after leaseDuration while the old leader still reconciles.
 import { Observable, type ConfigurationOptions, type CoordinationV1Api, type RequestContext, type ResponseContext, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { errorMessage } from './informer.ts';
 import { isApiError } from './writer.ts';
+import { errorMessage } from '../utils.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;

@@ -3,9 +3,10 @@
 // optional kind is watched only from the moment discovery shows it.
 import type { Logger } from 'pino';
 import type { Kube } from './client.ts';
-import { errorMessage, type ResourceInformer } from './informer.ts';
+import { type ResourceInformer } from './informer.ts';
 import { Kinds, type KindName } from './resource-kinds.ts';
 import { isApiError } from './writer.ts';
+import { errorMessage } from '../utils.ts';
 
 export interface OptionalKindsDeps {
   kube: Kube;

@@ -5,8 +5,8 @@
 // one reconciled several times in a row as its children appear, cost one request instead of one
 // each. A rotated value is therefore seen within SHARE_MS of the next reconcile.
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
-import { errorMessage } from './informer.ts';
 import { isApiError } from './writer.ts';
+import { errorMessage } from '../utils.ts';
 
 /** The Secret's data, or undefined when it does not exist. */
 export type SecretData = V1Secret['data'] | undefined;

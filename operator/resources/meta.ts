@@ -1,6 +1,5 @@
 // Metadata every child object carries: a controller owner reference, the standard labels and a
 // minimal, never-changing selector (Deployment and StatefulSet selectors are immutable).
-import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { FIELD_MANAGER, Labels } from '../api/v1alpha1/labels.ts';
 
@@ -54,18 +53,4 @@ export function childMeta(owner: Owner, name: string, component: string, extra: 
     labels: { ...extra.labels, ...standardLabels(owner, component) },
     ownerReferences: [ownerReference(owner)],
   };
-}
-
-/** A short, stable hash for names and annotations (e.g. config hashes, versioned Job names). */
-export function shortHash(value: unknown, length = 10): string {
-  return createHash('sha256').update(stableJson(value)).digest('hex').slice(0, length);
-}
-
-/** JSON with object keys sorted, so equal values always hash equally. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }

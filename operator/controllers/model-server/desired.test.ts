@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaultedModelServer } from '../../api/v1alpha1/defaults.ts';
 import { goldenModelServerSpecs } from '../../api/v1alpha1/testdata/golden-specs.ts';
-import { desiredObjects, desiredReplicas, vllmArgs } from './desired.ts';
+import { desiredReplicas } from '../../api/v1alpha1/model-server-funcs.ts';
+import { desiredObjects, vllmArgs } from './desired.ts';
 
 const full = defaultedModelServer({ name: 'llama', namespace: 'ml' }, goldenModelServerSpecs.llama);
 const cpu = defaultedModelServer({ name: 'tiny', namespace: 'ml' }, goldenModelServerSpecs.tiny);

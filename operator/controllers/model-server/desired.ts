@@ -10,19 +10,12 @@ import { containerResources, envValue, httpProbe, mergeEnv, specEnv } from '../.
 import { buildService } from '../../resources/service.ts';
 import { autoscalerObjects, NO_AUTOSCALING_INPUTS, type AutoscalingInputs } from './autoscaling.ts';
 import { modelServerChildNames, VLLM_PORT } from './names.ts';
+import { desiredReplicas } from '../../api/v1alpha1/model-server-funcs.ts';
 
 type Spec = ModelServer['spec'];
 
 const WEIGHTS_PATH = '/models';
 export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
-
-/**
- * Replicas the Deployment should have now. The autoscaler (and `kubectl scale`, HPA, KEDA) write
- * spec.replicas through the scale subresource; without it we start at the autoscaling minimum.
- */
-export function desiredReplicas(spec: Spec): number {
-  return spec.replicas ?? spec.autoscaling?.minReplicas ?? 1;
-}
 
 /** vLLM's command line, built from the spec; the user's extra args come last so they win. */
 export function vllmArgs(spec: Spec): string[] {

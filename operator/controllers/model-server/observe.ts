@@ -2,9 +2,9 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
-import type { ScalingVerdict } from '../../autoscaler/verdicts.ts';
+import type { ScalingVerdict } from '../../scaling-verdicts.ts';
 import type { Caches } from '../../kube/caches.ts';
-import { modelNamesRoutingTo } from '../perpetual-deployment/observe.ts';
+import { modelNamesRoutingTo } from '../../api/v1alpha1/perpetual-deployment-funcs.ts';
 import { modelServerChildNames } from './names.ts';
 
 export interface ModelServerObserved {

@@ -3,7 +3,7 @@
 // wait for GPUs or that the kubelet cannot start) and from the built-in autoscaler's verdict
 // (limits, scales made).
 import { ModelServerConditions } from '../../api/v1alpha1/conditions.ts';
-import type { ScalingVerdict } from '../../autoscaler/verdicts.ts';
+import type { ScalingVerdict } from '../../scaling-verdicts.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
 import { applyChildren, childKey, finishReconcile, pruneChildren, tryWriteChildren, type ReconcileContext, type ReconcileResult } from '../context.ts';
 import { desiredObjects } from './desired.ts';

@@ -1,14 +1,14 @@
 // A ModelServer's status, computed purely from the spec and what was observed.
 import { ModelServerConditions as C, ScalingLimitedReasons } from '../../api/v1alpha1/conditions.ts';
-import { plural } from '../../autoscaler/measure.ts';
-import { mergeScalingHistory } from '../../autoscaler/verdicts.ts';
+import { plural } from '../../utils.ts';
+import { mergeScalingHistory } from '../../scaling-verdicts.ts';
 import type { ModelServer, ModelServerStatus } from '../../api/v1alpha1/model-server.ts';
 import type { Phase } from '../../api/v1alpha1/common.ts';
 import { ownerOf, selectorLabels } from '../../resources/meta.ts';
 import { clipSentence, condition, withTransitionTimes, type ConditionInput } from '../conditions.ts';
 import { podFailures, withPodFailures, workloadFailure, type PodFailures } from '../pod-failure.ts';
 import { scalingActiveCondition } from './autoscaling.ts';
-import { desiredReplicas } from './desired.ts';
+import { desiredReplicas } from '../../api/v1alpha1/model-server-funcs.ts';
 import { modelServerEndpoint } from './names.ts';
 import { insufficientGpuMessage, type ModelServerObserved } from './observe.ts';
 

@@ -10,7 +10,7 @@ import { buildConfigMap } from '../../resources/config-map.ts';
 import { buildDeployment } from '../../resources/deployment.ts';
 import { buildCpuHorizontalPodAutoscaler } from '../../resources/horizontal-pod-autoscaler.ts';
 import { buildJob } from '../../resources/job.ts';
-import { childMeta, ownerOf, selectorLabels, shortHash, type Owner } from '../../resources/meta.ts';
+import { childMeta, ownerOf, selectorLabels, type Owner } from '../../resources/meta.ts';
 import { buildPersistentVolumeClaim } from '../../resources/persistent-volume-claim.ts';
 import { buildPodDisruptionBudget } from '../../resources/pod-disruption-budget.ts';
 import {
@@ -31,6 +31,7 @@ import { buildService } from '../../resources/service.ts';
 import { buildStatefulSet } from '../../resources/stateful-set.ts';
 import { childNames, GeneratedKeys, Ports } from './names.ts';
 import { modelServerEndpoint } from '../model-server/names.ts';
+import { shortHash } from '../../utils.ts';
 
 export interface DesiredInput {
   pd: PerpetualDeployment;

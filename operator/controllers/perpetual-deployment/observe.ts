@@ -67,11 +67,6 @@ export function referencedModelServers(pd: PerpetualDeployment): string[] {
   return [...new Set(names)];
 }
 
-/** models[].name of the models `pd` routes to the ModelServer `msName` (the gateway's `model` label for them). */
-export function modelNamesRoutingTo(pd: PerpetualDeployment, msName: string): string[] {
-  return pd.spec.models.filter((m) => m.modelServerRef?.name === msName).map((m) => m.name);
-}
-
 export function observePerpetualDeployment(
   caches: Caches,
   pd: PerpetualDeployment,

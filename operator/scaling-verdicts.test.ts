@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeVerdictStore, mergeScalingHistory, type ScaleEvent } from './verdicts.ts';
+import { makeVerdictStore, mergeScalingHistory, type ScaleEvent } from './scaling-verdicts.ts';
 
 const event = (second: number, from: number, to: number): ScaleEvent => ({ time: `2026-11-24T12:00:${String(second).padStart(2, '0')}Z`, from, to, reason: `${String(from)} → ${String(to)}` });
 

@@ -1,9 +1,10 @@
-// What the autoscaler tells the ModelServer reconciler, which alone writes status: whether scaling
+// What the autoscaler tells the ModelServer reconciler (this file sits between the two, so neither
+// imports the other), which alone writes status: whether scaling
 // is limited (and why), and the scales it made. Kept in memory; the reconciler merges the scales
 // into status.scalingHistory, which is what survives a restart.
-import type { ModelServerStatus } from '../api/v1alpha1/model-server.ts';
-import { stableJson } from '../resources/meta.ts';
-import type { ScalingLimit } from './decide.ts';
+import type { ModelServerStatus } from './api/v1alpha1/model-server.ts';
+import type { ScalingLimit } from './autoscaler/decide.ts';
+import { stableJson } from './utils.ts';
 
 export type ScaleEvent = NonNullable<ModelServerStatus['lastScale']>;
 
