@@ -80,7 +80,8 @@ export function memoriesRouter(memory: Memory): Router {
     const conversationId = optionalString(body.conversation_id, 'conversation_id');
     const limit = integerIn(body.top_k, 'top_k', { min: 1, max: 50, fallback: memory.service.settings.topK });
     const [vector] = await (await memory.embedderFor(scope.userId)).embed([body.query], {});
-    const hits = vector ? await store.search(scope, vector, { limit, ...(conversationId ? { conversationId } : {}) }) : [];
+    // Hybrid like recall in chat: the query's words for the lexical channel beside its vector.
+    const hits = vector ? await store.search(scope, vector, { limit, text: body.query, ...(conversationId ? { conversationId } : {}) }) : [];
     res.json({ object: 'list', data: hits.map(memoryJson) });
   });
   router.delete('/:id', async (req: Request, res: Response) => {
