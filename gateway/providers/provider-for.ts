@@ -7,12 +7,6 @@ import type { UpstreamHttp } from './upstream-http.ts';
 
 export type ProviderFor = (kind: ProviderKind) => ProviderClient;
 
-/** Default base URLs, in each official SDK's convention (see ProviderTarget.baseURL). */
-export const DEFAULT_BASE_URLS: Readonly<Record<'openai' | 'anthropic', string>> = {
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com',
-};
-
 export function createProviderFor(http: UpstreamHttp, now: () => number = Date.now): ProviderFor {
   const openai = createOpenAICompatibleProvider(http, now);
   const anthropic = createAnthropicProvider(http, now);
