@@ -39,6 +39,67 @@ export const StalledReasons = {
 
 export type StalledReason = (typeof StalledReasons)[keyof typeof StalledReasons];
 
+/** Stalled=False: nothing waits for a human. */
+export const NotStalledReason = 'NotStalled';
+
+/** Why a PerpetualDeployment's Ready is True or False. */
+export const ReadyReasons = {
+  /** Every component condition is True. */
+  AllComponentsReady: 'AllComponentsReady',
+  /** At least one is not; the message names the first. */
+  ComponentsNotReady: 'ComponentsNotReady',
+} as const;
+
+/** Why a PerpetualDeployment's Reconciling is True or False. */
+export const ReconcilingReasons = {
+  Reconciled: 'Reconciled',
+  /** Still converging (and not Stalled). */
+  Progressing: 'Progressing',
+} as const;
+
+/**
+ * Reasons of a PerpetualDeployment's component conditions (DatabaseReady, VectorStoreReady,
+ * CacheReady, GatewayReady, ModelsReady) when nothing blocks them; a blocked component carries a
+ * StalledReasons or PodFailureReasons value instead.
+ */
+export const ComponentReasons = {
+  /** DatabaseReady: the migration Job completed. */
+  Migrated: 'Migrated',
+  /** DatabaseReady: the migration Job is running or about to. */
+  Migrating: 'Migrating',
+  /** VectorStoreReady, CacheReady: an external service the operator does not run or check. */
+  External: 'External',
+  /** The component's pods are ready. */
+  ReplicasReady: 'ReplicasReady',
+  /** Not all of them yet. */
+  ReplicasNotReady: 'ReplicasNotReady',
+  /** ModelsReady: a models[].modelServerRef names no ModelServer. */
+  ModelServerNotFound: 'ModelServerNotFound',
+  /** ModelsReady: a referenced ModelServer is not Ready. */
+  ModelServerNotReady: 'ModelServerNotReady',
+  /** ModelsReady: every referenced ModelServer is Ready. */
+  AllModelsReady: 'AllModelsReady',
+} as const;
+
+/**
+ * What a Secret a PerpetualDeployment refers to (or generates) is for, as messages name it
+ * ("Secret "db" (database) not found") and as it decides which component condition it blocks:
+ * database → DatabaseReady, vector store → VectorStoreReady, cache → CacheReady, models →
+ * ModelsReady, any other → GatewayReady.
+ */
+export const SecretPurposes = {
+  Database: 'database',
+  EncryptionKeys: 'encryption keys',
+  VectorStore: 'vector store',
+  Cache: 'cache',
+  JwtSecret: 'JWT secret',
+  AdminToken: 'admin token',
+  Billing: 'billing',
+  Models: 'models',
+} as const;
+
+export type SecretPurpose = (typeof SecretPurposes)[keyof typeof SecretPurposes];
+
 /** Condition types of a ModelServer. */
 export const ModelServerConditions = {
   Ready: 'Ready',
@@ -49,6 +110,40 @@ export const ModelServerConditions = {
   /** Present with spec.autoscaling: whether the chosen engine is in place (e.g. False when KEDA is not installed). */
   ScalingActive: 'ScalingActive',
 } as const;
+
+/** Why a ModelServer's Ready is True or False (besides PodFailureReasons and InsufficientGPU). */
+export const ModelServerReadyReasons = {
+  /** No replica wanted: spec.replicas is 0 (scaled to zero). */
+  ScaledToZero: 'ScaledToZero',
+  ReplicasReady: 'ReplicasReady',
+  ReplicasNotReady: 'ReplicasNotReady',
+} as const;
+
+/** Why a ModelServer's Available is True or False. */
+export const AvailableReasons = {
+  MinimumReplicasAvailable: 'MinimumReplicasAvailable',
+  NoReplicasAvailable: 'NoReplicasAvailable',
+} as const;
+
+/** Why a ModelServer's Progressing is True or False. */
+export const ProgressingReasons = {
+  /** False: the latest version is rolled out. */
+  Complete: 'Complete',
+  /** True: fewer replicas updated than desired. */
+  RollingOut: 'RollingOut',
+  /** True: updated, waiting for them to be ready. */
+  WaitingForReplicas: 'WaitingForReplicas',
+} as const;
+
+/** Why a ModelServer's RolloutBlocked is True or False (besides InsufficientGPU). */
+export const RolloutBlockedReasons = {
+  /** The Deployment's progress deadline passed. */
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  NotBlocked: 'NotBlocked',
+} as const;
+
+/** ScalingLimited=False. */
+export const WithinLimitsReason = 'WithinLimits';
 
 /** Why ScalingLimited is True. */
 export const ScalingLimitedReasons = {

@@ -1,5 +1,13 @@
 // A ModelServer's status, computed purely from the spec and what was observed.
-import { ModelServerConditions as C, ScalingLimitedReasons } from '../../api/v1alpha1/conditions.ts';
+import {
+  AvailableReasons,
+  ModelServerConditions as C,
+  ModelServerReadyReasons as ReadyR,
+  ProgressingReasons,
+  RolloutBlockedReasons,
+  ScalingLimitedReasons,
+  WithinLimitsReason,
+} from '../../api/v1alpha1/conditions.ts';
 import { plural } from '../../utils.ts';
 import { mergeScalingHistory } from '../../scaling-verdicts.ts';
 import type { ModelServer, ModelServerStatus } from '../../api/v1alpha1/model-server.ts';
@@ -11,6 +19,9 @@ import { scalingActiveCondition } from './autoscaling.ts';
 import { desiredReplicas } from '../../api/v1alpha1/model-server-funcs.ts';
 import { modelServerEndpoint } from './names.ts';
 import { insufficientGpuMessage, type ModelServerObserved } from './observe.ts';
+
+/** The Deployment controller's own reason on its Progressing condition (apps/v1), not one of ours. */
+const DEPLOYMENT_PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
 
 interface Counts {
   desired: number;
@@ -32,15 +43,15 @@ function counts(ms: ModelServer, observed: ModelServerObserved): Counts {
     updated: status?.updatedReplicas ?? 0,
     unschedulable: observed.pods.map((p) => insufficientGpuMessage(p, ms.spec.gpu.resourceName)).filter((m): m is string => m !== undefined),
     failures: podFailures(observed.pods) ?? workloadFailure(observed.deployment),
-    deadlineExceeded: status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false,
+    deadlineExceeded: status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === DEPLOYMENT_PROGRESS_DEADLINE_EXCEEDED) ?? false,
   };
 }
 
 /** A replica that cannot start or keeps failing is named before missing GPUs: more GPUs would not fix it. */
 function readyCondition(c: Counts, hasDeployment: boolean): ConditionInput {
-  if (c.desired === 0) return condition(C.Ready, hasDeployment, 'ScaledToZero', 'Scaled to zero; a request starts a replica.');
-  if (c.ready >= c.desired && c.updated >= c.desired) return condition(C.Ready, hasDeployment, 'ReplicasReady', `All ${plural(c.desired, 'replica')} ready.`);
-  const notReady = condition(C.Ready, false, 'ReplicasNotReady', `${String(c.ready)} of ${String(c.desired)} replicas ready.`);
+  if (c.desired === 0) return condition(C.Ready, hasDeployment, ReadyR.ScaledToZero, 'Scaled to zero; a request starts a replica.');
+  if (c.ready >= c.desired && c.updated >= c.desired) return condition(C.Ready, hasDeployment, ReadyR.ReplicasReady, `All ${plural(c.desired, 'replica')} ready.`);
+  const notReady = condition(C.Ready, false, ReadyR.ReplicasNotReady, `${String(c.ready)} of ${String(c.desired)} replicas ready.`);
   if (c.failures) return withPodFailures(notReady, c.failures);
   if (c.unschedulable.length > 0) {
     return condition(C.Ready, false, ScalingLimitedReasons.InsufficientGPU, `${plural(c.unschedulable.length, 'pod')} cannot be scheduled: ${c.unschedulable[0] ?? ''}`);
@@ -50,7 +61,7 @@ function readyCondition(c: Counts, hasDeployment: boolean): ConditionInput {
 
 function availableCondition(c: Counts): ConditionInput {
   const available = c.ready > 0;
-  return withPodFailures(condition(C.Available, available, available ? 'MinimumReplicasAvailable' : 'NoReplicasAvailable', `${plural(c.ready, 'replica')} serving.`), c.failures);
+  return withPodFailures(condition(C.Available, available, available ? AvailableReasons.MinimumReplicasAvailable : AvailableReasons.NoReplicasAvailable, `${plural(c.ready, 'replica')} serving.`), c.failures);
 }
 
 function rolledOut(c: Counts): boolean {
@@ -58,8 +69,8 @@ function rolledOut(c: Counts): boolean {
 }
 
 function progressingCondition(c: Counts): ConditionInput {
-  if (rolledOut(c)) return condition(C.Progressing, false, 'Complete', 'The latest version is rolled out.');
-  return condition(C.Progressing, true, c.updated < c.desired ? 'RollingOut' : 'WaitingForReplicas',
+  if (rolledOut(c)) return condition(C.Progressing, false, ProgressingReasons.Complete, 'The latest version is rolled out.');
+  return condition(C.Progressing, true, c.updated < c.desired ? ProgressingReasons.RollingOut : ProgressingReasons.WaitingForReplicas,
     `${String(c.updated)} of ${String(c.desired)} replicas updated, ${String(c.ready)} ready.`);
 }
 
@@ -71,7 +82,7 @@ function scalingLimitedCondition(ms: ModelServer, c: Counts, observed: ModelServ
   }
   const limit = isBuiltin(ms) ? observed.verdict?.limit : undefined;
   if (limit) return condition(C.ScalingLimited, true, limit.reason, limit.message);
-  return condition(C.ScalingLimited, false, 'WithinLimits', 'Scaling is not limited.');
+  return condition(C.ScalingLimited, false, WithinLimitsReason, 'Scaling is not limited.');
 }
 
 function isBuiltin(ms: ModelServer): boolean {
@@ -79,11 +90,11 @@ function isBuiltin(ms: ModelServer): boolean {
 }
 
 function rolloutBlockedCondition(c: Counts): ConditionInput {
-  if (c.deadlineExceeded) return condition(C.RolloutBlocked, true, 'ProgressDeadlineExceeded', 'The rollout exceeded its progress deadline.');
+  if (c.deadlineExceeded) return condition(C.RolloutBlocked, true, RolloutBlockedReasons.ProgressDeadlineExceeded, 'The rollout exceeded its progress deadline.');
   if (c.unschedulable.length > 0 && c.updated < c.desired) {
     return condition(C.RolloutBlocked, true, ScalingLimitedReasons.InsufficientGPU, 'New replicas cannot be scheduled for lack of GPUs.');
   }
-  return condition(C.RolloutBlocked, false, 'NotBlocked', 'The rollout is not blocked.');
+  return condition(C.RolloutBlocked, false, RolloutBlockedReasons.NotBlocked, 'The rollout is not blocked.');
 }
 
 function conditions(ms: ModelServer, c: Counts, observed: ModelServerObserved): ConditionInput[] {

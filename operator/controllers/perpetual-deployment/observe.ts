@@ -1,7 +1,7 @@
 // What the cluster says about a PerpetualDeployment: its children (from the informer caches),
 // its referenced Secrets (read by the reconciler) and the ModelServers its models name.
 import type { V1Deployment, V1Job, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
-import type { StalledReason, StalledReasons } from '../../api/v1alpha1/conditions.ts';
+import type { SecretPurpose, StalledReason, StalledReasons } from '../../api/v1alpha1/conditions.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
@@ -11,7 +11,7 @@ import { childNames } from './names.ts';
 /** Why a referenced Secret cannot be used. */
 export interface SecretProblem {
   /** What the Secret is for, e.g. "database". */
-  purpose: string;
+  purpose: SecretPurpose;
   name: string;
   key: string;
   reason: typeof StalledReasons.SecretNotFound | typeof StalledReasons.SecretKeyNotFound;
@@ -23,7 +23,7 @@ export interface SecretProblem {
  */
 export interface Blocker {
   /** What it blocks, e.g. "cache" (the condition that says so), as SecretProblem's purpose. */
-  purpose: string;
+  purpose: SecretPurpose;
   reason: StalledReason;
   /** One sentence naming the field or object and how to fix it; never a secret. */
   message: string;

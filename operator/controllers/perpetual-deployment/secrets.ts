@@ -2,7 +2,7 @@
 // Secret values are only ever hashed here: never logged, never copied into status or events.
 import { createHash, randomBytes } from 'node:crypto';
 import { setHeaderOptions, type V1ObjectMeta, type V1Secret } from '@kubernetes/client-node';
-import { StalledReasons } from '../../api/v1alpha1/conditions.ts';
+import { SecretPurposes as P, StalledReasons, type SecretPurpose } from '../../api/v1alpha1/conditions.ts';
 import { isApiError } from '../../kube/writer.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
 import { childMeta, ownerOf } from '../../resources/meta.ts';
@@ -11,7 +11,7 @@ import type { GeneratedSecret } from './desired.ts';
 import type { Blocker, SecretProblem } from './observe.ts';
 
 export interface SecretReference {
-  purpose: string;
+  purpose: SecretPurpose;
   name: string;
   key: string;
 }
@@ -20,13 +20,13 @@ export interface SecretReference {
 export function referencedSecrets(pd: PerpetualDeployment): SecretReference[] {
   const spec = pd.spec;
   const refs: (SecretReference | undefined)[] = [
-    { purpose: 'database', ...spec.database.secretRef },
-    { purpose: 'encryption keys', ...spec.encryptionKeySecretRef },
-    spec.vectorStore.type === 'external' && spec.vectorStore.external?.apiKeySecretRef ? { purpose: 'vector store', ...spec.vectorStore.external.apiKeySecretRef } : undefined,
-    spec.cache.type === 'external' && spec.cache.external?.passwordSecretRef ? { purpose: 'cache', ...spec.cache.external.passwordSecretRef } : undefined,
-    spec.auth.jwtSecretRef ? { purpose: 'JWT secret', ...spec.auth.jwtSecretRef } : undefined,
-    spec.auth.adminTokenSecretRef ? { purpose: 'admin token', ...spec.auth.adminTokenSecretRef } : undefined,
-    spec.billing?.polar ? { purpose: 'billing', ...spec.billing.polar.tokenSecretRef } : undefined,
+    { purpose: P.Database, ...spec.database.secretRef },
+    { purpose: P.EncryptionKeys, ...spec.encryptionKeySecretRef },
+    spec.vectorStore.type === 'external' && spec.vectorStore.external?.apiKeySecretRef ? { purpose: P.VectorStore, ...spec.vectorStore.external.apiKeySecretRef } : undefined,
+    spec.cache.type === 'external' && spec.cache.external?.passwordSecretRef ? { purpose: P.Cache, ...spec.cache.external.passwordSecretRef } : undefined,
+    spec.auth.jwtSecretRef ? { purpose: P.JwtSecret, ...spec.auth.jwtSecretRef } : undefined,
+    spec.auth.adminTokenSecretRef ? { purpose: P.AdminToken, ...spec.auth.adminTokenSecretRef } : undefined,
+    spec.billing?.polar ? { purpose: P.Billing, ...spec.billing.polar.tokenSecretRef } : undefined,
   ];
   return refs.filter((r): r is SecretReference => r !== undefined);
 }
@@ -55,7 +55,7 @@ export async function checkReferencedSecrets(ctx: ReconcileContext, pd: Perpetua
     else if (value === undefined) problems.push({ ...ref, reason: StalledReasons.SecretKeyNotFound });
     const entry = `${ref.purpose}\0${ref.name}\0${ref.key}\0${value ?? ''}\0`;
     all.update(entry);
-    if (ref.purpose === 'database') database.update(entry);
+    if (ref.purpose === P.Database) database.update(entry);
   }
   return { problems, hash: all.digest('hex').slice(0, 16), databaseHash: database.digest('hex').slice(0, 16) };
 }
@@ -77,7 +77,7 @@ export async function ensureGeneratedSecrets(ctx: ReconcileContext, pd: Perpetua
 }
 
 /** What each generated Secret is for, as the conditions name components. */
-const PURPOSE_OF_COMPONENT: Record<string, string> = { qdrant: 'vector store', redis: 'cache', gateway: 'admin token' };
+const PURPOSE_OF_COMPONENT: Record<string, SecretPurpose> = { qdrant: P.VectorStore, redis: P.Cache, gateway: P.AdminToken };
 
 /**
  * A generated Secret's name taken by a Secret this PerpetualDeployment does not control (created by
@@ -91,7 +91,8 @@ export function notOurs(generated: GeneratedSecret, meta: V1ObjectMeta | undefin
   if (controller?.uid === ownerUid) return undefined;
   const by = controller ? `is controlled by ${controller.kind} "${controller.name}"` : 'has no controller';
   return {
-    purpose: PURPOSE_OF_COMPONENT[generated.component] ?? generated.component,
+    // Every generated Secret is the Qdrant key, the Redis password or the gateway's admin token.
+    purpose: PURPOSE_OF_COMPONENT[generated.component] ?? P.AdminToken,
     reason: StalledReasons.SecretNotOwned,
     message: `Secret "${generated.name}" already exists and ${by}, not this PerpetualDeployment; its value is not used. ` +
       'Delete that Secret (one is then generated) or rename this PerpetualDeployment.',

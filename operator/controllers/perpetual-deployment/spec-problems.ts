@@ -2,7 +2,7 @@
 // that does not parse would throw in the middle of a reconcile, before any status is written, and
 // be retried with ever longer backoff while the object said nothing. Checked first instead, pure,
 // and reported as InvalidSpec naming the field.
-import { StalledReasons } from '../../api/v1alpha1/conditions.ts';
+import { SecretPurposes as P, StalledReasons, type SecretPurpose } from '../../api/v1alpha1/conditions.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
 import { redactUrl } from '../redact-url.ts';
 import type { Blocker } from './observe.ts';
@@ -11,16 +11,16 @@ interface UrlField {
   /** The field's path, as `kubectl explain` and the API server's own errors spell it. */
   field: string;
   /** What the value is for: which component's condition says so. */
-  purpose: string;
+  purpose: SecretPurpose;
   value: string;
 }
 
 function urlFields(pd: PerpetualDeployment): UrlField[] {
   const spec = pd.spec;
   const fields: (UrlField | undefined)[] = [
-    spec.vectorStore.type === 'external' && spec.vectorStore.external ? { field: 'spec.vectorStore.external.url', purpose: 'vector store', value: spec.vectorStore.external.url } : undefined,
-    spec.cache.type === 'external' && spec.cache.external ? { field: 'spec.cache.external.url', purpose: 'cache', value: spec.cache.external.url } : undefined,
-    ...spec.models.map((m, i) => (m.baseURL ? { field: `spec.models[${String(i)}].baseURL`, purpose: 'models', value: m.baseURL } : undefined)),
+    spec.vectorStore.type === 'external' && spec.vectorStore.external ? { field: 'spec.vectorStore.external.url', purpose: P.VectorStore, value: spec.vectorStore.external.url } : undefined,
+    spec.cache.type === 'external' && spec.cache.external ? { field: 'spec.cache.external.url', purpose: P.Cache, value: spec.cache.external.url } : undefined,
+    ...spec.models.map((m, i) => (m.baseURL ? { field: `spec.models[${String(i)}].baseURL`, purpose: P.Models, value: m.baseURL } : undefined)),
   ];
   return fields.filter((f): f is UrlField => f !== undefined);
 }

@@ -3,7 +3,17 @@
 // A component whose pods the kubelet cannot start or that keep failing says so with the kubelet's
 // reason (ImagePullBackOff, CrashLoopBackOff, ...) and the first failing pod's sentence.
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
-import { ModelServerConditions, PerpetualDeploymentConditions as C, StalledReasons as R } from '../../api/v1alpha1/conditions.ts';
+import {
+  ComponentReasons as CR,
+  ModelServerConditions,
+  NotStalledReason,
+  PerpetualDeploymentConditions as C,
+  ReadyReasons,
+  ReconcilingReasons,
+  SecretPurposes as P,
+  StalledReasons as R,
+  type SecretPurpose,
+} from '../../api/v1alpha1/conditions.ts';
 import type { Phase } from '../../api/v1alpha1/common.ts';
 import type { PerpetualDeployment, PerpetualDeploymentStatus } from '../../api/v1alpha1/perpetual-deployment.ts';
 import { clipSentence, condition, isTrue, withTransitionTimes, type ConditionInput } from '../conditions.ts';
@@ -21,9 +31,12 @@ function describeProblem(p: SecretProblem): string {
 }
 
 /** Components named by purpose; every purpose not listed here is the gateway's (admin token, JWT, billing). */
-const PURPOSES_WITH_THEIR_OWN_CONDITION = ['database', 'vector store', 'cache', 'models'];
+const PURPOSES_WITH_THEIR_OWN_CONDITION: readonly SecretPurpose[] = [P.Database, P.VectorStore, P.Cache, P.Models];
 
-function isPurpose(purpose: string, wanted: string): boolean {
+/** The component a condition covers: one with its own purpose, or the gateway (every other purpose). */
+type Component = SecretPurpose | 'gateway';
+
+function isPurpose(purpose: SecretPurpose, wanted: Component): boolean {
   return wanted === 'gateway' ? !PURPOSES_WITH_THEIR_OWN_CONDITION.includes(purpose) : purpose === wanted;
 }
 
@@ -32,7 +45,7 @@ function isPurpose(purpose: string, wanted: string): boolean {
  * is not ours first (nothing was applied), then a missing Secret (what a pod's
  * CreateContainerConfigError would be about). The first one's reason, every one's sentence.
  */
-function blockedCondition(type: string, purpose: string, o: PerpetualDeploymentObserved, ok: ConditionInput): ConditionInput {
+function blockedCondition(type: string, purpose: Component, o: PerpetualDeploymentObserved, ok: ConditionInput): ConditionInput {
   const blockers = [
     ...o.blockers.filter((b) => isPurpose(b.purpose, purpose)),
     ...o.secretProblems.filter((p) => isPurpose(p.purpose, purpose)).map((p) => ({ reason: p.reason, message: describeProblem(p) })),
@@ -57,12 +70,12 @@ function databaseCondition(o: PerpetualDeploymentObserved): ConditionInput {
   const failures = podFailures(o.pods.migration);
   const job = o.migration?.metadata?.name ?? '';
   const byState: Record<typeof state, ConditionInput> = {
-    complete: condition(C.DatabaseReady, true, 'Migrated', 'The database is reachable and migrated.'),
+    complete: condition(C.DatabaseReady, true, CR.Migrated, 'The database is reachable and migrated.'),
     failed: condition(C.DatabaseReady, false, R.MigrationFailed, `Migration Job "${job}" failed; ${failures ? `${describePodFailures(failures)} See` : 'see'} its pod logs (kubectl logs job/${job}).`),
-    running: withPodFailures(condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is running.'), failures),
-    missing: condition(C.DatabaseReady, false, 'Migrating', 'The migration Job is being created.'),
+    running: withPodFailures(condition(C.DatabaseReady, false, CR.Migrating, 'The migration Job is running.'), failures),
+    missing: condition(C.DatabaseReady, false, CR.Migrating, 'The migration Job is being created.'),
   };
-  return blockedCondition(C.DatabaseReady, 'database', o, byState[state]);
+  return blockedCondition(C.DatabaseReady, P.Database, o, byState[state]);
 }
 
 function replicasReady(ready: number | undefined, wanted: number): boolean {
@@ -72,17 +85,17 @@ function replicasReady(ready: number | undefined, wanted: number): boolean {
 function vectorStoreCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
   const vs = pd.spec.vectorStore;
   // The URL as written may carry a password (https://user:password@...): never in status or events.
-  if (vs.type === 'external') return blockedCondition(C.VectorStoreReady, 'vector store', o, condition(C.VectorStoreReady, true, 'External', `Using the external Qdrant at ${redactUrl(vs.external?.url ?? '')}.`));
+  if (vs.type === 'external') return blockedCondition(C.VectorStoreReady, P.VectorStore, o, condition(C.VectorStoreReady, true, CR.External, `Using the external Qdrant at ${redactUrl(vs.external?.url ?? '')}.`));
   const ok = replicasReady(o.qdrant?.status?.readyReplicas, vs.managed.replicas);
-  return blockedCondition(C.VectorStoreReady, 'vector store', o, withPodFailures(condition(C.VectorStoreReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`), podFailures(o.pods.qdrant)));
+  return blockedCondition(C.VectorStoreReady, P.VectorStore, o, withPodFailures(condition(C.VectorStoreReady, ok, ok ? CR.ReplicasReady : CR.ReplicasNotReady, `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`), podFailures(o.pods.qdrant)));
 }
 
 function cacheCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
   const cache = pd.spec.cache;
-  if (cache.type === 'external') return blockedCondition(C.CacheReady, 'cache', o, condition(C.CacheReady, true, 'External', 'Using the external Redis.'));
+  if (cache.type === 'external') return blockedCondition(C.CacheReady, P.Cache, o, condition(C.CacheReady, true, CR.External, 'Using the external Redis.'));
   const ok = replicasReady(o.redis?.status?.readyReplicas, 1);
-  return blockedCondition(C.CacheReady, 'cache', o,
-    withPodFailures(condition(C.CacheReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis) ?? workloadFailure(o.redis)));
+  return blockedCondition(C.CacheReady, P.Cache, o,
+    withPodFailures(condition(C.CacheReady, ok, ok ? CR.ReplicasReady : CR.ReplicasNotReady, ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis) ?? workloadFailure(o.redis)));
 }
 
 function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; ready: number; updated: number } {
@@ -97,7 +110,7 @@ function gatewayCondition(o: PerpetualDeploymentObserved): ConditionInput {
   const g = gatewayCounts(o.gateway);
   const ok = g.desired > 0 && g.ready >= g.desired && g.updated >= g.desired;
   return blockedCondition(C.GatewayReady, 'gateway', o,
-    withPodFailures(condition(C.GatewayReady, ok, ok ? 'ReplicasReady' : 'ReplicasNotReady', `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`), podFailures(o.pods.gateway) ?? workloadFailure(o.gateway)));
+    withPodFailures(condition(C.GatewayReady, ok, ok ? CR.ReplicasReady : CR.ReplicasNotReady, `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`), podFailures(o.pods.gateway) ?? workloadFailure(o.gateway)));
 }
 
 function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): NonNullable<PerpetualDeploymentStatus['models']> {
@@ -113,15 +126,15 @@ function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved):
 }
 
 function modelsCondition(models: NonNullable<PerpetualDeploymentStatus['models']>, o: PerpetualDeploymentObserved): ConditionInput {
-  return blockedCondition(C.ModelsReady, 'models', o, modelsReadiness(models, o));
+  return blockedCondition(C.ModelsReady, P.Models, o, modelsReadiness(models, o));
 }
 
 function modelsReadiness(models: NonNullable<PerpetualDeploymentStatus['models']>, o: PerpetualDeploymentObserved): ConditionInput {
   const missing = [...o.modelServers].filter(([, server]) => !server).map(([name]) => name);
-  if (missing.length > 0) return condition(C.ModelsReady, false, 'ModelServerNotFound', `ModelServer ${missing.map((n) => `"${n}"`).join(', ')} not found.`);
+  if (missing.length > 0) return condition(C.ModelsReady, false, CR.ModelServerNotFound, `ModelServer ${missing.map((n) => `"${n}"`).join(', ')} not found.`);
   const notReady = models.filter((m) => !m.ready);
-  if (notReady.length > 0) return condition(C.ModelsReady, false, 'ModelServerNotReady', notReady.map((m) => m.message ?? m.name).join(' '));
-  return condition(C.ModelsReady, true, 'AllModelsReady', `${String(models.length)} of ${String(models.length)} models ready.`);
+  if (notReady.length > 0) return condition(C.ModelsReady, false, CR.ModelServerNotReady, notReady.map((m) => m.message ?? m.name).join(' '));
+  return condition(C.ModelsReady, true, CR.AllModelsReady, `${String(models.length)} of ${String(models.length)} models ready.`);
 }
 
 const STALLED_REASONS: ReadonlySet<string> = new Set<string>(Object.values(R));
@@ -129,7 +142,7 @@ const STALLED_REASONS: ReadonlySet<string> = new Set<string>(Object.values(R));
 /** Needs a human: an invalid spec, a missing or foreign Secret, a failed migration will not fix themselves. */
 function stalledCondition(components: ConditionInput[]): ConditionInput {
   const stuck = components.find((c) => c.status === 'False' && STALLED_REASONS.has(c.reason));
-  return stuck ? condition(C.Stalled, true, stuck.reason, stuck.message) : condition(C.Stalled, false, 'NotStalled', 'Nothing needs manual action.');
+  return stuck ? condition(C.Stalled, true, stuck.reason, stuck.message) : condition(C.Stalled, false, NotStalledReason, 'Nothing needs manual action.');
 }
 
 /**
@@ -156,9 +169,9 @@ export function computePerpetualDeploymentStatus(pd: PerpetualDeployment, o: Per
   const wasReady = pd.status?.phase === 'Ready' || pd.status?.phase === 'Degraded';
   const { phase, reason } = phaseOf(components, stalled, wasReady);
   const inputs = [
-    condition(C.Ready, ready, ready ? 'AllComponentsReady' : 'ComponentsNotReady', reason),
+    condition(C.Ready, ready, ready ? ReadyReasons.AllComponentsReady : ReadyReasons.ComponentsNotReady, reason),
     ...components,
-    condition(C.Reconciling, !ready && stalled.status !== 'True', ready ? 'Reconciled' : 'Progressing', ready ? 'Nothing to do.' : reason),
+    condition(C.Reconciling, !ready && stalled.status !== 'True', ready ? ReconcilingReasons.Reconciled : ReconcilingReasons.Progressing, ready ? 'Nothing to do.' : reason),
     stalled,
   ];
   const generation = pd.metadata?.generation ?? 0;
