@@ -21,7 +21,7 @@ import { Revocations } from './keys/revocations.ts';
 import { requireAdmin, requireApiKey, requireUserJwt, type ApiKeyRecord, type Principal } from './middleware/authenticate.ts';
 import { modelLabel, type GatewayMetrics } from './observability/metrics.ts';
 import { createProviderFor } from './providers/provider-for.ts';
-import { createUpstreamHttp } from './providers/upstream-http.ts';
+import { createUpstreamHttp } from './providers/transport/upstream-http.ts';
 import { rateLimitError } from './ratelimit/rate-limit-error.ts';
 import { rateLimitHeaders } from './ratelimit/headers.ts';
 import { RateLimiter } from './ratelimit/rate-limiter.ts';

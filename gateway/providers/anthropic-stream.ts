@@ -10,7 +10,7 @@ import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
 import type { AnthropicStreamEvent, AnthropicUsage } from './anthropic-types.ts';
 import type { StreamStateInit } from './chat-stream.ts';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason } from './types.ts';
-import { mapUpstreamFailure, sanitizeUpstreamMessage, upstreamProtocolError } from './upstream-errors.ts';
+import { mapUpstreamFailure, sanitizeUpstreamMessage, upstreamProtocolError } from './transport/upstream-errors.ts';
 
 export interface AnthropicStreamState extends StreamStateInit {
   id: string;

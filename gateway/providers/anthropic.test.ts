@@ -8,8 +8,8 @@ import { caught, collect } from '../../test/support/provider-calls.ts';
 import { ANTHROPIC_VERSION, createAnthropicProvider } from './anthropic.ts';
 import type { ProviderClient, ProviderTarget } from './provider-client.ts';
 import type { ChatCompletionRequest } from './types.ts';
-import { createUpstreamHttp } from './upstream-http.ts';
-import type { UpstreamHttp } from './upstream-http.ts';
+import { createUpstreamHttp } from './transport/upstream-http.ts';
+import type { UpstreamHttp } from './transport/upstream-http.ts';
 
 const KEY = 'sk-ant-api03-test-key-0123456789';
 

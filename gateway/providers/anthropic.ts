@@ -9,11 +9,11 @@ import type { AnthropicCountTokensRequest, AnthropicMessage, AnthropicRequest, A
 import { guardStream, makeChatStream, streamStateInit } from './chat-stream.ts';
 import { providerLabel } from './provider-client.ts';
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from './provider-client.ts';
-import { parseServerSentEvents } from './sse.ts';
+import { parseServerSentEvents } from './transport/sse.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
-import { upstreamProtocolError } from './upstream-errors.ts';
-import { headerValue, joinUrl } from './upstream-http.ts';
-import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from './upstream-http.ts';
+import { upstreamProtocolError } from './transport/upstream-errors.ts';
+import { headerValue, joinUrl } from './transport/upstream-http.ts';
+import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from './transport/upstream-http.ts';
 import { CHARS_PER_TOKEN, completionText, estimatePromptTokens, estimateTokens, reconcileUsage } from './usage.ts';
 
 /** The API version whose request and event shapes this translation implements. */

@@ -3,8 +3,8 @@
 // object handed to the gateway.
 import type { ChatStream, UsageReport } from './provider-client.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
-import type { UpstreamCall, UpstreamResponse } from './upstream-http.ts';
-import { streamFailure } from './upstream-errors.ts';
+import type { UpstreamCall, UpstreamResponse } from './transport/upstream-http.ts';
+import { streamFailure } from './transport/upstream-errors.ts';
 
 /** The fields every provider's stream state starts from. */
 export interface StreamStateInit {

@@ -5,8 +5,8 @@ import { caught, collect } from '../../test/support/provider-calls.ts';
 import { createOpenAICompatibleProvider, type OpenAICompatibleClient } from './openai-compatible.ts';
 import type { ProviderTarget } from './provider-client.ts';
 import type { ChatCompletionRequest } from './types.ts';
-import { createUpstreamHttp } from './upstream-http.ts';
-import type { UpstreamHttp } from './upstream-http.ts';
+import { createUpstreamHttp } from './transport/upstream-http.ts';
+import type { UpstreamHttp } from './transport/upstream-http.ts';
 
 const KEY = 'sk-test-openai-key-0123456789';
 

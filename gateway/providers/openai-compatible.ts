@@ -7,11 +7,11 @@ import { chunkForClient, createOpenAIStreamState, observeChunk, parseChunk, usag
 import type { OpenAIStreamState } from './openai-stream.ts';
 import { providerLabel } from './provider-client.ts';
 import type { ChatResult, ChatStream, CompletionResult, CompletionStream, EmbeddingsResult, ProviderClient, ProviderTarget, UsageReport } from './provider-client.ts';
-import { parseServerSentEvents } from './sse.ts';
+import { parseServerSentEvents } from './transport/sse.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from './types.ts';
-import { upstreamProtocolError } from './upstream-errors.ts';
-import { headerValue, joinUrl } from './upstream-http.ts';
-import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from './upstream-http.ts';
+import { upstreamProtocolError } from './transport/upstream-errors.ts';
+import { headerValue, joinUrl } from './transport/upstream-http.ts';
+import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from './transport/upstream-http.ts';
 import { CHARS_PER_TOKEN, completionText, estimateEmbeddingTokens, estimatePromptTokens, estimateTokens, reconcileUsage, type UsageEstimate } from './usage.ts';
 
 function omit(value: object, keys: readonly string[]): Record<string, unknown> {

@@ -5,7 +5,7 @@
 import type { GatewayError } from '../errors.ts';
 import type { StreamStateInit } from './chat-stream.ts';
 import type { ChatCompletionChunk, Usage } from './types.ts';
-import { mapUpstreamFailure, parseUpstreamErrorBody, sanitizeUpstreamMessage, upstreamProtocolError } from './upstream-errors.ts';
+import { mapUpstreamFailure, parseUpstreamErrorBody, sanitizeUpstreamMessage, upstreamProtocolError } from './transport/upstream-errors.ts';
 
 export interface OpenAIStreamState extends StreamStateInit {
   id: string;

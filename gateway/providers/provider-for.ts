@@ -3,7 +3,7 @@
 import { createAnthropicProvider } from './anthropic.ts';
 import { createOpenAICompatibleProvider } from './openai-compatible.ts';
 import type { ProviderClient, ProviderKind } from './provider-client.ts';
-import type { UpstreamHttp } from './upstream-http.ts';
+import type { UpstreamHttp } from './transport/upstream-http.ts';
 
 export type ProviderFor = (kind: ProviderKind) => ProviderClient;
 

@@ -3,7 +3,7 @@
 // their own keys unlock. A failure says which provider and what status, never the key nor the
 // provider's error body (some providers echo the key they refused).
 import type { ProviderKind } from './provider-client.ts';
-import { joinUrl } from './upstream-http.ts';
+import { joinUrl } from './transport/upstream-http.ts';
 
 export interface ModelsSource {
   kind: ProviderKind;

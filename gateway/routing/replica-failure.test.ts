@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError, badRequest } from '../errors.ts';
-import { clientClosed, mapTransportError, mapUpstreamFailure } from '../providers/upstream-errors.ts';
+import { clientClosed, mapTransportError, mapUpstreamFailure } from '../providers/transport/upstream-errors.ts';
 import { isReplicaFailure } from './replica-failure.ts';
 
 describe('isReplicaFailure', () => {

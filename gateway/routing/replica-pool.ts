@@ -9,7 +9,7 @@
 // back to zero in between). A held request leaves the queue as soon as its client disconnects,
 // its wait is over, or the ModelServer disappears.
 import type { Logger } from 'pino';
-import { clientClosed } from '../providers/upstream-errors.ts';
+import { clientClosed } from '../providers/transport/upstream-errors.ts';
 import type { Candidate } from './candidate.ts';
 import { chooseReplica } from './choose-replica.ts';
 import type { EndpointResolver, ModelServerRef, ReplicaAddress, Resolution } from './endpoint-resolver.ts';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { badRequest } from '../errors.ts';
-import { mapTransportError } from '../providers/upstream-errors.ts';
+import { mapTransportError } from '../providers/transport/upstream-errors.ts';
 import type { ReplicaAddress } from './endpoint-resolver.ts';
 import { ReplicaPool } from './replica-pool.ts';
 import { ReplicaRouter } from './replica-router.ts';

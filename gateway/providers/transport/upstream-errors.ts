@@ -3,7 +3,7 @@
 // client is told. Messages say how to fix the problem and never carry the provider key or a raw
 // upstream body: only the upstream's own message string, redacted and truncated, for 4xx errors
 // where it is the most useful explanation (a bad parameter, an unknown model).
-import { GatewayError, isGatewayError } from '../errors.ts';
+import { GatewayError, isGatewayError } from '../../errors.ts';
 import { SHOULD_RETRY_HEADER } from './retry-policy.ts';
 
 /** What the gateway knows about a non-2xx upstream response. */

@@ -1,3 +1,7 @@
+// providers/transport/: how the gateway reaches an upstream over HTTP, whatever protocol it speaks.
+// This file is the pooled client; beside it the retry policy (retry-policy.ts), upstream and
+// transport failures as GatewayErrors (upstream-errors.ts) and the server-sent events parser (sse.ts).
+//
 // The HTTP client for every upstream call: one pooled keep-alive undici Agent per process (the
 // composition root creates one UpstreamHttp and shares it), bounded timeouts, retries with jittered
 // backoff only before the first byte of a successful response, and the client's AbortSignal
@@ -5,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { GatewayError } from '../errors.ts';
+import type { GatewayError } from '../../errors.ts';
 import { DEFAULT_RETRY_POLICY, delayBeforeRetry, isRetryableStatus, parseRetryAfterMs, backoffMs, SHOULD_RETRY_HEADER } from './retry-policy.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import {

@@ -3,12 +3,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GatewayError } from '../errors.ts';
-import { startOpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
-import type { OpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
-import { createOpenAICompatibleProvider } from './openai-compatible.ts';
-import type { ProviderClient, ProviderTarget } from './provider-client.ts';
-import type { ChatCompletionRequest } from './types.ts';
+import type { GatewayError } from '../../errors.ts';
+import { startOpenAIUpstream } from '../../../test/stubs/openai-upstream.ts';
+import type { OpenAIUpstream } from '../../../test/stubs/openai-upstream.ts';
+import { createOpenAICompatibleProvider } from '../openai-compatible.ts';
+import type { ProviderClient, ProviderTarget } from '../provider-client.ts';
+import type { ChatCompletionRequest } from '../types.ts';
 import { createUpstreamHttp, joinUrl } from './upstream-http.ts';
 import type { UpstreamHttp, UpstreamHttpOptions } from './upstream-http.ts';
 
