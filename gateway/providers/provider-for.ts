@@ -1,6 +1,6 @@
 // Which client speaks to which kind of provider. Clients are stateless apart from the shared
 // UpstreamHttp, so one of each per process is enough.
-import { createAnthropicProvider } from './anthropic.ts';
+import { createAnthropicProvider } from './anthropic/provider.ts';
 import { createOpenAICompatibleProvider } from './openai-compatible.ts';
 import type { ProviderClient, ProviderKind } from './provider-client.ts';
 import type { UpstreamHttp } from './transport/upstream-http.ts';

@@ -6,7 +6,7 @@
 //   function_call_output     → tool messages
 //   text.format              → response_format; max_output_tokens → max_tokens
 //   reasoning.effort         → reasoning_effort, for the upstreams that take it (forTarget)
-import { forTarget as chatForTarget } from '../chat/anthropic-ingress/request.ts';
+import { forTarget as chatForTarget } from '../protocols/anthropic/ingress/request.ts';
 import type { ProviderKind } from '../providers/provider-client.ts';
 import type { AssistantMessage, ChatCompletionRequest, ChatMessage, FunctionTool, ResponseFormat, TextContentPart, ToolChoice, UserContentPart } from '../providers/types.ts';
 import type { ContextItem, MessageContent, MessageItem, ResponsesRequest, TextFormat, ToolChoiceParam } from './types.ts';

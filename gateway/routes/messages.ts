@@ -8,12 +8,12 @@
 // other path under /messages is a 404 in Anthropic's shape, as all errors there are.
 import type { Logger } from 'pino';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { anthropicErrors, toAnthropicError } from '../chat/anthropic-ingress/errors.ts';
+import { anthropicErrors, toAnthropicError } from '../protocols/anthropic/ingress/errors.ts';
 import { anthropicEndUser, END_USER_HEADER } from '../chat/end-user.ts';
-import { documentBlocks, forTarget, toChatRequest } from '../chat/anthropic-ingress/request.ts';
-import { toAnthropicMessage, type IngressContext } from '../chat/anthropic-ingress/response.ts';
-import { createIngressStreamState, finishStream, translateChunk } from '../chat/anthropic-ingress/stream.ts';
-import { validateCountTokensRequest, validateMessagesRequest } from '../chat/anthropic-ingress/validate.ts';
+import { documentBlocks, forTarget, toChatRequest } from '../protocols/anthropic/ingress/request.ts';
+import { toAnthropicMessage, type IngressContext } from '../protocols/anthropic/ingress/response.ts';
+import { createIngressStreamState, finishStream, translateChunk } from '../protocols/anthropic/ingress/stream.ts';
+import { validateCountTokensRequest, validateMessagesRequest } from '../protocols/anthropic/ingress/validate.ts';
 import { resolveModel } from '../chat/resolve-model.ts';
 import { writeEvent } from '../chat/sse.ts';
 import { targetFor } from '../chat/upstream-call.ts';
@@ -23,8 +23,8 @@ import { principalOf } from '../middleware/authenticate.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { requestIdOf } from '../middleware/request-id.ts';
 import { setSafeHeaders } from '../middleware/safe-headers.ts';
-import { DEFAULT_MAX_TOKENS } from '../providers/anthropic-request.ts';
-import type { AnthropicStreamEvent } from '../providers/anthropic-types.ts';
+import { DEFAULT_MAX_TOKENS } from '../protocols/anthropic/upstream/request.ts';
+import type { AnthropicStreamEvent } from '../protocols/anthropic/types.ts';
 import { estimatePromptTokens } from '../providers/usage.ts';
 import { abortWhenClientLeaves, serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
 

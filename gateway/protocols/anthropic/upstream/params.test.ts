@@ -4,12 +4,12 @@
 // decided about; at run time an undecided parameter is refused (the last test).
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import type { GatewayError } from '../errors.ts';
-import { NO_EFFECT_PARAMS, REFUSED_PARAMS, TRANSLATED_PARAMS } from './anthropic-params.ts';
-import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from './anthropic-request.ts';
-import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
-import type { AnthropicRequest } from './anthropic-types.ts';
-import type { ChatCompletionRequest } from './types.ts';
+import type { GatewayError } from '../../../errors.ts';
+import { NO_EFFECT_PARAMS, REFUSED_PARAMS, TRANSLATED_PARAMS } from './params.ts';
+import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from './request.ts';
+import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
+import type { AnthropicRequest } from '../types.ts';
+import type { ChatCompletionRequest } from '../../../providers/types.ts';
 
 type Case =
   /** Sent as `value` (alongside `with`), the Anthropic request contains `expected`. */
@@ -91,7 +91,7 @@ function refusal(extra: Record<string, unknown>): GatewayError {
 }
 
 describe('every OpenAI chat parameter on a claude model', () => {
-  it('has exactly one decision in anthropic-params.ts, the one this table tests', () => {
+  it('has exactly one decision in params.ts, the one this table tests', () => {
     const decided = [...TRANSLATED_PARAMS, ...Object.keys(NO_EFFECT_PARAMS), ...Object.keys(REFUSED_PARAMS)].sort();
     expect(decided).toEqual(CASES.map(([field]) => field).sort());
     expect(new Set(decided).size).toBe(decided.length);

@@ -1,9 +1,9 @@
 // Anthropic Messages response → OpenAI ChatCompletion. Pure. Thinking blocks come back whole as
 // `thinking_blocks` (and their text as `reasoning_content`), the structured_output tool's input as
 // the content, and a matched stop sequence as the choice's `stop_reason` (vLLM's field for it).
-import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
-import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from './anthropic-types.ts';
-import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ThinkingBlock, ToolCall, Usage } from './types.ts';
+import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
+import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from '../types.ts';
+import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ThinkingBlock, ToolCall, Usage } from '../../../providers/types.ts';
 
 const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
   end_turn: 'stop',

@@ -1,3 +1,8 @@
+// protocols/anthropic/: the Anthropic Messages protocol, both ways round the gateway's internal
+// OpenAI chat format. This file holds its wire types; upstream/ translates a chat request for an
+// Anthropic upstream and its reply (message or events) back to chat; ingress/ takes a Messages
+// request from a client to chat and the chat reply back to a message, events and errors.
+//
 // Anthropic Messages API wire types (POST /v1/messages, anthropic-version 2023-06-01), as far as
 // the translation reads or writes them. Response types stay loose: new block and event types
 // appear over time and must be ignored, not rejected.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../errors.ts';
+import { GatewayError } from '../../../errors.ts';
 import { validateMessagesRequest } from './validate.ts';
 
 const valid = { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };

@@ -3,14 +3,14 @@
 // tokens, and on newer API versions cumulative input counts too); the final usage chunk is added
 // by the caller once the stream has ended, from the reconciled figures. Thinking streams as
 // `reasoning_content` deltas closed by a `reasoning_signature`; the structured_output tool's input
-// streams as content (see anthropic-structured-output.ts).
-import type { GatewayError } from '../errors.ts';
-import { statusForAnthropicErrorType, structuredFinishReason, toFinishReason } from './anthropic-response.ts';
-import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
-import type { AnthropicStreamEvent, AnthropicUsage } from './anthropic-types.ts';
-import type { StreamStateInit } from './chat-stream.ts';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason } from './types.ts';
-import { mapUpstreamFailure, sanitizeUpstreamMessage, upstreamProtocolError } from './transport/upstream-errors.ts';
+// streams as content (see structured-output.ts).
+import type { GatewayError } from '../../../errors.ts';
+import { statusForAnthropicErrorType, structuredFinishReason, toFinishReason } from './response.ts';
+import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
+import type { AnthropicStreamEvent, AnthropicUsage } from '../types.ts';
+import type { StreamStateInit } from '../../../providers/chat-stream.ts';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../../../providers/types.ts';
+import { mapUpstreamFailure, sanitizeUpstreamMessage, upstreamProtocolError } from '../../../providers/transport/upstream-errors.ts';
 
 export interface AnthropicStreamState extends StreamStateInit {
   id: string;

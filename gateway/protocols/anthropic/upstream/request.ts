@@ -1,9 +1,12 @@
+// protocols/anthropic/upstream/: the gateway calls Anthropic (request, params, structured output
+// out; response and stream back). The adapter that sends it is providers/anthropic/provider.ts.
+//
 // OpenAI chat request → Anthropic Messages request. Pure. What Anthropic cannot express is refused
 // with a 400 that names the parameter, instead of being dropped silently: every top-level
-// parameter has its decision in anthropic-params.ts.
-import { badRequest } from '../errors.ts';
-import { refuseUntranslatable, unsupported } from './anthropic-params.ts';
-import { structuredOutputTool, structuredToolChoice, STRUCTURED_OUTPUT_TOOL, usesStructuredOutput } from './anthropic-structured-output.ts';
+// parameter has its decision in params.ts.
+import { badRequest } from '../../../errors.ts';
+import { refuseUntranslatable, unsupported } from './params.ts';
+import { structuredOutputTool, structuredToolChoice, STRUCTURED_OUTPUT_TOOL, usesStructuredOutput } from './structured-output.ts';
 import type {
   AnthropicCacheControl,
   AnthropicDocumentBlock,
@@ -15,7 +18,7 @@ import type {
   AnthropicTool,
   AnthropicToolChoice,
   AnthropicToolUseBlock,
-} from './anthropic-types.ts';
+} from '../types.ts';
 import type {
   AssistantMessage,
   ChatCompletionRequest,
@@ -29,7 +32,7 @@ import type {
   ToolCall,
   ToolChoice,
   UserMessage,
-} from './types.ts';
+} from '../../../providers/types.ts';
 
 /** Anthropic requires max_tokens; OpenAI lets the model decide. */
 export const DEFAULT_MAX_TOKENS = 4096;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../errors.ts';
-import { DEFAULT_MAX_TOKENS, THINKING_BUDGETS, toAnthropicMessages, toAnthropicRequest, toAnthropicSystem, toAnthropicToolChoice } from './anthropic-request.ts';
-import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
-import type { ChatCompletionRequest, ChatMessage } from './types.ts';
+import { GatewayError } from '../../../errors.ts';
+import { DEFAULT_MAX_TOKENS, THINKING_BUDGETS, toAnthropicMessages, toAnthropicRequest, toAnthropicSystem, toAnthropicToolChoice } from './request.ts';
+import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
+import type { ChatCompletionRequest, ChatMessage } from '../../../providers/types.ts';
 
 const base = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
   model: 'my-claude',

@@ -1,20 +1,23 @@
+// providers/anthropic/: the ProviderClient for Anthropic upstreams; the translation it uses is in
+// protocols/anthropic/upstream/.
+//
 // Client for Anthropic's Messages API behind the OpenAI Chat Completions interface.
-import { GatewayError } from '../errors.ts';
-import { toAnthropicRequest } from './anthropic-request.ts';
-import { toChatCompletion, toOpenAIUsage } from './anthropic-response.ts';
-import { createAnthropicStreamState, translateAnthropicEvent } from './anthropic-stream.ts';
-import type { AnthropicStreamState } from './anthropic-stream.ts';
-import { usesStructuredOutput } from './anthropic-structured-output.ts';
-import type { AnthropicCountTokensRequest, AnthropicMessage, AnthropicRequest, AnthropicStreamEvent } from './anthropic-types.ts';
-import { guardStream, makeChatStream, streamStateInit } from './chat-stream.ts';
-import { providerLabel } from './provider-client.ts';
-import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from './provider-client.ts';
-import { parseServerSentEvents } from './transport/sse.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
-import { upstreamProtocolError } from './transport/upstream-errors.ts';
-import { headerValue, joinUrl } from './transport/upstream-http.ts';
-import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from './transport/upstream-http.ts';
-import { CHARS_PER_TOKEN, completionText, estimatePromptTokens, estimateTokens, reconcileUsage } from './usage.ts';
+import { GatewayError } from '../../errors.ts';
+import { toAnthropicRequest } from '../../protocols/anthropic/upstream/request.ts';
+import { toChatCompletion, toOpenAIUsage } from '../../protocols/anthropic/upstream/response.ts';
+import { createAnthropicStreamState, translateAnthropicEvent } from '../../protocols/anthropic/upstream/stream.ts';
+import type { AnthropicStreamState } from '../../protocols/anthropic/upstream/stream.ts';
+import { usesStructuredOutput } from '../../protocols/anthropic/upstream/structured-output.ts';
+import type { AnthropicCountTokensRequest, AnthropicMessage, AnthropicRequest, AnthropicStreamEvent } from '../../protocols/anthropic/types.ts';
+import { guardStream, makeChatStream, streamStateInit } from '../chat-stream.ts';
+import { providerLabel } from '../provider-client.ts';
+import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from '../provider-client.ts';
+import { parseServerSentEvents } from '../transport/sse.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../types.ts';
+import { upstreamProtocolError } from '../transport/upstream-errors.ts';
+import { headerValue, joinUrl } from '../transport/upstream-http.ts';
+import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';
+import { CHARS_PER_TOKEN, completionText, estimatePromptTokens, estimateTokens, reconcileUsage } from '../usage.ts';
 
 /** The API version whose request and event shapes this translation implements. */
 export const ANTHROPIC_VERSION = '2023-06-01';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { statusForAnthropicErrorType, toChatCompletion, toFinishReason, toOpenAIUsage } from './anthropic-response.ts';
-import { STRUCTURED_OUTPUT_TOOL } from './anthropic-structured-output.ts';
-import type { AnthropicMessage } from './anthropic-types.ts';
+import { statusForAnthropicErrorType, toChatCompletion, toFinishReason, toOpenAIUsage } from './response.ts';
+import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
+import type { AnthropicMessage } from '../types.ts';
 
 describe('toFinishReason', () => {
   it.each([

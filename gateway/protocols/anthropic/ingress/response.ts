@@ -1,9 +1,9 @@
 // The gateway's internal OpenAI completion → an Anthropic `message` object. Pure. The usage is the
 // reconciled report the gateway accounts with (the upstream's figures where it sent them), split
 // the way Anthropic counts: cached input apart from input_tokens.
-import { GatewayError } from '../../errors.ts';
-import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from '../../providers/anthropic-types.ts';
-import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ToolCall, Usage } from '../../providers/types.ts';
+import { GatewayError } from '../../../errors.ts';
+import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from '../types.ts';
+import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ToolCall, Usage } from '../../../providers/types.ts';
 
 export interface IngressContext {
   /** The model name the client asked for, echoed back as Anthropic does. */

@@ -2,8 +2,8 @@
 // {"type", "message"}} with the same HTTP status the gateway chose. The SDKs pick their exception
 // class from the status, so only the type string is translated here; Anthropic's type names
 // follow its status codes, not the gateway's OpenAI-style types.
-import type { GatewayError } from '../../errors.ts';
-import type { ErrorDialect } from '../../middleware/error-handler.ts';
+import type { GatewayError } from '../../../errors.ts';
+import type { ErrorDialect } from '../../../middleware/error-handler.ts';
 
 export type AnthropicErrorType =
   | 'invalid_request_error'

@@ -3,11 +3,11 @@
 // naming it (unless its value asks for nothing: null or OpenAI's default), or listed as a hint
 // that cannot change the reply. A parameter this file does not know is refused as well, so a new
 // OpenAI parameter fails loudly until someone decides what it means for Claude. Pure.
-import { badRequest } from '../errors.ts';
-import type { GatewayError } from '../errors.ts';
-import type { ChatCompletionRequest } from './types.ts';
+import { badRequest } from '../../../errors.ts';
+import type { GatewayError } from '../../../errors.ts';
+import type { ChatCompletionRequest } from '../../../providers/types.ts';
 
-/** Mapped onto Anthropic's request by anthropic-request.ts (or, for stream_options, honoured by the gateway). */
+/** Mapped onto Anthropic's request by request.ts (or, for stream_options, honoured by the gateway). */
 export const TRANSLATED_PARAMS = [
   'model',
   'messages',

@@ -2,14 +2,14 @@
 // the real API: a translation bug (a system role left in messages, a missing max_tokens, a
 // tool_result without its tool_use) fails these tests with the stub's 400.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startAnthropicUpstream } from '../../test/stubs/anthropic-upstream.ts';
-import type { AnthropicUpstream } from '../../test/stubs/anthropic-upstream.ts';
-import { caught, collect } from '../../test/support/provider-calls.ts';
-import { ANTHROPIC_VERSION, createAnthropicProvider } from './anthropic.ts';
-import type { ProviderClient, ProviderTarget } from './provider-client.ts';
-import type { ChatCompletionRequest } from './types.ts';
-import { createUpstreamHttp } from './transport/upstream-http.ts';
-import type { UpstreamHttp } from './transport/upstream-http.ts';
+import { startAnthropicUpstream } from '../../../test/stubs/anthropic-upstream.ts';
+import type { AnthropicUpstream } from '../../../test/stubs/anthropic-upstream.ts';
+import { caught, collect } from '../../../test/support/provider-calls.ts';
+import { ANTHROPIC_VERSION, createAnthropicProvider } from './provider.ts';
+import type { ProviderClient, ProviderTarget } from '../provider-client.ts';
+import type { ChatCompletionRequest } from '../types.ts';
+import { createUpstreamHttp } from '../transport/upstream-http.ts';
+import type { UpstreamHttp } from '../transport/upstream-http.ts';
 
 const KEY = 'sk-ant-api03-test-key-0123456789';
 

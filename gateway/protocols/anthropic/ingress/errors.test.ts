@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError, badRequest, unauthorized } from '../../errors.ts';
+import { GatewayError, badRequest, unauthorized } from '../../../errors.ts';
 import { anthropicErrorType, anthropicErrors, toAnthropicError } from './errors.ts';
 
 describe('anthropicErrorType', () => {

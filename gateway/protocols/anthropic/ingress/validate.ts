@@ -2,10 +2,10 @@
 // 400s that name the field the way Anthropic's API does ("messages.0.role"). Only the shape is
 // checked here; content blocks are checked as they are translated (request.ts), where each block
 // type is handled. Unknown top-level fields are ignored: SDKs add parameters over time.
-import { badRequest } from '../../errors.ts';
-import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from '../../providers/anthropic-types.ts';
-import { checkModelName } from '../model-name.ts';
-import { MAX_MESSAGES } from '../validate-request.ts';
+import { badRequest } from '../../../errors.ts';
+import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from '../types.ts';
+import { checkModelName } from '../../../chat/model-name.ts';
+import { MAX_MESSAGES } from '../../../chat/validate-request.ts';
 
 /**
  * A content block as a client sends it: only its `type` is known to be a string here. The known

@@ -5,9 +5,9 @@
 // the reconciled usage once the upstream stream is over. Reasoning streams as thinking blocks:
 // `reasoning_content` text as thinking_delta (`reasoning` from newer vLLM too), Anthropic's
 // signature as signature_delta, which closes the block, and redacted thinking as a whole block.
-import { GatewayError } from '../../errors.ts';
-import type { AnthropicStreamEvent } from '../../providers/anthropic-types.ts';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta, Usage } from '../../providers/types.ts';
+import { GatewayError } from '../../../errors.ts';
+import type { AnthropicStreamEvent } from '../types.ts';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta, Usage } from '../../../providers/types.ts';
 import { matchedStopSequence, messageId, toAnthropicUsage, toStopFields, type IngressContext } from './response.ts';
 
 interface OpenBlock {

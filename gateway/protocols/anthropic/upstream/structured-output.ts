@@ -4,9 +4,9 @@
 // `client.chat.completions.parse()`, LangChain's with_structured_output, instructor and the AI
 // SDK's generateObject read. (Anthropic's native `output_config.format` exists only on newer
 // models; a forced tool works on all of them.) Pure.
-import { badRequest } from '../errors.ts';
-import type { AnthropicTool, AnthropicToolChoice } from './anthropic-types.ts';
-import type { ChatCompletionRequest, ResponseFormat, ToolChoice } from './types.ts';
+import { badRequest } from '../../../errors.ts';
+import type { AnthropicTool, AnthropicToolChoice } from '../types.ts';
+import type { ChatCompletionRequest, ResponseFormat, ToolChoice } from '../../../providers/types.ts';
 
 /** The extra tool's name. A client tool of the same name is refused while response_format is set. */
 export const STRUCTURED_OUTPUT_TOOL = 'structured_output';

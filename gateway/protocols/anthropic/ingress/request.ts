@@ -1,11 +1,14 @@
+// protocols/anthropic/ingress/: a client calls the gateway in Messages (validate and request in;
+// response, stream and errors out). The route is routes/messages.ts.
+//
 // Anthropic Messages request → the gateway's internal OpenAI chat request. Pure. Whatever the
 // OpenAI shape cannot carry is refused with a 400 naming the block, not dropped. Anthropic-only
 // content rides along on the request: top_k, thinking, cache_control, document blocks, and the
 // thinking blocks of assistant turns (as `thinking_blocks`, signatures intact, plus their text as
 // `reasoning_content` for vLLM and DeepSeek). `forTarget` fits the request to the upstream kind.
-import { badRequest, type GatewayError } from '../../errors.ts';
-import type { AnthropicTextBlock, AnthropicTool, AnthropicToolChoice } from '../../providers/anthropic-types.ts';
-import type { ProviderKind } from '../../providers/provider-client.ts';
+import { badRequest, type GatewayError } from '../../../errors.ts';
+import type { AnthropicTextBlock, AnthropicTool, AnthropicToolChoice } from '../types.ts';
+import type { ProviderKind } from '../../../providers/provider-client.ts';
 import type {
   AssistantMessage,
   ChatCompletionRequest,
@@ -20,7 +23,7 @@ import type {
   ToolChoice,
   ToolMessage,
   UserContentPart,
-} from '../../providers/types.ts';
+} from '../../../providers/types.ts';
 import type { IngressBlock, IngressMessage, IngressRequest } from './validate.ts';
 
 type Json = Record<string, unknown>;

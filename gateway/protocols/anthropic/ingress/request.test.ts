@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../errors.ts';
-import { toAnthropicRequest } from '../../providers/anthropic-request.ts';
+import { GatewayError } from '../../../errors.ts';
+import { toAnthropicRequest } from '../upstream/request.ts';
 import { documentBlocks, forTarget, toChatRequest, toOpenAIToolChoice } from './request.ts';
 import { validateMessagesRequest, type IngressRequest } from './validate.ts';
 
