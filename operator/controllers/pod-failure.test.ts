@@ -123,6 +123,17 @@ describe('pods that cannot be placed or created', () => {
     });
   });
 
+  it('names the claims to describe, and ends the scheduler\'s message as a sentence (kube-scheduler 1.3x adds "not found" without a full stop)', () => {
+    // As test/cluster/failure-reasons.test.ts sees it for a StatefulSet whose claim names a StorageClass that does not exist.
+    const message = '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found';
+    const pod = pending('app-qdrant-0', message);
+    pod.spec = { containers: [], volumes: [{ name: 'storage', persistentVolumeClaim: { claimName: 'storage-app-qdrant-0' } }, { name: 'tmp', emptyDir: {} }] };
+    expect(podFailure(pod)).toEqual({
+      reason: 'UnboundPersistentVolumeClaim',
+      message: `Pod app-qdrant-0 cannot be scheduled: ${message}. The claim's events say why (kubectl describe pvc storage-app-qdrant-0), often a StorageClass that does not exist.`,
+    });
+  });
+
   it('leaves a pod waiting for GPUs to InsufficientGPU (more GPUs would fix it)', () => {
     expect(podFailure(pending('m-vllm-a', '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.'))).toBeUndefined();
   });
@@ -136,7 +147,8 @@ describe('pods that cannot be placed or created', () => {
         { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: refused },
       ] },
     };
-    expect(workloadFailure(deployment)).toEqual({ count: 1, first: { reason: 'FailedCreate', message: `Deployment m-vllm cannot create pods: ${refused}` } });
+    // The API server's refusal has no full stop: the condition's next sentence must not run into it.
+    expect(workloadFailure(deployment)).toEqual({ count: 1, first: { reason: 'FailedCreate', message: `Deployment m-vllm cannot create pods: ${refused}.` } });
     expect(workloadFailure({ ...deployment, status: { conditions: [{ type: 'ReplicaFailure', status: 'False', reason: 'FailedCreate' }] } })).toBeUndefined();
     expect(workloadFailure(undefined)).toBeUndefined();
   });

@@ -93,10 +93,20 @@ function unboundClaim(pod: V1Pod): PodFailure | undefined {
   if (pod.spec?.nodeName) return undefined;
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable' || !VOLUME_PROBLEM.test(scheduled.message ?? '')) return undefined;
+  // The scheduler names neither the claim nor its StorageClass: name the pod's claims, whose events do.
+  const claims = (pod.spec?.volumes ?? []).flatMap((v) => v.persistentVolumeClaim?.claimName ?? []);
   return {
     reason: R.UnboundPersistentVolumeClaim,
-    message: `Pod ${pod.metadata?.name ?? ''} cannot be scheduled: ${clipKubeletMessage(scheduled.message ?? '')} The claim's events say why (kubectl describe pvc), often a StorageClass that does not exist.`,
+    message: `Pod ${pod.metadata?.name ?? ''} cannot be scheduled: ${asSentence(clipKubeletMessage(scheduled.message ?? ''))} The claim's events say why (${['kubectl describe pvc', ...claims].join(' ')}), often a StorageClass that does not exist.`,
   };
+}
+
+/**
+ * `text` ending as a sentence does, so that the condition's own sentence can follow it: the API
+ * server's refusals and the scheduler's messages often end without a full stop.
+ */
+function asSentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 /**
@@ -108,7 +118,7 @@ export function workloadFailure(deployment: V1Deployment | undefined): PodFailur
   const failure = deployment?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   if (!failure) return undefined;
   const name = deployment?.metadata?.name ?? '';
-  return { first: { reason: R.FailedCreate, message: `Deployment ${name} cannot create pods: ${clipKubeletMessage(failure.message ?? failure.reason ?? 'FailedCreate')}` }, count: 1 };
+  return { first: { reason: R.FailedCreate, message: `Deployment ${name} cannot create pods: ${asSentence(clipKubeletMessage(failure.message ?? failure.reason ?? 'FailedCreate'))}` }, count: 1 };
 }
 
 export function podFailures(pods: readonly V1Pod[]): PodFailures | undefined {

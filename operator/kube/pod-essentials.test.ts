@@ -21,7 +21,7 @@ const troubles = {
   longMessage: { restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image: ${'x'.repeat(2000)}` } } },
 } satisfies Record<string, ContainerTrouble>;
 
-function fullPod(overrides: { nodeName?: string; ready?: boolean; unschedulable?: boolean; deleting?: boolean; trouble?: ContainerTrouble } = {}): V1Pod {
+function fullPod(overrides: { nodeName?: string; ready?: boolean; unschedulable?: boolean; unboundClaim?: boolean; deleting?: boolean; trouble?: ContainerTrouble } = {}): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -38,15 +38,18 @@ function fullPod(overrides: { nodeName?: string; ready?: boolean; unschedulable?
         env: [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'token' } } }],
         resources: { limits: { 'nvidia.com/gpu': '1' } },
       }],
-      volumes: [{ name: 'shm', emptyDir: { medium: 'Memory' } }],
+      volumes: [
+        { name: 'shm', emptyDir: { medium: 'Memory' } },
+        ...(overrides.unboundClaim ? [{ name: 'weights', persistentVolumeClaim: { claimName: 'llama-weights', readOnly: true } }] : []),
+      ],
     },
     status: {
       phase: overrides.nodeName ? 'Running' : 'Pending',
       podIP: overrides.nodeName ? '10.244.1.7' : undefined,
       conditions: [
         { type: 'PodReadyToStartContainers', status: overrides.nodeName ? 'True' : 'False', lastTransitionTime: new Date('2026-11-24T11:00:00Z') },
-        overrides.unschedulable
-          ? { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' }
+        overrides.unschedulable || overrides.unboundClaim
+          ? { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: overrides.unboundClaim ? '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found' : '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' }
           : { type: 'PodScheduled', status: 'True', lastTransitionTime: new Date('2026-11-24T11:00:00Z') },
         { type: 'Ready', status: overrides.ready ? 'True' : 'False' },
         { type: 'ContainersReady', status: overrides.ready ? 'True' : 'False' },
@@ -72,6 +75,7 @@ describe('keepPodEssentials', () => {
     { name: 'running and ready', pod: { nodeName: 'gpu-1', ready: true } },
     { name: 'running, not ready', pod: { nodeName: 'gpu-1' } },
     { name: 'pending for GPUs', pod: { unschedulable: true } },
+    { name: 'pending for a claim that will not bind', pod: { unboundClaim: true } },
     { name: 'terminating', pod: { nodeName: 'gpu-1', ready: true, deleting: true } },
     { name: 'ImagePullBackOff', pod: { nodeName: 'gpu-1', trouble: troubles.imagePullBackOff } },
     { name: 'CrashLoopBackOff', pod: { nodeName: 'gpu-1', trouble: troubles.crashLoopBackOff } },
@@ -89,6 +93,12 @@ describe('keepPodEssentials', () => {
     keepPodEssentials(pod);
     expect(JSON.stringify(pod)).not.toMatch(/HF_TOKEN|volumes|containerStatuses|image|ContainersReady|PodReadyToStartContainers|lastTransitionTime/);
     expect(pod.spec?.containers).toEqual([{ name: 'vllm', ports: [{ name: 'http', containerPort: 8000 }] }]);
+  });
+
+  it('keeps of the volumes only the names of the claims they use', () => {
+    const pod = fullPod({ unboundClaim: true });
+    keepPodEssentials(pod);
+    expect(pod.spec?.volumes).toEqual([{ name: 'weights', persistentVolumeClaim: { claimName: 'llama-weights' } }]);
   });
 
   it('keeps of a failing container only its reasons, exit codes and restarts, never a termination message', () => {

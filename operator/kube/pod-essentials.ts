@@ -3,14 +3,15 @@
 // operator watches all of its own, and it reads only:
 //   - labels, owner references and deletionTimestamp (which workload, and whether it is going away);
 //   - spec.nodeName and the PodScheduled condition (InsufficientGPU, model-server/observe.ts; an
-//     unbound volume claim, controllers/pod-failure.ts);
+//     unbound volume claim, controllers/pod-failure.ts), and the names of the claims its volumes
+//     use (so that status names the claim to describe);
 //   - the Ready condition, status.podIP and the container port named http (the autoscaler);
 //   - of each container that is not ready: the waiting reason and message, the reason and exit
 //     code of its current or last termination and its restart count (controllers/pod-failure.ts).
 //     Never a termination message: the application writes it and it may hold anything.
 // Reading another field of a cached Pod means keeping it here first (pod-essentials.test.ts runs
 // every reader on a full pod and on what is kept).
-import type { V1ContainerStateTerminated, V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import type { V1ContainerStateTerminated, V1ContainerStatus, V1Pod, V1PodCondition, V1Volume } from '@kubernetes/client-node';
 
 /** The most of a kubelet message kept, and so shown in status: a registry's error can run long. */
 export const KUBELET_MESSAGE_MAX = 256;
@@ -57,12 +58,19 @@ function keptContainerStatuses(status: V1Pod['status']): V1ContainerStatus[] | u
   return notReady?.length ? notReady.map(keptContainerStatus) : undefined;
 }
 
+/** Of the pod's volumes, only those that use a PersistentVolumeClaim, and of each only the claim's name. */
+function keptClaimVolumes(spec: V1Pod['spec']): V1Volume[] | undefined {
+  const claims = spec?.volumes?.flatMap((v) => (v.persistentVolumeClaim ? [{ name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim.claimName } }] : []));
+  return claims?.length ? claims : undefined;
+}
+
 /** Reduces `pod`, in place, to what the operator reads. */
 export function keepPodEssentials(pod: V1Pod): void {
   const { spec, status } = pod;
   pod.spec = {
     nodeName: spec?.nodeName,
     containers: (spec?.containers ?? []).map((c) => ({ name: c.name, ports: c.ports?.filter((p) => p.name).map((p) => ({ name: p.name, containerPort: p.containerPort })) })),
+    volumes: keptClaimVolumes(spec),
   };
   pod.status = {
     phase: status?.phase,

@@ -55,7 +55,7 @@ describe('computeModelServerStatus', () => {
     const d: V1Deployment = { ...deployment(2, { replicas: 0, updatedReplicas: 0 }), metadata: { name: 'm-vllm' } };
     d.status = { ...d.status, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: refused }] };
     const status = computeModelServerStatus(ms, { deployment: d, pods: [] }, NOW);
-    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: `Deployment m-vllm cannot create pods: ${refused} 0 of 2 replicas ready.` });
+    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: `Deployment m-vllm cannot create pods: ${refused}. 0 of 2 replicas ready.` });
     expect(status.phase).toBe('Progressing');
   });
 

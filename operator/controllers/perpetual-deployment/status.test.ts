@@ -190,7 +190,7 @@ describe('computePerpetualDeploymentStatus', () => {
     const refused = 'pods "app-gateway-5c8d-" is forbidden: error looking up service account prod/robot: serviceaccount "robot" not found';
     const gateway: V1Deployment = { metadata: { name: 'app-gateway' }, spec: { replicas: 2, selector: {}, template: {} }, status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: refused }] } };
     const status = computePerpetualDeploymentStatus(pd, observed({ gateway }), NOW);
-    expect(condition(status, 'GatewayReady')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: `Deployment app-gateway cannot create pods: ${refused} 0 of 2 gateway pods ready.` });
+    expect(condition(status, 'GatewayReady')).toMatchObject({ status: 'False', reason: 'FailedCreate', message: `Deployment app-gateway cannot create pods: ${refused}. 0 of 2 gateway pods ready.` });
   });
 
   it('never shows the credentials of an external URL', () => {
