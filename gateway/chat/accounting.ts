@@ -1,7 +1,7 @@
 // What a finished request leaves behind: one usage_logs row (buffered, written in batches), the
 // token and cost counters, and a billing event when Polar is on. Called after the response is
 // sent; never throws and never waits, so accounting cannot slow down or fail a request.
-import type { ChatCompletionRequest } from '../providers/types.ts';
+import type { ChatCompletionRequest } from '../protocols/openai/types.ts';
 import type { UsageReport } from '../providers/provider-client.ts';
 import type { Principal } from '../middleware/authenticate.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';

@@ -5,7 +5,7 @@
 // requests or responses, so the same path serves /v1/chat/completions and /v1/messages.
 import { GatewayError, badRequest } from '../errors.ts';
 import type { ProviderClient, ProviderKind, ProviderTarget } from '../providers/provider-client.ts';
-import type { ChatCompletionRequest } from '../providers/types.ts';
+import type { ChatCompletionRequest } from '../protocols/openai/types.ts';
 import type { ReplicaRouter } from '../routing/replica-router.ts';
 import { resolveModel, type ResolvedModel } from './resolve-model.ts';
 import type { GatewayConfig } from '../config.ts';

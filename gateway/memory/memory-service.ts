@@ -6,7 +6,7 @@
 // or on any error the chat goes on without memory, with a metric and a log line.
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import type { ChatMessage } from '../providers/types.ts';
+import type { ChatMessage } from '../protocols/openai/types.ts';
 import { BufferedSink } from '../usage/buffered-sink.ts';
 import type { Embedder } from './embedding/embedder.ts';
 import { injectMemories } from './prompt/inject-memories.ts';

@@ -2,7 +2,7 @@
 // mapping and socket release around a translated chunk stream, and the single-use ChatStream
 // object handed to the gateway.
 import type { ChatStream, UsageReport } from './provider-client.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from './types.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/openai/types.ts';
 import type { UpstreamCall, UpstreamResponse } from './transport/upstream-http.ts';
 import { streamFailure } from './transport/upstream-errors.ts';
 

@@ -1,3 +1,8 @@
+// providers/: the adapters that call an upstream, one folder each (openai-compatible/, anthropic/),
+// over one HTTP transport (transport/). Beside them: this interface, which adapter serves which
+// kind (provider-for.ts), the stream plumbing they share (chat-stream.ts), usage reconciliation
+// and estimates (usage.ts) and the models a provider key can reach (provider-models.ts).
+//
 // The one interface the request path uses to reach any upstream LLM API. Implementations take an
 // OpenAI-shaped request and give back OpenAI-shaped responses, whatever the upstream speaks.
 import type {
@@ -9,7 +14,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   Usage,
-} from './types.ts';
+} from '../protocols/openai/types.ts';
 
 export type ProviderKind = 'openai' | 'anthropic' | 'openai-compatible';
 

@@ -1,7 +1,7 @@
 // Which client speaks to which kind of provider. Clients are stateless apart from the shared
 // UpstreamHttp, so one of each per process is enough.
 import { createAnthropicProvider } from './anthropic/provider.ts';
-import { createOpenAICompatibleProvider } from './openai-compatible.ts';
+import { createOpenAICompatibleProvider } from './openai-compatible/provider.ts';
 import type { ProviderClient, ProviderKind } from './provider-client.ts';
 import type { UpstreamHttp } from './transport/upstream-http.ts';
 

@@ -6,7 +6,7 @@
 // token over all text (OpenAI's rule of thumb for English), plus 4 tokens per message for role
 // and delimiters, 3 for priming the reply, and a flat 85 per image (OpenAI's low-detail price).
 import type { UsageReport } from './provider-client.ts';
-import type { ChatCompletion, ChatCompletionRequest, ChatMessage, EmbeddingsRequest, Usage } from './types.ts';
+import type { ChatCompletion, ChatCompletionRequest, ChatMessage, EmbeddingsRequest, Usage } from '../protocols/openai/types.ts';
 
 export const CHARS_PER_TOKEN = 4;
 export const TOKENS_PER_MESSAGE = 4;

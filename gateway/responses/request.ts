@@ -8,7 +8,7 @@
 //   reasoning.effort         → reasoning_effort, for the upstreams that take it (forTarget)
 import { forTarget as chatForTarget } from '../protocols/anthropic/ingress/request.ts';
 import type { ProviderKind } from '../providers/provider-client.ts';
-import type { AssistantMessage, ChatCompletionRequest, ChatMessage, FunctionTool, ResponseFormat, TextContentPart, ToolChoice, UserContentPart } from '../providers/types.ts';
+import type { AssistantMessage, ChatCompletionRequest, ChatMessage, FunctionTool, ResponseFormat, TextContentPart, ToolChoice, UserContentPart } from '../protocols/openai/types.ts';
 import type { ContextItem, MessageContent, MessageItem, ResponsesRequest, TextFormat, ToolChoiceParam } from './types.ts';
 
 function partText(part: MessageContent): string {

@@ -1,7 +1,7 @@
 // The gateway's internal OpenAI chat completion → a Responses API `response` object. Pure. The
 // request's settings are echoed as OpenAI does; the usage is the reconciled report the gateway
 // accounts with (the upstream's figures where it sent them).
-import type { FinishReason, ResponseMessage, Usage } from '../providers/types.ts';
+import type { FinishReason, ResponseMessage, Usage } from '../protocols/openai/types.ts';
 import type { ItemIds } from './input-items.ts';
 import type { FunctionCallItem, MessageContent, OutputItem, ResponseObject, ResponsesRequest, ResponseUsage } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason, Usage } from '../providers/types.ts';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason, Usage } from '../protocols/openai/types.ts';
 import { outputItemIds } from './ids.ts';
 import type { ResponseContext } from './response.ts';
 import { closeStream, createResponseStreamState, failStream, streamedResponse, terminalEvent, translateChunk, type ResponseStreamState } from './stream.ts';

@@ -9,7 +9,7 @@
 // Every event carries the next sequence_number. Items stay open until the upstream is done: chat
 // streams may interleave parallel tool calls, which item_id and output_index can express. A
 // failure after the start is told with response.failed. Pure apart from the state it updates.
-import type { ChatCompletionChunk, FinishReason, ToolCallDelta, Usage } from '../providers/types.ts';
+import type { ChatCompletionChunk, FinishReason, ToolCallDelta, Usage } from '../protocols/openai/types.ts';
 import { failedResponse, finishedResponse, functionCallItem, inProgressResponse, incompleteReason, type ResponseContext } from './response.ts';
 import type { FunctionCallItem, MessageContent, MessageItem, OutputItem, ResponseObject, ResponseStreamEvent } from './types.ts';
 

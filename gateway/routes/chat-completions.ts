@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { END_USER_HEADER, openAIEndUser } from '../chat/end-user.ts';
 import { writeDone, writeEvent } from '../chat/sse.ts';
 import { takeExtensions, validateChatRequest } from '../chat/validate-request.ts';
-import type { ChatCompletionRequest } from '../providers/types.ts';
+import type { ChatCompletionRequest } from '../protocols/openai/types.ts';
 import { serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
 
 // server.ts builds the chat routes from these deps and imports the type from here.

@@ -9,7 +9,7 @@ import { resolveModel } from '../chat/resolve-model.ts';
 import { checkSampling, checkStreaming, takeExtensions } from '../chat/validate-request.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { providerLabel, type CompletionResult, type ProviderTarget } from '../providers/provider-client.ts';
-import type { Completion, CompletionRequest } from '../providers/types.ts';
+import type { Completion, CompletionRequest } from '../protocols/openai/types.ts';
 import { openAIDialect } from './chat-completions.ts';
 import { serveUpstream, type ChatRouteDeps, type UpstreamCalls } from './serve-completion.ts';
 

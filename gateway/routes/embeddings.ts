@@ -7,7 +7,7 @@ import { toGatewayError } from '../middleware/error-handler.ts';
 import { principalOf } from '../middleware/authenticate.ts';
 import { setSafeHeaders } from '../middleware/safe-headers.ts';
 import { requestIdOf, serverRequestIdOf, startedAtOf } from '../middleware/request-id.ts';
-import type { EmbeddingsRequest } from '../providers/types.ts';
+import type { EmbeddingsRequest } from '../protocols/openai/types.ts';
 import { abortWhenClientLeaves, type ChatRouteDeps } from './serve-completion.ts';
 
 const MAX_INPUTS = 2048;

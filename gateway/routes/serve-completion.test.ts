@@ -12,7 +12,7 @@ import type { Principal } from '../middleware/authenticate.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { requestId } from '../middleware/request-id.ts';
 import type { ChatStream, ProviderClient } from '../providers/provider-client.ts';
-import type { ChatCompletionChunk } from '../providers/types.ts';
+import type { ChatCompletionChunk } from '../protocols/openai/types.ts';
 import { chatCompletionsRoute } from './chat-completions.ts';
 import type { ChatRouteDeps } from './serve-completion.ts';
 

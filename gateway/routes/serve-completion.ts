@@ -22,7 +22,7 @@ import { requestIdOf, serverRequestIdOf, startedAtOf } from '../middleware/reque
 import { setSafeHeaders } from '../middleware/safe-headers.ts';
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget } from '../providers/provider-client.ts';
 import type { UsageReport } from '../providers/provider-client.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from '../providers/types.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/openai/types.ts';
 import { startWaitingStream } from '../routing/waiting-stream.ts';
 
 export interface ChatRouteDeps extends UpstreamDeps {

@@ -2,7 +2,7 @@
 // call that must fail into the GatewayError it failed with.
 import type { GatewayError } from '../../gateway/errors.ts';
 import type { ChatStream } from '../../gateway/providers/provider-client.ts';
-import type { ChatCompletionChunk } from '../../gateway/providers/types.ts';
+import type { ChatCompletionChunk } from '../../gateway/protocols/openai/types.ts';
 
 export async function collect(stream: ChatStream): Promise<ChatCompletionChunk[]> {
   const chunks: ChatCompletionChunk[] = [];

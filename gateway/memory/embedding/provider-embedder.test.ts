@@ -2,7 +2,7 @@
 // embedder-from-settings.test.ts runs it over real HTTP against the OpenAI stub.
 import { describe, expect, it } from 'vitest';
 import type { EmbeddingsResult, ProviderClient, ProviderTarget } from '../../providers/provider-client.ts';
-import type { Embedding, EmbeddingsRequest } from '../../providers/types.ts';
+import type { Embedding, EmbeddingsRequest } from '../../protocols/openai/types.ts';
 import type { EmbeddingUsage } from './embedder.ts';
 import { EmbeddingError } from './embedding-error.ts';
 import { createProviderEmbedder } from './provider-embedder.ts';

@@ -3,7 +3,7 @@
 // connections, retries before the first byte, error mapping, key redaction) is the provider
 // client's; this file batches, enforces a deadline, and checks and normalises what comes back.
 import type { ProviderClient, ProviderTarget } from '../../providers/provider-client.ts';
-import type { Embedding, EmbeddingsRequest } from '../../providers/types.ts';
+import type { Embedding, EmbeddingsRequest } from '../../protocols/openai/types.ts';
 import type { Embedder, EmbedOptions } from './embedder.ts';
 import { EmbeddingError } from './embedding-error.ts';
 import { normalised } from './vector.ts';

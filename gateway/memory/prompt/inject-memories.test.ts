@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../providers/types.ts';
+import type { ChatMessage } from '../../protocols/openai/types.ts';
 import { injectionIndex, injectMemories } from './inject-memories.ts';
 import { formatMemoryBlock } from './memory-block.ts';
 

@@ -11,7 +11,7 @@
 // Why appended rather than a second system message: many open models' chat templates (served by
 // vLLM in local mode) accept one system message at the start and refuse a second. Anthropic's
 // translation hoists system text into `system` either way.
-import type { ChatMessage, SystemMessage } from '../../providers/types.ts';
+import type { ChatMessage, SystemMessage } from '../../protocols/openai/types.ts';
 import { formatMemoryBlock } from './memory-block.ts';
 import type { InjectableMemory } from './memory-hit.ts';
 

@@ -6,7 +6,7 @@
 // short turn ("and her?", "why?", "yes please") that means nothing alone: then the tail of the
 // message before it is prepended, enough to say what "her" or "yes" refers to. A huge turn (a
 // pasted document) is cut to its beginning and end, where the request usually is.
-import type { ChatMessage } from '../../providers/types.ts';
+import type { ChatMessage } from '../../protocols/openai/types.ts';
 import { contentText } from '../text/message-text.ts';
 import { stripInjected } from './strip-injected.ts';
 

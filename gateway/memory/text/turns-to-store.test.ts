@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../providers/types.ts';
+import type { ChatMessage } from '../../protocols/openai/types.ts';
 import { formatMemoryBlock } from '../prompt/memory-block.ts';
 import { injectMemories } from '../prompt/inject-memories.ts';
 import { contentHash } from './content-hash.ts';

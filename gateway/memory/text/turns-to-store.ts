@@ -6,7 +6,7 @@
 // The user turn is stored only when the request ends with it. A request ending in a tool result
 // or an assistant message continues an exchange whose user turn was stored the first time round;
 // storing it again would duplicate it once per tool call.
-import type { ChatMessage } from '../../providers/types.ts';
+import type { ChatMessage } from '../../protocols/openai/types.ts';
 import { stripInjected } from '../prompt/strip-injected.ts';
 import { chunkText } from './chunk-text.ts';
 import { contentHash } from './content-hash.ts';

@@ -7,7 +7,7 @@ import type { AnthropicUpstream } from '../../../test/stubs/anthropic-upstream.t
 import { caught, collect } from '../../../test/support/provider-calls.ts';
 import { ANTHROPIC_VERSION, createAnthropicProvider } from './provider.ts';
 import type { ProviderClient, ProviderTarget } from '../provider-client.ts';
-import type { ChatCompletionRequest } from '../types.ts';
+import type { ChatCompletionRequest } from '../../protocols/openai/types.ts';
 import { createUpstreamHttp } from '../transport/upstream-http.ts';
 import type { UpstreamHttp } from '../transport/upstream-http.ts';
 

@@ -13,7 +13,7 @@ import { guardStream, makeChatStream, streamStateInit } from '../chat-stream.ts'
 import { providerLabel } from '../provider-client.ts';
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from '../provider-client.ts';
 import { parseServerSentEvents } from '../transport/sse.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from '../types.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../../protocols/openai/types.ts';
 import { upstreamProtocolError } from '../transport/upstream-errors.ts';
 import { headerValue, joinUrl } from '../transport/upstream-http.ts';
 import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';

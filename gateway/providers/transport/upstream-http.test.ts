@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { GatewayError } from '../../errors.ts';
 import { startOpenAIUpstream } from '../../../test/stubs/openai-upstream.ts';
 import type { OpenAIUpstream } from '../../../test/stubs/openai-upstream.ts';
-import { createOpenAICompatibleProvider } from '../openai-compatible.ts';
+import { createOpenAICompatibleProvider } from '../openai-compatible/provider.ts';
 import type { ProviderClient, ProviderTarget } from '../provider-client.ts';
-import type { ChatCompletionRequest } from '../types.ts';
+import type { ChatCompletionRequest } from '../../protocols/openai/types.ts';
 import { createUpstreamHttp, joinUrl } from './upstream-http.ts';
 import type { UpstreamHttp, UpstreamHttpOptions } from './upstream-http.ts';
 

@@ -23,7 +23,7 @@ import type {
   ToolChoice,
   ToolMessage,
   UserContentPart,
-} from '../../../providers/types.ts';
+} from '../../openai/types.ts';
 import type { IngressBlock, IngressMessage, IngressRequest } from './validate.ts';
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../errors.ts';
-import type { ChatCompletion, ResponseMessage, Usage } from '../../../providers/types.ts';
+import type { ChatCompletion, ResponseMessage, Usage } from '../../openai/types.ts';
 import { messageId, toAnthropicMessage, toAnthropicUsage, toStopFields, toolInput, type IngressContext } from './response.ts';
 
 const ctx: IngressContext = { model: 'my-model', stopSequences: ['END'], requestId: 'req_abc' };

@@ -3,7 +3,7 @@
 // the way Anthropic counts: cached input apart from input_tokens.
 import { GatewayError } from '../../../errors.ts';
 import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from '../types.ts';
-import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ToolCall, Usage } from '../../../providers/types.ts';
+import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ToolCall, Usage } from '../../openai/types.ts';
 
 export interface IngressContext {
   /** The model name the client asked for, echoed back as Anthropic does. */

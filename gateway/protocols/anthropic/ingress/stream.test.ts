@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../errors.ts';
 import type { AnthropicStreamEvent } from '../types.ts';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason, Usage } from '../../../providers/types.ts';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason, Usage } from '../../openai/types.ts';
 import { createIngressStreamState, finishStream, translateChunk, type IngressStreamState } from './stream.ts';
 
 const ctx = { model: 'my-model', stopSequences: ['END'], requestId: 'req_abc' };

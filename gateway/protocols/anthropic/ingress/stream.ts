@@ -7,7 +7,7 @@
 // signature as signature_delta, which closes the block, and redacted thinking as a whole block.
 import { GatewayError } from '../../../errors.ts';
 import type { AnthropicStreamEvent } from '../types.ts';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta, Usage } from '../../../providers/types.ts';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta, Usage } from '../../openai/types.ts';
 import { matchedStopSequence, messageId, toAnthropicUsage, toStopFields, type IngressContext } from './response.ts';
 
 interface OpenBlock {

@@ -9,7 +9,7 @@ import { NO_EFFECT_PARAMS, REFUSED_PARAMS, TRANSLATED_PARAMS } from './params.ts
 import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from './request.ts';
 import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
 import type { AnthropicRequest } from '../types.ts';
-import type { ChatCompletionRequest } from '../../../providers/types.ts';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
 
 type Case =
   /** Sent as `value` (alongside `with`), the Anthropic request contains `expected`. */

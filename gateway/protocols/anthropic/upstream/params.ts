@@ -5,7 +5,7 @@
 // OpenAI parameter fails loudly until someone decides what it means for Claude. Pure.
 import { badRequest } from '../../../errors.ts';
 import type { GatewayError } from '../../../errors.ts';
-import type { ChatCompletionRequest } from '../../../providers/types.ts';
+import type { ChatCompletionRequest } from '../../openai/types.ts';
 
 /** Mapped onto Anthropic's request by request.ts (or, for stream_options, honoured by the gateway). */
 export const TRANSLATED_PARAMS = [

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../errors.ts';
 import { DEFAULT_MAX_TOKENS, THINKING_BUDGETS, toAnthropicMessages, toAnthropicRequest, toAnthropicSystem, toAnthropicToolChoice } from './request.ts';
 import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
-import type { ChatCompletionRequest, ChatMessage } from '../../../providers/types.ts';
+import type { ChatCompletionRequest, ChatMessage } from '../../openai/types.ts';
 
 const base = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
   model: 'my-claude',

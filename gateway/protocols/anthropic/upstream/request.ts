@@ -32,7 +32,7 @@ import type {
   ToolCall,
   ToolChoice,
   UserMessage,
-} from '../../../providers/types.ts';
+} from '../../openai/types.ts';
 
 /** Anthropic requires max_tokens; OpenAI lets the model decide. */
 export const DEFAULT_MAX_TOKENS = 4096;

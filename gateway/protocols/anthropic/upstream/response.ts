@@ -3,7 +3,7 @@
 // the content, and a matched stop sequence as the choice's `stop_reason` (vLLM's field for it).
 import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
 import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from '../types.ts';
-import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ThinkingBlock, ToolCall, Usage } from '../../../providers/types.ts';
+import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ThinkingBlock, ToolCall, Usage } from '../../openai/types.ts';
 
 const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
   end_turn: 'stop',

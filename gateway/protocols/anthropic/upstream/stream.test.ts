@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAnthropicStreamState, mergeAnthropicUsage, translateAnthropicEvent } from './stream.ts';
 import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
 import type { AnthropicStreamEvent } from '../types.ts';
-import type { ChatCompletionChunk } from '../../../providers/types.ts';
+import type { ChatCompletionChunk } from '../../openai/types.ts';
 
 const textEvents: AnthropicStreamEvent[] = [
   { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'claude-x', stop_reason: null, usage: { input_tokens: 25, output_tokens: 1, cache_read_input_tokens: 5 } } },

@@ -9,7 +9,7 @@ import { statusForAnthropicErrorType, structuredFinishReason, toFinishReason } f
 import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
 import type { AnthropicStreamEvent, AnthropicUsage } from '../types.ts';
 import type { StreamStateInit } from '../../../providers/chat-stream.ts';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../../../providers/types.ts';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../../openai/types.ts';
 import { mapUpstreamFailure, sanitizeUpstreamMessage, upstreamProtocolError } from '../../../providers/transport/upstream-errors.ts';
 
 export interface AnthropicStreamState extends StreamStateInit {

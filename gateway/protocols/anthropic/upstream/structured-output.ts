@@ -6,7 +6,7 @@
 // models; a forced tool works on all of them.) Pure.
 import { badRequest } from '../../../errors.ts';
 import type { AnthropicTool, AnthropicToolChoice } from '../types.ts';
-import type { ChatCompletionRequest, ResponseFormat, ToolChoice } from '../../../providers/types.ts';
+import type { ChatCompletionRequest, ResponseFormat, ToolChoice } from '../../openai/types.ts';
 
 /** The extra tool's name. A client tool of the same name is refused while response_format is set. */
 export const STRUCTURED_OUTPUT_TOOL = 'structured_output';

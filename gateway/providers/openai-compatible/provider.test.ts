@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startOpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
-import type { OpenAIUpstream } from '../../test/stubs/openai-upstream.ts';
-import { caught, collect } from '../../test/support/provider-calls.ts';
-import { createOpenAICompatibleProvider, type OpenAICompatibleClient } from './openai-compatible.ts';
-import type { ProviderTarget } from './provider-client.ts';
-import type { ChatCompletionRequest } from './types.ts';
-import { createUpstreamHttp } from './transport/upstream-http.ts';
-import type { UpstreamHttp } from './transport/upstream-http.ts';
+import { startOpenAIUpstream } from '../../../test/stubs/openai-upstream.ts';
+import type { OpenAIUpstream } from '../../../test/stubs/openai-upstream.ts';
+import { caught, collect } from '../../../test/support/provider-calls.ts';
+import { createOpenAICompatibleProvider, type OpenAICompatibleClient } from './provider.ts';
+import type { ProviderTarget } from '../provider-client.ts';
+import type { ChatCompletionRequest } from '../../protocols/openai/types.ts';
+import { createUpstreamHttp } from '../transport/upstream-http.ts';
+import type { UpstreamHttp } from '../transport/upstream-http.ts';
 
 const KEY = 'sk-test-openai-key-0123456789';
 

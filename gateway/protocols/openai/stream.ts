@@ -2,10 +2,10 @@
 // fallback estimate) and what the client gets. Upstream is always asked for usage
 // (stream_options.include_usage); when the client did not ask for it, the usage-only chunk is
 // dropped and the `usage` keys are removed, so the client sees exactly what OpenAI would send it.
-import type { GatewayError } from '../errors.ts';
-import type { StreamStateInit } from './chat-stream.ts';
+import type { GatewayError } from '../../errors.ts';
+import type { StreamStateInit } from '../../providers/chat-stream.ts';
 import type { ChatCompletionChunk, Usage } from './types.ts';
-import { mapUpstreamFailure, parseUpstreamErrorBody, sanitizeUpstreamMessage, upstreamProtocolError } from './transport/upstream-errors.ts';
+import { mapUpstreamFailure, parseUpstreamErrorBody, sanitizeUpstreamMessage, upstreamProtocolError } from '../../providers/transport/upstream-errors.ts';
 
 export interface OpenAIStreamState extends StreamStateInit {
   id: string;

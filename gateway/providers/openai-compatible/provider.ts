@@ -1,18 +1,21 @@
+// providers/openai-compatible/: the ProviderClient for OpenAI-compatible upstreams; the wire types
+// and the stream reading it uses are in protocols/openai/.
+//
 // Client for OpenAI and every API that speaks its Chat Completions dialect (vLLM, Groq, Together,
 // Mistral, ...), and its legacy Completions API where the upstream has one (OpenAI, vLLM). The
 // request passes through as the client sent it, with two changes: `model` is the upstream's name,
 // and streams always ask for usage so billing never depends on the client.
-import { guardStream, makeChatStream, streamStateInit } from './chat-stream.ts';
-import { chunkForClient, createOpenAIStreamState, observeChunk, parseChunk, usageChunk } from './openai-stream.ts';
-import type { OpenAIStreamState } from './openai-stream.ts';
-import { providerLabel } from './provider-client.ts';
-import type { ChatResult, ChatStream, CompletionResult, CompletionStream, EmbeddingsResult, ProviderClient, ProviderTarget, UsageReport } from './provider-client.ts';
-import { parseServerSentEvents } from './transport/sse.ts';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from './types.ts';
-import { upstreamProtocolError } from './transport/upstream-errors.ts';
-import { headerValue, joinUrl } from './transport/upstream-http.ts';
-import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from './transport/upstream-http.ts';
-import { CHARS_PER_TOKEN, completionText, estimateEmbeddingTokens, estimatePromptTokens, estimateTokens, reconcileUsage, type UsageEstimate } from './usage.ts';
+import { guardStream, makeChatStream, streamStateInit } from '../chat-stream.ts';
+import { chunkForClient, createOpenAIStreamState, observeChunk, parseChunk, usageChunk } from '../../protocols/openai/stream.ts';
+import type { OpenAIStreamState } from '../../protocols/openai/stream.ts';
+import { providerLabel } from '../provider-client.ts';
+import type { ChatResult, ChatStream, CompletionResult, CompletionStream, EmbeddingsResult, ProviderClient, ProviderTarget, UsageReport } from '../provider-client.ts';
+import { parseServerSentEvents } from '../transport/sse.ts';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from '../../protocols/openai/types.ts';
+import { upstreamProtocolError } from '../transport/upstream-errors.ts';
+import { headerValue, joinUrl } from '../transport/upstream-http.ts';
+import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';
+import { CHARS_PER_TOKEN, completionText, estimateEmbeddingTokens, estimatePromptTokens, estimateTokens, reconcileUsage, type UsageEstimate } from '../usage.ts';
 
 function omit(value: object, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([key]) => !keys.includes(key)));

@@ -1,3 +1,7 @@
+// protocols/openai/: the OpenAI protocol, which is also the gateway's internal format: its wire
+// types (this file) and the reading of an OpenAI-compatible stream chunk by chunk (stream.ts).
+// Other protocols translate to and from these types (protocols/anthropic/).
+//
 // OpenAI Chat Completions and Embeddings wire types: the only format the gateway speaks to its
 // clients. Fields we read are typed strictly; every object keeps an index signature so fields we
 // do not know (new OpenAI parameters, vendor extensions such as vLLM's) pass through untouched.
