@@ -1,24 +1,21 @@
-// Wires informers, work queues, reconcilers and the built-in autoscaler. Every event becomes the key
-// of the owning custom resource on its controller's queue: level-triggered, never branching on the
-// event type.
+// The table of contents of the running operator: caches for what each controller declares
+// (operator/controllers/<kind>/controller.ts: the kind it reconciles, the kinds it owns, the kinds
+// it watches and how a change maps to its objects), a work queue per controller, its workers, the
+// resync, and the built-in autoscaler. Every event becomes keys on a controller's queue:
+// level-triggered, never branching on the event type.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { FIELD_MANAGER, Labels } from './api/v1alpha1/labels.ts';
 import { startAutoscaler } from './autoscaler/autoscaler.ts';
 import type { EndpointResolver } from './autoscaler/endpoints.ts';
-import { isPodReady, keyOf } from './autoscaler/targets.ts';
+import { keyOf } from './autoscaler/targets.ts';
 import { makeVerdictStore } from './scaling-verdicts.ts';
 import type { OperatorConfig } from './config.ts';
-import type { ReconcileContext, ReconcileResult } from './controllers/context.ts';
-import {
-  MODEL_SERVER_CHILD_KINDS,
-  MODEL_SERVER_OPTIONAL_CHILD_KINDS,
-  reconcileModelServer,
-  type ModelServerAutoscaling,
-} from './controllers/model-server/reconciler.ts';
-import { referencedModelServers } from './controllers/perpetual-deployment/observe.ts';
-import { PERPETUAL_DEPLOYMENT_CHILD_KINDS, reconcilePerpetualDeployment } from './controllers/perpetual-deployment/reconciler.ts';
-import { cachesFrom, type KindTypes } from './kube/caches.ts';
+import type { ReconcileContext } from './controllers/context.ts';
+import { OWNER_LABELS, type ControllerDeclaration, type ManagerServices, type ReconciledKind } from './controllers/controller.ts';
+import { modelServerController } from './controllers/model-server/controller.ts';
+import { perpetualDeploymentController } from './controllers/perpetual-deployment/controller.ts';
+import { cachesFrom, type Caches } from './kube/caches.ts';
 import type { Kube } from './kube/client.ts';
 import { makeEventRecorder } from './kube/events.ts';
 import { ResourceInformer, type InformerOptions } from './kube/informer.ts';
@@ -31,14 +28,19 @@ import { makeWriter } from './kube/writer.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { errorMessage } from './utils.ts';
 
-type Reconcile = (ctx: ReconcileContext, namespace: string, name: string) => Promise<ReconcileResult>;
+/** Every controller the operator runs. */
+export const CONTROLLERS: readonly ControllerDeclaration[] = [perpetualDeploymentController, modelServerController];
 
-interface Controller {
-  name: string;
-  kind: 'PerpetualDeployment' | 'ModelServer';
-  queue: WorkQueue;
-  reconcile: Reconcile;
-}
+/** Every kind cached in full: what the controllers reconcile, own and watch. */
+export const WATCHED_KINDS: readonly KindName[] = [...new Set(CONTROLLERS.flatMap((c) => [
+  c.for,
+  ...c.owns,
+  ...c.watches.flatMap((w) => ('metadataOnly' in w ? [] : [w.kind])),
+]))];
+/** Kinds watched as metadata only: the operator knows when one changes, never what it holds. */
+export const METADATA_WATCHED_KINDS: readonly KindName[] = [...new Set(CONTROLLERS.flatMap((c) => c.watches.flatMap((w) => ('metadataOnly' in w ? [w.kind] : []))))];
+/** Owned kinds from APIs a cluster may not serve (KEDA): watched once discovery shows them. */
+export const OPTIONAL_KINDS: readonly KindName[] = [...new Set(CONTROLLERS.flatMap((c) => c.ownsOptional))];
 
 /** Children are watched only if we labelled them, which keeps the caches small. */
 const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
@@ -49,17 +51,21 @@ const OWNED_SELECTOR = `${Labels.managedBy}=${FIELD_MANAGER}`;
  * migration Job's; and of those, only the fields kube/pod-essentials.ts keeps.
  */
 const POD_SELECTOR = `${OWNED_SELECTOR},${Labels.component} in (gateway,migration,qdrant,redis,vllm)`;
-/** Everything either controller owns, plus the pods of those workloads (scheduling problems, failing containers). */
-export const CHILD_KINDS: readonly KindName[] = [...new Set<KindName>([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, 'Pod'])];
-/** Children from APIs a cluster may not serve (KEDA): watched once discovery shows them. */
-export const OPTIONAL_CHILD_KINDS: readonly KindName[] = MODEL_SERVER_OPTIONAL_CHILD_KINDS;
+
+/** What each full cache selects and keeps: all of the reconciled kinds, our pods' essentials, our other children. */
+function cacheOptions(kind: KindName): Pick<InformerOptions, 'labelSelector' | 'keep'> {
+  if (kind === 'PerpetualDeployment' || kind === 'ModelServer') return {};
+  if (kind === 'Pod') return { labelSelector: POD_SELECTOR, keep: keepPodEssentials };
+  return { labelSelector: OWNED_SELECTOR };
+}
+
+interface RunningController {
+  declaration: ControllerDeclaration;
+  queue: WorkQueue;
+}
 
 export interface Manager {
   stop(): Promise<void>;
-}
-
-function key(obj: KubernetesObject): string {
-  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 }
 
 function splitKey(k: string): [string, string] {
@@ -78,29 +84,33 @@ export interface ManagerDeps {
 
 export async function startManager(deps: ManagerDeps): Promise<Manager> {
   const { config, kube, log, metrics } = deps;
-  const newInformer = (kind: KindName, options: Pick<InformerOptions, 'labelSelector' | 'keep'> = {}): ResourceInformer =>
-    new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, ...options, onList: () => { metrics.informerLists.inc({ kind }); } });
-  const informers = new Map<KindName, ResourceInformer>();
-  informers.set('PerpetualDeployment', newInformer('PerpetualDeployment'));
-  informers.set('ModelServer', newInformer('ModelServer'));
-  const pods = { labelSelector: POD_SELECTOR, keep: keepPodEssentials };
-  for (const kind of CHILD_KINDS) informers.set(kind, newInformer(kind, kind === 'Pod' ? pods : { labelSelector: OWNED_SELECTOR }));
-  const caches = cachesFrom(informers);
-
-  const pdQueue = new WorkQueue();
-  const msQueue = new WorkQueue();
-  const verdicts = makeVerdictStore();
-  const optional = optionalKinds({ kube, log, informers, newInformer: (kind) => newInformer(kind, { labelSelector: OWNED_SELECTOR }), wire: (kind, informer) => { wireChild(kind, informer, pdQueue, msQueue); } });
-  const autoscaling: ModelServerAutoscaling = {
-    verdict: (namespace, name) => verdicts.get(keyOf(namespace, name)),
-    optionalKindServed: (kind, recheck) => optional.served(kind, recheck),
+  const newInformer = (kind: KindName, options: Pick<InformerOptions, 'labelSelector' | 'keep' | 'metadataOnly'>): ResourceInformer => {
+    const counted = options.metadataOnly ? `${kind}Metadata` : kind;
+    return new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, ...options, onList: () => { metrics.informerLists.inc({ kind: counted }); } });
   };
-  const controllers: Controller[] = [
-    { name: 'perpetualdeployment', kind: 'PerpetualDeployment', queue: pdQueue, reconcile: reconcilePerpetualDeployment },
-    { name: 'modelserver', kind: 'ModelServer', queue: msQueue, reconcile: (c, namespace, name) => reconcileModelServer(c, namespace, name, autoscaling) },
-  ];
+  const informers = new Map(WATCHED_KINDS.map((kind) => [kind, newInformer(kind, cacheOptions(kind))]));
+  const metadataInformers = new Map(METADATA_WATCHED_KINDS.map((kind) => [kind, newInformer(kind, { metadataOnly: true })]));
+  const caches = cachesFrom(informers);
+  const controllers: RunningController[] = CONTROLLERS.map((declaration) => ({ declaration, queue: new WorkQueue() }));
 
-  wireEvents(informers, pdQueue, msQueue, caches);
+  const verdicts = makeVerdictStore();
+  const optional = optionalKinds({
+    kube,
+    log,
+    informers,
+    newInformer: (kind) => newInformer(kind, cacheOptions(kind)),
+    wire: (kind, informer) => { for (const c of controllers) if (c.declaration.ownsOptional.includes(kind)) queueOwners(informer, c); },
+  });
+  const services: ManagerServices = {
+    autoscaling: {
+      verdict: (namespace, name) => verdicts.get(keyOf(namespace, name)),
+      optionalKindServed: (kind, recheck) => optional.served(kind, recheck),
+    },
+  };
+  const secrets = sharedSecretReader(fetchSecretFrom(kube.core));
+  // First, so no reconcile this change causes reads the Secret's value from a read shared just before it.
+  metadataInformers.get('Secret')?.onChange((secret) => { secrets.forget(secret.metadata?.namespace ?? '', secret.metadata?.name ?? ''); });
+  for (const c of controllers) wireController(c, informers, metadataInformers, caches);
 
   const ctx: ReconcileContext = {
     kube,
@@ -108,24 +118,25 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
     writer: makeWriter(kube, FIELD_MANAGER, (verb, kind) => {
       metrics.writes.inc({ verb, kind });
     }),
-    secrets: sharedSecretReader(fetchSecretFrom(kube.core)),
+    secrets,
     recordEvent: makeEventRecorder(kube.core, FIELD_MANAGER, log),
     config,
     log,
     now: () => new Date(),
   };
 
-  await Promise.all([...informers.values()].map(async (informer) => {
+  const allInformers = [...informers.values(), ...metadataInformers.values()];
+  await Promise.all(allInformers.map(async (informer) => {
     await informer.start();
     await informer.synced;
   }));
   // Before any reconcile: a ScaledObject left from an earlier engine must be prunable after a restart.
-  for (const kind of OPTIONAL_CHILD_KINDS) await optional.served(kind, true);
-  log.info({ kinds: informers.size }, 'Caches synced');
+  for (const kind of OPTIONAL_KINDS) await optional.served(kind, true);
+  log.info({ kinds: informers.size, metadataKinds: metadataInformers.size }, 'Caches synced');
 
-  const workers = controllers.flatMap((c) => Array.from({ length: config.concurrency }, () => runWorker(c, ctx, deps)));
+  const workers = controllers.flatMap((c) => Array.from({ length: config.concurrency }, () => runWorker(c, ctx, services, deps)));
   const resync = setInterval(() => {
-    for (const c of controllers) for (const obj of caches.list(c.kind)) c.queue.add(key(obj));
+    for (const c of controllers) for (const obj of caches.list(c.declaration.for)) c.queue.add(objectKey(obj));
   }, config.resyncMs);
   const gauges = setInterval(() => { refreshGauges(controllers, caches, metrics); }, 2000);
   resync.unref();
@@ -135,7 +146,7 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
     kube,
     resolver: deps.resolver,
     verdicts,
-    requestReconcile: (k) => { msQueue.add(k); },
+    requestReconcile: (k) => { queueOf(controllers, 'ModelServer').add(k); },
     recordEvent: ctx.recordEvent,
     metrics,
     log: log.child({ controller: 'autoscaler' }),
@@ -150,81 +161,83 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
       clearInterval(gauges);
       for (const c of controllers) c.queue.shutDown();
       await Promise.all(workers);
-      await Promise.all([...informers.values()].map((i) => i.stop()));
+      await Promise.all([...informers.values(), ...metadataInformers.values()].map((i) => i.stop()));
     },
   };
 }
 
-function wireEvents(informers: Map<KindName, ResourceInformer>, pdQueue: WorkQueue, msQueue: WorkQueue, caches: ReturnType<typeof cachesFrom>): void {
-  informers.get('PerpetualDeployment')?.onChange((obj) => {
-    pdQueue.add(key(obj));
-    // A KEDA ModelServer's ScaledObject queries the gateway under the model names that route to
-    // it; nothing else of a ModelServer depends on PerpetualDeployments (whose every status write
-    // lands here).
-    const pd = obj as KindTypes['PerpetualDeployment'];
-    const namespace = pd.metadata?.namespace ?? '';
-    for (const name of referencedModelServers(pd)) {
-      if (caches.get('ModelServer', name, namespace)?.spec.autoscaling?.engine === 'keda') msQueue.add(keyOf(namespace, name));
-    }
-  });
-  informers.get('ModelServer')?.onChange((ms) => {
-    msQueue.add(key(ms));
-    // PerpetualDeployments that use this ModelServer report its readiness and route to its served name.
-    const namespace = ms.metadata?.namespace ?? '';
-    for (const pd of caches.list('PerpetualDeployment', namespace)) {
-      if (referencedModelServers(pd).includes(ms.metadata?.name ?? '')) pdQueue.add(key(pd));
-    }
-  });
-  for (const kind of CHILD_KINDS) {
+function queueOf(controllers: readonly RunningController[], kind: ReconciledKind): WorkQueue {
+  const found = controllers.find((c) => c.declaration.for === kind);
+  if (!found) throw new Error(`no controller for ${kind}`);
+  return found.queue;
+}
+
+function objectKey(obj: KubernetesObject): string {
+  return keyOf(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+}
+
+/** For, Owns, Watches: each change to one of these objects queues the controller's objects it maps to. */
+function wireController(
+  c: RunningController,
+  informers: ReadonlyMap<KindName, ResourceInformer>,
+  metadataInformers: ReadonlyMap<KindName, ResourceInformer>,
+  caches: Caches,
+): void {
+  const { declaration, queue } = c;
+  informers.get(declaration.for)?.onChange((obj) => { queue.add(objectKey(obj)); });
+  for (const kind of declaration.owns) {
     const informer = informers.get(kind);
-    if (informer) wireChild(kind, informer, pdQueue, msQueue);
+    if (informer) queueOwners(informer, c);
+  }
+  for (const watch of declaration.watches) {
+    const informer = ('metadataOnly' in watch ? metadataInformers : informers).get(watch.kind);
+    informer?.onChange((obj) => {
+      for (const k of watch.map(obj, caches)) queue.add(k);
+    });
   }
 }
 
-function wireChild(kind: KindName, informer: ResourceInformer, pdQueue: WorkQueue, msQueue: WorkQueue): void {
+/** Owns: a child names its owner in a label (OWNER_LABELS); a change to it queues that owner. */
+function queueOwners(informer: ResourceInformer, c: RunningController): void {
+  const label = OWNER_LABELS[c.declaration.for];
   informer.onChange((child) => {
-    const labels = child.metadata?.labels ?? {};
-    const namespace = child.metadata?.namespace ?? '';
-    const pd = labels[Labels.perpetualDeployment];
-    const ms = labels[Labels.modelServer];
-    // A ready pod tells a PerpetualDeployment nothing its workload's status does not; one that is not
-    // ready may be why (a kubelet reason its status names), and becoming ready moves the workload's counts.
-    if (pd && (kind !== 'Pod' || !isPodReady(child))) pdQueue.add(`${namespace}/${pd}`);
-    if (ms) msQueue.add(`${namespace}/${ms}`);
+    const owner = child.metadata?.labels?.[label];
+    if (owner) c.queue.add(keyOf(child.metadata?.namespace ?? '', owner));
   });
 }
 
-async function runWorker(controller: Controller, ctx: ReconcileContext, deps: ManagerDeps): Promise<void> {
+async function runWorker(controller: RunningController, ctx: ReconcileContext, services: ManagerServices, deps: ManagerDeps): Promise<void> {
   const { metrics } = deps;
+  const { declaration, queue } = controller;
   for (;;) {
-    const k = await controller.queue.get();
+    const k = await queue.get();
     if (k === undefined) return;
     const [namespace, name] = splitKey(k);
-    const log = deps.log.child({ controller: controller.name, namespace, name });
-    const endTimer = metrics.reconcileDuration.startTimer({ controller: controller.name });
+    const log = deps.log.child({ controller: declaration.name, namespace, name });
+    const endTimer = metrics.reconcileDuration.startTimer({ controller: declaration.name });
     try {
-      const result = await controller.reconcile({ ...ctx, log }, namespace, name);
-      controller.queue.forget(k);
-      if (result.requeueAfterMs) controller.queue.addAfter(k, result.requeueAfterMs);
-      metrics.reconciles.inc({ controller: controller.name, result: result.requeueAfterMs ? 'requeue' : 'success' });
+      const result = await declaration.reconcile({ ...ctx, log }, namespace, name, services);
+      queue.forget(k);
+      if (result.requeueAfterMs) queue.addAfter(k, result.requeueAfterMs);
+      metrics.reconciles.inc({ controller: declaration.name, result: result.requeueAfterMs ? 'requeue' : 'success' });
     } catch (err) {
-      const retryInMs = controller.queue.addRateLimited(k);
-      metrics.reconciles.inc({ controller: controller.name, result: 'error' });
-      metrics.reconcileErrors.inc({ controller: controller.name });
+      const retryInMs = queue.addRateLimited(k);
+      metrics.reconciles.inc({ controller: declaration.name, result: 'error' });
+      metrics.reconcileErrors.inc({ controller: declaration.name });
       log.error({ err: errorMessage(err), retryInMs }, 'Reconcile failed; retrying with backoff');
     } finally {
       endTimer();
-      controller.queue.done(k);
+      queue.done(k);
     }
   }
 }
 
-function refreshGauges(controllers: Controller[], caches: ReturnType<typeof cachesFrom>, metrics: OperatorMetrics): void {
+function refreshGauges(controllers: readonly RunningController[], caches: Caches, metrics: OperatorMetrics): void {
   metrics.objectsByPhase.reset();
-  for (const c of controllers) {
-    metrics.queueDepth.set({ controller: c.name }, c.queue.length);
-    for (const obj of caches.list(c.kind)) {
-      metrics.objectsByPhase.inc({ kind: c.kind, phase: obj.status?.phase ?? 'Unknown' });
+  for (const { declaration, queue } of controllers) {
+    metrics.queueDepth.set({ controller: declaration.name }, queue.length);
+    for (const obj of caches.list(declaration.for)) {
+      metrics.objectsByPhase.inc({ kind: declaration.for, phase: obj.status?.phase ?? 'Unknown' });
     }
   }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CHILD_KINDS, OPTIONAL_CHILD_KINDS } from './manager.ts';
+import { METADATA_WATCHED_KINDS, OPTIONAL_KINDS, WATCHED_KINDS } from './manager.ts';
 import { MODEL_SERVER_CHILD_KINDS, MODEL_SERVER_OPTIONAL_CHILD_KINDS } from './controllers/model-server/reconciler.ts';
 import { PERPETUAL_DEPLOYMENT_CHILD_KINDS } from './controllers/perpetual-deployment/reconciler.ts';
 import { Kinds, type KindName } from './kube/resource-kinds.ts';
@@ -24,7 +24,7 @@ function allowed(kind: KindName, subresource = ''): Set<string> {
 }
 
 describe('the operator ClusterRole', () => {
-  it.each([...CHILD_KINDS, ...OPTIONAL_CHILD_KINDS, 'PerpetualDeployment', 'ModelServer'] as KindName[])('lets the operator watch %s', (kind) => {
+  it.each([...new Set([...WATCHED_KINDS, ...METADATA_WATCHED_KINDS, ...OPTIONAL_KINDS])])('lets the operator watch %s', (kind) => {
     expect([...allowed(kind)]).toEqual(expect.arrayContaining(['get', 'list', 'watch']));
   });
 

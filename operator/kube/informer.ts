@@ -1,10 +1,11 @@
 // A cluster-wide list+watch cache of one kind, built on client-node's informer, that survives
 // what the library gives up on: it restarts with backoff after any error (API server restarts,
 // network failures), resuming from the last resourceVersion and relisting on 410 Gone.
-import { makeInformer, type Informer, type KubernetesObject, type KubernetesObjectApi, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type KubernetesObjectApi, type ObjectCache } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { APPLIED_HASH_ANNOTATION } from './drift.ts';
+import { keepIdentityOnly, listMetadata, metadataWatch } from './metadata-informer.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { StringInterner } from './string-interner.ts';
 import { collectionPath, type ResourceKind } from './resource-kinds.ts';
@@ -20,6 +21,11 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
   onList?: () => void;
   /** Reduces each object, in place, to what the operator reads of it (e.g. kube/pod-essentials.ts). */
   keep?: (obj: T) => void;
+  /**
+   * List and watch metadata only, and keep only each object's identity (kube/metadata-informer.ts):
+   * for kinds whose values must never be in memory (Secrets). `keep` is then not used.
+   */
+  metadataOnly?: boolean;
 }
 
 export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
@@ -36,24 +42,31 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
   private readonly log: Logger;
 
   constructor(kc: KubeConfig, objects: KubernetesObjectApi, resource: ResourceKind, options: InformerOptions<T>) {
-    const { labelSelector, keep } = options;
+    const { labelSelector, metadataOnly = false } = options;
     this.resource = resource;
     this.log = options.log;
+    const keep = metadataOnly ? keepIdentityOnly : options.keep;
     const reduce = (obj: T): void => {
       keep?.(obj);
       compact(obj);
     };
+    const fetchList = metadataOnly
+      ? () => listMetadata(kc, resource, labelSelector) as Promise<KubernetesListObject<T>>
+      : () => objects.list<T>(resource.apiVersion, resource.kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
     const list = async () => {
       options.onList?.();
-      const result = await objects.list<T>(resource.apiVersion, resource.kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
+      const result = await fetchList();
       result.items.forEach(reduce);
       return result;
     };
-    this.informer = makeInformer<T>(kc, collectionPath(resource), list, labelSelector);
+    const path = collectionPath(resource);
+    this.informer = metadataOnly ? new ListWatch<T>(path, metadataWatch(kc), list, false, labelSelector) : makeInformer<T>(kc, path, list, labelSelector);
     // Registered first, so it runs before any other handler sees the object. The cache holds this
     // same object, so the cache keeps it reduced too.
     this.informer.on('add', reduce);
     this.informer.on('update', reduce);
+    // A deletion's object is the watch event's, never the cached one: reduced too, before handlers see it.
+    if (metadataOnly) this.informer.on('delete', keepIdentityOnly);
     this.informer.on('add', (obj) => { this.owners.set(obj); });
     this.informer.on('update', (obj) => { this.owners.set(obj); });
     this.informer.on('delete', (obj) => { this.owners.delete(obj); });

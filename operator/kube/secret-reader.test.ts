@@ -36,4 +36,17 @@ describe('sharedSecretReader', () => {
     await expect(reader.read('ns', 'db')).resolves.toBeUndefined();
     expect(calls).toHaveLength(2);
   });
+
+  it('reads a Secret again once told it changed, within its share', async () => {
+    let value = 'b2xk';
+    const { calls, fetch } = countingFetch(() => Promise.resolve({ key: value }));
+    const reader = sharedSecretReader(fetch, 60_000);
+    await expect(reader.read('ns', 'enc')).resolves.toEqual({ key: 'b2xk' });
+    value = 'bmV3';
+    await expect(reader.read('ns', 'enc')).resolves.toEqual({ key: 'b2xk' });
+    reader.forget('ns', 'enc');
+    await expect(reader.read('ns', 'enc')).resolves.toEqual({ key: 'bmV3' });
+    await expect(reader.read('ns', 'enc')).resolves.toEqual({ key: 'bmV3' });
+    expect(calls).toEqual(['ns/enc', 'ns/enc']);
+  });
 });

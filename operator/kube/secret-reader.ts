@@ -1,9 +1,12 @@
 // Reads the Secrets a custom resource refers to (the user's database URL, encryption keys). These
-// are read with GET rather than watched: an informer on Secrets would hold the value of every
-// Secret in the cluster in memory, and the user's Secrets carry no label we could select on.
+// are read with GET rather than cached by an informer: an informer on Secrets would hold the value
+// of every Secret in the cluster in memory, and the user's Secrets carry no label we could select
+// on. What is watched instead is their metadata (kube/metadata-informer.ts), which says when one
+// changed, never what it holds.
 // A read is shared for a short time, so a thousand PerpetualDeployments naming the same Secret, or
 // one reconciled several times in a row as its children appear, cost one request instead of one
-// each. A rotated value is therefore seen within SHARE_MS of the next reconcile.
+// each. A change to a Secret ends its share (`forget`, on the watch event), so the reconcile that
+// event causes reads the new value.
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { isApiError } from './writer.ts';
 import { errorMessage } from '../utils.ts';
@@ -16,6 +19,8 @@ export const SHARE_MS = 2000;
 
 export interface SecretReader {
   read(namespace: string, name: string): Promise<SecretData>;
+  /** Ends the share of this Secret's last read (it changed): the next read asks the API server. */
+  forget(namespace: string, name: string): void;
 }
 
 /** Wraps `fetch` so concurrent and recent reads of one Secret share one request. Failures are not kept. */
@@ -33,6 +38,9 @@ export function sharedSecretReader(fetch: FetchSecret, shareMs = SHARE_MS): Secr
       };
       reading.then(() => setTimeout(forget, shareMs).unref(), forget);
       return reading;
+    },
+    forget(namespace, name) {
+      recent.delete(`${namespace}/${name}`);
     },
   };
 }
