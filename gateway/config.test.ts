@@ -78,6 +78,40 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: configFile(yaml) })).toThrow(message);
   });
 
+  it('refuses a file that does not fit the contract, naming each field and what it expects', () => {
+    const yaml = [
+      'mode: cloud',
+      'models:',
+      '  - name: a',
+      '    provider: openai',
+      '  - provider: openai',
+      '  - name: c',
+      '    provider: openai',
+      '    pricing: { inputPerMillionTokens: "0.15", outputPerMillionTokens: 0.6 }',
+      'tiers:',
+      '  free: { requestsPerMinute: 5, requestsPerHour: 100 }',
+      'memory: { topK: 2.5 }',
+    ].join('\n');
+    const load = (): unknown => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: configFile(yaml) });
+    expect(load).toThrow(/is not a gateway configuration file: /);
+    for (const problem of [
+      'mode: expected one of proxy, local',
+      'models[1].name: required',
+      'models[2].pricing.inputPerMillionTokens: expected number',
+      'tiers.free.requestsPerHour: unknown field',
+      'memory.topK: expected integer',
+    ]) {
+      expect(load).toThrow(problem);
+    }
+  });
+
+  it('takes the file the operator renders, replica host names included', () => {
+    const path = configFile('mode: local\nmodels:\n  - name: m\n    upstreamModel: m-served\n    modelServer: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\n    replicasHost: m-vllm-pods.ns.svc\n');
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path }).models).toEqual([
+      { name: 'm', upstreamModel: 'm-served', modelServer: 'm', endpoint: 'http://m-vllm.ns.svc:8000/v1', replicasHost: 'm-vllm-pods.ns.svc' },
+    ]);
+  });
+
   it('refuses a local-mode model without an endpoint', () => {
     const path = configFile('mode: local\nmodels:\n  - name: orphan\n');
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/model "orphan" needs an endpoint/);

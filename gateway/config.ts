@@ -2,7 +2,9 @@
 // operator renders from the PerpetualDeployment (PERPETUAL_CONFIG). Validated once at start; every
 // error names the variable or field and what a valid value looks like, and never echoes a secret.
 import { readFileSync } from 'node:fs';
+import Value from 'typebox/value';
 import { parse } from 'yaml';
+import { GatewayFileConfigSchema, type GatewayFileConfig, type GatewayFileEmbedding, type GatewayFileModel, type GatewayFileTierLimits } from '../operator/api/v1alpha1/gateway-config.ts';
 import { modelNameProblem } from './chat/model-name.ts';
 import { DEFAULT_ROUTING_POLICY, ROUTING_POLICIES, parseRoutingPolicy, type RoutingPolicy } from './routing/routing-policy.ts';
 
@@ -20,23 +22,16 @@ export interface ModelPricing {
   outputPerMillionTokens: number;
 }
 
-/** A model clients may name, and where it goes. */
-export interface ModelRoute {
-  name: string;
-  /** proxy mode: a provider name (openai, anthropic, groq, ...); local mode: absent. */
-  provider?: string;
+/**
+ * A model clients may name, and where it goes: the file's entry (see GatewayFileModel in
+ * operator/api/v1alpha1/gateway-config.ts for each field) with the upstream name and policy settled.
+ */
+export type ModelRoute = Omit<GatewayFileModel, 'upstreamModel' | 'routing'> & {
   /** The name sent upstream. */
   upstreamModel: string;
-  /** An OpenAI-compatible base URL overriding the provider's default (ends in /v1). */
-  baseURL?: string;
-  /** local mode: the ModelServer's in-cluster endpoint (ends in /v1). */
-  endpoint?: string;
-  modelServer?: string;
   /** local mode: how requests spread over the ModelServer's replicas; the file's top-level `routing` when absent. */
   routing?: RoutingPolicy;
-  fallback?: string;
-  pricing?: ModelPricing;
-}
+};
 
 export interface MemorySettings {
   enabled: boolean;
@@ -44,7 +39,7 @@ export interface MemorySettings {
   tokenBudget: number;
   retrievalTimeoutMs: number;
   /** spec.memory.embedding; the operator adds `endpoint` for a ModelServer source. */
-  embedding: { source: string; model?: string; dimensions?: number; modelServerRef?: { name: string }; endpoint?: string };
+  embedding: GatewayFileEmbedding & { source: NonNullable<GatewayFileEmbedding['source']> };
 }
 
 export interface PolarSettings {
@@ -211,7 +206,7 @@ function redisUrl(env: Env): string {
   return `redis://${password ? `:${encodeURIComponent(password)}@` : ''}${host}:${port}`;
 }
 
-function tierLimits(env: Env, file: Partial<Record<Tier, Partial<TierLimits>>> | undefined): Record<Tier, TierLimits> {
+function tierLimits(env: Env, file: Partial<Record<Tier, GatewayFileTierLimits>> | undefined): Record<Tier, TierLimits> {
   const result = {} as Record<Tier, TierLimits>;
   for (const tier of TIERS) {
     const fromFile = { ...DEFAULT_TIERS[tier], ...file?.[tier] };
@@ -227,17 +222,40 @@ function tierLimits(env: Env, file: Partial<Record<Tier, Partial<TierLimits>>> |
   return result;
 }
 
-interface ConfigFile {
-  mode?: Mode;
-  models?: ModelRoute[];
-  routing?: unknown;
-  memory?: Partial<MemorySettings>;
-  tiers?: Partial<Record<Tier, Partial<TierLimits>>>;
-  vectorStore?: { collection?: string };
-  billing?: { polar?: { organizationId?: string; server?: 'production' | 'sandbox'; eventName?: string } };
+/** `/models/2/pricing` → `models[2].pricing`: the path as the file's author reads it. */
+function fieldPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`), '');
 }
 
-function readConfigFile(env: Env): ConfigFile {
+const child = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+
+/** What is wrong with the file, one line per field, in the order TypeBox finds them; [] when it fits. */
+export function configFileProblems(value: unknown): string[] {
+  const problems = new Map<string, string>();
+  for (const error of Value.Errors(GatewayFileConfigSchema, value)) {
+    const path = fieldPath(error.instancePath);
+    const params = error.params as { type?: string; allowedValues?: unknown[]; requiredProperties?: string[]; additionalProperties?: string[]; limit?: number };
+    if (error.keyword === 'boolean') continue; // the schema-is-false twin of additionalProperties, below
+    if (error.keyword === 'required') for (const key of params.requiredProperties ?? []) problems.set(child(path, key), 'required');
+    else if (error.keyword === 'additionalProperties') for (const key of params.additionalProperties ?? []) problems.set(child(path, key), 'unknown field');
+    // The first problem of a field is the one to fix (a number where an enum is wanted fails both).
+    else if (!problems.has(path)) problems.set(path, problemText(error.keyword, params, error.message));
+  }
+  return [...problems].map(([path, problem]) => `${path || '(the file)'}: ${problem}`);
+}
+
+function problemText(keyword: string, params: { type?: string; allowedValues?: unknown[]; limit?: number }, message: string): string {
+  if (keyword === 'type') return `expected ${params.type ?? 'another type'}`;
+  if (keyword === 'enum') return `expected one of ${(params.allowedValues ?? []).join(', ')}`;
+  if (keyword === 'minLength' && params.limit === 1) return 'must not be empty';
+  return message;
+}
+
+function readConfigFile(env: Env): GatewayFileConfig {
   const path = nonEmpty(env, 'PERPETUAL_CONFIG');
   if (!path) return {};
   let text: string;
@@ -249,13 +267,15 @@ function readConfigFile(env: Env): ConfigFile {
   const parsed: unknown = parse(text);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`PERPETUAL_CONFIG: ${path} must hold a YAML mapping.`);
+  if (!Value.Check(GatewayFileConfigSchema, parsed)) {
+    throw new ConfigError(`PERPETUAL_CONFIG: ${path} is not a gateway configuration file: ${configFileProblems(parsed).join('; ')}.`);
+  }
   return parsed;
 }
 
-function validateModels(models: ModelRoute[], mode: Mode): ModelRoute[] {
+function validateModels(models: GatewayFileModel[], mode: Mode): ModelRoute[] {
   const seen = new Set<string>();
   return models.map((m, i) => {
-    if (typeof m.name !== 'string' || m.name === '') throw new ConfigError(`PERPETUAL_CONFIG: models[${i}].name is required.`);
     // The CRD refuses these already; a hand-written file or MODEL_NAME gets the same rule here.
     for (const field of ['name', 'fallback'] as const) {
       const problem = m[field] === undefined ? undefined : modelNameProblem(m[field]);
@@ -266,8 +286,9 @@ function validateModels(models: ModelRoute[], mode: Mode): ModelRoute[] {
     if (mode === 'local' && !m.endpoint && !m.baseURL && !m.provider) {
       throw new ConfigError(`PERPETUAL_CONFIG: model "${m.name}" needs an endpoint (a ModelServer) in local mode.`);
     }
-    const routing = policyFrom(m.routing, `PERPETUAL_CONFIG: models[${i}].routing`);
-    return { ...m, upstreamModel: m.upstreamModel || m.name, ...(routing ? { routing } : {}) };
+    const { routing: policyName, ...route } = m;
+    const routing = policyFrom(policyName, `PERPETUAL_CONFIG: models[${i}].routing`);
+    return { ...route, upstreamModel: m.upstreamModel ?? m.name, ...(routing ? { routing } : {}) };
   });
 }
 
@@ -278,7 +299,7 @@ function envModels(env: Env, mode: Mode): ModelRoute[] {
   return [{ name, upstreamModel: name, endpoint: nonEmpty(env, 'VLLM_URL') ?? 'http://localhost:8000/v1' }];
 }
 
-function polarSettings(env: Env, file: ConfigFile): PolarSettings | undefined {
+function polarSettings(env: Env, file: GatewayFileConfig): PolarSettings | undefined {
   const apiKey = nonEmpty(env, 'POLAR_API_KEY');
   const organizationId = nonEmpty(env, 'POLAR_ORGANIZATION_ID') ?? file.billing?.polar?.organizationId;
   if (!apiKey && !organizationId) return undefined;
@@ -293,7 +314,7 @@ function polarSettings(env: Env, file: ConfigFile): PolarSettings | undefined {
   };
 }
 
-function qdrantSettings(env: Env, file: ConfigFile): GatewayConfig['qdrant'] {
+function qdrantSettings(env: Env, file: GatewayFileConfig): GatewayConfig['qdrant'] {
   return {
     url: nonEmpty(env, 'QDRANT_URL') ?? nonEmpty(env, 'QDRANT_CLOUD_URL'),
     apiKey: nonEmpty(env, 'QDRANT_API_KEY'),
@@ -329,7 +350,7 @@ function policyFrom(raw: unknown, name: string): RoutingPolicy | undefined {
   return policy;
 }
 
-function routingPolicy(env: Env, file: ConfigFile): RoutingPolicy {
+function routingPolicy(env: Env, file: GatewayFileConfig): RoutingPolicy {
   const fromEnv = nonEmpty(env, 'ROUTING_POLICY');
   return (fromEnv ? policyFrom(fromEnv, 'ROUTING_POLICY') : policyFrom(file.routing, 'PERPETUAL_CONFIG: routing')) ?? DEFAULT_ROUTING_POLICY;
 }
@@ -352,7 +373,7 @@ function scaleTrigger(env: Env): 'kube' | 'log' {
   return oneOf(env, 'SCALE_TRIGGER', ['kube', 'log'], inCluster ? 'kube' : 'log');
 }
 
-function routingSettings(env: Env, file: ConfigFile): RoutingSettings {
+function routingSettings(env: Env, file: GatewayFileConfig): RoutingSettings {
   return {
     policy: routingPolicy(env, file),
     affinityLoadFactor: affinityLoadFactor(env),

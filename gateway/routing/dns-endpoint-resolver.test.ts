@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DnsEndpointResolver, headlessHost, podReplica, type Lookup } from './dns-endpoint-resolver.ts';
+import { DnsEndpointResolver, podReplica, type Lookup } from './dns-endpoint-resolver.ts';
 
 const ENDPOINT = 'http://mistral-vllm.team-a.svc:8000/v1';
+/** As the operator writes it (a name of its choosing: the gateway must not derive it from the endpoint). */
+const MISTRAL = { name: 'mistral', endpoint: ENDPOINT, replicasHost: 'mistral-replicas.team-a.svc' };
 
 function fakeDns(records: Record<string, string[] | Error>): { lookup: Lookup; asked: string[] } {
   const asked: string[] = [];
@@ -15,15 +17,6 @@ function fakeDns(records: Record<string, string[] | Error>): { lookup: Lookup; a
   };
 }
 
-describe('headlessHost', () => {
-  it('adds the suffix to the Service name and keeps the namespace and domain', () => {
-    expect(headlessHost('mistral-vllm.team-a.svc', '-pods')).toBe('mistral-vllm-pods.team-a.svc');
-    expect(headlessHost('mistral-vllm', '-pods')).toBe('mistral-vllm-pods');
-    expect(headlessHost('10.0.0.1', '-pods')).toBeUndefined();
-    expect(headlessHost('[fd00::1]', '-pods')).toBeUndefined();
-  });
-});
-
 describe('podReplica', () => {
   it('keeps the endpoint\'s scheme, port and path', () => {
     expect(podReplica(new URL(ENDPOINT), '10.244.1.7')).toEqual({ id: 'http://10.244.1.7:8000', origin: 'http://10.244.1.7:8000', baseURL: 'http://10.244.1.7:8000/v1', kind: 'pod' });
@@ -33,26 +26,33 @@ describe('podReplica', () => {
 
 describe('DnsEndpointResolver', () => {
   it('lists one replica per A record of the headless Service', async () => {
-    const dns = fakeDns({ 'mistral-vllm-pods.team-a.svc': ['10.244.1.9', '10.244.1.7', '10.244.1.7'] });
-    const resolution = await new DnsEndpointResolver({ lookup: dns.lookup }).resolve({ name: 'mistral', endpoint: ENDPOINT });
+    const dns = fakeDns({ 'mistral-replicas.team-a.svc': ['10.244.1.9', '10.244.1.7', '10.244.1.7'] });
+    const resolution = await new DnsEndpointResolver({ lookup: dns.lookup }).resolve(MISTRAL);
     expect(resolution).toEqual({ state: 'present', replicas: [podReplica(new URL(ENDPOINT), '10.244.1.7'), podReplica(new URL(ENDPOINT), '10.244.1.9')] });
   });
 
-  it('falls back to the ClusterIP Service as a single replica without a headless Service', async () => {
+  const service = { state: 'present', replicas: [{ id: 'http://mistral-vllm.team-a.svc:8000', origin: 'http://mistral-vllm.team-a.svc:8000', baseURL: ENDPOINT, kind: 'service' }] };
+
+  it('falls back to the ClusterIP Service as a single replica while the replicas\' name has no records', async () => {
     const dns = fakeDns({ 'mistral-vllm.team-a.svc': ['10.96.0.20'] });
-    const resolution = await new DnsEndpointResolver({ lookup: dns.lookup }).resolve({ name: 'mistral', endpoint: ENDPOINT });
-    expect(resolution).toEqual({ state: 'present', replicas: [{ id: 'http://mistral-vllm.team-a.svc:8000', origin: 'http://mistral-vllm.team-a.svc:8000', baseURL: ENDPOINT, kind: 'service' }] });
-    expect(dns.asked).toEqual(['mistral-vllm-pods.team-a.svc', 'mistral-vllm.team-a.svc']);
+    expect(await new DnsEndpointResolver({ lookup: dns.lookup }).resolve(MISTRAL)).toEqual(service);
+    expect(dns.asked).toEqual(['mistral-replicas.team-a.svc', 'mistral-vllm.team-a.svc']);
+  });
+
+  it('uses the ClusterIP Service alone for a route without replicasHost, guessing no other name', async () => {
+    const dns = fakeDns({ 'mistral-vllm.team-a.svc': ['10.96.0.20'], 'mistral-vllm-pods.team-a.svc': ['10.244.1.7'] });
+    expect(await new DnsEndpointResolver({ lookup: dns.lookup }).resolve({ name: 'mistral', endpoint: ENDPOINT })).toEqual(service);
+    expect(dns.asked).toEqual(['mistral-vllm.team-a.svc']);
   });
 
   it('reports a ModelServer whose Services are both gone as absent', async () => {
-    const resolution = await new DnsEndpointResolver({ lookup: fakeDns({}).lookup }).resolve({ name: 'mistral', endpoint: ENDPOINT });
+    const resolution = await new DnsEndpointResolver({ lookup: fakeDns({}).lookup }).resolve(MISTRAL);
     expect(resolution).toEqual({ state: 'absent' });
   });
 
   it('rejects on a DNS failure, so the pool keeps its last answer', async () => {
-    const dns = fakeDns({ 'mistral-vllm-pods.team-a.svc': Object.assign(new Error('timeout'), { code: 'EAI_AGAIN' }) });
-    await expect(new DnsEndpointResolver({ lookup: dns.lookup }).resolve({ name: 'mistral', endpoint: ENDPOINT })).rejects.toThrow('timeout');
+    const dns = fakeDns({ 'mistral-replicas.team-a.svc': Object.assign(new Error('timeout'), { code: 'EAI_AGAIN' }) });
+    await expect(new DnsEndpointResolver({ lookup: dns.lookup }).resolve(MISTRAL)).rejects.toThrow('timeout');
   });
 
   it('uses an endpoint given as an IP address as it is', async () => {

@@ -1,10 +1,11 @@
-// Production discovery through cluster DNS. The operator's Service for a ModelServer is
-// `<ms>-vllm` (ClusterIP); the route's endpoint names it. For per-replica balancing the gateway
-// needs every pod's address, which only a headless Service publishes: `<ms>-vllm-pods` (clusterIP
-// None, the same selector and port, publishNotReadyAddresses so a loading pod is known before it is
-// Ready and the gateway's own health polls decide when it takes traffic). Its A records are the
-// replicas. Without it, the ClusterIP Service itself is the one "replica" (kube-proxy balances
-// behind it, no affinity). When neither name exists the ModelServer is gone.
+// Production discovery through cluster DNS. The route's endpoint names the ModelServer's ClusterIP
+// Service. For per-replica balancing the gateway needs every pod's address, which only a headless
+// Service publishes (clusterIP None, the same selector and port, publishNotReadyAddresses so a
+// loading pod is known before it is Ready and the gateway's own health polls decide when it takes
+// traffic): the operator names it in the route's `replicasHost`, and its A records are the
+// replicas. Without such a name (a hand-written file), or while it has no records, the ClusterIP
+// Service itself is the one "replica" (kube-proxy balances behind it, no affinity). When neither
+// name exists the ModelServer is gone.
 // getaddrinfo (dns.lookup) rather than c-ares, so the pod's search domains and ndots apply to
 // `<svc>.<ns>.svc` just as they do for every other client in the pod.
 import { lookup } from 'node:dns/promises';
@@ -25,11 +26,8 @@ export const systemLookup: Lookup = async (host) => {
   }
 };
 
-/** `<ms>-vllm.<ns>.svc` → `<ms>-vllm<suffix>.<ns>.svc`; undefined for an IP address. */
-export function headlessHost(host: string, suffix: string): string | undefined {
-  if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) return undefined;
-  const dot = host.indexOf('.');
-  return dot < 0 ? `${host}${suffix}` : `${host.slice(0, dot)}${suffix}${host.slice(dot)}`;
+function isAddress(host: string): boolean {
+  return isIP(host.replace(/^\[|\]$/g, '')) !== 0;
 }
 
 /** One pod replica at `address`, on the endpoint's scheme, port and path. */
@@ -41,20 +39,17 @@ export function podReplica(endpoint: URL, address: string): ReplicaAddress {
 
 export class DnsEndpointResolver implements EndpointResolver {
   readonly #lookup: Lookup;
-  readonly #suffix: string;
 
-  constructor(options: { lookup?: Lookup; headlessSuffix?: string } = {}) {
+  constructor(options: { lookup?: Lookup } = {}) {
     this.#lookup = options.lookup ?? systemLookup;
-    this.#suffix = options.headlessSuffix ?? '-pods';
   }
 
   async resolve(server: ModelServerRef): Promise<Resolution> {
     if (!server.endpoint) return { state: 'absent' };
     const endpoint = new URL(server.endpoint);
-    const headless = headlessHost(endpoint.hostname, this.#suffix);
-    if (headless === undefined) return { state: 'present', replicas: [serviceReplica(endpoint)] };
-    const pods = await this.#lookup(headless);
+    const pods = server.replicasHost ? await this.#lookup(server.replicasHost) : [];
     if (pods.length > 0) return { state: 'present', replicas: [...new Set(pods)].sort().map((address) => podReplica(endpoint, address)) };
+    if (isAddress(endpoint.hostname)) return { state: 'present', replicas: [serviceReplica(endpoint)] };
     const service = await this.#lookup(endpoint.hostname);
     return service.length > 0 ? { state: 'present', replicas: [serviceReplica(endpoint)] } : { state: 'absent' };
   }

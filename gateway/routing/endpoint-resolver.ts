@@ -24,6 +24,8 @@ export interface ModelServerRef {
   name: string;
   /** The route's endpoint: the ModelServer's Service URL, ending in /v1. */
   endpoint: string | undefined;
+  /** The route's `replicasHost`: the DNS name whose A records are the replica pods (the operator's headless Service). */
+  replicasHost?: string;
 }
 
 export interface EndpointResolver {

@@ -29,7 +29,7 @@ export interface Routing {
 export function modelServersOf(config: Pick<GatewayConfig, 'models'>): ModelServerRef[] {
   const servers = new Map<string, ModelServerRef>();
   for (const route of config.models) {
-    if (route.modelServer && !servers.has(route.modelServer)) servers.set(route.modelServer, { name: route.modelServer, endpoint: route.endpoint });
+    if (route.modelServer && !servers.has(route.modelServer)) servers.set(route.modelServer, { name: route.modelServer, endpoint: route.endpoint, replicasHost: route.replicasHost });
   }
   return [...servers.values()];
 }

@@ -2,6 +2,7 @@
 // config and what was read for it. No clock, no randomness, sorted output.
 import type { KubernetesObject, V1EnvVar, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import type { GatewayFileConfig, GatewayFileMemory, GatewayFileModel } from '../../api/v1alpha1/gateway-config.ts';
 import { Annotations } from '../../api/v1alpha1/labels.ts';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
@@ -30,7 +31,7 @@ import { buildServiceAccount } from '../../resources/service-account.ts';
 import { buildService } from '../../resources/service.ts';
 import { buildStatefulSet } from '../../resources/stateful-set.ts';
 import { childNames, GeneratedKeys, Ports } from './names.ts';
-import { modelServerEndpoint } from '../model-server/names.ts';
+import { modelServerEndpoint, modelServerReplicasHost } from '../model-server/names.ts';
 import { shortHash } from '../../utils.ts';
 
 export interface DesiredInput {
@@ -91,55 +92,87 @@ export function generatedSecrets(pd: PerpetualDeployment): GeneratedSecret[] {
   return secrets;
 }
 
+// The builders below name every field of the file and use no conditional spreads: TypeScript
+// checks object literals for unknown fields, but not inside `...(c ? { x } : {})`. An absent value
+// is written as undefined, which the YAML leaves out.
+
 /** spec.memory, with a ModelServer embedding source resolved to its in-cluster endpoint and served model. */
-function memorySettings(spec: Spec, namespace: string, modelServers: ReadonlyMap<string, ModelServer>): Spec['memory'] & { embedding: { endpoint?: string } } {
-  const embedding = spec.memory.embedding;
+function memorySettings(spec: Spec, namespace: string, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileMemory {
+  const { enabled, topK, tokenBudget, retrievalTimeoutMs, embedding } = spec.memory;
   const ref = embedding.source === 'modelServer' ? embedding.modelServerRef : undefined;
-  if (!ref) return spec.memory;
-  const server = modelServers.get(ref.name);
-  const model = embedding.model ?? server?.spec.model.servedName ?? server?.spec.model.id;
-  return { ...spec.memory, embedding: { ...embedding, endpoint: modelServerEndpoint(ref.name, namespace), ...(model ? { model } : {}) } };
+  const server = ref ? modelServers.get(ref.name) : undefined;
+  return {
+    enabled,
+    topK,
+    tokenBudget,
+    retrievalTimeoutMs,
+    embedding: {
+      source: embedding.source,
+      modelServerRef: embedding.modelServerRef ? { name: embedding.modelServerRef.name } : undefined,
+      endpoint: ref ? modelServerEndpoint(ref.name, namespace) : undefined,
+      model: embedding.model ?? server?.spec.model.servedName ?? server?.spec.model.id,
+      dimensions: embedding.dimensions,
+    },
+  };
 }
 
-/** The gateway's non-secret configuration file (models, memory, tiers, billing), mounted read-only. */
-export function gatewayConfigFile(pd: PerpetualDeployment, modelServers: ReadonlyMap<string, ModelServer>): string {
+/** The model id sent upstream: what the ModelServer serves, or the spec's upstreamModel for a provider. */
+function upstreamModelOf(m: Spec['models'][number], server: ModelServer | undefined): string | undefined {
+  if (m.modelServerRef) return server?.spec.model.servedName ?? server?.spec.model.id ?? m.name;
+  return m.provider ? (m.upstreamModel ?? m.name) : undefined;
+}
+
+/** One model as the gateway routes it: to a provider, or to a ModelServer's Service and the DNS name of its replicas. */
+function gatewayModel(m: Spec['models'][number], namespace: string, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileModel {
+  const ref = m.modelServerRef;
+  return {
+    name: m.name,
+    provider: m.provider,
+    upstreamModel: upstreamModelOf(m, ref ? modelServers.get(ref.name) : undefined),
+    baseURL: m.baseURL,
+    modelServer: ref?.name,
+    endpoint: ref ? modelServerEndpoint(ref.name, namespace) : undefined,
+    replicasHost: ref ? modelServerReplicasHost(ref.name, namespace) : undefined,
+    fallback: m.fallback,
+    pricing: m.pricing ? { inputPerMillionTokens: m.pricing.inputPerMillionTokens, outputPerMillionTokens: m.pricing.outputPerMillionTokens } : undefined,
+  };
+}
+
+/**
+ * The gateway's configuration (operator/api/v1alpha1/gateway-config.ts): everything it needs from
+ * the spec but secrets, which go by reference in the environment. The only place the gateway learns
+ * mode, models, memory, tiers, collection and billing from: the environment does not repeat them.
+ */
+export function gatewayFileConfig(pd: PerpetualDeployment, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileConfig {
   const spec = pd.spec;
   const namespace = pd.metadata?.namespace ?? '';
-  const models = [...spec.models]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((m) => {
-      const server = m.modelServerRef ? modelServers.get(m.modelServerRef.name) : undefined;
-      return {
-        name: m.name,
-        ...(m.provider ? { provider: m.provider, upstreamModel: m.upstreamModel ?? m.name } : {}),
-        ...(m.baseURL ? { baseURL: m.baseURL } : {}),
-        ...(m.modelServerRef
-          ? { modelServer: m.modelServerRef.name, endpoint: modelServerEndpoint(m.modelServerRef.name, namespace), upstreamModel: server?.spec.model.servedName ?? server?.spec.model.id ?? m.name }
-          : {}),
-        ...(m.fallback ? { fallback: m.fallback } : {}),
-        ...(m.pricing ? { pricing: m.pricing } : {}),
-      };
-    });
-  const billing = spec.billing?.polar
-    ? { polar: { organizationId: spec.billing.polar.organizationId, server: spec.billing.polar.server, eventName: spec.billing.polar.eventName } }
-    : undefined;
-  return stringify({ mode: spec.mode, models, memory: memorySettings(spec, namespace, modelServers), tiers: spec.tiers, vectorStore: { collection: spec.vectorStore.collection }, ...(billing ? { billing } : {}) });
+  const polar = spec.billing?.polar;
+  const tier = (limits: Spec['tiers']['free']) => ({ requestsPerMinute: limits.requestsPerMinute, requestsPerDay: limits.requestsPerDay });
+  return {
+    mode: spec.mode,
+    models: [...spec.models].sort((a, b) => a.name.localeCompare(b.name)).map((m) => gatewayModel(m, namespace, modelServers)),
+    memory: memorySettings(spec, namespace, modelServers),
+    tiers: { free: tier(spec.tiers.free), pro: tier(spec.tiers.pro), enterprise: tier(spec.tiers.enterprise) },
+    vectorStore: { collection: spec.vectorStore.collection },
+    billing: polar ? { polar: { organizationId: polar.organizationId, server: polar.server, eventName: polar.eventName } } : undefined,
+  };
 }
 
-function tierEnv(spec: Spec): V1EnvVar[] {
-  const tiers = [['FREE', spec.tiers.free], ['PRO', spec.tiers.pro], ['ENTERPRISE', spec.tiers.enterprise]] as const;
-  return tiers.flatMap(([tier, limits]) => [
-    envValue(`${tier}_TIER_RATE_LIMIT_PER_MINUTE`, String(limits.requestsPerMinute)),
-    envValue(`${tier}_TIER_RATE_LIMIT_PER_DAY`, String(limits.requestsPerDay)),
-  ]);
+/** The gateway's configuration file, mounted read-only from the ConfigMap. */
+export function gatewayConfigFile(pd: PerpetualDeployment, modelServers: ReadonlyMap<string, ModelServer>): string {
+  return stringify(gatewayFileConfig(pd, modelServers));
 }
 
-/** Gateway environment, using the deployment guide's variable names. Secrets only by reference. */
+/**
+ * Gateway environment, using the deployment guide's variable names: secrets (only by reference)
+ * and process settings. What the spec says about mode, models, tiers, memory and billing is in the
+ * configuration file alone; the gateway still reads those variables, for installs without the
+ * operator and for a user's spec.gateway.env, which wins over the file.
+ */
 function gatewayEnv(pd: PerpetualDeployment): V1EnvVar[] {
   const spec = pd.spec;
   const names = childNames(pd.metadata?.name ?? '');
   const env: V1EnvVar[] = [
-    envValue('MODE', spec.mode),
     envValue('API_HOST', '0.0.0.0'),
     envValue('API_PORT', String(Ports.gateway)),
     envValue('API_PREFIX', '/v1'),
@@ -150,10 +183,8 @@ function gatewayEnv(pd: PerpetualDeployment): V1EnvVar[] {
     // The URLs come from the connection Secret: an external one may carry credentials
     // (redis://user:password@...), which must not sit in the Deployment for anyone who can read it.
     envFromSecret('QDRANT_URL', { name: names.connection, key: 'QDRANT_URL' }),
-    envValue('QDRANT_COLLECTION', spec.vectorStore.collection),
     envFromSecret('REDIS_URL', { name: names.connection, key: 'REDIS_URL' }),
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-    ...tierEnv(spec),
   ];
   return mergeEnv([...env, ...secretEnv(pd, names)], specEnv(spec.gateway.env));
 }
@@ -170,7 +201,7 @@ function secretEnv(pd: PerpetualDeployment, names: ReturnType<typeof childNames>
     ...(spec.auth.jwtSecretRef ? [envFromSecret('SUPABASE_JWT_SECRET', spec.auth.jwtSecretRef)] : []),
     envFromSecret('ADMIN_TOKEN', spec.auth.adminTokenSecretRef ?? { name: names.adminToken, key: GeneratedKeys.adminToken }),
     ...(polar
-      ? [envFromSecret('POLAR_API_KEY', polar.tokenSecretRef), envValue('POLAR_ORGANIZATION_ID', polar.organizationId), envValue('POLAR_SERVER', polar.server)]
+      ? [envFromSecret('POLAR_API_KEY', polar.tokenSecretRef)]
       : []),
   ];
 }
