@@ -3,7 +3,6 @@
 // it watches and how a change maps to its objects), a work queue per controller, its workers, the
 // resync, and the built-in autoscaler. Every event becomes keys on a controller's queue:
 // level-triggered, never branching on the event type.
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { FIELD_MANAGER, Labels } from './api/v1alpha1/labels.ts';
 import { startAutoscaler } from './autoscaler/autoscaler.ts';
@@ -12,7 +11,7 @@ import { keyOf } from './autoscaler/targets.ts';
 import { makeVerdictStore } from './scaling-verdicts.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ReconcileContext } from './controllers/context.ts';
-import { OWNER_LABELS, type ControllerDeclaration, type ManagerServices, type ReconciledKind } from './controllers/controller.ts';
+import { objectKey, OWNER_LABELS, type ControllerDeclaration, type ManagerServices, type ReconciledKind } from './controllers/controller.ts';
 import { modelServerController } from './controllers/model-server/controller.ts';
 import { perpetualDeploymentController } from './controllers/perpetual-deployment/controller.ts';
 import { cachesFrom, type Caches } from './kube/caches.ts';
@@ -161,6 +160,7 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
       clearInterval(gauges);
       for (const c of controllers) c.queue.shutDown();
       await Promise.all(workers);
+      // `informers` now also holds the optional kinds watched since start.
       await Promise.all([...informers.values(), ...metadataInformers.values()].map((i) => i.stop()));
     },
   };
@@ -170,10 +170,6 @@ function queueOf(controllers: readonly RunningController[], kind: ReconciledKind
   const found = controllers.find((c) => c.declaration.for === kind);
   if (!found) throw new Error(`no controller for ${kind}`);
   return found.queue;
-}
-
-function objectKey(obj: KubernetesObject): string {
-  return keyOf(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
 }
 
 /** For, Owns, Watches: each change to one of these objects queues the controller's objects it maps to. */

@@ -53,7 +53,8 @@ export const OWNER_LABELS: Record<ReconciledKind, string> = {
   ModelServer: Labels.modelServer,
 };
 
-export function keyOf(obj: KubernetesObject): string {
+/** The work-queue key of an object: `namespace/name`. */
+export function objectKey(obj: KubernetesObject): string {
   return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 }
 

@@ -5,7 +5,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { Labels } from '../../api/v1alpha1/labels.ts';
 import type { Caches } from '../../kube/caches.ts';
-import { keyOf, watch, watchMetadata, type ControllerDeclaration } from '../controller.ts';
+import { objectKey, watch, watchMetadata, type ControllerDeclaration } from '../controller.ts';
 import { referencedModelServers } from './observe.ts';
 import { PERPETUAL_DEPLOYMENT_CHILD_KINDS, reconcilePerpetualDeployment } from './reconciler.ts';
 import { referencedSecrets } from './secrets.ts';
@@ -29,12 +29,12 @@ export const perpetualDeploymentController: ControllerDeclaration = {
 
 /** The PerpetualDeployments in `namespace` whose models or embeddings use ModelServer `name`. */
 export function usersOfModelServer(caches: Caches, namespace: string, name: string): string[] {
-  return caches.list('PerpetualDeployment', namespace).filter((pd) => referencedModelServers(pd).includes(name)).map(keyOf);
+  return caches.list('PerpetualDeployment', namespace).filter((pd) => referencedModelServers(pd).includes(name)).map(objectKey);
 }
 
 /** The PerpetualDeployments in `namespace` whose spec refers to Secret `name` (referencedSecrets). */
 export function usersOfSecret(caches: Caches, namespace: string, name: string): string[] {
-  return caches.list('PerpetualDeployment', namespace).filter((pd) => referencedSecrets(pd).some((ref) => ref.name === name)).map(keyOf);
+  return caches.list('PerpetualDeployment', namespace).filter((pd) => referencedSecrets(pd).some((ref) => ref.name === name)).map(objectKey);
 }
 
 function ownerByLabel(pod: V1Pod): string[] {
