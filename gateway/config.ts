@@ -1,6 +1,9 @@
 // Gateway settings: the deployment guide's environment names, plus the non-secret YAML file the
-// operator renders from the PerpetualDeployment (PERPETUAL_CONFIG). Validated once at start; every
-// error names the variable or field and what a valid value looks like, and never echoes a secret.
+// operator renders from the PerpetualDeployment (PERPETUAL_CONFIG), whose shape is the contract in
+// operator/api/v1alpha1/gateway-config.ts. Validated once at start; every error names the variable
+// or field and what a valid value looks like, and never echoes a secret. A variable that also has a
+// place in the file (MODE, *_TIER_RATE_LIMIT_*, QDRANT_COLLECTION, ...) wins over the file: the
+// operator sets none of them, so they are the override of an install without it or of spec.gateway.env.
 import { readFileSync } from 'node:fs';
 import Value from 'typebox/value';
 import { parse } from 'yaml';
@@ -343,9 +346,9 @@ function apiPrefix(env: Env): string {
 }
 
 /** A routing policy from the file or the environment; undefined when not given. */
-function policyFrom(raw: unknown, name: string): RoutingPolicy | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const policy = typeof raw === 'string' ? parseRoutingPolicy(raw) : undefined;
+function policyFrom(raw: string | undefined, name: string): RoutingPolicy | undefined {
+  if (raw === undefined) return undefined;
+  const policy = parseRoutingPolicy(raw);
   if (!policy) throw new ConfigError(`${name} must be one of ${ROUTING_POLICIES.join(', ')}, got ${JSON.stringify(raw)}.`);
   return policy;
 }

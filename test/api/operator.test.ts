@@ -1,6 +1,8 @@
 // The operator as a separate process against a real API server: children, status, drift,
 // pruning, zero writes at steady state, and what only the operator can see (missing references).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { GatewayFileConfig } from '../../operator/api/v1alpha1/gateway-config.ts';
 import { eventually } from '../support/eventually.ts';
 import { DB_URI, FERNET_KEY, modelServer, perpetualDeployment, secretsManifest } from '../support/fixtures.ts';
 import { testCluster } from '../support/kube.ts';
@@ -99,9 +101,12 @@ describe('PerpetualDeployment', () => {
     await apply(perpetualDeployment('app', { gateway: { replicas: 3 }, tiers: { free: { requestsPerMinute: 20, requestsPerDay: 2000 } } }));
     await eventually(async () => {
       const after = await get('deploy/app-gateway');
-      const spec = after.spec as { replicas: number; template: { metadata: { annotations: Record<string, string> }; spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+      const spec = after.spec as { replicas: number; template: { metadata: { annotations: Record<string, string> } } };
       expect(spec.replicas).toBe(3);
-      expect(spec.template.spec.containers[0]?.env.find((e) => e.name === 'FREE_TIER_RATE_LIMIT_PER_MINUTE')?.value).toBe('20');
+      // Tiers reach the gateway through its configuration file only (operator/api/v1alpha1/gateway-config.ts).
+      const configMap = (await get('configmap/app-gateway-config')) as Obj & { data?: Record<string, string> };
+      const file = parse(configMap.data?.['config.yaml'] ?? '') as GatewayFileConfig;
+      expect(file.tiers?.free).toEqual({ requestsPerMinute: 20, requestsPerDay: 2000 });
       expect(spec.template.metadata.annotations['perpetual.ai/config-hash']).not.toBe(hashBefore);
     });
   });
