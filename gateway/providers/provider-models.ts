@@ -4,6 +4,7 @@
 // provider's error body (some providers echo the key they refused).
 import type { ProviderKind } from './provider-client.ts';
 import { joinUrl } from './transport/upstream-http.ts';
+import { ANTHROPIC_VERSION } from './anthropic/provider.ts';
 
 export interface ModelsSource {
   kind: ProviderKind;
@@ -17,7 +18,6 @@ export interface ModelsSource {
 /** Lists the model ids a key can use; rejects on any failure (including the signal's abort). */
 export type ListModels = (source: ModelsSource, signal: AbortSignal) => Promise<string[]>;
 
-const ANTHROPIC_VERSION = '2023-06-01';
 
 function requestFor(source: ModelsSource): { url: string; headers: Record<string, string> } {
   if (source.kind === 'anthropic') {

@@ -1,5 +1,6 @@
 // Builds the embedder a deployment asked for in `spec.memory.embedding` (operator/api/v1alpha1/
-// perpetual-deployment.ts; the operator copies it into the gateway's config file as-is):
+// perpetual-deployment.ts; the operator copies it field by field into the gateway's config file,
+// whose schema is operator/api/v1alpha1/gateway-config.ts):
 //
 //   source: builtin      the hashing embedder; `dimensions` optional (default 512)
 //   source: provider     the user's provider /embeddings with their own key; `model` required,

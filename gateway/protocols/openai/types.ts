@@ -2,8 +2,8 @@
 // types (this file) and the reading of an OpenAI-compatible stream chunk by chunk (stream.ts).
 // Other protocols translate to and from these types (protocols/anthropic/).
 //
-// OpenAI Chat Completions and Embeddings wire types: the only format the gateway speaks to its
-// clients. Fields we read are typed strictly; every object keeps an index signature so fields we
+// OpenAI Chat Completions and Embeddings wire types, which every route and provider adapter speaks
+// inside the gateway (other client dialects are translated to them). Fields we read are typed strictly; every object keeps an index signature so fields we
 // do not know (new OpenAI parameters, vendor extensions such as vLLM's) pass through untouched.
 
 export interface TextContentPart {
