@@ -23,7 +23,7 @@ describe('isSubset', () => {
   });
 
   it('still sees a change to an empty field, and keeps false, 0 and strings in maps as values', () => {
-    expect(isSubset({ env: [] }, { env: [{ name: 'ADDED', value: '1' }] })).toBe(false);
+    expect(isSubset({ args: [] }, { args: ['--added'] })).toBe(false);
     expect(isSubset({ value: '' }, { value: 'edited' })).toBe(false);
     // Pointer fields keep these; a stored object without them was edited.
     expect(isSubset({ allowPrivilegeEscalation: false }, {})).toBe(false);
@@ -31,6 +31,20 @@ describe('isSubset', () => {
     // An empty string in a map is a value the server keeps.
     expect(isSubset({ data: { empty: '' } }, { data: {} })).toBe(false);
     expect(isSubset({ metadata: { labels: { flag: '' } } }, { metadata: { labels: {} } })).toBe(false);
+  });
+
+  it('matches lists the server merges by name item by item, so items another manager added are not drift', () => {
+    // `kubectl set env` or a webhook: server-side apply keeps their item, so re-applying would change nothing, forever.
+    const ours = { containers: [{ name: 'vllm', env: [{ name: 'A', value: '1' }] }] };
+    expect(isSubset(ours, { containers: [{ name: 'vllm', env: [{ name: 'ADDED', value: 'x' }, { name: 'A', value: '1' }] }] })).toBe(true);
+    expect(isSubset(ours, { containers: [{ name: 'sidecar' }, { name: 'vllm', env: [{ name: 'A', value: '1' }] }] })).toBe(true);
+    expect(isSubset({ env: [] }, { env: [{ name: 'ADDED', value: '1' }] })).toBe(true);
+    // Ours changed or gone is still drift.
+    expect(isSubset(ours, { containers: [{ name: 'vllm', env: [{ name: 'A', value: '2' }] }] })).toBe(false);
+    expect(isSubset(ours, { containers: [{ name: 'vllm', env: [{ name: 'B', value: '1' }] }] })).toBe(false);
+    expect(isSubset(ours, { containers: [{ name: 'other', env: [{ name: 'A', value: '1' }] }] })).toBe(false);
+    // Atomic lists (args, tolerations) are replaced whole by an apply: an extra item is drift.
+    expect(isSubset({ tolerations: [{ key: 'gpu' }] }, { tolerations: [{ key: 'gpu' }, { key: 'added' }] })).toBe(false);
   });
 
   it('compares quantities by value, as the server canonicalises them', () => {

@@ -40,7 +40,9 @@ function holds(want: unknown, have: unknown, where: Where): boolean {
   if (want === undefined) return true;
   if ((have === undefined || have === null) && isDroppedByServer(want, where)) return true;
   if (Array.isArray(want)) {
-    return Array.isArray(have) && want.length === have.length && want.every((w, i) => holds(w, have[i], where));
+    if (!Array.isArray(have)) return false;
+    if (NAME_KEYED_LISTS.has(where.key)) return want.every((w) => holds(w, itemNamed(have, w), where));
+    return want.length === have.length && want.every((w, i) => holds(w, have[i], where));
   }
   if (isPlainObject(want)) {
     if (!isPlainObject(have)) return false;
@@ -48,6 +50,20 @@ function holds(want: unknown, have: unknown, where: Where): boolean {
   }
   if (isQuantityAt(where)) return sameQuantity(want, have);
   return want === have;
+}
+
+/**
+ * Lists the API server merges by item name (`x-kubernetes-list-type: map`, key `name`): containers,
+ * env, volumes, ... Server-side apply leaves items another manager added (`kubectl set env`, a
+ * mutating webhook) in place, so an extra item is not drift: requiring the same length would
+ * re-apply forever. Our items are matched by name, wherever they stand. Other lists (args,
+ * tolerations) are atomic: an apply replaces them whole, so they must match exactly.
+ */
+const NAME_KEYED_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'imagePullSecrets']);
+
+function itemNamed(list: unknown[], want: unknown): unknown {
+  const name = isPlainObject(want) ? want.name : undefined;
+  return list.find((item) => isPlainObject(item) && item.name === name);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

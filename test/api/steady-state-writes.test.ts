@@ -224,6 +224,14 @@ describe('steady state', () => {
     expect(await writesDuringResync(objects.length)).toEqual({ children: [], byVerbAndKind: {} });
   });
 
+  it('makes none for an item another manager added to a list the server merges by name (kubectl set env)', async () => {
+    // Server-side apply leaves their variable in place: re-applying ours would change nothing, forever.
+    await cluster.kubectlOk(['set', 'env', '-n', ns, 'deployment/proxy-gateway', 'ADDED_BY_HAND=1']);
+    expect(await writesDuringResync(objects.length)).toEqual({ children: [], byVerbAndKind: {} });
+    const env = await cluster.kubectlOk(['get', '-n', ns, 'deployment/proxy-gateway', '-o', 'jsonpath={.spec.template.spec.containers[0].env[*].name}']);
+    expect(env.split(' ')).toContain('ADDED_BY_HAND');
+  });
+
   it('makes none after a restart either, for children the new process first sees in a list', async () => {
     // A list response's items differ from watch events (no apiVersion or kind), and an apply that
     // changes nothing sends no event to replace them in the cache.
