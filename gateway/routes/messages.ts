@@ -65,13 +65,15 @@ export function messagesRoute(deps: ChatRouteDeps) {
 }
 
 /**
- * POST /v1/messages/count_tokens. Not rate limited and not accounted: nothing is generated, and
- * Anthropic limits its own count_tokens calls per key. Memories are not recalled into the count.
+ * POST /v1/messages/count_tokens. Rate limited like every request (a count reaching Anthropic is
+ * an upstream call); not written to usage_logs: nothing is generated and nothing is billed.
+ * Memories are not recalled into the count.
  */
 export function countTokensRoute(deps: ChatRouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     setSafeHeaders(res, { 'request-id': requestIdOf(res) });
     const anthropic = validateCountTokensRequest(req.body);
+    setSafeHeaders(res, await deps.rateLimit(principalOf(res)));
     // count_tokens has no max_tokens; the translation wants one and the count leaves it out.
     const body = toChatRequest({ ...anthropic, max_tokens: DEFAULT_MAX_TOKENS });
     const model = resolveModel(deps.config, body.model);

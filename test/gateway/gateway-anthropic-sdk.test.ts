@@ -239,6 +239,9 @@ describe('errors in Anthropic\'s shape', () => {
     const headers = (err as InstanceType<typeof Anthropic.RateLimitError>).headers;
     expect(headers.get('retry-after')).toMatch(/^\d+$/);
     expect(headers.get('x-ratelimit-limit-requests')).toBe('2');
+    // count_tokens counts against the same limit.
+    const count = await limited.messages.countTokens({ model: GPT, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(count).toBeInstanceOf(Anthropic.RateLimitError);
   });
 });
 
