@@ -8,6 +8,7 @@ import type { PerpetualDeployment } from '../api/v1alpha1/perpetual-deployment.t
 import { desiredReplicas } from '../api/v1alpha1/model-server-funcs.ts';
 import { modelNamesRoutingTo } from '../api/v1alpha1/perpetual-deployment-funcs.ts';
 import type { ScalingPolicy } from './decide.ts';
+import { isPodReady } from '../kube/pod-essentials.ts';
 
 export interface ScaleTarget {
   modelServer: ModelServer;
@@ -23,11 +24,6 @@ export interface ScaleTarget {
 
 export function keyOf(namespace: string, name: string): string {
   return `${namespace}/${name}`;
-}
-
-export function isPodReady(pod: V1Pod): boolean {
-  if (pod.metadata?.deletionTimestamp) return false;
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 /** Only `builtin`: with `hpa` or `keda` that object owns the replica count and we keep out of its way. */

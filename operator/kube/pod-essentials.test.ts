@@ -1,7 +1,7 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { podAddressResolver } from '../autoscaler/endpoints.ts';
-import { isPodReady } from '../autoscaler/targets.ts';
+import { isPodReady } from './pod-essentials.ts';
 import { insufficientGpuMessage } from '../controllers/model-server/observe.ts';
 import { podFailure } from '../controllers/pod-failure.ts';
 import { KUBELET_MESSAGE_MAX, keepPodEssentials } from './pod-essentials.ts';

@@ -79,3 +79,9 @@ export function keepPodEssentials(pod: V1Pod): void {
     containerStatuses: keptContainerStatuses(status),
   };
 }
+
+/** Ready and not going away: what the autoscaler counts and what stops waking a PerpetualDeployment. */
+export function isPodReady(pod: V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}

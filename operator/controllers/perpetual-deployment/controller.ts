@@ -9,6 +9,7 @@ import { objectKey, watch, watchMetadata, type ControllerDeclaration } from '../
 import { referencedModelServers } from './observe.ts';
 import { PERPETUAL_DEPLOYMENT_CHILD_KINDS, reconcilePerpetualDeployment } from './reconciler.ts';
 import { referencedSecrets } from './secrets.ts';
+import { isPodReady } from '../../kube/pod-essentials.ts';
 
 export const perpetualDeploymentController: ControllerDeclaration = {
   name: 'perpetualdeployment',
@@ -40,10 +41,4 @@ export function usersOfSecret(caches: Caches, namespace: string, name: string): 
 function ownerByLabel(pod: V1Pod): string[] {
   const owner = pod.metadata?.labels?.[Labels.perpetualDeployment];
   return owner ? [`${pod.metadata?.namespace ?? ''}/${owner}`] : [];
-}
-
-// The autoscaler's own (autoscaler/targets.ts) is out of the controllers' reach by the layer rules.
-function isPodReady(pod: V1Pod): boolean {
-  if (pod.metadata?.deletionTimestamp) return false;
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
