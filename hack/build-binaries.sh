@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds, from Go modules, into a version-keyed cache: the control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubectl), the node (kubelet, kube-proxy, containerd and
-# its runc shim, CoreDNS, a fake GPU device plugin), kwok, llm-d-inference-sim, and the image tools
-# (our deterministic image writer and pause). Already-built entries are reused; the cache key
+# its runc shim, CoreDNS, a fake GPU device plugin), kwok, llm-d-inference-sim, the image tools
+# (our deterministic image writer and pause), helm (the chart's tests) and promtool (the alert rules'
+# and dashboards' checks). Already-built entries are reused; the cache key
 # includes the wrapper's go.mod, go.sum and any Go source of ours, so editing a wrapper rebuilds
 # it. Links the binaries into .bin/ in the repo.
 source "$(dirname "$0")/lib/common.sh"
@@ -44,6 +45,21 @@ build_containerd() {
     -ldflags="-s -w -X $p.Version=v$CONTAINERD_VERSION -X $p.Package=github.com/containerd/containerd/v2" tool)
 }
 
+# Stamp the version so `helm version` (and the chart's kubeVersion checks) see the real one.
+build_helm() {
+  local out=$1
+  download_modules "$WRAPPERS/helm"
+  (cd "$WRAPPERS/helm" && GOBIN="$out" go install -trimpath \
+    -ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=v$HELM_VERSION" tool)
+}
+
+build_promtool() {
+  local out=$1
+  download_modules "$WRAPPERS/promtool"
+  (cd "$WRAPPERS/promtool" && GOBIN="$out" go install -trimpath \
+    -ldflags="-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" tool)
+}
+
 # Wrapper modules that name upstream commands with `tool` lines.
 build_go_tool() {
   local dir=$1 out=$2
@@ -83,4 +99,6 @@ build_one image-tools 1 "build_go_main image-tools" image-tools
 build_one device-plugin 1 "build_go_main device-plugin" device-plugin
 build_one coredns "$COREDNS_VERSION" "build_go_main coredns" coredns
 build_one containerd "$CONTAINERD_VERSION" build_containerd containerd
+build_one helm "$HELM_VERSION" build_helm helm
+build_one promtool "$PROMETHEUS_VERSION" build_promtool promtool
 log "Go-built binaries ready in $LOCAL_BIN"
