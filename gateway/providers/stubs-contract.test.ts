@@ -136,6 +136,73 @@ describe('OpenAI stub with the openai SDK', () => {
   });
 });
 
+describe('OpenAI stub: the Responses API with the openai SDK', () => {
+  let stub: OpenAIUpstream;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    stub = await startOpenAIUpstream();
+    client = new OpenAI({ apiKey: 'sk-contract-test', baseURL: stub.url, maxRetries: 0, timeout: 10_000 });
+  });
+  afterAll(async () => {
+    await stub.close();
+  });
+  beforeEach(() => {
+    stub.behaviour = {};
+  });
+
+  it('answers a response with a message item, output_text and usage', async () => {
+    const response = await client.responses.create({ model: 'gpt-stub', instructions: 'Be brief.', input: 'hello there', store: false });
+    expect(response.object).toBe('response');
+    expect(response.status).toBe('completed');
+    expect(response.output_text).toBe('echo: hello there');
+    expect(response.usage?.total_tokens).toBe((response.usage?.input_tokens ?? 0) + (response.usage?.output_tokens ?? 0));
+    expect(response.store).toBe(false);
+  });
+
+  it("streams events the SDK's responses.stream accumulator takes, numbered in order", async () => {
+    stub.behaviour = { reasoning: 'think about it' };
+    const stream = client.responses.stream({ model: 'gpt-stub', input: [{ role: 'user', content: [{ type: 'input_text', text: 'one two three' }] }], include: ['reasoning.encrypted_content'] });
+    const types: string[] = [];
+    const numbers: number[] = [];
+    for await (const event of stream) {
+      types.push(event.type);
+      numbers.push(event.sequence_number);
+    }
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe('echo: one two three');
+    expect(final.output[0]?.type).toBe('reasoning');
+    expect(types[0]).toBe('response.created');
+    expect(types.at(-1)).toBe('response.completed');
+    expect(numbers).toEqual(numbers.map((_, i) => i));
+  });
+
+  it('streams a function call whose arguments the SDK assembles', async () => {
+    stub.behaviour = { toolCall: { name: 'get_weather', arguments: '{"city": "Oslo"}' } };
+    const final = await client.responses.stream({ model: 'gpt-stub', input: 'weather?', tools: [{ type: 'function', name: 'get_weather', parameters: {}, strict: false }] }).finalResponse();
+    const call = final.output.find((item) => item.type === 'function_call');
+    expect(call).toMatchObject({ name: 'get_weather', arguments: '{"city": "Oslo"}', call_id: 'call_stub_1' });
+  });
+
+  it('takes back a reasoning item only with the encrypted content it issued, as stateless callers must', async () => {
+    stub.behaviour = { reasoning: 'a thought' };
+    const first = await client.responses.create({ model: 'gpt-stub', input: 'hi', store: false, include: ['reasoning.encrypted_content'] });
+    const reasoning = first.output.find((item) => item.type === 'reasoning');
+    expect(reasoning?.type === 'reasoning' ? reasoning.encrypted_content : undefined).toMatch(/^enc_/);
+    const history = [{ role: 'user' as const, content: 'hi' }, ...first.output, { role: 'user' as const, content: 'and then?' }];
+    const second = await client.responses.create({ model: 'gpt-stub', input: history as never, store: false });
+    expect(second.output_text).toBe('echo: and then?');
+    const stripped = history.map((item) => ('type' in item && item.type === 'reasoning' ? { ...item, encrypted_content: null } : item));
+    await expect(client.responses.create({ model: 'gpt-stub', input: stripped as never, store: false })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
+  it('knows no previous_response_id, so a gateway that leaks one gets a 400 naming it', async () => {
+    const err = await client.responses.create({ model: 'gpt-stub', input: 'x', previous_response_id: 'resp_elsewhere' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('previous_response_id');
+  });
+});
+
 describe('Anthropic stub with the @anthropic-ai/sdk', () => {
   let stub: AnthropicUpstream;
   let client: Anthropic;

@@ -1,5 +1,6 @@
 // A protocol-faithful stand-in for the OpenAI API on loopback: Chat Completions and the legacy
-// Completions (JSON and SSE, honouring stream_options.include_usage exactly as OpenAI does),
+// Completions (JSON and SSE, honouring stream_options.include_usage exactly as OpenAI does), the
+// Responses API (openai-responses.ts),
 // Embeddings (deterministic vectors, float or base64) and the models (list and retrieve), with
 // OpenAI's error JSON. It validates requests
 // the way the real API does, so translation bugs surface as 400s, and its knobs script the
@@ -7,12 +8,13 @@
 // The official `openai` SDK runs against it in gateway/providers/stubs-contract.test.ts.
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
+import { responsesEvents, responsesJson, validateResponses, ResponsesProblem, type ResponsesBehaviour } from './openai-responses.ts';
 import { isRecord, splitReply, startUpstreamStub, writeEventStream, writeJson } from './upstream-stub-server.ts';
 import type { Json, ScriptedFailures, StubExchange, UpstreamStub } from './upstream-stub-server.ts';
 
 export type { RecordedRequest } from './upstream-stub-server.ts';
 
-export interface OpenAIUpstreamBehaviour extends ScriptedFailures {
+export interface OpenAIUpstreamBehaviour extends ScriptedFailures, ResponsesBehaviour {
   /** Fixed reply text. Default: "echo: " + the last user message's text. */
   reply?: string;
   /** Answer with this tool call instead of text (finish_reason "tool_calls"). */
@@ -322,6 +324,27 @@ export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {})
     await writeStream(exchange, legacyChunks(ex, behaviour, includeUsage));
   }
 
+  async function responses(exchange: StubExchange<OpenAIUpstreamBehaviour>, body: Json): Promise<void> {
+    const { behaviour } = exchange;
+    let input: Json[];
+    try {
+      input = validateResponses(body, behaviour.models);
+    } catch (err) {
+      if (!(err instanceof ResponsesProblem)) throw err;
+      throw new OpenAIError(err.status, err.message, { ...(err.param ? { param: err.param } : {}), ...(err.code ? { code: err.code } : {}) });
+    }
+    sequence++;
+    const ex = { id: `resp_stub${sequence}`, createdAt: Math.floor(Date.now() / 1000), body, input };
+    if (body.stream !== true) {
+      if (behaviour.delayMs) await exchange.pause(behaviour.delayMs);
+      sendJson(exchange.res, 200, responsesJson(ex, behaviour));
+      return;
+    }
+    // Responses streams name each event and end without a [DONE] sentinel.
+    const frames = responsesEvents(ex, behaviour).map((event) => `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`);
+    await writeEventStream(exchange, frames, { headers: REQUEST_ID, cutAfter: behaviour.cutAfterChunks, delayMs: behaviour.delayMs, trailer: '' });
+  }
+
   function models(res: http.ServerResponse, path: string, behaviour: OpenAIUpstreamBehaviour): void {
     const model = (id: string): Json => ({ id, object: 'model', created: 1700000000, owned_by: 'stub' });
     const listed = behaviour.models ?? ['gpt-stub'];
@@ -346,6 +369,7 @@ export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {})
     const handlers: Record<string, (exchange: StubExchange<OpenAIUpstreamBehaviour>, body: Json) => Promise<void>> = {
       'POST /v1/chat/completions': chat,
       'POST /v1/completions': legacy,
+      'POST /v1/responses': responses,
       'POST /v1/embeddings': (ex, json) => {
         sendJson(ex.res, 200, embeddings(json));
         return Promise.resolve();
