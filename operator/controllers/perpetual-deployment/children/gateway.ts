@@ -1,0 +1,240 @@
+// The gateway: its configuration file (a ConfigMap), the Deployment that mounts it, its Service,
+// a PodDisruptionBudget and, when it autoscales, a HorizontalPodAutoscaler.
+import type { KubernetesObject, V1EnvVar, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { GatewayFileConfig, GatewayFileMemory, GatewayFileModel } from '../../../api/v1alpha1/gateway-config.ts';
+import { Annotations } from '../../../api/v1alpha1/labels.ts';
+import type { ModelServer } from '../../../api/v1alpha1/model-server.ts';
+import type { PerpetualDeployment } from '../../../api/v1alpha1/perpetual-deployment.ts';
+import type { OperatorConfig } from '../../../config.ts';
+import { buildConfigMap } from '../../../resources/config-map.ts';
+import { buildDeployment } from '../../../resources/deployment.ts';
+import { buildCpuHorizontalPodAutoscaler } from '../../../resources/horizontal-pod-autoscaler.ts';
+import { childMeta, selectorLabels, type Owner } from '../../../resources/meta.ts';
+import { buildPodDisruptionBudget } from '../../../resources/pod-disruption-budget.ts';
+import {
+  containerResources,
+  envFromSecret,
+  envValue,
+  httpProbe,
+  mergeEnv,
+  ourImagePodSecurity,
+  restrictedContainerSecurity,
+  specEnv,
+} from '../../../resources/pod.ts';
+import { buildService } from '../../../resources/service.ts';
+import { shortHash } from '../../../utils.ts';
+import { modelServerEndpoint, modelServerReplicasHost } from '../../model-server/names.ts';
+import { childNames, GeneratedKeys, Ports } from '../names.ts';
+import { qdrantUrl, redisUrl } from './connection.ts';
+
+/** What the gateway's children are built from, besides their owner. */
+export interface GatewayInput {
+  pd: PerpetualDeployment;
+  /** The gateway image (gatewayImage): the Deployment runs it. */
+  image: string;
+  /** ModelServers in the namespace, by name (for local-mode endpoints). */
+  modelServers: ReadonlyMap<string, ModelServer>;
+  /** Hash of the referenced Secrets' contents: a change rolls the gateway pods. */
+  referencedSecretsHash: string;
+}
+
+type Spec = PerpetualDeployment['spec'];
+
+/** spec.gateway.image, else the operator's default. The migration Job runs it too. */
+export function gatewayImage(pd: PerpetualDeployment, config: Pick<OperatorConfig, 'images'>): string {
+  return pd.spec.gateway.image ?? config.images.gateway;
+}
+
+// The builders below name every field of the file and use no conditional spreads: TypeScript
+// checks object literals for unknown fields, but not inside `...(c ? { x } : {})`. An absent value
+// is written as undefined, which the YAML leaves out.
+
+/** spec.memory, with a ModelServer embedding source resolved to its in-cluster endpoint and served model. */
+function memorySettings(spec: Spec, namespace: string, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileMemory {
+  const { enabled, topK, tokenBudget, retrievalTimeoutMs, embedding } = spec.memory;
+  const ref = embedding.source === 'modelServer' ? embedding.modelServerRef : undefined;
+  const server = ref ? modelServers.get(ref.name) : undefined;
+  return {
+    enabled,
+    topK,
+    tokenBudget,
+    retrievalTimeoutMs,
+    embedding: {
+      source: embedding.source,
+      modelServerRef: embedding.modelServerRef ? { name: embedding.modelServerRef.name } : undefined,
+      endpoint: ref ? modelServerEndpoint(ref.name, namespace) : undefined,
+      model: embedding.model ?? server?.spec.model.servedName ?? server?.spec.model.id,
+      dimensions: embedding.dimensions,
+    },
+  };
+}
+
+/** The model id sent upstream: what the ModelServer serves, or the spec's upstreamModel for a provider. */
+function upstreamModelOf(m: Spec['models'][number], server: ModelServer | undefined): string | undefined {
+  if (m.modelServerRef) return server?.spec.model.servedName ?? server?.spec.model.id ?? m.name;
+  return m.provider ? (m.upstreamModel ?? m.name) : undefined;
+}
+
+/** One model as the gateway routes it: to a provider, or to a ModelServer's Service and the DNS name of its replicas. */
+function gatewayModel(m: Spec['models'][number], namespace: string, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileModel {
+  const ref = m.modelServerRef;
+  return {
+    name: m.name,
+    provider: m.provider,
+    upstreamModel: upstreamModelOf(m, ref ? modelServers.get(ref.name) : undefined),
+    baseURL: m.baseURL,
+    modelServer: ref?.name,
+    endpoint: ref ? modelServerEndpoint(ref.name, namespace) : undefined,
+    replicasHost: ref ? modelServerReplicasHost(ref.name, namespace) : undefined,
+    fallback: m.fallback,
+    pricing: m.pricing ? { inputPerMillionTokens: m.pricing.inputPerMillionTokens, outputPerMillionTokens: m.pricing.outputPerMillionTokens } : undefined,
+  };
+}
+
+/**
+ * The gateway's configuration (operator/api/v1alpha1/gateway-config.ts): everything it needs from
+ * the spec but secrets, which go by reference in the environment. The only place the gateway learns
+ * mode, models, memory, tiers, collection and billing from: the environment does not repeat them.
+ */
+export function gatewayFileConfig(pd: PerpetualDeployment, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileConfig {
+  const spec = pd.spec;
+  const namespace = pd.metadata?.namespace ?? '';
+  const polar = spec.billing?.polar;
+  const tier = (limits: Spec['tiers']['free']) => ({ requestsPerMinute: limits.requestsPerMinute, requestsPerDay: limits.requestsPerDay });
+  return {
+    mode: spec.mode,
+    models: [...spec.models].sort((a, b) => a.name.localeCompare(b.name)).map((m) => gatewayModel(m, namespace, modelServers)),
+    memory: memorySettings(spec, namespace, modelServers),
+    tiers: { free: tier(spec.tiers.free), pro: tier(spec.tiers.pro), enterprise: tier(spec.tiers.enterprise) },
+    vectorStore: { collection: spec.vectorStore.collection },
+    billing: polar ? { polar: { organizationId: polar.organizationId, server: polar.server, eventName: polar.eventName } } : undefined,
+  };
+}
+
+/** The gateway's configuration file, mounted read-only from the ConfigMap. */
+export function gatewayConfigFile(pd: PerpetualDeployment, modelServers: ReadonlyMap<string, ModelServer>): string {
+  return stringify(gatewayFileConfig(pd, modelServers));
+}
+
+/**
+ * Gateway environment, using the deployment guide's variable names: secrets (only by reference)
+ * and process settings. What the spec says about mode, models, tiers, memory and billing is in the
+ * configuration file alone; the gateway still reads those variables, for installs without the
+ * operator and for a user's spec.gateway.env, which wins over the file.
+ */
+function gatewayEnv(pd: PerpetualDeployment): V1EnvVar[] {
+  const spec = pd.spec;
+  const names = childNames(pd.metadata?.name ?? '');
+  const env: V1EnvVar[] = [
+    envValue('API_HOST', '0.0.0.0'),
+    envValue('API_PORT', String(Ports.gateway)),
+    envValue('API_PREFIX', '/v1'),
+    envValue('LOG_LEVEL', spec.gateway.logLevel ?? 'info'),
+    envValue('PERPETUAL_CONFIG', '/etc/perpetual/config.yaml'),
+    envFromSecret('DATABASE_URL', { name: spec.database.secretRef.name, key: spec.database.secretRef.key }),
+    envFromSecret('API_KEY_ENCRYPTION_KEY', spec.encryptionKeySecretRef),
+    // The URLs come from the connection Secret: an external one may carry credentials
+    // (redis://user:password@...), which must not sit in the Deployment for anyone who can read it.
+    envFromSecret('QDRANT_URL', { name: names.connection, key: 'QDRANT_URL' }),
+    envFromSecret('REDIS_URL', { name: names.connection, key: 'REDIS_URL' }),
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ];
+  return mergeEnv([...env, ...secretEnv(pd, names)], specEnv(spec.gateway.env));
+}
+
+/** Variables whose values come from Secrets: generated ones for managed components, the user's otherwise. */
+function secretEnv(pd: PerpetualDeployment, names: ReturnType<typeof childNames>): V1EnvVar[] {
+  const spec = pd.spec;
+  const qdrantKey = spec.vectorStore.type === 'managed' ? { name: names.qdrantApiKey, key: GeneratedKeys.qdrantApiKey } : spec.vectorStore.external?.apiKeySecretRef;
+  const redisPassword = spec.cache.type === 'managed' ? { name: names.redisPassword, key: GeneratedKeys.redisPassword } : spec.cache.external?.passwordSecretRef;
+  const polar = spec.billing?.polar;
+  return [
+    ...(qdrantKey ? [envFromSecret('QDRANT_API_KEY', qdrantKey)] : []),
+    ...(redisPassword ? [envFromSecret('REDIS_PASSWORD', redisPassword)] : []),
+    ...(spec.auth.jwtSecretRef ? [envFromSecret('SUPABASE_JWT_SECRET', spec.auth.jwtSecretRef)] : []),
+    envFromSecret('ADMIN_TOKEN', spec.auth.adminTokenSecretRef ?? { name: names.adminToken, key: GeneratedKeys.adminToken }),
+    ...(polar
+      ? [envFromSecret('POLAR_API_KEY', polar.tokenSecretRef)]
+      : []),
+  ];
+}
+
+type PodOverrides = NonNullable<Spec['gateway']['podTemplate']>;
+
+/** The scheduling fields a user may set through gateway.podTemplate, only where set. */
+function schedulingOverrides(overrides: PodOverrides | undefined): Partial<V1PodSpec> {
+  if (!overrides) return {};
+  const { serviceAccountName, priorityClassName, nodeSelector, tolerations, affinity, imagePullSecrets } = overrides;
+  return Object.fromEntries(
+    Object.entries({ serviceAccountName, priorityClassName, nodeSelector, tolerations, affinity, imagePullSecrets }).filter(([, v]) => v !== undefined),
+  );
+}
+
+function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: string, image: string): V1PodTemplateSpec {
+  const spec = pd.spec;
+  const overrides = spec.gateway.podTemplate;
+  const names = childNames(owner.name);
+  return {
+    metadata: {
+      labels: { ...overrides?.labels, ...childMeta(owner, '', 'gateway').labels },
+      annotations: { ...overrides?.annotations, [Annotations.configHash]: configHash },
+    },
+    spec: {
+      securityContext: ourImagePodSecurity,
+      ...schedulingOverrides(overrides),
+      // Spread replicas over nodes so one node failure cannot take the API down.
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(owner, 'gateway') } },
+      ],
+      terminationGracePeriodSeconds: 30,
+      // Only local mode talks to the Kubernetes API (to scale a ModelServer from zero).
+      ...(spec.mode === 'local' ? { serviceAccountName: childNames(owner.name).gateway } : { automountServiceAccountToken: false }),
+      containers: [
+        {
+          name: 'gateway',
+          image,
+          args: ['serve'],
+          ports: [{ name: 'http', containerPort: Ports.gateway }],
+          env: gatewayEnv(pd),
+          resources: containerResources(spec.gateway.resources ?? { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } }),
+          readinessProbe: httpProbe('/health', 'http', { periodSeconds: 5, failureThreshold: 2 }),
+          livenessProbe: httpProbe('/health', 'http', { periodSeconds: 10, failureThreshold: 6 }),
+          securityContext: { ...restrictedContainerSecurity, readOnlyRootFilesystem: true },
+          volumeMounts: [{ name: 'config', mountPath: '/etc/perpetual', readOnly: true }],
+        },
+      ],
+      volumes: [{ name: 'config', configMap: { name: names.gatewayConfig } }],
+    },
+  };
+}
+
+export function gatewayObjects(owner: Owner, input: GatewayInput): KubernetesObject[] {
+  const { pd, image } = input;
+  const spec = pd.spec;
+  const names = childNames(owner.name);
+  const configFile = gatewayConfigFile(pd, input.modelServers);
+  // The URLs are in the hash because the pods read them from the connection Secret: a changed URL rolls them.
+  const configHash = shortHash({ configFile, env: gatewayEnv(pd), urls: [qdrantUrl(pd), redisUrl(pd)], secrets: input.referencedSecretsHash });
+  const selector = selectorLabels(owner, 'gateway');
+  const autoscaling = spec.gateway.autoscaling;
+  const objects: KubernetesObject[] = [
+    buildConfigMap(childMeta(owner, names.gatewayConfig, 'gateway'), { 'config.yaml': configFile }),
+    buildDeployment(childMeta(owner, names.gateway, 'gateway'), {
+      selector,
+      replicas: autoscaling ? undefined : (spec.gateway.replicas ?? 2),
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: gatewayPodTemplate(owner, pd, configHash, image),
+    }),
+    buildService(childMeta(owner, names.gateway, 'gateway', spec.gateway.service.annotations ? { annotations: spec.gateway.service.annotations } : {}), {
+      selector,
+      type: spec.gateway.service.type,
+      ports: [{ name: 'http', port: spec.gateway.service.port, targetPort: 'http' }],
+    }),
+    buildPodDisruptionBudget(childMeta(owner, names.gateway, 'gateway'), selector),
+  ];
+  if (autoscaling) {
+    objects.push(buildCpuHorizontalPodAutoscaler(childMeta(owner, names.gateway, 'gateway'), { deploymentName: names.gateway, ...autoscaling }));
+  }
+  return objects;
+}
