@@ -1,0 +1,44 @@
+// Golden YAML for the gateway's children, per golden spec. Its configuration file is checked
+// against the gateway's own loader in ../gateway-config.test.ts.
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { gatewayObjects } from './gateway.ts';
+import { goldenInput, goldenYaml, type GoldenInput, type GoldenSpec } from './testdata/golden-inputs.ts';
+
+function deployment(objects: KubernetesObject[]): V1Deployment | undefined {
+  return objects.find((o): o is V1Deployment => o.kind === 'Deployment');
+}
+
+function configHash(input: GoldenInput): string | undefined {
+  return deployment(gatewayObjects(input.owner, input))?.spec?.template.metadata?.annotations?.['perpetual.ai/config-hash'];
+}
+
+describe.each<GoldenSpec>(['proxy', 'local', 'external'])('the gateway (%s)', (spec) => {
+  const input = goldenInput(spec);
+
+  it('matches the golden YAML', async () => {
+    await expect(goldenYaml(gatewayObjects(input.owner, input))).toMatchFileSnapshot(`testdata/gateway.${spec}.golden.yaml`);
+  });
+});
+
+describe('the gateway', () => {
+  it('rolls its pods when an external URL changes: they read it from the connection Secret, which the template does not show', () => {
+    const input = goldenInput('external');
+    const external = input.pd.spec.vectorStore.external;
+    if (!external) throw new Error('the external golden spec has no external vector store');
+    const moved = structuredClone(input.pd);
+    moved.spec.vectorStore.external = { ...external, url: 'https://abc.cloud.qdrant.io:6333' };
+    expect(configHash({ ...input, pd: moved })).not.toBe(configHash(input));
+  });
+
+  it('mounts a ServiceAccount token only in local mode, the one mode that talks to the Kubernetes API', () => {
+    const podSpec = (spec: GoldenSpec) => {
+      const input = goldenInput(spec);
+      return deployment(gatewayObjects(input.owner, input))?.spec?.template.spec;
+    };
+    expect(podSpec('local')).toMatchObject({ serviceAccountName: 'app-gateway' });
+    expect(podSpec('local')?.automountServiceAccountToken).toBeUndefined();
+    expect(podSpec('proxy')).toMatchObject({ automountServiceAccountToken: false });
+    expect(podSpec('proxy')?.serviceAccountName).toBeUndefined();
+  });
+});
