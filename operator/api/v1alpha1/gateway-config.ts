@@ -1,6 +1,6 @@
 // The gateway's configuration file (PERPETUAL_CONFIG): the contract between the operator, which
 // renders it from a PerpetualDeployment into the `<pd>-gateway-config` ConfigMap
-// (controllers/perpetual-deployment/desired.ts builds a value of GatewayFileConfig), and the
+// (controllers/perpetual-deployment/children/gateway.ts builds a value of GatewayFileConfig), and the
 // gateway, which validates the file against this schema at start (gateway/config.ts).
 //
 // The gateway imports this module as a value, so it stays pure data: TypeBox and the schema
