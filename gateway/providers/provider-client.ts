@@ -80,6 +80,33 @@ export interface CompletionResult extends UsageReport {
 /** A streamed legacy completion: the same contract as a chat stream, in `text_completion` chunks. */
 export type CompletionStream = ChatStream<Completion>;
 
+/**
+ * A Responses API request as the gateway sends it upstream: the client's fields with the whole
+ * context in `input` (the gateway keeps the conversation, so no previous_response_id) and the
+ * client's model name in `model`; the provider puts in the upstream's model name and `stream`.
+ */
+export interface ResponsesUpstreamBody {
+  model: string;
+  input: Record<string, unknown>[];
+  [field: string]: unknown;
+}
+
+/** One Responses stream event as the upstream sent it (the client's model name restored). */
+export interface UpstreamResponseEvent {
+  type: string;
+  sequence_number: number;
+  [field: string]: unknown;
+}
+
+export interface ResponsesResult extends UsageReport {
+  /** The upstream's response object, with `model` set to the name the client asked for. */
+  response: Record<string, unknown>;
+  upstreamRequestId: string | undefined;
+}
+
+/** A streamed response: the upstream's events, ending with its terminal event (completed, incomplete or failed). */
+export type ResponsesStream = ChatStream<UpstreamResponseEvent>;
+
 export interface ProviderClient {
   chat(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatResult>;
   chatStream(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<ChatStream>;
@@ -89,6 +116,9 @@ export interface ProviderClient {
   /** The legacy Completions API; absent for providers that have none (Anthropic retired theirs). */
   completions?(req: CompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<CompletionResult>;
   completionsStream?(req: CompletionRequest, target: ProviderTarget, signal: AbortSignal): Promise<CompletionStream>;
+  /** OpenAI's Responses API, where the upstream speaks it (the gateway translates to chat elsewhere). */
+  responses?(body: ResponsesUpstreamBody, target: ProviderTarget, signal: AbortSignal): Promise<ResponsesResult>;
+  responsesStream?(body: ResponsesUpstreamBody, target: ProviderTarget, signal: AbortSignal): Promise<ResponsesStream>;
 }
 
 /** The name a user sees for the provider in messages. */

@@ -18,13 +18,14 @@ export interface ResponsesBehaviour {
 
 /** What the stub's validation throws; the stub turns it into OpenAI's error JSON. */
 export class ResponsesProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly param?: string,
-    readonly code?: string,
-  ) {
+  readonly status: number;
+  readonly param: string | undefined;
+  readonly code: string | undefined;
+  constructor(status: number, message: string, param?: string, code?: string) {
     super(message);
+    this.status = status;
+    this.param = param;
+    this.code = code;
   }
 }
 

@@ -13,6 +13,8 @@ import type { ChatResult, ChatStream, CompletionResult, CompletionStream, Embedd
 import { parseServerSentEvents } from '../transport/sse.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from '../../protocols/openai/types.ts';
 import { upstreamProtocolError } from '../transport/upstream-errors.ts';
+import { call, readJson, type CallSpec } from './calls.ts';
+import { openResponseStream, postResponse } from './responses.ts';
 import { headerValue, joinUrl } from '../transport/upstream-http.ts';
 import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';
 import { CHARS_PER_TOKEN, completionText, estimateEmbeddingTokens, estimatePromptTokens, estimateTokens, reconcileUsage, type UsageEstimate } from '../usage.ts';
@@ -34,42 +36,6 @@ export function openAIStreamBody(req: ChatCompletionRequest | CompletionRequest,
     stream: true,
     stream_options: { ...req.stream_options, include_usage: true },
   };
-}
-
-function authHeaders(target: ProviderTarget): Record<string, string> {
-  return { ...target.headers, ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}) };
-}
-
-interface CallSpec {
-  target: ProviderTarget;
-  path: string;
-  body: unknown;
-  signal: AbortSignal;
-  /** The client's model name. */
-  model: string;
-}
-
-function call({ target, path, body, signal, model }: CallSpec): UpstreamCall {
-  return {
-    url: joinUrl(target.baseURL, path),
-    headers: authHeaders(target),
-    body,
-    signal,
-    provider: providerLabel(target),
-    secrets: target.apiKey ? [target.apiKey] : [],
-    model,
-  };
-}
-
-async function readJson(res: UpstreamResponse, provider: string): Promise<Record<string, unknown>> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await res.body.text());
-  } catch {
-    throw upstreamProtocolError(provider, 'the body is not JSON');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw upstreamProtocolError(provider, 'the body is not an object');
-  return value as Record<string, unknown>;
 }
 
 function streamUsage(state: OpenAIStreamState, promptEstimate: number): UsageReport {
@@ -136,8 +102,8 @@ function estimateLegacyPromptTokens(req: CompletionRequest): number {
   return estimateEmbeddingTokens({ input: req.prompt });
 }
 
-/** This client has the legacy Completions API wherever its upstream does. */
-export type OpenAICompatibleClient = ProviderClient & Required<Pick<ProviderClient, 'completions' | 'completionsStream'>>;
+/** This client has the legacy Completions API and the Responses API wherever its upstream does. */
+export type OpenAICompatibleClient = ProviderClient & Required<Pick<ProviderClient, 'completions' | 'completionsStream' | 'responses' | 'responsesStream'>>;
 
 export function createOpenAICompatibleProvider(http: UpstreamHttp, now: () => number = Date.now): OpenAICompatibleClient {
   /** A streamed completion (chat or legacy); what it yields is shaped by `kind`. */
@@ -173,6 +139,9 @@ export function createOpenAICompatibleProvider(http: UpstreamHttp, now: () => nu
       // COMPLETION_STREAM keeps the upstream's legacy chunks as they are (bar the model name).
       return stream as unknown as CompletionStream;
     },
+
+    responses: (body, target, signal) => postResponse(http, body, target, signal),
+    responsesStream: (body, target, signal) => openResponseStream(http, body, target, signal),
 
     async embeddings(req: EmbeddingsRequest, target, signal): Promise<EmbeddingsResult> {
       const provider = providerLabel(target);
