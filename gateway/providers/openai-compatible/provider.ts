@@ -9,14 +9,14 @@ import { guardStream, makeChatStream, streamStateInit } from '../chat-stream.ts'
 import { chunkForClient, createOpenAIStreamState, observeChunk, parseChunk, usageChunk } from '../../protocols/openai/stream.ts';
 import type { OpenAIStreamState } from '../../protocols/openai/stream.ts';
 import { providerLabel } from '../provider-client.ts';
-import type { ChatResult, ChatStream, CompletionResult, CompletionStream, EmbeddingsResult, ProviderClient, ProviderTarget, UsageReport } from '../provider-client.ts';
+import type { ChatResult, ChatStream, CompletionResult, CompletionStream, EmbeddingsResult, ProviderClient, UsageReport } from '../provider-client.ts';
 import { parseServerSentEvents } from '../transport/sse.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from '../../protocols/openai/types.ts';
 import { upstreamProtocolError } from '../transport/upstream-errors.ts';
 import { call, readJson, type CallSpec } from './calls.ts';
 import { openResponseStream, postResponse } from './responses.ts';
-import { headerValue, joinUrl } from '../transport/upstream-http.ts';
-import type { UpstreamCall, UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';
+import { headerValue } from '../transport/upstream-http.ts';
+import type { UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';
 import { CHARS_PER_TOKEN, completionText, estimateEmbeddingTokens, estimatePromptTokens, estimateTokens, reconcileUsage, type UsageEstimate } from '../usage.ts';
 
 function omit(value: object, keys: readonly string[]): Record<string, unknown> {

@@ -49,7 +49,8 @@ export function outputText(output: unknown): string {
   for (const item of output) {
     if (!isObject(item)) continue;
     if (typeof item.arguments === 'string') text += item.arguments;
-    for (const part of [...(Array.isArray(item.content) ? item.content : []), ...(Array.isArray(item.summary) ? item.summary : [])]) {
+    const parts: unknown[] = [...(Array.isArray(item.content) ? (item.content as unknown[]) : []), ...(Array.isArray(item.summary) ? (item.summary as unknown[]) : [])];
+    for (const part of parts) {
       if (isObject(part)) text += typeof part.text === 'string' ? part.text : typeof part.refusal === 'string' ? part.refusal : '';
     }
   }
