@@ -1,4 +1,5 @@
-// Renders crds/ and the chart's CRD copies from operator/api/v1alpha1.
+// Renders crds/ from operator/api/v1alpha1 (hack/gen-chart.ts renders the chart's CRD templates from
+// the same source).
 //   node hack/gen-crds.ts          write the files
 //   node hack/gen-crds.ts --check  exit 1 if any file differs from what would be written
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,6 @@ export function renderCrdFiles(): Map<string, string> {
     const name = `${group.join('.')}_${plural}.yaml`; // kubebuilder's naming: perpetual.ai_modelservers.yaml
     const body = HEADER + stringify(crd, { lineWidth: 0 });
     files.set(join(repoRoot, 'crds', name), body);
-    files.set(join(repoRoot, 'charts/perpetual/crds', name), body);
     names.push(name);
   }
   files.set(

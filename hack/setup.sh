@@ -2,7 +2,8 @@
 # Sets up everything the project needs on a fresh Debian machine, idempotently:
 # Debian packages (PostgreSQL 15, Redis 7, openssl; runc, CNI plugins, iptables, conntrack for the
 # node tier), Node.js from npm's node-linux-* package,
-# npm dependencies, and the Go-built control plane. Safe to run again: finished steps are skipped.
+# npm dependencies, and the Go-built control plane and tools (helm, promtool among them). Safe to run
+# again: finished steps are skipped.
 source "$(dirname "$0")/lib/common.sh"
 
 install_debian_packages() {
