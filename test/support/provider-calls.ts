@@ -4,8 +4,8 @@ import type { GatewayError } from '../../gateway/errors.ts';
 import type { ChatStream } from '../../gateway/providers/provider-client.ts';
 import type { ChatCompletionChunk } from '../../gateway/protocols/openai/types.ts';
 
-export async function collect(stream: ChatStream): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
+export async function collect<Chunk = ChatCompletionChunk>(stream: ChatStream<Chunk>): Promise<Chunk[]> {
+  const chunks: Chunk[] = [];
   for await (const chunk of stream) chunks.push(chunk);
   return chunks;
 }
