@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { limitsForTier, loadConfig } from './config.ts';
+import { GatewayEnvSchema } from './config/env-schema.ts';
 
 const KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
 
@@ -154,5 +155,62 @@ describe('loadConfig', () => {
   it('refuses an unknown routing policy in the file', () => {
     const path = configFile('mode: local\nmodels:\n  - name: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: random\n');
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/models\[0\]\.routing must be one of leastLoad, sessionAffinity, got "random"/);
+  });
+});
+
+describe('loadConfig: the environment through its schema', () => {
+  // One case per kind of bad input; each message names the variable, what a valid value looks
+  // like, and what was given.
+  it.each([
+    ['not a number', { API_KEY_STALE_MS: 'abc' }, 'API_KEY_STALE_MS must be an integer >= 0, got "abc".'],
+    ['not an integer', { ROUTING_MAX_ATTEMPTS: '1.5' }, 'ROUTING_MAX_ATTEMPTS must be an integer >= 1, got "1.5".'],
+    ['below the minimum', { RATE_LIMIT_PER_DAY: '0' }, 'RATE_LIMIT_PER_DAY must be an integer >= 1, got "0".'],
+    ['above the maximum', { API_PORT: '70000' }, 'API_PORT must be an integer from 0 to 65535, got "70000".'],
+    ['a timer past what Node can wait', { UPSTREAM_TIMEOUT_MS: '3000000000' }, 'UPSTREAM_TIMEOUT_MS must be an integer from 100 to 2147483647, got "3000000000".'],
+    ['inside a hole of the range', { SESSION_AFFINITY_MAX_LOAD_PERCENT: '50' }, 'SESSION_AFFINITY_MAX_LOAD_PERCENT must be 0 (no bound) or at least 100, got "50".'],
+    ['not a boolean', { DEBUG: 'maybe' }, 'DEBUG must be true or false, got "maybe".'],
+    ['not one of the choices', { USAGE_ON_USER_DELETE: 'keep' }, 'USAGE_ON_USER_DELETE must be one of delete, anonymize, got "keep".'],
+    ['not matching the pattern', { API_PREFIX: 'v1' }, 'API_PREFIX must be a path such as /v1, got "v1".'],
+    ['not an http URL', { VLLM_URL: 'localhost:8000' }, 'VLLM_URL must be an http(s) URL such as http://localhost:8000/v1, got "localhost:8000".'],
+    ['a provider base URL that is not one', { OPENAI_BASE_URL: 'api.openai.com' }, 'OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1, got "api.openai.com".'],
+    ['a list item that is not valid', { CORS_ALLOWED_ORIGINS: 'https://ok.example, https://a.example/app' }, 'CORS_ALLOWED_ORIGINS: "https://a.example/app" is not an origin, written scheme://host[:port] with no path or trailing slash, or * for any.'],
+    ['a log level pino does not have', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose".'],
+  ])('refuses %s, naming the variable and what it takes', (_kind, env, message) => {
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, ...env })).toThrow(message);
+  });
+
+  it('reads names of choices in any case and blank variables as unset', () => {
+    const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, MODE: 'Local', LOG_LEVEL: 'WARN', ROUTING_POLICY: 'LEASTLOAD', DEBUG: 'Yes', API_PORT: ' ', CORS_ALLOWED_ORIGINS: '' });
+    expect(config).toMatchObject({ mode: 'local', logLevel: 'warn', debug: true, port: 8000, corsOrigins: [] });
+    expect(config.routing.policy).toBe('leastLoad');
+  });
+
+  it('reports every wrong variable at once, the missing key included', () => {
+    let message = '';
+    try {
+      loadConfig({ API_PORT: 'eighty', MODE: 'cloud', CORS_ALLOWED_ORIGINS: 'a.example' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const name of ['API_KEY_ENCRYPTION_KEY is required', 'API_PORT must be', 'MODE must be', 'CORS_ALLOWED_ORIGINS: "a.example"']) expect(message).toContain(name);
+  });
+
+  it('never shows the value of a secret variable, whether it is wrong or another one is', () => {
+    const secrets = Object.entries(GatewayEnvSchema.properties)
+      .filter(([, schema]) => (schema as { 'x-secret'?: boolean })['x-secret'])
+      .map(([name]) => name);
+    expect(secrets).toEqual(expect.arrayContaining(['API_KEY_ENCRYPTION_KEY', 'DATABASE_URL', 'REDIS_URL', 'REDIS_PASSWORD', 'SUPABASE_JWT_SECRET', 'ADMIN_TOKEN', 'QDRANT_API_KEY', 'POLAR_API_KEY']));
+    // Values no URL check accepts, so the URL-valued secrets are refused as well.
+    const env = Object.fromEntries(secrets.map((name) => [name, `not a url ${name.toLowerCase()}-hunter2`]));
+    let message = '';
+    try {
+      loadConfig({ ...env, API_PORT: 'eighty' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('REDIS_URL must be a URL such as redis://host:6379 (the value is withheld).');
+    expect(message).toContain('QDRANT_URL must be');
+    expect(message).toContain('API_PORT must be');
+    expect(message).not.toContain('hunter2');
   });
 });

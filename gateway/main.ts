@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
+import { readEnv } from './config/read-env.ts';
 import { KeyRing, KeyRingConfigError } from './crypto/key-ring.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
@@ -19,20 +20,16 @@ import { makeLogger } from './observability/logger.ts';
 import { makeMetrics } from './observability/metrics.ts';
 import { createApp } from './server.ts';
 
-function databaseUrl(): string {
-  const url = process.env.DATABASE_URL?.trim();
-  if (!url) throw new ConfigError('DATABASE_URL is required: a PostgreSQL connection string.');
-  return url;
-}
-
 async function runMigrate(log: Logger): Promise<void> {
-  const result = await migrate(databaseUrl(), log);
+  const env = readEnv(process.env, ['DATABASE_URL']);
+  const result = await migrate(env.DATABASE_URL, log);
   log.info({ applied: result.applied.map((m) => m.name), version: result.version }, result.applied.length > 0 ? 'Migrations applied' : 'Database already up to date');
 }
 
 async function runReencrypt(log: Logger): Promise<void> {
-  const keyRing = KeyRing.fromEnv(process.env.API_KEY_ENCRYPTION_KEY);
-  const pool = createPool({ connectionString: databaseUrl(), applicationName: 'perpetual-reencrypt' });
+  const env = readEnv(process.env, ['DATABASE_URL', 'API_KEY_ENCRYPTION_KEY']);
+  const keyRing = KeyRing.fromEnv(env.API_KEY_ENCRYPTION_KEY);
+  const pool = createPool({ connectionString: env.DATABASE_URL, applicationName: 'perpetual-reencrypt' });
   try {
     const result = await reencryptProviderKeys(pool, keyRing);
     log.info(result, 'Provider keys re-encrypted under the primary key; the old keys can now be removed from API_KEY_ENCRYPTION_KEY');
@@ -93,7 +90,8 @@ const COMMANDS: Record<string, (log: Logger) => Promise<void>> = { serve: runSer
 
 async function main(): Promise<void> {
   const command = process.argv[2] ?? 'serve';
-  const log = makeLogger(process.env.LOG_LEVEL ?? 'info');
+  // Every variable is checked before anything runs, whichever the command; each command then asks for those it needs.
+  const log = makeLogger(readEnv(process.env).LOG_LEVEL ?? 'info');
   const run = COMMANDS[command];
   if (!run) throw new ConfigError(`Unknown command "${command}": use serve, migrate or reencrypt.`);
   await run(log);
