@@ -162,12 +162,12 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret, audience: config.jwtAudience }) : undefined),
       admin: requireAdmin(config.adminToken),
     },
+    rateLimit: rateLimitFor(limiter, metrics, log),
     chat: {
       config,
       providerFor,
       providerKey,
       ...(memory ? { memory: memory.service } : {}),
-      rateLimit: rateLimitFor(limiter, metrics, log),
       accounting: accounting.accounting,
       log,
       inFlight: inFlightCounter(config, metrics),

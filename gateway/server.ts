@@ -15,14 +15,20 @@ import type { GatewayMetrics } from './observability/metrics.ts';
 import { adminRouter, deleteUserEverywhere } from './routes/admin.ts';
 import { principalOf } from './middleware/authenticate.ts';
 import { apiKeysRouter } from './routes/api-keys.ts';
-import { chatCompletionsRoute, type ChatRouteDeps } from './routes/chat-completions.ts';
-import { completionsRoute } from './routes/completions.ts';
-import { embeddingsRoute } from './routes/embeddings.ts';
+import type { ChatDeps } from './chat/serve-chat.ts';
+import { validateChatRequest } from './chat/validate-request.ts';
+import { checkedBody } from './middleware/checked-body.ts';
+import { rateLimited, type RateLimit } from './middleware/rate-limit.ts';
+import { validateCountTokensRequest, validateMessagesRequest } from './protocols/anthropic/ingress/validate.ts';
+import { validateResponsesRequest } from './responses/validate.ts';
+import { chatCompletionsRoute } from './routes/chat-completions.ts';
+import { checkCompletionRequest, completionsRoute } from './routes/completions.ts';
+import { embeddingsRoute, validateEmbeddingsRequest } from './routes/embeddings.ts';
 import { healthRoute, type DependencyCheck } from './routes/health.ts';
-import { messagesErrors, messagesRoute, messagesSubroutes } from './routes/messages.ts';
+import { anthropicRequestId, countTokensRoute, messagesErrors, messagesRoute, unknownMessagesPath } from './routes/messages.ts';
 import { modelsRouter } from './routes/models.ts';
 import { providerKeysRouter } from './routes/provider-keys.ts';
-import { responsesRouter } from './routes/responses.ts';
+import { createResponseRoute, responsesRouter } from './routes/responses.ts';
 import { usageRoute } from './routes/usage.ts';
 import type { Memory } from './memory/memory-wiring.ts';
 import { memoriesRouter } from './routes/memories.ts';
@@ -37,7 +43,9 @@ export interface AppDeps {
   draining: () => boolean;
   healthChecks: DependencyCheck[];
   auth: { apiKey: RequestHandler; userJwt: RequestHandler; admin: RequestHandler };
-  chat: ChatRouteDeps;
+  /** Throws the 429 when the caller is over a limit; returns the X-RateLimit-* headers otherwise. */
+  rateLimit: RateLimit;
+  chat: ChatDeps;
   store: Store;
   keyRing: KeyRing;
   providerKeyChanged: (userId: string, provider: string) => void;
@@ -76,14 +84,23 @@ export function createApp(deps: AppDeps): express.Express {
     express.json({ limit: config.limits.maxBodyBytes, verify: refuseDeepJson }),
   ];
   const api = Router();
+  // Anthropic's SDKs read the request id from their own header, errors included (a malformed body too).
+  api.use('/messages', anthropicRequestId);
   api.use(json);
   api.use('/models', deps.auth.apiKey, modelsRouter({ config, startedAt: deps.startedAt, store: deps.store, providerKey: deps.chat.providerKey, log: deps.log }));
-  api.post('/chat/completions', deps.auth.apiKey, chatCompletionsRoute(deps.chat));
-  api.post('/completions', deps.auth.apiKey, completionsRoute(deps.chat));
-  api.post('/messages', deps.auth.apiKey, messagesRoute(deps.chat)).use('/messages', messagesErrors(deps.log));
-  api.use('/messages', messagesSubroutes(deps.auth.apiKey, deps.chat));
-  api.use('/responses', deps.auth.apiKey, responsesRouter({ chat: deps.chat, store: deps.store }));
-  api.post('/embeddings', deps.auth.apiKey, embeddingsRoute(deps.chat));
+  // Every endpoint that calls a model: authenticated, its body checked (a malformed request is a
+  // 400 that costs no quota), then rate limited, before the route does any work.
+  const limit = rateLimited(deps.rateLimit);
+  const { apiKey } = deps.auth;
+  api.post('/chat/completions', apiKey, checkedBody(validateChatRequest), limit, chatCompletionsRoute(deps.chat));
+  api.post('/completions', apiKey, checkedBody(checkCompletionRequest(deps.chat)), limit, completionsRoute(deps.chat));
+  api.post('/embeddings', apiKey, checkedBody(validateEmbeddingsRequest), limit, embeddingsRoute(deps.chat));
+  api.post('/responses', apiKey, checkedBody(validateResponsesRequest), limit, createResponseRoute({ chat: deps.chat, store: deps.store }));
+  api.use('/responses', apiKey, responsesRouter({ store: deps.store }));
+  api.post('/messages', apiKey, checkedBody(validateMessagesRequest), limit, messagesRoute(deps.chat));
+  api.post('/messages/count_tokens', apiKey, checkedBody(validateCountTokensRequest), limit, countTokensRoute(deps.chat));
+  // Anthropic's error shape on every path under /messages (after the parser: its errors skip routes).
+  api.use('/messages', unknownMessagesPath, messagesErrors(deps.log));
   api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
   api.use('/provider-keys', deps.auth.apiKey, providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }));
   if (deps.memory) api.use('/memories', deps.auth.apiKey, memoriesRouter(deps.memory));

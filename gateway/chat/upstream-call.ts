@@ -2,10 +2,9 @@
 // and one fallback model when the first choice fails before answering. A model served by a
 // ModelServer goes through the replica router (local mode): one of its ready replicas, another one
 // after a connection failure, or a wait while it scales from zero. Nothing here touches HTTP
-// requests or responses, so the same path serves /v1/chat/completions and /v1/messages.
+// requests or responses, so the same path serves every endpoint that calls a model.
 import { GatewayError, badRequest } from '../errors.ts';
 import type { ProviderClient, ProviderKind, ProviderTarget } from '../providers/provider-client.ts';
-import type { ChatCompletionRequest } from '../protocols/openai/types.ts';
 import type { ReplicaRouter } from '../routing/replica-router.ts';
 import { resolveModel, type ResolvedModel } from './resolve-model.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -21,10 +20,11 @@ export interface UpstreamDeps {
   inFlight?: (model: string) => () => void;
 }
 
-/** What a call needs to know about the request besides its body. */
+/** What routing needs to know about a request (chat, completions, embeddings alike); never its body. */
 export interface UpstreamRequest {
   userId: string;
-  body: ChatCompletionRequest;
+  /** The model the client named. */
+  model: string;
   /** Session affinity's key in local mode. */
   conversationId?: string | undefined;
   /** The client's; a held request leaves the queue when it aborts. */
@@ -83,7 +83,7 @@ export async function callWithFallback<T>(
   request: UpstreamRequest,
   call: (client: ProviderClient, target: ProviderTarget) => Promise<T>,
 ): Promise<Attempt<T>> {
-  const first = resolveModel(deps.config, request.body.model);
+  const first = resolveModel(deps.config, request.model);
   try {
     return await attempt(deps, request, first, call);
   } catch (err) {

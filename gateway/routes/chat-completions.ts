@@ -1,15 +1,15 @@
-// POST /v1/chat/completions: authenticated, rate limited, routed, streamed or not, accounted (the
-// shared path is serve-completion.ts). On this route everything is in OpenAI's dialect already:
-// the result and the chunks pass through as the provider returned them.
+// POST /v1/chat/completions: the conversation use case (chat/serve-chat.ts) in OpenAI's dialect,
+// where everything already is: the result and the chunks pass through as the provider returned
+// them. server.ts lists what runs before: authentication, the body check (validateChatRequest)
+// and the rate limit.
 import type { Request, Response } from 'express';
 import { END_USER_HEADER, openAIEndUser } from '../chat/end-user.ts';
-import { writeDone, writeEvent } from '../chat/sse.ts';
-import { takeExtensions, validateChatRequest } from '../chat/validate-request.ts';
-import type { ChatCompletionRequest } from '../protocols/openai/types.ts';
-import { serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
-
-// server.ts builds the chat routes from these deps and imports the type from here.
-export type { ChatRouteDeps } from './serve-completion.ts';
+import { serveConversation, type ChatDeps } from '../chat/serve-chat.ts';
+import { takeExtensions, type ChatRequestBody } from '../chat/validate-request.ts';
+import type { ChatResult } from '../providers/provider-client.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/openai/types.ts';
+import { callerOf, httpResponder, type Dialect } from './http-responder.ts';
+import { writeDone, writeEvent } from './sse.ts';
 
 /** OpenAI's wire: the provider's response and chunks as they are, errors as OpenAI's error object (also /v1/completions). */
 export function openAIDialect<Result extends { response: unknown }, Chunk>(): Dialect<Result, Chunk> {
@@ -23,14 +23,14 @@ export function openAIDialect<Result extends { response: unknown }, Chunk>(): Di
   };
 }
 
-const chatDialect: Dialect = openAIDialect();
+const chatDialect = openAIDialect<ChatResult, ChatCompletionChunk>();
 
-export function chatCompletionsRoute(deps: ChatRouteDeps) {
+export function chatCompletionsRoute(deps: ChatDeps) {
   return async (req: Request, res: Response): Promise<void> => {
-    const body = validateChatRequest(req.body) as ChatCompletionRequest & ReturnType<typeof validateChatRequest>;
+    const body = req.body as ChatCompletionRequest & ChatRequestBody;
     const ext = takeExtensions(body, (name) => req.get(name));
     // `user` and `safety_identifier` stay in the body: providers use them for abuse reports.
     const endUser = openAIEndUser(req.get(END_USER_HEADER), body);
-    await serveCompletion(deps, res, { body, ext, endUser, endpoint: 'chat' }, chatDialect);
+    await serveConversation(deps, callerOf(res), { body, ext, endUser, endpoint: 'chat' }, httpResponder(res, chatDialect));
   };
 }

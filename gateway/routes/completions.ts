@@ -1,17 +1,19 @@
 // POST /v1/completions: the legacy Completions API (prompt in, text out) that FIM and autocomplete
 // tools still call, passed through to OpenAI-compatible upstreams (OpenAI, vLLM ModelServers, ...).
-// It takes the chat path (serve-completion.ts: limits, routing with fallback, provider keys,
+// It takes the chat path (chat/serve-chat.ts serveUpstream: routing with fallback, provider keys,
 // in-flight and replica leases, accounting) but not memory: the prompt is raw text, often code
-// around a cursor, and anything added to it would change what the model completes.
+// around a cursor, and anything added to it would change what the model completes. server.ts
+// lists what runs before: authentication, the body check (checkCompletionRequest), the rate limit.
 import type { Request, Response } from 'express';
 import { checkModelName } from '../chat/model-name.ts';
 import { resolveModel } from '../chat/resolve-model.ts';
 import { checkSampling, checkStreaming, takeExtensions } from '../chat/validate-request.ts';
+import { serveUpstream, type ChatDeps, type UpstreamCalls } from '../chat/serve-chat.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { providerLabel, type CompletionResult, type ProviderTarget } from '../providers/provider-client.ts';
 import type { Completion, CompletionRequest } from '../protocols/openai/types.ts';
 import { openAIDialect } from './chat-completions.ts';
-import { serveUpstream, type ChatRouteDeps, type UpstreamCalls } from './serve-completion.ts';
+import { callerOf, httpResponder } from './http-responder.ts';
 
 /** As many prompts as embeddings take inputs: each is its own choice upstream. */
 export const MAX_PROMPTS = 2048;
@@ -53,7 +55,7 @@ export function completionsUnsupported(target: Pick<ProviderTarget, 'kind' | 'pr
  * Refuses at once a model whose provider has no legacy completions, before its provider key is
  * asked for: adding a key would not help. Unknown models are left to the shared path's 404.
  */
-function checkLegacyCapable(deps: ChatRouteDeps, model: string): void {
+function checkLegacyCapable(deps: Pick<ChatDeps, 'config' | 'providerFor'>, model: string): void {
   let resolved;
   try {
     resolved = resolveModel(deps.config, model);
@@ -75,13 +77,21 @@ function legacyCalls(body: CompletionRequest, signal: AbortSignal): UpstreamCall
 
 const legacyDialect = openAIDialect<CompletionResult, Completion>();
 
-export function completionsRoute(deps: ChatRouteDeps) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const body = validateCompletionRequest(req.body);
+/** The body check server.ts lists before the rate limit: the request's shape, and a model that has legacy completions. */
+export function checkCompletionRequest(deps: Pick<ChatDeps, 'config' | 'providerFor'>) {
+  return (raw: unknown): CompletionRequest => {
+    const body = validateCompletionRequest(raw);
     checkLegacyCapable(deps, body.model);
+    return body;
+  };
+}
+
+export function completionsRoute(deps: ChatDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const body = req.body as CompletionRequest;
     // The conversation id still pins a ModelServer replica (its prefix cache) and tags usage rows.
     const ext = { ...takeExtensions(body, (name) => req.get(name)), memory: { enabled: false, topK: undefined, conversationOnly: false } };
     const request = { model: body.model, stream: body.stream === true, ext, endpoint: 'completions' as const, calls: (signal: AbortSignal) => legacyCalls(body, signal) };
-    await serveUpstream(deps, res, request, legacyDialect);
+    await serveUpstream(deps, callerOf(res), request, httpResponder(res, legacyDialect));
   };
 }

@@ -1,18 +1,18 @@
-// POST /v1/embeddings: the same routing, keys, limits and accounting as chat, for vectors.
+// POST /v1/embeddings: the same routing, keys, fallback and accounting as chat (chat/serve-chat.ts
+// serveUpstream), for vectors: never streamed, no memory. server.ts lists what runs before:
+// authentication, the body check (validateEmbeddingsRequest), the rate limit.
 import type { Request, Response } from 'express';
 import { checkModelName } from '../chat/model-name.ts';
-import { callWithFallback } from '../chat/upstream-call.ts';
+import { NO_EXTENSIONS, serveUpstream, type ChatDeps, type UpstreamCalls } from '../chat/serve-chat.ts';
 import { badRequest } from '../errors.ts';
-import { toGatewayError } from '../middleware/error-handler.ts';
-import { principalOf } from '../middleware/authenticate.ts';
-import { setSafeHeaders } from '../middleware/safe-headers.ts';
-import { requestIdOf, serverRequestIdOf, startedAtOf } from '../middleware/request-id.ts';
+import type { EmbeddingsResult } from '../providers/provider-client.ts';
 import type { EmbeddingsRequest } from '../protocols/openai/types.ts';
-import { abortWhenClientLeaves, type ChatRouteDeps } from './serve-completion.ts';
+import { openAIDialect } from './chat-completions.ts';
+import { callerOf, httpResponder } from './http-responder.ts';
 
 const MAX_INPUTS = 2048;
 
-function validateEmbeddingsRequest(body: unknown): EmbeddingsRequest {
+export function validateEmbeddingsRequest(body: unknown): EmbeddingsRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.', 'invalid_body');
   const { model, input } = body as Record<string, unknown>;
   checkModelName(model, (problem) => (problem.code === 'missing_model' ? '"model" is required: the name of the embedding model.' : `"model" ${problem.reason}`));
@@ -21,24 +21,21 @@ function validateEmbeddingsRequest(body: unknown): EmbeddingsRequest {
   return body as EmbeddingsRequest;
 }
 
-export function embeddingsRoute(deps: ChatRouteDeps) {
+/** Vectors are nothing to remember, and never stream. */
+function embeddingCalls(body: EmbeddingsRequest, signal: AbortSignal): UpstreamCalls<EmbeddingsResult, never> {
+  return {
+    json: (client, target) => client.embeddings(body, target, signal),
+    resultText: () => undefined,
+    chunkText: () => '',
+  };
+}
+
+const embeddingsDialect = openAIDialect<EmbeddingsResult, never>();
+
+export function embeddingsRoute(deps: ChatDeps) {
   return async (req: Request, res: Response): Promise<void> => {
-    const principal = principalOf(res);
-    const body = validateEmbeddingsRequest(req.body);
-    setSafeHeaders(res, await deps.rateLimit(principal));
-    const requestId = requestIdOf(res);
-    const { signal } = abortWhenClientLeaves(res);
-    // Embeddings share the chat request's shape for routing; only `model` is read. The signal lets
-    // a request held for a model replica leave the queue the moment its client does.
-    const routing = { userId: principal.userId, body: { model: body.model, messages: [] }, signal };
-    const served = { startedAt: startedAtOf(res), principal, requestId, serverRequestId: serverRequestIdOf(res), ext: { conversationId: undefined, memory: { enabled: false, topK: undefined, conversationOnly: false } }, body: routing.body, endpoint: 'embeddings' as const };
-    try {
-      const attempt = await callWithFallback(deps, routing, (client, target) => client.embeddings(body, target, signal));
-      res.json(attempt.result.response);
-      deps.accounting.completed({ ...served, attempt, status: 200, report: attempt.result, upstreamMs: performance.now() - attempt.upstreamStartedAt });
-    } catch (err) {
-      deps.accounting.failed({ ...served, status: toGatewayError(err, requestId).status });
-      throw err;
-    }
+    const body = req.body as EmbeddingsRequest;
+    const request = { model: body.model, stream: false, ext: NO_EXTENSIONS, endpoint: 'embeddings' as const, calls: (signal: AbortSignal) => embeddingCalls(body, signal) };
+    await serveUpstream(deps, callerOf(res), request, httpResponder(res, embeddingsDialect));
   };
 }

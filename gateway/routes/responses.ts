@@ -1,12 +1,13 @@
 // /v1/responses: OpenAI's Responses API in front of every model the gateway serves. A request is
-// translated to the internal chat request and takes the chat path (serve-completion.ts: limits,
+// translated to the internal chat request and takes the conversation use case (chat/serve-chat.ts:
 // provider keys, fallback, memory, accounting), so Anthropic and vLLM models answer it too; the
 // result and the stream go back as Responses objects and events (gateway/responses/). Responses
 // are stored (unless "store": false) per account and end user, for GET, DELETE, input_items and
-// previous_response_id.
+// previous_response_id. server.ts lists what runs before a create: authentication, the body check
+// (validateResponsesRequest), the rate limit; so a limited caller cannot make it read a stored one.
 import { Router, type Request, type Response } from 'express';
 import { END_USER_HEADER, headerText, openAIEndUser, resolveEndUser } from '../chat/end-user.ts';
-import { writeEvent } from '../chat/sse.ts';
+import { serveConversation, type ChatDeps } from '../chat/serve-chat.ts';
 import { takeExtensions } from '../chat/validate-request.ts';
 import type { ResponseScope } from '../db/responses.ts';
 import { badRequest } from '../errors.ts';
@@ -17,14 +18,16 @@ import { toContextItems } from '../responses/input-items.ts';
 import { forTarget, toChatRequest } from '../responses/request.ts';
 import { finishedResponse, incompleteReason, outputItems, type ResponseContext } from '../responses/response.ts';
 import { closeStream, createResponseStreamState, failStream, streamedResponse, terminalEvent, translateChunk } from '../responses/stream.ts';
-import type { ResponseObject, ResponseStreamEvent } from '../responses/types.ts';
-import { validateResponsesRequest } from '../responses/validate.ts';
+import type { ResponseObject, ResponsesRequest, ResponseStreamEvent } from '../responses/types.ts';
 import type { Store } from '../store.ts';
 import { pathParam } from './path-param.ts';
-import { serveCompletion, type ChatRouteDeps, type Dialect } from './serve-completion.ts';
+import type { ChatResult, ProviderTarget } from '../providers/provider-client.ts';
+import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/openai/types.ts';
+import { callerOf, httpResponder, type Dialect } from './http-responder.ts';
+import { writeEvent } from './sse.ts';
 
 export interface ResponsesRouteDeps {
-  chat: ChatRouteDeps;
+  chat: ChatDeps;
   store: Store;
 }
 
@@ -37,7 +40,7 @@ async function writeAll(res: Response, events: readonly ResponseStreamEvent[]): 
 }
 
 /** `save` stores the finished response before the client hears of it, so a continuation never races the write. */
-function responsesDialect(ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): Dialect {
+function responsesDialect(ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): Dialect<ChatResult, ChatCompletionChunk> {
   return {
     json: async (result) => {
       const choice = result.response.choices[0];
@@ -63,11 +66,13 @@ function responsesDialect(ctx: ResponseContext, save: (response: ResponseObject)
   };
 }
 
-function createResponse(deps: ResponsesRouteDeps) {
+/** POST /v1/responses. */
+export function createResponseRoute(deps: ResponsesRouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
-    const request = validateResponsesRequest(req.body);
+    const request = req.body as ResponsesRequest;
+    const caller = callerOf(res);
     const endUser = openAIEndUser(req.get(END_USER_HEADER), request);
-    const scope: ResponseScope = { userId: principalOf(res).userId, endUser };
+    const scope: ResponseScope = { userId: caller.principal.userId, endUser };
     const id = newResponseId();
     const input = toContextItems(request.input, inputItemIds(id));
     const previousId = request.previous_response_id;
@@ -87,7 +92,8 @@ function createResponse(deps: ResponsesRouteDeps) {
       });
     };
     const effort = request.reasoning?.effort ?? undefined;
-    await serveCompletion(deps.chat, res, { body, ext, endUser, endpoint: 'responses', bodyFor: (upstreamBody, target) => forTarget(upstreamBody, target.kind, effort) }, responsesDialect(ctx, save));
+    const bodyFor = (upstreamBody: ChatCompletionRequest, target: ProviderTarget): ChatCompletionRequest => forTarget(upstreamBody, target.kind, effort);
+    await serveConversation(deps.chat, caller, { body, ext, endUser, endpoint: 'responses', bodyFor }, httpResponder(res, responsesDialect(ctx, save)));
   };
 }
 
@@ -119,9 +125,9 @@ function afterParam(value: unknown): string | undefined {
   return value;
 }
 
-export function responsesRouter(deps: ResponsesRouteDeps): Router {
+/** Reading and deleting stored responses: GET, DELETE and input_items (the create is createResponseRoute). */
+export function responsesRouter(deps: Pick<ResponsesRouteDeps, 'store'>): Router {
   const router = Router();
-  router.post('/', createResponse(deps));
   router.get('/:id', async (req: Request, res: Response) => {
     const id = pathParam(req, 'id');
     const stored = await deps.store.getResponse(scopeOf(req, res), id);

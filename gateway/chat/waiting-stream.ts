@@ -2,11 +2,10 @@
 // and an SSE comment every few seconds while it waits: clients, proxies and load balancers see a
 // live connection instead of an idle one they would time out, and SDKs ignore comment lines. The
 // answer's chunks follow on the same stream once a replica is ready.
-import type { Response } from 'express';
-import { keepAlive, startEventStream } from '../chat/sse.ts';
+import type { Responder } from './responder.ts';
 
 /** Starts the stream with `headers` and writes the waiting comment now and every `intervalMs`; returns the stop function. */
-export function startWaitingStream(res: Response, headers: Record<string, string>, intervalMs: number): () => void {
-  startEventStream(res, headers);
-  return keepAlive(res, intervalMs, { comment: 'waiting for a model replica', now: true });
+export function startWaitingStream(responder: Pick<Responder<unknown, unknown>, 'startStream' | 'keepAlive'>, headers: Record<string, string>, intervalMs: number): () => void {
+  responder.startStream(headers);
+  return responder.keepAlive(intervalMs, { comment: 'waiting for a model replica', now: true });
 }

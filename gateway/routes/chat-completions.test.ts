@@ -1,6 +1,6 @@
-// The shared chat path in process, around a scripted provider: whatever way a request ends after
-// the upstream answered (a header that cannot be written, a stream that breaks, a client that
-// leaves), the in-flight count it took is given back and the request is accounted.
+// The chat route over HTTP, around a scripted provider: whatever way a request ends after the
+// upstream answered (a header that cannot be written, a stream that breaks, a client that leaves),
+// the in-flight count it took is given back and the request is accounted.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -14,7 +14,9 @@ import { requestId } from '../middleware/request-id.ts';
 import type { ChatStream, ProviderClient } from '../providers/provider-client.ts';
 import type { ChatCompletionChunk } from '../protocols/openai/types.ts';
 import { chatCompletionsRoute } from './chat-completions.ts';
-import type { ChatRouteDeps } from './serve-completion.ts';
+import type { ChatDeps } from '../chat/serve-chat.ts';
+import { validateChatRequest } from '../chat/validate-request.ts';
+import { checkedBody } from '../middleware/checked-body.ts';
 
 const USAGE = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
 const principal: Principal = { userId: 'u1', tier: 'pro', limits: { requestsPerMinute: 100, requestsPerDay: 100 }, via: 'api_key' };
@@ -61,7 +63,7 @@ const provider: ProviderClient = {
   embeddings: () => Promise.reject(new Error('not scripted')),
 };
 
-const deps: ChatRouteDeps = {
+const deps: ChatDeps = {
   config: { mode: 'proxy', models: [{ name: 'm', provider: 'openai', upstreamModel: 'm' }], providerBaseURLs: { openai: 'http://127.0.0.1:9/v1' }, prefix: '/v1' },
   providerFor: () => provider,
   providerKey: () => Promise.resolve('sk-test'),
@@ -69,7 +71,6 @@ const deps: ChatRouteDeps = {
     inFlight++;
     return () => { inFlight--; };
   },
-  rateLimit: () => Promise.resolve({ 'x-ratelimit-limit-requests': '100' }),
   accounting: {
     completed: (request) => { completedStatuses.push(request.status); },
     failed: (request) => { failed.push(request); },
@@ -100,7 +101,7 @@ beforeAll(async () => {
     next();
   });
   app.use((req, res, next) => { headerFails(failingHeader)(req, res, next); });
-  app.post('/v1/chat/completions', express.json(), chatCompletionsRoute(deps));
+  app.post('/v1/chat/completions', express.json(), checkedBody(validateChatRequest), chatCompletionsRoute(deps));
   app.use(errorHandler(deps.log));
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

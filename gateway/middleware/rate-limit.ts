@@ -1,0 +1,17 @@
+// The caller's request limits, as a middleware server.ts lists on every endpoint that calls a
+// model: after authentication (the limits are the principal's) and after the body's shape is
+// checked (a malformed request is answered 400 without using up the caller's quota), before the
+// route does any work. Over a limit: the 429 with Retry-After; otherwise the X-RateLimit-* headers.
+import type { NextFunction, Request, Response } from 'express';
+import { principalOf, type Principal } from './authenticate.ts';
+import { setSafeHeaders } from './safe-headers.ts';
+
+/** Throws the 429 when over a limit; returns the X-RateLimit-* headers otherwise. */
+export type RateLimit = (principal: Principal) => Promise<Record<string, string>>;
+
+export function rateLimited(rateLimit: RateLimit) {
+  return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
+    setSafeHeaders(res, await rateLimit(principalOf(res)));
+    next();
+  };
+}
