@@ -1,10 +1,12 @@
 // Golden YAML for the connection Secret, and the Secrets the operator generates, per golden spec.
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { connectionSecret, generatedSecrets } from './connection.ts';
 import { goldenInput, goldenYaml, type GoldenSpec } from './testdata/golden-inputs.ts';
 
-function secretData(secret: { data?: Record<string, string> }): Record<string, string> {
-  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+function secretData(secret: KubernetesObject): Record<string, string> {
+  const { data } = secret as V1Secret;
+  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 }
 
 describe.each<GoldenSpec>(['proxy', 'local', 'external'])('the connection Secret (%s)', (spec) => {
