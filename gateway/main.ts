@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
-import { readEnv } from './config/read-env.ts';
+import { readVariables } from './config/read-env.ts';
 import { KeyRing, KeyRingConfigError } from './crypto/key-ring.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
@@ -21,13 +21,13 @@ import { makeMetrics } from './observability/metrics.ts';
 import { createApp } from './server.ts';
 
 async function runMigrate(log: Logger): Promise<void> {
-  const env = readEnv(process.env, ['DATABASE_URL']);
+  const env = readVariables(process.env, { required: ['DATABASE_URL'] });
   const result = await migrate(env.DATABASE_URL, log);
   log.info({ applied: result.applied.map((m) => m.name), version: result.version }, result.applied.length > 0 ? 'Migrations applied' : 'Database already up to date');
 }
 
 async function runReencrypt(log: Logger): Promise<void> {
-  const env = readEnv(process.env, ['DATABASE_URL', 'API_KEY_ENCRYPTION_KEY']);
+  const env = readVariables(process.env, { required: ['DATABASE_URL', 'API_KEY_ENCRYPTION_KEY'] });
   const keyRing = KeyRing.fromEnv(env.API_KEY_ENCRYPTION_KEY);
   const pool = createPool({ connectionString: env.DATABASE_URL, applicationName: 'perpetual-reencrypt' });
   try {
@@ -90,8 +90,8 @@ const COMMANDS: Record<string, (log: Logger) => Promise<void>> = { serve: runSer
 
 async function main(): Promise<void> {
   const command = process.argv[2] ?? 'serve';
-  // Every variable is checked before anything runs, whichever the command; each command then asks for those it needs.
-  const log = makeLogger(readEnv(process.env).LOG_LEVEL ?? 'info');
+  // Each command reads the variables it needs (serve: all of them, in loadConfig).
+  const log = makeLogger(readVariables(process.env, { optional: ['LOG_LEVEL'] }).LOG_LEVEL ?? 'info');
   const run = COMMANDS[command];
   if (!run) throw new ConfigError(`Unknown command "${command}": use serve, migrate or reencrypt.`);
   await run(log);

@@ -21,22 +21,39 @@ interface Annotated {
 }
 
 /**
- * The environment as the schema describes it. `required` names variables this command cannot do
- * without (serve needs API_KEY_ENCRYPTION_KEY, migrate does not), checked with the others.
+ * The environment as the schema describes it, every variable checked (serve). `required` names
+ * variables this command cannot do without (serve needs API_KEY_ENCRYPTION_KEY; the schema cannot
+ * say so, since migrate does not), checked with the others.
  */
-export function readEnv<const K extends keyof GatewayEnv = never>(raw: RawEnv, required: readonly K[] = []): GatewayEnv & Required<Pick<GatewayEnv, K>> {
+export function readEnv<const R extends keyof GatewayEnv = never>(raw: RawEnv, required: readonly R[] = []): GatewayEnv & Required<Pick<GatewayEnv, R>> {
+  return read(raw, undefined, required) as GatewayEnv & Required<Pick<GatewayEnv, R>>;
+}
+
+/**
+ * Only the variables a command names, for one that reads a few: another variable's mistake (one
+ * meant for serve, vitest's MODE=test in a child's inherited environment) does not stop it.
+ */
+export function readVariables<const R extends keyof GatewayEnv = never, const O extends keyof GatewayEnv = never>(
+  raw: RawEnv,
+  wanted: { required?: readonly R[]; optional?: readonly O[] },
+): Required<Pick<GatewayEnv, R>> & Pick<GatewayEnv, O> {
+  const required = wanted.required ?? [];
+  return read(raw, [...required, ...(wanted.optional ?? [])], required) as Required<Pick<GatewayEnv, R>> & Pick<GatewayEnv, O>;
+}
+
+function read(raw: RawEnv, names: readonly string[] | undefined, required: readonly string[]): unknown {
   const values: Record<string, unknown> = {};
   for (const [name, text] of Object.entries(raw)) {
     const schema = variableSchema(name);
     // A blank variable is an unset one (a Deployment's `value: ""`, `FOO= node main.ts`).
     const trimmed = text?.trim();
-    if (schema && trimmed) values[name] = decoderFor(schema)(trimmed);
+    if (schema && trimmed && (!names || names.includes(name))) values[name] = decoderFor(schema)(trimmed);
   }
   const env: unknown = Value.Default(GatewayEnvSchema, values);
   const schema = required.length === 0 ? GatewayEnvSchema : { ...GatewayEnvSchema, required: [...GatewayEnvSchema.required, ...required] };
   const problems = schemaProblems(schema, env);
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => sentence(problem, raw)).join(' '));
-  return env as GatewayEnv & Required<Pick<GatewayEnv, K>>;
+  return env;
 }
 
 /** One problem as a sentence naming the variable: what it must be, and what it was unless that is a secret. */
