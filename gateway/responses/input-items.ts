@@ -1,10 +1,11 @@
 // A request's `input` → context items in the full shape the API lists them (ids, status, content
 // parts), checked as they are read, with 400s naming the item and field ("input[2].content[0].type").
-// Pure. A string input is one user message. Item types that only OpenAI's platform can act on
-// (item references, reasoning items, built-in tool calls) are refused, not dropped.
+// Pure. A string input is one user message. Reasoning items are kept as given (an upstream that
+// speaks the Responses API reads them; the chat path leaves them out). Item types that only
+// OpenAI's platform can act on (item references, built-in tool calls) are refused, not dropped.
 import { badRequest } from '../errors.ts';
 import { MAX_MESSAGES } from '../chat/validate-request.ts';
-import type { ContextItem, FunctionCallItem, FunctionCallOutputItem, InputText, Json, MessageContent, MessageItem } from './types.ts';
+import type { ContextItem, FunctionCallItem, FunctionCallOutputItem, InputText, Json, MessageContent, MessageItem, ReasoningItem } from './types.ts';
 
 const ROLES = new Set(['user', 'system', 'developer', 'assistant']);
 const DETAILS = new Set(['auto', 'low', 'high']);
@@ -79,6 +80,19 @@ function functionCallOutput(item: Json, param: string, id: string): FunctionCall
   return { id, type: 'function_call_output', call_id: requiredString(item, 'call_id', param), output: toolOutput(item.output, param), status: 'completed' };
 }
 
+function reasoning(item: Json, param: string): ReasoningItem {
+  const id = requiredString(item, 'id', param);
+  if (!Array.isArray(item.summary)) invalid(`${param}.summary`, 'Field required: an array of summary_text parts.');
+  const summary = item.summary.map((part: unknown, j) => {
+    const where = `${param}.summary[${j}]`;
+    if (!isObject(part) || part.type !== 'summary_text') invalid(`${where}.type`, 'must be "summary_text".');
+    return { type: 'summary_text' as const, text: requiredString(part, 'text', where) };
+  });
+  const encrypted = item.encrypted_content;
+  if (encrypted !== undefined && encrypted !== null && typeof encrypted !== 'string') invalid(`${param}.encrypted_content`, 'must be a string or null.');
+  return { id, type: 'reasoning', summary, ...(typeof encrypted === 'string' ? { encrypted_content: encrypted } : {}) };
+}
+
 /** The client's id for an item when it gave a usable one; ours otherwise. */
 function idOf(item: Json, fallback: string): string {
   return typeof item.id === 'string' && item.id !== '' && item.id.length <= 128 ? item.id : fallback;
@@ -91,6 +105,7 @@ function contextItem(item: unknown, i: number, ids: ItemIds): ContextItem {
   if (type === 'message') return message(item, param, idOf(item, ids('msg', i)));
   if (type === 'function_call') return functionCall(item, param, idOf(item, ids('fc', i)));
   if (type === 'function_call_output') return functionCallOutput(item, param, idOf(item, ids('fco', i)));
+  if (type === 'reasoning') return reasoning(item, param);
   unsupported(`${param}.type`, `an input item of type ${JSON.stringify(type)}`);
 }
 

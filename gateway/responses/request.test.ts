@@ -35,7 +35,8 @@ describe('toContextItems', () => {
   });
 
   it.each([
-    [[{ type: 'reasoning', summary: [] }], 'input[0].type', 'unsupported_parameter'],
+    [[{ type: 'reasoning', summary: [] }], 'input[0].id', 'invalid_value'],
+    [[{ type: 'item_reference', id: 'msg_1' }], 'input[0].type', 'unsupported_parameter'],
     [[{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }], 'input[0].content[0].type', 'unsupported_parameter'],
     [[{ role: 'user', content: [{ type: 'input_image', file_id: 'file_1' }] }], 'input[0].content[0].file_id', 'unsupported_parameter'],
     [[{ role: 'system', content: [{ type: 'input_image', image_url: 'u' }] }], 'input[0].content[0].type', 'unsupported_parameter'],

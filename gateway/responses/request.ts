@@ -4,6 +4,7 @@
 //   message items            → system / developer / user / assistant messages
 //   function_call items      → tool_calls of one assistant message (consecutive calls share it)
 //   function_call_output     → tool messages
+//   reasoning items          → left out (only a Responses upstream reads them: native.ts)
 //   text.format              → response_format; max_output_tokens → max_tokens
 //   reasoning.effort         → reasoning_effort, for the upstreams that take it (forTarget)
 import { forTarget as chatForTarget } from '../protocols/anthropic/ingress/request.ts';
@@ -57,7 +58,8 @@ export function toChatMessages(items: readonly ContextItem[], instructions: stri
   for (const item of items) {
     if (item.type === 'message') messages.push(chatMessage(item));
     else if (item.type === 'function_call_output') messages.push({ role: 'tool', tool_call_id: item.call_id, content: toolContent(item.output) });
-    else addToolCall(messages, item);
+    else if (item.type === 'function_call') addToolCall(messages, item);
+    // Reasoning items are the Responses API's own; a chat upstream has nowhere to take them.
   }
   return messages;
 }

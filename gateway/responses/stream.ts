@@ -119,7 +119,7 @@ export function translateChunk(state: ResponseStreamState, chunk: ChatCompletion
   return events;
 }
 
-function closeMessage(state: ResponseStreamState, events: ResponseStreamEvent[], message: MessageState, status: OutputItem['status']): void {
+function closeMessage(state: ResponseStreamState, events: ResponseStreamEvent[], message: MessageState, status: MessageItem['status']): void {
   const { item, outputIndex } = message;
   item.content.forEach((part, contentIndex) => {
     const where = { item_id: item.id, output_index: outputIndex, content_index: contentIndex };
@@ -131,7 +131,7 @@ function closeMessage(state: ResponseStreamState, events: ResponseStreamEvent[],
   emit(state, events, { type: 'response.output_item.done', output_index: outputIndex, item: { ...item, content: item.content.map((part) => ({ ...part })) } });
 }
 
-function closeCall(state: ResponseStreamState, events: ResponseStreamEvent[], { item, outputIndex }: { item: FunctionCallItem; outputIndex: number }, status: OutputItem['status']): void {
+function closeCall(state: ResponseStreamState, events: ResponseStreamEvent[], { item, outputIndex }: { item: FunctionCallItem; outputIndex: number }, status: MessageItem['status']): void {
   emit(state, events, { type: 'response.function_call_arguments.done', item_id: item.id, output_index: outputIndex, name: item.name, arguments: item.arguments });
   item.status = status;
   emit(state, events, { type: 'response.output_item.done', output_index: outputIndex, item: { ...item } });

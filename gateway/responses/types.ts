@@ -1,5 +1,5 @@
 // OpenAI Responses API wire types, as far as this gateway speaks them: function tools, text and
-// image input, text output, function calls and their outputs. Items are kept in the full shape
+// image input, text output, function calls and their outputs, reasoning items. Items are kept in the full shape
 // the API returns (ids, status), which is also how they are stored and listed by input_items.
 
 export type Json = Record<string, unknown>;
@@ -54,11 +54,24 @@ export interface FunctionCallOutputItem {
   status: 'completed';
 }
 
+/**
+ * A reasoning model's thinking, as OpenAI returns it. Only an upstream that speaks the Responses
+ * API produces or reads one, and only with its `encrypted_content` (stateless use): the chat path
+ * leaves reasoning items out of what it sends.
+ */
+export interface ReasoningItem {
+  id: string;
+  type: 'reasoning';
+  summary: { type: 'summary_text'; text: string }[];
+  encrypted_content?: string | null;
+  [field: string]: unknown;
+}
+
 /** An item of a response's context: what input_items lists, and what a continuation starts from. */
-export type ContextItem = MessageItem | FunctionCallItem | FunctionCallOutputItem;
+export type ContextItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | ReasoningItem;
 
 /** What the model produced. */
-export type OutputItem = (MessageItem & { role: 'assistant' }) | FunctionCallItem;
+export type OutputItem = (MessageItem & { role: 'assistant' }) | FunctionCallItem | ReasoningItem;
 
 export interface FunctionToolParam {
   type: 'function';
