@@ -9,7 +9,8 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { ChatMessage } from '../protocols/openai/types.ts';
 import { BufferedSink } from '../usage/buffered-sink.ts';
 import type { Embedder } from './embedding/embedder.ts';
-import { injectMemories } from './prompt/inject-memories.ts';
+import { injectMemoryBlock } from './prompt/inject-memories.ts';
+import { formatMemoryBlock } from './prompt/memory-block.ts';
 import { queryFromMessages } from './prompt/query-from-messages.ts';
 import { selectMemories } from './prompt/select-memories.ts';
 import type { MemoryHit } from './prompt/memory-hit.ts';
@@ -35,6 +36,8 @@ export interface RecallRequest {
 export interface Recall {
   /** The messages to send upstream: the request's, with one memory block injected when any fit. */
   messages: ChatMessage[];
+  /** That memory block, for a request sent upstream in another shape (the Responses pass-through); absent when none fit. */
+  block?: string;
   memoryIds: string[];
   memoryTokens: number;
   /** Searches made: 0 when memory was off or there was nothing to search for. */
@@ -136,8 +139,10 @@ export class MemoryService {
       const result: RecallResult = selection.memories.length > 0 ? 'hit' : 'empty';
       metrics.retrievals.inc({ result });
       metrics.retrievalDuration.observe(elapsed / 1000);
+      const block = selection.memories.length > 0 ? formatMemoryBlock(selection.memories) : undefined;
       return {
-        messages: selection.memories.length > 0 ? injectMemories(request.messages, selection.memories) : request.messages,
+        messages: block === undefined ? request.messages : injectMemoryBlock(request.messages, block),
+        ...(block === undefined ? {} : { block }),
         memoryIds: selection.memories.map((m) => m.id),
         memoryTokens: selection.tokens,
         calls: 1,

@@ -30,8 +30,11 @@ function appended(message: ChatMessage, block: string): ChatMessage {
 
 /** A new array with the memories added; the caller's array and messages are not modified. */
 export function injectMemories(messages: readonly ChatMessage[], memories: readonly InjectableMemory[]): ChatMessage[] {
-  if (memories.length === 0) return [...messages];
-  const block = formatMemoryBlock(memories);
+  return memories.length === 0 ? [...messages] : injectMemoryBlock(messages, formatMemoryBlock(memories));
+}
+
+/** injectMemories with the block already formatted (the Responses pass-through places the same block in its input). */
+export function injectMemoryBlock(messages: readonly ChatMessage[], block: string): ChatMessage[] {
   const at = injectionIndex(messages);
   const last = messages[at - 1];
   if (last) return [...messages.slice(0, at - 1), appended(last, block), ...messages.slice(at)];
