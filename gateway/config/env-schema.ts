@@ -38,17 +38,17 @@ const timerMs = (description: string, fallback: number, minimum: number) => Type
 const httpUrl = (description: string, example: string, options: Record<string, unknown> = {}) =>
   Type.Refine(Type.String({ description, 'x-expected': `an http(s) URL such as ${example}`, ...options }), isHttpUrl);
 const tierLimit = (tier: string, per: 'minute' | 'day') =>
-  Type.Optional(integer(`Requests per ${per} for ${tier}-tier keys; overrides the file's tiers.${tier}; the guide's default when neither sets it. Not above the day's limit.`, { minimum: 1 }));
+  Type.Optional(integer(`Requests per ${per} for ${tier}-tier keys; overrides the file's tiers.${tier}; the guide's default when neither sets it.${per === 'minute' ? ' Not above the day\'s.' : ''}`, { minimum: 1 }));
 
 /** The provider base-URL overrides: <PROVIDER>_BASE_URL for any provider name (tests point them at stubs). */
 export const PROVIDER_BASE_URL_PATTERN = '^[A-Z0-9]+_BASE_URL$';
-const ProviderBaseUrl = httpUrl('<PROVIDER>_BASE_URL: overrides the base URL of a provider (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, ...); tests point them at stubs.', 'https://api.openai.com/v1');
+const ProviderBaseUrl = httpUrl('Overrides one provider\'s base URL: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, GROQ_BASE_URL, ... (tests point them at stubs).', 'https://api.openai.com/v1');
 
 export const GatewayEnvSchema = Type.Object(
   {
     // The process
-    APP_NAME: text('Name shown by / and in the OpenAPI document.', { default: 'Perpetual AI' }),
-    VERSION: text('Version shown by / and /health.', { default: '2.0.0' }),
+    APP_NAME: text('The guide\'s application name; kept in the configuration, shown nowhere today.', { default: 'Perpetual AI' }),
+    VERSION: text('Version reported by /health.', { default: '2.0.0' }),
     DEBUG: Type.Boolean({ description: 'Debug logging (LOG_LEVEL debug when LOG_LEVEL is unset). true/false, 1/0 or yes/no.', default: false }),
     LOG_LEVEL: Type.Optional(Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { description: 'Least severe level logged; debug with DEBUG, else info.' })),
     API_HOST: text('Address the API listens on.', { default: '0.0.0.0' }),
@@ -81,9 +81,9 @@ export const GatewayEnvSchema = Type.Object(
     QDRANT_COLLECTION: Type.Optional(text('Qdrant collection of memories; overrides the file\'s vectorStore.collection; conversations when neither sets it.')),
 
     // Who may call
-    SUPABASE_JWT_SECRET: Type.Optional(text('Secret verifying Supabase session JWTs (key management and /me routes); none: JWTs are refused.', secret)),
+    SUPABASE_JWT_SECRET: Type.Optional(text('Secret verifying Supabase session JWTs, with which users manage their own keys; none: key management by session is off.', secret)),
     SUPABASE_JWT_AUDIENCE: text('The `aud` a session JWT must carry; Supabase signs user sessions with `authenticated`, other tokens signed with the same secret carry another.', { default: 'authenticated' }),
-    ADMIN_TOKEN: Type.Optional(text('Bearer token of the admin routes; none: they are off.', secret)),
+    ADMIN_TOKEN: Type.Optional(text('Bearer token of the admin API (/admin/...); none: the admin API is off.', secret)),
     CORS_ALLOWED_ORIGINS: Type.Array(
       Type.Refine(Type.String({ 'x-expected': 'an origin, written scheme://host[:port] with no path or trailing slash, or * for any' }), isOriginOrAny),
       { description: 'Comma-separated origins browser apps may call from (scheme://host[:port]), or * for any; empty: no CORS headers.', default: [] },

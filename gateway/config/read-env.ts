@@ -10,7 +10,8 @@ import { schemaProblems, type SchemaProblem } from './schema-problems.ts';
 
 export type RawEnv = Readonly<Record<string, string | undefined>>;
 
-interface Annotated {
+/** The keywords and annotations of a variable's schema that the messages read. */
+export interface Annotated {
   type?: string;
   enum?: unknown[];
   minimum?: number;
@@ -69,8 +70,8 @@ function sentence({ path: [name = '', index], keyword }: SchemaProblem, raw: Raw
   return `${name} must be ${expected(schema)}, got ${JSON.stringify(raw[name])}.`;
 }
 
-/** A valid value in words: the schema's own (`x-expected`) or read from its keywords. */
-function expected(schema: Annotated): string {
+/** A valid value in words: the schema's own (`x-expected`) or read from its keywords. Also the environment table's column. */
+export function expected(schema: Annotated): string {
   if (schema['x-expected']) return schema['x-expected'];
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.type === 'boolean') return 'true or false';
