@@ -137,6 +137,7 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     // --force-conflicts: the harness applied the CRDs with kubectl's field manager, as a cluster
     // moving from kubectl apply -k would have; the chart takes the fields over.
     const upgrade = await helmOk(['upgrade', release, next, '-n', ns, '--reuse-values', '--force-conflicts', '--set=logLevel=debug', '--set=replicaCount=1']);
+    console.log(`[helm] chart upgraded in ${String(Math.round(upgrade.ms))} ms`);
     expect(upgrade.stdout).toContain('REVISION: 2');
     const crd = await json<Crd>(['get', 'crd', 'modelservers.perpetual.ai']);
     expect(crd.spec.versions[0]?.schema.openAPIV3Schema.description).toBe('A ModelServer, as the next chart version describes it.');
@@ -186,6 +187,7 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], secretsManifest());
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('survivor'));
     const uninstall = await helmOk(['uninstall', release, '-n', ns]);
+    console.log(`[helm] chart uninstalled in ${String(Math.round(uninstall.ms))} ms`);
     expect(uninstall.stdout).toMatch(/These resources were kept due to the resource policy:[\s\S]*CustomResourceDefinition/);
     for (const object of [['deployment', operatorName, '-n', ns], ['clusterrole', operatorName], ['clusterrolebinding', operatorName], [`servicemonitor/${release}-perpetual-gateway`, '-n', ns]]) {
       expect(await exists(object), object.join(' ')).toBe(false);
