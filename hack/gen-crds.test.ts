@@ -6,6 +6,15 @@ describe('generated CRDs', () => {
     expect(driftedFiles(renderCrdFiles())).toEqual([]);
   });
 
+  it('include the chart\'s CRD templates, behind crds.install and kept on uninstall when crds.keep', () => {
+    const templates = [...renderCrdFiles()].filter(([path]) => path.includes('/charts/perpetual/templates/crds/'));
+    expect(templates).toHaveLength(2);
+    for (const [, body] of templates) {
+      expect(body).toContain('{{- if .Values.crds.install }}');
+      expect(body).toContain('helm.sh/resource-policy: keep');
+    }
+  });
+
   it('detects drift in a file', () => {
     const files = renderCrdFiles();
     const [first] = files.keys();
