@@ -160,10 +160,8 @@ export const DEFAULT_PROVIDER_BASE_URLS: Record<string, string> = {
   fireworks: 'https://api.fireworks.ai/inference/v1',
 };
 
-type Env = GatewayEnv;
-
 /** The guide's REDIS_HOST/PORT/PASSWORD, or one REDIS_URL (what the operator sets), plus REDIS_PASSWORD. */
-function redisUrl(env: Env): string {
+function redisUrl(env: GatewayEnv): string {
   const password = env.REDIS_PASSWORD;
   if (env.REDIS_URL) {
     const parsed = new URL(env.REDIS_URL);
@@ -174,7 +172,7 @@ function redisUrl(env: Env): string {
 }
 
 /** Each tier from the environment, else the file, else the guide; a day's limit below the minute's cannot be meant. */
-function tierLimits(env: Env, file: Partial<Record<Tier, GatewayFileTierLimits>> | undefined): Record<Tier, TierLimits> {
+function tierLimits(env: GatewayEnv, file: Partial<Record<Tier, GatewayFileTierLimits>> | undefined): Record<Tier, TierLimits> {
   const result = {} as Record<Tier, TierLimits>;
   for (const tier of TIERS) {
     const fromFile = { ...DEFAULT_TIERS[tier], ...file?.[tier] };
@@ -243,13 +241,13 @@ function validateModels(models: GatewayFileModel[], mode: Mode): ModelRoute[] {
 }
 
 /** The guide's single-model local setup: MODEL_NAME served at VLLM_URL. */
-function envModels(env: Env, mode: Mode): ModelRoute[] {
+function envModels(env: GatewayEnv, mode: Mode): ModelRoute[] {
   const name = env.MODEL_NAME;
   if (mode !== 'local' || !name) return [];
   return [{ name, upstreamModel: name, endpoint: env.VLLM_URL }];
 }
 
-function polarSettings(env: Env, file: GatewayFileConfig): PolarSettings | undefined {
+function polarSettings(env: GatewayEnv, file: GatewayFileConfig): PolarSettings | undefined {
   const fromFile = { server: 'production' as const, eventName: 'llm.usage', ...file.billing?.polar };
   const apiKey = env.POLAR_API_KEY;
   const organizationId = env.POLAR_ORGANIZATION_ID ?? fromFile.organizationId;
@@ -265,7 +263,7 @@ function polarSettings(env: Env, file: GatewayFileConfig): PolarSettings | undef
 }
 
 /** Every <PROVIDER>_BASE_URL (the schema's patternProperties) over the defaults. */
-function providerBaseURLs(env: Env): Record<string, string> {
+function providerBaseURLs(env: GatewayEnv): Record<string, string> {
   const urls = { ...DEFAULT_PROVIDER_BASE_URLS };
   for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
     const match = /^([A-Z0-9]+)_BASE_URL$/.exec(name);
@@ -282,7 +280,7 @@ function policyFrom(raw: string | undefined, name: string): RoutingPolicy | unde
   return policy;
 }
 
-function routingSettings(env: Env, file: GatewayFileConfig): RoutingSettings {
+function routingSettings(env: GatewayEnv, file: GatewayFileConfig): RoutingSettings {
   // In a cluster (or pointed at one with KUBECONFIG) the gateway asks Kubernetes; elsewhere it only logs.
   const inCluster = env.KUBERNETES_SERVICE_HOST !== undefined || env.KUBECONFIG !== undefined;
   return {

@@ -10,11 +10,11 @@
 // A variable with a default is listed as present (not Optional): the check runs after the
 // defaults are filled, so the type says what config.ts can rely on. Two annotations beside the
 // JSON Schema keywords: `x-expected` words a valid value for error messages where the keywords
-// cannot ("a path such as /v1"), and `x-secret` marks values no message, log or table shows.
+// cannot ("a path such as /v1"), and `x-secret` marks values no error message shows.
 import Type, { type Static, type TSchema } from 'typebox';
 
 /** Node's timers fire at once for longer delays (2^31-1 ms, about 24.8 days), so durations that become timers stop there. */
-export const MAX_TIMER_MS = 2_147_483_647;
+const MAX_TIMER_MS = 2_147_483_647;
 
 const secret = { 'x-secret': true } as const;
 
