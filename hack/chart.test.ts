@@ -90,7 +90,7 @@ describe('the chart and config/', () => {
     expect(fromConfig.has('Namespace /perpetual-system')).toBe(true);
     fromConfig.delete('Namespace /perpetual-system');
     const fromChart = await helmTemplate();
-    expect(fromChart.size).toBeGreaterThanOrEqual(9); // two CRDs, RBAC, ServiceAccount, Deployment, metrics Service
+    expect(fromChart.size).toBeGreaterThanOrEqual(10); // two CRDs, RBAC, ServiceAccount, Deployment, metrics Service, PDB
     expectSameObjects(fromChart, fromConfig);
   });
 

@@ -103,7 +103,7 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.template.spec.serviceAccountName).toBe(operatorName);
     for (const object of [['serviceaccount', operatorName, '-n', ns], ['service', `${operatorName}-metrics`, '-n', ns], ['clusterrole', operatorName], ['clusterrolebinding', operatorName],
-      ['role', `${operatorName}-leader-election`, '-n', ns], ['configmap', `${release}-perpetual-dashboard-gateway`, '-n', ns]]) {
+      ['role', `${operatorName}-leader-election`, '-n', ns], ['poddisruptionbudget', operatorName, '-n', ns], ['configmap', `${release}-perpetual-dashboard-gateway`, '-n', ns]]) {
       expect(await exists(object), object.join(' ')).toBe(true);
     }
     for (const crd of CRDS) {
