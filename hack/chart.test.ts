@@ -42,14 +42,20 @@ function withoutHelmMetadata(object: Manifest): Manifest {
   const kept = { labels: keep(labels, HELM_LABELS), annotations: keep(annotations, HELM_ANNOTATIONS) };
   return {
     ...object,
-    metadata: { ...metadata, ...(kept.labels ? { labels: kept.labels } : {}), ...(kept.annotations ? { annotations: kept.annotations } : {}) },
+    metadata: {
+      ...metadata,
+      ...(kept.labels ? { labels: kept.labels } : {}),
+      ...(kept.annotations ? { annotations: kept.annotations } : {}),
+    },
   };
 }
 
 const keyOf = (o: Manifest): string => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 function objects(yaml: string): Map<string, Manifest> {
-  const docs = parseAllDocuments(yaml).map((d) => d.toJS() as Manifest | null).filter((d): d is Manifest => d !== null);
+  const docs = parseAllDocuments(yaml)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((d): d is Manifest => d !== null);
   return new Map(docs.map((d) => [keyOf(d), d]));
 }
 
@@ -71,8 +77,9 @@ function expectSameObjects(fromChart: Map<string, Manifest>, fromConfig: Map<str
   for (const [key, object] of fromConfig) expect(withoutHelmMetadata(fromChart.get(key) as Manifest), key).toEqual(object);
 }
 
-const allMonitoring = ['operatorServiceMonitor', 'gatewayServiceMonitor', 'vllmPodMonitor', 'prometheusRule', 'dashboards']
-  .map((toggle) => `--set=monitoring.${toggle}.enabled=true`);
+const allMonitoring = ['operatorServiceMonitor', 'gatewayServiceMonitor', 'vllmPodMonitor', 'prometheusRule', 'dashboards'].map(
+  (toggle) => `--set=monitoring.${toggle}.enabled=true`,
+);
 
 describe('helm lint', () => {
   it('passes with the default values and with the whole observability pack on', async () => {
@@ -112,9 +119,19 @@ describe('the chart and config/', () => {
   });
 
   it('differ where a value says so', async () => {
-    const changed = await helmTemplate('--set=replicaCount=3', '--set=logLevel=debug', '--set=image.tag=0.2.0', '--set=nodeSelector.pool=system');
+    const changed = await helmTemplate(
+      '--set=replicaCount=3',
+      '--set=logLevel=debug',
+      '--set=image.tag=0.2.0',
+      '--set=nodeSelector.pool=system',
+    );
     const deployment = changed.get('Deployment perpetual-system/perpetual-operator') as Manifest & {
-      spec: { replicas: number; template: { spec: { nodeSelector: Record<string, string>; containers: { image: string; env: { name: string; value?: string }[] }[] } } };
+      spec: {
+        replicas: number;
+        template: {
+          spec: { nodeSelector: Record<string, string>; containers: { image: string; env: { name: string; value?: string }[] }[] };
+        };
+      };
     };
     expect(deployment.spec.replicas).toBe(3);
     expect(deployment.spec.template.spec.nodeSelector).toEqual({ pool: 'system' });
@@ -151,6 +168,8 @@ describe('invalid values', () => {
     const result = await run('helm', ['template', 'perpetual', chart, '--set=leaderElection.enabled=false']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('replicaCount > 1 needs leaderElection.enabled');
-    expect((await run('helm', ['template', 'perpetual', chart, '--set=leaderElection.enabled=false', '--set=replicaCount=1'])).code).toBe(0);
+    expect((await run('helm', ['template', 'perpetual', chart, '--set=leaderElection.enabled=false', '--set=replicaCount=1'])).code).toBe(
+      0,
+    );
   });
 });

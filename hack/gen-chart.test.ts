@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { renderChartFiles, renderMonitorTemplates } from './gen-chart.ts';
 import { driftedFiles } from './gen-crds.ts';
 
-describe('the chart\'s generated files', () => {
+describe("the chart's generated files", () => {
   it('match their sources: config/rbac, config/prometheus, config/grafana (run `npm run generate` after changing one)', () => {
     expect(driftedFiles(renderChartFiles())).toEqual([]);
     expect(driftedFiles(renderMonitorTemplates())).toEqual([]);
   });
 
   it('include the ClusterRole, every monitor, the rule file and every dashboard (hack/gen-crds.ts renders the CRDs)', () => {
-    const names = [...renderChartFiles().keys(), ...renderMonitorTemplates().keys()].map((p) => p.split('/charts/perpetual/')[1] ?? p.split('/config/')[1]).sort();
+    const names = [...renderChartFiles().keys(), ...renderMonitorTemplates().keys()]
+      .map((p) => p.split('/charts/perpetual/')[1] ?? p.split('/config/')[1])
+      .sort();
     expect(names).toEqual([
       'files/dashboards/gateway.json',
       'files/dashboards/models.json',

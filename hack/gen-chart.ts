@@ -34,7 +34,11 @@ interface Manifest {
 
 /** The config/prometheus objects the chart carries, each behind its values toggle. */
 const MONITORS = [
-  { source: 'config/prometheus/operator_service_monitor.yaml', toggle: 'operatorServiceMonitor', template: 'operator-service-monitor.yaml' },
+  {
+    source: 'config/prometheus/operator_service_monitor.yaml',
+    toggle: 'operatorServiceMonitor',
+    template: 'operator-service-monitor.yaml',
+  },
   { source: 'config/prometheus/gateway_service_monitor.yaml', toggle: 'gatewayServiceMonitor', template: 'gateway-service-monitor.yaml' },
   { source: 'config/prometheus/vllm_pod_monitor.yaml', toggle: 'vllmPodMonitor', template: 'vllm-pod-monitor.yaml' },
   { source: 'config/prometheus/prometheus_rule.yaml', toggle: 'prometheusRule', template: 'prometheus-rule.yaml' },
@@ -66,9 +70,8 @@ function monitorTemplate(source: string, toggle: string): string {
   const object = parse(readFileSync(join(repoRoot, source), 'utf8')) as Manifest;
   const { apiVersion, kind, metadata, spec } = object;
   // The rule file goes in as it is: its {{ $labels }} are Prometheus's templates, not Helm's.
-  const specBlock = kind === 'PrometheusRule'
-    ? ['spec:', '  {{- .Files.Get "files/perpetual.rules.yaml" | nindent 2 }}']
-    : ['spec:', yamlBlock(spec, 2)];
+  const specBlock =
+    kind === 'PrometheusRule' ? ['spec:', '  {{- .Files.Get "files/perpetual.rules.yaml" | nindent 2 }}'] : ['spec:', yamlBlock(spec, 2)];
   return [
     TEMPLATE_HEADER,
     `{{- if and .Values.monitoring.${toggle}.enabled (include "perpetual.hasPrometheusOperator" .) }}`,
@@ -91,7 +94,11 @@ function prometheusRule(): string {
   const rule = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name: 'perpetual-alerts', namespace: 'perpetual-system', labels: { 'app.kubernetes.io/name': 'perpetual', 'app.kubernetes.io/component': 'alerts' } },
+    metadata: {
+      name: 'perpetual-alerts',
+      namespace: 'perpetual-system',
+      labels: { 'app.kubernetes.io/name': 'perpetual', 'app.kubernetes.io/component': 'alerts' },
+    },
     spec: groups,
   };
   return `${HEADER}# From ${RULES_SOURCE}; runbooks in docs/runbooks.md.\n${stringify(rule, { lineWidth: 0 })}`;
@@ -103,7 +110,9 @@ export function renderChartFiles(): Map<string, string> {
   files.set(join(chart, 'templates/clusterrole.yaml'), clusterRoleTemplate());
   files.set(join(repoRoot, 'config/prometheus/prometheus_rule.yaml'), prometheusRule());
   files.set(join(chart, 'files/perpetual.rules.yaml'), readFileSync(join(repoRoot, RULES_SOURCE), 'utf8'));
-  for (const name of readdirSync(join(repoRoot, DASHBOARDS_SOURCE)).filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of readdirSync(join(repoRoot, DASHBOARDS_SOURCE))
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     files.set(join(chart, 'files/dashboards', name), readFileSync(join(repoRoot, DASHBOARDS_SOURCE, name), 'utf8'));
   }
   return files;
@@ -111,7 +120,9 @@ export function renderChartFiles(): Map<string, string> {
 
 /** The monitoring templates: each config/prometheus object behind its toggle. */
 export function renderMonitorTemplates(): Map<string, string> {
-  return new Map(MONITORS.map(({ source, toggle, template }) => [join(chart, 'templates/monitoring', template), monitorTemplate(source, toggle)]));
+  return new Map(
+    MONITORS.map(({ source, toggle, template }) => [join(chart, 'templates/monitoring', template), monitorTemplate(source, toggle)]),
+  );
 }
 
 if (import.meta.main) {

@@ -6,7 +6,7 @@ describe('generated CRDs', () => {
     expect(driftedFiles(renderCrdFiles())).toEqual([]);
   });
 
-  it('include the chart\'s CRD templates, behind crds.install and kept on uninstall when crds.keep', () => {
+  it("include the chart's CRD templates, behind crds.install and kept on uninstall when crds.keep", () => {
     const templates = [...renderCrdFiles()].filter(([path]) => path.includes('/charts/perpetual/templates/crds/'));
     expect(templates).toHaveLength(2);
     for (const [, body] of templates) {

@@ -9,9 +9,15 @@ import { parse, parseAllDocuments } from 'yaml';
 
 const repoRoot = join(import.meta.dirname, '..');
 
-interface Selector { matchLabels: Record<string, string> }
-interface Port { name?: string }
-interface PodSpec { containers: { ports?: Port[] }[] }
+interface Selector {
+  matchLabels: Record<string, string>;
+}
+interface Port {
+  name?: string;
+}
+interface PodSpec {
+  containers: { ports?: Port[] }[];
+}
 interface Child {
   kind: string;
   metadata: { name: string; labels?: Record<string, string> };
@@ -20,7 +26,8 @@ interface Child {
 
 const goldens = ['perpetual-deployment', 'model-server'].flatMap((controller) => {
   const dir = join(repoRoot, 'operator/controllers', controller, 'testdata');
-  return readdirSync(dir).filter((f) => f.endsWith('.golden.yaml'))
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.golden.yaml'))
     .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Child | null))
     .filter((c): c is Child => c !== null);
 });
@@ -30,7 +37,9 @@ const matches = (selector: Selector, labels: Record<string, string> = {}): boole
   Object.entries(selector.matchLabels).every(([key, value]) => labels[key] === value);
 
 describe('the gateway ServiceMonitor', () => {
-  const sm = monitor('gateway_service_monitor.yaml') as { spec: { selector: Selector; namespaceSelector: { any: boolean }; endpoints: { port: string; path: string }[] } };
+  const sm = monitor('gateway_service_monitor.yaml') as {
+    spec: { selector: Selector; namespaceSelector: { any: boolean }; endpoints: { port: string; path: string }[] };
+  };
   const services = goldens.filter((c) => c.kind === 'Service');
 
   it('selects every gateway Service and no other Service, in any namespace', () => {

@@ -24,7 +24,9 @@ const rulesPath = join(repoRoot, RULES_SOURCE);
 const rulesTestPath = rulesPath.replace(/\.yaml$/, '.test.yaml');
 const runbooks = readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8');
 const scratch = mkdtempSync(join(tmpdir(), 'perpetual-promtool-'));
-afterAll(() => { rmSync(scratch, { recursive: true, force: true }); });
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 async function promtool(args: string[], cwd = repoRoot): Promise<{ code: number; output: string }> {
   if (!existsSync(promtoolPath)) throw new Error(`${promtoolPath} is missing: run hack/build-binaries.sh`);
@@ -37,26 +39,52 @@ async function promtool(args: string[], cwd = repoRoot): Promise<{ code: number;
   }
 }
 
-interface Rule { alert?: string; record?: string; expr: string; annotations?: Record<string, string> }
-interface Target { expr: string; refId: string }
-interface Panel { title: string; type: string; targets?: Target[]; panels?: Panel[] }
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  annotations?: Record<string, string>;
+}
+interface Target {
+  expr: string;
+  refId: string;
+}
+interface Panel {
+  title: string;
+  type: string;
+  targets?: Target[];
+  panels?: Panel[];
+}
 
-const alerts = (parse(readFileSync(rulesPath, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
-const ruleTests = (parse(readFileSync(rulesTestPath, 'utf8')) as { tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests;
+const alerts = (parse(readFileSync(rulesPath, 'utf8')) as { groups: { rules: Rule[] }[] }).groups
+  .flatMap((g) => g.rules)
+  .filter((r) => r.alert);
+const ruleTests = (
+  parse(readFileSync(rulesTestPath, 'utf8')) as { tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[] }
+).tests;
 
-const dashboards = readdirSync(join(repoRoot, DASHBOARDS_SOURCE)).filter((n) => n.endsWith('.json')).sort().map((file) => {
-  const json = JSON.parse(readFileSync(join(repoRoot, DASHBOARDS_SOURCE, file), 'utf8')) as { title: string; panels: Panel[] };
-  const panels = json.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-  return { file, title: json.title, panels };
-});
+const dashboards = readdirSync(join(repoRoot, DASHBOARDS_SOURCE))
+  .filter((n) => n.endsWith('.json'))
+  .sort()
+  .map((file) => {
+    const json = JSON.parse(readFileSync(join(repoRoot, DASHBOARDS_SOURCE, file), 'utf8')) as { title: string; panels: Panel[] };
+    const panels = json.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+    return { file, title: json.title, panels };
+  });
 
 /** Grafana's variables, replaced by what they stand for, so the query is plain PromQL. */
 function withoutGrafanaVariables(expr: string): string {
-  return expr.replaceAll('$__rate_interval', '5m').replaceAll('$__interval', '1m').replace(/\$\{?namespace\}?/g, '.*');
+  return expr
+    .replaceAll('$__rate_interval', '5m')
+    .replaceAll('$__interval', '1m')
+    .replace(/\$\{?namespace\}?/g, '.*');
 }
 
 const queries = dashboards.flatMap((d) =>
-  d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${d.file}: "${p.title}" ${t.refId}`, expr: withoutGrafanaVariables(t.expr) }))));
+  d.panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ where: `${d.file}: "${p.title}" ${t.refId}`, expr: withoutGrafanaVariables(t.expr) })),
+  ),
+);
 
 /** Every name a scrape of the registry can show: histograms as their _bucket, _sum and _count series. */
 async function exportedNames(registry: ReturnType<typeof makeGatewayMetrics>['registry']): Promise<string[]> {
@@ -78,12 +106,19 @@ describe('the alert rules', () => {
   });
 
   it('each have a unit test in which they fire', () => {
-    const fired = new Set(ruleTests.flatMap((t) => t.alert_rule_test ?? []).filter((t) => t.exp_alerts.length > 0).map((t) => t.alertname));
+    const fired = new Set(
+      ruleTests
+        .flatMap((t) => t.alert_rule_test ?? [])
+        .filter((t) => t.exp_alerts.length > 0)
+        .map((t) => t.alertname),
+    );
     expect(alerts.map((a) => a.alert).filter((name) => !fired.has(name ?? ''))).toEqual([]);
   });
 
   it.each(alerts.map((a) => [a.alert ?? '', a]))('%s links to its runbook section in docs/runbooks.md', (name, rule) => {
-    expect(rule.annotations?.runbook_url).toBe(`https://github.com/perpetual-ai/perpetual/blob/main/docs/runbooks.md#${name.toLowerCase()}`);
+    expect(rule.annotations?.runbook_url).toBe(
+      `https://github.com/perpetual-ai/perpetual/blob/main/docs/runbooks.md#${name.toLowerCase()}`,
+    );
     expect(runbooks).toMatch(new RegExp(`^## ${name}$`, 'm'));
     expect(rule.annotations?.summary).toBeTruthy();
   });
@@ -122,7 +157,9 @@ describe('the Grafana dashboards', () => {
   });
 
   it('compute P95 latency from the summed bucket rates (sum by (le), then the quantile), probes and scrapes left out', () => {
-    expect(queries.map((q) => q.expr)).toContain('histogram_quantile(0.95, sum by (le) (rate(perpetual_request_duration_seconds_bucket{namespace=~".*", endpoint!~"/health|/metrics|/prometheus"}[5m])))');
+    expect(queries.map((q) => q.expr)).toContain(
+      'histogram_quantile(0.95, sum by (le) (rate(perpetual_request_duration_seconds_bucket{namespace=~".*", endpoint!~"/health|/metrics|/prometheus"}[5m])))',
+    );
   });
 });
 
@@ -134,8 +171,9 @@ describe('every metric name a dashboard or an alert reads', () => {
       ...VLLM_METRICS,
       ...KUBE_STATE_METRICS,
     ]);
-    const used = [...queries, ...alerts.map((a) => ({ where: `alert ${a.alert ?? ''}`, expr: a.expr }))]
-      .flatMap((q) => metricNames(q.expr).map((name) => ({ where: q.where, name })));
+    const used = [...queries, ...alerts.map((a) => ({ where: `alert ${a.alert ?? ''}`, expr: a.expr }))].flatMap((q) =>
+      metricNames(q.expr).map((name) => ({ where: q.where, name })),
+    );
     expect(used.length).toBeGreaterThan(queries.length);
     expect(used.filter((u) => !known.has(u.name))).toEqual([]);
   });
@@ -143,6 +181,8 @@ describe('every metric name a dashboard or an alert reads', () => {
   it('would be caught if misspelt', async () => {
     const known = new Set(await exportedNames(makeGatewayMetrics().registry));
     expect(known.has('perpetual_request_duration_seconds_bucket')).toBe(true);
-    expect(metricNames('rate(perpetual_request_duration_second_bucket[5m])').filter((n) => !known.has(n))).toEqual(['perpetual_request_duration_second_bucket']);
+    expect(metricNames('rate(perpetual_request_duration_second_bucket[5m])').filter((n) => !known.has(n))).toEqual([
+      'perpetual_request_duration_second_bucket',
+    ]);
   });
 });

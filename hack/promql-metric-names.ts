@@ -3,7 +3,22 @@
 // needs to find the vector selectors in it: what is left after dropping string literals, label
 // matchers, ranges, grouping clauses, numbers, keywords and function calls.
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan', 'atan2']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 export function metricNames(expr: string): string[] {
   const selectors = expr
@@ -14,7 +29,7 @@ export function metricNames(expr: string): string[] {
     .replace(/(?<![\w:])\d[\w.]*/g, ' '); // numbers and durations
   const names = new Set<string>();
   for (const match of selectors.matchAll(/[a-zA-Z_:][\w:]*/g)) {
-    const rest = selectors.slice((match.index) + match[0].length);
+    const rest = selectors.slice(match.index + match[0].length);
     if (KEYWORDS.has(match[0].toLowerCase()) || /^\s*\(/.test(rest)) continue; // keyword, or a function or aggregation
     names.add(match[0]);
   }

@@ -29,13 +29,20 @@ const PROMETHEUS_OPERATOR_KINDS = [
   { plural: 'podmonitors', kind: 'PodMonitor' },
   { plural: 'prometheusrules', kind: 'PrometheusRule' },
 ];
-const ALL_MONITORING = ['operatorServiceMonitor', 'gatewayServiceMonitor', 'vllmPodMonitor', 'prometheusRule', 'dashboards']
-  .map((toggle) => `--set=monitoring.${toggle}.enabled=true`);
+const ALL_MONITORING = ['operatorServiceMonitor', 'gatewayServiceMonitor', 'vllmPodMonitor', 'prometheusRule', 'dashboards'].map(
+  (toggle) => `--set=monitoring.${toggle}.enabled=true`,
+);
 
 async function helm(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   // Helm's own config, cache and data in a scratch directory: nothing read from or left in $HOME.
-  const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, HELM_CONFIG_HOME: scratch, HELM_CACHE_HOME: scratch, HELM_DATA_HOME: scratch };
+  const env = {
+    ...process.env,
+    KUBECONFIG: cluster.kubeconfigPath,
+    HELM_CONFIG_HOME: scratch,
+    HELM_CACHE_HOME: scratch,
+    HELM_DATA_HOME: scratch,
+  };
   try {
     const { stdout, stderr } = await promisify(execFile)(join(REPO_ROOT, '.bin/helm'), args, { env, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr, ms: performance.now() - started };
@@ -59,21 +66,33 @@ async function exists(args: string[]): Promise<boolean> {
   return (await cluster.kubectl(['get', ...args])).code === 0;
 }
 
-interface Crd { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] } }
+interface Crd {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { versions: { schema: { openAPIV3Schema: { description?: string } } }[] };
+}
 
 /** A stand-in for the Prometheus Operator's CRDs: the API group and kinds, any content. */
 function prometheusOperatorCrds(): string {
-  return PROMETHEUS_OPERATOR_KINDS.map(({ plural, kind }) => stringify({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.monitoring.coreos.com` },
-    spec: {
-      group: 'monitoring.coreos.com',
-      scope: 'Namespaced',
-      names: { plural, kind, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  })).join('---\n');
+  return PROMETHEUS_OPERATOR_KINDS.map(({ plural, kind }) =>
+    stringify({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${plural}.monitoring.coreos.com` },
+      spec: {
+        group: 'monitoring.coreos.com',
+        scope: 'Namespaced',
+        names: { plural, kind, singular: kind.toLowerCase(), listKind: `${kind}List` },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
+      },
+    }),
+  ).join('---\n');
 }
 
 beforeAll(async () => {
@@ -84,10 +103,30 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await helm(['uninstall', release, '-n', ns]);
-  await cluster.kubectl(['delete', 'crd', ...PROMETHEUS_OPERATOR_KINDS.map((k) => `${k.plural}.monitoring.coreos.com`), '--ignore-not-found']);
+  await cluster.kubectl([
+    'delete',
+    'crd',
+    ...PROMETHEUS_OPERATOR_KINDS.map((k) => `${k.plural}.monitoring.coreos.com`),
+    '--ignore-not-found',
+  ]);
   // Leave the CRDs as crds/ has them (another file may come next): Helm's marks off, crds/ applied again.
-  await cluster.kubectl(['annotate', 'crd', ...CRDS, 'meta.helm.sh/release-name-', 'meta.helm.sh/release-namespace-', 'helm.sh/resource-policy-']);
-  await cluster.kubectl(['label', 'crd', ...CRDS, 'app.kubernetes.io/instance-', 'app.kubernetes.io/version-', 'app.kubernetes.io/managed-by-', 'helm.sh/chart-']);
+  await cluster.kubectl([
+    'annotate',
+    'crd',
+    ...CRDS,
+    'meta.helm.sh/release-name-',
+    'meta.helm.sh/release-namespace-',
+    'helm.sh/resource-policy-',
+  ]);
+  await cluster.kubectl([
+    'label',
+    'crd',
+    ...CRDS,
+    'app.kubernetes.io/instance-',
+    'app.kubernetes.io/version-',
+    'app.kubernetes.io/managed-by-',
+    'helm.sh/chart-',
+  ]);
   await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '-k', join(REPO_ROOT, 'crds')]);
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -97,13 +136,28 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     const install = await helmOk(['install', release, chart, '-n', ns, '--take-ownership', ...ALL_MONITORING]);
     console.log(`[helm] chart installed in ${String(Math.round(install.ms))} ms`);
     expect(install.stdout).toContain('STATUS: deployed');
-    expect(install.stdout).toMatch(/Skipped: monitoring\.operatorServiceMonitor, monitoring\.gatewayServiceMonitor, monitoring\.vllmPodMonitor, monitoring\.prometheusRule\./);
+    expect(install.stdout).toMatch(
+      /Skipped: monitoring\.operatorServiceMonitor, monitoring\.gatewayServiceMonitor, monitoring\.vllmPodMonitor, monitoring\.prometheusRule\./,
+    );
 
-    const deployment = await json<{ spec: { replicas: number; template: { spec: { serviceAccountName: string } } } }>(['get', 'deployment', operatorName, '-n', ns]);
+    const deployment = await json<{ spec: { replicas: number; template: { spec: { serviceAccountName: string } } } }>([
+      'get',
+      'deployment',
+      operatorName,
+      '-n',
+      ns,
+    ]);
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.template.spec.serviceAccountName).toBe(operatorName);
-    for (const object of [['serviceaccount', operatorName, '-n', ns], ['service', `${operatorName}-metrics`, '-n', ns], ['clusterrole', operatorName], ['clusterrolebinding', operatorName],
-      ['role', `${operatorName}-leader-election`, '-n', ns], ['poddisruptionbudget', operatorName, '-n', ns], ['configmap', `${release}-perpetual-dashboard-gateway`, '-n', ns]]) {
+    for (const object of [
+      ['serviceaccount', operatorName, '-n', ns],
+      ['service', `${operatorName}-metrics`, '-n', ns],
+      ['clusterrole', operatorName],
+      ['clusterrolebinding', operatorName],
+      ['role', `${operatorName}-leader-election`, '-n', ns],
+      ['poddisruptionbudget', operatorName, '-n', ns],
+      ['configmap', `${release}-perpetual-dashboard-gateway`, '-n', ns],
+    ]) {
       expect(await exists(object), object.join(' ')).toBe(true);
     }
     for (const crd of CRDS) {
@@ -130,32 +184,51 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     cpSync(chart, next, { recursive: true });
     const template = join(next, 'templates/crds/perpetual.ai_modelservers.yaml');
     const original = readFileSync(template, 'utf8');
-    const changed = original.replace(/^(\s+openAPIV3Schema:\n\s+type: object\n\s+description: ).*$/m, '$1A ModelServer, as the next chart version describes it.');
+    const changed = original.replace(
+      /^(\s+openAPIV3Schema:\n\s+type: object\n\s+description: ).*$/m,
+      '$1A ModelServer, as the next chart version describes it.',
+    );
     expect(changed).not.toBe(original);
     writeFileSync(template, changed);
 
     // --force-conflicts: the harness applied the CRDs with kubectl's field manager, as a cluster
     // moving from kubectl apply -k would have; the chart takes the fields over.
-    const upgrade = await helmOk(['upgrade', release, next, '-n', ns, '--reuse-values', '--force-conflicts', '--set=logLevel=debug', '--set=replicaCount=1']);
+    const upgrade = await helmOk([
+      'upgrade',
+      release,
+      next,
+      '-n',
+      ns,
+      '--reuse-values',
+      '--force-conflicts',
+      '--set=logLevel=debug',
+      '--set=replicaCount=1',
+    ]);
     console.log(`[helm] chart upgraded in ${String(Math.round(upgrade.ms))} ms`);
     expect(upgrade.stdout).toContain('REVISION: 2');
     const crd = await json<Crd>(['get', 'crd', 'modelservers.perpetual.ai']);
     expect(crd.spec.versions[0]?.schema.openAPIV3Schema.description).toBe('A ModelServer, as the next chart version describes it.');
-    const deployment = await json<{ spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }>(['get', 'deployment', operatorName, '-n', ns]);
+    const deployment = await json<{
+      spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+    }>(['get', 'deployment', operatorName, '-n', ns]);
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.template.spec.containers[0]?.env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
 
     // And back to this chart's CRDs.
     await helmOk(['upgrade', release, chart, '-n', ns, '--reuse-values', '--force-conflicts']);
     const restored = await json<Crd>(['get', 'crd', 'modelservers.perpetual.ai']);
-    expect(restored.spec.versions[0]?.schema.openAPIV3Schema.description).not.toBe('A ModelServer, as the next chart version describes it.');
+    expect(restored.spec.versions[0]?.schema.openAPIV3Schema.description).not.toBe(
+      'A ModelServer, as the next chart version describes it.',
+    );
   });
 
   it('refuses invalid values before touching the cluster, naming the field', async () => {
     const result = await helm(['upgrade', release, chart, '-n', ns, '--reuse-values', '--set=monitoring.prometheusRule.enabled=yes']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('/monitoring/prometheusRule/enabled');
-    expect(await helmOk(['history', release, '-n', ns, '--max', '1'])).toMatchObject({ stdout: expect.stringContaining('deployed') as unknown });
+    expect(await helmOk(['history', release, '-n', ns, '--max', '1'])).toMatchObject({
+      stdout: expect.stringContaining('deployed') as unknown,
+    });
   });
 
   it('kubectl apply -k config/prometheus applies nothing without the Prometheus Operator, everything with it', async () => {
@@ -173,13 +246,24 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     expect(applied.match(/created/g)).toHaveLength(4);
   });
 
-  it('applies the monitors on the next upgrade once the Prometheus Operator\'s API is served', async () => {
+  it("applies the monitors on the next upgrade once the Prometheus Operator's API is served", async () => {
     const upgrade = await helmOk(['upgrade', release, chart, '-n', ns, '--reuse-values']);
     expect(upgrade.stdout).not.toContain('Skipped:');
-    for (const name of [`servicemonitor/${release}-perpetual-operator`, `servicemonitor/${release}-perpetual-gateway`, `podmonitor/${release}-perpetual-vllm`, `prometheusrule/${release}-perpetual-alerts`]) {
+    for (const name of [
+      `servicemonitor/${release}-perpetual-operator`,
+      `servicemonitor/${release}-perpetual-gateway`,
+      `podmonitor/${release}-perpetual-vllm`,
+      `prometheusrule/${release}-perpetual-alerts`,
+    ]) {
       expect(await exists([name, '-n', ns]), name).toBe(true);
     }
-    const rule = await json<{ spec: { groups: { rules: { alert?: string }[] }[] } }>(['get', 'prometheusrule', `${release}-perpetual-alerts`, '-n', ns]);
+    const rule = await json<{ spec: { groups: { rules: { alert?: string }[] }[] } }>([
+      'get',
+      'prometheusrule',
+      `${release}-perpetual-alerts`,
+      '-n',
+      ns,
+    ]);
     expect(rule.spec.groups.flatMap((g) => g.rules).map((r) => r.alert)).toContain('PerpetualOperatorNoLeader');
   });
 
@@ -189,7 +273,12 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     const uninstall = await helmOk(['uninstall', release, '-n', ns]);
     console.log(`[helm] chart uninstalled in ${String(Math.round(uninstall.ms))} ms`);
     expect(uninstall.stdout).toMatch(/These resources were kept due to the resource policy:[\s\S]*CustomResourceDefinition/);
-    for (const object of [['deployment', operatorName, '-n', ns], ['clusterrole', operatorName], ['clusterrolebinding', operatorName], [`servicemonitor/${release}-perpetual-gateway`, '-n', ns]]) {
+    for (const object of [
+      ['deployment', operatorName, '-n', ns],
+      ['clusterrole', operatorName],
+      ['clusterrolebinding', operatorName],
+      [`servicemonitor/${release}-perpetual-gateway`, '-n', ns],
+    ]) {
       expect(await exists(object), object.join(' ')).toBe(false);
     }
     for (const crd of CRDS) expect(await exists(['crd', crd]), crd).toBe(true);

@@ -35,27 +35,53 @@ async function timed(tool: string, args: string[], env: NodeJS.ProcessEnv): Prom
 async function main(): Promise<void> {
   const cp = await startControlPlane({ profile: 'api' });
   const helmHome = mkdtempSync(join(tmpdir(), 'perpetual-helm-bench-'));
-  const env = { ...process.env, KUBECONFIG: cp.kubeconfigPath, HELM_CONFIG_HOME: helmHome, HELM_CACHE_HOME: helmHome, HELM_DATA_HOME: helmHome };
+  const env = {
+    ...process.env,
+    KUBECONFIG: cp.kubeconfigPath,
+    HELM_CONFIG_HOME: helmHome,
+    HELM_CACHE_HOME: helmHome,
+    HELM_DATA_HOME: helmHome,
+  };
   const helm = (args: string[]) => timed('helm', args, env);
   const kubectl = (args: string[]) => timed('kubectl', args, env);
-  const operatorObjects = ['deployment/perpetual-operator', 'serviceaccount/perpetual-operator', 'service/perpetual-operator-metrics',
-    'role/perpetual-operator-leader-election', 'rolebinding/perpetual-operator-leader-election'];
+  const operatorObjects = [
+    'deployment/perpetual-operator',
+    'serviceaccount/perpetual-operator',
+    'service/perpetual-operator-metrics',
+    'role/perpetual-operator-leader-election',
+    'rolebinding/perpetual-operator-leader-election',
+  ];
   try {
     await kubectl(['create', 'namespace', NAMESPACE]);
     const times = { helm: [] as number[], baseline: [] as number[] };
     const runHelm = async () => {
-      times.helm.push(await helm(['install', 'perpetual', join(REPO_ROOT, 'charts/perpetual'), '-n', NAMESPACE, '--take-ownership', '--force-conflicts']));
+      times.helm.push(
+        await helm(['install', 'perpetual', join(REPO_ROOT, 'charts/perpetual'), '-n', NAMESPACE, '--take-ownership', '--force-conflicts']),
+      );
       await helm(['uninstall', 'perpetual', '-n', NAMESPACE]);
     };
     const runBaseline = async () => {
       times.baseline.push(await kubectl(['apply', '--server-side', '--force-conflicts', '-k', join(REPO_ROOT, 'config/default')]));
-      await kubectl(['delete', '-n', NAMESPACE, ...operatorObjects, 'clusterrole/perpetual-operator', 'clusterrolebinding/perpetual-operator']);
+      await kubectl([
+        'delete',
+        '-n',
+        NAMESPACE,
+        ...operatorObjects,
+        'clusterrole/perpetual-operator',
+        'clusterrolebinding/perpetual-operator',
+      ]);
     };
     // One unmeasured round each: the first exec of each binary pays for reading it from disk.
     await runHelm();
     await runBaseline();
     for (let i = 0; i < rounds; i++) {
-      if (i % 2 === 0) { await runHelm(); await runBaseline(); } else { await runBaseline(); await runHelm(); }
+      if (i % 2 === 0) {
+        await runHelm();
+        await runBaseline();
+      } else {
+        await runBaseline();
+        await runHelm();
+      }
     }
     const median = (values: number[]) => percentile(values, 50);
     const summary = {
@@ -64,7 +90,9 @@ async function main(): Promise<void> {
       kubectlApplyMs: { p50: Math.round(median(times.baseline)), max: Math.round(Math.max(...times.baseline)) },
       ratio: Math.round((median(times.helm) / median(times.baseline)) * 100) / 100,
     };
-    console.log(`helm install: p50 ${String(summary.helmInstallMs.p50)} ms (max ${String(summary.helmInstallMs.max)}); kubectl apply --server-side -k config/default: p50 ${String(summary.kubectlApplyMs.p50)} ms (max ${String(summary.kubectlApplyMs.max)}); ratio ${String(summary.ratio)}`);
+    console.log(
+      `helm install: p50 ${String(summary.helmInstallMs.p50)} ms (max ${String(summary.helmInstallMs.max)}); kubectl apply --server-side -k config/default: p50 ${String(summary.kubectlApplyMs.p50)} ms (max ${String(summary.kubectlApplyMs.max)}); ratio ${String(summary.ratio)}`,
+    );
     console.log(JSON.stringify(summary));
   } finally {
     rmSync(helmHome, { recursive: true, force: true });
