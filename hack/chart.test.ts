@@ -2,11 +2,12 @@
 // config/ rendering the same objects (`helm template` against `kubectl kustomize`), so the two
 // installs never drift. test/api/helm-chart.test.ts installs the chart on a real API server.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { OPERATOR_VERSION } from '../operator/config.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 const chart = join(repoRoot, 'charts/perpetual');
@@ -80,6 +81,13 @@ function expectSameObjects(fromChart: Map<string, Manifest>, fromConfig: Map<str
 const allMonitoring = ['operatorServiceMonitor', 'gatewayServiceMonitor', 'vllmPodMonitor', 'prometheusRule', 'dashboards'].map(
   (toggle) => `--set=monitoring.${toggle}.enabled=true`,
 );
+
+describe('Chart.yaml', () => {
+  it("names the operator's version as appVersion, the default tag of both images", () => {
+    const meta = parse(readFileSync(join(chart, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+    expect(meta.appVersion).toBe(OPERATOR_VERSION);
+  });
+});
 
 describe('helm lint', () => {
   it('passes with the default values and with the whole observability pack on', async () => {
