@@ -1,6 +1,7 @@
 // The operator's connection to the API server: one KubeConfig and the API clients built from it.
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { PooledKubeConfig } from './pooled-kube-config.ts';
+import { registerWireFormatKinds } from './wire-format.ts';
 
 export interface Kube {
   kc: KubeConfig;
@@ -12,6 +13,7 @@ export interface Kube {
 
 /** In a pod: the ServiceAccount; elsewhere: $KUBECONFIG or ~/.kube/config. */
 export function connect(kubeconfigPath?: string): Kube {
+  registerWireFormatKinds();
   const kc = new PooledKubeConfig();
   if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
   else kc.loadFromDefault();
