@@ -11,6 +11,8 @@ export interface OperatorConfig {
   http: { host: string; port: number };
   logLevel: string;
   images: { gateway: string };
+  /** The namespace the operator runs in: the NetworkPolicies it generates let its pods there read metrics. */
+  namespace: string;
   /** Requeue delay while children are still becoming ready (watches usually come first). */
   waitingRequeueMs: number;
   autoscaler: {
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     http: { host: env.HTTP_HOST || '0.0.0.0', port: integer(env, 'HTTP_PORT', 8080, 0) },
     logLevel: env.LOG_LEVEL || 'info',
     images: { gateway: env.GATEWAY_IMAGE || `ghcr.io/perpetual-ai/perpetual-gateway:${OPERATOR_VERSION}` },
+    namespace: env.POD_NAMESPACE || 'perpetual-system',
     waitingRequeueMs: integer(env, 'WAITING_REQUEUE_MS', 30_000, 100),
     autoscaler: {
       intervalMs: integerInRange(env, 'AUTOSCALER_INTERVAL_MS', 5000, { min: 100, max: MAX_AUTOSCALER_INTERVAL_MS }),

@@ -17,6 +17,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { ModelServer } from '../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../api/v1alpha1/perpetual-deployment.ts';
+import type { NetworkPolicy } from '../resources/network-policy.ts';
 import type { ScaledObject } from '../resources/scaled-object.ts';
 import type { ResourceInformer } from './informer.ts';
 import type { KindName } from './resource-kinds.ts';
@@ -33,6 +34,7 @@ export interface KindTypes {
   Pod: V1Pod;
   Job: V1Job;
   PodDisruptionBudget: V1PodDisruptionBudget;
+  NetworkPolicy: NetworkPolicy;
   HorizontalPodAutoscaler: V2HorizontalPodAutoscaler;
   ServiceAccount: V1ServiceAccount;
   Role: V1Role;

@@ -23,6 +23,7 @@ export const Kinds = {
   Pod: kind('v1', 'Pod', 'pods'),
   Job: kind('batch/v1', 'Job', 'jobs'),
   PodDisruptionBudget: kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  NetworkPolicy: kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
   HorizontalPodAutoscaler: kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
   ServiceAccount: kind('v1', 'ServiceAccount', 'serviceaccounts'),
   Role: kind('rbac.authorization.k8s.io/v1', 'Role', 'roles'),

@@ -6,6 +6,8 @@ export interface StatefulSetParams {
   replicas: number;
   template: V1PodTemplateSpec;
   volumeClaimTemplates: V1PersistentVolumeClaim[];
+  /** What happens to the claims when the StatefulSet is deleted or scaled down. */
+  claimRetention: { whenDeleted: 'Retain' | 'Delete'; whenScaled: 'Retain' | 'Delete' };
 }
 
 export function buildStatefulSet(meta: V1ObjectMeta, params: StatefulSetParams): V1StatefulSet {
@@ -21,6 +23,7 @@ export function buildStatefulSet(meta: V1ObjectMeta, params: StatefulSetParams):
       podManagementPolicy: 'Parallel',
       template: params.template,
       volumeClaimTemplates: params.volumeClaimTemplates,
+      persistentVolumeClaimRetentionPolicy: params.claimRetention,
     },
   };
 }

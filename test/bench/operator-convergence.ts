@@ -123,7 +123,7 @@ async function baselineRun(cp: ControlPlane, n: number): Promise<number> {
     const pd = defaultedPerpetualDeployment({ name: `pd-${String(i)}`, namespace, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}` }, {
       mode: 'proxy', database: { secretRef: { name: 'db' } }, encryptionKeySecretRef: { name: 'enc' }, models: [{ name: 'gpt-4o-mini', provider: 'openai' }],
     });
-    const desired = desiredObjects({ pd, config: { images: { gateway: 'gateway:bench' } }, modelServers: new Map(), referencedSecretsHash: 'x', databaseSecretHash: 'x', databaseUsable: true });
+    const desired = desiredObjects({ pd, config: { images: { gateway: 'gateway:bench' }, namespace: 'perpetual-system' }, modelServers: new Map(), referencedSecretsHash: 'x', databaseSecretHash: 'x', databaseUsable: true });
     // Not labelled as the operator's, so its informers neither cache these nor react to them: the
     // operator stays idle during the baseline, and its memory later reflects its own objects only.
     objects.push(...desired.objects.map((obj) => ({ ...obj, metadata: { ...obj.metadata, labels: { ...obj.metadata?.labels, [Labels.managedBy]: 'benchmark-baseline' } } })));

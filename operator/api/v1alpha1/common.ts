@@ -1,7 +1,7 @@
 // Schema pieces shared by PerpetualDeployment and ModelServer.
 import Type from 'typebox';
 import type { V1Affinity } from '@kubernetes/client-node';
-import { affinity, quantity, stringEnum, stringMap } from './schema-helpers.ts';
+import { affinity, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
 
 /** A key in a Secret in the same namespace as the resource. */
 export function secretKeyRef(description: string, defaultKey: string) {
@@ -104,6 +104,85 @@ export const PodTemplateOverrides = Type.Object(
     ),
   },
   { description: 'Overrides merged into the generated pod template.' },
+);
+
+/** A seccomp profile; `restricted` Pod Security accepts RuntimeDefault and Localhost. */
+const SeccompProfile = withRules(
+  Type.Object(
+    {
+      type: stringEnum(['RuntimeDefault', 'Localhost', 'Unconfined'], { description: 'Which profile: the runtime\'s default, a file on the node, or none.' }),
+      localhostProfile: Type.Optional(Type.String({ description: 'For type Localhost: the profile\'s path relative to the kubelet\'s seccomp directory.', minLength: 1, maxLength: 4096 })),
+    },
+    { description: 'The seccomp profile the containers run under.' },
+  ),
+  [{ rule: "(self.type == 'Localhost') == has(self.localhostProfile)", message: 'localhostProfile is required for type Localhost and only allowed there', fieldPath: '.localhostProfile' }],
+);
+
+// Linux user and group ids as the kubelet takes them (int64, never negative).
+const linuxId = (description: string) => Type.Integer({ description, minimum: 0, maximum: 2147483647 });
+
+/**
+ * The core/v1 PodSecurityContext fields Pod Security `restricted` is about, typed, so a wrong value
+ * is refused with the field named (an untyped object would be stored and fail only at pod creation).
+ */
+export const PodSecurityContext = Type.Object(
+  {
+    runAsNonRoot: Type.Optional(Type.Boolean({ description: 'Refuse to start a container whose user is root.' })),
+    runAsUser: Type.Optional(linuxId('User id the containers run as.')),
+    runAsGroup: Type.Optional(linuxId('Primary group id the containers run as.')),
+    fsGroup: Type.Optional(linuxId('Group that owns the pod\'s volumes (and is added to every container).')),
+    fsGroupChangePolicy: Type.Optional(stringEnum(['OnRootMismatch', 'Always'], { description: 'When the kubelet changes volume ownership to fsGroup.' })),
+    supplementalGroups: Type.Optional(Type.Array(linuxId('A group id.'), { description: 'Extra groups for every container.', maxItems: 32 })),
+    seccompProfile: Type.Optional(SeccompProfile),
+  },
+  { description: 'Pod-level security settings (a typed subset of core/v1 PodSecurityContext).' },
+);
+
+/** The core/v1 SecurityContext fields of one container that Pod Security `restricted` checks, typed. */
+export const ContainerSecurityContext = Type.Object(
+  {
+    allowPrivilegeEscalation: Type.Optional(Type.Boolean({ description: 'Whether a process may gain more privileges than its parent (restricted: false).' })),
+    privileged: Type.Optional(Type.Boolean({ description: 'Run the container privileged (refused by baseline and restricted).' })),
+    readOnlyRootFilesystem: Type.Optional(Type.Boolean({ description: 'Mount the container\'s root filesystem read-only.' })),
+    runAsNonRoot: Type.Optional(Type.Boolean({ description: 'Refuse to start the container if its user is root.' })),
+    runAsUser: Type.Optional(linuxId('User id the container runs as.')),
+    runAsGroup: Type.Optional(linuxId('Primary group id the container runs as.')),
+    capabilities: Type.Optional(
+      Type.Object(
+        {
+          add: Type.Optional(Type.Array(Type.String({ maxLength: 64, pattern: '^[A-Z_]+$' }), { description: 'Capabilities to add, e.g. NET_BIND_SERVICE.', maxItems: 64 })),
+          drop: Type.Optional(Type.Array(Type.String({ maxLength: 64, pattern: '^[A-Z_]+$' }), { description: 'Capabilities to drop (restricted: ALL).', maxItems: 64 })),
+        },
+        { description: 'Linux capabilities to add and drop.' },
+      ),
+    ),
+    seccompProfile: Type.Optional(SeccompProfile),
+  },
+  { description: 'Security settings of the main container (a typed subset of core/v1 SecurityContext).' },
+);
+
+/** A core/v1 LabelSelector: every matchLabels pair and every expression must hold. */
+export const LabelSelector = Type.Object(
+  {
+    matchLabels: Type.Optional(stringMap({ description: 'Labels that must all be present with these values.' })),
+    matchExpressions: Type.Optional(
+      Type.Array(
+        withRules(
+          Type.Object(
+            {
+              key: Type.String({ description: 'Label key.', minLength: 1, maxLength: 317 }),
+              operator: stringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist'], { description: 'How the key\'s value is compared with values.' }),
+              values: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { description: 'Values for In and NotIn.', maxItems: 64 })),
+            },
+            { description: 'A label requirement.' },
+          ),
+          [{ rule: "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)", message: 'values are required for In and NotIn, and not allowed for Exists and DoesNotExist', fieldPath: '.values' }],
+        ),
+        { description: 'Label requirements.', maxItems: 16 },
+      ),
+    ),
+  },
+  { description: 'A label selector (core/v1 LabelSelector); empty selects everything.' },
 );
 
 /** A condition in the standard Kubernetes `metav1.Condition` shape. */

@@ -21,3 +21,9 @@ export const Annotations = {
 
 /** Field manager for server-side apply and the value of app.kubernetes.io/managed-by. */
 export const FIELD_MANAGER = 'perpetual-operator';
+
+/**
+ * The labels of the operator's own pods (config/manager/manager.yaml and the chart's deployment):
+ * the NetworkPolicies let pods with them, in the operator's namespace, read vLLM and gateway metrics.
+ */
+export const OPERATOR_POD_LABELS = { [Labels.name]: 'perpetual', [Labels.component]: 'operator' } as const;

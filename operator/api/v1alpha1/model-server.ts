@@ -2,7 +2,8 @@
 // Single source of truth for the type and for crds/perpetual.ai_modelservers.yaml.
 import Type from 'typebox';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { EnvVar, modelName, nameRule, Resources, statusBase, Toleration } from './common.ts';
+import { ContainerSecurityContext, EnvVar, modelName, nameRule, PodSecurityContext, PodTemplateOverrides, Resources, statusBase, Toleration } from './common.ts';
+import { VLLM_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.ts';
 import type { V1Affinity } from '@kubernetes/client-node';
 import { affinity, imageReference, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
 
@@ -43,7 +44,7 @@ const Engine = Type.Object(
         'x-kubernetes-list-map-keys': ['name'],
       }),
     ),
-    resources: Type.Optional(Resources),
+    resources: Type.Optional(withResourceDefault(Resources, VLLM_DEFAULT_REQUESTS)),
   },
   { description: 'The inference engine container.', default: {} },
 );
@@ -135,6 +136,27 @@ const Rollout = withRules(
   ],
 );
 
+/**
+ * Overrides merged onto the vLLM pod the operator builds: the gateway's PodTemplateOverrides plus
+ * typed security contexts, so a ModelServer can meet Pod Security `restricted` where its image runs
+ * as a non-root user (vllm/vllm-openai runs as root; an image built with a numeric user does not).
+ */
+const ModelServerPodTemplate = Type.Object(
+  {
+    ...PodTemplateOverrides.properties,
+    securityContext: Type.Optional(PodSecurityContext),
+    containerSecurityContext: Type.Optional(ContainerSecurityContext),
+  },
+  {
+    description:
+      'Overrides merged onto the generated vLLM pod: labels and annotations (the operator\'s labels win), nodeSelector (merged with gpu.nodeSelector and gpu.product, which win), ' +
+      'tolerations (added to spec.tolerations and the GPU toleration), affinity and priorityClassName (instead of the spec fields of the same name, which must then be empty), ' +
+      'serviceAccountName, imagePullSecrets, and the pod and vLLM container security contexts (none by default: the vLLM image runs as root). ' +
+      'For Pod Security restricted: securityContext {runAsNonRoot: true, runAsUser: <non-zero>, seccompProfile: {type: RuntimeDefault}} and ' +
+      'containerSecurityContext {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, with an image that runs as that user.',
+  },
+);
+
 export const ModelServerSpec = withRules(
   Type.Object(
     {
@@ -152,10 +174,21 @@ export const ModelServerSpec = withRules(
       ),
       autoscaling: Type.Optional(Autoscaling),
       rollout: Rollout,
+      podTemplate: Type.Optional(ModelServerPodTemplate),
     },
     { description: 'The desired model server.' },
   ),
   [
+    {
+      rule: '!has(self.affinity) || !has(self.podTemplate) || !has(self.podTemplate.affinity)',
+      message: 'set affinity or podTemplate.affinity, not both',
+      fieldPath: '.podTemplate.affinity',
+    },
+    {
+      rule: '!has(self.priorityClassName) || !has(self.podTemplate) || !has(self.podTemplate.priorityClassName)',
+      message: 'set priorityClassName or podTemplate.priorityClassName, not both',
+      fieldPath: '.podTemplate.priorityClassName',
+    },
     {
       rule: '!has(self.vllm.tensorParallelSize) || self.gpu.count == 0 || self.vllm.tensorParallelSize <= self.gpu.count',
       message: 'vllm.tensorParallelSize cannot exceed gpu.count',

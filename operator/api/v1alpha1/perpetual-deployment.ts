@@ -5,6 +5,7 @@ import Type from 'typebox';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   EnvVar,
+  LabelSelector,
   localRef,
   modelName,
   nameRule,
@@ -15,6 +16,7 @@ import {
   statusBase,
 } from './common.ts';
 import { imageReference, quantity, stringEnum, withRules } from './schema-helpers.ts';
+import { QDRANT_DEFAULT_REQUESTS, REDIS_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.ts';
 
 export const MODES = ['proxy', 'local'] as const;
 export const PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
@@ -137,7 +139,14 @@ const VectorStore = withRules(
           image: imageReference({ description: 'Qdrant image.', default: 'qdrant/qdrant:v1.19.0' }),
           replicas: Type.Integer({ description: 'Qdrant pods.', minimum: 1, maximum: 15, default: 1 }),
           storage: Storage,
-          resources: Type.Optional(Resources),
+          retainOnDelete: Type.Boolean({
+            description:
+              'Default true: the volume claims (every user\'s memories) are kept when the PerpetualDeployment is deleted, or when the vector store ' +
+              'stops being managed, and must be deleted by hand (kubectl delete pvc -l app.kubernetes.io/instance=<name>,app.kubernetes.io/component=qdrant). ' +
+              'false: they are deleted with the Qdrant StatefulSet, and the memories with them. Scaling down never deletes a claim.',
+            default: true,
+          }),
+          resources: Type.Optional(withResourceDefault(Resources, QDRANT_DEFAULT_REQUESTS)),
         },
         { description: 'Settings for the operator-run Qdrant.', default: {} },
       ),
@@ -166,7 +175,7 @@ const Cache = withRules(
       managed: Type.Object(
         {
           image: imageReference({ description: 'Redis image.', default: 'redis:7.4-alpine' }),
-          resources: Type.Optional(Resources),
+          resources: Type.Optional(withResourceDefault(Resources, REDIS_DEFAULT_REQUESTS)),
         },
         { description: 'Settings for the operator-run Redis.', default: {} },
       ),
@@ -297,6 +306,82 @@ const Billing = Type.Object(
   { description: 'Optional usage-based billing.' },
 );
 
+/** An IPv4 or IPv6 CIDR such as 10.0.0.0/8 (isCIDR is CEL's, on API servers from Kubernetes 1.31). */
+function cidr(description: string) {
+  return Type.String({
+    description,
+    maxLength: 64,
+    'x-kubernetes-validations': [{ rule: 'isCIDR(self)', message: 'must be a CIDR such as 10.0.0.0/8 or fd00::/8' }],
+  });
+}
+
+/** A core/v1 NetworkPolicyPeer: pods (by pod and namespace labels) or an IP block. */
+const NetworkPolicyPeer = withRules(
+  Type.Object(
+    {
+      podSelector: Type.Optional({ ...LabelSelector, description: 'Pods with these labels (in the namespaces namespaceSelector selects, else in this namespace).' }),
+      namespaceSelector: Type.Optional({ ...LabelSelector, description: 'Namespaces with these labels; `{}` selects every namespace.' }),
+      ipBlock: Type.Optional(
+        Type.Object(
+          {
+            cidr: cidr('Addresses allowed, e.g. 10.0.0.0/8.'),
+            except: Type.Optional(Type.Array(cidr('Addresses inside cidr that are not allowed.'), { description: 'Parts of cidr left out.', maxItems: 32 })),
+          },
+          { description: 'An address range, for clients outside the cluster\'s pod network (a load balancer, a node).' },
+        ),
+      ),
+    },
+    { description: 'Who may connect: pods chosen by labels, or an address range (as in a NetworkPolicy rule).' },
+  ),
+  [{ rule: 'has(self.ipBlock) != (has(self.podSelector) || has(self.namespaceSelector))', message: 'set ipBlock, or podSelector and/or namespaceSelector (not both kinds, not neither)' }],
+);
+
+const GatewayEgress = withRules(
+  Type.Object(
+    {
+      policy: stringEnum(['AllowAll', 'Restricted'], {
+        description:
+          '`AllowAll` (default): the gateway may connect anywhere, as proxy mode must to reach hosted providers. ' +
+          '`Restricted`: only DNS (port 53), pods in this namespace and allowedCIDRs; list there the database, the providers, an external Qdrant or Redis ' +
+          'and, in local mode, the Kubernetes API server (the gateway scales a ModelServer from zero through it).',
+        default: 'AllowAll',
+      }),
+      allowedCIDRs: Type.Optional(
+        Type.Array(cidr('An address range the gateway may connect to, on any port.'), { description: 'With policy Restricted: address ranges the gateway may reach besides DNS and this namespace.', maxItems: 64 }),
+      ),
+    },
+    { description: 'Where the gateway may connect to.', default: {} },
+  ),
+  [{ rule: "self.policy == 'Restricted' || !has(self.allowedCIDRs)", message: 'allowedCIDRs applies only with policy Restricted', fieldPath: '.allowedCIDRs' }],
+);
+
+const NetworkPolicySettings = Type.Object(
+  {
+    enabled: Type.Boolean({
+      description:
+        'Default true: the operator generates NetworkPolicies for the stack. Only this stack\'s gateway may reach its Redis and Qdrant ' +
+        '(and Qdrant pods each other); only Perpetual gateways of this namespace and the operator (its autoscaler reads /metrics) may reach the vLLM pods of the ModelServers the stack uses, ' +
+        'so clients of those ModelServers go through the gateway; the migration Job reaches none of them. The gateway accepts connections on its port from gatewayIngressFrom, or from anywhere when that is empty. ' +
+        'They take effect only where the network plugin enforces NetworkPolicy (Calico, Cilium, ...). false: no policies, every pod may connect to every other.',
+      default: true,
+    }),
+    gatewayIngressFrom: Type.Optional(
+      Type.Array(NetworkPolicyPeer, {
+        description: 'Who may connect to the gateway; empty (default): anyone. When set, the operator (which reads the gateway\'s metrics) and metricsFrom are allowed too.',
+        maxItems: 32,
+      }),
+    ),
+    metricsFrom: Type.Optional(
+      Type.Array(NetworkPolicyPeer, {
+        description: 'Who may read the metrics of the gateway and vLLM pods besides the operator, e.g. Prometheus: `{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}`.',
+        maxItems: 32,
+      }),
+    ),
+    gatewayEgress: GatewayEgress,
+  },
+  { description: 'NetworkPolicies generated for the stack.', default: {} },
+);
+
 export const PerpetualDeploymentSpec = withRules(
   Type.Object(
     {
@@ -322,6 +407,7 @@ export const PerpetualDeploymentSpec = withRules(
       memory: Memory,
       auth: Auth,
       billing: Type.Optional(Billing),
+      networkPolicy: NetworkPolicySettings,
     },
     { description: 'The desired Perpetual stack.' },
   ),

@@ -1,7 +1,7 @@
 // The desired children of a ModelServer: a vLLM Deployment, its Service and, optionally, a PVC
 // for the weights and the HPA or KEDA ScaledObject of its autoscaling engine. Pure: no clock, no
 // randomness.
-import type { KubernetesObject, V1Deployment, V1DeploymentStrategy, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1DeploymentStrategy, V1ObjectMeta, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { buildDeployment } from '../../resources/deployment.ts';
 import { childMeta, ownerOf, selectorLabels, type Owner } from '../../resources/meta.ts';
@@ -11,6 +11,7 @@ import { buildService } from '../../resources/service.ts';
 import { autoscalerObjects, NO_AUTOSCALING_INPUTS, type AutoscalingInputs } from './autoscaling.ts';
 import { modelServerChildNames, VLLM_PORT } from './names.ts';
 import { desiredReplicas } from '../../api/v1alpha1/model-server-funcs.ts';
+import { VLLM_DEFAULT_REQUESTS } from '../../api/v1alpha1/resource-defaults.ts';
 
 type Spec = ModelServer['spec'];
 
@@ -34,7 +35,8 @@ export function vllmArgs(spec: Spec): string[] {
 }
 
 function gpuResources(spec: Spec) {
-  const base = containerResources(spec.engine.resources ?? {});
+  // GPUs alone would leave the pod BestEffort: QoS counts only CPU and memory.
+  const base = containerResources(spec.engine.resources ?? { requests: VLLM_DEFAULT_REQUESTS });
   if (spec.gpu.count === 0) return base;
   const gpus = { [spec.gpu.resourceName]: String(spec.gpu.count) };
   // Extended resources must have requests equal to limits; setting limits alone implies that.
@@ -43,13 +45,13 @@ function gpuResources(spec: Spec) {
 
 /** GPU nodes are commonly tainted nvidia.com/gpu:NoSchedule; GPU pods tolerate that by default. */
 function tolerations(spec: Spec): V1Toleration[] {
-  const own = spec.tolerations ?? [];
+  const own = [...(spec.tolerations ?? []), ...(spec.podTemplate?.tolerations ?? [])];
   if (spec.gpu.count === 0 || own.some((t) => t.key === spec.gpu.resourceName)) return own;
   return [...own, { key: spec.gpu.resourceName, operator: 'Exists', effect: 'NoSchedule' }];
 }
 
 function nodeSelector(spec: Spec): Record<string, string> | undefined {
-  const selector = { ...spec.gpu.nodeSelector, ...(spec.gpu.product ? { [GPU_PRODUCT_LABEL]: spec.gpu.product } : {}) };
+  const selector = { ...spec.podTemplate?.nodeSelector, ...spec.gpu.nodeSelector, ...(spec.gpu.product ? { [GPU_PRODUCT_LABEL]: spec.gpu.product } : {}) };
   return Object.keys(selector).length > 0 ? selector : undefined;
 }
 
@@ -73,16 +75,31 @@ function volumes(ms: Owner, spec: Spec): { volumes: V1Volume[]; mounts: V1Volume
   return { volumes, mounts };
 }
 
+/** What spec.podTemplate sets on the pod itself (its scheduling and tolerations are merged above), only where set. */
+function podOverrides(spec: Spec): Partial<V1PodSpec> {
+  const { affinity, priorityClassName, serviceAccountName, imagePullSecrets, securityContext } = spec.podTemplate ?? {};
+  return {
+    // The schema refuses affinity and priorityClassName both at the top level and here.
+    ...(affinity ? { affinity } : {}),
+    ...(priorityClassName ? { priorityClassName } : {}),
+    ...(serviceAccountName ? { serviceAccountName } : {}),
+    ...(imagePullSecrets ? { imagePullSecrets } : {}),
+    ...(securityContext ? { securityContext } : {}),
+  };
+}
+
 function podSpec(owner: Owner, spec: Spec): V1PodSpec {
   const { volumes: podVolumes, mounts } = volumes(owner, spec);
   const selector = nodeSelector(spec);
   const tolerationList = tolerations(spec);
+  const containerSecurity = spec.podTemplate?.containerSecurityContext;
   return {
     ...(selector ? { nodeSelector: selector } : {}),
     ...(tolerationList.length > 0 ? { tolerations: tolerationList } : {}),
     ...(spec.affinity ? { affinity: spec.affinity } : {}),
     ...(spec.runtimeClassName ? { runtimeClassName: spec.runtimeClassName } : {}),
     ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
+    ...podOverrides(spec),
     // vLLM finishes in-flight requests on SIGTERM; give it time.
     terminationGracePeriodSeconds: 120,
     containers: [
@@ -98,9 +115,19 @@ function podSpec(owner: Owner, spec: Spec): V1PodSpec {
         readinessProbe: httpProbe('/v1/models', 'http', { periodSeconds: 5, failureThreshold: 3 }),
         livenessProbe: httpProbe('/health', 'http', { periodSeconds: 15, failureThreshold: 4 }),
         volumeMounts: mounts,
+        ...(containerSecurity ? { securityContext: containerSecurity } : {}),
       },
     ],
     volumes: podVolumes,
+  };
+}
+
+/** The user's labels and annotations, with the operator's labels winning (its selector depends on them). */
+function podMetadata(owner: Owner, spec: Spec): V1ObjectMeta {
+  const annotations = spec.podTemplate?.annotations;
+  return {
+    labels: { ...spec.podTemplate?.labels, ...childMeta(owner, '', 'vllm').labels },
+    ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
 }
 
@@ -109,7 +136,7 @@ export function buildModelDeployment(owner: Owner, spec: Spec): V1Deployment {
     selector: selectorLabels(owner, 'vllm'),
     replicas: desiredReplicas(spec),
     strategy: strategy(spec),
-    template: { metadata: { labels: childMeta(owner, '', 'vllm').labels }, spec: podSpec(owner, spec) },
+    template: { metadata: podMetadata(owner, spec), spec: podSpec(owner, spec) },
   });
 }
 

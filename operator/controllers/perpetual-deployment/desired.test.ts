@@ -7,7 +7,7 @@ import { Labels } from '../../api/v1alpha1/labels.ts';
 import { goldenBase, goldenModelServerSpecs, goldenPerpetualDeploymentSpecs } from '../../api/v1alpha1/testdata/golden-specs.ts';
 import { desiredObjects, type DesiredInput } from './desired.ts';
 
-const config = { images: { gateway: 'ghcr.io/perpetual-ai/perpetual-gateway:0.1.0' } };
+const config = { images: { gateway: 'ghcr.io/perpetual-ai/perpetual-gateway:0.1.0' }, namespace: 'perpetual-system' };
 
 function input(spec: Record<string, unknown>, overrides: Partial<DesiredInput> = {}): DesiredInput {
   return {
@@ -103,7 +103,7 @@ describe('desired children', () => {
     const jobs = (i: DesiredInput) => desiredObjects(i).objects.filter((o) => o.kind === 'Job').map((o) => o.metadata?.name);
     const [first] = jobs(proxy);
     expect(first).toMatch(/^app-migrate-[0-9a-f]{8}$/);
-    expect(jobs({ ...proxy, config: { images: { gateway: 'gateway:0.2.0' } } })).not.toEqual([first]);
+    expect(jobs({ ...proxy, config: { ...config, images: { gateway: 'gateway:0.2.0' } } })).not.toEqual([first]);
     expect(jobs({ ...proxy, databaseSecretHash: 'db-v2' })).not.toEqual([first]);
     expect(jobs({ ...proxy, databaseUsable: false })).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { ownerOf } from '../../resources/meta.ts';
 import { connectionSecret, generatedSecrets, type GeneratedSecret } from './children/connection.ts';
 import { gatewayImage, gatewayObjects } from './children/gateway.ts';
 import { migrationJob } from './children/migration.ts';
+import { modelServersNetworkPolicy } from './children/model-servers.ts';
 import { qdrantObjects } from './children/qdrant.ts';
 import { gatewayIdentity } from './children/rbac.ts';
 import { redisObjects } from './children/redis.ts';
@@ -20,7 +21,7 @@ export { migrationJobName } from './children/migration.ts';
 
 export interface DesiredInput {
   pd: PerpetualDeployment;
-  config: Pick<OperatorConfig, 'images'>;
+  config: Pick<OperatorConfig, 'images' | 'namespace'>;
   /** ModelServers in the namespace, by name (for local-mode endpoints). */
   modelServers: ReadonlyMap<string, ModelServer>;
   /** Hash of the referenced Secrets' contents: a change rolls the gateway pods. */
@@ -46,13 +47,14 @@ export function desiredObjects(input: DesiredInput): Desired {
   const owner = ownerOf({ ...pd, kind: 'PerpetualDeployment' });
   const image = gatewayImage(pd, input.config);
   const objects = [
-    ...gatewayObjects(owner, { pd, image, modelServers: input.modelServers, referencedSecretsHash: input.referencedSecretsHash }),
+    ...gatewayObjects(owner, { pd, image, modelServers: input.modelServers, referencedSecretsHash: input.referencedSecretsHash, operatorNamespace: input.config.namespace }),
     // Only local mode talks to the Kubernetes API (to scale a ModelServer from zero).
     ...(pd.spec.mode === 'local' ? gatewayIdentity(owner) : []),
     ...(pd.spec.vectorStore.type === 'managed' ? qdrantObjects(owner, pd) : []),
     ...(pd.spec.cache.type === 'managed' ? redisObjects(owner, pd) : []),
     ...(input.databaseUsable ? [migrationJob(owner, pd, image, input.databaseSecretHash)] : []),
     connectionSecret(owner, pd),
+    ...modelServersNetworkPolicy(owner, pd, input.config.namespace),
   ];
   return { objects: sortObjects(objects), generatedSecrets: generatedSecrets(pd) };
 }

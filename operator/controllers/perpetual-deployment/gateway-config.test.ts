@@ -39,7 +39,7 @@ function podEnv(env: V1EnvVar[], configPath: string): NodeJS.ProcessEnv {
 }
 
 function rendered(pd: PerpetualDeployment): { configFile: string; env: V1EnvVar[] } {
-  const { objects } = desiredObjects({ pd, config: { images: { gateway: 'gateway:test' } }, modelServers, referencedSecretsHash: 'x', databaseSecretHash: 'x', databaseUsable: true });
+  const { objects } = desiredObjects({ pd, config: { images: { gateway: 'gateway:test' }, namespace: 'perpetual-system' }, modelServers, referencedSecretsHash: 'x', databaseSecretHash: 'x', databaseUsable: true });
   const configMap = objects.find((o): o is V1ConfigMap & KubernetesObject => o.kind === 'ConfigMap');
   const deployment = objects.find((o): o is V1Deployment & KubernetesObject => o.kind === 'Deployment' && o.metadata?.name === 'app-gateway');
   return { configFile: configMap?.data?.['config.yaml'] ?? '', env: deployment?.spec?.template.spec?.containers[0]?.env ?? [] };

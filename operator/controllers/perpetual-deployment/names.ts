@@ -11,6 +11,8 @@ export function childNames(pd: string) {
     adminToken: `${pd}-admin-token`,
     connection: `${pd}-connection`,
     migrationPrefix: `${pd}-migrate-`,
+    /** The NetworkPolicy on the vLLM pods of the ModelServers the stack uses. */
+    modelServersPolicy: `${pd}-model-servers`,
   };
 }
 

@@ -14,7 +14,7 @@ import { computePerpetualDeploymentStatus } from './status.ts';
 /** Every kind a PerpetualDeployment may own (and so may need pruning). */
 export const PERPETUAL_DEPLOYMENT_CHILD_KINDS: readonly KindName[] = [
   'Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Job', 'PodDisruptionBudget', 'HorizontalPodAutoscaler',
-  'ServiceAccount', 'Role', 'RoleBinding',
+  'ServiceAccount', 'Role', 'RoleBinding', 'NetworkPolicy',
 ];
 
 export async function reconcilePerpetualDeployment(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {

@@ -16,6 +16,16 @@ export const goldenModelServerSpecs = {
     cache: { size: '200Gi', storageClassName: 'fast', accessMode: 'ReadWriteMany' },
     autoscaling: { minReplicas: 0, maxReplicas: 4 },
     replicas: 2,
+    // What Pod Security `restricted` asks of a pod, for an image that runs as a non-root user.
+    podTemplate: {
+      labels: { team: 'ml', 'app.kubernetes.io/component': 'not-ours-to-change' },
+      annotations: { 'example.com/owner': 'ml-platform' },
+      nodeSelector: { pool: 'gpu' },
+      tolerations: [{ key: 'spot', operator: 'Exists', effect: 'NoSchedule' }],
+      serviceAccountName: 'llama',
+      securityContext: { runAsNonRoot: true, runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } },
+      containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    },
   },
   tiny: { model: { id: 'org/tiny' }, gpu: { count: 0 }, rollout: { strategy: 'Recreate' } },
   mistral: { model: { id: 'mistralai/Mistral-7B-Instruct-v0.2', servedName: 'mistral-7b' } },
@@ -44,11 +54,15 @@ export const goldenPerpetualDeploymentSpecs = {
       { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5', fallback: 'gpt-4o-mini' },
     ],
     billing: { polar: { tokenSecretRef: { name: 'polar' }, organizationId: 'org_123' } },
+    networkPolicy: {
+      gatewayIngressFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }],
+      metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['prometheus'] }] } }],
+    },
   },
   local: {
     mode: 'local',
     gateway: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
-    vectorStore: { managed: { replicas: 3, storage: { size: '50Gi', storageClassName: 'fast' } } },
+    vectorStore: { managed: { replicas: 3, storage: { size: '50Gi', storageClassName: 'fast' }, retainOnDelete: false } },
     models: [{ name: 'mistral-7b', modelServerRef: { name: 'mistral' } }],
     auth: { jwtSecretRef: { name: 'supabase' } },
   },
@@ -56,5 +70,7 @@ export const goldenPerpetualDeploymentSpecs = {
     mode: 'proxy',
     vectorStore: { type: 'external', external: { url: 'https://xyz.cloud.qdrant.io:6333', apiKeySecretRef: { name: 'qdrant' } } },
     cache: { type: 'external', external: { url: 'rediss://cache.example:6380', passwordSecretRef: { name: 'redis' } } },
+    // Both datastores outside the cluster: only DNS, the namespace and these ranges are reachable.
+    networkPolicy: { gatewayEgress: { policy: 'Restricted', allowedCIDRs: ['203.0.113.0/24', '2001:db8::/32'] } },
   },
 };

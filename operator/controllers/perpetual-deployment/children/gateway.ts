@@ -22,11 +22,13 @@ import {
   restrictedContainerSecurity,
   specEnv,
 } from '../../../resources/pod.ts';
+import { buildNetworkPolicy, DNS_EGRESS, ingressRule, tcpPorts, type NetworkPolicy, type NetworkPolicyEgressRule } from '../../../resources/network-policy.ts';
 import { buildService } from '../../../resources/service.ts';
 import { shortHash } from '../../../utils.ts';
 import { modelServerEndpoint, modelServerReplicasHost } from '../../model-server/names.ts';
 import { childNames, GeneratedKeys, Ports } from '../names.ts';
 import { qdrantUrl, redisUrl } from './connection.ts';
+import { metricsPeers, networkPoliciesEnabled, operatorPeer, specPeer } from './network-peers.ts';
 
 /** What the gateway's children are built from, besides their owner. */
 export interface GatewayInput {
@@ -37,6 +39,8 @@ export interface GatewayInput {
   modelServers: ReadonlyMap<string, ModelServer>;
   /** Hash of the referenced Secrets' contents: a change rolls the gateway pods. */
   referencedSecretsHash: string;
+  /** Where the operator runs: its autoscaler reads the gateway's metrics, which the NetworkPolicy allows. */
+  operatorNamespace: string;
 }
 
 type Spec = PerpetualDeployment['spec'];
@@ -209,6 +213,27 @@ function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: s
   };
 }
 
+/**
+ * The gateway accepts connections on its port from spec.networkPolicy.gatewayIngressFrom (anyone
+ * when empty; the operator and metricsFrom too, for /prometheus, when not). Its egress is open
+ * unless gatewayEgress.policy is Restricted: then DNS, this namespace's pods and allowedCIDRs.
+ */
+export function gatewayNetworkPolicy(owner: Owner, pd: PerpetualDeployment, operatorNamespace: string): NetworkPolicy {
+  const settings = pd.spec.networkPolicy;
+  const from = (settings.gatewayIngressFrom ?? []).map(specPeer);
+  const allowed = from.length === 0 ? [] : [...from, operatorPeer(operatorNamespace), ...metricsPeers(pd)];
+  const cidrs = settings.gatewayEgress.allowedCIDRs ?? [];
+  const egress: NetworkPolicyEgressRule[] | undefined =
+    settings.gatewayEgress.policy === 'Restricted'
+      ? [DNS_EGRESS, { to: [{ podSelector: {} }] }, ...(cidrs.length > 0 ? [{ to: cidrs.map((cidr) => ({ ipBlock: { cidr } })) }] : [])]
+      : undefined;
+  return buildNetworkPolicy(childMeta(owner, childNames(owner.name).gateway, 'gateway'), {
+    podSelector: { matchLabels: selectorLabels(owner, 'gateway') },
+    ingress: [ingressRule(tcpPorts(Ports.gateway), allowed)],
+    egress,
+  });
+}
+
 export function gatewayObjects(owner: Owner, input: GatewayInput): KubernetesObject[] {
   const { pd, image } = input;
   const spec = pd.spec;
@@ -233,6 +258,7 @@ export function gatewayObjects(owner: Owner, input: GatewayInput): KubernetesObj
     }),
     buildPodDisruptionBudget(childMeta(owner, names.gateway, 'gateway'), selector),
   ];
+  if (networkPoliciesEnabled(pd)) objects.push(gatewayNetworkPolicy(owner, pd, input.operatorNamespace));
   if (autoscaling) {
     objects.push(buildCpuHorizontalPodAutoscaler(childMeta(owner, names.gateway, 'gateway'), { deploymentName: names.gateway, ...autoscaling }));
   }

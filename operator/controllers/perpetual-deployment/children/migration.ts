@@ -4,7 +4,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { PerpetualDeployment } from '../../../api/v1alpha1/perpetual-deployment.ts';
 import { buildJob } from '../../../resources/job.ts';
 import { childMeta, type Owner } from '../../../resources/meta.ts';
-import { envFromSecret, ourImagePodSecurity, restrictedContainerSecurity } from '../../../resources/pod.ts';
+import { MIGRATION_DEFAULT_REQUESTS } from '../../../api/v1alpha1/resource-defaults.ts';
+import { containerResources, envFromSecret, ourImagePodSecurity, restrictedContainerSecurity } from '../../../resources/pod.ts';
 import { shortHash } from '../../../utils.ts';
 import { childNames } from '../names.ts';
 
@@ -28,6 +29,7 @@ export function migrationJob(owner: Owner, pd: PerpetualDeployment, image: strin
           image,
           args: ['migrate'],
           env: [envFromSecret('DATABASE_URL', { name: db.name, key: db.key })],
+          resources: containerResources({ requests: MIGRATION_DEFAULT_REQUESTS }),
           securityContext: { ...restrictedContainerSecurity, readOnlyRootFilesystem: true },
         },
       ],

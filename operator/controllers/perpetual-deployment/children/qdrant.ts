@@ -1,13 +1,18 @@
 // The managed vector store: Qdrant as a StatefulSet with a volume per replica, a Service for
-// clients and a headless Service for the peers (and their stable DNS names) in cluster mode.
+// clients and a headless Service for the peers (and their stable DNS names) in cluster mode; in
+// cluster mode a PodDisruptionBudget, and a NetworkPolicy that lets only the gateway (and the peers) in.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { PerpetualDeployment } from '../../../api/v1alpha1/perpetual-deployment.ts';
+import { QDRANT_DEFAULT_REQUESTS } from '../../../api/v1alpha1/resource-defaults.ts';
 import { childMeta, selectorLabels, type Owner } from '../../../resources/meta.ts';
+import { buildNetworkPolicy, ingressRule, podsPeer, tcpPorts, type NetworkPolicy } from '../../../resources/network-policy.ts';
+import { buildPodDisruptionBudget } from '../../../resources/pod-disruption-budget.ts';
 import { buildPersistentVolumeClaim } from '../../../resources/persistent-volume-claim.ts';
 import { containerResources, envFromSecret, envValue, httpProbe, restrictedContainerSecurity, restrictedPodSecurity } from '../../../resources/pod.ts';
 import { buildService } from '../../../resources/service.ts';
 import { buildStatefulSet } from '../../../resources/stateful-set.ts';
 import { childNames, GeneratedKeys, Ports } from '../names.ts';
+import { networkPoliciesEnabled, stackGatewayPeer } from './network-peers.ts';
 
 function qdrantPodCommand(names: ReturnType<typeof childNames>, namespace: string, replicas: number): string[] {
   if (replicas === 1) return [];
@@ -21,6 +26,17 @@ function qdrantPodCommand(names: ReturnType<typeof childNames>, namespace: strin
   ];
 }
 
+/** Only the stack's gateway reaches Qdrant's API (REST and gRPC); in cluster mode the peers reach each other on p2p. */
+export function qdrantNetworkPolicy(owner: Owner, replicas: number): NetworkPolicy {
+  return buildNetworkPolicy(childMeta(owner, childNames(owner.name).qdrant, 'qdrant'), {
+    podSelector: { matchLabels: selectorLabels(owner, 'qdrant') },
+    ingress: [
+      ingressRule(tcpPorts(Ports.qdrantHttp, Ports.qdrantGrpc), [stackGatewayPeer(owner)]),
+      ...(replicas > 1 ? [ingressRule(tcpPorts(Ports.qdrantP2p), [podsPeer(selectorLabels(owner, 'qdrant'))])] : []),
+    ],
+  });
+}
+
 export function qdrantObjects(owner: Owner, pd: PerpetualDeployment): KubernetesObject[] {
   const managed = pd.spec.vectorStore.managed;
   const names = childNames(owner.name);
@@ -30,7 +46,7 @@ export function qdrantObjects(owner: Owner, pd: PerpetualDeployment): Kubernetes
     { name: 'http', port: Ports.qdrantHttp, targetPort: 'http' },
     { name: 'grpc', port: Ports.qdrantGrpc, targetPort: 'grpc' },
   ];
-  return [
+  const objects: KubernetesObject[] = [
     buildService(childMeta(owner, names.qdrant, 'qdrant'), { selector, ports }),
     buildService(childMeta(owner, names.qdrantHeadless, 'qdrant'), {
       selector,
@@ -59,7 +75,7 @@ export function qdrantObjects(owner: Owner, pd: PerpetualDeployment): Kubernetes
                 envFromSecret('QDRANT__SERVICE__API_KEY', { name: names.qdrantApiKey, key: GeneratedKeys.qdrantApiKey }),
                 ...(managed.replicas > 1 ? [envValue('QDRANT__CLUSTER__ENABLED', 'true')] : []),
               ],
-              ...(managed.resources ? { resources: containerResources(managed.resources) } : {}),
+              resources: containerResources(managed.resources ?? { requests: QDRANT_DEFAULT_REQUESTS }),
               readinessProbe: httpProbe('/readyz', 'http', { periodSeconds: 5 }),
               livenessProbe: httpProbe('/livez', 'http', { periodSeconds: 10, failureThreshold: 6 }),
               securityContext: restrictedContainerSecurity,
@@ -71,6 +87,12 @@ export function qdrantObjects(owner: Owner, pd: PerpetualDeployment): Kubernetes
       volumeClaimTemplates: [
         buildPersistentVolumeClaim({ name: 'storage' }, { size: String(managed.storage.size), accessMode: 'ReadWriteOnce', ...(managed.storage.storageClassName ? { storageClassName: managed.storage.storageClassName } : {}) }),
       ],
+      // The claims hold every user's memories: kept unless the spec says otherwise, never on scale-down.
+      claimRetention: { whenDeleted: managed.retainOnDelete ? 'Retain' : 'Delete', whenScaled: 'Retain' },
     }),
   ];
+  // One replica cannot keep serving through a drain whatever a budget says; several keep a quorum if only one goes at a time.
+  if (managed.replicas > 1) objects.push(buildPodDisruptionBudget(childMeta(owner, names.qdrant, 'qdrant'), selector));
+  if (networkPoliciesEnabled(pd)) objects.push(qdrantNetworkPolicy(owner, managed.replicas));
+  return objects;
 }

@@ -19,9 +19,10 @@ export interface GoldenInput {
   modelServers: ReadonlyMap<string, ModelServer>;
   referencedSecretsHash: string;
   databaseSecretHash: string;
+  operatorNamespace: string;
 }
 
-const config = { images: { gateway: 'ghcr.io/perpetual-ai/perpetual-gateway:0.1.0' } };
+const config = { images: { gateway: 'ghcr.io/perpetual-ai/perpetual-gateway:0.1.0' }, namespace: 'perpetual-system' };
 
 export function goldenInput(spec: GoldenSpec): GoldenInput {
   const pd = defaultedPerpetualDeployment({ name: 'app', namespace: 'prod' }, { ...goldenBase, ...goldenPerpetualDeploymentSpecs[spec] });
@@ -32,6 +33,7 @@ export function goldenInput(spec: GoldenSpec): GoldenInput {
     modelServers: new Map([['mistral', defaultedModelServer({ name: 'mistral', namespace: 'prod' }, goldenModelServerSpecs.mistral)]]),
     referencedSecretsHash: 'secrets-v1',
     databaseSecretHash: 'db-v1',
+    operatorNamespace: config.namespace,
   };
 }
 
