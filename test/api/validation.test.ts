@@ -159,6 +159,91 @@ const cases: Case[] = [
     expected: ['spec.gateway.podTemplate.affinity.podAntiAffinity', 'must be of type object'],
   },
   {
+    name: 'a pod security context field of the wrong type',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { securityContext: { runAsUser: 'nobody' } } },
+    expected: ['spec.podTemplate.securityContext.runAsUser', 'must be of type integer'],
+  },
+  {
+    name: 'a negative user id in the container security context',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { containerSecurityContext: { runAsUser: -1 } } },
+    expected: ['spec.podTemplate.containerSecurityContext.runAsUser', 'should be greater than or equal to 0'],
+  },
+  {
+    name: 'a seccomp profile type that does not exist',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { securityContext: { seccompProfile: { type: 'Strict' } } } },
+    expected: ['spec.podTemplate.securityContext.seccompProfile.type', 'Unsupported value: "Strict"'],
+  },
+  {
+    name: 'a Localhost seccomp profile without its path',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { containerSecurityContext: { seccompProfile: { type: 'Localhost' } } } },
+    expected: ['spec.podTemplate.containerSecurityContext.seccompProfile.localhostProfile', 'localhostProfile is required for type Localhost'],
+  },
+  {
+    name: 'a capability list that is not a list',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { containerSecurityContext: { capabilities: { drop: 'ALL' } } } },
+    expected: ['spec.podTemplate.containerSecurityContext.capabilities.drop', 'must be of type array'],
+  },
+  {
+    name: 'affinity both at the top level and in podTemplate',
+    kind: 'ModelServer',
+    spec: { ...validMs(), affinity: { nodeAffinity: {} }, podTemplate: { affinity: { nodeAffinity: {} } } },
+    expected: ['spec.podTemplate.affinity', 'set affinity or podTemplate.affinity, not both'],
+  },
+  {
+    name: 'priorityClassName both at the top level and in podTemplate',
+    kind: 'ModelServer',
+    spec: { ...validMs(), priorityClassName: 'a', podTemplate: { priorityClassName: 'b' } },
+    expected: ['spec.podTemplate.priorityClassName', 'set priorityClassName or podTemplate.priorityClassName, not both'],
+  },
+  {
+    // Not 'yes': kubectl reads YAML 1.1, where an unquoted yes is a boolean.
+    name: 'a network policy switch that is not a boolean',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), networkPolicy: { enabled: 'sometimes' } },
+    expected: ['spec.networkPolicy.enabled', 'must be of type boolean'],
+  },
+  {
+    name: 'an allowed egress range that is not a CIDR',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), networkPolicy: { gatewayEgress: { policy: 'Restricted', allowedCIDRs: ['10.0.0.0/8', 'api.openai.com'] } } },
+    expected: ['spec.networkPolicy.gatewayEgress.allowedCIDRs[1]', 'must be a CIDR such as 10.0.0.0/8'],
+  },
+  {
+    name: 'allowed egress ranges while egress is open',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), networkPolicy: { gatewayEgress: { allowedCIDRs: ['10.0.0.0/8'] } } },
+    expected: ['spec.networkPolicy.gatewayEgress.allowedCIDRs', 'allowedCIDRs applies only with policy Restricted'],
+  },
+  {
+    name: 'an egress policy that does not exist',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), networkPolicy: { gatewayEgress: { policy: 'DenyAll' } } },
+    expected: ['spec.networkPolicy.gatewayEgress.policy', 'Unsupported value: "DenyAll"'],
+  },
+  {
+    name: 'a gateway ingress peer with both an IP block and a selector',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), networkPolicy: { gatewayIngressFrom: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] } },
+    expected: ['spec.networkPolicy.gatewayIngressFrom[0]', 'set ipBlock, or podSelector and/or namespaceSelector'],
+  },
+  {
+    name: 'a metrics peer whose selector expression lacks its values',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), networkPolicy: { metricsFrom: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In' }] } }] } },
+    expected: ['spec.networkPolicy.metricsFrom[0].namespaceSelector.matchExpressions[0].values', 'values are required for In and NotIn'],
+  },
+  {
+    name: 'a retainOnDelete that is not a boolean',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), vectorStore: { managed: { retainOnDelete: 'sometimes' } } },
+    expected: ['spec.vectorStore.managed.retainOnDelete', 'must be of type boolean'],
+  },
+  {
     name: 'a name too long for derived child names',
     kind: 'ModelServer',
     spec: validMs(),
@@ -192,5 +277,25 @@ describe('the API server rejects invalid objects with a readable message', () =>
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'pinned', { ...validMs(), affinity: { nodeAffinity } }));
     const stored = JSON.parse(await cluster.kubectlOk(['get', 'ms', 'pinned', '-n', ns, '-o', 'json'])) as { spec: { affinity: unknown } };
     expect(stored.spec.affinity).toEqual({ nodeAffinity });
+  });
+
+  it('accepts a restricted-ready podTemplate and network settings, and stores them as given', async () => {
+    const podTemplate = {
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/vllm.json' } },
+      containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
+    };
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'restricted', { ...validMs(), podTemplate }));
+    const ms = JSON.parse(await cluster.kubectlOk(['get', 'ms', 'restricted', '-n', ns, '-o', 'json'])) as { spec: { podTemplate: unknown } };
+    expect(ms.spec.podTemplate).toEqual(podTemplate);
+    const networkPolicy = {
+      enabled: true,
+      gatewayIngressFrom: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }, { namespaceSelector: {} }],
+      gatewayEgress: { policy: 'Restricted', allowedCIDRs: ['203.0.113.7/32', '2001:db8::/32'] },
+    };
+    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('PerpetualDeployment', 'fenced', { ...validPd(), networkPolicy }));
+    const pd = JSON.parse(await cluster.kubectlOk(['get', 'pd', 'fenced', '-n', ns, '-o', 'json'])) as { spec: { networkPolicy: unknown; vectorStore: { managed: { retainOnDelete: boolean } } } };
+    expect(pd.spec.networkPolicy).toEqual(networkPolicy);
+    // The default, filled in by the server: claims are kept.
+    expect(pd.spec.vectorStore.managed.retainOnDelete).toBe(true);
   });
 });
