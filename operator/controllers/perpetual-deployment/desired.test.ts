@@ -1,5 +1,5 @@
 // Golden YAML for every child of a PerpetualDeployment, plus the invariants every child keeps.
-import type { KubernetesObject, V1Deployment, V1EnvVar, V1StatefulSet } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1EnvVar, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { defaultedModelServer, defaultedPerpetualDeployment } from '../../api/v1alpha1/defaults.ts';
@@ -67,6 +67,16 @@ describe.each(Object.entries(cases))('desired children (%s)', (name, testInput) 
   it('select pods with labels the pod template carries', () => {
     for (const workload of objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as (V1Deployment | V1StatefulSet)[]) {
       expect(workload.spec?.template.metadata?.labels).toMatchObject(workload.spec?.selector.matchLabels ?? { missing: true });
+    }
+  });
+
+  it('request CPU and memory for every container, so no pod is BestEffort', () => {
+    const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind ?? '')) as (V1Deployment | V1StatefulSet | V1Job)[];
+    expect(workloads.length).toBeGreaterThan(1);
+    for (const workload of workloads) {
+      for (const container of workload.spec?.template.spec?.containers ?? []) {
+        expect(Object.keys(container.resources?.requests ?? {}).sort(), `${workload.kind ?? ''}/${workload.metadata?.name ?? ''}`).toEqual(['cpu', 'memory']);
+      }
     }
   });
 
