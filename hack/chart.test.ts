@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { OPERATOR_POD_LABELS } from '../operator/api/v1alpha1/labels.ts';
 import { OPERATOR_VERSION } from '../operator/config.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
@@ -145,6 +146,17 @@ describe('the chart and config/', () => {
     expect(deployment.spec.template.spec.nodeSelector).toEqual({ pool: 'system' });
     expect(deployment.spec.template.spec.containers[0]?.image).toBe('ghcr.io/perpetual-ai/perpetual-operator:0.2.0');
     expect(deployment.spec.template.spec.containers[0]?.env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
+  });
+});
+
+describe('the operator pods', () => {
+  it("carry the labels the stacks' NetworkPolicies admit the operator by (OPERATOR_POD_LABELS), from config/ and from the chart", async () => {
+    type Deployment = Manifest & { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    const fromConfig = (await kustomize('config/default')).get('Deployment perpetual-system/perpetual-operator') as Deployment;
+    const fromChart = (await helmTemplate('--set=podLabels.team=platform')).get(
+      'Deployment perpetual-system/perpetual-operator',
+    ) as Deployment;
+    for (const deployment of [fromConfig, fromChart]) expect(deployment.spec.template.metadata.labels).toMatchObject(OPERATOR_POD_LABELS);
   });
 });
 
