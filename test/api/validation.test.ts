@@ -201,6 +201,30 @@ const cases: Case[] = [
     expected: ['spec.podTemplate.priorityClassName', 'set priorityClassName or podTemplate.priorityClassName, not both'],
   },
   {
+    name: 'a podTemplate volume with two sources',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { volumes: [{ name: 'cache', emptyDir: {}, secret: { secretName: 's' } }] } },
+    expected: ['spec.podTemplate.volumes[0]', 'set exactly one of emptyDir, configMap, secret or persistentVolumeClaim'],
+  },
+  {
+    name: 'a podTemplate volume named like the operator\'s',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { volumes: [{ name: 'dshm', emptyDir: {} }] } },
+    expected: ['spec.podTemplate.volumes[0].name', 'volume names dshm and weights are the operator\'s'],
+  },
+  {
+    name: 'a podTemplate mount over the weights',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { volumes: [{ name: 'w', emptyDir: {} }], volumeMounts: [{ name: 'w', mountPath: '/models' }] } },
+    expected: ['spec.podTemplate.volumeMounts[0].mountPath', 'mount paths /dev/shm and /models are the operator\'s'],
+  },
+  {
+    name: 'a podTemplate mount of a volume that does not exist',
+    kind: 'ModelServer',
+    spec: { ...validMs(), podTemplate: { volumeMounts: [{ name: 'missing', mountPath: '/cache' }] } },
+    expected: ['spec.podTemplate.volumeMounts', 'every volumeMounts[].name must be one of podTemplate.volumes'],
+  },
+  {
     // Not 'yes': kubectl reads YAML 1.1, where an unquoted yes is a boolean.
     name: 'a network policy switch that is not a boolean',
     kind: 'PerpetualDeployment',

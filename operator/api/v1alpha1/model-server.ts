@@ -141,11 +141,82 @@ const Rollout = withRules(
  * typed security contexts, so a ModelServer can meet Pod Security `restricted` where its image runs
  * as a non-root user (vllm/vllm-openai runs as root; an image built with a numeric user does not).
  */
-const ModelServerPodTemplate = Type.Object(
+/** Volumes the operator itself mounts in the vLLM pod: a podTemplate volume may not take their names or paths. */
+export const VLLM_OWN_VOLUMES = { dshm: '/dev/shm', weights: '/models' } as const;
+
+const volumeName = Type.String({ description: 'Volume name, unique in the pod.', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+
+/** A volume from the sources a Pod Security `restricted` pod may use and a model server needs. */
+const ExtraVolume = withRules(
+  Type.Object(
+    {
+      name: volumeName,
+      emptyDir: Type.Optional(
+        Type.Object(
+          {
+            medium: Type.Optional(stringEnum(['', 'Memory'], { description: 'Empty for the node\'s disk, Memory for tmpfs.' })),
+            sizeLimit: Type.Optional(quantity({ description: 'Most the volume may hold.' })),
+          },
+          { description: 'A scratch directory that lives as long as the pod (e.g. a writable cache under readOnlyRootFilesystem).' },
+        ),
+      ),
+      configMap: Type.Optional(Type.Object({ name: Type.String({ description: 'ConfigMap name, in the same namespace.', minLength: 1, maxLength: 253 }) }, { description: 'Files from a ConfigMap (e.g. a chat template).' })),
+      secret: Type.Optional(Type.Object({ secretName: Type.String({ description: 'Secret name, in the same namespace.', minLength: 1, maxLength: 253 }) }, { description: 'Files from a Secret.' })),
+      persistentVolumeClaim: Type.Optional(
+        Type.Object(
+          {
+            claimName: Type.String({ description: 'PersistentVolumeClaim name, in the same namespace.', minLength: 1, maxLength: 253 }),
+            readOnly: Type.Optional(Type.Boolean({ description: 'Mount the claim read-only.' })),
+          },
+          { description: 'An existing PersistentVolumeClaim (e.g. weights downloaded ahead of time).' },
+        ),
+      ),
+    },
+    { description: 'A volume for the vLLM pod: exactly one of emptyDir, configMap, secret or persistentVolumeClaim.' },
+  ),
+  [
+    {
+      rule: '[has(self.emptyDir), has(self.configMap), has(self.secret), has(self.persistentVolumeClaim)].filter(x, x).size() == 1',
+      message: 'set exactly one of emptyDir, configMap, secret or persistentVolumeClaim',
+    },
+    {
+      rule: `!(self.name in ${celList(Object.keys(VLLM_OWN_VOLUMES))})`,
+      message: `volume names ${Object.keys(VLLM_OWN_VOLUMES).join(' and ')} are the operator's`,
+      fieldPath: '.name',
+    },
+  ],
+);
+
+const ExtraVolumeMount = withRules(
+  Type.Object(
+    {
+      name: volumeName,
+      mountPath: Type.String({ description: 'Where the volume appears in the vLLM container.', minLength: 1, maxLength: 4096, pattern: '^/' }),
+      readOnly: Type.Optional(Type.Boolean({ description: 'Mount read-only.' })),
+      subPath: Type.Optional(Type.String({ description: 'A path inside the volume to mount instead of its root.', maxLength: 4096 })),
+    },
+    { description: 'A podTemplate volume mounted in the vLLM container.' },
+  ),
+  [
+    {
+      rule: `!(self.mountPath in ${celList(Object.values(VLLM_OWN_VOLUMES))})`,
+      message: `mount paths ${Object.values(VLLM_OWN_VOLUMES).join(' and ')} are the operator's`,
+      fieldPath: '.mountPath',
+    },
+  ],
+);
+
+const ModelServerPodTemplate = withRules(Type.Object(
   {
     ...PodTemplateOverrides.properties,
     securityContext: Type.Optional(PodSecurityContext),
     containerSecurityContext: Type.Optional(ContainerSecurityContext),
+    volumes: Type.Optional(
+      Type.Array(ExtraVolume, { description: 'Extra volumes for the pod.', maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
+    ),
+    volumeMounts: Type.Optional(
+      Type.Array(ExtraVolumeMount, { description: 'Where the vLLM container mounts the extra volumes.', maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['mountPath'] }),
+    ),
   },
   {
     description:
@@ -153,9 +224,16 @@ const ModelServerPodTemplate = Type.Object(
       'tolerations (added to spec.tolerations and the GPU toleration), affinity and priorityClassName (instead of the spec fields of the same name, which must then be empty), ' +
       'serviceAccountName, imagePullSecrets, and the pod and vLLM container security contexts (none by default: the vLLM image runs as root). ' +
       'For Pod Security restricted: securityContext {runAsNonRoot: true, runAsUser: <non-zero>, seccompProfile: {type: RuntimeDefault}} and ' +
-      'containerSecurityContext {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, with an image that runs as that user.',
+      'containerSecurityContext {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, with an image that runs as that user. ' +
+      'volumes and volumeMounts add volumes to the pod and mounts to the vLLM container (extra environment goes in engine.env).',
   },
-);
+), [
+  {
+    rule: '!has(self.volumeMounts) || self.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name))',
+    message: 'every volumeMounts[].name must be one of podTemplate.volumes',
+    fieldPath: '.volumeMounts',
+  },
+]);
 
 export const ModelServerSpec = withRules(
   Type.Object(

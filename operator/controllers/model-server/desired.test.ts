@@ -78,6 +78,15 @@ describe('ModelServer podTemplate', () => {
     expect(podOf(ms)).toMatchObject({ affinity, priorityClassName: 'batch' });
   });
 
+  it('adds its volumes to the pod and its mounts to the vLLM container, after the operator\'s', () => {
+    expect(pod?.volumes?.map((v) => v.name)).toEqual(['dshm', 'weights', 'tmp', 'template']);
+    expect(pod?.volumes?.slice(2)).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }, { name: 'template', configMap: { name: 'chat-template' } }]);
+    expect(pod?.containers[0]?.volumeMounts?.slice(2)).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'template', mountPath: '/etc/vllm/template.jinja', readOnly: true, subPath: 'template.jinja' },
+    ]);
+  });
+
   it('never moves the GPU product off the node selector', () => {
     const ms = defaultedModelServer({ name: 'llama', namespace: 'ml' }, { ...goldenModelServerSpecs.llama, podTemplate: { nodeSelector: { 'nvidia.com/gpu.product': 'other' } } });
     expect(podOf(ms)?.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' });

@@ -72,7 +72,21 @@ function volumes(ms: Owner, spec: Spec): { volumes: V1Volume[]; mounts: V1Volume
     volumes.push({ name: 'weights', persistentVolumeClaim: { claimName: modelServerChildNames(ms.name).weights } });
     mounts.push({ name: 'weights', mountPath: WEIGHTS_PATH });
   }
+  // The user's after ours; the schema keeps their names and paths off ours.
+  volumes.push(...(spec.podTemplate?.volumes ?? []).map(extraVolume));
+  mounts.push(...(spec.podTemplate?.volumeMounts ?? []).map(({ name, mountPath, readOnly, subPath }) => ({ name, mountPath, ...(readOnly === undefined ? {} : { readOnly }), ...(subPath ? { subPath } : {}) })));
   return { volumes, mounts };
+}
+
+/** A podTemplate volume as a core/v1 Volume, field by field (quantities as strings, as the API server stores them). */
+function extraVolume(volume: NonNullable<NonNullable<Spec['podTemplate']>['volumes']>[number]): V1Volume {
+  const { name, emptyDir, configMap, secret, persistentVolumeClaim } = volume;
+  if (emptyDir) {
+    return { name, emptyDir: { ...(emptyDir.medium ? { medium: emptyDir.medium } : {}), ...(emptyDir.sizeLimit === undefined ? {} : { sizeLimit: String(emptyDir.sizeLimit) }) } };
+  }
+  if (configMap) return { name, configMap: { name: configMap.name } };
+  if (secret) return { name, secret: { secretName: secret.secretName } };
+  return { name, persistentVolumeClaim: { claimName: persistentVolumeClaim?.claimName ?? '', ...(persistentVolumeClaim?.readOnly === undefined ? {} : { readOnly: persistentVolumeClaim.readOnly }) } };
 }
 
 /** What spec.podTemplate sets on the pod itself (its scheduling and tolerations are merged above), only where set. */

@@ -25,6 +25,8 @@ export const goldenModelServerSpecs = {
       serviceAccountName: 'llama',
       securityContext: { runAsNonRoot: true, runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } },
       containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }, { name: 'template', configMap: { name: 'chat-template' } }],
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'template', mountPath: '/etc/vllm/template.jinja', subPath: 'template.jinja', readOnly: true }],
     },
   },
   tiny: { model: { id: 'org/tiny' }, gpu: { count: 0 }, rollout: { strategy: 'Recreate' } },
