@@ -52,5 +52,8 @@ describe('deleting a PerpetualDeployment', () => {
       expect(await cluster.kubectlOk(['get', 'statefulsets', '-n', ns, '-o', 'name'])).toBe('');
       expect([...(await claims()).keys()]).toEqual(['storage-kept-qdrant-0']);
     }, 60_000);
+    // The command the retainOnDelete description gives for deleting them by hand finds them.
+    const selector = 'app.kubernetes.io/instance=kept,app.kubernetes.io/component=qdrant';
+    expect(await cluster.kubectlOk(['get', 'pvc', '-n', ns, '-l', selector, '-o', 'name'])).toBe('persistentvolumeclaim/storage-kept-qdrant-0\n');
   }, 150_000);
 });
