@@ -54,6 +54,20 @@ export interface ConversationRequest {
   bodyFor?: (body: ChatCompletionRequest, target: ProviderTarget) => ChatCompletionRequest;
 }
 
+/** What a conversation's upstream calls start from: the body with memories recalled into it, and the recall. */
+export interface Recalled {
+  body: ChatCompletionRequest;
+  recall: Recall | undefined;
+}
+
+/**
+ * A conversation sent upstream in a shape of its own (the Responses API passed through to upstreams
+ * that speak it): its calls are made from what was recalled, bound to the signal that ends them.
+ */
+export interface OwnCallsConversation<Result extends UsageReport, Chunk> extends ConversationRequest {
+  calls: (recalled: Recalled, signal: AbortSignal) => UpstreamCalls<Result, Chunk>;
+}
+
 /** A request served without memory (the legacy completions, embeddings): only what routing and accounting read. */
 export interface UpstreamServe<Result extends UsageReport, Chunk> {
   /** The model the client named. */
@@ -124,7 +138,7 @@ function memoryHeaders(recall: Recall): Record<string, string> {
 }
 
 /** Recalls memories into the body sent upstream. */
-async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationRequest, signal: AbortSignal): Promise<{ body: ChatCompletionRequest; recall: Recall | undefined }> {
+async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationRequest, signal: AbortSignal): Promise<Recalled> {
   if (!deps.memory) return { body: request.body, recall: undefined };
   const recall = await deps.memory.recall({
     userId: caller.principal.userId,
@@ -144,18 +158,29 @@ async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationR
  * answered JSON or streamed through `responder`, accounted, and the turn remembered when the
  * answer completed.
  */
-export async function serveConversation(deps: ChatDeps, caller: Caller, request: ConversationRequest, responder: Responder<ChatResult, ChatCompletionChunk>): Promise<void> {
-  const { signal, cancel } = upstreamSignal(caller.signal);
-  const { body: upstreamBody, recall } = await withMemory(deps, caller, request, signal);
-  if (recall) responder.setHeaders(memoryHeaders(recall));
-  const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
-  const bodyFor = (target: ProviderTarget): ChatCompletionRequest => (request.bodyFor ? request.bodyFor(upstreamBody, target) : upstreamBody);
-  const calls: UpstreamCalls<ChatResult, ChatCompletionChunk> = {
+export function serveConversation(deps: ChatDeps, caller: Caller, request: ConversationRequest, responder: Responder<ChatResult, ChatCompletionChunk>): Promise<void> {
+  return serveOwnCalls(deps, caller, { ...request, calls: (recalled, signal) => chatCalls(request, recalled, signal) }, responder);
+}
+
+/** The chat calls of a conversation: Chat Completions on every upstream (each provider translates). */
+export function chatCalls(request: Pick<ConversationRequest, 'bodyFor'>, recalled: Recalled, signal: AbortSignal): UpstreamCalls<ChatResult, ChatCompletionChunk> {
+  const bodyFor = (target: ProviderTarget): ChatCompletionRequest => (request.bodyFor ? request.bodyFor(recalled.body, target) : recalled.body);
+  return {
     json: (client, target) => client.chat(bodyFor(target), target, signal),
     stream: (client, target) => client.chatStream(bodyFor(target), target, signal),
     resultText: (result) => result.response.choices[0]?.message.content ?? undefined,
     chunkText: (chunk) => chunk.choices[0]?.delta.content ?? '',
   };
+}
+
+/** serveConversation with calls of the request's own: memory, routing, accounting and the memory write as for chat. */
+export async function serveOwnCalls<Result extends UsageReport, Chunk>(deps: ChatDeps, caller: Caller, request: OwnCallsConversation<Result, Chunk>, responder: Responder<Result, Chunk>): Promise<void> {
+  const { signal, cancel } = upstreamSignal(caller.signal);
+  const recalled = await withMemory(deps, caller, request, signal);
+  const { recall } = recalled;
+  if (recall) responder.setHeaders(memoryHeaders(recall));
+  const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
+  const calls = request.calls(recalled, signal);
   const model = request.body.model;
   const upstream: UpstreamRequest = { userId: caller.principal.userId, model, conversationId: request.ext.conversationId, signal };
   const exchange = { caller, model, ext: request.ext, endpoint: request.endpoint, memory, calls, upstream, responder, cancel };
