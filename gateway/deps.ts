@@ -20,6 +20,7 @@ import { LastUsedTracker } from './keys/last-used.ts';
 import { Revocations } from './keys/revocations.ts';
 import { requireAdmin, requireApiKey, requireUserJwt, type ApiKeyRecord, type Principal } from './middleware/authenticate.ts';
 import { modelLabel, type GatewayMetrics } from './observability/metrics.ts';
+import { tokenClocks } from './observability/token-latency.ts';
 import { createProviderFor } from './providers/provider-for.ts';
 import { createUpstreamHttp } from './providers/transport/upstream-http.ts';
 import { rateLimitError } from './ratelimit/rate-limit-error.ts';
@@ -172,6 +173,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       log,
       inFlight: inFlightCounter(config, metrics),
       holdKeepAliveMs: config.routing.scaleFromZero.keepAliveMs,
+      tokenClocks: tokenClocks(metrics, new Set(config.models.map((m) => m.name))),
       ...(routing ? { router: routing.router } : {}),
     },
     store,

@@ -16,6 +16,7 @@ import { LastUsedTracker } from './keys/last-used.ts';
 import { TtlCache } from './keys/ttl-cache.ts';
 import { requireAdmin, requireApiKey, requireUserJwt, type ApiKeyRecord, type Principal } from './middleware/authenticate.ts';
 import { makeMetrics } from './observability/metrics.ts';
+import { tokenClocks } from './observability/token-latency.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest } from './protocols/openai/types.ts';
 import type { ChatStream, ProviderClient } from './providers/provider-client.ts';
 import { rateLimitError } from './ratelimit/rate-limit-error.ts';
@@ -132,6 +133,7 @@ function testConfig(): GatewayConfig {
 let server: Server;
 let base: string;
 let lastUsed: LastUsedTracker;
+const metrics = makeMetrics();
 
 beforeAll(async () => {
   const config = testConfig();
@@ -139,7 +141,7 @@ beforeAll(async () => {
   const deps: AppDeps = {
     config,
     log: silent,
-    metrics: makeMetrics(),
+    metrics,
     startedAt: Date.now(),
     draining: () => false,
     healthChecks: [],
@@ -156,6 +158,7 @@ beforeAll(async () => {
       providerKey: () => Promise.resolve('sk-user-provider-key'),
       accounting: { completed: (r) => seen.completed.push(r), failed: (r) => seen.failed.push(r) },
       log: silent,
+      tokenClocks: tokenClocks(metrics, new Set(config.models.map((m) => m.name))),
     },
     store: memoryStore(),
     keyRing: KeyRing.fromEnv(ENCRYPTION_KEY),
@@ -275,6 +278,20 @@ describe('chat completions', () => {
     const text = await res.text();
     expect(text).toContain('"content":"echo:"');
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('a stream is timed in /prometheus: time to first token and inter-token latency by model and endpoint, no user in the labels', async () => {
+    const series = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${base}/prometheus`)).text();
+      return Object.fromEntries([...text.matchAll(/^(perpetual_(?:time_to_first_token|inter_token_latency)_seconds_count\{[^}]*\}) (\d+)$/gm)].map((m) => [m[1] ?? '', Number(m[2])]));
+    };
+    const before = await series();
+    await (await post('/v1/chat/completions', 'alice', { ...chatBody, stream: true })).text();
+    const after = await series();
+    // Two chunks with text ("echo:", "hello"): one first token, one gap between tokens.
+    const labels = '{model="gpt-test",endpoint="/v1/chat/completions"}';
+    expect(Object.keys(after)).toEqual([`perpetual_time_to_first_token_seconds_count${labels}`, `perpetual_inter_token_latency_seconds_count${labels}`]);
+    expect(Object.entries(after).map(([name, count]) => count - (before[name] ?? 0))).toEqual([1, 1]);
   });
 
   it('an unknown model is a 404 in OpenAI\'s shape, accounted as failed', async () => {

@@ -57,6 +57,11 @@ const ENDPOINT_PATHS = { chat: '/chat/completions', completions: '/completions',
 /** Which API a request came in through; usage rows name its path. */
 export type Endpoint = keyof typeof ENDPOINT_PATHS;
 
+/** The endpoint's path under the API prefix, as usage rows and metric labels name it. */
+export function endpointPath(prefix: string, endpoint: Endpoint): string {
+  return `${prefix}${ENDPOINT_PATHS[endpoint]}`;
+}
+
 export function makeAccounting(deps: AccountingDeps): Accounting {
   const now = deps.now ?? ((): Date => new Date());
   // storableUsage: the model name and conversation id are the caller's text, and a NUL in either
@@ -74,7 +79,7 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
     retrievalLatencyMs: request.memory?.latencyMs ?? null,
     costUsd: figures.costUsd,
     model: request.body.model,
-    endpoint: `${deps.prefix}${ENDPOINT_PATHS[request.endpoint ?? 'chat']}`,
+    endpoint: endpointPath(deps.prefix, request.endpoint ?? 'chat'),
     statusCode: request.status,
     latencyMs: Math.round((performance.now() - request.startedAt) * 100) / 100,
     provider: figures.provider ?? 'none',

@@ -182,6 +182,20 @@ describe('a conversation answered as a stream', () => {
     expect(completed.map((r) => r.status)).toEqual([200]);
   });
 
+  it('times each chunk with text for the token latency histograms, labelled with the model that answered and the endpoint path', async () => {
+    const clocks: { model: string; endpoint: string; tokens: number }[] = [];
+    const tokenClocks = (model: string, endpoint: string): { token: () => void } => {
+      const clock = { model, endpoint, tokens: 0 };
+      clocks.push(clock);
+      return { token: () => { clock.tokens += 1; } };
+    };
+    const responder = recorder<ChatResult, ChatCompletionChunk>();
+    // 'one  two' is three chunks, the middle one without text (as a role or usage chunk is).
+    await serveConversation(depsWith(scripted((model) => Promise.resolve(model === 'm-upstream' ? overloaded() : 'one  two')), { tokenClocks }), caller(), conversation({ stream: true }), responder);
+    expect(responder.events.filter((e) => e.startsWith('chunk'))).toHaveLength(3);
+    expect(clocks).toEqual([{ model: 'backup', endpoint: '/v1/chat/completions', tokens: 2 }]);
+  });
+
   it('a failure before the first byte is still thrown (a proper status), not written into a stream', async () => {
     const responder = recorder<ChatResult, ChatCompletionChunk>();
     await expect(serveConversation(depsWith(scripted(() => Promise.resolve(new GatewayError('nope', { status: 400, type: 'invalid_request_error', code: 'x' })))), caller(), conversation({ stream: true }), responder)).rejects.toThrow('nope');

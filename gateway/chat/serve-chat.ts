@@ -16,7 +16,8 @@ import type { MemoryService, Recall } from '../memory/memory-service.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/openai/types.ts';
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from '../providers/provider-client.ts';
 import { toGatewayError } from '../middleware/error-handler.ts';
-import type { Accounting, Endpoint } from './accounting.ts';
+import type { TokenClocks } from '../observability/token-latency.ts';
+import { endpointPath, type Accounting, type Endpoint } from './accounting.ts';
 import type { Caller } from './caller.ts';
 import type { Responder } from './responder.ts';
 import { callWithFallback, type Attempt, type UpstreamDeps, type UpstreamRequest } from './upstream-call.ts';
@@ -31,6 +32,8 @@ export interface ChatDeps extends UpstreamDeps {
   keepAliveMs?: number;
   /** SSE comment interval while a streaming request is held for a ModelServer replica. */
   holdKeepAliveMs?: number;
+  /** Times each stream's tokens for the TTFT and inter-token latency histograms. */
+  tokenClocks?: TokenClocks;
 }
 
 /** How one kind of request is sent upstream (on a target the routing chose), and the text of its answer. */
@@ -279,11 +282,14 @@ async function relayStream<Result extends UsageReport, Chunk>(deps: ChatDeps, ex
   }
   const stopKeepAlive = responder.keepAlive(deps.keepAliveMs ?? 15_000);
   const writer = responder.writer();
+  const clock = deps.tokenClocks?.(attempt.model.name, endpointPath(deps.config.prefix, exchange.endpoint), caller.startedAt);
   let status = 200;
   let text = '';
   try {
     for await (const chunk of attempt.result) {
-      text += exchange.calls.chunkText(chunk);
+      const piece = exchange.calls.chunkText(chunk);
+      if (piece !== '') clock?.token();
+      text += piece;
       await writer.chunk(chunk);
     }
     await writer.end(attempt.result.usage());

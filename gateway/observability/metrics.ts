@@ -24,10 +24,18 @@ export interface GatewayMetrics {
   upstreamRetries: Counter<'provider'>;
   usagePending: Gauge;
   usageDropped: Counter;
+  /** Streams only: from the request's arrival to the first chunk with text (observability/token-latency.ts). */
+  timeToFirstToken: Histogram<'model' | 'endpoint'>;
+  /** Streams only: between consecutive chunks with text. */
+  interTokenLatency: Histogram<'model' | 'endpoint'>;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const QUEUE_WAIT_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+// A first token arrives in tens of milliseconds from a warm small model and in minutes after a
+// scale from zero; later ones every few milliseconds (vLLM on a GPU) to a second (a busy provider).
+const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30, 60, 120, 300];
+const INTER_TOKEN_BUCKETS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 export function makeMetrics(): GatewayMetrics {
@@ -56,6 +64,8 @@ export function makeMetrics(): GatewayMetrics {
     upstreamRetries: new Counter({ name: 'perpetual_upstream_retries_total', help: 'Upstream calls retried before the first byte, by provider.', labelNames: ['provider'], registers }),
     usagePending: new Gauge({ name: 'perpetual_usage_pending', help: 'Usage rows buffered and not yet written to PostgreSQL.', registers }),
     usageDropped: new Counter({ name: 'perpetual_usage_dropped_total', help: 'Usage rows dropped because the buffer was full for too long.', registers }),
+    timeToFirstToken: new Histogram({ name: 'perpetual_time_to_first_token_seconds', help: 'Streamed answers: time from the request\'s arrival to the first chunk with text, by model and endpoint.', labelNames: ['model', 'endpoint'], buckets: TTFT_BUCKETS, registers }),
+    interTokenLatency: new Histogram({ name: 'perpetual_inter_token_latency_seconds', help: 'Streamed answers: time between consecutive chunks with text, by model and endpoint.', labelNames: ['model', 'endpoint'], buckets: INTER_TOKEN_BUCKETS, registers }),
   };
 }
 
