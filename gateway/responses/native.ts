@@ -99,3 +99,43 @@ export function nativeEvent(ctx: ResponseContext, event: UpstreamResponseEvent):
   if (typeof response !== 'object' || response === null || Array.isArray(response)) return event;
   return { ...event, response: nativeResponse(ctx, response as Json) };
 }
+
+/** What the client's answer says, for memory: the assistant's text, not its reasoning or calls. */
+export function answerText(output: unknown): string {
+  if (!Array.isArray(output)) return '';
+  return output
+    .filter((item): item is MessageItem => typeof item === 'object' && item !== null && (item as Json).type === 'message')
+    .flatMap((item) => item.content.map((part) => (part.type === 'output_text' ? part.text : '')))
+    .join('');
+}
+
+/** Where a passed-through stream stands: the next sequence number and the response as last seen. */
+export interface NativeStreamState {
+  nextSequence: number;
+  response: Json | undefined;
+}
+
+export function createNativeStreamState(): NativeStreamState {
+  return { nextSequence: 0, response: undefined };
+}
+
+/** The events that end a stream with a response worth keeping. */
+const FINISHED_EVENTS = new Set(['response.completed', 'response.incomplete']);
+
+/**
+ * One upstream event for the client (nativeEvent), noted in the state; `finished` is the response
+ * to store before the event is sent, when the event ends the stream with one.
+ */
+export function nativeStreamEvent(ctx: ResponseContext, state: NativeStreamState, event: UpstreamResponseEvent): { event: UpstreamResponseEvent; finished: ResponseObject | undefined } {
+  state.nextSequence = Math.max(state.nextSequence, event.sequence_number + 1);
+  const shown = nativeEvent(ctx, event);
+  if (shown !== event) state.response = event.response as Json;
+  const finished = FINISHED_EVENTS.has(event.type) ? (shown.response as ResponseObject) : undefined;
+  return { event: shown, finished };
+}
+
+/** A failure after a passed-through stream started: response.failed, numbered after what the client saw. */
+export function nativeFailEvent(ctx: ResponseContext, state: NativeStreamState, error: { code: string; message: string }): UpstreamResponseEvent {
+  const response = { ...nativeResponse(ctx, state.response ?? {}), status: 'failed' as const, completed_at: null, error };
+  return { type: 'response.failed', sequence_number: state.nextSequence++, response };
+}

@@ -1,13 +1,15 @@
-// /v1/responses: OpenAI's Responses API in front of every model the gateway serves. A request is
-// translated to the internal chat request and takes the conversation use case (chat/serve-chat.ts:
-// provider keys, fallback, memory, accounting), so Anthropic and vLLM models answer it too; the
-// result and the stream go back as Responses objects and events (gateway/responses/). Responses
+// /v1/responses: OpenAI's Responses API in front of every model the gateway serves. A request takes
+// the conversation use case (chat/serve-chat.ts: provider keys, fallback, memory, accounting). It
+// goes upstream as the Responses API itself where the upstream speaks it (OpenAI: reasoning items
+// and summaries survive), and translated to chat elsewhere, so Anthropic and vLLM models answer it
+// too (responses/upstream-calls.ts); either way the client gets Responses objects and events. Responses
 // are stored (unless "store": false) per account and end user, for GET, DELETE, input_items and
 // previous_response_id. server.ts lists what runs before a create: authentication, the body check
 // (validateResponsesRequest), the rate limit; so a limited caller cannot make it read a stored one.
 import { Router, type Request, type Response } from 'express';
 import { END_USER_HEADER, headerText, openAIEndUser, resolveEndUser } from '../chat/end-user.ts';
-import { serveConversation, type ChatDeps } from '../chat/serve-chat.ts';
+import type { StreamWriter } from '../chat/responder.ts';
+import { serveOwnCalls, type ChatDeps, type Recalled } from '../chat/serve-chat.ts';
 import { takeExtensions } from '../chat/validate-request.ts';
 import type { ResponseScope } from '../db/responses.ts';
 import { badRequest } from '../errors.ts';
@@ -15,14 +17,16 @@ import { principalOf } from '../middleware/authenticate.ts';
 import { continuedContext, pageItems, responseNotFound, toStored } from '../responses/conversation.ts';
 import { inputItemIds, newResponseId, outputItemIds } from '../responses/ids.ts';
 import { toContextItems } from '../responses/input-items.ts';
-import { forTarget, toChatRequest } from '../responses/request.ts';
+import { createNativeStreamState, nativeFailEvent, nativeResponse, nativeStreamEvent } from '../responses/native.ts';
+import { toChatRequest } from '../responses/request.ts';
 import { finishedResponse, incompleteReason, outputItems, type ResponseContext } from '../responses/response.ts';
 import { closeStream, createResponseStreamState, failStream, streamedResponse, terminalEvent, translateChunk } from '../responses/stream.ts';
 import type { ResponseObject, ResponsesRequest, ResponseStreamEvent } from '../responses/types.ts';
+import { responsesCalls, type ResponsesAnswer, type ResponsesChunk } from '../responses/upstream-calls.ts';
 import type { Store } from '../store.ts';
 import { pathParam } from './path-param.ts';
-import type { ChatResult, ProviderTarget } from '../providers/provider-client.ts';
-import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/openai/types.ts';
+import type { ChatResult, UpstreamResponseEvent } from '../providers/provider-client.ts';
+import type { Usage } from '../protocols/openai/types.ts';
 import { callerOf, httpResponder, type Dialect } from './http-responder.ts';
 import { writeEvent } from './sse.ts';
 
@@ -35,34 +39,58 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-async function writeAll(res: Response, events: readonly ResponseStreamEvent[]): Promise<void> {
+async function writeAll(res: Response, events: readonly (ResponseStreamEvent | UpstreamResponseEvent)[]): Promise<void> {
   for (const event of events) await writeEvent(res, event, event.type);
 }
 
-/** `save` stores the finished response before the client hears of it, so a continuation never races the write. */
-function responsesDialect(ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): Dialect<ChatResult, ChatCompletionChunk> {
+/** The answer translated from a chat completion: output items made from its message. */
+function fromChat(ctx: ResponseContext, result: ChatResult, usage: Usage): ResponseObject {
+  const choice = result.response.choices[0];
+  const status = incompleteReason(choice?.finish_reason) ? 'incomplete' : 'completed';
+  const output = outputItems(choice?.message, ctx.outputIds, status);
+  return finishedResponse(ctx, { output, usage, finish: choice?.finish_reason, completedAt: nowSeconds() });
+}
+
+/**
+ * Writes a stream either way it came: chat chunks translated into Responses events, or the
+ * events of an upstream that speaks the API passed through under the gateway's response id.
+ */
+function responsesStreamWriter(res: Response, ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): StreamWriter<ResponsesChunk> {
+  const chat = createResponseStreamState(ctx);
+  const native = createNativeStreamState();
+  let passedThrough = false;
   return {
-    json: async (result) => {
-      const choice = result.response.choices[0];
-      const status = incompleteReason(choice?.finish_reason) ? 'incomplete' : 'completed';
-      const output = outputItems(choice?.message, ctx.outputIds, status);
-      const response = finishedResponse(ctx, { output, usage: result.usage, finish: choice?.finish_reason, completedAt: nowSeconds() });
+    chunk: async (item) => {
+      if (item.via === 'chat') return writeAll(res, translateChunk(chat, item.chunk));
+      passedThrough = true;
+      const { event, finished } = nativeStreamEvent(ctx, native, item.event);
+      if (finished) await save(finished);
+      await writeAll(res, [event]);
+    },
+    end: async (report) => {
+      // A passed-through stream ended with its own terminal event, stored as it went by.
+      if (passedThrough) return;
+      await writeAll(res, closeStream(chat));
+      const response = streamedResponse(chat, report.usage, nowSeconds());
+      await save(response);
+      await writeAll(res, terminalEvent(chat, response));
+    },
+    fail: (error) => {
+      const failure = { code: error.code, message: error.message };
+      return writeAll(res, passedThrough ? [nativeFailEvent(ctx, native, failure)] : failStream(chat, failure));
+    },
+  };
+}
+
+/** `save` stores the finished response before the client hears of it, so a continuation never races the write. */
+function responsesDialect(ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): Dialect<ResponsesAnswer, ResponsesChunk> {
+  return {
+    json: async (answer) => {
+      const response = answer.via === 'native' ? nativeResponse(ctx, answer.native.response, answer.usage) : fromChat(ctx, answer.chat, answer.usage);
       await save(response);
       return response;
     },
-    stream: (res) => {
-      const state = createResponseStreamState(ctx);
-      return {
-        chunk: (chunk) => writeAll(res, translateChunk(state, chunk)),
-        end: async (report) => {
-          await writeAll(res, closeStream(state));
-          const response = streamedResponse(state, report.usage, nowSeconds());
-          await save(response);
-          await writeAll(res, terminalEvent(state, response));
-        },
-        fail: (error) => writeAll(res, failStream(state, { code: error.code, message: error.message })),
-      };
-    },
+    stream: (res) => responsesStreamWriter(res, ctx, save),
   };
 }
 
@@ -91,9 +119,8 @@ export function createResponseRoute(deps: ResponsesRouteDeps) {
         deps.chat.log.warn({ responseId: id, err: err instanceof Error ? err.message : String(err) }, 'Response answered but not stored; previous_response_id and GET will not find it');
       });
     };
-    const effort = request.reasoning?.effort ?? undefined;
-    const bodyFor = (upstreamBody: ChatCompletionRequest, target: ProviderTarget): ChatCompletionRequest => forTarget(upstreamBody, target.kind, effort);
-    await serveConversation(deps.chat, caller, { body, ext, endUser, endpoint: 'responses', bodyFor }, httpResponder(res, responsesDialect(ctx, save)));
+    const calls = (recalled: Recalled, signal: AbortSignal) => responsesCalls(request, context, recalled, signal);
+    await serveOwnCalls(deps.chat, caller, { body, ext, endUser, endpoint: 'responses', calls }, httpResponder(res, responsesDialect(ctx, save)));
   };
 }
 

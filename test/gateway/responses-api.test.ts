@@ -1,14 +1,18 @@
 // /v1/responses through the real gateway process on real PostgreSQL and Redis, called with the
 // official OpenAI SDK (create, streamed create, responses.stream, retrieve, delete, input items),
-// in front of the protocol-faithful OpenAI and Anthropic upstreams: translation onto the chat path,
-// stored responses and previous_response_id, a tool round trip, tenancy at both levels, usage,
-// memory and erasure.
+// in front of the protocol-faithful OpenAI and Anthropic upstreams: the Responses API passed
+// through to OpenAI (statelessly, reasoning items carried across turns), translation onto the chat
+// path for upstreams without it (an OpenAI-compatible provider, Anthropic), stored responses and
+// previous_response_id, a tool round trip, tenancy at both levels, usage, memory and erasure.
 import OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
 import { eventually } from '../support/eventually.ts';
 import { startStack, USER_ANTHROPIC_KEY, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
+
+/** groq is served by the OpenAI stub (gateway-stack.ts), which takes one key. */
+const USER_GROQ_KEY = USER_OPENAI_KEY;
 
 let stack: Stack;
 let alice: { userId: string; apiKey: string; client: OpenAI };
@@ -19,6 +23,8 @@ const CONFIG = {
   models: [
     { name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini-2024-07-18', pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
     { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
+    // An OpenAI-compatible provider (the same stub behind it) has no Responses API: the chat path.
+    { name: 'llama-chat', provider: 'groq', upstreamModel: 'llama-3.3-70b' },
   ],
   memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 },
 };
@@ -27,6 +33,7 @@ async function person(): Promise<{ userId: string; apiKey: string; client: OpenA
   const { userId, apiKey } = await stack.newUser('enterprise');
   expect((await stack.addProviderKey(apiKey, 'openai', USER_OPENAI_KEY)).status).toBe(201);
   expect((await stack.addProviderKey(apiKey, 'anthropic', USER_ANTHROPIC_KEY)).status).toBe(201);
+  expect((await stack.addProviderKey(apiKey, 'groq', USER_GROQ_KEY)).status).toBe(201);
   return { userId, apiKey, client: new OpenAI({ apiKey, baseURL: `${stack.url}/v1`, maxRetries: 0 }) };
 }
 
@@ -57,8 +64,8 @@ async function call(who: { apiKey: string }, method: string, path: string, optio
 
 describe('creating a response', () => {
   it('answers a string input with instructions, through the chat path, and stores it', async () => {
-    const { data, response } = await alice.client.responses.create({ model: 'gpt-4o-mini', instructions: 'Be brief.', input: 'hello there' }).withResponse();
-    expect(data).toMatchObject({ object: 'response', status: 'completed', model: 'gpt-4o-mini', instructions: 'Be brief.', store: true, previous_response_id: null });
+    const { data, response } = await alice.client.responses.create({ model: 'llama-chat', instructions: 'Be brief.', input: 'hello there' }).withResponse();
+    expect(data).toMatchObject({ object: 'response', status: 'completed', model: 'llama-chat', instructions: 'Be brief.', store: true, previous_response_id: null });
     expect(data.id).toMatch(/^resp_[0-9a-f]{48}$/);
     expect(data.output_text).toBe('echo: hello there');
     expect(data.output).toEqual([{ id: expect.stringMatching(/^msg_/) as string, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'echo: hello there', annotations: [] }] }]);
@@ -67,9 +74,10 @@ describe('creating a response', () => {
     expect(response.headers.get('x-ratelimit-limit-requests')).not.toBeNull();
     expect(response.headers.get('x-perpetual-memory')).not.toBeNull();
     const upstream = lastOpenAIBody();
-    expect(upstream.model).toBe('gpt-4o-mini-2024-07-18');
+    expect(stack.openai.requests.at(-1)?.path).toBe('/v1/chat/completions');
+    expect(upstream.model).toBe('llama-3.3-70b');
     expect(conversation(upstream.messages)).toEqual([{ role: 'system', content: expect.stringContaining('Be brief.') as string }, { role: 'user', content: 'hello there' }]);
-    expect(stack.openai.requests.at(-1)?.headers.authorization).toBe(`Bearer ${USER_OPENAI_KEY}`);
+    expect(stack.openai.requests.at(-1)?.headers.authorization).toBe(`Bearer ${USER_GROQ_KEY}`);
 
     const again = await alice.client.responses.retrieve(data.id);
     expect(again).toMatchObject({ id: data.id, status: 'completed', output: data.output, output_text: 'echo: hello there' });
@@ -114,16 +122,91 @@ describe('creating a response', () => {
 
   it('passes text.format as response_format and reasoning.effort as reasoning_effort', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
-    const data = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'json please', text: { format: { type: 'json_schema', name: 'place', schema, strict: true } }, reasoning: { effort: 'high' }, max_output_tokens: 50 });
+    const data = await alice.client.responses.create({ model: 'llama-chat', input: 'json please', text: { format: { type: 'json_schema', name: 'place', schema, strict: true } }, reasoning: { effort: 'high' }, max_output_tokens: 50 });
     expect(data.text?.format).toMatchObject({ type: 'json_schema', name: 'place' });
-    expect(lastOpenAIBody()).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'place', schema, strict: true } }, reasoning_effort: 'high', max_completion_tokens: 50 });
+    expect(lastOpenAIBody()).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'place', schema, strict: true } }, reasoning_effort: 'high', max_tokens: 50 });
+  });
+});
+
+describe('the Responses API passed through to OpenAI', () => {
+  type Sent = { input: Record<string, unknown>[]; [field: string]: unknown };
+  const lastSent = (): Sent => stack.openai.requests.at(-1)?.body as Sent;
+
+  it('sends the whole context statelessly and answers with the upstream output under the gateway id', async () => {
+    stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: 'The user greets me.' };
+    try {
+      const data = await alice.client.responses.create({ model: 'gpt-4o-mini', instructions: 'Be brief.', input: 'hello there', reasoning: { effort: 'low', summary: 'auto' }, metadata: { app: 'x' } });
+      expect(stack.openai.requests.at(-1)?.path).toBe('/v1/responses');
+      const sent = lastSent();
+      expect(sent).toMatchObject({ model: 'gpt-4o-mini-2024-07-18', store: false, instructions: 'Be brief.', reasoning: { effort: 'low', summary: 'auto' }, include: ['reasoning.encrypted_content'] });
+      expect(sent).not.toHaveProperty('previous_response_id');
+      expect(data.id).toMatch(/^resp_[0-9a-f]{48}$/);
+      expect(data).toMatchObject({ model: 'gpt-4o-mini', store: true, metadata: { app: 'x' }, status: 'completed', output_text: 'echo: hello there' });
+      const reasoning = data.output.find((item) => item.type === 'reasoning');
+      expect(reasoning).toMatchObject({ summary: [{ type: 'summary_text', text: 'The user greets me.' }], encrypted_content: expect.stringMatching(/^enc_/) as string });
+      expect(data.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+      expect((await alice.client.responses.retrieve(data.id)).output).toEqual(data.output);
+    } finally {
+      stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: undefined };
+    }
+  });
+
+  it('carries reasoning items to the next turn of a previous_response_id chain, with their encrypted content', async () => {
+    stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: 'Ada is a name.' };
+    try {
+      const first = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'my name is Ada' });
+      const second = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'what is my name', previous_response_id: first.id });
+      expect(second).toMatchObject({ status: 'completed', previous_response_id: first.id, output_text: 'echo: what is my name' });
+      // The stub refuses a reasoning item without the encrypted content it issued, as OpenAI does.
+      const input = lastSent().input.filter((item) => item.role !== 'developer');
+      expect(input.map((item) => item.type)).toEqual(['message', 'reasoning', 'message', 'message']);
+      expect(input[1]).toMatchObject({ id: first.output[0]?.id, encrypted_content: expect.stringMatching(/^enc_/) as string });
+    } finally {
+      stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: undefined };
+    }
+  });
+
+  it("streams the upstream's events under the gateway id and stores the response that completed", async () => {
+    stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: 'thinking' };
+    try {
+      const stream = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'one two', stream: true });
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+      const created = events[0] as OpenAI.Responses.ResponseCreatedEvent;
+      const completed = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
+      expect(completed.type).toBe('response.completed');
+      expect(created.response.id).toBe(completed.response.id);
+      expect(completed.response.id).toMatch(/^resp_[0-9a-f]{48}$/);
+      expect(completed.response.output.map((item) => item.type)).toEqual(['reasoning', 'message']);
+      expect((await alice.client.responses.retrieve(completed.response.id)).output).toEqual(completed.response.output);
+    } finally {
+      stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: undefined };
+    }
+  });
+
+  it('answers a function_call_output through the chain, sent as items the upstream reads', async () => {
+    const tools: OpenAI.Responses.Tool[] = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: {} }, strict: false }];
+    stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{}' } };
+    const asked = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'weather?', tools });
+    stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: undefined };
+    expect(asked.output).toMatchObject([{ type: 'function_call', call_id: 'call_stub_1', name: 'get_weather' }]);
+    const answered = await alice.client.responses.create({ model: 'gpt-4o-mini', previous_response_id: asked.id, tools, input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: 'sunny' }] });
+    expect(answered.status).toBe('completed');
+    // Without the memory block the gateway may put first (a developer message).
+    expect(lastSent().input.filter((item) => item.role !== 'developer')).toMatchObject([
+      { type: 'message', role: 'user' },
+      { type: 'function_call', call_id: 'call_stub_1', name: 'get_weather', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'call_stub_1', output: 'sunny' },
+    ]);
+    expect(lastSent().tools).toEqual(tools);
   });
 });
 
 describe('conversation state', () => {
   it('continues from previous_response_id with the earlier turns, and lists them as input items', async () => {
-    const first = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'my name is Ada', instructions: 'first instructions' });
-    const second = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'what is my name', previous_response_id: first.id });
+    const first = await alice.client.responses.create({ model: 'llama-chat', input: 'my name is Ada', instructions: 'first instructions' });
+    const second = await alice.client.responses.create({ model: 'llama-chat', input: 'what is my name', previous_response_id: first.id });
     expect(second.previous_response_id).toBe(first.id);
     // Instructions are not carried over from the previous response.
     expect(conversation(lastOpenAIBody().messages)).toEqual([
@@ -160,13 +243,13 @@ describe('function tools', () => {
 
   it('returns a function_call item, then answers the function_call_output sent with previous_response_id', async () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
-    const asked = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'weather in Paris?', tools });
+    const asked = await alice.client.responses.create({ model: 'llama-chat', input: 'weather in Paris?', tools });
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: undefined };
     const call = asked.output.find((item) => item.type === 'function_call');
     expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: '{"city":"Paris"}', call_id: 'call_stub_1', status: 'completed' });
     expect(lastOpenAIBody().tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false } }]);
 
-    const answered = await alice.client.responses.create({ model: 'gpt-4o-mini', previous_response_id: asked.id, tools, input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: '{"temperature": 21}' }] });
+    const answered = await alice.client.responses.create({ model: 'llama-chat', previous_response_id: asked.id, tools, input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: '{"temperature": 21}' }] });
     expect(answered.status).toBe('completed');
     const sent = conversation(lastOpenAIBody().messages);
     expect(sent).toMatchObject([
@@ -274,6 +357,10 @@ describe('usage, memory and erasure', () => {
     }, 10_000);
     const { response } = await carol.client.responses.create({ model: 'gpt-4o-mini', input: 'What is my favourite colour?' }, { headers: { 'x-conversation-id': 'r-late' } }).withResponse();
     expect(response.headers.get('x-perpetual-memory')).toBe('hit');
+    // Passed through to OpenAI's Responses API, the memory block is in the input it is sent.
+    expect(stack.openai.requests.at(-1)?.path).toBe('/v1/responses');
+    expect(JSON.stringify(lastOpenAIBody().input)).toContain('vermilion');
+    await carol.client.responses.create({ model: 'llama-chat', input: 'What is my favourite colour?' }, { headers: { 'x-conversation-id': 'r-later' } });
     expect(JSON.stringify(lastOpenAIBody().messages)).toContain('vermilion');
   });
 

@@ -69,6 +69,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     REDIS_KEY_PREFIX: redisKeyPrefix,
     OPENAI_BASE_URL: openai.url,
     ANTHROPIC_BASE_URL: anthropic.url,
+    // An OpenAI-compatible provider without OpenAI's own APIs (Responses): the OpenAI stub again.
+    GROQ_BASE_URL: openai.url,
     PERPETUAL_CONFIG: configPath,
     ...(qdrant ? { QDRANT_URL: qdrant.url, QDRANT_API_KEY: QDRANT_TEST_API_KEY } : {}),
     ...options.env,
