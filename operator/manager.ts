@@ -24,6 +24,7 @@ import { Kinds, type KindName } from './kube/resource-kinds.ts';
 import { fetchSecretFrom, sharedSecretReader } from './kube/secret-reader.ts';
 import { WorkQueue } from './kube/work-queue.ts';
 import { makeWriter } from './kube/writer.ts';
+import { conditionSeries, setConditionSeries } from './observability/condition-series.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { errorMessage } from './utils.ts';
 
@@ -236,4 +237,5 @@ function refreshGauges(controllers: readonly RunningController[], caches: Caches
       metrics.objectsByPhase.inc({ kind: declaration.for, phase: obj.status?.phase ?? 'Unknown' });
     }
   }
+  setConditionSeries(metrics.conditions, controllers.flatMap(({ declaration }) => conditionSeries(declaration.for, caches.list(declaration.for))));
 }

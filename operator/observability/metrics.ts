@@ -1,6 +1,9 @@
 // The operator's own Prometheus metrics. Labels are bounded: controller, kind, verb, result, phase,
-// source; the one per-object gauge (desired replicas) is labelled by ModelServer namespace and name,
-// as kube-state-metrics labels its per-object series, and dropped when the ModelServer goes.
+// source; the per-object gauges (desired replicas, conditions) are labelled by the object's
+// namespace and name, as kube-state-metrics labels its per-object series, and dropped when the
+// object goes. The operator's ServiceMonitor honours these labels (honorLabels), as
+// kube-state-metrics' does, so `namespace` stays the object's and is not renamed exported_namespace.
+import type { ConditionLabel } from './condition-series.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface OperatorMetrics {
@@ -12,6 +15,7 @@ export interface OperatorMetrics {
   writes: Counter<'verb' | 'kind'>;
   informerLists: Counter<'kind'>;
   objectsByPhase: Gauge<'kind' | 'phase'>;
+  conditions: Gauge<ConditionLabel>;
   isLeader: Gauge;
   autoscalerDecisions: Counter<'result'>;
   autoscalerDesiredReplicas: Gauge<'namespace' | 'modelserver'>;
@@ -66,6 +70,12 @@ export function makeMetrics(): OperatorMetrics {
       name: 'perpetual_operator_objects',
       help: 'Custom resources by kind and phase.',
       labelNames: ['kind', 'phase'],
+      registers,
+    }),
+    conditions: new Gauge({
+      name: 'perpetual_operator_condition',
+      help: 'Each current condition of every PerpetualDeployment and ModelServer (1), by kind, namespace, name, type, reason and status.',
+      labelNames: ['kind', 'namespace', 'name', 'type', 'reason', 'status'],
       registers,
     }),
     isLeader: new Gauge({

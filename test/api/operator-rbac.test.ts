@@ -60,6 +60,19 @@ describe('the operator under its own ServiceAccount (config/rbac)', () => {
     expect(operator.logs()).not.toMatch(/forbidden|HTTP 403/i);
     expect(await operator.counter('perpetual_operator_leader')).toBe(1);
   });
+
+  it('exports each condition of both objects as perpetual_operator_condition, named by namespace and name', async () => {
+    await eventually(async () => {
+      const ready = await cluster.kubectlOk(['get', 'pd/app', '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);
+      const metrics = await operator.metrics();
+      expect(metrics).toContain(
+        `perpetual_operator_condition{kind="PerpetualDeployment",namespace="${ns}",name="app",type="Ready",reason="${ready.trim()}",status="False"} 1`,
+      );
+      expect(metrics).toMatch(
+        new RegExp(`^perpetual_operator_condition\\{kind="ModelServer",namespace="${ns}",name="ms",type="ScalingLimited",[^}]*\\} 1$`, 'm'),
+      );
+    });
+  });
 });
 
 describe('the image entry point', () => {
