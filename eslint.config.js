@@ -3,6 +3,14 @@ import { defineConfig } from 'eslint/config';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// gateway-config.ts is the one value the gateway imports: the schema its configuration file is
+// validated against. It is the contract itself, pure data, no operator code. (Regular
+// expressions, not globs: a glob cannot re-include a file below an excluded folder.)
+const gatewayBoundary = [
+  { regex: '/operator/api/(?!v1alpha1/gateway-config\\.ts$)', allowTypeImports: true, message: 'The gateway may import types from operator/api (the contract), never operator code: it runs in another image.' },
+  { regex: '/operator/(?!api/)', message: 'The gateway may import types from operator/api only: it runs in another image.' },
+];
+
 export default defineConfig(
   { ignores: ['node_modules/', 'dist/', '.bin/', 'hack/go/', '**/*.tmp.ts'] },
   js.configs.recommended,
@@ -36,14 +44,17 @@ export default defineConfig(
   {
     files: ['gateway/**/*.ts'],
     ignores: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: gatewayBoundary }] },
+  },
+  // The use cases and the protocols know no HTTP server: routes/ and middleware/ bind them to Express.
+  {
+    files: ['gateway/chat/**/*.ts', 'gateway/responses/**/*.ts', 'gateway/protocols/**/*.ts', 'gateway/providers/**/*.ts', 'gateway/memory/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
-          // gateway-config.ts is the one value the gateway imports: the schema its configuration
-          // file is validated against. It is the contract itself, pure data, no operator code.
-          // (Regular expressions, not globs: a glob cannot re-include a file below an excluded folder.)
-          { regex: '/operator/api/(?!v1alpha1/gateway-config\\.ts$)', allowTypeImports: true, message: 'The gateway may import types from operator/api (the contract), never operator code: it runs in another image.' },
-          { regex: '/operator/(?!api/)', message: 'The gateway may import types from operator/api only: it runs in another image.' },
+          ...gatewayBoundary,
+          { group: ['express', '../routes/**', '../middleware/*', '!../middleware/error-handler.ts', '!../middleware/authenticate.ts'], allowTypeImports: false, message: 'This layer knows no HTTP server: take plain inputs and write through a port (chat/responder.ts); routes/ binds it to Express.' },
         ],
       }],
     },
