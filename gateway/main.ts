@@ -18,6 +18,7 @@ import { reencryptProviderKeys } from './db/reencrypt.ts';
 import { buildGateway } from './deps.ts';
 import { makeLogger } from './observability/logger.ts';
 import { makeMetrics } from './observability/metrics.ts';
+import { startTracing, tracesUrl } from './observability/tracing.ts';
 import { createApp } from './server.ts';
 
 async function runMigrate(log: Logger): Promise<void> {
@@ -53,10 +54,14 @@ async function runServe(log: Logger): Promise<void> {
   const config = loadConfig();
   const logger = log.child({}, { level: config.logLevel });
   const metrics = makeMetrics();
+  const otel = readVariables(process.env, { optional: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME'] });
+  const url = tracesUrl(otel);
+  const tracing = url === undefined ? undefined : startTracing({ serviceName: otel.OTEL_SERVICE_NAME, serviceVersion: config.version, url });
+  if (tracing) logger.info({ collector: new URL(url ?? '').host }, 'Tracing on: spans exported over OTLP/HTTP');
   let draining = false;
   const gateway = buildGateway(config, logger, metrics, () => draining);
   await gateway.start();
-  const server = createServer(createApp(gateway.deps));
+  const server = createServer(createApp({ ...gateway.deps, tracing: tracing !== undefined }));
   // Streams can be long; the defaults would cut them. Idle keep-alive sockets still time out.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -79,6 +84,9 @@ async function runServe(log: Logger): Promise<void> {
     await drain(server, grace);
     logger.info('Requests drained; flushing buffers');
     await gateway.close(Math.max(1000, deadline - Date.now()));
+    // The last spans (this shutdown's requests) go out before the process does; a collector that
+    // does not answer is not worth a hung shutdown.
+    await Promise.race([tracing?.shutdown(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]).catch(() => undefined);
     logger.info('Gateway stopped');
     process.exit(0);
   };

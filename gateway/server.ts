@@ -11,6 +11,7 @@ import { errorHandler } from './middleware/error-handler.ts';
 import { refuseDeepJson } from './middleware/json-depth.ts';
 import { recordMetrics } from './middleware/metrics.ts';
 import { requestId } from './middleware/request-id.ts';
+import { traced, traceRequests } from './middleware/tracing.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 import { adminRouter, deleteUserEverywhere } from './routes/admin.ts';
 import { principalOf } from './middleware/authenticate.ts';
@@ -53,6 +54,8 @@ export interface AppDeps {
   forgetUser?: (userId: string) => Promise<Record<string, number>>;
   /** Long-term memory; absent when no vector store is configured. */
   memory?: Memory;
+  /** OpenTelemetry is on (main.ts started it): requests, authentication and rate limits get spans. */
+  tracing?: boolean;
 }
 
 function memoryOff(_req: Request, _res: Response, next: NextFunction): void {
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId, recordMetrics(metrics));
+  if (deps.tracing) app.use(traceRequests);
   // Browser apps: answered before authentication, since a preflight carries no credentials.
   if (config.corsOrigins.length > 0) app.use(corsFor(config.corsOrigins));
 
@@ -90,8 +94,8 @@ export function createApp(deps: AppDeps): express.Express {
   api.use('/models', deps.auth.apiKey, modelsRouter({ config, startedAt: deps.startedAt, store: deps.store, providerKey: deps.chat.providerKey, log: deps.log }));
   // Every endpoint that calls a model: authenticated, its body checked (a malformed request is a
   // 400 that costs no quota), then rate limited, before the route does any work.
-  const limit = rateLimited(deps.rateLimit);
-  const { apiKey } = deps.auth;
+  const limit = deps.tracing ? traced('rate_limit', rateLimited(deps.rateLimit)) : rateLimited(deps.rateLimit);
+  const apiKey = deps.tracing ? traced('auth', deps.auth.apiKey) : deps.auth.apiKey;
   api.post('/chat/completions', apiKey, checkedBody(validateChatRequest), limit, chatCompletionsRoute(deps.chat));
   api.post('/completions', apiKey, checkedBody(checkCompletionRequest(deps.chat)), limit, completionsRoute(deps.chat));
   api.post('/embeddings', apiKey, checkedBody(validateEmbeddingsRequest), limit, embeddingsRoute(deps.chat));

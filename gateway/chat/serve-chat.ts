@@ -17,6 +17,8 @@ import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/op
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from '../providers/provider-client.ts';
 import { toGatewayError } from '../middleware/error-handler.ts';
 import type { TokenClocks } from '../observability/token-latency.ts';
+import { inSpan, tracer } from '../observability/tracing.ts';
+import { upstreamSpans, type GenAiOperation, type UpstreamSpans } from '../observability/upstream-span.ts';
 import { endpointPath, type Accounting, type Endpoint } from './accounting.ts';
 import type { Caller } from './caller.ts';
 import type { Responder } from './responder.ts';
@@ -101,7 +103,11 @@ interface Exchange<Result extends UsageReport, Chunk> {
   responder: Responder<Result, Chunk>;
   /** Ends the upstream call: for a stream that will never be read, which would hold its connection otherwise. */
   cancel: (reason: unknown) => void;
+  /** The upstream calls' trace spans. */
+  spans: UpstreamSpans;
 }
+
+const OPERATIONS: Record<Endpoint, GenAiOperation> = { chat: 'chat', messages: 'chat', responses: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
 
 /** The client's signal, and one the gateway can also abort (a stream nobody will read). */
 function upstreamSignal(client: AbortSignal): { signal: AbortSignal; cancel: (reason: unknown) => void } {
@@ -142,16 +148,21 @@ function memoryHeaders(recall: Recall): Record<string, string> {
 
 /** Recalls memories into the body sent upstream. */
 async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationRequest, signal: AbortSignal): Promise<Recalled> {
-  if (!deps.memory) return { body: request.body, recall: undefined };
-  const recall = await deps.memory.recall({
-    userId: caller.principal.userId,
-    endUser: request.endUser,
-    conversationId: request.ext.conversationId,
-    messages: request.body.messages,
-    enabled: request.ext.memory.enabled,
-    topK: request.ext.memory.topK,
-    conversationOnly: request.ext.memory.conversationOnly,
-    signal,
+  const memory = deps.memory;
+  if (!memory) return { body: request.body, recall: undefined };
+  const recall = await inSpan('memory.recall', {}, async (span) => {
+    const found = await memory.recall({
+      userId: caller.principal.userId,
+      endUser: request.endUser,
+      conversationId: request.ext.conversationId,
+      messages: request.body.messages,
+      enabled: request.ext.memory.enabled,
+      topK: request.ext.memory.topK,
+      conversationOnly: request.ext.memory.conversationOnly,
+      signal,
+    });
+    span.setAttributes({ 'perpetual.memory.result': found.result, 'perpetual.memory.count': found.memoryIds.length, 'perpetual.memory.tokens': found.memoryTokens });
+    return found;
   });
   return { body: { ...request.body, messages: recall.messages }, recall };
 }
@@ -186,12 +197,15 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(deps: Cha
   const calls = request.calls(recalled, signal);
   const model = request.body.model;
   const upstream: UpstreamRequest = { userId: caller.principal.userId, model, conversationId: request.ext.conversationId, signal };
-  const exchange = { caller, model, ext: request.ext, endpoint: request.endpoint, memory, calls, upstream, responder, cancel };
+  const exchange = { caller, model, ext: request.ext, endpoint: request.endpoint, memory, calls, upstream, responder, cancel, spans: upstreamSpans(OPERATIONS[request.endpoint], model) };
   const text = await answer(deps, exchange, request.body.stream === true);
   // Memory off for this request means off both ways: nothing recalled, nothing stored. Points are
   // keyed on the gateway's id: a replayed X-Request-Id must add memories, never overwrite them.
   if (text !== undefined && request.ext.memory.enabled !== false) {
+    // Queued: the write itself is batched with other requests' (memory/memory-service.ts).
+    const span = deps.memory ? tracer.startSpan('memory.write', { attributes: { 'perpetual.memory.write': 'queued' } }) : undefined;
     deps.memory?.remember({ userId: caller.principal.userId, endUser: request.endUser, conversationId: request.ext.conversationId, requestId: caller.serverRequestId, messages: request.body.messages, responseText: text });
+    span?.end();
   }
 }
 
@@ -199,14 +213,14 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(deps: Cha
 export async function serveUpstream<Result extends UsageReport, Chunk>(deps: ChatDeps, caller: Caller, request: UpstreamServe<Result, Chunk>, responder: Responder<Result, Chunk>): Promise<void> {
   const { signal, cancel } = upstreamSignal(caller.signal);
   const upstream: UpstreamRequest = { userId: caller.principal.userId, model: request.model, conversationId: request.ext.conversationId, signal };
-  const exchange = { caller, model: request.model, ext: request.ext, endpoint: request.endpoint, memory: NO_MEMORY, calls: request.calls(signal), upstream, responder, cancel };
+  const exchange = { caller, model: request.model, ext: request.ext, endpoint: request.endpoint, memory: NO_MEMORY, calls: request.calls(signal), upstream, responder, cancel, spans: upstreamSpans(OPERATIONS[request.endpoint], request.model) };
   await answer(deps, exchange, request.stream);
 }
 
 /** Answers, JSON or streamed, and accounts for it; returns the answer's text when it completed. */
 function answer<Result extends UsageReport, Chunk>(deps: ChatDeps, exchange: Exchange<Result, Chunk>, stream: boolean): Promise<string | undefined> {
   const streamCall = exchange.calls.stream;
-  return stream && streamCall ? serveStream(deps, exchange, streamCall) : serveJson(deps, exchange);
+  return stream && streamCall ? serveStream(deps, exchange, exchange.spans.around(streamCall)) : serveJson(deps, exchange);
 }
 
 /** Answers with one JSON body; returns the assistant's text for memory. */
@@ -214,7 +228,8 @@ async function serveJson<Result extends UsageReport, Chunk>(deps: ChatDeps, exch
   const { caller, calls, upstream, responder } = exchange;
   let attempt: Attempt<Result> | undefined;
   try {
-    attempt = await callWithFallback(deps, upstream, calls.json);
+    attempt = await callWithFallback(deps, upstream, exchange.spans.around(calls.json));
+    exchange.spans.finish({ usage: attempt.result.usage, result: attempt.result });
     const upstreamMs = performance.now() - attempt.upstreamStartedAt;
     responder.setHeaders(servedHeaders(caller, attempt));
     await responder.json(attempt.result);
@@ -277,6 +292,7 @@ async function relayStream<Result extends UsageReport, Chunk>(deps: ChatDeps, ex
     // Nothing was sent, so the client still gets a proper error status; nobody will read the
     // upstream's stream, so it is cancelled rather than left open until the body timeout.
     exchange.cancel(err);
+    exchange.spans.finish({ error: err });
     deps.accounting.failed({ ...facts(exchange), attempt, status: toGatewayError(err, caller.requestId).status });
     throw err;
   }
@@ -289,6 +305,7 @@ async function relayStream<Result extends UsageReport, Chunk>(deps: ChatDeps, ex
     for await (const chunk of attempt.result) {
       const piece = exchange.calls.chunkText(chunk);
       if (piece !== '') clock?.token();
+      exchange.spans.chunk(chunk);
       text += piece;
       await writer.chunk(chunk);
     }
@@ -302,6 +319,7 @@ async function relayStream<Result extends UsageReport, Chunk>(deps: ChatDeps, ex
     responder.end();
   }
   const report: UsageReport = attempt.result.usage();
+  exchange.spans.finish({ usage: report.usage, ...(status === 200 ? {} : { error: `stream ended with status ${String(status)}` }) });
   deps.accounting.completed({ ...facts(exchange), attempt, status, report, upstreamMs: performance.now() - attempt.upstreamStartedAt });
   return status === 200 ? text : undefined;
 }

@@ -120,6 +120,21 @@ export const GatewayEnvSchema = Type.Object(
     POLAR_SERVER: Type.Optional(Type.Enum(['production', 'sandbox'], { description: 'Polar.sh server; overrides the file\'s billing.polar.server; production when neither sets it.' })),
     POLAR_BASE_URL: Type.Optional(httpUrl('Overrides the Polar server\'s base URL (tests).', 'http://127.0.0.1:9000')),
 
+    // Traces (OpenTelemetry, OTLP over HTTP with JSON): off unless an endpoint or OTEL_TRACES_EXPORTER=otlp is set
+    OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+      httpUrl('OTLP/HTTP collector base URL; spans go to <it>/v1/traces. Setting it turns tracing on (the standard OpenTelemetry variable); none: no span is recorded or sent.', 'http://otel-collector:4318'),
+    ),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(
+      httpUrl('Full URL spans are sent to; wins over OTEL_EXPORTER_OTLP_ENDPOINT and also turns tracing on.', 'http://otel-collector:4318/v1/traces'),
+    ),
+    OTEL_TRACES_EXPORTER: Type.Optional(
+      Type.Enum(['otlp', 'none'], { description: 'otlp: tracing on, to http://localhost:4318/v1/traces when no endpoint is set; none: tracing off even with an endpoint.' }),
+    ),
+    OTEL_EXPORTER_OTLP_HEADERS: Type.Optional(
+      text('Headers sent with every export, key=value pairs comma-separated (a hosted collector\'s API key); read by the OpenTelemetry exporter itself.', secret),
+    ),
+    OTEL_SERVICE_NAME: text('service.name of the gateway\'s spans.', { default: 'perpetual-gateway' }),
+
     // Local mode: models and routing over a ModelServer's replicas
     MODEL_NAME: Type.Optional(text('Local mode without a file: the one model, served at VLLM_URL.')),
     VLLM_URL: httpUrl('Where MODEL_NAME is served.', 'http://localhost:8000/v1', { default: 'http://localhost:8000/v1' }),

@@ -6,6 +6,7 @@
 // composition root creates one UpstreamHttp and shares it), bounded timeouts, retries with jittered
 // backoff only before the first byte of a successful response, and the client's AbortSignal
 // wired straight into undici so a client disconnect tears the upstream request down at once.
+import { context, propagation } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -125,6 +126,16 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   }
 }
 
+/**
+ * The W3C traceparent (and tracestate) of the active span, so a provider or vLLM that traces
+ * continues the gateway's trace: the GenAI client span when a model is called. Nothing is added
+ * when tracing is off (the global propagator is a no-op).
+ */
+function withTraceContext(headers: Record<string, string>): Record<string, string> {
+  propagation.inject(context.active(), headers);
+  return headers;
+}
+
 export function createUpstreamHttp(options: UpstreamHttpOptions = {}): UpstreamHttp {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const random = options.random ?? Math.random;
@@ -141,7 +152,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions = {}): UpstreamH
       origin: url.origin,
       path: url.pathname + url.search,
       method: 'POST',
-      headers: { ...call.headers, 'content-type': 'application/json', accept: call.headers.accept ?? 'application/json' },
+      headers: withTraceContext({ ...call.headers, 'content-type': 'application/json', accept: call.headers.accept ?? 'application/json' }),
       body: payload,
       signal: call.signal,
     });
