@@ -17,7 +17,7 @@ import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/op
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from '../providers/provider-client.ts';
 import { toGatewayError } from '../middleware/error-handler.ts';
 import type { TokenClocks } from '../observability/token-latency.ts';
-import { inSpan, tracer } from '../observability/tracing.ts';
+import { inSpan } from '../observability/tracing.ts';
 import { upstreamSpans, type GenAiOperation, type UpstreamSpans } from '../observability/upstream-span.ts';
 import { endpointPath, type Accounting, type Endpoint } from './accounting.ts';
 import type { Caller } from './caller.ts';
@@ -202,10 +202,7 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(deps: Cha
   // Memory off for this request means off both ways: nothing recalled, nothing stored. Points are
   // keyed on the gateway's id: a replayed X-Request-Id must add memories, never overwrite them.
   if (text !== undefined && request.ext.memory.enabled !== false) {
-    // Queued: the write itself is batched with other requests' (memory/memory-service.ts).
-    const span = deps.memory ? tracer.startSpan('memory.write', { attributes: { 'perpetual.memory.write': 'queued' } }) : undefined;
     deps.memory?.remember({ userId: caller.principal.userId, endUser: request.endUser, conversationId: request.ext.conversationId, requestId: caller.serverRequestId, messages: request.body.messages, responseText: text });
-    span?.end();
   }
 }
 

@@ -4,8 +4,10 @@
 // remember after the response
 // (the exchange, chunked, written in the background). Recall never fails a chat: past its deadline
 // or on any error the chat goes on without memory, with a metric and a log line.
+import { trace, type SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { inSpan } from '../observability/tracing.ts';
 import type { ChatMessage } from '../protocols/openai/types.ts';
 import { BufferedSink } from '../usage/buffered-sink.ts';
 import type { Embedder } from './embedding/embedder.ts';
@@ -105,6 +107,8 @@ export interface MemoryServiceDeps {
 
 interface PendingWrite extends RememberRequest {
   at: number;
+  /** The request's span when it is traced: the write, done later in a batch, links to it. */
+  tracedBy: SpanContext | undefined;
 }
 
 function unchanged(request: RecallRequest, result: RecallResult, calls = 0, retrievalMs: number | null = null): Recall {
@@ -162,7 +166,8 @@ export class MemoryService {
   /** Queues the exchange for storage; returns at once. */
   remember(request: RememberRequest): void {
     if (!this.deps.settings.enabled || request.responseText.trim() === '') return;
-    this.writes.add({ ...request, at: Date.now() });
+    const span = trace.getActiveSpan();
+    this.writes.add({ ...request, at: Date.now(), tracedBy: span?.isRecording() ? span.spanContext() : undefined });
   }
 
   /** Writes what is queued (used by tests and shutdown). */
@@ -193,24 +198,30 @@ export class MemoryService {
 
   private async store(batch: readonly PendingWrite[], signal: AbortSignal): Promise<void> {
     for (const write of batch) {
-      const records = turnsToStore(write.messages, write.responseText);
-      if (records.length === 0) continue;
-      const embedder = await this.deps.embedderFor(write.userId);
-      const vectors = await embedder.embed(records.map((r) => r.text), { signal });
-      await this.deps.store.upsert(
-        records.map((record, i) => ({
-          userId: write.userId,
-          endUser: write.endUser,
-          conversationId: write.conversationId ?? null,
-          role: record.role,
-          text: record.text,
-          createdAt: write.at,
-          requestId: write.requestId,
-          chunk: record.chunkIndex,
-          vector: vectors[i] ?? new Float32Array(embedder.dimension),
-        })),
-        { signal },
-      );
+      // A span of its own (the request has been answered), linked to the request that asked.
+      if (write.tracedBy) await inSpan('memory.write', {}, () => this.storeOne(write, signal), { root: true, links: [{ context: write.tracedBy }] });
+      else await this.storeOne(write, signal);
     }
+  }
+
+  private async storeOne(write: PendingWrite, signal: AbortSignal): Promise<void> {
+    const records = turnsToStore(write.messages, write.responseText);
+    if (records.length === 0) return;
+    const embedder = await this.deps.embedderFor(write.userId);
+    const vectors = await embedder.embed(records.map((r) => r.text), { signal });
+    await this.deps.store.upsert(
+      records.map((record, i) => ({
+        userId: write.userId,
+        endUser: write.endUser,
+        conversationId: write.conversationId ?? null,
+        role: record.role,
+        text: record.text,
+        createdAt: write.at,
+        requestId: write.requestId,
+        chunk: record.chunkIndex,
+        vector: vectors[i] ?? new Float32Array(embedder.dimension),
+      })),
+      { signal },
+    );
   }
 }

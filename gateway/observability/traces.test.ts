@@ -12,7 +12,8 @@ import { loadConfig } from '../config.ts';
 import { KeyRing } from '../crypto/key-ring.ts';
 import { LastUsedTracker } from '../keys/last-used.ts';
 import { TtlCache } from '../keys/ttl-cache.ts';
-import type { MemoryService, RecallRequest } from '../memory/memory-service.ts';
+import { MemoryService, type RecallRequest } from '../memory/memory-service.ts';
+import type { MemoryStore } from '../memory/store/memory-store.ts';
 import { requireAdmin, requireApiKey, requireUserJwt } from '../middleware/authenticate.ts';
 import { createProviderFor } from '../providers/provider-for.ts';
 import { createUpstreamHttp, type UpstreamHttp } from '../providers/transport/upstream-http.ts';
@@ -30,7 +31,7 @@ const silent = pino({ level: 'silent' });
 
 /** OTLP JSON: ids are hex strings, attribute values typed. */
 interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; arrayValue?: { values: OtlpValue[] } }
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: OtlpValue }[] }
+interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: OtlpValue }[]; links?: { traceId: string; spanId: string }[] }
 interface OtlpExport { resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] }
 
 const exports: { contentType: string | undefined; body: OtlpExport }[] = [];
@@ -77,10 +78,16 @@ function stubUpstream(): Server {
   });
 }
 
-const memory = {
-  recall: (request: RecallRequest) => Promise.resolve({ result: 'hit', messages: [{ role: 'system', content: 'Remembered: you like herons.' }, ...request.messages], memoryIds: ['m1'], memoryTokens: 5, retrievalMs: 1, calls: 1 }),
-  remember: () => undefined,
-} as unknown as MemoryService;
+/** The real service's write path (batched, with its own linked span) over a store that records; recall scripted. */
+const upserts: unknown[] = [];
+const memory = new MemoryService({
+  store: new Proxy({}, { get: (_target, name) => (name === 'upsert' ? (points: unknown[]) => { upserts.push(...points); return Promise.resolve(); } : () => Promise.reject(new Error('not used here'))) }) as MemoryStore,
+  embedderFor: () => Promise.resolve({ id: 'fake', dimension: 2, embed: (texts: readonly string[]) => Promise.resolve(texts.map(() => new Float32Array([1, 0]))) }),
+  settings: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 1000, minScore: 0 },
+  metrics: makeMetrics(),
+  log: silent,
+});
+memory.recall = (request: RecallRequest) => Promise.resolve({ result: 'hit', messages: [{ role: 'system', content: 'Remembered: you like herons.' }, ...request.messages], memoryIds: ['m1'], memoryTokens: 5, retrievalMs: 1, calls: 1, block: 'Remembered: you like herons.' });
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -127,15 +134,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await memory.close(1000);
   await tracing.shutdown();
   await lastUsed.close();
   await http.close();
   for (const server of [gateway, upstream, receiver]) await new Promise((resolve) => server.close(resolve));
 });
 
+function allSpans(): OtlpSpan[] {
+  return exports.flatMap((e) => e.body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
+}
+
 /** Every span exported so far, of one trace. */
 function spansOf(traceId: string): OtlpSpan[] {
-  return exports.flatMap((e) => e.body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))).filter((s) => s.traceId === traceId);
+  return allSpans().filter((s) => s.traceId === traceId);
 }
 
 function attributes(span: OtlpSpan | undefined): Record<string, unknown> {
@@ -153,6 +165,7 @@ async function chat(traceId: string, clientSpanId: string, stream: boolean): Pro
   const text = await res.text();
   expect(res.status).toBe(200);
   expect(text).toContain(stream ? 'heron' : ANSWER);
+  await memory.flush();
   // The server span ends when the response finished, which the client may see first.
   for (let i = 0; i < 50 && !spansOf(traceId).some((s) => s.name.startsWith('POST')); i++) {
     await tracing.flush();
@@ -176,8 +189,8 @@ describe.each([false, true])('a chat (stream: %s) traced to an OTLP receiver', (
     expect(server?.kind).toBe(2); // SERVER
     expect(attributes(server)).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'http.response.status_code': 200 });
     const children = spans.filter((s) => s.parentSpanId === server?.spanId).map((s) => s.name).sort();
-    expect(children).toEqual(['auth', 'chat gpt-test-upstream', 'memory.recall', 'memory.write', 'rate_limit']);
-    expect(spans).toHaveLength(6);
+    expect(children).toEqual(['auth', 'chat gpt-test-upstream', 'memory.recall', 'rate_limit']);
+    expect(spans).toHaveLength(5);
     expect(exports.every((e) => e.contentType === 'application/json')).toBe(true);
     const resource = Object.fromEntries((exports[0]?.body.resourceSpans[0]?.resource?.attributes ?? []).map((a) => [a.key, a.value.stringValue]));
     expect(resource).toMatchObject({ 'service.name': 'perpetual-gateway-test', 'service.version': '9.9.9' });
@@ -200,8 +213,17 @@ describe.each([false, true])('a chat (stream: %s) traced to an OTLP receiver', (
     expect(attributes(spans.find((s) => s.name === 'memory.recall'))).toMatchObject({ 'perpetual.memory.result': 'hit', 'perpetual.memory.tokens': 5 });
   });
 
+  it('the memory write, done later in a batch, is a span of its own linked to the request', () => {
+    const server = spans.find((s) => s.name === 'POST /v1/chat/completions');
+    const writes = allSpans().filter((s) => s.name === 'memory.write' && s.links?.some((l) => l.traceId === traceId && l.spanId === server?.spanId));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.traceId).not.toBe(traceId);
+    expect(writes[0]?.parentSpanId ?? '').toBe('');
+    expect(upserts.length).toBeGreaterThan(0);
+  });
+
   it('carries no key, prompt or answer in any span', () => {
-    const text = JSON.stringify(spans);
+    const text = JSON.stringify([...spans, ...allSpans().filter((s) => s.name === 'memory.write')]);
     for (const secret of [apiKey, PROVIDER_KEY, PROMPT, 'heron', 'Remembered']) expect(text).not.toContain(secret);
   });
 });
