@@ -14,3 +14,18 @@ describe('loadConfig: the autoscaler', () => {
     expect(() => loadConfig({ AUTOSCALER_INTERVAL_MS: value })).toThrow(/AUTOSCALER_INTERVAL_MS must be an integer from 100 to 10000/);
   });
 });
+
+describe('loadConfig: WATCH_NAMESPACES', () => {
+  it('watches every namespace when unset or empty', () => {
+    expect(loadConfig({}).watchNamespaces).toEqual([]);
+    expect(loadConfig({ WATCH_NAMESPACES: '' }).watchNamespaces).toEqual([]);
+  });
+
+  it('takes a comma list, spaces and repeats dropped', () => {
+    expect(loadConfig({ WATCH_NAMESPACES: 'team-a, team-b,,team-a' }).watchNamespaces).toEqual(['team-a', 'team-b']);
+  });
+
+  it.each(['Team-A', 'a_b', '-a', 'a/b'])('refuses %s, naming the variable', (value) => {
+    expect(() => loadConfig({ WATCH_NAMESPACES: `ok,${value}` })).toThrow(`WATCH_NAMESPACES must be a comma-separated list of namespace names, got "${value}"`);
+  });
+});

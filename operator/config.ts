@@ -13,6 +13,12 @@ export interface OperatorConfig {
   images: { gateway: string };
   /** The namespace the operator runs in: the NetworkPolicies it generates let its pods there read metrics. */
   namespace: string;
+  /**
+   * The namespaces whose objects the operator watches and reconciles (WATCH_NAMESPACES, a comma
+   * list); empty: every namespace. With a list, every list and watch is namespaced, so Roles in
+   * those namespaces are all the RBAC it needs (no ClusterRole).
+   */
+  watchNamespaces: string[];
   /** Requeue delay while children are still becoming ready (watches usually come first). */
   waitingRequeueMs: number;
   autoscaler: {
@@ -46,6 +52,16 @@ function integerInRange(env: NodeJS.ProcessEnv, name: string, fallback: number, 
   return value;
 }
 
+/** A namespace name: a DNS-1123 label. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function namespaceList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const names = (env[name] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = names.find((n) => !NAMESPACE_NAME.test(n));
+  if (bad !== undefined) throw new Error(`${name} must be a comma-separated list of namespace names, got "${bad}"`);
+  return [...new Set(names)];
+}
+
 function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -74,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     logLevel: env.LOG_LEVEL || 'info',
     images: { gateway: env.GATEWAY_IMAGE || `ghcr.io/perpetual-ai/perpetual-gateway:${OPERATOR_VERSION}` },
     namespace: env.POD_NAMESPACE || 'perpetual-system',
+    watchNamespaces: namespaceList(env, 'WATCH_NAMESPACES'),
     waitingRequeueMs: integer(env, 'WAITING_REQUEUE_MS', 30_000, 100),
     autoscaler: {
       intervalMs: integerInRange(env, 'AUTOSCALER_INTERVAL_MS', 5000, { min: 100, max: MAX_AUTOSCALER_INTERVAL_MS }),

@@ -17,7 +17,8 @@ import { perpetualDeploymentController } from './controllers/perpetual-deploymen
 import { cachesFrom, type Caches } from './kube/caches.ts';
 import type { Kube } from './kube/client.ts';
 import { makeEventRecorder } from './kube/events.ts';
-import { ResourceInformer, type InformerOptions } from './kube/informer.ts';
+import { ResourceInformer, type InformerOptions, type KindInformer } from './kube/informer.ts';
+import { NamespacedInformers } from './kube/namespaced-informers.ts';
 import { optionalKinds } from './kube/optional-kinds.ts';
 import { keepPodEssentials } from './kube/pod-essentials.ts';
 import { Kinds, type KindName } from './kube/resource-kinds.ts';
@@ -84,9 +85,14 @@ export interface ManagerDeps {
 
 export async function startManager(deps: ManagerDeps): Promise<Manager> {
   const { config, kube, log, metrics } = deps;
-  const newInformer = (kind: KindName, options: Pick<InformerOptions, 'labelSelector' | 'keep' | 'metadataOnly'>): ResourceInformer => {
+  // Every namespace with one watch each (a ClusterRole), or each of WATCH_NAMESPACES with its own (Roles there).
+  const newInformer = (kind: KindName, options: Pick<InformerOptions, 'labelSelector' | 'keep' | 'metadataOnly'>): KindInformer => {
     const counted = options.metadataOnly ? `${kind}Metadata` : kind;
-    return new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, ...options, onList: () => { metrics.informerLists.inc({ kind: counted }); } });
+    const inNamespace = (namespace?: string): ResourceInformer =>
+      new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, namespace, ...options, onList: () => { metrics.informerLists.inc({ kind: counted }); } });
+    const { watchNamespaces } = config;
+    if (watchNamespaces.length === 0) return inNamespace();
+    return new NamespacedInformers(Kinds[kind], new Map(watchNamespaces.map((ns) => [ns, inNamespace(ns)])));
   };
   const informers = new Map(WATCHED_KINDS.map((kind) => [kind, newInformer(kind, cacheOptions(kind))]));
   const metadataInformers = new Map(METADATA_WATCHED_KINDS.map((kind) => [kind, newInformer(kind, { metadataOnly: true })]));
@@ -132,7 +138,7 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
   }));
   // Before any reconcile: a ScaledObject left from an earlier engine must be prunable after a restart.
   for (const kind of OPTIONAL_KINDS) await optional.served(kind, true);
-  log.info({ kinds: informers.size, metadataKinds: metadataInformers.size }, 'Caches synced');
+  log.info({ kinds: informers.size, metadataKinds: metadataInformers.size, namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all' }, 'Caches synced');
 
   const workers = controllers.flatMap((c) => Array.from({ length: config.concurrency }, () => runWorker(c, ctx, services, deps)));
   const resync = setInterval(() => {
@@ -176,8 +182,8 @@ function queueOf(controllers: readonly RunningController[], kind: ReconciledKind
 /** For, Owns, Watches: each change to one of these objects queues the controller's objects it maps to. */
 function wireController(
   c: RunningController,
-  informers: ReadonlyMap<KindName, ResourceInformer>,
-  metadataInformers: ReadonlyMap<KindName, ResourceInformer>,
+  informers: ReadonlyMap<KindName, KindInformer>,
+  metadataInformers: ReadonlyMap<KindName, KindInformer>,
   caches: Caches,
 ): void {
   const { declaration, queue } = c;
@@ -195,7 +201,7 @@ function wireController(
 }
 
 /** Owns: a child names its owner in a label (OWNER_LABELS); a change to it queues that owner. */
-function queueOwners(informer: ResourceInformer, c: RunningController): void {
+function queueOwners(informer: KindInformer, c: RunningController): void {
   const label = OWNER_LABELS[c.declaration.for];
   informer.onChange((child) => {
     const owner = child.metadata?.labels?.[label];

@@ -19,7 +19,7 @@ import type { ModelServer } from '../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../api/v1alpha1/perpetual-deployment.ts';
 import type { NetworkPolicy } from '../resources/network-policy.ts';
 import type { ScaledObject } from '../resources/scaled-object.ts';
-import type { ResourceInformer } from './informer.ts';
+import type { KindInformer } from './informer.ts';
 import type { KindName } from './resource-kinds.ts';
 
 export interface KindTypes {
@@ -49,8 +49,8 @@ export interface Caches {
   controlledBy<K extends KindName>(kind: K, ownerUid: string): readonly KindTypes[K][];
 }
 
-export function cachesFrom(informers: ReadonlyMap<KindName, ResourceInformer>): Caches {
-  const informer = (kind: KindName): ResourceInformer => {
+export function cachesFrom(informers: ReadonlyMap<KindName, KindInformer>): Caches {
+  const informer = (kind: KindName): KindInformer => {
     const found = informers.get(kind);
     if (!found) throw new Error(`no informer for ${kind}`);
     return found;

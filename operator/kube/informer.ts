@@ -1,6 +1,7 @@
-// A cluster-wide list+watch cache of one kind, built on client-node's informer, that survives
-// what the library gives up on: it restarts with backoff after any error (API server restarts,
-// network failures), resuming from the last resourceVersion and relisting on 410 Gone.
+// A list+watch cache of one kind, cluster-wide or in one namespace, built on client-node's
+// informer, that survives what the library gives up on: it restarts with backoff after any error
+// (API server restarts, network failures), resuming from the last resourceVersion and relisting
+// on 410 Gone. kube/namespaced-informers.ts puts one per watched namespace behind the same face.
 import { ListWatch, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type KubernetesObjectApi, type ObjectCache } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -14,8 +15,23 @@ import { errorMessage } from '../utils.ts';
 const MIN_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
 
+/** What the caches, the manager and the optional kinds use of an informer, whether it watches one namespace, several or all. */
+export interface KindInformer<T extends KubernetesObject = KubernetesObject> {
+  readonly resource: ResourceKind;
+  /** Resolves once the first full list is in the cache. */
+  readonly synced: Promise<void>;
+  onChange(handler: (obj: T) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): readonly T[];
+  listControlledBy(uid: string): readonly T[];
+}
+
 export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   log: Logger;
+  /** Lists and watches only this namespace (undefined: every namespace). */
+  namespace?: string;
   labelSelector?: string;
   /** Called for every full list: once at start, then after each 410 Gone (the watch fell behind). */
   onList?: () => void;
@@ -28,7 +44,7 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
   metadataOnly?: boolean;
 }
 
-export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
+export class ResourceInformer<T extends KubernetesObject = KubernetesObject> implements KindInformer<T> {
   private readonly informer: Informer<T> & ObjectCache<T>;
   private stopped = false;
   private restartDelayMs = MIN_RESTART_DELAY_MS;
@@ -39,11 +55,13 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
   readonly synced: Promise<void>;
 
   readonly resource: ResourceKind;
+  private readonly namespace: string | undefined;
   private readonly log: Logger;
 
   constructor(kc: KubeConfig, objects: KubernetesObjectApi, resource: ResourceKind, options: InformerOptions<T>) {
-    const { labelSelector, metadataOnly = false } = options;
+    const { namespace, labelSelector, metadataOnly = false } = options;
     this.resource = resource;
+    this.namespace = namespace;
     this.log = options.log;
     const keep = metadataOnly ? keepIdentityOnly : options.keep;
     const reduce = (obj: T): void => {
@@ -51,15 +69,15 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
       compact(obj);
     };
     const fetchList = metadataOnly
-      ? () => listMetadata(kc, resource, labelSelector) as Promise<KubernetesListObject<T>>
-      : () => objects.list<T>(resource.apiVersion, resource.kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
+      ? () => listMetadata(kc, resource, labelSelector, namespace) as Promise<KubernetesListObject<T>>
+      : () => objects.list<T>(resource.apiVersion, resource.kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
     const list = async () => {
       options.onList?.();
       const result = await fetchList();
       result.items.forEach(reduce);
       return result;
     };
-    const path = collectionPath(resource);
+    const path = collectionPath(resource, namespace);
     this.informer = metadataOnly ? new ListWatch<T>(path, metadataWatch(kc), list, false, labelSelector) : makeInformer<T>(kc, path, list, labelSelector);
     // Registered first, so it runs before any other handler sees the object. The cache holds this
     // same object, so the cache keeps it reduced too.
@@ -114,7 +132,7 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> {
     if (this.stopped) return;
     const delay = this.restartDelayMs;
     this.restartDelayMs = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
-    this.log.warn({ kind: this.resource.kind, err: errorMessage(err), retryInMs: delay }, 'Watch failed; restarting');
+    this.log.warn({ kind: this.resource.kind, namespace: this.namespace, err: errorMessage(err), retryInMs: delay }, 'Watch failed; restarting');
     setTimeout(() => {
       if (!this.stopped) this.start().catch((e: unknown) => { this.scheduleRestart(e); });
     }, delay).unref();

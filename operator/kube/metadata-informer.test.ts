@@ -88,6 +88,31 @@ describe('a metadata-only informer', () => {
   });
 });
 
+describe('an informer for one namespace (WATCH_NAMESPACES)', () => {
+  it.each([false, true])('lists and watches that namespace only (metadata only: %s)', async (metadataOnly) => {
+    const paths: string[] = [];
+    const kc = await serve((req, res) => {
+      const url = new URL(req.url ?? '', 'http://x');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Discovery: client-node asks whether the kind is namespaced before it lists in a namespace.
+      if (url.pathname === '/api/v1') {
+        res.end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'secrets', kind: 'Secret', namespaced: true, verbs: ['list', 'watch'] }] }));
+        return;
+      }
+      paths.push(`${url.pathname}${url.searchParams.get('watch') === 'true' ? ' watch' : ''}`);
+      if (url.searchParams.get('watch') === 'true') {
+        res.flushHeaders(); // held open, as a watch is
+        return;
+      }
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'SecretList', metadata: { resourceVersion: '1' }, items: [] }));
+    });
+    informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, { log: pino({ level: 'silent' }), namespace: 'team-a', metadataOnly });
+    await informer.start();
+    await informer.synced;
+    await expect.poll(() => paths).toEqual(['/api/v1/namespaces/team-a/secrets', '/api/v1/namespaces/team-a/secrets watch']);
+  });
+});
+
 describe('keepIdentityOnly', () => {
   it('leaves kind, name, namespace and resourceVersion', () => {
     const secret: KubernetesObject = fullSecret('db', '7');

@@ -39,11 +39,19 @@ function askingForMetadata(kc: KubeConfig): KubeConfig {
   return asking as KubeConfig;
 }
 
-/** One list of `resource`'s metadata, cluster-wide. Errors carry the HTTP status as `statusCode`, as client-node's do. */
-export async function listMetadata(kc: KubeConfig, resource: ResourceKind, labelSelector: string | undefined): Promise<KubernetesListObject<KubernetesObject>> {
+/**
+ * One list of `resource`'s metadata, cluster-wide or in `namespace`. Errors carry the HTTP status
+ * as `statusCode`, as client-node's do.
+ */
+export async function listMetadata(
+  kc: KubeConfig,
+  resource: ResourceKind,
+  labelSelector: string | undefined,
+  namespace?: string,
+): Promise<KubernetesListObject<KubernetesObject>> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('No currently active cluster');
-  const url = new URL(server + collectionPath(resource));
+  const url = new URL(server + collectionPath(resource, namespace));
   if (labelSelector !== undefined) url.searchParams.set('labelSelector', labelSelector);
   const context = new RequestContext(url.toString(), HttpMethod.GET);
   await kc.applySecurityAuthentication(context);

@@ -3,7 +3,7 @@
 // optional kind is watched only from the moment discovery shows it.
 import type { Logger } from 'pino';
 import type { Kube } from './client.ts';
-import { type ResourceInformer } from './informer.ts';
+import { type KindInformer } from './informer.ts';
 import { Kinds, type KindName } from './resource-kinds.ts';
 import { isApiError } from './writer.ts';
 import { errorMessage } from '../utils.ts';
@@ -12,11 +12,11 @@ export interface OptionalKindsDeps {
   kube: Kube;
   log: Logger;
   /** The manager's informers; an optional kind joins them once watched (so the caches serve it). */
-  informers: Map<KindName, ResourceInformer>;
+  informers: Map<KindName, KindInformer>;
   /** Makes the informer for a kind (the manager's, with its label selector and metrics). */
-  newInformer(kind: KindName): ResourceInformer;
+  newInformer(kind: KindName): KindInformer;
   /** Registers the event handlers, before the first list. */
-  wire(kind: KindName, informer: ResourceInformer): void;
+  wire(kind: KindName, informer: KindInformer): void;
 }
 
 /** An optional kind whose watch cannot sync in this long is treated as not served (e.g. RBAC forbids it). */
@@ -34,7 +34,7 @@ async function isServed(kube: Kube, kind: KindName, log: Logger): Promise<boolea
   }
 }
 
-async function syncedWithin(informer: ResourceInformer, timeoutMs: number): Promise<boolean> {
+async function syncedWithin(informer: KindInformer, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false); }, timeoutMs); });
   const synced = informer.synced.then(() => true);

@@ -34,8 +34,11 @@ export const Kinds = {
 
 export type KindName = keyof typeof Kinds;
 
-/** The cluster-wide collection path, e.g. /apis/apps/v1/deployments or /api/v1/pods. */
-export function collectionPath(resource: ResourceKind): string {
+/**
+ * The collection path, cluster-wide (/apis/apps/v1/deployments, /api/v1/pods) or, given a
+ * namespace, in that namespace only (/api/v1/namespaces/a/pods).
+ */
+export function collectionPath(resource: ResourceKind, namespace?: string): string {
   const prefix = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;
-  return `${prefix}/${resource.plural}`;
+  return namespace === undefined ? `${prefix}/${resource.plural}` : `${prefix}/namespaces/${namespace}/${resource.plural}`;
 }
