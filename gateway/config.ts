@@ -26,7 +26,16 @@ export const TIERS: readonly Tier[] = ['free', 'pro', 'enterprise'];
 export interface TierLimits {
   requestsPerMinute: number;
   requestsPerDay: number;
+  /** Prompt + completion tokens per key per minute; absent: not limited. */
+  tokensPerMinute?: number;
+  /** Prompt + completion tokens per key per UTC day; absent: not limited. */
+  tokensPerDay?: number;
+  /** Completion tokens reserved for a request without max_tokens, and the cap on a larger one (DEFAULT_MAX_OUTPUT_TOKENS when absent). */
+  maxOutputTokens?: number;
 }
+
+/** What a request without max_tokens reserves against the token limits when its tier names no cap. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 export interface ModelPricing {
   inputPerMillionTokens: number;
@@ -180,9 +189,17 @@ function tierLimits(env: GatewayEnv, file: Partial<Record<Tier, GatewayFileTierL
     result[tier] = {
       requestsPerMinute: env[`${prefix}_PER_MINUTE`] ?? fromFile.requestsPerMinute,
       requestsPerDay: env[`${prefix}_PER_DAY`] ?? fromFile.requestsPerDay,
+      // Token limits come from the file (spec.tiers) only: no guide variable names them.
+      ...(fromFile.tokensPerMinute === undefined ? {} : { tokensPerMinute: fromFile.tokensPerMinute }),
+      ...(fromFile.tokensPerDay === undefined ? {} : { tokensPerDay: fromFile.tokensPerDay }),
+      ...(fromFile.maxOutputTokens === undefined ? {} : { maxOutputTokens: fromFile.maxOutputTokens }),
     };
     if (result[tier].requestsPerMinute > result[tier].requestsPerDay) {
       throw new ConfigError(`${prefix}_PER_MINUTE (${String(result[tier].requestsPerMinute)}) must not exceed ${prefix}_PER_DAY (${String(result[tier].requestsPerDay)}).`);
+    }
+    const { tokensPerMinute, tokensPerDay } = result[tier];
+    if (tokensPerMinute !== undefined && tokensPerDay !== undefined && tokensPerMinute > tokensPerDay) {
+      throw new ConfigError(`tiers.${tier}.tokensPerMinute (${String(tokensPerMinute)}) must not exceed tiers.${tier}.tokensPerDay (${String(tokensPerDay)}).`);
     }
   }
   return result;

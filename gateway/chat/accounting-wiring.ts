@@ -10,14 +10,21 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import { PriceTable } from '../usage/pricing.ts';
 import { createUsageLog, logUnwrittenUsage } from '../usage/usage-log.ts';
 import type { UsageRecord } from '../usage/usage-record.ts';
-import { makeAccounting, type Accounting } from './accounting.ts';
+import { makeAccounting, type Accounting, type AccountingDeps } from './accounting.ts';
 
 export interface AccountingWiring {
   accounting: Accounting;
   close(timeoutMs: number): Promise<void>;
 }
 
-export function createAccounting(options: { config: GatewayConfig; pool: pg.Pool; metrics: GatewayMetrics; log: Logger }): AccountingWiring {
+export function createAccounting(options: {
+  config: GatewayConfig;
+  pool: pg.Pool;
+  metrics: GatewayMetrics;
+  log: Logger;
+  /** Settles token reservations (ratelimit/reservations.ts). */
+  settleTokens?: AccountingDeps['settleTokens'];
+}): AccountingWiring {
   const { config, metrics, log } = options;
   const usageLog = createUsageLog({ insert: async (rows) => { await insertUsageBatch(options.pool, rows); }, logger: log });
   const billing = createPolarBilling(config.polar, { logger: log });
@@ -37,6 +44,7 @@ export function createAccounting(options: { config: GatewayConfig; pool: pg.Pool
     cost: (model, tokens) => prices.costUsd({ model, inputTokens: tokens.input, outputTokens: tokens.output }).usd,
     record,
     prefix: config.prefix,
+    ...(options.settleTokens ? { settleTokens: options.settleTokens } : {}),
   });
   return {
     accounting,

@@ -50,6 +50,11 @@ export interface AccountingDeps {
   record: (row: UsageRecord) => void;
   prefix: string;
   now?: () => Date;
+  /**
+   * Replaces the request's token reservation (held against its principal by the rate limiter)
+   * by the tokens really used; absent when no tier limits tokens.
+   */
+  settleTokens?: (principal: Principal, usedTokens: number) => void;
 }
 
 const ENDPOINT_PATHS = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings', messages: '/messages', responses: '/responses' } as const;
@@ -96,9 +101,12 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
       deps.metrics.tokens.inc({ type: 'input', model }, input);
       deps.metrics.tokens.inc({ type: 'output', model }, output);
       if (costUsd > 0) deps.metrics.cost.inc({ model }, costUsd);
+      deps.settleTokens?.(request.principal, input + output);
       deps.record(row(request, { input, output, costUsd, estimated: usageEstimated, provider: request.attempt.model.provider ?? 'local' }));
     },
     failed(request) {
+      // A failed request used no tokens the caller pays for: its whole reservation is returned.
+      deps.settleTokens?.(request.principal, 0);
       deps.record(row(request, { input: 0, output: 0, costUsd: 0, estimated: false, provider: request.attempt?.model.provider }));
     },
   };

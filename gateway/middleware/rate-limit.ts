@@ -5,13 +5,17 @@
 import type { NextFunction, Request, Response } from 'express';
 import { principalOf, type Principal } from './authenticate.ts';
 import { setSafeHeaders } from './safe-headers.ts';
+import type { LimitedCall } from '../ratelimit/token-reservation.ts';
 
-/** Throws the 429 when over a limit; returns the X-RateLimit-* headers otherwise. */
-export type RateLimit = (principal: Principal) => Promise<Record<string, string>>;
+/**
+ * Throws the 429 when over a limit; returns the X-RateLimit-* headers otherwise. The call (path
+ * and checked body) sizes the token reservation when the caller's tier limits tokens.
+ */
+export type RateLimit = (principal: Principal, call?: LimitedCall) => Promise<Record<string, string>>;
 
 export function rateLimited(rateLimit: RateLimit) {
-  return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
-    setSafeHeaders(res, await rateLimit(principalOf(res)));
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    setSafeHeaders(res, await rateLimit(principalOf(res), { path: req.path, body: req.body as unknown }));
     next();
   };
 }

@@ -1,7 +1,8 @@
 // Rate-limit response headers. The minute window uses OpenAI's header names and OpenAI's value
 // formats (reset as a duration such as "37s" or "6m0s", not a timestamp), so clients and tools
 // that already read OpenAI's headers read ours correctly; the day window, which OpenAI does not
-// have, gets the same names with a "-Day" suffix.
+// have, gets the same names with a "-Day" suffix. Token limits, when a tier has them, follow the
+// same pattern with OpenAI's "-Tokens" names.
 import type { RateLimitResult, WindowState } from './result.ts';
 
 /** Go-style duration as OpenAI prints it: "0s", "37s", "1m0s", "23h59m59s". */
@@ -15,11 +16,12 @@ export function formatDuration(totalSeconds: number): string {
   return `${s}s`;
 }
 
-function windowHeaders(state: WindowState, suffix: string): Record<string, string> {
+function windowHeaders(state: WindowState | undefined, suffix: string, resource: 'Requests' | 'Tokens' = 'Requests'): Record<string, string> {
+  if (!state) return {};
   return {
-    [`X-RateLimit-Limit-Requests${suffix}`]: String(state.limit),
-    [`X-RateLimit-Remaining-Requests${suffix}`]: String(state.remaining),
-    [`X-RateLimit-Reset-Requests${suffix}`]: formatDuration(state.resetAfterSeconds),
+    [`X-RateLimit-Limit-${resource}${suffix}`]: String(state.limit),
+    [`X-RateLimit-Remaining-${resource}${suffix}`]: String(state.remaining),
+    [`X-RateLimit-Reset-${resource}${suffix}`]: formatDuration(state.resetAfterSeconds),
   };
 }
 
@@ -28,7 +30,13 @@ function windowHeaders(state: WindowState, suffix: string): Record<string, strin
  * unknown, so no X-RateLimit-* headers are sent rather than made-up ones.
  */
 export function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
-  const headers = result.degraded ? {} : { ...windowHeaders(result.minute, ''), ...windowHeaders(result.day, '-Day') };
+  const headers = result.degraded ? {} : {
+    ...windowHeaders(result.minute, ''),
+    ...windowHeaders(result.day, '-Day'),
+    // Only the token windows that have a limit (OpenAI's X-RateLimit-*-Tokens for the minute).
+    ...windowHeaders(result.tokens?.minute, '', 'Tokens'),
+    ...windowHeaders(result.tokens?.day, '-Day', 'Tokens'),
+  };
   return result.allowed || result.retryAfterSeconds === undefined
     ? headers
     : { ...headers, 'Retry-After': String(result.retryAfterSeconds) };

@@ -15,10 +15,11 @@ export function rateLimitError(result: RateLimitResult, tier: string): GatewayEr
     );
   }
   const window = result.limitedBy ?? 'minute';
-  const limit = result[window].limit;
-  const retry = result.retryAfterSeconds ?? result[window].resetAfterSeconds;
+  const byTokens = result.limitedResource === 'tokens';
+  const state = (byTokens ? result.tokens?.[window] : undefined) ?? result[window];
+  const retry = result.retryAfterSeconds ?? state.resetAfterSeconds;
   return new GatewayError(
-    `Rate limit exceeded: ${limit} requests per ${window} for the ${tier} tier. Retry after ${retry} s, or upgrade your tier.`,
+    `Rate limit exceeded: ${state.limit} ${byTokens ? 'tokens' : 'requests'} per ${window} for the ${tier} tier. Retry after ${retry} s, or upgrade your tier.`,
     { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', headers },
   );
 }

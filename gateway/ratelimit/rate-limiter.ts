@@ -7,10 +7,10 @@
 // (`onRedisDown: 'allow'`, the default: an outage of the limiter should not be an outage of the
 // API) or refuses it (`'deny'`, for operators who prefer that). The caller counts the metric and
 // logs; this module has no logger so that it never decides what is safe to log.
-import { decide, degradedResult } from './result.ts';
-import type { RateLimitRequest, RateLimitResult } from './result.ts';
-import { parseScriptReply, RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './script.ts';
-import { counterKey, WINDOW_SECONDS, windowAt } from './windows.ts';
+import { decide, degradedResult, hasTokenLimits } from './result.ts';
+import type { RateLimitRequest, RateLimitResult, TokenReservation } from './result.ts';
+import { parseScriptReply, RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA, SETTLE_SCRIPT, SETTLE_SCRIPT_SHA } from './script.ts';
+import { counterKey, tokenCounterKey, WINDOW_SECONDS, windowAt } from './windows.ts';
 import type { WindowSpan } from './windows.ts';
 
 /** The two commands the limiter uses; an ioredis `Redis` (or `Cluster`) satisfies it. */
@@ -68,7 +68,7 @@ function isNoScript(err: unknown): boolean {
 
 function checkRequest(request: RateLimitRequest): void {
   if (request.keyId === '') throw new TypeError('Rate-limit keyId is empty');
-  for (const limit of [request.perMinute, request.perDay]) {
+  for (const limit of [request.perMinute, request.perDay, request.tokensPerMinute ?? 0, request.tokensPerDay ?? 0, request.reserveTokens ?? 0]) {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new TypeError('Rate limits must be non-negative integers');
   }
 }
@@ -107,22 +107,48 @@ export class RateLimiter {
     const minute = windowAt(nowMs, WINDOW_SECONDS.minute);
     const day = windowAt(nowMs, WINDOW_SECONDS.day);
     const keys = [counterKey(this.#prefix, request.keyId, 'minute', minute), counterKey(this.#prefix, request.keyId, 'day', day)];
-    const args = [request.perMinute, request.perDay, ttlMs(minute, nowMs), ttlMs(day, nowMs), consume ? '1' : '0'];
+    const args: (string | number)[] = [request.perMinute, request.perDay, ttlMs(minute, nowMs), ttlMs(day, nowMs), consume ? '1' : '0'];
+    // A requests-only check sends exactly what it always did; token limits add their two keys
+    // (same hash tag, same Cluster slot) and three arguments to the same round trip.
+    if (hasTokenLimits(request)) {
+      keys.push(tokenCounterKey(this.#prefix, request.keyId, 'minute', minute), tokenCounterKey(this.#prefix, request.keyId, 'day', day));
+      args.push(request.tokensPerMinute ?? 0, request.tokensPerDay ?? 0, request.reserveTokens ?? 0);
+    }
     try {
-      const reply = await withTimeout(this.evaluate([...keys, ...args]), this.#timeoutMs);
+      const reply = await withTimeout(this.evaluate(RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA, keys, args), this.#timeoutMs);
       return decide(request, parseScriptReply(reply), nowMs);
     } catch (err) {
       return degradedResult(request, nowMs, this.#allowWhenDown, err instanceof RedisTimeout ? 'timeout' : 'redis_error');
     }
   }
 
-  /** EVALSHA; on a server that has not cached the script yet (first use, restart, failover), EVAL. */
-  private async evaluate(keysAndArgs: (string | number)[]): Promise<unknown> {
+  /**
+   * Replaces a reservation by the tokens really used (prompt + completion), in the windows it was
+   * taken in. Returns false when Redis could not be told: the reservation then stays counted
+   * until its window ends, which errs on the side of the limit.
+   */
+  async settle(reservation: TokenReservation, usedTokens: number): Promise<boolean> {
+    const delta = Math.max(0, Math.round(usedTokens)) - reservation.tokens;
+    if (delta === 0) return true;
+    const keys = [
+      tokenCounterKey(this.#prefix, reservation.keyId, 'minute', { start: reservation.minuteStart, reset: reservation.minuteStart + WINDOW_SECONDS.minute }),
+      tokenCounterKey(this.#prefix, reservation.keyId, 'day', { start: reservation.dayStart, reset: reservation.dayStart + WINDOW_SECONDS.day }),
+    ];
     try {
-      return await this.#redis.evalsha(RATE_LIMIT_SCRIPT_SHA, 2, ...keysAndArgs);
+      await withTimeout(this.evaluate(SETTLE_SCRIPT, SETTLE_SCRIPT_SHA, keys, [delta]), this.#timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** EVALSHA; on a server that has not cached the script yet (first use, restart, failover), EVAL. */
+  private async evaluate(script: string, sha: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (err) {
       if (!isNoScript(err)) throw err;
-      return await this.#redis.eval(RATE_LIMIT_SCRIPT, 2, ...keysAndArgs);
+      return await this.#redis.eval(script, keys.length, ...keys, ...args);
     }
   }
 }

@@ -34,3 +34,8 @@ export function secondsUntil(reset: number, nowMs: number): number {
 export function counterKey(prefix: string, keyId: string, window: WindowName, span: WindowSpan): string {
   return `${prefix}ratelimit:{${keyId}}:${window}:${span.start}`;
 }
+
+/** The Redis key of one key's token counter in one window; same hash tag as its request counters. */
+export function tokenCounterKey(prefix: string, keyId: string, window: WindowName, span: WindowSpan): string {
+  return `${prefix}ratelimit:{${keyId}}:tokens-${window}:${span.start}`;
+}

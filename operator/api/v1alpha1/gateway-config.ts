@@ -84,6 +84,9 @@ const TierLimits = Type.Object(
   {
     requestsPerMinute: Type.Optional(Type.Integer({ description: 'Requests allowed per API key per minute.', minimum: 1 })),
     requestsPerDay: Type.Optional(Type.Integer({ description: 'Requests allowed per API key per day.', minimum: 1 })),
+    tokensPerMinute: Type.Optional(Type.Integer({ description: 'Tokens allowed per API key per minute; unlimited when absent.', minimum: 1 })),
+    tokensPerDay: Type.Optional(Type.Integer({ description: 'Tokens allowed per API key per UTC day; unlimited when absent.', minimum: 1 })),
+    maxOutputTokens: Type.Optional(Type.Integer({ description: 'Completion tokens reserved for a request without max_tokens, and the cap on a larger one.', minimum: 1 })),
   },
   { description: 'One tier\'s limits; <TIER>_TIER_RATE_LIMIT_PER_MINUTE / _PER_DAY in the environment win.', ...closed },
 );

@@ -194,16 +194,33 @@ const Cache = withRules(
   managedOrExternalRules('cache'),
 );
 
+/** A trillion tokens a day is beyond any real quota: larger is a typo, refused with the field named. */
+export const MAX_TOKEN_LIMIT = 1_000_000_000_000;
+/** No model produces more than this in one answer. */
+export const MAX_OUTPUT_TOKENS = 10_000_000;
+
 function tier(perMinute: number, perDay: number, name: string) {
   return withRules(
     Type.Object(
       {
         requestsPerMinute: Type.Integer({ description: 'Requests allowed per API key per minute.', minimum: 1, default: perMinute }),
         requestsPerDay: Type.Integer({ description: 'Requests allowed per API key per day.', minimum: 1, default: perDay }),
+        tokensPerMinute: Type.Optional(Type.Integer({ description: 'Tokens (prompt + completion) allowed per API key per minute; unlimited when absent.', minimum: 1, maximum: MAX_TOKEN_LIMIT })),
+        tokensPerDay: Type.Optional(Type.Integer({ description: 'Tokens (prompt + completion) allowed per API key per UTC day; unlimited when absent.', minimum: 1, maximum: MAX_TOKEN_LIMIT })),
+        maxOutputTokens: Type.Optional(
+          Type.Integer({ description: 'Completion tokens reserved against the token limits for a request that sets no max_tokens (4096 when absent); a larger max_tokens is capped to it.', minimum: 1, maximum: MAX_OUTPUT_TOKENS }),
+        ),
       },
       { description: `Limits for the ${name} tier.`, default: {} },
     ),
-    [{ rule: 'self.requestsPerMinute <= self.requestsPerDay', message: 'requestsPerMinute must not exceed requestsPerDay', fieldPath: '.requestsPerMinute' }],
+    [
+      { rule: 'self.requestsPerMinute <= self.requestsPerDay', message: 'requestsPerMinute must not exceed requestsPerDay', fieldPath: '.requestsPerMinute' },
+      {
+        rule: '!has(self.tokensPerMinute) || !has(self.tokensPerDay) || self.tokensPerMinute <= self.tokensPerDay',
+        message: 'tokensPerMinute must not exceed tokensPerDay',
+        fieldPath: '.tokensPerMinute',
+      },
+    ],
   );
 }
 

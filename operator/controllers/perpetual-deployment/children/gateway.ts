@@ -105,7 +105,13 @@ export function gatewayFileConfig(pd: PerpetualDeployment, modelServers: Readonl
   const spec = pd.spec;
   const namespace = pd.metadata?.namespace ?? '';
   const polar = spec.billing?.polar;
-  const tier = (limits: Spec['tiers']['free']) => ({ requestsPerMinute: limits.requestsPerMinute, requestsPerDay: limits.requestsPerDay });
+  const tier = (limits: Spec['tiers']['free']) => ({
+    requestsPerMinute: limits.requestsPerMinute,
+    requestsPerDay: limits.requestsPerDay,
+    tokensPerMinute: limits.tokensPerMinute,
+    tokensPerDay: limits.tokensPerDay,
+    maxOutputTokens: limits.maxOutputTokens,
+  });
   return {
     mode: spec.mode,
     models: [...spec.models].sort((a, b) => a.name.localeCompare(b.name)).map((m) => gatewayModel(m, namespace, modelServers)),

@@ -1,0 +1,59 @@
+// How many tokens a request reserves against its token limits before it goes upstream: the prompt
+// estimated from the body's text (about 4 characters a token, as the usage estimate in
+// providers/usage.ts; measured over the JSON, so a little high, which errs on the side of the
+// limit) plus the most it may generate: its own max_tokens / max_completion_tokens /
+// max_output_tokens, capped by the tier's maxOutputTokens, or that cap when it names none. The
+// reservation is replaced by the real usage when the answer is accounted (reservations.ts).
+import { DEFAULT_MAX_OUTPUT_TOKENS, type TierLimits } from '../config.ts';
+import { CHARS_PER_TOKEN } from '../providers/usage.ts';
+import type { RateLimitRequest } from './result.ts';
+
+/** The route a limited request is for: its path under the API prefix and its parsed body. */
+export interface LimitedCall {
+  path: string;
+  body: unknown;
+}
+
+/** The parts of a body that are sent to the model as input, in the dialects the gateway speaks. */
+const INPUT_FIELDS = ['messages', 'prompt', 'input', 'system', 'instructions', 'tools'] as const;
+const OUTPUT_FIELDS = ['max_completion_tokens', 'max_tokens', 'max_output_tokens'] as const;
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function promptEstimate(body: unknown): number {
+  let chars = 0;
+  for (const name of INPUT_FIELDS) {
+    const value = field(body, name);
+    if (value !== undefined) chars += typeof value === 'string' ? value.length : JSON.stringify(value).length;
+  }
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
+function outputCeiling(body: unknown, cap: number): number {
+  const asked = OUTPUT_FIELDS.map((name) => field(body, name)).find((v): v is number => Number.isSafeInteger(v) && (v as number) > 0);
+  const choices = field(body, 'n');
+  const perChoice = Math.min(asked ?? cap, cap);
+  return perChoice * (Number.isSafeInteger(choices) && (choices as number) > 1 ? (choices as number) : 1);
+}
+
+/** Tokens to reserve: none for calls that generate nothing billable (token counting), no output for embeddings. */
+export function reservedTokens(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS): number {
+  if (call.path.endsWith('/count_tokens')) return 0;
+  const prompt = promptEstimate(call.body);
+  return call.path.endsWith('/embeddings') ? prompt : prompt + outputCeiling(call.body, maxOutputTokens);
+}
+
+/** The limiter's request for a caller: its key, its request limits, and its token limits with a reservation when it has any. */
+export function limitRequest(who: { keyId?: string; userId: string; limits: TierLimits }, call?: LimitedCall): RateLimitRequest {
+  const { limits } = who;
+  const base = { keyId: who.keyId ?? who.userId, perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay };
+  if (limits.tokensPerMinute === undefined && limits.tokensPerDay === undefined) return base;
+  return {
+    ...base,
+    ...(limits.tokensPerMinute === undefined ? {} : { tokensPerMinute: limits.tokensPerMinute }),
+    ...(limits.tokensPerDay === undefined ? {} : { tokensPerDay: limits.tokensPerDay }),
+    reserveTokens: call ? reservedTokens(call, limits.maxOutputTokens) : 0,
+  };
+}
