@@ -26,6 +26,8 @@ import { createUpstreamHttp } from './providers/transport/upstream-http.ts';
 import { rateLimitError } from './ratelimit/rate-limit-error.ts';
 import { rateLimitHeaders } from './ratelimit/headers.ts';
 import { RateLimiter } from './ratelimit/rate-limiter.ts';
+import { PendingReservations } from './ratelimit/reservations.ts';
+import { limitRequest, type LimitedCall } from './ratelimit/token-reservation.ts';
 import { dependencyChecks } from './routes/health-checks.ts';
 import { createRouting } from './routing/routing-wiring.ts';
 import type { AppDeps } from './server.ts';
@@ -54,10 +56,11 @@ function throttled(log: Logger, intervalMs: number): (fields: object, message: s
   };
 }
 
-function rateLimitFor(limiter: RateLimiter, metrics: GatewayMetrics, log: Logger) {
+function rateLimitFor(limiter: RateLimiter, reservations: PendingReservations, metrics: GatewayMetrics, log: Logger) {
   const warn = throttled(log, 10_000);
-  return async (principal: Principal): Promise<Record<string, string>> => {
-    const result = await limiter.check({ keyId: principal.keyId ?? principal.userId, perMinute: principal.limits.requestsPerMinute, perDay: principal.limits.requestsPerDay });
+  return async (principal: Principal, call?: LimitedCall): Promise<Record<string, string>> => {
+    const result = await limiter.check(limitRequest(principal, call));
+    if (result.reservation) reservations.hold(principal, result.reservation);
     if (result.degraded) {
       metrics.dependencyDegraded.inc({ dependency: 'redis' });
       warn({ reason: result.degradedReason, allowed: result.allowed }, 'Rate limiter cannot reach Redis; applying RATE_LIMIT_ON_REDIS_DOWN');
@@ -138,7 +141,8 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   const lastUsed = new LastUsedTracker({ touch: async (hashes, at) => { await touchLastUsed(pool, hashes, at); }, log });
   const limiter = new RateLimiter({ redis, keyPrefix: config.redis.keyPrefix, onRedisDown: config.redis.onDown });
   const http = createUpstreamHttp({ connectTimeoutMs: config.limits.connectTimeoutMs, headersTimeoutMs: config.limits.upstreamTimeoutMs, bodyTimeoutMs: config.limits.upstreamTimeoutMs });
-  const accounting = createAccounting({ config, pool, metrics, log });
+  const reservations = new PendingReservations(limiter, () => { metrics.dependencyDegraded.inc({ dependency: 'redis' }); });
+  const accounting = createAccounting({ config, pool, metrics, log, settleTokens: (principal, used) => { reservations.settle(principal, used); } });
   const providerFor = createProviderFor(http);
   const providerKey = async (userId: string, provider: string): Promise<string | undefined> => {
     const token = await providerKeyCache.get(providerCacheKey(userId, provider)).catch((err: unknown) => {
@@ -163,7 +167,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret, audience: config.jwtAudience }) : undefined),
       admin: requireAdmin(config.adminToken),
     },
-    rateLimit: rateLimitFor(limiter, metrics, log),
+    rateLimit: rateLimitFor(limiter, reservations, metrics, log),
     chat: {
       config,
       providerFor,
