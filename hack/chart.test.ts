@@ -149,6 +149,37 @@ describe('the chart and config/', () => {
   });
 });
 
+describe('watchNamespaces', () => {
+  type Rbac = Manifest & { rules?: unknown[]; roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace: string }[] };
+  type Deployment = Manifest & { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+  const operatorEnv = (rendered: Map<string, Manifest>) =>
+    (rendered.get('Deployment perpetual-system/perpetual-operator') as Deployment).spec.template.spec.containers[0]?.env ?? [];
+
+  it("grants config/rbac's rules as a Role in each watched namespace instead of the ClusterRole, and tells the operator", async () => {
+    const rendered = await helmTemplate('--set=watchNamespaces={team-a,team-b}');
+    const clusterRole = (await kustomize('config/default')).get('ClusterRole /perpetual-operator') as Rbac;
+    expect([...rendered.keys()].filter((k) => k.startsWith('ClusterRole'))).toEqual([]);
+    for (const ns of ['team-a', 'team-b']) {
+      const role = rendered.get(`Role ${ns}/perpetual-operator`) as Rbac;
+      expect(role.rules).toEqual(clusterRole.rules);
+      const binding = rendered.get(`RoleBinding ${ns}/perpetual-operator`) as Rbac;
+      expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'perpetual-operator' });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'perpetual-operator', namespace: 'perpetual-system' }]);
+    }
+    // The Lease stays where the operator runs.
+    expect(rendered.has('Role perpetual-system/perpetual-operator-leader-election')).toBe(true);
+    expect(operatorEnv(rendered)).toContainEqual({ name: 'WATCH_NAMESPACES', value: 'team-a,team-b' });
+  });
+
+  it('is empty by default: the ClusterRole and its binding, no WATCH_NAMESPACES', async () => {
+    const rendered = await helmTemplate();
+    expect(rendered.has('ClusterRole /perpetual-operator')).toBe(true);
+    expect(rendered.has('ClusterRoleBinding /perpetual-operator')).toBe(true);
+    expect([...rendered.keys()].filter((k) => k.startsWith('Role ') && !k.endsWith('-leader-election'))).toEqual([]);
+    expect(operatorEnv(rendered).map((e) => e.name)).not.toContain('WATCH_NAMESPACES');
+  });
+});
+
 describe('the operator pods', () => {
   it("carry the labels the stacks' NetworkPolicies admit the operator by (OPERATOR_POD_LABELS), from config/ and from the chart", async () => {
     type Deployment = Manifest & { spec: { template: { metadata: { labels: Record<string, string> } } } };
@@ -178,6 +209,8 @@ describe('invalid values', () => {
     [['--set=monitoring.prometheusRule.enabled=yes'], '/monitoring/prometheusRule/enabled'],
     [['--set=monitoring.dashbords.enabled=true'], "additional properties 'dashbords' not allowed"],
     [['--set=crds.instal=false'], "additional properties 'instal' not allowed"],
+    [['--set=watchNamespaces={Team_A}'], '/watchNamespaces/0'],
+    [['--set=watchNamespaces=team-a'], '/watchNamespaces'],
   ])('%j fails on the schema, naming %s', async (args, named) => {
     const result = await run('helm', ['template', 'perpetual', chart, ...args]);
     expect(result.code).not.toBe(0);

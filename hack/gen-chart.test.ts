@@ -8,7 +8,7 @@ describe("the chart's generated files", () => {
     expect(driftedFiles(renderMonitorTemplates())).toEqual([]);
   });
 
-  it('include the ClusterRole, every monitor, the rule file and every dashboard (hack/gen-crds.ts renders the CRDs)', () => {
+  it('include the ClusterRole and its namespaced Roles, every monitor, the rule file and every dashboard (hack/gen-crds.ts renders the CRDs)', () => {
     const names = [...renderChartFiles().keys(), ...renderMonitorTemplates().keys()]
       .map((p) => p.split('/charts/perpetual/')[1] ?? p.split('/config/')[1])
       .sort();
@@ -23,6 +23,7 @@ describe("the chart's generated files", () => {
       'templates/monitoring/operator-service-monitor.yaml',
       'templates/monitoring/prometheus-rule.yaml',
       'templates/monitoring/vllm-pod-monitor.yaml',
+      'templates/namespaced-roles.yaml',
     ]);
   });
 

@@ -1,6 +1,7 @@
 // Renders the parts of charts/perpetual that config/ already says, from the same sources, so the
 // chart and `kubectl apply -k config/...` cannot drift (hack/gen-crds.ts renders the chart's CRDs):
 //   charts/perpetual/templates/clusterrole.yaml   the rules of config/rbac/role.yaml
+//   charts/perpetual/templates/namespaced-roles.yaml  the same rules as a Role in each of watchNamespaces
 //   charts/perpetual/templates/monitoring/*.yaml  config/prometheus's monitors and alert rules, each behind its
 //                                                 toggle and the Prometheus Operator's API being served
 //   charts/perpetual/files/                       the rule file and the Grafana dashboards, read with .Files.Get
@@ -50,10 +51,16 @@ function templatedName(name: string): string {
   return `{{ include "perpetual.fullname" . }}${name.slice('perpetual'.length)}`;
 }
 
+function operatorRole(): Manifest & { rules: unknown[] } {
+  return parse(readFileSync(join(repoRoot, 'config/rbac/role.yaml'), 'utf8')) as Manifest & { rules: unknown[] };
+}
+
+/** The ClusterRole, unless watchNamespaces asks for Roles instead. */
 function clusterRoleTemplate(): string {
-  const role = parse(readFileSync(join(repoRoot, 'config/rbac/role.yaml'), 'utf8')) as Manifest & { rules: unknown[] };
+  const role = operatorRole();
   return [
     TEMPLATE_HEADER,
+    '{{- if not .Values.watchNamespaces }}',
     '# The rules of config/rbac/role.yaml: least privilege for the operator, exactly the kinds and verbs it uses.',
     `apiVersion: ${role.apiVersion}`,
     `kind: ${role.kind}`,
@@ -62,6 +69,30 @@ function clusterRoleTemplate(): string {
     labelsBlock(role.metadata.labels ?? {}),
     'rules:',
     yamlBlock(role.rules, 2),
+    '{{- end }}',
+    '',
+  ].join('\n');
+}
+
+/** With watchNamespaces: the same rules as a Role in each watched namespace (the operator lists and watches only there). */
+function namespacedRolesTemplate(): string {
+  const role = operatorRole();
+  return [
+    TEMPLATE_HEADER,
+    '{{- range .Values.watchNamespaces }}',
+    '---',
+    '# The rules of config/rbac/role.yaml, in one watched namespace (watchNamespaces).',
+    `apiVersion: ${role.apiVersion}`,
+    'kind: Role',
+    'metadata:',
+    '  name: {{ include "perpetual.operatorName" $ }}',
+    '  namespace: {{ . }}',
+    '  labels:',
+    yamlBlock(role.metadata.labels ?? {}, 4),
+    '    {{- include "perpetual.helmLabels" $ | nindent 4 }}',
+    'rules:',
+    yamlBlock(role.rules, 2),
+    '{{- end }}',
     '',
   ].join('\n');
 }
@@ -108,6 +139,7 @@ function prometheusRule(): string {
 export function renderChartFiles(): Map<string, string> {
   const files = new Map<string, string>();
   files.set(join(chart, 'templates/clusterrole.yaml'), clusterRoleTemplate());
+  files.set(join(chart, 'templates/namespaced-roles.yaml'), namespacedRolesTemplate());
   files.set(join(repoRoot, 'config/prometheus/prometheus_rule.yaml'), prometheusRule());
   files.set(join(chart, 'files/perpetual.rules.yaml'), readFileSync(join(repoRoot, RULES_SOURCE), 'utf8'));
   for (const name of readdirSync(join(repoRoot, DASHBOARDS_SOURCE))
