@@ -37,4 +37,13 @@ describe('rateLimitError', () => {
   it('refuses to build an error for an allowed request', () => {
     expect(() => rateLimitError(decide(request, { allowed: true, minuteCount: 1, dayCount: 1 }, T), 'free')).toThrow(TypeError);
   });
+
+  it('names the token limit when tokens ran out', () => {
+    const now = Date.parse('2030-03-04T05:06:23Z');
+    const result = decide({ keyId: 'k', perMinute: 10, perDay: 100, tokensPerDay: 5000 }, { allowed: false, minuteCount: 1, dayCount: 1, minuteTokens: 0, dayTokens: 5000 }, now);
+    const err = rateLimitError(result, 'free');
+    expect(err.status).toBe(429);
+    expect(err.message).toMatch(/^Rate limit exceeded: 5000 tokens per day for the free tier\. Retry after \d+ s/);
+    expect(err.headers).toMatchObject({ 'X-RateLimit-Remaining-Tokens-Day': '0' });
+  });
 });

@@ -92,6 +92,24 @@ const cases: Case[] = [
     expected: ['spec.tiers.free.requestsPerMinute', 'requestsPerMinute must not exceed requestsPerDay'],
   },
   {
+    name: 'a negative token limit',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { free: { tokensPerMinute: -5 } } },
+    expected: ['spec.tiers.free.tokensPerMinute'],
+  },
+  {
+    name: 'an absurd token limit',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { pro: { tokensPerDay: 1e15 } } },
+    expected: ['spec.tiers.pro.tokensPerDay'],
+  },
+  {
+    name: 'a tier allowing more tokens per minute than per day',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { free: { tokensPerMinute: 100, tokensPerDay: 50 } } },
+    expected: ['spec.tiers.free.tokensPerMinute', 'tokensPerMinute must not exceed tokensPerDay'],
+  },
+  {
     name: 'tensor parallelism beyond the GPU count',
     kind: 'ModelServer',
     spec: { ...validMs(), gpu: { count: 2 }, vllm: { tensorParallelSize: 4 } },
