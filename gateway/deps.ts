@@ -83,6 +83,9 @@ function activeKeyLoader(pool: pg.Pool, defaults: GatewayConfig['defaultLimits']
       tier: row.tier,
       rateLimitPerMinute: row.rateLimitPerMinute ?? defaults.requestsPerMinute,
       rateLimitPerDay: row.rateLimitPerDay ?? defaults.requestsPerDay,
+      expiresAt: row.expiresAt?.getTime() ?? null,
+      graceUntil: row.graceUntil?.getTime() ?? null,
+      scopes: row.scopes,
     };
   };
 }

@@ -37,10 +37,21 @@ const ACCOUNTS = {
   tight: { limit: 2 },
   /** Refused by the rate limiter every time. */
   blocked: { limit: 0 },
+  /** Held by its scopes to claude-test, through chat completions and the Messages API. */
+  scoped: { limit: 1000 },
+  /** Expired a minute ago. */
+  expired: { limit: 1000 },
+  /** Rotated; its grace period ended a second ago. */
+  rotated: { limit: 1000 },
 };
 type Account = keyof typeof ACCOUNTS;
 const keys = Object.fromEntries(Object.keys(ACCOUNTS).map((name) => [name, issueApiKey().key])) as Record<Account, string>;
-const records = new Map(Object.entries(ACCOUNTS).map(([name, { limit }]) => [hashApiKey(keys[name as Account]), { id: `key-${name}`, userId: `user-${name}`, tier: 'custom', rateLimitPerMinute: limit, rateLimitPerDay: 100_000 } satisfies ApiKeyRecord]));
+const LIFECYCLE: Partial<Record<Account, Partial<ApiKeyRecord>>> = {
+  scoped: { scopes: { models: ['claude-test'], endpoints: ['/chat/completions', '/messages'] } },
+  expired: { expiresAt: Date.now() - 60_000 },
+  rotated: { graceUntil: Date.now() - 1000, expiresAt: Date.now() + 3_600_000 },
+};
+const records = new Map(Object.entries(ACCOUNTS).map(([name, { limit }]) => [hashApiKey(keys[name as Account]), { id: `key-${name}`, userId: `user-${name}`, tier: 'custom', rateLimitPerMinute: limit, rateLimitPerDay: 100_000, ...LIFECYCLE[name as Account] } satisfies ApiKeyRecord]));
 
 /** What the fakes saw. */
 const seen = {
@@ -109,9 +120,9 @@ function memoryStore(): Store {
   const unused = (): Promise<never> => Promise.reject(new Error('not used by these tests'));
   return {
     createUser: unused, getUser: unused, setTier: unused, deleteUser: unused,
-    insertApiKey: unused, listApiKeys: unused, revokeApiKey: unused,
+    insertApiKey: unused, listApiKeys: unused, revokeApiKey: unused, rotateApiKey: unused,
     upsertProviderKey: unused, listProviderKeys: unused, deleteProviderKey: unused,
-    listUsage: unused, summarizeUsage: unused,
+    listUsage: unused, summarizeUsage: unused, usageReport: unused, recordAudit: unused, listAudit: unused,
     saveResponse: (stored) => { responses.set(stored.id, stored); return Promise.resolve(); },
     getResponse: (scope, id) => {
       seen.responseReads.push(id);
@@ -259,6 +270,41 @@ describe('the rate limit', () => {
   it('a model without legacy completions is a 400 before the limit (a key would not help)', async () => {
     const res = await post('/v1/completions', 'blocked', { model: 'claude-test', prompt: 'hello' });
     expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([400, 'completions_not_supported']);
+  });
+});
+
+describe('key lifecycle on every endpoint that calls a model', () => {
+  it.each(LIMITED)('$path refuses an expired key and a rotated key past its grace period with a 401 that says so, in its dialect', async ({ path, body, anthropic }) => {
+    for (const [account, code, words] of [['expired', 'api_key_expired', /expired at \d{4}-/], ['rotated', 'api_key_rotated', /grace period ended at \d{4}-/]] as const) {
+      const res = await post(path, account, body);
+      expect(res.status).toBe(401);
+      const error = (await res.json()) as { type?: string; error: { type: string; code?: string; message: string } };
+      expect(error.error.message).toMatch(words);
+      if (anthropic) expect(error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+      else expect(error.error.code).toBe(code);
+    }
+    expect(seen.limiterChecks).toEqual([]);
+    expect(seen.upstream).toEqual([]);
+  });
+
+  it.each(LIMITED)('$path refuses a key scoped to another model or endpoint with a 403 naming the scope, in its dialect, before the limit', async ({ path, body, anthropic }) => {
+    const res = await post(path, 'scoped', body);
+    expect(res.status).toBe(403);
+    const error = (await res.json()) as { type?: string; error: { type: string; message: string } };
+    expect(error.error.type).toBe('permission_error');
+    if (anthropic) expect(error.type).toBe('error');
+    // Chat completions and the Messages API (count_tokens included) are in scope: the model (gpt-test) is not.
+    expect(error.error.message).toMatch(['/v1/chat/completions', '/v1/messages', '/v1/messages/count_tokens'].includes(path) ? /scope "models" allows claude-test/ : /scope "endpoints" allows \/chat\/completions, \/messages/);
+    expect(seen.limiterChecks).toEqual([]);
+    expect(seen.upstream).toEqual([]);
+  });
+
+  it('a scoped key reaches what its scopes allow', async () => {
+    const res = await post('/v1/messages', 'scoped', { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hello' }] });
+    expect(res.status).toBe(200);
+    expect(seen.limiterChecks).toEqual(['key-scoped']);
+    const counted = await post('/v1/messages/count_tokens', 'scoped', { model: 'claude-test', messages: [{ role: 'user', content: 'hello' }] });
+    expect(counted.status).toBe(200);
   });
 });
 

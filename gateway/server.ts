@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use('/keys', deps.auth.userJwt, apiKeysRouter(keyDeps));
   // The user's own erasure request (GDPR), with their session: everything they left behind.
   api.delete('/account', deps.auth.userJwt, async (_req: Request, res: Response) => {
-    res.json(await deleteUserEverywhere(adminDeps, principalOf(res).userId));
+    res.json(await deleteUserEverywhere(adminDeps, res, principalOf(res).userId));
   });
   app.use(config.prefix, api);
   app.use('/admin', json, deps.auth.admin, adminRouter(adminDeps));

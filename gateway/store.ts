@@ -1,9 +1,10 @@
 // What the HTTP routes need from PostgreSQL: the repositories in db/, bound to a pool
 // (db/store.ts) so routes never see connections. Tests can bind the same interface to anything.
-import type { ApiKey, NewApiKey } from './db/api-keys.ts';
+import type { ApiKey, KeyRotation, NewApiKey, RotatedKey } from './db/api-keys.ts';
+import type { AuditEntry, AuditRecord, ListAuditOptions } from './db/audit-log.ts';
 import type { ProviderKey, ProviderKeyInput } from './db/provider-keys.ts';
 import type { ResponseScope, StoredResponse } from './db/responses.ts';
-import type { ListUsageOptions, UsageLog, UsageSummary, UsageWindow } from './db/usage-logs.ts';
+import type { ListUsageOptions, UsageLog, UsageReport, UsageSummary, UsageWindow } from './db/usage-logs.ts';
 import type { DeletedUser, User } from './db/users.ts';
 
 export interface Store {
@@ -11,13 +12,15 @@ export interface Store {
   getUser(id: string): Promise<User | null>;
   /** Also moves the user's keys to the tier and its limits. */
   setTier(id: string, tier: string): Promise<User | null>;
-  /** Removes the user and every row that references them. */
+  /** Removes the user and every row that references them; pseudonymises them in the audit log. */
   deleteUser(id: string): Promise<DeletedUser>;
 
   insertApiKey(key: NewApiKey): Promise<ApiKey>;
   listApiKeys(userId: string): Promise<ApiKey[]>;
   /** Deactivates one of the user's keys; returns its hash (to evict caches) or null if none. */
   revokeApiKey(userId: string, keyId: string): Promise<string | null>;
+  /** Issues the replacement of one of the user's keys; the old one works until `graceUntil`. Null if no such rotatable key. */
+  rotateApiKey(rotation: KeyRotation): Promise<RotatedKey | null>;
 
   upsertProviderKey(key: ProviderKeyInput): Promise<ProviderKey>;
   listProviderKeys(userId: string): Promise<ProviderKey[]>;
@@ -25,6 +28,12 @@ export interface Store {
 
   listUsage(userId: string, options: ListUsageOptions): Promise<UsageLog[]>;
   summarizeUsage(userId: string, window: UsageWindow): Promise<UsageSummary>;
+  /** Totals per model per UTC day and calendar month. */
+  usageReport(userId: string, window: UsageWindow): Promise<UsageReport>;
+
+  recordAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first, before the cursor. */
+  listAudit(options: ListAuditOptions): Promise<AuditRecord[]>;
 
   saveResponse(stored: StoredResponse): Promise<void>;
   /** Null when the scope has no response with this id: missing and someone else's are alike. */

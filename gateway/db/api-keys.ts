@@ -3,6 +3,7 @@
 import type { Queryable } from './pool.ts';
 import { singleRow } from './single-row.ts';
 import { isUuid } from './uuid.ts';
+import type { KeyScopes } from '../keys/scopes.ts';
 
 /** A key as its owner may see it: everything but the hash. */
 export interface ApiKey {
@@ -19,6 +20,14 @@ export interface ApiKey {
   createdAt: Date;
   lastUsed: Date | null;
   revokedAt: Date | null;
+  /** When the key stops working; null: never. */
+  expiresAt: Date | null;
+  /** Set when the key was rotated: it keeps working until then. */
+  graceUntil: Date | null;
+  /** The id of the key that replaced it at a rotation. */
+  replacedBy: string | null;
+  /** What the key may reach; null: everything its user may. */
+  scopes: KeyScopes | null;
 }
 
 /** What authentication needs about a presented key that is active and whose user exists. */
@@ -34,6 +43,10 @@ export interface ActiveApiKey {
   isActive: true;
   name: string | null;
   prefix: string | null;
+  /** Returned even when past: authentication says why the key no longer works. */
+  expiresAt: Date | null;
+  graceUntil: Date | null;
+  scopes: KeyScopes | null;
 }
 
 export interface NewApiKey {
@@ -46,35 +59,41 @@ export interface NewApiKey {
   tier?: string;
   /** Defaults to the table's defaults. */
   limits?: { perMinute: number; perDay: number };
+  expiresAt?: Date | null;
+  scopes?: KeyScopes | null;
 }
 
 const KEY_COLUMNS = `id, user_id AS "userId", name, key_prefix AS prefix, coalesce(tier, 'free') AS tier,
   rate_limit_per_minute AS "rateLimitPerMinute", rate_limit_per_day AS "rateLimitPerDay",
   coalesce(is_active, false) AND revoked_at IS NULL AS "isActive", created_at AS "createdAt",
-  last_used AS "lastUsed", revoked_at AS "revokedAt"`;
+  last_used AS "lastUsed", revoked_at AS "revokedAt", expires_at AS "expiresAt", grace_until AS "graceUntil",
+  replaced_by AS "replacedBy", scopes`;
 
 /** Stores a new key. A hash that exists already throws a unique violation; a missing user, a foreign-key one. */
 export async function insertApiKey(db: Queryable, key: NewApiKey): Promise<ApiKey> {
   // Without limits the columns are left out, so the table's defaults apply.
   const limitColumns = key.limits ? ', rate_limit_per_minute, rate_limit_per_day' : '';
-  const limitValues = key.limits ? ', $6, $7' : '';
-  const values: unknown[] = [key.userId, key.keyHash, key.prefix, key.name ?? null, key.tier ?? null];
+  const limitValues = key.limits ? ', $8, $9' : '';
+  const values: unknown[] = [key.userId, key.keyHash, key.prefix, key.name ?? null, key.tier ?? null, key.expiresAt ?? null, key.scopes ? JSON.stringify(key.scopes) : null];
   if (key.limits) values.push(key.limits.perMinute, key.limits.perDay);
   const { rows } = await db.query<ApiKey>(
-    `INSERT INTO api_keys (user_id, key_hash, key_prefix, name, tier${limitColumns})
-     VALUES ($1, $2, $3, $4, coalesce($5::text, (SELECT tier FROM users WHERE id = $1::uuid), 'free')${limitValues})
+    `INSERT INTO api_keys (user_id, key_hash, key_prefix, name, tier, expires_at, scopes${limitColumns})
+     VALUES ($1, $2, $3, $4, coalesce($5::text, (SELECT tier FROM users WHERE id = $1::uuid), 'free'), $6, $7::jsonb${limitValues})
      RETURNING ${KEY_COLUMNS}`,
     values,
   );
   return singleRow(rows);
 }
 
-/** The key with this hash, if it is active, not revoked, and its user exists; null otherwise. */
+/**
+ * The key with this hash, if it is active, not revoked, and its user exists; null otherwise. An
+ * expired key is returned with its expiry: the caller refuses it, naming why.
+ */
 export async function findActiveKeyByHash(db: Queryable, keyHash: string): Promise<ActiveApiKey | null> {
   const { rows } = await db.query<ActiveApiKey>(
     `SELECT k.id, k.user_id AS "userId", coalesce(u.tier, k.tier, 'free') AS tier, coalesce(k.tier, 'free') AS "keyTier",
             k.rate_limit_per_minute AS "rateLimitPerMinute", k.rate_limit_per_day AS "rateLimitPerDay",
-            true AS "isActive", k.name, k.key_prefix AS prefix
+            true AS "isActive", k.name, k.key_prefix AS prefix, k.expires_at AS "expiresAt", k.grace_until AS "graceUntil", k.scopes
        FROM api_keys k JOIN users u ON u.id = k.user_id
       WHERE k.key_hash = $1 AND k.is_active AND k.revoked_at IS NULL`,
     [keyHash],
@@ -105,6 +124,56 @@ export async function revokeKey(db: Queryable, userId: string, id: string): Prom
     [userId, id],
   );
   return rows[0]?.keyHash ?? null;
+}
+
+export interface KeyRotation {
+  userId: string;
+  /** The key to rotate. */
+  keyId: string;
+  /** The replacement's hash and display prefix. */
+  keyHash: string;
+  prefix: string;
+  /** Until when the old key keeps working (never past its own expiry). */
+  graceUntil: Date;
+}
+
+export interface RotatedKey {
+  /** The replacement, as its owner may see it. */
+  key: ApiKey;
+  /** The old key's hash, to evict from every replica's cache (its grace_until changed). */
+  oldHash: string;
+  graceUntil: Date;
+}
+
+/**
+ * Rotation: a new key with the old one's name, tier, limits, expiry and scopes, and the old key
+ * given `graceUntil` (it works until then), in one statement. Null when the user has no such key
+ * that is active and not rotated already (someone else's key included): a key is rotated once;
+ * rotate its replacement next time.
+ */
+export async function rotateKey(db: Queryable, rotation: KeyRotation): Promise<RotatedKey | null> {
+  const { userId, keyId, keyHash, prefix, graceUntil } = rotation;
+  if (!isUuid(userId) || !isUuid(keyId)) return null;
+  const { rows } = await db.query<ApiKey & { oldHash: string; oldGraceUntil: Date }>(
+    `WITH old AS (
+       SELECT * FROM api_keys WHERE user_id = $1 AND id = $2 AND is_active AND revoked_at IS NULL AND grace_until IS NULL
+          AND (expires_at IS NULL OR expires_at > now())
+       FOR UPDATE
+     ), fresh AS (
+       INSERT INTO api_keys (user_id, key_hash, key_prefix, name, tier, rate_limit_per_minute, rate_limit_per_day, expires_at, scopes)
+       SELECT user_id, $3, $4, name, tier, rate_limit_per_minute, rate_limit_per_day, expires_at, scopes FROM old
+       RETURNING *
+     ), marked AS (
+       UPDATE api_keys k SET grace_until = least($5::timestamptz, coalesce(k.expires_at, $5::timestamptz)), replaced_by = (SELECT id FROM fresh)
+        WHERE k.key_hash = (SELECT key_hash FROM old) RETURNING k.key_hash AS old_hash, k.grace_until AS old_grace_until
+     )
+     SELECT ${KEY_COLUMNS}, old_hash AS "oldHash", old_grace_until AS "oldGraceUntil" FROM fresh, marked`,
+    [userId, keyId, keyHash, prefix, graceUntil],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const { oldHash, oldGraceUntil, ...key } = row;
+  return { key, oldHash, graceUntil: oldGraceUntil };
 }
 
 /**

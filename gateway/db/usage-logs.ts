@@ -42,6 +42,8 @@ export interface UsageWindow {
 export interface UsageTotals {
   requests: number;
   inputTokens: number;
+  /** The part of inputTokens served from the provider's prompt cache (0 where not recorded). */
+  cachedInputTokens: number;
   outputTokens: number;
   totalTokens: number;
   retrievalCalls: number;
@@ -164,16 +166,19 @@ export async function listUsage(db: Queryable, userId: string, options: ListUsag
   return rows;
 }
 
+// Sums go to float8: exact far past INT, and pg hands bigint/numeric back as strings.
+const SUMS = `coalesce(sum(input_tokens), 0)::float8 AS "inputTokens", coalesce(sum(cached_input_tokens), 0)::float8 AS "cachedInputTokens",
+  coalesce(sum(output_tokens), 0)::float8 AS "outputTokens", coalesce(sum(total_tokens), 0)::float8 AS "totalTokens",
+  coalesce(sum(retrieval_calls), 0)::float8 AS "retrievalCalls", coalesce(sum(memory_tokens), 0)::float8 AS "memoryTokens",
+  coalesce(sum(cost_usd), 0)::float8 AS "costUsd"`;
+
 /** The user's totals in the window, overall and per model, in one pass (GROUP BY ROLLUP). */
 export async function summarizeUsage(db: Queryable, userId: string, window: UsageWindow = {}): Promise<UsageSummary> {
-  const empty: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, retrievalCalls: 0, memoryTokens: 0, costUsd: 0 };
+  const empty: UsageTotals = { requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, totalTokens: 0, retrievalCalls: 0, memoryTokens: 0, costUsd: 0 };
   if (!isUuid(userId)) return { totals: empty, byModel: [] };
-  // Sums go to float8: exact far past INT, and pg hands bigint/numeric back as strings.
   const { rows } = await db.query<ModelUsage & { overall: boolean }>(
     `SELECT model, grouping(model) = 1 AS overall, count(*)::float8 AS requests,
-            coalesce(sum(input_tokens), 0)::float8 AS "inputTokens", coalesce(sum(output_tokens), 0)::float8 AS "outputTokens",
-            coalesce(sum(total_tokens), 0)::float8 AS "totalTokens", coalesce(sum(retrieval_calls), 0)::float8 AS "retrievalCalls",
-            coalesce(sum(memory_tokens), 0)::float8 AS "memoryTokens", coalesce(sum(cost_usd), 0)::float8 AS "costUsd"
+            ${SUMS}
        FROM usage_logs
       WHERE user_id = $1 AND ($2::timestamptz IS NULL OR timestamp >= $2) AND ($3::timestamptz IS NULL OR timestamp < $3)
       GROUP BY ROLLUP (model)`,
@@ -188,8 +193,39 @@ export async function summarizeUsage(db: Queryable, userId: string, window: Usag
 }
 
 function totalsOf(row: UsageTotals): UsageTotals {
-  const { requests, inputTokens, outputTokens, totalTokens, retrievalCalls, memoryTokens, costUsd } = row;
-  return { requests, inputTokens, outputTokens, totalTokens, retrievalCalls, memoryTokens, costUsd };
+  const { requests, inputTokens, cachedInputTokens, outputTokens, totalTokens, retrievalCalls, memoryTokens, costUsd } = row;
+  return { requests, inputTokens, cachedInputTokens, outputTokens, totalTokens, retrievalCalls, memoryTokens, costUsd };
+}
+
+/** One model's totals in one UTC day ("2026-12-03") or calendar month ("2026-12"). */
+export interface PeriodUsage extends ModelUsage {
+  period: string;
+}
+
+export interface UsageReport {
+  /** Newest period first; within one, most expensive model first. */
+  daily: PeriodUsage[];
+  monthly: PeriodUsage[];
+}
+
+/** At most this many rows per granularity: some years of days for a few dozen models. */
+const REPORT_MAX_ROWS = 10_000;
+
+/** Spend report: the user's totals per model per UTC day and per UTC calendar month in the window. */
+export async function usageReport(db: Queryable, userId: string, window: UsageWindow = {}): Promise<UsageReport> {
+  if (!isUuid(userId)) return { daily: [], monthly: [] };
+  const per = async (unit: 'day' | 'month', format: string): Promise<PeriodUsage[]> => {
+    const { rows } = await db.query<PeriodUsage>(
+      `SELECT to_char(date_trunc('${unit}', timestamp AT TIME ZONE 'UTC'), '${format}') AS period, model, count(*)::float8 AS requests, ${SUMS}
+         FROM usage_logs
+        WHERE user_id = $1 AND ($2::timestamptz IS NULL OR timestamp >= $2) AND ($3::timestamptz IS NULL OR timestamp < $3)
+        GROUP BY 1, model ORDER BY 1 DESC, "costUsd" DESC, model LIMIT ${REPORT_MAX_ROWS}`,
+      [userId, window.from ?? null, window.to ?? null],
+    );
+    return rows.map((row) => ({ period: row.period, model: row.model, ...totalsOf(row) }));
+  };
+  const [daily, monthly] = await Promise.all([per('day', 'YYYY-MM-DD'), per('month', 'YYYY-MM')]);
+  return { daily, monthly };
 }
 
 /**

@@ -35,6 +35,8 @@ export interface DeletedUser {
   counts: DeletedUserRows;
   /** Hashes of the API keys that were removed, for cache eviction. */
   keyHashes: string[];
+  /** What the audit log calls the user from now on (set by the store's erasure). */
+  pseudonym?: string;
 }
 
 export interface UsageIncrement {

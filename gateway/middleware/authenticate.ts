@@ -8,10 +8,11 @@ import type { NextFunction, Request, Response } from 'express';
 import { hashApiKey, looksLikeApiKey } from '../auth/api-key.ts';
 import { jwtError, type JwtVerifier } from '../auth/jwt.ts';
 import { limitsForTier, type GatewayConfig, type TierLimits } from '../config.ts';
-import { unauthorized } from '../errors.ts';
+import { forbidden, unauthorized } from '../errors.ts';
 import { keyLookupFailure } from '../keys/database-unavailable.ts';
 import type { TtlCache } from '../keys/ttl-cache.ts';
 import type { LastUsedTracker } from '../keys/last-used.ts';
+import { endpointOf, scopedTier, scopeRefusal, type KeyScopes } from '../keys/scopes.ts';
 
 /** What the hot path needs to know about an API key (a row of api_keys, joined with its user). */
 export interface ApiKeyRecord {
@@ -20,6 +21,11 @@ export interface ApiKeyRecord {
   tier: string;
   rateLimitPerMinute: number;
   rateLimitPerDay: number;
+  /** Epoch ms after which the key is refused; null: never. Checked on each request, so expiry needs no message between replicas. */
+  expiresAt?: number | null;
+  /** Epoch ms after which a rotated key is refused; null: not rotated. */
+  graceUntil?: number | null;
+  scopes?: KeyScopes | null;
 }
 
 export interface Principal {
@@ -30,6 +36,8 @@ export interface Principal {
   keyId?: string;
   keyHash?: string;
   email?: string;
+  /** The API key's scopes, when it has any. */
+  scopes?: KeyScopes;
 }
 
 export function bearerToken(req: Request): string | undefined {
@@ -46,7 +54,35 @@ export function principalOf(res: Response): Principal {
 
 const AUTH_FIX = 'Send a valid Perpetual API key as "Authorization: Bearer <key>" (check PERPETUAL_API_KEY; keys are created with POST /v1/keys).';
 
-export function requireApiKey(deps: { cache: TtlCache<ApiKeyRecord>; lastUsed: LastUsedTracker; config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'> }) {
+/** Why a key that exists is refused at `now`: expired, or rotated and past its grace period. */
+export function lapsedKey(record: Pick<ApiKeyRecord, 'expiresAt' | 'graceUntil'>, now: number): Error | undefined {
+  if (record.expiresAt != null && now >= record.expiresAt) {
+    return unauthorized(`Authentication failed: this API key expired at ${new Date(record.expiresAt).toISOString()}. Issue a new key (POST /v1/keys) or ask the platform team for one.`, 'api_key_expired');
+  }
+  if (record.graceUntil != null && now >= record.graceUntil) {
+    return unauthorized(`Authentication failed: this API key was rotated and its grace period ended at ${new Date(record.graceUntil).toISOString()}. Use the key that replaced it.`, 'api_key_rotated');
+  }
+  return undefined;
+}
+
+/** The request's path under the API prefix, e.g. "/chat/completions" (mounted routers strip their part into baseUrl). */
+function apiPath(req: Request, prefix: string): string {
+  const full = req.baseUrl + req.path;
+  return prefix && full.startsWith(prefix) ? full.slice(prefix.length) || '/' : full;
+}
+
+/**
+ * A key whose scope turns memory off: off for this request whatever it asks, by the same means a
+ * caller turns it off (the header, and the body field where the caller sent one).
+ */
+function memoryOff(req: Request): void {
+  req.headers['x-perpetual-memory'] = 'off';
+  const body: unknown = req.body;
+  if (typeof body === 'object' && body !== null && 'memory' in body) (body as Record<string, unknown>).memory = false;
+}
+
+export function requireApiKey(deps: { cache: TtlCache<ApiKeyRecord>; lastUsed: LastUsedTracker; config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'> & { prefix?: string }; now?: () => number }) {
+  const now = deps.now ?? Date.now;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const key = bearerToken(req);
     if (!key) throw unauthorized(`Authentication failed: no API key. ${AUTH_FIX}`, 'missing_api_key');
@@ -56,14 +92,26 @@ export function requireApiKey(deps: { cache: TtlCache<ApiKeyRecord>; lastUsed: L
     // key gets a 503 then (it may be valid: we cannot know), never a 401 or a bare 500.
     const record = await deps.cache.get(hash).catch((err: unknown) => { throw keyLookupFailure(err, 'Cannot check this API key right now'); });
     if (!record) throw unauthorized(`Authentication failed: the API key is unknown, inactive or revoked. ${AUTH_FIX}`);
+    const lapsed = lapsedKey(record, now());
+    if (lapsed) throw lapsed;
+    const scopes = record.scopes ?? null;
+    if (scopes) {
+      const body: unknown = req.body;
+      const model = typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
+      const refusal = scopeRefusal(scopes, { endpoint: endpointOf(apiPath(req, deps.config.prefix ?? '')), model });
+      if (refusal) throw forbidden(refusal, 'api_key_scope');
+      if (scopes.memory === false) memoryOff(req);
+    }
     deps.lastUsed.note(hash);
+    const tier = scopedTier(record.tier, scopes);
     const principal: Principal = {
       userId: record.userId,
-      tier: record.tier,
-      limits: tierOrKeyLimits(deps.config, record),
+      tier,
+      limits: tierOrKeyLimits(deps.config, { ...record, tier }),
       via: 'api_key',
       keyId: record.id,
       keyHash: hash,
+      ...(scopes ? { scopes } : {}),
     };
     res.locals.principal = principal;
     next();

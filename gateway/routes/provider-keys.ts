@@ -2,6 +2,7 @@
 // masked list, and delete. Keys are encrypted with Fernet before they reach PostgreSQL and are
 // never returned, logged or echoed in errors; only the last four characters are shown.
 import { Router, type Request, type Response } from 'express';
+import { recordAudit } from '../audit/record.ts';
 import type { KeyRing } from '../crypto/key-ring.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { principalOf } from '../middleware/authenticate.ts';
@@ -43,6 +44,7 @@ export function providerKeysRouter(deps: ProviderKeyRouteDeps): Router {
     const key = validKey(body.api_key);
     const stored = await deps.store.upsertProviderKey({ userId, provider, encryptedKey: deps.keyRing.encrypt(key), hint: keyHint(key) });
     deps.changed(userId, provider);
+    await recordAudit(deps.store, res, { action: 'provider_key.added', targetUser: userId, target: provider });
     res.status(201).json({ status: 'success', provider, key_hint: stored.hint, message: `API key for ${provider} stored encrypted.` });
   });
   router.get('/', async (_req: Request, res: Response) => {
@@ -54,6 +56,7 @@ export function providerKeysRouter(deps: ProviderKeyRouteDeps): Router {
     const provider = validProvider(pathParam(req, 'provider'));
     if (!(await deps.store.deleteProviderKey(userId, provider))) throw notFound(`No key stored for provider "${provider}".`, 'provider_key_not_found', 'provider');
     deps.changed(userId, provider);
+    await recordAudit(deps.store, res, { action: 'provider_key.removed', targetUser: userId, target: provider });
     res.json({ provider, deleted: true });
   });
   return router;

@@ -33,7 +33,7 @@ describe('api keys', () => {
     expect(key).not.toHaveProperty('keyHash');
 
     const found = await findActiveKeyByHash(pool, sha256('pp_live_ab12secret'));
-    expect(found).toEqual({ id: key.id, userId: alice.id, tier: 'pro', keyTier: 'pro', rateLimitPerMinute: 10, rateLimitPerDay: 1000, isActive: true, name: 'laptop', prefix: 'pp_live_ab12' });
+    expect(found).toEqual({ id: key.id, userId: alice.id, tier: 'pro', keyTier: 'pro', rateLimitPerMinute: 10, rateLimitPerDay: 1000, isActive: true, name: 'laptop', prefix: 'pp_live_ab12', expiresAt: null, graceUntil: null, scopes: null });
   });
 
   it('stores an explicit tier and limits', async () => {

@@ -79,6 +79,10 @@ const GATEWAY_COLUMNS: Record<string, Column[]> = {
     ['name', 'text', null, 'YES'],
     ['key_prefix', 'text', null, 'YES'],
     ['revoked_at', 'timestamp with time zone', null, 'YES'],
+    ['expires_at', 'timestamp with time zone', null, 'YES'],
+    ['grace_until', 'timestamp with time zone', null, 'YES'],
+    ['replaced_by', 'uuid', null, 'YES'],
+    ['scopes', 'jsonb', null, 'YES'],
   ],
   usage_logs: [
     ['request_id', 'text', null, 'YES'],
@@ -86,6 +90,7 @@ const GATEWAY_COLUMNS: Record<string, Column[]> = {
     ['usage_estimated', 'boolean', 'false', 'YES'],
     ['memory_tokens', 'integer', '0', 'YES'],
     ['client_request_id', 'text', null, 'YES'],
+    ['cached_input_tokens', 'integer', null, 'YES'],
   ],
   user_provider_keys: [['key_hint', 'text', null, 'YES']],
 };
@@ -150,6 +155,15 @@ describe('schema', () => {
     expect(rls.rows).toEqual([{ relrowsecurity: true }]);
     // No policy: Supabase's API roles (anon, authenticated) can read none of them.
     const policies = await pool.query("SELECT policyname FROM pg_policies WHERE tablename = 'responses'");
+    expect(policies.rows).toEqual([]);
+  });
+
+  it('keeps the audit log outside every foreign key (it outlives users), behind row-level security with no policy', async () => {
+    const fk = await pool.query("SELECT 1 FROM pg_constraint WHERE (conrelid = 'audit_log'::regclass OR confrelid = 'audit_log'::regclass) AND contype = 'f'");
+    expect(fk.rows).toEqual([]);
+    const rls = await pool.query<{ relrowsecurity: boolean }>("SELECT relrowsecurity FROM pg_class WHERE relname = 'audit_log'");
+    expect(rls.rows).toEqual([{ relrowsecurity: true }]);
+    const policies = await pool.query("SELECT policyname FROM pg_policies WHERE tablename = 'audit_log'");
     expect(policies.rows).toEqual([]);
   });
 

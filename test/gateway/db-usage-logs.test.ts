@@ -186,7 +186,7 @@ describe('usage logs', () => {
     expect(windowed.byModel.map((m) => m.model)).toEqual(['cheap']);
 
     const nothing = await summarizeUsage(pool, randomUUID());
-    expect(nothing).toEqual({ totals: { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, retrievalCalls: 0, memoryTokens: 0, costUsd: 0 }, byModel: [] });
+    expect(nothing).toEqual({ totals: { requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, totalTokens: 0, retrievalCalls: 0, memoryTokens: 0, costUsd: 0 }, byModel: [] });
   });
 
   it('deletes rows older than the retention in batches and keeps the lifetime totals', async () => {
