@@ -7,7 +7,7 @@ import { freshDatabase } from '../support/database.ts';
 import { migrate } from '../../gateway/db/migrate.ts';
 import { createPool } from '../../gateway/db/pool.ts';
 import { createUser, deleteUserCascade, getUser } from '../../gateway/db/users.ts';
-import { deleteUsageOlderThan, insertUsageBatch, listUsage, summarizeUsage, type NewUsageLog } from '../../gateway/db/usage-logs.ts';
+import { deleteUsageOlderThan, insertUsageBatch, listUsage, summarizeUsage, usageReport, type NewUsageLog } from '../../gateway/db/usage-logs.ts';
 
 let pool: pg.Pool;
 beforeAll(async () => {
@@ -51,6 +51,21 @@ describe('usage logs', () => {
       model: 'gpt-4o-mini', provider: 'openai', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 120.5,
       usageEstimated: true, memoryTokens: 4,
     });
+  });
+
+  it('stores cached input tokens (0 when not given) and reports them per model per UTC day and month', async () => {
+    const user = await createUser(pool, 'cached@example.com');
+    await insertUsageBatch(pool, [
+      log(user.id, { timestamp: new Date('2031-01-31T23:30:00Z'), inputTokens: 100, cachedInputTokens: 60 }),
+      log(user.id, { timestamp: new Date('2031-02-01T00:30:00Z'), inputTokens: 100, cachedInputTokens: 25.4 }),
+      log(user.id, { timestamp: new Date('2031-02-01T01:30:00Z'), inputTokens: 100 }),
+    ]);
+    const summary = await summarizeUsage(pool, user.id);
+    expect(summary.totals).toMatchObject({ inputTokens: 300, cachedInputTokens: 85 });
+    const report = await usageReport(pool, user.id);
+    expect(report.daily.map((d) => [d.period, d.requests, d.cachedInputTokens])).toEqual([['2031-02-01', 2, 25], ['2031-01-31', 1, 60]]);
+    expect(report.monthly.map((d) => [d.period, d.requests, d.cachedInputTokens])).toEqual([['2031-02', 2, 25], ['2031-01', 1, 60]]);
+    expect(await usageReport(pool, randomUUID())).toEqual({ daily: [], monthly: [] });
   });
 
   it('fills defaults for optional fields', async () => {
