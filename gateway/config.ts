@@ -40,6 +40,10 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 export interface ModelPricing {
   inputPerMillionTokens: number;
   outputPerMillionTokens: number;
+  /** Prompt tokens read from the provider's cache; the input price when absent. */
+  cachedInputPerMillionTokens?: number;
+  /** Prompt tokens written to the provider's cache; the input price when absent. */
+  cacheWritePerMillionTokens?: number;
 }
 
 /**

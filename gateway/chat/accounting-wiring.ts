@@ -41,7 +41,7 @@ export function createAccounting(options: {
   const accounting = makeAccounting({
     metrics,
     knownModels: new Set(config.models.map((m) => m.name)),
-    cost: (model, tokens) => prices.costUsd({ model, inputTokens: tokens.input, outputTokens: tokens.output }).usd,
+    cost: (model, tokens) => prices.costUsd({ model, inputTokens: tokens.input, outputTokens: tokens.output, cachedInputTokens: tokens.cachedInput ?? 0, cacheWriteTokens: tokens.cacheWrite ?? 0 }).usd,
     record,
     prefix: config.prefix,
     ...(options.settleTokens ? { settleTokens: options.settleTokens } : {}),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeMetrics } from '../observability/metrics.ts';
 import type { UsageRecord } from '../usage/usage-record.ts';
-import { makeAccounting, type FailedRequest } from './accounting.ts';
+import { makeAccounting, type CompletedRequest, type FailedRequest } from './accounting.ts';
+import type { Attempt } from './upstream-call.ts';
 
 function accounting(): { rows: UsageRecord[]; failed: (request: FailedRequest) => void } {
   const rows: UsageRecord[] = [];
@@ -33,5 +34,30 @@ describe('accounting rows', () => {
     const { rows, failed } = accounting();
     failed(request({ ext: { conversationId: 'conv\u0000x', memory: { enabled: undefined, topK: undefined, conversationOnly: false } }, body: { model: 'm\u0000' } }));
     expect(rows[0]).toMatchObject({ conversationId: 'conv\uFFFDx', model: 'm\uFFFD' });
+  });
+});
+
+describe('accounting a completed request', () => {
+  it('prices the cached and cache-written prompt tokens, and settles the token reservation to the real usage', () => {
+    const costs: unknown[] = [];
+    const settled: [object, number][] = [];
+    const made = makeAccounting({
+      metrics: makeMetrics(),
+      knownModels: new Set(),
+      cost: (_model, tokens) => { costs.push(tokens); return 0.001; },
+      record: () => undefined,
+      prefix: '/v1',
+      settleTokens: (principal, used) => { settled.push([principal, used]); },
+    });
+    const done = request({ status: 200 });
+    const attempt = { model: { name: 'claude-sonnet-4-5', provider: 'anthropic' } } as unknown as Attempt<unknown>;
+    const usage = { prompt_tokens: 61_000, completion_tokens: 500, total_tokens: 61_500, prompt_tokens_details: { cached_tokens: 50_000, cache_creation_tokens: 10_000 } };
+    made.completed({ ...done, attempt, report: { usage, usageEstimated: false }, upstreamMs: 1 } satisfies CompletedRequest);
+    expect(costs).toEqual([{ input: 61_000, output: 500, cachedInput: 50_000, cacheWrite: 10_000 }]);
+    expect(settled).toEqual([[done.principal, 61_500]]);
+
+    const failed = request();
+    made.failed(failed);
+    expect(settled[1]).toEqual([failed.principal, 0]);
   });
 });

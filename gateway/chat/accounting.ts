@@ -45,7 +45,7 @@ export interface AccountingDeps {
   metrics: GatewayMetrics;
   knownModels: ReadonlySet<string>;
   /** USD for this many tokens of the model the client named. */
-  cost: (model: string, tokens: { input: number; output: number }) => number;
+  cost: (model: string, tokens: { input: number; output: number; cachedInput?: number; cacheWrite?: number }) => number;
   /** Buffers the row for PostgreSQL (and Polar, when on). */
   record: (row: UsageRecord) => void;
   prefix: string;
@@ -96,7 +96,12 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
       const { usage, usageEstimated } = request.report;
       const input = usage.prompt_tokens;
       const output = usage.completion_tokens;
-      const costUsd = deps.cost(request.attempt.model.name, { input, output });
+      // prompt_tokens includes cache reads and (from Anthropic) cache writes, which the provider
+      // bills at their own prices.
+      const cachedInput = usage.prompt_tokens_details?.cached_tokens ?? 0;
+      const written = usage.prompt_tokens_details?.cache_creation_tokens;
+      const cacheWrite = typeof written === 'number' ? written : 0;
+      const costUsd = deps.cost(request.attempt.model.name, { input, output, cachedInput, cacheWrite });
       const model = modelLabel(deps.knownModels, request.attempt.model.name);
       deps.metrics.tokens.inc({ type: 'input', model }, input);
       deps.metrics.tokens.inc({ type: 'output', model }, output);

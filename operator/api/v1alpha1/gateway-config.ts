@@ -24,6 +24,8 @@ const ModelPricing = Type.Object(
   {
     inputPerMillionTokens: Type.Number({ description: 'USD per million prompt tokens.', minimum: 0 }),
     outputPerMillionTokens: Type.Number({ description: 'USD per million completion tokens.', minimum: 0 }),
+    cachedInputPerMillionTokens: Type.Optional(Type.Number({ description: 'USD per million prompt tokens read from the provider\'s prompt cache; inputPerMillionTokens when absent.', minimum: 0 })),
+    cacheWritePerMillionTokens: Type.Optional(Type.Number({ description: 'USD per million prompt tokens written to the provider\'s prompt cache (Anthropic); inputPerMillionTokens when absent.', minimum: 0 })),
   },
   { description: 'Price used for usage_logs.cost_usd and perpetual_cost_usd_total.', ...closed },
 );

@@ -92,7 +92,14 @@ function gatewayModel(m: Spec['models'][number], namespace: string, modelServers
     endpoint: ref ? modelServerEndpoint(ref.name, namespace) : undefined,
     replicasHost: ref ? modelServerReplicasHost(ref.name, namespace) : undefined,
     fallback: m.fallback,
-    pricing: m.pricing ? { inputPerMillionTokens: m.pricing.inputPerMillionTokens, outputPerMillionTokens: m.pricing.outputPerMillionTokens } : undefined,
+    pricing: m.pricing
+      ? {
+        inputPerMillionTokens: m.pricing.inputPerMillionTokens,
+        outputPerMillionTokens: m.pricing.outputPerMillionTokens,
+        cachedInputPerMillionTokens: m.pricing.cachedInputPerMillionTokens,
+        cacheWritePerMillionTokens: m.pricing.cacheWritePerMillionTokens,
+      }
+      : undefined,
   };
 }
 
