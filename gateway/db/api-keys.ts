@@ -65,7 +65,8 @@ export interface NewApiKey {
 
 const KEY_COLUMNS = `id, user_id AS "userId", name, key_prefix AS prefix, coalesce(tier, 'free') AS tier,
   rate_limit_per_minute AS "rateLimitPerMinute", rate_limit_per_day AS "rateLimitPerDay",
-  coalesce(is_active, false) AND revoked_at IS NULL AS "isActive", created_at AS "createdAt",
+  coalesce(is_active, false) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+    AND (grace_until IS NULL OR grace_until > now()) AS "isActive", created_at AS "createdAt",
   last_used AS "lastUsed", revoked_at AS "revokedAt", expires_at AS "expiresAt", grace_until AS "graceUntil",
   replaced_by AS "replacedBy", scopes`;
 

@@ -127,8 +127,10 @@ describe('rotation', () => {
     expect(seen.codes).toEqual(['api_key_rotated', 'api_key_rotated']);
     for (const i of [0, 1]) expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${rotated.key}` } })).status).toBe(200);
 
-    const listed = (await (await withJwt(`${replica(1)}/v1/keys`, jwt)).json()) as { data: { id: string; replaced_by: string | null; grace_until: string | null }[] };
-    expect(listed.data.find((k) => k.id === created.id)).toMatchObject({ replaced_by: rotated.id, grace_until: rotated.old_key_grace_until });
+    const listed = (await (await withJwt(`${replica(1)}/v1/keys`, jwt)).json()) as { data: { id: string; is_active: boolean; replaced_by: string | null; grace_until: string | null }[] };
+    // Listed as inactive once its grace period is over, its replacement named.
+    expect(listed.data.find((k) => k.id === created.id)).toMatchObject({ is_active: false, replaced_by: rotated.id, grace_until: rotated.old_key_grace_until });
+    expect(listed.data.find((k) => k.id === rotated.id)).toMatchObject({ is_active: true, replaced_by: null });
   });
 
   it('refuses a negative or absurd grace period with a 400 naming grace_seconds', async () => {
