@@ -86,6 +86,26 @@ describe('requireApiKey', () => {
     expect(principal.limits).toEqual({ requestsPerMinute: 7, requestsPerDay: 70 });
   });
 
+  it('a key scoped to a lower tier gets that tier and its limits; memory off is forced on the request', async () => {
+    const scoped = { ...record, tier: 'enterprise', scopes: { max_tier: 'pro', memory: false } };
+    const req = Object.assign(request({ authorization: `Bearer ${key}`, 'x-perpetual-memory': 'on' }), {
+      baseUrl: '/v1', path: '/chat/completions', headers: { 'x-perpetual-memory': 'on' }, body: { model: 'm', memory: { enabled: true } },
+    });
+    const res = response();
+    await middleware(() => Promise.resolve(scoped))(req, res, () => undefined);
+    expect(principalOf(res)).toMatchObject({ tier: 'pro', limits: { requestsPerMinute: 60, requestsPerDay: 600 }, scopes: { max_tier: 'pro', memory: false } });
+    expect(req.headers['x-perpetual-memory']).toBe('off');
+    expect(req.body).toEqual({ model: 'm', memory: false });
+  });
+
+  it('refuses an expired key and a rotated key past its grace with a 401 naming when; a key in its grace period passes', async () => {
+    const past = Date.now() - 1000;
+    expect(await refusal(run(middleware(() => Promise.resolve({ ...record, expiresAt: past })), { authorization: `Bearer ${key}` }))).toMatchObject({ status: 401, code: 'api_key_expired', message: expect.stringContaining(new Date(past).toISOString()) as unknown });
+    expect(await refusal(run(middleware(() => Promise.resolve({ ...record, graceUntil: past })), { authorization: `Bearer ${key}` }))).toMatchObject({ status: 401, code: 'api_key_rotated' });
+    const inGrace = await run(middleware(() => Promise.resolve({ ...record, graceUntil: Date.now() + 60_000, expiresAt: Date.now() + 120_000 })), { authorization: `Bearer ${key}` });
+    expect(inGrace.keyId).toBe('key-1');
+  });
+
   it.each([
     ['no key', {}, 'missing_api_key'],
     ['something that is not a Perpetual key', { authorization: 'Bearer sk-openai-key-by-mistake' }, 'invalid_api_key'],
