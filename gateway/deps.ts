@@ -56,10 +56,12 @@ function throttled(log: Logger, intervalMs: number): (fields: object, message: s
   };
 }
 
-function rateLimitFor(limiter: RateLimiter, reservations: PendingReservations, metrics: GatewayMetrics, log: Logger) {
+/** `memoryTokens`: what the memory block may add to a prompt, reserved against token limits too. */
+function rateLimitFor(limits: { limiter: RateLimiter; reservations: PendingReservations; memoryTokens: number }, metrics: GatewayMetrics, log: Logger) {
+  const { limiter, reservations, memoryTokens } = limits;
   const warn = throttled(log, 10_000);
   return async (principal: Principal, call?: LimitedCall): Promise<Record<string, string>> => {
-    const result = await limiter.check(limitRequest(principal, call));
+    const result = await limiter.check(limitRequest(principal, call, memoryTokens));
     if (result.reservation) reservations.hold(principal, result.reservation);
     if (result.degraded) {
       metrics.dependencyDegraded.inc({ dependency: 'redis' });
@@ -170,7 +172,7 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret, audience: config.jwtAudience }) : undefined),
       admin: requireAdmin(config.adminToken),
     },
-    rateLimit: rateLimitFor(limiter, reservations, metrics, log),
+    rateLimit: rateLimitFor({ limiter, reservations, memoryTokens: config.memory.enabled ? config.memory.tokenBudget : 0 }, metrics, log),
     chat: {
       config,
       providerFor,

@@ -17,6 +17,12 @@ describe('reservedTokens', () => {
     expect(reservedTokens({ path: '/messages', body: { model: 'm', system: 'abcd', messages: [], max_tokens: 9 } })).toBe(1 + 1 + 9);
   });
 
+  it('adds what the gateway may inject into the prompt (the memory budget), except for embeddings', () => {
+    const prompt = Math.ceil(JSON.stringify(chat.messages).length / 4);
+    expect(reservedTokens({ path: '/chat/completions', body: { ...chat, max_tokens: 50 } }, 1000, 300)).toBe(prompt + 300 + 50);
+    expect(reservedTokens({ path: '/embeddings', body: { input: 'abcd' } }, 1000, 300)).toBe(1);
+  });
+
   it('reserves no output for embeddings and nothing for token counting', () => {
     expect(reservedTokens({ path: '/embeddings', body: { model: 'm', input: 'abcd'.repeat(3) } })).toBe(3);
     expect(reservedTokens({ path: '/messages/count_tokens', body: chat })).toBe(0);

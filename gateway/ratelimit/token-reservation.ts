@@ -38,15 +38,19 @@ function outputCeiling(body: unknown, cap: number): number {
   return perChoice * (Number.isSafeInteger(choices) && (choices as number) > 1 ? (choices as number) : 1);
 }
 
-/** Tokens to reserve: none for calls that generate nothing billable (token counting), no output for embeddings. */
-export function reservedTokens(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS): number {
+/**
+ * Tokens to reserve: none for calls that generate nothing billable (token counting), no output for
+ * embeddings. `injectedTokens` is what the gateway itself may add to the prompt (the memory
+ * block's token budget), which the upstream counts as prompt tokens.
+ */
+export function reservedTokens(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS, injectedTokens = 0): number {
   if (call.path.endsWith('/count_tokens')) return 0;
   const prompt = promptEstimate(call.body);
-  return call.path.endsWith('/embeddings') ? prompt : prompt + outputCeiling(call.body, maxOutputTokens);
+  return call.path.endsWith('/embeddings') ? prompt : prompt + injectedTokens + outputCeiling(call.body, maxOutputTokens);
 }
 
 /** The limiter's request for a caller: its key, its request limits, and its token limits with a reservation when it has any. */
-export function limitRequest(who: { keyId?: string; userId: string; limits: TierLimits }, call?: LimitedCall): RateLimitRequest {
+export function limitRequest(who: { keyId?: string; userId: string; limits: TierLimits }, call?: LimitedCall, injectedTokens = 0): RateLimitRequest {
   const { limits } = who;
   const base = { keyId: who.keyId ?? who.userId, perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay };
   if (limits.tokensPerMinute === undefined && limits.tokensPerDay === undefined) return base;
@@ -54,6 +58,6 @@ export function limitRequest(who: { keyId?: string; userId: string; limits: Tier
     ...base,
     ...(limits.tokensPerMinute === undefined ? {} : { tokensPerMinute: limits.tokensPerMinute }),
     ...(limits.tokensPerDay === undefined ? {} : { tokensPerDay: limits.tokensPerDay }),
-    reserveTokens: call ? reservedTokens(call, limits.maxOutputTokens) : 0,
+    reserveTokens: call ? reservedTokens(call, limits.maxOutputTokens, injectedTokens) : 0,
   };
 }
