@@ -40,12 +40,13 @@ describe('accounting rows', () => {
 describe('accounting a completed request', () => {
   it('prices the cached and cache-written prompt tokens, and settles the token reservation to the real usage', () => {
     const costs: unknown[] = [];
+    const recorded: UsageRecord[] = [];
     const settled: [object, number][] = [];
     const made = makeAccounting({
       metrics: makeMetrics(),
       knownModels: new Set(),
       cost: (_model, tokens) => { costs.push(tokens); return 0.001; },
-      record: () => undefined,
+      record: (row) => { recorded.push(row); },
       prefix: '/v1',
       settleTokens: (principal, used) => { settled.push([principal, used]); },
     });
@@ -54,6 +55,8 @@ describe('accounting a completed request', () => {
     const usage = { prompt_tokens: 61_000, completion_tokens: 500, total_tokens: 61_500, prompt_tokens_details: { cached_tokens: 50_000, cache_creation_tokens: 10_000 } };
     made.completed({ ...done, attempt, report: { usage, usageEstimated: false }, upstreamMs: 1 } satisfies CompletedRequest);
     expect(costs).toEqual([{ input: 61_000, output: 500, cachedInput: 50_000, cacheWrite: 10_000 }]);
+    // The usage row keeps the cached part for the spend report.
+    expect(recorded[0]).toMatchObject({ inputTokens: 61_000, cachedInputTokens: 50_000, outputTokens: 500 });
     expect(settled).toEqual([[done.principal, 61_500]]);
 
     const failed = request();

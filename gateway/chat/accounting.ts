@@ -71,13 +71,14 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
   const now = deps.now ?? ((): Date => new Date());
   // storableUsage: the model name and conversation id are the caller's text, and a NUL in either
   // would have PostgreSQL refuse the row (and Polar the event): an answered request left unlogged.
-  const row = (request: RequestFacts, figures: { input: number; output: number; costUsd: number; estimated: boolean; provider: string | undefined }): UsageRecord => storableUsage({
+  const row = (request: RequestFacts, figures: { input: number; cachedInput?: number; output: number; costUsd: number; estimated: boolean; provider: string | undefined }): UsageRecord => storableUsage({
     requestId: request.serverRequestId,
     clientRequestId: request.requestId === '' ? null : request.requestId,
     userId: request.principal.userId,
     conversationId: request.ext.conversationId ?? null,
     timestamp: now(),
     inputTokens: figures.input,
+    cachedInputTokens: figures.cachedInput ?? 0,
     outputTokens: figures.output,
     totalTokens: figures.input + figures.output,
     retrievalCalls: request.memory?.calls ?? 0,
@@ -107,7 +108,7 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
       deps.metrics.tokens.inc({ type: 'output', model }, output);
       if (costUsd > 0) deps.metrics.cost.inc({ model }, costUsd);
       deps.settleTokens?.(request.principal, input + output);
-      deps.record(row(request, { input, output, costUsd, estimated: usageEstimated, provider: request.attempt.model.provider ?? 'local' }));
+      deps.record(row(request, { input, cachedInput, output, costUsd, estimated: usageEstimated, provider: request.attempt.model.provider ?? 'local' }));
     },
     failed(request) {
       // A failed request used no tokens the caller pays for: its whole reservation is returned.

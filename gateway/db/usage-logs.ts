@@ -12,11 +12,8 @@ import { isUuid } from './uuid.ts';
  */
 type DefaultedColumn = 'conversationId' | 'clientRequestId' | 'timestamp' | 'retrievalCalls' | 'retrievalLatencyMs' | 'provider' | 'usageEstimated' | 'memoryTokens';
 
-/**
- * One request's usage to insert: a UsageRecord, whose defaulted columns may be left out, and the
- * part of its input tokens the provider served from its prompt cache (0 when not given).
- */
-export type NewUsageLog = Omit<UsageRecord, DefaultedColumn> & Partial<Pick<UsageRecord, DefaultedColumn>> & { cachedInputTokens?: number };
+/** One request's usage to insert: a UsageRecord, whose defaulted columns may be left out (cachedInputTokens: 0). */
+export type NewUsageLog = Omit<UsageRecord, DefaultedColumn> & Partial<Pick<UsageRecord, DefaultedColumn>>;
 
 type Nullable<T> = { [Key in keyof T]: T[Key] | null };
 

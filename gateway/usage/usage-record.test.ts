@@ -8,6 +8,7 @@ const record: UsageRecord = {
   conversationId: 'conv-1',
   timestamp: new Date(0),
   inputTokens: 1,
+  cachedInputTokens: 0,
   outputTokens: 2,
   totalTokens: 3,
   memoryTokens: 0,

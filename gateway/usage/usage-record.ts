@@ -22,6 +22,12 @@ export interface UsageRecord {
   timestamp: Date;
   /** Prompt tokens as the upstream counted them, injected memories included. */
   inputTokens: number;
+  /**
+   * The part of inputTokens the provider served from its prompt cache (OpenAI's
+   * prompt_tokens_details.cached_tokens, Anthropic's cache_read_input_tokens), for the spend
+   * report (migration 007). Absent: none reported.
+   */
+  cachedInputTokens?: number;
   outputTokens: number;
   totalTokens: number;
   /** Prompt tokens spent on injected memories (a subset of inputTokens). */
@@ -53,6 +59,7 @@ export const USAGE_COLUMNS: Readonly<Record<keyof UsageRecord, string>> = {
   conversationId: 'conversation_id',
   timestamp: 'timestamp',
   inputTokens: 'input_tokens',
+  cachedInputTokens: 'cached_input_tokens',
   outputTokens: 'output_tokens',
   totalTokens: 'total_tokens',
   memoryTokens: 'memory_tokens',

@@ -39,7 +39,8 @@ const TABLE = `
     provider TEXT,
     usage_estimated BOOLEAN DEFAULT false,
     memory_tokens INT DEFAULT 0,
-    client_request_id TEXT
+    client_request_id TEXT,
+    cached_input_tokens INT
   )`;
 
 const FIELDS = Object.keys(USAGE_COLUMNS) as (keyof UsageRecord)[];
@@ -62,6 +63,7 @@ function record(n: number, overrides: Partial<UsageRecord> = {}): UsageRecord {
     conversationId: n % 3 === 0 ? null : `conv-${String(n % 7)}`,
     timestamp: new Date(Date.UTC(2025, 5, 1, 12, 0, 0, n)),
     inputTokens: 100 + n,
+    cachedInputTokens: n % 5,
     outputTokens: 50,
     totalTokens: 150 + n,
     memoryTokens: 20,
