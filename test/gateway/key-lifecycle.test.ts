@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
 import { TEST_ADMIN_TOKEN, TEST_JWT_SECRET } from '../support/gateway.ts';
-import { startStack, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
+import { startStack, USER_ANTHROPIC_KEY, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
 
 let stack: Stack;
 let db: pg.Client;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   stack = await startStack({
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
-    config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }, { name: 'gpt-4o', provider: 'openai', upstreamModel: 'gpt-4o' }] },
+    config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }, { name: 'gpt-4o', provider: 'openai', upstreamModel: 'gpt-4o' }, { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' }] },
     replicas: 2,
   });
   db = new pg.Client({ connectionString: stack.databaseUrl });
@@ -339,5 +339,27 @@ describe('spend reports', () => {
     expect(admin).toMatchObject({ object: 'usage_report', user_id: userId });
     expect((await stack.admin('GET', `/admin/users/${crypto.randomUUID()}/usage`)).status).toBe(404);
     expect((await stack.admin('GET', `/admin/users/${userId}/usage?from=yesterday`)).status).toBe(400);
+  });
+
+  it('records the cached input tokens a provider reports, and the report shows them', async () => {
+    const { apiKey } = await stack.newUser('pro');
+    expect((await stack.addProviderKey(apiKey, 'anthropic', USER_ANTHROPIC_KEY)).status).toBe(201);
+    const before = stack.anthropic.behaviour;
+    stack.anthropic.behaviour = { ...before, cacheReadTokens: 30 };
+    try {
+      expect((await chat(replica(1), apiKey, 'claude')).status).toBe(200);
+    } finally {
+      stack.anthropic.behaviour = before;
+    }
+    type Report = { totals: { requests: number; input_tokens: number; cached_input_tokens: number }; daily: { model: string; cached_input_tokens: number }[] };
+    let report: Report | undefined;
+    for (const since = Date.now(); Date.now() - since < 10_000;) {
+      report = (await (await fetch(`${replica(0)}/v1/usage`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as Report;
+      if (report.totals.requests > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(report?.totals.cached_input_tokens).toBe(30);
+    expect(report?.totals.input_tokens).toBeGreaterThanOrEqual(30);
+    expect(report?.daily).toMatchObject([{ model: 'claude', cached_input_tokens: 30 }]);
   });
 });
