@@ -7,7 +7,11 @@ import tseslint from 'typescript-eslint';
 // validated against. It is the contract itself, pure data, no operator code. (Regular
 // expressions, not globs: a glob cannot re-include a file below an excluded folder.)
 const gatewayBoundary = [
-  { regex: '/operator/api/(?!v1alpha1/gateway-config\\.ts$)', allowTypeImports: true, message: 'The gateway may import types from operator/api (the contract), never operator code: it runs in another image.' },
+  {
+    regex: '/operator/api/(?!v1alpha1/gateway-config\\.ts$)',
+    allowTypeImports: true,
+    message: 'The gateway may import types from operator/api (the contract), never operator code: it runs in another image.',
+  },
   { regex: '/operator/(?!api/)', message: 'The gateway may import types from operator/api only: it runs in another image.' },
 ];
 
@@ -48,37 +52,84 @@ export default defineConfig(
   },
   // The use cases and the protocols know no HTTP server: routes/ and middleware/ bind them to Express.
   {
-    files: ['gateway/chat/**/*.ts', 'gateway/responses/**/*.ts', 'gateway/protocols/**/*.ts', 'gateway/providers/**/*.ts', 'gateway/memory/**/*.ts'],
+    files: [
+      'gateway/chat/**/*.ts',
+      'gateway/responses/**/*.ts',
+      'gateway/protocols/**/*.ts',
+      'gateway/providers/**/*.ts',
+      'gateway/memory/**/*.ts',
+    ],
     ignores: ['**/*.test.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          ...gatewayBoundary,
-          { group: ['express', '../routes/**', '../middleware/*', '!../middleware/error-handler.ts', '!../middleware/authenticate.ts'], allowTypeImports: false, message: 'This layer knows no HTTP server: take plain inputs and write through a port (chat/responder.ts); routes/ binds it to Express.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...gatewayBoundary,
+            {
+              group: ['express', '../routes/**', '../middleware/*', '!../middleware/error-handler.ts', '!../middleware/authenticate.ts'],
+              allowTypeImports: false,
+              message:
+                'This layer knows no HTTP server: take plain inputs and write through a port (chat/responder.ts); routes/ binds it to Express.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['operator/kube/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['../controllers/**', '../autoscaler/**'], message: 'kube/ is the layer under the controllers and the autoscaler; move what both need to operator/utils.ts or operator/api.' },
-          { group: ['../resources/**'], allowTypeImports: true, message: 'kube/ may use the builders\' types, not their code.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../controllers/**', '../autoscaler/**'],
+              message:
+                'kube/ is the layer under the controllers and the autoscaler; move what both need to operator/utils.ts or operator/api.',
+            },
+            { group: ['../resources/**'], allowTypeImports: true, message: "kube/ may use the builders' types, not their code." },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['operator/autoscaler/**/*.ts'],
     ignores: ['**/*.test.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['../controllers/**'], message: 'The autoscaler and the controllers meet in operator/scaling-verdicts.ts and operator/api; neither imports the other.' }] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../controllers/**'],
+              message:
+                'The autoscaler and the controllers meet in operator/scaling-verdicts.ts and operator/api; neither imports the other.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['operator/controllers/**/*.ts'],
     ignores: ['**/*.test.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/autoscaler/**'], message: 'The autoscaler and the controllers meet in operator/scaling-verdicts.ts and operator/api; neither imports the other.' }] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/autoscaler/**'],
+              message:
+                'The autoscaler and the controllers meet in operator/scaling-verdicts.ts and operator/api; neither imports the other.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

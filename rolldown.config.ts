@@ -18,17 +18,25 @@ const asciiLegalComments: Plugin = {
   // Only comments change, never a line break: the source map stays as good as it was (map: null).
   renderChunk: (code) => ({
     code: code.replace(/\/\*![\s\S]*?\*\//g, (comment) =>
-      comment.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)),
+      comment.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    ),
     map: null,
   }),
 };
 
-const bundle = (input: string, file: string) => defineConfig({
-  input,
-  platform: 'node',
-  plugins: [asciiLegalComments],
-  output: { file, format: 'esm', codeSplitting: false, minify: { compress: true, mangle: true, codegen: { asciiOnly: true } }, sourcemap: true },
-});
+const bundle = (input: string, file: string) =>
+  defineConfig({
+    input,
+    platform: 'node',
+    plugins: [asciiLegalComments],
+    output: {
+      file,
+      format: 'esm',
+      codeSplitting: false,
+      minify: { compress: true, mangle: true, codegen: { asciiOnly: true } },
+      sourcemap: true,
+    },
+  });
 
 export const operatorBundle = bundle('operator/main.ts', OPERATOR_BUNDLE);
 export const gatewayBundle = bundle('gateway/main.ts', GATEWAY_BUNDLE);

@@ -12,7 +12,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['operator/**/*.test.ts', 'gateway/**/*.test.ts', 'hack/**/*.test.ts', 'test/harness/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['operator/**/*.test.ts', 'gateway/**/*.test.ts', 'hack/**/*.test.ts', 'test/harness/**/*.test.ts'],
+        },
       },
       {
         extends: true,
@@ -21,7 +24,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], globalSetup: ['test/setup/cluster-control-plane.ts'], fileParallelism: false },
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/setup/cluster-control-plane.ts'],
+          fileParallelism: false,
+        },
       },
       {
         extends: true,
@@ -35,7 +43,13 @@ export default defineConfig({
       {
         extends: true,
         // A real node (kubelet, containerd, runc, kube-proxy, CoreDNS) with images built from this repository.
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/setup/node.ts'], fileParallelism: false, hookTimeout: 600_000 },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/setup/node.ts'],
+          fileParallelism: false,
+          hookTimeout: 600_000,
+        },
       },
     ],
   },

@@ -14,7 +14,7 @@ function configFile(yaml: string): string {
 }
 
 describe('loadConfig', () => {
-  it('uses the guide\'s names and defaults', () => {
+  it("uses the guide's names and defaults", () => {
     const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, REDIS_HOST: 'cache', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss' });
     expect(config).toMatchObject({ mode: 'proxy', host: '0.0.0.0', port: 8000, prefix: '/v1', appName: 'Perpetual AI', version: '2.0.0' });
     expect(config.redis.url).toBe('redis://:p%40ss@cache:6380');
@@ -37,14 +37,20 @@ describe('loadConfig', () => {
 
   it('sends no CORS headers by default, takes a list of origins or *, and refuses what is not an origin', () => {
     expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY }).corsOrigins).toEqual([]);
-    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(
+      loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins,
+    ).toEqual(['https://a.example', 'http://localhost:5173']);
     expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
-    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'https://a.example/' })).toThrow(/CORS_ALLOWED_ORIGINS: "https:\/\/a.example\/" is not an origin/);
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'https://a.example/' })).toThrow(
+      /CORS_ALLOWED_ORIGINS: "https:\/\/a.example\/" is not an origin/,
+    );
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, CORS_ALLOWED_ORIGINS: 'a.example' })).toThrow(/CORS_ALLOWED_ORIGINS/);
   });
 
-  it('takes tiers and models from the PerpetualDeployment\'s file, with the environment winning', () => {
-    const path = configFile('mode: local\nmodels:\n  - name: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\ntiers:\n  free:\n    requestsPerMinute: 5\n');
+  it("takes tiers and models from the PerpetualDeployment's file, with the environment winning", () => {
+    const path = configFile(
+      'mode: local\nmodels:\n  - name: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\ntiers:\n  free:\n    requestsPerMinute: 5\n',
+    );
     const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, FREE_TIER_RATE_LIMIT_PER_DAY: '50' });
     expect(config.mode).toBe('local');
     expect(config.models).toEqual([{ name: 'm', endpoint: 'http://m-vllm.ns.svc:8000/v1', upstreamModel: 'm' }]);
@@ -56,7 +62,10 @@ describe('loadConfig', () => {
     [{}, /API_KEY_ENCRYPTION_KEY is required/],
     [{ API_KEY_ENCRYPTION_KEY: KEY, MODE: 'cloud' }, /MODE must be one of proxy, local/],
     [{ API_KEY_ENCRYPTION_KEY: KEY, API_PORT: 'eighty' }, /API_PORT must be an integer/],
-    [{ API_KEY_ENCRYPTION_KEY: KEY, PRO_TIER_RATE_LIMIT_PER_MINUTE: '100', PRO_TIER_RATE_LIMIT_PER_DAY: '50' }, /must not exceed PRO_TIER_RATE_LIMIT_PER_DAY/],
+    [
+      { API_KEY_ENCRYPTION_KEY: KEY, PRO_TIER_RATE_LIMIT_PER_MINUTE: '100', PRO_TIER_RATE_LIMIT_PER_DAY: '50' },
+      /must not exceed PRO_TIER_RATE_LIMIT_PER_DAY/,
+    ],
     [{ API_KEY_ENCRYPTION_KEY: KEY, POLAR_API_KEY: 'polar_secret_value' }, /needs both POLAR_API_KEY and POLAR_ORGANIZATION_ID/],
     [{ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: '/nonexistent/config.yaml' }, /cannot read \/nonexistent\/config.yaml/],
   ])('refuses %j with a message naming what to fix', (env, message) => {
@@ -73,8 +82,16 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['name', 'mode: proxy\nmodels:\n  - name: "gpt-\u6a21\u578b"\n    provider: openai\n', /models\[0\]\.name must be 1 to 256 characters, only ASCII letters/],
-    ['fallback', 'mode: proxy\nmodels:\n  - name: a\n    provider: openai\n    fallback: "b\\nc"\n', /models\[0\]\.fallback must be 1 to 256 characters.*"b\\nc"/],
+    [
+      'name',
+      'mode: proxy\nmodels:\n  - name: "gpt-\u6a21\u578b"\n    provider: openai\n',
+      /models\[0\]\.name must be 1 to 256 characters, only ASCII letters/,
+    ],
+    [
+      'fallback',
+      'mode: proxy\nmodels:\n  - name: a\n    provider: openai\n    fallback: "b\\nc"\n',
+      /models\[0\]\.fallback must be 1 to 256 characters.*"b\\nc"/,
+    ],
   ])('refuses a model %s that is not a valid model name, as the CRD does', (_field, yaml, message) => {
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: configFile(yaml) })).toThrow(message);
   });
@@ -107,9 +124,17 @@ describe('loadConfig', () => {
   });
 
   it('takes the file the operator renders, replica host names included', () => {
-    const path = configFile('mode: local\nmodels:\n  - name: m\n    upstreamModel: m-served\n    modelServer: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\n    replicasHost: m-vllm-pods.ns.svc\n');
+    const path = configFile(
+      'mode: local\nmodels:\n  - name: m\n    upstreamModel: m-served\n    modelServer: m\n    endpoint: http://m-vllm.ns.svc:8000/v1\n    replicasHost: m-vllm-pods.ns.svc\n',
+    );
     expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path }).models).toEqual([
-      { name: 'm', upstreamModel: 'm-served', modelServer: 'm', endpoint: 'http://m-vllm.ns.svc:8000/v1', replicasHost: 'm-vllm-pods.ns.svc' },
+      {
+        name: 'm',
+        upstreamModel: 'm-served',
+        modelServer: 'm',
+        endpoint: 'http://m-vllm.ns.svc:8000/v1',
+        replicasHost: 'm-vllm-pods.ns.svc',
+      },
     ]);
   });
 
@@ -130,15 +155,26 @@ describe('loadConfig', () => {
       scaleFromZero: { timeoutMs: 120_000, queueMax: 100, keepAliveMs: 3000, trigger: 'log', kubeconfig: undefined, namespace: undefined },
     });
     expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, KUBERNETES_SERVICE_HOST: '10.96.0.1' }).routing.scaleFromZero.trigger).toBe('kube');
-    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, KUBERNETES_SERVICE_HOST: '10.96.0.1', SCALE_TRIGGER: 'log' }).routing.scaleFromZero.trigger).toBe('log');
+    expect(
+      loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, KUBERNETES_SERVICE_HOST: '10.96.0.1', SCALE_TRIGGER: 'log' }).routing.scaleFromZero.trigger,
+    ).toBe('log');
   });
 
   it('takes the routing policy from the file, per model or for all, with the environment winning', () => {
-    const path = configFile('mode: local\nrouting: leastLoad\nmodels:\n  - name: a\n    modelServer: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: sessionaffinity\n  - name: b\n    modelServer: b\n    endpoint: http://b-vllm.ns.svc:8000/v1\n');
-    const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, SESSION_AFFINITY_MAX_LOAD_PERCENT: '0', ENDPOINT_MAP_FILE: '/tmp/map.json' });
+    const path = configFile(
+      'mode: local\nrouting: leastLoad\nmodels:\n  - name: a\n    modelServer: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: sessionaffinity\n  - name: b\n    modelServer: b\n    endpoint: http://b-vllm.ns.svc:8000/v1\n',
+    );
+    const config = loadConfig({
+      API_KEY_ENCRYPTION_KEY: KEY,
+      PERPETUAL_CONFIG: path,
+      SESSION_AFFINITY_MAX_LOAD_PERCENT: '0',
+      ENDPOINT_MAP_FILE: '/tmp/map.json',
+    });
     expect(config.routing).toMatchObject({ policy: 'leastLoad', affinityLoadFactor: 0, endpointMapFile: '/tmp/map.json' });
     expect(config.models.map((m) => m.routing)).toEqual(['sessionAffinity', undefined]);
-    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, ROUTING_POLICY: 'SessionAffinity' }).routing.policy).toBe('sessionAffinity');
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, ROUTING_POLICY: 'SessionAffinity' }).routing.policy).toBe(
+      'sessionAffinity',
+    );
   });
 
   it.each([
@@ -154,7 +190,9 @@ describe('loadConfig', () => {
 
   it('refuses an unknown routing policy in the file', () => {
     const path = configFile('mode: local\nmodels:\n  - name: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: random\n');
-    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/models\[0\]\.routing must be one of leastLoad, sessionAffinity, got "random"/);
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(
+      /models\[0\]\.routing must be one of leastLoad, sessionAffinity, got "random"/,
+    );
   });
 });
 
@@ -166,21 +204,53 @@ describe('loadConfig: the environment through its schema', () => {
     ['not an integer', { ROUTING_MAX_ATTEMPTS: '1.5' }, 'ROUTING_MAX_ATTEMPTS must be an integer >= 1, got "1.5".'],
     ['below the minimum', { RATE_LIMIT_PER_DAY: '0' }, 'RATE_LIMIT_PER_DAY must be an integer >= 1, got "0".'],
     ['above the maximum', { API_PORT: '70000' }, 'API_PORT must be an integer from 0 to 65535, got "70000".'],
-    ['a timer past what Node can wait', { UPSTREAM_TIMEOUT_MS: '3000000000' }, 'UPSTREAM_TIMEOUT_MS must be an integer from 100 to 2147483647, got "3000000000".'],
-    ['inside a hole of the range', { SESSION_AFFINITY_MAX_LOAD_PERCENT: '50' }, 'SESSION_AFFINITY_MAX_LOAD_PERCENT must be 0 (no bound) or at least 100, got "50".'],
+    [
+      'a timer past what Node can wait',
+      { UPSTREAM_TIMEOUT_MS: '3000000000' },
+      'UPSTREAM_TIMEOUT_MS must be an integer from 100 to 2147483647, got "3000000000".',
+    ],
+    [
+      'inside a hole of the range',
+      { SESSION_AFFINITY_MAX_LOAD_PERCENT: '50' },
+      'SESSION_AFFINITY_MAX_LOAD_PERCENT must be 0 (no bound) or at least 100, got "50".',
+    ],
     ['not a boolean', { DEBUG: 'maybe' }, 'DEBUG must be true or false, got "maybe".'],
     ['not one of the choices', { USAGE_ON_USER_DELETE: 'keep' }, 'USAGE_ON_USER_DELETE must be one of delete, anonymize, got "keep".'],
     ['not matching the pattern', { API_PREFIX: 'v1' }, 'API_PREFIX must be a path such as /v1, got "v1".'],
-    ['not an http URL', { VLLM_URL: 'localhost:8000' }, 'VLLM_URL must be an http(s) URL such as http://localhost:8000/v1, got "localhost:8000".'],
-    ['a provider base URL that is not one', { OPENAI_BASE_URL: 'api.openai.com' }, 'OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1, got "api.openai.com".'],
-    ['a list item that is not valid', { CORS_ALLOWED_ORIGINS: 'https://ok.example, https://a.example/app' }, 'CORS_ALLOWED_ORIGINS: "https://a.example/app" is not an origin, written scheme://host[:port] with no path or trailing slash, or * for any.'],
-    ['a log level pino does not have', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose".'],
+    [
+      'not an http URL',
+      { VLLM_URL: 'localhost:8000' },
+      'VLLM_URL must be an http(s) URL such as http://localhost:8000/v1, got "localhost:8000".',
+    ],
+    [
+      'a provider base URL that is not one',
+      { OPENAI_BASE_URL: 'api.openai.com' },
+      'OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1, got "api.openai.com".',
+    ],
+    [
+      'a list item that is not valid',
+      { CORS_ALLOWED_ORIGINS: 'https://ok.example, https://a.example/app' },
+      'CORS_ALLOWED_ORIGINS: "https://a.example/app" is not an origin, written scheme://host[:port] with no path or trailing slash, or * for any.',
+    ],
+    [
+      'a log level pino does not have',
+      { LOG_LEVEL: 'verbose' },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose".',
+    ],
   ])('refuses %s, naming the variable and what it takes', (_kind, env, message) => {
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, ...env })).toThrow(message);
   });
 
   it('reads names of choices in any case and blank variables as unset', () => {
-    const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, MODE: 'Local', LOG_LEVEL: 'WARN', ROUTING_POLICY: 'LEASTLOAD', DEBUG: 'Yes', API_PORT: ' ', CORS_ALLOWED_ORIGINS: '' });
+    const config = loadConfig({
+      API_KEY_ENCRYPTION_KEY: KEY,
+      MODE: 'Local',
+      LOG_LEVEL: 'WARN',
+      ROUTING_POLICY: 'LEASTLOAD',
+      DEBUG: 'Yes',
+      API_PORT: ' ',
+      CORS_ALLOWED_ORIGINS: '',
+    });
     expect(config).toMatchObject({ mode: 'local', logLevel: 'warn', debug: true, port: 8000, corsOrigins: [] });
     expect(config.routing.policy).toBe('leastLoad');
   });
@@ -192,14 +262,26 @@ describe('loadConfig: the environment through its schema', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    for (const name of ['API_KEY_ENCRYPTION_KEY is required', 'API_PORT must be', 'MODE must be', 'CORS_ALLOWED_ORIGINS: "a.example"']) expect(message).toContain(name);
+    for (const name of ['API_KEY_ENCRYPTION_KEY is required', 'API_PORT must be', 'MODE must be', 'CORS_ALLOWED_ORIGINS: "a.example"'])
+      expect(message).toContain(name);
   });
 
   it('never shows the value of a secret variable, whether it is wrong or another one is', () => {
     const secrets = Object.entries(GatewayEnvSchema.properties)
       .filter(([, schema]) => (schema as { 'x-secret'?: boolean })['x-secret'])
       .map(([name]) => name);
-    expect(secrets).toEqual(expect.arrayContaining(['API_KEY_ENCRYPTION_KEY', 'DATABASE_URL', 'REDIS_URL', 'REDIS_PASSWORD', 'SUPABASE_JWT_SECRET', 'ADMIN_TOKEN', 'QDRANT_API_KEY', 'POLAR_API_KEY']));
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        'API_KEY_ENCRYPTION_KEY',
+        'DATABASE_URL',
+        'REDIS_URL',
+        'REDIS_PASSWORD',
+        'SUPABASE_JWT_SECRET',
+        'ADMIN_TOKEN',
+        'QDRANT_API_KEY',
+        'POLAR_API_KEY',
+      ]),
+    );
     // Values no URL check accepts, so the URL-valued secrets are refused as well.
     const env = Object.fromEntries(secrets.map((name) => [name, `not a url ${name.toLowerCase()}-hunter2`]));
     let message = '';

@@ -9,7 +9,13 @@
 import { readFileSync } from 'node:fs';
 import Value from 'typebox/value';
 import { parse } from 'yaml';
-import { GatewayFileConfigSchema, type GatewayFileConfig, type GatewayFileEmbedding, type GatewayFileModel, type GatewayFileTierLimits } from '../operator/api/v1alpha1/gateway-config.ts';
+import {
+  GatewayFileConfigSchema,
+  type GatewayFileConfig,
+  type GatewayFileEmbedding,
+  type GatewayFileModel,
+  type GatewayFileTierLimits,
+} from '../operator/api/v1alpha1/gateway-config.ts';
 import { modelNameProblem } from './chat/model-name.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { GatewayEnv } from './config/env-schema.ts';
@@ -160,7 +166,13 @@ const DEFAULT_TIERS: Record<Tier, TierLimits> = {
   enterprise: { requestsPerMinute: 1000, requestsPerDay: 1_000_000 },
 };
 
-export const DEFAULT_MEMORY: MemorySettings = { enabled: true, topK: 20, tokenBudget: 1000, retrievalTimeoutMs: 150, embedding: { source: 'builtin' } };
+export const DEFAULT_MEMORY: MemorySettings = {
+  enabled: true,
+  topK: 20,
+  tokenBudget: 1000,
+  retrievalTimeoutMs: 150,
+  embedding: { source: 'builtin' },
+};
 
 export const DEFAULT_PROVIDER_BASE_URLS: Record<string, string> = {
   openai: 'https://api.openai.com/v1',
@@ -199,11 +211,15 @@ function tierLimits(env: GatewayEnv, file: Partial<Record<Tier, GatewayFileTierL
       ...(fromFile.maxOutputTokens === undefined ? {} : { maxOutputTokens: fromFile.maxOutputTokens }),
     };
     if (result[tier].requestsPerMinute > result[tier].requestsPerDay) {
-      throw new ConfigError(`${prefix}_PER_MINUTE (${String(result[tier].requestsPerMinute)}) must not exceed ${prefix}_PER_DAY (${String(result[tier].requestsPerDay)}).`);
+      throw new ConfigError(
+        `${prefix}_PER_MINUTE (${String(result[tier].requestsPerMinute)}) must not exceed ${prefix}_PER_DAY (${String(result[tier].requestsPerDay)}).`,
+      );
     }
     const { tokensPerMinute, tokensPerDay } = result[tier];
     if (tokensPerMinute !== undefined && tokensPerDay !== undefined && tokensPerMinute > tokensPerDay) {
-      throw new ConfigError(`tiers.${tier}.tokensPerMinute (${String(tokensPerMinute)}) must not exceed tiers.${tier}.tokensPerDay (${String(tokensPerDay)}).`);
+      throw new ConfigError(
+        `tiers.${tier}.tokensPerMinute (${String(tokensPerMinute)}) must not exceed tiers.${tier}.tokensPerDay (${String(tokensPerDay)}).`,
+      );
     }
   }
   return result;
@@ -216,7 +232,9 @@ function fieldPath(path: string[]): string {
 
 /** What is wrong with the file, one line per field, in the order TypeBox finds them; [] when it fits. */
 export function configFileProblems(value: unknown): string[] {
-  return schemaProblems(GatewayFileConfigSchema, value).map((problem) => `${fieldPath(problem.path) || '(the file)'}: ${problemText(problem)}`);
+  return schemaProblems(GatewayFileConfigSchema, value).map(
+    (problem) => `${fieldPath(problem.path) || '(the file)'}: ${problemText(problem)}`,
+  );
 }
 
 function problemText({ keyword, params, message }: SchemaProblem): string {
@@ -273,7 +291,8 @@ function polarSettings(env: GatewayEnv, file: GatewayFileConfig): PolarSettings 
   const apiKey = env.POLAR_API_KEY;
   const organizationId = env.POLAR_ORGANIZATION_ID ?? fromFile.organizationId;
   if (!apiKey && !organizationId) return undefined;
-  if (!apiKey || !organizationId) throw new ConfigError('Polar billing needs both POLAR_API_KEY and POLAR_ORGANIZATION_ID (or neither, to turn billing off).');
+  if (!apiKey || !organizationId)
+    throw new ConfigError('Polar billing needs both POLAR_API_KEY and POLAR_ORGANIZATION_ID (or neither, to turn billing off).');
   return {
     apiKey,
     organizationId,
@@ -345,7 +364,11 @@ export function loadConfig(raw: RawEnv = process.env): GatewayConfig {
     // secret (anon and service_role keys, other apps' tokens) carry another and are refused.
     jwtAudience: env.SUPABASE_JWT_AUDIENCE,
     adminToken: env.ADMIN_TOKEN,
-    qdrant: { url: env.QDRANT_URL ?? env.QDRANT_CLOUD_URL, apiKey: env.QDRANT_API_KEY, collection: env.QDRANT_COLLECTION ?? file.vectorStore?.collection ?? 'conversations' },
+    qdrant: {
+      url: env.QDRANT_URL ?? env.QDRANT_CLOUD_URL,
+      apiKey: env.QDRANT_API_KEY,
+      collection: env.QDRANT_COLLECTION ?? file.vectorStore?.collection ?? 'conversations',
+    },
     polar: polarSettings(env, file),
     tiers: tierLimits(env, file.tiers),
     defaultLimits: { requestsPerMinute: env.RATE_LIMIT_PER_MINUTE, requestsPerDay: env.RATE_LIMIT_PER_DAY },

@@ -57,7 +57,11 @@ function throttled(log: Logger, intervalMs: number): (fields: object, message: s
 }
 
 /** `memoryTokens`: what the memory block may add to a prompt, reserved against token limits too. */
-function rateLimitFor(limits: { limiter: RateLimiter; reservations: PendingReservations; memoryTokens: number }, metrics: GatewayMetrics, log: Logger) {
+function rateLimitFor(
+  limits: { limiter: RateLimiter; reservations: PendingReservations; memoryTokens: number },
+  metrics: GatewayMetrics,
+  log: Logger,
+) {
   const { limiter, reservations, memoryTokens } = limits;
   const warn = throttled(log, 10_000);
   return async (principal: Principal, call?: LimitedCall): Promise<Record<string, string>> => {
@@ -65,7 +69,10 @@ function rateLimitFor(limits: { limiter: RateLimiter; reservations: PendingReser
     if (result.reservation) reservations.hold(principal, result.reservation);
     if (result.degraded) {
       metrics.dependencyDegraded.inc({ dependency: 'redis' });
-      warn({ reason: result.degradedReason, allowed: result.allowed }, 'Rate limiter cannot reach Redis; applying RATE_LIMIT_ON_REDIS_DOWN');
+      warn(
+        { reason: result.degradedReason, allowed: result.allowed },
+        'Rate limiter cannot reach Redis; applying RATE_LIMIT_ON_REDIS_DOWN',
+      );
     }
     if (!result.allowed) {
       metrics.rateLimited.inc({ window: result.limitedBy ?? 'unavailable' });
@@ -98,7 +105,9 @@ function inFlightCounter(config: GatewayConfig, metrics: GatewayMetrics): (model
   return (model) => {
     const labels = { model: modelLabel(known, model) };
     metrics.inFlight.inc(labels);
-    return () => { metrics.inFlight.dec(labels); };
+    return () => {
+      metrics.inFlight.dec(labels);
+    };
   };
 }
 
@@ -114,9 +123,16 @@ export function providerCacheKey(userId: string, provider: string): string {
 }
 
 export function buildGateway(config: GatewayConfig, log: Logger, metrics: GatewayMetrics, draining: () => boolean): Gateway {
-  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required: a PostgreSQL connection string (the operator sets it from spec.database.secretRef).');
+  if (!config.databaseUrl)
+    throw new ConfigError('DATABASE_URL is required: a PostgreSQL connection string (the operator sets it from spec.database.secretRef).');
   const keyRing = KeyRing.fromEnv(config.encryptionKeys);
-  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'perpetual-gateway', onError: (err) => { log.warn({ err: err.message }, 'PostgreSQL connection error'); } });
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    applicationName: 'perpetual-gateway',
+    onError: (err) => {
+      log.warn({ err: err.message }, 'PostgreSQL connection error');
+    },
+  });
   // Fail fast when Redis is away: the limiter's own timeout and fail-open policy take over.
   // Both connect in the background and reconnect forever; startup never waits for Redis.
   const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -130,7 +146,10 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     staleMs: config.limits.keyStaleMs,
     onStaleServed: (_key: string, err: unknown) => {
       metrics.dependencyDegraded.inc({ dependency: 'database' });
-      warnStale({ err: scrubError(err, { dsn: config.databaseUrl }).message }, 'Cannot reach PostgreSQL; serving recently used keys from the cache (API_KEY_STALE_MS)');
+      warnStale(
+        { err: scrubError(err, { dsn: config.databaseUrl }).message },
+        'Cannot reach PostgreSQL; serving recently used keys from the cache (API_KEY_STALE_MS)',
+      );
     },
   };
   const keyCache = new TtlCache<ApiKeyRecord>({ load: activeKeyLoader(pool, config.defaultLimits), ...keyCaching });
@@ -141,13 +160,38 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     },
     ...keyCaching,
   });
-  const revocations = new Revocations({ publisher: redis, subscriber, caches: [keyCache, providerKeyCache], log, keyPrefix: config.redis.keyPrefix });
+  const revocations = new Revocations({
+    publisher: redis,
+    subscriber,
+    caches: [keyCache, providerKeyCache],
+    log,
+    keyPrefix: config.redis.keyPrefix,
+  });
   revocations.start();
-  const lastUsed = new LastUsedTracker({ touch: async (hashes, at) => { await touchLastUsed(pool, hashes, at); }, log });
+  const lastUsed = new LastUsedTracker({
+    touch: async (hashes, at) => {
+      await touchLastUsed(pool, hashes, at);
+    },
+    log,
+  });
   const limiter = new RateLimiter({ redis, keyPrefix: config.redis.keyPrefix, onRedisDown: config.redis.onDown });
-  const http = createUpstreamHttp({ connectTimeoutMs: config.limits.connectTimeoutMs, headersTimeoutMs: config.limits.upstreamTimeoutMs, bodyTimeoutMs: config.limits.upstreamTimeoutMs });
-  const reservations = new PendingReservations(limiter, () => { metrics.dependencyDegraded.inc({ dependency: 'redis' }); });
-  const accounting = createAccounting({ config, pool, metrics, log, settleTokens: (principal, used) => { reservations.settle(principal, used); } });
+  const http = createUpstreamHttp({
+    connectTimeoutMs: config.limits.connectTimeoutMs,
+    headersTimeoutMs: config.limits.upstreamTimeoutMs,
+    bodyTimeoutMs: config.limits.upstreamTimeoutMs,
+  });
+  const reservations = new PendingReservations(limiter, () => {
+    metrics.dependencyDegraded.inc({ dependency: 'redis' });
+  });
+  const accounting = createAccounting({
+    config,
+    pool,
+    metrics,
+    log,
+    settleTokens: (principal, used) => {
+      reservations.settle(principal, used);
+    },
+  });
   const providerFor = createProviderFor(http);
   const providerKey = async (userId: string, provider: string): Promise<string | undefined> => {
     const token = await providerKeyCache.get(providerCacheKey(userId, provider)).catch((err: unknown) => {
@@ -158,7 +202,9 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
   const memory = createMemory({ config, providerFor, providerKey, metrics, log });
   const routing = createRouting({ config, metrics, log });
   const store = databaseStore(pool, config);
-  const stopRetention = config.usage.retentionDays ? startRetention({ pool, days: config.usage.retentionDays, log }) : (): void => undefined;
+  const stopRetention = config.usage.retentionDays
+    ? startRetention({ pool, days: config.usage.retentionDays, log })
+    : (): void => undefined;
 
   const deps: AppDeps = {
     config,
@@ -166,7 +212,13 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     metrics,
     startedAt: Date.now(),
     draining,
-    healthChecks: dependencyChecks({ config, pool, redis, ...(memory ? { vectorStore: memory.store } : {}), ...(routing ? { modelServers: () => routing.router.snapshots() } : {}) }),
+    healthChecks: dependencyChecks({
+      config,
+      pool,
+      redis,
+      ...(memory ? { vectorStore: memory.store } : {}),
+      ...(routing ? { modelServers: () => routing.router.snapshots() } : {}),
+    }),
     auth: {
       apiKey: requireApiKey({ cache: keyCache, lastUsed, config }),
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret, audience: config.jwtAudience }) : undefined),
@@ -194,8 +246,12 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
 
   return {
     deps,
-    start: async () => { await Promise.all([memory?.start(), routing?.start()]); },
-    stopHolding: () => { routing?.stopHolding(); },
+    start: async () => {
+      await Promise.all([memory?.start(), routing?.start()]);
+    },
+    stopHolding: () => {
+      routing?.stopHolding();
+    },
     close: async (timeoutMs) => {
       stopRetention();
       routing?.close();

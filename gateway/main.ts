@@ -24,7 +24,10 @@ import { createApp } from './server.ts';
 async function runMigrate(log: Logger): Promise<void> {
   const env = readVariables(process.env, { required: ['DATABASE_URL'] });
   const result = await migrate(env.DATABASE_URL, log);
-  log.info({ applied: result.applied.map((m) => m.name), version: result.version }, result.applied.length > 0 ? 'Migrations applied' : 'Database already up to date');
+  log.info(
+    { applied: result.applied.map((m) => m.name), version: result.version },
+    result.applied.length > 0 ? 'Migrations applied' : 'Database already up to date',
+  );
 }
 
 async function runReencrypt(log: Logger): Promise<void> {
@@ -41,10 +44,18 @@ async function runReencrypt(log: Logger): Promise<void> {
 
 /** Resolves once every in-flight request has finished, or the grace period is over. */
 async function drain(server: Server, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  const closed = new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   // Keep-alive connections go idle as their last response ends; close them as they do.
-  const idle = setInterval(() => { server.closeIdleConnections(); }, 100);
-  const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
+  const idle = setInterval(() => {
+    server.closeIdleConnections();
+  }, 100);
+  const timer = setTimeout(() => {
+    server.closeAllConnections();
+  }, graceMs);
   await closed;
   clearInterval(idle);
   clearTimeout(timer);
@@ -54,9 +65,12 @@ async function runServe(log: Logger): Promise<void> {
   const config = loadConfig();
   const logger = log.child({}, { level: config.logLevel });
   const metrics = makeMetrics();
-  const otel = readVariables(process.env, { optional: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME'] });
+  const otel = readVariables(process.env, {
+    optional: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME'],
+  });
   const url = tracesUrl(otel);
-  const tracing = url === undefined ? undefined : startTracing({ serviceName: otel.OTEL_SERVICE_NAME, serviceVersion: config.version, url });
+  const tracing =
+    url === undefined ? undefined : startTracing({ serviceName: otel.OTEL_SERVICE_NAME, serviceVersion: config.version, url });
   if (tracing) logger.info({ collector: new URL(url ?? '').host }, 'Tracing on: spans exported over OTLP/HTTP');
   let draining = false;
   const gateway = buildGateway(config, logger, metrics, () => draining);
@@ -66,7 +80,10 @@ async function runServe(log: Logger): Promise<void> {
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  logger.info({ address: server.address() as AddressInfo, mode: config.mode, prefix: config.prefix, models: config.models.length }, 'Gateway listening');
+  logger.info(
+    { address: server.address() as AddressInfo, mode: config.mode, prefix: config.prefix, models: config.models.length },
+    'Gateway listening',
+  );
 
   const shutdown = async (signal: string): Promise<void> => {
     if (draining) return;

@@ -51,7 +51,19 @@ const LIFECYCLE: Partial<Record<Account, Partial<ApiKeyRecord>>> = {
   expired: { expiresAt: Date.now() - 60_000 },
   rotated: { graceUntil: Date.now() - 1000, expiresAt: Date.now() + 3_600_000 },
 };
-const records = new Map(Object.entries(ACCOUNTS).map(([name, { limit }]) => [hashApiKey(keys[name as Account]), { id: `key-${name}`, userId: `user-${name}`, tier: 'custom', rateLimitPerMinute: limit, rateLimitPerDay: 100_000, ...LIFECYCLE[name as Account] } satisfies ApiKeyRecord]));
+const records = new Map(
+  Object.entries(ACCOUNTS).map(([name, { limit }]) => [
+    hashApiKey(keys[name as Account]),
+    {
+      id: `key-${name}`,
+      userId: `user-${name}`,
+      tier: 'custom',
+      rateLimitPerMinute: limit,
+      rateLimitPerDay: 100_000,
+      ...LIFECYCLE[name as Account],
+    } satisfies ApiKeyRecord,
+  ]),
+);
 
 /** What the fakes saw. */
 const seen = {
@@ -92,24 +104,64 @@ function lastText(body: ChatCompletionRequest): string {
 const provider: ProviderClient = {
   chat: (body) => {
     seen.upstream.push({ call: 'chat', body });
-    const response = { id: 'chatcmpl-1', object: 'chat.completion' as const, created: 1, model: body.model, choices: [{ index: 0, message: { role: 'assistant' as const, content: `echo: ${lastText(body)}` }, finish_reason: 'stop' as const }], usage: USAGE };
+    const response = {
+      id: 'chatcmpl-1',
+      object: 'chat.completion' as const,
+      created: 1,
+      model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant' as const, content: `echo: ${lastText(body)}` }, finish_reason: 'stop' as const }],
+      usage: USAGE,
+    };
     return Promise.resolve({ response, usage: USAGE, usageEstimated: false, upstreamRequestId: undefined });
   },
   chatStream: (body) => {
     seen.upstream.push({ call: 'chatStream', body });
     async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-      for (const word of ['echo:', lastText(body)]) yield { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+      for (const word of ['echo:', lastText(body)])
+        yield {
+          id: 'chatcmpl-1',
+          object: 'chat.completion.chunk',
+          created: 1,
+          model: body.model,
+          choices: [{ index: 0, delta: { content: word }, finish_reason: null }],
+        };
       await Promise.resolve();
     }
-    return Promise.resolve({ upstreamRequestId: undefined, usage: () => ({ usage: USAGE, usageEstimated: false }), [Symbol.asyncIterator]: chunks } satisfies ChatStream);
+    return Promise.resolve({
+      upstreamRequestId: undefined,
+      usage: () => ({ usage: USAGE, usageEstimated: false }),
+      [Symbol.asyncIterator]: chunks,
+    } satisfies ChatStream);
   },
   embeddings: (body) => {
     seen.upstream.push({ call: 'embeddings', body });
-    return Promise.resolve({ response: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.25, 0.75] }], model: body.model, usage: { prompt_tokens: 2, total_tokens: 2 } }, usage: { prompt_tokens: 2, completion_tokens: 0, total_tokens: 2 }, usageEstimated: false, upstreamRequestId: undefined });
+    return Promise.resolve({
+      response: {
+        object: 'list',
+        data: [{ object: 'embedding', index: 0, embedding: [0.25, 0.75] }],
+        model: body.model,
+        usage: { prompt_tokens: 2, total_tokens: 2 },
+      },
+      usage: { prompt_tokens: 2, completion_tokens: 0, total_tokens: 2 },
+      usageEstimated: false,
+      upstreamRequestId: undefined,
+    });
   },
   completions: (body) => {
     seen.upstream.push({ call: 'completions', body });
-    return Promise.resolve({ response: { id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices: [{ index: 0, text: ' world', finish_reason: 'stop', logprobs: null }], usage: USAGE }, usage: USAGE, usageEstimated: false, upstreamRequestId: undefined });
+    return Promise.resolve({
+      response: {
+        id: 'cmpl-1',
+        object: 'text_completion',
+        created: 1,
+        model: body.model,
+        choices: [{ index: 0, text: ' world', finish_reason: 'stop', logprobs: null }],
+        usage: USAGE,
+      },
+      usage: USAGE,
+      usageEstimated: false,
+      upstreamRequestId: undefined,
+    });
   },
 };
 
@@ -119,11 +171,26 @@ function memoryStore(): Store {
   const sameScope = (a: ResponseScope, b: ResponseScope): boolean => a.userId === b.userId && (a.endUser ?? null) === (b.endUser ?? null);
   const unused = (): Promise<never> => Promise.reject(new Error('not used by these tests'));
   return {
-    createUser: unused, getUser: unused, setTier: unused, deleteUser: unused,
-    insertApiKey: unused, listApiKeys: unused, revokeApiKey: unused, rotateApiKey: unused,
-    upsertProviderKey: unused, listProviderKeys: unused, deleteProviderKey: unused,
-    listUsage: unused, summarizeUsage: unused, usageReport: unused, recordAudit: unused, listAudit: unused,
-    saveResponse: (stored) => { responses.set(stored.id, stored); return Promise.resolve(); },
+    createUser: unused,
+    getUser: unused,
+    setTier: unused,
+    deleteUser: unused,
+    insertApiKey: unused,
+    listApiKeys: unused,
+    revokeApiKey: unused,
+    rotateApiKey: unused,
+    upsertProviderKey: unused,
+    listProviderKeys: unused,
+    deleteProviderKey: unused,
+    listUsage: unused,
+    summarizeUsage: unused,
+    usageReport: unused,
+    recordAudit: unused,
+    listAudit: unused,
+    saveResponse: (stored) => {
+      responses.set(stored.id, stored);
+      return Promise.resolve();
+    },
     getResponse: (scope, id) => {
       seen.responseReads.push(id);
       const stored = responses.get(id);
@@ -138,7 +205,14 @@ function memoryStore(): Store {
 
 function testConfig(): GatewayConfig {
   const config = loadConfig({ API_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY, MODE: 'proxy' });
-  return { ...config, models: [{ name: 'gpt-test', provider: 'openai', upstreamModel: 'gpt-test-upstream' }, { name: 'claude-test', provider: 'anthropic', upstreamModel: 'claude-test-upstream' }], providerBaseURLs: { openai: 'http://127.0.0.1:9/v1', anthropic: 'http://127.0.0.1:9' } };
+  return {
+    ...config,
+    models: [
+      { name: 'gpt-test', provider: 'openai', upstreamModel: 'gpt-test-upstream' },
+      { name: 'claude-test', provider: 'anthropic', upstreamModel: 'claude-test-upstream' },
+    ],
+    providerBaseURLs: { openai: 'http://127.0.0.1:9/v1', anthropic: 'http://127.0.0.1:9' },
+  };
 }
 
 let server: Server;
@@ -274,36 +348,56 @@ describe('the rate limit', () => {
 });
 
 describe('key lifecycle on every endpoint that calls a model', () => {
-  it.each(LIMITED)('$path refuses an expired key and a rotated key past its grace period with a 401 that says so, in its dialect', async ({ path, body, anthropic }) => {
-    for (const [account, code, words] of [['expired', 'api_key_expired', /expired at \d{4}-/], ['rotated', 'api_key_rotated', /grace period ended at \d{4}-/]] as const) {
-      const res = await post(path, account, body);
-      expect(res.status).toBe(401);
-      const error = (await res.json()) as { type?: string; error: { type: string; code?: string; message: string } };
-      expect(error.error.message).toMatch(words);
-      if (anthropic) expect(error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
-      else expect(error.error.code).toBe(code);
-    }
-    expect(seen.limiterChecks).toEqual([]);
-    expect(seen.upstream).toEqual([]);
-  });
+  it.each(LIMITED)(
+    '$path refuses an expired key and a rotated key past its grace period with a 401 that says so, in its dialect',
+    async ({ path, body, anthropic }) => {
+      for (const [account, code, words] of [
+        ['expired', 'api_key_expired', /expired at \d{4}-/],
+        ['rotated', 'api_key_rotated', /grace period ended at \d{4}-/],
+      ] as const) {
+        const res = await post(path, account, body);
+        expect(res.status).toBe(401);
+        const error = (await res.json()) as { type?: string; error: { type: string; code?: string; message: string } };
+        expect(error.error.message).toMatch(words);
+        if (anthropic) expect(error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+        else expect(error.error.code).toBe(code);
+      }
+      expect(seen.limiterChecks).toEqual([]);
+      expect(seen.upstream).toEqual([]);
+    },
+  );
 
-  it.each(LIMITED)('$path refuses a key scoped to another model or endpoint with a 403 naming the scope, in its dialect, before the limit', async ({ path, body, anthropic }) => {
-    const res = await post(path, 'scoped', body);
-    expect(res.status).toBe(403);
-    const error = (await res.json()) as { type?: string; error: { type: string; message: string } };
-    expect(error.error.type).toBe('permission_error');
-    if (anthropic) expect(error.type).toBe('error');
-    // Chat completions and the Messages API (count_tokens included) are in scope: the model (gpt-test) is not.
-    expect(error.error.message).toMatch(['/v1/chat/completions', '/v1/messages', '/v1/messages/count_tokens'].includes(path) ? /scope "models" allows claude-test/ : /scope "endpoints" allows \/chat\/completions, \/messages/);
-    expect(seen.limiterChecks).toEqual([]);
-    expect(seen.upstream).toEqual([]);
-  });
+  it.each(LIMITED)(
+    '$path refuses a key scoped to another model or endpoint with a 403 naming the scope, in its dialect, before the limit',
+    async ({ path, body, anthropic }) => {
+      const res = await post(path, 'scoped', body);
+      expect(res.status).toBe(403);
+      const error = (await res.json()) as { type?: string; error: { type: string; message: string } };
+      expect(error.error.type).toBe('permission_error');
+      if (anthropic) expect(error.type).toBe('error');
+      // Chat completions and the Messages API (count_tokens included) are in scope: the model (gpt-test) is not.
+      expect(error.error.message).toMatch(
+        ['/v1/chat/completions', '/v1/messages', '/v1/messages/count_tokens'].includes(path)
+          ? /scope "models" allows claude-test/
+          : /scope "endpoints" allows \/chat\/completions, \/messages/,
+      );
+      expect(seen.limiterChecks).toEqual([]);
+      expect(seen.upstream).toEqual([]);
+    },
+  );
 
   it('a scoped key reaches what its scopes allow', async () => {
-    const res = await post('/v1/messages', 'scoped', { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hello' }] });
+    const res = await post('/v1/messages', 'scoped', {
+      model: 'claude-test',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'hello' }],
+    });
     expect(res.status).toBe(200);
     expect(seen.limiterChecks).toEqual(['key-scoped']);
-    const counted = await post('/v1/messages/count_tokens', 'scoped', { model: 'claude-test', messages: [{ role: 'user', content: 'hello' }] });
+    const counted = await post('/v1/messages/count_tokens', 'scoped', {
+      model: 'claude-test',
+      messages: [{ role: 'user', content: 'hello' }],
+    });
     expect(counted.status).toBe(200);
   });
 });
@@ -315,7 +409,9 @@ describe('chat completions', () => {
     expect(res.headers.get('x-perpetual-model')).toBe('gpt-test');
     expect(res.headers.get('x-request-id')).toMatch(/^req_/);
     expect(seen.upstream.map((u) => (u.body as { model: string }).model)).toEqual(['gpt-test']);
-    expect(seen.completed.map((r) => [r.endpoint, r.status, r.principal.userId, r.ext.conversationId])).toEqual([['chat', 200, 'user-alice', 'conv-7']]);
+    expect(seen.completed.map((r) => [r.endpoint, r.status, r.principal.userId, r.ext.conversationId])).toEqual([
+      ['chat', 200, 'user-alice', 'conv-7'],
+    ]);
   });
 
   it('streams server-sent events ending in [DONE]', async () => {
@@ -329,18 +425,26 @@ describe('chat completions', () => {
   it('a stream is timed in /prometheus: time to first token and inter-token latency by model and endpoint, no user in the labels', async () => {
     const series = async (): Promise<Record<string, number>> => {
       const text = await (await fetch(`${base}/prometheus`)).text();
-      return Object.fromEntries([...text.matchAll(/^(perpetual_(?:time_to_first_token|inter_token_latency)_seconds_count\{[^}]*\}) (\d+)$/gm)].map((m) => [m[1] ?? '', Number(m[2])]));
+      return Object.fromEntries(
+        [...text.matchAll(/^(perpetual_(?:time_to_first_token|inter_token_latency)_seconds_count\{[^}]*\}) (\d+)$/gm)].map((m) => [
+          m[1] ?? '',
+          Number(m[2]),
+        ]),
+      );
     };
     const before = await series();
     await (await post('/v1/chat/completions', 'alice', { ...chatBody, stream: true })).text();
     const after = await series();
     // Two chunks with text ("echo:", "hello"): one first token, one gap between tokens.
     const labels = '{model="gpt-test",endpoint="/v1/chat/completions"}';
-    expect(Object.keys(after)).toEqual([`perpetual_time_to_first_token_seconds_count${labels}`, `perpetual_inter_token_latency_seconds_count${labels}`]);
+    expect(Object.keys(after)).toEqual([
+      `perpetual_time_to_first_token_seconds_count${labels}`,
+      `perpetual_inter_token_latency_seconds_count${labels}`,
+    ]);
     expect(Object.entries(after).map(([name, count]) => count - (before[name] ?? 0))).toEqual([1, 1]);
   });
 
-  it('an unknown model is a 404 in OpenAI\'s shape, accounted as failed', async () => {
+  it("an unknown model is a 404 in OpenAI's shape, accounted as failed", async () => {
     const res = await post('/v1/chat/completions', 'alice', { ...chatBody, model: 'no-such-model' });
     expect([res.status, await res.json()]).toMatchObject([404, { error: { code: 'model_not_found', param: 'model' } }]);
     expect(seen.failed.map((r) => r.status)).toEqual([404]);
@@ -357,13 +461,13 @@ describe('embeddings', () => {
 });
 
 describe('the Messages API', () => {
-  it('answers in Anthropic\'s shape with its request-id header', async () => {
+  it("answers in Anthropic's shape with its request-id header", async () => {
     const res = await post('/v1/messages', 'alice', { model: 'gpt-test', max_tokens: 16, messages: [{ role: 'user', content: 'hello' }] });
     expect(await res.json()).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'text', text: 'echo: hello' }] });
     expect(res.headers.get('request-id')).toBe(res.headers.get('x-request-id'));
   });
 
-  it('answers errors under /messages in Anthropic\'s shape: malformed JSON, a bad body, no key, an unknown path', async () => {
+  it("answers errors under /messages in Anthropic's shape: malformed JSON, a bad body, no key, an unknown path", async () => {
     const answers = [
       await post('/v1/messages', 'alice', '{"model": '),
       await post('/v1/messages', 'alice', { model: 'gpt-test' }),
@@ -372,13 +476,17 @@ describe('the Messages API', () => {
     ];
     const bodies = await Promise.all(answers.map((r) => r.json()));
     expect(answers.map((r) => r.status)).toEqual([400, 400, 401, 404]);
-    for (const body of bodies) expect(body).toMatchObject({ type: 'error', error: { type: expect.any(String) as string, message: expect.any(String) as string } });
+    for (const body of bodies)
+      expect(body).toMatchObject({ type: 'error', error: { type: expect.any(String) as string, message: expect.any(String) as string } });
     for (const res of answers) expect(res.headers.get('request-id')).toBe(res.headers.get('x-request-id'));
   });
 
-  it('count_tokens estimates a non-Anthropic model\'s prompt without an upstream call', async () => {
+  it("count_tokens estimates a non-Anthropic model's prompt without an upstream call", async () => {
     const res = await post('/v1/messages/count_tokens', 'alice', { model: 'gpt-test', messages: [{ role: 'user', content: 'hello' }] });
-    expect([res.headers.get('x-perpetual-token-count'), await res.json()]).toMatchObject(['estimate', { input_tokens: expect.any(Number) as number }]);
+    expect([res.headers.get('x-perpetual-token-count'), await res.json()]).toMatchObject([
+      'estimate',
+      { input_tokens: expect.any(Number) as number },
+    ]);
     expect(seen.upstream).toEqual([]);
   });
 });
@@ -396,13 +504,17 @@ describe('the Responses API', () => {
     expect(sent.messages.map((m) => m.content)).toEqual(['my name is Ada', 'echo: my name is Ada', 'what is my name?']);
   });
 
-  it('answers another account\'s previous_response_id exactly as an unknown one: a 404 that reveals nothing', async () => {
+  it("answers another account's previous_response_id exactly as an unknown one: a 404 that reveals nothing", async () => {
     const alices = (await (await create('alice', { input: 'secret plans' })).json()) as { id: string };
     const foreign = await create('bob', { input: 'continue', previous_response_id: alices.id });
     const unknown = await create('bob', { input: 'continue', previous_response_id: 'resp_0123456789abcdef0123456789abcdef' });
-    const [foreignError, unknownError] = (await Promise.all([foreign.json(), unknown.json()])) as { error: { message: string; code: string; param: string } }[];
+    const [foreignError, unknownError] = (await Promise.all([foreign.json(), unknown.json()])) as {
+      error: { message: string; code: string; param: string };
+    }[];
     expect([foreign.status, unknown.status]).toEqual([404, 404]);
-    expect(foreignError?.error.message.replace(alices.id, '<id>')).toBe(unknownError?.error.message.replace('resp_0123456789abcdef0123456789abcdef', '<id>'));
+    expect(foreignError?.error.message.replace(alices.id, '<id>')).toBe(
+      unknownError?.error.message.replace('resp_0123456789abcdef0123456789abcdef', '<id>'),
+    );
     expect(foreignError?.error.param).toBe('previous_response_id');
     expect(JSON.stringify(foreignError)).not.toContain('secret plans');
     expect(seen.upstream.filter((u) => u.call === 'chat')).toHaveLength(1);
@@ -416,7 +528,7 @@ describe('the Responses API', () => {
 });
 
 describe('everything else', () => {
-  it('an unknown endpoint is a 404 in OpenAI\'s shape', async () => {
+  it("an unknown endpoint is a 404 in OpenAI's shape", async () => {
     const res = await fetch(`${base}/v1/nothing-here`);
     expect([res.status, await res.json()]).toMatchObject([404, { error: { code: 'unknown_endpoint' } }]);
   });

@@ -59,11 +59,18 @@ export interface AppDeps {
 }
 
 function memoryOff(_req: Request, _res: Response, next: NextFunction): void {
-  next(unavailable('Memory is off on this gateway: no vector store is configured (QDRANT_URL) or memory.enabled is false.', 'memory_disabled'));
+  next(
+    unavailable('Memory is off on this gateway: no vector store is configured (QDRANT_URL) or memory.enabled is false.', 'memory_disabled'),
+  );
 }
 
 function unknownRoute(req: Request, _res: Response, next: NextFunction): void {
-  next(notFound(`Unknown endpoint: ${req.method} ${req.path}. See GET /health, /prometheus and the OpenAI-compatible API under the API prefix.`, 'unknown_endpoint'));
+  next(
+    notFound(
+      `Unknown endpoint: ${req.method} ${req.path}. See GET /health, /prometheus and the OpenAI-compatible API under the API prefix.`,
+      'unknown_endpoint',
+    ),
+  );
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -76,7 +83,16 @@ export function createApp(deps: AppDeps): express.Express {
   // Browser apps: answered before authentication, since a preflight carries no credentials.
   if (config.corsOrigins.length > 0) app.use(corsFor(config.corsOrigins));
 
-  app.get('/health', healthRoute({ version: config.version, mode: config.mode, startedAt: deps.startedAt, checks: deps.healthChecks, draining: deps.draining }));
+  app.get(
+    '/health',
+    healthRoute({
+      version: config.version,
+      mode: config.mode,
+      startedAt: deps.startedAt,
+      checks: deps.healthChecks,
+      draining: deps.draining,
+    }),
+  );
   const prometheus = async (_req: Request, res: Response): Promise<void> => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   };
@@ -91,7 +107,11 @@ export function createApp(deps: AppDeps): express.Express {
   // Anthropic's SDKs read the request id from their own header, errors included (a malformed body too).
   api.use('/messages', anthropicRequestId);
   api.use(json);
-  api.use('/models', deps.auth.apiKey, modelsRouter({ config, startedAt: deps.startedAt, store: deps.store, providerKey: deps.chat.providerKey, log: deps.log }));
+  api.use(
+    '/models',
+    deps.auth.apiKey,
+    modelsRouter({ config, startedAt: deps.startedAt, store: deps.store, providerKey: deps.chat.providerKey, log: deps.log }),
+  );
   // Every endpoint that calls a model: authenticated, its body checked (a malformed request is a
   // 400 that costs no quota), then rate limited, before the route does any work.
   const limit = deps.tracing ? traced('rate_limit', rateLimited(deps.rateLimit)) : rateLimited(deps.rateLimit);
@@ -106,7 +126,11 @@ export function createApp(deps: AppDeps): express.Express {
   // Anthropic's error shape on every path under /messages (after the parser: its errors skip routes).
   api.use('/messages', unknownMessagesPath, messagesErrors(deps.log));
   api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
-  api.use('/provider-keys', deps.auth.apiKey, providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }));
+  api.use(
+    '/provider-keys',
+    deps.auth.apiKey,
+    providerKeysRouter({ store: deps.store, keyRing: deps.keyRing, changed: deps.providerKeyChanged }),
+  );
   if (deps.memory) api.use('/memories', deps.auth.apiKey, memoriesRouter(deps.memory));
   else api.use('/memories', deps.auth.apiKey, memoryOff);
   const keyDeps = { store: deps.store, config, revoked: deps.revoked };

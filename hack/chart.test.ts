@@ -150,7 +150,11 @@ describe('the chart and config/', () => {
 });
 
 describe('watchNamespaces', () => {
-  type Rbac = Manifest & { rules?: unknown[]; roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace: string }[] };
+  type Rbac = Manifest & {
+    rules?: unknown[];
+    roleRef?: { kind: string; name: string };
+    subjects?: { kind: string; name: string; namespace: string }[];
+  };
   type Deployment = Manifest & { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
   const operatorEnv = (rendered: Map<string, Manifest>) =>
     (rendered.get('Deployment perpetual-system/perpetual-operator') as Deployment).spec.template.spec.containers[0]?.env ?? [];

@@ -39,11 +39,19 @@ export async function secretValue(cp: ControlPlane, name: string, key: string, n
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
-async function call(gateway: Pick<GatewayProcess, 'url'>, path: string, init: { method?: string; token?: string; admin?: string; body?: unknown }): Promise<{ status: number; headers: Headers; body: unknown }> {
+async function call(
+  gateway: Pick<GatewayProcess, 'url'>,
+  path: string,
+  init: { method?: string; token?: string; admin?: string; body?: unknown },
+): Promise<{ status: number; headers: Headers; body: unknown }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.admin) headers['x-admin-token'] = init.admin;
-  const res = await fetch(`${gateway.url}${path}`, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) });
+  const res = await fetch(`${gateway.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
@@ -57,9 +65,25 @@ export interface RunningGateway {
 
 /** Starts the data stores, the simulator and the gateway with the configuration the operator rendered. */
 export async function startDemoGateway(cp: ControlPlane, stack: DemoStack, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
-  const [postgres, redis, qdrant, sim] = await Promise.all([startPostgres(), startRedis(), startQdrantEmulator(), startInferenceSim({ model: stack.servedModel })]);
+  const [postgres, redis, qdrant, sim] = await Promise.all([
+    startPostgres(),
+    startRedis(),
+    startQdrantEmulator(),
+    startInferenceSim({ model: stack.servedModel }),
+  ]);
   const configPath = join(stack.dir, 'gateway-config.yaml');
-  writeFileSync(configPath, await kubectlText(cp, ['get', 'configmap', `${stack.pd}-gateway-config`, '-n', stack.namespace, '-o', 'jsonpath={.data.config\\.yaml}']));
+  writeFileSync(
+    configPath,
+    await kubectlText(cp, [
+      'get',
+      'configmap',
+      `${stack.pd}-gateway-config`,
+      '-n',
+      stack.namespace,
+      '-o',
+      'jsonpath={.data.config\\.yaml}',
+    ]),
+  );
   const adminToken = await secretValue(cp, `${stack.pd}-admin-token`, 'token', stack.namespace);
   const env: NodeJS.ProcessEnv = {
     PERPETUAL_CONFIG: configPath,
@@ -88,15 +112,26 @@ export async function startDemoGateway(cp: ControlPlane, stack: DemoStack, extra
 /** The user's side: an account and key from the admin API, then two chats, the second recalling the first. */
 /** A user created through the admin API states a fact, then asks about it; `gateway` is any URL that reaches it. */
 export async function chatWithMemory(gateway: Pick<GatewayProcess, 'url'>, adminToken: string, model: string): Promise<void> {
-  const user = (await call(gateway, '/admin/users', { method: 'POST', admin: adminToken, body: { email: 'ada@example.com', tier: 'pro' } })).body as { id: string };
-  const key = (await call(gateway, `/admin/users/${user.id}/keys`, { method: 'POST', admin: adminToken, body: { name: 'demo' } })).body as { key: string };
+  const user = (await call(gateway, '/admin/users', { method: 'POST', admin: adminToken, body: { email: 'ada@example.com', tier: 'pro' } }))
+    .body as { id: string };
+  const key = (await call(gateway, `/admin/users/${user.id}/keys`, { method: 'POST', admin: adminToken, body: { name: 'demo' } })).body as {
+    key: string;
+  };
   console.log(`\nCreated user ${user.id} and API key ${key.key.slice(0, 12)}... through the admin API`);
   const ask = async (content: string, conversation: string): Promise<void> => {
     const started = Date.now();
-    const reply = await call(gateway, '/v1/chat/completions', { method: 'POST', token: key.key, body: { model, conversation_id: conversation, messages: [{ role: 'user', content }] } });
-    const answer = (reply.body as { choices?: { message: { content: string } }[]; error?: { message: string } });
-    console.log(`\n> ${content}\n< ${answer.choices?.[0]?.message.content ?? `error ${String(reply.status)}: ${answer.error?.message ?? ''}`}`);
-    console.log(`  (${String(Date.now() - started)} ms; x-perpetual-memory: ${reply.headers.get('x-perpetual-memory') ?? '-'}, memories used: ${reply.headers.get('x-perpetual-memory-ids') || 'none'})`);
+    const reply = await call(gateway, '/v1/chat/completions', {
+      method: 'POST',
+      token: key.key,
+      body: { model, conversation_id: conversation, messages: [{ role: 'user', content }] },
+    });
+    const answer = reply.body as { choices?: { message: { content: string } }[]; error?: { message: string } };
+    console.log(
+      `\n> ${content}\n< ${answer.choices?.[0]?.message.content ?? `error ${String(reply.status)}: ${answer.error?.message ?? ''}`}`,
+    );
+    console.log(
+      `  (${String(Date.now() - started)} ms; x-perpetual-memory: ${reply.headers.get('x-perpetual-memory') ?? '-'}, memories used: ${reply.headers.get('x-perpetual-memory-ids') || 'none'})`,
+    );
   };
   await ask('My sister Priya lives in Lisbon.', 'monday');
   // Memories are written after the response, off the request path.
@@ -104,6 +139,10 @@ export async function chatWithMemory(gateway: Pick<GatewayProcess, 'url'>, admin
   await ask('Where does my sister live?', 'friday');
   // Usage rows are written in batches, about once a second.
   await new Promise((r) => setTimeout(r, 1500));
-  const usage = (await call(gateway, '/v1/usage', { token: key.key })).body as { totals: { requests: number; total_tokens: number; retrieval_calls: number } };
-  console.log(`\nUsage so far: ${String(usage.totals.requests)} requests, ${String(usage.totals.total_tokens)} tokens, ${String(usage.totals.retrieval_calls)} memory retrievals`);
+  const usage = (await call(gateway, '/v1/usage', { token: key.key })).body as {
+    totals: { requests: number; total_tokens: number; retrieval_calls: number };
+  };
+  console.log(
+    `\nUsage so far: ${String(usage.totals.requests)} requests, ${String(usage.totals.total_tokens)} tokens, ${String(usage.totals.retrieval_calls)} memory retrievals`,
+  );
 }

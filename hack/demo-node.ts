@@ -26,14 +26,24 @@ async function installOperator(node: Node): Promise<void> {
 async function applySamples(node: Node, postgres: Postgres, qdrant: QdrantEmulator | undefined): Promise<void> {
   // The samples refer to these Secrets: the database (here, PostgreSQL on the node's bridge) and a fresh Fernet key.
   await kubectlText(node, ['create', 'secret', 'generic', 'perpetual-db-app', `--from-literal=uri=${postgres.url}`]);
-  await kubectlText(node, ['create', 'secret', 'generic', 'perpetual-encryption', `--from-literal=API_KEY_ENCRYPTION_KEY=${generateFernetKey()}`]);
+  await kubectlText(node, [
+    'create',
+    'secret',
+    'generic',
+    'perpetual-encryption',
+    `--from-literal=API_KEY_ENCRYPTION_KEY=${generateFernetKey()}`,
+  ]);
   const samples = SAMPLES.map((f) => readFileSync(join(REPO_ROOT, 'config/samples', f), 'utf8')).join('---\n');
   const images = imageReferences(node.images);
-  console.log(`\n$ kubectl apply -f config/samples/{${SAMPLES.join(',')}}    # images: the vLLM stand-in, Redis${images.qdrant ? ' and Qdrant' : ''} built here\n${await kubectlText(node, ['apply', '-f', '-'], withNodeImages(samples, images, qdrant?.url))}`);
+  console.log(
+    `\n$ kubectl apply -f config/samples/{${SAMPLES.join(',')}}    # images: the vLLM stand-in, Redis${images.qdrant ? ' and Qdrant' : ''} built here\n${await kubectlText(node, ['apply', '-f', '-'], withNodeImages(samples, images, qdrant?.url))}`,
+  );
 }
 
 async function requestPath(node: Node): Promise<void> {
-  const service = JSON.parse(await kubectlText(node, ['get', 'service', `${LOCAL.pd}-gateway`, '-o', 'json'])) as { spec: { clusterIP: string; ports: { port: number }[] } };
+  const service = JSON.parse(await kubectlText(node, ['get', 'service', `${LOCAL.pd}-gateway`, '-o', 'json'])) as {
+    spec: { clusterIP: string; ports: { port: number }[] };
+  };
   const url = `http://${service.spec.clusterIP}:${String(service.spec.ports[0]?.port ?? 80)}`;
   console.log(`\n--- The request path, from this machine through kube-proxy to ${url} (Service ${LOCAL.pd}-gateway) ---`);
   await show(node, 'the ModelServer before the first request (scaled to zero)', ['get', 'ms', LOCAL.modelServer]);
@@ -43,15 +53,21 @@ async function requestPath(node: Node): Promise<void> {
 }
 
 export async function runOnNode(keep: boolean): Promise<void> {
-  console.log('Starting a local control plane and a real node (kubelet, containerd, runc, kube-proxy, CoreDNS) on a private bridge, with images built from this repository...');
+  console.log(
+    'Starting a local control plane and a real node (kubelet, containerd, runc, kube-proxy, CoreDNS) on a private bridge, with images built from this repository...',
+  );
   const node = await startNode();
   let postgres: Postgres | undefined;
   let qdrant: QdrantEmulator | undefined;
   try {
     console.log(`Node ready in ${String(node.nodeStartupMs)} ms; API server at ${node.server}`);
     console.log([...node.images.values()].map((i) => `  ${i.reference}  ${(i.bytes / 1e6).toFixed(0)} MB`).join('\n'));
-    await show(node, 'one real node, GPUs from a device plugin', ['get', 'nodes', '-o',
-      'custom-columns=NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,IP:.status.addresses[0].address,RUNTIME:.status.nodeInfo.containerRuntimeVersion,GPUS:.status.allocatable.nvidia\\.com/gpu']);
+    await show(node, 'one real node, GPUs from a device plugin', [
+      'get',
+      'nodes',
+      '-o',
+      'custom-columns=NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,IP:.status.addresses[0].address,RUNTIME:.status.nodeInfo.containerRuntimeVersion,GPUS:.status.allocatable.nvidia\\.com/gpu',
+    ]);
     postgres = await startPostgres({ host: NODE_IP, clients: POD_SUBNET });
     if (!node.images.has('qdrant')) qdrant = await startQdrantEmulator({ host: NODE_IP });
     await installOperator(node);
@@ -61,11 +77,18 @@ export async function runOnNode(keep: boolean): Promise<void> {
     });
     await show(node, 'after the operator reconciled them', ['get', 'perpetualdeployments,modelservers', '-o', 'wide']);
     await show(node, 'every child running as a real container', ['get', 'pods,jobs,pvc', '-o', 'wide']);
-    await show(node, `conditions of ${LOCAL.pd}`, ['get', 'pd', LOCAL.pd, '-o',
-      'jsonpath={range .status.conditions[*]}{.type}{"\\t"}{.status}{"\\t"}{.reason}{"\\t"}{.message}{"\\n"}{end}']);
+    await show(node, `conditions of ${LOCAL.pd}`, [
+      'get',
+      'pd',
+      LOCAL.pd,
+      '-o',
+      'jsonpath={range .status.conditions[*]}{.type}{"\\t"}{.status}{"\\t"}{.reason}{"\\t"}{.message}{"\\n"}{end}',
+    ]);
     await requestPath(node);
     if (keep) {
-      console.log(`\nEverything keeps running. In another shell:\n  export KUBECONFIG=${node.kubeconfigPath}\n  ${join(REPO_ROOT, '.bin/kubectl')} get perpetual,pods\nPress Ctrl-C to stop.`);
+      console.log(
+        `\nEverything keeps running. In another shell:\n  export KUBECONFIG=${node.kubeconfigPath}\n  ${join(REPO_ROOT, '.bin/kubectl')} get perpetual,pods\nPress Ctrl-C to stop.`,
+      );
       await new Promise<void>((resolve) => process.once('SIGINT', resolve));
     }
   } finally {

@@ -20,7 +20,10 @@ const inputs: ImageInputs = {
   pause: '/cache/pause',
   qdrant: '/shared/qdrant',
   caCertificates: '/etc/ssl/certs/ca-certificates.crt',
-  libraries: { '/cache/node': ['/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2'], '/usr/bin/dash': ['/lib/x86_64-linux-gnu/libc.so.6'] },
+  libraries: {
+    '/cache/node': ['/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2'],
+    '/usr/bin/dash': ['/lib/x86_64-linux-gnu/libc.so.6'],
+  },
 };
 
 interface FinalStage {
@@ -35,15 +38,23 @@ interface FinalStage {
 
 /** The runtime stage of a Containerfile: everything after its last FROM. */
 function finalStage(containerfile: string): FinalStage {
-  const lines = readFileSync(join(REPO_ROOT, containerfile), 'utf8').split('\n').filter((l) => !l.startsWith('#'));
+  const lines = readFileSync(join(REPO_ROOT, containerfile), 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith('#'));
   const stage = lines.slice(lines.findLastIndex((l) => l.startsWith('FROM ')));
-  const value = (instruction: string): string | undefined => stage.find((l) => l.startsWith(`${instruction} `))?.slice(instruction.length + 1);
+  const value = (instruction: string): string | undefined =>
+    stage.find((l) => l.startsWith(`${instruction} `))?.slice(instruction.length + 1);
   const workdir = value('WORKDIR') ?? '/';
-  const files = stage.filter((l) => l.startsWith('COPY ')).map((l) => {
-    const [source = '', destination = ''] = l.split(/\s+/).filter((w) => !w.startsWith('--')).slice(1);
-    const base = join(workdir, destination);
-    return destination.endsWith('/') ? join(base, source.split('/').at(-1) ?? '') : base;
-  });
+  const files = stage
+    .filter((l) => l.startsWith('COPY '))
+    .map((l) => {
+      const [source = '', destination = ''] = l
+        .split(/\s+/)
+        .filter((w) => !w.startsWith('--'))
+        .slice(1);
+      const base = join(workdir, destination);
+      return destination.endsWith('/') ? join(base, source.split('/').at(-1) ?? '') : base;
+    });
   return {
     workdir,
     user: value('USER') ?? '',
@@ -101,13 +112,20 @@ describe('image definitions', () => {
   });
 
   it('copy the shared libraries each binary links, once', () => {
-    const redis = definition('redis').layers.flat().map((e) => e.path);
+    const redis = definition('redis')
+      .layers.flat()
+      .map((e) => e.path);
     expect(redis.filter((p) => p === '/lib/x86_64-linux-gnu/libc.so.6')).toHaveLength(1);
     expect(definition('gateway').layers[0]?.map((e) => e.path)).toContain('/lib64/ld-linux-x86-64.so.2');
   });
 
   it('tag by content, not by where the files are on this machine', () => {
-    const moved = { ...inputs, gatewayBundle: '/elsewhere/perpetual-gateway.js', node: '/other/node', libraries: { '/other/node': inputs.libraries['/cache/node'] ?? [] } };
+    const moved = {
+      ...inputs,
+      gatewayBundle: '/elsewhere/perpetual-gateway.js',
+      node: '/other/node',
+      libraries: { '/other/node': inputs.libraries['/cache/node'] ?? [] },
+    };
     const gateway = (i: ImageInputs) => imageDefinitions(i).find((d) => d.name === 'gateway') ?? definition('gateway');
     expect(imageTag(gateway(moved), () => 'same')).toBe(imageTag(gateway(inputs), () => 'same'));
   });

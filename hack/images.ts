@@ -108,17 +108,33 @@ export function imageDefinitions(inputs: ImageInputs): ImageDefinition[] {
   const user = `${String(NONROOT)}:${String(NONROOT)}`;
   const nodeBase = layer(
     withLibraries(inputs, inputs.node, { path: '/nodejs/bin/node', source: inputs.node, mode: 0o755 }),
-    passwd([['root', 0], ['nonroot', NONROOT]]),
+    passwd([
+      ['root', 0],
+      ['nonroot', NONROOT],
+    ]),
   );
   const definitions: ImageDefinition[] = [
     {
       name: 'operator',
-      config: { Entrypoint: ['/nodejs/bin/node', 'perpetual-operator.js'], User: user, WorkingDir: '/app', Env: [PATH_ENV], ExposedPorts: { '8080/tcp': {} } },
+      config: {
+        Entrypoint: ['/nodejs/bin/node', 'perpetual-operator.js'],
+        User: user,
+        WorkingDir: '/app',
+        Env: [PATH_ENV],
+        ExposedPorts: { '8080/tcp': {} },
+      },
       layers: [nodeBase, [{ path: '/app/perpetual-operator.js', source: inputs.operatorBundle }]],
     },
     {
       name: 'gateway',
-      config: { Entrypoint: ['/nodejs/bin/node', 'perpetual-gateway.js'], Cmd: ['serve'], User: user, WorkingDir: '/app', Env: [PATH_ENV], ExposedPorts: { '8000/tcp': {} } },
+      config: {
+        Entrypoint: ['/nodejs/bin/node', 'perpetual-gateway.js'],
+        Cmd: ['serve'],
+        User: user,
+        WorkingDir: '/app',
+        Env: [PATH_ENV],
+        ExposedPorts: { '8000/tcp': {} },
+      },
       layers: [
         nodeBase,
         [
@@ -131,24 +147,40 @@ export function imageDefinitions(inputs: ImageInputs): ImageDefinition[] {
       // The operator starts Redis through `sh -c` (to pass the password from the environment).
       name: 'redis',
       config: { Cmd: ['redis-server'], User: '999:999', WorkingDir: '/data', Env: [PATH_ENV], ExposedPorts: { '6379/tcp': {} } },
-      layers: [layer(
-        withLibraries(inputs, inputs.shell, { path: '/bin/sh', source: inputs.shell, mode: 0o755 }),
-        withLibraries(inputs, inputs.redisServer, { path: '/usr/bin/redis-server', source: inputs.redisServer, mode: 0o755 }),
-        passwd([['root', 0], ['redis', 999]]),
-        [{ path: '/data', dir: true, uid: 999, gid: 999 }],
-      )],
+      layers: [
+        layer(
+          withLibraries(inputs, inputs.shell, { path: '/bin/sh', source: inputs.shell, mode: 0o755 }),
+          withLibraries(inputs, inputs.redisServer, { path: '/usr/bin/redis-server', source: inputs.redisServer, mode: 0o755 }),
+          passwd([
+            ['root', 0],
+            ['redis', 999],
+          ]),
+          [{ path: '/data', dir: true, uid: 999, gid: 999 }],
+        ),
+      ],
     },
     {
       // The vLLM stand-in: a ModelServer's pod runs it with vLLM's own flags.
       name: 'inference-sim',
-      config: { Entrypoint: ['/usr/local/bin/vllm-compat'], User: user, WorkingDir: '/tmp', Env: [PATH_ENV, 'HOME=/tmp'], ExposedPorts: { '8000/tcp': {} } },
-      layers: [layer(
-        [
-          { path: '/usr/local/bin/llm-d-inference-sim', source: inputs.inferenceSim, mode: 0o755 },
-          { path: '/usr/local/bin/vllm-compat', source: inputs.vllmCompat, mode: 0o755 },
-        ],
-        passwd([['root', 0], ['nonroot', NONROOT]]),
-      )],
+      config: {
+        Entrypoint: ['/usr/local/bin/vllm-compat'],
+        User: user,
+        WorkingDir: '/tmp',
+        Env: [PATH_ENV, 'HOME=/tmp'],
+        ExposedPorts: { '8000/tcp': {} },
+      },
+      layers: [
+        layer(
+          [
+            { path: '/usr/local/bin/llm-d-inference-sim', source: inputs.inferenceSim, mode: 0o755 },
+            { path: '/usr/local/bin/vllm-compat', source: inputs.vllmCompat, mode: 0o755 },
+          ],
+          passwd([
+            ['root', 0],
+            ['nonroot', NONROOT],
+          ]),
+        ),
+      ],
     },
     {
       name: 'pause',
@@ -161,13 +193,24 @@ export function imageDefinitions(inputs: ImageInputs): ImageDefinition[] {
     // snapshots beneath it, run as uid 1000 (the operator's StatefulSet sets the same user).
     definitions.push({
       name: 'qdrant',
-      config: { Entrypoint: ['/qdrant/qdrant'], User: '1000:1000', WorkingDir: '/qdrant', Env: [PATH_ENV, 'QDRANT__TELEMETRY_DISABLED=true'], ExposedPorts: { '6333/tcp': {}, '6334/tcp': {} } },
-      layers: [layer(
-        withLibraries(inputs, inputs.qdrant, { path: '/qdrant/qdrant', source: inputs.qdrant, mode: 0o755 }),
-        passwd([['root', 0], ['qdrant', 1000]]),
-        [{ path: '/etc/ssl/certs/ca-certificates.crt', source: inputs.caCertificates }],
-        ['/qdrant', '/qdrant/storage', '/qdrant/snapshots'].map((path) => ({ path, dir: true, uid: 1000, gid: 1000 })),
-      )],
+      config: {
+        Entrypoint: ['/qdrant/qdrant'],
+        User: '1000:1000',
+        WorkingDir: '/qdrant',
+        Env: [PATH_ENV, 'QDRANT__TELEMETRY_DISABLED=true'],
+        ExposedPorts: { '6333/tcp': {}, '6334/tcp': {} },
+      },
+      layers: [
+        layer(
+          withLibraries(inputs, inputs.qdrant, { path: '/qdrant/qdrant', source: inputs.qdrant, mode: 0o755 }),
+          passwd([
+            ['root', 0],
+            ['qdrant', 1000],
+          ]),
+          [{ path: '/etc/ssl/certs/ca-certificates.crt', source: inputs.caCertificates }],
+          ['/qdrant', '/qdrant/storage', '/qdrant/snapshots'].map((path) => ({ path, dir: true, uid: 1000, gid: 1000 })),
+        ),
+      ],
     });
   }
   return definitions;
@@ -188,7 +231,9 @@ function fileHash(path: string): string {
 export function imageTag(definition: ImageDefinition, hashOf: (path: string) => string = fileHash): string {
   // Where a file comes from on this machine is not an input: its content is. The same commit then
   // gets the same tags in any checkout, on any machine.
-  const layers = definition.layers.map((entries) => entries.map(({ source, ...entry }) => (source ? { ...entry, sha256: hashOf(source) } : entry)));
+  const layers = definition.layers.map((entries) =>
+    entries.map(({ source, ...entry }) => (source ? { ...entry, sha256: hashOf(source) } : entry)),
+  );
   return `${VERSION}-${sha256(JSON.stringify({ ...definition, layers })).slice(0, 12)}`;
 }
 
@@ -231,7 +276,11 @@ function firstExisting(...paths: string[]): string | undefined {
 
 /** Resolves where every input is, building the bundles first. */
 export function gatherInputs(): ImageInputs {
-  execFileSync(join(LOCAL_BIN, 'node'), [join(REPO_ROOT, 'node_modules/rolldown/bin/cli.mjs'), '-c', 'rolldown.config.ts', '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    join(LOCAL_BIN, 'node'),
+    [join(REPO_ROOT, 'node_modules/rolldown/bin/cli.mjs'), '-c', 'rolldown.config.ts', '--log-level', 'warn'],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const migrationsDir = join(REPO_ROOT, 'gateway/db/migrations');
   const realpath = (p: string): string => execFileSync('readlink', ['-f', p], { encoding: 'utf8' }).trim();
   const qdrant = qdrantServerBinary();
@@ -241,7 +290,10 @@ export function gatherInputs(): ImageInputs {
     node: strippedNode(),
     operatorBundle: join(REPO_ROOT, 'dist/perpetual-operator.js'),
     gatewayBundle: join(REPO_ROOT, 'dist/perpetual-gateway.js'),
-    migrations: readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort().map((f) => join(migrationsDir, f)),
+    migrations: readdirSync(migrationsDir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((f) => join(migrationsDir, f)),
     redisServer: realpath(redisServer),
     shell: realpath('/bin/sh'),
     inferenceSim: realpath(join(LOCAL_BIN, 'llm-d-inference-sim')),
@@ -264,7 +316,9 @@ const ARCHIVES_KEPT = 3;
 /** Deletes all but the ARCHIVES_KEPT most recently used archives of image `name`. */
 function pruneArchives(dir: string, name: string): void {
   const pattern = new RegExp(`^${name}-\\d+\\.\\d+\\.\\d+-[0-9a-f]{12}\\.tar$`);
-  const archives = readdirSync(dir).filter((f) => pattern.test(f)).map((f) => ({ path: join(dir, f), used: statSync(join(dir, f)).mtimeMs }));
+  const archives = readdirSync(dir)
+    .filter((f) => pattern.test(f))
+    .map((f) => ({ path: join(dir, f), used: statSync(join(dir, f)).mtimeMs }));
   for (const stale of archives.sort((a, b) => b.used - a.used).slice(ARCHIVES_KEPT)) rmSync(stale.path, { force: true });
 }
 

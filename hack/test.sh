@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets up whatever is missing (fast when already done), then runs lint, the
-# type-check and every test tier: unit, API server, kwok cluster, PostgreSQL/Redis/simulator and
-# gateway first, then e2e on a real node on its own (its containers would otherwise compete with
+# format check (Biome; `npm run format` fixes), the type-check and every test tier: unit, API
+# server, kwok cluster, PostgreSQL/Redis/simulator and gateway first, then e2e on a real node on its own (its containers would otherwise compete with
 # the timing-sensitive tiers for the two cores). Extra arguments go to one vitest run instead,
 # e.g. ./hack/test.sh --project unit, or ./hack/test.sh --project e2e
 source "$(dirname "$0")/lib/common.sh"
@@ -18,6 +18,7 @@ vitest() {  # vitest <report name> <args...>
   npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 }
 npm run --silent lint || status=$?
+[ $status -eq 0 ] && { npm run --silent format:check || status=$?; }
 [ $status -eq 0 ] && { npm run --silent typecheck || status=$?; }
 if [ $status -eq 0 ]; then
   if [ $# -gt 0 ]; then

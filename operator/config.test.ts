@@ -7,7 +7,10 @@ describe('loadConfig: the autoscaler', () => {
   });
 
   it('takes AUTOSCALER_INTERVAL_MS up to 10 s, and ENDPOINT_MAP_FILE for tests', () => {
-    expect(loadConfig({ AUTOSCALER_INTERVAL_MS: '10000', ENDPOINT_MAP_FILE: '/tmp/map.json' }).autoscaler).toEqual({ intervalMs: 10_000, endpointMapFile: '/tmp/map.json' });
+    expect(loadConfig({ AUTOSCALER_INTERVAL_MS: '10000', ENDPOINT_MAP_FILE: '/tmp/map.json' }).autoscaler).toEqual({
+      intervalMs: 10_000,
+      endpointMapFile: '/tmp/map.json',
+    });
   });
 
   it.each(['10001', '50', '2.5', 'soon'])('refuses AUTOSCALER_INTERVAL_MS=%s, naming the variable', (value) => {
@@ -26,6 +29,8 @@ describe('loadConfig: WATCH_NAMESPACES', () => {
   });
 
   it.each(['Team-A', 'a_b', '-a', 'a/b'])('refuses %s, naming the variable', (value) => {
-    expect(() => loadConfig({ WATCH_NAMESPACES: `ok,${value}` })).toThrow(`WATCH_NAMESPACES must be a comma-separated list of namespace names, got "${value}"`);
+    expect(() => loadConfig({ WATCH_NAMESPACES: `ok,${value}` })).toThrow(
+      `WATCH_NAMESPACES must be a comma-separated list of namespace names, got "${value}"`,
+    );
   });
 });

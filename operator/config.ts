@@ -7,7 +7,15 @@ export interface OperatorConfig {
   concurrency: number;
   /** Every object is reconciled again this often, even without events. */
   resyncMs: number;
-  leaderElection: { enabled: boolean; namespace: string; name: string; identity: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  leaderElection: {
+    enabled: boolean;
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
   http: { host: string; port: number };
   logLevel: string;
   images: { gateway: string };
@@ -56,7 +64,10 @@ function integerInRange(env: NodeJS.ProcessEnv, name: string, fallback: number, 
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function namespaceList(env: NodeJS.ProcessEnv, name: string): string[] {
-  const names = (env[name] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = (env[name] ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   const bad = names.find((n) => !NAMESPACE_NAME.test(n));
   if (bad !== undefined) throw new Error(`${name} must be a comma-separated list of namespace names, got "${bad}"`);
   return [...new Set(names)];
@@ -72,7 +83,8 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const leaseDurationMs = integer(env, 'LEADER_ELECTION_LEASE_DURATION_MS', 15_000, 1000);
   const renewDeadlineMs = integer(env, 'LEADER_ELECTION_RENEW_DEADLINE_MS', 10_000, 500);
-  if (renewDeadlineMs >= leaseDurationMs) throw new Error('LEADER_ELECTION_RENEW_DEADLINE_MS must be less than LEADER_ELECTION_LEASE_DURATION_MS');
+  if (renewDeadlineMs >= leaseDurationMs)
+    throw new Error('LEADER_ELECTION_RENEW_DEADLINE_MS must be less than LEADER_ELECTION_LEASE_DURATION_MS');
   return {
     kubeconfig: env.KUBECONFIG || undefined,
     concurrency: integer(env, 'CONCURRENCY', 4, 1),

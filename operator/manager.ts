@@ -11,7 +11,13 @@ import { keyOf } from './autoscaler/targets.ts';
 import { makeVerdictStore } from './scaling-verdicts.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ReconcileContext } from './controllers/context.ts';
-import { objectKey, OWNER_LABELS, type ControllerDeclaration, type ManagerServices, type ReconciledKind } from './controllers/controller.ts';
+import {
+  objectKey,
+  OWNER_LABELS,
+  type ControllerDeclaration,
+  type ManagerServices,
+  type ReconciledKind,
+} from './controllers/controller.ts';
 import { modelServerController } from './controllers/model-server/controller.ts';
 import { perpetualDeploymentController } from './controllers/perpetual-deployment/controller.ts';
 import { cachesFrom, type Caches } from './kube/caches.ts';
@@ -33,13 +39,13 @@ import { errorMessage } from './utils.ts';
 export const CONTROLLERS: readonly ControllerDeclaration[] = [perpetualDeploymentController, modelServerController];
 
 /** Every kind cached in full: what the controllers reconcile, own and watch. */
-export const WATCHED_KINDS: readonly KindName[] = [...new Set(CONTROLLERS.flatMap((c) => [
-  c.for,
-  ...c.owns,
-  ...c.watches.flatMap((w) => ('metadataOnly' in w ? [] : [w.kind])),
-]))];
+export const WATCHED_KINDS: readonly KindName[] = [
+  ...new Set(CONTROLLERS.flatMap((c) => [c.for, ...c.owns, ...c.watches.flatMap((w) => ('metadataOnly' in w ? [] : [w.kind]))])),
+];
 /** Kinds watched as metadata only: the operator knows when one changes, never what it holds. */
-export const METADATA_WATCHED_KINDS: readonly KindName[] = [...new Set(CONTROLLERS.flatMap((c) => c.watches.flatMap((w) => ('metadataOnly' in w ? [w.kind] : []))))];
+export const METADATA_WATCHED_KINDS: readonly KindName[] = [
+  ...new Set(CONTROLLERS.flatMap((c) => c.watches.flatMap((w) => ('metadataOnly' in w ? [w.kind] : [])))),
+];
 /** Owned kinds from APIs a cluster may not serve (KEDA): watched once discovery shows them. */
 export const OPTIONAL_KINDS: readonly KindName[] = [...new Set(CONTROLLERS.flatMap((c) => c.ownsOptional))];
 
@@ -89,7 +95,14 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
   const newInformer = (kind: KindName, options: Pick<InformerOptions, 'labelSelector' | 'keep' | 'metadataOnly'>): KindInformer => {
     const counted = options.metadataOnly ? `${kind}Metadata` : kind;
     const inNamespace = (namespace?: string): ResourceInformer =>
-      new ResourceInformer(kube.kc, kube.objects, Kinds[kind], { log, namespace, ...options, onList: () => { metrics.informerLists.inc({ kind: counted }); } });
+      new ResourceInformer(kube.kc, kube.objects, Kinds[kind], {
+        log,
+        namespace,
+        ...options,
+        onList: () => {
+          metrics.informerLists.inc({ kind: counted });
+        },
+      });
     const { watchNamespaces } = config;
     if (watchNamespaces.length === 0) return inNamespace();
     return new NamespacedInformers(Kinds[kind], new Map(watchNamespaces.map((ns) => [ns, inNamespace(ns)])));
@@ -105,7 +118,9 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
     log,
     informers,
     newInformer: (kind) => newInformer(kind, cacheOptions(kind)),
-    wire: (kind, informer) => { for (const c of controllers) if (c.declaration.ownsOptional.includes(kind)) queueOwners(informer, c); },
+    wire: (kind, informer) => {
+      for (const c of controllers) if (c.declaration.ownsOptional.includes(kind)) queueOwners(informer, c);
+    },
   });
   const services: ManagerServices = {
     autoscaling: {
@@ -115,7 +130,9 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
   };
   const secrets = sharedSecretReader(fetchSecretFrom(kube.core));
   // First, so no reconcile this change causes reads the Secret's value from a read shared just before it.
-  metadataInformers.get('Secret')?.onChange((secret) => { secrets.forget(secret.metadata?.namespace ?? '', secret.metadata?.name ?? ''); });
+  metadataInformers.get('Secret')?.onChange((secret) => {
+    secrets.forget(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '');
+  });
   for (const c of controllers) wireController(c, informers, metadataInformers, caches);
 
   const ctx: ReconcileContext = {
@@ -132,19 +149,30 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
   };
 
   const allInformers = [...informers.values(), ...metadataInformers.values()];
-  await Promise.all(allInformers.map(async (informer) => {
-    await informer.start();
-    await informer.synced;
-  }));
+  await Promise.all(
+    allInformers.map(async (informer) => {
+      await informer.start();
+      await informer.synced;
+    }),
+  );
   // Before any reconcile: a ScaledObject left from an earlier engine must be prunable after a restart.
   for (const kind of OPTIONAL_KINDS) await optional.served(kind, true);
-  log.info({ kinds: informers.size, metadataKinds: metadataInformers.size, namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all' }, 'Caches synced');
+  log.info(
+    {
+      kinds: informers.size,
+      metadataKinds: metadataInformers.size,
+      namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
+    },
+    'Caches synced',
+  );
 
   const workers = controllers.flatMap((c) => Array.from({ length: config.concurrency }, () => runWorker(c, ctx, services, deps)));
   const resync = setInterval(() => {
     for (const c of controllers) for (const obj of caches.list(c.declaration.for)) c.queue.add(objectKey(obj));
   }, config.resyncMs);
-  const gauges = setInterval(() => { refreshGauges(controllers, caches, metrics); }, 2000);
+  const gauges = setInterval(() => {
+    refreshGauges(controllers, caches, metrics);
+  }, 2000);
   resync.unref();
   gauges.unref();
   const autoscaler = startAutoscaler({
@@ -152,7 +180,9 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
     kube,
     resolver: deps.resolver,
     verdicts,
-    requestReconcile: (k) => { queueOf(controllers, 'ModelServer').add(k); },
+    requestReconcile: (k) => {
+      queueOf(controllers, 'ModelServer').add(k);
+    },
     recordEvent: ctx.recordEvent,
     metrics,
     log: log.child({ controller: 'autoscaler' }),
@@ -187,7 +217,9 @@ function wireController(
   caches: Caches,
 ): void {
   const { declaration, queue } = c;
-  informers.get(declaration.for)?.onChange((obj) => { queue.add(objectKey(obj)); });
+  informers.get(declaration.for)?.onChange((obj) => {
+    queue.add(objectKey(obj));
+  });
   for (const kind of declaration.owns) {
     const informer = informers.get(kind);
     if (informer) queueOwners(informer, c);
@@ -209,7 +241,12 @@ function queueOwners(informer: KindInformer, c: RunningController): void {
   });
 }
 
-async function runWorker(controller: RunningController, ctx: ReconcileContext, services: ManagerServices, deps: ManagerDeps): Promise<void> {
+async function runWorker(
+  controller: RunningController,
+  ctx: ReconcileContext,
+  services: ManagerServices,
+  deps: ManagerDeps,
+): Promise<void> {
   const { metrics } = deps;
   const { declaration, queue } = controller;
   for (;;) {
@@ -243,5 +280,8 @@ function refreshGauges(controllers: readonly RunningController[], caches: Caches
       metrics.objectsByPhase.inc({ kind: declaration.for, phase: obj.status?.phase ?? 'Unknown' });
     }
   }
-  setConditionSeries(metrics.conditions, controllers.flatMap(({ declaration }) => conditionSeries(declaration.for, caches.list(declaration.for))));
+  setConditionSeries(
+    metrics.conditions,
+    controllers.flatMap(({ declaration }) => conditionSeries(declaration.for, caches.list(declaration.for))),
+  );
 }

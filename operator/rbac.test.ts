@@ -28,10 +28,13 @@ describe('the operator ClusterRole', () => {
     expect([...allowed(kind)]).toEqual(expect.arrayContaining(['get', 'list', 'watch']));
   });
 
-  it.each([...new Set([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, ...MODEL_SERVER_OPTIONAL_CHILD_KINDS])])('lets the operator apply and prune %s', (kind) => {
-    // Server-side apply is a patch that may create; pruning deletes.
-    expect([...allowed(kind)]).toEqual(expect.arrayContaining(['create', 'patch', 'delete']));
-  });
+  it.each([...new Set([...PERPETUAL_DEPLOYMENT_CHILD_KINDS, ...MODEL_SERVER_CHILD_KINDS, ...MODEL_SERVER_OPTIONAL_CHILD_KINDS])])(
+    'lets the operator apply and prune %s',
+    (kind) => {
+      // Server-side apply is a patch that may create; pruning deletes.
+      expect([...allowed(kind)]).toEqual(expect.arrayContaining(['create', 'patch', 'delete']));
+    },
+  );
 
   it.each(['PerpetualDeployment', 'ModelServer'] as KindName[])('lets the operator write %s status, and nothing in its spec', (kind) => {
     expect([...allowed(kind, 'status')]).toContain('patch');

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { makeVerdictStore, mergeScalingHistory, type ScaleEvent } from './scaling-verdicts.ts';
 
-const event = (second: number, from: number, to: number): ScaleEvent => ({ time: `2026-11-24T12:00:${String(second).padStart(2, '0')}Z`, from, to, reason: `${String(from)} → ${String(to)}` });
+const event = (second: number, from: number, to: number): ScaleEvent => ({
+  time: `2026-11-24T12:00:${String(second).padStart(2, '0')}Z`,
+  from,
+  to,
+  reason: `${String(from)} → ${String(to)}`,
+});
 
 describe('the verdict store', () => {
   it('says when what status shows changed, and keeps the newest scales first', () => {

@@ -32,11 +32,16 @@ export function makeVerdictStore(): VerdictStore {
     update: (key, limit, scaled) => {
       const before = verdicts.get(key);
       const history = before?.scaled ?? [];
-      const next: ScalingVerdict = { ...(limit ? { limit } : {}), scaled: scaled ? [scaled, ...history].slice(0, SCALING_HISTORY_LENGTH) : history };
+      const next: ScalingVerdict = {
+        ...(limit ? { limit } : {}),
+        scaled: scaled ? [scaled, ...history].slice(0, SCALING_HISTORY_LENGTH) : history,
+      };
       verdicts.set(key, next);
       return stableJson(before ?? { scaled: [] }) !== stableJson(next);
     },
-    delete: (key) => { verdicts.delete(key); },
+    delete: (key) => {
+      verdicts.delete(key);
+    },
     keys: () => [...verdicts.keys()],
   };
 }
@@ -50,7 +55,10 @@ function sameEvent(a: ScaleEvent, b: ScaleEvent): boolean {
  * already holds (from before a restart, or written by an earlier reconcile), newest first.
  * Idempotent: merging the same scales again changes nothing.
  */
-export function mergeScalingHistory(previous: Pick<ModelServerStatus, 'lastScale' | 'scalingHistory'> | undefined, made: readonly ScaleEvent[]): Pick<ModelServerStatus, 'lastScale' | 'scalingHistory'> {
+export function mergeScalingHistory(
+  previous: Pick<ModelServerStatus, 'lastScale' | 'scalingHistory'> | undefined,
+  made: readonly ScaleEvent[],
+): Pick<ModelServerStatus, 'lastScale' | 'scalingHistory'> {
   const known = [...(previous?.scalingHistory ?? []), ...(previous?.lastScale ? [previous.lastScale] : [])];
   const merged: ScaleEvent[] = [];
   for (const event of [...made, ...known]) if (!merged.some((e) => sameEvent(e, event))) merged.push(event);

@@ -17,6 +17,10 @@ export function actorOf(res: Response): string {
  * Writes the row after the action succeeded. A failure to write it fails the request (a 500 the
  * caller sees), so an action is never silently unaudited; the action itself stays done.
  */
-export async function recordAudit(store: Pick<Store, 'recordAudit'>, res: Response, entry: Omit<AuditEntry, 'actor' | 'requestId'>): Promise<void> {
+export async function recordAudit(
+  store: Pick<Store, 'recordAudit'>,
+  res: Response,
+  entry: Omit<AuditEntry, 'actor' | 'requestId'>,
+): Promise<void> {
   await store.recordAudit({ ...entry, actor: actorOf(res), requestId: requestIdOf(res) || null });
 }

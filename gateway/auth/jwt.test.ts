@@ -82,7 +82,11 @@ describe('JwtVerifier', () => {
 
   it('refuses RS256 tokens, including one "signed" HS256-style with the RSA public key', async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256');
-    const rs = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('u1').setExpirationTime(nowSeconds + 60).sign(privateKey);
+    const rs = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('u1')
+      .setExpirationTime(nowSeconds + 60)
+      .sign(privateKey);
     expectFailure(await verifier.verify(rs, NOW), 'wrong_algorithm', rs);
     // The classic confusion: a verifier that trusted the header would check this HMAC with the
     // public key as the secret. Ours uses only SUPABASE_JWT_SECRET, so it is a bad signature.
@@ -92,8 +96,12 @@ describe('JwtVerifier', () => {
   });
 
   it('refuses other HMAC algorithms', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('u1').setAudience('authenticated')
-      .setExpirationTime(nowSeconds + 60).sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('u1')
+      .setAudience('authenticated')
+      .setExpirationTime(nowSeconds + 60)
+      .sign(new TextEncoder().encode(SECRET));
     expectFailure(await verifier.verify(token, NOW), 'wrong_algorithm', token);
   });
 
@@ -116,7 +124,11 @@ describe('JwtVerifier', () => {
 
   it('requires sub and exp', async () => {
     const key = new TextEncoder().encode(SECRET);
-    const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setExpirationTime(nowSeconds + 60).sign(key);
+    const noSub = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('authenticated')
+      .setExpirationTime(nowSeconds + 60)
+      .sign(key);
     expectFailure(await new JwtVerifier({ secret: SECRET }).verify(noSub, NOW), 'missing_subject', noSub);
     const noExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setSubject('u1').sign(key);
     expectFailure(await new JwtVerifier({ secret: SECRET }).verify(noExp, NOW), 'invalid_claims', noExp);

@@ -17,11 +17,17 @@ export interface JwtIdentity {
   role: string | undefined;
 }
 
-export type JwtFailureReason = 'malformed' | 'bad_signature' | 'wrong_algorithm' | 'expired' | 'not_yet_valid' | 'wrong_audience' | 'missing_subject' | 'invalid_claims';
+export type JwtFailureReason =
+  | 'malformed'
+  | 'bad_signature'
+  | 'wrong_algorithm'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_audience'
+  | 'missing_subject'
+  | 'invalid_claims';
 
-export type JwtResult =
-  | { ok: true; identity: JwtIdentity }
-  | { ok: false; reason: JwtFailureReason; message: string };
+export type JwtResult = { ok: true; identity: JwtIdentity } | { ok: false; reason: JwtFailureReason; message: string };
 
 export interface JwtVerifierOptions {
   /** SUPABASE_JWT_SECRET. */
@@ -34,11 +40,12 @@ export interface JwtVerifierOptions {
 
 const MESSAGES: Record<JwtFailureReason, string> = {
   malformed: 'The bearer token is not a well-formed JWT.',
-  bad_signature: 'The JWT signature does not verify; it was not issued by this project\'s Supabase (check SUPABASE_JWT_SECRET).',
+  bad_signature: "The JWT signature does not verify; it was not issued by this project's Supabase (check SUPABASE_JWT_SECRET).",
   wrong_algorithm: 'The JWT uses an algorithm other than HS256, which is the only one accepted.',
   expired: 'The JWT has expired; sign in again to get a fresh token.',
   not_yet_valid: 'The JWT is not valid yet (nbf/iat in the future); check the clocks.',
-  wrong_audience: 'The JWT was issued for a different audience (its aud claim): send a signed-in user\'s session access token, not an anon or service_role key.',
+  wrong_audience:
+    "The JWT was issued for a different audience (its aud claim): send a signed-in user's session access token, not an anon or service_role key.",
   missing_subject: 'The JWT has no subject (sub), so it names no user.',
   invalid_claims: 'The JWT claims are invalid (a user token must carry sub and exp).',
 };

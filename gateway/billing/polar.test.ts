@@ -31,7 +31,12 @@ function usage(overrides: Partial<UsageRecord> = {}): UsageRecord {
   };
 }
 
-const settings: PolarSettings = { apiKey: 'polar_oat_secret_never_printed', organizationId: 'org_1', server: 'sandbox', eventName: 'llm.usage' };
+const settings: PolarSettings = {
+  apiKey: 'polar_oat_secret_never_printed',
+  organizationId: 'org_1',
+  server: 'sandbox',
+  eventName: 'llm.usage',
+};
 const silent = pino({ level: 'silent' });
 
 describe('toPolarEvent', () => {
@@ -58,16 +63,29 @@ describe('toPolarEvent', () => {
         latency_ms: 812,
         status_code: 200,
         usage_estimated: false,
-        _llm: { vendor: 'openai', model: 'gpt-4o-mini', input_tokens: 1200, output_tokens: 300, total_tokens: 1500, cost: { amount: 0, currency: 'usd' } },
+        _llm: {
+          vendor: 'openai',
+          model: 'gpt-4o-mini',
+          input_tokens: 1200,
+          output_tokens: 300,
+          total_tokens: 1500,
+          cost: { amount: 0, currency: 'usd' },
+        },
         _cost: { amount: 0.06, currency: 'usd' },
       },
     });
     expect(Object.keys(event.metadata).length).toBeLessThanOrEqual(50);
   });
 
-  it('is keyed on the gateway\'s request id, never the caller\'s: one caller id may name many events', () => {
-    const a = toPolarEvent(usage({ requestId: '11111111-1111-4111-8111-111111111111', clientRequestId: 'shared-id' }), { name: 'e', now: NOW });
-    const b = toPolarEvent(usage({ requestId: '22222222-2222-4222-8222-222222222222', clientRequestId: 'shared-id' }), { name: 'e', now: NOW });
+  it("is keyed on the gateway's request id, never the caller's: one caller id may name many events", () => {
+    const a = toPolarEvent(usage({ requestId: '11111111-1111-4111-8111-111111111111', clientRequestId: 'shared-id' }), {
+      name: 'e',
+      now: NOW,
+    });
+    const b = toPolarEvent(usage({ requestId: '22222222-2222-4222-8222-222222222222', clientRequestId: 'shared-id' }), {
+      name: 'e',
+      now: NOW,
+    });
     expect(a.external_id).not.toBe(b.external_id);
     expect([a.metadata.client_request_id, b.metadata.client_request_id]).toEqual(['shared-id', 'shared-id']);
     expect(toPolarEvent(usage({ clientRequestId: null }), { name: 'e', now: NOW }).metadata).not.toHaveProperty('client_request_id');
@@ -79,7 +97,10 @@ describe('toPolarEvent', () => {
   });
 
   it('leaves out what Polar would refuse: empty strings, nulls, non-finite numbers; cuts long strings', () => {
-    const event = toPolarEvent(usage({ conversationId: null, retrievalLatencyMs: null, endpoint: '', model: 'm'.repeat(600), latencyMs: Number.NaN }), { name: 'e', now: NOW });
+    const event = toPolarEvent(
+      usage({ conversationId: null, retrievalLatencyMs: null, endpoint: '', model: 'm'.repeat(600), latencyMs: Number.NaN }),
+      { name: 'e', now: NOW },
+    );
     expect(event.metadata).not.toHaveProperty('conversation_id');
     expect(event.metadata).not.toHaveProperty('retrieval_latency_ms');
     expect(event.metadata).not.toHaveProperty('endpoint');
@@ -104,7 +125,14 @@ describe('ingest failures', () => {
   });
 
   it('never retries other 4xx; a validation error isolates the offending event', () => {
-    const invalid = ingestFailure(422, null, JSON.stringify({ detail: [{ loc: ['body', 'events', 3, 'timestamp'], msg: 'Value error, Timestamp must be in the past.', input: 'x' }] }), NOW);
+    const invalid = ingestFailure(
+      422,
+      null,
+      JSON.stringify({
+        detail: [{ loc: ['body', 'events', 3, 'timestamp'], msg: 'Value error, Timestamp must be in the past.', input: 'x' }],
+      }),
+      NOW,
+    );
     expect(invalid).toMatchObject({ retryable: false, itemSpecific: true });
     expect(invalid.message).toContain('body.events.3.timestamp: Value error, Timestamp must be in the past.');
     expect(ingestFailure(401, null, '', NOW)).toMatchObject({ retryable: false, itemSpecific: false });

@@ -260,11 +260,17 @@ export function createPolarBilling(settings: PolarSettings | undefined, options:
 export function ingestFailure(status: number, retryAfter: string | null, body: string, now: number): SinkWriteError {
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(retryAfter, now);
-    return new SinkWriteError(`Polar answered HTTP ${status}`, { retryable: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+    return new SinkWriteError(`Polar answered HTTP ${status}`, {
+      retryable: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
   }
   if (status === 400 || status === 422) {
     // Polar validates each event and refuses the whole request if any is invalid.
-    return new SinkWriteError(`Polar refused the events (HTTP ${status}): ${validationSummary(body)}`, { retryable: false, itemSpecific: true });
+    return new SinkWriteError(`Polar refused the events (HTTP ${status}): ${validationSummary(body)}`, {
+      retryable: false,
+      itemSpecific: true,
+    });
   }
   const hint = status === 401 || status === 403 ? ': check POLAR_API_KEY (an organization access token) and POLAR_SERVER' : '';
   return new SinkWriteError(`Polar refused the events (HTTP ${status})${hint}`, { retryable: false });

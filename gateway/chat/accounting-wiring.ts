@@ -26,7 +26,12 @@ export function createAccounting(options: {
   settleTokens?: AccountingDeps['settleTokens'];
 }): AccountingWiring {
   const { config, metrics, log } = options;
-  const usageLog = createUsageLog({ insert: async (rows) => { await insertUsageBatch(options.pool, rows); }, logger: log });
+  const usageLog = createUsageLog({
+    insert: async (rows) => {
+      await insertUsageBatch(options.pool, rows);
+    },
+    logger: log,
+  });
   const billing = createPolarBilling(config.polar, { logger: log });
   const prices = new PriceTable(config.models);
   let droppedSeen = 0;
@@ -41,7 +46,14 @@ export function createAccounting(options: {
   const accounting = makeAccounting({
     metrics,
     knownModels: new Set(config.models.map((m) => m.name)),
-    cost: (model, tokens) => prices.costUsd({ model, inputTokens: tokens.input, outputTokens: tokens.output, cachedInputTokens: tokens.cachedInput ?? 0, cacheWriteTokens: tokens.cacheWrite ?? 0 }).usd,
+    cost: (model, tokens) =>
+      prices.costUsd({
+        model,
+        inputTokens: tokens.input,
+        outputTokens: tokens.output,
+        cachedInputTokens: tokens.cachedInput ?? 0,
+        cacheWriteTokens: tokens.cacheWrite ?? 0,
+      }).usd,
     record,
     prefix: config.prefix,
     ...(options.settleTokens ? { settleTokens: options.settleTokens } : {}),

@@ -57,7 +57,13 @@ export interface AccountingDeps {
   settleTokens?: (principal: Principal, usedTokens: number) => void;
 }
 
-const ENDPOINT_PATHS = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings', messages: '/messages', responses: '/responses' } as const;
+const ENDPOINT_PATHS = {
+  chat: '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
+  messages: '/messages',
+  responses: '/responses',
+} as const;
 
 /** Which API a request came in through; usage rows name its path. */
 export type Endpoint = keyof typeof ENDPOINT_PATHS;
@@ -71,27 +77,31 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
   const now = deps.now ?? ((): Date => new Date());
   // storableUsage: the model name and conversation id are the caller's text, and a NUL in either
   // would have PostgreSQL refuse the row (and Polar the event): an answered request left unlogged.
-  const row = (request: RequestFacts, figures: { input: number; cachedInput?: number; output: number; costUsd: number; estimated: boolean; provider: string | undefined }): UsageRecord => storableUsage({
-    requestId: request.serverRequestId,
-    clientRequestId: request.requestId === '' ? null : request.requestId,
-    userId: request.principal.userId,
-    conversationId: request.ext.conversationId ?? null,
-    timestamp: now(),
-    inputTokens: figures.input,
-    cachedInputTokens: figures.cachedInput ?? 0,
-    outputTokens: figures.output,
-    totalTokens: figures.input + figures.output,
-    retrievalCalls: request.memory?.calls ?? 0,
-    retrievalLatencyMs: request.memory?.latencyMs ?? null,
-    costUsd: figures.costUsd,
-    model: request.body.model,
-    endpoint: endpointPath(deps.prefix, request.endpoint ?? 'chat'),
-    statusCode: request.status,
-    latencyMs: Math.round((performance.now() - request.startedAt) * 100) / 100,
-    provider: figures.provider ?? 'none',
-    usageEstimated: figures.estimated,
-    memoryTokens: request.memory?.tokens ?? 0,
-  });
+  const row = (
+    request: RequestFacts,
+    figures: { input: number; cachedInput?: number; output: number; costUsd: number; estimated: boolean; provider: string | undefined },
+  ): UsageRecord =>
+    storableUsage({
+      requestId: request.serverRequestId,
+      clientRequestId: request.requestId === '' ? null : request.requestId,
+      userId: request.principal.userId,
+      conversationId: request.ext.conversationId ?? null,
+      timestamp: now(),
+      inputTokens: figures.input,
+      cachedInputTokens: figures.cachedInput ?? 0,
+      outputTokens: figures.output,
+      totalTokens: figures.input + figures.output,
+      retrievalCalls: request.memory?.calls ?? 0,
+      retrievalLatencyMs: request.memory?.latencyMs ?? null,
+      costUsd: figures.costUsd,
+      model: request.body.model,
+      endpoint: endpointPath(deps.prefix, request.endpoint ?? 'chat'),
+      statusCode: request.status,
+      latencyMs: Math.round((performance.now() - request.startedAt) * 100) / 100,
+      provider: figures.provider ?? 'none',
+      usageEstimated: figures.estimated,
+      memoryTokens: request.memory?.tokens ?? 0,
+    });
   return {
     completed(request) {
       const { usage, usageEstimated } = request.report;
@@ -108,7 +118,16 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
       deps.metrics.tokens.inc({ type: 'output', model }, output);
       if (costUsd > 0) deps.metrics.cost.inc({ model }, costUsd);
       deps.settleTokens?.(request.principal, input + output);
-      deps.record(row(request, { input, cachedInput, output, costUsd, estimated: usageEstimated, provider: request.attempt.model.provider ?? 'local' }));
+      deps.record(
+        row(request, {
+          input,
+          cachedInput,
+          output,
+          costUsd,
+          estimated: usageEstimated,
+          provider: request.attempt.model.provider ?? 'local',
+        }),
+      );
     },
     failed(request) {
       // A failed request used no tokens the caller pays for: its whole reservation is returned.

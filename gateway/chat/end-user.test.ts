@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { anthropicEndUser, END_USER_HEADER, headerText, MAX_END_USER_LENGTH, memoriesEndUser, openAIEndUser, resolveEndUser } from './end-user.ts';
+import {
+  anthropicEndUser,
+  END_USER_HEADER,
+  headerText,
+  MAX_END_USER_LENGTH,
+  memoriesEndUser,
+  openAIEndUser,
+  resolveEndUser,
+} from './end-user.ts';
 
 function rejection(fn: () => unknown): unknown {
   try {
@@ -13,11 +21,23 @@ function rejection(fn: () => unknown): unknown {
 describe('resolveEndUser', () => {
   it('is the account itself when nothing names an end user', () => {
     expect(resolveEndUser([])).toBeUndefined();
-    expect(resolveEndUser([{ param: 'user', value: undefined }, { param: 'x', value: null }, { param: 'y', value: '' }])).toBeUndefined();
+    expect(
+      resolveEndUser([
+        { param: 'user', value: undefined },
+        { param: 'x', value: null },
+        { param: 'y', value: '' },
+      ]),
+    ).toBeUndefined();
   });
 
   it('takes the first source given, in order', () => {
-    expect(resolveEndUser([{ param: 'a', value: undefined }, { param: 'b', value: 'bob' }, { param: 'c', value: 'carol' }])).toBe('bob');
+    expect(
+      resolveEndUser([
+        { param: 'a', value: undefined },
+        { param: 'b', value: 'bob' },
+        { param: 'c', value: 'carol' },
+      ]),
+    ).toBe('bob');
   });
 
   it('keeps the id exactly as sent (case, inner spaces, non-ASCII)', () => {
@@ -36,11 +56,22 @@ describe('resolveEndUser', () => {
     ['a C1 control', 'alice\u0085'],
     ['a blank id', '   '],
   ])('refuses %s with a 400 naming the field', (_what, value) => {
-    expect(rejection(() => resolveEndUser([{ param: 'metadata.user_id', value }]))).toMatchObject({ status: 400, code: 'invalid_end_user', param: 'metadata.user_id' });
+    expect(rejection(() => resolveEndUser([{ param: 'metadata.user_id', value }]))).toMatchObject({
+      status: 400,
+      code: 'invalid_end_user',
+      param: 'metadata.user_id',
+    });
   });
 
   it('checks a losing source too, so a malformed id is never silently ignored', () => {
-    expect(rejection(() => resolveEndUser([{ param: 'h', value: 'alice' }, { param: 'user', value: 'a\nb' }]))).toMatchObject({ status: 400, param: 'user' });
+    expect(
+      rejection(() =>
+        resolveEndUser([
+          { param: 'h', value: 'alice' },
+          { param: 'user', value: 'a\nb' },
+        ]),
+      ),
+    ).toMatchObject({ status: 400, param: 'user' });
   });
 });
 

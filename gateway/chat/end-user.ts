@@ -47,8 +47,14 @@ function check(source: EndUserSource): string | undefined {
   // Absent, null and "" all mean "not given": SDKs and apps send an empty `user` when they have none.
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw badRequest(`The end user (${param}) must be a string.`, 'invalid_end_user', param);
-  if (value.length > MAX_END_USER_LENGTH) throw badRequest(`The end user (${param}) may be at most ${MAX_END_USER_LENGTH} characters; got ${value.length}.`, 'invalid_end_user', param);
-  if (CONTROL.test(value)) throw badRequest(`The end user (${param}) must not contain control characters (newlines, tabs, NUL...).`, 'invalid_end_user', param);
+  if (value.length > MAX_END_USER_LENGTH)
+    throw badRequest(
+      `The end user (${param}) may be at most ${MAX_END_USER_LENGTH} characters; got ${value.length}.`,
+      'invalid_end_user',
+      param,
+    );
+  if (CONTROL.test(value))
+    throw badRequest(`The end user (${param}) must not contain control characters (newlines, tabs, NUL...).`, 'invalid_end_user', param);
   if (value.trim() === '') throw badRequest(`The end user (${param}) must not be blank.`, 'invalid_end_user', param);
   return value;
 }

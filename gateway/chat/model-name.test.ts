@@ -55,21 +55,29 @@ describe('checkModelName', () => {
     expect(checkModelName('gpt-4o-mini', (p) => `"model" ${p.reason}`)).toBe('gpt-4o-mini');
   });
 
-  it('throws a 400 naming the model parameter, in the caller\'s wording', () => {
+  it("throws a 400 naming the model parameter, in the caller's wording", () => {
     expect(() => checkModelName('gpt-模型', (p) => `model: ${p.reason}`)).toThrow(
-      expect.objectContaining({ status: 400, type: 'invalid_request_error', code: 'invalid_model', param: 'model', message: expect.stringMatching(/^model: /) as string }) as Error,
+      expect.objectContaining({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'invalid_model',
+        param: 'model',
+        message: expect.stringMatching(/^model: /) as string,
+      }) as Error,
     );
   });
 });
 
 describe('the CRD agrees with the gateway', () => {
-  const models = PerpetualDeploymentSpec.properties.models as unknown as { items: { properties: Record<string, { pattern?: string; maxLength?: number }> } };
+  const models = PerpetualDeploymentSpec.properties.models as unknown as {
+    items: { properties: Record<string, { pattern?: string; maxLength?: number }> };
+  };
 
   it.each(['name', 'fallback'])('models[].%s has the same pattern and length bound', (field) => {
     expect(models.items.properties[field]).toMatchObject({ pattern: MODEL_NAME_PATTERN, maxLength: MODEL_NAME_MAX_LENGTH });
   });
 
-  it('a ModelServer\'s servedName too (clients may send it as the model)', () => {
+  it("a ModelServer's servedName too (clients may send it as the model)", () => {
     const source = ModelServerSpec.properties.model as unknown as { properties: Record<string, { pattern?: string; maxLength?: number }> };
     expect(source.properties.servedName).toMatchObject({ pattern: MODEL_NAME_PATTERN, maxLength: MODEL_NAME_MAX_LENGTH });
   });

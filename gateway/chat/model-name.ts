@@ -29,7 +29,8 @@ export interface ModelNameProblem {
 
 /** Why `name` cannot be a model name, or undefined when it can. */
 export function modelNameProblem(name: unknown): ModelNameProblem | undefined {
-  if (typeof name !== 'string' || name.trim() === '') return { code: 'missing_model', reason: 'is required: the name of the model to use.' };
+  if (typeof name !== 'string' || name.trim() === '')
+    return { code: 'missing_model', reason: 'is required: the name of the model to use.' };
   if (name.length <= MODEL_NAME_MAX_LENGTH && MODEL_NAME.test(name)) return undefined;
   // JSON escaping shows control characters as \n, \u0000 instead of writing them into the message.
   const shown = JSON.stringify(name.length > SHOWN ? `${name.slice(0, SHOWN)}…` : name);

@@ -10,7 +10,11 @@ const proxy = {
     { name: 'mine', provider: 'openai', upstreamModel: 'gpt-4o', baseURL: 'http://127.0.0.1:9/v1' },
   ],
 };
-const local = { mode: 'local' as const, providerBaseURLs: DEFAULT_PROVIDER_BASE_URLS, models: [{ name: 'mistral-7b', upstreamModel: 'mistralai/Mistral-7B', endpoint: 'http://mistral-vllm.ns.svc:8000/v1' }] };
+const local = {
+  mode: 'local' as const,
+  providerBaseURLs: DEFAULT_PROVIDER_BASE_URLS,
+  models: [{ name: 'mistral-7b', upstreamModel: 'mistralai/Mistral-7B', endpoint: 'http://mistral-vllm.ns.svc:8000/v1' }],
+};
 
 describe('resolveModel', () => {
   it.each([
@@ -19,18 +23,28 @@ describe('resolveModel', () => {
     ['gpt-4o-mini', { provider: 'openai', kind: 'openai', upstreamModel: 'gpt-4o-mini' }],
     ['o3-mini', { provider: 'openai', kind: 'openai' }],
     ['claude-haiku-4-5', { provider: 'anthropic', kind: 'anthropic', upstreamModel: 'claude-haiku-4-5' }],
-    ['groq/llama-3.1-8b-instant', { provider: 'groq', kind: 'openai-compatible', upstreamModel: 'llama-3.1-8b-instant', baseURL: 'https://api.groq.com/openai/v1' }],
+    [
+      'groq/llama-3.1-8b-instant',
+      { provider: 'groq', kind: 'openai-compatible', upstreamModel: 'llama-3.1-8b-instant', baseURL: 'https://api.groq.com/openai/v1' },
+    ],
   ])('routes %s in proxy mode', (name, expected) => {
     expect(resolveModel(proxy, name)).toMatchObject({ name, ...expected });
   });
 
   it('routes a configured ModelServer in local mode without a provider key', () => {
-    expect(resolveModel(local, 'mistral-7b')).toMatchObject({ provider: undefined, kind: 'openai-compatible', baseURL: 'http://mistral-vllm.ns.svc:8000/v1', upstreamModel: 'mistralai/Mistral-7B' });
+    expect(resolveModel(local, 'mistral-7b')).toMatchObject({
+      provider: undefined,
+      kind: 'openai-compatible',
+      baseURL: 'http://mistral-vllm.ns.svc:8000/v1',
+      upstreamModel: 'mistralai/Mistral-7B',
+    });
   });
 
   it('refuses unknown models with a 404 that lists what exists', () => {
     expect(() => resolveModel(local, 'gpt-4o')).toThrow(/"gpt-4o" does not exist.*Available models: mistral-7b/);
-    expect(() => resolveModel(proxy, 'llama-unknown')).toThrow(expect.objectContaining({ status: 404, code: 'model_not_found', param: 'model' }) as Error);
+    expect(() => resolveModel(proxy, 'llama-unknown')).toThrow(
+      expect.objectContaining({ status: 404, code: 'model_not_found', param: 'model' }) as Error,
+    );
     expect(() => resolveModel(proxy, 'nowhere/model')).toThrow(/does not exist/);
   });
 });

@@ -31,7 +31,14 @@ export function providerKind(provider: string | undefined): ProviderKind {
 
 function fromRoute(config: Pick<GatewayConfig, 'providerBaseURLs'>, route: ModelRoute): ResolvedModel | undefined {
   if (route.endpoint) {
-    return { name: route.name, provider: undefined, kind: 'openai-compatible', baseURL: route.endpoint, upstreamModel: route.upstreamModel, route };
+    return {
+      name: route.name,
+      provider: undefined,
+      kind: 'openai-compatible',
+      baseURL: route.endpoint,
+      upstreamModel: route.upstreamModel,
+      route,
+    };
   }
   const provider = route.provider ?? 'openai';
   const baseURL = route.baseURL ?? config.providerBaseURLs[provider];
@@ -57,6 +64,16 @@ export function resolveModel(config: Pick<GatewayConfig, 'mode' | 'models' | 'pr
   const resolved = route ? fromRoute(config, route) : config.mode === 'proxy' ? inferred(config, name) : undefined;
   if (resolved) return resolved;
   const known = config.models.map((m) => m.name);
-  const hint = known.length > 0 ? ` Available models: ${known.join(', ')}.` : config.mode === 'proxy' ? ' Name a provider\'s model (e.g. gpt-4o-mini, claude-sonnet-4-5) or use "provider/model" (e.g. groq/llama-3.1-8b-instant).' : '';
-  throw new GatewayError(`The model "${name}" does not exist or is not served here.${hint}`, { status: 404, type: 'not_found_error', code: 'model_not_found', param: 'model' });
+  const hint =
+    known.length > 0
+      ? ` Available models: ${known.join(', ')}.`
+      : config.mode === 'proxy'
+        ? ' Name a provider\'s model (e.g. gpt-4o-mini, claude-sonnet-4-5) or use "provider/model" (e.g. groq/llama-3.1-8b-instant).'
+        : '';
+  throw new GatewayError(`The model "${name}" does not exist or is not served here.${hint}`, {
+    status: 404,
+    type: 'not_found_error',
+    code: 'model_not_found',
+    param: 'model',
+  });
 }

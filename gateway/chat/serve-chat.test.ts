@@ -8,7 +8,14 @@ import { GatewayError } from '../errors.ts';
 import type { MemoryService, RecallRequest, RememberRequest } from '../memory/memory-service.ts';
 import type { Principal } from '../middleware/authenticate.ts';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../protocols/openai/types.ts';
-import type { ChatResult, ChatStream, EmbeddingsResult, ProviderClient, ProviderTarget, UsageReport } from '../providers/provider-client.ts';
+import type {
+  ChatResult,
+  ChatStream,
+  EmbeddingsResult,
+  ProviderClient,
+  ProviderTarget,
+  UsageReport,
+} from '../providers/provider-client.ts';
 import { ReplicaPool } from '../routing/replica-pool.ts';
 import { ReplicaRouter } from '../routing/replica-router.ts';
 import type { CompletedRequest, FailedRequest } from './accounting.ts';
@@ -18,15 +25,39 @@ import { NO_EXTENSIONS, serveConversation, serveUpstream, type ChatDeps } from '
 
 const silent = pino({ level: 'silent' });
 const USAGE = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
-const principal: Principal = { userId: 'u1', tier: 'pro', limits: { requestsPerMinute: 10, requestsPerDay: 10 }, via: 'api_key', keyId: 'k1' };
+const principal: Principal = {
+  userId: 'u1',
+  tier: 'pro',
+  limits: { requestsPerMinute: 10, requestsPerDay: 10 },
+  via: 'api_key',
+  keyId: 'k1',
+};
 const ext = { conversationId: 'conv-1', memory: { enabled: undefined, topK: undefined, conversationOnly: false } };
 
 function chatResult(content: string, model = 'm'): ChatResult {
-  return { response: { id: 'c1', object: 'chat.completion', created: 1, model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: USAGE }, usage: USAGE, usageEstimated: false, upstreamRequestId: undefined };
+  return {
+    response: {
+      id: 'c1',
+      object: 'chat.completion',
+      created: 1,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      usage: USAGE,
+    },
+    usage: USAGE,
+    usageEstimated: false,
+    upstreamRequestId: undefined,
+  };
 }
 
 function chunk(content: string): ChatCompletionChunk {
-  return { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] };
+  return {
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+  };
 }
 
 function streamOf(texts: string[]): ChatStream {
@@ -66,7 +97,17 @@ function scripted(answer: Upstream['answer']): ProviderClient {
     chatStream: async (req, target) => streamOf((await reply(req, target)).split(' ')),
     embeddings: async (req, target): Promise<EmbeddingsResult> => {
       await reply(req, target);
-      return { response: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }], model: req.model, usage: { prompt_tokens: 2, total_tokens: 2 } }, usage: { prompt_tokens: 2, completion_tokens: 0, total_tokens: 2 }, usageEstimated: false, upstreamRequestId: undefined };
+      return {
+        response: {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }],
+          model: req.model,
+          usage: { prompt_tokens: 2, total_tokens: 2 },
+        },
+        usage: { prompt_tokens: 2, completion_tokens: 0, total_tokens: 2 },
+        usageEstimated: false,
+        upstreamRequestId: undefined,
+      };
     },
   };
 }
@@ -105,7 +146,9 @@ function recorder<Result, Chunk>(options: { failJson?: Error } = {}): Recorded<R
     events: [],
     body: undefined,
     started: false,
-    setHeaders: (headers) => { Object.assign(recorded.headers, headers); },
+    setHeaders: (headers) => {
+      Object.assign(recorded.headers, headers);
+    },
     json: (result) => {
       if (options.failJson) return Promise.reject(options.failJson);
       recorded.body = result;
@@ -121,20 +164,37 @@ function recorder<Result, Chunk>(options: { failJson?: Error } = {}): Recorded<R
       return () => undefined;
     },
     writer: () => ({
-      chunk: (c) => { recorded.events.push(`chunk ${JSON.stringify(c)}`); return Promise.resolve(); },
-      end: (report: UsageReport) => { recorded.events.push(`end ${String(report.usage.total_tokens)}`); return Promise.resolve(); },
-      fail: (error) => { recorded.events.push(`fail ${error.code}`); return Promise.resolve(); },
+      chunk: (c) => {
+        recorded.events.push(`chunk ${JSON.stringify(c)}`);
+        return Promise.resolve();
+      },
+      end: (report: UsageReport) => {
+        recorded.events.push(`end ${String(report.usage.total_tokens)}`);
+        return Promise.resolve();
+      },
+      fail: (error) => {
+        recorded.events.push(`fail ${error.code}`);
+        return Promise.resolve();
+      },
     }),
-    end: () => { recorded.events.push('close'); },
+    end: () => {
+      recorded.events.push('close');
+    },
   };
   return recorded;
 }
 
 function conversation(body: Partial<ChatCompletionRequest> = {}) {
-  return { body: { model: 'm', messages: [{ role: 'user' as const, content: 'hello there' }], ...body }, ext, endUser: 'alice', endpoint: 'chat' as const };
+  return {
+    body: { model: 'm', messages: [{ role: 'user' as const, content: 'hello there' }], ...body },
+    ext,
+    endUser: 'alice',
+    endpoint: 'chat' as const,
+  };
 }
 
-const overloaded = (): GatewayError => new GatewayError('Upstream overloaded.', { status: 503, type: 'service_unavailable_error', code: 'upstream_unavailable' });
+const overloaded = (): GatewayError =>
+  new GatewayError('Upstream overloaded.', { status: 503, type: 'service_unavailable_error', code: 'upstream_unavailable' });
 
 describe('a conversation answered as JSON', () => {
   it('sends the answer with the headers that say how it was served, then accounts for it', async () => {
@@ -144,13 +204,20 @@ describe('a conversation answered as JSON', () => {
     expect(responder.headers['x-perpetual-model']).toBe('m');
     expect(Number(responder.headers['x-perpetual-overhead-ms'])).toBeGreaterThanOrEqual(0);
     expect(upstream.calls.map((c) => [c.target.upstreamModel, c.target.apiKey])).toEqual([['m-upstream', 'sk-user']]);
-    expect(completed.map((r) => [r.status, r.endpoint, r.body.model, r.serverRequestId, r.ext.conversationId])).toEqual([[200, 'chat', 'm', 'srv-1', 'conv-1']]);
+    expect(completed.map((r) => [r.status, r.endpoint, r.body.model, r.serverRequestId, r.ext.conversationId])).toEqual([
+      [200, 'chat', 'm', 'srv-1', 'conv-1'],
+    ]);
     expect(failed).toEqual([]);
   });
 
   it('goes to the fallback model when the first fails before answering, and names the model that answered', async () => {
     const responder = recorder<ChatResult, ChatCompletionChunk>();
-    await serveConversation(depsWith(scripted((model) => Promise.resolve(model === 'm-upstream' ? overloaded() : 'from backup'))), caller(), conversation(), responder);
+    await serveConversation(
+      depsWith(scripted((model) => Promise.resolve(model === 'm-upstream' ? overloaded() : 'from backup'))),
+      caller(),
+      conversation(),
+      responder,
+    );
     expect(upstream.calls.map((c) => c.target.upstreamModel)).toEqual(['m-upstream', 'backup-upstream']);
     expect(responder.headers['x-perpetual-model']).toBe('backup');
     expect(completed.map((r) => r.attempt.model.name)).toEqual(['backup']);
@@ -159,7 +226,9 @@ describe('a conversation answered as JSON', () => {
   it('throws a failure before the answer for the error handler, with one failed usage row and no headers of an answer', async () => {
     const responder = recorder<ChatResult, ChatCompletionChunk>();
     const refused = new GatewayError('Bad request upstream.', { status: 400, type: 'invalid_request_error', code: 'upstream_bad_request' });
-    await expect(serveConversation(depsWith(scripted(() => Promise.resolve(refused))), caller(), conversation(), responder)).rejects.toBe(refused);
+    await expect(serveConversation(depsWith(scripted(() => Promise.resolve(refused))), caller(), conversation(), responder)).rejects.toBe(
+      refused,
+    );
     expect(upstream.calls).toHaveLength(1);
     expect(failed.map((r) => r.status)).toEqual([400]);
     expect(responder.headers['x-perpetual-model']).toBeUndefined();
@@ -167,7 +236,9 @@ describe('a conversation answered as JSON', () => {
 
   it('accounts an answer that could not be written as failed, with the attempt that was paid for', async () => {
     const responder = recorder<ChatResult, ChatCompletionChunk>({ failJson: new TypeError('cannot write') });
-    await expect(serveConversation(depsWith(scripted(() => Promise.resolve('hi'))), caller(), conversation(), responder)).rejects.toThrow('cannot write');
+    await expect(serveConversation(depsWith(scripted(() => Promise.resolve('hi'))), caller(), conversation(), responder)).rejects.toThrow(
+      'cannot write',
+    );
     expect(failed.map((r) => [r.status, r.attempt?.model.name])).toEqual([[500, 'm']]);
     expect(completed).toEqual([]);
   });
@@ -177,7 +248,13 @@ describe('a conversation answered as a stream', () => {
   it('starts the stream once the upstream answered, relays every chunk, ends it and accounts for it', async () => {
     const responder = recorder<ChatResult, ChatCompletionChunk>();
     await serveConversation(depsWith(scripted(() => Promise.resolve('one two'))), caller(), conversation({ stream: true }), responder);
-    expect(responder.events).toEqual(['start', `chunk ${JSON.stringify(chunk('one'))}`, `chunk ${JSON.stringify(chunk('two'))}`, 'end 5', 'close']);
+    expect(responder.events).toEqual([
+      'start',
+      `chunk ${JSON.stringify(chunk('one'))}`,
+      `chunk ${JSON.stringify(chunk('two'))}`,
+      'end 5',
+      'close',
+    ]);
     expect(responder.headers['x-perpetual-model']).toBe('m');
     expect(completed.map((r) => r.status)).toEqual([200]);
   });
@@ -187,18 +264,37 @@ describe('a conversation answered as a stream', () => {
     const tokenClocks = (model: string, endpoint: string): { token: () => void } => {
       const clock = { model, endpoint, tokens: 0 };
       clocks.push(clock);
-      return { token: () => { clock.tokens += 1; } };
+      return {
+        token: () => {
+          clock.tokens += 1;
+        },
+      };
     };
     const responder = recorder<ChatResult, ChatCompletionChunk>();
     // 'one  two' is three chunks, the middle one without text (as a role or usage chunk is).
-    await serveConversation(depsWith(scripted((model) => Promise.resolve(model === 'm-upstream' ? overloaded() : 'one  two')), { tokenClocks }), caller(), conversation({ stream: true }), responder);
+    await serveConversation(
+      depsWith(
+        scripted((model) => Promise.resolve(model === 'm-upstream' ? overloaded() : 'one  two')),
+        { tokenClocks },
+      ),
+      caller(),
+      conversation({ stream: true }),
+      responder,
+    );
     expect(responder.events.filter((e) => e.startsWith('chunk'))).toHaveLength(3);
     expect(clocks).toEqual([{ model: 'backup', endpoint: '/v1/chat/completions', tokens: 2 }]);
   });
 
   it('a failure before the first byte is still thrown (a proper status), not written into a stream', async () => {
     const responder = recorder<ChatResult, ChatCompletionChunk>();
-    await expect(serveConversation(depsWith(scripted(() => Promise.resolve(new GatewayError('nope', { status: 400, type: 'invalid_request_error', code: 'x' })))), caller(), conversation({ stream: true }), responder)).rejects.toThrow('nope');
+    await expect(
+      serveConversation(
+        depsWith(scripted(() => Promise.resolve(new GatewayError('nope', { status: 400, type: 'invalid_request_error', code: 'x' })))),
+        caller(),
+        conversation({ stream: true }),
+        responder,
+      ),
+    ).rejects.toThrow('nope');
     expect(responder.events).toEqual([]);
     expect(failed.map((r) => r.status)).toEqual([400]);
   });
@@ -211,30 +307,75 @@ describe('memory', () => {
     const service = {
       recall: (request: RecallRequest) => {
         recalls.push(request);
-        return Promise.resolve({ result: 'hit', messages: [{ role: 'system', content: 'You like tea.' }, ...request.messages], memoryIds: ['m1', 'm2'], memoryTokens: 4, retrievalMs: 1.5, calls: 1 });
+        return Promise.resolve({
+          result: 'hit',
+          messages: [{ role: 'system', content: 'You like tea.' }, ...request.messages],
+          memoryIds: ['m1', 'm2'],
+          memoryTokens: 4,
+          retrievalMs: 1.5,
+          calls: 1,
+        });
       },
-      remember: (request: RememberRequest) => { remembered.push(request); },
+      remember: (request: RememberRequest) => {
+        remembered.push(request);
+      },
     } as unknown as MemoryService;
     return { service, recalls, remembered };
   }
 
-  it('recalls into the body sent upstream, says so in headers, and remembers the turn under the gateway\'s request id', async () => {
+  it("recalls into the body sent upstream, says so in headers, and remembers the turn under the gateway's request id", async () => {
     const memory = memoryRecorder();
     const responder = recorder<ChatResult, ChatCompletionChunk>();
-    await serveConversation(depsWith(scripted(() => Promise.resolve('noted')), { memory: memory.service }), caller(), conversation(), responder);
+    await serveConversation(
+      depsWith(
+        scripted(() => Promise.resolve('noted')),
+        { memory: memory.service },
+      ),
+      caller(),
+      conversation(),
+      responder,
+    );
     expect(memory.recalls.map((r) => [r.userId, r.endUser, r.conversationId])).toEqual([['u1', 'alice', 'conv-1']]);
-    expect(upstream.calls[0]?.messages).toEqual([{ role: 'system', content: 'You like tea.' }, { role: 'user', content: 'hello there' }]);
-    expect(responder.headers).toMatchObject({ 'x-perpetual-memory': 'hit', 'x-perpetual-memory-ids': 'm1,m2', 'x-perpetual-memory-tokens': '4', 'x-perpetual-retrieval-ms': '1.50' });
+    expect(upstream.calls[0]?.messages).toEqual([
+      { role: 'system', content: 'You like tea.' },
+      { role: 'user', content: 'hello there' },
+    ]);
+    expect(responder.headers).toMatchObject({
+      'x-perpetual-memory': 'hit',
+      'x-perpetual-memory-ids': 'm1,m2',
+      'x-perpetual-memory-tokens': '4',
+      'x-perpetual-retrieval-ms': '1.50',
+    });
     // The turn as the client sent it, not with the recalled memories.
-    expect(memory.remembered.map((r) => [r.requestId, r.endUser, r.responseText, r.messages])).toEqual([['srv-1', 'alice', 'noted', [{ role: 'user', content: 'hello there' }]]]);
+    expect(memory.remembered.map((r) => [r.requestId, r.endUser, r.responseText, r.messages])).toEqual([
+      ['srv-1', 'alice', 'noted', [{ role: 'user', content: 'hello there' }]],
+    ]);
     expect(completed[0]?.memory).toEqual({ calls: 1, latencyMs: 1.5, tokens: 4 });
   });
 
   it('remembers nothing when memory is off for the request, or when the answer failed', async () => {
     const memory = memoryRecorder();
     const off = { ...conversation(), ext: { ...ext, memory: { ...ext.memory, enabled: false } } };
-    await serveConversation(depsWith(scripted(() => Promise.resolve('x')), { memory: memory.service }), caller(), off, recorder());
-    await expect(serveConversation(depsWith(scripted(() => Promise.resolve(overloaded())), { memory: memory.service }), caller(), conversation({ model: 'backup' }), recorder())).rejects.toThrow();
+    await serveConversation(
+      depsWith(
+        scripted(() => Promise.resolve('x')),
+        { memory: memory.service },
+      ),
+      caller(),
+      off,
+      recorder(),
+    );
+    await expect(
+      serveConversation(
+        depsWith(
+          scripted(() => Promise.resolve(overloaded())),
+          { memory: memory.service },
+        ),
+        caller(),
+        conversation({ model: 'backup' }),
+        recorder(),
+      ),
+    ).rejects.toThrow();
     expect(memory.remembered).toEqual([]);
   });
 });
@@ -244,11 +385,23 @@ describe('embeddings through the same path', () => {
     const provider = scripted(() => Promise.resolve(''));
     const responder = recorder<EmbeddingsResult, never>();
     const body = { model: 'm', input: 'vectorise me' };
-    const request = { model: 'm', stream: false, ext: NO_EXTENSIONS, endpoint: 'embeddings' as const, calls: (signal: AbortSignal) => ({ json: (client: ProviderClient, target: ProviderTarget) => client.embeddings(body, target, signal), resultText: () => undefined, chunkText: () => '' }) };
+    const request = {
+      model: 'm',
+      stream: false,
+      ext: NO_EXTENSIONS,
+      endpoint: 'embeddings' as const,
+      calls: (signal: AbortSignal) => ({
+        json: (client: ProviderClient, target: ProviderTarget) => client.embeddings(body, target, signal),
+        resultText: () => undefined,
+        chunkText: () => '',
+      }),
+    };
     await serveUpstream(depsWith(provider), caller(), request, responder);
     expect(responder.body?.response.data[0]?.embedding).toEqual([0.5, 0.5]);
     expect(upstream.calls.map((c) => c.target.upstreamModel)).toEqual(['m-upstream']);
-    expect(completed.map((r) => [r.endpoint, r.status, r.ext.conversationId, r.memory])).toEqual([['embeddings', 200, undefined, { calls: 0, latencyMs: null, tokens: 0 }]]);
+    expect(completed.map((r) => [r.endpoint, r.status, r.ext.conversationId, r.memory])).toEqual([
+      ['embeddings', 200, undefined, { calls: 0, latencyMs: null, tokens: 0 }],
+    ]);
   });
 });
 
@@ -273,15 +426,33 @@ describe('a streaming request held while its ModelServer scales from zero', () =
       log: silent,
       random: () => 0,
     });
-    const router = new ReplicaRouter({ pools: new Map([['ms', pool]]), settings: { policy: 'leastLoad', maxAttempts: 2 }, log: silent, onFailover: () => undefined });
+    const router = new ReplicaRouter({
+      pools: new Map([['ms', pool]]),
+      settings: { policy: 'leastLoad', maxAttempts: 2 },
+      log: silent,
+      onFailover: () => undefined,
+    });
     try {
       await pool.refresh();
       const provider = scripted(() => Promise.resolve('ready now'));
-      const deps = depsWith(provider, { config: { mode: 'local', models: [{ name: 'local-m', upstreamModel: 'served', modelServer: 'ms', endpoint: 'http://ms.invalid/v1' }], providerBaseURLs: {}, prefix: '/v1' }, router });
+      const deps = depsWith(provider, {
+        config: {
+          mode: 'local',
+          models: [{ name: 'local-m', upstreamModel: 'served', modelServer: 'ms', endpoint: 'http://ms.invalid/v1' }],
+          providerBaseURLs: {},
+          prefix: '/v1',
+        },
+        router,
+      });
       const responder = recorder<ChatResult, ChatCompletionChunk>();
       await serveConversation(deps, caller(), conversation({ model: 'local-m', stream: true }), responder);
       expect(responder.events.slice(0, 2)).toEqual(['start', ': waiting for a model replica']);
-      expect(responder.events.slice(2)).toEqual([`chunk ${JSON.stringify(chunk('ready'))}`, `chunk ${JSON.stringify(chunk('now'))}`, 'end 5', 'close']);
+      expect(responder.events.slice(2)).toEqual([
+        `chunk ${JSON.stringify(chunk('ready'))}`,
+        `chunk ${JSON.stringify(chunk('now'))}`,
+        'end 5',
+        'close',
+      ]);
       expect(upstream.calls.map((c) => c.target.baseURL)).toEqual(['http://127.0.0.1:9001/v1']);
       expect(responder.headers['x-perpetual-model']).toBe('local-m');
       expect(completed.map((r) => [r.status, r.attempt.heldMs > 0])).toEqual([[200, true]]);

@@ -89,7 +89,10 @@ type MemoryFacts = { calls: number; latencyMs: number | null; tokens: number };
 const NO_MEMORY: MemoryFacts = { calls: 0, latencyMs: null, tokens: 0 };
 
 /** Memory off both ways, for requests that are not a conversation. */
-export const NO_EXTENSIONS: ChatExtensions = { conversationId: undefined, memory: { enabled: false, topK: undefined, conversationOnly: false } };
+export const NO_EXTENSIONS: ChatExtensions = {
+  conversationId: undefined,
+  memory: { enabled: false, topK: undefined, conversationOnly: false },
+};
 
 /** One request on its way: who asked, what for, and how to answer. */
 interface Exchange<Result extends UsageReport, Chunk> {
@@ -107,18 +110,38 @@ interface Exchange<Result extends UsageReport, Chunk> {
   spans: UpstreamSpans;
 }
 
-const OPERATIONS: Record<Endpoint, GenAiOperation> = { chat: 'chat', messages: 'chat', responses: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+const OPERATIONS: Record<Endpoint, GenAiOperation> = {
+  chat: 'chat',
+  messages: 'chat',
+  responses: 'chat',
+  completions: 'text_completion',
+  embeddings: 'embeddings',
+};
 
 /** The client's signal, and one the gateway can also abort (a stream nobody will read). */
 function upstreamSignal(client: AbortSignal): { signal: AbortSignal; cancel: (reason: unknown) => void } {
   const own = new AbortController();
-  return { signal: AbortSignal.any([client, own.signal]), cancel: (reason) => { own.abort(reason); } };
+  return {
+    signal: AbortSignal.any([client, own.signal]),
+    cancel: (reason) => {
+      own.abort(reason);
+    },
+  };
 }
 
 /** What accounting records of every outcome. */
 function facts<Result extends UsageReport, Chunk>(exchange: Exchange<Result, Chunk>) {
   const { caller } = exchange;
-  return { principal: caller.principal, requestId: caller.requestId, serverRequestId: caller.serverRequestId, startedAt: caller.startedAt, ext: exchange.ext, body: { model: exchange.model }, endpoint: exchange.endpoint, memory: exchange.memory };
+  return {
+    principal: caller.principal,
+    requestId: caller.requestId,
+    serverRequestId: caller.serverRequestId,
+    startedAt: caller.startedAt,
+    ext: exchange.ext,
+    body: { model: exchange.model },
+    endpoint: exchange.endpoint,
+    memory: exchange.memory,
+  };
 }
 
 /** Time the gateway spent before calling upstream (auth, limits, routing, memory), not counting a cold-start wait. */
@@ -161,7 +184,11 @@ async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationR
       conversationOnly: request.ext.memory.conversationOnly,
       signal,
     });
-    span.setAttributes({ 'perpetual.memory.result': found.result, 'perpetual.memory.count': found.memoryIds.length, 'perpetual.memory.tokens': found.memoryTokens });
+    span.setAttributes({
+      'perpetual.memory.result': found.result,
+      'perpetual.memory.count': found.memoryIds.length,
+      'perpetual.memory.tokens': found.memoryTokens,
+    });
     return found;
   });
   return { body: { ...request.body, messages: recall.messages }, recall };
@@ -172,13 +199,23 @@ async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationR
  * answered JSON or streamed through `responder`, accounted, and the turn remembered when the
  * answer completed.
  */
-export function serveConversation(deps: ChatDeps, caller: Caller, request: ConversationRequest, responder: Responder<ChatResult, ChatCompletionChunk>): Promise<void> {
+export function serveConversation(
+  deps: ChatDeps,
+  caller: Caller,
+  request: ConversationRequest,
+  responder: Responder<ChatResult, ChatCompletionChunk>,
+): Promise<void> {
   return serveOwnCalls(deps, caller, { ...request, calls: (recalled, signal) => chatCalls(request, recalled, signal) }, responder);
 }
 
 /** The chat calls of a conversation: Chat Completions on every upstream (each provider translates). */
-export function chatCalls(request: Pick<ConversationRequest, 'bodyFor'>, recalled: Recalled, signal: AbortSignal): UpstreamCalls<ChatResult, ChatCompletionChunk> {
-  const bodyFor = (target: ProviderTarget): ChatCompletionRequest => (request.bodyFor ? request.bodyFor(recalled.body, target) : recalled.body);
+export function chatCalls(
+  request: Pick<ConversationRequest, 'bodyFor'>,
+  recalled: Recalled,
+  signal: AbortSignal,
+): UpstreamCalls<ChatResult, ChatCompletionChunk> {
+  const bodyFor = (target: ProviderTarget): ChatCompletionRequest =>
+    request.bodyFor ? request.bodyFor(recalled.body, target) : recalled.body;
   return {
     json: (client, target) => client.chat(bodyFor(target), target, signal),
     stream: (client, target) => client.chatStream(bodyFor(target), target, signal),
@@ -188,7 +225,12 @@ export function chatCalls(request: Pick<ConversationRequest, 'bodyFor'>, recalle
 }
 
 /** serveConversation with calls of the request's own: memory, routing, accounting and the memory write as for chat. */
-export async function serveOwnCalls<Result extends UsageReport, Chunk>(deps: ChatDeps, caller: Caller, request: OwnCallsConversation<Result, Chunk>, responder: Responder<Result, Chunk>): Promise<void> {
+export async function serveOwnCalls<Result extends UsageReport, Chunk>(
+  deps: ChatDeps,
+  caller: Caller,
+  request: OwnCallsConversation<Result, Chunk>,
+  responder: Responder<Result, Chunk>,
+): Promise<void> {
   const { signal, cancel } = upstreamSignal(caller.signal);
   const recalled = await withMemory(deps, caller, request, signal);
   const { recall } = recalled;
@@ -197,31 +239,77 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(deps: Cha
   const calls = request.calls(recalled, signal);
   const model = request.body.model;
   const upstream: UpstreamRequest = { userId: caller.principal.userId, model, conversationId: request.ext.conversationId, signal };
-  const exchange = { caller, model, ext: request.ext, endpoint: request.endpoint, memory, calls, upstream, responder, cancel, spans: upstreamSpans(OPERATIONS[request.endpoint], model) };
+  const exchange = {
+    caller,
+    model,
+    ext: request.ext,
+    endpoint: request.endpoint,
+    memory,
+    calls,
+    upstream,
+    responder,
+    cancel,
+    spans: upstreamSpans(OPERATIONS[request.endpoint], model),
+  };
   const text = await answer(deps, exchange, request.body.stream === true);
   // Memory off for this request means off both ways: nothing recalled, nothing stored. Points are
   // keyed on the gateway's id: a replayed X-Request-Id must add memories, never overwrite them.
   if (text !== undefined && request.ext.memory.enabled !== false) {
-    deps.memory?.remember({ userId: caller.principal.userId, endUser: request.endUser, conversationId: request.ext.conversationId, requestId: caller.serverRequestId, messages: request.body.messages, responseText: text });
+    deps.memory?.remember({
+      userId: caller.principal.userId,
+      endUser: request.endUser,
+      conversationId: request.ext.conversationId,
+      requestId: caller.serverRequestId,
+      messages: request.body.messages,
+      responseText: text,
+    });
   }
 }
 
 /** The same path without memory, for requests that are not a conversation (the legacy /v1/completions, /v1/embeddings). */
-export async function serveUpstream<Result extends UsageReport, Chunk>(deps: ChatDeps, caller: Caller, request: UpstreamServe<Result, Chunk>, responder: Responder<Result, Chunk>): Promise<void> {
+export async function serveUpstream<Result extends UsageReport, Chunk>(
+  deps: ChatDeps,
+  caller: Caller,
+  request: UpstreamServe<Result, Chunk>,
+  responder: Responder<Result, Chunk>,
+): Promise<void> {
   const { signal, cancel } = upstreamSignal(caller.signal);
-  const upstream: UpstreamRequest = { userId: caller.principal.userId, model: request.model, conversationId: request.ext.conversationId, signal };
-  const exchange = { caller, model: request.model, ext: request.ext, endpoint: request.endpoint, memory: NO_MEMORY, calls: request.calls(signal), upstream, responder, cancel, spans: upstreamSpans(OPERATIONS[request.endpoint], request.model) };
+  const upstream: UpstreamRequest = {
+    userId: caller.principal.userId,
+    model: request.model,
+    conversationId: request.ext.conversationId,
+    signal,
+  };
+  const exchange = {
+    caller,
+    model: request.model,
+    ext: request.ext,
+    endpoint: request.endpoint,
+    memory: NO_MEMORY,
+    calls: request.calls(signal),
+    upstream,
+    responder,
+    cancel,
+    spans: upstreamSpans(OPERATIONS[request.endpoint], request.model),
+  };
   await answer(deps, exchange, request.stream);
 }
 
 /** Answers, JSON or streamed, and accounts for it; returns the answer's text when it completed. */
-function answer<Result extends UsageReport, Chunk>(deps: ChatDeps, exchange: Exchange<Result, Chunk>, stream: boolean): Promise<string | undefined> {
+function answer<Result extends UsageReport, Chunk>(
+  deps: ChatDeps,
+  exchange: Exchange<Result, Chunk>,
+  stream: boolean,
+): Promise<string | undefined> {
   const streamCall = exchange.calls.stream;
   return stream && streamCall ? serveStream(deps, exchange, exchange.spans.around(streamCall)) : serveJson(deps, exchange);
 }
 
 /** Answers with one JSON body; returns the assistant's text for memory. */
-async function serveJson<Result extends UsageReport, Chunk>(deps: ChatDeps, exchange: Exchange<Result, Chunk>): Promise<string | undefined> {
+async function serveJson<Result extends UsageReport, Chunk>(
+  deps: ChatDeps,
+  exchange: Exchange<Result, Chunk>,
+): Promise<string | undefined> {
   const { caller, calls, upstream, responder } = exchange;
   let attempt: Attempt<Result> | undefined;
   try {
@@ -244,7 +332,11 @@ type StreamCall<Chunk> = NonNullable<UpstreamCalls<UsageReport, Chunk>['stream']
  * The upstream stream. Undefined when the request failed after a held request's event stream had
  * started: the error was then written into the stream, which is closed.
  */
-async function openStream<Result extends UsageReport, Chunk>(deps: ChatDeps, exchange: Exchange<Result, Chunk>, call: StreamCall<Chunk>): Promise<Attempt<ChatStream<Chunk>> | undefined> {
+async function openStream<Result extends UsageReport, Chunk>(
+  deps: ChatDeps,
+  exchange: Exchange<Result, Chunk>,
+  call: StreamCall<Chunk>,
+): Promise<Attempt<ChatStream<Chunk>> | undefined> {
   const { caller, responder, upstream } = exchange;
   let stopWaiting = (): void => undefined;
   const onHold = (): void => {
@@ -266,7 +358,11 @@ async function openStream<Result extends UsageReport, Chunk>(deps: ChatDeps, exc
 }
 
 /** Answers with an event stream; returns the assistant's text when the stream completed. */
-async function serveStream<Result extends UsageReport, Chunk>(deps: ChatDeps, exchange: Exchange<Result, Chunk>, call: StreamCall<Chunk>): Promise<string | undefined> {
+async function serveStream<Result extends UsageReport, Chunk>(
+  deps: ChatDeps,
+  exchange: Exchange<Result, Chunk>,
+  call: StreamCall<Chunk>,
+): Promise<string | undefined> {
   const attempt = await openStream(deps, exchange, call);
   if (!attempt) return undefined;
   // The stream kept its in-flight count and replica claim (keepLease); they end here however the
@@ -279,7 +375,11 @@ async function serveStream<Result extends UsageReport, Chunk>(deps: ChatDeps, ex
 }
 
 /** Starts the event stream (unless a held request's already did) and relays the upstream's chunks into it. */
-async function relayStream<Result extends UsageReport, Chunk>(deps: ChatDeps, exchange: Exchange<Result, Chunk>, attempt: Attempt<ChatStream<Chunk>>): Promise<string | undefined> {
+async function relayStream<Result extends UsageReport, Chunk>(
+  deps: ChatDeps,
+  exchange: Exchange<Result, Chunk>,
+  attempt: Attempt<ChatStream<Chunk>>,
+): Promise<string | undefined> {
   const { caller, responder } = exchange;
   const signal = exchange.upstream.signal;
   try {

@@ -49,7 +49,12 @@ export function missingProviderKey(provider: string, prefix: string): GatewayErr
 }
 
 export async function targetFor(deps: UpstreamDeps, userId: string, model: ResolvedModel): Promise<ProviderTarget> {
-  const base = { kind: model.kind, baseURL: model.baseURL, upstreamModel: model.upstreamModel, ...(model.provider ? { providerName: model.provider } : {}) };
+  const base = {
+    kind: model.kind,
+    baseURL: model.baseURL,
+    upstreamModel: model.upstreamModel,
+    ...(model.provider ? { providerName: model.provider } : {}),
+  };
   if (!model.provider) return base;
   const apiKey = await deps.providerKey(userId, model.provider);
   if (!apiKey) throw missingProviderKey(model.provider, deps.config.prefix);
@@ -110,7 +115,12 @@ interface Sent<T> {
   release: () => void;
 }
 
-async function attempt<T>(deps: UpstreamDeps, request: UpstreamRequest, model: ResolvedModel, call: (client: ProviderClient, target: ProviderTarget) => Promise<T>): Promise<Attempt<T>> {
+async function attempt<T>(
+  deps: UpstreamDeps,
+  request: UpstreamRequest,
+  model: ResolvedModel,
+  call: (client: ProviderClient, target: ProviderTarget) => Promise<T>,
+): Promise<Attempt<T>> {
   const target = await targetFor(deps, request.userId, model);
   const client = deps.providerFor(model.kind);
   // One upstream call, counted in flight from its start until released.
@@ -127,11 +137,29 @@ async function attempt<T>(deps: UpstreamDeps, request: UpstreamRequest, model: R
   const route = model.route;
   let sent: Sent<T>;
   if (deps.router?.handles(route)) {
-    const routed = await deps.router.call(route, { conversationId: request.conversationId, signal: request.signal, ...(request.onHold ? { onHold: request.onHold } : {}) }, (replica) => send({ ...target, baseURL: replica.baseURL }));
-    sent = { ...routed.result, heldMs: routed.heldMs, release: once(() => { routed.result.release(); routed.release(); }) };
+    const routed = await deps.router.call(
+      route,
+      { conversationId: request.conversationId, signal: request.signal, ...(request.onHold ? { onHold: request.onHold } : {}) },
+      (replica) => send({ ...target, baseURL: replica.baseURL }),
+    );
+    sent = {
+      ...routed.result,
+      heldMs: routed.heldMs,
+      release: once(() => {
+        routed.result.release();
+        routed.release();
+      }),
+    };
   } else {
     sent = await send(target);
   }
   if (!request.keepLease) sent.release();
-  return { model, target: sent.target, result: sent.result, upstreamStartedAt: sent.upstreamStartedAt, heldMs: sent.heldMs, release: sent.release };
+  return {
+    model,
+    target: sent.target,
+    result: sent.result,
+    upstreamStartedAt: sent.upstreamStartedAt,
+    heldMs: sent.heldMs,
+    release: sent.release,
+  };
 }

@@ -10,15 +10,26 @@ describe('validateChatRequest', () => {
   });
 
   it('accepts the model names providers use', () => {
-    for (const model of ['ft:gpt-4o-mini:acme::abc123', 'meta-llama/Llama-3.1-8B-Instruct', 'claude-sonnet-4-5@20250929']) expect(() => validateChatRequest({ ...ok, model })).not.toThrow();
+    for (const model of ['ft:gpt-4o-mini:acme::abc123', 'meta-llama/Llama-3.1-8B-Instruct', 'claude-sonnet-4-5@20250929'])
+      expect(() => validateChatRequest({ ...ok, model })).not.toThrow();
   });
 
   it('says what a model name may hold', () => {
-    expect(() => validateChatRequest({ ...ok, model: 'gpt-模型' })).toThrow(/^"model" must be 1 to 256 characters, only ASCII letters, digits/);
+    expect(() => validateChatRequest({ ...ok, model: 'gpt-模型' })).toThrow(
+      /^"model" must be 1 to 256 characters, only ASCII letters, digits/,
+    );
   });
 
   it('accepts an assistant turn that only calls tools', () => {
-    expect(() => validateChatRequest({ ...ok, messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [] }] })).not.toThrow();
+    expect(() =>
+      validateChatRequest({
+        ...ok,
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'assistant', content: null, tool_calls: [] },
+        ],
+      }),
+    ).not.toThrow();
   });
 
   it.each([
@@ -52,12 +63,22 @@ describe('takeExtensions', () => {
   });
 
   it('reads the same controls from headers', () => {
-    const headers: Record<string, string> = { 'x-conversation-id': 'c2', 'x-perpetual-memory': 'off', 'x-perpetual-memory-top-k': '0', 'x-perpetual-memory-scope': 'conversation' };
-    expect(takeExtensions(validateChatRequest({ ...ok }), (name) => headers[name])).toEqual({ conversationId: 'c2', memory: { enabled: false, topK: 0, conversationOnly: true } });
+    const headers: Record<string, string> = {
+      'x-conversation-id': 'c2',
+      'x-perpetual-memory': 'off',
+      'x-perpetual-memory-top-k': '0',
+      'x-perpetual-memory-scope': 'conversation',
+    };
+    expect(takeExtensions(validateChatRequest({ ...ok }), (name) => headers[name])).toEqual({
+      conversationId: 'c2',
+      memory: { enabled: false, topK: 0, conversationOnly: true },
+    });
   });
 
   it('rejects a conversation scope without a conversation', () => {
-    expect(() => takeExtensions(validateChatRequest({ ...ok, memory: { scope: 'conversation' } }), none)).toThrow(/needs a conversation id/);
+    expect(() => takeExtensions(validateChatRequest({ ...ok, memory: { scope: 'conversation' } }), none)).toThrow(
+      /needs a conversation id/,
+    );
   });
 
   it('rejects a bad top_k', () => {

@@ -40,20 +40,27 @@ function checkMessage(message: unknown, i: number): ChatMessage {
   }
   const content = message.content;
   const hasToolCalls = Array.isArray(message.tool_calls) || isObject(message.function_call);
-  const validContent = typeof content === 'string' || Array.isArray(content) || ((content === null || content === undefined) && (message.role === 'assistant' && hasToolCalls));
-  if (!validContent) throw badRequest(`${param}.content must be a string or an array of content parts.`, 'invalid_message', `${param}.content`);
+  const validContent =
+    typeof content === 'string' ||
+    Array.isArray(content) ||
+    ((content === null || content === undefined) && message.role === 'assistant' && hasToolCalls);
+  if (!validContent)
+    throw badRequest(`${param}.content must be a string or an array of content parts.`, 'invalid_message', `${param}.content`);
   return message as ChatMessage;
 }
 
 export function checkStreaming(body: Record<string, unknown>): void {
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw badRequest('"stream" must be true or false.', 'invalid_type', 'stream');
-  if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options)) throw badRequest('"stream_options" must be an object.', 'invalid_type', 'stream_options');
+  if (body.stream !== undefined && typeof body.stream !== 'boolean')
+    throw badRequest('"stream" must be true or false.', 'invalid_type', 'stream');
+  if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options))
+    throw badRequest('"stream_options" must be an object.', 'invalid_type', 'stream_options');
 }
 
 export function checkSampling(body: Record<string, unknown>): void {
   for (const name of ['max_tokens', 'max_completion_tokens']) {
     const value = body[name];
-    if (value !== undefined && value !== null && (!Number.isInteger(value) || (value as number) < 1)) throw badRequest(`"${name}" must be a positive integer.`, 'invalid_value', name);
+    if (value !== undefined && value !== null && (!Number.isInteger(value) || (value as number) < 1))
+      throw badRequest(`"${name}" must be a positive integer.`, 'invalid_value', name);
   }
   const temperature = body.temperature;
   if (temperature !== undefined && temperature !== null && (typeof temperature !== 'number' || temperature < 0 || temperature > 2)) {
@@ -64,8 +71,10 @@ export function checkSampling(body: Record<string, unknown>): void {
 export function validateChatRequest(body: unknown): ChatRequestBody {
   if (!isObject(body)) throw badRequest('The request body must be a JSON object.', 'invalid_body');
   checkModelName(body.model, (problem) => `"model" ${problem.reason}`);
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('"messages" must be a non-empty array.', 'invalid_messages', 'messages');
-  if (body.messages.length > MAX_MESSAGES) throw badRequest(`"messages" may hold at most ${MAX_MESSAGES} messages.`, 'too_many_messages', 'messages');
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    throw badRequest('"messages" must be a non-empty array.', 'invalid_messages', 'messages');
+  if (body.messages.length > MAX_MESSAGES)
+    throw badRequest(`"messages" may hold at most ${MAX_MESSAGES} messages.`, 'too_many_messages', 'messages');
   body.messages.forEach(checkMessage);
   checkStreaming(body);
   checkSampling(body);
@@ -83,7 +92,8 @@ function parseBoolean(value: unknown): boolean | undefined {
 function parseTopK(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 50) throw badRequest('Memory top_k must be an integer from 0 to 50.', 'invalid_value', 'memory.top_k');
+  if (!Number.isInteger(n) || n < 0 || n > 50)
+    throw badRequest('Memory top_k must be an integer from 0 to 50.', 'invalid_value', 'memory.top_k');
   return n;
 }
 
@@ -104,7 +114,13 @@ export function takeExtensions(body: Record<string, unknown>, header: (name: str
   const enabled = parseBoolean(isObject(memoryField) ? memoryObject.enabled : memoryField) ?? parseBoolean(header('x-perpetual-memory'));
   const topK = parseTopK(memoryObject.top_k ?? header('x-perpetual-memory-top-k'));
   const scope = memoryObject.scope ?? header('x-perpetual-memory-scope') ?? 'user';
-  if (scope !== 'user' && scope !== 'conversation') throw badRequest('Memory scope must be "user" or "conversation".', 'invalid_value', 'memory.scope');
-  if (scope === 'conversation' && conversationId === undefined) throw badRequest('Memory scope "conversation" needs a conversation id (conversation_id or x-conversation-id).', 'invalid_value', 'conversation_id');
+  if (scope !== 'user' && scope !== 'conversation')
+    throw badRequest('Memory scope must be "user" or "conversation".', 'invalid_value', 'memory.scope');
+  if (scope === 'conversation' && conversationId === undefined)
+    throw badRequest(
+      'Memory scope "conversation" needs a conversation id (conversation_id or x-conversation-id).',
+      'invalid_value',
+      'conversation_id',
+    );
   return { conversationId, memory: { enabled, topK, conversationOnly: scope === 'conversation' } };
 }

@@ -5,7 +5,11 @@
 import type { Responder } from './responder.ts';
 
 /** Starts the stream with `headers` and writes the waiting comment now and every `intervalMs`; returns the stop function. */
-export function startWaitingStream(responder: Pick<Responder<unknown, unknown>, 'startStream' | 'keepAlive'>, headers: Record<string, string>, intervalMs: number): () => void {
+export function startWaitingStream(
+  responder: Pick<Responder<unknown, unknown>, 'startStream' | 'keepAlive'>,
+  headers: Record<string, string>,
+  intervalMs: number,
+): () => void {
   responder.startStream(headers);
   return responder.keepAlive(intervalMs, { comment: 'waiting for a model replica', now: true });
 }

@@ -5,7 +5,7 @@ import { decoderFor } from './env-decoders.ts';
 describe('decoderFor', () => {
   it.each([
     ['an integer', Type.Integer(), '8000', 8000],
-    ['an integer in Number\'s other spellings', Type.Integer(), '1e3', 1000],
+    ["an integer in Number's other spellings", Type.Integer(), '1e3', 1000],
     ['a fraction, for the check to refuse', Type.Integer(), '1.5', 1.5],
     ['text that is no number, unchanged', Type.Integer(), 'eighty', 'eighty'],
     ['a boolean word in any case', Type.Boolean(), 'Yes', true],

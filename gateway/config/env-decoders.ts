@@ -26,7 +26,11 @@ export function decodeChoice(values: readonly unknown[]): Decoder {
 }
 
 /** Comma-separated, blanks around items and empty items dropped (`a, b,` is two items). */
-export const decodeList: Decoder = (text) => text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+export const decodeList: Decoder = (text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 
 const decodeText: Decoder = (text) => text;
 

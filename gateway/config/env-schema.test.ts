@@ -26,19 +26,29 @@ describe('GatewayEnvSchema', () => {
   });
 
   it('has defaults its own bounds accept', () => {
-    const refused = variables.filter(([, schema]) => schema.default !== undefined && !Value.Check(schema, schema.default)).map(([name]) => name);
+    const refused = variables
+      .filter(([, schema]) => schema.default !== undefined && !Value.Check(schema, schema.default))
+      .map(([name]) => name);
     expect(refused).toEqual([]);
   });
 
   it('is the only way gateway code reads the environment: process.env is passed whole to the reader, never indexed', () => {
-    const direct = sources(GATEWAY).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/process\.env\s*(\.\s*\w+|\[)/g)].map((match) => `${file}: ${match[0]}`));
+    const direct = sources(GATEWAY).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/process\.env\s*(\.\s*\w+|\[)/g)].map((match) => `${file}: ${match[0]}`),
+    );
     expect(direct).toEqual([]);
   });
 
   it('gives the README a row per variable', () => {
     const table = environmentTable().split('\n');
     expect(table).toHaveLength(2 + variables.length + 1);
-    for (const [name] of variables) expect(table.some((row) => row.startsWith(`| \`${name}\` |`)), name).toBe(true);
-    expect(table.find((row) => row.startsWith('| `API_KEY_STALE_MS`'))).toBe('| `API_KEY_STALE_MS` | `900000` | an integer >= 0 | How much longer a cached key keeps working while PostgreSQL cannot be reached (only when the lookup fails: a key the database says is revoked stops at once); 0: none. |');
+    for (const [name] of variables)
+      expect(
+        table.some((row) => row.startsWith(`| \`${name}\` |`)),
+        name,
+      ).toBe(true);
+    expect(table.find((row) => row.startsWith('| `API_KEY_STALE_MS`'))).toBe(
+      '| `API_KEY_STALE_MS` | `900000` | an integer >= 0 | How much longer a cached key keeps working while PostgreSQL cannot be reached (only when the lookup fails: a key the database says is revoked stops at once); 0: none. |',
+    );
   });
 });

@@ -11,8 +11,15 @@ import { readEnv } from './read-env.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface EnvVar { name: string; value?: string }
-interface Workload { kind: string; metadata: { name: string }; spec?: { template?: { spec?: { containers?: { image?: string; env?: EnvVar[] }[] } } } }
+interface EnvVar {
+  name: string;
+  value?: string;
+}
+interface Workload {
+  kind: string;
+  metadata: { name: string };
+  spec?: { template?: { spec?: { containers?: { image?: string; env?: EnvVar[] }[] } } };
+}
 
 /** Every container of the gateway image in the operator's golden files, by file and workload. */
 function gatewayContainers(): { where: string; env: EnvVar[] }[] {
@@ -20,13 +27,15 @@ function gatewayContainers(): { where: string; env: EnvVar[] }[] {
   return files.flatMap((file) =>
     parseAllDocuments(readFileSync(`${REPO_ROOT}/${file}`, 'utf8'))
       .map((doc) => doc.toJS() as Workload | null)
-      .flatMap((object) => (object?.spec?.template?.spec?.containers ?? [])
-        .filter((container) => container.image?.includes('perpetual-gateway'))
-        .map((container) => ({ where: `${file}: ${object?.kind ?? ''} ${object?.metadata.name ?? ''}`, env: container.env ?? [] }))),
+      .flatMap((object) =>
+        (object?.spec?.template?.spec?.containers ?? [])
+          .filter((container) => container.image?.includes('perpetual-gateway'))
+          .map((container) => ({ where: `${file}: ${object?.kind ?? ''} ${object?.metadata.name ?? ''}`, env: container.env ?? [] })),
+      ),
   );
 }
 
-describe('the operator\'s gateway environment', () => {
+describe("the operator's gateway environment", () => {
   const containers = gatewayContainers();
 
   it('is found: the gateway Deployment and the migration Job of every golden PerpetualDeployment', () => {
@@ -34,7 +43,7 @@ describe('the operator\'s gateway environment', () => {
     expect(containers.filter((c) => c.where.includes('Job')).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('sets only variables the gateway\'s schema knows', () => {
+  it("sets only variables the gateway's schema knows", () => {
     const unknown = containers.flatMap(({ where, env }) => env.filter((v) => !variableSchema(v.name)).map((v) => `${where}: ${v.name}`));
     expect(unknown).toEqual([]);
   });

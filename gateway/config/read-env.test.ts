@@ -4,7 +4,14 @@ import { readEnv, readVariables } from './read-env.ts';
 describe('readEnv', () => {
   it('fills every default, so what config.ts reads is always there', () => {
     const env = readEnv({});
-    expect(env).toMatchObject({ API_PORT: 8000, DEBUG: false, CORS_ALLOWED_ORIGINS: [], RATE_LIMIT_ON_REDIS_DOWN: 'allow', API_KEY_STALE_MS: 900_000, VLLM_URL: 'http://localhost:8000/v1' });
+    expect(env).toMatchObject({
+      API_PORT: 8000,
+      DEBUG: false,
+      CORS_ALLOWED_ORIGINS: [],
+      RATE_LIMIT_ON_REDIS_DOWN: 'allow',
+      API_KEY_STALE_MS: 900_000,
+      VLLM_URL: 'http://localhost:8000/v1',
+    });
     expect(env.MODE).toBeUndefined(); // the file's mode applies when the variable is unset
   });
 
@@ -18,7 +25,9 @@ describe('readEnv', () => {
   });
 
   it('asks for what a command requires, with how to make it', () => {
-    expect(() => readEnv({}, ['API_KEY_ENCRYPTION_KEY'])).toThrow(/^API_KEY_ENCRYPTION_KEY is required: one or more Fernet keys, comma-separated; generate one with `python3 -c/);
+    expect(() => readEnv({}, ['API_KEY_ENCRYPTION_KEY'])).toThrow(
+      /^API_KEY_ENCRYPTION_KEY is required: one or more Fernet keys, comma-separated; generate one with `python3 -c/,
+    );
   });
 });
 
@@ -29,8 +38,12 @@ describe('readVariables', () => {
   });
 
   it('names a missing required variable, and a wrong optional one', () => {
-    expect(() => readVariables({ MODE: 'test' }, { required: ['DATABASE_URL'] })).toThrow('DATABASE_URL is required: a PostgreSQL connection string.');
-    expect(() => readVariables({ LOG_LEVEL: 'loud' }, { optional: ['LOG_LEVEL'] })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud".');
+    expect(() => readVariables({ MODE: 'test' }, { required: ['DATABASE_URL'] })).toThrow(
+      'DATABASE_URL is required: a PostgreSQL connection string.',
+    );
+    expect(() => readVariables({ LOG_LEVEL: 'loud' }, { optional: ['LOG_LEVEL'] })).toThrow(
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud".',
+    );
     expect(readVariables({ LOG_LEVEL: 'Debug' }, { optional: ['LOG_LEVEL'] }).LOG_LEVEL).toBe('debug');
   });
 });

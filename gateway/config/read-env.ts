@@ -26,7 +26,10 @@ export interface Annotated {
  * variables this command cannot do without (serve needs API_KEY_ENCRYPTION_KEY; the schema cannot
  * say so, since migrate does not), checked with the others.
  */
-export function readEnv<const R extends keyof GatewayEnv = never>(raw: RawEnv, required: readonly R[] = []): GatewayEnv & Required<Pick<GatewayEnv, R>> {
+export function readEnv<const R extends keyof GatewayEnv = never>(
+  raw: RawEnv,
+  required: readonly R[] = [],
+): GatewayEnv & Required<Pick<GatewayEnv, R>> {
   return read(raw, undefined, required) as GatewayEnv & Required<Pick<GatewayEnv, R>>;
 }
 
@@ -75,7 +78,8 @@ export function expected(schema: Annotated): string {
   if (schema['x-expected']) return schema['x-expected'];
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.type === 'boolean') return 'true or false';
-  if (schema.type === 'integer' || schema.type === 'number') return `${schema.type === 'integer' ? 'an integer' : 'a number'}${bounds(schema)}`;
+  if (schema.type === 'integer' || schema.type === 'number')
+    return `${schema.type === 'integer' ? 'an integer' : 'a number'}${bounds(schema)}`;
   return 'a non-empty string';
 }
 

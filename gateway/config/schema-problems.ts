@@ -16,19 +16,30 @@ export interface SchemaProblem {
 
 /** `/models/2/pricing` → ['models', '2', 'pricing'] (JSON Pointer, RFC 6901). */
 function segments(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .split('/')
+        .slice(1)
+        .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** The problems of `value`, in the order TypeBox finds them; [] when it fits. */
 export function schemaProblems(schema: TSchema, value: unknown): SchemaProblem[] {
   const problems = new Map<string, SchemaProblem>();
-  const add = (problem: SchemaProblem): void => { problems.set(JSON.stringify(problem.path), problem); };
+  const add = (problem: SchemaProblem): void => {
+    problems.set(JSON.stringify(problem.path), problem);
+  };
   for (const error of Value.Errors(schema, value)) {
     const path = segments(error.instancePath);
     const params = error.params as { requiredProperties?: string[]; additionalProperties?: string[] } & SchemaProblem['params'];
     if (error.keyword === 'boolean') continue; // the schema-is-false twin of additionalProperties, below
-    if (error.keyword === 'required') for (const key of params.requiredProperties ?? []) add({ path: [...path, key], keyword: 'required', params: {}, message: 'required' });
-    else if (error.keyword === 'additionalProperties') for (const key of params.additionalProperties ?? []) add({ path: [...path, key], keyword: 'additionalProperties', params: {}, message: 'unknown field' });
+    if (error.keyword === 'required')
+      for (const key of params.requiredProperties ?? [])
+        add({ path: [...path, key], keyword: 'required', params: {}, message: 'required' });
+    else if (error.keyword === 'additionalProperties')
+      for (const key of params.additionalProperties ?? [])
+        add({ path: [...path, key], keyword: 'additionalProperties', params: {}, message: 'unknown field' });
     // The first problem of a field is the one to fix (a number where an enum is wanted fails both).
     else if (!problems.has(JSON.stringify(path))) add({ path, keyword: error.keyword, params, message: error.message });
   }

@@ -5,9 +5,27 @@ import { describe, expect, it } from 'vitest';
 import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
 import { decrypt, encrypt, FernetError, generateFernetKey, parseFernetKey, tokenTimestamp } from './fernet.ts';
 
-interface GenerateVector { token: string; now: string; iv: number[]; src: string; secret: string }
-interface VerifyVector { token: string; now: string; ttl_sec: number; src: string; secret: string }
-interface InvalidVector { desc: string; token: string; now: string; ttl_sec: number; secret: string }
+interface GenerateVector {
+  token: string;
+  now: string;
+  iv: number[];
+  src: string;
+  secret: string;
+}
+interface VerifyVector {
+  token: string;
+  now: string;
+  ttl_sec: number;
+  src: string;
+  secret: string;
+}
+interface InvalidVector {
+  desc: string;
+  token: string;
+  now: string;
+  ttl_sec: number;
+  secret: string;
+}
 interface PythonTokens {
   key: string;
   newKey: string;
@@ -44,14 +62,16 @@ describe('Fernet spec vectors', () => {
   });
 
   it('gives each invalid vector the expected reason', () => {
-    const reasons = Object.fromEntries(invalid.map((v) => {
-      try {
-        decrypt(v.secret, v.token, { ttlSeconds: v.ttl_sec, now: Date.parse(v.now) });
-        return [v.desc, 'accepted'];
-      } catch (err) {
-        return [v.desc, err instanceof FernetError ? err.reason : 'other'];
-      }
-    }));
+    const reasons = Object.fromEntries(
+      invalid.map((v) => {
+        try {
+          decrypt(v.secret, v.token, { ttlSeconds: v.ttl_sec, now: Date.parse(v.now) });
+          return [v.desc, 'accepted'];
+        } catch (err) {
+          return [v.desc, err instanceof FernetError ? err.reason : 'other'];
+        }
+      }),
+    );
     expect(reasons).toEqual({
       'incorrect mac': 'bad_signature',
       'too short': 'malformed',
@@ -82,7 +102,7 @@ describe('Fernet compatibility with Python cryptography', () => {
     }
   });
 
-  it('round-trips the generate vector: our token for Python\'s parameters decrypts back', () => {
+  it("round-trips the generate vector: our token for Python's parameters decrypts back", () => {
     const [v] = generate;
     const token = encrypt(v!.secret, v!.src, { now: Date.parse(v!.now), iv: Uint8Array.from(v!.iv) });
     expect(decrypt(v!.secret, token).toString('utf8')).toBe(v!.src);

@@ -94,7 +94,7 @@ describe('KeyRing decrypt and rotate', () => {
     expect(decrypt(primary, ring.encrypt('x')).toString()).toBe('x');
   });
 
-  it('reports an undecryptable token as the guide\'s Encryption error, a 500 without secrets', () => {
+  it("reports an undecryptable token as the guide's Encryption error, a 500 without secrets", () => {
     const key = generateFernetKey();
     const token = new KeyRing([generateFernetKey()]).encrypt('sk-secret-value');
     let caught: unknown;

@@ -75,7 +75,15 @@ export async function insertApiKey(db: Queryable, key: NewApiKey): Promise<ApiKe
   // Without limits the columns are left out, so the table's defaults apply.
   const limitColumns = key.limits ? ', rate_limit_per_minute, rate_limit_per_day' : '';
   const limitValues = key.limits ? ', $8, $9' : '';
-  const values: unknown[] = [key.userId, key.keyHash, key.prefix, key.name ?? null, key.tier ?? null, key.expiresAt ?? null, key.scopes ? JSON.stringify(key.scopes) : null];
+  const values: unknown[] = [
+    key.userId,
+    key.keyHash,
+    key.prefix,
+    key.name ?? null,
+    key.tier ?? null,
+    key.expiresAt ?? null,
+    key.scopes ? JSON.stringify(key.scopes) : null,
+  ];
   if (key.limits) values.push(key.limits.perMinute, key.limits.perDay);
   const { rows } = await db.query<ApiKey>(
     `INSERT INTO api_keys (user_id, key_hash, key_prefix, name, tier, expires_at, scopes${limitColumns})
@@ -105,10 +113,7 @@ export async function findActiveKeyByHash(db: Queryable, keyHash: string): Promi
 /** The user's keys, newest first, revoked ones included (marked). Never the hashes. */
 export async function listKeys(db: Queryable, userId: string): Promise<ApiKey[]> {
   if (!isUuid(userId)) return [];
-  const { rows } = await db.query<ApiKey>(
-    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id`,
-    [userId],
-  );
+  const { rows } = await db.query<ApiKey>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id`, [userId]);
   return rows;
 }
 

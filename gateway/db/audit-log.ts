@@ -53,10 +53,14 @@ export interface ListAuditOptions {
 const AUDIT_COLUMNS = `id::text AS id, at, actor, action, target_user AS "targetUser", target, request_id AS "requestId", details`;
 
 export async function insertAudit(db: Queryable, entry: AuditEntry): Promise<void> {
-  await db.query(
-    'INSERT INTO audit_log (actor, action, target_user, target, request_id, details) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
-    [entry.actor, entry.action, entry.targetUser ?? null, entry.target ?? null, entry.requestId ?? null, JSON.stringify(entry.details ?? {})],
-  );
+  await db.query('INSERT INTO audit_log (actor, action, target_user, target, request_id, details) VALUES ($1, $2, $3, $4, $5, $6::jsonb)', [
+    entry.actor,
+    entry.action,
+    entry.targetUser ?? null,
+    entry.target ?? null,
+    entry.requestId ?? null,
+    JSON.stringify(entry.details ?? {}),
+  ]);
 }
 
 /**

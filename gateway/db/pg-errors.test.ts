@@ -15,9 +15,18 @@ describe('isDatabaseUnavailable', () => {
     ['a statement timeout', coded('canceling statement due to statement timeout', '57014')],
     ['a lost connection', new Error('Connection terminated unexpectedly')],
     ['a pool checkout timeout', new Error('timeout exceeded when trying to connect')],
-    ['a connect timeout, with its cause', new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') })],
-    ['the database layer\'s scrubbed error', new DatabaseError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
-    ['every address of a host refusing', new AggregateError([coded('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED'), coded('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')])],
+    [
+      'a connect timeout, with its cause',
+      new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') }),
+    ],
+    ["the database layer's scrubbed error", new DatabaseError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    [
+      'every address of a host refusing',
+      new AggregateError([
+        coded('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED'),
+        coded('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
+      ]),
+    ],
   ])('says yes for %s', (_label, err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);
   });

@@ -16,7 +16,17 @@ export function isForeignKeyViolation(err: unknown): boolean {
 }
 
 /** Socket errors of a server that cannot be reached or went away (refused, reset, timed out, no route, no DNS answer). */
-const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
+const UNREACHABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 /**
  * SQLSTATEs of a server that is not taking work right now: class 08 connection exception, class
@@ -28,7 +38,11 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014']);
 const UNAVAILABLE_SQLSTATE_CLASSES = new Set(['08', '53']);
 
 /** node-postgres and pg-pool report a lost or never-made connection without any code. */
-const UNREACHABLE_MESSAGES = [/^timeout exceeded when trying to connect/i, /^Connection terminated/i, /connection error and is not queryable/i];
+const UNREACHABLE_MESSAGES = [
+  /^timeout exceeded when trying to connect/i,
+  /^Connection terminated/i,
+  /connection error and is not queryable/i,
+];
 
 /**
  * The database is unreachable or refusing work for now (as opposed to a bad query or a bug): the
@@ -38,7 +52,13 @@ const UNREACHABLE_MESSAGES = [/^timeout exceeded when trying to connect/i, /^Con
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 3) return false;
   const code = sqlState(err);
-  if (code && (UNREACHABLE_ERRNOS.has(code) || UNAVAILABLE_SQLSTATES.has(code) || (/^\d/.test(code) && UNAVAILABLE_SQLSTATE_CLASSES.has(code.slice(0, 2))))) return true;
+  if (
+    code &&
+    (UNREACHABLE_ERRNOS.has(code) ||
+      UNAVAILABLE_SQLSTATES.has(code) ||
+      (/^\d/.test(code) && UNAVAILABLE_SQLSTATE_CLASSES.has(code.slice(0, 2))))
+  )
+    return true;
   if (err instanceof Error && UNREACHABLE_MESSAGES.some((pattern) => pattern.test(err.message))) return true;
   if (err instanceof AggregateError && err.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
   return 'cause' in err && isDatabaseUnavailable(err.cause, depth + 1);

@@ -63,10 +63,9 @@ export async function getEncryptedProviderKey(db: Queryable, userId: string, pro
 /** The user's provider keys by provider name, without ciphertext. */
 export async function listProviderKeys(db: Queryable, userId: string): Promise<ProviderKey[]> {
   if (!isUuid(userId)) return [];
-  const { rows } = await db.query<ProviderKey>(
-    `SELECT ${SUMMARY_COLUMNS} FROM user_provider_keys WHERE user_id = $1 ORDER BY provider`,
-    [userId],
-  );
+  const { rows } = await db.query<ProviderKey>(`SELECT ${SUMMARY_COLUMNS} FROM user_provider_keys WHERE user_id = $1 ORDER BY provider`, [
+    userId,
+  ]);
   return rows;
 }
 

@@ -38,7 +38,14 @@ export async function insertResponse(db: Queryable, stored: StoredResponse): Pro
   // JSON.stringify escapes NUL as the six characters \u0000, which a TEXT column stores as is.
   await db.query(
     'INSERT INTO responses (id, user_id, end_user, previous_response_id, input_items, response) VALUES ($1, $2, $3, $4, $5, $6)',
-    [stored.id, stored.scope.userId, endUserColumn(stored.scope), stored.previousResponseId, JSON.stringify(stored.inputItems), JSON.stringify(stored.response)],
+    [
+      stored.id,
+      stored.scope.userId,
+      endUserColumn(stored.scope),
+      stored.previousResponseId,
+      JSON.stringify(stored.inputItems),
+      JSON.stringify(stored.response),
+    ],
   );
 }
 
@@ -62,7 +69,11 @@ export async function getResponse(db: Queryable, scope: ResponseScope, id: strin
 /** True when the scope had a response with this id (now gone). */
 export async function deleteResponse(db: Queryable, scope: ResponseScope, id: string): Promise<boolean> {
   if (!isUuid(scope.userId)) return false;
-  const { rowCount } = await db.query('DELETE FROM responses WHERE id = $1 AND user_id = $2 AND end_user = $3', [id, scope.userId, endUserColumn(scope)]);
+  const { rowCount } = await db.query('DELETE FROM responses WHERE id = $1 AND user_id = $2 AND end_user = $3', [
+    id,
+    scope.userId,
+    endUserColumn(scope),
+  ]);
   return rowCount === 1;
 }
 

@@ -10,7 +10,15 @@ import { isUuid } from './uuid.ts';
  * retrievalLatencyMs and provider, 0 for retrievalCalls and memoryTokens, false for
  * usageEstimated, and the time of the insert for timestamp.
  */
-type DefaultedColumn = 'conversationId' | 'clientRequestId' | 'timestamp' | 'retrievalCalls' | 'retrievalLatencyMs' | 'provider' | 'usageEstimated' | 'memoryTokens';
+type DefaultedColumn =
+  | 'conversationId'
+  | 'clientRequestId'
+  | 'timestamp'
+  | 'retrievalCalls'
+  | 'retrievalLatencyMs'
+  | 'provider'
+  | 'usageEstimated'
+  | 'memoryTokens';
 
 /** One request's usage to insert: a UsageRecord, whose defaulted columns may be left out (cachedInputTokens: 0). */
 export type NewUsageLog = Omit<UsageRecord, DefaultedColumn> & Partial<Pick<UsageRecord, DefaultedColumn>>;
@@ -175,7 +183,16 @@ const SUMS = `coalesce(sum(input_tokens), 0)::float8 AS "inputTokens", coalesce(
 
 /** The user's totals in the window, overall and per model, in one pass (GROUP BY ROLLUP). */
 export async function summarizeUsage(db: Queryable, userId: string, window: UsageWindow = {}): Promise<UsageSummary> {
-  const empty: UsageTotals = { requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, totalTokens: 0, retrievalCalls: 0, memoryTokens: 0, costUsd: 0 };
+  const empty: UsageTotals = {
+    requests: 0,
+    inputTokens: 0,
+    cachedInputTokens: 0,
+    outputTokens: 0,
+    totalTokens: 0,
+    retrievalCalls: 0,
+    memoryTokens: 0,
+    costUsd: 0,
+  };
   if (!isUuid(userId)) return { totals: empty, byModel: [] };
   const { rows } = await db.query<ModelUsage & { overall: boolean }>(
     `SELECT model, grouping(model) = 1 AS overall, count(*)::float8 AS requests,
@@ -239,10 +256,10 @@ export async function deleteUsageOlderThan(db: Queryable, days: number, batchSiz
   const cutoff = rows[0]?.cutoff;
   let deleted = 0;
   for (;;) {
-    const { rowCount } = await db.query(
-      `DELETE FROM usage_logs WHERE id IN (SELECT id FROM usage_logs WHERE timestamp < $1 LIMIT $2)`,
-      [cutoff, batchSize],
-    );
+    const { rowCount } = await db.query(`DELETE FROM usage_logs WHERE id IN (SELECT id FROM usage_logs WHERE timestamp < $1 LIMIT $2)`, [
+      cutoff,
+      batchSize,
+    ]);
     deleted += rowCount ?? 0;
     if ((rowCount ?? 0) < batchSize) return deleted;
   }
@@ -257,6 +274,9 @@ export async function deleteUsageOlderThan(db: Queryable, days: number, batchSiz
  */
 export async function anonymizeUsage(db: Queryable, userId: string): Promise<number> {
   if (!isUuid(userId)) return 0;
-  const { rowCount } = await db.query('UPDATE usage_logs SET user_id = NULL, conversation_id = NULL, client_request_id = NULL WHERE user_id = $1', [userId]);
+  const { rowCount } = await db.query(
+    'UPDATE usage_logs SET user_id = NULL, conversation_id = NULL, client_request_id = NULL WHERE user_id = $1',
+    [userId],
+  );
   return rowCount ?? 0;
 }

@@ -8,8 +8,15 @@ describe('keyLookupFailure', () => {
     const answer = keyLookupFailure(err, 'Cannot check this API key right now');
     expect(answer).toBeInstanceOf(GatewayError);
     const gatewayError = answer as GatewayError;
-    expect(gatewayError).toMatchObject({ status: 503, type: 'service_unavailable_error', code: 'database_unavailable', headers: { 'Retry-After': '5' } });
-    expect(gatewayError.message).toBe('Cannot check this API key right now: the gateway cannot reach its database (PostgreSQL). Retry after 5 s; if this lasts, the gateway\'s operators should check the database (GET /health reports it).');
+    expect(gatewayError).toMatchObject({
+      status: 503,
+      type: 'service_unavailable_error',
+      code: 'database_unavailable',
+      headers: { 'Retry-After': '5' },
+    });
+    expect(gatewayError.message).toBe(
+      "Cannot check this API key right now: the gateway cannot reach its database (PostgreSQL). Retry after 5 s; if this lasts, the gateway's operators should check the database (GET /health reports it).",
+    );
     // Where the database lives is none of the client's business.
     expect(JSON.stringify(gatewayError.toJSON())).not.toContain('10.1.2.3');
   });

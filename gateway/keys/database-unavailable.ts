@@ -20,7 +20,7 @@ export function keyLookupFailure(err: unknown, problem: string): unknown {
 export function databaseUnavailable(problem: string): GatewayError {
   return unavailable(
     `${problem}: the gateway cannot reach its database (PostgreSQL). Retry after ${String(DATABASE_RETRY_AFTER_SECONDS)} s; ` +
-      'if this lasts, the gateway\'s operators should check the database (GET /health reports it).',
+      "if this lasts, the gateway's operators should check the database (GET /health reports it).",
     'database_unavailable',
     { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
   );

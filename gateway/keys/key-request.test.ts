@@ -37,6 +37,7 @@ describe('graceUntilFrom', () => {
   it('defaults to a day, allows 0 to 30 days, refuses anything else by name', () => {
     expect(graceUntilFrom({}, NOW).getTime()).toBe(NOW + DEFAULT_GRACE_SECONDS * 1000);
     expect(graceUntilFrom({ grace_seconds: 0 }, NOW).getTime()).toBe(NOW);
-    for (const bad of [-1, 30 * 86_400 + 1, 1.5, '60']) expect(paramOf(() => graceUntilFrom({ grace_seconds: bad }, NOW))).toBe('grace_seconds');
+    for (const bad of [-1, 30 * 86_400 + 1, 1.5, '60'])
+      expect(paramOf(() => graceUntilFrom({ grace_seconds: bad }, NOW))).toBe('grace_seconds');
   });
 });

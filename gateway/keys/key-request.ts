@@ -21,13 +21,15 @@ function body(value: unknown): Record<string, unknown> {
 export function expiryFrom(request: unknown, now: number): Date | null {
   const { expires_at: at, expires_in_seconds: inSeconds } = body(request);
   const given = (v: unknown): boolean => v !== undefined && v !== null;
-  if (given(at) && given(inSeconds)) throw badRequest('Give "expires_at" or "expires_in_seconds", not both.', 'invalid_expiry', 'expires_in_seconds');
+  if (given(at) && given(inSeconds))
+    throw badRequest('Give "expires_at" or "expires_in_seconds", not both.', 'invalid_expiry', 'expires_in_seconds');
   let expiry: number;
   let param: string;
   if (given(at)) {
     param = 'expires_at';
     expiry = typeof at === 'string' && /^\d{4}-\d{2}-\d{2}/.test(at) ? Date.parse(at) : NaN;
-    if (Number.isNaN(expiry)) throw badRequest('"expires_at" must be an ISO 8601 time, e.g. "2027-01-31T00:00:00Z".', 'invalid_expiry', param);
+    if (Number.isNaN(expiry))
+      throw badRequest('"expires_at" must be an ISO 8601 time, e.g. "2027-01-31T00:00:00Z".', 'invalid_expiry', param);
   } else if (given(inSeconds)) {
     param = 'expires_in_seconds';
     if (typeof inSeconds !== 'number' || !Number.isInteger(inSeconds) || inSeconds < 1) {
@@ -47,7 +49,11 @@ export function graceUntilFrom(request: unknown, now: number): Date {
   const { grace_seconds: grace } = body(request);
   if (grace === undefined || grace === null) return new Date(now + DEFAULT_GRACE_SECONDS * 1000);
   if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
-    throw badRequest(`"grace_seconds" must be a whole number of seconds from 0 to ${String(MAX_GRACE_SECONDS)} (30 days).`, 'invalid_grace', 'grace_seconds');
+    throw badRequest(
+      `"grace_seconds" must be a whole number of seconds from 0 to ${String(MAX_GRACE_SECONDS)} (30 days).`,
+      'invalid_grace',
+      'grace_seconds',
+    );
   }
   return new Date(now + grace * 1000);
 }

@@ -31,7 +31,10 @@ export class LastUsedTracker {
     } catch (err) {
       // Keep them for the next round; the set bounds itself (one entry per key).
       for (const hash of hashes) this.pending.add(hash);
-      this.log.warn({ err: err instanceof Error ? err.message : String(err), keys: hashes.length }, 'Could not update api_keys.last_used; will retry');
+      this.log.warn(
+        { err: err instanceof Error ? err.message : String(err), keys: hashes.length },
+        'Could not update api_keys.last_used; will retry',
+      );
     }
   }
 

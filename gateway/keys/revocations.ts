@@ -12,7 +12,6 @@ export interface Invalidatable {
   clear(): void;
 }
 
-
 export class Revocations {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
@@ -35,9 +34,14 @@ export class Revocations {
       if (channel === this.channel) for (const cache of this.caches) cache.invalidate(key);
     });
     // Any message may have been missed while disconnected.
-    this.subscriber.on('ready', () => { for (const cache of this.caches) cache.clear(); });
+    this.subscriber.on('ready', () => {
+      for (const cache of this.caches) cache.clear();
+    });
     this.subscriber.subscribe(this.channel).catch((err: unknown) => {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Cannot subscribe to cache invalidations; relying on the cache TTL');
+      this.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'Cannot subscribe to cache invalidations; relying on the cache TTL',
+      );
     });
   }
 
@@ -47,7 +51,10 @@ export class Revocations {
     try {
       await this.publisher.publish(this.channel, key);
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Could not broadcast a cache invalidation; other replicas drop the entry when it expires');
+      this.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'Could not broadcast a cache invalidation; other replicas drop the entry when it expires',
+      );
     }
   }
 }

@@ -13,7 +13,12 @@ function paramOf(run: () => unknown): string | undefined {
 describe('parseScopes', () => {
   it('keeps what is given, deduplicated; absent is no restriction', () => {
     expect(parseScopes(undefined)).toBeNull();
-    expect(parseScopes({ models: ['a', 'a', 'b'], endpoints: ['/embeddings'], memory: false, max_tier: 'pro' })).toEqual({ models: ['a', 'b'], endpoints: ['/embeddings'], memory: false, max_tier: 'pro' });
+    expect(parseScopes({ models: ['a', 'a', 'b'], endpoints: ['/embeddings'], memory: false, max_tier: 'pro' })).toEqual({
+      models: ['a', 'b'],
+      endpoints: ['/embeddings'],
+      memory: false,
+      max_tier: 'pro',
+    });
   });
 
   it('refuses unknown scopes and bad values, naming the field', () => {

@@ -18,7 +18,18 @@ export interface KeyScopes {
 }
 
 /** The API's endpoints as a scope names them: the path under the API prefix, or its first segment. */
-export const ENDPOINTS = ['/chat/completions', '/completions', '/embeddings', '/responses', '/messages', '/messages/count_tokens', '/models', '/usage', '/provider-keys', '/memories'] as const;
+export const ENDPOINTS = [
+  '/chat/completions',
+  '/completions',
+  '/embeddings',
+  '/responses',
+  '/messages',
+  '/messages/count_tokens',
+  '/models',
+  '/usage',
+  '/provider-keys',
+  '/memories',
+] as const;
 
 const FIELDS = ['models', 'endpoints', 'memory', 'max_tier'];
 const MAX_MODELS = 100;
@@ -29,7 +40,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function stringList(value: unknown, param: string, check: (item: string) => boolean, what: string): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_MODELS || !value.every((item): item is string => typeof item === 'string' && check(item))) {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.length > MAX_MODELS ||
+    !value.every((item): item is string => typeof item === 'string' && check(item))
+  ) {
     throw badRequest(`"${param}" must be a list of 1 to ${MAX_MODELS} ${what}.`, 'invalid_scope', param);
   }
   return [...new Set(value)];
@@ -38,15 +54,26 @@ function stringList(value: unknown, param: string, check: (item: string) => bool
 /** The `scopes` of a key-issuing request; null when absent. Unknown fields and values are refused by name. */
 export function parseScopes(value: unknown): KeyScopes | null {
   if (value === undefined || value === null) return null;
-  if (!isObject(value)) throw badRequest('"scopes" must be an object with any of: models, endpoints, memory, max_tier.', 'invalid_scope', 'scopes');
+  if (!isObject(value))
+    throw badRequest('"scopes" must be an object with any of: models, endpoints, memory, max_tier.', 'invalid_scope', 'scopes');
   const unknown = Object.keys(value).find((field) => !FIELDS.includes(field));
-  if (unknown !== undefined) throw badRequest(`"scopes.${unknown}" is not a scope; use models, endpoints, memory or max_tier.`, 'invalid_scope', `scopes.${unknown}`);
+  if (unknown !== undefined)
+    throw badRequest(
+      `"scopes.${unknown}" is not a scope; use models, endpoints, memory or max_tier.`,
+      'invalid_scope',
+      `scopes.${unknown}`,
+    );
   const scopes: KeyScopes = {};
   if (value.models !== undefined) {
     scopes.models = stringList(value.models, 'scopes.models', (m) => m.length > 0 && m.length <= MODEL_NAME_MAX, 'model names');
   }
   if (value.endpoints !== undefined) {
-    scopes.endpoints = stringList(value.endpoints, 'scopes.endpoints', (e) => (ENDPOINTS as readonly string[]).includes(e), `endpoints among ${ENDPOINTS.join(', ')}`);
+    scopes.endpoints = stringList(
+      value.endpoints,
+      'scopes.endpoints',
+      (e) => (ENDPOINTS as readonly string[]).includes(e),
+      `endpoints among ${ENDPOINTS.join(', ')}`,
+    );
   }
   if (value.memory !== undefined) {
     if (typeof value.memory !== 'boolean') throw badRequest('"scopes.memory" must be true or false.', 'invalid_scope', 'scopes.memory');
@@ -77,7 +104,13 @@ export function endpointOf(path: string): string | undefined {
 export function scopeRefusal(scopes: KeyScopes | null, request: { endpoint: string | undefined; model: unknown }): string | undefined {
   if (!scopes) return undefined;
   const { endpoint, model } = request;
-  if (scopes.endpoints && !(endpoint && (scopes.endpoints.includes(endpoint) || (endpoint === '/messages/count_tokens' && scopes.endpoints.includes('/messages'))))) {
+  if (
+    scopes.endpoints &&
+    !(
+      endpoint &&
+      (scopes.endpoints.includes(endpoint) || (endpoint === '/messages/count_tokens' && scopes.endpoints.includes('/messages')))
+    )
+  ) {
     return `This API key may not call ${endpoint ?? 'this endpoint'}: its scope "endpoints" allows ${scopes.endpoints.join(', ')}.`;
   }
   if (scopes.memory === false && endpoint === '/memories') return 'This API key may not use memories: its scope "memory" is off.';

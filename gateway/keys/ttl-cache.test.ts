@@ -3,7 +3,13 @@ import { TtlCache } from './ttl-cache.ts';
 
 function counting(values: Record<string, string>) {
   const calls: string[] = [];
-  return { calls, load: (key: string) => { calls.push(key); return Promise.resolve(values[key]); } };
+  return {
+    calls,
+    load: (key: string) => {
+      calls.push(key);
+      return Promise.resolve(values[key]);
+    },
+  };
 }
 
 describe('TtlCache', () => {
@@ -38,7 +44,13 @@ describe('TtlCache', () => {
   it('lets an invalidation win over a lookup already in flight', async () => {
     let release: (v: string) => void = () => undefined;
     let loads = 0;
-    const cache = new TtlCache({ load: () => { loads++; return new Promise<string>((r) => (release = r)); }, ttlMs: 60_000 });
+    const cache = new TtlCache({
+      load: () => {
+        loads++;
+        return new Promise<string>((r) => (release = r));
+      },
+      ttlMs: 60_000,
+    });
     const inFlight = cache.get('k');
     cache.invalidate('k');
     release('stale');
@@ -61,7 +73,8 @@ describe('TtlCache', () => {
 });
 
 describe('TtlCache when the source fails', () => {
-  const outage = (): Promise<never> => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+  const outage = (): Promise<never> =>
+    Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
 
   /** A cache over a source that answers from `values` until `down` is set. */
   function flaky(values: Record<string, string>, options: { ttlMs: number; staleMs: number }) {
@@ -69,10 +82,15 @@ describe('TtlCache when the source fails', () => {
     const source = { down: false, loads: 0 };
     const served: unknown[] = [];
     const cache = new TtlCache({
-      load: (key: string) => { source.loads++; return source.down ? outage() : Promise.resolve(values[key]); },
+      load: (key: string) => {
+        source.loads++;
+        return source.down ? outage() : Promise.resolve(values[key]);
+      },
       ...options,
       now: () => clock.now,
-      onStaleServed: (_key, err) => { served.push(err); },
+      onStaleServed: (_key, err) => {
+        served.push(err);
+      },
     });
     return { cache, clock, source, served };
   }
@@ -182,4 +200,3 @@ describe('TtlCache when the source fails', () => {
     expect(served).toHaveLength(1);
   });
 });
-

@@ -121,7 +121,14 @@ export class MemoryService {
 
   constructor(deps: MemoryServiceDeps) {
     this.deps = deps;
-    this.writes = new BufferedSink<PendingWrite>({ name: 'memory-writes', logger: deps.log, maxBatchSize: 32, flushIntervalMs: 200, capacity: 20_000, write: (batch, signal) => this.store(batch, signal) });
+    this.writes = new BufferedSink<PendingWrite>({
+      name: 'memory-writes',
+      logger: deps.log,
+      maxBatchSize: 32,
+      flushIntervalMs: 200,
+      capacity: 20_000,
+      write: (batch, signal) => this.store(batch, signal),
+    });
   }
 
   get settings(): MemorySettings {
@@ -158,7 +165,10 @@ export class MemoryService {
       const result: RecallResult = deadline.aborted && !request.signal.aborted ? 'timeout' : 'error';
       metrics.retrievals.inc({ result });
       metrics.retrievalDuration.observe(elapsed / 1000);
-      this.deps.log.warn({ result, err: err instanceof Error ? err.message : String(err), ms: Math.round(elapsed) }, 'Memory retrieval skipped; answering without memory');
+      this.deps.log.warn(
+        { result, err: err instanceof Error ? err.message : String(err), ms: Math.round(elapsed) },
+        'Memory retrieval skipped; answering without memory',
+      );
       return unchanged(request, result, 1, Math.round(elapsed * 100) / 100);
     }
   }
@@ -180,7 +190,11 @@ export class MemoryService {
     if (result.unwritten.length > 0) this.deps.log.error({ unwritten: result.unwritten.length }, 'Memories not stored before shutdown');
   }
 
-  private async search(request: RecallRequest, query: string, options: { topK: number; signal: AbortSignal }): Promise<(MemoryHit & { id: string })[]> {
+  private async search(
+    request: RecallRequest,
+    query: string,
+    options: { topK: number; signal: AbortSignal },
+  ): Promise<(MemoryHit & { id: string })[]> {
     const embedder = await this.deps.embedderFor(request.userId);
     const [vector] = await embedder.embed([query], { signal: options.signal });
     if (!vector) return [];
@@ -193,13 +207,21 @@ export class MemoryService {
       signal: options.signal,
       ...(request.conversationOnly && request.conversationId ? { conversationId: request.conversationId } : {}),
     });
-    return hits.map((hit) => ({ id: hit.id, score: hit.score, text: hit.payload.text, createdAt: hit.payload.created_at, role: hit.payload.role, contentHash: hit.payload.content_hash }));
+    return hits.map((hit) => ({
+      id: hit.id,
+      score: hit.score,
+      text: hit.payload.text,
+      createdAt: hit.payload.created_at,
+      role: hit.payload.role,
+      contentHash: hit.payload.content_hash,
+    }));
   }
 
   private async store(batch: readonly PendingWrite[], signal: AbortSignal): Promise<void> {
     for (const write of batch) {
       // A span of its own (the request has been answered), linked to the request that asked.
-      if (write.tracedBy) await inSpan('memory.write', {}, () => this.storeOne(write, signal), { root: true, links: [{ context: write.tracedBy }] });
+      if (write.tracedBy)
+        await inSpan('memory.write', {}, () => this.storeOne(write, signal), { root: true, links: [{ context: write.tracedBy }] });
       else await this.storeOne(write, signal);
     }
   }
@@ -208,7 +230,10 @@ export class MemoryService {
     const records = turnsToStore(write.messages, write.responseText);
     if (records.length === 0) return;
     const embedder = await this.deps.embedderFor(write.userId);
-    const vectors = await embedder.embed(records.map((r) => r.text), { signal });
+    const vectors = await embedder.embed(
+      records.map((r) => r.text),
+      { signal },
+    );
     await this.deps.store.upsert(
       records.map((record, i) => ({
         userId: write.userId,

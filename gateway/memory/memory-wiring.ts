@@ -48,7 +48,11 @@ function embedders(deps: MemoryWiringDeps): (userId: string) => Promise<Embedder
   const provider = model.provider ?? 'openai';
   return async (userId) => {
     const apiKey = await deps.providerKey(userId, provider);
-    if (!apiKey) throw badRequest(`Memory embeds with your "${provider}" key, and you have none: add it with POST /v1/provider-keys/add.`, 'provider_key_missing');
+    if (!apiKey)
+      throw badRequest(
+        `Memory embeds with your "${provider}" key, and you have none: add it with POST /v1/provider-keys/add.`,
+        'provider_key_missing',
+      );
     return createEmbedder(settings, { client, provider: { kind: model.kind, baseURL: model.baseURL, apiKey, name: provider } });
   };
 }
@@ -61,10 +65,27 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
     return undefined;
   }
   const space = embeddingSpace(config.memory.embedding);
-  const store = new QdrantMemoryStore({ url, ...(config.qdrant.apiKey ? { apiKey: config.qdrant.apiKey } : {}), baseCollection: config.qdrant.collection, embedder: { id: space.id, dimension: space.dimension }, timeoutMs: 5000,
-    onCollectionRecreated: (collection) => { log.warn({ collection }, 'Memory collection was missing (Qdrant storage lost or replaced?) and has been created again; memories stored before are gone'); },
-    onMigrated: ({ from, to, copied }) => { log.info({ from, to, copied }, 'Memories copied into the hybrid-recall collection; the old collection is deleted'); },
-    onMigrationFailed: ({ from, to, error }) => { log.error({ from, to, err: error.message }, 'Copying memories into the hybrid-recall collection stopped; the next start resumes it (memories not yet copied are not recalled meanwhile)'); },
+  const store = new QdrantMemoryStore({
+    url,
+    ...(config.qdrant.apiKey ? { apiKey: config.qdrant.apiKey } : {}),
+    baseCollection: config.qdrant.collection,
+    embedder: { id: space.id, dimension: space.dimension },
+    timeoutMs: 5000,
+    onCollectionRecreated: (collection) => {
+      log.warn(
+        { collection },
+        'Memory collection was missing (Qdrant storage lost or replaced?) and has been created again; memories stored before are gone',
+      );
+    },
+    onMigrated: ({ from, to, copied }) => {
+      log.info({ from, to, copied }, 'Memories copied into the hybrid-recall collection; the old collection is deleted');
+    },
+    onMigrationFailed: ({ from, to, error }) => {
+      log.error(
+        { from, to, err: error.message },
+        'Copying memories into the hybrid-recall collection stopped; the next start resumes it (memories not yet copied are not recalled meanwhile)',
+      );
+    },
   });
   const embedderFor = embedders(deps);
   const settings = { ...config.memory, minScore: DENSE_MIN_SCORE };
@@ -76,10 +97,25 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
       log.info({ collection: store.collection, dimension: store.dimension }, 'Memory collection ready');
     } catch (err) {
       if (err instanceof MemoryStoreError && !err.retryable) throw new ConfigError(err.message);
-      log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: RETRY_MS }, 'Vector store not reachable yet; chats go on without memory until it is');
-      retry = setTimeout(() => { ensure().catch((e: unknown) => { log.error({ err: e instanceof Error ? e.message : String(e) }, 'Memory collection unusable'); }); }, RETRY_MS);
+      log.warn(
+        { err: err instanceof Error ? err.message : String(err), retryInMs: RETRY_MS },
+        'Vector store not reachable yet; chats go on without memory until it is',
+      );
+      retry = setTimeout(() => {
+        ensure().catch((e: unknown) => {
+          log.error({ err: e instanceof Error ? e.message : String(e) }, 'Memory collection unusable');
+        });
+      }, RETRY_MS);
       retry.unref();
     }
   };
-  return { service, store, embedderFor, start: ensure, stop: () => { clearTimeout(retry); } };
+  return {
+    service,
+    store,
+    embedderFor,
+    start: ensure,
+    stop: () => {
+      clearTimeout(retry);
+    },
+  };
 }

@@ -52,15 +52,22 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
-const AUTH_FIX = 'Send a valid Perpetual API key as "Authorization: Bearer <key>" (check PERPETUAL_API_KEY; keys are created with POST /v1/keys).';
+const AUTH_FIX =
+  'Send a valid Perpetual API key as "Authorization: Bearer <key>" (check PERPETUAL_API_KEY; keys are created with POST /v1/keys).';
 
 /** Why a key that exists is refused at `now`: expired, or rotated and past its grace period. */
 export function lapsedKey(record: Pick<ApiKeyRecord, 'expiresAt' | 'graceUntil'>, now: number): Error | undefined {
   if (record.expiresAt != null && now >= record.expiresAt) {
-    return unauthorized(`Authentication failed: this API key expired at ${new Date(record.expiresAt).toISOString()}. Issue a new key (POST /v1/keys) or ask the platform team for one.`, 'api_key_expired');
+    return unauthorized(
+      `Authentication failed: this API key expired at ${new Date(record.expiresAt).toISOString()}. Issue a new key (POST /v1/keys) or ask the platform team for one.`,
+      'api_key_expired',
+    );
   }
   if (record.graceUntil != null && now >= record.graceUntil) {
-    return unauthorized(`Authentication failed: this API key was rotated and its grace period ended at ${new Date(record.graceUntil).toISOString()}. Use the key that replaced it.`, 'api_key_rotated');
+    return unauthorized(
+      `Authentication failed: this API key was rotated and its grace period ended at ${new Date(record.graceUntil).toISOString()}. Use the key that replaced it.`,
+      'api_key_rotated',
+    );
   }
   return undefined;
 }
@@ -81,7 +88,12 @@ function memoryOff(req: Request): void {
   if (typeof body === 'object' && body !== null && 'memory' in body) (body as Record<string, unknown>).memory = false;
 }
 
-export function requireApiKey(deps: { cache: TtlCache<ApiKeyRecord>; lastUsed: LastUsedTracker; config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'> & { prefix?: string }; now?: () => number }) {
+export function requireApiKey(deps: {
+  cache: TtlCache<ApiKeyRecord>;
+  lastUsed: LastUsedTracker;
+  config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'> & { prefix?: string };
+  now?: () => number;
+}) {
   const now = deps.now ?? Date.now;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const key = bearerToken(req);
@@ -90,7 +102,9 @@ export function requireApiKey(deps: { cache: TtlCache<ApiKeyRecord>; lastUsed: L
     const hash = hashApiKey(key);
     // A key in use recently is answered from the cache even while PostgreSQL is down; any other
     // key gets a 503 then (it may be valid: we cannot know), never a 401 or a bare 500.
-    const record = await deps.cache.get(hash).catch((err: unknown) => { throw keyLookupFailure(err, 'Cannot check this API key right now'); });
+    const record = await deps.cache.get(hash).catch((err: unknown) => {
+      throw keyLookupFailure(err, 'Cannot check this API key right now');
+    });
     if (!record) throw unauthorized(`Authentication failed: the API key is unknown, inactive or revoked. ${AUTH_FIX}`);
     const lapsed = lapsedKey(record, now());
     if (lapsed) throw lapsed;
@@ -119,7 +133,10 @@ export function requireApiKey(deps: { cache: TtlCache<ApiKeyRecord>; lastUsed: L
 }
 
 /** A known tier follows the configured tier limits (so changing the PerpetualDeployment applies at once); any other tier keeps the key's own limits. */
-function tierOrKeyLimits(config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'>, record: { tier: string; rateLimitPerMinute: number; rateLimitPerDay: number }): TierLimits {
+function tierOrKeyLimits(
+  config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'>,
+  record: { tier: string; rateLimitPerMinute: number; rateLimitPerDay: number },
+): TierLimits {
   if (record.tier in config.tiers) return limitsForTier(config, record.tier);
   return { requestsPerMinute: record.rateLimitPerMinute, requestsPerDay: record.rateLimitPerDay };
 }
@@ -132,10 +149,20 @@ export function sameSecret(given: string, expected: string): boolean {
 
 export function requireAdmin(adminToken: string | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (!adminToken) throw unauthorized('Admin API disabled: set ADMIN_TOKEN (the operator sets it from the PerpetualDeployment\'s admin token Secret).', 'admin_disabled');
+    if (!adminToken)
+      throw unauthorized(
+        "Admin API disabled: set ADMIN_TOKEN (the operator sets it from the PerpetualDeployment's admin token Secret).",
+        'admin_disabled',
+      );
     const given = req.get('x-admin-token') ?? bearerToken(req);
-    if (!given || !sameSecret(given, adminToken)) throw unauthorized('Authentication failed: the admin token is missing or wrong.', 'invalid_admin_token');
-    res.locals.principal = { userId: '', tier: 'admin', limits: { requestsPerMinute: 0, requestsPerDay: 0 }, via: 'admin' } satisfies Principal;
+    if (!given || !sameSecret(given, adminToken))
+      throw unauthorized('Authentication failed: the admin token is missing or wrong.', 'invalid_admin_token');
+    res.locals.principal = {
+      userId: '',
+      tier: 'admin',
+      limits: { requestsPerMinute: 0, requestsPerDay: 0 },
+      via: 'admin',
+    } satisfies Principal;
     next();
   };
 }
@@ -143,12 +170,26 @@ export function requireAdmin(adminToken: string | undefined) {
 /** A Supabase session: `Authorization: Bearer <access token>`, verified with SUPABASE_JWT_SECRET. */
 export function requireUserJwt(verifier: JwtVerifier | undefined) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    if (!verifier) throw unauthorized('Key management by session is disabled: set SUPABASE_JWT_SECRET, or have the platform team issue keys (POST /admin/users/{id}/keys).', 'jwt_disabled');
+    if (!verifier)
+      throw unauthorized(
+        'Key management by session is disabled: set SUPABASE_JWT_SECRET, or have the platform team issue keys (POST /admin/users/{id}/keys).',
+        'jwt_disabled',
+      );
     const token = bearerToken(req);
-    if (!token) throw unauthorized('Authentication failed: send your Supabase session token as "Authorization: Bearer <access_token>".', 'missing_token');
+    if (!token)
+      throw unauthorized(
+        'Authentication failed: send your Supabase session token as "Authorization: Bearer <access_token>".',
+        'missing_token',
+      );
     const result = await verifier.verify(token);
     if (!result.ok) throw jwtError(result);
-    const principal: Principal = { userId: result.identity.userId, tier: '', limits: { requestsPerMinute: 0, requestsPerDay: 0 }, via: 'jwt', ...(result.identity.email ? { email: result.identity.email } : {}) };
+    const principal: Principal = {
+      userId: result.identity.userId,
+      tier: '',
+      limits: { requestsPerMinute: 0, requestsPerDay: 0 },
+      via: 'jwt',
+      ...(result.identity.email ? { email: result.identity.email } : {}),
+    };
     res.locals.principal = principal;
     next();
   };

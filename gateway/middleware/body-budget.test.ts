@@ -4,20 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { bodyBudget } from './body-budget.ts';
 
 function request(method: string, contentLength?: number): Request {
-  return { method, get: (name: string) => (name === 'content-length' && contentLength !== undefined ? String(contentLength) : undefined) } as unknown as Request;
+  return {
+    method,
+    get: (name: string) => (name === 'content-length' && contentLength !== undefined ? String(contentLength) : undefined),
+  } as unknown as Request;
 }
 
 /** Runs the middleware once; returns what next got and the response, to end it later. */
 function pass(budget: ReturnType<typeof bodyBudget>, req: Request): { err: unknown; res: EventEmitter } {
   const res = new EventEmitter();
   let err: unknown = 'not called';
-  const next: NextFunction = (e?: unknown) => { err = e; };
+  const next: NextFunction = (e?: unknown) => {
+    err = e;
+  };
   budget(req, res as unknown as Response, next);
   return { err, res };
 }
 
 describe('bodyBudget', () => {
-  it('reserves each body\'s declared length until its response ends, then gives it back', () => {
+  it("reserves each body's declared length until its response ends, then gives it back", () => {
     const budget = bodyBudget({ totalBytes: 100, perRequestBytes: 60 });
     const first = pass(budget, request('POST', 60));
     expect(first.err).toBeUndefined();

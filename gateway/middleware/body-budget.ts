@@ -27,7 +27,13 @@ export function bodyBudget(options: { totalBytes: number; perRequestBytes: numbe
     // An oversized declared length is refused by the parser with a 413; count no more than the maximum.
     const share = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.perRequestBytes) : options.perRequestBytes;
     if (share > 0 && inUse + share > options.totalBytes) {
-      next(unavailable('The gateway is holding as many request bodies as its memory budget allows (MAX_BUFFERED_BODY_BYTES). Retry in a second.', 'gateway_busy', { 'Retry-After': '1' }));
+      next(
+        unavailable(
+          'The gateway is holding as many request bodies as its memory budget allows (MAX_BUFFERED_BODY_BYTES). Retry in a second.',
+          'gateway_busy',
+          { 'Retry-After': '1' },
+        ),
+      );
       return;
     }
     inUse += share;

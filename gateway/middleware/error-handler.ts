@@ -27,21 +27,35 @@ export function toGatewayError(err: unknown, requestId: string): GatewayError {
   if (isGatewayError(err)) return err;
   if (isBodyParserError(err)) {
     if (err.type === 'entity.too.large') {
-      return new GatewayError(`Request body too large: the limit is ${String(err.limit ?? '')} bytes.`, { status: 413, type: 'invalid_request_error', code: 'request_too_large' });
+      return new GatewayError(`Request body too large: the limit is ${String(err.limit ?? '')} bytes.`, {
+        status: 413,
+        type: 'invalid_request_error',
+        code: 'request_too_large',
+      });
     }
     if (err.type === 'entity.parse.failed') return badRequest('Request body is not valid JSON.', 'invalid_json');
-    if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return badRequest('Request body must be UTF-8 JSON.', 'unsupported_encoding');
+    if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported')
+      return badRequest('Request body must be UTF-8 JSON.', 'unsupported_encoding');
     return badRequest('Request body could not be read.', 'invalid_body');
   }
   // express's router when a path segment is not valid percent-encoding (`/v1/memories/%ZZ`).
-  if (err instanceof URIError) return badRequest('The request path is not valid percent-encoding (a "%" must be followed by two hex digits).', 'invalid_path');
+  if (err instanceof URIError)
+    return badRequest('The request path is not valid percent-encoding (a "%" must be followed by two hex digits).', 'invalid_path');
   // Routes that read or write PostgreSQL directly (usage, keys, admin) during a database outage.
   if (isDatabaseUnavailable(err)) return databaseUnavailable('Cannot answer this request now');
   // A value PostgreSQL refused (SQLSTATE class 22: NUL bytes, overlong text, malformed numbers):
   // routes validate what they store, so this is a backstop that keeps the caller's mistake a 4xx.
-  if (sqlState(err)?.startsWith('22')) return badRequest('A value in the request cannot be stored (a NUL byte, an overlong text or a malformed number); check the fields sent.', 'invalid_value');
+  if (sqlState(err)?.startsWith('22'))
+    return badRequest(
+      'A value in the request cannot be stored (a NUL byte, an overlong text or a malformed number); check the fields sent.',
+      'invalid_value',
+    );
   if (isUniqueViolation(err)) return conflict('That already exists.', 'already_exists');
-  return new GatewayError(`Internal error. Quote request id ${requestId} when reporting it.`, { status: 500, type: 'server_error', code: 'internal_error' });
+  return new GatewayError(`Internal error. Quote request id ${requestId} when reporting it.`, {
+    status: 500,
+    type: 'server_error',
+    code: 'internal_error',
+  });
 }
 
 /** How errors look on the wire in one API dialect; status and headers are the same in all. */
@@ -62,7 +76,8 @@ export function errorHandler(log: Logger, dialect: ErrorDialect = openAIErrors) 
     const error = toGatewayError(err, requestId);
     if (error.status >= 500 && !isGatewayError(err)) log.error({ requestId, err, path: req.path }, 'Unhandled error');
     // The database backstop above may also hide a route that forgot to validate: say which.
-    else if (sqlState(err) !== undefined && !isGatewayError(err)) log.warn({ requestId, sqlState: sqlState(err), path: req.path }, 'Database refused a value from the request');
+    else if (sqlState(err) !== undefined && !isGatewayError(err))
+      log.warn({ requestId, sqlState: sqlState(err), path: req.path }, 'Database refused a value from the request');
     if (res.headersSent) {
       // A stream already started: the status is gone, so end it with an error event the SDKs understand.
       if (!res.writableEnded) res.end(dialect.streamTail(error, requestId));

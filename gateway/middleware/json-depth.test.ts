@@ -22,8 +22,11 @@ describe('jsonDepth', () => {
 
 describe('refuseDeepJson', () => {
   it('lets the deepest allowed body through and refuses one level more with a 400', () => {
-    expect(() => { refuseDeepJson(undefined, undefined, bytes(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)); }).not.toThrow();
-    expect(() => { refuseDeepJson(undefined, undefined, bytes(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`)); })
-      .toThrow(expect.objectContaining({ status: 400, code: 'json_too_deep' }));
+    expect(() => {
+      refuseDeepJson(undefined, undefined, bytes(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`));
+    }).not.toThrow();
+    expect(() => {
+      refuseDeepJson(undefined, undefined, bytes(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`));
+    }).toThrow(expect.objectContaining({ status: 400, code: 'json_too_deep' }));
   });
 });

@@ -44,6 +44,9 @@ export function jsonDepth(json: Uint8Array, limit = Number.POSITIVE_INFINITY): n
 /** For express.json's `verify` hook: throws the 400 when the raw body nests deeper than allowed. */
 export function refuseDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
   if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-    throw badRequest(`Request body is nested more than ${MAX_JSON_DEPTH} levels deep; no API of this gateway needs that many. Flatten the JSON.`, 'json_too_deep');
+    throw badRequest(
+      `Request body is nested more than ${MAX_JSON_DEPTH} levels deep; no API of this gateway needs that many. Flatten the JSON.`,
+      'json_too_deep',
+    );
   }
 }

@@ -15,7 +15,8 @@ export function recordMetrics(metrics: GatewayMetrics) {
       const endpoint = endpointLabel(req);
       metrics.requests.inc({ endpoint, method: req.method, status: String(res.statusCode) });
       metrics.requestDuration.observe({ endpoint }, (performance.now() - startedAtOf(res)) / 1000);
-      if (res.statusCode >= 400) metrics.errors.inc({ endpoint, type: typeof res.locals.errorType === 'string' ? res.locals.errorType : 'unknown' });
+      if (res.statusCode >= 400)
+        metrics.errors.inc({ endpoint, type: typeof res.locals.errorType === 'string' ? res.locals.errorType : 'unknown' });
     });
     next();
   };

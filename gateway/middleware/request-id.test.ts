@@ -18,7 +18,7 @@ function run(header?: string): { res: Response; headers: Map<string, unknown> } 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('request ids', () => {
-  it('echoes a sane caller id, and keys on an id of the gateway\'s own that differs every time', () => {
+  it("echoes a sane caller id, and keys on an id of the gateway's own that differs every time", () => {
     const first = run('req_caller_0001');
     const second = run('req_caller_0001');
     expect(first.headers.get('x-request-id')).toBe('req_caller_0001');
@@ -28,7 +28,7 @@ describe('request ids', () => {
     expect(serverRequestIdOf(first.res)).toBe(serverRequestIdOf(first.res));
   });
 
-  it('without a sane caller id, echoes the gateway\'s own', () => {
+  it("without a sane caller id, echoes the gateway's own", () => {
     for (const header of [undefined, 'short', 'has spaces in it', 'x'.repeat(129)]) {
       const { res, headers } = run(header);
       expect(headers.get('x-request-id')).toBe(`req_${serverRequestIdOf(res).replaceAll('-', '')}`);

@@ -13,9 +13,12 @@ function nodeAccepts(value: string): boolean {
 }
 
 describe('safeHeaderValue', () => {
-  it.each(['gpt-4o-mini', 'req_0123abcd', '12.50', 'hit', 'a,b,c', 'meta-llama/Llama-3.1-8B:free@v1+x', ''])('leaves the visible-ASCII value %j as it is', (value) => {
-    expect(safeHeaderValue(value)).toBe(value);
-  });
+  it.each(['gpt-4o-mini', 'req_0123abcd', '12.50', 'hit', 'a,b,c', 'meta-llama/Llama-3.1-8B:free@v1+x', ''])(
+    'leaves the visible-ASCII value %j as it is',
+    (value) => {
+      expect(safeHeaderValue(value)).toBe(value);
+    },
+  );
 
   it.each([
     ['gpt-模型', 'gpt-%E6%A8%A1%E5%9E%8B'],
@@ -31,7 +34,13 @@ describe('safeHeaderValue', () => {
   });
 
   it('always yields a value Node will send, whatever the input', () => {
-    const nasty = ['\u0000\u0001\u001f', '\ud800 lone surrogate', '模型'.repeat(50), '\t\n\v\f\r', String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i))];
+    const nasty = [
+      '\u0000\u0001\u001f',
+      '\ud800 lone surrogate',
+      '模型'.repeat(50),
+      '\t\n\v\f\r',
+      String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)),
+    ];
     for (const value of nasty) expect(nodeAccepts(safeHeaderValue(value))).toBe(true);
     expect(nodeAccepts('gpt-模型')).toBe(false);
   });
@@ -40,7 +49,14 @@ describe('safeHeaderValue', () => {
 describe('setSafeHeaders', () => {
   it('sets every header, encoded', () => {
     const set: Record<string, string> = {};
-    setSafeHeaders({ setHeader: (name: string, value: string) => { set[name] = value; } }, { 'x-perpetual-model': 'gpt-模型', 'retry-after': '5' });
+    setSafeHeaders(
+      {
+        setHeader: (name: string, value: string) => {
+          set[name] = value;
+        },
+      },
+      { 'x-perpetual-model': 'gpt-模型', 'retry-after': '5' },
+    );
     expect(set).toEqual({ 'x-perpetual-model': 'gpt-%E6%A8%A1%E5%9E%8B', 'retry-after': '5' });
   });
 });

@@ -44,7 +44,9 @@ export function traced(name: string, handler: RequestHandler): RequestHandler {
         if (err !== undefined && err !== 'route' && err !== 'router') failSpan(span, err);
         span.end();
       }
-      context.with(parent, () => { next(err); });
+      context.with(parent, () => {
+        next(err);
+      });
     };
     // Express 5 turns a rejected handler into next(err); called directly here, this must too.
     const returned: unknown = context.with(trace.setSpan(parent, span), () => handler(req, res, done));

@@ -4,7 +4,11 @@ import { makeLogger } from './logger.ts';
 describe('makeLogger', () => {
   it('writes levels as words and ISO timestamps, and censors secrets', () => {
     const lines: string[] = [];
-    const log = makeLogger('info', { write: (line: string) => { lines.push(line); } });
+    const log = makeLogger('info', {
+      write: (line: string) => {
+        lines.push(line);
+      },
+    });
     log.warn({ apiKey: 'sk-secret-value', headers: { authorization: 'Bearer x' } }, 'hello');
     const entry = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
     expect(entry).toMatchObject({ level: 'warn', component: 'perpetual-gateway', msg: 'hello', apiKey: '[redacted]' });

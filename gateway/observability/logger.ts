@@ -33,5 +33,8 @@ export const REDACTED_PATHS = [
 const READABLE = { formatters: { level: (label: string) => ({ level: label }) }, timestamp: pino.stdTimeFunctions.isoTime };
 
 export function makeLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, base: { component: 'perpetual-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, ...READABLE }, destination);
+  return pino(
+    { level, base: { component: 'perpetual-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, ...READABLE },
+    destination,
+  );
 }

@@ -7,12 +7,19 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function histogram(metrics: ReturnType<typeof makeMetrics>, name: string): Promise<{ labels: Record<string, unknown>; count: number; sum: number }[]> {
+async function histogram(
+  metrics: ReturnType<typeof makeMetrics>,
+  name: string,
+): Promise<{ labels: Record<string, unknown>; count: number; sum: number }[]> {
   const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
   const values = (metric?.values ?? []) as { metricName?: string; labels: Record<string, unknown>; value: number }[];
   return values
     .filter((v) => v.metricName === `${name}_count`)
-    .map((v) => ({ labels: { model: v.labels.model, endpoint: v.labels.endpoint }, count: v.value, sum: values.find((s) => s.metricName === `${name}_sum` && s.labels.model === v.labels.model)?.value ?? NaN }));
+    .map((v) => ({
+      labels: { model: v.labels.model, endpoint: v.labels.endpoint },
+      count: v.value,
+      sum: values.find((s) => s.metricName === `${name}_sum` && s.labels.model === v.labels.model)?.value ?? NaN,
+    }));
 }
 
 describe('the token clock', () => {
@@ -38,7 +45,9 @@ describe('the token clock', () => {
   it('labels a model outside the configured list "other", and a stream of one token has no inter-token observation', async () => {
     const metrics = makeMetrics();
     tokenClocks(metrics, new Set(['llama']))('someone-elses-model', '/v1/messages', performance.now()).token();
-    expect((await histogram(metrics, 'perpetual_time_to_first_token_seconds')).map((h) => [h.labels.model, h.count])).toEqual([['other', 1]]);
+    expect((await histogram(metrics, 'perpetual_time_to_first_token_seconds')).map((h) => [h.labels.model, h.count])).toEqual([
+      ['other', 1],
+    ]);
     expect(await histogram(metrics, 'perpetual_inter_token_latency_seconds')).toEqual([]);
   });
 });

@@ -17,7 +17,11 @@ type Labels = { model: string; endpoint: string };
  * A clock for one stream that started at `startedAt` (performance.now()). The histograms' labelled
  * children are bound once per stream, so a chunk costs one observation and no label lookup.
  */
-export function startTokenClock(metrics: Pick<GatewayMetrics, 'timeToFirstToken' | 'interTokenLatency'>, labels: Labels, startedAt: number): TokenClock {
+export function startTokenClock(
+  metrics: Pick<GatewayMetrics, 'timeToFirstToken' | 'interTokenLatency'>,
+  labels: Labels,
+  startedAt: number,
+): TokenClock {
   const first = metrics.timeToFirstToken.labels(labels);
   let between: ReturnType<Histogram<'model' | 'endpoint'>['labels']> | undefined;
   let last: number | undefined;
@@ -34,6 +38,9 @@ export function startTokenClock(metrics: Pick<GatewayMetrics, 'timeToFirstToken'
 /** Starts a clock per stream; `model` is the configured name that answers, `endpoint` its path (labels of bounded size). */
 export type TokenClocks = (model: string, endpoint: string, startedAt: number) => TokenClock;
 
-export function tokenClocks(metrics: Pick<GatewayMetrics, 'timeToFirstToken' | 'interTokenLatency'>, knownModels: ReadonlySet<string>): TokenClocks {
+export function tokenClocks(
+  metrics: Pick<GatewayMetrics, 'timeToFirstToken' | 'interTokenLatency'>,
+  knownModels: ReadonlySet<string>,
+): TokenClocks {
   return (model, endpoint, startedAt) => startTokenClock(metrics, { model: modelLabel(knownModels, model), endpoint }, startedAt);
 }

@@ -30,9 +30,24 @@ const apiKey = issueApiKey().key;
 const silent = pino({ level: 'silent' });
 
 /** OTLP JSON: ids are hex strings, attribute values typed. */
-interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; arrayValue?: { values: OtlpValue[] } }
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: OtlpValue }[]; links?: { traceId: string; spanId: string }[] }
-interface OtlpExport { resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] }
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+  arrayValue?: { values: OtlpValue[] };
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: { key: string; value: OtlpValue }[];
+  links?: { traceId: string; spanId: string }[];
+}
+interface OtlpExport {
+  resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
+}
 
 const exports: { contentType: string | undefined; body: OtlpExport }[] = [];
 const upstreamHeaders: IncomingHttpHeaders[] = [];
@@ -45,13 +60,25 @@ let http: UpstreamHttp;
 let lastUsed: LastUsedTracker;
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => { resolve(`http://127.0.0.1:${String((server.address() as AddressInfo).port)}`); }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      resolve(`http://127.0.0.1:${String((server.address() as AddressInfo).port)}`);
+    }),
+  );
 }
 
 function readBody(req: import('node:http').IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
-    req.setEncoding('utf8').on('data', (part: string) => { text += part; }).on('end', () => { resolve(text); }).on('error', reject);
+    req
+      .setEncoding('utf8')
+      .on('data', (part: string) => {
+        text += part;
+      })
+      .on('end', () => {
+        resolve(text);
+      })
+      .on('error', reject);
   });
 }
 
@@ -64,15 +91,27 @@ function stubUpstream(): Server {
       const usage = { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 };
       if (!body.stream) {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }], usage }));
+        res.end(
+          JSON.stringify({
+            id: 'chatcmpl-1',
+            object: 'chat.completion',
+            created: 1,
+            model: body.model,
+            choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+            usage,
+          }),
+        );
         return;
       }
       res.setHeader('content-type', 'text/event-stream');
-      const chunk = (delta: object, finish: string | null): string => `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      const chunk = (delta: object, finish: string | null): string =>
+        `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: 'assistant', content: '' }, null));
       for (const word of ANSWER.split(' ')) res.write(chunk({ content: `${word} ` }, null));
       res.write(chunk({}, 'stop'));
-      res.write(`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage })}\n\n`,
+      );
       res.end('data: [DONE]\n\n');
     });
   });
@@ -81,13 +120,38 @@ function stubUpstream(): Server {
 /** The real service's write path (batched, with its own linked span) over a store that records; recall scripted. */
 const upserts: unknown[] = [];
 const memory = new MemoryService({
-  store: new Proxy({}, { get: (_target, name) => (name === 'upsert' ? (points: unknown[]) => { upserts.push(...points); return Promise.resolve(); } : () => Promise.reject(new Error('not used here'))) }) as MemoryStore,
-  embedderFor: () => Promise.resolve({ id: 'fake', dimension: 2, embed: (texts: readonly string[]) => Promise.resolve(texts.map(() => new Float32Array([1, 0]))) }),
+  store: new Proxy(
+    {},
+    {
+      get: (_target, name) =>
+        name === 'upsert'
+          ? (points: unknown[]) => {
+              upserts.push(...points);
+              return Promise.resolve();
+            }
+          : () => Promise.reject(new Error('not used here')),
+    },
+  ) as MemoryStore,
+  embedderFor: () =>
+    Promise.resolve({
+      id: 'fake',
+      dimension: 2,
+      embed: (texts: readonly string[]) => Promise.resolve(texts.map(() => new Float32Array([1, 0]))),
+    }),
   settings: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 1000, minScore: 0 },
   metrics: makeMetrics(),
   log: silent,
 });
-memory.recall = (request: RecallRequest) => Promise.resolve({ result: 'hit', messages: [{ role: 'system', content: 'Remembered: you like herons.' }, ...request.messages], memoryIds: ['m1'], memoryTokens: 5, retrievalMs: 1, calls: 1, block: 'Remembered: you like herons.' });
+memory.recall = (request: RecallRequest) =>
+  Promise.resolve({
+    result: 'hit',
+    messages: [{ role: 'system', content: 'Remembered: you like herons.' }, ...request.messages],
+    memoryIds: ['m1'],
+    memoryTokens: 5,
+    retrievalMs: 1,
+    calls: 1,
+    block: 'Remembered: you like herons.',
+  });
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -103,7 +167,11 @@ beforeAll(async () => {
   const url = tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl });
   tracing = startTracing({ serviceName: 'perpetual-gateway-test', serviceVersion: '9.9.9', ...(url ? { url } : {}) });
 
-  const config = { ...loadConfig({ API_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY, MODE: 'proxy' }), models: [{ name: 'gpt-test', provider: 'openai', upstreamModel: 'gpt-test-upstream' }], providerBaseURLs: { openai: `${upstreamUrl}/v1` } };
+  const config = {
+    ...loadConfig({ API_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY, MODE: 'proxy' }),
+    models: [{ name: 'gpt-test', provider: 'openai', upstreamModel: 'gpt-test-upstream' }],
+    providerBaseURLs: { openai: `${upstreamUrl}/v1` },
+  };
   http = createUpstreamHttp();
   lastUsed = new LastUsedTracker({ touch: () => Promise.resolve(), log: silent });
   const record = { id: 'key-1', userId: 'user-1', tier: 'custom', rateLimitPerMinute: 100, rateLimitPerDay: 1000 };
@@ -116,12 +184,23 @@ beforeAll(async () => {
     draining: () => false,
     healthChecks: [],
     auth: {
-      apiKey: requireApiKey({ cache: new TtlCache({ load: (hash) => Promise.resolve(hash === hashApiKey(apiKey) ? record : undefined), ttlMs: 0 }), lastUsed, config }),
+      apiKey: requireApiKey({
+        cache: new TtlCache({ load: (hash) => Promise.resolve(hash === hashApiKey(apiKey) ? record : undefined), ttlMs: 0 }),
+        lastUsed,
+        config,
+      }),
       userJwt: requireUserJwt(undefined),
       admin: requireAdmin(undefined),
     },
     rateLimit: () => Promise.resolve({}),
-    chat: { config, providerFor: createProviderFor(http), providerKey: () => Promise.resolve(PROVIDER_KEY), accounting: { completed: () => undefined, failed: () => undefined }, log: silent, memory },
+    chat: {
+      config,
+      providerFor: createProviderFor(http),
+      providerKey: () => Promise.resolve(PROVIDER_KEY),
+      accounting: { completed: () => undefined, failed: () => undefined },
+      log: silent,
+      memory,
+    },
     store: new Proxy({}, { get: () => unused }) as Store,
     keyRing: KeyRing.fromEnv(ENCRYPTION_KEY),
     providerKeyChanged: () => undefined,
@@ -151,7 +230,8 @@ function spansOf(traceId: string): OtlpSpan[] {
 }
 
 function attributes(span: OtlpSpan | undefined): Record<string, unknown> {
-  const plain = (v: OtlpValue): unknown => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.boolValue ?? v.arrayValue?.values.map(plain);
+  const plain = (v: OtlpValue): unknown =>
+    v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.boolValue ?? v.arrayValue?.values.map(plain);
   return Object.fromEntries((span?.attributes ?? []).map((a) => [a.key, plain(a.value)]));
 }
 
@@ -183,16 +263,25 @@ describe.each([false, true])('a chat (stream: %s) traced to an OTLP receiver', (
     spans = await chat(traceId, clientSpanId, stream);
   });
 
-  it('continues the client\'s trace: the server span is the child of its traceparent, and every other span of the request a child of the server span', () => {
+  it("continues the client's trace: the server span is the child of its traceparent, and every other span of the request a child of the server span", () => {
     const server = spans.find((s) => s.name === 'POST /v1/chat/completions');
     expect(server?.parentSpanId).toBe(clientSpanId);
     expect(server?.kind).toBe(2); // SERVER
-    expect(attributes(server)).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'http.response.status_code': 200 });
-    const children = spans.filter((s) => s.parentSpanId === server?.spanId).map((s) => s.name).sort();
+    expect(attributes(server)).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/v1/chat/completions',
+      'http.response.status_code': 200,
+    });
+    const children = spans
+      .filter((s) => s.parentSpanId === server?.spanId)
+      .map((s) => s.name)
+      .sort();
     expect(children).toEqual(['auth', 'chat gpt-test-upstream', 'memory.recall', 'rate_limit']);
     expect(spans).toHaveLength(5);
     expect(exports.every((e) => e.contentType === 'application/json')).toBe(true);
-    const resource = Object.fromEntries((exports[0]?.body.resourceSpans[0]?.resource?.attributes ?? []).map((a) => [a.key, a.value.stringValue]));
+    const resource = Object.fromEntries(
+      (exports[0]?.body.resourceSpans[0]?.resource?.attributes ?? []).map((a) => [a.key, a.value.stringValue]),
+    );
     expect(resource).toMatchObject({ 'service.name': 'perpetual-gateway-test', 'service.version': '9.9.9' });
   });
 
@@ -210,12 +299,17 @@ describe.each([false, true])('a chat (stream: %s) traced to an OTLP receiver', (
       'server.address': '127.0.0.1',
     });
     expect(upstreamHeaders.map((h) => h.traceparent)).toEqual([`00-${traceId}-${call?.spanId ?? ''}-01`]);
-    expect(attributes(spans.find((s) => s.name === 'memory.recall'))).toMatchObject({ 'perpetual.memory.result': 'hit', 'perpetual.memory.tokens': 5 });
+    expect(attributes(spans.find((s) => s.name === 'memory.recall'))).toMatchObject({
+      'perpetual.memory.result': 'hit',
+      'perpetual.memory.tokens': 5,
+    });
   });
 
   it('the memory write, done later in a batch, is a span of its own linked to the request', () => {
     const server = spans.find((s) => s.name === 'POST /v1/chat/completions');
-    const writes = allSpans().filter((s) => s.name === 'memory.write' && s.links?.some((l) => l.traceId === traceId && l.spanId === server?.spanId));
+    const writes = allSpans().filter(
+      (s) => s.name === 'memory.write' && s.links?.some((l) => l.traceId === traceId && l.spanId === server?.spanId),
+    );
     expect(writes).toHaveLength(1);
     expect(writes[0]?.traceId).not.toBe(traceId);
     expect(writes[0]?.parentSpanId ?? '').toBe('');
@@ -233,7 +327,9 @@ describe('tracesUrl', () => {
     expect(tracesUrl({})).toBeUndefined();
     expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' })).toBeUndefined();
     expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' })).toBe('http://c:4318/v1/traces');
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/traces' })).toBe('http://t:4318/traces');
+    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/traces' })).toBe(
+      'http://t:4318/traces',
+    );
     expect(tracesUrl({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe('http://localhost:4318/v1/traces');
   });
 });

@@ -3,7 +3,17 @@
 // hands out non-recording spans and runs callbacks in place, so a gateway without tracing pays a
 // function call per span and nothing more. Spans carry what helps follow a request (routes,
 // models, token counts, statuses), never prompt text, API keys or user content.
-import { context, propagation, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -63,11 +73,16 @@ export function startTracing(options: { serviceName: string; serviceVersion: str
 /** Ends a span as failed, with the error's type and message (gateway errors never carry secrets or content). */
 export function failSpan(span: Span, err: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-  span.setAttribute('error.type', err instanceof Error ? (('code' in err && typeof err.code === 'string') ? err.code : err.name) : 'unknown');
+  span.setAttribute('error.type', err instanceof Error ? ('code' in err && typeof err.code === 'string' ? err.code : err.name) : 'unknown');
 }
 
 /** Runs `fn` in a child span of the active one, ended when its promise settles. */
-export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, options: SpanOptions = {}): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+  options: SpanOptions = {},
+): Promise<T> {
   const span = tracer.startSpan(name, { ...options, attributes });
   try {
     return await context.with(trace.setSpan(context.active(), span), () => fn(span));

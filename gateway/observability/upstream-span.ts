@@ -16,7 +16,9 @@ export type GenAiOperation = 'chat' | 'text_completion' | 'embeddings';
 
 export interface UpstreamSpans {
   /** `call` with each of its attempts in a client span; the span of one that answered stays open until `finish`. */
-  around<R>(call: (client: ProviderClient, target: ProviderTarget) => Promise<R>): (client: ProviderClient, target: ProviderTarget) => Promise<R>;
+  around<R>(
+    call: (client: ProviderClient, target: ProviderTarget) => Promise<R>,
+  ): (client: ProviderClient, target: ProviderTarget) => Promise<R>;
   /** Notes a streamed chunk's finish reasons (nothing when tracing is off). */
   chunk(chunk: unknown): void;
   /** Ends the span of the attempt that answered: the tokens it used and why it stopped, or the failure after its first byte. */

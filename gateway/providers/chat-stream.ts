@@ -18,7 +18,11 @@ export interface StreamStateInit {
 }
 
 /** The client's side of the stream (its model, whether it wants usage) and the upstream's (who, which secrets). */
-export function streamStateInit(req: Pick<ChatCompletionRequest, 'model' | 'stream_options'>, upstream: UpstreamCall, created: number): StreamStateInit {
+export function streamStateInit(
+  req: Pick<ChatCompletionRequest, 'model' | 'stream_options'>,
+  upstream: UpstreamCall,
+  created: number,
+): StreamStateInit {
   return {
     model: req.model,
     includeUsage: req.stream_options?.include_usage === true,

@@ -18,11 +18,13 @@ export interface ModelsSource {
 /** Lists the model ids a key can use; rejects on any failure (including the signal's abort). */
 export type ListModels = (source: ModelsSource, signal: AbortSignal) => Promise<string[]>;
 
-
 function requestFor(source: ModelsSource): { url: string; headers: Record<string, string> } {
   if (source.kind === 'anthropic') {
     // One page of the largest size: far more models than Anthropic has.
-    return { url: joinUrl(source.baseURL, '/v1/models?limit=1000'), headers: { 'x-api-key': source.apiKey, 'anthropic-version': ANTHROPIC_VERSION } };
+    return {
+      url: joinUrl(source.baseURL, '/v1/models?limit=1000'),
+      headers: { 'x-api-key': source.apiKey, 'anthropic-version': ANTHROPIC_VERSION },
+    };
   }
   return { url: joinUrl(source.baseURL, '/models'), headers: { authorization: `Bearer ${source.apiKey}` } };
 }

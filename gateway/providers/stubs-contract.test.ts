@@ -35,7 +35,11 @@ describe('OpenAI stub with the openai SDK', () => {
   });
 
   it('streams without a usage chunk unless asked', async () => {
-    const stream = await client.chat.completions.create({ model: 'gpt-stub', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-stub',
+      stream: true,
+      messages: [{ role: 'user', content: 'one two three' }],
+    });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('echo: one two three');
@@ -101,11 +105,18 @@ describe('OpenAI stub with the openai SDK', () => {
     expect(completion.usage?.total_tokens).toBe((completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0));
     const batch = await client.completions.create({ model: 'gpt-stub', prompt: ['a', 'b'] });
     expect(batch.choices.map((c) => c.text)).toEqual(['echo: a', 'echo: b']);
-    await expect(client.completions.create({ model: 'gpt-stub', prompt: { not: 'a prompt' } as unknown as string })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(client.completions.create({ model: 'gpt-stub', prompt: { not: 'a prompt' } as unknown as string })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
   });
 
   it('streams a legacy completion, with a final usage-only chunk only when asked', async () => {
-    const withUsage = await client.completions.create({ model: 'gpt-stub', prompt: 'one two three', stream: true, stream_options: { include_usage: true } });
+    const withUsage = await client.completions.create({
+      model: 'gpt-stub',
+      prompt: 'one two three',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const chunk of withUsage) chunks.push(chunk);
     expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe('echo: one two three');
@@ -118,12 +129,18 @@ describe('OpenAI stub with the openai SDK', () => {
 
   it('rejects a wrong key with the error class for 401', async () => {
     stub.behaviour = { apiKey: 'sk-the-right-one' };
-    await expect(client.chat.completions.create({ model: 'gpt-stub', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(client.chat.completions.create({ model: 'gpt-stub', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
   });
 
   it('rejects what OpenAI rejects: stream_options without stream, a tool message without tool_calls', async () => {
     await expect(
-      client.chat.completions.create({ model: 'gpt-stub', stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }),
+      client.chat.completions.create({
+        model: 'gpt-stub',
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
     await expect(
       client.chat.completions.create({ model: 'gpt-stub', messages: [{ role: 'tool', tool_call_id: 'x', content: 'orphan' }] }),
@@ -132,7 +149,9 @@ describe('OpenAI stub with the openai SDK', () => {
 
   it('answers unknown models with 404 when it serves a fixed list', async () => {
     stub.behaviour = { models: ['gpt-stub'] };
-    await expect(client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
   });
 });
 
@@ -162,7 +181,11 @@ describe('OpenAI stub: the Responses API with the openai SDK', () => {
 
   it("streams events the SDK's responses.stream accumulator takes, numbered in order", async () => {
     stub.behaviour = { reasoning: 'think about it' };
-    const stream = client.responses.stream({ model: 'gpt-stub', input: [{ role: 'user', content: [{ type: 'input_text', text: 'one two three' }] }], include: ['reasoning.encrypted_content'] });
+    const stream = client.responses.stream({
+      model: 'gpt-stub',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'one two three' }] }],
+      include: ['reasoning.encrypted_content'],
+    });
     const types: string[] = [];
     const numbers: number[] = [];
     for await (const event of stream) {
@@ -179,7 +202,9 @@ describe('OpenAI stub: the Responses API with the openai SDK', () => {
 
   it('streams a function call whose arguments the SDK assembles', async () => {
     stub.behaviour = { toolCall: { name: 'get_weather', arguments: '{"city": "Oslo"}' } };
-    const final = await client.responses.stream({ model: 'gpt-stub', input: 'weather?', tools: [{ type: 'function', name: 'get_weather', parameters: {}, strict: false }] }).finalResponse();
+    const final = await client.responses
+      .stream({ model: 'gpt-stub', input: 'weather?', tools: [{ type: 'function', name: 'get_weather', parameters: {}, strict: false }] })
+      .finalResponse();
     const call = final.output.find((item) => item.type === 'function_call');
     expect(call).toMatchObject({ name: 'get_weather', arguments: '{"city": "Oslo"}', call_id: 'call_stub_1' });
   });
@@ -193,11 +218,15 @@ describe('OpenAI stub: the Responses API with the openai SDK', () => {
     const second = await client.responses.create({ model: 'gpt-stub', input: history as never, store: false });
     expect(second.output_text).toBe('echo: and then?');
     const stripped = history.map((item) => ('type' in item && item.type === 'reasoning' ? { ...item, encrypted_content: null } : item));
-    await expect(client.responses.create({ model: 'gpt-stub', input: stripped as never, store: false })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(client.responses.create({ model: 'gpt-stub', input: stripped as never, store: false })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
   });
 
   it('knows no previous_response_id, so a gateway that leaks one gets a 400 naming it', async () => {
-    const err = await client.responses.create({ model: 'gpt-stub', input: 'x', previous_response_id: 'resp_elsewhere' }).catch((e: unknown) => e);
+    const err = await client.responses
+      .create({ model: 'gpt-stub', input: 'x', previous_response_id: 'resp_elsewhere' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('previous_response_id');
   });
@@ -220,7 +249,11 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
 
   it('answers a message with text and usage', async () => {
     stub.behaviour = { cacheReadTokens: 7 };
-    const message = await client.messages.create({ model: 'claude-stub', max_tokens: 64, messages: [{ role: 'user', content: 'hello there' }] });
+    const message = await client.messages.create({
+      model: 'claude-stub',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hello there' }],
+    });
     expect(message.content).toEqual([{ type: 'text', text: 'echo: hello there' }]);
     expect(message.stop_reason).toBe('end_turn');
     expect(message.usage.input_tokens).toBeGreaterThan(0);
@@ -239,7 +272,15 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
     expect(message.content).toMatchObject([{ type: 'text', text: 'echo: one two three' }]);
     expect(message.usage.output_tokens).toBe(2);
     // The SDK hides pings; the wire carries one after the first content_block_start, as Anthropic's does.
-    expect(events).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    expect(events).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
   });
 
   it('names every SSE event with an event: line matching its data type', async () => {
@@ -255,7 +296,16 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
       return [eventLine?.replace('event: ', ''), (JSON.parse(dataLine?.replace('data: ', '') ?? '{}') as { type: string }).type];
     });
     expect(pairs.every(([name, type]) => name === type)).toBe(true);
-    expect(pairs.map(([name]) => name)).toEqual(['message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    expect(pairs.map(([name]) => name)).toEqual([
+      'message_start',
+      'content_block_start',
+      'ping',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
   });
 
   it('streams tool input as input_json_delta that the SDK parses', async () => {
@@ -279,7 +329,10 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
     });
     await expect(systemInMessages).rejects.toBeInstanceOf(Anthropic.BadRequestError);
     await expect(systemInMessages).rejects.toThrow(/top-level `system` parameter/);
-    const noMaxTokens = client.messages.create({ model: 'claude-stub', messages: [{ role: 'user', content: 'hi' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming);
+    const noMaxTokens = client.messages.create({
+      model: 'claude-stub',
+      messages: [{ role: 'user', content: 'hi' }],
+    } as unknown as Anthropic.MessageCreateParamsNonStreaming);
     await expect(noMaxTokens).rejects.toThrow(/max_tokens: Field required/);
     const orphanResult = client.messages.create({
       model: 'claude-stub',
@@ -294,7 +347,12 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
     const version = stub.requests.at(-1)?.headers['anthropic-version'];
     expect(typeof version).toBe('string');
     const withTemperature = client.messages.create(
-      { model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], temperature: 0.5 } as Anthropic.MessageCreateParamsNonStreaming,
+      {
+        model: 'claude-stub',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: 'hi' }],
+        temperature: 0.5,
+      } as Anthropic.MessageCreateParamsNonStreaming,
       { headers: { 'anthropic-version': '2026-10-21' } },
     );
     await expect(withTemperature).rejects.toBeInstanceOf(Anthropic.BadRequestError);
@@ -302,7 +360,9 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
 
   it('rejects a wrong key as AuthenticationError', async () => {
     stub.behaviour = { apiKey: 'sk-ant-the-right-one' };
-    await expect(client.messages.create({ model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    await expect(
+      client.messages.create({ model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
   it('delivers an in-stream error event as an SDK error', async () => {
@@ -313,7 +373,12 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
 
   it('streams thinking and redacted thinking that the SDK accumulates with the signature, and takes them back only unaltered', async () => {
     stub.behaviour = { thinking: 'Let me think this through.', redactedThinking: 'EncryptedOpaque==' };
-    const params = { model: 'claude-stub', max_tokens: 2048, thinking: { type: 'enabled' as const, budget_tokens: 1024 }, messages: [{ role: 'user' as const, content: 'hard question' }] };
+    const params = {
+      model: 'claude-stub',
+      max_tokens: 2048,
+      thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+      messages: [{ role: 'user' as const, content: 'hard question' }],
+    };
     const streamed = await client.messages.stream(params).finalMessage();
     const created = await client.messages.create(params);
     expect(streamed.content).toEqual(created.content);
@@ -321,7 +386,10 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
       { type: 'thinking', thinking: 'Let me think this through.', signature: stubSignature('Let me think this through.') },
       { type: 'redacted_thinking', data: 'EncryptedOpaque==' },
     ]);
-    const history = (content: Anthropic.ContentBlockParam[]): Anthropic.MessageCreateParamsNonStreaming => ({ ...params, messages: [params.messages[0] as Anthropic.MessageParam, { role: 'assistant', content }, { role: 'user', content: 'go on' }] });
+    const history = (content: Anthropic.ContentBlockParam[]): Anthropic.MessageCreateParamsNonStreaming => ({
+      ...params,
+      messages: [params.messages[0] as Anthropic.MessageParam, { role: 'assistant', content }, { role: 'user', content: 'go on' }],
+    });
     await expect(client.messages.create(history(created.content))).resolves.toMatchObject({ type: 'message' });
     const altered = created.content.map((b) => (b.type === 'thinking' ? { ...b, thinking: 'something else' } : b));
     await expect(client.messages.create(history(altered))).rejects.toThrow(/Invalid `signature`/);
@@ -340,7 +408,12 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
   });
 
   it('ends the reply at a stop sequence and says which, JSON and streamed', async () => {
-    const params = { model: 'claude-stub', max_tokens: 64, stop_sequences: ['three', 'two'], messages: [{ role: 'user' as const, content: 'one two three' }] };
+    const params = {
+      model: 'claude-stub',
+      max_tokens: 64,
+      stop_sequences: ['three', 'two'],
+      messages: [{ role: 'user' as const, content: 'one two three' }],
+    };
     const created = await client.messages.create(params);
     expect(created).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'two', content: [{ type: 'text', text: 'echo: one ' }] });
     const streamed = await client.messages.stream(params).finalMessage();
@@ -348,9 +421,17 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
   });
 
   it('counts tokens for the prompt side of a request, and refuses generation settings there', async () => {
-    const counted = await client.messages.countTokens({ model: 'claude-stub', system: 'be brief', messages: [{ role: 'user', content: 'count these words please' }] });
+    const counted = await client.messages.countTokens({
+      model: 'claude-stub',
+      system: 'be brief',
+      messages: [{ role: 'user', content: 'count these words please' }],
+    });
     expect(counted.input_tokens).toBeGreaterThan(0);
-    const withMaxTokens = client.messages.countTokens({ model: 'claude-stub', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] } as Anthropic.MessageCountTokensParams);
+    const withMaxTokens = client.messages.countTokens({
+      model: 'claude-stub',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'hi' }],
+    } as Anthropic.MessageCountTokensParams);
     await expect(withMaxTokens).rejects.toThrow(/max_tokens: Extra inputs are not permitted/);
   });
 
@@ -360,8 +441,16 @@ describe('Anthropic stub with the @anthropic-ai/sdk', () => {
       { type: 'document', source: { type: 'url', url: 'https://example.com/b.pdf' } },
       { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } },
     ];
-    await expect(client.messages.create({ model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: [...documents, { type: 'text', text: 'summarise' }] }] })).resolves.toMatchObject({ type: 'message' });
+    await expect(
+      client.messages.create({
+        model: 'claude-stub',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: [...documents, { type: 'text', text: 'summarise' }] }],
+      }),
+    ).resolves.toMatchObject({ type: 'message' });
     const unknown = { type: 'document', source: { type: 'ftp', url: 'ftp://x' } } as unknown as Anthropic.DocumentBlockParam;
-    await expect(client.messages.create({ model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: [unknown] }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    await expect(
+      client.messages.create({ model: 'claude-stub', max_tokens: 8, messages: [{ role: 'user', content: [unknown] }] }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
   });
 });

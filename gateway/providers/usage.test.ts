@@ -12,7 +12,13 @@ describe('token estimate', () => {
     const tokens = estimatePromptTokens({
       messages: [
         { role: 'system', content: 'abcdefgh' }, // 4 + 2
-        { role: 'user', content: [{ type: 'text', text: 'abcd' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] }, // 4 + 1 + 85
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'abcd' },
+            { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+          ],
+        }, // 4 + 1 + 85
         { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'ab', arguments: '{}' } }] }, // 4 + 1
       ],
     });
@@ -30,14 +36,19 @@ describe('reconcileUsage', () => {
   const estimate = { promptTokens: 40, completionTokens: 10 };
 
   it('trusts complete upstream usage', () => {
-    expect(reconcileUsage({ prompt_tokens: 42, completion_tokens: 9, total_tokens: 51, prompt_tokens_details: { cached_tokens: 2 } }, estimate)).toEqual({
+    expect(
+      reconcileUsage({ prompt_tokens: 42, completion_tokens: 9, total_tokens: 51, prompt_tokens_details: { cached_tokens: 2 } }, estimate),
+    ).toEqual({
       usage: { prompt_tokens: 42, completion_tokens: 9, total_tokens: 51, prompt_tokens_details: { cached_tokens: 2 } },
       usageEstimated: false,
     });
   });
 
   it('estimates and flags missing usage', () => {
-    expect(reconcileUsage(undefined, estimate)).toEqual({ usage: { prompt_tokens: 40, completion_tokens: 10, total_tokens: 50 }, usageEstimated: true });
+    expect(reconcileUsage(undefined, estimate)).toEqual({
+      usage: { prompt_tokens: 40, completion_tokens: 10, total_tokens: 50 },
+      usageEstimated: true,
+    });
   });
 
   it('treats zero prompt tokens for a non-empty prompt as missing (the classic streaming bug)', () => {

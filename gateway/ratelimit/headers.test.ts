@@ -44,11 +44,19 @@ describe('rateLimitHeaders', () => {
     expect(rateLimitHeaders(degradedResult(request, T, false, 'timeout'))).toEqual({ 'Retry-After': '1' });
   });
 
-  it('adds OpenAI\'s -Tokens headers for the token windows that have a limit, and only those', () => {
+  it("adds OpenAI's -Tokens headers for the token windows that have a limit, and only those", () => {
     const now = Date.parse('2030-03-04T05:06:23Z');
-    const result = decide({ keyId: 'k', perMinute: 10, perDay: 100, tokensPerMinute: 1000, reserveTokens: 300 }, { allowed: true, minuteCount: 1, dayCount: 1, minuteTokens: 300, dayTokens: 0 }, now);
+    const result = decide(
+      { keyId: 'k', perMinute: 10, perDay: 100, tokensPerMinute: 1000, reserveTokens: 300 },
+      { allowed: true, minuteCount: 1, dayCount: 1, minuteTokens: 300, dayTokens: 0 },
+      now,
+    );
     const headers = rateLimitHeaders(result);
-    expect(headers).toMatchObject({ 'X-RateLimit-Limit-Tokens': '1000', 'X-RateLimit-Remaining-Tokens': '700', 'X-RateLimit-Reset-Tokens': '37s' });
+    expect(headers).toMatchObject({
+      'X-RateLimit-Limit-Tokens': '1000',
+      'X-RateLimit-Remaining-Tokens': '700',
+      'X-RateLimit-Reset-Tokens': '37s',
+    });
     expect(Object.keys(headers).filter((h) => h.endsWith('Tokens-Day'))).toEqual([]);
   });
 });

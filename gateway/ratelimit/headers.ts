@@ -16,7 +16,11 @@ export function formatDuration(totalSeconds: number): string {
   return `${s}s`;
 }
 
-function windowHeaders(state: WindowState | undefined, suffix: string, resource: 'Requests' | 'Tokens' = 'Requests'): Record<string, string> {
+function windowHeaders(
+  state: WindowState | undefined,
+  suffix: string,
+  resource: 'Requests' | 'Tokens' = 'Requests',
+): Record<string, string> {
   if (!state) return {};
   return {
     [`X-RateLimit-Limit-${resource}${suffix}`]: String(state.limit),
@@ -30,13 +34,15 @@ function windowHeaders(state: WindowState | undefined, suffix: string, resource:
  * unknown, so no X-RateLimit-* headers are sent rather than made-up ones.
  */
 export function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
-  const headers = result.degraded ? {} : {
-    ...windowHeaders(result.minute, ''),
-    ...windowHeaders(result.day, '-Day'),
-    // Only the token windows that have a limit (OpenAI's X-RateLimit-*-Tokens for the minute).
-    ...windowHeaders(result.tokens?.minute, '', 'Tokens'),
-    ...windowHeaders(result.tokens?.day, '-Day', 'Tokens'),
-  };
+  const headers = result.degraded
+    ? {}
+    : {
+        ...windowHeaders(result.minute, ''),
+        ...windowHeaders(result.day, '-Day'),
+        // Only the token windows that have a limit (OpenAI's X-RateLimit-*-Tokens for the minute).
+        ...windowHeaders(result.tokens?.minute, '', 'Tokens'),
+        ...windowHeaders(result.tokens?.day, '-Day', 'Tokens'),
+      };
   return result.allowed || result.retryAfterSeconds === undefined
     ? headers
     : { ...headers, 'Retry-After': String(result.retryAfterSeconds) };

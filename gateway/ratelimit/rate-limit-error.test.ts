@@ -40,7 +40,11 @@ describe('rateLimitError', () => {
 
   it('names the token limit when tokens ran out', () => {
     const now = Date.parse('2030-03-04T05:06:23Z');
-    const result = decide({ keyId: 'k', perMinute: 10, perDay: 100, tokensPerDay: 5000 }, { allowed: false, minuteCount: 1, dayCount: 1, minuteTokens: 0, dayTokens: 5000 }, now);
+    const result = decide(
+      { keyId: 'k', perMinute: 10, perDay: 100, tokensPerDay: 5000 },
+      { allowed: false, minuteCount: 1, dayCount: 1, minuteTokens: 0, dayTokens: 5000 },
+      now,
+    );
     const err = rateLimitError(result, 'free');
     expect(err.status).toBe(429);
     expect(err.message).toMatch(/^Rate limit exceeded: 5000 tokens per day for the free tier\. Retry after \d+ s/);

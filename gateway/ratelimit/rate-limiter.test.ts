@@ -8,7 +8,11 @@ import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './script.ts';
 const T = Date.parse('2030-03-04T05:06:23.250Z');
 const request = { keyId: 'k1', perMinute: 10, perDay: 1000 };
 
-interface Call { command: 'evalsha' | 'eval'; first: string; args: (string | number)[] }
+interface Call {
+  command: 'evalsha' | 'eval';
+  first: string;
+  args: (string | number)[];
+}
 
 function fakeRedis(reply: (call: Call) => Promise<unknown>): ScriptRedis & { calls: Call[] } {
   const calls: Call[] = [];
@@ -29,18 +33,21 @@ describe('RateLimiter with a fake Redis', () => {
     const redis = fakeRedis(() => Promise.resolve([1, 1, 1]));
     const result = await new RateLimiter({ redis, keyPrefix: 'p:' }).check(request, T);
     expect(result).toMatchObject({ allowed: true, degraded: false, minute: { remaining: 9 } });
-    expect(redis.calls).toEqual([{
-      command: 'evalsha',
-      first: RATE_LIMIT_SCRIPT_SHA,
-      args: [
-        `p:ratelimit:{k1}:minute:${Date.parse('2030-03-04T05:06:00Z') / 1000}`,
-        `p:ratelimit:{k1}:day:${Date.parse('2030-03-04T00:00:00Z') / 1000}`,
-        10, 1000,
-        36_750 + 10_000, // to the end of the minute, plus the skew grace
-        Date.parse('2030-03-05T00:00:00Z') - T + 10_000,
-        '1',
-      ],
-    }]);
+    expect(redis.calls).toEqual([
+      {
+        command: 'evalsha',
+        first: RATE_LIMIT_SCRIPT_SHA,
+        args: [
+          `p:ratelimit:{k1}:minute:${Date.parse('2030-03-04T05:06:00Z') / 1000}`,
+          `p:ratelimit:{k1}:day:${Date.parse('2030-03-04T00:00:00Z') / 1000}`,
+          10,
+          1000,
+          36_750 + 10_000, // to the end of the minute, plus the skew grace
+          Date.parse('2030-03-05T00:00:00Z') - T + 10_000,
+          '1',
+        ],
+      },
+    ]);
   });
 
   it('peek() does not ask the script to count', async () => {
@@ -51,9 +58,9 @@ describe('RateLimiter with a fake Redis', () => {
   });
 
   it('falls back to EVAL when Redis has not cached the script', async () => {
-    const redis = fakeRedis((call) => call.command === 'evalsha'
-      ? Promise.reject(new Error('NOSCRIPT No matching script. Please use EVAL.'))
-      : Promise.resolve([1, 1, 1]));
+    const redis = fakeRedis((call) =>
+      call.command === 'evalsha' ? Promise.reject(new Error('NOSCRIPT No matching script. Please use EVAL.')) : Promise.resolve([1, 1, 1]),
+    );
     const result = await new RateLimiter({ redis }).check(request, T);
     expect(result.allowed).toBe(true);
     expect(redis.calls.map((c) => c.command)).toEqual(['evalsha', 'eval']);
@@ -86,7 +93,14 @@ describe('RateLimiter with a fake Redis', () => {
 
   it('absorbs a Redis error that arrives after the timeout', async () => {
     const limiter = new RateLimiter({
-      redis: fakeRedis(() => new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('late')); }, 30))),
+      redis: fakeRedis(
+        () =>
+          new Promise((_resolve, reject) =>
+            setTimeout(() => {
+              reject(new Error('late'));
+            }, 30),
+          ),
+      ),
       timeoutMs: 5,
     });
     expect((await limiter.check(request, T)).degradedReason).toBe('timeout');

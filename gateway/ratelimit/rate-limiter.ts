@@ -52,7 +52,9 @@ class RedisTimeout extends Error {
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new RedisTimeout(ms)); }, ms);
+    timer = setTimeout(() => {
+      reject(new RedisTimeout(ms));
+    }, ms);
   });
   try {
     // A late reply or error after the timeout is absorbed by race's own handlers.
@@ -68,7 +70,13 @@ function isNoScript(err: unknown): boolean {
 
 function checkRequest(request: RateLimitRequest): void {
   if (request.keyId === '') throw new TypeError('Rate-limit keyId is empty');
-  for (const limit of [request.perMinute, request.perDay, request.tokensPerMinute ?? 0, request.tokensPerDay ?? 0, request.reserveTokens ?? 0]) {
+  for (const limit of [
+    request.perMinute,
+    request.perDay,
+    request.tokensPerMinute ?? 0,
+    request.tokensPerDay ?? 0,
+    request.reserveTokens ?? 0,
+  ]) {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new TypeError('Rate limits must be non-negative integers');
   }
 }
@@ -131,8 +139,14 @@ export class RateLimiter {
     const delta = Math.max(0, Math.round(usedTokens)) - reservation.tokens;
     if (delta === 0) return true;
     const keys = [
-      tokenCounterKey(this.#prefix, reservation.keyId, 'minute', { start: reservation.minuteStart, reset: reservation.minuteStart + WINDOW_SECONDS.minute }),
-      tokenCounterKey(this.#prefix, reservation.keyId, 'day', { start: reservation.dayStart, reset: reservation.dayStart + WINDOW_SECONDS.day }),
+      tokenCounterKey(this.#prefix, reservation.keyId, 'minute', {
+        start: reservation.minuteStart,
+        reset: reservation.minuteStart + WINDOW_SECONDS.minute,
+      }),
+      tokenCounterKey(this.#prefix, reservation.keyId, 'day', {
+        start: reservation.dayStart,
+        reset: reservation.dayStart + WINDOW_SECONDS.day,
+      }),
     ];
     try {
       await withTimeout(this.evaluate(SETTLE_SCRIPT, SETTLE_SCRIPT_SHA, keys, [delta]), this.#timeoutMs);

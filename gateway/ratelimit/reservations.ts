@@ -29,6 +29,8 @@ export class PendingReservations {
     const reservation = this.#held.get(owner);
     if (!reservation) return;
     this.#held.delete(owner);
-    void this.#settler.settle(reservation, usedTokens).then((ok) => { if (!ok) this.#onFailure(); });
+    void this.#settler.settle(reservation, usedTokens).then((ok) => {
+      if (!ok) this.#onFailure();
+    });
   }
 }

@@ -84,9 +84,17 @@ export function decide(request: RateLimitRequest, reply: ScriptReply, nowMs: num
   const tokens = hasTokenLimits(request) ? { tokens: tokenStates(request, reply, nowMs) } : {};
   if (reply.allowed) {
     const reserved = request.reserveTokens ?? 0;
-    const reservation = hasTokenLimits(request) && reserved > 0
-      ? { reservation: { keyId: request.keyId, tokens: reserved, minuteStart: windowAt(nowMs, WINDOW_SECONDS.minute).start, dayStart: windowAt(nowMs, WINDOW_SECONDS.day).start } }
-      : {};
+    const reservation =
+      hasTokenLimits(request) && reserved > 0
+        ? {
+            reservation: {
+              keyId: request.keyId,
+              tokens: reserved,
+              minuteStart: windowAt(nowMs, WINDOW_SECONDS.minute).start,
+              dayStart: windowAt(nowMs, WINDOW_SECONDS.day).start,
+            },
+          }
+        : {};
     return { allowed: true, degraded: false, minute, day, ...tokens, ...reservation };
   }
   const requestsDay = reply.dayCount >= request.perDay;
@@ -97,7 +105,16 @@ export function decide(request: RateLimitRequest, reply: ScriptReply, nowMs: num
   const limitedBy: WindowName = requestsDay || tokensDay ? 'day' : 'minute';
   const byTokens = !(limitedBy === 'day' ? requestsDay : requestsMinute);
   const binding = limitedBy === 'day' ? day : minute;
-  return { allowed: false, degraded: false, minute, day, ...tokens, limitedBy, ...(byTokens ? { limitedResource: 'tokens' as const } : {}), retryAfterSeconds: binding.resetAfterSeconds };
+  return {
+    allowed: false,
+    degraded: false,
+    minute,
+    day,
+    ...tokens,
+    limitedBy,
+    ...(byTokens ? { limitedResource: 'tokens' as const } : {}),
+    retryAfterSeconds: binding.resetAfterSeconds,
+  };
 }
 
 /** The result when Redis could not answer: counts unknown, decision by policy. */

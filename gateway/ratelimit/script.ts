@@ -78,5 +78,10 @@ export function parseScriptReply(reply: unknown): ScriptReply {
     throw new Error('Unexpected reply from the rate-limit script');
   }
   const [allowed, minuteCount, dayCount, minuteTokens, dayTokens] = reply as [number, number, number, number?, number?];
-  return { allowed: allowed === 1, minuteCount, dayCount, ...(minuteTokens === undefined ? {} : { minuteTokens, dayTokens: dayTokens ?? 0 }) };
+  return {
+    allowed: allowed === 1,
+    minuteCount,
+    dayCount,
+    ...(minuteTokens === undefined ? {} : { minuteTokens, dayTokens: dayTokens ?? 0 }),
+  };
 }

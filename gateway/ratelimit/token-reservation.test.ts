@@ -31,12 +31,22 @@ describe('reservedTokens', () => {
 
 describe('limitRequest', () => {
   it('sends a requests-only check for a tier without token limits', () => {
-    expect(limitRequest({ keyId: 'k', userId: 'u', limits: { requestsPerMinute: 1, requestsPerDay: 2 } }, { path: '/chat/completions', body: chat }))
-      .toEqual({ keyId: 'k', perMinute: 1, perDay: 2 });
+    expect(
+      limitRequest(
+        { keyId: 'k', userId: 'u', limits: { requestsPerMinute: 1, requestsPerDay: 2 } },
+        { path: '/chat/completions', body: chat },
+      ),
+    ).toEqual({ keyId: 'k', perMinute: 1, perDay: 2 });
   });
 
   it('adds the token limits and the reservation sized by the tier cap', () => {
     const limits = { requestsPerMinute: 1, requestsPerDay: 2, tokensPerDay: 10_000, maxOutputTokens: 10 };
-    expect(limitRequest({ userId: 'u', limits }, { path: '/responses', body: { input: 'abcd' } })).toEqual({ keyId: 'u', perMinute: 1, perDay: 2, tokensPerDay: 10_000, reserveTokens: 1 + 10 });
+    expect(limitRequest({ userId: 'u', limits }, { path: '/responses', body: { input: 'abcd' } })).toEqual({
+      keyId: 'u',
+      perMinute: 1,
+      perDay: 2,
+      tokensPerDay: 10_000,
+      reserveTokens: 1 + 10,
+    });
   });
 });

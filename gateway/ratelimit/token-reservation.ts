@@ -50,7 +50,11 @@ export function reservedTokens(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_
 }
 
 /** The limiter's request for a caller: its key, its request limits, and its token limits with a reservation when it has any. */
-export function limitRequest(who: { keyId?: string; userId: string; limits: TierLimits }, call?: LimitedCall, injectedTokens = 0): RateLimitRequest {
+export function limitRequest(
+  who: { keyId?: string; userId: string; limits: TierLimits },
+  call?: LimitedCall,
+  injectedTokens = 0,
+): RateLimitRequest {
   const { limits } = who;
   const base = { keyId: who.keyId ?? who.userId, perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay };
   if (limits.tokensPerMinute === undefined && limits.tokensPerDay === undefined) return base;

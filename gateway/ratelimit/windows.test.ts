@@ -6,7 +6,10 @@ const T = Date.parse('2030-03-04T05:06:23.250Z');
 describe('windowAt', () => {
   it('aligns minute windows to :00 and day windows to UTC midnight', () => {
     expect(windowAt(T, 60)).toEqual({ start: Date.parse('2030-03-04T05:06:00Z') / 1000, reset: Date.parse('2030-03-04T05:07:00Z') / 1000 });
-    expect(windowAt(T, 86_400)).toEqual({ start: Date.parse('2030-03-04T00:00:00Z') / 1000, reset: Date.parse('2030-03-05T00:00:00Z') / 1000 });
+    expect(windowAt(T, 86_400)).toEqual({
+      start: Date.parse('2030-03-04T00:00:00Z') / 1000,
+      reset: Date.parse('2030-03-05T00:00:00Z') / 1000,
+    });
   });
 
   it('puts the boundary instant in the new window', () => {

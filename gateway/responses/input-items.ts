@@ -5,7 +5,16 @@
 // OpenAI's platform can act on (item references, built-in tool calls) are refused, not dropped.
 import { badRequest } from '../errors.ts';
 import { MAX_MESSAGES } from '../chat/validate-request.ts';
-import type { ContextItem, FunctionCallItem, FunctionCallOutputItem, InputText, Json, MessageContent, MessageItem, ReasoningItem } from './types.ts';
+import type {
+  ContextItem,
+  FunctionCallItem,
+  FunctionCallOutputItem,
+  InputText,
+  Json,
+  MessageContent,
+  MessageItem,
+  ReasoningItem,
+} from './types.ts';
 
 const ROLES = new Set(['user', 'system', 'developer', 'assistant']);
 const DETAILS = new Set(['auto', 'low', 'high']);
@@ -41,7 +50,8 @@ function contentPart(part: unknown, role: MessageItem['role'], param: string): M
   if (type === 'refusal' && role === 'assistant') return { type: 'refusal', refusal: requiredString(part, 'refusal', param) };
   if (type === 'input_image' && role === 'user') {
     // file_id points into OpenAI's file storage, which this gateway does not have.
-    if (part.file_id !== undefined && part.file_id !== null) unsupported(`${param}.file_id`, 'an image by file id (send image_url, a URL or a data: URL)');
+    if (part.file_id !== undefined && part.file_id !== null)
+      unsupported(`${param}.file_id`, 'an image by file id (send image_url, a URL or a data: URL)');
     const url = requiredString(part, 'image_url', param);
     const detail = part.detail ?? 'auto';
     if (typeof detail !== 'string' || !DETAILS.has(detail)) invalid(`${param}.detail`, 'must be "auto", "low" or "high".');
@@ -56,14 +66,22 @@ function message(item: Json, param: string, id: string): MessageItem {
   const typedRole = role as MessageItem['role'];
   const { content } = item;
   let parts: MessageContent[];
-  if (typeof content === 'string') parts = [typedRole === 'assistant' ? { type: 'output_text', text: content, annotations: [] } : { type: 'input_text', text: content }];
+  if (typeof content === 'string')
+    parts = [typedRole === 'assistant' ? { type: 'output_text', text: content, annotations: [] } : { type: 'input_text', text: content }];
   else if (Array.isArray(content)) parts = content.map((part: unknown, j) => contentPart(part, typedRole, `${param}.content[${j}]`));
   else invalid(`${param}.content`, 'must be a string or an array of content parts.');
   return { id, type: 'message', role: typedRole, status: 'completed', content: parts };
 }
 
 function functionCall(item: Json, param: string, id: string): FunctionCallItem {
-  return { id, type: 'function_call', call_id: requiredString(item, 'call_id', param), name: requiredString(item, 'name', param), arguments: requiredString(item, 'arguments', param), status: 'completed' };
+  return {
+    id,
+    type: 'function_call',
+    call_id: requiredString(item, 'call_id', param),
+    name: requiredString(item, 'name', param),
+    arguments: requiredString(item, 'arguments', param),
+    status: 'completed',
+  };
 }
 
 function toolOutput(output: unknown, param: string): string | InputText[] {
@@ -77,7 +95,13 @@ function toolOutput(output: unknown, param: string): string | InputText[] {
 }
 
 function functionCallOutput(item: Json, param: string, id: string): FunctionCallOutputItem {
-  return { id, type: 'function_call_output', call_id: requiredString(item, 'call_id', param), output: toolOutput(item.output, param), status: 'completed' };
+  return {
+    id,
+    type: 'function_call_output',
+    call_id: requiredString(item, 'call_id', param),
+    output: toolOutput(item.output, param),
+    status: 'completed',
+  };
 }
 
 function reasoning(item: Json, param: string): ReasoningItem {
@@ -89,7 +113,8 @@ function reasoning(item: Json, param: string): ReasoningItem {
     return { type: 'summary_text' as const, text: requiredString(part, 'text', where) };
   });
   const encrypted = item.encrypted_content;
-  if (encrypted !== undefined && encrypted !== null && typeof encrypted !== 'string') invalid(`${param}.encrypted_content`, 'must be a string or null.');
+  if (encrypted !== undefined && encrypted !== null && typeof encrypted !== 'string')
+    invalid(`${param}.encrypted_content`, 'must be a string or null.');
   return { id, type: 'reasoning', summary, ...(typeof encrypted === 'string' ? { encrypted_content: encrypted } : {}) };
 }
 
@@ -110,7 +135,8 @@ function contextItem(item: unknown, i: number, ids: ItemIds): ContextItem {
 }
 
 export function toContextItems(input: string | readonly unknown[], ids: ItemIds): ContextItem[] {
-  if (typeof input === 'string') return [{ id: ids('msg', 0), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }];
+  if (typeof input === 'string')
+    return [{ id: ids('msg', 0), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }];
   if (input.length > MAX_MESSAGES) throw badRequest(`input: at most ${MAX_MESSAGES} items are allowed.`, 'too_many_items', 'input');
   return input.map((item, i) => contextItem(item, i, ids));
 }

@@ -31,7 +31,9 @@ function upstreamItem(item: ContextItem): Json | undefined {
     case 'reasoning':
       // Without its encrypted content a reasoning item means nothing to a stateless upstream (it
       // would answer 400 "item not found"): the model simply reasons afresh.
-      return typeof item.encrypted_content === 'string' ? { type: 'reasoning', id: item.id, summary: item.summary, encrypted_content: item.encrypted_content } : undefined;
+      return typeof item.encrypted_content === 'string'
+        ? { type: 'reasoning', id: item.id, summary: item.summary, encrypted_content: item.encrypted_content }
+        : undefined;
   }
 }
 
@@ -57,7 +59,11 @@ export function withMemoryBlock(input: readonly Json[], block: string | undefine
 }
 
 /** What the upstream is sent: the client's settings, the whole context, and encrypted reasoning asked for. */
-export function nativeBody(request: Json & { model: string }, context: readonly ContextItem[], memoryBlock: string | undefined): ResponsesUpstreamBody {
+export function nativeBody(
+  request: Json & { model: string },
+  context: readonly ContextItem[],
+  memoryBlock: string | undefined,
+): ResponsesUpstreamBody {
   const settings = Object.fromEntries(Object.entries(request).filter(([field]) => !GATEWAY_FIELDS.has(field)));
   const include = Array.isArray(request.include) ? (request.include as unknown[]) : [];
   const input = context.flatMap((item): Json[] => {
@@ -126,7 +132,11 @@ const FINISHED_EVENTS = new Set(['response.completed', 'response.incomplete']);
  * One upstream event for the client (nativeEvent), noted in the state; `finished` is the response
  * to store before the event is sent, when the event ends the stream with one.
  */
-export function nativeStreamEvent(ctx: ResponseContext, state: NativeStreamState, event: UpstreamResponseEvent): { event: UpstreamResponseEvent; finished: ResponseObject | undefined } {
+export function nativeStreamEvent(
+  ctx: ResponseContext,
+  state: NativeStreamState,
+  event: UpstreamResponseEvent,
+): { event: UpstreamResponseEvent; finished: ResponseObject | undefined } {
   state.nextSequence = Math.max(state.nextSequence, event.sequence_number + 1);
   const shown = nativeEvent(ctx, event);
   if (shown !== event) state.response = event.response as Json;
@@ -135,7 +145,11 @@ export function nativeStreamEvent(ctx: ResponseContext, state: NativeStreamState
 }
 
 /** A failure after a passed-through stream started: response.failed, numbered after what the client saw. */
-export function nativeFailEvent(ctx: ResponseContext, state: NativeStreamState, error: { code: string; message: string }): UpstreamResponseEvent {
+export function nativeFailEvent(
+  ctx: ResponseContext,
+  state: NativeStreamState,
+  error: { code: string; message: string },
+): UpstreamResponseEvent {
   const response = { ...nativeResponse(ctx, state.response ?? {}), status: 'failed' as const, completed_at: null, error };
   return { type: 'response.failed', sequence_number: state.nextSequence++, response };
 }

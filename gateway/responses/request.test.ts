@@ -18,19 +18,36 @@ function caught(fn: () => unknown): GatewayError {
 
 describe('toContextItems', () => {
   it('makes a string input one user message, in the full item shape', () => {
-    expect(toContextItems('hi', ids)).toEqual([{ id: 'msg_abc_in0', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'hi' }] }]);
+    expect(toContextItems('hi', ids)).toEqual([
+      { id: 'msg_abc_in0', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'hi' }] },
+    ]);
   });
 
-  it('reads messages, function calls and their outputs, keeping the client\'s ids', () => {
-    const items = toContextItems([
-      { role: 'developer', content: 'rules' },
-      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'look' }, { type: 'input_image', image_url: 'https://x/y.png' }] },
-      { id: 'msg_prev', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'calling', annotations: [] }] },
-      { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' },
-      { type: 'function_call_output', call_id: 'call_1', output: 'done' },
-    ], ids);
+  it("reads messages, function calls and their outputs, keeping the client's ids", () => {
+    const items = toContextItems(
+      [
+        { role: 'developer', content: 'rules' },
+        {
+          type: 'message',
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'look' },
+            { type: 'input_image', image_url: 'https://x/y.png' },
+          ],
+        },
+        { id: 'msg_prev', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'calling', annotations: [] }] },
+        { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_1', output: 'done' },
+      ],
+      ids,
+    );
     expect(items.map((item) => item.id)).toEqual(['msg_abc_in0', 'msg_abc_in1', 'msg_prev', 'fc_abc_in3', 'fco_abc_in4']);
-    expect(items[1]).toMatchObject({ content: [{ type: 'input_text', text: 'look' }, { type: 'input_image', image_url: 'https://x/y.png', detail: 'auto' }] });
+    expect(items[1]).toMatchObject({
+      content: [
+        { type: 'input_text', text: 'look' },
+        { type: 'input_image', image_url: 'https://x/y.png', detail: 'auto' },
+      ],
+    });
     expect(items[2]).toMatchObject({ role: 'assistant', content: [{ type: 'output_text', text: 'calling', annotations: [] }] });
   });
 
@@ -44,7 +61,11 @@ describe('toContextItems', () => {
     [[{ role: 'user', content: 5 }], 'input[0].content', 'invalid_value'],
     [['text'], 'input[0]', 'invalid_value'],
     [[{ type: 'function_call', name: 'f', arguments: '{}' }], 'input[0].call_id', 'invalid_value'],
-    [[{ type: 'function_call_output', call_id: 'c', output: [{ type: 'input_image', image_url: 'u' }] }], 'input[0].output[0].type', 'unsupported_parameter'],
+    [
+      [{ type: 'function_call_output', call_id: 'c', output: [{ type: 'input_image', image_url: 'u' }] }],
+      'input[0].output[0].type',
+      'unsupported_parameter',
+    ],
   ])('refuses %j naming %s', (input, param, code) => {
     expect(caught(() => toContextItems(input, ids))).toMatchObject({ status: 400, param, code });
   });
@@ -52,22 +73,29 @@ describe('toContextItems', () => {
 
 describe('toChatMessages', () => {
   it('puts instructions first and gathers consecutive function calls into the assistant turn before them', () => {
-    const items = toContextItems([
-      { role: 'user', content: 'weather?' },
-      { role: 'assistant', content: '' },
-      { type: 'function_call', call_id: 'c1', name: 'w', arguments: '{"city":"Oslo"}' },
-      { type: 'function_call', call_id: 'c2', name: 'w', arguments: '{"city":"Rome"}' },
-      { type: 'function_call_output', call_id: 'c1', output: '5C' },
-      { type: 'function_call_output', call_id: 'c2', output: [{ type: 'input_text', text: '20C' }] },
-      { type: 'function_call', call_id: 'c3', name: 'w', arguments: '{}' },
-    ], ids);
+    const items = toContextItems(
+      [
+        { role: 'user', content: 'weather?' },
+        { role: 'assistant', content: '' },
+        { type: 'function_call', call_id: 'c1', name: 'w', arguments: '{"city":"Oslo"}' },
+        { type: 'function_call', call_id: 'c2', name: 'w', arguments: '{"city":"Rome"}' },
+        { type: 'function_call_output', call_id: 'c1', output: '5C' },
+        { type: 'function_call_output', call_id: 'c2', output: [{ type: 'input_text', text: '20C' }] },
+        { type: 'function_call', call_id: 'c3', name: 'w', arguments: '{}' },
+      ],
+      ids,
+    );
     expect(toChatMessages(items, 'Be brief.')).toEqual([
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'weather?' },
-      { role: 'assistant', content: null, tool_calls: [
-        { id: 'c1', type: 'function', function: { name: 'w', arguments: '{"city":"Oslo"}' } },
-        { id: 'c2', type: 'function', function: { name: 'w', arguments: '{"city":"Rome"}' } },
-      ] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'c1', type: 'function', function: { name: 'w', arguments: '{"city":"Oslo"}' } },
+          { id: 'c2', type: 'function', function: { name: 'w', arguments: '{"city":"Rome"}' } },
+        ],
+      },
       { role: 'tool', tool_call_id: 'c1', content: '5C' },
       { role: 'tool', tool_call_id: 'c2', content: [{ type: 'text', text: '20C' }] },
       { role: 'assistant', content: null, tool_calls: [{ id: 'c3', type: 'function', function: { name: 'w', arguments: '{}' } }] },
@@ -75,7 +103,19 @@ describe('toChatMessages', () => {
   });
 
   it('keeps images as image_url parts and joins text-only content into a string', () => {
-    const items = toContextItems([{ role: 'user', content: [{ type: 'input_text', text: 'a' }, { type: 'input_text', text: 'b' }] }, { role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AA', detail: 'low' }] }], ids);
+    const items = toContextItems(
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'a' },
+            { type: 'input_text', text: 'b' },
+          ],
+        },
+        { role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AA', detail: 'low' }] },
+      ],
+      ids,
+    );
     expect(toChatMessages(items, undefined)).toEqual([
       { role: 'user', content: 'ab' },
       { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA', detail: 'low' } }] },

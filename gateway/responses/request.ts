@@ -9,7 +9,16 @@
 //   reasoning.effort         → reasoning_effort, for the upstreams that take it (forTarget)
 import { forTarget as chatForTarget } from '../protocols/anthropic/ingress/request.ts';
 import type { ProviderKind } from '../providers/provider-client.ts';
-import type { AssistantMessage, ChatCompletionRequest, ChatMessage, FunctionTool, ResponseFormat, TextContentPart, ToolChoice, UserContentPart } from '../protocols/openai/types.ts';
+import type {
+  AssistantMessage,
+  ChatCompletionRequest,
+  ChatMessage,
+  FunctionTool,
+  ResponseFormat,
+  TextContentPart,
+  ToolChoice,
+  UserContentPart,
+} from '../protocols/openai/types.ts';
 import type { ContextItem, MessageContent, MessageItem, ResponsesRequest, TextFormat, ToolChoiceParam } from './types.ts';
 
 function partText(part: MessageContent): string {
@@ -23,9 +32,12 @@ function joinedText(content: readonly MessageContent[]): string {
 
 function userContent(content: readonly MessageContent[]): string | UserContentPart[] {
   if (content.every((part) => part.type !== 'input_image')) return joinedText(content);
-  return content.map((part): UserContentPart => (part.type === 'input_image'
-    ? { type: 'image_url', image_url: { url: part.image_url, detail: part.detail } }
-    : { type: 'text', text: partText(part) }));
+  return content.map(
+    (part): UserContentPart =>
+      part.type === 'input_image'
+        ? { type: 'image_url', image_url: { url: part.image_url, detail: part.detail } }
+        : { type: 'text', text: partText(part) },
+  );
 }
 
 function chatMessage(item: MessageItem): ChatMessage {
@@ -57,7 +69,8 @@ export function toChatMessages(items: readonly ContextItem[], instructions: stri
   const messages: ChatMessage[] = instructions ? [{ role: 'system', content: instructions }] : [];
   for (const item of items) {
     if (item.type === 'message') messages.push(chatMessage(item));
-    else if (item.type === 'function_call_output') messages.push({ role: 'tool', tool_call_id: item.call_id, content: toolContent(item.output) });
+    else if (item.type === 'function_call_output')
+      messages.push({ role: 'tool', tool_call_id: item.call_id, content: toolContent(item.output) });
     else if (item.type === 'function_call') addToolCall(messages, item);
     // Reasoning items are the Responses API's own; a chat upstream has nowhere to take them.
   }
@@ -90,7 +103,15 @@ export function chatResponseFormat(format: TextFormat | undefined): ResponseForm
   if (!format || format.type === 'text') return undefined;
   if (format.type === 'json_object') return { type: 'json_object' };
   const { name, schema, description, strict } = format;
-  return { type: 'json_schema', json_schema: { name, schema, ...(description !== undefined ? { description } : {}), ...(typeof strict === 'boolean' ? { strict } : {}) } };
+  return {
+    type: 'json_schema',
+    json_schema: {
+      name,
+      schema,
+      ...(description !== undefined ? { description } : {}),
+      ...(typeof strict === 'boolean' ? { strict } : {}),
+    },
+  };
 }
 
 export function toChatRequest(req: ResponsesRequest, context: readonly ContextItem[]): ChatCompletionRequest {

@@ -31,10 +31,15 @@ export function toResponseUsage(usage: Usage): ResponseUsage {
   };
 }
 
-type EchoedSettings = Omit<ResponseObject, 'id' | 'object' | 'created_at' | 'status' | 'completed_at' | 'error' | 'incomplete_details' | 'output' | 'usage'>;
+type EchoedSettings = Omit<
+  ResponseObject,
+  'id' | 'object' | 'created_at' | 'status' | 'completed_at' | 'error' | 'incomplete_details' | 'output' | 'usage'
+>;
 
 /** How the model was asked to generate, as the response object echoes it (OpenAI's defaults filled in). */
-function generationSettings(req: ResponsesRequest): Pick<EchoedSettings, 'instructions' | 'max_output_tokens' | 'model' | 'reasoning' | 'temperature' | 'text' | 'top_p' | 'truncation'> {
+function generationSettings(
+  req: ResponsesRequest,
+): Pick<EchoedSettings, 'instructions' | 'max_output_tokens' | 'model' | 'reasoning' | 'temperature' | 'text' | 'top_p' | 'truncation'> {
   return {
     instructions: req.instructions ?? null,
     max_output_tokens: req.max_output_tokens ?? null,
@@ -85,7 +90,10 @@ export function incompleteReason(finish: FinishReason | null | undefined): 'max_
 }
 
 /** The response once the model is done, with its output items and usage. */
-export function finishedResponse(ctx: ResponseContext, finished: { output: OutputItem[]; usage: Usage; finish: FinishReason | null | undefined; completedAt: number }): ResponseObject {
+export function finishedResponse(
+  ctx: ResponseContext,
+  finished: { output: OutputItem[]; usage: Usage; finish: FinishReason | null | undefined; completedAt: number },
+): ResponseObject {
   const reason = incompleteReason(finished.finish);
   return {
     ...inProgressResponse(ctx),
@@ -102,7 +110,12 @@ export function failedResponse(ctx: ResponseContext, output: OutputItem[], error
   return { ...inProgressResponse(ctx), status: 'failed', output, error };
 }
 
-export function functionCallItem(ids: ItemIds, n: number, call: { id?: string | undefined; name: string; arguments: string }, status: FunctionCallItem['status']): FunctionCallItem {
+export function functionCallItem(
+  ids: ItemIds,
+  n: number,
+  call: { id?: string | undefined; name: string; arguments: string },
+  status: FunctionCallItem['status'],
+): FunctionCallItem {
   // Some compatible servers leave the call id out; the client needs one to send the output back.
   const callId = call.id !== undefined && call.id !== '' ? call.id : ids('fc', n).replace(/^fc_/, 'call_');
   return { id: ids('fc', n), type: 'function_call', call_id: callId, name: call.name, arguments: call.arguments, status };
@@ -118,6 +131,8 @@ export function outputItems(message: ResponseMessage | undefined, ids: ItemIds, 
   // A reply with neither text nor calls is still a (blank) message, so output_text reads "".
   if (content.length === 0 && calls.length === 0) content.push({ type: 'output_text', text: '', annotations: [] });
   const items: OutputItem[] = content.length > 0 ? [{ id: ids('msg', 0), type: 'message', role: 'assistant', status, content }] : [];
-  calls.forEach((call, n) => items.push(functionCallItem(ids, n, { id: call.id, name: call.function.name, arguments: call.function.arguments }, status)));
+  calls.forEach((call, n) =>
+    items.push(functionCallItem(ids, n, { id: call.id, name: call.function.name, arguments: call.function.arguments }, status)),
+  );
   return items;
 }

@@ -10,7 +10,14 @@
 // streams may interleave parallel tool calls, which item_id and output_index can express. A
 // failure after the start is told with response.failed. Pure apart from the state it updates.
 import type { ChatCompletionChunk, FinishReason, ToolCallDelta, Usage } from '../protocols/openai/types.ts';
-import { failedResponse, finishedResponse, functionCallItem, inProgressResponse, incompleteReason, type ResponseContext } from './response.ts';
+import {
+  failedResponse,
+  finishedResponse,
+  functionCallItem,
+  inProgressResponse,
+  incompleteReason,
+  type ResponseContext,
+} from './response.ts';
 import type { FunctionCallItem, MessageContent, MessageItem, OutputItem, ResponseObject, ResponseStreamEvent } from './types.ts';
 
 interface MessageState {
@@ -57,7 +64,13 @@ function start(state: ResponseStreamState, events: ResponseStreamEvent[]): void 
 
 function openMessage(state: ResponseStreamState, events: ResponseStreamEvent[]): MessageState {
   if (state.message) return state.message;
-  const item: MessageState['item'] = { id: state.ctx.outputIds('msg', 0), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
+  const item: MessageState['item'] = {
+    id: state.ctx.outputIds('msg', 0),
+    type: 'message',
+    role: 'assistant',
+    status: 'in_progress',
+    content: [],
+  };
   state.message = { outputIndex: state.output.length, item, text: undefined, refusal: undefined };
   state.output.push(item);
   emit(state, events, { type: 'response.output_item.added', output_index: state.message.outputIndex, item: { ...item, content: [] } });
@@ -67,7 +80,13 @@ function openMessage(state: ResponseStreamState, events: ResponseStreamEvent[]):
 function openPart(state: ResponseStreamState, events: ResponseStreamEvent[], message: MessageState, part: MessageContent): number {
   const index = message.item.content.length;
   message.item.content.push(part);
-  emit(state, events, { type: 'response.content_part.added', item_id: message.item.id, output_index: message.outputIndex, content_index: index, part: { ...part } });
+  emit(state, events, {
+    type: 'response.content_part.added',
+    item_id: message.item.id,
+    output_index: message.outputIndex,
+    content_index: index,
+    part: { ...part },
+  });
   return index;
 }
 
@@ -76,7 +95,14 @@ function textDelta(state: ResponseStreamState, events: ResponseStreamEvent[], de
   message.text ??= openPart(state, events, message, { type: 'output_text', text: '', annotations: [] });
   const part = message.item.content[message.text];
   if (part?.type === 'output_text') part.text += delta;
-  emit(state, events, { type: 'response.output_text.delta', item_id: message.item.id, output_index: message.outputIndex, content_index: message.text, delta, logprobs: [] });
+  emit(state, events, {
+    type: 'response.output_text.delta',
+    item_id: message.item.id,
+    output_index: message.outputIndex,
+    content_index: message.text,
+    delta,
+    logprobs: [],
+  });
 }
 
 function refusalDelta(state: ResponseStreamState, events: ResponseStreamEvent[], delta: string): void {
@@ -84,7 +110,13 @@ function refusalDelta(state: ResponseStreamState, events: ResponseStreamEvent[],
   message.refusal ??= openPart(state, events, message, { type: 'refusal', refusal: '' });
   const part = message.item.content[message.refusal];
   if (part?.type === 'refusal') part.refusal += delta;
-  emit(state, events, { type: 'response.refusal.delta', item_id: message.item.id, output_index: message.outputIndex, content_index: message.refusal, delta });
+  emit(state, events, {
+    type: 'response.refusal.delta',
+    item_id: message.item.id,
+    output_index: message.outputIndex,
+    content_index: message.refusal,
+    delta,
+  });
 }
 
 function callDelta(state: ResponseStreamState, events: ResponseStreamEvent[], call: ToolCallDelta): void {
@@ -92,7 +124,12 @@ function callDelta(state: ResponseStreamState, events: ResponseStreamEvent[], ca
   if (outputIndex === undefined) {
     outputIndex = state.output.length;
     state.calls.set(call.index, outputIndex);
-    const item = functionCallItem(state.ctx.outputIds, call.index, { id: call.id, name: call.function?.name ?? '', arguments: '' }, 'in_progress');
+    const item = functionCallItem(
+      state.ctx.outputIds,
+      call.index,
+      { id: call.id, name: call.function?.name ?? '', arguments: '' },
+      'in_progress',
+    );
     state.output.push(item);
     emit(state, events, { type: 'response.output_item.added', output_index: outputIndex, item: { ...item } });
   }
@@ -119,7 +156,12 @@ export function translateChunk(state: ResponseStreamState, chunk: ChatCompletion
   return events;
 }
 
-function closeMessage(state: ResponseStreamState, events: ResponseStreamEvent[], message: MessageState, status: MessageItem['status']): void {
+function closeMessage(
+  state: ResponseStreamState,
+  events: ResponseStreamEvent[],
+  message: MessageState,
+  status: MessageItem['status'],
+): void {
   const { item, outputIndex } = message;
   item.content.forEach((part, contentIndex) => {
     const where = { item_id: item.id, output_index: outputIndex, content_index: contentIndex };
@@ -128,11 +170,26 @@ function closeMessage(state: ResponseStreamState, events: ResponseStreamEvent[],
     emit(state, events, { type: 'response.content_part.done', ...where, part: { ...part } });
   });
   item.status = status;
-  emit(state, events, { type: 'response.output_item.done', output_index: outputIndex, item: { ...item, content: item.content.map((part) => ({ ...part })) } });
+  emit(state, events, {
+    type: 'response.output_item.done',
+    output_index: outputIndex,
+    item: { ...item, content: item.content.map((part) => ({ ...part })) },
+  });
 }
 
-function closeCall(state: ResponseStreamState, events: ResponseStreamEvent[], { item, outputIndex }: { item: FunctionCallItem; outputIndex: number }, status: MessageItem['status']): void {
-  emit(state, events, { type: 'response.function_call_arguments.done', item_id: item.id, output_index: outputIndex, name: item.name, arguments: item.arguments });
+function closeCall(
+  state: ResponseStreamState,
+  events: ResponseStreamEvent[],
+  { item, outputIndex }: { item: FunctionCallItem; outputIndex: number },
+  status: MessageItem['status'],
+): void {
+  emit(state, events, {
+    type: 'response.function_call_arguments.done',
+    item_id: item.id,
+    output_index: outputIndex,
+    name: item.name,
+    arguments: item.arguments,
+  });
   item.status = status;
   emit(state, events, { type: 'response.output_item.done', output_index: outputIndex, item: { ...item } });
 }

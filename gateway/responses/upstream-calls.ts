@@ -5,7 +5,15 @@
 import type { Recalled, UpstreamCalls } from '../chat/serve-chat.ts';
 import type { ChatCompletionChunk } from '../protocols/openai/types.ts';
 import { makeChatStream } from '../providers/chat-stream.ts';
-import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, ResponsesResult, UpstreamResponseEvent, UsageReport } from '../providers/provider-client.ts';
+import type {
+  ChatResult,
+  ChatStream,
+  ProviderClient,
+  ProviderTarget,
+  ResponsesResult,
+  UpstreamResponseEvent,
+  UsageReport,
+} from '../providers/provider-client.ts';
 import { answerText, nativeBody, speaksResponses } from './native.ts';
 import { forTarget } from './request.ts';
 import type { ContextItem, ResponsesRequest } from './types.ts';
@@ -21,11 +29,19 @@ function tagged<From, To>(stream: ChatStream<From>, tag: (item: From) => To): Ch
   return makeChatStream(items(), () => stream.usage(), stream.upstreamRequestId);
 }
 
-function native(client: ProviderClient, target: ProviderTarget): client is ProviderClient & Required<Pick<ProviderClient, 'responses' | 'responsesStream'>> {
+function native(
+  client: ProviderClient,
+  target: ProviderTarget,
+): client is ProviderClient & Required<Pick<ProviderClient, 'responses' | 'responsesStream'>> {
   return speaksResponses(target.kind) && client.responses !== undefined && client.responsesStream !== undefined;
 }
 
-export function responsesCalls(request: ResponsesRequest, context: readonly ContextItem[], recalled: Recalled, signal: AbortSignal): UpstreamCalls<ResponsesAnswer, ResponsesChunk> {
+export function responsesCalls(
+  request: ResponsesRequest,
+  context: readonly ContextItem[],
+  recalled: Recalled,
+  signal: AbortSignal,
+): UpstreamCalls<ResponsesAnswer, ResponsesChunk> {
   const effort = request.reasoning?.effort ?? undefined;
   const upstreamBody = () => nativeBody(request, context, recalled.recall?.block);
   return {
@@ -38,10 +54,15 @@ export function responsesCalls(request: ResponsesRequest, context: readonly Cont
       return { via: 'chat', chat: result, usage: result.usage, usageEstimated: result.usageEstimated };
     },
     stream: async (client, target): Promise<ChatStream<ResponsesChunk>> => {
-      if (native(client, target)) return tagged(await client.responsesStream(upstreamBody(), target, signal), (event): ResponsesChunk => ({ via: 'native', event }));
-      return tagged(await client.chatStream(forTarget(recalled.body, target.kind, effort), target, signal), (chunk): ResponsesChunk => ({ via: 'chat', chunk }));
+      if (native(client, target))
+        return tagged(await client.responsesStream(upstreamBody(), target, signal), (event): ResponsesChunk => ({ via: 'native', event }));
+      return tagged(
+        await client.chatStream(forTarget(recalled.body, target.kind, effort), target, signal),
+        (chunk): ResponsesChunk => ({ via: 'chat', chunk }),
+      );
     },
-    resultText: (answer) => (answer.via === 'native' ? answerText(answer.native.response.output) : (answer.chat.response.choices[0]?.message.content ?? undefined)),
+    resultText: (answer) =>
+      answer.via === 'native' ? answerText(answer.native.response.output) : (answer.chat.response.choices[0]?.message.content ?? undefined),
     chunkText: (item) => {
       if (item.via === 'chat') return item.chunk.choices[0]?.delta.content ?? '';
       return item.event.type === 'response.output_text.delta' && typeof item.event.delta === 'string' ? item.event.delta : '';

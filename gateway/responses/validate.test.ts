@@ -17,10 +17,28 @@ const base = { model: 'gpt-4o-mini', input: 'hi' };
 describe('validateResponsesRequest', () => {
   it('accepts what the gateway implements, taking null as absent', () => {
     const body = {
-      ...base, instructions: 'x', tools: [{ type: 'function', name: 'f', parameters: { type: 'object' }, strict: null }], tool_choice: 'required', parallel_tool_calls: true,
-      text: { format: { type: 'json_object' } }, reasoning: { effort: 'medium', summary: 'auto' }, store: false, previous_response_id: 'resp_1', stream: true,
-      max_output_tokens: 10, temperature: 1, top_p: 0.5, user: 'u', safety_identifier: 's', metadata: { a: 'b' }, truncation: 'disabled', include: [], conversation_id: 'c', memory: false,
-      background: null, prompt: null,
+      ...base,
+      instructions: 'x',
+      tools: [{ type: 'function', name: 'f', parameters: { type: 'object' }, strict: null }],
+      tool_choice: 'required',
+      parallel_tool_calls: true,
+      text: { format: { type: 'json_object' } },
+      reasoning: { effort: 'medium', summary: 'auto' },
+      store: false,
+      previous_response_id: 'resp_1',
+      stream: true,
+      max_output_tokens: 10,
+      temperature: 1,
+      top_p: 0.5,
+      user: 'u',
+      safety_identifier: 's',
+      metadata: { a: 'b' },
+      truncation: 'disabled',
+      include: [],
+      conversation_id: 'c',
+      memory: false,
+      background: null,
+      prompt: null,
     };
     expect(refusal(body)).toBeUndefined();
     expect(validateResponsesRequest(body)).not.toHaveProperty('background');

@@ -61,11 +61,18 @@ export interface AdminRouteDeps extends ApiKeyRouteDeps {
 export async function deleteUserEverywhere(deps: AdminRouteDeps, res: Response, id: string): Promise<Record<string, unknown>> {
   const elsewhere = deps.forgetUser ? await deps.forgetUser(id) : {};
   const result = await deps.store.deleteUser(id);
-  if (result.counts.users === 0 && Object.values(elsewhere).every((n) => n === 0)) throw notFound(`No user with id "${id}".`, 'user_not_found', 'id');
+  if (result.counts.users === 0 && Object.values(elsewhere).every((n) => n === 0))
+    throw notFound(`No user with id "${id}".`, 'user_not_found', 'id');
   await Promise.all(result.keyHashes.map((hash) => deps.revoked(hash)));
   // The erasure's own row names the user by their pseudonym only, as every older row now does.
   const pseudonym = result.pseudonym ?? 'erased';
-  await deps.store.recordAudit({ actor: actorOrPseudonym(res, id, pseudonym), action: 'user.erased', targetUser: pseudonym, requestId: requestIdOf(res) || null, details: { removed: { ...result.counts, ...elsewhere } } });
+  await deps.store.recordAudit({
+    actor: actorOrPseudonym(res, id, pseudonym),
+    action: 'user.erased',
+    targetUser: pseudonym,
+    requestId: requestIdOf(res) || null,
+    details: { removed: { ...result.counts, ...elsewhere } },
+  });
   return { id, object: 'user', deleted: true, removed: { ...result.counts, ...elsewhere } };
 }
 
@@ -76,7 +83,17 @@ function actorOrPseudonym(res: Response, erased: string, pseudonym: string): str
 }
 
 function auditJson(row: AuditRecord): Record<string, unknown> {
-  return { id: row.id, object: 'audit_event', at: row.at, actor: row.actor, action: row.action, target_user: row.targetUser, target: row.target, request_id: row.requestId, details: row.details };
+  return {
+    id: row.id,
+    object: 'audit_event',
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    target_user: row.targetUser,
+    target: row.target,
+    request_id: row.requestId,
+    details: row.details,
+  };
 }
 
 const AUDIT_CURSOR = /^[1-9][0-9]{0,17}$/;
@@ -85,18 +102,26 @@ const AUDIT_CURSOR = /^[1-9][0-9]{0,17}$/;
 async function auditPage(store: Store, query: Request['query']): Promise<Record<string, unknown>> {
   const limitValue = query.limit ?? '100';
   const limit = typeof limitValue === 'string' ? Number(limitValue) : NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('"limit" must be an integer from 1 to 1000.', 'invalid_value', 'limit');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw badRequest('"limit" must be an integer from 1 to 1000.', 'invalid_value', 'limit');
   const cursor = query.cursor;
-  if (cursor !== undefined && (typeof cursor !== 'string' || !AUDIT_CURSOR.test(cursor))) throw badRequest('"cursor" must be the next_cursor of a previous page.', 'invalid_value', 'cursor');
+  if (cursor !== undefined && (typeof cursor !== 'string' || !AUDIT_CURSOR.test(cursor)))
+    throw badRequest('"cursor" must be the next_cursor of a previous page.', 'invalid_value', 'cursor');
   const filter = (name: string): string | undefined => {
     const value = query[name];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw badRequest(`"${name}" must be 1 to 200 characters.`, 'invalid_value', name);
+    if (typeof value !== 'string' || value.length === 0 || value.length > 200)
+      throw badRequest(`"${name}" must be 1 to 200 characters.`, 'invalid_value', name);
     return value;
   };
   const user = filter('user');
   const action = filter('action');
-  const rows = await store.listAudit({ limit: limit + 1, ...(cursor ? { before: cursor } : {}), ...(user ? { user } : {}), ...(action ? { action } : {}) });
+  const rows = await store.listAudit({
+    limit: limit + 1,
+    ...(cursor ? { before: cursor } : {}),
+    ...(user ? { user } : {}),
+    ...(action ? { action } : {}),
+  });
   const page = rows.slice(0, limit);
   const more = rows.length > limit;
   return { object: 'list', data: page.map(auditJson), has_more: more, next_cursor: more ? (page.at(-1)?.id ?? null) : null };
@@ -109,7 +134,9 @@ export function adminRouter(deps: AdminRouteDeps): Router {
     const email = checkLabel(body.email, 'email', EMAIL_MAX_LENGTH);
     if (!EMAIL.test(email)) throw badRequest('"email" must be an email address.', 'invalid_email', 'email');
     const user = await deps.store.createUser(email, tierFrom(body, 'free')).catch((err: unknown) => {
-      throw isUniqueViolation(err) ? conflict(`A user with email "${email}" already exists; GET /admin/users/{id} or use another email.`, 'email_taken', 'email') : err;
+      throw isUniqueViolation(err)
+        ? conflict(`A user with email "${email}" already exists; GET /admin/users/{id} or use another email.`, 'email_taken', 'email')
+        : err;
     });
     await recordAudit(deps.store, res, { action: 'user.created', targetUser: user.id, details: { email: user.email, tier: user.tier } });
     res.status(201).json(userJson(user));

@@ -50,7 +50,11 @@ export interface KeyRequest {
 }
 
 export function keyRequestFrom(body: unknown, now = Date.now()): KeyRequest {
-  return { name: keyNameFrom(body), expiresAt: expiryFrom(body, now), scopes: parseScopes((body as { scopes?: unknown } | undefined)?.scopes) };
+  return {
+    name: keyNameFrom(body),
+    expiresAt: expiryFrom(body, now),
+    scopes: parseScopes((body as { scopes?: unknown } | undefined)?.scopes),
+  };
 }
 
 export interface ApiKeyRouteDeps {
@@ -60,34 +64,71 @@ export interface ApiKeyRouteDeps {
 }
 
 /** Issues a key for a user (also used by the admin API) and records it in the audit log. */
-export async function createKeyFor(deps: ApiKeyRouteDeps, res: Response, user: { id: string; tier: string }, request: KeyRequest): Promise<Record<string, unknown>> {
+export async function createKeyFor(
+  deps: ApiKeyRouteDeps,
+  res: Response,
+  user: { id: string; tier: string },
+  request: KeyRequest,
+): Promise<Record<string, unknown>> {
   const issued = issueApiKey();
   const limits = limitsForTier(deps.config, user.tier);
   const view = await deps.store.insertApiKey({
-    userId: user.id, keyHash: issued.hash, prefix: issued.displayPrefix, name: request.name, tier: user.tier,
-    limits: { perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay }, expiresAt: request.expiresAt, scopes: request.scopes,
+    userId: user.id,
+    keyHash: issued.hash,
+    prefix: issued.displayPrefix,
+    name: request.name,
+    tier: user.tier,
+    limits: { perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay },
+    expiresAt: request.expiresAt,
+    scopes: request.scopes,
   });
-  await recordAudit(deps.store, res, { action: 'key.issued', targetUser: user.id, target: view.id, details: { expires_at: view.expiresAt, scopes: view.scopes } });
+  await recordAudit(deps.store, res, {
+    action: 'key.issued',
+    targetUser: user.id,
+    target: view.id,
+    details: { expires_at: view.expiresAt, scopes: view.scopes },
+  });
   return { ...apiKeyJson(view), key: issued.key, warning: 'Store this key now: it is shown only once.' };
 }
 
 /** Rotates one of the user's keys: the replacement is shown once; the old key works until grace_until. */
-export async function rotateKeyOf(deps: ApiKeyRouteDeps, res: Response, key: { userId: string; keyId: string }, body: unknown): Promise<Record<string, unknown>> {
+export async function rotateKeyOf(
+  deps: ApiKeyRouteDeps,
+  res: Response,
+  key: { userId: string; keyId: string },
+  body: unknown,
+): Promise<Record<string, unknown>> {
   const { userId, keyId } = key;
   const graceUntil = graceUntilFrom(body, Date.now());
   const issued = issueApiKey();
   const rotated = await deps.store.rotateApiKey({ userId, keyId, keyHash: issued.hash, prefix: issued.displayPrefix, graceUntil });
-  if (!rotated) throw notFound(`No active, unexpired key "${keyId}" that was not rotated already: rotate its replacement instead.`, 'api_key_not_found', 'id');
+  if (!rotated)
+    throw notFound(
+      `No active, unexpired key "${keyId}" that was not rotated already: rotate its replacement instead.`,
+      'api_key_not_found',
+      'id',
+    );
   // Every replica drops the old key's cached record, so the grace period applies everywhere now.
   await deps.revoked(rotated.oldHash);
-  await recordAudit(deps.store, res, { action: 'key.rotated', targetUser: userId, target: keyId, details: { replaced_by: rotated.key.id, grace_until: rotated.graceUntil } });
-  return { ...apiKeyJson(rotated.key), key: issued.key, rotated_from: keyId, old_key_grace_until: rotated.graceUntil, warning: 'Store this key now: it is shown only once.' };
+  await recordAudit(deps.store, res, {
+    action: 'key.rotated',
+    targetUser: userId,
+    target: keyId,
+    details: { replaced_by: rotated.key.id, grace_until: rotated.graceUntil },
+  });
+  return {
+    ...apiKeyJson(rotated.key),
+    key: issued.key,
+    rotated_from: keyId,
+    old_key_grace_until: rotated.graceUntil,
+    warning: 'Store this key now: it is shown only once.',
+  };
 }
 
 /** Revokes one of the user's keys on every replica. */
 export async function revokeKeyOf(deps: ApiKeyRouteDeps, res: Response, userId: string, keyId: string): Promise<Record<string, unknown>> {
   const hash = await deps.store.revokeApiKey(userId, keyId);
-  if (!hash) throw notFound('No such API key among this user\'s keys.', 'api_key_not_found', 'id');
+  if (!hash) throw notFound("No such API key among this user's keys.", 'api_key_not_found', 'id');
   await deps.revoked(hash);
   await recordAudit(deps.store, res, { action: 'key.revoked', targetUser: userId, target: keyId });
   return { id: keyId, object: 'api_key', revoked: true };
@@ -99,7 +140,8 @@ export function apiKeysRouter(deps: ApiKeyRouteDeps): Router {
     const request = keyRequestFrom(req.body);
     const { userId } = principalOf(res);
     const user = await deps.store.getUser(userId);
-    if (!user) throw notFound('Your account has no Perpetual user yet: ask the platform team to create it (POST /admin/users).', 'user_not_found');
+    if (!user)
+      throw notFound('Your account has no Perpetual user yet: ask the platform team to create it (POST /admin/users).', 'user_not_found');
     res.status(201).json(await createKeyFor(deps, res, user, request));
   });
   router.get('/', async (_req: Request, res: Response) => {

@@ -22,7 +22,13 @@ const USAGE = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
 const principal: Principal = { userId: 'u1', tier: 'pro', limits: { requestsPerMinute: 100, requestsPerDay: 100 }, via: 'api_key' };
 
 function chunk(content: string): ChatCompletionChunk {
-  return { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] };
+  return {
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+  };
 }
 
 /** What the scripted upstream does once it has answered. */
@@ -43,7 +49,8 @@ function chatStream(signal: AbortSignal): ChatStream {
   async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
     for (const text of ['one ', 'two ', 'three']) {
       if (script.delayMs) await new Promise((r) => setTimeout(r, script.delayMs));
-      if (signal.aborted) throw new GatewayError('Client closed the request.', { status: 499, type: 'invalid_request_error', code: 'client_closed' });
+      if (signal.aborted)
+        throw new GatewayError('Client closed the request.', { status: 499, type: 'invalid_request_error', code: 'client_closed' });
       yield chunk(text);
       if (script.breakWith) throw script.breakWith;
     }
@@ -54,7 +61,19 @@ function chatStream(signal: AbortSignal): ChatStream {
 const provider: ProviderClient = {
   chat: (_req, _target, signal) => {
     upstreamSignals.push(signal);
-    return Promise.resolve({ response: { id: 'c1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: USAGE }, usage: USAGE, usageEstimated: false, upstreamRequestId: undefined });
+    return Promise.resolve({
+      response: {
+        id: 'c1',
+        object: 'chat.completion',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+        usage: USAGE,
+      },
+      usage: USAGE,
+      usageEstimated: false,
+      upstreamRequestId: undefined,
+    });
   },
   chatStream: (_req, _target, signal) => {
     upstreamSignals.push(signal);
@@ -64,16 +83,27 @@ const provider: ProviderClient = {
 };
 
 const deps: ChatDeps = {
-  config: { mode: 'proxy', models: [{ name: 'm', provider: 'openai', upstreamModel: 'm' }], providerBaseURLs: { openai: 'http://127.0.0.1:9/v1' }, prefix: '/v1' },
+  config: {
+    mode: 'proxy',
+    models: [{ name: 'm', provider: 'openai', upstreamModel: 'm' }],
+    providerBaseURLs: { openai: 'http://127.0.0.1:9/v1' },
+    prefix: '/v1',
+  },
   providerFor: () => provider,
   providerKey: () => Promise.resolve('sk-test'),
   inFlight: () => {
     inFlight++;
-    return () => { inFlight--; };
+    return () => {
+      inFlight--;
+    };
   },
   accounting: {
-    completed: (request) => { completedStatuses.push(request.status); },
-    failed: (request) => { failed.push(request); },
+    completed: (request) => {
+      completedStatuses.push(request.status);
+    },
+    failed: (request) => {
+      failed.push(request);
+    },
   },
   log: pino({ level: 'silent' }),
 };
@@ -100,7 +130,9 @@ beforeAll(async () => {
     res.locals.principal = principal;
     next();
   });
-  app.use((req, res, next) => { headerFails(failingHeader)(req, res, next); });
+  app.use((req, res, next) => {
+    headerFails(failingHeader)(req, res, next);
+  });
   app.post('/v1/chat/completions', express.json(), checkedBody(validateChatRequest), chatCompletionsRoute(deps));
   app.use(errorHandler(deps.log));
   server = app.listen(0, '127.0.0.1');
@@ -128,21 +160,25 @@ function post(stream: boolean, signal?: AbortSignal): Promise<globalThis.Respons
 }
 
 async function settled(): Promise<void> {
-  for (let i = 0; i < 100 && (inFlight !== 0 || failed.length + completedStatuses.length === 0); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && (inFlight !== 0 || failed.length + completedStatuses.length === 0); i++)
+    await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('the in-flight count and the accounting, however a request ends', () => {
-  it.each([false, true])('a header that cannot be written after the upstream answered: a proper 500, nothing left in flight (stream: %s)', async (stream) => {
-    failingHeader = 'x-perpetual-overhead-ms';
-    const res = await post(stream);
-    expect(res.status).toBe(500);
-    expect(await res.json()).toMatchObject({ error: { type: 'server_error', code: 'internal_error' } });
-    await settled();
-    expect(inFlight).toBe(0);
-    expect(failed.map((f) => [f.status, f.attempt?.model.name])).toEqual([[500, 'm']]);
-    // A stream nobody will read is cancelled upstream, not left open until the body timeout.
-    if (stream) expect(upstreamSignals[0]?.aborted).toBe(true);
-  });
+  it.each([false, true])(
+    'a header that cannot be written after the upstream answered: a proper 500, nothing left in flight (stream: %s)',
+    async (stream) => {
+      failingHeader = 'x-perpetual-overhead-ms';
+      const res = await post(stream);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({ error: { type: 'server_error', code: 'internal_error' } });
+      await settled();
+      expect(inFlight).toBe(0);
+      expect(failed.map((f) => [f.status, f.attempt?.model.name])).toEqual([[500, 'm']]);
+      // A stream nobody will read is cancelled upstream, not left open until the body timeout.
+      if (stream) expect(upstreamSignals[0]?.aborted).toBe(true);
+    },
+  );
 
   it('a stream that completes', async () => {
     const res = await post(true);
@@ -152,7 +188,9 @@ describe('the in-flight count and the accounting, however a request ends', () =>
   });
 
   it('a stream that breaks after the first chunk', async () => {
-    script = { breakWith: new GatewayError('Upstream connection lost.', { status: 502, type: 'upstream_error', code: 'upstream_stream_error' }) };
+    script = {
+      breakWith: new GatewayError('Upstream connection lost.', { status: 502, type: 'upstream_error', code: 'upstream_stream_error' }),
+    };
     const res = await post(true);
     expect(await res.text()).toContain('"code":"upstream_stream_error"');
     await settled();

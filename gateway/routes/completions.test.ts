@@ -47,7 +47,12 @@ describe('validateCompletionRequest', () => {
   });
 
   it('names the parameter at fault, saying what it must be', () => {
-    expect(refusal({ model: 'coder' })).toMatchObject({ status: 400, param: 'prompt', code: 'missing_prompt', message: expect.stringContaining('a string, an array of 1 to 2048 strings') as string });
+    expect(refusal({ model: 'coder' })).toMatchObject({
+      status: 400,
+      param: 'prompt',
+      code: 'missing_prompt',
+      message: expect.stringContaining('a string, an array of 1 to 2048 strings') as string,
+    });
     expect(refusal({ model: 'coder', prompt: { x: 1 } })).toMatchObject({ param: 'prompt', code: 'invalid_prompt' });
     expect(refusal({ prompt: 'x' })).toMatchObject({ param: 'model', code: 'missing_model' });
     expect(refusal({ model: 'coder', prompt: 'x', stream: 'yes' })).toMatchObject({ param: 'stream' });

@@ -34,10 +34,12 @@ export function isValidPrompt(prompt: unknown): prompt is CompletionRequest['pro
 }
 
 export function validateCompletionRequest(body: unknown): CompletionRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.', 'invalid_body');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('The request body must be a JSON object.', 'invalid_body');
   const fields = body as Record<string, unknown>;
   checkModelName(fields.model, (problem) => `"model" ${problem.reason}`);
-  if (!isValidPrompt(fields.prompt)) throw badRequest(`"prompt" must be ${PROMPT_SHAPES}.`, fields.prompt === undefined ? 'missing_prompt' : 'invalid_prompt', 'prompt');
+  if (!isValidPrompt(fields.prompt))
+    throw badRequest(`"prompt" must be ${PROMPT_SHAPES}.`, fields.prompt === undefined ? 'missing_prompt' : 'invalid_prompt', 'prompt');
   checkStreaming(fields);
   checkSampling(fields);
   return fields as CompletionRequest;
@@ -62,14 +64,17 @@ function checkLegacyCapable(deps: Pick<ChatDeps, 'config' | 'providerFor'>, mode
   } catch {
     return;
   }
-  if (!deps.providerFor(resolved.kind).completions) throw completionsUnsupported({ kind: resolved.kind, ...(resolved.provider ? { providerName: resolved.provider } : {}) });
+  if (!deps.providerFor(resolved.kind).completions)
+    throw completionsUnsupported({ kind: resolved.kind, ...(resolved.provider ? { providerName: resolved.provider } : {}) });
 }
 
 /** The legacy calls; a fallback model's provider may still lack them, hence the check here too. */
 function legacyCalls(body: CompletionRequest, signal: AbortSignal): UpstreamCalls<CompletionResult, Completion> {
   return {
-    json: (client, target) => (client.completions ? client.completions(body, target, signal) : Promise.reject(completionsUnsupported(target))),
-    stream: (client, target) => (client.completionsStream ? client.completionsStream(body, target, signal) : Promise.reject(completionsUnsupported(target))),
+    json: (client, target) =>
+      client.completions ? client.completions(body, target, signal) : Promise.reject(completionsUnsupported(target)),
+    stream: (client, target) =>
+      client.completionsStream ? client.completionsStream(body, target, signal) : Promise.reject(completionsUnsupported(target)),
     resultText: (result) => result.response.choices[0]?.text,
     chunkText: (chunk) => chunk.choices[0]?.text ?? '',
   };
@@ -91,7 +96,13 @@ export function completionsRoute(deps: ChatDeps) {
     const body = req.body as CompletionRequest;
     // The conversation id still pins a ModelServer replica (its prefix cache) and tags usage rows.
     const ext = { ...takeExtensions(body, (name) => req.get(name)), memory: { enabled: false, topK: undefined, conversationOnly: false } };
-    const request = { model: body.model, stream: body.stream === true, ext, endpoint: 'completions' as const, calls: (signal: AbortSignal) => legacyCalls(body, signal) };
+    const request = {
+      model: body.model,
+      stream: body.stream === true,
+      ext,
+      endpoint: 'completions' as const,
+      calls: (signal: AbortSignal) => legacyCalls(body, signal),
+    };
     await serveUpstream(deps, callerOf(res), request, httpResponder(res, legacyDialect));
   };
 }

@@ -6,14 +6,31 @@ const replica = (ready: boolean, unhealthy = false) => ({ id: 'r', ready, inFlig
 /** A consistent snapshot: eligible counts the ready replicas not skipped after a failure, as the pool does. */
 function state(name: string, snapshot: Partial<PoolSnapshot>) {
   const replicas = snapshot.replicas ?? [];
-  return { name, snapshot: { state: 'present' as const, held: 0, ...snapshot, replicas, eligible: replicas.filter((r) => r.ready && !r.unhealthy).length } };
+  return {
+    name,
+    snapshot: {
+      state: 'present' as const,
+      held: 0,
+      ...snapshot,
+      replicas,
+      eligible: replicas.filter((r) => r.ready && !r.unhealthy).length,
+    },
+  };
 }
 
 describe('modelServerProblems', () => {
   it.each([
     { name: 'a ready replica', servers: [state('mistral', { replicas: [replica(false), replica(true)] })], problems: [] },
-    { name: 'scaled to zero', servers: [state('mistral', {})], problems: ['ModelServer mistral has no replica (scaled to zero, or starting)'] },
-    { name: 'replicas, none ready', servers: [state('mistral', { replicas: [replica(false), replica(true, true)] })], problems: ['ModelServer mistral: none of 2 replicas ready'] },
+    {
+      name: 'scaled to zero',
+      servers: [state('mistral', {})],
+      problems: ['ModelServer mistral has no replica (scaled to zero, or starting)'],
+    },
+    {
+      name: 'replicas, none ready',
+      servers: [state('mistral', { replicas: [replica(false), replica(true, true)] })],
+      problems: ['ModelServer mistral: none of 2 replicas ready'],
+    },
     { name: 'deleted', servers: [state('mistral', { state: 'absent' })], problems: ['ModelServer mistral not found'] },
     {
       name: 'every ModelServer, not only the first',

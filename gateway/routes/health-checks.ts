@@ -16,7 +16,11 @@ export function modelServerProblems(servers: readonly ModelServerState[]): strin
     if (snapshot.state === 'absent') return [`ModelServer ${name} not found`];
     const total = snapshot.replicas.length;
     if (snapshot.eligible > 0) return [];
-    return [total === 0 ? `ModelServer ${name} has no replica (scaled to zero, or starting)` : `ModelServer ${name}: none of ${String(total)} replicas ready`];
+    return [
+      total === 0
+        ? `ModelServer ${name} has no replica (scaled to zero, or starting)`
+        : `ModelServer ${name}: none of ${String(total)} replicas ready`,
+    ];
   });
 }
 
@@ -25,15 +29,25 @@ export function modelServerProblems(servers: readonly ModelServerState[]): strin
  * plain endpoint's by asking it for /models.
  */
 function modelsCheck(config: GatewayConfig, modelServers: (() => readonly ModelServerState[]) | undefined): DependencyCheck {
-  const endpoints = [...new Map(config.models.filter((m) => m.endpoint && !(modelServers && m.modelServer)).map((m) => [m.endpoint ?? '', m.name])).entries()];
+  const endpoints = [
+    ...new Map(
+      config.models.filter((m) => m.endpoint && !(modelServers && m.modelServer)).map((m) => [m.endpoint ?? '', m.name]),
+    ).entries(),
+  ];
   return {
     name: 'models',
     check: async (signal) => {
       const problems = modelServerProblems(modelServers?.() ?? []);
-      await Promise.all(endpoints.map(async ([endpoint, model]) => {
-        const res = await fetch(`${endpoint.replace(/\/+$/, '')}/models`, { signal }).catch((err: unknown) => { throw reason(err, `Model server for ${model}`); });
-        if (!res.ok) throw new Error(`Model server for ${model} answered ${String(res.status)}`);
-      })).catch((err: unknown) => { problems.push(err instanceof Error ? err.message : String(err)); });
+      await Promise.all(
+        endpoints.map(async ([endpoint, model]) => {
+          const res = await fetch(`${endpoint.replace(/\/+$/, '')}/models`, { signal }).catch((err: unknown) => {
+            throw reason(err, `Model server for ${model}`);
+          });
+          if (!res.ok) throw new Error(`Model server for ${model} answered ${String(res.status)}`);
+        }),
+      ).catch((err: unknown) => {
+        problems.push(err instanceof Error ? err.message : String(err));
+      });
       if (problems.length > 0) throw new Error(problems.join('; '));
     },
   };
@@ -49,12 +63,21 @@ export function dependencyChecks(options: {
 }): DependencyCheck[] {
   const { config, pool, redis, vectorStore } = options;
   const checks: DependencyCheck[] = [
-    { name: 'database', check: async () => { await pool.query('SELECT 1').catch((err: unknown) => { throw reason(err, 'PostgreSQL'); }); } },
+    {
+      name: 'database',
+      check: async () => {
+        await pool.query('SELECT 1').catch((err: unknown) => {
+          throw reason(err, 'PostgreSQL');
+        });
+      },
+    },
     {
       name: 'redis',
       check: async () => {
         if (redis.status !== 'ready') throw new Error(`Redis ${redis.status}`);
-        await redis.ping().catch((err: unknown) => { throw reason(err, 'Redis'); });
+        await redis.ping().catch((err: unknown) => {
+          throw reason(err, 'Redis');
+        });
       },
     },
   ];

@@ -34,15 +34,29 @@ async function runCheck(dep: DependencyCheck): Promise<DependencyState> {
   try {
     await Promise.race([
       dep.check(signal),
-      new Promise((_, reject) => { signal.addEventListener('abort', () => { reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)); }); }),
+      new Promise((_, reject) => {
+        signal.addEventListener('abort', () => {
+          reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
+        });
+      }),
     ]);
     return { ok: true, latency_ms: Math.round((performance.now() - started) * 10) / 10 };
   } catch (err) {
-    return { ok: false, latency_ms: Math.round(performance.now() - started), error: err instanceof Error ? err.message.slice(0, 200) : 'unavailable' };
+    return {
+      ok: false,
+      latency_ms: Math.round(performance.now() - started),
+      error: err instanceof Error ? err.message.slice(0, 200) : 'unavailable',
+    };
   }
 }
 
-export function healthRoute(options: { version: string; mode: string; startedAt: number; checks: DependencyCheck[]; draining: () => boolean }) {
+export function healthRoute(options: {
+  version: string;
+  mode: string;
+  startedAt: number;
+  checks: DependencyCheck[];
+  draining: () => boolean;
+}) {
   let cached: { at: number; report: Promise<HealthReport> } | undefined;
   const build = async (): Promise<HealthReport> => {
     const states = await Promise.all(options.checks.map(async (dep) => [dep.name, await runCheck(dep)] as const));

@@ -28,17 +28,33 @@ export function abortWhenClientLeaves(res: Response): AbortSignal {
 
 /** The caller of an authenticated request. */
 export function callerOf(res: Response): Caller {
-  return { principal: principalOf(res), requestId: requestIdOf(res), serverRequestId: serverRequestIdOf(res), startedAt: startedAtOf(res), signal: abortWhenClientLeaves(res) };
+  return {
+    principal: principalOf(res),
+    requestId: requestIdOf(res),
+    serverRequestId: serverRequestIdOf(res),
+    startedAt: startedAtOf(res),
+    signal: abortWhenClientLeaves(res),
+  };
 }
 
 export function httpResponder<Result, Chunk>(res: Response, dialect: Dialect<Result, Chunk>): Responder<Result, Chunk> {
   return {
-    setHeaders: (headers) => { setSafeHeaders(res, headers); },
-    json: async (result) => { res.json(await dialect.json(result)); },
-    get started() { return res.headersSent; },
-    startStream: (headers) => { startEventStream(res, headers); },
+    setHeaders: (headers) => {
+      setSafeHeaders(res, headers);
+    },
+    json: async (result) => {
+      res.json(await dialect.json(result));
+    },
+    get started() {
+      return res.headersSent;
+    },
+    startStream: (headers) => {
+      startEventStream(res, headers);
+    },
     keepAlive: (intervalMs, options) => keepAlive(res, intervalMs, options),
     writer: () => dialect.stream(res),
-    end: () => { res.end(); },
+    end: () => {
+      res.end();
+    },
   };
 }

@@ -33,14 +33,16 @@ function memoryJson(record: MemoryRecord & { score?: number }): Record<string, u
 
 function optionalString(value: unknown, name: string, max = 256): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || value.length > max) throw badRequest(`"${name}" must be a string of at most ${max} characters.`, 'invalid_value', name);
+  if (typeof value !== 'string' || value.length > max)
+    throw badRequest(`"${name}" must be a string of at most ${max} characters.`, 'invalid_value', name);
   return value;
 }
 
 function integerIn(value: unknown, name: string, range: { min: number; max: number; fallback: number }): number {
   if (value === undefined || value === '') return range.fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < range.min || n > range.max) throw badRequest(`"${name}" must be an integer from ${range.min} to ${range.max}.`, 'invalid_value', name);
+  if (!Number.isInteger(n) || n < range.min || n > range.max)
+    throw badRequest(`"${name}" must be an integer from ${range.min} to ${range.max}.`, 'invalid_value', name);
   return n;
 }
 
@@ -55,8 +57,16 @@ function storeErrors(err: unknown, _req: Request, _res: Response, next: NextFunc
     next(err);
     return;
   }
-  if (err.code === 'invalid_argument' || err.code === 'bad_request') next(badRequest(`Invalid memory request: ${err.message}`, 'invalid_memory_request'));
-  else next(unavailable('Memory is unavailable right now: the vector store did not answer. Chats still work; try this again shortly.', 'memory_unavailable', { 'retry-after': '5' }));
+  if (err.code === 'invalid_argument' || err.code === 'bad_request')
+    next(badRequest(`Invalid memory request: ${err.message}`, 'invalid_memory_request'));
+  else
+    next(
+      unavailable(
+        'Memory is unavailable right now: the vector store did not answer. Chats still work; try this again shortly.',
+        'memory_unavailable',
+        { 'retry-after': '5' },
+      ),
+    );
 }
 
 export function memoriesRouter(memory: Memory): Router {
@@ -75,19 +85,24 @@ export function memoriesRouter(memory: Memory): Router {
   router.post('/search', async (req: Request, res: Response) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const scope = requestScope(req, res, body.end_user);
-    if (typeof body.query !== 'string' || body.query.trim() === '') throw badRequest('"query" is required: the text to search your memories for.', 'missing_query', 'query');
-    if (body.query.length > MAX_QUERY_CHARS) throw badRequest(`"query" may be at most ${MAX_QUERY_CHARS} characters.`, 'query_too_long', 'query');
+    if (typeof body.query !== 'string' || body.query.trim() === '')
+      throw badRequest('"query" is required: the text to search your memories for.', 'missing_query', 'query');
+    if (body.query.length > MAX_QUERY_CHARS)
+      throw badRequest(`"query" may be at most ${MAX_QUERY_CHARS} characters.`, 'query_too_long', 'query');
     const conversationId = optionalString(body.conversation_id, 'conversation_id');
     const limit = integerIn(body.top_k, 'top_k', { min: 1, max: 50, fallback: memory.service.settings.topK });
     const [vector] = await (await memory.embedderFor(scope.userId)).embed([body.query], {});
     // Hybrid like recall in chat: the query's words for the lexical channel beside its vector.
-    const hits = vector ? await store.search(scope, vector, { limit, text: body.query, ...(conversationId ? { conversationId } : {}) }) : [];
+    const hits = vector
+      ? await store.search(scope, vector, { limit, text: body.query, ...(conversationId ? { conversationId } : {}) })
+      : [];
     res.json({ object: 'list', data: hits.map(memoryJson) });
   });
   router.delete('/:id', async (req: Request, res: Response) => {
     const id = pathParam(req, 'id');
     const scope = requestScope(req, res);
-    if (!(await store.deleteById(scope, id))) throw notFound(`No memory "${id}" among ${scope.endUser === undefined ? 'yours' : 'this end user\'s'}.`, 'memory_not_found', 'id');
+    if (!(await store.deleteById(scope, id)))
+      throw notFound(`No memory "${id}" among ${scope.endUser === undefined ? 'yours' : "this end user's"}.`, 'memory_not_found', 'id');
     res.json({ id, object: 'memory', deleted: true });
   });
   router.delete('/', async (req: Request, res: Response) => {
@@ -95,12 +110,26 @@ export function memoriesRouter(memory: Memory): Router {
     const endUser = scope.endUser ?? null;
     const conversationId = optionalString(req.query.conversation_id, 'conversation_id');
     if (conversationId) {
-      res.json({ object: 'memory.deletion', conversation_id: conversationId, end_user: endUser, deleted: await store.deleteConversation(scope, conversationId) });
+      res.json({
+        object: 'memory.deletion',
+        conversation_id: conversationId,
+        end_user: endUser,
+        deleted: await store.deleteConversation(scope, conversationId),
+      });
       return;
     }
-    if (req.query.all !== 'true') throw new GatewayError('Say what to delete: ?conversation_id=<id> for one conversation, or ?all=true for every memory of this scope (add an end user for one end user\'s, or include_end_users=true for the whole account).', { status: 400, type: 'invalid_request_error', code: 'missing_scope' });
+    if (req.query.all !== 'true')
+      throw new GatewayError(
+        "Say what to delete: ?conversation_id=<id> for one conversation, or ?all=true for every memory of this scope (add an end user for one end user's, or include_end_users=true for the whole account).",
+        { status: 400, type: 'invalid_request_error', code: 'missing_scope' },
+      );
     if (req.query.include_end_users === 'true') {
-      if (scope.endUser !== undefined) throw badRequest('include_end_users=true empties the whole account; it cannot be combined with an end user.', 'invalid_value', 'include_end_users');
+      if (scope.endUser !== undefined)
+        throw badRequest(
+          'include_end_users=true empties the whole account; it cannot be combined with an end user.',
+          'invalid_value',
+          'include_end_users',
+        );
       res.json({ object: 'memory.deletion', all: true, include_end_users: true, deleted: await store.deleteUser(scope.userId) });
       return;
     }

@@ -67,8 +67,14 @@ export function messagesRoute(deps: ChatDeps) {
     const ext = takeExtensions({}, (name) => req.get(name));
     const ctx: IngressContext = { model: body.model, stopSequences: anthropic.stop_sequences ?? [], requestId: requestIdOf(res) };
     const documents = documentBlocks(anthropic);
-    const bodyFor = (upstreamBody: ChatCompletionRequest, target: ProviderTarget): ChatCompletionRequest => forTarget(upstreamBody, target.kind, documents);
-    await serveConversation(deps, callerOf(res), { body, ext, endUser, endpoint: 'messages', bodyFor }, httpResponder(res, anthropicDialect(ctx)));
+    const bodyFor = (upstreamBody: ChatCompletionRequest, target: ProviderTarget): ChatCompletionRequest =>
+      forTarget(upstreamBody, target.kind, documents);
+    await serveConversation(
+      deps,
+      callerOf(res),
+      { body, ext, endUser, endpoint: 'messages', bodyFor },
+      httpResponder(res, anthropicDialect(ctx)),
+    );
   };
 }
 
@@ -101,7 +107,12 @@ export function countTokensRoute(deps: ChatDeps) {
 
 /** Every other path under /messages: a 404 naming the two served. */
 export function unknownMessagesPath(req: Request, _res: Response, next: NextFunction): void {
-  next(notFound(`Unknown endpoint: ${req.method} ${req.baseUrl}${req.path}. Under /messages this gateway serves POST /messages and POST /messages/count_tokens.`, 'unknown_endpoint'));
+  next(
+    notFound(
+      `Unknown endpoint: ${req.method} ${req.baseUrl}${req.path}. Under /messages this gateway serves POST /messages and POST /messages/count_tokens.`,
+      'unknown_endpoint',
+    ),
+  );
 }
 
 /**

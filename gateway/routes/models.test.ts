@@ -33,7 +33,7 @@ describe('routableName', () => {
 });
 
 describe('modelList', () => {
-  it('lists configured models as perpetual\'s first, then provider models once each, owned by the provider', () => {
+  it("lists configured models as perpetual's first, then provider models once each, owned by the provider", () => {
     const list = modelList(CONFIG, 42, [
       { provider: 'openai', ids: ['gpt-4.1', 'whisper-1', 'gpt-4.1'] },
       { provider: 'groq', ids: ['whisper-1'] },
@@ -48,8 +48,15 @@ describe('modelList', () => {
 });
 
 describe('modelNotFound', () => {
-  it('is OpenAI\'s 404, and shows the id only when it could be a model name', () => {
-    expect(modelNotFound('gpt-9').toJSON()).toEqual({ error: { message: expect.stringContaining('"gpt-9"') as string, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
+  it("is OpenAI's 404, and shows the id only when it could be a model name", () => {
+    expect(modelNotFound('gpt-9').toJSON()).toEqual({
+      error: {
+        message: expect.stringContaining('"gpt-9"') as string,
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      },
+    });
     expect(modelNotFound('x'.repeat(3000)).message.length).toBeLessThan(200);
     expect(modelNotFound('a\u0000b').message).not.toContain('\u0000');
   });
@@ -63,26 +70,49 @@ describe('providerModelLister', () => {
     const deps: ModelsRouteDeps = {
       config: CONFIG,
       startedAt: 0,
-      store: { listProviderKeys: (userId) => Promise.resolve(Object.keys(KEYS[userId] ?? {}).map((provider) => ({ provider }) as ProviderKey)) },
+      store: {
+        listProviderKeys: (userId) => Promise.resolve(Object.keys(KEYS[userId] ?? {}).map((provider) => ({ provider }) as ProviderKey)),
+      },
       providerKey: (userId, provider) => Promise.resolve(KEYS[userId]?.[provider]),
       log: pino({ level: 'silent' }),
       now: () => clock,
       ...overrides,
     };
-    return { list: providerModelLister(deps), advance: (ms: number) => { clock += ms; } };
+    return {
+      list: providerModelLister(deps),
+      advance: (ms: number) => {
+        clock += ms;
+      },
+    };
   }
 
-  function recording(answer: (source: ModelsSource, signal: AbortSignal) => Promise<string[]>): { calls: ModelsSource[]; listModels: ListModels } {
+  function recording(answer: (source: ModelsSource, signal: AbortSignal) => Promise<string[]>): {
+    calls: ModelsSource[];
+    listModels: ListModels;
+  } {
     const calls: ModelsSource[] = [];
-    return { calls, listModels: (source, signal) => { calls.push(source); return answer(source, signal); } };
+    return {
+      calls,
+      listModels: (source, signal) => {
+        calls.push(source);
+        return answer(source, signal);
+      },
+    };
   }
 
   it('asks each provider the user has a key for, with that key, and caches the answer per user', async () => {
     const { calls, listModels } = recording((source) => Promise.resolve([`${source.provider}-model-for-${source.apiKey}`]));
     const { list, advance } = lister({ listModels });
-    expect(await list('alice')).toEqual([{ provider: 'openai', ids: ['openai-model-for-sk-alice'] }, { provider: 'groq', ids: ['groq-model-for-gsk-alice'] }]);
+    expect(await list('alice')).toEqual([
+      { provider: 'openai', ids: ['openai-model-for-sk-alice'] },
+      { provider: 'groq', ids: ['groq-model-for-gsk-alice'] },
+    ]);
     expect(await list('bob')).toEqual([{ provider: 'groq', ids: ['groq-model-for-gsk-bob'] }]);
-    expect(calls.map((c) => [c.provider, c.kind, c.baseURL])).toEqual([['openai', 'openai', 'http://openai.test/v1'], ['groq', 'openai-compatible', 'http://groq.test/v1'], ['groq', 'openai-compatible', 'http://groq.test/v1']]);
+    expect(calls.map((c) => [c.provider, c.kind, c.baseURL])).toEqual([
+      ['openai', 'openai', 'http://openai.test/v1'],
+      ['groq', 'openai-compatible', 'http://groq.test/v1'],
+      ['groq', 'openai-compatible', 'http://groq.test/v1'],
+    ]);
     advance(60_000);
     await list('alice');
     expect(calls).toHaveLength(3);
@@ -93,8 +123,20 @@ describe('providerModelLister', () => {
 
   it('answers without a provider that does not answer in time, and keeps its last list after a failure', async () => {
     let hang = false;
-    const { calls, listModels } = recording((_source, signal) => (hang ? new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('timed out')); }); }) : Promise.resolve(['m1'])));
-    const { list, advance } = lister({ listModels, timeoutMs: 50, store: { listProviderKeys: () => Promise.resolve([{ provider: 'groq' } as ProviderKey]) } });
+    const { calls, listModels } = recording((_source, signal) =>
+      hang
+        ? new Promise((_resolve, reject) => {
+            signal.addEventListener('abort', () => {
+              reject(new Error('timed out'));
+            });
+          })
+        : Promise.resolve(['m1']),
+    );
+    const { list, advance } = lister({
+      listModels,
+      timeoutMs: 50,
+      store: { listProviderKeys: () => Promise.resolve([{ provider: 'groq' } as ProviderKey]) },
+    });
     hang = true;
     expect(await list('alice')).toEqual([{ provider: 'groq', ids: [] }]);
     advance(30_001);
@@ -122,7 +164,9 @@ describe('providerModelLister', () => {
     const { calls, listModels } = recording(() => Promise.resolve(['m']));
     expect(await lister({ listModels, config: { ...CONFIG, mode: 'local' } }).list('alice')).toEqual([]);
     expect(await lister({ listModels, config: { ...CONFIG, providerBaseURLs: {} } }).list('alice')).toEqual([]);
-    expect(await lister({ listModels, store: { listProviderKeys: () => Promise.reject(new Error('database down')) } }).list('alice')).toEqual([]);
+    expect(
+      await lister({ listModels, store: { listProviderKeys: () => Promise.reject(new Error('database down')) } }).list('alice'),
+    ).toEqual([]);
     expect(calls).toHaveLength(0);
   });
 });

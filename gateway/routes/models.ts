@@ -63,7 +63,11 @@ export function routableName(config: ModelsRouteDeps['config'], provider: string
 }
 
 /** Configured models first, then provider models; the first of any id wins. */
-export function modelList(config: ModelsRouteDeps['config'], created: number, providerLists: readonly { provider: string; ids: readonly string[] }[]): ModelObject[] {
+export function modelList(
+  config: ModelsRouteDeps['config'],
+  created: number,
+  providerLists: readonly { provider: string; ids: readonly string[] }[],
+): ModelObject[] {
   const models = new Map<string, ModelObject>();
   for (const m of config.models) models.set(m.name, { id: m.name, object: 'model', created, owned_by: 'perpetual' });
   for (const { provider, ids } of providerLists) {
@@ -111,12 +115,15 @@ export function providerModelLister(deps: ModelsRouteDeps): (userId: string) => 
     const cached = cache.get(key);
     if (cached && cached.refreshAt > now()) return cached.ids;
     try {
-      const ids = await listModels({ kind: providerKind(provider), provider, baseURL, apiKey }, AbortSignal.timeout(deps.timeoutMs ?? 2000));
+      const ids = await listModels(
+        { kind: providerKind(provider), provider, baseURL, apiKey },
+        AbortSignal.timeout(deps.timeoutMs ?? 2000),
+      );
       remember(key, { ids, refreshAt: now() + (deps.cacheMs ?? 300_000) });
       return ids;
     } catch (err) {
       // Our own message (provider-models.ts): the provider's name and status, never the key.
-      deps.log.warn({ provider, err: (err as Error).message }, 'Cannot list the models of a user\'s provider; answering without them');
+      deps.log.warn({ provider, err: (err as Error).message }, "Cannot list the models of a user's provider; answering without them");
       const ids = cached?.ids ?? [];
       remember(key, { ids, refreshAt: now() + (deps.retryAfterFailureMs ?? 30_000) });
       return ids;
@@ -129,7 +136,7 @@ export function providerModelLister(deps: ModelsRouteDeps): (userId: string) => 
     try {
       providers = (await deps.store.listProviderKeys(userId)).map((key) => key.provider);
     } catch (err) {
-      deps.log.warn({ err: (err as Error).message }, 'Cannot read the user\'s provider keys; listing the configured models only');
+      deps.log.warn({ err: (err as Error).message }, "Cannot read the user's provider keys; listing the configured models only");
       return [];
     }
     const reachable = providers.flatMap((provider) => {
@@ -143,7 +150,8 @@ export function providerModelLister(deps: ModelsRouteDeps): (userId: string) => 
 export function modelsRouter(deps: ModelsRouteDeps): Router {
   const created = Math.floor(deps.startedAt / 1000);
   const providerModels = providerModelLister(deps);
-  const modelsFor = async (res: Response): Promise<ModelObject[]> => modelList(deps.config, created, await providerModels(principalOf(res).userId));
+  const modelsFor = async (res: Response): Promise<ModelObject[]> =>
+    modelList(deps.config, created, await providerModels(principalOf(res).userId));
 
   const router = Router();
   router.get('/', async (_req: Request, res: Response) => {

@@ -13,7 +13,8 @@ const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{1,31}$/;
 
 function validProvider(value: unknown, param = 'provider'): string {
   const provider = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (!PROVIDER_NAME.test(provider)) throw badRequest('"provider" must be a provider name such as openai, anthropic, groq, together or mistral.', 'invalid_provider', param);
+  if (!PROVIDER_NAME.test(provider))
+    throw badRequest('"provider" must be a provider name such as openai, anthropic, groq, together or mistral.', 'invalid_provider', param);
   return provider;
 }
 
@@ -49,12 +50,16 @@ export function providerKeysRouter(deps: ProviderKeyRouteDeps): Router {
   });
   router.get('/', async (_req: Request, res: Response) => {
     const keys = await deps.store.listProviderKeys(principalOf(res).userId);
-    res.json({ object: 'list', data: keys.map((k) => ({ provider: k.provider, key_hint: k.hint, created_at: k.createdAt, updated_at: k.updatedAt })) });
+    res.json({
+      object: 'list',
+      data: keys.map((k) => ({ provider: k.provider, key_hint: k.hint, created_at: k.createdAt, updated_at: k.updatedAt })),
+    });
   });
   router.delete('/:provider', async (req: Request, res: Response) => {
     const { userId } = principalOf(res);
     const provider = validProvider(pathParam(req, 'provider'));
-    if (!(await deps.store.deleteProviderKey(userId, provider))) throw notFound(`No key stored for provider "${provider}".`, 'provider_key_not_found', 'provider');
+    if (!(await deps.store.deleteProviderKey(userId, provider)))
+      throw notFound(`No key stored for provider "${provider}".`, 'provider_key_not_found', 'provider');
     deps.changed(userId, provider);
     await recordAudit(deps.store, res, { action: 'provider_key.removed', targetUser: userId, target: provider });
     res.json({ provider, deleted: true });

@@ -20,7 +20,14 @@ import { toContextItems } from '../responses/input-items.ts';
 import { createNativeStreamState, nativeFailEvent, nativeResponse, nativeStreamEvent } from '../responses/native.ts';
 import { toChatRequest } from '../responses/request.ts';
 import { finishedResponse, incompleteReason, outputItems, type ResponseContext } from '../responses/response.ts';
-import { closeStream, createResponseStreamState, failStream, streamedResponse, terminalEvent, translateChunk } from '../responses/stream.ts';
+import {
+  closeStream,
+  createResponseStreamState,
+  failStream,
+  streamedResponse,
+  terminalEvent,
+  translateChunk,
+} from '../responses/stream.ts';
 import type { ResponseObject, ResponsesRequest, ResponseStreamEvent } from '../responses/types.ts';
 import { responsesCalls, type ResponsesAnswer, type ResponsesChunk } from '../responses/upstream-calls.ts';
 import type { Store } from '../store.ts';
@@ -55,7 +62,11 @@ function fromChat(ctx: ResponseContext, result: ChatResult, usage: Usage): Respo
  * Writes a stream either way it came: chat chunks translated into Responses events, or the
  * events of an upstream that speaks the API passed through under the gateway's response id.
  */
-function responsesStreamWriter(res: Response, ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): StreamWriter<ResponsesChunk> {
+function responsesStreamWriter(
+  res: Response,
+  ctx: ResponseContext,
+  save: (response: ResponseObject) => Promise<void>,
+): StreamWriter<ResponsesChunk> {
   const chat = createResponseStreamState(ctx);
   const native = createNativeStreamState();
   let passedThrough = false;
@@ -83,10 +94,14 @@ function responsesStreamWriter(res: Response, ctx: ResponseContext, save: (respo
 }
 
 /** `save` stores the finished response before the client hears of it, so a continuation never races the write. */
-function responsesDialect(ctx: ResponseContext, save: (response: ResponseObject) => Promise<void>): Dialect<ResponsesAnswer, ResponsesChunk> {
+function responsesDialect(
+  ctx: ResponseContext,
+  save: (response: ResponseObject) => Promise<void>,
+): Dialect<ResponsesAnswer, ResponsesChunk> {
   return {
     json: async (answer) => {
-      const response = answer.via === 'native' ? nativeResponse(ctx, answer.native.response, answer.usage) : fromChat(ctx, answer.chat, answer.usage);
+      const response =
+        answer.via === 'native' ? nativeResponse(ctx, answer.native.response, answer.usage) : fromChat(ctx, answer.chat, answer.usage);
       await save(response);
       return response;
     },
@@ -109,18 +124,29 @@ export function createResponseRoute(deps: ResponsesRouteDeps) {
     const context = continuedContext(previous, input);
     const body = toChatRequest(request, context);
     // Perpetual's conversation_id and memory options, from the body or the x-perpetual-* headers.
-    const ext = takeExtensions({ model: body.model, messages: [], conversation_id: request.conversation_id, memory: request.memory }, (name) => req.get(name));
+    const ext = takeExtensions(
+      { model: body.model, messages: [], conversation_id: request.conversation_id, memory: request.memory },
+      (name) => req.get(name),
+    );
     const ctx: ResponseContext = { id, createdAt: nowSeconds(), request, outputIds: outputItemIds(id) };
     // The answer is paid for by now: a failed write costs the continuation (a later 404 for this
     // id), never the answer itself or its usage row.
     const save = async (response: ResponseObject): Promise<void> => {
       if (request.store === false) return;
       await deps.store.saveResponse(toStored(response, scope, context)).catch((err: unknown) => {
-        deps.chat.log.warn({ responseId: id, err: err instanceof Error ? err.message : String(err) }, 'Response answered but not stored; previous_response_id and GET will not find it');
+        deps.chat.log.warn(
+          { responseId: id, err: err instanceof Error ? err.message : String(err) },
+          'Response answered but not stored; previous_response_id and GET will not find it',
+        );
       });
     };
     const calls = (recalled: Recalled, signal: AbortSignal) => responsesCalls(request, context, recalled, signal);
-    await serveOwnCalls(deps.chat, caller, { body, ext, endUser, endpoint: 'responses', calls }, httpResponder(res, responsesDialect(ctx, save)));
+    await serveOwnCalls(
+      deps.chat,
+      caller,
+      { body, ext, endUser, endpoint: 'responses', calls },
+      httpResponder(res, responsesDialect(ctx, save)),
+    );
   };
 }
 

@@ -42,5 +42,7 @@ export function keepAlive(res: Response, intervalMs: number, options: { comment?
   if (options.now) tick();
   const timer = setInterval(tick, intervalMs);
   timer.unref();
-  return () => { clearInterval(timer); };
+  return () => {
+    clearInterval(timer);
+  };
 }

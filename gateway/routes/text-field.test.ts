@@ -20,7 +20,9 @@ describe('labelProblem', () => {
 
 describe('checkLabel', () => {
   it('throws a 400 naming the field, without echoing the value', () => {
-    expect(() => checkLabel('x'.repeat(1_000_000), 'email', 254)).toThrow(expect.objectContaining({ status: 400, param: 'email', message: '"email" must be at most 254 characters (got 1000000).' }));
+    expect(() => checkLabel('x'.repeat(1_000_000), 'email', 254)).toThrow(
+      expect.objectContaining({ status: 400, param: 'email', message: '"email" must be at most 254 characters (got 1000000).' }),
+    );
     expect(() => checkLabel(42, 'name', 100)).toThrow(expect.objectContaining({ status: 400, param: 'name' }));
     expect(checkLabel('ok', 'name', 100)).toBe('ok');
   });

@@ -22,7 +22,16 @@ function limitParam(value: unknown): number {
 }
 
 function totalsJson(t: UsageTotals): Record<string, number> {
-  return { requests: t.requests, input_tokens: t.inputTokens, cached_input_tokens: t.cachedInputTokens, output_tokens: t.outputTokens, total_tokens: t.totalTokens, retrieval_calls: t.retrievalCalls, memory_tokens: t.memoryTokens, cost_usd: t.costUsd };
+  return {
+    requests: t.requests,
+    input_tokens: t.inputTokens,
+    cached_input_tokens: t.cachedInputTokens,
+    output_tokens: t.outputTokens,
+    total_tokens: t.totalTokens,
+    retrieval_calls: t.retrievalCalls,
+    memory_tokens: t.memoryTokens,
+    cost_usd: t.costUsd,
+  };
 }
 
 function periodJson(p: PeriodUsage): Record<string, unknown> {
@@ -53,7 +62,11 @@ export function usageRoute(store: Store) {
   return async (req: Request, res: Response): Promise<void> => {
     const { userId } = principalOf(res);
     const period = windowFrom(req);
-    const [rows, summary, report] = await Promise.all([store.listUsage(userId, { ...period, limit: limitParam(req.query.limit) }), store.summarizeUsage(userId, period), store.usageReport(userId, period)]);
+    const [rows, summary, report] = await Promise.all([
+      store.listUsage(userId, { ...period, limit: limitParam(req.query.limit) }),
+      store.summarizeUsage(userId, period),
+      store.usageReport(userId, period),
+    ]);
     res.json({
       object: 'list',
       data: rows.map((r) => ({

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { chooseReplica } from './choose-replica.ts';
 import { rendezvousOrder } from './rendezvous.ts';
 
-const replicas = () => [{ id: 'a', inFlight: 0 }, { id: 'b', inFlight: 5 }];
+const replicas = () => [
+  { id: 'a', inFlight: 0 },
+  { id: 'b', inFlight: 5 },
+];
 
 describe('chooseReplica', () => {
   it('uses the conversation id under session affinity', () => {
@@ -16,6 +19,7 @@ describe('chooseReplica', () => {
   });
 
   it('ignores the conversation id under least-load', () => {
-    for (const key of ['x', 'y', 'z', 'w']) expect(chooseReplica(replicas(), { policy: 'leastLoad', key, loadFactor: 1.5, random: () => 0 })?.id).toBe('a');
+    for (const key of ['x', 'y', 'z', 'w'])
+      expect(chooseReplica(replicas(), { policy: 'leastLoad', key, loadFactor: 1.5, random: () => 0 })?.id).toBe('a');
   });
 });

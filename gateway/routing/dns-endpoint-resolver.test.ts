@@ -18,8 +18,13 @@ function fakeDns(records: Record<string, string[] | Error>): { lookup: Lookup; a
 }
 
 describe('podReplica', () => {
-  it('keeps the endpoint\'s scheme, port and path', () => {
-    expect(podReplica(new URL(ENDPOINT), '10.244.1.7')).toEqual({ id: 'http://10.244.1.7:8000', origin: 'http://10.244.1.7:8000', baseURL: 'http://10.244.1.7:8000/v1', kind: 'pod' });
+  it("keeps the endpoint's scheme, port and path", () => {
+    expect(podReplica(new URL(ENDPOINT), '10.244.1.7')).toEqual({
+      id: 'http://10.244.1.7:8000',
+      origin: 'http://10.244.1.7:8000',
+      baseURL: 'http://10.244.1.7:8000/v1',
+      kind: 'pod',
+    });
     expect(podReplica(new URL(ENDPOINT), 'fd00::7').baseURL).toBe('http://[fd00::7]:8000/v1');
   });
 });
@@ -28,12 +33,20 @@ describe('DnsEndpointResolver', () => {
   it('lists one replica per A record of the headless Service', async () => {
     const dns = fakeDns({ 'mistral-replicas.team-a.svc': ['10.244.1.9', '10.244.1.7', '10.244.1.7'] });
     const resolution = await new DnsEndpointResolver({ lookup: dns.lookup }).resolve(MISTRAL);
-    expect(resolution).toEqual({ state: 'present', replicas: [podReplica(new URL(ENDPOINT), '10.244.1.7'), podReplica(new URL(ENDPOINT), '10.244.1.9')] });
+    expect(resolution).toEqual({
+      state: 'present',
+      replicas: [podReplica(new URL(ENDPOINT), '10.244.1.7'), podReplica(new URL(ENDPOINT), '10.244.1.9')],
+    });
   });
 
-  const service = { state: 'present', replicas: [{ id: 'http://mistral-vllm.team-a.svc:8000', origin: 'http://mistral-vllm.team-a.svc:8000', baseURL: ENDPOINT, kind: 'service' }] };
+  const service = {
+    state: 'present',
+    replicas: [
+      { id: 'http://mistral-vllm.team-a.svc:8000', origin: 'http://mistral-vllm.team-a.svc:8000', baseURL: ENDPOINT, kind: 'service' },
+    ],
+  };
 
-  it('falls back to the ClusterIP Service as a single replica while the replicas\' name has no records', async () => {
+  it("falls back to the ClusterIP Service as a single replica while the replicas' name has no records", async () => {
     const dns = fakeDns({ 'mistral-vllm.team-a.svc': ['10.96.0.20'] });
     expect(await new DnsEndpointResolver({ lookup: dns.lookup }).resolve(MISTRAL)).toEqual(service);
     expect(dns.asked).toEqual(['mistral-replicas.team-a.svc', 'mistral-vllm.team-a.svc']);

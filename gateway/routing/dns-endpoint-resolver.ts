@@ -56,5 +56,10 @@ export class DnsEndpointResolver implements EndpointResolver {
 }
 
 function serviceReplica(endpoint: URL): ReplicaAddress {
-  return { id: endpoint.origin, origin: endpoint.origin, baseURL: endpoint.origin + endpoint.pathname.replace(/\/+$/, ''), kind: 'service' };
+  return {
+    id: endpoint.origin,
+    origin: endpoint.origin,
+    baseURL: endpoint.origin + endpoint.pathname.replace(/\/+$/, ''),
+    kind: 'service',
+  };
 }

@@ -37,8 +37,13 @@ describe('parseEndpointMap', () => {
 });
 
 describe('replicaFromUrl', () => {
-  it('adds the route\'s API path to a bare origin', () => {
-    expect(replicaFromUrl('http://127.0.0.1:9000', 'http://m-vllm.ns.svc:8000/v1')).toEqual({ id: 'http://127.0.0.1:9000', origin: 'http://127.0.0.1:9000', baseURL: 'http://127.0.0.1:9000/v1', kind: 'pod' });
+  it("adds the route's API path to a bare origin", () => {
+    expect(replicaFromUrl('http://127.0.0.1:9000', 'http://m-vllm.ns.svc:8000/v1')).toEqual({
+      id: 'http://127.0.0.1:9000',
+      origin: 'http://127.0.0.1:9000',
+      baseURL: 'http://127.0.0.1:9000/v1',
+      kind: 'pod',
+    });
     expect(replicaFromUrl('http://127.0.0.1:9000/openai/v1/', undefined).baseURL).toBe('http://127.0.0.1:9000/openai/v1');
   });
 });
@@ -48,7 +53,10 @@ describe('FileEndpointResolver', () => {
     const file = mapFile({ ms: ['http://127.0.0.1:9001'], cold: [] });
     const refused: string[] = [];
     const resolver = new FileEndpointResolver({ path: file.path, refuse: (entry) => refused.push(entry) });
-    expect(await resolver.resolve({ name: 'ms', endpoint: undefined })).toEqual({ state: 'present', replicas: [expect.objectContaining({ baseURL: 'http://127.0.0.1:9001/v1' })] });
+    expect(await resolver.resolve({ name: 'ms', endpoint: undefined })).toEqual({
+      state: 'present',
+      replicas: [expect.objectContaining({ baseURL: 'http://127.0.0.1:9001/v1' })],
+    });
     expect(await resolver.resolve({ name: 'cold', endpoint: undefined })).toEqual({ state: 'present', replicas: [] });
     expect(await resolver.resolve({ name: 'gone', endpoint: undefined })).toEqual({ state: 'absent' });
     file.write({ ms: ['http://127.0.0.1:9001', 'http://127.0.0.1:9002', 'http://192.168.1.2:80'] });

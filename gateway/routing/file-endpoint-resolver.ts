@@ -14,7 +14,8 @@ type EndpointMap = ReadonlyMap<string, readonly string[]>;
 /** Parses the file; entries that are not loopback URLs are left out and listed in `refused`. */
 export function parseEndpointMap(text: string): { map: EndpointMap; refused: string[] } {
   const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('ENDPOINT_MAP_FILE must hold a JSON object of ModelServer name to URL list');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('ENDPOINT_MAP_FILE must hold a JSON object of ModelServer name to URL list');
   const map = new Map<string, string[]>();
   const refused: string[] = [];
   for (const [name, urls] of Object.entries(parsed as Record<string, unknown>)) {
@@ -53,7 +54,9 @@ export class FileEndpointResolver implements EndpointResolver {
 
   async resolve(server: ModelServerRef): Promise<Resolution> {
     // Pools resolve concurrently; one read serves them all.
-    this.#loading ??= this.#load().finally(() => { this.#loading = undefined; });
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
     const urls = (await this.#loading).get(server.name);
     if (urls === undefined) return { state: 'absent' };
     return { state: 'present', replicas: urls.map((url) => replicaFromUrl(url, server.endpoint)) };

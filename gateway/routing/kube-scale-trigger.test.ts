@@ -46,7 +46,16 @@ async function fakeApi(answer: (r: Recorded, n: number) => [number, unknown]): P
   });
   servers.push(server);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`, requests, close: () => new Promise((done) => server.close(() => { done(); })) };
+  return {
+    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
+    requests,
+    close: () =>
+      new Promise((done) =>
+        server.close(() => {
+          done();
+        }),
+      ),
+  };
 }
 
 function trigger(api: FakeApi, lines: string[] = []): KubeScaleTrigger {
@@ -57,7 +66,14 @@ function trigger(api: FakeApi, lines: string[] = []): KubeScaleTrigger {
     contexts: [{ name: 'test', cluster: 'test', user: 'gateway', namespace: 'team-a' }],
     currentContext: 'test',
   });
-  const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(line); } });
+  const log = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        lines.push(line);
+      },
+    },
+  );
   return new KubeScaleTrigger({ kubeConfig, namespace: 'team-a', log });
 }
 
@@ -74,7 +90,10 @@ describe('KubeScaleTrigger', () => {
     const api = await fakeApi((r) => (r.method === 'GET' ? [200, scale(undefined)] : [200, scale(1, '42')]));
     await trigger(api).scaleFromZero('mistral');
     expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${SCALE_PATH}`, `PATCH ${SCALE_PATH}`]);
-    expect(api.requests[1]).toMatchObject({ contentType: 'application/merge-patch+json', body: { metadata: { resourceVersion: '41' }, spec: { replicas: 1 } } });
+    expect(api.requests[1]).toMatchObject({
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { resourceVersion: '41' }, spec: { replicas: 1 } },
+    });
   });
 
   it('leaves a ModelServer that already has replicas alone', async () => {
@@ -104,7 +123,12 @@ describe('KubeScaleTrigger', () => {
 describe('namespaceFromEnvironment', () => {
   it('prefers POD_NAMESPACE, then the kubeconfig context', () => {
     const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'from-context' }], currentContext: 'x' });
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'from-context' }],
+      currentContext: 'x',
+    });
     expect(namespaceFromEnvironment('from-env', kubeConfig)).toBe('from-env');
     expect(namespaceFromEnvironment(undefined, kubeConfig)).toBe('from-context');
   });

@@ -72,7 +72,12 @@ export class KubeScaleTrigger implements ScaleTrigger {
       this.#log.info({ modelServer }, 'ModelServer kept changing while scaling from zero; leaving it to whoever is scaling it');
     } catch (err) {
       const { status, message } = describe(err);
-      const hint = status === 403 ? ': the gateway\'s ServiceAccount needs get and patch on perpetual.ai modelservers/scale' : status === 404 ? ': no such ModelServer' : '';
+      const hint =
+        status === 403
+          ? ": the gateway's ServiceAccount needs get and patch on perpetual.ai modelservers/scale"
+          : status === 404
+            ? ': no such ModelServer'
+            : '';
       this.#log.warn({ modelServer, status, err: message }, `Could not scale ModelServer from zero${hint}`);
     }
   }
@@ -84,7 +89,10 @@ export class KubeScaleTrigger implements ScaleTrigger {
     if ((scale.spec?.replicas ?? 0) > 0) return 'not-zero';
     const body = { metadata: { resourceVersion: scale.metadata?.resourceVersion }, spec: { replicas: 1 } };
     try {
-      await this.#api.patchNamespacedCustomObjectScale({ ...ref, body, fieldManager: 'perpetual-gateway' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await this.#api.patchNamespacedCustomObjectScale(
+        { ...ref, body, fieldManager: 'perpetual-gateway' },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
       return 'scaled';
     } catch (err) {
       if (err instanceof ApiException && err.code === 409) return 'conflict';

@@ -6,7 +6,15 @@ describe('isLoopbackUrl', () => {
     expect(isLoopbackUrl(url)).toBe(true);
   });
 
-  it.each(['http://10.0.0.7:8000', 'http://127.0.0.1.nip.io', 'http://128.0.0.1', 'http://[::2]:80', 'ftp://127.0.0.1', 'not a url', 'http://mistral-vllm.ns.svc:8000'])('refuses %s', (url) => {
+  it.each([
+    'http://10.0.0.7:8000',
+    'http://127.0.0.1.nip.io',
+    'http://128.0.0.1',
+    'http://[::2]:80',
+    'ftp://127.0.0.1',
+    'not a url',
+    'http://mistral-vllm.ns.svc:8000',
+  ])('refuses %s', (url) => {
     expect(isLoopbackUrl(url)).toBe(false);
   });
 });

@@ -19,11 +19,11 @@ describe('rendezvous hashing', () => {
   it('spreads keys about evenly', () => {
     const counts = new Map<string, number>();
     for (const id of assignment(ids(4)).values()) counts.set(id, (counts.get(id) ?? 0) + 1);
-    for (const count of counts.values()) expect(count).toBeGreaterThan(2000 / 4 * 0.8);
+    for (const count of counts.values()) expect(count).toBeGreaterThan((2000 / 4) * 0.8);
     expect(counts.size).toBe(4);
   });
 
-  it('moves only the leaving replica\'s keys when one goes, and about 1/n when one joins', () => {
+  it("moves only the leaving replica's keys when one goes, and about 1/n when one joins", () => {
     const four = ids(4);
     const before = assignment(four);
     const gone = four[2]!.id;

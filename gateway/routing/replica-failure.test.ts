@@ -5,9 +5,15 @@ import { isReplicaFailure } from './replica-failure.ts';
 
 describe('isReplicaFailure', () => {
   it('is true for failures before the replica answered', () => {
-    expect(isReplicaFailure(mapTransportError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), 'vllm', '10.0.0.1:8000'))).toBe(true);
-    expect(isReplicaFailure(mapTransportError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), 'vllm', '10.0.0.1:8000'))).toBe(true);
-    expect(isReplicaFailure(mapTransportError(Object.assign(new Error('slow'), { code: 'UND_ERR_CONNECT_TIMEOUT' }), 'vllm', '10.0.0.1:8000'))).toBe(true);
+    expect(
+      isReplicaFailure(mapTransportError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), 'vllm', '10.0.0.1:8000')),
+    ).toBe(true);
+    expect(isReplicaFailure(mapTransportError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), 'vllm', '10.0.0.1:8000'))).toBe(
+      true,
+    );
+    expect(
+      isReplicaFailure(mapTransportError(Object.assign(new Error('slow'), { code: 'UND_ERR_CONNECT_TIMEOUT' }), 'vllm', '10.0.0.1:8000')),
+    ).toBe(true);
     expect(isReplicaFailure(mapUpstreamFailure({ provider: 'vllm', status: 503 }))).toBe(true);
   });
 

@@ -35,9 +35,16 @@ function harness(replicas: ReplicaAddress[], settings: Partial<PoolSettings> = {
   const events: string[] = [];
   const pool = new ReplicaPool({
     server: { name: 'ms', endpoint: undefined },
-    resolver: { resolve: () => (resolution.current instanceof Error ? Promise.reject(resolution.current) : Promise.resolve(resolution.current)) },
+    resolver: {
+      resolve: () => (resolution.current instanceof Error ? Promise.reject(resolution.current) : Promise.resolve(resolution.current)),
+    },
     probe: (replica) => Promise.resolve(ready.has(replica.id)),
-    trigger: { scaleFromZero: (name) => { triggered.push(name); return Promise.resolve(); } },
+    trigger: {
+      scaleFromZero: (name) => {
+        triggered.push(name);
+        return Promise.resolve();
+      },
+    },
     settings: { healthIntervalMs: 1000, unhealthyMs: 300, holdTimeoutMs: 1500, queueMax: 2, loadFactor: 1.5, ...settings },
     log: silent,
     hooks: { held: (model, delta) => events.push(`held ${model} ${String(delta)}`), waited: (model) => events.push(`waited ${model}`) },
@@ -52,7 +59,10 @@ function request(overrides: Partial<AcquireRequest> = {}): AcquireRequest {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(GatewayError);
   return err as GatewayError;
 }
@@ -75,7 +85,13 @@ describe('ReplicaPool', () => {
     await h.pool.refresh();
     let held = false;
     const started = Date.now();
-    const pending = h.pool.acquire(request({ onHold: () => { held = true; } }));
+    const pending = h.pool.acquire(
+      request({
+        onHold: () => {
+          held = true;
+        },
+      }),
+    );
     expect(held).toBe(true);
     expect(h.triggered).toEqual(['ms']);
     expect(h.pool.snapshot().held).toBe(1);

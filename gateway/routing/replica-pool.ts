@@ -156,7 +156,12 @@ export class ReplicaPool {
       state: this.#state,
       held: this.#queue.size,
       eligible: this.#eligible().length,
-      replicas: [...this.#replicas.values()].map((r) => ({ id: r.id, ready: r.ready, inFlight: r.inFlight, unhealthy: r.unhealthyUntil > now })),
+      replicas: [...this.#replicas.values()].map((r) => ({
+        id: r.id,
+        ready: r.ready,
+        inFlight: r.inFlight,
+        unhealthy: r.unhealthyUntil > now,
+      })),
     };
   }
 
@@ -180,7 +185,12 @@ export class ReplicaPool {
     if (this.#stop.signal.aborted) throw routerClosed(request.model);
     if (this.#state === 'absent') throw modelServerGone(request.model, this.name);
     const candidates = this.#eligible().filter((r) => !request.exclude.has(r.id));
-    const pick = chooseReplica(candidates, { policy: request.policy, key: request.key, loadFactor: this.#deps.settings.loadFactor, random: this.#deps.random ?? Math.random });
+    const pick = chooseReplica(candidates, {
+      policy: request.policy,
+      key: request.key,
+      loadFactor: this.#deps.settings.loadFactor,
+      random: this.#deps.random ?? Math.random,
+    });
     return pick ? lease(pick) : undefined;
   }
 
@@ -221,10 +231,16 @@ export class ReplicaPool {
     if (remaining <= 0) throw holdTimedOut(request.model, this.#deps.settings.holdTimeoutMs);
     if (request.signal?.aborted) throw clientClosed();
     const { promise, resolve, reject } = Promise.withResolvers<undefined>();
-    const timer = setTimeout(() => { reject(holdTimedOut(request.model, this.#deps.settings.holdTimeoutMs)); }, remaining);
-    const onAbort = (): void => { reject(clientClosed()); };
+    const timer = setTimeout(() => {
+      reject(holdTimedOut(request.model, this.#deps.settings.holdTimeoutMs));
+    }, remaining);
+    const onAbort = (): void => {
+      reject(clientClosed());
+    };
     request.signal?.addEventListener('abort', onAbort, { once: true });
-    waiter.wake = () => { resolve(undefined); };
+    waiter.wake = () => {
+      resolve(undefined);
+    };
     try {
       await promise;
     } finally {
@@ -295,7 +311,11 @@ export class ReplicaPool {
     try {
       resolution = await this.#deps.resolver.resolve(this.#deps.server);
     } catch (err) {
-      if (!this.#resolveFailing) this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Cannot list the ModelServer\'s replicas; keeping the last known list');
+      if (!this.#resolveFailing)
+        this.#log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          "Cannot list the ModelServer's replicas; keeping the last known list",
+        );
       this.#resolveFailing = true;
       return;
     }
@@ -315,7 +335,8 @@ export class ReplicaPool {
     const listed = new Set(addresses.map((a) => a.id));
     for (const id of this.#replicas.keys()) if (!listed.has(id)) this.#replicas.delete(id);
     for (const address of addresses) {
-      if (!this.#replicas.has(address.id)) this.#replicas.set(address.id, { id: address.id, address, inFlight: 0, ready: false, unhealthyUntil: 0 });
+      if (!this.#replicas.has(address.id))
+        this.#replicas.set(address.id, { id: address.id, address, inFlight: 0, ready: false, unhealthyUntil: 0 });
     }
   }
 

@@ -23,7 +23,10 @@ afterEach(() => {
   routers = [];
 });
 
-async function routerOver(replicas: ReplicaAddress[], maxAttempts = 3): Promise<{ router: ReplicaRouter; pool: ReplicaPool; failovers: string[] }> {
+async function routerOver(
+  replicas: ReplicaAddress[],
+  maxAttempts = 3,
+): Promise<{ router: ReplicaRouter; pool: ReplicaPool; failovers: string[] }> {
   const pool = new ReplicaPool({
     server: { name: 'ms', endpoint: undefined },
     resolver: { resolve: () => Promise.resolve({ state: 'present', replicas }) },
@@ -34,7 +37,12 @@ async function routerOver(replicas: ReplicaAddress[], maxAttempts = 3): Promise<
     random: () => 0,
   });
   const failovers: string[] = [];
-  const router = new ReplicaRouter({ pools: new Map([['ms', pool]]), settings: { policy: 'sessionAffinity', maxAttempts }, log: silent, onFailover: (model) => failovers.push(model) });
+  const router = new ReplicaRouter({
+    pools: new Map([['ms', pool]]),
+    settings: { policy: 'sessionAffinity', maxAttempts },
+    log: silent,
+    onFailover: (model) => failovers.push(model),
+  });
   routers.push(router);
   await pool.refresh();
   return { router, pool, failovers };
@@ -52,7 +60,10 @@ describe('ReplicaRouter', () => {
   it('moves to another replica after a connection failure and skips the failed one afterwards', async () => {
     const { router, pool, failovers } = await routerOver([address(1), address(2)]);
     const key = 'conversation-7';
-    const [preferred, other] = rendezvousOrder(key, [address(1), address(2)].map((a) => ({ id: a.id, inFlight: 0 })));
+    const [preferred, other] = rendezvousOrder(
+      key,
+      [address(1), address(2)].map((a) => ({ id: a.id, inFlight: 0 })),
+    );
     const tried: string[] = [];
     const routed = await router.call(route, { conversationId: key, signal: undefined }, (replica) => {
       tried.push(replica.id);
@@ -72,20 +83,35 @@ describe('ReplicaRouter', () => {
   it('passes other failures through without trying elsewhere', async () => {
     const { router } = await routerOver([address(1), address(2)]);
     let calls = 0;
-    await expect(router.call(route, { conversationId: undefined, signal: undefined }, () => { calls++; return Promise.reject(badRequest('bad max_tokens')); })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      router.call(route, { conversationId: undefined, signal: undefined }, () => {
+        calls++;
+        return Promise.reject(badRequest('bad max_tokens'));
+      }),
+    ).rejects.toMatchObject({ status: 400 });
     expect(calls).toBe(1);
   });
 
   it('tries each replica once, at most maxAttempts, then gives the last failure', async () => {
     const { router } = await routerOver([address(1), address(2), address(3), address(4)], 3);
     const tried: string[] = [];
-    await expect(router.call(route, { conversationId: undefined, signal: undefined }, (replica) => { tried.push(replica.id); return Promise.reject(refused()); })).rejects.toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    await expect(
+      router.call(route, { conversationId: undefined, signal: undefined }, (replica) => {
+        tried.push(replica.id);
+        return Promise.reject(refused());
+      }),
+    ).rejects.toMatchObject({ status: 502, code: 'upstream_unavailable' });
     expect(tried).toHaveLength(3);
     expect(new Set(tried).size).toBe(3);
 
     const two = await routerOver([address(5), address(6)], 5);
     let calls = 0;
-    await expect(two.router.call(route, { conversationId: undefined, signal: undefined }, () => { calls++; return Promise.reject(refused()); })).rejects.toMatchObject({ status: 502 });
+    await expect(
+      two.router.call(route, { conversationId: undefined, signal: undefined }, () => {
+        calls++;
+        return Promise.reject(refused());
+      }),
+    ).rejects.toMatchObject({ status: 502 });
     expect(calls).toBe(2);
   });
 

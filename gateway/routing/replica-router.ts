@@ -80,7 +80,11 @@ export class ReplicaRouter {
   }
 
   /** Sends the request to a replica of the route's ModelServer, moving on after replica failures. */
-  async call<T>(route: ModelRoute & { modelServer: string }, request: RoutedRequest, send: (replica: ReplicaAddress) => Promise<T>): Promise<Routed<T>> {
+  async call<T>(
+    route: ModelRoute & { modelServer: string },
+    request: RoutedRequest,
+    send: (replica: ReplicaAddress) => Promise<T>,
+  ): Promise<Routed<T>> {
     const pool = this.#options.pools.get(route.modelServer);
     if (!pool) throw new Error(`No replica pool for ModelServer "${route.modelServer}"`);
     const policy = route.routing ?? this.#options.settings.policy;
@@ -88,7 +92,15 @@ export class ReplicaRouter {
     let lastFailure: unknown;
     let heldMs = 0;
     for (let attempt = 0; attempt < this.#options.settings.maxAttempts; attempt++) {
-      const lease = await pool.acquire({ model: route.name, policy, key: request.conversationId, exclude: tried, signal: request.signal, hold: attempt === 0, ...(request.onHold ? { onHold: request.onHold } : {}) });
+      const lease = await pool.acquire({
+        model: route.name,
+        policy,
+        key: request.conversationId,
+        exclude: tried,
+        signal: request.signal,
+        hold: attempt === 0,
+        ...(request.onHold ? { onHold: request.onHold } : {}),
+      });
       if (!lease) break;
       heldMs += lease.heldMs;
       try {
@@ -100,7 +112,10 @@ export class ReplicaRouter {
         tried.add(lease.replica.id);
         lastFailure = err;
         this.#options.onFailover?.(route.name);
-        this.#options.log.debug({ model: route.name, replica: lease.replica.id, attempt }, 'Replica failed before answering; trying another');
+        this.#options.log.debug(
+          { model: route.name, replica: lease.replica.id, attempt },
+          'Replica failed before answering; trying another',
+        );
       }
     }
     throw lastFailure;

@@ -31,5 +31,9 @@ export function modelServerGone(model: string, modelServer: string): GatewayErro
 }
 
 export function routerClosed(model: string): GatewayError {
-  return unavailable(`The gateway is shutting down and could not serve "${model}". Retry; another gateway replica will take it.`, 'gateway_shutting_down', { 'Retry-After': '1' });
+  return unavailable(
+    `The gateway is shutting down and could not serve "${model}". Retry; another gateway replica will take it.`,
+    'gateway_shutting_down',
+    { 'Retry-After': '1' },
+  );
 }

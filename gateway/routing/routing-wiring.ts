@@ -29,7 +29,8 @@ export interface Routing {
 export function modelServersOf(config: Pick<GatewayConfig, 'models'>): ModelServerRef[] {
   const servers = new Map<string, ModelServerRef>();
   for (const route of config.models) {
-    if (route.modelServer && !servers.has(route.modelServer)) servers.set(route.modelServer, { name: route.modelServer, endpoint: route.endpoint, replicasHost: route.replicasHost });
+    if (route.modelServer && !servers.has(route.modelServer))
+      servers.set(route.modelServer, { name: route.modelServer, endpoint: route.endpoint, replicasHost: route.replicasHost });
   }
   return [...servers.values()];
 }
@@ -38,7 +39,12 @@ function resolverFor(config: GatewayConfig, log: Logger): EndpointResolver {
   const path = config.routing.endpointMapFile;
   if (!path) return new DnsEndpointResolver();
   log.warn({ path }, 'ENDPOINT_MAP_FILE is set: ModelServer replicas come from a test file, not from cluster DNS');
-  return new FileEndpointResolver({ path, refuse: (entry) => { log.error({ entry }, 'ENDPOINT_MAP_FILE lists a non-loopback address; refused'); } });
+  return new FileEndpointResolver({
+    path,
+    refuse: (entry) => {
+      log.error({ entry }, 'ENDPOINT_MAP_FILE lists a non-loopback address; refused');
+    },
+  });
 }
 
 function triggerFor(config: GatewayConfig, log: Logger): ScaleTrigger & { warm?: () => Promise<void> } {
@@ -53,9 +59,15 @@ function triggerFor(config: GatewayConfig, log: Logger): ScaleTrigger & { warm?:
 
 function hooksFor(metrics: GatewayMetrics): PoolHooks {
   return {
-    held: (model, delta) => { metrics.queued.inc({ model }, delta); },
-    waited: (model, ms) => { metrics.queueWait.observe({ model }, ms / 1000); },
-    scaleRequested: (modelServer) => { metrics.scaleUpRequests.inc({ model_server: modelServer }); },
+    held: (model, delta) => {
+      metrics.queued.inc({ model }, delta);
+    },
+    waited: (model, ms) => {
+      metrics.queueWait.observe({ model }, ms / 1000);
+    },
+    scaleRequested: (modelServer) => {
+      metrics.scaleUpRequests.inc({ model_server: modelServer });
+    },
   };
 }
 
@@ -76,8 +88,17 @@ export function createRouting(options: { config: GatewayConfig; metrics: Gateway
     queueMax: settings.scaleFromZero.queueMax,
     loadFactor: settings.affinityLoadFactor,
   };
-  const pools = new Map(servers.map((server) => [server.name, new ReplicaPool({ server, resolver, probe, trigger, settings: poolSettings, log, hooks })]));
-  const router = new ReplicaRouter({ pools, settings: { policy: settings.policy, maxAttempts: settings.maxAttempts }, log, onFailover: (model) => { metrics.replicaFailovers.inc({ model }); } });
+  const pools = new Map(
+    servers.map((server) => [server.name, new ReplicaPool({ server, resolver, probe, trigger, settings: poolSettings, log, hooks })]),
+  );
+  const router = new ReplicaRouter({
+    pools,
+    settings: { policy: settings.policy, maxAttempts: settings.maxAttempts },
+    log,
+    onFailover: (model) => {
+      metrics.replicaFailovers.inc({ model });
+    },
+  });
   // Zero, not absent, before the first request: the autoscaler reads "nothing waiting" as a value.
   for (const route of config.models) {
     if (route.modelServer) {
@@ -94,7 +115,11 @@ export function createRouting(options: { config: GatewayConfig; metrics: Gateway
       const firstRound = Promise.all([trigger.warm?.(), ...[...pools.values()].map((pool) => pool.refresh())]);
       await Promise.race([firstRound, sleep(START_WAIT_MS, undefined, { ref: false })]);
     },
-    stopHolding: () => { router.stopHolding(); },
-    close: () => { router.close(); },
+    stopHolding: () => {
+      router.stopHolding();
+    },
+    close: () => {
+      router.close();
+    },
   };
 }

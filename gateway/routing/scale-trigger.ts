@@ -13,7 +13,10 @@ export interface ScaleTrigger {
 export function logScaleTrigger(log: Logger): ScaleTrigger {
   return {
     scaleFromZero: (modelServer) => {
-      log.info({ modelServer, scaleTrigger: 'log' }, 'Scale from zero requested: ModelServer has no ready replica and requests are waiting (SCALE_TRIGGER=log: not asking Kubernetes)');
+      log.info(
+        { modelServer, scaleTrigger: 'log' },
+        'Scale from zero requested: ModelServer has no ready replica and requests are waiting (SCALE_TRIGGER=log: not asking Kubernetes)',
+      );
       return Promise.resolve();
     },
   };
@@ -29,11 +32,18 @@ export function lazyScaleTrigger(build: () => Promise<ScaleTrigger>, log: Logger
   let built: Promise<ScaleTrigger> | undefined;
   const get = (): Promise<ScaleTrigger> =>
     (built ??= build().catch((err: unknown) => {
-      log.error({ err: err instanceof Error ? err.message : String(err) }, 'Cannot ask Kubernetes to scale ModelServers from zero; held requests wait for the autoscaler instead');
+      log.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'Cannot ask Kubernetes to scale ModelServers from zero; held requests wait for the autoscaler instead',
+      );
       return logScaleTrigger(log);
     }));
   return {
-    scaleFromZero: async (modelServer) => { await (await get()).scaleFromZero(modelServer); },
-    warm: async () => { await get(); },
+    scaleFromZero: async (modelServer) => {
+      await (await get()).scaleFromZero(modelServer);
+    },
+    warm: async () => {
+      await get();
+    },
   };
 }

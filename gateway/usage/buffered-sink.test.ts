@@ -16,7 +16,9 @@ class ManualClock implements Clock {
   schedule(ms: number, callback: () => void): () => void {
     const timer = { at: this.current + ms, order: this.order++, callback, cancelled: false };
     this.timers.push(timer);
-    return () => { timer.cancelled = true; };
+    return () => {
+      timer.cancelled = true;
+    };
   }
 
   async advance(ms: number): Promise<void> {
@@ -73,7 +75,14 @@ class FakeStore {
 
 function captureLogger() {
   const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line); } });
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        lines.push(line);
+      },
+    },
+  );
   return { logger, lines };
 }
 
@@ -128,7 +137,9 @@ describe('BufferedSink', () => {
   it('never runs two writes at once, and no item is in two batches', async () => {
     const { clock, store, sink } = setup();
     let release: () => void = () => undefined;
-    store.hold = new Promise((resolve) => { release = resolve; });
+    store.hold = new Promise((resolve) => {
+      release = resolve;
+    });
     for (const n of range(0, 35)) sink.add(n);
     await clock.advance(5000);
     expect(store.inFlight).toBe(1);
@@ -247,7 +258,9 @@ describe('BufferedSink', () => {
   it('close() drains everything, including items added while it drains, then refuses', async () => {
     const { clock, store, sink } = setup();
     let release: () => void = () => undefined;
-    store.hold = new Promise((resolve) => { release = resolve; });
+    store.hold = new Promise((resolve) => {
+      release = resolve;
+    });
     for (const n of range(0, 20)) sink.add(n);
     await clock.advance(0); // the first batch is in flight, held
     const closing = sink.close({ timeoutMs: 5000 });
@@ -302,9 +315,13 @@ describe('BufferedSink', () => {
       name: 'hang',
       logger: captureLogger().logger,
       clock,
-      write: (_batch, signal) => new Promise((_resolve, reject) => {
-        signal.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); });
-      }),
+      write: (_batch, signal) =>
+        new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('aborted'));
+          });
+        }),
     });
     sink.add(1);
     const closing = sink.close({ timeoutMs: 2000 });

@@ -262,15 +262,22 @@ export class BufferedSink<T> {
     }
     if (this.overflowing) return;
     this.overflowing = true;
-    this.logger.error({ sink: this.name, capacity: this.capacity, dropped: this.dropped }, 'buffer full: refusing new items until it drains');
+    this.logger.error(
+      { sink: this.name, capacity: this.capacity, dropped: this.dropped },
+      'buffer full: refusing new items until it drains',
+    );
   }
 
   private scheduleTick(): void {
-    this.cancelTick = this.clock.schedule(this.flushIntervalMs, () => {
-      this.cancelTick = undefined;
-      this.pump();
-      if (!this.closing) this.scheduleTick();
-    }, { background: true });
+    this.cancelTick = this.clock.schedule(
+      this.flushIntervalMs,
+      () => {
+        this.cancelTick = undefined;
+        this.pump();
+        if (!this.closing) this.scheduleTick();
+      },
+      { background: true },
+    );
   }
 
   /** Starts the next write unless one is running, a retry is waiting, or there is nothing to do. */
@@ -327,7 +334,10 @@ export class BufferedSink<T> {
     const delay = this.retryDelay(failure?.retryAfterMs);
     // The first failure of an outage is a warning; the rest are debug noise until it recovers.
     const level = this.consecutiveFailures === 1 ? 'warn' : 'debug';
-    this.logger[level]({ sink: this.name, pending: this.pending, attempt: this.consecutiveFailures, retryInMs: delay, error }, 'batch write failed; will retry');
+    this.logger[level](
+      { sink: this.name, pending: this.pending, attempt: this.consecutiveFailures, retryInMs: delay, error },
+      'batch write failed; will retry',
+    );
     this.cancelBackoff = this.clock.schedule(delay, () => {
       this.cancelBackoff = undefined;
       this.pump();

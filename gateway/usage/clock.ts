@@ -15,6 +15,8 @@ export const systemClock: Clock = {
   schedule: (ms, callback, options) => {
     const timer = setTimeout(callback, ms);
     if (options?.background) timer.unref();
-    return () => { clearTimeout(timer); };
+    return () => {
+      clearTimeout(timer);
+    };
   },
 };

@@ -27,7 +27,9 @@ describe('PriceTable', () => {
   });
 
   it('prefers the price configured on the PerpetualDeployment model', () => {
-    const table = new PriceTable([{ name: 'gpt-4o', provider: 'openai', pricing: { inputPerMillionTokens: 1, outputPerMillionTokens: 2 } }]);
+    const table = new PriceTable([
+      { name: 'gpt-4o', provider: 'openai', pricing: { inputPerMillionTokens: 1, outputPerMillionTokens: 2 } },
+    ]);
     expect(table.costUsd(tokens('gpt-4o', 1_000_000, 500_000))).toEqual({ usd: 2, source: 'config' });
   });
 
@@ -62,21 +64,36 @@ describe('PriceTable', () => {
     // $0.15/M uncached input, $0.075/M cached input, $0.60/M output:
     // 2,000 x 0.15 + 8,000 x 0.075 + 500 x 0.60 = 300 + 600 + 300 = 1,200 micro-dollars.
     const table = new PriceTable([]);
-    expect(table.costUsd({ model: 'gpt-4o-mini', inputTokens: 10_000, outputTokens: 500, cachedInputTokens: 8_000 })).toEqual({ usd: 0.0012, source: 'default' });
+    expect(table.costUsd({ model: 'gpt-4o-mini', inputTokens: 10_000, outputTokens: 500, cachedInputTokens: 8_000 })).toEqual({
+      usd: 0.0012,
+      source: 'default',
+    });
   });
 
   it('prices Anthropic cache reads at 0.1x and 5-minute cache writes at 1.25x the input price', () => {
     // claude-sonnet-4-5 ($3/M in, $15/M out): 1,000 plain + 50,000 read ($0.30/M) + 10,000 written
     // ($3.75/M) input tokens, 500 out: 3,000 + 15,000 + 37,500 + 7,500 = 63,000 micro-dollars.
     const table = new PriceTable([]);
-    expect(table.costUsd({ model: 'claude-sonnet-4-5', inputTokens: 61_000, outputTokens: 500, cachedInputTokens: 50_000, cacheWriteTokens: 10_000 })).toEqual({ usd: 0.063, source: 'default' });
+    expect(
+      table.costUsd({
+        model: 'claude-sonnet-4-5',
+        inputTokens: 61_000,
+        outputTokens: 500,
+        cachedInputTokens: 50_000,
+        cacheWriteTokens: 10_000,
+      }),
+    ).toEqual({ usd: 0.063, source: 'default' });
   });
 
   it('uses the configured cached prices, the input price when a model has none, and never counts a token twice', () => {
-    const configured = new PriceTable([{ name: 'm', provider: 'openai', pricing: { inputPerMillionTokens: 1, outputPerMillionTokens: 2, cachedInputPerMillionTokens: 0.5 } }]);
+    const configured = new PriceTable([
+      { name: 'm', provider: 'openai', pricing: { inputPerMillionTokens: 1, outputPerMillionTokens: 2, cachedInputPerMillionTokens: 0.5 } },
+    ]);
     expect(configured.costUsd({ model: 'm', inputTokens: 1_000_000, outputTokens: 0, cachedInputTokens: 1_000_000 }).usd).toBe(0.5);
     const plain = new PriceTable([{ name: 'p', provider: 'openai', pricing: { inputPerMillionTokens: 1, outputPerMillionTokens: 2 } }]);
-    expect(plain.costUsd({ model: 'p', inputTokens: 1_000_000, outputTokens: 0, cachedInputTokens: 400_000, cacheWriteTokens: 100_000 }).usd).toBe(1);
+    expect(
+      plain.costUsd({ model: 'p', inputTokens: 1_000_000, outputTokens: 0, cachedInputTokens: 400_000, cacheWriteTokens: 100_000 }).usd,
+    ).toBe(1);
     // More cached tokens than prompt tokens (a bad report) cannot make the prompt cost less than all-cached.
     expect(configured.costUsd({ model: 'm', inputTokens: 100, outputTokens: 0, cachedInputTokens: 1_000 }).usd).toBe(0.00005);
   });

@@ -44,7 +44,11 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPricing>> = {
 };
 
 function price(inputPerMillionTokens: number, outputPerMillionTokens: number, cache: { cachedInput?: number } = {}): ModelPricing {
-  return { inputPerMillionTokens, outputPerMillionTokens, ...(cache.cachedInput === undefined ? {} : { cachedInputPerMillionTokens: cache.cachedInput }) };
+  return {
+    inputPerMillionTokens,
+    outputPerMillionTokens,
+    ...(cache.cachedInput === undefined ? {} : { cachedInputPerMillionTokens: cache.cachedInput }),
+  };
 }
 
 /** Anthropic prices its prompt cache from the input price: reads at 0.1x, 5-minute writes at 1.25x. */
@@ -113,12 +117,12 @@ export class PriceTable {
     const prompt = tokens(input.inputTokens);
     const cached = Math.min(tokens(input.cachedInputTokens ?? 0), prompt);
     const written = Math.min(tokens(input.cacheWriteTokens ?? 0), prompt - cached);
-    const usd = (
-      (prompt - cached - written) * pricing.inputPerMillionTokens
-      + cached * (pricing.cachedInputPerMillionTokens ?? pricing.inputPerMillionTokens)
-      + written * (pricing.cacheWritePerMillionTokens ?? pricing.inputPerMillionTokens)
-      + tokens(input.outputTokens) * pricing.outputPerMillionTokens
-    ) / 1_000_000;
+    const usd =
+      ((prompt - cached - written) * pricing.inputPerMillionTokens +
+        cached * (pricing.cachedInputPerMillionTokens ?? pricing.inputPerMillionTokens) +
+        written * (pricing.cacheWritePerMillionTokens ?? pricing.inputPerMillionTokens) +
+        tokens(input.outputTokens) * pricing.outputPerMillionTokens) /
+      1_000_000;
     // Twelve decimals are far below a micro-cent and hide binary floating-point noise.
     return { usd: Number(usd.toFixed(12)), source };
   }

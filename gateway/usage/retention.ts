@@ -37,12 +37,17 @@ export function startRetention(options: { pool: pg.Pool; days: number; log: Logg
   const run = (): void => {
     enforceRetention(options.pool, options.days)
       .then((deleted) => {
-        if (deleted && deleted.usageLogs + deleted.responses > 0) options.log.info({ deleted, retentionDays: options.days }, 'Deleted usage rows and stored responses past retention');
+        if (deleted && deleted.usageLogs + deleted.responses > 0)
+          options.log.info({ deleted, retentionDays: options.days }, 'Deleted usage rows and stored responses past retention');
       })
-      .catch((err: unknown) => { options.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Usage retention run failed; next run in an hour'); });
+      .catch((err: unknown) => {
+        options.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'Usage retention run failed; next run in an hour');
+      });
   };
   const timer = setInterval(run, options.intervalMs ?? 3_600_000);
   timer.unref();
   setImmediate(run);
-  return () => { clearInterval(timer); };
+  return () => {
+    clearInterval(timer);
+  };
 }

@@ -80,6 +80,9 @@ function errorCode(err: unknown): string | undefined {
 export function logUnwrittenUsage(logger: Logger, rows: readonly UsageRecord[], chunkSize = 100): void {
   for (let start = 0; start < rows.length; start += chunkSize) {
     const chunk = rows.slice(start, start + chunkSize);
-    logger.error({ unwrittenUsage: chunk, from: start, total: rows.length }, 'usage rows not written to PostgreSQL before shutdown; replay them from this log');
+    logger.error(
+      { unwrittenUsage: chunk, from: start, total: rows.length },
+      'usage rows not written to PostgreSQL before shutdown; replay them from this log',
+    );
   }
 }

@@ -29,7 +29,13 @@ describe('storableUsage', () => {
   });
 
   it('replaces NUL in every caller-influenced text column and bounds their length', () => {
-    const odd = storableUsage({ ...record, conversationId: 'conv\u0000x', model: `m\u0000${'x'.repeat(1000)}`, provider: 'p\u0000', clientRequestId: null });
+    const odd = storableUsage({
+      ...record,
+      conversationId: 'conv\u0000x',
+      model: `m\u0000${'x'.repeat(1000)}`,
+      provider: 'p\u0000',
+      clientRequestId: null,
+    });
     expect(odd.conversationId).toBe('conv\uFFFDx');
     expect(odd.model).toHaveLength(256);
     expect(odd.model.startsWith('m\uFFFDx')).toBe(true);

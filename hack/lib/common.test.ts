@@ -36,14 +36,24 @@ describe('build_cache_entry', () => {
     const dest = join(root, 'tool-1.0');
     expect(bash(`ok() { echo first > "$1/tool"; }; build_cache_entry "${dest}" ok`)).toBe(0);
     expect(bash(`second() { echo second > "$1/tool"; }; build_cache_entry "${dest}" second`)).toBe(0);
-    expect(execFileSync('cat', [join(dest, 'tool')]).toString().trim()).toBe('first');
+    expect(
+      execFileSync('cat', [join(dest, 'tool')])
+        .toString()
+        .trim(),
+    ).toBe('first');
   });
 
   it('does not trust an entry without the completion marker (e.g. copied in by hand mid-build)', () => {
     const root = mkdtempSync(join(tmpdir(), 'cache-test-'));
     dirs.push(root);
     const dest = join(root, 'tool-1.0');
-    expect(bash(`mkdir -p "${dest}" && echo stale > "${dest}/tool"; ok() { echo fresh > "$1/tool"; }; build_cache_entry "${dest}" ok`)).toBe(0);
-    expect(execFileSync('cat', [join(dest, 'tool')]).toString().trim()).toBe('fresh');
+    expect(
+      bash(`mkdir -p "${dest}" && echo stale > "${dest}/tool"; ok() { echo fresh > "$1/tool"; }; build_cache_entry "${dest}" ok`),
+    ).toBe(0);
+    expect(
+      execFileSync('cat', [join(dest, 'tool')])
+        .toString()
+        .trim(),
+    ).toBe('fresh');
   });
 });

@@ -69,7 +69,10 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
     try {
       await writeScale(deps.kube, target, decision.replicas);
     } catch (err) {
-      log.error({ modelServer: key, err: errorMessage(err), decision: decision.explanation }, 'Could not write the scale; trying again next interval');
+      log.error(
+        { modelServer: key, err: errorMessage(err), decision: decision.explanation },
+        'Could not write the scale; trying again next interval',
+      );
       return { result: 'write_failed' };
     }
     metrics.writes.inc({ verb: 'scale', kind: Kinds.ModelServer.kind });
@@ -79,7 +82,11 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
     return { result: decision.result, scaled: { time: timestamp(deps.now()), from, to: decision.replicas, reason: decision.explanation } };
   }
 
-  async function decideOne(target: ScaleTarget, endpoints: readonly PodEndpoint[], results: ReadonlyMap<string, ScrapeResult>): Promise<void> {
+  async function decideOne(
+    target: ScaleTarget,
+    endpoints: readonly PodEndpoint[],
+    results: ReadonlyMap<string, ScrapeResult>,
+  ): Promise<void> {
     const key = keyOf(target.namespace, target.name);
     const decision = decide(target.policy, observationOf(target, endpoints, results), memories.get(key) ?? EMPTY_MEMORY, deps.now());
     const { result, scaled } = await act(target, decision);
@@ -110,7 +117,10 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
     });
     const endpoints = targets.map((t) => endpointsOf(t, deps.resolver));
     const all = endpoints.flat();
-    const results = await scrapeAll(all.flatMap((e) => (e.url === undefined ? [] : [{ url: e.url, role: e.role }])), scrapeTimeoutMs(deps.intervalMs));
+    const results = await scrapeAll(
+      all.flatMap((e) => (e.url === undefined ? [] : [{ url: e.url, role: e.role }])),
+      scrapeTimeoutMs(deps.intervalMs),
+    );
     countScrapeErrors(all, results);
     for (const [i, target] of targets.entries()) await decideOne(target, endpoints[i] ?? [], results);
     forget(new Set(targets.map((t) => keyOf(t.namespace, t.name))));
@@ -135,8 +145,12 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
     timer = setTimeout(() => {
       const started = Date.now();
       running = interval()
-        .catch((err: unknown) => { log.error({ err: errorMessage(err) }, 'Autoscaler interval failed'); })
-        .finally(() => { schedule(Math.max(0, deps.intervalMs - (Date.now() - started))); });
+        .catch((err: unknown) => {
+          log.error({ err: errorMessage(err) }, 'Autoscaler interval failed');
+        })
+        .finally(() => {
+          schedule(Math.max(0, deps.intervalMs - (Date.now() - started)));
+        });
     }, delayMs);
   }
 

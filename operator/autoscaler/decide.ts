@@ -12,7 +12,10 @@ import { ScalingLimitedReasons } from '../api/v1alpha1/conditions.ts';
 import { measure, type LoadObservation, type Measurement } from './measure.ts';
 import { plural } from '../utils.ts';
 
-export type ScalingPolicy = Pick<NonNullable<ModelServerSpec['autoscaling']>, 'minReplicas' | 'maxReplicas' | 'metric' | 'target' | 'scaleDownDelaySeconds'>;
+export type ScalingPolicy = Pick<
+  NonNullable<ModelServerSpec['autoscaling']>,
+  'minReplicas' | 'maxReplicas' | 'metric' | 'target' | 'scaleDownDelaySeconds'
+>;
 
 /** What the autoscaler remembers about one ModelServer between intervals. */
 export interface ScalerMemory {
@@ -101,11 +104,20 @@ function remember(memory: ScalerMemory, recommended: number, complete: boolean, 
 /** Without a usable reading only min and max apply (a changed spec), never the load. */
 function withoutReading(policy: ScalingPolicy, current: number, m: Exclude<Measurement, { kind: 'measured' }>): Decision {
   const replicas = clamp(current, policy);
-  const outcome = replicas === current ? `keeping ${String(current)}` : `${change(current, replicas)} to stay within ${String(policy.minReplicas)}-${String(policy.maxReplicas)}`;
+  const outcome =
+    replicas === current
+      ? `keeping ${String(current)}`
+      : `${change(current, replicas)} to stay within ${String(policy.minReplicas)}-${String(policy.maxReplicas)}`;
   const explanation = `${m.message}: ${outcome}.`;
   const memory: ScalerMemory = { recommendations: [], lastReplicas: replicas };
   if (m.kind === 'nothingToMeasure') return { replicas, result: resultOf(current, replicas), explanation, memory };
-  return { replicas, result: 'metrics_unavailable', explanation, memory, limit: { reason: ScalingLimitedReasons.MetricsUnavailable, message: explanation } };
+  return {
+    replicas,
+    result: 'metrics_unavailable',
+    explanation,
+    memory,
+    limit: { reason: ScalingLimitedReasons.MetricsUnavailable, message: explanation },
+  };
 }
 
 function resultOf(current: number, replicas: number): DecisionResult {
@@ -135,14 +147,18 @@ function scaleDown({ policy, current, recommended, memory, nowMs }: Step): Propo
   const steadyMs = memory.steadySinceMs === undefined ? -1 : nowMs - memory.steadySinceMs;
   const windowMax = Math.max(...memory.recommendations.map((r) => r.replicas));
   if (steadyMs < delaySeconds * 1000 || windowMax >= current) {
-    return { replicas: current, outcome: `wants ${String(recommended)}, keeping ${String(current)} until the load has stayed lower for ${String(delaySeconds)} s` };
+    return {
+      replicas: current,
+      outcome: `wants ${String(recommended)}, keeping ${String(current)} until the load has stayed lower for ${String(delaySeconds)} s`,
+    };
   }
   return { replicas: windowMax, outcome: change(current, windowMax) };
 }
 
 function proposal(step: Step): Proposal {
   const { policy, current, recommended } = step;
-  if (current > policy.maxReplicas) return { replicas: policy.maxReplicas, outcome: `${change(current, policy.maxReplicas)} to stay within maxReplicas` };
+  if (current > policy.maxReplicas)
+    return { replicas: policy.maxReplicas, outcome: `${change(current, policy.maxReplicas)} to stay within maxReplicas` };
   if (recommended > current) return { replicas: recommended, outcome: change(current, recommended) };
   if (!step.complete) return { replicas: current, outcome: `keeping ${String(current)}: not every replica answered, so never fewer` };
   return scaleDown(step);
@@ -156,12 +172,16 @@ export function decide(policy: ScalingPolicy, observation: LoadObservation, prev
 
   const raw = rawRecommendation(m, policy.target);
   const recommended = clamp(raw, policy);
-  const memory = remember(afterOutsideChange(previous, current, nowMs), recommended, m.complete, { seconds: policy.scaleDownDelaySeconds, nowMs });
+  const memory = remember(afterOutsideChange(previous, current, nowMs), recommended, m.complete, {
+    seconds: policy.scaleDownDelaySeconds,
+    nowMs,
+  });
   const chosen = proposal({ policy, current, recommended, complete: m.complete, memory, nowMs });
   const capped = raw > policy.maxReplicas ? `wants ${String(raw)}, capped at maxReplicas ${String(policy.maxReplicas)}: ` : '';
-  const load = current === 0 && m.gatewayQueued > 0 && m.replicasMeasured === 0
-    ? `${plural(m.gatewayQueued, 'request')} queued at the gateway with 0 replicas`
-    : describeLoad(policy.metric, m, policy.target);
+  const load =
+    current === 0 && m.gatewayQueued > 0 && m.replicasMeasured === 0
+      ? `${plural(m.gatewayQueued, 'request')} queued at the gateway with 0 replicas`
+      : describeLoad(policy.metric, m, policy.target);
   const explanation = `${load}: ${capped}${chosen.outcome}.`;
   return {
     replicas: chosen.replicas,

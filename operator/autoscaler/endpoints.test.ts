@@ -31,16 +31,25 @@ describe('the production resolver', () => {
 describe('the test resolver (ENDPOINT_MAP_FILE)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'endpoint-map-'));
   const file = join(dir, 'map.json');
-  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('accepts only loopback IP literals over plain HTTP', () => {
     for (const ok of ['http://127.0.0.1:9', 'http://127.5.5.5:80/', 'http://[::1]:9']) expect(isLoopbackUrl(ok)).toBe(true);
-    for (const bad of ['http://10.244.0.5:8000', 'http://localhost:9', 'https://127.0.0.1:9', 'http://u:p@127.0.0.1:9', 'http://128.0.0.1', 'not a url']) {
+    for (const bad of [
+      'http://10.244.0.5:8000',
+      'http://localhost:9',
+      'https://127.0.0.1:9',
+      'http://u:p@127.0.0.1:9',
+      'http://128.0.0.1',
+      'not a url',
+    ]) {
       expect(isLoopbackUrl(bad)).toBe(false);
     }
   });
 
-  it('maps namespace/pod to the file\'s address, re-read on every refresh, and refuses the rest', async () => {
+  it("maps namespace/pod to the file's address, re-read on every refresh, and refuses the rest", async () => {
     const errors: string[] = [];
     const resolver = endpointMapResolver(file, (m) => errors.push(m));
     await resolver.refresh();
@@ -51,7 +60,9 @@ describe('the test resolver (ENDPOINT_MAP_FILE)', () => {
     await resolver.refresh();
     expect(resolver.resolve(pod('a'), 'replica')).toEqual({ url: 'http://127.0.0.1:4100/metrics' });
     expect(resolver.resolve(pod('a'), 'gateway')).toEqual({ url: 'http://127.0.0.1:4100/prometheus' });
-    expect(resolver.resolve(pod('evil'), 'replica')).toEqual({ error: expect.stringContaining('refusing http://10.0.0.8:8000') as unknown });
+    expect(resolver.resolve(pod('evil'), 'replica')).toEqual({
+      error: expect.stringContaining('refusing http://10.0.0.8:8000') as unknown,
+    });
     expect(resolver.resolve(pod('b'), 'replica')).toEqual({ error: 'pod ml/b is not in ENDPOINT_MAP_FILE' });
 
     writeFileSync(file, JSON.stringify({ 'ml/b': 'http://127.0.0.1:4101' }));

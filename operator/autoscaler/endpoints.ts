@@ -82,7 +82,8 @@ export function endpointMapResolver(path: string, onError: (message: string) => 
     resolve: (pod, role) => {
       const base = map.get(podKey(pod));
       if (base === undefined) return { error: `pod ${podKey(pod)} is not in ENDPOINT_MAP_FILE` };
-      if (!isLoopbackUrl(base)) return { error: `refusing ${base} for pod ${podKey(pod)}: ENDPOINT_MAP_FILE may only name loopback addresses` };
+      if (!isLoopbackUrl(base))
+        return { error: `refusing ${base} for pod ${podKey(pod)}: ENDPOINT_MAP_FILE may only name loopback addresses` };
       return { url: `${base.replace(/\/+$/, '')}${METRICS_PATHS[role]}` };
     },
   };

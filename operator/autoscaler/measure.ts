@@ -95,7 +95,8 @@ function unavailableMessage(metric: ScalingMetric, o: LoadObservation, replicaVa
     return `${replicaMetricName(metric)} is exported by none of the ${plural(o.replicas.length, 'replica')} that answered`;
   }
   if (o.replicas.length > 0 || o.gateways.length > 0) return undefined;
-  const replicas = o.readyReplicas > 0 ? `none of the ${plural(o.readyReplicas, 'ready replica')} answered /metrics` : 'no replica is ready';
+  const replicas =
+    o.readyReplicas > 0 ? `none of the ${plural(o.readyReplicas, 'ready replica')} answered /metrics` : 'no replica is ready';
   if (o.gatewayPods > 0) return `${replicas} and none of the ${plural(o.gatewayPods, 'gateway pod')} answered /prometheus`;
   return o.readyReplicas > 0 ? `${replicas} and no gateway pod serves this model` : undefined;
 }
@@ -105,7 +106,10 @@ export function measure(metric: ScalingMetric, o: LoadObservation): Measurement 
   const unavailable = unavailableMessage(metric, o, replicaValues);
   if (unavailable) return { kind: 'unavailable', message: unavailable };
   if (o.readyReplicas === 0 && o.gatewayPods === 0) {
-    return { kind: 'nothingToMeasure', message: 'No replica is ready and no gateway pod serves this model, so there is no load to measure' };
+    return {
+      kind: 'nothingToMeasure',
+      message: 'No replica is ready and no gateway pod serves this model, so there is no load to measure',
+    };
   }
   const activity = [...o.replicas.flatMap((r) => [r.running ?? 0, r.waiting ?? 0]), ...o.gateways.flatMap((g) => [g.inFlight, g.queued])];
   return {

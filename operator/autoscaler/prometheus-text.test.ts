@@ -31,11 +31,15 @@ describe('the Prometheus text parser', () => {
   });
 
   it('falls back to vllm:gpu_cache_usage_perc when the newer KV gauge is absent', () => {
-    expect(replicaReading('vllm:gpu_cache_usage_perc{model_name="m"} 0.7\nvllm:num_requests_running{model_name="m"} 1')).toEqual({ running: 1, kvCacheUsage: 0.7 });
+    expect(replicaReading('vllm:gpu_cache_usage_perc{model_name="m"} 0.7\nvllm:num_requests_running{model_name="m"} 1')).toEqual({
+      running: 1,
+      kvCacheUsage: 0.7,
+    });
   });
 
   it('adds requests over engines and averages their KV use', () => {
-    const text = 'vllm:num_requests_running{engine="0"} 2\nvllm:num_requests_running{engine="1"} 3\nvllm:kv_cache_usage_perc{engine="0"} 0.2\nvllm:kv_cache_usage_perc{engine="1"} 0.6';
+    const text =
+      'vllm:num_requests_running{engine="0"} 2\nvllm:num_requests_running{engine="1"} 3\nvllm:kv_cache_usage_perc{engine="0"} 0.2\nvllm:kv_cache_usage_perc{engine="1"} 0.6';
     const reading = replicaReading(text);
     expect(reading.running).toBe(5);
     expect(reading.kvCacheUsage).toBeCloseTo(0.4);
@@ -45,7 +49,7 @@ describe('the Prometheus text parser', () => {
     expect(replicaReading('vllm:num_requests_running 1')).toEqual({ running: 1 });
   });
 
-  it('reads a gateway\'s demand for the model names that point at one ModelServer', () => {
+  it("reads a gateway's demand for the model names that point at one ModelServer", () => {
     const text = [
       'perpetual_inflight_requests{model="mistral"} 2',
       'perpetual_inflight_requests{model="mistral-alias"} 1',

@@ -20,7 +20,10 @@ describe('observationOf', () => {
   const results = new Map([
     ['http://127.0.0.1:1/metrics', { ok: true as const, text: 'vllm:num_requests_running 3' }],
     ['http://127.0.0.1:3/metrics', { ok: false as const, error: 'HTTP 500' }],
-    ['http://127.0.0.1:4/prometheus', { ok: true as const, text: 'perpetual_queued_requests{model="m"} 2\nperpetual_inflight_requests{model="m"} 5' }],
+    [
+      'http://127.0.0.1:4/prometheus',
+      { ok: true as const, text: 'perpetual_queued_requests{model="m"} 2\nperpetual_inflight_requests{model="m"} 5' },
+    ],
   ]);
 
   it('counts every ready pod as asked, and only the answers as readings', () => {
@@ -55,12 +58,15 @@ describe('scrapeAll', () => {
 
   it('reads each URL once, reports failures and bounds a silent pod by the timeout', async () => {
     const started = Date.now();
-    const results = await scrapeAll([
-      { url: `${base}/metrics`, role: 'replica' },
-      { url: `${base}/metrics`, role: 'replica' },
-      { url: `${base}/broken`, role: 'replica' },
-      { url: `${base}/slow`, role: 'gateway' },
-    ], 300);
+    const results = await scrapeAll(
+      [
+        { url: `${base}/metrics`, role: 'replica' },
+        { url: `${base}/metrics`, role: 'replica' },
+        { url: `${base}/broken`, role: 'replica' },
+        { url: `${base}/slow`, role: 'gateway' },
+      ],
+      300,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
     expect(hits.filter((h) => h === '/metrics')).toHaveLength(1);
     expect(results.get(`${base}/metrics`)).toEqual({ ok: true, text: 'vllm:num_requests_running 1\n' });

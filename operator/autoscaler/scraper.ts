@@ -71,7 +71,11 @@ function answer(endpoint: PodEndpoint, results: ReadonlyMap<string, ScrapeResult
 }
 
 /** What one ModelServer's pods said; pods without an address or an answer count as asked but silent. */
-export function observationOf(target: ScaleTarget, endpoints: readonly PodEndpoint[], results: ReadonlyMap<string, ScrapeResult>): LoadObservation {
+export function observationOf(
+  target: ScaleTarget,
+  endpoints: readonly PodEndpoint[],
+  results: ReadonlyMap<string, ScrapeResult>,
+): LoadObservation {
   const replicas = endpoints.filter((e) => e.role === 'replica');
   const gateways = endpoints.filter((e) => e.role === 'gateway');
   return {

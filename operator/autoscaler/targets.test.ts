@@ -10,13 +10,25 @@ function pod(name: string, labels: Record<string, string>, ready = true, namespa
   };
 }
 
-const builtin = defaultedModelServer({ name: 'llama', namespace: 'ml' }, { model: { id: 'a/b' }, autoscaling: { minReplicas: 0, maxReplicas: 4 }, replicas: 2 });
-const hpa = defaultedModelServer({ name: 'other', namespace: 'ml' }, { model: { id: 'a/b' }, autoscaling: { engine: 'hpa', maxReplicas: 4 } });
+const builtin = defaultedModelServer(
+  { name: 'llama', namespace: 'ml' },
+  { model: { id: 'a/b' }, autoscaling: { minReplicas: 0, maxReplicas: 4 }, replicas: 2 },
+);
+const hpa = defaultedModelServer(
+  { name: 'other', namespace: 'ml' },
+  { model: { id: 'a/b' }, autoscaling: { engine: 'hpa', maxReplicas: 4 } },
+);
 const fixed = defaultedModelServer({ name: 'fixed', namespace: 'ml' }, { model: { id: 'a/b' }, replicas: 1 });
-const pd = (name: string, namespace: string, models: { name: string; ms: string }[]) => defaultedPerpetualDeployment({ name, namespace }, {
-  mode: 'local', database: { secretRef: { name: 'db' } }, encryptionKeySecretRef: { name: 'enc' },
-  models: models.map((m) => ({ name: m.name, modelServerRef: { name: m.ms } })),
-});
+const pd = (name: string, namespace: string, models: { name: string; ms: string }[]) =>
+  defaultedPerpetualDeployment(
+    { name, namespace },
+    {
+      mode: 'local',
+      database: { secretRef: { name: 'db' } },
+      encryptionKeySecretRef: { name: 'enc' },
+      models: models.map((m) => ({ name: m.name, modelServerRef: { name: m.ms } })),
+    },
+  );
 
 describe('scaleTargets', () => {
   const replica = { 'perpetual.ai/modelserver': 'llama', 'app.kubernetes.io/component': 'vllm' };
@@ -32,7 +44,11 @@ describe('scaleTargets', () => {
       pod('unrelated-gw-1', gateway('unrelated')),
     ],
     deployments: [
-      pd('stack', 'ml', [{ name: 'llama-70b', ms: 'llama' }, { name: 'llama-alias', ms: 'llama' }, { name: 'x', ms: 'other' }]),
+      pd('stack', 'ml', [
+        { name: 'llama-70b', ms: 'llama' },
+        { name: 'llama-alias', ms: 'llama' },
+        { name: 'x', ms: 'other' },
+      ]),
       pd('unrelated', 'ml', [{ name: 'x', ms: 'other' }]),
       pd('stack', 'other-ns', [{ name: 'elsewhere', ms: 'llama' }]),
     ],

@@ -67,15 +67,21 @@ export function scaleTargets(snapshot: ClusterSnapshot): ScaleTarget[] {
     const name = ms.metadata?.name ?? '';
     const readyPods = readyPodsIn.get(namespace) ?? [];
     const routes = modelNamesFor(deploymentsIn.get(namespace) ?? [], name);
-    return [{
-      modelServer: ms,
-      namespace,
-      name,
-      policy: autoscaling,
-      currentReplicas: desiredReplicas(ms.spec),
-      replicaPods: readyPods.filter((p) => p.metadata?.labels?.[Labels.modelServer] === name && p.metadata.labels[Labels.component] === 'vllm'),
-      gatewayPods: readyPods.filter((p) => routes.has(p.metadata?.labels?.[Labels.perpetualDeployment] ?? '') && p.metadata?.labels?.[Labels.component] === 'gateway'),
-      modelNames: new Set([...routes.values()].flat()),
-    }];
+    return [
+      {
+        modelServer: ms,
+        namespace,
+        name,
+        policy: autoscaling,
+        currentReplicas: desiredReplicas(ms.spec),
+        replicaPods: readyPods.filter(
+          (p) => p.metadata?.labels?.[Labels.modelServer] === name && p.metadata.labels[Labels.component] === 'vllm',
+        ),
+        gatewayPods: readyPods.filter(
+          (p) => routes.has(p.metadata?.labels?.[Labels.perpetualDeployment] ?? '') && p.metadata?.labels?.[Labels.component] === 'gateway',
+        ),
+        modelNames: new Set([...routes.values()].flat()),
+      },
+    ];
   });
 }

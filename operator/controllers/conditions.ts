@@ -18,7 +18,12 @@ export function condition(type: string, holds: boolean, reason: string, message:
 }
 
 /** Stamps `next` with observedGeneration and with lastTransitionTime from `previous` unless the status flipped. */
-export function withTransitionTimes(previous: readonly Condition[] | undefined, next: ConditionInput[], now: Date, generation: number): Condition[] {
+export function withTransitionTimes(
+  previous: readonly Condition[] | undefined,
+  next: ConditionInput[],
+  now: Date,
+  generation: number,
+): Condition[] {
   const before = new Map((previous ?? []).map((c) => [c.type, c]));
   const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return next.map((c) => {

@@ -22,8 +22,14 @@ export interface PodFailures {
 
 /** Waiting reasons that mean the container cannot start or keeps crashing, not that it is on its way. */
 const FAILED_WAITING: ReadonlySet<string> = new Set<PodFailureReason>([
-  R.ImagePullBackOff, R.ErrImagePull, R.ErrImageNeverPull, R.InvalidImageName,
-  R.CreateContainerConfigError, R.CreateContainerError, R.RunContainerError, R.CrashLoopBackOff,
+  R.ImagePullBackOff,
+  R.ErrImagePull,
+  R.ErrImageNeverPull,
+  R.InvalidImageName,
+  R.CreateContainerConfigError,
+  R.CreateContainerError,
+  R.RunContainerError,
+  R.CrashLoopBackOff,
 ]);
 
 function failedWaiting(reason: string | undefined): reason is PodFailureReason {
@@ -61,7 +67,8 @@ function restartedAfterFailure(s: V1ContainerStatus): boolean {
 function describeContainer(pod: string, s: V1ContainerStatus): string {
   const waiting = s.state?.waiting;
   const parts: string[] = [];
-  if (waiting && failedWaiting(waiting.reason)) parts.push(waiting.message ? `${waiting.reason} (${clipKubeletMessage(waiting.message)})` : waiting.reason);
+  if (waiting && failedWaiting(waiting.reason))
+    parts.push(waiting.message ? `${waiting.reason} (${clipKubeletMessage(waiting.message)})` : waiting.reason);
   else if (s.restartCount > 0) parts.push(`restarted ${plural(s.restartCount, 'time')}`);
   if (s.state?.terminated) parts.push(describeTermination(s.state.terminated));
   else if (s.lastState?.terminated) parts.push(`last exit ${describeExit(s.lastState.terminated)}`);
@@ -92,7 +99,8 @@ const VOLUME_PROBLEM = /persistentvolumeclaim|storageclass/i;
 function unboundClaim(pod: V1Pod): PodFailure | undefined {
   if (pod.spec?.nodeName) return undefined;
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable' || !VOLUME_PROBLEM.test(scheduled.message ?? '')) return undefined;
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable' || !VOLUME_PROBLEM.test(scheduled.message ?? ''))
+    return undefined;
   // The scheduler names neither the claim nor its StorageClass: name the pod's claims, whose events do.
   const claims = (pod.spec?.volumes ?? []).flatMap((v) => v.persistentVolumeClaim?.claimName ?? []);
   return {
@@ -118,7 +126,13 @@ export function workloadFailure(deployment: V1Deployment | undefined): PodFailur
   const failure = deployment?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   if (!failure) return undefined;
   const name = deployment?.metadata?.name ?? '';
-  return { first: { reason: R.FailedCreate, message: `Deployment ${name} cannot create pods: ${asSentence(clipKubeletMessage(failure.message ?? failure.reason ?? 'FailedCreate'))}` }, count: 1 };
+  return {
+    first: {
+      reason: R.FailedCreate,
+      message: `Deployment ${name} cannot create pods: ${asSentence(clipKubeletMessage(failure.message ?? failure.reason ?? 'FailedCreate'))}`,
+    },
+    count: 1,
+  };
 }
 
 export function podFailures(pods: readonly V1Pod[]): PodFailures | undefined {

@@ -2,7 +2,12 @@ import type { KubernetesObject, V1Deployment, V1DeploymentSpec, V1PodSpec } from
 import { describe, expect, it } from 'vitest';
 import { APPLIED_HASH_ANNOTATION, isSubset, isUpToDate, quantityNanos, withAppliedHash } from './drift.ts';
 
-const desired: KubernetesObject & { data: Record<string, string> } = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n', labels: { a: '1' } }, data: { k: 'v' } };
+const desired: KubernetesObject & { data: Record<string, string> } = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'c', namespace: 'n', labels: { a: '1' } },
+  data: { k: 'v' },
+};
 
 describe('isSubset', () => {
   it('accepts extra fields the server adds, and nothing else', () => {
@@ -36,7 +41,19 @@ describe('isSubset', () => {
   it('matches lists the server merges by name item by item, so items another manager added are not drift', () => {
     // `kubectl set env` or a webhook: server-side apply keeps their item, so re-applying would change nothing, forever.
     const ours = { containers: [{ name: 'vllm', env: [{ name: 'A', value: '1' }] }] };
-    expect(isSubset(ours, { containers: [{ name: 'vllm', env: [{ name: 'ADDED', value: 'x' }, { name: 'A', value: '1' }] }] })).toBe(true);
+    expect(
+      isSubset(ours, {
+        containers: [
+          {
+            name: 'vllm',
+            env: [
+              { name: 'ADDED', value: 'x' },
+              { name: 'A', value: '1' },
+            ],
+          },
+        ],
+      }),
+    ).toBe(true);
     expect(isSubset(ours, { containers: [{ name: 'sidecar' }, { name: 'vllm', env: [{ name: 'A', value: '1' }] }] })).toBe(true);
     expect(isSubset({ env: [] }, { env: [{ name: 'ADDED', value: '1' }] })).toBe(true);
     // Ours changed or gone is still drift.
@@ -51,9 +68,15 @@ describe('isSubset', () => {
     const want = { resources: { requests: { cpu: '0.5', memory: '1.5Gi' }, limits: { cpu: '1000m', memory: 2, 'nvidia.com/gpu': '1' } } };
     const stored = { resources: { requests: { cpu: '500m', memory: '1536Mi' }, limits: { cpu: '1', memory: '2', 'nvidia.com/gpu': '1' } } };
     expect(isSubset(want, stored)).toBe(true);
-    expect(isSubset({ emptyDir: { medium: 'Memory', sizeLimit: '0.5Gi' } }, { emptyDir: { medium: 'Memory', sizeLimit: '512Mi' } })).toBe(true);
-    expect(isSubset({ spec: { resources: { requests: { storage: '1.5Gi' } } } }, { spec: { resources: { requests: { storage: '1536Mi' } } } })).toBe(true);
-    const hpaTarget = (averageValue: string, value: string) => ({ metrics: [{ type: 'Pods', pods: { target: { type: 'AverageValue', averageValue, value } } }] });
+    expect(isSubset({ emptyDir: { medium: 'Memory', sizeLimit: '0.5Gi' } }, { emptyDir: { medium: 'Memory', sizeLimit: '512Mi' } })).toBe(
+      true,
+    );
+    expect(
+      isSubset({ spec: { resources: { requests: { storage: '1.5Gi' } } } }, { spec: { resources: { requests: { storage: '1536Mi' } } } }),
+    ).toBe(true);
+    const hpaTarget = (averageValue: string, value: string) => ({
+      metrics: [{ type: 'Pods', pods: { target: { type: 'AverageValue', averageValue, value } } }],
+    });
     expect(isSubset(hpaTarget('0.8', '1e3'), hpaTarget('800m', '1k'))).toBe(true);
   });
 
@@ -101,9 +124,12 @@ describe('quantityNanos', () => {
     expect(quantityNanos('16Ei')).toBe(quantityNanos('9223372036854775807'));
   });
 
-  it.each(['', ' 1', '1 ', '1K', '1KI', 'abc', '1e', '1.5.5', 'Gi', '.', '1e1000', '0x10', '1toString', '1__proto__'])('rejects %j', (text) => {
-    expect(quantityNanos(text)).toBeUndefined();
-  });
+  it.each(['', ' 1', '1 ', '1K', '1KI', 'abc', '1e', '1.5.5', 'Gi', '.', '1e1000', '0x10', '1toString', '1__proto__'])(
+    'rejects %j',
+    (text) => {
+      expect(quantityNanos(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('isUpToDate', () => {
@@ -115,12 +141,14 @@ describe('isUpToDate', () => {
   });
 
   it('is true for what we applied, as an item of a list response (no apiVersion or kind)', () => {
-    const listed: KubernetesObject = Object.fromEntries(Object.entries(live).filter(([field]) => field !== 'apiVersion' && field !== 'kind'));
+    const listed: KubernetesObject = Object.fromEntries(
+      Object.entries(live).filter(([field]) => field !== 'apiVersion' && field !== 'kind'),
+    );
     expect(isUpToDate(desired, listed)).toBe(true);
     expect(isUpToDate(desired, { ...listed, metadata: { ...listed.metadata, labels: { a: 'edited' } } })).toBe(false);
   });
 
-  it('notices a missing object, someone else\'s edit, and a field we stopped setting', () => {
+  it("notices a missing object, someone else's edit, and a field we stopped setting", () => {
     expect(isUpToDate(desired, undefined)).toBe(false);
     const edited: typeof desired = { ...live, data: { k: 'edited' } };
     expect(isUpToDate(desired, edited)).toBe(false);
@@ -141,7 +169,12 @@ describe('isUpToDate', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'tiny-vllm', namespace: 'ml', labels },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'tiny' } }, template: { metadata: { labels: { app: 'tiny' } }, spec }, ...defaults },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'tiny' } },
+        template: { metadata: { labels: { app: 'tiny' } }, spec },
+        ...defaults,
+      },
     });
     const want = deployment(
       { app: 'tiny' },
@@ -151,12 +184,21 @@ describe('isUpToDate', () => {
           nodeSelector: {},
           affinity: {
             nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['gpu'] }], matchFields: [] }] },
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['gpu'] }], matchFields: [] }],
+              },
               preferredDuringSchedulingIgnoredDuringExecution: [],
             },
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists', values: [] }] }, namespaces: [], topologyKey: 'kubernetes.io/hostname' } },
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists', values: [] }] },
+                    namespaces: [],
+                    topologyKey: 'kubernetes.io/hostname',
+                  },
+                },
               ],
             },
           },
@@ -171,15 +213,29 @@ describe('isUpToDate', () => {
     };
     const storedSpec = (cpuRequest: string): V1PodSpec =>
       podSpec(
-        { resources: { requests: { cpu: cpuRequest, memory: '1536Mi' }, limits: { cpu: '1' } }, imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log' },
+        {
+          resources: { requests: { cpu: cpuRequest, memory: '1536Mi' }, limits: { cpu: '1' } },
+          imagePullPolicy: 'IfNotPresent',
+          terminationMessagePath: '/dev/termination-log',
+        },
         {
           restartPolicy: 'Always',
           dnsPolicy: 'ClusterFirst',
           affinity: {
-            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['gpu'] }] }] } },
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['gpu'] }] }],
+              },
+            },
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, topologyKey: 'kubernetes.io/hostname' } },
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchExpressions: [{ key: 'tier', operator: 'Exists' }] },
+                    topologyKey: 'kubernetes.io/hostname',
+                  },
+                },
               ],
             },
           },

@@ -16,7 +16,10 @@ export const APPLIED_HASH_ANNOTATION = `${GROUP}/applied-hash`;
 /** `desired` with an annotation recording its own hash. */
 export function withAppliedHash<T extends KubernetesObject>(desired: T): T {
   const hash = shortHash(desired, 16);
-  return { ...desired, metadata: { ...desired.metadata, annotations: { ...desired.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: hash } } };
+  return {
+    ...desired,
+    metadata: { ...desired.metadata, annotations: { ...desired.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: hash } },
+  };
 }
 
 /** Where a value sits: its own key and its parent object's key (list positions do not count). */
@@ -112,7 +115,9 @@ function sameQuantity(want: unknown, have: unknown): boolean {
 }
 
 // Maps, not object literals: a suffix such as "toString" must find nothing.
-const DECIMAL_SUFFIXES: ReadonlyMap<string, number> = new Map(Object.entries({ n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 }));
+const DECIMAL_SUFFIXES: ReadonlyMap<string, number> = new Map(
+  Object.entries({ n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 }),
+);
 const BINARY_SUFFIXES: ReadonlyMap<string, number> = new Map(Object.entries({ Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 }));
 const QUANTITY_SYNTAX = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(.*)$/;
 const EXPONENT_SUFFIX = /^[eE]([+-]?[0-9]+)$/;

@@ -2,7 +2,15 @@
 // informer, that survives what the library gives up on: it restarts with backoff after any error
 // (API server restarts, network failures), resuming from the last resourceVersion and relisting
 // on 410 Gone. kube/namespaced-informers.ts puts one per watched namespace behind the same face.
-import { ListWatch, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type KubernetesObjectApi, type ObjectCache } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  makeInformer,
+  type Informer,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type KubernetesObjectApi,
+  type ObjectCache,
+} from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { APPLIED_HASH_ANNOTATION } from './drift.ts';
@@ -78,16 +86,24 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> imp
       return result;
     };
     const path = collectionPath(resource, namespace);
-    this.informer = metadataOnly ? new ListWatch<T>(path, metadataWatch(kc), list, false, labelSelector) : makeInformer<T>(kc, path, list, labelSelector);
+    this.informer = metadataOnly
+      ? new ListWatch<T>(path, metadataWatch(kc), list, false, labelSelector)
+      : makeInformer<T>(kc, path, list, labelSelector);
     // Registered first, so it runs before any other handler sees the object. The cache holds this
     // same object, so the cache keeps it reduced too.
     this.informer.on('add', reduce);
     this.informer.on('update', reduce);
     // A deletion's object is the watch event's, never the cached one: reduced too, before handlers see it.
     if (metadataOnly) this.informer.on('delete', keepIdentityOnly);
-    this.informer.on('add', (obj) => { this.owners.set(obj); });
-    this.informer.on('update', (obj) => { this.owners.set(obj); });
-    this.informer.on('delete', (obj) => { this.owners.delete(obj); });
+    this.informer.on('add', (obj) => {
+      this.owners.set(obj);
+    });
+    this.informer.on('update', (obj) => {
+      this.owners.set(obj);
+    });
+    this.informer.on('delete', (obj) => {
+      this.owners.delete(obj);
+    });
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
     this.informer.on('error', (err: unknown) => {
       this.errorsSeen++;
@@ -132,9 +148,15 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> imp
     if (this.stopped) return;
     const delay = this.restartDelayMs;
     this.restartDelayMs = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
-    this.log.warn({ kind: this.resource.kind, namespace: this.namespace, err: errorMessage(err), retryInMs: delay }, 'Watch failed; restarting');
+    this.log.warn(
+      { kind: this.resource.kind, namespace: this.namespace, err: errorMessage(err), retryInMs: delay },
+      'Watch failed; restarting',
+    );
     setTimeout(() => {
-      if (!this.stopped) this.start().catch((e: unknown) => { this.scheduleRestart(e); });
+      if (!this.stopped)
+        this.start().catch((e: unknown) => {
+          this.scheduleRestart(e);
+        });
     }, delay).unref();
   }
 }
@@ -144,7 +166,9 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> imp
  * worth a table entry: what every object or every write makes new (uid, resourceVersion, the
  * hash of what we applied, cluster IPs) and Secret and ConfigMap values.
  */
-const sharedStrings = new StringInterner({ uniqueFields: ['uid', 'resourceVersion', APPLIED_HASH_ANNOTATION, 'clusterIP', 'clusterIPs', 'data', 'binaryData'] });
+const sharedStrings = new StringInterner({
+  uniqueFields: ['uid', 'resourceVersion', APPLIED_HASH_ANNOTATION, 'clusterIP', 'clusterIPs', 'data', 'binaryData'],
+});
 
 /**
  * What the cache keeps of an object. Server-side apply records every manager's fields on every

@@ -5,7 +5,14 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeaderElector, type LeaseApi } from './leader-election.ts';
 
-const OPTIONS = { namespace: 'perpetual-system', name: 'perpetual-operator', identity: 'me', leaseDurationMs: 600, renewDeadlineMs: 300, retryPeriodMs: 50 };
+const OPTIONS = {
+  namespace: 'perpetual-system',
+  name: 'perpetual-operator',
+  identity: 'me',
+  leaseDurationMs: 600,
+  renewDeadlineMs: 300,
+  retryPeriodMs: 50,
+};
 
 /** A Lease store in memory; `hang` makes every later call never answer (but see its abort signal). */
 function fakeLeaseApi() {
@@ -19,10 +26,11 @@ function fakeLeaseApi() {
     return state.hang ? new Promise<T>(() => undefined) : Promise.resolve().then(answer);
   };
   const api: LeaseApi = {
-    readNamespacedLease: (_param, options) => call(options, () => {
-      if (!lease) throw new ApiException(404, 'not found', {}, {});
-      return structuredClone(lease);
-    }),
+    readNamespacedLease: (_param, options) =>
+      call(options, () => {
+        if (!lease) throw new ApiException(404, 'not found', {}, {});
+        return structuredClone(lease);
+      }),
     createNamespacedLease: (param, options) => call(options, () => (lease = structuredClone(param.body))),
     replaceNamespacedLease: (param, options) => call(options, () => (lease = structuredClone(param.body))),
   };
@@ -40,7 +48,14 @@ function elector(api: LeaseApi): LeaderElector {
 
 /** 'returned' if `pending` settled within `ms`, else 'waiting'. */
 async function within(ms: number, pending: Promise<void>): Promise<'returned' | 'waiting'> {
-  return Promise.race([pending.then(() => 'returned' as const), new Promise<'waiting'>((r) => setTimeout(() => { r('waiting'); }, ms))]);
+  return Promise.race([
+    pending.then(() => 'returned' as const),
+    new Promise<'waiting'>((r) =>
+      setTimeout(() => {
+        r('waiting');
+      }, ms),
+    ),
+  ]);
 }
 
 afterEach(async () => {

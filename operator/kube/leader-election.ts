@@ -4,7 +4,14 @@
 // Every attempt has a deadline of its own: a renewal that hangs (a half-open connection, a
 // partition that drops packets) must not keep the leader waiting past renewDeadline, or a standby
 // would take the lease after leaseDuration while the old leader still reconciles.
-import { Observable, type ConfigurationOptions, type CoordinationV1Api, type RequestContext, type ResponseContext, type V1Lease } from '@kubernetes/client-node';
+import {
+  Observable,
+  type ConfigurationOptions,
+  type CoordinationV1Api,
+  type RequestContext,
+  type ResponseContext,
+  type V1Lease,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isApiError } from './writer.ts';
 import { errorMessage } from '../utils.ts';
@@ -43,13 +50,15 @@ class AttemptTimedOut extends Error {
 /** Client options that abort a request when `signal` fires (client-node passes it on to fetch). */
 function abortingOn(signal: AbortSignal): ConfigurationOptions {
   return {
-    middleware: [{
-      pre: (request: RequestContext) => {
-        request.setSignal(signal);
-        return new Observable(Promise.resolve(request));
+    middleware: [
+      {
+        pre: (request: RequestContext) => {
+          request.setSignal(signal);
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
       },
-      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
-    }],
+    ],
     middlewareMergeStrategy: 'append',
   };
 }
@@ -114,7 +123,10 @@ export class LeaderElector {
       const left = deadline - Date.now();
       if (left > 0 && (await this.tryAcquireOrRenew(left))) deadline = Date.now() + this.options.renewDeadlineMs;
       else if (Date.now() >= deadline) {
-        this.log.error({ lease: this.options.name, renewDeadlineMs: this.options.renewDeadlineMs }, 'Lost leadership: could not renew the lease within the renew deadline');
+        this.log.error(
+          { lease: this.options.name, renewDeadlineMs: this.options.renewDeadlineMs },
+          'Lost leadership: could not renew the lease within the renew deadline',
+        );
         return;
       }
     }

@@ -67,10 +67,20 @@ describe('a metadata-only informer', () => {
       }
       accepts.list.push(req.headers.accept ?? '');
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'SecretList', metadata: { resourceVersion: '1' }, items: [fullSecret('enc', '1'), fullSecret('db', '1')] }));
+      res.end(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'SecretList',
+          metadata: { resourceVersion: '1' },
+          items: [fullSecret('enc', '1'), fullSecret('db', '1')],
+        }),
+      );
     });
     const seen: KubernetesObject[] = [];
-    informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, { log: pino({ level: 'silent' }), metadataOnly: true });
+    informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, {
+      log: pino({ level: 'silent' }),
+      metadataOnly: true,
+    });
     informer.onChange((obj) => seen.push(structuredClone(obj)));
     await informer.start();
     await informer.synced;
@@ -96,7 +106,13 @@ describe('an informer for one namespace (WATCH_NAMESPACES)', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       // Discovery: client-node asks whether the kind is namespaced before it lists in a namespace.
       if (url.pathname === '/api/v1') {
-        res.end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'secrets', kind: 'Secret', namespaced: true, verbs: ['list', 'watch'] }] }));
+        res.end(
+          JSON.stringify({
+            kind: 'APIResourceList',
+            groupVersion: 'v1',
+            resources: [{ name: 'secrets', kind: 'Secret', namespaced: true, verbs: ['list', 'watch'] }],
+          }),
+        );
         return;
       }
       paths.push(`${url.pathname}${url.searchParams.get('watch') === 'true' ? ' watch' : ''}`);
@@ -106,7 +122,11 @@ describe('an informer for one namespace (WATCH_NAMESPACES)', () => {
       }
       res.end(JSON.stringify({ apiVersion: 'v1', kind: 'SecretList', metadata: { resourceVersion: '1' }, items: [] }));
     });
-    informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, { log: pino({ level: 'silent' }), namespace: 'team-a', metadataOnly });
+    informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, {
+      log: pino({ level: 'silent' }),
+      namespace: 'team-a',
+      metadataOnly,
+    });
     await informer.start();
     await informer.synced;
     await expect.poll(() => paths).toEqual(['/api/v1/namespaces/team-a/secrets', '/api/v1/namespaces/team-a/secrets watch']);

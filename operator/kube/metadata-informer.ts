@@ -3,7 +3,14 @@
 // API server strips the values before they leave it; what still arrives is cut down to the
 // object's identity, because metadata can carry values too (kubectl apply copies the whole
 // manifest, `data` included, into the last-applied-configuration annotation).
-import { HttpMethod, RequestContext, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  HttpMethod,
+  RequestContext,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { collectionPath, type ResourceKind } from './resource-kinds.ts';
 
@@ -59,7 +66,9 @@ export async function listMetadata(
   const response = await fetch(url, { headers: context.getHeaders(), dispatcher: context.getDispatcher() });
   if (!response.ok) {
     await response.body?.cancel();
-    throw Object.assign(new Error(`listing ${resource.plural} (metadata only): HTTP ${String(response.status)}`), { statusCode: response.status });
+    throw Object.assign(new Error(`listing ${resource.plural} (metadata only): HTTP ${String(response.status)}`), {
+      statusCode: response.status,
+    });
   }
   return (await response.json()) as KubernetesListObject<KubernetesObject>;
 }

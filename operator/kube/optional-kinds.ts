@@ -36,7 +36,11 @@ async function isServed(kube: Kube, kind: KindName, log: Logger): Promise<boolea
 
 async function syncedWithin(informer: KindInformer, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false); }, timeoutMs); });
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(false);
+    }, timeoutMs);
+  });
   const synced = informer.synced.then(() => true);
   const result = await Promise.race([synced, timedOut]);
   clearTimeout(timer);

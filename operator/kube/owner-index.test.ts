@@ -16,7 +16,10 @@ describe('OwnerIndex', () => {
     index.set(child('b', 'pd-1', 'pd-2'));
     index.set(child('c', 'pd-2'));
     index.set(child('d'));
-    expect(index.owned('pd-1')).toEqual([{ namespace: 'ns', name: 'a' }, { namespace: 'ns', name: 'b' }]);
+    expect(index.owned('pd-1')).toEqual([
+      { namespace: 'ns', name: 'a' },
+      { namespace: 'ns', name: 'b' },
+    ]);
     expect(index.owned('pd-2')).toEqual([{ namespace: 'ns', name: 'c' }]);
     expect(index.owned('nobody')).toEqual([]);
   });

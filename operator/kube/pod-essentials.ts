@@ -43,7 +43,10 @@ function keptContainerStatus(s: V1ContainerStatus): V1ContainerStatus {
     imageID: '',
     ready: s.ready,
     restartCount: s.restartCount,
-    state: waiting || terminated ? { waiting: waiting && { reason: waiting.reason, message: waiting.message && clipKubeletMessage(waiting.message) }, terminated } : undefined,
+    state:
+      waiting || terminated
+        ? { waiting: waiting && { reason: waiting.reason, message: waiting.message && clipKubeletMessage(waiting.message) }, terminated }
+        : undefined,
     lastState: last ? { terminated: last } : undefined,
   };
 }
@@ -60,7 +63,9 @@ function keptContainerStatuses(status: V1Pod['status']): V1ContainerStatus[] | u
 
 /** Of the pod's volumes, only those that use a PersistentVolumeClaim, and of each only the claim's name. */
 function keptClaimVolumes(spec: V1Pod['spec']): V1Volume[] | undefined {
-  const claims = spec?.volumes?.flatMap((v) => (v.persistentVolumeClaim ? [{ name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim.claimName } }] : []));
+  const claims = spec?.volumes?.flatMap((v) =>
+    v.persistentVolumeClaim ? [{ name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim.claimName } }] : [],
+  );
   return claims?.length ? claims : undefined;
 }
 
@@ -69,7 +74,10 @@ export function keepPodEssentials(pod: V1Pod): void {
   const { spec, status } = pod;
   pod.spec = {
     nodeName: spec?.nodeName,
-    containers: (spec?.containers ?? []).map((c) => ({ name: c.name, ports: c.ports?.filter((p) => p.name).map((p) => ({ name: p.name, containerPort: p.containerPort })) })),
+    containers: (spec?.containers ?? []).map((c) => ({
+      name: c.name,
+      ports: c.ports?.filter((p) => p.name).map((p) => ({ name: p.name, containerPort: p.containerPort })),
+    })),
     volumes: keptClaimVolumes(spec),
   };
   pod.status = {

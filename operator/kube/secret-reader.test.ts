@@ -7,7 +7,13 @@ afterEach(() => {
 
 function countingFetch(result: () => Promise<SecretData>) {
   const calls: string[] = [];
-  return { calls, fetch: (namespace: string, name: string) => { calls.push(`${namespace}/${name}`); return result(); } };
+  return {
+    calls,
+    fetch: (namespace: string, name: string) => {
+      calls.push(`${namespace}/${name}`);
+      return result();
+    },
+  };
 }
 
 describe('sharedSecretReader', () => {

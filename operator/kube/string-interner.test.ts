@@ -4,7 +4,12 @@ import { StringInterner } from './string-interner.ts';
 describe('StringInterner', () => {
   it('leaves every value equal, only shared', () => {
     const interner = new StringInterner();
-    const parse = () => JSON.parse('{"metadata":{"labels":{"app":"gateway"}},"spec":{"ports":[{"protocol":"TCP","port":80}],"long":"' + 'x'.repeat(100) + '","n":null}}') as unknown;
+    const parse = () =>
+      JSON.parse(
+        '{"metadata":{"labels":{"app":"gateway"}},"spec":{"ports":[{"protocol":"TCP","port":80}],"long":"' +
+          'x'.repeat(100) +
+          '","n":null}}',
+      ) as unknown;
     const a = parse();
     const b = parse();
     interner.internAll(a);

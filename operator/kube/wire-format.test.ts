@@ -23,9 +23,12 @@ describe('kinds passed through in their wire form', () => {
     expect(ObjectSerializer.serialize(structuredClone(policy), 'V1NetworkPolicy')).toEqual(policy);
   });
 
-  it('deserialise a NetworkPolicyList with the items\' `from` intact', () => {
+  it("deserialise a NetworkPolicyList with the items' `from` intact", () => {
     const list = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicyList', metadata: {}, items: [structuredClone(policy)] };
-    const items = (ObjectSerializer.deserialize(list, 'V1NetworkPolicyList') as { items: typeof policy[] }).items;
-    expect(items[0]?.spec.ingress[0]).toEqual({ from: [{ podSelector: { matchLabels: { c: 'd' } } }], ports: [{ protocol: 'TCP', port: 6379 }] });
+    const items = (ObjectSerializer.deserialize(list, 'V1NetworkPolicyList') as { items: (typeof policy)[] }).items;
+    expect(items[0]?.spec.ingress[0]).toEqual({
+      from: [{ podSelector: { matchLabels: { c: 'd' } } }],
+      ports: [{ protocol: 'TCP', port: 6379 }],
+    });
   });
 });

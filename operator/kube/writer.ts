@@ -1,12 +1,7 @@
 // Every write the operator makes goes through here: server-side apply with our field manager,
 // create-if-absent for generated Secrets, deletes for pruning, and status applies. Each write is
 // counted, so tests and benchmarks can prove that a steady state makes none.
-import {
-  ApiException,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from './client.ts';
 import type { ResourceKind } from './resource-kinds.ts';
 

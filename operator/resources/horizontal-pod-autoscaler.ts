@@ -17,7 +17,10 @@ export function buildCpuHorizontalPodAutoscaler(meta: V1ObjectMeta, params: CpuA
       minReplicas: params.minReplicas,
       maxReplicas: params.maxReplicas,
       metrics: [
-        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: params.targetCPUUtilizationPercentage } } },
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: params.targetCPUUtilizationPercentage } },
+        },
       ],
     },
   };
@@ -44,7 +47,12 @@ export function buildPodsMetricHorizontalPodAutoscaler(meta: V1ObjectMeta, param
       scaleTargetRef: params.scaleTargetRef,
       minReplicas: params.minReplicas,
       maxReplicas: params.maxReplicas,
-      metrics: [{ type: 'Pods', pods: { metric: { name: params.metricName }, target: { type: 'AverageValue', averageValue: params.averageValue } } }],
+      metrics: [
+        {
+          type: 'Pods',
+          pods: { metric: { name: params.metricName }, target: { type: 'AverageValue', averageValue: params.averageValue } },
+        },
+      ],
       behavior: {
         scaleUp: { stabilizationWindowSeconds: 0 },
         scaleDown: { stabilizationWindowSeconds: params.scaleDownStabilizationSeconds },

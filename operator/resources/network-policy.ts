@@ -75,4 +75,9 @@ export function ingressRule(ports: NetworkPolicyPort[], from: NetworkPolicyPeer[
 }
 
 /** DNS to any address: the cluster's resolver lives in another namespace, and may be a node-local cache. */
-export const DNS_EGRESS: NetworkPolicyEgressRule = { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
+export const DNS_EGRESS: NetworkPolicyEgressRule = {
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
+};

@@ -15,7 +15,9 @@ export function envFromSecret(name: string, ref: { name: string; key: string }, 
 
 /** The spec's env entries as Kubernetes EnvVars: a literal or a Secret key, never an inline secret. */
 export function specEnv(env: SpecEnvVar[] | undefined): V1EnvVar[] {
-  return (env ?? []).map((e) => (e.secretKeyRef ? envFromSecret(e.name, { name: e.secretKeyRef.name, key: e.secretKeyRef.key }) : envValue(e.name, e.value ?? '')));
+  return (env ?? []).map((e) =>
+    e.secretKeyRef ? envFromSecret(e.name, { name: e.secretKeyRef.name, key: e.secretKeyRef.key }) : envValue(e.name, e.value ?? ''),
+  );
 }
 
 /** Our variables first, then the user's; a user variable with the same name replaces ours. */
@@ -50,7 +52,6 @@ export const restrictedContainerSecurity: V1SecurityContext = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ['ALL'] },
 };
-
 
 type Quantities = Record<string, string | number> | undefined;
 

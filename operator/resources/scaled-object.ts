@@ -48,7 +48,9 @@ export function buildScaledObject(meta: V1ObjectMeta, params: ScaledObjectParams
       maxReplicaCount: params.maxReplicaCount,
       pollingInterval: params.pollingIntervalSeconds,
       cooldownPeriod: params.cooldownPeriodSeconds,
-      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: params.scaleDownStabilizationSeconds } } } },
+      advanced: {
+        horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: params.scaleDownStabilizationSeconds } } },
+      },
       triggers: params.triggers.map((t) => ({
         type: 'prometheus',
         name: t.name,

@@ -48,7 +48,16 @@ describe('CustomResourceDefinitions', () => {
     expect(await headers('pd')).toEqual(['NAME', 'READY', 'PHASE', 'MODE', 'GATEWAY', 'MODELS', 'URL', 'AGE']);
     expect(await headers('ms')).toEqual(['NAME', 'READY', 'PHASE', 'MODEL', 'GPUS', 'REPLICAS', 'MIN-MAX', 'AGE']);
     expect(await headers('ms', ['-o', 'wide'])).toEqual([
-      'NAME', 'READY', 'PHASE', 'MODEL', 'GPUS', 'REPLICAS', 'MIN-MAX', 'AGE', 'REASON', 'LAST-SCALE',
+      'NAME',
+      'READY',
+      'PHASE',
+      'MODEL',
+      'GPUS',
+      'REPLICAS',
+      'MIN-MAX',
+      'AGE',
+      'REASON',
+      'LAST-SCALE',
     ]);
   });
 
@@ -63,7 +72,17 @@ describe('CustomResourceDefinitions', () => {
         conditions: [{ type: 'Ready', status: 'True', reason: 'AllReady', message: 'ok', lastTransitionTime: '2026-11-24T00:00:00Z' }],
       },
     };
-    await cluster.kubectlOk(['patch', 'pd', 'perpetual-proxy', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    await cluster.kubectlOk([
+      'patch',
+      'pd',
+      'perpetual-proxy',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(status),
+    ]);
     const [pd] = parseTable(await cluster.kubectlOk(['get', 'pd', 'perpetual-proxy', '-n', ns]));
     expect(pd).toMatchObject({
       NAME: 'perpetual-proxy',
@@ -90,7 +109,11 @@ describe('CustomResourceDefinitions', () => {
       pro: { requestsPerMinute: 60, requestsPerDay: 10000 },
       enterprise: { requestsPerMinute: 1000, requestsPerDay: 1000000 },
     });
-    expect(pd.spec.vectorStore).toMatchObject({ type: 'managed', collection: 'conversations', managed: { replicas: 1, storage: { size: '10Gi' } } });
+    expect(pd.spec.vectorStore).toMatchObject({
+      type: 'managed',
+      collection: 'conversations',
+      managed: { replicas: 1, storage: { size: '10Gi' } },
+    });
     expect(pd.spec.memory).toMatchObject({ enabled: true, topK: 20, embedding: { source: 'builtin' } });
     expect(pd.spec.encryptionKeySecretRef).toEqual({ name: 'perpetual-encryption', key: 'API_KEY_ENCRYPTION_KEY' });
   });

@@ -28,7 +28,11 @@ async function statefulSet(name: string): Promise<V1StatefulSet> {
   return JSON.parse(await cluster.kubectlOk(['get', 'statefulset', name, '-n', ns, '-o', 'json'])) as V1StatefulSet;
 }
 
-const gatewayPods = { 'app.kubernetes.io/instance': 'fenced', 'app.kubernetes.io/component': 'gateway', 'perpetual.ai/perpetualdeployment': 'fenced' };
+const gatewayPods = {
+  'app.kubernetes.io/instance': 'fenced',
+  'app.kubernetes.io/component': 'gateway',
+  'perpetual.ai/perpetualdeployment': 'fenced',
+};
 
 beforeAll(async () => {
   ns = await cluster.createNamespace('netpol');
@@ -45,19 +49,33 @@ afterAll(async () => {
 describe('NetworkPolicies of a stack', () => {
   it('are stored with every peer and port, by default', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('llm'));
-    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('fenced', {
-      mode: 'local',
-      models: [{ name: 'llm', modelServerRef: { name: 'llm' } }],
-      networkPolicy: { gatewayIngressFrom: [{ ipBlock: { cidr: '10.0.0.0/8' } }], gatewayEgress: { policy: 'Restricted', allowedCIDRs: ['203.0.113.0/24'] } },
-    }));
+    await cluster.kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      perpetualDeployment('fenced', {
+        mode: 'local',
+        models: [{ name: 'llm', modelServerRef: { name: 'llm' } }],
+        networkPolicy: {
+          gatewayIngressFrom: [{ ipBlock: { cidr: '10.0.0.0/8' } }],
+          gatewayEgress: { policy: 'Restricted', allowedCIDRs: ['203.0.113.0/24'] },
+        },
+      }),
+    );
     const stored = await eventually(async () => {
       const found = await policies();
       expect([...found.keys()].sort()).toEqual(['fenced-gateway', 'fenced-model-servers', 'fenced-qdrant', 'fenced-redis']);
       return found;
     });
-    expect(stored.get('fenced-redis')?.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: 'TCP', port: 6379 }] }]);
+    expect(stored.get('fenced-redis')?.spec.ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: 'TCP', port: 6379 }] },
+    ]);
     expect(stored.get('fenced-qdrant')?.spec.ingress).toEqual([
-      { from: [{ podSelector: { matchLabels: gatewayPods } }], ports: [{ protocol: 'TCP', port: 6333 }, { protocol: 'TCP', port: 6334 }] },
+      {
+        from: [{ podSelector: { matchLabels: gatewayPods } }],
+        ports: [
+          { protocol: 'TCP', port: 6333 },
+          { protocol: 'TCP', port: 6334 },
+        ],
+      },
     ]);
     expect(stored.get('fenced-model-servers')?.spec.ingress?.[0]?.from).toHaveLength(2);
     const gateway = stored.get('fenced-gateway');
@@ -77,11 +95,27 @@ describe('NetworkPolicies of a stack', () => {
 describe('the Qdrant volume claims', () => {
   it('are kept when the PerpetualDeployment is deleted, unless retainOnDelete is false', async () => {
     await eventually(async () => {
-      expect((await statefulSet('fenced-qdrant')).spec?.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+      expect((await statefulSet('fenced-qdrant')).spec?.persistentVolumeClaimRetentionPolicy).toEqual({
+        whenDeleted: 'Retain',
+        whenScaled: 'Retain',
+      });
     });
-    await cluster.kubectlOk(['patch', 'pd', 'fenced', '-n', ns, '--type', 'merge', '-p', '{"spec":{"vectorStore":{"managed":{"retainOnDelete":false}}}}']);
+    await cluster.kubectlOk([
+      'patch',
+      'pd',
+      'fenced',
+      '-n',
+      ns,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"vectorStore":{"managed":{"retainOnDelete":false}}}}',
+    ]);
     await eventually(async () => {
-      expect((await statefulSet('fenced-qdrant')).spec?.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+      expect((await statefulSet('fenced-qdrant')).spec?.persistentVolumeClaimRetentionPolicy).toEqual({
+        whenDeleted: 'Delete',
+        whenScaled: 'Retain',
+      });
     });
   });
 });

@@ -12,7 +12,12 @@ const cluster = testCluster();
 let ns = '';
 let operator: OperatorProcess;
 
-interface Condition { type: string; status: string; reason: string; message: string }
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
 interface Obj {
   metadata: { name: string; uid: string; ownerReferences?: { uid: string }[] };
   status?: { phase?: string; phaseReason?: string; conditions?: Condition[] };
@@ -47,13 +52,18 @@ afterAll(async () => {
 
 describe('credentials in an external URL', () => {
   it('never appear in status, events or logs', async () => {
-    await apply(perpetualDeployment('qcreds', {
-      vectorStore: { type: 'external', external: { url: 'https://admin:s3cret@qdrant.example:6333' } },
-      models: [{ name: 'groq', provider: 'openai-compatible', baseURL: 'https://api.groq.example/openai/v1?api_key=s3cret' }],
-    }));
+    await apply(
+      perpetualDeployment('qcreds', {
+        vectorStore: { type: 'external', external: { url: 'https://admin:s3cret@qdrant.example:6333' } },
+        models: [{ name: 'groq', provider: 'openai-compatible', baseURL: 'https://api.groq.example/openai/v1?api_key=s3cret' }],
+      }),
+    );
     const pd = await eventually(async () => {
       const obj = await get('pd/qcreds');
-      expect(conditionOf(obj, 'VectorStoreReady')).toMatchObject({ status: 'True', message: 'Using the external Qdrant at https://***@qdrant.example:6333.' });
+      expect(conditionOf(obj, 'VectorStoreReady')).toMatchObject({
+        status: 'True',
+        message: 'Using the external Qdrant at https://***@qdrant.example:6333.',
+      });
       return obj;
     });
     expect(JSON.stringify(pd.status)).not.toContain('s3cret');
@@ -69,7 +79,9 @@ describe('a spec value that does not parse', () => {
   it('is named in status as InvalidSpec, without its password, and not retried in a loop', async () => {
     // Matches the schema's ^rediss?://.+ but is no URL: the port is not a number.
     const errorsBefore = await operator.counter('perpetual_operator_reconcile_errors_total');
-    await apply(perpetualDeployment('badredis', { cache: { type: 'external', external: { url: 'redis://default:s3cret@cache.example:port' } } }));
+    await apply(
+      perpetualDeployment('badredis', { cache: { type: 'external', external: { url: 'redis://default:s3cret@cache.example:port' } } }),
+    );
     const message = 'spec.cache.external.url "redis://***@cache.example:port" is not a valid URL.';
     const pd = await eventually(async () => {
       const obj = await get('pd/badredis');

@@ -30,11 +30,21 @@ interface Manifest {
 /** The chart's RBAC for `release` in `namespace`, with watchNamespaces=[watched]. */
 async function chartRbac(release: string): Promise<Manifest[]> {
   const env = { ...process.env, HELM_CONFIG_HOME: scratch, HELM_CACHE_HOME: scratch, HELM_DATA_HOME: scratch };
-  const args = ['template', release, join(REPO_ROOT, 'charts/perpetual'), '-n', operatorNs, `--set=watchNamespaces={${watched}}`, '--set=crds.install=false'];
+  const args = [
+    'template',
+    release,
+    join(REPO_ROOT, 'charts/perpetual'),
+    '-n',
+    operatorNs,
+    `--set=watchNamespaces={${watched}}`,
+    '--set=crds.install=false',
+  ];
   const { stdout } = await promisify(execFile)(join(REPO_ROOT, '.bin/helm'), args, { env, maxBuffer: 64 * 1024 * 1024 });
   return parseAllDocuments(stdout)
     .map((d) => d.toJS() as Manifest | null)
-    .filter((d): d is Manifest => d !== null && ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(d.kind));
+    .filter(
+      (d): d is Manifest => d !== null && ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(d.kind),
+    );
 }
 
 /** The admin kubeconfig with its credentials swapped for `token`. */
@@ -80,14 +90,24 @@ describe('the operator with WATCH_NAMESPACES and only Roles (chart watchNamespac
     await cluster.kubectlOk(['apply', '-n', watched, '-f', '-'], perpetualDeployment('app'));
     await cluster.kubectlOk(['apply', '-n', watched, '-f', '-'], modelServer('ms'));
     await eventually(async () => {
-      const status = await cluster.kubectlOk(['get', 'pd/app', 'ms/ms', '-n', watched, '-o', 'jsonpath={range .items[*]}{.status.observedGeneration}{" "}{end}']);
+      const status = await cluster.kubectlOk([
+        'get',
+        'pd/app',
+        'ms/ms',
+        '-n',
+        watched,
+        '-o',
+        'jsonpath={range .items[*]}{.status.observedGeneration}{" "}{end}',
+      ]);
       expect(status.trim()).toBe('1 1');
       const children = await cluster.kubectlOk(['get', 'deploy,sts,svc,secret,networkpolicy', '-n', watched, '-o', 'name']);
       expect(children).toContain('deployment.apps/app-gateway');
       expect(children).toContain('deployment.apps/ms-vllm');
     });
     await eventually(async () => {
-      expect(await operator?.metrics()).toMatch(new RegExp(`^perpetual_operator_condition\\{kind="PerpetualDeployment",namespace="${watched}",name="app",type="Ready",`, 'm'));
+      expect(await operator?.metrics()).toMatch(
+        new RegExp(`^perpetual_operator_condition\\{kind="PerpetualDeployment",namespace="${watched}",name="app",type="Ready",`, 'm'),
+      );
     });
     expect(operator?.logs()).not.toMatch(/forbidden|HTTP 403/i);
     expect(await operator?.counter('perpetual_operator_leader')).toBe(1);

@@ -46,7 +46,15 @@ describe('the operator under its own ServiceAccount (config/rbac)', () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('app', { gateway: { autoscaling: { maxReplicas: 3 } } }));
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('ms', { cache: { size: '10Gi' } }));
     await eventually(async () => {
-      const status = await cluster.kubectlOk(['get', 'pd/app', 'ms/ms', '-n', ns, '-o', 'jsonpath={range .items[*]}{.status.observedGeneration}{" "}{end}']);
+      const status = await cluster.kubectlOk([
+        'get',
+        'pd/app',
+        'ms/ms',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={range .items[*]}{.status.observedGeneration}{" "}{end}',
+      ]);
       expect(status.trim()).toBe('1 1');
       const children = await cluster.kubectlOk(['get', 'deploy,sts,svc,cm,secret,pdb,hpa,job,pvc', '-n', ns, '-o', 'name']);
       expect(children).toContain('horizontalpodautoscaler.autoscaling/app-gateway');
@@ -55,7 +63,9 @@ describe('the operator under its own ServiceAccount (config/rbac)', () => {
     });
     // Events are written too (the missing PVC binding makes none here, but the phase change does).
     await eventually(async () => {
-      expect(await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=PerpetualDeployment', '-o', 'name'])).not.toBe('');
+      expect(
+        await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=PerpetualDeployment', '-o', 'name']),
+      ).not.toBe('');
     });
     expect(operator.logs()).not.toMatch(/forbidden|HTTP 403/i);
     expect(await operator.counter('perpetual_operator_leader')).toBe(1);

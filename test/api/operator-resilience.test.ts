@@ -32,7 +32,8 @@ async function observedGeneration(name: string): Promise<number | undefined> {
 }
 
 async function leaseHolder(): Promise<string> {
-  return (await cp.kubectl(['get', 'lease', 'perpetual-operator', '-n', 'perpetual-system', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
+  return (await cp.kubectl(['get', 'lease', 'perpetual-operator', '-n', 'perpetual-system', '-o', 'jsonpath={.spec.holderIdentity}']))
+    .stdout;
 }
 
 async function isLeader(op: OperatorProcess): Promise<boolean> {
@@ -50,19 +51,25 @@ describe('leader election', () => {
     expect(await leaseHolder()).toContain(String(leader.process.pid));
     // Only the leader reconciles.
     await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('first'));
-    await eventually(async () => { expect(await observedGeneration('first')).toBe(1); });
+    await eventually(async () => {
+      expect(await observedGeneration('first')).toBe(1);
+    });
     expect(await standby.counter('perpetual_operator_reconcile_total')).toBe(0);
 
     const killedAt = Date.now();
     leader.process.kill('SIGKILL'); // no chance to release the lease
-    await eventually(async () => { expect(await isLeader(standby)).toBe(true); }, 15_000);
+    await eventually(async () => {
+      expect(await isLeader(standby)).toBe(true);
+    }, 15_000);
     const takeoverMs = Date.now() - killedAt;
     // Lease duration is 3 s in tests; the takeover comes after it expires, not much later.
     expect(takeoverMs).toBeGreaterThanOrEqual(2500);
     expect(takeoverMs).toBeLessThan(8000);
     expect(await leaseHolder()).toContain(String(standby.process.pid));
     await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('second'));
-    await eventually(async () => { expect(await observedGeneration('second')).toBe(1); });
+    await eventually(async () => {
+      expect(await observedGeneration('second')).toBe(1);
+    });
     await standby.stop();
   });
 });
@@ -81,12 +88,16 @@ describe('API-server restart', () => {
   it('keeps reconciling after kube-apiserver goes away and comes back', async () => {
     const op = await operator(PRODUCTION_LEASE);
     await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('before-restart'));
-    await eventually(async () => { expect(await observedGeneration('before-restart')).toBe(1); });
+    await eventually(async () => {
+      expect(await observedGeneration('before-restart')).toBe(1);
+    });
 
     await cp.restartApiServer({ downMs: 2000 });
     // A change made after the restart must still be seen (watches re-established, not just resumed caches).
     await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('after-restart'));
-    await eventually(async () => { expect(await observedGeneration('after-restart')).toBe(1); }, 45_000);
+    await eventually(async () => {
+      expect(await observedGeneration('after-restart')).toBe(1);
+    }, 45_000);
     await cp.kubectl(['delete', 'configmap', 'before-restart-gateway-config']);
     await eventually(async () => {
       expect((await cp.kubectl(['get', 'configmap', 'before-restart-gateway-config'])).code).toBe(0);
@@ -102,8 +113,11 @@ describe('a watch that fell behind (410 Gone)', () => {
     const op = await operator(PRODUCTION_LEASE);
     await cp.kubectl(['apply', '-f', '-'], perpetualDeployment('missed-delete'));
     // Up to one lease duration first, if an earlier test's leader did not release the lease.
-    await eventually(async () => { expect(await observedGeneration('missed-delete')).toBe(1); }, 45_000);
-    const configMapLists = async (): Promise<number> => (await op.countersBy('perpetual_operator_informer_lists_total', 'kind')).get('ConfigMap') ?? 0;
+    await eventually(async () => {
+      expect(await observedGeneration('missed-delete')).toBe(1);
+    }, 45_000);
+    const configMapLists = async (): Promise<number> =>
+      (await op.countersBy('perpetual_operator_informer_lists_total', 'kind')).get('ConfigMap') ?? 0;
     const listsBefore = await configMapLists();
     expect(listsBefore).toBeGreaterThanOrEqual(1);
 

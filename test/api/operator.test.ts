@@ -13,9 +13,21 @@ let ns = '';
 let operator: OperatorProcess;
 
 interface Obj {
-  metadata: { name: string; uid: string; generation?: number; annotations?: Record<string, string>; ownerReferences?: { uid: string; controller?: boolean; kind: string }[] };
+  metadata: {
+    name: string;
+    uid: string;
+    generation?: number;
+    annotations?: Record<string, string>;
+    ownerReferences?: { uid: string; controller?: boolean; kind: string }[];
+  };
   spec?: Record<string, unknown>;
-  status?: { observedGeneration?: number; phase?: string; phaseReason?: string; conditions?: { type: string; status: string; reason: string; message: string }[]; [k: string]: unknown };
+  status?: {
+    observedGeneration?: number;
+    phase?: string;
+    phaseReason?: string;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    [k: string]: unknown;
+  };
 }
 
 async function get(resource: string): Promise<Obj> {
@@ -77,11 +89,18 @@ describe('PerpetualDeployment', () => {
       expect(names.some((n) => n.startsWith('Job/app-migrate-'))).toBe(true);
     });
     const status = (await get('pd/app')).status;
-    expect(status?.conditions?.map((c) => c.type).sort()).toEqual(
-      ['CacheReady', 'DatabaseReady', 'GatewayReady', 'ModelsReady', 'Ready', 'Reconciling', 'Stalled', 'VectorStoreReady'],
-    );
+    expect(status?.conditions?.map((c) => c.type).sort()).toEqual([
+      'CacheReady',
+      'DatabaseReady',
+      'GatewayReady',
+      'ModelsReady',
+      'Ready',
+      'Reconciling',
+      'Stalled',
+      'VectorStoreReady',
+    ]);
     // No kube-controller-manager in this profile: nothing becomes ready, and status says so.
-    expect(conditionOf((await get('pd/app')), 'Ready')?.status).toBe('False');
+    expect(conditionOf(await get('pd/app'), 'Ready')?.status).toBe('False');
     expect(status?.phase).toBe('Progressing');
     expect(status?.url).toBe(`http://app-gateway.${ns}.svc:80`);
     expect(status?.connectionSecretName).toBe('app-connection');
@@ -97,7 +116,9 @@ describe('PerpetualDeployment', () => {
 
   it('updates children when the spec changes, rolling pods through the config hash', async () => {
     const before = await get('deploy/app-gateway');
-    const hashBefore = (before.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['perpetual.ai/config-hash'];
+    const hashBefore = (before.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations[
+      'perpetual.ai/config-hash'
+    ];
     await apply(perpetualDeployment('app', { gateway: { replicas: 3 }, tiers: { free: { requestsPerMinute: 20, requestsPerDay: 2000 } } }));
     await eventually(async () => {
       const after = await get('deploy/app-gateway');
@@ -142,13 +163,17 @@ describe('PerpetualDeployment', () => {
   it('makes zero API writes when nothing changed', async () => {
     // Let in-flight work settle: no write for two seconds.
     let writes = await operator.counter('perpetual_operator_api_writes_total');
-    await eventually(async () => {
-      await new Promise((r) => setTimeout(r, 2000));
-      const now = await operator.counter('perpetual_operator_api_writes_total');
-      const settled = now === writes;
-      writes = now;
-      expect(settled).toBe(true);
-    }, 30_000, 0);
+    await eventually(
+      async () => {
+        await new Promise((r) => setTimeout(r, 2000));
+        const now = await operator.counter('perpetual_operator_api_writes_total');
+        const settled = now === writes;
+        writes = now;
+        expect(settled).toBe(true);
+      },
+      30_000,
+      0,
+    );
     const reconciles = await operator.counter('perpetual_operator_reconcile_total');
     // An annotation changes no spec: it triggers a reconcile that must find nothing to do.
     await cluster.kubectlOk(['annotate', 'pd/app', '-n', ns, 'example.com/touched=yes', '--overwrite']);
@@ -164,7 +189,11 @@ describe('what only the operator can see', () => {
     await apply(perpetualDeployment('nodb', { database: { secretRef: { name: 'missing-db' } } }));
     const pd = await eventually(async () => {
       const obj = await get('pd/nodb');
-      expect(conditionOf(obj, 'DatabaseReady')).toMatchObject({ status: 'False', reason: 'SecretNotFound', message: 'Secret "missing-db" (database) not found.' });
+      expect(conditionOf(obj, 'DatabaseReady')).toMatchObject({
+        status: 'False',
+        reason: 'SecretNotFound',
+        message: 'Secret "missing-db" (database) not found.',
+      });
       return obj;
     });
     expect(conditionOf(pd, 'Stalled')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
@@ -191,7 +220,11 @@ describe('what only the operator can see', () => {
     await apply(perpetualDeployment('local', { mode: 'local', models: [{ name: 'mistral', modelServerRef: { name: 'mistral-7b' } }] }));
     await eventually(async () => {
       const obj = await get('pd/local');
-      expect(conditionOf(obj, 'ModelsReady')).toMatchObject({ status: 'False', reason: 'ModelServerNotFound', message: 'ModelServer "mistral-7b" not found.' });
+      expect(conditionOf(obj, 'ModelsReady')).toMatchObject({
+        status: 'False',
+        reason: 'ModelServerNotFound',
+        message: 'ModelServer "mistral-7b" not found.',
+      });
       expect(obj.status?.modelsSummary).toBe('0/1');
     });
     // Scaled to zero needs no pods, so it is Ready even without a scheduler.
@@ -206,15 +239,27 @@ describe('what only the operator can see', () => {
   });
 
   it('names a missing embedding ModelServer and routes embeddings to it once it exists', async () => {
-    await apply(perpetualDeployment('embed', {
-      mode: 'local',
-      models: [{ name: 'mistral', modelServerRef: { name: 'mistral-7b' } }],
-      memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'bge' } } },
-    }));
+    await apply(
+      perpetualDeployment('embed', {
+        mode: 'local',
+        models: [{ name: 'mistral', modelServerRef: { name: 'mistral-7b' } }],
+        memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'bge' } } },
+      }),
+    );
     await eventually(async () => {
-      expect(conditionOf(await get('pd/embed'), 'ModelsReady')).toMatchObject({ status: 'False', reason: 'ModelServerNotFound', message: 'ModelServer "bge" not found.' });
+      expect(conditionOf(await get('pd/embed'), 'ModelsReady')).toMatchObject({
+        status: 'False',
+        reason: 'ModelServerNotFound',
+        message: 'ModelServer "bge" not found.',
+      });
     });
-    await apply(modelServer('bge', { model: { id: 'BAAI/bge-small-en-v1.5', servedName: 'bge-small' }, replicas: undefined, autoscaling: { minReplicas: 0, maxReplicas: 1 } }));
+    await apply(
+      modelServer('bge', {
+        model: { id: 'BAAI/bge-small-en-v1.5', servedName: 'bge-small' },
+        replicas: undefined,
+        autoscaling: { minReplicas: 0, maxReplicas: 1 },
+      }),
+    );
     await eventually(async () => {
       expect(conditionOf(await get('pd/embed'), 'ModelsReady')).toMatchObject({ status: 'True' });
       const config = JSON.stringify(await get('configmap/embed-gateway-config'));
@@ -229,11 +274,22 @@ describe('ModelServer', () => {
     await apply(modelServer('llama', { gpu: { count: 2, product: 'NVIDIA-H100-80GB-HBM3' }, vllm: { maxModelLen: 4096 } }));
     await eventually(async () => {
       const deploy = await get('deploy/llama-vllm');
-      const pod = (deploy.spec as { template: { spec: { containers: { args: string[]; resources: { limits: Record<string, string> } }[]; nodeSelector: Record<string, string> } } }).template.spec;
+      const pod = (
+        deploy.spec as {
+          template: {
+            spec: { containers: { args: string[]; resources: { limits: Record<string, string> } }[]; nodeSelector: Record<string, string> };
+          };
+        }
+      ).template.spec;
       expect(pod.containers[0]?.resources.limits['nvidia.com/gpu']).toBe('2');
-      expect(pod.containers[0]?.args).toEqual(expect.arrayContaining(['--tensor-parallel-size', '2', '--max-model-len', '4096', '--served-model-name', 'org/test-model-7b']));
+      expect(pod.containers[0]?.args).toEqual(
+        expect.arrayContaining(['--tensor-parallel-size', '2', '--max-model-len', '4096', '--served-model-name', 'org/test-model-7b']),
+      );
       expect(pod.nodeSelector['nvidia.com/gpu.product']).toBe('NVIDIA-H100-80GB-HBM3');
-      expect((deploy.spec as { strategy: unknown }).strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+      expect((deploy.spec as { strategy: unknown }).strategy).toEqual({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+      });
       expect((await get('svc/llama-vllm')).metadata.name).toBe('llama-vllm');
       const ms = await get('ms/llama');
       expect(ms.status?.selector).toContain('perpetual.ai/modelserver=llama');
@@ -257,7 +313,9 @@ describe('logs', () => {
     expect(logs).not.toContain(DB_URI);
     expect(logs).not.toContain('db-password-never-logged');
     expect(logs).not.toContain(FERNET_KEY);
-    const generated = JSON.parse(await cluster.kubectlOk(['get', 'secret', 'app-redis-password', '-n', ns, '-o', 'json'])) as { data: { password: string } };
+    const generated = JSON.parse(await cluster.kubectlOk(['get', 'secret', 'app-redis-password', '-n', ns, '-o', 'json'])) as {
+      data: { password: string };
+    };
     expect(logs).not.toContain(Buffer.from(generated.data.password, 'base64').toString());
     expect(logs).not.toContain(generated.data.password);
   });
@@ -300,7 +358,16 @@ spec:
     expect(pd.status?.phaseReason).toContain('PodDisruptionBudgets are not allowed in this namespace');
     expect(pd.status?.phaseReason).toContain('PodDisruptionBudget');
     await eventually(async () => {
-      const events = await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=refused,type=Warning', '-o', 'jsonpath={.items[*].reason}']);
+      const events = await cluster.kubectlOk([
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        'involvedObject.name=refused,type=Warning',
+        '-o',
+        'jsonpath={.items[*].reason}',
+      ]);
       expect(events).toContain('ApplyFailed');
     });
     // Exponential backoff: over three seconds, a handful of retries, not hundreds.

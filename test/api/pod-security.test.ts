@@ -17,7 +17,13 @@ let ns = '';
 
 beforeAll(async () => {
   ns = await cluster.createNamespace('restricted');
-  await cluster.kubectlOk(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+  await cluster.kubectlOk([
+    'label',
+    'namespace',
+    ns,
+    'pod-security.kubernetes.io/enforce=restricted',
+    'pod-security.kubernetes.io/enforce-version=latest',
+  ]);
   // The ServiceAccounts the pods name (the llama golden spec's, and a local-mode gateway's).
   await cluster.kubectlOk(['create', 'serviceaccount', 'llama', '-n', ns]);
   await cluster.kubectlOk(['create', 'serviceaccount', 'app-gateway', '-n', ns]);
@@ -37,7 +43,10 @@ function podTemplates(objects: KubernetesObject[]): [string, V1PodTemplateSpec][
       const template = structuredClone(w.spec?.template ?? {});
       const claims = 'volumeClaimTemplates' in (w.spec ?? {}) ? ((w as V1StatefulSet).spec?.volumeClaimTemplates ?? []) : [];
       const spec = template.spec ?? { containers: [] };
-      spec.volumes = [...(spec.volumes ?? []), ...claims.map((c) => ({ name: c.metadata?.name ?? '', persistentVolumeClaim: { claimName: `${c.metadata?.name ?? ''}-0` } }))];
+      spec.volumes = [
+        ...(spec.volumes ?? []),
+        ...claims.map((c) => ({ name: c.metadata?.name ?? '', persistentVolumeClaim: { claimName: `${c.metadata?.name ?? ''}-0` } })),
+      ];
       delete spec.priorityClassName;
       delete spec.runtimeClassName;
       return [`${w.kind ?? ''}/${w.metadata?.name ?? ''}`, { ...template, spec }];
@@ -46,7 +55,12 @@ function podTemplates(objects: KubernetesObject[]): [string, V1PodTemplateSpec][
 
 /** kubectl's answer to creating a Pod from `template` in the restricted namespace, without storing it. */
 async function admit(name: string, template: V1PodTemplateSpec): Promise<{ code: number; stderr: string }> {
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: name.toLowerCase().replace(/[^a-z0-9-]/g, '-'), labels: template.metadata?.labels }, spec: template.spec };
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: name.toLowerCase().replace(/[^a-z0-9-]/g, '-'), labels: template.metadata?.labels },
+    spec: template.spec,
+  };
   return cluster.kubectl(['create', '--dry-run=server', '-n', ns, '-f', '-'], stringify(pod));
 }
 
@@ -84,7 +98,12 @@ describe('Pod Security restricted', () => {
     const [[name, template] = ['', {}]] = podTemplates(modelServerObjects(ms));
     const result = await admit(name, template);
     expect(result.code).not.toBe(0);
-    for (const violation of ['violates PodSecurity "restricted:latest"', 'allowPrivilegeEscalation != false', 'runAsNonRoot != true', 'seccompProfile']) {
+    for (const violation of [
+      'violates PodSecurity "restricted:latest"',
+      'allowPrivilegeEscalation != false',
+      'runAsNonRoot != true',
+      'seccompProfile',
+    ]) {
       expect(result.stderr).toContain(violation);
     }
   });

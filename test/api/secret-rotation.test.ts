@@ -20,12 +20,30 @@ const ROTATED_KEY = 'cm90YXRlZC1mZXJuZXQta2V5LW5ldmVyLWxvZ2dlZC0xMjM=';
 const ROLLS_WITHIN_MS = 10_000;
 
 async function gatewayConfigHash(): Promise<string | undefined> {
-  const result = await cluster.kubectl(['get', 'deployment', 'app-gateway', '-n', ns, '-o', 'jsonpath={.spec.template.metadata.annotations.perpetual\\.ai/config-hash}']);
+  const result = await cluster.kubectl([
+    'get',
+    'deployment',
+    'app-gateway',
+    '-n',
+    ns,
+    '-o',
+    'jsonpath={.spec.template.metadata.annotations.perpetual\\.ai/config-hash}',
+  ]);
   return result.code === 0 && result.stdout !== '' ? result.stdout : undefined;
 }
 
 async function rotateEncryptionKey(value: string): Promise<void> {
-  await cluster.kubectlOk(['patch', 'secret', 'enc', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ stringData: { API_KEY_ENCRYPTION_KEY: value } })]);
+  await cluster.kubectlOk([
+    'patch',
+    'secret',
+    'enc',
+    '-n',
+    ns,
+    '--type',
+    'merge',
+    '-p',
+    JSON.stringify({ stringData: { API_KEY_ENCRYPTION_KEY: value } }),
+  ]);
 }
 
 beforeAll(async () => {
@@ -33,7 +51,10 @@ beforeAll(async () => {
   await cluster.kubectl(['create', 'namespace', 'perpetual-system']);
   // kubectl apply: the Secrets' values are also in their last-applied-configuration annotation.
   await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], secretsManifest());
-  operator = await startOperator({ kubeconfigPath: cluster.kubeconfigPath, env: { RESYNC_SECONDS: '3600', WAITING_REQUEUE_MS: '3600000' } });
+  operator = await startOperator({
+    kubeconfigPath: cluster.kubeconfigPath,
+    env: { RESYNC_SECONDS: '3600', WAITING_REQUEUE_MS: '3600000' },
+  });
 });
 
 afterAll(async () => {
@@ -70,9 +91,14 @@ describe('a rotated Secret', () => {
 describe('the metadata-only Secret watch', () => {
   it('gets metadata, not values, from the API server on list and watch, and caches no value', async () => {
     const kc = cluster.kubeConfig();
-    const informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, { log: pino({ level: 'silent' }), metadataOnly: true });
+    const informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, {
+      log: pino({ level: 'silent' }),
+      metadataOnly: true,
+    });
     const events: KubernetesObject[] = [];
-    informer.onChange((obj) => { if (obj.metadata?.namespace === ns) events.push(structuredClone(obj)); });
+    informer.onChange((obj) => {
+      if (obj.metadata?.namespace === ns) events.push(structuredClone(obj));
+    });
     try {
       await informer.start();
       await informer.synced;
@@ -83,7 +109,8 @@ describe('the metadata-only Secret watch', () => {
         expect(events.some((e) => e.metadata?.name === 'enc' && e.kind === 'PartialObjectMetadata')).toBe(true);
       });
       const everything = JSON.stringify([...informer.list(), ...events]);
-      for (const value of [FERNET_KEY, ROTATED_KEY, DB_URI, Buffer.from(DB_URI).toString('base64')]) expect(everything).not.toContain(value);
+      for (const value of [FERNET_KEY, ROTATED_KEY, DB_URI, Buffer.from(DB_URI).toString('base64')])
+        expect(everything).not.toContain(value);
       for (const secret of informer.list(ns)) expect(Object.keys(secret).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
     } finally {
       await informer.stop();

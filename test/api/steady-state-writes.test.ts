@@ -23,7 +23,12 @@ type Spec = Record<string, unknown>;
 
 const secret = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data });
 const modelServer = (name: string, spec: Spec) => ({ apiVersion: 'perpetual.ai/v1alpha1', kind: 'ModelServer', metadata: { name }, spec });
-const perpetualDeployment = (name: string, spec: Spec) => ({ apiVersion: 'perpetual.ai/v1alpha1', kind: 'PerpetualDeployment', metadata: { name }, spec });
+const perpetualDeployment = (name: string, spec: Spec) => ({
+  apiVersion: 'perpetual.ai/v1alpha1',
+  kind: 'PerpetualDeployment',
+  metadata: { name },
+  spec,
+});
 
 /** Every Secret the specs below refer to, with the keys they read. */
 const referencedSecrets = [
@@ -100,7 +105,14 @@ const nonCanonicalSpecs = [
       replicas: 1,
       resources: { requests: { cpu: '0.5', memory: '1.5Gi' }, limits: { cpu: 1, memory: '2048Mi' } },
       env: [{ name: 'EMPTY', value: '' }],
-      podTemplate: { labels: {}, annotations: {}, nodeSelector: {}, tolerations: [], imagePullSecrets: [], affinity: affinityWithEmptyParts },
+      podTemplate: {
+        labels: {},
+        annotations: {},
+        nodeSelector: {},
+        tolerations: [],
+        imagePullSecrets: [],
+        affinity: affinityWithEmptyParts,
+      },
     },
     vectorStore: { managed: { storage: { size: '1.5Gi' }, resources: { requests: { cpu: '0.1', memory: '0.5Gi' } } } },
     cache: { managed: { resources: { requests: { cpu: '100m', memory: '1e8' } } } },
@@ -154,7 +166,9 @@ function childrenAppliedSince(offset: number): string[] {
     .flatMap((line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; namespace?: string; kind?: string; name?: string };
-        return entry.namespace === ns && (entry.msg === 'Updated child' || entry.msg === 'Created child') ? [`${entry.kind ?? ''}/${entry.name ?? ''}`] : [];
+        return entry.namespace === ns && (entry.msg === 'Updated child' || entry.msg === 'Created child')
+          ? [`${entry.kind ?? ''}/${entry.name ?? ''}`]
+          : [];
       } catch {
         return [];
       }
@@ -228,7 +242,14 @@ describe('steady state', () => {
     // Server-side apply leaves their variable in place: re-applying ours would change nothing, forever.
     await cluster.kubectlOk(['set', 'env', '-n', ns, 'deployment/proxy-gateway', 'ADDED_BY_HAND=1']);
     expect(await writesDuringResync(objects.length)).toEqual({ children: [], byVerbAndKind: {} });
-    const env = await cluster.kubectlOk(['get', '-n', ns, 'deployment/proxy-gateway', '-o', 'jsonpath={.spec.template.spec.containers[0].env[*].name}']);
+    const env = await cluster.kubectlOk([
+      'get',
+      '-n',
+      ns,
+      'deployment/proxy-gateway',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].env[*].name}',
+    ]);
     expect(env.split(' ')).toContain('ADDED_BY_HAND');
   });
 

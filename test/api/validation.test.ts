@@ -32,15 +32,30 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'bad enum', kind: 'PerpetualDeployment', spec: { ...validPd(), mode: 'hybrid' }, expected: ['spec.mode', 'Unsupported value: "hybrid"', '"proxy", "local"'] },
+  {
+    name: 'bad enum',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), mode: 'hybrid' },
+    expected: ['spec.mode', 'Unsupported value: "hybrid"', '"proxy", "local"'],
+  },
   {
     name: 'min > max',
     kind: 'ModelServer',
     spec: { ...validMs(), autoscaling: { minReplicas: 5, maxReplicas: 2 } },
     expected: ['spec.autoscaling.minReplicas', 'minReplicas must be less than or equal to maxReplicas'],
   },
-  { name: 'negative GPU count', kind: 'ModelServer', spec: { ...validMs(), gpu: { count: -1 } }, expected: ['spec.gpu.count', 'should be greater than or equal to 0'] },
-  { name: 'missing required field', kind: 'PerpetualDeployment', spec: { mode: 'proxy', encryptionKeySecretRef: { name: 'enc' } }, expected: ['spec.database', 'Required value'] },
+  {
+    name: 'negative GPU count',
+    kind: 'ModelServer',
+    spec: { ...validMs(), gpu: { count: -1 } },
+    expected: ['spec.gpu.count', 'should be greater than or equal to 0'],
+  },
+  {
+    name: 'missing required field',
+    kind: 'PerpetualDeployment',
+    spec: { mode: 'proxy', encryptionKeySecretRef: { name: 'enc' } },
+    expected: ['spec.database', 'Required value'],
+  },
   { name: 'missing model id', kind: 'ModelServer', spec: { model: {} }, expected: ['spec.model.id', 'Required value'] },
   {
     name: 'gateway replicas and autoscaling together',
@@ -198,7 +213,10 @@ const cases: Case[] = [
     name: 'a Localhost seccomp profile without its path',
     kind: 'ModelServer',
     spec: { ...validMs(), podTemplate: { containerSecurityContext: { seccompProfile: { type: 'Localhost' } } } },
-    expected: ['spec.podTemplate.containerSecurityContext.seccompProfile.localhostProfile', 'localhostProfile is required for type Localhost'],
+    expected: [
+      'spec.podTemplate.containerSecurityContext.seccompProfile.localhostProfile',
+      'localhostProfile is required for type Localhost',
+    ],
   },
   {
     name: 'a capability list that is not a list',
@@ -225,16 +243,16 @@ const cases: Case[] = [
     expected: ['spec.podTemplate.volumes[0]', 'set exactly one of emptyDir, configMap, secret or persistentVolumeClaim'],
   },
   {
-    name: 'a podTemplate volume named like the operator\'s',
+    name: "a podTemplate volume named like the operator's",
     kind: 'ModelServer',
     spec: { ...validMs(), podTemplate: { volumes: [{ name: 'dshm', emptyDir: {} }] } },
-    expected: ['spec.podTemplate.volumes[0].name', 'volume names dshm and weights are the operator\'s'],
+    expected: ['spec.podTemplate.volumes[0].name', "volume names dshm and weights are the operator's"],
   },
   {
     name: 'a podTemplate mount over the weights',
     kind: 'ModelServer',
     spec: { ...validMs(), podTemplate: { volumes: [{ name: 'w', emptyDir: {} }], volumeMounts: [{ name: 'w', mountPath: '/models' }] } },
-    expected: ['spec.podTemplate.volumeMounts[0].mountPath', 'mount paths /dev/shm and /models are the operator\'s'],
+    expected: ['spec.podTemplate.volumeMounts[0].mountPath', "mount paths /dev/shm and /models are the operator's"],
   },
   {
     name: 'a podTemplate mount of a volume that does not exist',
@@ -276,7 +294,10 @@ const cases: Case[] = [
   {
     name: 'a metrics peer whose selector expression lacks its values',
     kind: 'PerpetualDeployment',
-    spec: { ...validPd(), networkPolicy: { metricsFrom: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In' }] } }] } },
+    spec: {
+      ...validPd(),
+      networkPolicy: { metricsFrom: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In' }] } }] },
+    },
     expected: ['spec.networkPolicy.metricsFrom[0].namespaceSelector.matchExpressions[0].values', 'values are required for In and NotIn'],
   },
   {
@@ -311,23 +332,45 @@ describe('the API server rejects invalid objects with a readable message', () =>
   });
 
   it('accepts what the tightened rules must still let through', async () => {
-    const cpu = { ...validMs(), gpu: { count: 0 }, vllm: { tensorParallelSize: 1, maxModelLen: 2147483647 }, engine: { image: 'registry.example:5000/team/vllm-cpu@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', args: ['--max-num-seqs', '8'] } };
+    const cpu = {
+      ...validMs(),
+      gpu: { count: 0 },
+      vllm: { tensorParallelSize: 1, maxModelLen: 2147483647 },
+      engine: {
+        image: 'registry.example:5000/team/vllm-cpu@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+        args: ['--max-num-seqs', '8'],
+      },
+    };
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'cpu', cpu));
     const gpu = { ...validMs(), gpu: { count: 2 }, engine: { args: ['--tensor-parallel-size=2', '--gpu-memory-utilization', '0.8'] } };
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'gpu', gpu));
-    const nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } };
-    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'pinned', { ...validMs(), affinity: { nodeAffinity } }));
+    const nodeAffinity = {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
+      },
+    };
+    await cluster.kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      manifest('ModelServer', 'pinned', { ...validMs(), affinity: { nodeAffinity } }),
+    );
     const stored = JSON.parse(await cluster.kubectlOk(['get', 'ms', 'pinned', '-n', ns, '-o', 'json'])) as { spec: { affinity: unknown } };
     expect(stored.spec.affinity).toEqual({ nodeAffinity });
   });
 
   it('accepts a restricted-ready podTemplate and network settings, and stores them as given', async () => {
     const podTemplate = {
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/vllm.json' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        fsGroup: 1000,
+        seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/vllm.json' },
+      },
       containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
     };
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'restricted', { ...validMs(), podTemplate }));
-    const ms = JSON.parse(await cluster.kubectlOk(['get', 'ms', 'restricted', '-n', ns, '-o', 'json'])) as { spec: { podTemplate: unknown } };
+    const ms = JSON.parse(await cluster.kubectlOk(['get', 'ms', 'restricted', '-n', ns, '-o', 'json'])) as {
+      spec: { podTemplate: unknown };
+    };
     expect(ms.spec.podTemplate).toEqual(podTemplate);
     const networkPolicy = {
       enabled: true,
@@ -335,7 +378,9 @@ describe('the API server rejects invalid objects with a readable message', () =>
       gatewayEgress: { policy: 'Restricted', allowedCIDRs: ['203.0.113.7/32', '2001:db8::/32'] },
     };
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('PerpetualDeployment', 'fenced', { ...validPd(), networkPolicy }));
-    const pd = JSON.parse(await cluster.kubectlOk(['get', 'pd', 'fenced', '-n', ns, '-o', 'json'])) as { spec: { networkPolicy: unknown; vectorStore: { managed: { retainOnDelete: boolean } } } };
+    const pd = JSON.parse(await cluster.kubectlOk(['get', 'pd', 'fenced', '-n', ns, '-o', 'json'])) as {
+      spec: { networkPolicy: unknown; vectorStore: { managed: { retainOnDelete: boolean } } };
+    };
     expect(pd.spec.networkPolicy).toEqual(networkPolicy);
     // The default, filled in by the server: claims are kept.
     expect(pd.spec.vectorStore.managed.retainOnDelete).toBe(true);

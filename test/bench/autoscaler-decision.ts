@@ -30,7 +30,9 @@ const POLL_MS = 20;
 const MS = 'bench';
 const MS_LABEL = 'perpetual.ai/modelserver';
 
-interface Scale { spec?: { replicas?: number } }
+interface Scale {
+  spec?: { replicas?: number };
+}
 
 function scaleApi(cp: ControlPlane, namespace: string) {
   const api = cp.kubeConfig().makeApiClient(CustomObjectsApi);
@@ -38,7 +40,10 @@ function scaleApi(cp: ControlPlane, namespace: string) {
   return {
     replicas: async (): Promise<number> => ((await api.getNamespacedCustomObjectScale(ref)) as Scale).spec?.replicas ?? 0,
     set: async (replicas: number): Promise<void> => {
-      await api.patchNamespacedCustomObjectScale({ ...ref, body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await api.patchNamespacedCustomObjectScale(
+        { ...ref, body: { spec: { replicas } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     },
   };
 }
@@ -55,10 +60,17 @@ async function timeUntil(done: () => Promise<boolean>, timeoutMs: number): Promi
 
 function stats(values: number[]): { median: number; mean: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)] ?? 0, mean: values.reduce((a, b) => a + b, 0) / values.length, max: sorted.at(-1) ?? 0 };
+  return {
+    median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    max: sorted.at(-1) ?? 0,
+  };
 }
 
-interface Sims { idle: InferenceSim; loaded: InferenceSim }
+interface Sims {
+  idle: InferenceSim;
+  loaded: InferenceSim;
+}
 
 async function measureInterval(cp: ControlPlane, sims: Sims, intervalMs: number): Promise<{ decisions: number[]; baselines: number[] }> {
   const namespace = `bench-autoscale-${String(intervalMs)}`;
@@ -75,11 +87,21 @@ async function measureInterval(cp: ControlPlane, sims: Sims, intervalMs: number)
   const decisions: number[] = [];
   const baselines: number[] = [];
   try {
-    await cp.kubectl(['apply', '-n', namespace, '-f', '-'], modelServer(MS, { replicas: 1, autoscaling: { minReplicas: 1, maxReplicas: 4, metric: 'inFlight', target: 4, scaleDownDelaySeconds: 0 } }));
-    await eventually(async () => {
-      const out = await cp.kubectl(['get', 'ms', MS, '-n', namespace, '-o', 'jsonpath={.status.readyReplicas}']);
-      if (out.stdout !== '1') throw new Error('waiting for a ready replica');
-    }, 120_000, 200);
+    await cp.kubectl(
+      ['apply', '-n', namespace, '-f', '-'],
+      modelServer(MS, {
+        replicas: 1,
+        autoscaling: { minReplicas: 1, maxReplicas: 4, metric: 'inFlight', target: 4, scaleDownDelaySeconds: 0 },
+      }),
+    );
+    await eventually(
+      async () => {
+        const out = await cp.kubectl(['get', 'ms', MS, '-n', namespace, '-o', 'jsonpath={.status.readyReplicas}']);
+        if (out.stdout !== '1') throw new Error('waiting for a ready replica');
+      },
+      120_000,
+      200,
+    );
     for (let run = 0; run < RUNS; run++) {
       // Somewhere in the interval, so that the mean says something about the phase.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * intervalMs));
@@ -98,8 +120,20 @@ async function measureInterval(cp: ControlPlane, sims: Sims, intervalMs: number)
   } catch (err) {
     // What the operator was doing is the first thing to look at.
     console.error(op.logs().split('\n').slice(-80).join('\n'));
-    const pods = await cp.kubectl(['get', 'pods', '-n', namespace, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.metadata.deletionTimestamp} {.status.phase} {.status.conditions}{"\\n"}{end}']);
-    const nodes = await cp.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")]}{"\\n"}{end}']);
+    const pods = await cp.kubectl([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.metadata.deletionTimestamp} {.status.phase} {.status.conditions}{"\\n"}{end}',
+    ]);
+    const nodes = await cp.kubectl([
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")]}{"\\n"}{end}',
+    ]);
     console.error(pods.stdout, nodes.stdout, JSON.stringify(endpoints.current()), cp.dir);
     throw err;
   } finally {
@@ -127,9 +161,14 @@ async function main(): Promise<void> {
       const b = stats(baselines);
       console.log(
         `${String(intervalMs).padStart(6)} ms ${d.median.toFixed(0).padStart(10)} ms ${d.mean.toFixed(0).padStart(7)} ms ${d.max.toFixed(0).padStart(6)} ms ` +
-        `${(d.max / intervalMs).toFixed(2).padStart(10)}x ${b.median.toFixed(0).padStart(14)} ms ${(d.median / b.median).toFixed(1).padStart(14)}x`,
+          `${(d.max / intervalMs).toFixed(2).padStart(10)}x ${b.median.toFixed(0).padStart(14)} ms ${(d.median / b.median).toFixed(1).padStart(14)}x`,
       );
-      summary.push({ intervalMs, decisionsMs: decisions.map(Math.round), baselinesMs: baselines.map(Math.round), withinOneInterval: d.max <= intervalMs });
+      summary.push({
+        intervalMs,
+        decisionsMs: decisions.map(Math.round),
+        baselinesMs: baselines.map(Math.round),
+        withinOneInterval: d.max <= intervalMs,
+      });
     }
     console.log(JSON.stringify(summary));
   } finally {

@@ -59,8 +59,19 @@ const MESSAGES = [
   { role: 'user', content: 'What is the capital of France?' },
 ];
 const CHAT_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 64 });
-const STREAM_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 64, stream: true, stream_options: { include_usage: true } });
-const RESPONSES_BODY = JSON.stringify({ model: MODEL, instructions: MESSAGES[0]?.content, input: MESSAGES[1]?.content, max_output_tokens: 64 });
+const STREAM_BODY = JSON.stringify({
+  model: MODEL,
+  messages: MESSAGES,
+  max_tokens: 64,
+  stream: true,
+  stream_options: { include_usage: true },
+});
+const RESPONSES_BODY = JSON.stringify({
+  model: MODEL,
+  instructions: MESSAGES[0]?.content,
+  input: MESSAGES[1]?.content,
+  max_output_tokens: 64,
+});
 
 interface Target {
   name: 'baseline' | 'gateway';
@@ -99,13 +110,19 @@ async function send(target: Target, body: string): Promise<Sample> {
   }
   const totalMs = performance.now() - started;
   // A benchmark of error responses would be meaningless: stop at the first one.
-  if (res.statusCode !== 200 || !text.includes('Paris')) throw new Error(`${target.name} answered ${res.statusCode}: ${text.slice(0, 500)}`);
+  if (res.statusCode !== 200 || !text.includes('Paris'))
+    throw new Error(`${target.name} answered ${res.statusCode}: ${text.slice(0, 500)}`);
   const overhead = res.headers['x-perpetual-overhead-ms'];
   return { totalMs, firstByteMs: firstByteMs ?? totalMs, overheadMs: typeof overhead === 'string' ? Number(overhead) : undefined };
 }
 
 /** Sequential requests, alternating targets; the pair's order flips every request. A body per side when the two speak different APIs. */
-async function alternating(baseline: Target, gateway: Target, body: string | Record<Target['name'], string>, n: number): Promise<{ baseline: Sample[]; gateway: Sample[] }> {
+async function alternating(
+  baseline: Target,
+  gateway: Target,
+  body: string | Record<Target['name'], string>,
+  n: number,
+): Promise<{ baseline: Sample[]; gateway: Sample[] }> {
   const result = { baseline: [] as Sample[], gateway: [] as Sample[] };
   for (let i = 0; i < n; i++) {
     const order = i % 2 === 0 ? [baseline, gateway] : [gateway, baseline];
@@ -125,7 +142,7 @@ async function paced(baseline: Target, gateway: Target, rate: number, n: number)
   const started = performance.now();
   const inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < 2 * n; i++) {
-    const target = (i % 4 === 0 || i % 4 === 3) ? baseline : gateway; // B G G B: each side goes first half the time
+    const target = i % 4 === 0 || i % 4 === 3 ? baseline : gateway; // B G G B: each side goes first half the time
     const wait = started + i * halfInterval - performance.now();
     if (wait > 0) await sleep(wait);
     inFlight.push(send(target, CHAT_BODY).then((sample) => result[target.name].push(sample)));
@@ -139,12 +156,14 @@ async function concurrent(target: Target, body: string, n: number): Promise<{ se
   const samples: Sample[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
-    while (next < n) {
-      next++;
-      samples.push(await send(target, body));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
+      while (next < n) {
+        next++;
+        samples.push(await send(target, body));
+      }
+    }),
+  );
   return { seconds: (performance.now() - started) / 1000, samples };
 }
 
@@ -183,7 +202,6 @@ async function throughput(baseline: Target, gateway: Target, gatewayPid: number 
   return result;
 }
 
-
 const PERCENTILES = [50, 95, 99] as const;
 
 interface Comparison {
@@ -191,7 +209,6 @@ interface Comparison {
   gateway: Record<string, number>;
   added: Record<string, number>;
 }
-
 
 function compare(baseline: number[], gateway: number[]): Comparison {
   const out: Comparison = { baseline: {}, gateway: {}, added: {} };
@@ -214,7 +231,11 @@ function headerStats(samples: Sample[]): { p50: number; p99: number } {
 }
 
 const ms = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(2));
-const row = (cells: string[]): string => `${(cells[0] ?? '').padEnd(34)}${cells.slice(1).map((c) => c.padStart(11)).join('')}`;
+const row = (cells: string[]): string =>
+  `${(cells[0] ?? '').padEnd(34)}${cells
+    .slice(1)
+    .map((c) => c.padStart(11))
+    .join('')}`;
 
 function printComparison(title: string, c: Comparison): void {
   console.log(`\n${title}`);
@@ -241,7 +262,11 @@ interface Results {
 
 /** Average cores busy: 2 means this machine was saturated. */
 function cores(cpu: Cpu, seconds: number): { gateway: number; ours: number; others: number } {
-  return { gateway: round3(cpu.process / seconds), ours: round3(cpu.ours / seconds), others: round3(Math.max(0, cpu.machine - cpu.ours) / seconds) };
+  return {
+    gateway: round3(cpu.process / seconds),
+    ours: round3(cpu.ours / seconds),
+    others: round3(Math.max(0, cpu.machine - cpu.ours) / seconds),
+  };
 }
 
 function throughputSummary(load: Results['load']) {
@@ -252,7 +277,10 @@ function throughputSummary(load: Results['load']) {
     ratio: round3(rps(load.gateway) / rps(load.baseline)),
     gatewayCpuMsPerRequest: round3((load.gateway.cpu.process * 1000) / load.gateway.requests),
     cores: { baseline: cores(load.baseline.cpu, load.baseline.seconds), gateway: cores(load.gateway.cpu, load.gateway.seconds) },
-    latencyMs: compare(load.baseline.samples.map((s) => s.totalMs), load.gateway.samples.map((s) => s.totalMs)),
+    latencyMs: compare(
+      load.baseline.samples.map((s) => s.totalMs),
+      load.gateway.samples.map((s) => s.totalMs),
+    ),
   };
 }
 
@@ -260,11 +288,21 @@ function summarize(r: Results): Record<string, unknown> {
   return {
     bench: 'gateway-overhead',
     stub: SEPARATE_STUB ? 'process' : 'inprocess',
-    requests: REQUESTS, streamRequests: STREAM_REQUESTS, pacedSeconds: PACED_SECONDS, throughputRequests: THROUGHPUT_REQUESTS, concurrency: CONCURRENCY, cpus: navigatorCpus(),
+    requests: REQUESTS,
+    streamRequests: STREAM_REQUESTS,
+    pacedSeconds: PACED_SECONDS,
+    throughputRequests: THROUGHPUT_REQUESTS,
+    concurrency: CONCURRENCY,
+    cpus: navigatorCpus(),
     otherLoadCores: cores(r.whole.cpu, r.whole.seconds).others,
     chatMs: { baseline: r.chat.baseline, gateway: r.chat.gateway, added: r.chat.added, overheadHeader: r.chatHeader },
     streamFirstByteMs: { baseline: r.stream.baseline, gateway: r.stream.gateway, added: r.stream.added, overheadHeader: r.streamHeader },
-    responsesMs: { baseline: r.responses.baseline, gateway: r.responses.gateway, added: r.responses.added, overheadHeader: r.responsesHeader },
+    responsesMs: {
+      baseline: r.responses.baseline,
+      gateway: r.responses.gateway,
+      added: r.responses.added,
+      overheadHeader: r.responsesHeader,
+    },
     pacedMs: { rps: RATE, baseline: r.paced.baseline, gateway: r.paced.gateway, added: r.paced.added, overheadHeader: r.pacedHeader },
     throughput: throughputSummary(r.load),
   };
@@ -280,7 +318,10 @@ function printHeader(h: { p50: number; p99: number }): void {
 }
 
 function printThroughput(t: ReturnType<typeof throughputSummary>): void {
-  printComparison(`throughput, non-streaming, c=${String(CONCURRENCY)} (${String(THROUGHPUT_REQUESTS)} requests each, ${String(ROUNDS)} rounds): latency`, t.latencyMs);
+  printComparison(
+    `throughput, non-streaming, c=${String(CONCURRENCY)} (${String(THROUGHPUT_REQUESTS)} requests each, ${String(ROUNDS)} rounds): latency`,
+    t.latencyMs,
+  );
   console.log(row(['  requests/s', t.baselineRps.toFixed(0), t.gatewayRps.toFixed(0), `${t.ratio.toFixed(2)}x`]));
   console.log(row(['  gateway CPU per request (ms)', '', t.gatewayCpuMsPerRequest.toFixed(2)]));
   console.log(row(['  cores busy: gateway process', t.cores.baseline.gateway.toFixed(2), t.cores.gateway.gateway.toFixed(2)]));
@@ -293,17 +334,27 @@ function report(r: Results): void {
   printHeader(r.chatHeader);
   printComparison(`chat, streaming, c=1 (${String(STREAM_REQUESTS)} requests each): time to first byte`, r.stream);
   printHeader(r.streamHeader);
-  printComparison(`/v1/responses (gateway) vs chat (baseline), non-streaming, c=1 (${String(REQUESTS)} requests each): latency`, r.responses);
+  printComparison(
+    `/v1/responses (gateway) vs chat (baseline), non-streaming, c=1 (${String(REQUESTS)} requests each): latency`,
+    r.responses,
+  );
   printHeader(r.responsesHeader);
-  printComparison(`chat, non-streaming, open loop at ${String(RATE)} requests/s per side (${String(RATE * PACED_SECONDS)} requests each): latency`, r.paced);
+  printComparison(
+    `chat, non-streaming, open loop at ${String(RATE)} requests/s per side (${String(RATE * PACED_SECONDS)} requests each): latency`,
+    r.paced,
+  );
   printHeader(r.pacedHeader);
   const t = throughputSummary(r.load);
   printThroughput(t);
   const x = (c: Comparison, key: string): string => `${((c.gateway[key] ?? Number.NaN) / (c.baseline[key] ?? Number.NaN)).toFixed(2)}x`;
-  console.log(`\nratios gateway/baseline: chat c=1 p50 ${x(r.chat, 'p50')}, p99 ${x(r.chat, 'p99')}; stream first byte p50 ${x(r.stream, 'p50')}, p99 ${x(r.stream, 'p99')}; ` +
-    `responses c=1 p50 ${x(r.responses, 'p50')}, p99 ${x(r.responses, 'p99')}; ` +
-    `open loop p50 ${x(r.paced, 'p50')}, p99 ${x(r.paced, 'p99')}; throughput c=${String(CONCURRENCY)} ${t.ratio.toFixed(2)}x`);
-  console.log(`other processes on this machine (not started by this run) used ${cores(r.whole.cpu, r.whole.seconds).others.toFixed(2)} cores on average while measuring (0 = quiet)`);
+  console.log(
+    `\nratios gateway/baseline: chat c=1 p50 ${x(r.chat, 'p50')}, p99 ${x(r.chat, 'p99')}; stream first byte p50 ${x(r.stream, 'p50')}, p99 ${x(r.stream, 'p99')}; ` +
+      `responses c=1 p50 ${x(r.responses, 'p50')}, p99 ${x(r.responses, 'p99')}; ` +
+      `open loop p50 ${x(r.paced, 'p50')}, p99 ${x(r.paced, 'p99')}; throughput c=${String(CONCURRENCY)} ${t.ratio.toFixed(2)}x`,
+  );
+  console.log(
+    `other processes on this machine (not started by this run) used ${cores(r.whole.cpu, r.whole.seconds).others.toFixed(2)} cores on average while measuring (0 = quiet)`,
+  );
   console.log(JSON.stringify(summarize(r)));
 }
 
@@ -326,13 +377,25 @@ async function measure({ baseline, gateway, responses }: Targets, gatewayPid: nu
   const load = await throughput(baseline, gateway, gatewayPid);
   return {
     whole: { cpu: cpuSince(before, gatewayPid), seconds: (performance.now() - started) / 1000 },
-    paced: compare(steady.baseline.map((s) => s.totalMs), steady.gateway.map((s) => s.totalMs)),
+    paced: compare(
+      steady.baseline.map((s) => s.totalMs),
+      steady.gateway.map((s) => s.totalMs),
+    ),
     pacedHeader: headerStats(steady.gateway),
-    chat: compare(chat.baseline.map((s) => s.totalMs), chat.gateway.map((s) => s.totalMs)),
+    chat: compare(
+      chat.baseline.map((s) => s.totalMs),
+      chat.gateway.map((s) => s.totalMs),
+    ),
     chatHeader: headerStats(chat.gateway),
-    stream: compare(stream.baseline.map((s) => s.firstByteMs), stream.gateway.map((s) => s.firstByteMs)),
+    stream: compare(
+      stream.baseline.map((s) => s.firstByteMs),
+      stream.gateway.map((s) => s.firstByteMs),
+    ),
     streamHeader: headerStats(stream.gateway),
-    responses: compare(answered.baseline.map((s) => s.totalMs), answered.gateway.map((s) => s.totalMs)),
+    responses: compare(
+      answered.baseline.map((s) => s.totalMs),
+      answered.gateway.map((s) => s.totalMs),
+    ),
     responsesHeader: headerStats(answered.gateway),
     load,
   };
@@ -353,7 +416,9 @@ async function startGatewayStack(pgUrl: string, redisUrl: string, upstreamUrl: s
     redisUrl,
     config: {
       mode: 'proxy',
-      models: [{ name: MODEL, provider: 'openai', upstreamModel: MODEL, pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } }],
+      models: [
+        { name: MODEL, provider: 'openai', upstreamModel: MODEL, pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
+      ],
       tiers: { enterprise: limits },
       // The proxy's own cost, as the research target states it: memory retrieval is measured on its own.
       memory: { enabled: false },
@@ -378,11 +443,16 @@ interface StubProcess {
  * all while the gateway path crosses four, and scheduling on two cores would be billed to the gateway.
  */
 async function startStubProcess(): Promise<StubProcess> {
-  const child = spawn(process.execPath, [import.meta.filename], { env: { ...process.env, [STUB_CHILD]: '1' }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [import.meta.filename], {
+    env: { ...process.env, [STUB_CHILD]: '1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const stop = (): Promise<void> => stopProcess(child);
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      child.once('exit', (code) => { reject(new Error(`stub process exited (${String(code)})`)); });
+      child.once('exit', (code) => {
+        reject(new Error(`stub process exited (${String(code)})`));
+      });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
@@ -436,7 +506,12 @@ async function startAll(running: Running): Promise<Targets> {
   if (!running.stub) stack.openai.behaviour = { apiKey: USER_OPENAI_KEY, reply: REPLY };
   const apiKey = await benchUser(stack);
   const stubUrl = new URL(running.stub?.url ?? stack.openai.url);
-  const baseline: Target = { name: 'baseline', pool: poolFor(stubUrl.origin), path: `${stubUrl.pathname}/chat/completions`, authorization: `Bearer ${USER_OPENAI_KEY}` };
+  const baseline: Target = {
+    name: 'baseline',
+    pool: poolFor(stubUrl.origin),
+    path: `${stubUrl.pathname}/chat/completions`,
+    authorization: `Bearer ${USER_OPENAI_KEY}`,
+  };
   const gateway: Target = { name: 'gateway', pool: poolFor(stack.url), path: '/v1/chat/completions', authorization: `Bearer ${apiKey}` };
   running.pools.push(baseline.pool, gateway.pool);
   return { baseline, gateway, responses: { ...gateway, path: '/v1/responses' } };
@@ -451,7 +526,10 @@ async function stopAll(running: Running): Promise<void> {
 /** Rejects on Ctrl-C or SIGTERM, so an interrupted run still goes through the cleanup in main. */
 function interruption(): Promise<never> {
   return new Promise((_resolve, reject) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { reject(new Error(`interrupted (${signal})`)); });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        reject(new Error(`interrupted (${signal})`));
+      });
   });
 }
 
@@ -461,7 +539,9 @@ async function main(): Promise<void> {
   const starting = startAll(running);
   try {
     const targets = await Promise.race([starting, interrupted]);
-    console.log(`gateway-overhead: ${String(navigatorCpus())} CPUs, stub ${SEPARATE_STUB ? 'in its own process' : 'in this process'}, warm-up ${String(WARMUP)} requests per side`);
+    console.log(
+      `gateway-overhead: ${String(navigatorCpus())} CPUs, stub ${SEPARATE_STUB ? 'in its own process' : 'in this process'}, warm-up ${String(WARMUP)} requests per side`,
+    );
     const results = await Promise.race([measure(targets, running.stack?.gateways[0]?.process.pid), interrupted]);
     const warnings = running.stack?.gateways[0]?.logs().trim();
     if (warnings) console.log(`gateway logged (level >= warn):\n${warnings.slice(0, 2000)}`);

@@ -96,14 +96,18 @@ const MODEL = 'gpt-4o-mini';
 const SYSTEM = 'You are a helpful assistant. Answer briefly.';
 const REPLY = 'Sure. Based on what you told me earlier, here is a short answer; let me know if you want more detail.';
 /** The deployment defaults (gateway/config.ts). */
-const MEMORY = { enabled: true, topK: DEFAULT_MEMORY.topK, tokenBudget: DEFAULT_MEMORY.tokenBudget, retrievalTimeoutMs: DEFAULT_MEMORY.retrievalTimeoutMs };
+const MEMORY = {
+  enabled: true,
+  topK: DEFAULT_MEMORY.topK,
+  tokenBudget: DEFAULT_MEMORY.tokenBudget,
+  retrievalTimeoutMs: DEFAULT_MEMORY.retrievalTimeoutMs,
+};
 const BASE_COLLECTION = 'conversations';
 const LOAD_BATCH = 2000;
 /** Everything stored during the run has created_at at or after this; everything loaded, before. */
 const RUN_STARTED_AT = Date.now();
 
 // ---------------------------------------------------------------- synthetic memories
-
 
 const SLOTS: Readonly<Record<string, readonly string[]>> = {
   name: ['Priya', 'Maria', 'Aiko', 'Tom', 'Ravi', 'Kenji', 'Fatima', 'Lukas', 'Sofia', 'Omar', 'Grace', 'Diego'],
@@ -127,26 +131,86 @@ function fill(rng: Rng, template: string): string {
 
 /** A user turn and a reply about it: what the write path stores for one exchange. */
 const EXCHANGES: readonly (readonly [string, string])[] = [
-  ['My sister {name} just moved to {city} for a new job.', "That's exciting news for {name}! Moving to {city} is a big step; I hope she settles in quickly."],
-  ["I'm allergic to {allergen}, please keep that in mind for recipes.", "Noted: I'll leave {allergen} out of any recipe I suggest and point out where it usually hides."],
-  ['Can you suggest a {cuisine} dinner I can make in under 30 minutes?', 'A quick {cuisine} option: a stir-fry of vegetables and rice with a simple sauce, about 25 minutes start to finish.'],
-  ["We're planning a trip to {city} in {month}, any tips?", 'For {city} in {month}: book the popular museums ahead, pack layers, and try the local food markets.'],
-  ['My {kind} {pet} keeps waking me up at 5 am.', 'Early waking is common; a later feeding time and some evening play often help {pet} sleep longer.'],
-  ['I started learning {lang} last week and the grammar is hard.', 'Grammar takes time in {lang}; short daily practice and lots of example sentences work better than long sessions.'],
-  ['How do I fix a flaky test in my {tech} project?', 'Flaky tests are usually timing: await every async call, fake the clock, and isolate shared state between tests.'],
-  ['My manager wants the quarterly report by {day}.', 'To finish by {day}, outline the sections today and fill in the numbers first; the prose can come last.'],
-  ["I've been training for a half marathon, about {n} km a week so far.", 'At {n} km a week, add roughly ten percent per week and keep one easy run for recovery.'],
-  ['Remind me that my dentist appointment is on {day}.', "I can't set reminders, but write it down: dentist on {day}. A calendar alert the day before helps."],
-  ['I switched from {tech} to another stack at work and I miss it.', 'Switching stacks is hard at first; much of what you learned with {tech} will still carry over.'],
-  ['My favourite band is {band}, I saw them live in {city}.', 'Seeing {band} live in {city} sounds great! Do you have a favourite album of theirs?'],
-  ['Our team uses {tech} for the backend and Postgres for storage.', '{tech} with Postgres is a solid pairing; connection pooling and migrations are the usual pain points.'],
-  ['I need a gift idea for my partner {name}, who loves {hobby}.', 'For someone into {hobby}, a class, a quality tool or a good book on it usually goes down well.'],
-  ["I'm trying to cut down on coffee, I drink about {n} cups a day.", 'Going down from {n} cups gradually, one fewer every few days, avoids most of the headaches.'],
-  ['My brother {name} is getting married in {month}.', 'Congratulations to {name}! A wedding in {month} gives you time to plan travel and a gift.'],
-  ['I took up {hobby} this year and I love it.', '{hobby} is a great choice; a local club is a good way to meet people and improve faster.'],
-  ['What is a good way to learn {tech} quickly?', 'Build something small but real with {tech}, read the official guide alongside, and ask for code review.'],
-  ['I work from home on {day}s, the rest of the week I commute to {city}.', 'A fixed home-office day helps; keep the commute days for meetings that need people in the room.'],
-  ['My doctor told me to avoid {allergen} completely.', 'Then it is worth checking labels carefully; {allergen} shows up in many processed foods.'],
+  [
+    'My sister {name} just moved to {city} for a new job.',
+    "That's exciting news for {name}! Moving to {city} is a big step; I hope she settles in quickly.",
+  ],
+  [
+    "I'm allergic to {allergen}, please keep that in mind for recipes.",
+    "Noted: I'll leave {allergen} out of any recipe I suggest and point out where it usually hides.",
+  ],
+  [
+    'Can you suggest a {cuisine} dinner I can make in under 30 minutes?',
+    'A quick {cuisine} option: a stir-fry of vegetables and rice with a simple sauce, about 25 minutes start to finish.',
+  ],
+  [
+    "We're planning a trip to {city} in {month}, any tips?",
+    'For {city} in {month}: book the popular museums ahead, pack layers, and try the local food markets.',
+  ],
+  [
+    'My {kind} {pet} keeps waking me up at 5 am.',
+    'Early waking is common; a later feeding time and some evening play often help {pet} sleep longer.',
+  ],
+  [
+    'I started learning {lang} last week and the grammar is hard.',
+    'Grammar takes time in {lang}; short daily practice and lots of example sentences work better than long sessions.',
+  ],
+  [
+    'How do I fix a flaky test in my {tech} project?',
+    'Flaky tests are usually timing: await every async call, fake the clock, and isolate shared state between tests.',
+  ],
+  [
+    'My manager wants the quarterly report by {day}.',
+    'To finish by {day}, outline the sections today and fill in the numbers first; the prose can come last.',
+  ],
+  [
+    "I've been training for a half marathon, about {n} km a week so far.",
+    'At {n} km a week, add roughly ten percent per week and keep one easy run for recovery.',
+  ],
+  [
+    'Remind me that my dentist appointment is on {day}.',
+    "I can't set reminders, but write it down: dentist on {day}. A calendar alert the day before helps.",
+  ],
+  [
+    'I switched from {tech} to another stack at work and I miss it.',
+    'Switching stacks is hard at first; much of what you learned with {tech} will still carry over.',
+  ],
+  [
+    'My favourite band is {band}, I saw them live in {city}.',
+    'Seeing {band} live in {city} sounds great! Do you have a favourite album of theirs?',
+  ],
+  [
+    'Our team uses {tech} for the backend and Postgres for storage.',
+    '{tech} with Postgres is a solid pairing; connection pooling and migrations are the usual pain points.',
+  ],
+  [
+    'I need a gift idea for my partner {name}, who loves {hobby}.',
+    'For someone into {hobby}, a class, a quality tool or a good book on it usually goes down well.',
+  ],
+  [
+    "I'm trying to cut down on coffee, I drink about {n} cups a day.",
+    'Going down from {n} cups gradually, one fewer every few days, avoids most of the headaches.',
+  ],
+  [
+    'My brother {name} is getting married in {month}.',
+    'Congratulations to {name}! A wedding in {month} gives you time to plan travel and a gift.',
+  ],
+  [
+    'I took up {hobby} this year and I love it.',
+    '{hobby} is a great choice; a local club is a good way to meet people and improve faster.',
+  ],
+  [
+    'What is a good way to learn {tech} quickly?',
+    'Build something small but real with {tech}, read the official guide alongside, and ask for code review.',
+  ],
+  [
+    'I work from home on {day}s, the rest of the week I commute to {city}.',
+    'A fixed home-office day helps; keep the commute days for meetings that need people in the room.',
+  ],
+  [
+    'My doctor told me to avoid {allergen} completely.',
+    'Then it is worth checking labels carefully; {allergen} shows up in many processed foods.',
+  ],
 ];
 
 const QUESTIONS: readonly string[] = [
@@ -172,7 +236,10 @@ const QUESTIONS: readonly string[] = [
 
 /** Unique per exchange (point ids derive from it), in the gateway's `req_<32 hex>` form. */
 function requestIdOf(exchange: number): string {
-  return `req_${createHash('sha256').update(`memory-latency:${String(SEED)}:${String(exchange)}`).digest('hex').slice(0, 32)}`;
+  return `req_${createHash('sha256')
+    .update(`memory-latency:${String(SEED)}:${String(exchange)}`)
+    .digest('hex')
+    .slice(0, 32)}`;
 }
 
 /**
@@ -249,7 +316,8 @@ async function qdrant(store: Pick<VectorStore, 'url' | 'apiKey'>, method: string
 function emulatorStore(emulator: QdrantEmulator, apiKey: string, dimension: number): VectorStore {
   const expected = collectionName(BASE_COLLECTION, BUILTIN_EMBEDDER_ID, dimension);
   const collections = emulator.collections();
-  if (collections.length !== 1 || collections[0] !== expected) throw new Error(`expected the gateway to have created ${expected}, found ${JSON.stringify(collections)}`);
+  if (collections.length !== 1 || collections[0] !== expected)
+    throw new Error(`expected the gateway to have created ${expected}, found ${JSON.stringify(collections)}`);
   return {
     label: 'Qdrant emulator (test/stubs/qdrant-emulator.ts): an exact linear scan in Node, in the benchmark process; not Qdrant, no HNSW',
     url: emulator.url,
@@ -259,7 +327,12 @@ function emulatorStore(emulator: QdrantEmulator, apiKey: string, dimension: numb
       // The ids and payloads the store writes (preparePoint is its own code); seed skips HTTP and JSON.
       const points: SeedPoint[] = batch.map((memory) => {
         const { id, payload, sparse } = preparePoint(memory, dimension);
-        return { id, vector: memory.vector, ...(sparse.indices.length > 0 ? { sparse: { [LEXICAL_VECTOR]: sparse } } : {}), payload: { ...payload } };
+        return {
+          id,
+          vector: memory.vector,
+          ...(sparse.indices.length > 0 ? { sparse: { [LEXICAL_VECTOR]: sparse } } : {}),
+          payload: { ...payload },
+        };
       });
       emulator.seed(expected, points);
       return Promise.resolve();
@@ -270,13 +343,20 @@ function emulatorStore(emulator: QdrantEmulator, apiKey: string, dimension: numb
 
 function loopbackUrl(raw: string): string {
   const url = new URL(raw);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`QDRANT_URL must be on loopback (127.0.0.1), got ${url.hostname}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    throw new Error(`QDRANT_URL must be on loopback (127.0.0.1), got ${url.hostname}`);
   return raw.replace(/\/+$/, '');
 }
 
 async function realStore(target: RealTarget, base: string, dimension: number): Promise<VectorStore> {
   const { url, apiKey } = target;
-  const store = new QdrantMemoryStore({ url, ...(apiKey ? { apiKey } : {}), baseCollection: base, embedder: { id: BUILTIN_EMBEDDER_ID, dimension }, timeoutMs: 60_000 });
+  const store = new QdrantMemoryStore({
+    url,
+    ...(apiKey ? { apiKey } : {}),
+    baseCollection: base,
+    embedder: { id: BUILTIN_EMBEDDER_ID, dimension },
+    timeoutMs: 60_000,
+  });
   const about = (await (await fetch(`${url}/`, { headers: apiKey ? { 'api-key': apiKey } : {} })).json()) as { version?: string };
   return {
     label: `${target.started ? 'the real Qdrant server started for this run from its binary' : 'the Qdrant'} at ${url} (version ${about.version ?? 'unknown'}; a real Qdrant searches with HNSW and the tenant index), collection ${store.collection}, deleted at the end`,
@@ -295,7 +375,11 @@ async function realStore(target: RealTarget, base: string, dimension: number): P
 }
 
 /** Loads memories up to `size` points, embedding each text with the built-in embedder. */
-async function growTo(store: VectorStore, context: { users: readonly string[]; embedder: BuiltinEmbedder; loaded: number }, size: number): Promise<number> {
+async function growTo(
+  store: VectorStore,
+  context: { users: readonly string[]; embedder: BuiltinEmbedder; loaded: number },
+  size: number,
+): Promise<number> {
   const started = performance.now();
   while (context.loaded < size) {
     const batch = memories(context.users, context.loaded, Math.min(LOAD_BATCH, size - context.loaded));
@@ -320,7 +404,10 @@ async function untilIndexed(store: VectorStore): Promise<void> {
 
 async function countPoints(store: VectorStore, userId?: string): Promise<number> {
   const filter = userId === undefined ? undefined : tenantFilter(userId, 'count');
-  return ((await qdrant(store, 'POST', `/collections/${store.collection}/points/count`, { exact: true, ...(filter ? { filter } : {}) })).result as { count: number }).count;
+  return (
+    (await qdrant(store, 'POST', `/collections/${store.collection}/points/count`, { exact: true, ...(filter ? { filter } : {}) }))
+      .result as { count: number }
+  ).count;
 }
 
 /** Deletes what the gateway stored during the run (created_at from the start on); returns how many there were. */
@@ -359,7 +446,14 @@ function headerNumber(value: string | string[] | undefined): number | undefined 
 }
 
 async function chat(client: Client, question: string, memory: boolean): Promise<Sample> {
-  const body = JSON.stringify({ model: MODEL, messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: question }], max_tokens: 64 });
+  const body = JSON.stringify({
+    model: MODEL,
+    messages: [
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: question },
+    ],
+    max_tokens: 64,
+  });
   const headers: Record<string, string> = { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' };
   if (!memory) headers['x-perpetual-memory'] = 'off';
   const started = performance.now();
@@ -367,7 +461,8 @@ async function chat(client: Client, question: string, memory: boolean): Promise<
   const text = await res.body.text();
   const totalMs = performance.now() - started;
   // A benchmark of error responses would be meaningless: stop at the first one.
-  if (res.statusCode !== 200 || !text.includes('Based on what you told me')) throw new Error(`chat answered ${String(res.statusCode)}: ${text.slice(0, 500)}`);
+  if (res.statusCode !== 200 || !text.includes('Based on what you told me'))
+    throw new Error(`chat answered ${String(res.statusCode)}: ${text.slice(0, 500)}`);
   const h = res.headers;
   return {
     totalMs,
@@ -397,7 +492,8 @@ async function pairs(context: PairsContext, n: number, offset: number): Promise<
   const arms: Arms = { on: [], off: [], mostWritten: 0 };
   for (let i = 0; i < n; i++) {
     const question = context.questions[(offset + i) % context.questions.length] ?? '';
-    for (const memory of i % 2 === 0 ? [true, false] : [false, true]) (memory ? arms.on : arms.off).push(await chat(context.client, question, memory));
+    for (const memory of i % 2 === 0 ? [true, false] : [false, true])
+      (memory ? arms.on : arms.off).push(await chat(context.client, question, memory));
     if ((i + 1) % CLEANUP_EVERY === 0) arms.mostWritten = Math.max(arms.mostWritten, await dropRunWrites(context.store, context.userId));
   }
   arms.mostWritten = Math.max(arms.mostWritten, await dropRunWrites(context.store, context.userId));
@@ -425,7 +521,14 @@ async function directSearches(context: PairsContext, embedder: BuiltinEmbedder):
     const body = (userId: string): unknown => {
       const filter = scopeFilter(userId, 'search');
       const dense = { query: vector, filter, limit, score_threshold: DENSE_MIN_SCORE };
-      return { prefetch: [dense, { query: lexical, using: LEXICAL_VECTOR, filter, limit }], query: { fusion: 'rrf' }, filter, limit, with_payload: true, with_vector: false };
+      return {
+        prefetch: [dense, { query: lexical, using: LEXICAL_VECTOR, filter, limit }],
+        query: { fusion: 'rrf' },
+        filter,
+        limit,
+        with_payload: true,
+        with_vector: false,
+      };
     };
     const started = performance.now();
     const answer = await qdrant(context.store, 'POST', path, body(context.userId));
@@ -460,8 +563,6 @@ function otherCores(before: Cpu, seconds: number): number {
 }
 
 // ---------------------------------------------------------------- statistics and report
-
-
 
 interface Spread {
   p50: number;
@@ -505,11 +606,27 @@ function tally(values: readonly string[]): Record<string, number> {
   return out;
 }
 
-function summarizeArms(arms: Arms): Pick<SizeResult, 'off' | 'on' | 'added' | 'ratio' | 'overheadOff' | 'overheadOn' | 'retrieval' | 'recallResults' | 'meanMemoryTokens' | 'mostRunWrites' | 'requests'> {
+function summarizeArms(
+  arms: Arms,
+): Pick<
+  SizeResult,
+  | 'off'
+  | 'on'
+  | 'added'
+  | 'ratio'
+  | 'overheadOff'
+  | 'overheadOn'
+  | 'retrieval'
+  | 'recallResults'
+  | 'meanMemoryTokens'
+  | 'mostRunWrites'
+  | 'requests'
+> {
   const off = spread(arms.off.map((s) => s.totalMs));
   const on = spread(arms.on.map((s) => s.totalMs));
   const offHeaders = tally(arms.off.map((s) => s.memory));
-  if (offHeaders.disabled !== arms.off.length) throw new Error(`memory-off requests answered x-perpetual-memory ${JSON.stringify(offHeaders)}`);
+  if (offHeaders.disabled !== arms.off.length)
+    throw new Error(`memory-off requests answered x-perpetual-memory ${JSON.stringify(offHeaders)}`);
   return {
     requests: arms.on.length,
     off,
@@ -526,22 +643,40 @@ function summarizeArms(arms: Arms): Pick<SizeResult, 'off' | 'on' | 'added' | 'r
 }
 
 const ms = (v: number): string => v.toFixed(2);
-const row = (cells: string[]): string => `${(cells[0] ?? '').padEnd(40)}${cells.slice(1).map((c) => c.padStart(15)).join('')}`;
+const row = (cells: string[]): string =>
+  `${(cells[0] ?? '').padEnd(40)}${cells
+    .slice(1)
+    .map((c) => c.padStart(15))
+    .join('')}`;
 
 function printSize(r: SizeResult): void {
-  console.log(`\n${r.points.toLocaleString('en')} points in the collection, ${r.userPoints.toLocaleString('en')} of them the measured user's (${USERS === 1 ? 'nobody else has any' : `${String(USERS)} users share it`}); ` +
-    `loaded in ${r.loadSeconds.toFixed(1)} s; ${String(r.requests)} requests per arm`);
+  console.log(
+    `\n${r.points.toLocaleString('en')} points in the collection, ${r.userPoints.toLocaleString('en')} of them the measured user's (${USERS === 1 ? 'nobody else has any' : `${String(USERS)} users share it`}); ` +
+      `loaded in ${r.loadSeconds.toFixed(1)} s; ${String(r.requests)} requests per arm`,
+  );
   console.log(row(['', 'memory off', 'memory on', 'added', 'on ÷ off']));
   console.log(row(['  chat latency p50 (ms)', ms(r.off.p50), ms(r.on.p50), ms(r.added.p50), `${r.ratio.p50.toFixed(2)}x`]));
   console.log(row(['  chat latency p95 (ms)', ms(r.off.p95), ms(r.on.p95), ms(r.added.p95), `${r.ratio.p95.toFixed(2)}x`]));
-  console.log(row(['  x-perpetual-overhead-ms p50 / p95', `${ms(r.overheadOff.p50)} / ${ms(r.overheadOff.p95)}`, `${ms(r.overheadOn.p50)} / ${ms(r.overheadOn.p95)}`]));
+  console.log(
+    row([
+      '  x-perpetual-overhead-ms p50 / p95',
+      `${ms(r.overheadOff.p50)} / ${ms(r.overheadOff.p95)}`,
+      `${ms(r.overheadOn.p50)} / ${ms(r.overheadOn.p95)}`,
+    ]),
+  );
   console.log(row(['  x-perpetual-retrieval-ms p50 / p95', '', `${ms(r.retrieval.p50)} / ${ms(r.retrieval.p95)}`]));
-  console.log(`  retrieval split: built-in embedder on the question ${r.embedUs.p50.toFixed(0)} µs p50 / ${r.embedUs.p95.toFixed(0)} µs p95 (this process); ` +
-    `the store's search sent from here ${ms(r.searchRoundTrip.p50)} / ${ms(r.searchRoundTrip.p95)} ms round trip, of which the vector store's own time ${ms(r.searchServer.p50)} / ${ms(r.searchServer.p95)} ms (p50 / p95); ` +
-    `the same search for a user with no points (the tenant filter over every point, no vectors compared) ${ms(r.searchFilterOnly.p50)} / ${ms(r.searchFilterOnly.p95)} ms`);
-  console.log(`  recall results (memory on): ${JSON.stringify(r.recallResults)}; ${String(r.meanMemoryTokens)} memory tokens injected on average; ` +
-    `at most ${String(r.mostRunWrites)} points written by the run were present before being dropped`);
-  console.log(`  measured for ${r.measureSeconds.toFixed(1)} s; other processes on this machine used ${r.otherCores.toFixed(2)} cores on average meanwhile (0 = quiet)`);
+  console.log(
+    `  retrieval split: built-in embedder on the question ${r.embedUs.p50.toFixed(0)} µs p50 / ${r.embedUs.p95.toFixed(0)} µs p95 (this process); ` +
+      `the store's search sent from here ${ms(r.searchRoundTrip.p50)} / ${ms(r.searchRoundTrip.p95)} ms round trip, of which the vector store's own time ${ms(r.searchServer.p50)} / ${ms(r.searchServer.p95)} ms (p50 / p95); ` +
+      `the same search for a user with no points (the tenant filter over every point, no vectors compared) ${ms(r.searchFilterOnly.p50)} / ${ms(r.searchFilterOnly.p95)} ms`,
+  );
+  console.log(
+    `  recall results (memory on): ${JSON.stringify(r.recallResults)}; ${String(r.meanMemoryTokens)} memory tokens injected on average; ` +
+      `at most ${String(r.mostRunWrites)} points written by the run were present before being dropped`,
+  );
+  console.log(
+    `  measured for ${r.measureSeconds.toFixed(1)} s; other processes on this machine used ${r.otherCores.toFixed(2)} cores on average meanwhile (0 = quiet)`,
+  );
 }
 
 // ---------------------------------------------------------------- running it
@@ -567,7 +702,8 @@ async function measureSize(bench: Bench, size: number): Promise<SizeResult> {
   const [points, userPoints] = await Promise.all([countPoints(bench.store), countPoints(bench.store, bench.userId)]);
   if (points !== size) throw new Error(`the collection holds ${String(points)} points after loading ${String(size)}: duplicate point ids?`);
   const first = await chat(bench.client, bench.questions[0] ?? '', true);
-  if (first.memory !== 'hit') throw new Error(`the first recall at ${String(size)} points was "${first.memory}", not a hit: are the payloads right?`);
+  if (first.memory !== 'hit')
+    throw new Error(`the first recall at ${String(size)} points was "${first.memory}", not a hit: are the payloads right?`);
   await pairs(bench, WARMUP, 1000);
   await settle(bench);
   const before = cpuSnapshot();
@@ -599,7 +735,12 @@ interface RealTarget {
 
 /** QDRANT_URL, else the server binary beside the repository (started here), else undefined: the emulator. */
 async function realTarget(running: Running): Promise<RealTarget | undefined> {
-  if (GIVEN_QDRANT_URL !== undefined) return { url: loopbackUrl(GIVEN_QDRANT_URL), apiKey: process.env.QDRANT_API_KEY ? process.env.QDRANT_API_KEY : undefined, started: false };
+  if (GIVEN_QDRANT_URL !== undefined)
+    return {
+      url: loopbackUrl(GIVEN_QDRANT_URL),
+      apiKey: process.env.QDRANT_API_KEY ? process.env.QDRANT_API_KEY : undefined,
+      started: false,
+    };
   if (FORCE_EMULATOR) return undefined;
   const server = (running.qdrant = await startQdrantServer());
   return server ? { url: server.url, apiKey: server.apiKey, started: true } : undefined;
@@ -612,31 +753,54 @@ async function startGatewayStack(running: Running, postgres: Postgres, redis: Re
     postgresUrl: postgres.url,
     redisUrl: redis.url,
     memory: real === undefined,
-    config: { mode: 'proxy', models: [{ name: MODEL, provider: 'openai', upstreamModel: MODEL }], tiers: { enterprise: limits }, memory: MEMORY },
+    config: {
+      mode: 'proxy',
+      models: [{ name: MODEL, provider: 'openai', upstreamModel: MODEL }],
+      tiers: { enterprise: limits },
+      memory: MEMORY,
+    },
     env: {
       // Per-request logging at info would measure pino and the pipe to this process, not memory.
       LOG_LEVEL: 'warn',
-      ...(real === undefined ? {} : { QDRANT_URL: real.url, QDRANT_COLLECTION: base, ...(real.apiKey ? { QDRANT_API_KEY: real.apiKey } : {}) }),
+      ...(real === undefined
+        ? {}
+        : { QDRANT_URL: real.url, QDRANT_COLLECTION: base, ...(real.apiKey ? { QDRANT_API_KEY: real.apiKey } : {}) }),
       ...(PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : {}),
     },
   }));
 }
 
 async function startAll(running: Running): Promise<Bench> {
-  const [postgres, redis] = await Promise.all([startPostgres().then((p) => (running.postgres = p)), startRedis().then((r) => (running.redis = r))]);
+  const [postgres, redis] = await Promise.all([
+    startPostgres().then((p) => (running.postgres = p)),
+    startRedis().then((r) => (running.redis = r)),
+  ]);
   const real = await realTarget(running);
   const stack = await startGatewayStack(running, postgres, redis, real);
   stack.openai.behaviour = { apiKey: USER_OPENAI_KEY, reply: REPLY };
   const embedder = createBuiltinEmbedder();
-  const store = (running.store = stack.qdrant || real === undefined
-    ? emulatorStore(stack.qdrant ?? missing('emulator'), stack.env.QDRANT_API_KEY ?? '', embedder.dimension)
-    : await realStore(real, stack.env.QDRANT_COLLECTION ?? '', embedder.dimension));
+  const store = (running.store =
+    stack.qdrant || real === undefined
+      ? emulatorStore(stack.qdrant ?? missing('emulator'), stack.env.QDRANT_API_KEY ?? '', embedder.dimension)
+      : await realStore(real, stack.env.QDRANT_COLLECTION ?? '', embedder.dimension));
   const user = await stack.newUser('enterprise');
   const added = await stack.addProviderKey(user.apiKey, 'openai', USER_OPENAI_KEY);
   if (!added.ok) throw new Error(`adding the provider key failed: ${String(added.status)} ${await added.text()}`);
-  const pool = (running.pool = new Pool(stack.url, { connections: 1, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 }));
+  const pool = (running.pool = new Pool(stack.url, {
+    connections: 1,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 600_000,
+  }));
   const users = [user.userId, ...Array.from({ length: USERS - 1 }, () => randomUUID())];
-  return { client: { pool, apiKey: user.apiKey }, store, userId: user.userId, questions: questionPool(), embedder, load: { users, embedder, loaded: 0 } };
+  return {
+    client: { pool, apiKey: user.apiKey },
+    store,
+    userId: user.userId,
+    questions: questionPool(),
+    embedder,
+    load: { users, embedder, loaded: 0 },
+  };
 }
 
 async function stopAll(running: Running): Promise<void> {
@@ -653,14 +817,19 @@ function missing(what: string): never {
 /** Rejects on Ctrl-C or SIGTERM, so an interrupted run still goes through the cleanup in main. */
 function interruption(): Promise<never> {
   return new Promise((_resolve, reject) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { reject(new Error(`interrupted (${signal})`)); });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        reject(new Error(`interrupted (${signal})`));
+      });
   });
 }
 
 async function measureAll(bench: Bench): Promise<SizeResult[]> {
   console.log(`memory-latency: ${String(navigator.hardwareConcurrency)} CPUs; vector store: ${bench.store.label}`);
-  console.log(`memory settings: top-k ${String(MEMORY.topK)}, token budget ${String(MEMORY.tokenBudget)}, retrieval timeout ${String(MEMORY.retrievalTimeoutMs)} ms, ` +
-    `built-in embedder ${bench.embedder.id} (${String(bench.embedder.dimension)} dimensions); ${String(WARMUP)} warm-up pairs per size`);
+  console.log(
+    `memory settings: top-k ${String(MEMORY.topK)}, token budget ${String(MEMORY.tokenBudget)}, retrieval timeout ${String(MEMORY.retrievalTimeoutMs)} ms, ` +
+      `built-in embedder ${bench.embedder.id} (${String(bench.embedder.dimension)} dimensions); ${String(WARMUP)} warm-up pairs per size`,
+  );
   const results: SizeResult[] = [];
   for (const size of SIZES) {
     const result = await measureSize(bench, size);
@@ -682,7 +851,18 @@ async function main(): Promise<void> {
     if (warnings) console.log(`\ngateway logged (level >= warn):\n${warnings.slice(0, 2000)}`);
     const seconds = (performance.now() - started) / 1000;
     console.log(`\nfinished in ${seconds.toFixed(1)} s`);
-    console.log(JSON.stringify({ bench: 'memory-latency', vectorStore: bench.store.label, cpus: navigator.hardwareConcurrency, users: USERS, seed: SEED, memory: MEMORY, results, seconds: round3(seconds) }));
+    console.log(
+      JSON.stringify({
+        bench: 'memory-latency',
+        vectorStore: bench.store.label,
+        cpus: navigator.hardwareConcurrency,
+        users: USERS,
+        seed: SEED,
+        memory: MEMORY,
+        results,
+        seconds: round3(seconds),
+      }),
+    );
   } finally {
     // An interrupted start is still starting things: let it finish, then stop all of it.
     await Promise.allSettled([starting]);

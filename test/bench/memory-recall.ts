@@ -71,11 +71,52 @@ function fill(template: string, slots: Readonly<Record<string, string>>): string
   return template.replace(/\{(\w+)\}/g, (_, name: string) => slots[name] ?? `{${name}}`);
 }
 
-const NAMES = ['Caroline', 'Melanie', 'Ines', 'Priya', 'Tom', 'Ravi', 'Kenji', 'Omar', 'Lukas', 'Sofia', 'Mei', 'Nadia', 'Grace', 'Diego', 'Felix', 'Jonas', 'Amara', 'Hugo', 'Zara', 'Elena'];
+const NAMES = [
+  'Caroline',
+  'Melanie',
+  'Ines',
+  'Priya',
+  'Tom',
+  'Ravi',
+  'Kenji',
+  'Omar',
+  'Lukas',
+  'Sofia',
+  'Mei',
+  'Nadia',
+  'Grace',
+  'Diego',
+  'Felix',
+  'Jonas',
+  'Amara',
+  'Hugo',
+  'Zara',
+  'Elena',
+];
 /** Relation, and the word a paraphrase uses for it. */
-const RELATIONS: [string, string][] = [['sister', 'sibling'], ['brother', 'sibling'], ['coworker', 'colleague'], ['neighbour', 'the person next door'], ['best friend', 'closest friend'], ['cousin', 'relative'], ['boss', 'manager'], ['roommate', 'flatmate']];
+const RELATIONS: [string, string][] = [
+  ['sister', 'sibling'],
+  ['brother', 'sibling'],
+  ['coworker', 'colleague'],
+  ['neighbour', 'the person next door'],
+  ['best friend', 'closest friend'],
+  ['cousin', 'relative'],
+  ['boss', 'manager'],
+  ['roommate', 'flatmate'],
+];
 const CITIES = ['Porto', 'Lisbon', 'Osaka', 'Nairobi', 'Denver', 'Prague', 'Seoul', 'Dublin', 'Austin', 'Tallinn', 'Valparaíso', 'Hobart'];
-const PLACES = ['Patagonia', 'the Dolomites', 'Crete', 'Hokkaido', 'the Scottish Highlands', 'Zanzibar', 'Yosemite', 'the Faroe Islands', 'Sicily', 'Banff'];
+const PLACES = [
+  'Patagonia',
+  'the Dolomites',
+  'Crete',
+  'Hokkaido',
+  'the Scottish Highlands',
+  'Zanzibar',
+  'Yosemite',
+  'the Faroe Islands',
+  'Sicily',
+  'Banff',
+];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 interface FactType {
@@ -87,19 +128,109 @@ interface FactType {
 }
 
 const FACTS: FactType[] = [
-  { key: 'pet', slots: { breed: ['greyhound', 'beagle', 'dachshund', 'border collie', 'corgi'], pet: ['Biscuit', 'Luna', 'Pepper', 'Mochi', 'Waffles', 'Ziggy'] }, statement: '{friend} helped us adopt a {breed} from the shelter, we named her {pet}.', literal: 'What did we name the {breed} we adopted?', paraphrase: "What's my dog called?" },
-  { key: 'allergy', slots: { allergen: ['shellfish', 'penicillin', 'sesame', 'latex', 'walnuts', 'kiwi'] }, statement: "The allergist confirmed it: I'm allergic to {allergen}.", literal: 'What am I allergic to?', paraphrase: 'Which things did the doctor tell me to avoid?' },
-  { key: 'job', slots: { job: ['pharmacist', 'architect', 'paramedic', 'translator', 'electrician', 'sommelier'], company: ['Northwind', 'Globex', 'Initech', 'Umbrella Labs', 'Vandelay Industries'] }, statement: 'I accepted the offer, starting next month as a {job} at {company}!', literal: 'Which job offer did I accept?', paraphrase: 'What do I do for a living now?' },
-  { key: 'hobby', slots: { hobby: ['pottery', 'bouldering', 'birdwatching', 'salsa dancing', 'woodworking', 'fencing'], weekday: ['Tuesday', 'Thursday', 'Saturday'] }, statement: '{friend} got me hooked on {hobby}, we go every {weekday} now.', literal: 'Who got me into {hobby}?', paraphrase: 'Which friend introduced me to my new pastime?' },
-  { key: 'car', slots: { car: ['Subaru Outback', 'Mazda 3', 'Volvo XC40', 'Honda Civic', 'Kia Niro'], colour: ['red', 'grey', 'dark green', 'white'] }, statement: 'I finally bought a {colour} {car} last week.', literal: 'What car did I buy?', paraphrase: 'What am I driving these days?' },
-  { key: 'food', slots: { food: ['mushroom risotto', 'pho', 'paella', 'pork dumplings', 'shakshuka', 'moussaka'] }, statement: 'My all-time favourite dish is {food}, I could eat it every day.', literal: 'What is my favourite dish?', paraphrase: 'What should you cook if you wanted to make me happy?' },
-  { key: 'language', slots: { language: ['Japanese', 'Portuguese', 'Korean', 'Swahili', 'Finnish'] }, statement: "I've been learning {language} on my lunch breaks for a year.", literal: 'Which language am I learning?', paraphrase: 'What am I studying during lunch?' },
-  { key: 'fear', slots: { fear: ['heights', 'spiders', 'deep water', 'public speaking', 'snakes'] }, statement: "I'm terrified of {fear}, always have been.", literal: 'What am I terrified of?', paraphrase: 'What is my biggest phobia?' },
-  { key: 'instrument', slots: { instrument: ['cello', 'saxophone', 'drums', 'violin', 'trumpet'] }, statement: 'I played the {instrument} in a band during university.', literal: 'Which instrument did I play in university?', paraphrase: 'What did I play in my college band?' },
-  { key: 'school', slots: { school: ['McGill', 'ETH Zurich', 'Kyoto University', 'the University of Lagos', 'Trinity College'], year: ['2012', '2014', '2016', '2018'] }, statement: 'I graduated from {school} in {year}.', literal: 'Where did I graduate from?', paraphrase: 'Which university did I attend?' },
-  { key: 'condition', slots: { condition: ['asthma', 'migraines', 'type 1 diabetes', 'high blood pressure', 'eczema'] }, statement: 'I take medication for {condition} every morning.', literal: 'What condition do I take medication for?', paraphrase: 'What health issue do I manage daily?' },
-  { key: 'birthday', slots: { date: ['March 3', 'July 19', 'October 27', 'January 8', 'May 14'] }, statement: "My birthday is on {date}, don't let me forget to plan something.", literal: 'When is my birthday?', paraphrase: 'What date should you remind me to celebrate?' },
-  { key: 'team', slots: { team: ['Arsenal', 'the Lakers', 'Boca Juniors', 'the All Blacks', 'the Packers'] }, statement: "I've supported {team} since I was a kid.", literal: 'Which team do I support?', paraphrase: 'Who do I cheer for in sports?' },
+  {
+    key: 'pet',
+    slots: {
+      breed: ['greyhound', 'beagle', 'dachshund', 'border collie', 'corgi'],
+      pet: ['Biscuit', 'Luna', 'Pepper', 'Mochi', 'Waffles', 'Ziggy'],
+    },
+    statement: '{friend} helped us adopt a {breed} from the shelter, we named her {pet}.',
+    literal: 'What did we name the {breed} we adopted?',
+    paraphrase: "What's my dog called?",
+  },
+  {
+    key: 'allergy',
+    slots: { allergen: ['shellfish', 'penicillin', 'sesame', 'latex', 'walnuts', 'kiwi'] },
+    statement: "The allergist confirmed it: I'm allergic to {allergen}.",
+    literal: 'What am I allergic to?',
+    paraphrase: 'Which things did the doctor tell me to avoid?',
+  },
+  {
+    key: 'job',
+    slots: {
+      job: ['pharmacist', 'architect', 'paramedic', 'translator', 'electrician', 'sommelier'],
+      company: ['Northwind', 'Globex', 'Initech', 'Umbrella Labs', 'Vandelay Industries'],
+    },
+    statement: 'I accepted the offer, starting next month as a {job} at {company}!',
+    literal: 'Which job offer did I accept?',
+    paraphrase: 'What do I do for a living now?',
+  },
+  {
+    key: 'hobby',
+    slots: {
+      hobby: ['pottery', 'bouldering', 'birdwatching', 'salsa dancing', 'woodworking', 'fencing'],
+      weekday: ['Tuesday', 'Thursday', 'Saturday'],
+    },
+    statement: '{friend} got me hooked on {hobby}, we go every {weekday} now.',
+    literal: 'Who got me into {hobby}?',
+    paraphrase: 'Which friend introduced me to my new pastime?',
+  },
+  {
+    key: 'car',
+    slots: { car: ['Subaru Outback', 'Mazda 3', 'Volvo XC40', 'Honda Civic', 'Kia Niro'], colour: ['red', 'grey', 'dark green', 'white'] },
+    statement: 'I finally bought a {colour} {car} last week.',
+    literal: 'What car did I buy?',
+    paraphrase: 'What am I driving these days?',
+  },
+  {
+    key: 'food',
+    slots: { food: ['mushroom risotto', 'pho', 'paella', 'pork dumplings', 'shakshuka', 'moussaka'] },
+    statement: 'My all-time favourite dish is {food}, I could eat it every day.',
+    literal: 'What is my favourite dish?',
+    paraphrase: 'What should you cook if you wanted to make me happy?',
+  },
+  {
+    key: 'language',
+    slots: { language: ['Japanese', 'Portuguese', 'Korean', 'Swahili', 'Finnish'] },
+    statement: "I've been learning {language} on my lunch breaks for a year.",
+    literal: 'Which language am I learning?',
+    paraphrase: 'What am I studying during lunch?',
+  },
+  {
+    key: 'fear',
+    slots: { fear: ['heights', 'spiders', 'deep water', 'public speaking', 'snakes'] },
+    statement: "I'm terrified of {fear}, always have been.",
+    literal: 'What am I terrified of?',
+    paraphrase: 'What is my biggest phobia?',
+  },
+  {
+    key: 'instrument',
+    slots: { instrument: ['cello', 'saxophone', 'drums', 'violin', 'trumpet'] },
+    statement: 'I played the {instrument} in a band during university.',
+    literal: 'Which instrument did I play in university?',
+    paraphrase: 'What did I play in my college band?',
+  },
+  {
+    key: 'school',
+    slots: {
+      school: ['McGill', 'ETH Zurich', 'Kyoto University', 'the University of Lagos', 'Trinity College'],
+      year: ['2012', '2014', '2016', '2018'],
+    },
+    statement: 'I graduated from {school} in {year}.',
+    literal: 'Where did I graduate from?',
+    paraphrase: 'Which university did I attend?',
+  },
+  {
+    key: 'condition',
+    slots: { condition: ['asthma', 'migraines', 'type 1 diabetes', 'high blood pressure', 'eczema'] },
+    statement: 'I take medication for {condition} every morning.',
+    literal: 'What condition do I take medication for?',
+    paraphrase: 'What health issue do I manage daily?',
+  },
+  {
+    key: 'birthday',
+    slots: { date: ['March 3', 'July 19', 'October 27', 'January 8', 'May 14'] },
+    statement: "My birthday is on {date}, don't let me forget to plan something.",
+    literal: 'When is my birthday?',
+    paraphrase: 'What date should you remind me to celebrate?',
+  },
+  {
+    key: 'team',
+    slots: { team: ['Arsenal', 'the Lakers', 'Boca Juniors', 'the All Blacks', 'the Packers'] },
+    statement: "I've supported {team} since I was a kid.",
+    literal: 'Which team do I support?',
+    paraphrase: 'Who do I cheer for in sports?',
+  },
 ];
 
 /** Small talk: the same people and the questions' common words, again and again. */
@@ -139,7 +270,12 @@ const FILLER_ASSISTANT = [
   'Great question! In short, you earn interest on your interest, so savings grow faster over time.',
   'For a long drive, try a mix of podcasts and upbeat music, and stop every two hours.',
 ];
-const ACKS = ["Thanks for telling me, I'll keep that in mind.", 'Good to know! Anything I can help with today?', 'Noted. How can I help?', 'That is great to hear!'];
+const ACKS = [
+  "Thanks for telling me, I'll keep that in mind.",
+  'Good to know! Anything I can help with today?',
+  'Noted. How can I help?',
+  'That is great to hear!',
+];
 const LEADS = ['', '', 'Quick update: ', 'Anyway, ', 'Oh, and ', 'Long day. '];
 
 type Kind = 'literal' | 'paraphrased' | 'multi-hop' | 'temporal' | 'no-answer';
@@ -194,10 +330,15 @@ function slotsFor(r: Rng, type: FactType, friend: Person): Record<string, string
 
 function generateUser(r: Rng, u: number): { exchanges: Exchange[]; questions: Question[] } {
   const user = `bench-${SEED}-u${u}`;
-  const cast: Person[] = shuffled(r, RELATIONS).slice(0, 5).map(([relation, synonym], i) => ({ name: shuffled(r, NAMES)[i] ?? 'Sam', relation, synonym }));
+  const cast: Person[] = shuffled(r, RELATIONS)
+    .slice(0, 5)
+    .map(([relation, synonym], i) => ({ name: shuffled(r, NAMES)[i] ?? 'Sam', relation, synonym }));
   const dates = sessionDates(r);
   // Slots for facts: (session, exchange) pairs, never two in one exchange.
-  const free = shuffled(r, Array.from({ length: SESSIONS * EXCHANGES }, (_, i) => i));
+  const free = shuffled(
+    r,
+    Array.from({ length: SESSIONS * EXCHANGES }, (_, i) => i),
+  );
   const planted = new Map<number, string>();
   const questions: Question[] = [];
   const requestId = (slot: number): string => `${user}-s${Math.floor(slot / EXCHANGES)}-e${slot % EXCHANGES}`;
@@ -216,7 +357,8 @@ function generateUser(r: Rng, u: number): { exchanges: Exchange[]; questions: Qu
     questions.push({ user, kind: 'literal', text: fill(type.literal, slots), evidence });
     questions.push({ user, kind: 'paraphrased', text: fill(type.paraphrase, slots), evidence });
   }
-  for (const type of types.slice(7, 10)) questions.push({ user, kind: 'no-answer', text: fill(type.literal, slotsFor(r, type, pick(r, cast))), evidence: [] });
+  for (const type of types.slice(7, 10))
+    questions.push({ user, kind: 'no-answer', text: fill(type.literal, slotsFor(r, type, pick(r, cast))), evidence: [] });
   const absent = RELATIONS.find(([relation]) => !cast.some((p) => p.relation === relation));
   if (absent) questions.push({ user, kind: 'no-answer', text: `What is my ${absent[0]}'s name?`, evidence: [] });
   // Multi-hop: who the relative is, then where they moved; and which pet, then what the vet said.
@@ -240,8 +382,18 @@ function generateUser(r: Rng, u: number): { exchanges: Exchange[]; questions: Qu
     const month = MONTHS[date.getUTCMonth()] ?? 'June';
     const place = pick(r, PLACES);
     const explicit = t === 0;
-    planted.set(slot, explicit ? `In ${month} we spent a week hiking in ${place}, unforgettable.` : `Just got back from a week in ${place}, the food was amazing!`);
-    questions.push({ user, kind: 'temporal', text: `Where did I travel in ${month} ${date.getUTCFullYear()}?`, evidence: [requestId(slot)] });
+    planted.set(
+      slot,
+      explicit
+        ? `In ${month} we spent a week hiking in ${place}, unforgettable.`
+        : `Just got back from a week in ${place}, the food was amazing!`,
+    );
+    questions.push({
+      user,
+      kind: 'temporal',
+      text: `Where did I travel in ${month} ${date.getUTCFullYear()}?`,
+      evidence: [requestId(slot)],
+    });
   }
   const exchanges: Exchange[] = [];
   for (let slot = 0; slot < SESSIONS * EXCHANGES; slot++) {
@@ -250,7 +402,13 @@ function generateUser(r: Rng, u: number): { exchanges: Exchange[]; questions: Qu
     const userText = fact ?? fill(pick(r, FILLER_USER), { name: person.name, rel: person.relation });
     const assistant = fact !== undefined ? pick(r, ACKS) : pick(r, FILLER_ASSISTANT);
     const session = Math.floor(slot / EXCHANGES);
-    exchanges.push({ requestId: requestId(slot), session, at: (dates[session] ?? START) + (slot % EXCHANGES) * 120_000, user: userText, assistant });
+    exchanges.push({
+      requestId: requestId(slot),
+      session,
+      at: (dates[session] ?? START) + (slot % EXCHANGES) * 120_000,
+      user: userText,
+      assistant,
+    });
   }
   return { exchanges, questions };
 }
@@ -277,7 +435,16 @@ async function load(store: QdrantMemoryStore, corpus: Corpus): Promise<number> {
     const batch: NewMemory[] = [];
     for (const exchange of exchanges) {
       for (const record of turnsToStore([{ role: 'user', content: exchange.user }], exchange.assistant)) {
-        batch.push({ userId: user, conversationId: `s${exchange.session}`, role: record.role, text: record.text, createdAt: exchange.at, requestId: exchange.requestId, chunk: record.chunkIndex, vector: embedder.embedOne(record.text) });
+        batch.push({
+          userId: user,
+          conversationId: `s${exchange.session}`,
+          role: record.role,
+          text: record.text,
+          createdAt: exchange.at,
+          requestId: exchange.requestId,
+          chunk: record.chunkIndex,
+          vector: embedder.embedOne(record.text),
+        });
       }
     }
     await store.upsert(batch);
@@ -333,7 +500,17 @@ interface Measure {
 const emptyMeasure = (): Measure => ({ at5: [], at10: [], at20: [], inBudget: [], tokens: [], injected: [], ms: [] });
 
 function selectFor(hits: readonly StoreHit[], settings: { topK: number; tokenBudget: number }): { hits: StoreHit[]; tokens: number } {
-  const selection = selectMemories(hits.map((hit) => ({ hit, score: hit.score, text: hit.payload.text, createdAt: hit.payload.created_at, role: hit.payload.role, contentHash: hit.payload.content_hash })), settings);
+  const selection = selectMemories(
+    hits.map((hit) => ({
+      hit,
+      score: hit.score,
+      text: hit.payload.text,
+      createdAt: hit.payload.created_at,
+      role: hit.payload.role,
+      contentHash: hit.payload.content_hash,
+    })),
+    settings,
+  );
   return { hits: selection.memories.map((m) => m.hit), tokens: selection.tokens };
 }
 
@@ -362,9 +539,20 @@ function table(title: string, header: string[], rows: string[][]): void {
 
 async function target(): Promise<{ url: string; apiKey: string | undefined; label: string; stop(): Promise<void> }> {
   const server = await startQdrantServer();
-  if (server) return { url: server.url, apiKey: server.apiKey, label: 'the real Qdrant server (../shared/qdrant/qdrant, started for this run)', stop: () => server.stop() };
+  if (server)
+    return {
+      url: server.url,
+      apiKey: server.apiKey,
+      label: 'the real Qdrant server (../shared/qdrant/qdrant, started for this run)',
+      stop: () => server.stop(),
+    };
   const emulator = await startQdrantEmulator();
-  return { url: emulator.url, apiKey: undefined, label: 'the in-repo Qdrant emulator (no Qdrant server binary beside the repository)', stop: () => emulator.close() };
+  return {
+    url: emulator.url,
+    apiKey: undefined,
+    label: 'the in-repo Qdrant emulator (no Qdrant server binary beside the repository)',
+    stop: () => emulator.close(),
+  };
 }
 
 type Results = Map<string, Map<Kind | 'all', Measure>>;
@@ -386,10 +574,18 @@ function printRankings(results: Results, count: (kind: Kind) => number): void {
   for (const kind of ['all', ...KINDS] as const) {
     const rows = RANKINGS.map((ranking) => {
       const m = results.get(ranking.name)?.get(kind) ?? emptyMeasure();
-      return kind === 'no-answer' ? [ranking.name, avg(m.tokens), m.injected.length === 0 ? '–' : mean(m.injected).toFixed(1)] : [ranking.name, pct(m.at5), pct(m.at10), pct(m.at20), pct(m.inBudget), avg(m.tokens)];
+      return kind === 'no-answer'
+        ? [ranking.name, avg(m.tokens), m.injected.length === 0 ? '–' : mean(m.injected).toFixed(1)]
+        : [ranking.name, pct(m.at5), pct(m.at10), pct(m.at20), pct(m.inBudget), avg(m.tokens)];
     });
-    if (kind === 'no-answer') table(`no-answer (${count(kind)} questions)`, ['ranking', 'tokens injected / query', 'memories injected / query'], rows);
-    else table(kind === 'all' ? 'All questions with an answer' : `${kind} (${count(kind)} questions)`, ['ranking', 'evidence recall@5', '@10', '@20', `within ${DEFAULTS.tokenBudget} tokens`, 'tokens / query'], rows);
+    if (kind === 'no-answer')
+      table(`no-answer (${count(kind)} questions)`, ['ranking', 'tokens injected / query', 'memories injected / query'], rows);
+    else
+      table(
+        kind === 'all' ? 'All questions with an answer' : `${kind} (${count(kind)} questions)`,
+        ['ranking', 'evidence recall@5', '@10', '@20', `within ${DEFAULTS.tokenBudget} tokens`, 'tokens / query'],
+        rows,
+      );
   }
 }
 
@@ -404,10 +600,17 @@ async function depthTable(store: QdrantMemoryStore, corpus: Corpus, limit: numbe
     for (const question of corpus.questions) answers.push(await ask(store, question, HYBRID, depth));
     if (depth === limit) atLimit = answers;
     const m = emptyMeasure();
-    corpus.questions.forEach((q, i) => { const a = answers[i]; if (a && q.evidence.length > 0) record(m, q, a, DEFAULTS); });
+    corpus.questions.forEach((q, i) => {
+      const a = answers[i];
+      if (a && q.evidence.length > 0) record(m, q, a, DEFAULTS);
+    });
     rows.push([String(depth), pct(m.inBudget), avg(m.tokens), `${percentile(m.ms, 50).toFixed(1)} / ${percentile(m.ms, 95).toFixed(1)}`]);
   }
-  table(`Hybrid RRF: candidates fetched (top-k ${DEFAULTS.topK}, budget ${DEFAULTS.tokenBudget})`, ['candidates', 'recall within budget', 'tokens / query', 'search ms p50 / p95 (embed + query, client side)'], rows);
+  table(
+    `Hybrid RRF: candidates fetched (top-k ${DEFAULTS.topK}, budget ${DEFAULTS.tokenBudget})`,
+    ['candidates', 'recall within budget', 'tokens / query', 'search ms p50 / p95 (embed + query, client side)'],
+    rows,
+  );
   return atLimit;
 }
 
@@ -417,11 +620,18 @@ function settingsTable(corpus: Corpus, answers: readonly Answer[], limit: number
     for (const topK of [5, 10, 20, 30, 40, 50]) {
       const m = emptyMeasure();
       const none = emptyMeasure();
-      corpus.questions.forEach((q, i) => { const a = answers[i]; if (a) record(q.evidence.length > 0 ? m : none, q, a, { topK, tokenBudget }); });
+      corpus.questions.forEach((q, i) => {
+        const a = answers[i];
+        if (a) record(q.evidence.length > 0 ? m : none, q, a, { topK, tokenBudget });
+      });
       rows.push([String(tokenBudget), String(topK), pct(m.inBudget), avg(m.tokens), avg(none.tokens)]);
     }
   }
-  table(`Hybrid RRF, ${limit} candidates, dense threshold ${DEFAULTS.minScore}: token budget and top-k cap`, ['token budget', 'top-k', 'recall within budget', 'tokens / query (answerable)', 'tokens / query (no-answer)'], rows);
+  table(
+    `Hybrid RRF, ${limit} candidates, dense threshold ${DEFAULTS.minScore}: token budget and top-k cap`,
+    ['token budget', 'top-k', 'recall within budget', 'tokens / query (answerable)', 'tokens / query (no-answer)'],
+    rows,
+  );
 }
 
 async function thresholdTable(store: QdrantMemoryStore, corpus: Corpus, limit: number): Promise<void> {
@@ -436,30 +646,59 @@ async function thresholdTable(store: QdrantMemoryStore, corpus: Corpus, limit: n
     }
     rows.push([minScore === -1 ? 'none' : String(minScore), pct(m.at5), pct(m.inBudget), avg(m.tokens), avg(none.tokens)]);
   }
-  table(`Hybrid RRF: the dense channel's cosine threshold (top-k ${DEFAULTS.topK}, budget ${DEFAULTS.tokenBudget}, ${limit} candidates)`, ['threshold', 'recall@5', 'recall within budget', 'tokens / query (answerable)', 'tokens / query (no-answer)'], rows);
+  table(
+    `Hybrid RRF: the dense channel's cosine threshold (top-k ${DEFAULTS.topK}, budget ${DEFAULTS.tokenBudget}, ${limit} candidates)`,
+    ['threshold', 'recall@5', 'recall within budget', 'tokens / query (answerable)', 'tokens / query (no-answer)'],
+    rows,
+  );
 }
 
 async function main(): Promise<void> {
   const corpus = generate(SEED);
   const qdrant = await target();
-  const store = new QdrantMemoryStore({ url: qdrant.url, ...(qdrant.apiKey ? { apiKey: qdrant.apiKey } : {}), baseCollection: `bench_recall_${SEED}_${process.pid}`, embedder: { id: embedder.id, dimension: embedder.dimension }, timeoutMs: 30_000 });
+  const store = new QdrantMemoryStore({
+    url: qdrant.url,
+    ...(qdrant.apiKey ? { apiKey: qdrant.apiKey } : {}),
+    baseCollection: `bench_recall_${SEED}_${process.pid}`,
+    embedder: { id: embedder.id, dimension: embedder.dimension },
+    timeoutMs: 30_000,
+  });
   try {
     await store.ensureCollection();
     const loadStarted = performance.now();
     const points = await load(store, corpus);
     const count = (kind: Kind): number => corpus.questions.filter((q) => q.kind === kind).length;
     const limit = candidateCount(DEFAULTS.topK);
-    console.log(`Memory recall benchmark: seed ${SEED}, ${USERS} users x ${SESSIONS} sessions x ${EXCHANGES} exchanges = ${points} memories in one collection, loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s through QdrantMemoryStore.upsert`);
+    console.log(
+      `Memory recall benchmark: seed ${SEED}, ${USERS} users x ${SESSIONS} sessions x ${EXCHANGES} exchanges = ${points} memories in one collection, loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s through QdrantMemoryStore.upsert`,
+    );
     console.log(`Vector store: ${qdrant.label}`);
-    console.log(`Questions: ${KINDS.map((k) => `${count(k)} ${k}`).join(', ')}. Defaults: top-k ${DEFAULTS.topK}, token budget ${DEFAULTS.tokenBudget}, ${limit} candidates, dense threshold ${DEFAULTS.minScore}.`);
+    console.log(
+      `Questions: ${KINDS.map((k) => `${count(k)} ${k}`).join(', ')}. Defaults: top-k ${DEFAULTS.topK}, token budget ${DEFAULTS.tokenBudget}, ${limit} candidates, dense threshold ${DEFAULTS.minScore}.`,
+    );
     const results = await compareRankings(store, corpus, limit);
     printRankings(results, count);
     settingsTable(corpus, await depthTable(store, corpus, limit), limit);
     await thresholdTable(store, corpus, limit);
-    const summary = Object.fromEntries([...results].map(([name, kinds]) => [name, Object.fromEntries([...kinds].map(([kind, m]) => [kind, { at5: mean(m.at5), at10: mean(m.at10), at20: mean(m.at20), inBudget: mean(m.inBudget), tokens: mean(m.tokens) }]))]));
-    console.log(`\nJSON ${JSON.stringify({ seed: SEED, users: USERS, sessions: SESSIONS, exchanges: EXCHANGES, points, target: qdrant.label, defaults: { ...DEFAULTS, candidates: limit }, summary })}`);
+    const summary = Object.fromEntries(
+      [...results].map(([name, kinds]) => [
+        name,
+        Object.fromEntries(
+          [...kinds].map(([kind, m]) => [
+            kind,
+            { at5: mean(m.at5), at10: mean(m.at10), at20: mean(m.at20), inBudget: mean(m.inBudget), tokens: mean(m.tokens) },
+          ]),
+        ),
+      ]),
+    );
+    console.log(
+      `\nJSON ${JSON.stringify({ seed: SEED, users: USERS, sessions: SESSIONS, exchanges: EXCHANGES, points, target: qdrant.label, defaults: { ...DEFAULTS, candidates: limit }, summary })}`,
+    );
   } finally {
-    await fetch(`${qdrant.url}/collections/${store.collection}`, { method: 'DELETE', headers: qdrant.apiKey ? { 'api-key': qdrant.apiKey } : {} }).catch(() => undefined);
+    await fetch(`${qdrant.url}/collections/${store.collection}`, {
+      method: 'DELETE',
+      headers: qdrant.apiKey ? { 'api-key': qdrant.apiKey } : {},
+    }).catch(() => undefined);
     await qdrant.stop();
   }
 }

@@ -33,14 +33,23 @@ const RESYNC_SECONDS = 20;
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
 }
 
 // Progress is followed with one watch per kind (not polling lists, which at N = 1000 would make
 // the API server serialise every child once a second and slow the very thing being measured).
-const CHILD_KINDS = [['apps/v1', 'deployments'], ['apps/v1', 'statefulsets'], ['v1', 'services'], ['v1', 'configmaps'], ['v1', 'secrets'], ['policy/v1', 'poddisruptionbudgets']] as const;
+const CHILD_KINDS = [
+  ['apps/v1', 'deployments'],
+  ['apps/v1', 'statefulsets'],
+  ['v1', 'services'],
+  ['v1', 'configmaps'],
+  ['v1', 'secrets'],
+  ['policy/v1', 'poddisruptionbudgets'],
+] as const;
 
 interface Progress {
   done: Promise<void>;
@@ -57,24 +66,49 @@ async function watchProgress(cp: ControlPlane, namespace: string, n: number, tim
   const observed = new Set<string>();
   let resolve: () => void = () => undefined;
   let reject: (err: unknown) => void = () => undefined;
-  const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-  const deadline = setTimeout(() => { reject(new Error(`not converged within ${String(timeoutMs)} ms`)); }, timeoutMs);
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const deadline = setTimeout(() => {
+    reject(new Error(`not converged within ${String(timeoutMs)} ms`));
+  }, timeoutMs);
   const check = (): void => {
     if (observed.size === n && children.size >= n * CHILDREN_PER_PD) resolve();
   };
   const prefix = (apiVersion: string): string => (apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
-  const onError = (err: unknown): void => { if (err) reject(err); };
+  const onError = (err: unknown): void => {
+    if (err) reject(err);
+  };
   const aborts = await Promise.all([
-    ...CHILD_KINDS.map(([apiVersion, plural]) => watch.watch(`${prefix(apiVersion)}/namespaces/${namespace}/${plural}`, { labelSelector: 'app.kubernetes.io/managed-by=perpetual-operator' }, (type, obj: KubernetesObject) => {
-      if (type === 'ADDED') children.add(`${plural}/${obj.metadata?.name ?? ''}`);
-      check();
-    }, onError)),
-    watch.watch(`/apis/perpetual.ai/v1alpha1/namespaces/${namespace}/perpetualdeployments`, {}, (_type, pd: KubernetesObject & { status?: { observedGeneration?: number } }) => {
-      if (pd.status?.observedGeneration === 1) observed.add(pd.metadata?.name ?? '');
-      check();
-    }, onError),
+    ...CHILD_KINDS.map(([apiVersion, plural]) =>
+      watch.watch(
+        `${prefix(apiVersion)}/namespaces/${namespace}/${plural}`,
+        { labelSelector: 'app.kubernetes.io/managed-by=perpetual-operator' },
+        (type, obj: KubernetesObject) => {
+          if (type === 'ADDED') children.add(`${plural}/${obj.metadata?.name ?? ''}`);
+          check();
+        },
+        onError,
+      ),
+    ),
+    watch.watch(
+      `/apis/perpetual.ai/v1alpha1/namespaces/${namespace}/perpetualdeployments`,
+      {},
+      (_type, pd: KubernetesObject & { status?: { observedGeneration?: number } }) => {
+        if (pd.status?.observedGeneration === 1) observed.add(pd.metadata?.name ?? '');
+        check();
+      },
+      onError,
+    ),
   ]);
-  return { done, stop: () => { clearTimeout(deadline); for (const a of aborts) a.abort(); } };
+  return {
+    done,
+    stop: () => {
+      clearTimeout(deadline);
+      for (const a of aborts) a.abort();
+    },
+  };
 }
 
 /** What the operator did per PerpetualDeployment during a run, and where the CPU went. */
@@ -90,7 +124,10 @@ async function runBreakdown<T>(op: OperatorProcess, n: number, run: () => Promis
   const reconciles = (await op.counter('perpetual_operator_reconcile_total')) - reconcilesBefore;
   const operatorCpu = cpuAfter.process - cpuBefore.process;
   const othersCpu = cpuAfter.ours - cpuBefore.ours - operatorCpu;
-  return { result, summary: `per PD: ${perPd(reconciles)} reconciles, writes ${writes}; CPU s: operator ${operatorCpu.toFixed(1)}, control plane + benchmark ${othersCpu.toFixed(1)}` };
+  return {
+    result,
+    summary: `per PD: ${perPd(reconciles)} reconciles, writes ${writes}; CPU s: operator ${operatorCpu.toFixed(1)}, control plane + benchmark ${othersCpu.toFixed(1)}`,
+  };
 }
 
 async function createNamespace(cp: ControlPlane, name: string): Promise<void> {
@@ -120,13 +157,31 @@ async function baselineRun(cp: ControlPlane, n: number): Promise<number> {
   const api = connect(cp.kubeconfigPath).objects;
   const objects: KubernetesObject[] = [];
   for (let i = 0; i < n; i++) {
-    const pd = defaultedPerpetualDeployment({ name: `pd-${String(i)}`, namespace, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}` }, {
-      mode: 'proxy', database: { secretRef: { name: 'db' } }, encryptionKeySecretRef: { name: 'enc' }, models: [{ name: 'gpt-4o-mini', provider: 'openai' }],
+    const pd = defaultedPerpetualDeployment(
+      { name: `pd-${String(i)}`, namespace, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}` },
+      {
+        mode: 'proxy',
+        database: { secretRef: { name: 'db' } },
+        encryptionKeySecretRef: { name: 'enc' },
+        models: [{ name: 'gpt-4o-mini', provider: 'openai' }],
+      },
+    );
+    const desired = desiredObjects({
+      pd,
+      config: { images: { gateway: 'gateway:bench' }, namespace: 'perpetual-system' },
+      modelServers: new Map(),
+      referencedSecretsHash: 'x',
+      databaseSecretHash: 'x',
+      databaseUsable: true,
     });
-    const desired = desiredObjects({ pd, config: { images: { gateway: 'gateway:bench' }, namespace: 'perpetual-system' }, modelServers: new Map(), referencedSecretsHash: 'x', databaseSecretHash: 'x', databaseUsable: true });
     // Not labelled as the operator's, so its informers neither cache these nor react to them: the
     // operator stays idle during the baseline, and its memory later reflects its own objects only.
-    objects.push(...desired.objects.map((obj) => ({ ...obj, metadata: { ...obj.metadata, labels: { ...obj.metadata?.labels, [Labels.managedBy]: 'benchmark-baseline' } } })));
+    objects.push(
+      ...desired.objects.map((obj) => ({
+        ...obj,
+        metadata: { ...obj.metadata, labels: { ...obj.metadata?.labels, [Labels.managedBy]: 'benchmark-baseline' } },
+      })),
+    );
   }
   const started = performance.now();
   await inParallel(objects, CONCURRENCY, async (obj) => {
@@ -139,9 +194,13 @@ async function resyncWrites(op: OperatorProcess, total: number): Promise<{ write
   const writesBefore = await op.counter('perpetual_operator_api_writes_total');
   const reconcilesBefore = await op.counter('perpetual_operator_reconcile_total');
   // RESYNC_SECONDS is short in this run; wait until every object was reconciled again.
-  await eventually(async () => {
-    if ((await op.counter('perpetual_operator_reconcile_total')) - reconcilesBefore < total) throw new Error('resync pending');
-  }, 300_000, 500);
+  await eventually(
+    async () => {
+      if ((await op.counter('perpetual_operator_reconcile_total')) - reconcilesBefore < total) throw new Error('resync pending');
+    },
+    300_000,
+    500,
+  );
   return {
     writes: (await op.counter('perpetual_operator_api_writes_total')) - writesBefore,
     reconciles: (await op.counter('perpetual_operator_reconcile_total')) - reconcilesBefore,
@@ -185,17 +244,29 @@ async function memoryOverOneResync(op: OperatorProcess, seconds: number, idle: M
     samples.push(await sampleMemory(op));
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  const median = (part: keyof MemorySample): string => percentile(samples.map((s) => s[part]), 50).toFixed(0);
+  const median = (part: keyof MemorySample): string =>
+    percentile(
+      samples.map((s) => s[part]),
+      50,
+    ).toFixed(0);
   const peak = procStatusMb(op.process.pid, 'VmHWM');
-  const rss = percentile(samples.map((s) => s.rss), 50);
-  return `RSS median ${median('rss')} MB, max ${Math.max(...samples.map((s) => s.rss)).toFixed(0)} MB, ` +
+  const rss = percentile(
+    samples.map((s) => s.rss),
+    50,
+  );
+  return (
+    `RSS median ${median('rss')} MB, max ${Math.max(...samples.map((s) => s.rss)).toFixed(0)} MB, ` +
     `${(rss / idle.rss).toFixed(2)}x the same process idle before the first PerpetualDeployment (${idle.rss.toFixed(0)} MB, V8 heap ${idle.heapUsed.toFixed(0)} MB used); ` +
     `medians of the parts: mapped files ${median('file')}, V8 heap ${median('heapCommitted')} committed / ${median('heapUsed')} used, external ${median('external')}; ` +
-    `peak RSS since start (VmHWM, includes converging) ${peak.toFixed(0)} MB`;
+    `peak RSS since start (VmHWM, includes converging) ${peak.toFixed(0)} MB`
+  );
 }
 
 async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const ns = sizes.length > 0 ? sizes : [1, 100, 1000];
   const cp = await startControlPlane({ profile: 'api' });
   await cp.kubectl(['create', 'namespace', 'perpetual-system']);
@@ -206,7 +277,13 @@ async function main(): Promise<void> {
     kubeconfigPath: cp.kubeconfigPath,
     entry: image.entry,
     nodeArgs: (process.env.OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    env: { ...image.env, RESYNC_SECONDS: String(RESYNC_SECONDS), WAITING_REQUEUE_MS: '600000', LOG_LEVEL: 'warn', CONCURRENCY: String(CONCURRENCY) },
+    env: {
+      ...image.env,
+      RESYNC_SECONDS: String(RESYNC_SECONDS),
+      WAITING_REQUEUE_MS: '600000',
+      LOG_LEVEL: 'warn',
+      CONCURRENCY: String(CONCURRENCY),
+    },
   });
   try {
     // The memory baseline: the same operator process, synced and idle, before any PerpetualDeployment exists.
@@ -217,13 +294,17 @@ async function main(): Promise<void> {
       const baseline = await baselineRun(cp, n);
       const { result: operatorSeconds, summary } = await runBreakdown(op, n, () => operatorRun(cp, n));
       total += n;
-      console.log(`${String(n).padEnd(6)} ${operatorSeconds.toFixed(2).padStart(7)} s ${baseline.toFixed(2).padStart(8)} s ${(operatorSeconds / baseline).toFixed(2).padStart(6)}x   ${summary}`);
+      console.log(
+        `${String(n).padEnd(6)} ${operatorSeconds.toFixed(2).padStart(7)} s ${baseline.toFixed(2).padStart(8)} s ${(operatorSeconds / baseline).toFixed(2).padStart(6)}x   ${summary}`,
+      );
     }
     const resync = await resyncWrites(op, total);
     console.log(`resync with nothing changed: ${String(resync.writes)} API writes over ${String(resync.reconciles)} reconciles`);
     const memory = await memoryOverOneResync(op, RESYNC_SECONDS, idle);
-    console.log(`operator memory with ${String(total)} PerpetualDeployments (${String(total * (CHILDREN_PER_PD + 1))} children cached), ` +
-      `sampled every second over one resync period (${String(RESYNC_SECONDS)} s): ${memory}`);
+    console.log(
+      `operator memory with ${String(total)} PerpetualDeployments (${String(total * (CHILDREN_PER_PD + 1))} children cached), ` +
+        `sampled every second over one resync period (${String(RESYNC_SECONDS)} s): ${memory}`,
+    );
   } finally {
     await op.stop();
     await cp.stop();

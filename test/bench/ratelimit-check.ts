@@ -40,7 +40,9 @@ try {
     const keep = round >= WARMUP;
     const a = await (round % 2 === 0 ? timed(() => limiter.check(requestsOnly)) : Promise.resolve(-1));
     const held: { reservation?: TokenReservation } = {};
-    const b = await timed(async () => { held.reservation = (await limiter.check(combined)).reservation; });
+    const b = await timed(async () => {
+      held.reservation = (await limiter.check(combined)).reservation;
+    });
     const c = round % 2 === 1 ? await timed(() => limiter.check(requestsOnly)) : a;
     const { reservation } = held;
     const s = reservation ? await timed(() => limiter.settle(reservation, 900)) : -1;

@@ -143,7 +143,9 @@ function median(values: number[]): number {
 
 function report(samples: Sample[]): void {
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-  console.log('\n| X (model ready after) | baseline: simulator alone | gateway: request → first token | added | ratio | goal < X + 1 s | replica asked for after | first token after replica ready |');
+  console.log(
+    '\n| X (model ready after) | baseline: simulator alone | gateway: request → first token | added | ratio | goal < X + 1 s | replica asked for after | first token after replica ready |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const x of STARTUP_SECONDS) {
     const mine = samples.filter((sample) => sample.x === x);
@@ -152,10 +154,23 @@ function report(samples: Sample[]): void {
     const worst = Math.max(...mine.map((m) => m.gatewayMs));
     const trigger = median(mine.map((m) => m.triggerMs));
     const afterReady = median(mine.map((m) => m.afterReadyMs));
-    console.log(`| ${String(x)} s | ${s(base)} | ${s(gw)} (worst ${s(worst)}) | ${s(gw - base)} | ${(gw / base).toFixed(3)}× | ${worst < (x + 1) * 1000 ? 'met' : 'NOT met'} | ${trigger.toFixed(1)} ms | ${afterReady.toFixed(0)} ms |`);
+    console.log(
+      `| ${String(x)} s | ${s(base)} | ${s(gw)} (worst ${s(worst)}) | ${s(gw - base)} | ${(gw / base).toFixed(3)}× | ${worst < (x + 1) * 1000 ? 'met' : 'NOT met'} | ${trigger.toFixed(1)} ms | ${afterReady.toFixed(0)} ms |`,
+    );
   }
   const round = (ms: number): number => Math.round(ms * 10) / 10;
-  console.log(JSON.stringify({ runs: RUNS, samples: samples.map((m) => ({ x: m.x, baselineMs: round(m.baselineMs), gatewayMs: round(m.gatewayMs), triggerMs: round(m.triggerMs), afterReadyMs: round(m.afterReadyMs) })) }));
+  console.log(
+    JSON.stringify({
+      runs: RUNS,
+      samples: samples.map((m) => ({
+        x: m.x,
+        baselineMs: round(m.baselineMs),
+        gatewayMs: round(m.gatewayMs),
+        triggerMs: round(m.triggerMs),
+        afterReadyMs: round(m.afterReadyMs),
+      })),
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -167,18 +182,32 @@ async function main(): Promise<void> {
     const stack = (running.stack = await startStack({
       postgresUrl: running.postgres.url,
       redisUrl: running.redis.url,
-      config: { mode: 'local', models: [{ name: MODEL, modelServer: MODEL, endpoint: 'http://127.0.0.1:9/v1', upstreamModel: SIM_MODEL }], memory: { enabled: false } },
-      env: { LOG_LEVEL: 'info', ENDPOINT_MAP_FILE: mapPath, SCALE_TRIGGER: 'log', REPLICA_HEALTH_PATH: '/health/ready', REPLICA_HEALTH_INTERVAL_MS: String(HEALTH_INTERVAL_MS) },
+      config: {
+        mode: 'local',
+        models: [{ name: MODEL, modelServer: MODEL, endpoint: 'http://127.0.0.1:9/v1', upstreamModel: SIM_MODEL }],
+        memory: { enabled: false },
+      },
+      env: {
+        LOG_LEVEL: 'info',
+        ENDPOINT_MAP_FILE: mapPath,
+        SCALE_TRIGGER: 'log',
+        REPLICA_HEALTH_PATH: '/health/ready',
+        REPLICA_HEALTH_INTERVAL_MS: String(HEALTH_INTERVAL_MS),
+      },
     }));
     const { apiKey } = await stack.newUser('enterprise');
-    console.log(`scale-from-zero: X = ${STARTUP_SECONDS.join(', ')} s, ${String(RUNS)} runs each, gateway polls every 100 ms while requests are held`);
+    console.log(
+      `scale-from-zero: X = ${STARTUP_SECONDS.join(', ')} s, ${String(RUNS)} runs each, gateway polls every 100 ms while requests are held`,
+    );
     const samples: Sample[] = [];
     for (let run = 0; run < RUNS; run++) {
       for (const x of STARTUP_SECONDS) {
         const baselineMs = await baseline(running, x);
         const measured = await throughGateway({ running, stack, apiKey, mapPath }, x);
         samples.push({ x, baselineMs, ...measured });
-        console.log(`run ${String(run + 1)} X=${String(x)} s: baseline ${baselineMs.toFixed(0)} ms, gateway ${measured.gatewayMs.toFixed(0)} ms (asked for a replica after ${measured.triggerMs.toFixed(1)} ms, first token ${measured.afterReadyMs.toFixed(0)} ms after the replica was ready)`);
+        console.log(
+          `run ${String(run + 1)} X=${String(x)} s: baseline ${baselineMs.toFixed(0)} ms, gateway ${measured.gatewayMs.toFixed(0)} ms (asked for a replica after ${measured.triggerMs.toFixed(1)} ms, first token ${measured.afterReadyMs.toFixed(0)} ms after the replica was ready)`,
+        );
       }
     }
     report(samples);

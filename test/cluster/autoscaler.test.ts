@@ -24,7 +24,12 @@ let noWaitingGauge: MetricsServer;
 let gateway: MetricsServer;
 let kedaCrdInstalled = false;
 
-interface ScaleEvent { time: string; from: number; to: number; reason: string }
+interface ScaleEvent {
+  time: string;
+  from: number;
+  to: number;
+  reason: string;
+}
 interface Ms {
   spec: { replicas?: number };
   status?: {
@@ -50,9 +55,13 @@ async function apply(manifest: string): Promise<void> {
 /** Deletes a ModelServer and waits until its pods are gone, so the next test has the GPUs back. */
 async function deleteModelServer(name: string): Promise<void> {
   await cluster.kubectlOk(['delete', 'ms', name, '-n', ns, '--wait=true', '--timeout=60s']);
-  await eventually(async () => {
-    expect((await cluster.kubectlOk(['get', 'pods', '-n', ns, '-l', `${MS_LABEL}=${name}`, '-o', 'name'])).trim()).toBe('');
-  }, 60_000, 300);
+  await eventually(
+    async () => {
+      expect((await cluster.kubectlOk(['get', 'pods', '-n', ns, '-l', `${MS_LABEL}=${name}`, '-o', 'name'])).trim()).toBe('');
+    },
+    60_000,
+    300,
+  );
 }
 
 /** Waits until the autoscaler has scaled `name` as `lastScale` says, and returns the ModelServer. */
@@ -66,7 +75,16 @@ async function scaledAs(name: string, lastScale: Omit<ScaleEvent, 'time'>, timeo
 }
 
 async function warningReasons(name: string): Promise<string> {
-  return cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name},type=Warning`, '-o', 'jsonpath={.items[*].reason}']);
+  return cluster.kubectlOk([
+    'get',
+    'events',
+    '-n',
+    ns,
+    '--field-selector',
+    `involvedObject.name=${name},type=Warning`,
+    '-o',
+    'jsonpath={.items[*].reason}',
+  ]);
 }
 
 const autoscaling = (settings: Record<string, unknown>) => ({ autoscaling: { metric: 'inFlight', target: 2, ...settings } });
@@ -97,15 +115,17 @@ beforeAll(async () => {
     startMetricsServer('perpetual_queued_requests{model="cold-model"} 0\nperpetual_inflight_requests{model="cold-model"} 0\n'),
   ]);
   endpoints = startEndpointMap(cluster.kubeConfig(), ns);
-  await endpoints.setRoute(byLabel([
-    { label: MS_LABEL, value: 'loaded', url: loaded.url },
-    { label: MS_LABEL, value: 'idle', url: idle.url },
-    { label: MS_LABEL, value: 'blind', url: noWaitingGauge.url },
-    { label: MS_LABEL, value: 'cold', url: idle.url },
-    { label: MS_LABEL, value: 'by-hpa', url: loaded.url },
-    { label: MS_LABEL, value: 'greedy', url: loaded.url },
-    { label: 'perpetual.ai/perpetualdeployment', value: 'stack', url: gateway.url },
-  ]));
+  await endpoints.setRoute(
+    byLabel([
+      { label: MS_LABEL, value: 'loaded', url: loaded.url },
+      { label: MS_LABEL, value: 'idle', url: idle.url },
+      { label: MS_LABEL, value: 'blind', url: noWaitingGauge.url },
+      { label: MS_LABEL, value: 'cold', url: idle.url },
+      { label: MS_LABEL, value: 'by-hpa', url: loaded.url },
+      { label: MS_LABEL, value: 'greedy', url: loaded.url },
+      { label: 'perpetual.ai/perpetualdeployment', value: 'stack', url: gateway.url },
+    ]),
+  );
   operator = await startOperator({
     kubeconfigPath: cluster.kubeconfigPath,
     env: { AUTOSCALER_INTERVAL_MS: String(INTERVAL_MS), ENDPOINT_MAP_FILE: endpoints.file },
@@ -142,20 +162,37 @@ describe('the built-in autoscaler', () => {
       expect(row).toMatchObject({ REPLICAS: '3/3', 'MIN-MAX': '1-3' });
       expect(row?.['LAST-SCALE']).toMatch(/^\d+s$/);
     }, 60_000);
-    const normal = await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=loaded,reason=Scaled', '-o', 'jsonpath={.items[*].message}']);
+    const normal = await cluster.kubectlOk([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=loaded,reason=Scaled',
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
     expect(normal).toContain('scaling 1 → 3');
     expect(await operator.counter('perpetual_operator_autoscaler_decisions_total')).toBeGreaterThan(0);
-    expect(await operator.metrics()).toMatch(new RegExp(`perpetual_operator_autoscaler_desired_replicas\\{namespace="${ns}",modelserver="loaded"\\} 3`));
+    expect(await operator.metrics()).toMatch(
+      new RegExp(`perpetual_operator_autoscaler_desired_replicas\\{namespace="${ns}",modelserver="loaded"\\} 3`),
+    );
     await deleteModelServer('loaded');
   }, 150_000);
 
   it('scales an idle model to zero only after scaleDownDelaySeconds', async () => {
     await apply(modelServer('idle', { replicas: 1, ...autoscaling({ minReplicas: 0, maxReplicas: 2, scaleDownDelaySeconds: 3 }) }));
-    await eventually(async () => { expect((await getMs('idle')).status?.readyReplicas).toBe(1); }, 60_000);
+    await eventually(async () => {
+      expect((await getMs('idle')).status?.readyReplicas).toBe(1);
+    }, 60_000);
     // Ready and read as idle, but not idle for 3 s yet.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await getMs('idle')).spec.replicas).toBe(1);
-    const ms = await scaledAs('idle', { from: 1, to: 0, reason: '0 requests in flight across 1 replica, target 2 per replica: scaling 1 → 0.' }, 30_000);
+    const ms = await scaledAs(
+      'idle',
+      { from: 1, to: 0, reason: '0 requests in flight across 1 replica, target 2 per replica: scaling 1 → 0.' },
+      30_000,
+    );
     expect(conditionOf(ms, 'ScalingLimited')?.status).toBe('False');
     await eventually(async () => {
       expect(conditionOf(await getMs('idle'), 'Ready')).toMatchObject({ status: 'True', reason: 'ScaledToZero' });
@@ -164,13 +201,20 @@ describe('the built-in autoscaler', () => {
   }, 120_000);
 
   it('names a metric no replica exports (MetricsUnavailable) and never scales down on missing data', async () => {
-    await apply(modelServer('blind', { replicas: 1, ...autoscaling({ metric: 'queueDepth', minReplicas: 0, maxReplicas: 3, scaleDownDelaySeconds: 0 }) }));
+    await apply(
+      modelServer('blind', {
+        replicas: 1,
+        ...autoscaling({ metric: 'queueDepth', minReplicas: 0, maxReplicas: 3, scaleDownDelaySeconds: 0 }),
+      }),
+    );
     await eventually(async () => {
       const limited = conditionOf(await getMs('blind'), 'ScalingLimited');
       expect(limited).toMatchObject({ status: 'True', reason: 'MetricsUnavailable' });
       expect(limited?.message).toContain('vllm:num_requests_waiting is exported by none of the 1 replica that answered');
     }, 60_000);
-    await eventually(async () => { expect(await warningReasons('blind')).toContain('MetricsUnavailable'); });
+    await eventually(async () => {
+      expect(await warningReasons('blind')).toContain('MetricsUnavailable');
+    });
     // With a delay of 0 and minReplicas 0, a missing value read as zero would scale to 0 at once.
     await new Promise((resolve) => setTimeout(resolve, 4 * INTERVAL_MS));
     const ms = await getMs('blind');
@@ -180,14 +224,28 @@ describe('the built-in autoscaler', () => {
   }, 120_000);
 
   it('scales 0 → 1 on requests queued at the gateway', async () => {
-    await apply(perpetualDeployment('stack', { mode: 'local', gateway: { replicas: 1 }, models: [{ name: 'cold-model', modelServerRef: { name: 'cold' } }] }));
+    await apply(
+      perpetualDeployment('stack', {
+        mode: 'local',
+        gateway: { replicas: 1 },
+        models: [{ name: 'cold-model', modelServerRef: { name: 'cold' } }],
+      }),
+    );
     await apply(modelServer('cold', { replicas: 0, ...autoscaling({ minReplicas: 0, maxReplicas: 2, scaleDownDelaySeconds: 300 }) }));
     // The gateway pod is up and read (its queue empty): zero stays zero.
-    await eventually(() => { expect(gateway.hits()).toBeGreaterThan(1); }, 90_000);
+    await eventually(() => {
+      expect(gateway.hits()).toBeGreaterThan(1);
+    }, 90_000);
     expect((await getMs('cold')).spec.replicas).toBe(0);
 
-    gateway.set('perpetual_queued_requests{model="cold-model"} 1\nperpetual_queued_requests{model="another-model"} 40\nperpetual_inflight_requests{model="cold-model"} 1\n');
-    const ms = await scaledAs('cold', { from: 0, to: 1, reason: '1 request queued at the gateway with 0 replicas: scaling 0 → 1.' }, 30_000);
+    gateway.set(
+      'perpetual_queued_requests{model="cold-model"} 1\nperpetual_queued_requests{model="another-model"} 40\nperpetual_inflight_requests{model="cold-model"} 1\n',
+    );
+    const ms = await scaledAs(
+      'cold',
+      { from: 0, to: 1, reason: '1 request queued at the gateway with 0 replicas: scaling 0 → 1.' },
+      30_000,
+    );
     expect(conditionOf(ms, 'ScalingLimited')?.status).toBe('False');
     gateway.set('');
     await cluster.kubectlOk(['delete', 'pd', 'stack', '-n', ns, '--wait=true']);
@@ -196,20 +254,28 @@ describe('the built-in autoscaler', () => {
 
   it('reports InsufficientGPU with a Warning event when new replicas cannot be scheduled', async () => {
     // 4 GPUs per replica, 3 replicas wanted: two nodes of 4 GPUs place two at most.
-    await apply(modelServer('greedy', { gpu: { count: 4 }, replicas: 1, ...autoscaling({ minReplicas: 1, maxReplicas: 3, target: 1, scaleDownDelaySeconds: 300 }) }));
+    await apply(
+      modelServer('greedy', {
+        gpu: { count: 4 },
+        replicas: 1,
+        ...autoscaling({ minReplicas: 1, maxReplicas: 3, target: 1, scaleDownDelaySeconds: 300 }),
+      }),
+    );
     await eventually(async () => {
       const ms = await getMs('greedy');
       expect(ms.spec.replicas).toBe(3);
       expect(conditionOf(ms, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'InsufficientGPU' });
       expect(conditionOf(ms, 'ScalingLimited')?.message).toContain('Insufficient nvidia.com/gpu');
     }, 90_000);
-    await eventually(async () => { expect(await warningReasons('greedy')).toContain('InsufficientGPU'); });
+    await eventually(async () => {
+      expect(await warningReasons('greedy')).toContain('InsufficientGPU');
+    });
     await deleteModelServer('greedy');
   }, 150_000);
 });
 
 describe('other engines', () => {
-  it('hpa: an autoscaling/v2 HPA on the ModelServer\'s scale subresource, and the built-in autoscaler keeps out', async () => {
+  it("hpa: an autoscaling/v2 HPA on the ModelServer's scale subresource, and the built-in autoscaler keeps out", async () => {
     await apply(modelServer('by-hpa', { replicas: 1, ...autoscaling({ engine: 'hpa', minReplicas: 1, maxReplicas: 4 }) }));
     await eventually(async () => {
       const hpa = JSON.parse(await cluster.kubectlOk(['get', 'hpa', 'by-hpa-vllm', '-n', ns, '-o', 'json'])) as {
@@ -220,7 +286,9 @@ describe('other engines', () => {
       expect(conditionOf(await getMs('by-hpa'), 'ScalingActive')).toMatchObject({ status: 'True', reason: 'HorizontalPodAutoscaler' });
     }, 60_000);
     // Its pods report 12 requests each; the built-in autoscaler would have raised it by now.
-    await eventually(async () => { expect((await getMs('by-hpa')).status?.readyReplicas).toBe(1); }, 60_000);
+    await eventually(async () => {
+      expect((await getMs('by-hpa')).status?.readyReplicas).toBe(1);
+    }, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
     expect((await getMs('by-hpa')).spec.replicas).toBe(1);
     await deleteModelServer('by-hpa');
@@ -241,11 +309,18 @@ describe('other engines', () => {
     await cluster.kubectlOk(['apply', '-f', '-'], KEDA_CRD);
     await eventually(async () => {
       const so = JSON.parse(await cluster.kubectlOk(['get', 'scaledobjects.keda.sh', 'by-keda-vllm', '-n', ns, '-o', 'json'])) as {
-        spec: { scaleTargetRef: unknown; minReplicaCount: number; triggers: { type: string; metadata: { serverAddress: string; query: string } }[] };
+        spec: {
+          scaleTargetRef: unknown;
+          minReplicaCount: number;
+          triggers: { type: string; metadata: { serverAddress: string; query: string } }[];
+        };
       };
       expect(so.spec.scaleTargetRef).toEqual({ apiVersion: 'perpetual.ai/v1alpha1', kind: 'ModelServer', name: 'by-keda' });
       expect(so.spec.minReplicaCount).toBe(0);
-      expect(so.spec.triggers[0]).toMatchObject({ type: 'prometheus', metadata: { serverAddress: 'http://prometheus-operated.monitoring.svc:9090' } });
+      expect(so.spec.triggers[0]).toMatchObject({
+        type: 'prometheus',
+        metadata: { serverAddress: 'http://prometheus-operated.monitoring.svc:9090' },
+      });
       expect(conditionOf(await getMs('by-keda'), 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ScaledObject' });
     }, 60_000);
     await deleteModelServer('by-keda');

@@ -45,7 +45,11 @@ interface PodSummary {
 
 async function pods(app: string): Promise<PodSummary[]> {
   const list = JSON.parse(await cluster.kubectlOk(['get', 'pods', '-n', ns, '-l', `app=${app}`, '-o', 'json'])) as {
-    items: { metadata: { name: string }; spec: { nodeName?: string }; status: { phase: string; conditions?: { type: string; reason?: string; message?: string }[] } }[];
+    items: {
+      metadata: { name: string };
+      spec: { nodeName?: string };
+      status: { phase: string; conditions?: { type: string; reason?: string; message?: string }[] };
+    }[];
   };
   return list.items.map((pod) => ({
     name: pod.metadata.name,
@@ -76,10 +80,14 @@ describe('GPU scheduling on the kwok cluster', () => {
   it('runs out of GPUs across nodes: one replica per full node, the rest Pending', async () => {
     // Each replica takes a whole node's GPUs; two GPU nodes exist, and "fits" above holds 2 GPUs on one of them.
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], gpuDeployment('whole-node', GPUS_PER_NODE, 3));
-    await waitFor('replicas placed or refused', async () => {
-      const current = await pods('whole-node');
-      return current.length === 3 && current.every((p) => p.node !== undefined || p.unschedulableMessage !== undefined);
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'replicas placed or refused',
+      async () => {
+        const current = await pods('whole-node');
+        return current.length === 3 && current.every((p) => p.node !== undefined || p.unschedulableMessage !== undefined);
+      },
+      { timeoutMs: 30_000 },
+    );
     const current = await pods('whole-node');
     const placed = current.filter((p) => p.node !== undefined);
     expect(placed).toHaveLength(1);

@@ -30,7 +30,15 @@ async function row(resource: string, name: string): Promise<Record<string, strin
 
 /** What a failed wait should show: the conditions, and every pod, claim and job with its state. */
 async function diagnostics(resource: string, name: string): Promise<string> {
-  const conditions = await cluster.kubectl(['get', resource, name, '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}']);
+  const conditions = await cluster.kubectl([
+    'get',
+    resource,
+    name,
+    '-n',
+    ns,
+    '-o',
+    'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}',
+  ]);
   const children = await cluster.kubectl(['get', 'pods,pvc,jobs,statefulsets,deployments', '-n', ns, '-o', 'wide']);
   const events = await cluster.kubectl(['get', 'events', '-n', ns, '--sort-by=.lastTimestamp']);
   return [conditions.stdout, children.stdout, events.stdout.split('\n').slice(-25).join('\n')].join('\n');
@@ -48,14 +56,26 @@ async function eventuallyReady(resource: string, name: string, assertion: () => 
 describe('on a scheduling cluster', () => {
   it('brings a local-mode stack with a GPU ModelServer to Ready, as kubectl get shows', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('mistral', { gpu: { count: 1 }, replicas: 1 }));
-    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('stack', { mode: 'local', models: [{ name: 'mistral-7b', modelServerRef: { name: 'mistral' } }] }));
+    await cluster.kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      perpetualDeployment('stack', { mode: 'local', models: [{ name: 'mistral-7b', modelServerRef: { name: 'mistral' } }] }),
+    );
     await eventuallyReady('ms', 'mistral', async () => {
       expect(await row('ms', 'mistral')).toMatchObject({ READY: 'True', PHASE: 'Ready', GPUS: '1', REPLICAS: '1/1', 'MIN-MAX': 'fixed' });
     });
     await eventuallyReady('pd', 'stack', async () => {
       expect(await row('pd', 'stack')).toMatchObject({ READY: 'True', PHASE: 'Ready', MODE: 'local', GATEWAY: '2/2', MODELS: '1/1' });
     });
-    const node = await cluster.kubectlOk(['get', 'pods', '-n', ns, '-l', 'perpetual.ai/modelserver=mistral', '-o', 'jsonpath={.items[0].spec.nodeName}']);
+    const node = await cluster.kubectlOk([
+      'get',
+      'pods',
+      '-n',
+      ns,
+      '-l',
+      'perpetual.ai/modelserver=mistral',
+      '-o',
+      'jsonpath={.items[0].spec.nodeName}',
+    ]);
     expect(node).toMatch(/^gpu-node-/);
   }, 200_000);
 
@@ -71,7 +91,16 @@ describe('on a scheduling cluster', () => {
     }, 45_000);
     expect(await row('ms', 'huge')).toMatchObject({ READY: 'False', PHASE: 'Pending', GPUS: '8', REPLICAS: '0/1' });
     await eventually(async () => {
-      const events = await cluster.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=huge,type=Warning', '-o', 'jsonpath={.items[*].reason}']);
+      const events = await cluster.kubectlOk([
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        'involvedObject.name=huge,type=Warning',
+        '-o',
+        'jsonpath={.items[*].reason}',
+      ]);
       expect(events).toContain('InsufficientGPU');
     });
   });
@@ -79,7 +108,16 @@ describe('on a scheduling cluster', () => {
   it('garbage-collects every child when the PerpetualDeployment is deleted', async () => {
     await cluster.kubectlOk(['delete', 'pd', 'stack', '-n', ns, '--wait=true']);
     await eventually(async () => {
-      const left = await cluster.kubectlOk(['get', 'deploy,sts,svc,cm,secret,pdb,job', '-n', ns, '-l', 'perpetual.ai/perpetualdeployment=stack', '-o', 'name']);
+      const left = await cluster.kubectlOk([
+        'get',
+        'deploy,sts,svc,cm,secret,pdb,job',
+        '-n',
+        ns,
+        '-l',
+        'perpetual.ai/perpetualdeployment=stack',
+        '-o',
+        'name',
+      ]);
       expect(left.trim()).toBe('');
     }, 45_000);
   });

@@ -39,12 +39,17 @@ afterAll(async () => {
 describe('deleting a PerpetualDeployment', () => {
   it('keeps the Qdrant claims by default, and deletes them with retainOnDelete false', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('kept', { vectorStore: { managed: { storage } } }));
-    await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], perpetualDeployment('dropped', { vectorStore: { managed: { storage, retainOnDelete: false } } }));
+    await cluster.kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      perpetualDeployment('dropped', { vectorStore: { managed: { storage, retainOnDelete: false } } }),
+    );
     // The StatefulSet controller creates the claims, and owns them itself only where they are to go.
     await eventually(async () => {
       const found = await claims();
       expect(found.get('storage-kept-qdrant-0')?.metadata.ownerReferences).toBeUndefined();
-      expect(found.get('storage-dropped-qdrant-0')?.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'StatefulSet', name: 'dropped-qdrant' })]);
+      expect(found.get('storage-dropped-qdrant-0')?.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'StatefulSet', name: 'dropped-qdrant' }),
+      ]);
     }, 60_000);
 
     await cluster.kubectlOk(['delete', 'pd', 'kept', 'dropped', '-n', ns, '--wait=true', '--timeout=60s']);
@@ -54,6 +59,8 @@ describe('deleting a PerpetualDeployment', () => {
     }, 60_000);
     // The command the retainOnDelete description gives for deleting them by hand finds them.
     const selector = 'app.kubernetes.io/instance=kept,app.kubernetes.io/component=qdrant';
-    expect(await cluster.kubectlOk(['get', 'pvc', '-n', ns, '-l', selector, '-o', 'name'])).toBe('persistentvolumeclaim/storage-kept-qdrant-0\n');
+    expect(await cluster.kubectlOk(['get', 'pvc', '-n', ns, '-l', selector, '-o', 'name'])).toBe(
+      'persistentvolumeclaim/storage-kept-qdrant-0\n',
+    );
   }, 150_000);
 });

@@ -48,19 +48,23 @@ function modelServer(name: string, spec: Record<string, unknown>): string {
 }
 
 function stack(): string {
-  return withNodeImages(stringify({
-    apiVersion: 'perpetual.ai/v1alpha1',
-    kind: 'PerpetualDeployment',
-    metadata: { name: 'stack', namespace: NS },
-    spec: {
-      mode: 'local',
-      gateway: { replicas: 2 },
-      database: { secretRef: { name: 'db' } },
-      encryptionKeySecretRef: { name: 'enc' },
-      vectorStore: { type: 'managed', managed: { storage: { size: '1Gi' } } },
-      models: [{ name: SERVED, modelServerRef: { name: 'sim' } }],
-    },
-  }), images, inject('externalQdrantUrl'));
+  return withNodeImages(
+    stringify({
+      apiVersion: 'perpetual.ai/v1alpha1',
+      kind: 'PerpetualDeployment',
+      metadata: { name: 'stack', namespace: NS },
+      spec: {
+        mode: 'local',
+        gateway: { replicas: 2 },
+        database: { secretRef: { name: 'db' } },
+        encryptionKeySecretRef: { name: 'enc' },
+        vectorStore: { type: 'managed', managed: { storage: { size: '1Gi' } } },
+        models: [{ name: SERVED, modelServerRef: { name: 'sim' } }],
+      },
+    }),
+    images,
+    inject('externalQdrantUrl'),
+  );
 }
 
 let gatewayUrl = '';
@@ -68,7 +72,10 @@ let adminToken = '';
 let apiKey = '';
 let userId = '';
 
-async function gatewayCall(path: string, init: { method?: string; token?: string; admin?: boolean; body?: unknown } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+async function gatewayCall(
+  path: string,
+  init: { method?: string; token?: string; admin?: boolean; body?: unknown } = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.admin) headers['x-admin-token'] = adminToken;
@@ -81,8 +88,16 @@ async function gatewayCall(path: string, init: { method?: string; token?: string
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function chat(content: string, conversation: string, endUser = 'e2e-end-user'): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  return gatewayCall('/v1/chat/completions', { method: 'POST', token: apiKey, body: { model: SERVED, user: endUser, conversation_id: conversation, messages: [{ role: 'user', content }] } });
+async function chat(
+  content: string,
+  conversation: string,
+  endUser = 'e2e-end-user',
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  return gatewayCall('/v1/chat/completions', {
+    method: 'POST',
+    token: apiKey,
+    body: { model: SERVED, user: endUser, conversation_id: conversation, messages: [{ role: 'user', content }] },
+  });
 }
 
 async function usageRows(user: string): Promise<number> {
@@ -97,8 +112,18 @@ async function usageRows(user: string): Promise<number> {
 }
 
 async function gatewayPods(): Promise<string[]> {
-  const pods = await json<{ items: { metadata: { name: string; deletionTimestamp?: string }; status: { phase: string } }[] }>(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=stack,app.kubernetes.io/component=gateway']);
-  return pods.items.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name).sort();
+  const pods = await json<{ items: { metadata: { name: string; deletionTimestamp?: string }; status: { phase: string } }[] }>([
+    'get',
+    'pods',
+    '-n',
+    NS,
+    '-l',
+    'app.kubernetes.io/instance=stack,app.kubernetes.io/component=gateway',
+  ]);
+  return pods.items
+    .filter((p) => !p.metadata.deletionTimestamp)
+    .map((p) => p.metadata.name)
+    .sort();
 }
 
 beforeAll(async () => {
@@ -106,7 +131,12 @@ beforeAll(async () => {
   await cluster.kubectlOk(['create', 'namespace', NS]);
   const secrets = [
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: NS }, stringData: { uri: postgresUrl } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'enc', namespace: NS }, stringData: { API_KEY_ENCRYPTION_KEY: generateFernetKey() } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'enc', namespace: NS },
+      stringData: { API_KEY_ENCRYPTION_KEY: generateFernetKey() },
+    },
   ];
   await cluster.kubectlOk(['apply', '-f', '-'], secrets.map((s) => stringify(s)).join('---\n'));
 }, 120_000);
@@ -119,9 +149,12 @@ afterAll(async () => {
 describe('the operator, installed from config/default', () => {
   it('runs as two pods from its image under its own numeric non-root user', async () => {
     await cluster.kubectlOk(['rollout', 'status', 'deployment/perpetual-operator', '-n', 'perpetual-system', '--timeout=180s']);
-    const pods = await json<{ items: { spec: { containers: { image: string }[]; securityContext: { runAsUser?: number } }; status: { containerStatuses: { ready: boolean }[] } }[] }>(
-      ['get', 'pods', '-n', 'perpetual-system', '-l', 'app.kubernetes.io/component=operator'],
-    );
+    const pods = await json<{
+      items: {
+        spec: { containers: { image: string }[]; securityContext: { runAsUser?: number } };
+        status: { containerStatuses: { ready: boolean }[] };
+      }[];
+    }>(['get', 'pods', '-n', 'perpetual-system', '-l', 'app.kubernetes.io/component=operator']);
     expect(pods.items).toHaveLength(2);
     for (const pod of pods.items) {
       expect(pod.spec.containers[0]?.image).toBe(images.operator);
@@ -135,25 +168,43 @@ describe('the operator, installed from config/default', () => {
 
 describe('a local-mode PerpetualDeployment on a real node', () => {
   it('brings every child up for real and says so in kubectl get', async () => {
-    await cluster.kubectlOk(['apply', '-f', '-'], modelServer('sim', { autoscaling: { minReplicas: 0, maxReplicas: 1, metric: 'inFlight', target: 4, scaleDownDelaySeconds: 600 } }));
+    await cluster.kubectlOk(
+      ['apply', '-f', '-'],
+      modelServer('sim', { autoscaling: { minReplicas: 0, maxReplicas: 1, metric: 'inFlight', target: 4, scaleDownDelaySeconds: 600 } }),
+    );
     await cluster.kubectlOk(['apply', '-f', '-'], stack());
     await cluster.kubectlOk(['wait', '--for=condition=Ready', 'pd/stack', '-n', NS, '--timeout=300s']);
     const [row] = await table('pd/stack');
     expect(row).toMatchObject({ READY: 'True', PHASE: 'Ready', MODE: 'local', GATEWAY: '2/2', MODELS: '1/1' });
     const pd = await json<{ status: Status }>(['get', 'pd/stack', '-n', NS]);
     const conditions = Object.fromEntries((pd.status.conditions ?? []).map((c) => [c.type, c.status]));
-    expect(conditions).toMatchObject({ DatabaseReady: 'True', CacheReady: 'True', GatewayReady: 'True', ModelsReady: 'True', Ready: 'True' });
+    expect(conditions).toMatchObject({
+      DatabaseReady: 'True',
+      CacheReady: 'True',
+      GatewayReady: 'True',
+      ModelsReady: 'True',
+      Ready: 'True',
+    });
     // The migration Job ran to completion against PostgreSQL.
     const jobs = await json<{ items: { metadata: { name: string }; status: { succeeded?: number } }[] }>(['get', 'jobs', '-n', NS]);
     expect(jobs.items.some((j) => j.metadata.name.startsWith('stack-migrate-') && j.status.succeeded === 1)).toBe(true);
     // Every pod the stack owns is running its container for real.
-    const pods = await json<{ items: { metadata: { labels: Record<string, string> }; status: { containerStatuses?: { state: { running?: unknown } }[] } }[] }>(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=stack']);
+    const pods = await json<{
+      items: { metadata: { labels: Record<string, string> }; status: { containerStatuses?: { state: { running?: unknown } }[] } }[];
+    }>(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=stack']);
     const running = pods.items.filter((p) => p.status.containerStatuses?.every((c) => c.state.running));
-    expect(new Set(running.map((p) => p.metadata.labels['app.kubernetes.io/component']))).toEqual(new Set(['gateway', 'redis', ...(images.qdrant ? ['qdrant'] : [])]));
+    expect(new Set(running.map((p) => p.metadata.labels['app.kubernetes.io/component']))).toEqual(
+      new Set(['gateway', 'redis', ...(images.qdrant ? ['qdrant'] : [])]),
+    );
     // Scaled to zero until the first request.
     const [ms] = await table('ms/sim');
     expect(ms).toMatchObject({ READY: 'True', REPLICAS: '0/0', 'MIN-MAX': '0-1' });
-    const gatewayService = await json<{ spec: { clusterIP: string; ports: { port: number }[] } }>(['get', 'service/stack-gateway', '-n', NS]);
+    const gatewayService = await json<{ spec: { clusterIP: string; ports: { port: number }[] } }>([
+      'get',
+      'service/stack-gateway',
+      '-n',
+      NS,
+    ]);
     gatewayUrl = `http://${gatewayService.spec.clusterIP}:${String(gatewayService.spec.ports[0]?.port)}`;
     const secret = await json<{ data: { token: string } }>(['get', 'secret/stack-admin-token', '-n', NS]);
     adminToken = Buffer.from(secret.data.token, 'base64').toString();
@@ -163,11 +214,18 @@ describe('a local-mode PerpetualDeployment on a real node', () => {
     // Every dependency reached from inside the pod by its cluster DNS name; the model is named but
     // not probed while it is scaled to zero. A gateway that started before Qdrant was ready says
     // so (degraded) until its next retry finds it, a few seconds later.
-    await eventually(async () => {
-      const health = await gatewayCall('/health');
-      expect(health.status).toBe(200);
-      expect(health.body).toMatchObject({ vector_db_connected: true, dependencies: { database: { ok: true }, redis: { ok: true }, vector_store: { ok: true } } });
-    }, 60_000, 1000);
+    await eventually(
+      async () => {
+        const health = await gatewayCall('/health');
+        expect(health.status).toBe(200);
+        expect(health.body).toMatchObject({
+          vector_db_connected: true,
+          dependencies: { database: { ok: true }, redis: { ok: true }, vector_store: { ok: true } },
+        });
+      },
+      60_000,
+      1000,
+    );
     const user = await gatewayCall('/admin/users', { method: 'POST', admin: true, body: { email: 'e2e@example.com', tier: 'pro' } });
     expect(user.status).toBe(201);
     userId = String(user.body.id);
@@ -181,19 +239,34 @@ describe('a local-mode PerpetualDeployment on a real node', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(JSON.stringify(first.body)).toContain('Priya');
     // The status follows the pod that served the chat.
-    await eventually(async () => {
-      const [ms] = await table('ms/sim');
-      expect(ms).toMatchObject({ READY: 'True', REPLICAS: '1/1' });
-    }, 30_000, 500);
-    const pods = await json<{ items: { status: { containerStatuses?: { ready: boolean; state: { running?: unknown } }[] } }[] }>(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=sim']);
+    await eventually(
+      async () => {
+        const [ms] = await table('ms/sim');
+        expect(ms).toMatchObject({ READY: 'True', REPLICAS: '1/1' });
+      },
+      30_000,
+      500,
+    );
+    const pods = await json<{ items: { status: { containerStatuses?: { ready: boolean; state: { running?: unknown } }[] } }[] }>([
+      'get',
+      'pods',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/instance=sim',
+    ]);
     expect(pods.items.some((p) => p.status.containerStatuses?.[0]?.ready)).toBe(true);
     // The turn is written to memory after the response; the next chat finds it.
-    const second = await eventually(async () => {
-      const reply = await chat('Where does my sister live?', 'friday');
-      expect(reply.status).toBe(200);
-      expect(reply.headers.get('x-perpetual-memory-ids') ?? '').not.toBe('');
-      return reply;
-    }, 30_000, 1000);
+    const second = await eventually(
+      async () => {
+        const reply = await chat('Where does my sister live?', 'friday');
+        expect(reply.status).toBe(200);
+        expect(reply.headers.get('x-perpetual-memory-ids') ?? '').not.toBe('');
+        return reply;
+      },
+      30_000,
+      1000,
+    );
     expect(second.status).toBe(200);
     // Another end user of the same API key is never given it.
     const stranger = await chat('Where does my sister live?', 'friday', 'another-end-user');
@@ -205,11 +278,15 @@ describe('a local-mode PerpetualDeployment on a real node', () => {
   it('rolls the gateway pods when the configuration changes', async () => {
     const before = await gatewayPods();
     await cluster.kubectlOk(['patch', 'pd/stack', '-n', NS, '--type=merge', '-p', JSON.stringify({ spec: { memory: { topK: 3 } } })]);
-    await eventually(async () => {
-      const after = await gatewayPods();
-      expect(after).toHaveLength(2);
-      expect(after.filter((p) => before.includes(p))).toEqual([]);
-    }, 180_000, 1000);
+    await eventually(
+      async () => {
+        const after = await gatewayPods();
+        expect(after).toHaveLength(2);
+        expect(after.filter((p) => before.includes(p))).toEqual([]);
+      },
+      180_000,
+      1000,
+    );
     await cluster.kubectlOk(['wait', '--for=condition=Ready', 'pd/stack', '-n', NS, '--timeout=180s']);
     await cluster.kubectlOk(['rollout', 'status', 'deployment/stack-gateway', '-n', NS, '--timeout=180s']);
   }, 400_000);
@@ -229,12 +306,20 @@ describe('a local-mode PerpetualDeployment on a real node', () => {
     await traffic;
     expect(answered).toBeGreaterThan(20);
     // Usage rows are batched; the killed pod flushed its batch before exiting.
-    await eventually(async () => {
-      expect(await usageRows(userId)).toBe(rowsBefore + answered);
-    }, 30_000, 500);
-    await eventually(async () => {
-      expect(await gatewayPods()).toHaveLength(2);
-    }, 120_000, 1000);
+    await eventually(
+      async () => {
+        expect(await usageRows(userId)).toBe(rowsBefore + answered);
+      },
+      30_000,
+      500,
+    );
+    await eventually(
+      async () => {
+        expect(await gatewayPods()).toHaveLength(2);
+      },
+      120_000,
+      1000,
+    );
   }, 300_000);
 });
 
@@ -242,18 +327,36 @@ describe('a pod that fails shows why, in the kubelet words', () => {
   const broken: [string, Record<string, unknown>, RegExp][] = [
     ['no-image', { engine: { image: 'perpetual.local/does-not-exist:0.0.0' } }, /ImagePullBackOff|ErrImagePull/],
     ['crashes', { engine: { image: images['inference-sim'], args: ['--no-such-flag'] } }, /CrashLoopBackOff/],
-    ['bad-config', { engine: { image: images['inference-sim'], args: ['--force-dummy-tokenizer'], env: [{ name: 'TOKEN', secretKeyRef: { name: 'missing', key: 'k' } }] } }, /CreateContainerConfigError/],
+    [
+      'bad-config',
+      {
+        engine: {
+          image: images['inference-sim'],
+          args: ['--force-dummy-tokenizer'],
+          env: [{ name: 'TOKEN', secretKeyRef: { name: 'missing', key: 'k' } }],
+        },
+      },
+      /CreateContainerConfigError/,
+    ],
     // Node.js needs far more than 16 MiB just to start: the kernel kills it at once.
     ['out-of-memory', { engine: { image: images.gateway, resources: { limits: { memory: '16Mi' } } } }, /OOMKilled/],
   ];
 
-  it.each(broken)('%s', async (name, spec, reason) => {
-    await cluster.kubectlOk(['apply', '-f', '-'], modelServer(name, { gpu: { count: 0 }, replicas: 1, ...spec }));
-    await eventually(async () => {
-      const ms = await json<{ status: Status }>(['get', `ms/${name}`, '-n', NS]);
-      const said = [ms.status.phaseReason ?? '', ...(ms.status.conditions ?? []).flatMap((c) => [c.reason, c.message])].join(' ');
-      expect(said).toMatch(reason);
-    }, 120_000, 1000);
-    await cluster.kubectlOk(['delete', 'ms', name, '-n', NS, '--wait=false']);
-  }, 180_000);
+  it.each(broken)(
+    '%s',
+    async (name, spec, reason) => {
+      await cluster.kubectlOk(['apply', '-f', '-'], modelServer(name, { gpu: { count: 0 }, replicas: 1, ...spec }));
+      await eventually(
+        async () => {
+          const ms = await json<{ status: Status }>(['get', `ms/${name}`, '-n', NS]);
+          const said = [ms.status.phaseReason ?? '', ...(ms.status.conditions ?? []).flatMap((c) => [c.reason, c.message])].join(' ');
+          expect(said).toMatch(reason);
+        },
+        120_000,
+        1000,
+      );
+      await cluster.kubectlOk(['delete', 'ms', name, '-n', NS, '--wait=false']);
+    },
+    180_000,
+  );
 });

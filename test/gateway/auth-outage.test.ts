@@ -59,11 +59,22 @@ async function chat(url: string, apiKey: string, model = 'gpt-4o-mini'): Promise
 }
 
 /** The refusal a call ended with: status, Retry-After and the OpenAI-shaped error body. */
-async function refusal(call: Promise<unknown>): Promise<{ status: number; retryAfter: string | null; error: { type: string; code: string; message: string } }> {
-  const err = await call.then(() => { throw new Error('expected the call to be refused'); }, (e: unknown) => e);
+async function refusal(
+  call: Promise<unknown>,
+): Promise<{ status: number; retryAfter: string | null; error: { type: string; code: string; message: string } }> {
+  const err = await call.then(
+    () => {
+      throw new Error('expected the call to be refused');
+    },
+    (e: unknown) => e,
+  );
   if (!(err instanceof OpenAI.APIError)) throw err;
   const headers: unknown = err.headers;
-  return { status: Number(err.status), retryAfter: headers instanceof Headers ? headers.get('retry-after') : null, error: err.error as { type: string; code: string; message: string } };
+  return {
+    status: Number(err.status),
+    retryAfter: headers instanceof Headers ? headers.get('retry-after') : null,
+    error: err.error as { type: string; code: string; message: string },
+  };
 }
 
 describe('PostgreSQL outage', () => {
@@ -87,13 +98,23 @@ describe('PostgreSQL outage', () => {
 
     // Bob may well be valid, but nobody can tell: 503, say why, say when to retry.
     const unknown = await refusal(client(stack.url, bob.apiKey).models.list());
-    expect(unknown).toMatchObject({ status: 503, retryAfter: '5', error: { type: 'service_unavailable_error', code: 'database_unavailable' } });
-    expect(unknown.error.message).toMatch(/^Cannot check this API key right now: the gateway cannot reach its database \(PostgreSQL\)\. Retry after 5 s/);
+    expect(unknown).toMatchObject({
+      status: 503,
+      retryAfter: '5',
+      error: { type: 'service_unavailable_error', code: 'database_unavailable' },
+    });
+    expect(unknown.error.message).toMatch(
+      /^Cannot check this API key right now: the gateway cannot reach its database \(PostgreSQL\)\. Retry after 5 s/,
+    );
     expect(JSON.stringify(unknown)).not.toContain(bob.apiKey);
 
     // Ada's Anthropic key was never looked up before the outage: the same 503, about that key.
     const providerKey = await refusal(chat(stack.url, ada.apiKey, 'claude'));
-    expect(providerKey).toMatchObject({ status: 503, retryAfter: '5', error: { type: 'service_unavailable_error', code: 'database_unavailable' } });
+    expect(providerKey).toMatchObject({
+      status: 503,
+      retryAfter: '5',
+      error: { type: 'service_unavailable_error', code: 'database_unavailable' },
+    });
     expect(providerKey.error.message).toMatch(/^Cannot load your anthropic provider key right now: the gateway cannot reach its database/);
 
     // Routes that need the database itself (her usage) answer the same 503, not a 500.
@@ -114,7 +135,13 @@ describe('PostgreSQL outage', () => {
     for (const secret of [ada.apiKey, bob.apiKey, USER_OPENAI_KEY]) expect(logs).not.toContain(secret);
 
     await postgres.start();
-    await eventually(async () => { expect((await client(stack.url, bob.apiKey).models.list()).data.length).toBeGreaterThan(0); }, 20_000, 250);
+    await eventually(
+      async () => {
+        expect((await client(stack.url, bob.apiKey).models.list()).data.length).toBeGreaterThan(0);
+      },
+      20_000,
+      250,
+    );
     expect(await chat(shortWindow.url, ada.apiKey)).toBeTruthy();
 
     // Revoked in the database itself (no invalidation message reaches the gateways): the next
@@ -161,10 +188,17 @@ describe('which PostgreSQL failures mean "unavailable"', () => {
       expect(timedOut).toBeInstanceOf(Error);
       expect(isDatabaseUnavailable(timedOut)).toBe(true);
       const sleeping = victim.query('SELECT pg_sleep(30)').catch((e: unknown) => e);
-      await eventually(async () => {
-        const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'", [pid]);
-        expect(rows[0]?.n).toBe(1);
-      }, 5000, 50);
+      await eventually(
+        async () => {
+          const { rows } = await admin.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'",
+            [pid],
+          );
+          expect(rows[0]?.n).toBe(1);
+        },
+        5000,
+        50,
+      );
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       const terminated = await sleeping;
       expect(terminated).toMatchObject({ code: '57P01' });

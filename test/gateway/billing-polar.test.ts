@@ -37,7 +37,14 @@ const ids = (prefix: string, count: number): string[] => Array.from({ length: co
 describe('Polar billing', () => {
   let stub: PolarStub;
   const logs: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => { logs.push(line); } });
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        logs.push(line);
+      },
+    },
+  );
   const open: PolarBilling[] = [];
 
   function billing(options: Partial<PolarBillingOptions> & { apiKey?: string } = {}): PolarBilling {
@@ -53,7 +60,9 @@ describe('Polar billing', () => {
 
   const receivedFor = (prefix: string) => stub.events.filter((e) => e.external_id?.startsWith(`${prefix}-`));
 
-  beforeAll(async () => { stub = await startPolarStub(); });
+  beforeAll(async () => {
+    stub = await startPolarStub();
+  });
   afterAll(async () => {
     await Promise.all(open.map((b) => b.close({ timeoutMs: 1000 })));
     await stub.close();
@@ -65,7 +74,9 @@ describe('Polar billing', () => {
     stub.failNext(1, { status: 502, afterInsert: true });
     const polar = billing();
     const sent = ids('exact', 250);
-    sent.forEach((id, n) => { polar.record(usage(id, n)); });
+    sent.forEach((id, n) => {
+      polar.record(usage(id, n));
+    });
     const result = await polar.close({ timeoutMs: 20_000 });
 
     expect(result.unwritten).toEqual([]);
@@ -84,7 +95,12 @@ describe('Polar billing', () => {
       name: 'llm.usage',
       external_customer_id: USERS[1],
       metadata: {
-        model: 'gpt-4o-mini', input_tokens: 1001, output_tokens: 200, total_tokens: 1201, retrieval_calls: 1, cost_usd: 0.00027,
+        model: 'gpt-4o-mini',
+        input_tokens: 1001,
+        output_tokens: 200,
+        total_tokens: 1201,
+        retrieval_calls: 1,
+        cost_usd: 0.00027,
         _llm: { vendor: 'openai', model: 'gpt-4o-mini', input_tokens: 1001, output_tokens: 200, total_tokens: 1201 },
         _cost: { amount: 0.027, currency: 'usd' },
       },
@@ -92,10 +108,12 @@ describe('Polar billing', () => {
     expect(Date.parse(first?.timestamp ?? '')).toBeLessThanOrEqual(Date.now());
   });
 
-  it('bills requests that share a caller\'s X-Request-Id once each: external_id is the gateway\'s id', async () => {
+  it("bills requests that share a caller's X-Request-Id once each: external_id is the gateway's id", async () => {
     const polar = billing();
     const sent = ids('shared', 6);
-    sent.forEach((id, n) => { polar.record({ ...usage(id, n), userId: USERS[n % 2] ?? '', clientRequestId: 'req_shared_by_all' }); });
+    sent.forEach((id, n) => {
+      polar.record({ ...usage(id, n), userId: USERS[n % 2] ?? '', clientRequestId: 'req_shared_by_all' });
+    });
     const result = await polar.close({ timeoutMs: 10_000 });
 
     expect(result.unwritten).toEqual([]);
@@ -109,11 +127,17 @@ describe('Polar billing', () => {
     stub.hangNext(1);
     const polar = billing({ requestTimeoutMs: 300 });
     const sent = ids('hang', 10);
-    sent.forEach((id, n) => { polar.record(usage(id, n)); });
+    sent.forEach((id, n) => {
+      polar.record(usage(id, n));
+    });
     const result = await polar.close({ timeoutMs: 10_000 });
 
     expect(result.unwritten).toEqual([]);
-    expect(receivedFor('hang').map((e) => e.external_id).sort()).toEqual(sent);
+    expect(
+      receivedFor('hang')
+        .map((e) => e.external_id)
+        .sort(),
+    ).toEqual(sent);
     expect(polar.stats().failedAttempts).toBeGreaterThanOrEqual(1);
   });
 
@@ -121,12 +145,18 @@ describe('Polar billing', () => {
     stub.refuseEvents((e) => e.external_id === 'refused-0007');
     const polar = billing();
     const sent = ids('refused', 30);
-    sent.forEach((id, n) => { polar.record(usage(id, n)); });
+    sent.forEach((id, n) => {
+      polar.record(usage(id, n));
+    });
     const requestsBefore = stub.requests.length;
     await polar.close({ timeoutMs: 10_000 });
     stub.refuseEvents(undefined);
 
-    expect(receivedFor('refused').map((e) => e.external_id).sort()).toEqual(sent.filter((id) => id !== 'refused-0007'));
+    expect(
+      receivedFor('refused')
+        .map((e) => e.external_id)
+        .sort(),
+    ).toEqual(sent.filter((id) => id !== 'refused-0007'));
     expect(polar.stats()).toMatchObject({ rejected: 1, written: 29 });
     // One refused batch, then one request per event of it: nothing is retried after a 4xx.
     expect(stub.requests.slice(requestsBefore).filter((r) => r.status === 422)).toHaveLength(2);
@@ -136,7 +166,9 @@ describe('Polar billing', () => {
   it('with a wrong token: counts and drops the events, does not retry, and logs neither token', async () => {
     const wrongToken = 'polar_oat_wrong_0123456789abcdef';
     const polar = billing({ apiKey: wrongToken });
-    ids('unauthorized', 5).forEach((id, n) => { polar.record(usage(id, n)); });
+    ids('unauthorized', 5).forEach((id, n) => {
+      polar.record(usage(id, n));
+    });
     const requestsBefore = stub.requests.length;
     const result = await polar.close({ timeoutMs: 5000 });
 
@@ -151,11 +183,17 @@ describe('Polar billing', () => {
   it('drains what is left on shutdown without waiting for the interval', async () => {
     const polar = billing({ tuning: { flushIntervalMs: 600_000 } });
     const sent = ids('drain', 140);
-    sent.forEach((id, n) => { polar.record(usage(id, n)); });
+    sent.forEach((id, n) => {
+      polar.record(usage(id, n));
+    });
     const result = await polar.close({ timeoutMs: 10_000 });
 
     expect(result.unwritten).toEqual([]);
-    expect(receivedFor('drain').map((e) => e.external_id).sort()).toEqual(sent);
+    expect(
+      receivedFor('drain')
+        .map((e) => e.external_id)
+        .sort(),
+    ).toEqual(sent);
   });
 
   it('never wrote the access token to the logs', () => {

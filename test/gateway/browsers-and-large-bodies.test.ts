@@ -26,14 +26,22 @@ afterAll(async () => {
 });
 
 function chat(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 describe('CORS', () => {
   it('answers a preflight from an allowed origin without credentials, allowing the headers the SDK asks for', async () => {
     const res = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'OPTIONS',
-      headers: { origin: APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-stainless-os' },
+      headers: {
+        origin: APP,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-stainless-os',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(APP);
@@ -47,11 +55,15 @@ describe('CORS', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(APP);
     const exposed = res.headers.get('access-control-expose-headers') ?? '';
-    for (const header of ['x-request-id', 'retry-after', 'x-should-retry', 'x-ratelimit-remaining-requests']) expect(exposed).toContain(header);
+    for (const header of ['x-request-id', 'retry-after', 'x-should-retry', 'x-ratelimit-remaining-requests'])
+      expect(exposed).toContain(header);
   });
 
   it('says nothing to an origin that is not allowed', async () => {
-    const res = await fetch(`${stack.url}/v1/models`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const res = await fetch(`${stack.url}/v1/models`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
@@ -59,7 +71,18 @@ describe('CORS', () => {
 describe('request bodies', () => {
   it('accepts a 10 MB photo as a base64 data URL by default', async () => {
     const photo = `data:image/jpeg;base64,${Buffer.alloc(10 * 1000 * 1000, 7).toString('base64')}`;
-    const res = await chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: photo } }] }] });
+    const res = await chat({
+      model: 'gpt-4o-mini',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: photo } },
+          ],
+        },
+      ],
+    });
     expect(res.status).toBe(200);
     const forwarded = stack.openai.requests.at(-1)?.body as { messages: { content: { image_url?: { url: string } }[] }[] };
     expect(forwarded.messages.at(-1)?.content[1]?.image_url?.url).toHaveLength(photo.length);

@@ -16,7 +16,12 @@ const WRONG_GROQ_KEY = 'gsk-dave-SECRET-wrong-0123456789';
 const CONFIG = {
   mode: 'proxy',
   models: [
-    { name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini-2024-07-18', pricing: { inputPerMillionTokens: 150_000, outputPerMillionTokens: 600_000 } },
+    {
+      name: 'gpt-4o-mini',
+      provider: 'openai',
+      upstreamModel: 'gpt-4o-mini-2024-07-18',
+      pricing: { inputPerMillionTokens: 150_000, outputPerMillionTokens: 600_000 },
+    },
     { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
   ],
 };
@@ -45,7 +50,12 @@ async function modelIds(client: OpenAI): Promise<string[]> {
 
 beforeAll(async () => {
   groq = await startOpenAIUpstream({ apiKey: GROQ_KEY, models: ['llama-3.1-8b-instant', 'mixtral-8x7b'] });
-  stack = await startStack({ postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl'), config: CONFIG, env: { GROQ_BASE_URL: groq.url } });
+  stack = await startStack({
+    postgresUrl: inject('postgresUrl'),
+    redisUrl: inject('redisUrl'),
+    config: CONFIG,
+    env: { GROQ_BASE_URL: groq.url },
+  });
   stack.openai.behaviour = { ...stack.openai.behaviour, models: OPENAI_MODELS };
 });
 
@@ -55,9 +65,11 @@ afterAll(async () => {
 });
 
 describe('POST /v1/completions (proxy mode)', () => {
-  it('passes a completion through with the user\'s key and the upstream\'s model name, and answers in the client\'s', async () => {
+  it("passes a completion through with the user's key and the upstream's model name, and answers in the client's", async () => {
     const client = await userWith({ openai: USER_OPENAI_KEY });
-    const { data, response } = await client.completions.create({ model: 'gpt-4o-mini', prompt: 'def fib(n):', max_tokens: 16, suffix: '\n    return x' }).withResponse();
+    const { data, response } = await client.completions
+      .create({ model: 'gpt-4o-mini', prompt: 'def fib(n):', max_tokens: 16, suffix: '\n    return x' })
+      .withResponse();
     expect(data.object).toBe('text_completion');
     expect(data.model).toBe('gpt-4o-mini');
     expect(data.choices[0]?.text).toBe('echo: def fib(n):');
@@ -74,7 +86,12 @@ describe('POST /v1/completions (proxy mode)', () => {
 
   it('streams, with a usage chunk only when asked for, and leaves nothing in flight', async () => {
     const client = await userWith({ openai: USER_OPENAI_KEY });
-    const withUsage = await client.completions.create({ model: 'gpt-4o-mini', prompt: 'one two three', stream: true, stream_options: { include_usage: true } });
+    const withUsage = await client.completions.create({
+      model: 'gpt-4o-mini',
+      prompt: 'one two three',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of withUsage) {
@@ -113,7 +130,14 @@ describe('POST /v1/completions (proxy mode)', () => {
     await db.connect();
     try {
       const row = await eventually(async () => {
-        const { rows } = await db.query<{ endpoint: string; cost_usd: string; status_code: number; input_tokens: number; output_tokens: number; provider: string }>('SELECT * FROM usage_logs WHERE user_id = $1', [userId]);
+        const { rows } = await db.query<{
+          endpoint: string;
+          cost_usd: string;
+          status_code: number;
+          input_tokens: number;
+          output_tokens: number;
+          provider: string;
+        }>('SELECT * FROM usage_logs WHERE user_id = $1', [userId]);
         expect(rows).toHaveLength(1);
         return rows[0];
       }, 10_000);
@@ -149,7 +173,11 @@ describe('POST /v1/completions (proxy mode)', () => {
   ])('answers %s with a 400 naming the parameter', async (_what, body, param) => {
     const { apiKey } = await stack.newUser('pro');
     const requestsBefore = stack.openai.requests.length;
-    const res = await fetch(`${stack.url}/v1/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${stack.url}/v1/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', param } });
     expect(stack.openai.requests.length).toBe(requestsBefore);
@@ -157,13 +185,13 @@ describe('POST /v1/completions (proxy mode)', () => {
 });
 
 describe('GET /v1/models/{id}', () => {
-  it('returns a configured model in OpenAI\'s shape', async () => {
+  it("returns a configured model in OpenAI's shape", async () => {
     const client = await userWith({});
     const model = await client.models.retrieve('gpt-4o-mini');
     expect(model).toEqual({ id: 'gpt-4o-mini', object: 'model', created: expect.any(Number) as number, owned_by: 'perpetual' });
   });
 
-  it('answers an unknown model with OpenAI\'s 404', async () => {
+  it("answers an unknown model with OpenAI's 404", async () => {
     const client = await userWith({});
     const err = await client.models.retrieve('no-such-model').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
@@ -182,13 +210,23 @@ describe('GET /v1/models/{id}', () => {
 });
 
 describe('GET /v1/models', () => {
-  it('lists the configured models and those the user\'s own provider keys reach, by names that route back to them', async () => {
+  it("lists the configured models and those the user's own provider keys reach, by names that route back to them", async () => {
     const client = await userWith({ openai: USER_OPENAI_KEY });
     const page = await client.models.list();
-    expect(page.data.map((m) => m.id).sort()).toEqual(['claude', 'gpt-3.5-turbo-instruct', 'gpt-4o-mini', 'gpt-4o-mini-2024-07-18', 'openai/whisper-1']);
+    expect(page.data.map((m) => m.id).sort()).toEqual([
+      'claude',
+      'gpt-3.5-turbo-instruct',
+      'gpt-4o-mini',
+      'gpt-4o-mini-2024-07-18',
+      'openai/whisper-1',
+    ]);
     expect(page.data.find((m) => m.id === 'claude')?.owned_by).toBe('perpetual');
     expect(page.data.find((m) => m.id === 'openai/whisper-1')?.owned_by).toBe('openai');
-    expect(stack.openai.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/models', headers: { authorization: `Bearer ${USER_OPENAI_KEY}` } });
+    expect(stack.openai.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/v1/models',
+      headers: { authorization: `Bearer ${USER_OPENAI_KEY}` },
+    });
     // A listed name is one the gateway serves.
     const reply = await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'listed' });
     expect(reply.choices[0]?.text).toBe('echo: listed');
@@ -201,7 +239,7 @@ describe('GET /v1/models', () => {
     await expect(client.models.retrieve('gpt-3.5-turbo-instruct')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
-  it('never shows one user\'s provider models to another', async () => {
+  it("never shows one user's provider models to another", async () => {
     const carol = await userWith({ groq: GROQ_KEY });
     const alice = await userWith({ openai: USER_OPENAI_KEY });
     const carolIds = await modelIds(carol);
@@ -253,14 +291,20 @@ describe('local mode (the vLLM stand-in)', () => {
     await sim.stop();
   });
 
-  it('completes, streaming and not, lists and retrieves the ModelServer\'s model', async () => {
+  it("completes, streaming and not, lists and retrieves the ModelServer's model", async () => {
     const { apiKey } = await local.newUser('pro');
     const client = new OpenAI({ apiKey, baseURL: `${local.url}/v1`, maxRetries: 0 });
     const reply = await client.completions.create({ model: 'coder', prompt: 'the blue door', max_tokens: 8 });
     expect(reply.model).toBe('coder');
     expect(reply.choices[0]?.text.length).toBeGreaterThan(0);
     expect(reply.usage?.prompt_tokens).toBeGreaterThan(0);
-    const stream = await client.completions.create({ model: 'coder', prompt: 'streamed words here', max_tokens: 8, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.completions.create({
+      model: 'coder',
+      prompt: 'streamed words here',
+      max_tokens: 8,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) {

@@ -26,18 +26,52 @@ afterAll(async () => {
 const sha256 = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 describe('api keys', () => {
-  it('stores a key under its hash with the user\'s tier and the table\'s default limits', async () => {
-    const key = await insertApiKey(pool, { userId: alice.id, keyHash: sha256('pp_live_ab12secret'), prefix: 'pp_live_ab12', name: 'laptop' });
-    expect(key).toMatchObject({ userId: alice.id, name: 'laptop', prefix: 'pp_live_ab12', tier: 'pro', rateLimitPerMinute: 10, rateLimitPerDay: 1000, isActive: true, lastUsed: null, revokedAt: null });
+  it("stores a key under its hash with the user's tier and the table's default limits", async () => {
+    const key = await insertApiKey(pool, {
+      userId: alice.id,
+      keyHash: sha256('pp_live_ab12secret'),
+      prefix: 'pp_live_ab12',
+      name: 'laptop',
+    });
+    expect(key).toMatchObject({
+      userId: alice.id,
+      name: 'laptop',
+      prefix: 'pp_live_ab12',
+      tier: 'pro',
+      rateLimitPerMinute: 10,
+      rateLimitPerDay: 1000,
+      isActive: true,
+      lastUsed: null,
+      revokedAt: null,
+    });
     expect(key.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(key).not.toHaveProperty('keyHash');
 
     const found = await findActiveKeyByHash(pool, sha256('pp_live_ab12secret'));
-    expect(found).toEqual({ id: key.id, userId: alice.id, tier: 'pro', keyTier: 'pro', rateLimitPerMinute: 10, rateLimitPerDay: 1000, isActive: true, name: 'laptop', prefix: 'pp_live_ab12', expiresAt: null, graceUntil: null, scopes: null });
+    expect(found).toEqual({
+      id: key.id,
+      userId: alice.id,
+      tier: 'pro',
+      keyTier: 'pro',
+      rateLimitPerMinute: 10,
+      rateLimitPerDay: 1000,
+      isActive: true,
+      name: 'laptop',
+      prefix: 'pp_live_ab12',
+      expiresAt: null,
+      graceUntil: null,
+      scopes: null,
+    });
   });
 
   it('stores an explicit tier and limits', async () => {
-    const key = await insertApiKey(pool, { userId: bob.id, keyHash: sha256('bob-1'), prefix: 'pp_live_bob1', tier: 'enterprise', limits: { perMinute: 100, perDay: 5000 } });
+    const key = await insertApiKey(pool, {
+      userId: bob.id,
+      keyHash: sha256('bob-1'),
+      prefix: 'pp_live_bob1',
+      tier: 'enterprise',
+      limits: { perMinute: 100, perDay: 5000 },
+    });
     expect(key).toMatchObject({ tier: 'enterprise', rateLimitPerMinute: 100, rateLimitPerDay: 5000, name: null });
     // Authentication answers with the user's tier: the key row's copy could be stale or self-granted.
     expect(await findActiveKeyByHash(pool, sha256('bob-1'))).toMatchObject({ tier: 'free', keyTier: 'enterprise' });
@@ -46,7 +80,9 @@ describe('api keys', () => {
   it('refuses a duplicate hash and a key for a missing user', async () => {
     const duplicate: unknown = await insertApiKey(pool, { userId: bob.id, keyHash: sha256('bob-1'), prefix: 'x' }).catch((e: unknown) => e);
     expect(isUniqueViolation(duplicate)).toBe(true);
-    const orphan: unknown = await insertApiKey(pool, { userId: randomUUID(), keyHash: sha256('orphan'), prefix: 'x' }).catch((e: unknown) => e);
+    const orphan: unknown = await insertApiKey(pool, { userId: randomUUID(), keyHash: sha256('orphan'), prefix: 'x' }).catch(
+      (e: unknown) => e,
+    );
     expect(isForeignKeyViolation(orphan)).toBe(true);
   });
 
@@ -54,14 +90,14 @@ describe('api keys', () => {
     expect(await findActiveKeyByHash(pool, sha256('never issued'))).toBeNull();
   });
 
-  it('follows the user\'s tier when it changes', async () => {
+  it("follows the user's tier when it changes", async () => {
     const user = await createUser(pool, 'upgrader@example.com');
     await insertApiKey(pool, { userId: user.id, keyHash: sha256('up-1'), prefix: 'pp_live_up01' });
     await setTier(pool, user.id, 'pro');
     expect((await findActiveKeyByHash(pool, sha256('up-1')))?.tier).toBe('pro');
   });
 
-  it('lists a user\'s keys newest first, never with a hash, and only theirs', async () => {
+  it("lists a user's keys newest first, never with a hash, and only theirs", async () => {
     const user = await createUser(pool, 'lister@example.com');
     await insertApiKey(pool, { userId: user.id, keyHash: sha256('l-1'), prefix: 'pp_live_l001', name: 'one' });
     await pool.query("UPDATE api_keys SET created_at = now() - interval '1 hour' WHERE key_hash = $1", [sha256('l-1')]);
@@ -77,7 +113,7 @@ describe('api keys', () => {
     expect(await listKeys(pool, 'garbage')).toEqual([]);
   });
 
-  it('revokes only the owner\'s key, returns its hash for cache invalidation, and is idempotent', async () => {
+  it("revokes only the owner's key, returns its hash for cache invalidation, and is idempotent", async () => {
     const owner = await createUser(pool, 'revoker@example.com');
     const key = await insertApiKey(pool, { userId: owner.id, keyHash: sha256('r-1'), prefix: 'pp_live_r001' });
 

@@ -51,8 +51,8 @@ CREATE POLICY "Users can read own usage logs" ON usage_logs FOR SELECT USING (au
 CREATE POLICY "Users can manage own provider keys" ON user_provider_keys FOR ALL USING (auth.uid() = user_id);
 `;
 
-describe('on a Supabase-like database that already has the guide\'s schema', () => {
-  it('keeps Supabase\'s auth objects and the existing tables, and adds only what is missing', async () => {
+describe("on a Supabase-like database that already has the guide's schema", () => {
+  it("keeps Supabase's auth objects and the existing tables, and adds only what is missing", async () => {
     const url = await freshDatabase(inject('postgresUrl'), 'compat_supabase');
     const pool = poolFor(url);
     const authAdmin = `supabase_auth_admin_${randomBytes(3).toString('hex')}`;
@@ -63,7 +63,9 @@ describe('on a Supabase-like database that already has the guide\'s schema', () 
         (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid $$`);
     await pool.query(`ALTER FUNCTION auth.uid() OWNER TO ${authAdmin}`);
     await pool.query(GUIDE_SQL);
-    const { rows: [legacy] } = await pool.query<{ id: string }>("INSERT INTO users (email) VALUES ('legacy@example.com') RETURNING id");
+    const {
+      rows: [legacy],
+    } = await pool.query<{ id: string }>("INSERT INTO users (email) VALUES ('legacy@example.com') RETURNING id");
 
     await migrate(pool, silent);
 
@@ -76,7 +78,18 @@ describe('on a Supabase-like database that already has the guide\'s schema', () 
     expect(rows[0]).toMatchObject({ owner: authAdmin, policies: 4, usersDefault: 'uuid_generate_v4()' });
     expect(rows[0]?.body).toContain('/* supabase */');
     await insertUsageBatch(pool, [
-      { requestId: 'r1', userId: legacy!.id, inputTokens: 1, outputTokens: 2, totalTokens: 3, costUsd: 0, model: 'm', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 1 },
+      {
+        requestId: 'r1',
+        userId: legacy!.id,
+        inputTokens: 1,
+        outputTokens: 2,
+        totalTokens: 3,
+        costUsd: 0,
+        model: 'm',
+        endpoint: '/v1/chat/completions',
+        statusCode: 200,
+        latencyMs: 1,
+      },
     ]);
     expect((await listUsage(pool, legacy!.id)).map((u) => u.requestId)).toEqual(['r1']);
   });

@@ -77,11 +77,13 @@ describe('migrate', () => {
     const { pool } = await freshPool('migrate_rerun_sql');
     await migrate(pool, recordingLogger());
     const snapshot = async (): Promise<unknown> =>
-      (await pool.query(`SELECT
+      (
+        await pool.query(`SELECT
          (SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public') AS columns,
          (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public') AS indexes,
          (SELECT count(*) FROM pg_policies WHERE schemaname = 'public') AS policies,
-         (SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public') AS constraints`)).rows;
+         (SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public') AS constraints`)
+      ).rows;
     const before = await snapshot();
     for (const migration of await loadMigrations()) await pool.query(migration.sql);
     expect(await snapshot()).toEqual(before);
@@ -94,7 +96,18 @@ describe('migrate', () => {
     await migrate(pool, recordingLogger(), { directory });
     const user = await createUser(pool, 'before-005@example.com');
     // What a gateway before 005 wrote: the caller's X-Request-Id as the row's key.
-    const old = { requestId: 'req_from_the_caller_0001', userId: user.id, inputTokens: 1, outputTokens: 1, totalTokens: 2, costUsd: 0.5, model: 'm', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 1 };
+    const old = {
+      requestId: 'req_from_the_caller_0001',
+      userId: user.id,
+      inputTokens: 1,
+      outputTokens: 1,
+      totalTokens: 2,
+      costUsd: 0.5,
+      model: 'm',
+      endpoint: '/v1/chat/completions',
+      statusCode: 200,
+      latencyMs: 1,
+    };
     await pool.query(
       'INSERT INTO usage_logs (request_id, user_id, input_tokens, output_tokens, total_tokens, cost_usd, model, endpoint, status_code, latency_ms) VALUES ($1, $2, 1, 1, 2, 0.5, $3, $4, 200, 1)',
       [old.requestId, user.id, old.model, old.endpoint],
@@ -102,13 +115,21 @@ describe('migrate', () => {
 
     const upgraded = await migrate(pool, recordingLogger());
     expect(upgraded.applied.map((m) => m.name)).toEqual(['usage-client-request-id']);
-    expect(await listUsage(pool, user.id)).toEqual([expect.objectContaining({ requestId: old.requestId, clientRequestId: null, totalTokens: 2 })]);
+    expect(await listUsage(pool, user.id)).toEqual([
+      expect.objectContaining({ requestId: old.requestId, clientRequestId: null, totalTokens: 2 }),
+    ]);
     // A replay of the old row (from the shutdown log) is still a no-op; the same caller id sent
     // again now is a new request with a key of its own.
     expect(await insertUsageBatch(pool, [old])).toEqual({ inserted: 0, skipped: 1 });
-    expect(await insertUsageBatch(pool, [{ ...old, requestId: randomUUID(), clientRequestId: old.requestId }])).toEqual({ inserted: 1, skipped: 0 });
+    expect(await insertUsageBatch(pool, [{ ...old, requestId: randomUUID(), clientRequestId: old.requestId }])).toEqual({
+      inserted: 1,
+      skipped: 0,
+    });
     const rows = await listUsage(pool, user.id);
-    expect(rows.map((r) => [r.requestId === old.requestId, r.clientRequestId]).sort()).toEqual([[false, old.requestId], [true, null]]);
+    expect(rows.map((r) => [r.requestId === old.requestId, r.clientRequestId]).sort()).toEqual([
+      [false, old.requestId],
+      [true, null],
+    ]);
   });
 
   it('takes a connection string and ends its own pool', async () => {
@@ -140,7 +161,10 @@ describe('migrate', () => {
 
     const refused = migrate(pool, recordingLogger(), { directory });
     await expect(refused).rejects.toBeInstanceOf(MigrationError);
-    await expect(refused).rejects.toMatchObject({ code: 'migration_checksum_mismatch', message: expect.stringMatching(/001-supabase-compat was changed after it was applied/) as unknown });
+    await expect(refused).rejects.toMatchObject({
+      code: 'migration_checksum_mismatch',
+      message: expect.stringMatching(/001-supabase-compat was changed after it was applied/) as unknown,
+    });
     const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('should_not_exist')::text AS t");
     expect(rows[0]?.t).toBeNull();
   });
@@ -160,7 +184,9 @@ describe('migrate', () => {
     const { pool } = await freshPool('migrate_failure');
     const directory = await copyOfMigrations();
     await writeFile(new URL('900-broken.sql', directory), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
-    await expect(migrate(pool, recordingLogger(), { directory })).rejects.toThrow(/migration 900-broken failed and was rolled back: relation "no_such_table" does not exist/);
+    await expect(migrate(pool, recordingLogger(), { directory })).rejects.toThrow(
+      /migration 900-broken failed and was rolled back: relation "no_such_table" does not exist/,
+    );
     const { rows } = await pool.query<{ t: string | null; n: number }>(
       "SELECT to_regclass('half_done')::text AS t, (SELECT count(*)::int FROM schema_migrations) AS n",
     );
@@ -190,13 +216,24 @@ describe('migrate', () => {
     await pool.query("INSERT INTO schema_migrations (version, name, checksum) VALUES (998, 'from-the-future', 'x')");
     const log = recordingLogger();
     expect((await migrate(pool, log)).version).toBe(998);
-    expect(log.lines).toContainEqual({ level: 'warn', fields: { version: 998, migration: 'from-the-future' }, message: 'database has a migration this build does not know' });
+    expect(log.lines).toContainEqual({
+      level: 'warn',
+      fields: { version: 998, migration: 'from-the-future' },
+      message: 'database has a migration this build does not know',
+    });
   });
 
   it('accepts a pino logger', async () => {
     const { pool } = await freshPool('migrate_pino');
     const lines: string[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line); } });
+    const logger = pino(
+      { level: 'info' },
+      {
+        write: (line: string) => {
+          lines.push(line);
+        },
+      },
+    );
     await migrate(pool, logger);
     expect(lines.some((line) => line.includes('applied migration'))).toBe(true);
   });
@@ -208,7 +245,10 @@ describe('migrate', () => {
     wrongPassword.password = password;
     const malformed = `postgresql://app:${password}@[bad-host/app`;
     for (const dsn of [unreachable, wrongPassword.toString(), malformed]) {
-      const error: unknown = await migrate(dsn, recordingLogger()).then(() => undefined, (err: unknown) => err);
+      const error: unknown = await migrate(dsn, recordingLogger()).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(error).toBeInstanceOf(Error);
       const seen = `${String(error)} ${JSON.stringify(error)} ${(error as Error).stack ?? ''}`;
       expect(seen).not.toContain(password);

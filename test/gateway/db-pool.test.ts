@@ -23,7 +23,7 @@ describe('createPool', () => {
     cnpg.searchParams.set('sslmode', 'disable');
     const other = createPool({ connectionString: cnpg.toString() });
     try {
-      const { rows } = await other.query<{ app: string }>('SELECT current_setting(\'application_name\') AS app');
+      const { rows } = await other.query<{ app: string }>("SELECT current_setting('application_name') AS app");
       expect(rows[0]?.app).toBe('perpetual-gateway');
     } finally {
       await other.end();
@@ -53,7 +53,7 @@ describe('createPool', () => {
     }
   });
 
-  it('reports an idle connection\'s failure through onError, scrubbed, instead of crashing', async () => {
+  it("reports an idle connection's failure through onError, scrubbed, instead of crashing", async () => {
     const errors: DatabaseError[] = [];
     const watched = createPool({ connectionString: url, max: 1, onError: (err) => errors.push(err) });
     try {
@@ -81,22 +81,28 @@ describe('withTransaction', () => {
 
   it('rolls back everything and rethrows when the function throws', async () => {
     const failure = new Error('boom');
-    await expect(withTransaction(pool, async (client) => {
-      await client.query('INSERT INTO t VALUES (3)');
-      throw failure;
-    })).rejects.toBe(failure);
+    await expect(
+      withTransaction(pool, async (client) => {
+        await client.query('INSERT INTO t VALUES (3)');
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
     expect((await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM t WHERE v = 3')).rows[0]?.n).toBe(0);
   });
 
   it('rolls back after a failed statement and returns a clean client to the pool', async () => {
-    await expect(withTransaction(pool, async (client) => {
-      await client.query('INSERT INTO t VALUES (4)');
-      await client.query('SELECT * FROM missing_table');
-    })).rejects.toMatchObject({ code: '42P01' });
+    await expect(
+      withTransaction(pool, async (client) => {
+        await client.query('INSERT INTO t VALUES (4)');
+        await client.query('SELECT * FROM missing_table');
+      }),
+    ).rejects.toMatchObject({ code: '42P01' });
     // Every pooled client is usable and outside a transaction.
-    await Promise.all(Array.from({ length: 3 }, async () => {
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM t WHERE v = 4');
-      expect(rows[0]?.n).toBe(0);
-    }));
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM t WHERE v = 4');
+        expect(rows[0]?.n).toBe(0);
+      }),
+    );
   });
 });

@@ -38,7 +38,7 @@ async function collect(batches: AsyncGenerator<EncryptedProviderKey[]>): Promise
 }
 
 describe('provider keys', () => {
-  it('stores, replaces and reads back a user\'s encrypted key per provider', async () => {
+  it("stores, replaces and reads back a user's encrypted key per provider", async () => {
     const first = await upsertProviderKey(pool, { userId: carol.id, provider: 'openai', encryptedKey: 'gAAAA-one', hint: 'ab12' });
     expect(first).toMatchObject({ provider: 'openai', hint: 'ab12' });
     expect(first).not.toHaveProperty('encryptedKey');
@@ -58,13 +58,16 @@ describe('provider keys', () => {
     await upsertProviderKey(pool, { userId: dave.id, provider: 'openai', encryptedKey: 'gAAAA-dave-openai', hint: '1111' });
     await upsertProviderKey(pool, { userId: dave.id, provider: 'anthropic', encryptedKey: 'gAAAA-dave-anthropic', hint: null });
     const listed = await listProviderKeys(pool, dave.id);
-    expect(listed.map((k) => [k.provider, k.hint])).toEqual([['anthropic', null], ['openai', '1111']]);
+    expect(listed.map((k) => [k.provider, k.hint])).toEqual([
+      ['anthropic', null],
+      ['openai', '1111'],
+    ]);
     expect(JSON.stringify(listed)).not.toContain('gAAAA');
     expect(Object.keys(listed[0]!).sort()).toEqual(['createdAt', 'hint', 'id', 'provider', 'updatedAt']);
     expect(await listProviderKeys(pool, randomUUID())).toEqual([]);
   });
 
-  it('deletes one provider\'s key of one user', async () => {
+  it("deletes one provider's key of one user", async () => {
     const user = await createUser(pool, 'deleter@example.com');
     await upsertProviderKey(pool, { userId: user.id, provider: 'openai', encryptedKey: 'gAAAA-x', hint: 'x' });
     expect(await deleteProviderKey(pool, dave.id, 'mistral')).toBe(false);
@@ -79,7 +82,8 @@ describe('provider keys', () => {
     try {
       await migrate(db, { info: () => undefined, warn: () => undefined });
       const users = await Promise.all(Array.from({ length: 7 }, (_, i) => createUser(db, `rot${String(i)}@example.com`)));
-      for (const user of users) await upsertProviderKey(db, { userId: user.id, provider: 'openai', encryptedKey: `old:${user.id}`, hint: null });
+      for (const user of users)
+        await upsertProviderKey(db, { userId: user.id, provider: 'openai', encryptedKey: `old:${user.id}`, hint: null });
 
       const batches = await collect(allEncryptedKeys(db, 3));
       expect(batches.map((b) => b.length)).toEqual([3, 3, 1]);
@@ -92,7 +96,10 @@ describe('provider keys', () => {
       await upsertProviderKey(db, { userId: racer.id, provider: 'openai', encryptedKey: 'fresh-from-user', hint: null });
       const before = await listProviderKeys(db, users[1]!.id);
 
-      const changed = await updateEncryptedKeys(db, all.map((k) => ({ id: k.id, previous: k.encryptedKey, next: k.encryptedKey.replace('old:', 'new:') })));
+      const changed = await updateEncryptedKeys(
+        db,
+        all.map((k) => ({ id: k.id, previous: k.encryptedKey, next: k.encryptedKey.replace('old:', 'new:') })),
+      );
       expect(changed).toBe(6);
       expect(await getEncryptedProviderKey(db, racer.id, 'openai')).toBe('fresh-from-user');
       for (const user of users.slice(1)) expect(await getEncryptedProviderKey(db, user.id, 'openai')).toBe(`new:${user.id}`);
@@ -100,7 +107,9 @@ describe('provider keys', () => {
       expect((await listProviderKeys(db, users[1]!.id))[0]?.updatedAt).toEqual(before[0]?.updatedAt);
 
       const single = all.find((k) => k.encryptedKey !== `old:${racer.id}`)!;
-      expect(await updateEncryptedKey(db, { id: single.id, previous: single.encryptedKey.replace('old:', 'new:'), next: 'newer' })).toBe(true);
+      expect(await updateEncryptedKey(db, { id: single.id, previous: single.encryptedKey.replace('old:', 'new:'), next: 'newer' })).toBe(
+        true,
+      );
       expect(await updateEncryptedKey(db, { id: single.id, previous: 'stale', next: 'x' })).toBe(false);
       expect(await updateEncryptedKeys(db, [])).toBe(0);
       expect(await collect(allEncryptedKeys(db, 7))).toHaveLength(1);

@@ -105,11 +105,11 @@ async function columnsOf(table: string): Promise<Column[]> {
 }
 
 describe('schema', () => {
-  it.each(Object.keys(GUIDE_COLUMNS))('%s has the guide\'s columns first, unchanged, then the gateway\'s', async (table) => {
+  it.each(Object.keys(GUIDE_COLUMNS))("%s has the guide's columns first, unchanged, then the gateway's", async (table) => {
     expect(await columnsOf(table)).toEqual([...GUIDE_COLUMNS[table]!, ...GATEWAY_COLUMNS[table]!]);
   });
 
-  it('has the guide\'s keys, unique constraints and cascading foreign keys', async () => {
+  it("has the guide's keys, unique constraints and cascading foreign keys", async () => {
     const { rows } = await pool.query<{ table: string; definition: string }>(
       `SELECT conrelid::regclass::text AS table, pg_get_constraintdef(oid) AS definition FROM pg_constraint
         WHERE conrelid IN ('users'::regclass, 'api_keys'::regclass, 'usage_logs'::regclass, 'user_provider_keys'::regclass)
@@ -130,7 +130,7 @@ describe('schema', () => {
     ]);
   });
 
-  it('has the guide\'s four indexes', async () => {
+  it("has the guide's four indexes", async () => {
     const { rows } = await pool.query<{ indexname: string; indexdef: string }>(
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'idx_%' ORDER BY indexname`,
     );
@@ -143,13 +143,19 @@ describe('schema', () => {
     });
   });
 
-  it('indexes the caller\'s request id without making it unique: callers may reuse theirs', async () => {
-    const { rows } = await pool.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'usage_logs' AND indexdef LIKE '%client_request_id%'");
-    expect(rows.map((r) => r.indexdef)).toEqual(['CREATE INDEX idx_usage_logs_client_request_id ON public.usage_logs USING btree (client_request_id)']);
+  it("indexes the caller's request id without making it unique: callers may reuse theirs", async () => {
+    const { rows } = await pool.query<{ indexdef: string }>(
+      "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'usage_logs' AND indexdef LIKE '%client_request_id%'",
+    );
+    expect(rows.map((r) => r.indexdef)).toEqual([
+      'CREATE INDEX idx_usage_logs_client_request_id ON public.usage_logs USING btree (client_request_id)',
+    ]);
   });
 
   it('keeps stored responses per account, deleted with it, behind row-level security with no policy', async () => {
-    const fk = await pool.query<{ definition: string }>("SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'responses'::regclass AND contype = 'f'");
+    const fk = await pool.query<{ definition: string }>(
+      "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'responses'::regclass AND contype = 'f'",
+    );
     expect(fk.rows.map((r) => r.definition)).toEqual(['FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE']);
     const rls = await pool.query<{ relrowsecurity: boolean }>("SELECT relrowsecurity FROM pg_class WHERE relname = 'responses'");
     expect(rls.rows).toEqual([{ relrowsecurity: true }]);
@@ -159,7 +165,9 @@ describe('schema', () => {
   });
 
   it('keeps the audit log outside every foreign key (it outlives users), behind row-level security with no policy', async () => {
-    const fk = await pool.query("SELECT 1 FROM pg_constraint WHERE (conrelid = 'audit_log'::regclass OR confrelid = 'audit_log'::regclass) AND contype = 'f'");
+    const fk = await pool.query(
+      "SELECT 1 FROM pg_constraint WHERE (conrelid = 'audit_log'::regclass OR confrelid = 'audit_log'::regclass) AND contype = 'f'",
+    );
     expect(fk.rows).toEqual([]);
     const rls = await pool.query<{ relrowsecurity: boolean }>("SELECT relrowsecurity FROM pg_class WHERE relname = 'audit_log'");
     expect(rls.rows).toEqual([{ relrowsecurity: true }]);
@@ -167,7 +175,7 @@ describe('schema', () => {
     expect(policies.rows).toEqual([]);
   });
 
-  it('enables row-level security on all four tables with the guide\'s four policies', async () => {
+  it("enables row-level security on all four tables with the guide's four policies", async () => {
     const rls = await pool.query<{ relname: string; relrowsecurity: boolean }>(
       `SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('users', 'api_keys', 'usage_logs', 'user_provider_keys') ORDER BY relname`,
     );
@@ -177,14 +185,42 @@ describe('schema', () => {
       `SELECT tablename, policyname, cmd, roles::text AS roles, qual, with_check FROM pg_policies WHERE schemaname = 'public' ORDER BY tablename`,
     );
     expect(rows).toEqual([
-      { tablename: 'api_keys', policyname: 'Users can manage own API keys', cmd: 'ALL', roles: '{public}', qual: '(auth.uid() = user_id)', with_check: null },
-      { tablename: 'usage_logs', policyname: 'Users can read own usage logs', cmd: 'SELECT', roles: '{public}', qual: '(auth.uid() = user_id)', with_check: null },
-      { tablename: 'user_provider_keys', policyname: 'Users can manage own provider keys', cmd: 'ALL', roles: '{public}', qual: '(auth.uid() = user_id)', with_check: null },
-      { tablename: 'users', policyname: 'Users can read own data', cmd: 'SELECT', roles: '{public}', qual: '(auth.uid() = id)', with_check: null },
+      {
+        tablename: 'api_keys',
+        policyname: 'Users can manage own API keys',
+        cmd: 'ALL',
+        roles: '{public}',
+        qual: '(auth.uid() = user_id)',
+        with_check: null,
+      },
+      {
+        tablename: 'usage_logs',
+        policyname: 'Users can read own usage logs',
+        cmd: 'SELECT',
+        roles: '{public}',
+        qual: '(auth.uid() = user_id)',
+        with_check: null,
+      },
+      {
+        tablename: 'user_provider_keys',
+        policyname: 'Users can manage own provider keys',
+        cmd: 'ALL',
+        roles: '{public}',
+        qual: '(auth.uid() = user_id)',
+        with_check: null,
+      },
+      {
+        tablename: 'users',
+        policyname: 'Users can read own data',
+        cmd: 'SELECT',
+        roles: '{public}',
+        qual: '(auth.uid() = id)',
+        with_check: null,
+      },
     ]);
   });
 
-  it('provides Supabase\'s roles (NOLOGIN) and auth.uid() from either JWT setting', async () => {
+  it("provides Supabase's roles (NOLOGIN) and auth.uid() from either JWT setting", async () => {
     const roles = await pool.query<{ rolname: string; rolcanlogin: boolean }>(
       `SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role') ORDER BY rolname`,
     );
@@ -220,7 +256,18 @@ describe('row-level security', () => {
       await insertApiKey(pool, { userId: user.id, keyHash: `hash-${who}`, prefix: `pp_live_${who}` });
       await upsertProviderKey(pool, { userId: user.id, provider: 'openai', encryptedKey: `token-${who}`, hint: who });
       await insertUsageBatch(pool, [
-        { requestId: `req-${who}`, userId: user.id, inputTokens: 1, outputTokens: 1, totalTokens: 2, costUsd: 0.1, model: 'm', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 5 },
+        {
+          requestId: `req-${who}`,
+          userId: user.id,
+          inputTokens: 1,
+          outputTokens: 1,
+          totalTokens: 2,
+          costUsd: 0.1,
+          model: 'm',
+          endpoint: '/v1/chat/completions',
+          statusCode: 200,
+          latencyMs: 5,
+        },
       ]);
     }
   });
@@ -249,9 +296,19 @@ describe('row-level security', () => {
     };
   }
 
-  it('shows an authenticated user their own rows and nobody else\'s', async () => {
-    expect(await as('authenticated', ids.a, visible)).toEqual({ users: ['a@rls.example'], apiKeys: ['hash-a'], usage: ['req-a'], providerKeys: ['token-a'] });
-    expect(await as('authenticated', ids.b, visible)).toEqual({ users: ['b@rls.example'], apiKeys: ['hash-b'], usage: ['req-b'], providerKeys: ['token-b'] });
+  it("shows an authenticated user their own rows and nobody else's", async () => {
+    expect(await as('authenticated', ids.a, visible)).toEqual({
+      users: ['a@rls.example'],
+      apiKeys: ['hash-a'],
+      usage: ['req-a'],
+      providerKeys: ['token-a'],
+    });
+    expect(await as('authenticated', ids.b, visible)).toEqual({
+      users: ['b@rls.example'],
+      apiKeys: ['hash-b'],
+      usage: ['req-b'],
+      providerKeys: ['token-b'],
+    });
   });
 
   it('shows nothing without a JWT subject, and nothing to anon', async () => {
@@ -260,17 +317,19 @@ describe('row-level security', () => {
     await expect(as('anon', ids.a, visible)).rejects.toThrow(/permission denied/);
   });
 
-  it('lets a user manage their own keys but not write another user\'s or their own usage', async () => {
+  it("lets a user manage their own keys but not write another user's or their own usage", async () => {
     await as('authenticated', ids.a, async (client) => {
       await client.query('INSERT INTO api_keys (key_hash, user_id) VALUES ($1, $2)', ['hash-a2', ids.a]);
       await client.query('SAVEPOINT s');
-      await expect(client.query('INSERT INTO api_keys (key_hash, user_id) VALUES ($1, $2)', ['hash-b2', ids.b])).rejects.toThrow(/row-level security/);
+      await expect(client.query('INSERT INTO api_keys (key_hash, user_id) VALUES ($1, $2)', ['hash-b2', ids.b])).rejects.toThrow(
+        /row-level security/,
+      );
       await client.query('ROLLBACK TO SAVEPOINT s');
       expect((await client.query('UPDATE user_provider_keys SET key_hint = $1', ['x'])).rowCount).toBe(1);
       expect((await client.query('DELETE FROM api_keys WHERE user_id = $1', [ids.b])).rowCount).toBe(0);
-      await expect(client.query(
-        'INSERT INTO usage_logs (user_id, request_id) VALUES ($1, $2)', [ids.a, 'forged'],
-      )).rejects.toThrow(/permission denied|row-level security/);
+      await expect(client.query('INSERT INTO usage_logs (user_id, request_id) VALUES ($1, $2)', [ids.a, 'forged'])).rejects.toThrow(
+        /permission denied|row-level security/,
+      );
     });
   });
 });

@@ -7,7 +7,14 @@ import { freshDatabase } from '../support/database.ts';
 import { migrate } from '../../gateway/db/migrate.ts';
 import { createPool } from '../../gateway/db/pool.ts';
 import { createUser, deleteUserCascade, getUser } from '../../gateway/db/users.ts';
-import { deleteUsageOlderThan, insertUsageBatch, listUsage, summarizeUsage, usageReport, type NewUsageLog } from '../../gateway/db/usage-logs.ts';
+import {
+  deleteUsageOlderThan,
+  insertUsageBatch,
+  listUsage,
+  summarizeUsage,
+  usageReport,
+  type NewUsageLog,
+} from '../../gateway/db/usage-logs.ts';
 
 let pool: pg.Pool;
 beforeAll(async () => {
@@ -39,17 +46,38 @@ describe('usage logs', () => {
     const user = await createUser(pool, 'fields@example.com');
     const at = new Date('2031-05-06T07:08:09.123Z');
     const full = log(user.id, {
-      requestId: 'req-full', clientRequestId: 'client-full', conversationId: 'conv-1', timestamp: at, retrievalCalls: 2, retrievalLatencyMs: 8.5,
-      provider: 'openai', usageEstimated: true, memoryTokens: 4,
+      requestId: 'req-full',
+      clientRequestId: 'client-full',
+      conversationId: 'conv-1',
+      timestamp: at,
+      retrievalCalls: 2,
+      retrievalLatencyMs: 8.5,
+      provider: 'openai',
+      usageEstimated: true,
+      memoryTokens: 4,
     });
     expect(await insertUsageBatch(pool, [full])).toEqual({ inserted: 1, skipped: 0 });
     const [row] = await listUsage(pool, user.id);
     expect(row).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
-      requestId: 'req-full', clientRequestId: 'client-full', userId: user.id, conversationId: 'conv-1', timestamp: at,
-      inputTokens: 10, outputTokens: 5, totalTokens: 15, retrievalCalls: 2, retrievalLatencyMs: 8.5, costUsd: 0.002,
-      model: 'gpt-4o-mini', provider: 'openai', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 120.5,
-      usageEstimated: true, memoryTokens: 4,
+      requestId: 'req-full',
+      clientRequestId: 'client-full',
+      userId: user.id,
+      conversationId: 'conv-1',
+      timestamp: at,
+      inputTokens: 10,
+      outputTokens: 5,
+      totalTokens: 15,
+      retrievalCalls: 2,
+      retrievalLatencyMs: 8.5,
+      costUsd: 0.002,
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      endpoint: '/v1/chat/completions',
+      statusCode: 200,
+      latencyMs: 120.5,
+      usageEstimated: true,
+      memoryTokens: 4,
     });
   });
 
@@ -63,8 +91,14 @@ describe('usage logs', () => {
     const summary = await summarizeUsage(pool, user.id);
     expect(summary.totals).toMatchObject({ inputTokens: 300, cachedInputTokens: 85 });
     const report = await usageReport(pool, user.id);
-    expect(report.daily.map((d) => [d.period, d.requests, d.cachedInputTokens])).toEqual([['2031-02-01', 2, 25], ['2031-01-31', 1, 60]]);
-    expect(report.monthly.map((d) => [d.period, d.requests, d.cachedInputTokens])).toEqual([['2031-02', 2, 25], ['2031-01', 1, 60]]);
+    expect(report.daily.map((d) => [d.period, d.requests, d.cachedInputTokens])).toEqual([
+      ['2031-02-01', 2, 25],
+      ['2031-01-31', 1, 60],
+    ]);
+    expect(report.monthly.map((d) => [d.period, d.requests, d.cachedInputTokens])).toEqual([
+      ['2031-02', 2, 25],
+      ['2031-01', 1, 60],
+    ]);
     expect(await usageReport(pool, randomUUID())).toEqual({ daily: [], monthly: [] });
   });
 
@@ -73,13 +107,25 @@ describe('usage logs', () => {
     const before = Date.now();
     await insertUsageBatch(pool, [log(user.id)]);
     const [row] = await listUsage(pool, user.id);
-    expect(row).toMatchObject({ conversationId: null, clientRequestId: null, retrievalCalls: 0, retrievalLatencyMs: null, provider: null, usageEstimated: false, memoryTokens: 0 });
+    expect(row).toMatchObject({
+      conversationId: null,
+      clientRequestId: null,
+      retrievalCalls: 0,
+      retrievalLatencyMs: null,
+      provider: null,
+      usageEstimated: false,
+      memoryTokens: 0,
+    });
     expect(row!.timestamp.getTime()).toBeGreaterThanOrEqual(before - 5_000);
   });
 
-  it('inserts a batch retried twice once, and counts it in the user\'s totals once', async () => {
+  it("inserts a batch retried twice once, and counts it in the user's totals once", async () => {
     const user = await createUser(pool, 'retry@example.com');
-    const batch = [log(user.id, { totalTokens: 100, costUsd: 0.5 }), log(user.id, { totalTokens: 50, costUsd: 0.25 }), log(user.id, { totalTokens: 7, costUsd: 0 })];
+    const batch = [
+      log(user.id, { totalTokens: 100, costUsd: 0.5 }),
+      log(user.id, { totalTokens: 50, costUsd: 0.25 }),
+      log(user.id, { totalTokens: 7, costUsd: 0 }),
+    ];
 
     expect(await insertUsageBatch(pool, batch)).toEqual({ inserted: 3, skipped: 0 });
     expect(await insertUsageBatch(pool, batch)).toEqual({ inserted: 0, skipped: 3 });
@@ -98,7 +144,7 @@ describe('usage logs', () => {
     expect(await getUser(pool, user.id)).toMatchObject({ totalRequests: 3, totalTokens: 60 });
   });
 
-  it('keeps every row of a caller id reused by the same user and by another: only the gateway\'s id is unique', async () => {
+  it("keeps every row of a caller id reused by the same user and by another: only the gateway's id is unique", async () => {
     const a = await createUser(pool, 'reuse-a@example.com');
     const b = await createUser(pool, 'reuse-b@example.com');
     const shared = { clientRequestId: 'req_reused_0001', totalTokens: 10, costUsd: 0.1 };
@@ -114,7 +160,12 @@ describe('usage logs', () => {
 
   it('stores caller text PostgreSQL refuses as it is (NUL) and bounds its length, instead of failing the batch', async () => {
     const user = await createUser(pool, 'nul-text@example.com');
-    const odd = log(user.id, { conversationId: 'conv\u0000id', model: `model\u0000${'x'.repeat(1000)}`, provider: 'open\u0000ai', clientRequestId: 'c\u0000' });
+    const odd = log(user.id, {
+      conversationId: 'conv\u0000id',
+      model: `model\u0000${'x'.repeat(1000)}`,
+      provider: 'open\u0000ai',
+      clientRequestId: 'c\u0000',
+    });
     expect(await insertUsageBatch(pool, [odd, log(user.id)])).toEqual({ inserted: 2, skipped: 0 });
     const row = (await listUsage(pool, user.id)).find((r) => r.requestId === odd.requestId);
     expect(row).toMatchObject({ conversationId: 'conv\uFFFDid', provider: 'open\uFFFDai', clientRequestId: 'c\uFFFD' });
@@ -142,10 +193,14 @@ describe('usage logs', () => {
     expect(await getUser(pool, other.id)).toMatchObject({ totalRequests: 20, totalTokens: 20 });
   });
 
-  it('updates several users\' totals from one batch', async () => {
+  it("updates several users' totals from one batch", async () => {
     const a = await createUser(pool, 'multi-a@example.com');
     const b = await createUser(pool, 'multi-b@example.com');
-    await insertUsageBatch(pool, [log(a.id, { totalTokens: 1, costUsd: 1 }), log(b.id, { totalTokens: 2, costUsd: 2 }), log(b.id, { totalTokens: 3, costUsd: 3 })]);
+    await insertUsageBatch(pool, [
+      log(a.id, { totalTokens: 1, costUsd: 1 }),
+      log(b.id, { totalTokens: 2, costUsd: 2 }),
+      log(b.id, { totalTokens: 3, costUsd: 3 }),
+    ]);
     expect(await getUser(pool, a.id)).toMatchObject({ totalRequests: 1, totalTokens: 1, currentBalanceUsd: 1 });
     expect(await getUser(pool, b.id)).toMatchObject({ totalRequests: 2, totalTokens: 5, currentBalanceUsd: 5 });
   });
@@ -166,11 +221,14 @@ describe('usage logs', () => {
     expect(await insertUsageBatch(pool, [])).toEqual({ inserted: 0, skipped: 0 });
   });
 
-  it('lists a user\'s usage newest first within a window, up to a limit', async () => {
+  it("lists a user's usage newest first within a window, up to a limit", async () => {
     const user = await createUser(pool, 'window@example.com');
     const other = await createUser(pool, 'window-other@example.com');
     const day = (d: number): Date => new Date(Date.UTC(2032, 0, d));
-    await insertUsageBatch(pool, [1, 2, 3, 4, 5].map((d) => log(user.id, { requestId: `w-${String(d)}`, timestamp: day(d) })));
+    await insertUsageBatch(
+      pool,
+      [1, 2, 3, 4, 5].map((d) => log(user.id, { requestId: `w-${String(d)}`, timestamp: day(d) })),
+    );
     await insertUsageBatch(pool, [log(other.id, { timestamp: day(3) })]);
 
     const ids = async (options: Parameters<typeof listUsage>[2]): Promise<(string | null)[]> =>
@@ -182,18 +240,46 @@ describe('usage logs', () => {
     expect(await listUsage(pool, 'x')).toEqual([]);
   });
 
-  it('summarizes a user\'s usage overall and per model', async () => {
+  it("summarizes a user's usage overall and per model", async () => {
     const user = await createUser(pool, 'summary@example.com');
     const day = (d: number): Date => new Date(Date.UTC(2033, 0, d));
     await insertUsageBatch(pool, [
-      log(user.id, { model: 'cheap', inputTokens: 10, outputTokens: 1, totalTokens: 11, costUsd: 0.001, retrievalCalls: 1, memoryTokens: 3, timestamp: day(1) }),
-      log(user.id, { model: 'cheap', inputTokens: 20, outputTokens: 2, totalTokens: 22, costUsd: 0.002, retrievalCalls: 1, memoryTokens: 0, timestamp: day(2) }),
+      log(user.id, {
+        model: 'cheap',
+        inputTokens: 10,
+        outputTokens: 1,
+        totalTokens: 11,
+        costUsd: 0.001,
+        retrievalCalls: 1,
+        memoryTokens: 3,
+        timestamp: day(1),
+      }),
+      log(user.id, {
+        model: 'cheap',
+        inputTokens: 20,
+        outputTokens: 2,
+        totalTokens: 22,
+        costUsd: 0.002,
+        retrievalCalls: 1,
+        memoryTokens: 0,
+        timestamp: day(2),
+      }),
       log(user.id, { model: 'dear', inputTokens: 100, outputTokens: 50, totalTokens: 150, costUsd: 1.5, timestamp: day(3) }),
     ]);
     const summary = await summarizeUsage(pool, user.id);
-    expect(summary.totals).toMatchObject({ requests: 3, inputTokens: 130, outputTokens: 53, totalTokens: 183, retrievalCalls: 2, memoryTokens: 3 });
+    expect(summary.totals).toMatchObject({
+      requests: 3,
+      inputTokens: 130,
+      outputTokens: 53,
+      totalTokens: 183,
+      retrievalCalls: 2,
+      memoryTokens: 3,
+    });
     expect(summary.totals.costUsd).toBeCloseTo(1.503, 10);
-    expect(summary.byModel.map((m) => [m.model, m.requests, m.totalTokens])).toEqual([['dear', 1, 150], ['cheap', 2, 33]]);
+    expect(summary.byModel.map((m) => [m.model, m.requests, m.totalTokens])).toEqual([
+      ['dear', 1, 150],
+      ['cheap', 2, 33],
+    ]);
     expect(summary.byModel[1]?.costUsd).toBeCloseTo(0.003, 10);
 
     const windowed = await summarizeUsage(pool, user.id, { from: day(2), to: day(3) });
@@ -201,7 +287,19 @@ describe('usage logs', () => {
     expect(windowed.byModel.map((m) => m.model)).toEqual(['cheap']);
 
     const nothing = await summarizeUsage(pool, randomUUID());
-    expect(nothing).toEqual({ totals: { requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, totalTokens: 0, retrievalCalls: 0, memoryTokens: 0, costUsd: 0 }, byModel: [] });
+    expect(nothing).toEqual({
+      totals: {
+        requests: 0,
+        inputTokens: 0,
+        cachedInputTokens: 0,
+        outputTokens: 0,
+        totalTokens: 0,
+        retrievalCalls: 0,
+        memoryTokens: 0,
+        costUsd: 0,
+      },
+      byModel: [],
+    });
   });
 
   it('deletes rows older than the retention in batches and keeps the lifetime totals', async () => {

@@ -23,11 +23,22 @@ afterAll(async () => {
 });
 
 function usage(userId: string, requestId: string): NewUsageLog {
-  return { requestId, userId, inputTokens: 3, outputTokens: 4, totalTokens: 7, costUsd: 0.01, model: 'gpt-4o-mini', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 12 };
+  return {
+    requestId,
+    userId,
+    inputTokens: 3,
+    outputTokens: 4,
+    totalTokens: 7,
+    costUsd: 0.01,
+    model: 'gpt-4o-mini',
+    endpoint: '/v1/chat/completions',
+    statusCode: 200,
+    latencyMs: 12,
+  };
 }
 
 describe('users', () => {
-  it('creates a user with the guide\'s defaults and reads it back by id and by email', async () => {
+  it("creates a user with the guide's defaults and reads it back by id and by email", async () => {
     const user = await createUser(pool, 'ada@example.com');
     expect(user).toMatchObject({ email: 'ada@example.com', tier: 'free', totalRequests: 0, totalTokens: 0, currentBalanceUsd: 0 });
     expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -37,7 +48,7 @@ describe('users', () => {
     expect(await getUserByEmail(pool, 'ada@example.com')).toEqual(user);
   });
 
-  it('creates a user with a given tier and a given id (an existing identity\'s)', async () => {
+  it("creates a user with a given tier and a given id (an existing identity's)", async () => {
     const id = randomUUID();
     expect(await createUser(pool, 'grace@example.com', 'pro', id)).toMatchObject({ id, tier: 'pro' });
   });
@@ -64,16 +75,31 @@ describe('users', () => {
     const pro = await setTier(pool, user.id, 'pro');
     expect(pro?.tier).toBe('pro');
     expect(pro!.updatedAt!.getTime()).toBeGreaterThanOrEqual(user.updatedAt!.getTime());
-    expect(await findActiveKeyByHash(pool, 'h-tier-1')).toMatchObject({ tier: 'pro', keyTier: 'pro', rateLimitPerMinute: 10, rateLimitPerDay: 1000 });
-    expect(await findActiveKeyByHash(pool, 'h-tier-2')).toMatchObject({ tier: 'pro', keyTier: 'pro', rateLimitPerMinute: 5, rateLimitPerDay: 50 });
+    expect(await findActiveKeyByHash(pool, 'h-tier-1')).toMatchObject({
+      tier: 'pro',
+      keyTier: 'pro',
+      rateLimitPerMinute: 10,
+      rateLimitPerDay: 1000,
+    });
+    expect(await findActiveKeyByHash(pool, 'h-tier-2')).toMatchObject({
+      tier: 'pro',
+      keyTier: 'pro',
+      rateLimitPerMinute: 5,
+      rateLimitPerDay: 50,
+    });
 
     await setTier(pool, user.id, 'enterprise', { perMinute: 600, perDay: 100_000 });
     for (const hash of ['h-tier-1', 'h-tier-2']) {
-      expect(await findActiveKeyByHash(pool, hash)).toMatchObject({ tier: 'enterprise', keyTier: 'enterprise', rateLimitPerMinute: 600, rateLimitPerDay: 100_000 });
+      expect(await findActiveKeyByHash(pool, hash)).toMatchObject({
+        tier: 'enterprise',
+        keyTier: 'enterprise',
+        rateLimitPerMinute: 600,
+        rateLimitPerDay: 100_000,
+      });
     }
   });
 
-  it('adds usage totals, saturating the guide\'s INT counters instead of failing', async () => {
+  it("adds usage totals, saturating the guide's INT counters instead of failing", async () => {
     const user = await createUser(pool, 'totals@example.com');
     expect(await addUsageTotals(pool, user.id, { requests: 2, tokens: 150, costUsd: 0.25 })).toBe(true);
     expect(await addUsageTotals(pool, user.id, { requests: 1, tokens: 50, costUsd: 0.5 })).toBe(true);
@@ -93,7 +119,13 @@ describe('users', () => {
       await insertUsageBatch(pool, [usage(user.id, `a-${user.id}`), usage(user.id, `b-${user.id}`), usage(user.id, `c-${user.id}`)]);
       // The account's own stored response and one of its end user's: erasure takes both.
       for (const endUser of [undefined, 'end-user-1']) {
-        await insertResponse(pool, { id: `resp_${endUser ?? 'own'}_${user.id}`, scope: { userId: user.id, endUser }, previousResponseId: null, inputItems: [], response: {} });
+        await insertResponse(pool, {
+          id: `resp_${endUser ?? 'own'}_${user.id}`,
+          scope: { userId: user.id, endUser },
+          previousResponseId: null,
+          inputItems: [],
+          response: {},
+        });
       }
     }
 

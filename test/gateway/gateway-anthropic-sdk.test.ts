@@ -45,7 +45,11 @@ afterAll(async () => {
 });
 
 async function postMessages(body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${stack.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': user.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json', ...headers }, body });
+  return fetch(`${stack.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'x-api-key': user.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json', ...headers },
+    body,
+  });
 }
 
 /** The `event:` names of an SSE body, in order. */
@@ -54,9 +58,18 @@ function eventNames(sse: string): string[] {
 }
 
 describe('messages without streaming', () => {
-  it('reach the Anthropic upstream for a claude model, with the user\'s own key', async () => {
-    const { data, response } = await client.messages.create({ model: CLAUDE, max_tokens: 64, system: 'be brief', messages: [{ role: 'user', content: 'hello claude' }] }).withResponse();
-    expect(data).toMatchObject({ type: 'message', role: 'assistant', model: CLAUDE, stop_reason: 'end_turn', stop_sequence: null, content: [{ type: 'text', text: 'echo: hello claude' }] });
+  it("reach the Anthropic upstream for a claude model, with the user's own key", async () => {
+    const { data, response } = await client.messages
+      .create({ model: CLAUDE, max_tokens: 64, system: 'be brief', messages: [{ role: 'user', content: 'hello claude' }] })
+      .withResponse();
+    expect(data).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: CLAUDE,
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      content: [{ type: 'text', text: 'echo: hello claude' }],
+    });
     expect(data.id).toMatch(/^msg_/);
     expect(data.usage.input_tokens).toBeGreaterThan(0);
     expect(data.usage.output_tokens).toBeGreaterThan(0);
@@ -64,7 +77,12 @@ describe('messages without streaming', () => {
     expect(response.headers.get('x-ratelimit-limit-requests')).toBe('60');
     const upstream = stack.anthropic.requests.at(-1);
     expect(upstream?.headers['x-api-key']).toBe(USER_ANTHROPIC_KEY);
-    expect(upstream?.body).toMatchObject({ model: CLAUDE, system: 'be brief', max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'text', text: 'hello claude' }] }] });
+    expect(upstream?.body).toMatchObject({
+      model: CLAUDE,
+      system: 'be brief',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hello claude' }] }],
+    });
   });
 
   it('reach the OpenAI upstream for a GPT model, translated both ways', async () => {
@@ -76,7 +94,12 @@ describe('messages without streaming', () => {
       metadata: { user_id: 'end-user-7' },
       messages: [{ role: 'user', content: [{ type: 'text', text: 'hello gpt' }] }],
     });
-    expect(data).toMatchObject({ type: 'message', model: GPT, stop_reason: 'end_turn', content: [{ type: 'text', text: 'echo: hello gpt' }] });
+    expect(data).toMatchObject({
+      type: 'message',
+      model: GPT,
+      stop_reason: 'end_turn',
+      content: [{ type: 'text', text: 'echo: hello gpt' }],
+    });
     expect(data.usage.output_tokens).toBeGreaterThan(0);
     const upstream = stack.openai.requests.at(-1);
     expect(upstream?.headers.authorization).toBe(`Bearer ${USER_OPENAI_KEY}`);
@@ -84,7 +107,10 @@ describe('messages without streaming', () => {
       model: 'gpt-4o-mini-2024-07-18',
       // OpenAI gets max_completion_tokens and no cache_control (it rejects unknown fields).
       max_completion_tokens: 32,
-      messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello gpt' }],
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hello gpt' },
+      ],
       stop: ['END'],
       user: 'end-user-7',
     });
@@ -92,10 +118,12 @@ describe('messages without streaming', () => {
 });
 
 describe('messages streamed', () => {
-  it('stream a claude model through the SDK\'s message stream', async () => {
+  it("stream a claude model through the SDK's message stream", async () => {
     const stream = client.messages.stream({ model: CLAUDE, max_tokens: 64, messages: [{ role: 'user', content: 'stream it please' }] });
     let text = '';
-    stream.on('text', (delta) => { text += delta; });
+    stream.on('text', (delta) => {
+      text += delta;
+    });
     const message = await stream.finalMessage();
     expect(text).toBe('echo: stream it please');
     expect(message).toMatchObject({ model: CLAUDE, stop_reason: 'end_turn', content: [{ type: 'text', text: 'echo: stream it please' }] });
@@ -104,19 +132,32 @@ describe('messages streamed', () => {
   });
 
   it('stream a GPT model, asking the upstream for usage', async () => {
-    const message = await client.messages.stream({ model: GPT, max_tokens: 64, messages: [{ role: 'user', content: 'one two three' }] }).finalMessage();
+    const message = await client.messages
+      .stream({ model: GPT, max_tokens: 64, messages: [{ role: 'user', content: 'one two three' }] })
+      .finalMessage();
     expect(message).toMatchObject({ model: GPT, stop_reason: 'end_turn', content: [{ type: 'text', text: 'echo: one two three' }] });
     expect(message.usage.output_tokens).toBeGreaterThan(0);
     expect(message.usage.input_tokens).toBeGreaterThan(0);
     expect(stack.openai.requests.at(-1)?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
-  it('send Anthropic\'s events in Anthropic\'s order, authenticated by x-api-key', async () => {
-    const res = await postMessages(JSON.stringify({ model: GPT, max_tokens: 16, stream: true, messages: [{ role: 'user', content: 'a b' }] }));
+  it("send Anthropic's events in Anthropic's order, authenticated by x-api-key", async () => {
+    const res = await postMessages(
+      JSON.stringify({ model: GPT, max_tokens: 16, stream: true, messages: [{ role: 'user', content: 'a b' }] }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const names = eventNames(await res.text());
-    expect(names).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    expect(names).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
   });
 
   it('end a stream that fails midway with an error event the SDK throws', async () => {
@@ -134,30 +175,60 @@ describe('tool use', () => {
   it('round-trips a tool call with a claude model', async () => {
     stack.anthropic.behaviour = { ...stack.anthropic.behaviour, toolUse: { name: 'get_weather', input: { city: 'Paris' } } };
     const question = { role: 'user' as const, content: 'weather in Paris?' };
-    const first = await client.messages.create({ model: CLAUDE, max_tokens: 64, tools: [WEATHER_TOOL], tool_choice: { type: 'auto' }, messages: [question] });
+    const first = await client.messages.create({
+      model: CLAUDE,
+      max_tokens: 64,
+      tools: [WEATHER_TOOL],
+      tool_choice: { type: 'auto' },
+      messages: [question],
+    });
     stack.anthropic.behaviour = { ...stack.anthropic.behaviour, toolUse: undefined };
     expect(first.stop_reason).toBe('tool_use');
     const call = first.content.find((block) => block.type === 'tool_use');
     expect(call).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
-    expect(stack.anthropic.requests.at(-1)?.body).toMatchObject({ tools: [{ name: 'get_weather', input_schema: WEATHER_TOOL.input_schema }], tool_choice: { type: 'auto' } });
+    expect(stack.anthropic.requests.at(-1)?.body).toMatchObject({
+      tools: [{ name: 'get_weather', input_schema: WEATHER_TOOL.input_schema }],
+      tool_choice: { type: 'auto' },
+    });
 
     const second = await client.messages.create({
       model: CLAUDE,
       max_tokens: 64,
       tools: [WEATHER_TOOL],
-      messages: [question, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: call?.id ?? '', content: 'sunny' }, { type: 'text', text: 'thanks' }] }],
+      messages: [
+        question,
+        { role: 'assistant', content: first.content },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: call?.id ?? '', content: 'sunny' },
+            { type: 'text', text: 'thanks' },
+          ],
+        },
+      ],
     });
     expect(second.content).toEqual([{ type: 'text', text: 'echo: thanks' }]);
     expect((stack.anthropic.requests.at(-1)?.body as { messages: unknown[] }).messages[2]).toEqual({
       role: 'user',
-      content: [{ type: 'tool_result', tool_use_id: call?.id, content: 'sunny' }, { type: 'text', text: 'thanks' }],
+      content: [
+        { type: 'tool_result', tool_use_id: call?.id, content: 'sunny' },
+        { type: 'text', text: 'thanks' },
+      ],
     });
   });
 
   it('round-trips a streamed tool call with a GPT model', async () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{"city": "Paris"}' } };
     const question = { role: 'user' as const, content: 'weather in Paris?' };
-    const first = await client.messages.stream({ model: GPT, max_tokens: 64, tools: [WEATHER_TOOL], tool_choice: { type: 'any', disable_parallel_tool_use: true }, messages: [question] }).finalMessage();
+    const first = await client.messages
+      .stream({
+        model: GPT,
+        max_tokens: 64,
+        tools: [WEATHER_TOOL],
+        tool_choice: { type: 'any', disable_parallel_tool_use: true },
+        messages: [question],
+      })
+      .finalMessage();
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: undefined };
     expect(first.stop_reason).toBe('tool_use');
     expect(first.content).toEqual([{ type: 'tool_use', id: 'call_stub_1', name: 'get_weather', input: { city: 'Paris' } }]);
@@ -171,47 +242,101 @@ describe('tool use', () => {
       model: GPT,
       max_tokens: 64,
       tools: [WEATHER_TOOL],
-      messages: [question, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_stub_1', content: 'sunny' }, { type: 'text', text: 'thanks' }] }],
+      messages: [
+        question,
+        { role: 'assistant', content: first.content },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'call_stub_1', content: 'sunny' },
+            { type: 'text', text: 'thanks' },
+          ],
+        },
+      ],
     });
     expect(second.content).toEqual([{ type: 'text', text: 'echo: thanks' }]);
     expect((stack.openai.requests.at(-1)?.body as { messages: unknown[] }).messages).toEqual([
       { role: 'user', content: 'weather in Paris?' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_stub_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_stub_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_stub_1', content: 'sunny' },
       { role: 'user', content: 'thanks' },
     ]);
   });
 });
 
-describe('errors in Anthropic\'s shape', () => {
-  it('refuses a wrong gateway key with the SDK\'s AuthenticationError', async () => {
+describe("errors in Anthropic's shape", () => {
+  it("refuses a wrong gateway key with the SDK's AuthenticationError", async () => {
     const wrong = sdk('pp_live_0000000000000000000000000000000000000000000');
-    const err = await wrong.messages.create({ model: CLAUDE, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const err = await wrong.messages
+      .create({ model: CLAUDE, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect(err).toMatchObject({ status: 401, error: { type: 'error', error: { type: 'authentication_error', message: expect.stringContaining('Authentication failed') as string } } });
+    expect(err).toMatchObject({
+      status: 401,
+      error: {
+        type: 'error',
+        error: { type: 'authentication_error', message: expect.stringContaining('Authentication failed') as string },
+      },
+    });
   });
 
-  it('refuses a request without max_tokens with the SDK\'s BadRequestError naming the field', async () => {
+  it("refuses a request without max_tokens with the SDK's BadRequestError naming the field", async () => {
     const params = { model: CLAUDE, messages: [{ role: 'user', content: 'hi' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming;
     const err = await client.messages.create(params).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect(err).toMatchObject({ status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('max_tokens') as string } } });
+    expect(err).toMatchObject({
+      status: 400,
+      error: { type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('max_tokens') as string } },
+    });
   });
 
   it('answers an unknown model with NotFoundError', async () => {
-    const err = await client.messages.create({ model: 'no-such-model', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const err = await client.messages
+      .create({ model: 'no-such-model', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
     expect(err).toMatchObject({ error: { error: { type: 'not_found_error' } } });
   });
 
   it.each([
     ['malformed JSON', '{"model": ', { status: 400, type: 'invalid_request_error', mentions: 'not valid JSON' }],
-    ['an oversized body', JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'x'.repeat(17 * 1024 * 1024) }] }), { status: 413, type: 'request_too_large', mentions: 'too large' }],
-    ['an assistant message first', JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'assistant', content: 'x' }] }), { status: 400, type: 'invalid_request_error', mentions: 'messages.0.role' }],
-    ['a system role inside messages', JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'x' }, { role: 'system', content: 'y' }] }), { status: 400, type: 'invalid_request_error', mentions: 'messages.1.role' }],
-    ['zero max_tokens', JSON.stringify({ model: GPT, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }), { status: 400, type: 'invalid_request_error', mentions: 'max_tokens' }],
-    ['no messages', JSON.stringify({ model: GPT, max_tokens: 8, messages: [] }), { status: 400, type: 'invalid_request_error', mentions: 'messages' }],
-  ])('answers %s in Anthropic\'s shape, body-parser errors included', async (_what, body, expected) => {
+    [
+      'an oversized body',
+      JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'x'.repeat(17 * 1024 * 1024) }] }),
+      { status: 413, type: 'request_too_large', mentions: 'too large' },
+    ],
+    [
+      'an assistant message first',
+      JSON.stringify({ model: GPT, max_tokens: 8, messages: [{ role: 'assistant', content: 'x' }] }),
+      { status: 400, type: 'invalid_request_error', mentions: 'messages.0.role' },
+    ],
+    [
+      'a system role inside messages',
+      JSON.stringify({
+        model: GPT,
+        max_tokens: 8,
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'system', content: 'y' },
+        ],
+      }),
+      { status: 400, type: 'invalid_request_error', mentions: 'messages.1.role' },
+    ],
+    [
+      'zero max_tokens',
+      JSON.stringify({ model: GPT, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }),
+      { status: 400, type: 'invalid_request_error', mentions: 'max_tokens' },
+    ],
+    [
+      'no messages',
+      JSON.stringify({ model: GPT, max_tokens: 8, messages: [] }),
+      { status: 400, type: 'invalid_request_error', mentions: 'messages' },
+    ],
+  ])("answers %s in Anthropic's shape, body-parser errors included", async (_what, body, expected) => {
     const res = await postMessages(body);
     expect(res.status).toBe(expected.status);
     const json = (await res.json()) as { type: string; error: { type: string; message: string } };
@@ -219,8 +344,12 @@ describe('errors in Anthropic\'s shape', () => {
     expect(json.error.message).toContain(expected.mentions);
   });
 
-  it('leaves the OpenAI route\'s errors in OpenAI\'s shape', async () => {
-    const res = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json' }, body: '{"model": ' });
+  it("leaves the OpenAI route's errors in OpenAI's shape", async () => {
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json' },
+      body: '{"model": ',
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_json', type: 'invalid_request_error' } });
   });
@@ -228,14 +357,20 @@ describe('errors in Anthropic\'s shape', () => {
   it('answers a missing provider key and then the rate limit, with its headers', async () => {
     const free = await stack.newUser('free');
     const limited = sdk(free.apiKey);
-    const ask = (): Promise<unknown> => limited.messages.create({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const ask = (): Promise<unknown> =>
+      limited.messages.create({ model: GPT, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     const noKey = await ask();
     expect(noKey).toBeInstanceOf(Anthropic.BadRequestError);
-    expect(noKey).toMatchObject({ error: { error: { message: expect.stringContaining('No API key found for provider "openai"') as string } } });
+    expect(noKey).toMatchObject({
+      error: { error: { message: expect.stringContaining('No API key found for provider "openai"') as string } },
+    });
     await ask();
     const err = await ask();
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
-    expect(err).toMatchObject({ status: 429, error: { type: 'error', error: { type: 'rate_limit_error', message: expect.stringContaining('Rate limit exceeded') as string } } });
+    expect(err).toMatchObject({
+      status: 429,
+      error: { type: 'error', error: { type: 'rate_limit_error', message: expect.stringContaining('Rate limit exceeded') as string } },
+    });
     const headers = (err as InstanceType<typeof Anthropic.RateLimitError>).headers;
     expect(headers.get('retry-after')).toMatch(/^\d+$/);
     expect(headers.get('x-ratelimit-limit-requests')).toBe('2');
@@ -269,7 +404,7 @@ describe('accounting', () => {
     }
   });
 
-  it('keeps every secret out of the gateway\'s logs', () => {
+  it("keeps every secret out of the gateway's logs", () => {
     const logs = stack.gateways[0]?.logs() ?? '';
     for (const secret of [USER_OPENAI_KEY, USER_ANTHROPIC_KEY, user.apiKey, TEST_ADMIN_TOKEN]) expect(logs).not.toContain(secret);
   });

@@ -13,7 +13,11 @@ let stack: Stack;
 const extra: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({ postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl'), config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }] } });
+  stack = await startStack({
+    postgresUrl: inject('postgresUrl'),
+    redisUrl: inject('redisUrl'),
+    config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }] },
+  });
 });
 
 afterAll(async () => {
@@ -61,7 +65,13 @@ describe('encryption key rotation', () => {
 
   it('refuses to start with an invalid key, naming the variable but not the value', async () => {
     const result = await run(process.execPath, [join(REPO_ROOT, 'gateway/main.ts'), 'serve'], {
-      env: { ...stack.env, MODE: 'proxy', API_KEY_ENCRYPTION_KEY: 'not+a/valid-key', API_PORT: String(await freePort()), API_HOST: '127.0.0.1' },
+      env: {
+        ...stack.env,
+        MODE: 'proxy',
+        API_KEY_ENCRYPTION_KEY: 'not+a/valid-key',
+        API_PORT: String(await freePort()),
+        API_HOST: '127.0.0.1',
+      },
       timeoutMs: 20_000,
     });
     expect(result.code).toBe(2);
@@ -78,7 +88,10 @@ describe('Redis unreachable', () => {
     const started = Date.now();
     expect((await chat(gateway.url, apiKey)).status).toBe(200);
     expect(Date.now() - started).toBeLessThan(5000);
-    const health = (await (await fetch(`${gateway.url}/health`)).json()) as { status: string; dependencies: { redis: { ok: boolean }; database: { ok: boolean } } };
+    const health = (await (await fetch(`${gateway.url}/health`)).json()) as {
+      status: string;
+      dependencies: { redis: { ok: boolean }; database: { ok: boolean } };
+    };
     expect(health).toMatchObject({ status: 'degraded', dependencies: { redis: { ok: false }, database: { ok: true } } });
     const metrics = await (await fetch(`${gateway.url}/prometheus`)).text();
     expect(metrics).toMatch(/perpetual_dependency_degraded_total\{dependency="redis"\} [1-9]/);

@@ -37,12 +37,21 @@ beforeAll(async () => {
     startStack({
       postgresUrl,
       redisUrl,
-      config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }, { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' }] },
+      config: {
+        mode: 'proxy',
+        models: [
+          { name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' },
+          { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
+        ],
+      },
     }),
     startStack({
       postgresUrl,
       redisUrl,
-      config: { mode: 'local', models: [{ name: 'pool-ll', modelServer: 'pool', endpoint: UNUSED_ENDPOINT, upstreamModel: 'gpt-stub', routing: 'leastLoad' }] },
+      config: {
+        mode: 'local',
+        models: [{ name: 'pool-ll', modelServer: 'pool', endpoint: UNUSED_ENDPOINT, upstreamModel: 'gpt-stub', routing: 'leastLoad' }],
+      },
       // The stubs answer GET /v1/models; slow polling, so probes never interleave with the script.
       env: { ENDPOINT_MAP_FILE: mapPath, SCALE_TRIGGER: 'log', REPLICA_HEALTH_PATH: '/v1/models', REPLICA_HEALTH_INTERVAL_MS: '10000' },
     }),
@@ -67,7 +76,12 @@ interface Call {
 }
 
 function send({ stack, apiKey, path, body, signal }: Call): Promise<Response> {
-  return fetch(`${stack.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+  return fetch(`${stack.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
 }
 
 function chatBody(model: string, stream: boolean): Record<string, unknown> {
@@ -81,11 +95,20 @@ function messagesBody(model: string, stream: boolean): Record<string, unknown> {
 /** Every sample of perpetual_inflight_requests, whatever its model label. */
 async function inFlight(stack: Stack): Promise<number[]> {
   const text = await (await fetch(`${stack.url}/prometheus`)).text();
-  return text.split('\n').filter((l) => l.startsWith('perpetual_inflight_requests{')).map((l) => Number(l.split(' ').pop()));
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('perpetual_inflight_requests{'))
+    .map((l) => Number(l.split(' ').pop()));
 }
 
 async function expectNothingInFlight(stack: Stack): Promise<void> {
-  await eventually(async () => { expect((await inFlight(stack)).filter((n) => n !== 0)).toEqual([]); }, 3000, 50);
+  await eventually(
+    async () => {
+      expect((await inFlight(stack)).filter((n) => n !== 0)).toEqual([]);
+    },
+    3000,
+    50,
+  );
 }
 
 /** Reads the response to its end; a stream the gateway ends with an error event reads fine too. */
@@ -96,7 +119,9 @@ async function drain(res: Response): Promise<string> {
 /** Sends the call and leaves once the first bytes of the answer arrived (or after `ms` when none do). */
 async function leaveEarly(call: Call, ms = 300): Promise<void> {
   const controller = new AbortController();
-  const timer = setTimeout(() => { controller.abort(); }, ms);
+  const timer = setTimeout(() => {
+    controller.abort();
+  }, ms);
   try {
     const res = await send({ ...call, signal: controller.signal });
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -115,17 +140,45 @@ function upstreamCalls(): number {
 }
 
 describe('model names that are not header-safe', () => {
-  it.each(UNSAFE_NAMES.flatMap((name) => [[name, false], [name, true]] as const))('%j (stream: %s) is a 400 naming "model" on every endpoint, before any upstream call', async (name, stream) => {
+  it.each(
+    UNSAFE_NAMES.flatMap(
+      (name) =>
+        [
+          [name, false],
+          [name, true],
+        ] as const,
+    ),
+  )('%j (stream: %s) is a 400 naming "model" on every endpoint, before any upstream call', async (name, stream) => {
     const before = upstreamCalls();
     const chat = await send({ stack: proxy, apiKey: proxyKey, path: '/v1/chat/completions', body: chatBody(name, stream) });
     expect(chat.status).toBe(400);
-    expect(await chat.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_model', param: 'model', message: expect.stringMatching(/^"model" must be 1 to 256 characters, only ASCII letters/) as string } });
+    expect(await chat.json()).toMatchObject({
+      error: {
+        type: 'invalid_request_error',
+        code: 'invalid_model',
+        param: 'model',
+        message: expect.stringMatching(/^"model" must be 1 to 256 characters, only ASCII letters/) as string,
+      },
+    });
 
-    const messages = await send({ stack: proxy, apiKey: proxyKey, path: '/v1/messages', body: messagesBody(name.replace('gpt', 'claude'), stream) });
+    const messages = await send({
+      stack: proxy,
+      apiKey: proxyKey,
+      path: '/v1/messages',
+      body: messagesBody(name.replace('gpt', 'claude'), stream),
+    });
     expect(messages.status).toBe(400);
-    expect(await messages.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/^model: must be/) as string } });
+    expect(await messages.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: expect.stringMatching(/^model: must be/) as string },
+    });
 
-    const embeddings = await send({ stack: proxy, apiKey: proxyKey, path: '/v1/embeddings', body: { model: name.replace('gpt-4o', 'text-embedding-3-small'), input: 'x' } });
+    const embeddings = await send({
+      stack: proxy,
+      apiKey: proxyKey,
+      path: '/v1/embeddings',
+      body: { model: name.replace('gpt-4o', 'text-embedding-3-small'), input: 'x' },
+    });
     expect(embeddings.status).toBe(400);
     expect(await embeddings.json()).toMatchObject({ error: { code: 'invalid_model', param: 'model' } });
 
@@ -145,11 +198,15 @@ describe('perpetual_inflight_requests after failures of every kind', () => {
   /** Runs `run` with the stubs scripted by `behaviour` on top of their own (e.g. the accepted key). */
   async function withBehaviour(stubs: OpenAIUpstream[], behaviour: OpenAIUpstreamBehaviour, run: () => Promise<void>): Promise<void> {
     const originals = stubs.map((stub) => stub.behaviour);
-    stubs.forEach((stub, i) => { stub.behaviour = { ...originals[i], ...behaviour }; });
+    stubs.forEach((stub, i) => {
+      stub.behaviour = { ...originals[i], ...behaviour };
+    });
     try {
       await run();
     } finally {
-      stubs.forEach((stub, i) => { stub.behaviour = originals[i] ?? {}; });
+      stubs.forEach((stub, i) => {
+        stub.behaviour = originals[i] ?? {};
+      });
     }
   }
 
@@ -224,7 +281,9 @@ describe('perpetual_inflight_requests after failures of every kind', () => {
     // Leases left behind on one replica would send every new request to the other.
     await withBehaviour(replicas, { delayMs: 800 }, async () => {
       const before = replicas.map((r) => r.requests.filter((q) => q.method === 'POST').length);
-      const replies = await Promise.all(Array.from({ length: 4 }, async () => status(call('/v1/chat/completions', chatBody('pool-ll', false)))));
+      const replies = await Promise.all(
+        Array.from({ length: 4 }, async () => status(call('/v1/chat/completions', chatBody('pool-ll', false)))),
+      );
       expect(replies).toEqual([200, 200, 200, 200]);
       const after = replicas.map((r, i) => r.requests.filter((q) => q.method === 'POST').length - (before[i] ?? 0));
       expect(after).toEqual([2, 2]);

@@ -17,7 +17,10 @@ beforeAll(async () => {
   stack = await startStack({
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
-    config: { mode: 'local', models: [{ name: 'mistral-7b', modelServer: 'mistral', endpoint: `${sim.url}/v1`, upstreamModel: sim.model }] },
+    config: {
+      mode: 'local',
+      models: [{ name: 'mistral-7b', modelServer: 'mistral', endpoint: `${sim.url}/v1`, upstreamModel: sim.model }],
+    },
     env: { POLAR_API_KEY: polar.token, POLAR_ORGANIZATION_ID: 'org_test', POLAR_BASE_URL: polar.url },
   });
 });
@@ -28,13 +31,18 @@ afterAll(async () => {
 });
 
 describe('local mode', () => {
-  it('serves a ModelServer\'s model without any provider key, streaming and not', async () => {
+  it("serves a ModelServer's model without any provider key, streaming and not", async () => {
     const { apiKey } = await stack.newUser('pro');
     const client = new OpenAI({ apiKey, baseURL: `${stack.url}/v1`, maxRetries: 0 });
     const reply = await client.chat.completions.create({ model: 'mistral-7b', messages: [{ role: 'user', content: 'the blue door' }] });
     expect(reply.choices[0]?.message.content).toBe('the blue door');
     expect(reply.model).toBe('mistral-7b');
-    const stream = await client.chat.completions.create({ model: 'mistral-7b', messages: [{ role: 'user', content: 'streamed words here' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'mistral-7b',
+      messages: [{ role: 'user', content: 'streamed words here' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) {
@@ -49,7 +57,7 @@ describe('local mode', () => {
 });
 
 describe('Polar billing', () => {
-  it('sends one event per billed request, with the gateway\'s request id as external_id, even when Polar fails at first', async () => {
+  it("sends one event per billed request, with the gateway's request id as external_id, even when Polar fails at first", async () => {
     const { apiKey, userId } = await stack.newUser('pro');
     polar.failNext(2, { status: 500 });
     const ids = ['req_bill_000000001', 'req_bill_000000002', 'req_bill_000000003'];

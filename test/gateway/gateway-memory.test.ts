@@ -27,7 +27,11 @@ beforeAll(async () => {
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
     memory: true,
-    config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }], memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 } },
+    config: {
+      mode: 'proxy',
+      models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }],
+      memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 },
+    },
   });
 });
 
@@ -43,7 +47,16 @@ async function person(): Promise<Person> {
 
 async function say(who: Person, text: string, conversationId: string, headers: Record<string, string> = {}) {
   return who.client.chat.completions
-    .create({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: text }] }, { headers: { 'x-conversation-id': conversationId, ...headers } })
+    .create(
+      {
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'system', content: 'You are a helpful assistant.' },
+          { role: 'user', content: text },
+        ],
+      },
+      { headers: { 'x-conversation-id': conversationId, ...headers } },
+    )
     .withResponse();
 }
 
@@ -57,7 +70,13 @@ function lastUpstreamMessages(): { role: string; content: string }[] {
   return (stack.openai.requests.at(-1)?.body as { messages: { role: string; content: string }[] }).messages;
 }
 
-const SMALL_TALK = ['the weather is nice today', 'I had pasta for lunch', 'do you like jazz music', 'my commute was long this morning', 'I am reading a novel about whales'];
+const SMALL_TALK = [
+  'the weather is nice today',
+  'I had pasta for lunch',
+  'do you like jazz music',
+  'my commute was long this morning',
+  'I am reading a novel about whales',
+];
 
 let ada: Person;
 let bob: Person;
@@ -70,7 +89,9 @@ describe('recall through the chat path', () => {
   it('remembers a fact stated many turns earlier and injects it after the static system prompt', async () => {
     await say(ada, 'My sister is called Priya and she lives in Lisbon.', 'c-early');
     for (const [i, text] of SMALL_TALK.entries()) await say(ada, text, `c-talk-${String(i)}`);
-    await eventually(async () => { expect((await memories(ada)).data.length).toBeGreaterThanOrEqual(12); }, 10_000);
+    await eventually(async () => {
+      expect((await memories(ada)).data.length).toBeGreaterThanOrEqual(12);
+    }, 10_000);
 
     const { response } = await say(ada, 'What is the name of my sister?', 'c-late');
     expect(response.headers.get('x-perpetual-memory')).toBe('hit');
@@ -113,7 +134,9 @@ describe('recall through the chat path', () => {
     try {
       await eventually(async () => {
         const { rows } = await db.query<{ retrieval_calls: number; retrieval_latency_ms: number | null; memory_tokens: number }>(
-          'SELECT retrieval_calls, retrieval_latency_ms, memory_tokens FROM usage_logs WHERE user_id = $1 AND memory_tokens > 0', [ada.userId]);
+          'SELECT retrieval_calls, retrieval_latency_ms, memory_tokens FROM usage_logs WHERE user_id = $1 AND memory_tokens > 0',
+          [ada.userId],
+        );
         expect(rows.length).toBeGreaterThan(0);
         expect(rows[0]?.retrieval_calls).toBe(1);
         expect(rows[0]?.retrieval_latency_ms).toBeGreaterThan(0);
@@ -128,7 +151,7 @@ describe('recall through the chat path', () => {
 });
 
 describe('tenant isolation', () => {
-  it('keeps one user\'s memories out of another\'s chats, lists, searches and deletes', async () => {
+  it("keeps one user's memories out of another's chats, lists, searches and deletes", async () => {
     const adaMemories = (await memories(ada, '?limit=200')).data;
     const priya = adaMemories.find((m) => m.text.includes('Priya'));
     expect(priya).toBeDefined();
@@ -146,12 +169,22 @@ describe('tenant isolation', () => {
     expect(bobs.some((m) => m.text.includes('Priya'))).toBe(false);
     expect((await memories(bob, '?conversation_id=c-early')).data.every((m) => !m.text.includes('Priya'))).toBe(true);
 
-    const search = await fetch(`${stack.url}/v1/memories/search`, { method: 'POST', headers: { authorization: `Bearer ${bob.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'Priya Lisbon sister', top_k: 50 }) });
+    const search = await fetch(`${stack.url}/v1/memories/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bob.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'Priya Lisbon sister', top_k: 50 }),
+    });
     expect(((await search.json()) as { data: { text: string }[] }).data.some((m) => m.text.includes('Priya'))).toBe(false);
 
-    const steal = await fetch(`${stack.url}/v1/memories/${priya?.id ?? ''}`, { method: 'DELETE', headers: { authorization: `Bearer ${bob.apiKey}` } });
+    const steal = await fetch(`${stack.url}/v1/memories/${priya?.id ?? ''}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${bob.apiKey}` },
+    });
     expect(steal.status).toBe(404);
-    const wipeTheirs = await fetch(`${stack.url}/v1/memories?conversation_id=c-early`, { method: 'DELETE', headers: { authorization: `Bearer ${bob.apiKey}` } });
+    const wipeTheirs = await fetch(`${stack.url}/v1/memories?conversation_id=c-early`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${bob.apiKey}` },
+    });
     expect(wipeTheirs.status).toBe(200);
     expect((await memories(ada, '?limit=200')).data.some((m) => m.id === priya?.id)).toBe(true);
   });
@@ -162,15 +195,25 @@ describe('the memory API', () => {
     const carol = await person();
     await say(carol, 'I am allergic to peanuts.', 'c-food');
     await say(carol, 'I play the cello on Sundays.', 'c-music');
-    await eventually(async () => { expect((await memories(carol)).data.length).toBe(4); }, 10_000);
-    const post = (body: unknown): Promise<Response> => fetch(`${stack.url}/v1/memories/search`, { method: 'POST', headers: { authorization: `Bearer ${carol.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const found = (await (await post({ query: 'peanut allergy', top_k: 1 })).json()) as { data: { id: string; text: string; score: number }[] };
+    await eventually(async () => {
+      expect((await memories(carol)).data.length).toBe(4);
+    }, 10_000);
+    const post = (body: unknown): Promise<Response> =>
+      fetch(`${stack.url}/v1/memories/search`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${carol.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const found = (await (await post({ query: 'peanut allergy', top_k: 1 })).json()) as {
+      data: { id: string; text: string; score: number }[];
+    };
     expect(found.data).toHaveLength(1);
     expect(found.data[0]?.text).toContain('peanuts');
     expect((await post({ query: 'x'.repeat(9000) })).status).toBe(400);
     expect((await post({})).status).toBe(400);
 
-    const del = (path: string): Promise<Response> => fetch(`${stack.url}/v1/memories${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${carol.apiKey}` } });
+    const del = (path: string): Promise<Response> =>
+      fetch(`${stack.url}/v1/memories${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${carol.apiKey}` } });
     expect((await del(`/${found.data[0]?.id ?? ''}`)).status).toBe(200);
     expect((await del('/00000000-0000-0000-0000-000000000000')).status).toBe(404);
     expect((await del('/not-an-id')).status).toBe(404);
@@ -218,7 +261,9 @@ describe('deleting a user', () => {
   it('leaves nothing behind in PostgreSQL or Qdrant, and the vector store key never leaks', async () => {
     const dave = await person();
     await say(dave, 'Remember that my locker code is 4471.', 'c-locker');
-    await eventually(async () => { expect((await memories(dave)).data.length).toBe(2); }, 10_000);
+    await eventually(async () => {
+      expect((await memories(dave)).data.length).toBe(2);
+    }, 10_000);
     const res = await stack.admin('DELETE', `/admin/users/${dave.userId}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ deleted: true, removed: { users: 1, apiKeys: 1, providerKeys: 1, memories: 2 } });
@@ -226,14 +271,23 @@ describe('deleting a user', () => {
     const db = new pg.Client({ connectionString: stack.databaseUrl });
     await db.connect();
     try {
-      for (const table of ['users WHERE id = $1', 'api_keys WHERE user_id = $1', 'usage_logs WHERE user_id = $1', 'user_provider_keys WHERE user_id = $1']) {
+      for (const table of [
+        'users WHERE id = $1',
+        'api_keys WHERE user_id = $1',
+        'usage_logs WHERE user_id = $1',
+        'user_provider_keys WHERE user_id = $1',
+      ]) {
         const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`, [dave.userId]);
         expect(rows[0]?.n, table).toBe(0);
       }
     } finally {
       await db.end();
     }
-    const search = await fetch(`${stack.url}/v1/memories/search`, { method: 'POST', headers: { authorization: `Bearer ${ada.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'locker code 4471' }) });
+    const search = await fetch(`${stack.url}/v1/memories/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ada.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'locker code 4471' }),
+    });
     expect(((await search.json()) as { data: { text: string }[] }).data.some((m) => m.text.includes('4471'))).toBe(false);
     expect(stack.gateways[0]?.logs()).not.toContain(QDRANT_TEST_API_KEY);
   });
@@ -243,8 +297,15 @@ describe('erasure and misconfiguration', () => {
   it('lets a user erase everything of theirs with their own session', async () => {
     const erin = await person();
     await say(erin, 'My favourite colour is teal.', 'c-colour');
-    await eventually(async () => { expect((await memories(erin)).data.length).toBe(2); }, 10_000);
-    const session = await new SignJWT({ role: 'authenticated' }).setAudience('authenticated').setProtectedHeader({ alg: 'HS256' }).setSubject(erin.userId).setExpirationTime('5m').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    await eventually(async () => {
+      expect((await memories(erin)).data.length).toBe(2);
+    }, 10_000);
+    const session = await new SignJWT({ role: 'authenticated' })
+      .setAudience('authenticated')
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(erin.userId)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const res = await fetch(`${stack.url}/v1/account`, { method: 'DELETE', headers: { authorization: `Bearer ${session}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ deleted: true, removed: { users: 1, memories: 2 } });
@@ -256,12 +317,21 @@ describe('erasure and misconfiguration', () => {
     if (!qdrant) throw new Error('no emulator');
     qdrant.createCollection(collectionName('mismatch', 'builtin-hash-v1', 512), 768);
     const result = await run(process.execPath, [join(REPO_ROOT, 'gateway/main.ts'), 'serve'], {
-      env: { ...stack.env, MODE: 'proxy', API_KEY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, QDRANT_COLLECTION: 'mismatch', API_HOST: '127.0.0.1', API_PORT: String(await freePort()) },
+      env: {
+        ...stack.env,
+        MODE: 'proxy',
+        API_KEY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        QDRANT_COLLECTION: 'mismatch',
+        API_HOST: '127.0.0.1',
+        API_PORT: String(await freePort()),
+      },
       timeoutMs: 20_000,
     });
     expect(result.code).toBe(2);
     const fatal = JSON.parse(result.stderr.trim().split('\n').at(-1) ?? '{}') as { msg?: string };
-    expect(fatal.msg).toMatch(/^Invalid configuration: Qdrant collection "mismatch__builtin-hash-v1__512__hybrid-v1" has 768-dimensional vectors but the embedder "builtin-hash-v1" produces 512/);
+    expect(fatal.msg).toMatch(
+      /^Invalid configuration: Qdrant collection "mismatch__builtin-hash-v1__512__hybrid-v1" has 768-dimensional vectors but the embedder "builtin-hash-v1" produces 512/,
+    );
     expect(result.stderr).not.toContain(QDRANT_TEST_API_KEY);
   });
 });

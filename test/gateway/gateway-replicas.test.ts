@@ -12,7 +12,11 @@ beforeAll(async () => {
   stack = await startStack({
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
-    config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }], tiers: { free: { requestsPerMinute: 10, requestsPerDay: 1000 } } },
+    config: {
+      mode: 'proxy',
+      models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }],
+      tiers: { free: { requestsPerMinute: 10, requestsPerDay: 1000 } },
+    },
     replicas: 2,
   });
 });
@@ -40,7 +44,7 @@ async function awayFromMinuteBoundary(): Promise<void> {
 }
 
 describe('rate limits across replicas', () => {
-  it('admits exactly the tier\'s per-minute limit however requests spread over replicas', async () => {
+  it("admits exactly the tier's per-minute limit however requests spread over replicas", async () => {
     const { apiKey } = await stack.newUser('free');
     expect((await stack.addProviderKey(apiKey, 'openai', USER_OPENAI_KEY)).status).toBe(201);
     await awayFromMinuteBoundary();
@@ -71,7 +75,11 @@ describe('API keys managed with a Supabase session', () => {
   it('creates a key shown once, lists it without secrets, and a revocation on one replica is honoured by the other within a second', async () => {
     const { userId } = await stack.newUser('pro');
     const jwt = await session(userId);
-    const created = await fetch(`${replica(0)}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'laptop' }) });
+    const created = await fetch(`${replica(0)}/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'laptop' }),
+    });
     expect(created.status).toBe(201);
     const key = (await created.json()) as { id: string; key: string; prefix: string };
     expect(key.key).toMatch(/^pp_live_/);

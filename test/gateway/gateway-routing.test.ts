@@ -48,9 +48,22 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'perpetual-routing-'));
   mapPath = join(dir, 'endpoints.json');
   [pairA, pairB, flakyC, flakyD] = await Promise.all([sim(), sim(), sim(), sim()]);
-  Object.assign(map, { pair: [pairA.url, pairB.url], flaky: [flakyC.url, flakyD.url], cold: [], 'cold-stream': [], full: [], doomed: [], never: [] });
+  Object.assign(map, {
+    pair: [pairA.url, pairB.url],
+    flaky: [flakyC.url, flakyD.url],
+    cold: [],
+    'cold-stream': [],
+    full: [],
+    doomed: [],
+    never: [],
+  });
   writeMap();
-  const models: Record<string, string>[] = MODEL_SERVERS.map((name) => ({ name, modelServer: name, endpoint: UNUSED_ENDPOINT, upstreamModel: SIM_MODEL }));
+  const models: Record<string, string>[] = MODEL_SERVERS.map((name) => ({
+    name,
+    modelServer: name,
+    endpoint: UNUSED_ENDPOINT,
+    upstreamModel: SIM_MODEL,
+  }));
   // The same replicas as "pair", balanced by least-load whatever the conversation.
   models.push({ name: 'pair-ll', modelServer: 'pair', endpoint: UNUSED_ENDPOINT, upstreamModel: SIM_MODEL, routing: 'leastLoad' });
   stack = await startStack({
@@ -91,8 +104,18 @@ interface ChatOptions {
 function chat(model: string, content: string, options: ChatOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   if (options.conversationId && !options.inBody) headers['x-conversation-id'] = options.conversationId;
-  const body = { model, messages: [{ role: 'user', content }], ...(options.stream ? { stream: true } : {}), ...(options.conversationId && options.inBody ? { conversation_id: options.conversationId } : {}) };
-  return fetch(`${options.url ?? stack.url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body), ...(options.signal ? { signal: options.signal } : {}) });
+  const body = {
+    model,
+    messages: [{ role: 'user', content }],
+    ...(options.stream ? { stream: true } : {}),
+    ...(options.conversationId && options.inBody ? { conversation_id: options.conversationId } : {}),
+  };
+  return fetch(`${options.url ?? stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }
 
 async function answer(res: Response): Promise<string> {
@@ -119,10 +142,12 @@ async function metric(name: string, model: string, url = stack.url): Promise<num
 }
 
 async function setLatency(targets: InferenceSim[], ttft: string): Promise<void> {
-  await Promise.all(targets.map(async (t) => {
-    const res = await fetch(`${t.url}/admin/config`, { method: 'POST', body: JSON.stringify({ 'time-to-first-token': ttft }) });
-    expect(res.status).toBe(200);
-  }));
+  await Promise.all(
+    targets.map(async (t) => {
+      const res = await fetch(`${t.url}/admin/config`, { method: 'POST', body: JSON.stringify({ 'time-to-first-token': ttft }) });
+      expect(res.status).toBe(200);
+    }),
+  );
 }
 
 /** Reads a whole event stream: the raw text and the assistant's content from its chunks. */
@@ -145,15 +170,23 @@ async function readStream(res: Response): Promise<{ text: string; content: strin
 }
 
 function scaleRequests(modelServer: string): number {
-  return (stack.gateways[0]?.logs() ?? '').split('\n').filter((l) => l.includes('Scale from zero requested') && l.includes(`"modelServer":"${modelServer}"`)).length;
+  return (stack.gateways[0]?.logs() ?? '')
+    .split('\n')
+    .filter((l) => l.includes('Scale from zero requested') && l.includes(`"modelServer":"${modelServer}"`)).length;
 }
 
 describe('/health in local mode', () => {
   it('reads every ModelServer from its replica pool and names the ones that cannot serve', async () => {
-    const health = (await (await fetch(`${stack.url}/health`)).json()) as { status: string; models_loaded: boolean; dependencies: { models?: { ok: boolean; error?: string } } };
+    const health = (await (await fetch(`${stack.url}/health`)).json()) as {
+      status: string;
+      models_loaded: boolean;
+      dependencies: { models?: { ok: boolean; error?: string } };
+    };
     // "pair" and "flaky" have ready replicas; "cold" (third in the config) has none yet.
     expect(health).toMatchObject({ status: 'degraded', models_loaded: false, dependencies: { models: { ok: false } } });
-    expect(health.dependencies.models?.error).toMatch(/^ModelServer cold has no replica \(scaled to zero, or starting\); ModelServer cold-stream/);
+    expect(health.dependencies.models?.error).toMatch(
+      /^ModelServer cold has no replica \(scaled to zero, or starting\); ModelServer cold-stream/,
+    );
   });
 });
 
@@ -163,7 +196,13 @@ describe('balancing over ready replicas', () => {
     try {
       const before = await servedBy([pairA, pairB]);
       const pending = Array.from({ length: 8 }, (_, i) => chat('pair-ll', `spread ${i}`));
-      await eventually(async () => { expect(await metric('perpetual_inflight_requests', 'pair-ll')).toBe(8); }, 1200, 50);
+      await eventually(
+        async () => {
+          expect(await metric('perpetual_inflight_requests', 'pair-ll')).toBe(8);
+        },
+        1200,
+        50,
+      );
       const replies = await Promise.all(pending.map(async (p) => answer(await p)));
       expect(replies).toEqual(Array.from({ length: 8 }, (_, i) => `spread ${i}`));
       await eventually(async () => {
@@ -178,9 +217,14 @@ describe('balancing over ready replicas', () => {
 
   it('session affinity keeps a conversation on one replica, and different conversations spread', async () => {
     const replicas = [pairA, pairB];
-    const ids = (id: string): string | undefined => rendezvousOrder(id, replicas.map((r) => ({ id: r.url, inFlight: 0 })))[0]?.id;
+    const ids = (id: string): string | undefined =>
+      rendezvousOrder(
+        id,
+        replicas.map((r) => ({ id: r.url, inFlight: 0 })),
+      )[0]?.id;
     const before = await servedBy(replicas);
-    for (let i = 0; i < 6; i++) expect(await answer(await chat('pair', `turn ${i}`, { conversationId: 'conv-sticky', inBody: i % 2 === 1 }))).toBe(`turn ${i}`);
+    for (let i = 0; i < 6; i++)
+      expect(await answer(await chat('pair', `turn ${i}`, { conversationId: 'conv-sticky', inBody: i % 2 === 1 }))).toBe(`turn ${i}`);
     const conversations = Array.from({ length: 12 }, (_, i) => `conv-${i}`);
     for (const id of conversations) await answer(await chat('pair', 'hello', { conversationId: id }));
     const expected = replicas.map((r) => (ids('conv-sticky') === r.url ? 6 : 0) + conversations.filter((id) => ids(id) === r.url).length);
@@ -193,14 +237,22 @@ describe('balancing over ready replicas', () => {
 
   it('a stopped replica costs clients nothing: requests go to the other one, which keeps them afterwards', async () => {
     const pool = [flakyC, flakyD];
-    const preferred = (id: string): string | undefined => rendezvousOrder(id, pool.map((r) => ({ id: r.url, inFlight: 0 })))[0]?.id;
-    const toDead = Array.from({ length: 40 }, (_, i) => `dead-${i}`).filter((id) => preferred(id) === flakyD.url).slice(0, 4);
+    const preferred = (id: string): string | undefined =>
+      rendezvousOrder(
+        id,
+        pool.map((r) => ({ id: r.url, inFlight: 0 })),
+      )[0]?.id;
+    const toDead = Array.from({ length: 40 }, (_, i) => `dead-${i}`)
+      .filter((id) => preferred(id) === flakyD.url)
+      .slice(0, 4);
     expect(toDead).toHaveLength(4);
     const before = await served(flakyC);
     await flakyD.stop();
     for (const id of toDead) expect(await answer(await chat('flaky', `still here ${id}`, { conversationId: id }))).toBe(`still here ${id}`);
     for (let i = 0; i < 4; i++) expect(await answer(await chat('flaky', `anyone ${i}`))).toBe(`anyone ${i}`);
-    await eventually(async () => { expect((await served(flakyC)) - before).toBe(8); }, 5000);
+    await eventually(async () => {
+      expect((await served(flakyC)) - before).toBe(8);
+    }, 5000);
     // One failover: the first request found the replica dead, the rest were routed around it.
     expect(await metric('perpetual_replica_failovers_total', 'flaky')).toBe(1);
     expect(stack.gateways[0]?.logs()).toContain('routing around it');
@@ -211,10 +263,14 @@ describe('scale from zero', () => {
   it('holds a request while the ModelServer has no replica, asks for one at once, and serves it when one is ready', async () => {
     const started = Date.now();
     const pending = chat('cold', 'worth the wait');
-    await eventually(async () => {
-      expect(await metric('perpetual_queued_requests', 'cold')).toBe(1);
-      expect(scaleRequests('cold')).toBe(1);
-    }, 5000, 50);
+    await eventually(
+      async () => {
+        expect(await metric('perpetual_queued_requests', 'cold')).toBe(1);
+        expect(scaleRequests('cold')).toBe(1);
+      },
+      5000,
+      50,
+    );
     const replica = await sim({ startupSeconds: 2 });
     map.cold = [replica.url];
     writeMap();
@@ -225,7 +281,9 @@ describe('scale from zero', () => {
     expect(Number(res.headers.get('x-perpetual-held-ms'))).toBeGreaterThanOrEqual(1500);
     expect(Number(res.headers.get('x-perpetual-overhead-ms'))).toBeLessThan(1000);
     expect(await metric('perpetual_queued_requests', 'cold')).toBe(0);
-    expect(await (await fetch(`${stack.url}/prometheus`)).text()).toContain('perpetual_scale_from_zero_requests_total{model_server="cold"} 1');
+    expect(await (await fetch(`${stack.url}/prometheus`)).text()).toContain(
+      'perpetual_scale_from_zero_requests_total{model_server="cold"} 1',
+    );
   });
 
   it('streams keep-alive comments to a held streaming client, then the answer', async () => {
@@ -245,7 +303,7 @@ describe('scale from zero', () => {
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
   });
 
-  it('answers a 503 with Retry-After in OpenAI\'s shape after the maximum wait, streaming or not', async () => {
+  it("answers a 503 with Retry-After in OpenAI's shape after the maximum wait, streaming or not", async () => {
     const gateway = await startGateway({ ...stack.env, SCALE_FROM_ZERO_TIMEOUT_MS: '1500' });
     extraGateways.push(gateway);
     const started = Date.now();
@@ -271,20 +329,38 @@ describe('scale from zero', () => {
     const controller = new AbortController();
     const held = [chat('full', 'one', { signal: controller.signal }), chat('full', 'two', { signal: controller.signal })];
     for (const p of held) p.catch(() => undefined);
-    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'full')).toBe(2); }, 5000, 50);
+    await eventually(
+      async () => {
+        expect(await metric('perpetual_queued_requests', 'full')).toBe(2);
+      },
+      5000,
+      50,
+    );
     const refused = await chat('full', 'three');
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('10');
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('model_starting_queue_full');
     controller.abort();
-    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'full')).toBe(0); }, 1000, 50);
+    await eventually(
+      async () => {
+        expect(await metric('perpetual_queued_requests', 'full')).toBe(0);
+      },
+      1000,
+      50,
+    );
   });
 
   it('answers held requests at once when the gateway shuts down, so clients retry elsewhere, and still exits 0', async () => {
     const gateway = await startGateway(stack.env);
     extraGateways.push(gateway);
     const pending = chat('never', 'before the shutdown', { url: gateway.url });
-    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'never', gateway.url)).toBe(1); }, 5000, 50);
+    await eventually(
+      async () => {
+        expect(await metric('perpetual_queued_requests', 'never', gateway.url)).toBe(1);
+      },
+      5000,
+      50,
+    );
     const signalledAt = Date.now();
     gateway.process.kill('SIGTERM');
     const res = await pending;
@@ -305,14 +381,32 @@ describe('scale from zero', () => {
       signal: controller.signal,
     });
     pending.catch(() => undefined);
-    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'never')).toBe(1); }, 5000, 50);
+    await eventually(
+      async () => {
+        expect(await metric('perpetual_queued_requests', 'never')).toBe(1);
+      },
+      5000,
+      50,
+    );
     controller.abort();
-    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'never')).toBe(0); }, 1000, 50);
+    await eventually(
+      async () => {
+        expect(await metric('perpetual_queued_requests', 'never')).toBe(0);
+      },
+      1000,
+      50,
+    );
   });
 
   it('answers held requests at once when their ModelServer is deleted', async () => {
     const pending = chat('doomed', 'too late');
-    await eventually(async () => { expect(await metric('perpetual_queued_requests', 'doomed')).toBe(1); }, 5000, 50);
+    await eventually(
+      async () => {
+        expect(await metric('perpetual_queued_requests', 'doomed')).toBe(1);
+      },
+      5000,
+      50,
+    );
     const removedAt = Date.now();
     delete map.doomed;
     writeMap();

@@ -47,7 +47,10 @@ describe('kill -9', () => {
 
     const db = new pg.Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    const { rows } = await db.query<{ client_request_id: string }>('SELECT client_request_id FROM usage_logs WHERE user_id = $1 ORDER BY client_request_id', [userId]);
+    const { rows } = await db.query<{ client_request_id: string }>(
+      'SELECT client_request_id FROM usage_logs WHERE user_id = $1 ORDER BY client_request_id',
+      [userId],
+    );
     await db.end();
     expect(rows.map((r) => r.client_request_id)).toEqual(ids);
   });
@@ -69,17 +72,30 @@ describe('graceful shutdown', () => {
     const body = response.text();
 
     gateway.process.kill('SIGTERM');
-    await eventually(async () => { expect((await fetch(`${stack.url}/health`).catch(() => undefined))?.status ?? 503).toBe(503); }, 5000, 20);
+    await eventually(
+      async () => {
+        expect((await fetch(`${stack.url}/health`).catch(() => undefined))?.status ?? 503).toBe(503);
+      },
+      5000,
+      20,
+    );
 
     const text = await body;
-    const content = text.split('\n').filter((l) => l.startsWith('data: {')).map((l) => (JSON.parse(l.slice(6)) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '').join('');
+    const content = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => (JSON.parse(l.slice(6)) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '')
+      .join('');
     expect(content).toBe('one two three four five six seven eight');
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(await gateway.exited).toBe(0);
 
     const db = new pg.Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    const { rows } = await db.query<{ status_code: number; output_tokens: number }>("SELECT status_code, output_tokens FROM usage_logs WHERE client_request_id = 'req_drain_test_0001' AND user_id = $1", [userId]);
+    const { rows } = await db.query<{ status_code: number; output_tokens: number }>(
+      "SELECT status_code, output_tokens FROM usage_logs WHERE client_request_id = 'req_drain_test_0001' AND user_id = $1",
+      [userId],
+    );
     await db.end();
     expect(rows).toEqual([{ status_code: 200, output_tokens: expect.any(Number) as number }]);
     expect(gateway.logs()).toContain('Gateway stopped');

@@ -48,7 +48,10 @@ function stream(url: string, apiKey: string): Promise<Response> {
 
 /** The usage chunk's total_tokens of an SSE body. */
 function streamedTotal(body: string): number {
-  const chunks = body.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { usage?: { total_tokens: number } | null });
+  const chunks = body
+    .split('\n')
+    .filter((l) => l.startsWith('data: {'))
+    .map((l) => JSON.parse(l.slice(6)) as { usage?: { total_tokens: number } | null });
   const usage = chunks.find((c) => c.usage)?.usage;
   if (!usage) throw new Error('stream without usage');
   return usage.total_tokens;
@@ -103,11 +106,12 @@ describe('token limits across replicas', () => {
 
     // The same refusal in Anthropic's dialect on /v1/messages, once settling has freed what the
     // streams did not use and that room is spent again.
-    const messagesCall = (): Promise<Response> => fetch(`${stack.gateways[1]?.url ?? ''}/v1/messages`, {
-      method: 'POST',
-      headers: { 'x-api-key': apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: MAX_TOKENS, messages }),
-    });
+    const messagesCall = (): Promise<Response> =>
+      fetch(`${stack.gateways[1]?.url ?? ''}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: MAX_TOKENS, messages }),
+      });
     let anthropic = await messagesCall();
     for (let i = 0; i < 20 && anthropic.status === 200; i++) anthropic = await messagesCall();
     expect(anthropic.status).toBe(429);

@@ -23,10 +23,16 @@ afterAll(async () => {
 });
 
 function asUser(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body }) });
+  return fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body }),
+  });
 }
 
-async function errorOf(res: Response): Promise<{ status: number; error: { message: string; type: string; code: string; param: string | null } }> {
+async function errorOf(
+  res: Response,
+): Promise<{ status: number; error: { message: string; type: string; code: string; param: string | null } }> {
   const body = (await res.json()) as { error: { message: string; type: string; code: string; param: string | null } };
   return { status: res.status, error: body.error };
 }
@@ -105,31 +111,65 @@ const ROUTES: { method: string; path: (segment: string) => string; admin?: boole
 /** JSON-ish bodies: valid JSON of any shape, near-misses of the real shapes, and raw bytes. */
 const bodies = fc.oneof(
   fc.json({ maxDepth: 6 }),
-  fc.record({ model: fc.oneof(fc.string(), fc.constant('gpt-4o-mini'), fc.anything()), messages: fc.anything(), prompt: fc.anything(), input: fc.anything(), previous_response_id: fc.anything(), email: fc.string(), name: fc.string(), tier: fc.string(), provider: fc.string(), api_key: fc.string(), query: fc.anything(), max_tokens: fc.anything(), stream: fc.anything() }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+  fc
+    .record(
+      {
+        model: fc.oneof(fc.string(), fc.constant('gpt-4o-mini'), fc.anything()),
+        messages: fc.anything(),
+        prompt: fc.anything(),
+        input: fc.anything(),
+        previous_response_id: fc.anything(),
+        email: fc.string(),
+        name: fc.string(),
+        tier: fc.string(),
+        provider: fc.string(),
+        api_key: fc.string(),
+        query: fc.anything(),
+        max_tokens: fc.anything(),
+        stream: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o)),
   fc.string({ unit: 'binary', maxLength: 200 }),
 );
 /** Path segments: percent-encoding good and bad, traversal, control characters, long runs. */
-const segments = fc.oneof(fc.string({ maxLength: 40 }).map(encodeURIComponent), fc.constantFrom('%ZZ', '%', '%00', '..%2F..', '%E0%A4%A', '%C0%AF', 'x'.repeat(3000)), fc.uuid());
+const segments = fc.oneof(
+  fc.string({ maxLength: 40 }).map(encodeURIComponent),
+  fc.constantFrom('%ZZ', '%', '%00', '..%2F..', '%E0%A4%A', '%C0%AF', 'x'.repeat(3000)),
+  fc.uuid(),
+);
 /** Header values fetch will send (no CR/LF): odd content types and authorizations. */
-const contentTypes = fc.constantFrom('application/json', 'text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded');
+const contentTypes = fc.constantFrom(
+  'application/json',
+  'text/plain',
+  'application/json; charset=latin1',
+  'application/x-www-form-urlencoded',
+);
 const headerValues = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 });
 
 describe('generated malformed requests', () => {
   it('never answer 5xx (fast-check, seeded)', async () => {
     const answered: number[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: ROUTES.length - 1 }), segments, bodies, fc.record({ contentType: contentTypes, odd: headerValues }), async (index, segment, body, { contentType, odd }) => {
-        const route = ROUTES[index]!;
-        const auth = `Bearer ${route.admin ? TEST_ADMIN_TOKEN : user.apiKey}`;
-        const res = await fetch(`${stack.url}${route.path(segment)}`, {
-          method: route.method,
-          headers: { authorization: auth, 'content-type': contentType, 'x-conversation-id': odd, 'x-request-id': odd },
-          ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { body }),
-        });
-        await res.arrayBuffer();
-        answered.push(res.status);
-        expect(res.status, `${route.method} ${route.path(segment)} ${body.slice(0, 200)}`).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: ROUTES.length - 1 }),
+        segments,
+        bodies,
+        fc.record({ contentType: contentTypes, odd: headerValues }),
+        async (index, segment, body, { contentType, odd }) => {
+          const route = ROUTES[index]!;
+          const auth = `Bearer ${route.admin ? TEST_ADMIN_TOKEN : user.apiKey}`;
+          const res = await fetch(`${stack.url}${route.path(segment)}`, {
+            method: route.method,
+            headers: { authorization: auth, 'content-type': contentType, 'x-conversation-id': odd, 'x-request-id': odd },
+            ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { body }),
+          });
+          await res.arrayBuffer();
+          answered.push(res.status);
+          expect(res.status, `${route.method} ${route.path(segment)} ${body.slice(0, 200)}`).toBeLessThan(500);
+        },
+      ),
       { numRuns: 800, seed: 13 },
     );
     // Not all refused at the door: some passed validation and were served (200), some refused for content (400) or target (404).

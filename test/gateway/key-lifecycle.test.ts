@@ -17,7 +17,14 @@ beforeAll(async () => {
   stack = await startStack({
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
-    config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }, { name: 'gpt-4o', provider: 'openai', upstreamModel: 'gpt-4o' }, { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' }] },
+    config: {
+      mode: 'proxy',
+      models: [
+        { name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' },
+        { name: 'gpt-4o', provider: 'openai', upstreamModel: 'gpt-4o' },
+        { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
+      ],
+    },
     replicas: 2,
   });
   db = new pg.Client({ connectionString: stack.databaseUrl });
@@ -32,24 +39,41 @@ afterAll(async () => {
 const replica = (i: number): string => stack.gateways[i]?.url ?? '';
 
 function session(userId: string): Promise<string> {
-  return new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setAudience('authenticated').setExpirationTime('5m').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+  return new SignJWT({ role: 'authenticated' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setAudience('authenticated')
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 }
 
 function withJwt(url: string, jwt: string, method = 'GET', body?: unknown): Promise<Response> {
-  return fetch(url, { method, headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 }
 
 function chat(url: string, apiKey: string, model = 'gpt-4o-mini'): Promise<Response> {
-  return fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+  return fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  });
 }
 
 /** Asks both replicas until each refuses the key (401) or `withinMs` passes; the codes seen last. */
 async function refusedEverywhere(apiKey: string, withinMs: number): Promise<{ statuses: number[]; codes: string[]; elapsedMs: number }> {
   const since = Date.now();
   for (;;) {
-    const responses = await Promise.all([0, 1].map((i) => fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })));
+    const responses = await Promise.all(
+      [0, 1].map((i) => fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })),
+    );
     const statuses = responses.map((r) => r.status);
-    const codes = await Promise.all(responses.map(async (r) => (r.status === 200 ? '' : ((await r.json()) as { error: { code: string } }).error.code)));
+    const codes = await Promise.all(
+      responses.map(async (r) => (r.status === 200 ? '' : ((await r.json()) as { error: { code: string } }).error.code)),
+    );
     const elapsedMs = Date.now() - since;
     if (statuses.every((s) => s === 401) || elapsedMs > withinMs) return { statuses, codes, elapsedMs };
     await new Promise((r) => setTimeout(r, 25));
@@ -68,14 +92,17 @@ describe('expiry', () => {
     const key = (await created.json()) as { key: string; expires_at: string };
     const expiresAt = Date.parse(key.expires_at);
     // Both replicas cache the key while it is valid: no message will tell them it expired.
-    for (const i of [0, 1]) expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(200);
+    for (const i of [0, 1])
+      expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(200);
     await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now())));
     const seen = await refusedEverywhere(key.key, 1000);
     expect(seen.statuses).toEqual([401, 401]);
     expect(seen.codes).toEqual(['api_key_expired', 'api_key_expired']);
     expect(seen.elapsedMs).toBeLessThan(1000);
     const res = await chat(replica(1), key.key);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`expired at ${new Date(expiresAt).toISOString()}`);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      `expired at ${new Date(expiresAt).toISOString()}`,
+    );
   });
 
   it('refuses a past, absurd or malformed expiry with a 400 naming the field, on both APIs', async () => {
@@ -107,17 +134,28 @@ describe('rotation', () => {
   it('the old key works during its grace period and is refused on every replica within a second after it', async () => {
     const { userId } = await stack.newUser('pro');
     const jwt = await session(userId);
-    const created = (await (await withJwt(`${replica(0)}/v1/keys`, jwt, 'POST', { name: 'ci', scopes: { models: ['gpt-4o-mini'] } })).json()) as { id: string; key: string };
-    for (const i of [0, 1]) expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${created.key}` } })).status).toBe(200);
+    const created = (await (
+      await withJwt(`${replica(0)}/v1/keys`, jwt, 'POST', { name: 'ci', scopes: { models: ['gpt-4o-mini'] } })
+    ).json()) as { id: string; key: string };
+    for (const i of [0, 1])
+      expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${created.key}` } })).status).toBe(200);
 
     const rotatedRes = await withJwt(`${replica(0)}/v1/keys/${created.id}/rotate`, jwt, 'POST', { grace_seconds: 2 });
     expect(rotatedRes.status).toBe(201);
-    const rotated = (await rotatedRes.json()) as { id: string; key: string; rotated_from: string; old_key_grace_until: string; scopes: unknown; name: string };
+    const rotated = (await rotatedRes.json()) as {
+      id: string;
+      key: string;
+      rotated_from: string;
+      old_key_grace_until: string;
+      scopes: unknown;
+      name: string;
+    };
     expect(rotated).toMatchObject({ rotated_from: created.id, name: 'ci', scopes: { models: ['gpt-4o-mini'] } });
     expect(rotated.key).not.toBe(created.key);
     // Both keys work during the grace period, on both replicas.
     for (const i of [0, 1]) {
-      for (const key of [created.key, rotated.key]) expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      for (const key of [created.key, rotated.key])
+        expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     }
     // A key is rotated once: rotating the old one again is refused.
     expect((await withJwt(`${replica(1)}/v1/keys/${created.id}/rotate`, jwt, 'POST', {})).status).toBe(404);
@@ -125,11 +163,18 @@ describe('rotation', () => {
     const seen = await refusedEverywhere(created.key, 1000);
     expect(seen.statuses).toEqual([401, 401]);
     expect(seen.codes).toEqual(['api_key_rotated', 'api_key_rotated']);
-    for (const i of [0, 1]) expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${rotated.key}` } })).status).toBe(200);
+    for (const i of [0, 1])
+      expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${rotated.key}` } })).status).toBe(200);
 
-    const listed = (await (await withJwt(`${replica(1)}/v1/keys`, jwt)).json()) as { data: { id: string; is_active: boolean; replaced_by: string | null; grace_until: string | null }[] };
+    const listed = (await (await withJwt(`${replica(1)}/v1/keys`, jwt)).json()) as {
+      data: { id: string; is_active: boolean; replaced_by: string | null; grace_until: string | null }[];
+    };
     // Listed as inactive once its grace period is over, its replacement named.
-    expect(listed.data.find((k) => k.id === created.id)).toMatchObject({ is_active: false, replaced_by: rotated.id, grace_until: rotated.old_key_grace_until });
+    expect(listed.data.find((k) => k.id === created.id)).toMatchObject({
+      is_active: false,
+      replaced_by: rotated.id,
+      grace_until: rotated.old_key_grace_until,
+    });
     expect(listed.data.find((k) => k.id === rotated.id)).toMatchObject({ is_active: true, replaced_by: null });
   });
 
@@ -147,7 +192,8 @@ describe('rotation', () => {
     const { userId, apiKey } = await stack.newUser('pro');
     const listed = (await (await stack.admin('GET', `/admin/users/${userId}/keys`)).json()) as { data: { id: string }[] };
     const id = listed.data[0]?.id ?? '';
-    for (const i of [0, 1]) expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(200);
+    for (const i of [0, 1])
+      expect((await fetch(`${replica(i)}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(200);
     const rotated = await stack.admin('POST', `/admin/users/${userId}/keys/${id}/rotate`, { grace_seconds: 0 });
     expect(rotated.status).toBe(201);
     const seen = await refusedEverywhere(apiKey, 1000);
@@ -159,27 +205,42 @@ describe('scopes', () => {
   it('a scoped key cannot reach another model or endpoint: a 403 naming the scope', async () => {
     const { userId, apiKey: unscoped } = await stack.newUser('pro');
     expect((await stack.addProviderKey(unscoped, 'openai', USER_OPENAI_KEY)).status).toBe(201);
-    const key = (await (await issueKey(userId, { scopes: { models: ['gpt-4o-mini'], endpoints: ['/chat/completions'], max_tier: 'free' } })).json()) as { key: string };
+    const key = (await (
+      await issueKey(userId, { scopes: { models: ['gpt-4o-mini'], endpoints: ['/chat/completions'], max_tier: 'free' } })
+    ).json()) as { key: string };
     expect((await chat(replica(0), key.key, 'gpt-4o-mini')).status).toBe(200);
     const otherModel = await chat(replica(1), key.key, 'gpt-4o');
     expect(otherModel.status).toBe(403);
-    expect(((await otherModel.json()) as { error: { message: string; type: string } }).error).toMatchObject({ type: 'permission_error', message: expect.stringContaining('scope "models"') as unknown });
-    const otherEndpoint = await fetch(`${replica(0)}/v1/embeddings`, { method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'x' }) });
+    expect(((await otherModel.json()) as { error: { message: string; type: string } }).error).toMatchObject({
+      type: 'permission_error',
+      message: expect.stringContaining('scope "models"') as unknown,
+    });
+    const otherEndpoint = await fetch(`${replica(0)}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', input: 'x' }),
+    });
     expect(otherEndpoint.status).toBe(403);
     expect(((await otherEndpoint.json()) as { error: { message: string } }).error.message).toContain('scope "endpoints"');
-    const anthropic = await fetch(`${replica(1)}/v1/messages`, { method: 'POST', headers: { 'x-api-key': key.key, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }) });
+    const anthropic = await fetch(`${replica(1)}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }),
+    });
     expect(anthropic.status).toBe(403);
     expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
     expect((await fetch(`${replica(0)}/v1/usage`, { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(403);
     // max_tier free: the key gets the free tier's limits although its user is pro.
     const limited = await chat(replica(0), key.key, 'gpt-4o-mini');
     const unscopedRes = await chat(replica(0), unscoped, 'gpt-4o-mini');
-    expect(Number(limited.headers.get('x-ratelimit-limit-requests'))).toBeLessThan(Number(unscopedRes.headers.get('x-ratelimit-limit-requests')));
+    expect(Number(limited.headers.get('x-ratelimit-limit-requests'))).toBeLessThan(
+      Number(unscopedRes.headers.get('x-ratelimit-limit-requests')),
+    );
   });
 });
 
 describe('tenancy', () => {
-  it('no account lists, rotates, revokes or reads another\'s keys or usage', async () => {
+  it("no account lists, rotates, revokes or reads another's keys or usage", async () => {
     const alice = await stack.newUser('pro');
     const bob = await stack.newUser('pro');
     const [aliceJwt, bobJwt] = await Promise.all([session(alice.userId), session(bob.userId)]);
@@ -195,18 +256,34 @@ describe('tenancy', () => {
     expect((await stack.admin('DELETE', `/admin/users/${bob.userId}/keys/${aliceKeyId}`)).status).toBe(404);
     expect((await fetch(`${replica(0)}/v1/models`, { headers: { authorization: `Bearer ${alice.apiKey}` } })).status).toBe(200);
     // Usage: each sees their own only.
-    await db.query(`INSERT INTO usage_logs (request_id, user_id, input_tokens, output_tokens, total_tokens, cost_usd, model, endpoint, status_code) VALUES ($1, $2, 5, 5, 10, 1, 'gpt-4o', '/chat/completions', 200)`, [`t-${crypto.randomUUID()}`, alice.userId]);
-    const bobUsage = (await (await fetch(`${replica(1)}/v1/usage`, { headers: { authorization: `Bearer ${bob.apiKey}` } })).json()) as { totals: { requests: number }; daily: unknown[] };
+    await db.query(
+      `INSERT INTO usage_logs (request_id, user_id, input_tokens, output_tokens, total_tokens, cost_usd, model, endpoint, status_code) VALUES ($1, $2, 5, 5, 10, 1, 'gpt-4o', '/chat/completions', 200)`,
+      [`t-${crypto.randomUUID()}`, alice.userId],
+    );
+    const bobUsage = (await (await fetch(`${replica(1)}/v1/usage`, { headers: { authorization: `Bearer ${bob.apiKey}` } })).json()) as {
+      totals: { requests: number };
+      daily: unknown[];
+    };
     expect(bobUsage).toMatchObject({ totals: { requests: 0 }, daily: [] });
     // Neither sessions nor API keys reach the audit log or another user's report.
     for (const credential of [aliceJwt, alice.apiKey]) {
       expect((await fetch(`${replica(0)}/admin/audit`, { headers: { authorization: `Bearer ${credential}` } })).status).toBe(401);
-      expect((await fetch(`${replica(0)}/admin/users/${bob.userId}/usage`, { headers: { authorization: `Bearer ${credential}` } })).status).toBe(401);
+      expect(
+        (await fetch(`${replica(0)}/admin/users/${bob.userId}/usage`, { headers: { authorization: `Bearer ${credential}` } })).status,
+      ).toBe(401);
     }
   });
 });
 
-interface AuditEvent { id: string; actor: string; action: string; target_user: string | null; target: string | null; request_id: string | null; details: Record<string, unknown> }
+interface AuditEvent {
+  id: string;
+  actor: string;
+  action: string;
+  target_user: string | null;
+  target: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
 
 async function auditOf(user: string): Promise<AuditEvent[]> {
   const res = await stack.admin('GET', `/admin/audit?user=${encodeURIComponent(user)}&limit=1000`);
@@ -228,8 +305,15 @@ describe('the audit log', () => {
     expect((await stack.admin('DELETE', `/admin/users/${id}/keys/${adminKey.id}`)).status).toBe(200);
     const ownApiKey = (await (await issueKey(id, {})).json()) as { key: string };
     expect((await stack.addProviderKey(ownApiKey.key, 'openai', USER_OPENAI_KEY)).status).toBe(201);
-    expect((await fetch(`${replica(1)}/v1/provider-keys/openai`, { method: 'DELETE', headers: { authorization: `Bearer ${ownApiKey.key}` } })).status).toBe(200);
-    const tagged = await fetch(`${replica(0)}/admin/users/${id}`, { method: 'PATCH', headers: { 'x-admin-token': TEST_ADMIN_TOKEN, 'content-type': 'application/json', 'x-request-id': 'audit-request-0001' }, body: JSON.stringify({ tier: 'pro' }) });
+    expect(
+      (await fetch(`${replica(1)}/v1/provider-keys/openai`, { method: 'DELETE', headers: { authorization: `Bearer ${ownApiKey.key}` } }))
+        .status,
+    ).toBe(200);
+    const tagged = await fetch(`${replica(0)}/admin/users/${id}`, {
+      method: 'PATCH',
+      headers: { 'x-admin-token': TEST_ADMIN_TOKEN, 'content-type': 'application/json', 'x-request-id': 'audit-request-0001' },
+      body: JSON.stringify({ tier: 'pro' }),
+    });
 
     const events = (await auditOf(id)).reverse();
     expect(events.map((e) => [e.action, e.actor])).toEqual([
@@ -256,7 +340,9 @@ describe('the audit log', () => {
     expect((await withJwt(`${replica(0)}/v1/account`, jwt, 'DELETE')).status).toBe(200);
     expect(await auditOf(id)).toEqual([]);
     const { rows } = await db.query<{ target_user: string; actor: string; action: string; details: Record<string, unknown> }>(
-      'SELECT target_user, actor, action, details FROM audit_log WHERE id >= $1::bigint ORDER BY id', [events[0]?.id]);
+      'SELECT target_user, actor, action, details FROM audit_log WHERE id >= $1::bigint ORDER BY id',
+      [events[0]?.id],
+    );
     const pseudonym = rows[0]?.target_user ?? '';
     expect(pseudonym).toMatch(/^erased:/);
     const ofUser = rows.filter((r) => r.target_user === pseudonym);
@@ -316,11 +402,21 @@ describe('spend reports', () => {
       );
     }
     const window = 'from=2026-10-01T00:00:00Z&to=2026-12-01T00:00:00Z';
-    const own = (await (await fetch(`${replica(1)}/v1/usage?${window}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as Record<string, unknown>;
+    const own = (await (
+      await fetch(`${replica(1)}/v1/usage?${window}`, { headers: { authorization: `Bearer ${apiKey}` } })
+    ).json()) as Record<string, unknown>;
     const admin = (await (await stack.admin('GET', `/admin/users/${userId}/usage?${window}`)).json()) as Record<string, unknown>;
     // [requests, input, cached input, output, cost]
-    const line = (period: string, model: string, [requests, input, cached, output, cost]: number[]): Record<string, unknown> =>
-      ({ period, model, requests, input_tokens: input, cached_input_tokens: cached, output_tokens: output, total_tokens: (input ?? 0) + (output ?? 0), cost_usd: cost });
+    const line = (period: string, model: string, [requests, input, cached, output, cost]: number[]): Record<string, unknown> => ({
+      period,
+      model,
+      requests,
+      input_tokens: input,
+      cached_input_tokens: cached,
+      output_tokens: output,
+      total_tokens: (input ?? 0) + (output ?? 0),
+      cost_usd: cost,
+    });
     const expected = {
       daily: [
         line('2026-11-30', 'gpt-4o-mini', [1, 10, 0, 1, 0.125]),
@@ -351,9 +447,12 @@ describe('spend reports', () => {
     } finally {
       stack.anthropic.behaviour = before;
     }
-    type Report = { totals: { requests: number; input_tokens: number; cached_input_tokens: number }; daily: { model: string; cached_input_tokens: number }[] };
+    type Report = {
+      totals: { requests: number; input_tokens: number; cached_input_tokens: number };
+      daily: { model: string; cached_input_tokens: number }[];
+    };
     let report: Report | undefined;
-    for (const since = Date.now(); Date.now() - since < 10_000;) {
+    for (const since = Date.now(); Date.now() - since < 10_000; ) {
       report = (await (await fetch(`${replica(0)}/v1/usage`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as Report;
       if (report.totals.requests > 0) break;
       await new Promise((r) => setTimeout(r, 100));

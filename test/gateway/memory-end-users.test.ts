@@ -43,7 +43,11 @@ beforeAll(async () => {
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
     memory: true,
-    config: { mode: 'proxy', models: [{ name: MODEL, provider: 'openai', upstreamModel: MODEL }], memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 } },
+    config: {
+      mode: 'proxy',
+      models: [{ name: MODEL, provider: 'openai', upstreamModel: MODEL }],
+      memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 },
+    },
   });
 });
 
@@ -68,9 +72,22 @@ function headersFor(as: As): Record<string, string> {
 
 async function say(app: Account, text: string, as: As, conversationId = 'c-main') {
   // Typed loosely on purpose: the SDK marks `user` deprecated, and it is exactly what apps still send.
-  const fields: Record<string, string> = { ...(as.user === undefined ? {} : { user: as.user }), ...(as.safety === undefined ? {} : { safety_identifier: as.safety }) };
+  const fields: Record<string, string> = {
+    ...(as.user === undefined ? {} : { user: as.user }),
+    ...(as.safety === undefined ? {} : { safety_identifier: as.safety }),
+  };
   return app.openai.chat.completions
-    .create({ model: MODEL, messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: text }], ...fields }, { headers: { 'x-conversation-id': conversationId, ...headersFor(as) } })
+    .create(
+      {
+        model: MODEL,
+        messages: [
+          { role: 'system', content: 'You are a helpful assistant.' },
+          { role: 'user', content: text },
+        ],
+        ...fields,
+      },
+      { headers: { 'x-conversation-id': conversationId, ...headersFor(as) } },
+    )
     .withResponse();
 }
 
@@ -80,7 +97,12 @@ function lastPrompt(): string {
   return body.messages.map((m) => m.content).join('\n');
 }
 
-function api(app: Account, method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}): Promise<Response> {
+function api(
+  app: Account,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: unknown } = {},
+): Promise<Response> {
   return fetch(`${stack.url}/v1/memories${path}`, {
     method,
     headers: { authorization: `Bearer ${app.apiKey}`, 'content-type': 'application/json', ...options.headers },
@@ -94,8 +116,15 @@ async function list(app: Account, query = '', headers: Record<string, string> = 
   return ((await res.json()) as { data: Listed[] }).data;
 }
 
-async function search(app: Account, query: string, extra: { headers?: Record<string, string>; end_user?: string; qs?: string } = {}): Promise<Listed[]> {
-  const res = await api(app, 'POST', `/search${extra.qs ?? ''}`, { ...(extra.headers ? { headers: extra.headers } : {}), body: { query, top_k: 50, ...(extra.end_user === undefined ? {} : { end_user: extra.end_user }) } });
+async function search(
+  app: Account,
+  query: string,
+  extra: { headers?: Record<string, string>; end_user?: string; qs?: string } = {},
+): Promise<Listed[]> {
+  const res = await api(app, 'POST', `/search${extra.qs ?? ''}`, {
+    ...(extra.headers ? { headers: extra.headers } : {}),
+    body: { query, top_k: 50, ...(extra.end_user === undefined ? {} : { end_user: extra.end_user }) },
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { data: Listed[] }).data;
 }
@@ -114,13 +143,13 @@ describe('two end users behind one key', () => {
     aliceIds = await eventually(async () => {
       const alice = await list(shop, '&end_user=alice');
       expect(alice).toHaveLength(2);
-      expect((await list(shop))).toHaveLength(2);
-      expect((await list(shop, '', { [HEADER]: 'bob' }))).toHaveLength(2);
+      expect(await list(shop)).toHaveLength(2);
+      expect(await list(shop, '', { [HEADER]: 'bob' })).toHaveLength(2);
       return alice.map((m) => m.id);
     }, 10_000);
   });
 
-  it('never injects alice\'s memories into bob\'s chat (the reported leak)', async () => {
+  it("never injects alice's memories into bob's chat (the reported leak)", async () => {
     for (const as of [{ user: 'bob' }, { header: 'bob' }]) {
       const { response } = await say(shop, 'Who is my doctor?', as, 'c-bob-ask');
       expect(lastPrompt()).not.toContain('Okafor');
@@ -133,7 +162,7 @@ describe('two end users behind one key', () => {
     expect(lastPrompt()).not.toContain('Okafor');
   });
 
-  it('recalls alice\'s memories for alice, by `user` or by header', async () => {
+  it("recalls alice's memories for alice, by `user` or by header", async () => {
     for (const as of [{ user: 'alice' }, { header: 'alice' }, { safety: 'alice' }]) {
       const { response } = await say(shop, 'Who is my doctor?', as, 'c-alice-ask');
       expect(response.headers.get('x-perpetual-memory')).toBe('hit');
@@ -148,14 +177,14 @@ describe('two end users behind one key', () => {
     }
   });
 
-  it('the header wins over the body\'s `user` (the documented precedence)', async () => {
+  it("the header wins over the body's `user` (the documented precedence)", async () => {
     await say(shop, 'Who is my doctor?', { header: 'alice', user: 'bob' }, 'c-precedence');
     expect(lastPrompt()).toContain('Dr Okafor');
     await say(shop, 'Who is my doctor?', { header: 'bob', user: 'alice' }, 'c-precedence');
     expect(lastPrompt()).not.toContain('Dr Okafor');
   });
 
-  it('keeps the account\'s own scope separate from its end users, both ways', async () => {
+  it("keeps the account's own scope separate from its end users, both ways", async () => {
     const own = await say(shop, 'Who is my doctor? And when does the support desk close?', {}, 'c-app-ask');
     expect(lastPrompt()).not.toContain('Okafor');
     expect(lastPrompt()).toContain('closes at noon');
@@ -167,7 +196,9 @@ describe('two end users behind one key', () => {
   });
 
   it('lists and searches only the scope asked for, by query parameter, header or search body', async () => {
-    await eventually(async () => { expect(mentions(await list(shop), 'support desk close')).toBe(true); }, 10_000);
+    await eventually(async () => {
+      expect(mentions(await list(shop), 'support desk close')).toBe(true);
+    }, 10_000);
     const own = await list(shop);
     expect(mentions(own, 'Okafor')).toBe(false);
     expect(own.every((m) => m.end_user === null)).toBe(true);
@@ -190,7 +221,7 @@ describe('two end users behind one key', () => {
     expect(mentions(await search(shop, 'doctor Okafor password hint zebra', { end_user: 'alice' }), 'Okafor')).toBe(true);
   });
 
-  it('cannot delete another scope\'s memory by id or by conversation', async () => {
+  it("cannot delete another scope's memory by id or by conversation", async () => {
     const others: Record<string, string>[] = [{}, { [HEADER]: 'bob' }];
     for (const headers of others) {
       for (const id of aliceIds) expect((await api(shop, 'DELETE', `/${id}`, { headers })).status).toBe(404);
@@ -208,24 +239,41 @@ describe('two end users behind one key', () => {
 describe('Anthropic metadata.user_id names the same end user', () => {
   it('stores under metadata.user_id and recalls for that end user in either dialect, and for nobody else', async () => {
     const app = await account();
-    await app.anthropic.messages.create({ model: MODEL, max_tokens: 64, metadata: { user_id: 'carol' }, messages: [{ role: 'user', content: 'My cat is named Biscuit.' }] });
-    await eventually(async () => { expect(await list(app, '&end_user=carol')).toHaveLength(2); }, 10_000);
+    await app.anthropic.messages.create({
+      model: MODEL,
+      max_tokens: 64,
+      metadata: { user_id: 'carol' },
+      messages: [{ role: 'user', content: 'My cat is named Biscuit.' }],
+    });
+    await eventually(async () => {
+      expect(await list(app, '&end_user=carol')).toHaveLength(2);
+    }, 10_000);
     expect(await list(app)).toEqual([]);
 
     await say(app, 'What is my cat named?', { user: 'carol' });
     expect(lastPrompt()).toContain('Biscuit');
-    const viaHeader = await app.anthropic.messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'What is my cat named?' }] }, { headers: { [HEADER]: 'carol' } }).withResponse();
+    const viaHeader = await app.anthropic.messages
+      .create(
+        { model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'What is my cat named?' }] },
+        { headers: { [HEADER]: 'carol' } },
+      )
+      .withResponse();
     expect(viaHeader.response.headers.get('x-perpetual-memory')).toBe('hit');
     expect(lastPrompt()).toContain('Biscuit');
 
-    await app.anthropic.messages.create({ model: MODEL, max_tokens: 64, metadata: { user_id: 'dan' }, messages: [{ role: 'user', content: 'What is my cat named?' }] });
+    await app.anthropic.messages.create({
+      model: MODEL,
+      max_tokens: 64,
+      metadata: { user_id: 'dan' },
+      messages: [{ role: 'user', content: 'What is my cat named?' }],
+    });
     expect(lastPrompt()).not.toContain('Biscuit');
     await app.anthropic.messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'What is my cat named?' }] });
     expect(lastPrompt()).not.toContain('Biscuit');
   });
 });
 
-describe('an invalid end user is a 400 in the caller\'s dialect, naming the field', () => {
+describe("an invalid end user is a 400 in the caller's dialect, naming the field", () => {
   let app: Account;
   const long = 'x'.repeat(257);
 
@@ -233,17 +281,34 @@ describe('an invalid end user is a 400 in the caller\'s dialect, naming the fiel
     app = await account();
   });
 
-  async function openAIError(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; body: { error: { param: string | null; code: string; type: string; message: string } } }> {
-    const res = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${app.apiKey}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...body }) });
-    return { status: res.status, body: (await res.json()) as { error: { param: string | null; code: string; type: string; message: string } } };
+  async function openAIError(
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: { error: { param: string | null; code: string; type: string; message: string } } }> {
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${app.apiKey}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...body }),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as { error: { param: string | null; code: string; type: string; message: string } },
+    };
   }
 
-  async function anthropicError(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; body: { type: string; error: { type: string; message: string } } }> {
-    const res = await fetch(`${stack.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': app.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], ...body }) });
+  async function anthropicError(
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: { type: string; error: { type: string; message: string } } }> {
+    const res = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': app.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], ...body }),
+    });
     return { status: res.status, body: (await res.json()) as { type: string; error: { type: string; message: string } } };
   }
 
-  it('on /v1/chat/completions, in OpenAI\'s shape', async () => {
+  it("on /v1/chat/completions, in OpenAI's shape", async () => {
     const before = stack.openai.requests.length;
     const cases: [Record<string, unknown>, Record<string, string>, string][] = [
       [{ user: long }, {}, 'user'],
@@ -262,8 +327,12 @@ describe('an invalid end user is a 400 in the caller\'s dialect, naming the fiel
     expect(stack.openai.requests.length).toBe(before);
   });
 
-  it('on /v1/messages, in Anthropic\'s shape', async () => {
-    for (const [body, headers, param] of [[{ metadata: { user_id: long } }, {}, 'metadata.user_id'], [{ metadata: { user_id: 'a\u0007b' } }, {}, 'metadata.user_id'], [{}, { [HEADER]: long }, HEADER]] as const) {
+  it("on /v1/messages, in Anthropic's shape", async () => {
+    for (const [body, headers, param] of [
+      [{ metadata: { user_id: long } }, {}, 'metadata.user_id'],
+      [{ metadata: { user_id: 'a\u0007b' } }, {}, 'metadata.user_id'],
+      [{}, { [HEADER]: long }, HEADER],
+    ] as const) {
       const { status, body: error } = await anthropicError(body, headers);
       expect(status).toBe(400);
       expect(error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
@@ -299,7 +368,7 @@ describe('erasure', () => {
     await seed();
   });
 
-  it('deletes one end user\'s memories, then the account\'s own, each leaving the others', async () => {
+  it("deletes one end user's memories, then the account's own, each leaving the others", async () => {
     const bob = await api(clinic, 'DELETE', '?all=true&end_user=bob');
     expect(await bob.json()).toMatchObject({ all: true, end_user: 'bob', deleted: 2 });
     expect(await list(clinic, '&end_user=bob')).toEqual([]);
@@ -323,7 +392,7 @@ describe('erasure', () => {
     for (const query of ['', '&end_user=alice', '&end_user=bob']) expect(await list(clinic, query)).toEqual([]);
   });
 
-  it('account deletion removes every end user\'s memories too', async () => {
+  it("account deletion removes every end user's memories too", async () => {
     await seed();
     const res = await stack.admin('DELETE', `/admin/users/${clinic.userId}`);
     expect(res.status).toBe(200);
@@ -332,7 +401,11 @@ describe('erasure', () => {
     const qdrant = stack.qdrant;
     if (!qdrant) throw new Error('no emulator');
     for (const collection of qdrant.collections()) {
-      const res = await fetch(`${qdrant.url}/collections/${collection}/points/count`, { method: 'POST', headers: { 'api-key': QDRANT_TEST_API_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ exact: true, filter: { must: [{ key: 'user_id', match: { value: clinic.userId } }] } }) });
+      const res = await fetch(`${qdrant.url}/collections/${collection}/points/count`, {
+        method: 'POST',
+        headers: { 'api-key': QDRANT_TEST_API_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ exact: true, filter: { must: [{ key: 'user_id', match: { value: clinic.userId } }] } }),
+      });
       expect(((await res.json()) as { result: { count: number } }).result.count).toBe(0);
     }
   });

@@ -29,12 +29,25 @@ function newStore(overrides: { url?: string; apiKey?: string; timeoutMs?: number
 }
 
 function memory(userId: string, extra: Partial<NewMemory> = {}): NewMemory {
-  return { userId, conversationId: 'c1', role: 'user', text: 'remember me', createdAt: 1_700_000_000_000, requestId: 'req-1', chunk: 0, vector: [1, 0, 0, 0], ...extra };
+  return {
+    userId,
+    conversationId: 'c1',
+    role: 'user',
+    text: 'remember me',
+    createdAt: 1_700_000_000_000,
+    requestId: 'req-1',
+    chunk: 0,
+    vector: [1, 0, 0, 0],
+    ...extra,
+  };
 }
 
 async function failure(promise: Promise<unknown>): Promise<{ err: MemoryStoreError; ms: number }> {
   const started = performance.now();
-  const err: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   const ms = performance.now() - started;
   expect(err).toBeInstanceOf(MemoryStoreError);
   return { err: err as MemoryStoreError, ms };
@@ -58,16 +71,30 @@ afterAll(async () => {
 describe('names and ids', () => {
   it('names the collection after the embedding space and the storage schema: base, embedder slug, dimension and schema', () => {
     expect(store.collection).toBe('conversations__builtin-hash-v1__4__hybrid-v1');
-    const provider = new QdrantMemoryStore({ url: emulator.url, baseCollection: 'mem', embedder: { id: 'openai:text-embedding-3-small', dimension: 1536 } });
+    const provider = new QdrantMemoryStore({
+      url: emulator.url,
+      baseCollection: 'mem',
+      embedder: { id: 'openai:text-embedding-3-small', dimension: 1536 },
+    });
     expect(provider.collection).toBe('mem__openai-text-embedding-3-small__1536__hybrid-v1');
   });
 
   it('refuses a malformed URL, base name or timeout at construction, without echoing the URL', () => {
-    expect(() => new QdrantMemoryStore({ url: 'qdrant:6333', baseCollection: 'c', embedder: { id: 'm', dimension: 4 } })).toThrow(/http:\/\/ or https:\/\//);
-    expect(() => new QdrantMemoryStore({ url: 'http://user:pw@[bad', baseCollection: 'c', embedder: { id: 'm', dimension: 4 } })).toThrow(/not a valid URL/);
-    expect(() => new QdrantMemoryStore({ url: 'http://user:pw@[bad', baseCollection: 'c', embedder: { id: 'm', dimension: 4 } })).not.toThrow(/pw/);
-    expect(() => new QdrantMemoryStore({ url: emulator.url, baseCollection: 'a/b', embedder: { id: 'm', dimension: 4 } })).toThrow(/base name/);
-    expect(() => new QdrantMemoryStore({ url: emulator.url, baseCollection: 'c', embedder: { id: 'm', dimension: 4 }, timeoutMs: 0 })).toThrow(/timeout/);
+    expect(() => new QdrantMemoryStore({ url: 'qdrant:6333', baseCollection: 'c', embedder: { id: 'm', dimension: 4 } })).toThrow(
+      /http:\/\/ or https:\/\//,
+    );
+    expect(() => new QdrantMemoryStore({ url: 'http://user:pw@[bad', baseCollection: 'c', embedder: { id: 'm', dimension: 4 } })).toThrow(
+      /not a valid URL/,
+    );
+    expect(
+      () => new QdrantMemoryStore({ url: 'http://user:pw@[bad', baseCollection: 'c', embedder: { id: 'm', dimension: 4 } }),
+    ).not.toThrow(/pw/);
+    expect(() => new QdrantMemoryStore({ url: emulator.url, baseCollection: 'a/b', embedder: { id: 'm', dimension: 4 } })).toThrow(
+      /base name/,
+    );
+    expect(
+      () => new QdrantMemoryStore({ url: emulator.url, baseCollection: 'c', embedder: { id: 'm', dimension: 4 }, timeoutMs: 0 }),
+    ).toThrow(/timeout/);
   });
 
   it('gives each (user, request, role, chunk) one stable UUID, different for another user', async () => {
@@ -112,7 +139,13 @@ describe('no method reaches a point without a user id', () => {
     expect(typeof neverCalled).toBe('function');
   });
 
-  const missing: [string, unknown][] = [['an empty string', ''], ['blanks', '   '], ['undefined', undefined], ['null', null], ['a number', 42]];
+  const missing: [string, unknown][] = [
+    ['an empty string', ''],
+    ['blanks', '   '],
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+  ];
 
   it.each(missing)('refuses %s as a user id in every method, before any request', async (_what, userId) => {
     const id = userId as string;
@@ -141,7 +174,11 @@ describe('no method reaches a point without a user id', () => {
   it('refuses a blank end user instead of widening to the account, before any request', async () => {
     const before = emulator.requests.length;
     for (const endUser of ['', '   ', 'x'.repeat(513)]) {
-      for (const call of [store.count({ userId: 'u', endUser }), store.deleteScope({ userId: 'u', endUser }), store.upsert([memory('u', { endUser })])]) {
+      for (const call of [
+        store.count({ userId: 'u', endUser }),
+        store.deleteScope({ userId: 'u', endUser }),
+        store.upsert([memory('u', { endUser })]),
+      ]) {
         const { err } = await failure(call);
         expect(err.code).toBe('invalid_argument');
         expect(err.message).toMatch(/end user/);
@@ -209,7 +246,7 @@ describe('a slow, failing or absent Qdrant', () => {
     expect(ms).toBeLessThan(QUICK_MS);
   });
 
-  it('honours a per-call timeout and the caller\'s AbortSignal', async () => {
+  it("honours a per-call timeout and the caller's AbortSignal", async () => {
     emulator.knobs.delayMs = 5_000;
     const timed = await failure(store.count('u', { timeoutMs: 50 }));
     expect(timed.err.code).toBe('timeout');
@@ -217,7 +254,9 @@ describe('a slow, failing or absent Qdrant', () => {
 
     const patient = newStore({ timeoutMs: 60_000 });
     const controller = new AbortController();
-    setTimeout(() => { controller.abort(); }, 50);
+    setTimeout(() => {
+      controller.abort();
+    }, 50);
     const aborted = await failure(patient.search('u', [1, 0, 0, 0], { limit: 5, signal: controller.signal }));
     expect(aborted.err.code).toBe('aborted');
     expect(aborted.err.retryable).toBe(false);
@@ -309,7 +348,16 @@ describe('the emulator at scale', () => {
       Array.from({ length: count }, (_, i) => ({
         id: uuidFor(i),
         vector: data.subarray(i * size, (i + 1) * size),
-        payload: { user_id: i % 10 === 0 ? 'light-user' : heavy, conversation_id: null, role: 'user', text: `t${i}`, created_at: i, request_id: `r${i}`, chunk: 0, content_hash: 'x' },
+        payload: {
+          user_id: i % 10 === 0 ? 'light-user' : heavy,
+          conversation_id: null,
+          role: 'user',
+          text: `t${i}`,
+          created_at: i,
+          request_id: `r${i}`,
+          chunk: 0,
+          content_hash: 'x',
+        },
       })),
     );
     expect(emulator.pointCount(big.collection)).toBe(count);
@@ -317,7 +365,9 @@ describe('the emulator at scale', () => {
     const timings: number[] = [];
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
-      await big.count(heavy).then((n) => { expect(n).toBe(90_000); });
+      await big.count(heavy).then((n) => {
+        expect(n).toBe(90_000);
+      });
       timings.push(performance.now() - started);
     }
     const searchTimings: number[] = [];
@@ -339,7 +389,9 @@ describe('the emulator at scale', () => {
     expect(body.result.points[0]?.id).toBe(uuidFor(5));
     expect(body.result.points[0]?.score).toBeCloseTo(1, 4);
     expect(Math.max(...searchTimings, rawMs)).toBeLessThan(1_000);
-    console.log(`[qdrant-emulator] 100k x 384: search ${searchTimings.map((t) => t.toFixed(0)).join('/')} ms, raw query ${rawMs.toFixed(0)} ms, count ${timings.map((t) => t.toFixed(0)).join('/')} ms`);
+    console.log(
+      `[qdrant-emulator] 100k x 384: search ${searchTimings.map((t) => t.toFixed(0)).join('/')} ms, raw query ${rawMs.toFixed(0)} ms, count ${timings.map((t) => t.toFixed(0)).join('/')} ms`,
+    );
   });
 });
 
@@ -347,12 +399,37 @@ describe('the hybrid query as sent', () => {
   it('carries the scope filter inside every prefetch and at the root, and the lexical vector of the question', async () => {
     const scoped = newStore();
     await scoped.ensureCollection();
-    await scoped.upsert([{ userId: 'acct', endUser: 'alice', conversationId: null, role: 'user', text: 'my greyhound is called Biscuit', createdAt: 1, requestId: 'r1', chunk: 0, vector: [1, 0, 0, 0] }]);
+    await scoped.upsert([
+      {
+        userId: 'acct',
+        endUser: 'alice',
+        conversationId: null,
+        role: 'user',
+        text: 'my greyhound is called Biscuit',
+        createdAt: 1,
+        requestId: 'r1',
+        chunk: 0,
+        vector: [1, 0, 0, 0],
+      },
+    ]);
     const before = emulator.requests.length;
-    const hits = await scoped.search({ userId: 'acct', endUser: 'alice' }, [1, 0, 0, 0], { limit: 5, text: 'greyhound name?', scoreThreshold: 0.1 });
+    const hits = await scoped.search({ userId: 'acct', endUser: 'alice' }, [1, 0, 0, 0], {
+      limit: 5,
+      text: 'greyhound name?',
+      scoreThreshold: 0.1,
+    });
     expect(hits.map((h) => h.payload.text)).toEqual(['my greyhound is called Biscuit']);
-    const sent = emulator.requests.slice(before).find((r) => r.path.endsWith('/points/query'))?.body as { filter: unknown; prefetch: { filter: unknown; using?: string; query: unknown; score_threshold?: number }[]; query: unknown };
-    const scope = { must: [{ key: 'user_id', match: { value: 'acct' } }, { key: 'end_user', match: { value: 'alice' } }] };
+    const sent = emulator.requests.slice(before).find((r) => r.path.endsWith('/points/query'))?.body as {
+      filter: unknown;
+      prefetch: { filter: unknown; using?: string; query: unknown; score_threshold?: number }[];
+      query: unknown;
+    };
+    const scope = {
+      must: [
+        { key: 'user_id', match: { value: 'acct' } },
+        { key: 'end_user', match: { value: 'alice' } },
+      ],
+    };
     expect(sent.filter).toEqual(scope);
     expect(sent.prefetch).toHaveLength(2);
     for (const prefetch of sent.prefetch) expect(prefetch.filter).toEqual(scope);

@@ -56,7 +56,12 @@ interface RawReply {
 async function raw(connection: Connection, method: string, path: string, body?: unknown): Promise<RawReply> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (connection.apiKey) headers['api-key'] = connection.apiKey;
-  const res = await fetch(new URL(path, connection.url), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(new URL(path, connection.url), {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -85,7 +90,10 @@ function unit(...components: number[]): number[] {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<MemoryStoreError> {
-  const err: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(MemoryStoreError);
   return err as MemoryStoreError;
 }
@@ -115,7 +123,13 @@ describe.each(targets)('$name', (target) => {
     ...extra,
   });
   const storeFor = (baseCollection: string, dimension = DIMENSION): QdrantMemoryStore => {
-    const s = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection, embedder: { id: EMBEDDER, dimension }, timeoutMs: 10_000 });
+    const s = new QdrantMemoryStore({
+      url: connection.url,
+      apiKey: connection.apiKey,
+      baseCollection,
+      embedder: { id: EMBEDDER, dimension },
+      timeoutMs: 10_000,
+    });
     created.push(s.collection);
     return s;
   };
@@ -136,7 +150,14 @@ describe.each(targets)('$name', (target) => {
       expect(store.collection).toBe(`${base}__${EMBEDDER}__${DIMENSION}__hybrid-v1`);
       const info = await raw(connection, 'GET', `/collections/${store.collection}`);
       expect(info.status).toBe(200);
-      const result = (info.body as { result: { config: { params: { vectors: unknown; sparse_vectors?: unknown } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> } }).result;
+      const result = (
+        info.body as {
+          result: {
+            config: { params: { vectors: unknown; sparse_vectors?: unknown } };
+            payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }>;
+          };
+        }
+      ).result;
       expect(result.config.params.vectors).toMatchObject({ size: DIMENSION, distance: 'Cosine' });
       expect(result.config.params.sparse_vectors).toEqual({ lexical: { modifier: 'idf' } });
       expect(result.payload_schema.user_id).toMatchObject({ data_type: 'keyword', params: { is_tenant: true } });
@@ -159,7 +180,9 @@ describe.each(targets)('$name', (target) => {
       expect(put.status).toBe(200);
       const err = await rejection(mismatched.ensureCollection());
       expect(err.code).toBe('dimension_mismatch');
-      expect(err.message).toContain(`Qdrant collection "${mismatched.collection}" has 16-dimensional vectors but the embedder "${EMBEDDER}" produces ${DIMENSION}:`);
+      expect(err.message).toContain(
+        `Qdrant collection "${mismatched.collection}" has 16-dimensional vectors but the embedder "${EMBEDDER}" produces ${DIMENSION}:`,
+      );
       expect(err.message).toMatch(/Delete that collection .* or set a different vector-store collection base name/);
     });
 
@@ -190,7 +213,14 @@ describe.each(targets)('$name', (target) => {
 
     it('a collection lost while in use is created again by the next point operation, which then succeeds', async () => {
       const recreated: string[] = [];
-      const lost = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection: `${base}_lost`, embedder: { id: EMBEDDER, dimension: DIMENSION }, timeoutMs: 10_000, onCollectionRecreated: (name) => recreated.push(name) });
+      const lost = new QdrantMemoryStore({
+        url: connection.url,
+        apiKey: connection.apiKey,
+        baseCollection: `${base}_lost`,
+        embedder: { id: EMBEDDER, dimension: DIMENSION },
+        timeoutMs: 10_000,
+        onCollectionRecreated: (name) => recreated.push(name),
+      });
       created.push(lost.collection);
       await lost.ensureCollection();
       await lost.upsert([memory(user('a'), unit(1))]);
@@ -209,7 +239,10 @@ describe.each(targets)('$name', (target) => {
       expect(recreated).toEqual([lost.collection, lost.collection]);
       // With its tenant index, as at start-up.
       const info = await raw(connection, 'GET', `/collections/${lost.collection}`);
-      expect((info.body as { result: { payload_schema: Record<string, { params?: Record<string, unknown> }> } }).result.payload_schema.user_id?.params).toMatchObject({ is_tenant: true });
+      expect(
+        (info.body as { result: { payload_schema: Record<string, { params?: Record<string, unknown> }> } }).result.payload_schema.user_id
+          ?.params,
+      ).toMatchObject({ is_tenant: true });
     });
   });
 
@@ -228,11 +261,17 @@ describe.each(targets)('$name', (target) => {
       expect(again.status).toBe(409);
       expect((again.body as { status: { error: string } }).status.error).toContain('already exists');
 
-      const wrongSize = await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, { points: [{ id: 1, vector: [1, 0, 0], payload: {} }] });
+      const wrongSize = await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, {
+        points: [{ id: 1, vector: [1, 0, 0], payload: {} }],
+      });
       expect(wrongSize.status).toBe(400);
-      expect((wrongSize.body as { status: { error: string } }).status.error).toContain(`Vector dimension error: expected dim: ${DIMENSION}, got 3`);
+      expect((wrongSize.body as { status: { error: string } }).status.error).toContain(
+        `Vector dimension error: expected dim: ${DIMENSION}, got 3`,
+      );
 
-      const badId = await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, { points: [{ id: 'not-a-uuid', vector: unit(1), payload: {} }] });
+      const badId = await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, {
+        points: [{ id: 'not-a-uuid', vector: unit(1), payload: {} }],
+      });
       expect(badId.status).toBe(400);
       expect((badId.body as { status: { error: string } }).status.error).toContain('Format error in JSON body');
     });
@@ -241,9 +280,16 @@ describe.each(targets)('$name', (target) => {
       expect((await raw(connection, 'GET', '/healthz')).status).toBe(200);
       expect((await raw(connection, 'GET', '/readyz')).status).toBe(200);
       if (!connection.apiKey) return; // the server takes no key: nothing to refuse
-      const wrong = await fetch(new URL(`/collections/${store.collection}/exists`, connection.url), { headers: { 'api-key': 'wrong-key' } });
+      const wrong = await fetch(new URL(`/collections/${store.collection}/exists`, connection.url), {
+        headers: { 'api-key': 'wrong-key' },
+      });
       expect([401, 403]).toContain(wrong.status);
-      const viaStore = new QdrantMemoryStore({ url: connection.url, apiKey: 'wrong-key', baseCollection: base, embedder: { id: EMBEDDER, dimension: DIMENSION } });
+      const viaStore = new QdrantMemoryStore({
+        url: connection.url,
+        apiKey: 'wrong-key',
+        baseCollection: base,
+        embedder: { id: EMBEDDER, dimension: DIMENSION },
+      });
       const err = await rejection(viaStore.count(user('a')));
       expect(err.code).toBe('unauthorized');
       expect(err.message).not.toContain('wrong-key');
@@ -263,13 +309,25 @@ describe.each(targets)('$name', (target) => {
       const page = await store.scroll(who, { limit: 10 });
       expect(page.memories.map((m) => m.payload.text)).toEqual(['replaced text']);
       // A different chunk or role of the same request is a different point.
-      await store.upsert([{ ...first, chunk: 1 }, { ...first, role: 'assistant' }]);
+      await store.upsert([
+        { ...first, chunk: 1 },
+        { ...first, role: 'assistant' },
+      ]);
       expect(await store.count(who)).toBe(3);
     });
 
     it('stores the payload the store promises', async () => {
       const who = user('payload');
-      const [id] = await store.upsert([memory(who, unit(0, 1), { conversationId: null, role: 'assistant', text: 'héllo ✓', createdAt: 1_700_000_123_456, requestId: 'req-p', chunk: 2 })]);
+      const [id] = await store.upsert([
+        memory(who, unit(0, 1), {
+          conversationId: null,
+          role: 'assistant',
+          text: 'héllo ✓',
+          createdAt: 1_700_000_123_456,
+          requestId: 'req-p',
+          chunk: 2,
+        }),
+      ]);
       const page = await store.scroll(who, { limit: 10 });
       expect(page.memories.map((m) => m.id)).toEqual([id]);
       expect(page.memories[0]?.payload).toEqual({
@@ -296,12 +354,21 @@ describe.each(targets)('$name', (target) => {
       const hits = await store.search(who, unit(1), { limit: 10 });
       expect(hits.map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8', 'cos 0.6', 'cos 0', 'cos -1']);
       const expected = [1, 0.8, 0.6, 0, -1];
-      hits.forEach((hit, i) => { expect(hit.score).toBeCloseTo(expected[i] ?? NaN, 5); });
+      hits.forEach((hit, i) => {
+        expect(hit.score).toBeCloseTo(expected[i] ?? NaN, 5);
+      });
       expect(hits.every((h) => /^[0-9a-f-]{36}$/.test(h.id))).toBe(true);
 
       expect((await store.search(who, unit(1), { limit: 2 })).map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8']);
-      expect((await store.search(who, unit(1), { limit: 10, scoreThreshold: 0.7 })).map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8']);
-      expect((await store.search(who, unit(1), { limit: 10, scoreThreshold: 0.5 })).map((h) => h.payload.text)).toEqual(['cos 1', 'cos 0.8', 'cos 0.6']);
+      expect((await store.search(who, unit(1), { limit: 10, scoreThreshold: 0.7 })).map((h) => h.payload.text)).toEqual([
+        'cos 1',
+        'cos 0.8',
+      ]);
+      expect((await store.search(who, unit(1), { limit: 10, scoreThreshold: 0.5 })).map((h) => h.payload.text)).toEqual([
+        'cos 1',
+        'cos 0.8',
+        'cos 0.6',
+      ]);
     });
 
     it('search, count and scroll narrow to one conversation', async () => {
@@ -319,7 +386,7 @@ describe.each(targets)('$name', (target) => {
       expect((await store.scroll(who, { limit: 10, conversationId: 'conv-y' })).memories.map((m) => m.payload.text)).toEqual(['y1']);
     });
 
-    it('scroll pages through all of a user\'s memories in id order, each once, ending with a null cursor', async () => {
+    it("scroll pages through all of a user's memories in id order, each once, ending with a null cursor", async () => {
       const who = user('pages');
       const ids = await store.upsert(Array.from({ length: 5 }, (_, i) => memory(who, unit(1, i))));
       const seen: string[] = [];
@@ -336,7 +403,7 @@ describe.each(targets)('$name', (target) => {
       expect(seen).toEqual([...ids].sort());
     });
 
-    it('deleteById deletes the user\'s point and answers false for unknown or malformed ids', async () => {
+    it("deleteById deletes the user's point and answers false for unknown or malformed ids", async () => {
       const who = user('del1');
       const [id, keep] = await store.upsert([memory(who, unit(1)), memory(who, unit(0, 1))]);
       expect(await store.deleteById(who, id!)).toBe(true);
@@ -388,27 +455,27 @@ describe.each(targets)('$name', (target) => {
       expect(bobIds).not.toContain(aliceIds[0]);
     });
 
-    it('search, scroll and count never show the other user\'s memories', async () => {
+    it("search, scroll and count never show the other user's memories", async () => {
       const hits = await store.search(alice, unit(1), { limit: 100 });
       expect(hits.map((h) => h.payload.text)).toEqual(['alice secret']);
-      expect((await store.search(alice, unit(1), { limit: 100, conversationId: 'bob-only' }))).toEqual([]);
+      expect(await store.search(alice, unit(1), { limit: 100, conversationId: 'bob-only' })).toEqual([]);
       expect((await store.scroll(alice, { limit: 100 })).memories.map((m) => m.payload.user_id)).toEqual([alice]);
       expect(await store.count(alice)).toBe(1);
       expect(await store.count(alice, { conversationId: 'bob-only' })).toBe(0);
       expect(await store.count(bob)).toBe(2);
     });
 
-    it('a cursor from another user\'s listing reveals nothing', async () => {
+    it("a cursor from another user's listing reveals nothing", async () => {
       const page = await store.scroll(alice, { limit: 100, offset: bobIds[0] ?? null });
       expect(page.memories.every((m) => m.payload.user_id === alice)).toBe(true);
     });
 
-    it('deleteById with the other user\'s id deletes nothing', async () => {
+    it("deleteById with the other user's id deletes nothing", async () => {
       for (const id of bobIds) expect(await store.deleteById(alice, id)).toBe(false);
       expect(await store.count(bob)).toBe(2);
     });
 
-    it('deleteConversation with a shared or the other user\'s conversation id deletes only the caller\'s', async () => {
+    it("deleteConversation with a shared or the other user's conversation id deletes only the caller's", async () => {
       expect(await store.deleteConversation(alice, 'bob-only')).toBe(0);
       expect(await store.count(bob, { conversationId: 'bob-only' })).toBe(1);
       expect(await store.deleteConversation(alice, 'shared')).toBe(1);
@@ -434,8 +501,24 @@ describe.each(targets)('$name', (target) => {
       const [o] = await store.upsert([memory(account, unit(1), { ...same, text: 'the app itself' })]);
       // A point as a release before end users wrote it: `end_user: null` (the store leaves the field out).
       const legacy = '7d0f7a52-2a1e-4c55-9b43-93f0f0b6a001';
-      const payload = { user_id: account, end_user: null, conversation_id: 'old', role: 'user', text: 'written before end users', created_at: 1, request_id: 'old-req', chunk: 0, content_hash: 'x' };
-      expect((await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, { points: [{ id: legacy, vector: unit(1), payload }] })).status).toBe(200);
+      const payload = {
+        user_id: account,
+        end_user: null,
+        conversation_id: 'old',
+        role: 'user',
+        text: 'written before end users',
+        created_at: 1,
+        request_id: 'old-req',
+        chunk: 0,
+        content_hash: 'x',
+      };
+      expect(
+        (
+          await raw(connection, 'PUT', `/collections/${store.collection}/points?wait=true`, {
+            points: [{ id: legacy, vector: unit(1), payload }],
+          })
+        ).status,
+      ).toBe(200);
       ids = { alice: a ?? '', bob: b ?? '', own: o ?? '', legacy };
     });
 
@@ -444,7 +527,8 @@ describe.each(targets)('$name', (target) => {
     });
 
     it('search, scroll and count show each scope only its own memories', async () => {
-      const texts = async (scope: ScopeRef): Promise<string[]> => (await store.search(scope, unit(1), { limit: 100 })).map((h) => h.payload.text).sort();
+      const texts = async (scope: ScopeRef): Promise<string[]> =>
+        (await store.search(scope, unit(1), { limit: 100 })).map((h) => h.payload.text).sort();
       expect(await texts(alice())).toEqual(['alice: my doctor is Dr Okafor']);
       expect(await texts(bob())).toEqual(['bob: my doctor is Dr Singh']);
       expect(await texts(own())).toEqual(['the app itself', 'written before end users']);
@@ -459,7 +543,7 @@ describe.each(targets)('$name', (target) => {
       expect(await store.count({ userId: user('other-app'), endUser: 'alice' })).toBe(0);
     });
 
-    it('deletes by id, conversation and scope only within the caller\'s scope', async () => {
+    it("deletes by id, conversation and scope only within the caller's scope", async () => {
       expect(await store.deleteById(bob(), ids.alice)).toBe(false);
       expect(await store.deleteById(own(), ids.alice)).toBe(false);
       expect(await store.deleteById(alice(), ids.own)).toBe(false);
@@ -484,18 +568,28 @@ describe.each(targets)('$name', (target) => {
   describe('sparse vectors, IDF and the Query API (raw HTTP)', () => {
     let collection: string;
     const ln = Math.log;
-    interface Point { id: unknown; score: number; payload?: unknown }
+    interface Point {
+      id: unknown;
+      score: number;
+      payload?: unknown;
+    }
     const query = async (body: unknown): Promise<Point[]> => {
       const reply = await raw(connection, 'POST', `/collections/${collection}/points/query`, body);
       expect(reply.status, JSON.stringify(reply.body)).toBe(200);
       return (reply.body as { result: { points: Point[] } }).result.points;
     };
-    const sparse = (pairs: Record<number, number>): { indices: number[]; values: number[] } => ({ indices: Object.keys(pairs).map(Number), values: Object.values(pairs) });
+    const sparse = (pairs: Record<number, number>): { indices: number[]; values: number[] } => ({
+      indices: Object.keys(pairs).map(Number),
+      values: Object.values(pairs),
+    });
 
     beforeAll(async () => {
       collection = `${base}_sparse`;
       created.push(collection);
-      const put = await raw(connection, 'PUT', `/collections/${collection}`, { vectors: { size: 2, distance: 'Cosine' }, sparse_vectors: { lexical: { modifier: 'idf' }, plain: {} } });
+      const put = await raw(connection, 'PUT', `/collections/${collection}`, {
+        vectors: { size: 2, distance: 'Cosine' },
+        sparse_vectors: { lexical: { modifier: 'idf' }, plain: {} },
+      });
       expect(put.status).toBe(200);
       const points = [
         { id: 1, vector: { '': [1, 0], lexical: sparse({ 10: 1, 20: 2 }), plain: sparse({ 10: 1, 20: 2 }) }, payload: { user_id: 'u1' } },
@@ -508,30 +602,46 @@ describe.each(targets)('$name', (target) => {
       expect(upsert.status, JSON.stringify(upsert.body)).toBe(200);
     });
 
-    it('echoes the sparse vectors and their modifier in the collection\'s config', async () => {
+    it("echoes the sparse vectors and their modifier in the collection's config", async () => {
       const info = await raw(connection, 'GET', `/collections/${collection}`);
-      const params = (info.body as { result: { config: { params: { sparse_vectors: Record<string, { modifier?: string }> } } } }).result.config.params;
+      const params = (info.body as { result: { config: { params: { sparse_vectors: Record<string, { modifier?: string }> } } } }).result
+        .config.params;
       expect(params.sparse_vectors.lexical?.modifier).toBe('idf');
       expect(params.sparse_vectors.plain?.modifier ?? 'none').toBe('none');
     });
 
-    it('returns a point\'s vectors by name, and a dense-only point\'s as a plain list', async () => {
-      const reply = await raw(connection, 'POST', `/collections/${collection}/points/scroll`, { filter: { must: [{ has_id: [1, 4] }] }, with_vector: true, with_payload: false, limit: 10 });
+    it("returns a point's vectors by name, and a dense-only point's as a plain list", async () => {
+      const reply = await raw(connection, 'POST', `/collections/${collection}/points/scroll`, {
+        filter: { must: [{ has_id: [1, 4] }] },
+        with_vector: true,
+        with_payload: false,
+        limit: 10,
+      });
       const points = (reply.body as { result: { points: { id: number; vector: unknown }[] } }).result.points;
-      expect(points.find((p) => p.id === 1)?.vector).toEqual({ '': [1, 0], lexical: { indices: [10, 20], values: [1, 2] }, plain: { indices: [10, 20], values: [1, 2] } });
+      expect(points.find((p) => p.id === 1)?.vector).toEqual({
+        '': [1, 0],
+        lexical: { indices: [10, 20], values: [1, 2] },
+        plain: { indices: [10, 20], values: [1, 2] },
+      });
       expect(points.find((p) => p.id === 4)?.vector).toEqual([0, 1]);
     });
 
     it('refuses repeated sparse indices, a vector name the collection lacks and a sparse query on the dense vector', async () => {
-      const repeated = await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, { points: [{ id: 9, vector: { '': [1, 0], lexical: { indices: [7, 7], values: [1, 2] } } }] });
+      const repeated = await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, {
+        points: [{ id: 9, vector: { '': [1, 0], lexical: { indices: [7, 7], values: [1, 2] } } }],
+      });
       expect(repeated.status).toBe(422);
       expect((repeated.body as { status: { error: string } }).status.error).toContain('must be unique');
-      const unknown = await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, { points: [{ id: 9, vector: { '': [1, 0], nope: sparse({ 1: 1 }) } }] });
+      const unknown = await raw(connection, 'PUT', `/collections/${collection}/points?wait=true`, {
+        points: [{ id: 9, vector: { '': [1, 0], nope: sparse({ 1: 1 }) } }],
+      });
       expect(unknown.status).toBe(400);
       expect((unknown.body as { status: { error: string } }).status.error).toBe('Wrong input: Not existing vector name error: nope');
       const mixed = await raw(connection, 'POST', `/collections/${collection}/points/query`, { query: sparse({ 10: 1 }) });
       expect(mixed.status).toBe(400);
-      expect((mixed.body as { status: { error: string } }).status.error).toBe('Wrong input: Conversion between sparse and regular vectors failed');
+      expect((mixed.body as { status: { error: string } }).status.error).toBe(
+        'Wrong input: Conversion between sparse and regular vectors failed',
+      );
     });
 
     it('scores a sparse query by shared indices, each weighted by IDF = ln(1 + (N - n + 0.5) / (n + 0.5)) with the idf modifier', async () => {
@@ -550,7 +660,12 @@ describe.each(targets)('$name', (target) => {
     it('scores without IDF when the sparse vector has no modifier, and filters sparse queries like dense ones', async () => {
       const plain = await query({ query: sparse({ 10: 1, 20: 1 }), using: 'plain', limit: 10 });
       expect(plain.map((p) => [p.id, p.score])).toEqual([[1, 3]]);
-      const filtered = await query({ query: sparse({ 10: 1, 30: 1 }), using: 'lexical', limit: 10, filter: { must: [{ key: 'user_id', match: { value: 'u2' } }] } });
+      const filtered = await query({
+        query: sparse({ 10: 1, 30: 1 }),
+        using: 'lexical',
+        limit: 10,
+        filter: { must: [{ key: 'user_id', match: { value: 'u2' } }] },
+      });
       expect(filtered.map((p) => p.id)).toEqual([3]);
     });
 
@@ -596,22 +711,53 @@ describe.each(targets)('$name', (target) => {
     it('filters inside each prefetch; a root filter narrows the prefetches too', async () => {
       const u1 = { must: [{ key: 'user_id', match: { value: 'u1' } }] };
       // Each prefetch limited to one: without its filter the lexical one would take 3 (u2).
-      const inPrefetches = await query({ prefetch: [{ query: [0.6, 0.8], limit: 1, filter: u1 }, { query: sparse({ 30: 1, 10: 1 }), using: 'lexical', limit: 1, filter: u1 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
+      const inPrefetches = await query({
+        prefetch: [
+          { query: [0.6, 0.8], limit: 1, filter: u1 },
+          { query: sparse({ 30: 1, 10: 1 }), using: 'lexical', limit: 1, filter: u1 },
+        ],
+        query: { fusion: 'rrf' },
+        limit: 10,
+        with_payload: true,
+      });
       expect(inPrefetches.length).toBeGreaterThan(0);
       expect(inPrefetches.every((p) => (p.payload as { user_id: string }).user_id === 'u1')).toBe(true);
-      const atRoot = await query({ prefetch: [{ query: [0.6, 0.8], limit: 1 }, { query: sparse({ 30: 1, 10: 1 }), using: 'lexical', limit: 1 }], query: { fusion: 'rrf' }, filter: u1, limit: 10, with_payload: true });
+      const atRoot = await query({
+        prefetch: [
+          { query: [0.6, 0.8], limit: 1 },
+          { query: sparse({ 30: 1, 10: 1 }), using: 'lexical', limit: 1 },
+        ],
+        query: { fusion: 'rrf' },
+        filter: u1,
+        limit: 10,
+        with_payload: true,
+      });
       expect(atRoot.length).toBeGreaterThan(0);
       expect(atRoot.every((p) => (p.payload as { user_id: string }).user_id === 'u1')).toBe(true);
       // And what an unfiltered prefetch does: it reaches every tenant's points.
-      const unfiltered = await query({ prefetch: [{ query: [0.6, 0.8], limit: 1 }, { query: sparse({ 30: 1 }), using: 'lexical', limit: 1 }], query: { fusion: 'rrf' }, limit: 10, with_payload: true });
+      const unfiltered = await query({
+        prefetch: [
+          { query: [0.6, 0.8], limit: 1 },
+          { query: sparse({ 30: 1 }), using: 'lexical', limit: 1 },
+        ],
+        query: { fusion: 'rrf' },
+        limit: 10,
+        with_payload: true,
+      });
       expect(unfiltered.map((p) => (p.payload as { user_id: string }).user_id)).toContain('u2');
     });
 
     it('refuses fusion without prefetches and fusion with `using`', async () => {
       const alone = await raw(connection, 'POST', `/collections/${collection}/points/query`, { query: { fusion: 'rrf' } });
       expect(alone.status).toBe(400);
-      expect((alone.body as { status: { error: string } }).status.error).toBe('Wrong input: Validation failed: cannot apply Fusion without prefetches');
-      const using = await raw(connection, 'POST', `/collections/${collection}/points/query`, { prefetch: [{ query: [1, 0] }], query: { fusion: 'rrf' }, using: 'lexical' });
+      expect((alone.body as { status: { error: string } }).status.error).toBe(
+        'Wrong input: Validation failed: cannot apply Fusion without prefetches',
+      );
+      const using = await raw(connection, 'POST', `/collections/${collection}/points/query`, {
+        prefetch: [{ query: [1, 0] }],
+        query: { fusion: 'rrf' },
+        using: 'lexical',
+      });
       expect(using.status).toBe(400);
     });
   });
@@ -628,8 +774,13 @@ describe.each(targets)('$name', (target) => {
       ]);
     });
 
-    it('stores each memory\'s lexical vector beside its dense one (none for text without words)', async () => {
-      const reply = await raw(connection, 'POST', `/collections/${store.collection}/points/scroll`, { filter: { must: [{ key: 'user_id', match: { value: who } }] }, with_vector: true, with_payload: true, limit: 10 });
+    it("stores each memory's lexical vector beside its dense one (none for text without words)", async () => {
+      const reply = await raw(connection, 'POST', `/collections/${store.collection}/points/scroll`, {
+        filter: { must: [{ key: 'user_id', match: { value: who } }] },
+        with_vector: true,
+        with_payload: true,
+        limit: 10,
+      });
       const points = (reply.body as { result: { points: { vector: unknown; payload: { text: string } }[] } }).result.points;
       const greyhound = points.find((p) => p.payload.text.includes('greyhound'));
       expectSparse((greyhound?.vector as { lexical?: unknown }).lexical, documentLexicalVector(greyhound?.payload.text ?? ''));
@@ -649,19 +800,24 @@ describe.each(targets)('$name', (target) => {
       // RRF, 1 / (rank + 2) summed: Wow 1/2 + 1/3, greyhound 1/2 + 1/5, weather 1/3 + 1/4, emoji 1/4.
       expect(hybrid.map((h) => h.payload.text.split(' ')[0])).toEqual(['Wow', 'Caroline', 'Caroline', '🎉🎉🎉']);
       expect(hybrid[1]?.payload.text).toContain('greyhound');
-      expect(hybrid.map((h) => h.score)).toEqual([1 / 2 + 1 / 3, 1 / 2 + 1 / 5, 1 / 3 + 1 / 4, 1 / 4].map((x): unknown => expect.closeTo(x, 5)));
+      expect(hybrid.map((h) => h.score)).toEqual(
+        [1 / 2 + 1 / 3, 1 / 2 + 1 / 5, 1 / 3 + 1 / 4, 1 / 4].map((x): unknown => expect.closeTo(x, 5)),
+      );
       expect(hybrid.map((h) => h.payload.text)).toContain('🎉🎉🎉'); // the dense channel still reaches memories without words
     });
 
     it('applies the score threshold to the dense channel only, and falls back to dense for a question without words', async () => {
       const hybrid = await store.search(who, unit(1), { limit: 10, text: 'greyhound', scoreThreshold: 0.9 });
-      expect(hybrid.map((h) => h.payload.text).sort()).toEqual(['Caroline adopted a greyhound called Biscuit last spring.', 'Wow Caroline, that sounds lovely!']);
+      expect(hybrid.map((h) => h.payload.text).sort()).toEqual([
+        'Caroline adopted a greyhound called Biscuit last spring.',
+        'Wow Caroline, that sounds lovely!',
+      ]);
       const wordless = await store.search(who, unit(1), { limit: 2, text: 'who is it?' });
       expect(wordless.map((h) => h.score)).toEqual([expect.closeTo(1, 5), expect.closeTo(0.6, 5)]);
       expect(await store.search(who, unit(1), { limit: 2, text: '?!', mode: 'lexical' })).toEqual([]);
     });
 
-    it('never returns another tenant\'s or end user\'s memory through the hybrid query, even with identical text and vectors', async () => {
+    it("never returns another tenant's or end user's memory through the hybrid query, even with identical text and vectors", async () => {
       const account = user('hybrid-tenant');
       const secret = 'The vault code is zebra-quokka 4471';
       await store.upsert([
@@ -671,11 +827,18 @@ describe.each(targets)('$name', (target) => {
       ]);
       for (const mode of ['hybrid', 'lexical', 'dense'] as const) {
         for (const fusion of ['rrf', 'dbsf'] as const) {
-          const hits = await store.search({ userId: account, endUser: 'alice' }, unit(1), { limit: 100, text: `${secret} vault code zebra quokka`, mode, fusion });
+          const hits = await store.search({ userId: account, endUser: 'alice' }, unit(1), {
+            limit: 100,
+            text: `${secret} vault code zebra quokka`,
+            mode,
+            fusion,
+          });
           expect(hits.map((h) => h.payload.text).filter((t) => t !== 'Alice likes tea')).toEqual([]);
         }
       }
-      expect((await store.search({ userId: account, endUser: 'bob' }, unit(1), { limit: 100, text: 'vault zebra' })).map((h) => h.payload.text)).toEqual([secret]);
+      expect(
+        (await store.search({ userId: account, endUser: 'bob' }, unit(1), { limit: 100, text: 'vault zebra' })).map((h) => h.payload.text),
+      ).toEqual([secret]);
       expect(await store.search(account, unit(1), { limit: 100, text: 'vault zebra' })).toEqual([]);
     });
 
@@ -687,10 +850,24 @@ describe.each(targets)('$name', (target) => {
   });
 
   describe('migration from the dense-only schema', () => {
-    const legacyPoint = (i: number, userId: string, extra: Record<string, unknown> = {}): { id: string; vector: number[]; payload: Record<string, unknown> } => ({
+    const legacyPoint = (
+      i: number,
+      userId: string,
+      extra: Record<string, unknown> = {},
+    ): { id: string; vector: number[]; payload: Record<string, unknown> } => ({
       id: `7d0f7a52-2a1e-4c55-9b43-${i.toString(16).padStart(12, '0')}`,
       vector: unit(1, i / 100),
-      payload: { user_id: userId, conversation_id: 'old', role: 'user', text: `legacy memory ${i} about ${i % 2 === 0 ? 'sailing' : 'pottery'}`, created_at: 1_600_000_000_000 + i, request_id: `old-${i}`, chunk: 0, content_hash: `h${i}`, ...extra },
+      payload: {
+        user_id: userId,
+        conversation_id: 'old',
+        role: 'user',
+        text: `legacy memory ${i} about ${i % 2 === 0 ? 'sailing' : 'pottery'}`,
+        created_at: 1_600_000_000_000 + i,
+        request_id: `old-${i}`,
+        chunk: 0,
+        content_hash: `h${i}`,
+        ...extra,
+      },
     });
 
     async function legacyCollection(baseName: string, points: ReturnType<typeof legacyPoint>[]): Promise<string> {
@@ -715,7 +892,14 @@ describe.each(targets)('$name', (target) => {
       ];
       const legacy = await legacyCollection(migBase, points);
       const migrations: { from: string; to: string; copied: number }[] = [];
-      const migrating = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection: migBase, embedder: { id: EMBEDDER, dimension: DIMENSION }, timeoutMs: 10_000, onMigrated: (m) => migrations.push(m) });
+      const migrating = new QdrantMemoryStore({
+        url: connection.url,
+        apiKey: connection.apiKey,
+        baseCollection: migBase,
+        embedder: { id: EMBEDDER, dimension: DIMENSION },
+        timeoutMs: 10_000,
+        onMigrated: (m) => migrations.push(m),
+      });
       created.push(migrating.collection);
       await migrating.ensureCollection();
       await migrating.migrated();
@@ -724,10 +908,18 @@ describe.each(targets)('$name', (target) => {
       expect(await migrating.count(a)).toBe(300);
       expect(await migrating.count({ userId: b, endUser: 'bob' })).toBe(5);
       expect(await migrating.count(b)).toBe(1);
-      const copied = await raw(connection, 'POST', `/collections/${migrating.collection}/points/scroll`, { filter: { must: [{ has_id: [points[7]?.id] }] }, with_vector: true, with_payload: true, limit: 1 });
-      const point = (copied.body as { result: { points: { id: string; vector: { '': number[]; lexical: unknown }; payload: unknown }[] } }).result.points[0];
+      const copied = await raw(connection, 'POST', `/collections/${migrating.collection}/points/scroll`, {
+        filter: { must: [{ has_id: [points[7]?.id] }] },
+        with_vector: true,
+        with_payload: true,
+        limit: 1,
+      });
+      const point = (copied.body as { result: { points: { id: string; vector: { '': number[]; lexical: unknown }; payload: unknown }[] } })
+        .result.points[0];
       expect(point?.payload).toEqual(points[7]?.payload);
-      expect(point?.vector[''].map((x) => Math.round(x * 1e4) / 1e4)).toEqual(unitLength(points[7]?.vector ?? []).map((x) => Math.round(x * 1e4) / 1e4));
+      expect(point?.vector[''].map((x) => Math.round(x * 1e4) / 1e4)).toEqual(
+        unitLength(points[7]?.vector ?? []).map((x) => Math.round(x * 1e4) / 1e4),
+      );
       expectSparse(point?.vector.lexical, documentLexicalVector((points[7]?.payload as { text: string }).text));
       // Migrated memories are found by their words.
       const hits = await migrating.search(a, unit(0, 0, 1), { limit: 3, text: 'legacy memory 7 about pottery', mode: 'lexical' });
@@ -743,7 +935,13 @@ describe.each(targets)('$name', (target) => {
       const who = user('mig-del');
       const points = Array.from({ length: 600 }, (_, i) => legacyPoint(i, who, { conversation_id: i < 300 ? 'drop' : 'keep' }));
       await legacyCollection(migBase, points);
-      const migrating = new QdrantMemoryStore({ url: connection.url, apiKey: connection.apiKey, baseCollection: migBase, embedder: { id: EMBEDDER, dimension: DIMENSION }, timeoutMs: 10_000 });
+      const migrating = new QdrantMemoryStore({
+        url: connection.url,
+        apiKey: connection.apiKey,
+        baseCollection: migBase,
+        embedder: { id: EMBEDDER, dimension: DIMENSION },
+        timeoutMs: 10_000,
+      });
       created.push(migrating.collection);
       await migrating.ensureCollection();
       // Right away, while pages are being copied: the last point and a whole conversation.
@@ -781,19 +979,65 @@ describe.each(targets)('$name', (target) => {
       ['match any', { must: [{ key: 'user_id', match: { any: ['u2', 'u3'] } }] }, 2],
       ['match value against an array payload', { must: [{ key: 'tags', match: { value: 'b' } }] }, 2],
       ['must_not', { must_not: [{ key: 'user_id', match: { value: 'u1' } }] }, 2],
-      ['should', { should: [{ key: 'n', match: { value: 1 } }, { key: 'n', match: { value: 10 } }] }, 2],
-      ['must AND must', { must: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'n', match: { value: 5 } }] }, 1],
-      ['nested filter in must_not', { must_not: [{ should: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'user_id', match: { value: 'u3' } }] }] }, 1],
+      [
+        'should',
+        {
+          should: [
+            { key: 'n', match: { value: 1 } },
+            { key: 'n', match: { value: 10 } },
+          ],
+        },
+        2,
+      ],
+      [
+        'must AND must',
+        {
+          must: [
+            { key: 'user_id', match: { value: 'u1' } },
+            { key: 'n', match: { value: 5 } },
+          ],
+        },
+        1,
+      ],
+      [
+        'nested filter in must_not',
+        {
+          must_not: [
+            {
+              should: [
+                { key: 'user_id', match: { value: 'u1' } },
+                { key: 'user_id', match: { value: 'u3' } },
+              ],
+            },
+          ],
+        },
+        1,
+      ],
       ['has_id (integer and UUID)', { must: [{ has_id: [2, uuid, 99] }] }, 2],
       ['has_id ANDed with a tenant condition', { must: [{ key: 'user_id', match: { value: 'u1' } }, { has_id: [3] }] }, 0],
       ['range', { must: [{ key: 'n', range: { gte: 5, lt: 10 } }] }, 2],
       ['is_null', { must: [{ is_null: { key: 'maybe' } }] }, 1],
       ['is_empty', { must: [{ is_empty: { key: 'tags' } }] }, 2],
-      ['min_should', { min_should: { conditions: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'n', match: { value: 5 } }], min_count: 2 } }, 1],
+      [
+        'min_should',
+        {
+          min_should: {
+            conditions: [
+              { key: 'user_id', match: { value: 'u1' } },
+              { key: 'n', match: { value: 5 } },
+            ],
+            min_count: 2,
+          },
+        },
+        1,
+      ],
     ];
 
     it.each(cases)('count with %s', async (_name, filter, expected) => {
-      const reply = await raw(connection, 'POST', `/collections/${collection}/points/count`, { exact: true, ...(filter === undefined ? {} : { filter }) });
+      const reply = await raw(connection, 'POST', `/collections/${collection}/points/count`, {
+        exact: true,
+        ...(filter === undefined ? {} : { filter }),
+      });
       expect(reply.status).toBe(200);
       expect((reply.body as { result: { count: number } }).result.count).toBe(expected);
     });
@@ -811,9 +1055,14 @@ describe.each(targets)('$name', (target) => {
     });
 
     it('query returns ScoredPoints best first, filtered, with the payload only when asked', async () => {
-      const reply = await raw(connection, 'POST', `/collections/${collection}/points/query`, { query: [1, 0], limit: 2, filter: { must_not: [{ has_id: [1] }] } });
+      const reply = await raw(connection, 'POST', `/collections/${collection}/points/query`, {
+        query: [1, 0],
+        limit: 2,
+        filter: { must_not: [{ has_id: [1] }] },
+      });
       expect(reply.status).toBe(200);
-      const points = (reply.body as { result: { points: { id: unknown; score: number; payload?: unknown; version: unknown }[] } }).result.points;
+      const points = (reply.body as { result: { points: { id: unknown; score: number; payload?: unknown; version: unknown }[] } }).result
+        .points;
       expect(points.map((p) => p.id)).toEqual([2, 3]);
       expect(points[0]?.score).toBeGreaterThan(points[1]?.score ?? 1);
       expect(points[0]?.payload ?? null).toBeNull();

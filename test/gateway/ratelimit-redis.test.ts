@@ -50,7 +50,10 @@ describe('RateLimiter on Redis', () => {
     expect(results.filter((r) => r.degraded)).toEqual([]);
     expect(allowedCount(results)).toBe(50);
     // Every admitted request saw a distinct count: the script serialised them all.
-    const remaining = results.filter((r) => r.allowed).map((r) => r.minute.remaining).sort((x, y) => x - y);
+    const remaining = results
+      .filter((r) => r.allowed)
+      .map((r) => r.minute.remaining)
+      .sort((x, y) => x - y);
     expect(remaining).toEqual(Array.from({ length: 50 }, (_, i) => i));
     for (const r of results.filter((x) => !x.allowed)) expect(r).toMatchObject({ limitedBy: 'minute', retryAfterSeconds: 50 });
     // Refused requests did not count against the day either.

@@ -24,7 +24,8 @@ describe('token limits on Redis', () => {
   let replicaA: Redis;
   let replicaB: Redis;
   const limiter = (redis: Redis): RateLimiter => new RateLimiter({ redis, keyPrefix: prefix, timeoutMs: 5_000 });
-  const minuteTokens = async (keyId: string, at = T): Promise<number> => Number(await replicaA.get(tokenCounterKey(prefix, keyId, 'minute', windowAt(at, 60)))) || 0;
+  const minuteTokens = async (keyId: string, at = T): Promise<number> =>
+    Number(await replicaA.get(tokenCounterKey(prefix, keyId, 'minute', windowAt(at, 60)))) || 0;
 
   beforeAll(async () => {
     replicaA = client();
@@ -40,8 +41,16 @@ describe('token limits on Redis', () => {
     const a = limiter(replicaA);
     const request = { keyId: 'spend', perMinute: 100, perDay: 1000, tokensPerMinute: 1000, tokensPerDay: 5000, reserveTokens: 600 };
     const first = await a.check(request, T);
-    expect(first).toMatchObject({ allowed: true, tokens: { minute: { limit: 1000, remaining: 400 }, day: { limit: 5000, remaining: 4400 } } });
-    expect(first.reservation).toEqual({ keyId: 'spend', tokens: 600, minuteStart: windowAt(T, 60).start, dayStart: windowAt(T, 86_400).start });
+    expect(first).toMatchObject({
+      allowed: true,
+      tokens: { minute: { limit: 1000, remaining: 400 }, day: { limit: 5000, remaining: 4400 } },
+    });
+    expect(first.reservation).toEqual({
+      keyId: 'spend',
+      tokens: 600,
+      minuteStart: windowAt(T, 60).start,
+      dayStart: windowAt(T, 86_400).start,
+    });
     // 600 < 1000: still room, so the second is admitted and overshoots by (less than) one reservation.
     expect((await a.check(request, T)).tokens?.minute?.remaining).toBe(0);
     const refused = await a.check(request, T);

@@ -21,7 +21,12 @@ let bob: { userId: string; apiKey: string; client: OpenAI };
 const CONFIG = {
   mode: 'proxy',
   models: [
-    { name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini-2024-07-18', pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
+    {
+      name: 'gpt-4o-mini',
+      provider: 'openai',
+      upstreamModel: 'gpt-4o-mini-2024-07-18',
+      pricing: { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 },
+    },
     { name: 'claude', provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' },
     // An OpenAI-compatible provider (the same stub behind it) has no Responses API: the chat path.
     { name: 'llama-chat', provider: 'groq', upstreamModel: 'llama-3.3-70b' },
@@ -46,7 +51,12 @@ afterAll(async () => {
   await stack.stop();
 });
 
-type UpstreamMessage = { role: string; content: unknown; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string };
+type UpstreamMessage = {
+  role: string;
+  content: unknown;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+};
 
 function lastOpenAIBody(): Record<string, unknown> & { messages: UpstreamMessage[] } {
   return stack.openai.requests.at(-1)?.body as Record<string, unknown> & { messages: UpstreamMessage[] };
@@ -57,18 +67,44 @@ function conversation(messages: UpstreamMessage[]): UpstreamMessage[] {
   return messages.filter((m) => !(m.role === 'system' && typeof m.content === 'string' && m.content.startsWith('<perpetual-memory>')));
 }
 
-async function call(who: { apiKey: string }, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+async function call(
+  who: { apiKey: string },
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const { body, headers = {} } = options;
-  return fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${who.apiKey}`, 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${who.apiKey}`, 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 }
 
 describe('creating a response', () => {
   it('answers a string input with instructions, through the chat path, and stores it', async () => {
-    const { data, response } = await alice.client.responses.create({ model: 'llama-chat', instructions: 'Be brief.', input: 'hello there' }).withResponse();
-    expect(data).toMatchObject({ object: 'response', status: 'completed', model: 'llama-chat', instructions: 'Be brief.', store: true, previous_response_id: null });
+    const { data, response } = await alice.client.responses
+      .create({ model: 'llama-chat', instructions: 'Be brief.', input: 'hello there' })
+      .withResponse();
+    expect(data).toMatchObject({
+      object: 'response',
+      status: 'completed',
+      model: 'llama-chat',
+      instructions: 'Be brief.',
+      store: true,
+      previous_response_id: null,
+    });
     expect(data.id).toMatch(/^resp_[0-9a-f]{48}$/);
     expect(data.output_text).toBe('echo: hello there');
-    expect(data.output).toEqual([{ id: expect.stringMatching(/^msg_/) as string, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'echo: hello there', annotations: [] }] }]);
+    expect(data.output).toEqual([
+      {
+        id: expect.stringMatching(/^msg_/) as string,
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'echo: hello there', annotations: [] }],
+      },
+    ]);
     expect(data.usage?.input_tokens).toBeGreaterThan(0);
     expect(data.usage?.output_tokens).toBeGreaterThan(0);
     expect(response.headers.get('x-ratelimit-limit-requests')).not.toBeNull();
@@ -76,7 +112,10 @@ describe('creating a response', () => {
     const upstream = lastOpenAIBody();
     expect(stack.openai.requests.at(-1)?.path).toBe('/v1/chat/completions');
     expect(upstream.model).toBe('llama-3.3-70b');
-    expect(conversation(upstream.messages)).toEqual([{ role: 'system', content: expect.stringContaining('Be brief.') as string }, { role: 'user', content: 'hello there' }]);
+    expect(conversation(upstream.messages)).toEqual([
+      { role: 'system', content: expect.stringContaining('Be brief.') as string },
+      { role: 'user', content: 'hello there' },
+    ]);
     expect(stack.openai.requests.at(-1)?.headers.authorization).toBe(`Bearer ${USER_GROQ_KEY}`);
 
     const again = await alice.client.responses.retrieve(data.id);
@@ -91,9 +130,15 @@ describe('creating a response', () => {
     const deltas = types.filter((t) => t === 'response.output_text.delta').length;
     expect(deltas).toBeGreaterThan(1);
     expect(types).toEqual([
-      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
       ...Array<string>(deltas).fill('response.output_text.delta'),
-      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
     ]);
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
     const completed = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
@@ -103,14 +148,21 @@ describe('creating a response', () => {
     expect((await alice.client.responses.retrieve(completed.response.id)).output).toEqual(completed.response.output);
   });
 
-  it('works with the SDK\'s responses.stream helper, which checks the event sequence', async () => {
-    const final = await alice.client.responses.stream({ model: 'gpt-4o-mini', input: [{ role: 'user', content: [{ type: 'input_text', text: 'via the helper' }] }] }).finalResponse();
+  it("works with the SDK's responses.stream helper, which checks the event sequence", async () => {
+    const final = await alice.client.responses
+      .stream({ model: 'gpt-4o-mini', input: [{ role: 'user', content: [{ type: 'input_text', text: 'via the helper' }] }] })
+      .finalResponse();
     expect(final.output_text).toBe('echo: via the helper');
     expect(final.status).toBe('completed');
   });
 
   it('serves an Anthropic model too, with the structured input translated', async () => {
-    const data = await alice.client.responses.create({ model: 'claude', instructions: 'be brief', input: 'hi claude', reasoning: { effort: 'low' } });
+    const data = await alice.client.responses.create({
+      model: 'claude',
+      instructions: 'be brief',
+      input: 'hi claude',
+      reasoning: { effort: 'low' },
+    });
     expect(data.output_text).toBe('echo: hi claude');
     const upstream = stack.anthropic.requests.at(-1)?.body as Record<string, unknown>;
     expect(upstream).toMatchObject({ model: 'claude-sonnet-4-5', messages: [{ role: 'user' }] });
@@ -122,9 +174,19 @@ describe('creating a response', () => {
 
   it('passes text.format as response_format and reasoning.effort as reasoning_effort', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
-    const data = await alice.client.responses.create({ model: 'llama-chat', input: 'json please', text: { format: { type: 'json_schema', name: 'place', schema, strict: true } }, reasoning: { effort: 'high' }, max_output_tokens: 50 });
+    const data = await alice.client.responses.create({
+      model: 'llama-chat',
+      input: 'json please',
+      text: { format: { type: 'json_schema', name: 'place', schema, strict: true } },
+      reasoning: { effort: 'high' },
+      max_output_tokens: 50,
+    });
     expect(data.text?.format).toMatchObject({ type: 'json_schema', name: 'place' });
-    expect(lastOpenAIBody()).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'place', schema, strict: true } }, reasoning_effort: 'high', max_tokens: 50 });
+    expect(lastOpenAIBody()).toMatchObject({
+      response_format: { type: 'json_schema', json_schema: { name: 'place', schema, strict: true } },
+      reasoning_effort: 'high',
+      max_tokens: 50,
+    });
   });
 });
 
@@ -135,15 +197,36 @@ describe('the Responses API passed through to OpenAI', () => {
   it('sends the whole context statelessly and answers with the upstream output under the gateway id', async () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: 'The user greets me.' };
     try {
-      const data = await alice.client.responses.create({ model: 'gpt-4o-mini', instructions: 'Be brief.', input: 'hello there', reasoning: { effort: 'low', summary: 'auto' }, metadata: { app: 'x' } });
+      const data = await alice.client.responses.create({
+        model: 'gpt-4o-mini',
+        instructions: 'Be brief.',
+        input: 'hello there',
+        reasoning: { effort: 'low', summary: 'auto' },
+        metadata: { app: 'x' },
+      });
       expect(stack.openai.requests.at(-1)?.path).toBe('/v1/responses');
       const sent = lastSent();
-      expect(sent).toMatchObject({ model: 'gpt-4o-mini-2024-07-18', store: false, instructions: 'Be brief.', reasoning: { effort: 'low', summary: 'auto' }, include: ['reasoning.encrypted_content'] });
+      expect(sent).toMatchObject({
+        model: 'gpt-4o-mini-2024-07-18',
+        store: false,
+        instructions: 'Be brief.',
+        reasoning: { effort: 'low', summary: 'auto' },
+        include: ['reasoning.encrypted_content'],
+      });
       expect(sent).not.toHaveProperty('previous_response_id');
       expect(data.id).toMatch(/^resp_[0-9a-f]{48}$/);
-      expect(data).toMatchObject({ model: 'gpt-4o-mini', store: true, metadata: { app: 'x' }, status: 'completed', output_text: 'echo: hello there' });
+      expect(data).toMatchObject({
+        model: 'gpt-4o-mini',
+        store: true,
+        metadata: { app: 'x' },
+        status: 'completed',
+        output_text: 'echo: hello there',
+      });
       const reasoning = data.output.find((item) => item.type === 'reasoning');
-      expect(reasoning).toMatchObject({ summary: [{ type: 'summary_text', text: 'The user greets me.' }], encrypted_content: expect.stringMatching(/^enc_/) as string });
+      expect(reasoning).toMatchObject({
+        summary: [{ type: 'summary_text', text: 'The user greets me.' }],
+        encrypted_content: expect.stringMatching(/^enc_/) as string,
+      });
       expect(data.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
       expect((await alice.client.responses.retrieve(data.id)).output).toEqual(data.output);
     } finally {
@@ -155,7 +238,11 @@ describe('the Responses API passed through to OpenAI', () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, reasoning: 'Ada is a name.' };
     try {
       const first = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'my name is Ada' });
-      const second = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'what is my name', previous_response_id: first.id });
+      const second = await alice.client.responses.create({
+        model: 'gpt-4o-mini',
+        input: 'what is my name',
+        previous_response_id: first.id,
+      });
       expect(second).toMatchObject({ status: 'completed', previous_response_id: first.id, output_text: 'echo: what is my name' });
       // The stub refuses a reasoning item without the encrypted content it issued, as OpenAI does.
       const input = lastSent().input.filter((item) => item.role !== 'developer');
@@ -186,12 +273,19 @@ describe('the Responses API passed through to OpenAI', () => {
   });
 
   it('answers a function_call_output through the chain, sent as items the upstream reads', async () => {
-    const tools: OpenAI.Responses.Tool[] = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: {} }, strict: false }];
+    const tools: OpenAI.Responses.Tool[] = [
+      { type: 'function', name: 'get_weather', parameters: { type: 'object', properties: {} }, strict: false },
+    ];
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{}' } };
     const asked = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'weather?', tools });
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: undefined };
     expect(asked.output).toMatchObject([{ type: 'function_call', call_id: 'call_stub_1', name: 'get_weather' }]);
-    const answered = await alice.client.responses.create({ model: 'gpt-4o-mini', previous_response_id: asked.id, tools, input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: 'sunny' }] });
+    const answered = await alice.client.responses.create({
+      model: 'gpt-4o-mini',
+      previous_response_id: asked.id,
+      tools,
+      input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: 'sunny' }],
+    });
     expect(answered.status).toBe('completed');
     // Without the memory block the gateway may put first (a developer message).
     expect(lastSent().input.filter((item) => item.role !== 'developer')).toMatchObject([
@@ -239,22 +333,55 @@ describe('conversation state', () => {
 });
 
 describe('function tools', () => {
-  const tools: OpenAI.Responses.Tool[] = [{ type: 'function', name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false }];
+  const tools: OpenAI.Responses.Tool[] = [
+    {
+      type: 'function',
+      name: 'get_weather',
+      description: 'Weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      strict: false,
+    },
+  ];
 
   it('returns a function_call item, then answers the function_call_output sent with previous_response_id', async () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
     const asked = await alice.client.responses.create({ model: 'llama-chat', input: 'weather in Paris?', tools });
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: undefined };
     const call = asked.output.find((item) => item.type === 'function_call');
-    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: '{"city":"Paris"}', call_id: 'call_stub_1', status: 'completed' });
-    expect(lastOpenAIBody().tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false } }]);
+    expect(call).toMatchObject({
+      type: 'function_call',
+      name: 'get_weather',
+      arguments: '{"city":"Paris"}',
+      call_id: 'call_stub_1',
+      status: 'completed',
+    });
+    expect(lastOpenAIBody().tools).toEqual([
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Weather in a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+          strict: false,
+        },
+      },
+    ]);
 
-    const answered = await alice.client.responses.create({ model: 'llama-chat', previous_response_id: asked.id, tools, input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: '{"temperature": 21}' }] });
+    const answered = await alice.client.responses.create({
+      model: 'llama-chat',
+      previous_response_id: asked.id,
+      tools,
+      input: [{ type: 'function_call_output', call_id: 'call_stub_1', output: '{"temperature": 21}' }],
+    });
     expect(answered.status).toBe('completed');
     const sent = conversation(lastOpenAIBody().messages);
     expect(sent).toMatchObject([
       { role: 'user', content: 'weather in Paris?' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_stub_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_stub_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_stub_1', content: '{"temperature": 21}' },
     ]);
   });
@@ -263,7 +390,9 @@ describe('function tools', () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, toolCall: { name: 'get_weather', arguments: '{"city": "Oslo"}' }, deltas: 3 };
     try {
       const final = await alice.client.responses.stream({ model: 'gpt-4o-mini', input: 'weather in Oslo?', tools }).finalResponse();
-      expect(final.output).toMatchObject([{ type: 'function_call', name: 'get_weather', arguments: '{"city": "Oslo"}', call_id: 'call_stub_1' }]);
+      expect(final.output).toMatchObject([
+        { type: 'function_call', name: 'get_weather', arguments: '{"city": "Oslo"}', call_id: 'call_stub_1' },
+      ]);
       const stream = await alice.client.responses.create({ model: 'gpt-4o-mini', input: 'weather in Oslo?', tools, stream: true });
       const types: string[] = [];
       for await (const event of stream) types.push(event.type);
@@ -290,18 +419,38 @@ describe('tenancy', () => {
 
   it('answers another account, or another end user of the same account, exactly as for an id that never existed', async () => {
     const never = 'resp_000000000000000000000000000000000000000000000000';
-    const expected = await notFoundMessage(await call(alice, 'GET', `/v1/responses/${never}`, { headers: { 'x-perpetual-end-user': 'e1' } }), never);
-    const strangers: [{ apiKey: string }, Record<string, string>][] = [[bob, {}], [bob, { 'x-perpetual-end-user': 'e1' }], [alice, { 'x-perpetual-end-user': 'e2' }], [alice, {}]];
+    const expected = await notFoundMessage(
+      await call(alice, 'GET', `/v1/responses/${never}`, { headers: { 'x-perpetual-end-user': 'e1' } }),
+      never,
+    );
+    const strangers: [{ apiKey: string }, Record<string, string>][] = [
+      [bob, {}],
+      [bob, { 'x-perpetual-end-user': 'e1' }],
+      [alice, { 'x-perpetual-end-user': 'e2' }],
+      [alice, {}],
+    ];
     for (const [who, headers] of strangers) {
-      for (const [method, path] of [['GET', `/v1/responses/${owned}`], ['GET', `/v1/responses/${owned}/input_items`], ['DELETE', `/v1/responses/${owned}`]] as const) {
-        expect(await notFoundMessage(await call(who, method, path, { headers }), owned), `${method} ${path} ${JSON.stringify(headers)}`).toBe(expected);
+      for (const [method, path] of [
+        ['GET', `/v1/responses/${owned}`],
+        ['GET', `/v1/responses/${owned}/input_items`],
+        ['DELETE', `/v1/responses/${owned}`],
+      ] as const) {
+        expect(
+          await notFoundMessage(await call(who, method, path, { headers }), owned),
+          `${method} ${path} ${JSON.stringify(headers)}`,
+        ).toBe(expected);
       }
-      const continued = await call(who, 'POST', '/v1/responses', { body: { model: 'gpt-4o-mini', input: 'go on', previous_response_id: owned }, headers });
+      const continued = await call(who, 'POST', '/v1/responses', {
+        body: { model: 'gpt-4o-mini', input: 'go on', previous_response_id: owned },
+        headers,
+      });
       expect(await notFoundMessage(continued, owned)).toBe(expected);
     }
     // The owner, named by header or by `user`, still has it.
     expect((await call(alice, 'GET', `/v1/responses/${owned}`, { headers: { 'x-perpetual-end-user': 'e1' } })).status).toBe(200);
-    const continued = await call(alice, 'POST', '/v1/responses', { body: { model: 'gpt-4o-mini', input: 'go on', previous_response_id: owned, user: 'e1' } });
+    const continued = await call(alice, 'POST', '/v1/responses', {
+      body: { model: 'gpt-4o-mini', input: 'go on', previous_response_id: owned, user: 'e1' },
+    });
     expect(continued.status).toBe(200);
   });
 });
@@ -311,10 +460,25 @@ describe('bad input', () => {
     ['a built-in tool', { model: 'gpt-4o-mini', input: 'x', tools: [{ type: 'web_search' }] }, 'tools[0].type', 'unsupported_parameter'],
     ['an unsupported parameter', { model: 'gpt-4o-mini', input: 'x', background: true }, 'background', 'unsupported_parameter'],
     ['input that is not a string or items', { model: 'gpt-4o-mini', input: 5 }, 'input', 'invalid_value'],
-    ['an item of an unknown type', { model: 'gpt-4o-mini', input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', 'unsupported_parameter'],
+    [
+      'an item of an unknown type',
+      { model: 'gpt-4o-mini', input: [{ type: 'item_reference', id: 'msg_1' }] },
+      'input[0].type',
+      'unsupported_parameter',
+    ],
     ['a message without a role', { model: 'gpt-4o-mini', input: [{ type: 'message', content: 'x' }] }, 'input[0].role', 'invalid_value'],
-    ['too many input items', { model: 'gpt-4o-mini', input: Array.from({ length: 4097 }, () => ({ role: 'user', content: 'x' })) }, 'input', 'too_many_items'],
-    ['a bad json_schema format', { model: 'gpt-4o-mini', input: 'x', text: { format: { type: 'json_schema', name: 'n' } } }, 'text.format.schema', 'invalid_value'],
+    [
+      'too many input items',
+      { model: 'gpt-4o-mini', input: Array.from({ length: 4097 }, () => ({ role: 'user', content: 'x' })) },
+      'input',
+      'too_many_items',
+    ],
+    [
+      'a bad json_schema format',
+      { model: 'gpt-4o-mini', input: 'x', text: { format: { type: 'json_schema', name: 'n' } } },
+      'text.format.schema',
+      'invalid_value',
+    ],
     ['a missing model', { input: 'x' }, 'model', 'missing_model'],
   ])('refuses %s with a 400 naming the field', async (_what, body, param, code) => {
     const res = await call(alice, 'POST', '/v1/responses', { body });
@@ -324,8 +488,12 @@ describe('bad input', () => {
     expect(error).toMatchObject({ param, code });
   });
 
-  it('refuses malformed JSON in OpenAI\'s shape', async () => {
-    const res = await fetch(`${stack.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${alice.apiKey}`, 'content-type': 'application/json' }, body: '{"model": ' });
+  it("refuses malformed JSON in OpenAI's shape", async () => {
+    const res = await fetch(`${stack.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.apiKey}`, 'content-type': 'application/json' },
+      body: '{"model": ',
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_json' } });
   });
@@ -337,7 +505,10 @@ describe('usage, memory and erasure', () => {
     await db.connect();
     try {
       await eventually(async () => {
-        const { rows } = await db.query<{ endpoint: string; cost_usd: number }>("SELECT endpoint, cost_usd FROM usage_logs WHERE user_id = $1 AND model = 'gpt-4o-mini' AND status_code = 200", [alice.userId]);
+        const { rows } = await db.query<{ endpoint: string; cost_usd: number }>(
+          "SELECT endpoint, cost_usd FROM usage_logs WHERE user_id = $1 AND model = 'gpt-4o-mini' AND status_code = 200",
+          [alice.userId],
+        );
         expect(rows.length).toBeGreaterThan(0);
         expect(rows.every((r) => r.endpoint === '/v1/responses')).toBe(true);
         expect(rows.some((r) => r.cost_usd > 0)).toBe(true);
@@ -349,22 +520,30 @@ describe('usage, memory and erasure', () => {
 
   it('writes the turn to memory and recalls it in a later response, like chat', async () => {
     const carol = await person();
-    await carol.client.responses.create({ model: 'gpt-4o-mini', input: 'My favourite colour is vermilion.' }, { headers: { 'x-conversation-id': 'r-early' } });
+    await carol.client.responses.create(
+      { model: 'gpt-4o-mini', input: 'My favourite colour is vermilion.' },
+      { headers: { 'x-conversation-id': 'r-early' } },
+    );
     await eventually(async () => {
       const res = await call(carol, 'GET', '/v1/memories');
       const { data } = (await res.json()) as { data: { text: string }[] };
       expect(data.some((m) => m.text.includes('vermilion'))).toBe(true);
     }, 10_000);
-    const { response } = await carol.client.responses.create({ model: 'gpt-4o-mini', input: 'What is my favourite colour?' }, { headers: { 'x-conversation-id': 'r-late' } }).withResponse();
+    const { response } = await carol.client.responses
+      .create({ model: 'gpt-4o-mini', input: 'What is my favourite colour?' }, { headers: { 'x-conversation-id': 'r-late' } })
+      .withResponse();
     expect(response.headers.get('x-perpetual-memory')).toBe('hit');
     // Passed through to OpenAI's Responses API, the memory block is in the input it is sent.
     expect(stack.openai.requests.at(-1)?.path).toBe('/v1/responses');
     expect(JSON.stringify(lastOpenAIBody().input)).toContain('vermilion');
-    await carol.client.responses.create({ model: 'llama-chat', input: 'What is my favourite colour?' }, { headers: { 'x-conversation-id': 'r-later' } });
+    await carol.client.responses.create(
+      { model: 'llama-chat', input: 'What is my favourite colour?' },
+      { headers: { 'x-conversation-id': 'r-later' } },
+    );
     expect(JSON.stringify(lastOpenAIBody().messages)).toContain('vermilion');
   });
 
-  it('erases a user\'s stored responses with the user', async () => {
+  it("erases a user's stored responses with the user", async () => {
     const dora = await person();
     await dora.client.responses.create({ model: 'gpt-4o-mini', input: 'mine' });
     await dora.client.responses.create({ model: 'gpt-4o-mini', input: 'mine too', safety_identifier: 'end-user-9' });
@@ -395,7 +574,10 @@ describe('a store that fails after the answer', () => {
         expect(created.status).toBe('completed');
         expect(created.output_text).toContain('answer me anyway');
         await eventually(async () => {
-          const { rows } = await db.query<{ status_code: number; total_tokens: number }>("SELECT status_code, total_tokens FROM usage_logs WHERE user_id = $1 AND endpoint = '/v1/responses'", [erin.userId]);
+          const { rows } = await db.query<{ status_code: number; total_tokens: number }>(
+            "SELECT status_code, total_tokens FROM usage_logs WHERE user_id = $1 AND endpoint = '/v1/responses'",
+            [erin.userId],
+          );
           expect(rows).toEqual([{ status_code: 200, total_tokens: expect.any(Number) as number }]);
           expect(rows[0]?.total_tokens).toBeGreaterThan(0);
         }, 10_000);

@@ -27,9 +27,15 @@ afterAll(async () => {
 });
 
 /** Upstream requests made while `call` ran. */
-async function upstreamRequestsDuring(upstream: { requests: unknown[] }, call: () => Promise<unknown>): Promise<{ count: number; error: unknown }> {
+async function upstreamRequestsDuring(
+  upstream: { requests: unknown[] },
+  call: () => Promise<unknown>,
+): Promise<{ count: number; error: unknown }> {
   const before = upstream.requests.length;
-  const error = await call().then(() => undefined, (err: unknown) => err);
+  const error = await call().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   return { count: upstream.requests.length - before, error };
 }
 
@@ -40,7 +46,9 @@ describe('one SDK call against a failing upstream', () => {
 
   it.each([429, 503])('OpenAI SDK, upstream %i: at most 2 upstream requests', async (status) => {
     stack.openai.behaviour = { ...stack.openai.behaviour, failFirst: { count: ALWAYS, status } };
-    const { count, error } = await upstreamRequestsDuring(stack.openai, () => openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+    const { count, error } = await upstreamRequestsDuring(stack.openai, () =>
+      openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    );
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(count).toBe(2);
     expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('x-should-retry')).toBe('false');
@@ -48,14 +56,18 @@ describe('one SDK call against a failing upstream', () => {
 
   it.each([429, 529])('Anthropic SDK, upstream %i: at most 2 upstream requests', async (status) => {
     stack.anthropic.behaviour = { ...stack.anthropic.behaviour, failFirst: { count: ALWAYS, status } };
-    const { count, error } = await upstreamRequestsDuring(stack.anthropic, () => anthropic().messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }));
+    const { count, error } = await upstreamRequestsDuring(stack.anthropic, () =>
+      anthropic().messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    );
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect(count).toBe(2);
   });
 
   it('does not retry at all when the upstream says not to, and passes its Retry-After on', async () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, failFirst: { count: ALWAYS, status: 429, retryAfter: '7' } };
-    const { count, error } = await upstreamRequestsDuring(stack.openai, () => openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { maxRetries: 0 }));
+    const { count, error } = await upstreamRequestsDuring(stack.openai, () =>
+      openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { maxRetries: 0 }),
+    );
     // Retry-After 7 s is longer than the gateway holds a client: no retry, the pause goes to the client.
     expect(count).toBe(1);
     expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
@@ -63,14 +75,16 @@ describe('one SDK call against a failing upstream', () => {
 
   it('still serves a call whose first upstream attempt fails once', async () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, failFirst: { count: 1, status: 503 } };
-    const { count, error } = await upstreamRequestsDuring(stack.openai, () => openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+    const { count, error } = await upstreamRequestsDuring(stack.openai, () =>
+      openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    );
     expect(error).toBeUndefined();
     expect(count).toBe(2);
   });
 });
 
 describe('upstream 400s', () => {
-  it('keep the upstream\'s param and code', async () => {
+  it("keep the upstream's param and code", async () => {
     stack.openai.behaviour = { ...stack.openai.behaviour, failFirst: undefined };
     const res = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',

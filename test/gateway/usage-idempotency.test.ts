@@ -20,7 +20,11 @@ beforeAll(async () => {
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
     memory: true,
-    config: { mode: 'proxy', models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }], memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 } },
+    config: {
+      mode: 'proxy',
+      models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }],
+      memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 },
+    },
     env: { POLAR_API_KEY: polar.token, POLAR_ORGANIZATION_ID: 'org_test', POLAR_BASE_URL: polar.url },
   });
   db = new pg.Client({ connectionString: stack.databaseUrl });
@@ -76,8 +80,8 @@ async function rowsOf(who: Tenant, count: number): Promise<Row[]> {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-describe('usage keyed on the gateway\'s own request id', () => {
-  it('logs and bills two chats sent under one X-Request-Id twice, and echoes the caller\'s id', async () => {
+describe("usage keyed on the gateway's own request id", () => {
+  it("logs and bills two chats sent under one X-Request-Id twice, and echoes the caller's id", async () => {
     const a = await tenant();
     const id = 'req_same_id_twice_0001';
     for (const res of [await chat(a, id), await chat(a, id)]) {
@@ -100,14 +104,16 @@ describe('usage keyed on the gateway\'s own request id', () => {
     }, 15_000);
   });
 
-  it('gives tenant B its own row and event for A\'s X-Request-Id, and leaves A\'s untouched', async () => {
+  it("gives tenant B its own row and event for A's X-Request-Id, and leaves A's untouched", async () => {
     const a = await tenant();
     const b = await tenant();
     const id = 'req_borrowed_by_b_0001';
     expect((await chat(a, id)).status).toBe(200);
     const [before] = await rowsOf(a, 1);
 
-    expect((await chat(b, id, { messages: [{ role: 'user', content: 'a longer message from b to tell the rows apart' }] })).status).toBe(200);
+    expect((await chat(b, id, { messages: [{ role: 'user', content: 'a longer message from b to tell the rows apart' }] })).status).toBe(
+      200,
+    );
     const [mine] = await rowsOf(b, 1);
     expect(mine).toMatchObject({ client_request_id: id, status_code: 200 });
     expect(mine?.request_id).not.toBe(before?.request_id);
@@ -129,7 +135,12 @@ describe('usage keyed on the gateway\'s own request id', () => {
     expect(res.status).toBe(200);
 
     const [row] = await rowsOf(a, 1);
-    expect(row).toMatchObject({ conversation_id: 'conv\uFFFDnul', model, status_code: 200, client_request_id: 'req_nul_conversation_0001' });
+    expect(row).toMatchObject({
+      conversation_id: 'conv\uFFFDnul',
+      model,
+      status_code: 200,
+      client_request_id: 'req_nul_conversation_0001',
+    });
     expect(row?.total_tokens).toBeGreaterThan(0);
     await eventually(() => {
       const events = polar.events.filter((e) => e.external_customer_id === a.userId);
@@ -153,7 +164,7 @@ describe('usage keyed on the gateway\'s own request id', () => {
     expect(row?.request_id.replaceAll('-', '')).toBe(echoed.slice('req_'.length));
   });
 
-  it('stores a replayed X-Request-Id\'s exchange beside the first one instead of over it', async () => {
+  it("stores a replayed X-Request-Id's exchange beside the first one instead of over it", async () => {
     const a = await tenant();
     const id = 'req_replayed_memory_0001';
     expect((await chat(a, id, { messages: [{ role: 'user', content: 'my favourite colour is teal' }] })).status).toBe(200);
@@ -163,7 +174,10 @@ describe('usage keyed on the gateway\'s own request id', () => {
       const res = await fetch(`${stack.url}/v1/memories`, { headers: { authorization: `Bearer ${a.apiKey}` } });
       expect(res.status).toBe(200);
       const { data } = (await res.json()) as { data: { role: string; text: string; request_id: string }[] };
-      const said = data.filter((m) => m.role === 'user').map((m) => m.text).sort();
+      const said = data
+        .filter((m) => m.role === 'user')
+        .map((m) => m.text)
+        .sort();
       expect(said).toEqual(['my cat is called Biscuit', 'my favourite colour is teal']);
       expect(new Set(data.filter((m) => m.role === 'user').map((m) => m.request_id)).size).toBe(2);
     }, 15_000);

@@ -85,7 +85,17 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function quietLogger() {
   const lines: string[] = [];
-  return { lines, logger: pino({ level: 'debug' }, { write: (line: string) => { lines.push(line); } }) };
+  return {
+    lines,
+    logger: pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          lines.push(line);
+        },
+      },
+    ),
+  };
 }
 
 function newPool(connectionString: string): pg.Pool {
@@ -108,7 +118,9 @@ describe('usage log on the shared PostgreSQL', () => {
     pool = newPool(await freshDatabase(inject('postgresUrl'), 'usage_log'));
     await pool.query(TABLE);
   });
-  afterAll(async () => { await pool.end(); });
+  afterAll(async () => {
+    await pool.end();
+  });
 
   it('writes every row once, in bounded batches, even when an acknowledgement is lost', async () => {
     const statements: number[] = [];
@@ -139,9 +151,21 @@ describe('usage log on the shared PostgreSQL', () => {
 
     const { rows } = await pool.query<Record<string, unknown>>("SELECT * FROM usage_logs WHERE request_id = 'req-00010'");
     expect(rows[0]).toMatchObject({
-      user_id: '6f1c8e0a-1111-4222-8333-444455556666', conversation_id: 'conv-3', input_tokens: 110, output_tokens: 50, total_tokens: 160,
-      memory_tokens: 20, retrieval_calls: 1, retrieval_latency_ms: 4.5, cost_usd: 0.000123, model: 'gpt-4o-mini', provider: 'openai',
-      endpoint: '/v1/chat/completions', status_code: 200, latency_ms: 321.5, usage_estimated: true,
+      user_id: '6f1c8e0a-1111-4222-8333-444455556666',
+      conversation_id: 'conv-3',
+      input_tokens: 110,
+      output_tokens: 50,
+      total_tokens: 160,
+      memory_tokens: 20,
+      retrieval_calls: 1,
+      retrieval_latency_ms: 4.5,
+      cost_usd: 0.000123,
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      endpoint: '/v1/chat/completions',
+      status_code: 200,
+      latency_ms: 321.5,
+      usage_estimated: true,
     });
     expect((rows[0]?.timestamp as Date).toISOString()).toBe('2025-06-01T12:00:00.010Z');
   });
@@ -149,13 +173,21 @@ describe('usage log on the shared PostgreSQL', () => {
   it('drops only the row the database refuses, and keeps the rest of its batch', async () => {
     await pool.query('TRUNCATE usage_logs');
     const { logger, lines } = quietLogger();
-    const log = createUsageLog({ logger, tuning: { maxBatchSize: 20, flushIntervalMs: 50 }, insert: (rows) => insertUsageRows(pool, rows) });
+    const log = createUsageLog({
+      logger,
+      tuning: { maxBatchSize: 20, flushIntervalMs: 50 },
+      insert: (rows) => insertUsageRows(pool, rows),
+    });
     for (const n of range(0, 45)) log.add(record(n, n === 7 ? { inputTokens: 3_000_000_000 } : {}));
     const result = await log.close({ timeoutMs: 10_000 });
 
     expect(result.stats).toMatchObject({ written: 44, rejected: 1, pending: 0 });
     const stored = await storedIds(pool);
-    expect(stored.ids).toEqual(range(0, 45).filter((n) => n !== 7).map((n) => record(n).requestId));
+    expect(stored.ids).toEqual(
+      range(0, 45)
+        .filter((n) => n !== 7)
+        .map((n) => record(n).requestId),
+    );
     expect(lines.some((l) => l.includes('out of range') && l.includes('22003'))).toBe(true);
   });
 });
@@ -167,7 +199,9 @@ describe('usage log through the database layer (migrations and insertUsageBatch)
     pool = newPool(await freshDatabase(inject('postgresUrl'), 'usage_log_db'));
     await migrate(pool, quietLogger().logger);
   });
-  afterAll(async () => { await pool.end(); });
+  afterAll(async () => {
+    await pool.end();
+  });
 
   it('stores each record once and adds it to its user once, through a lost acknowledgement', async () => {
     const user = await createUser(pool, 'usage-log@example.com');
@@ -189,14 +223,23 @@ describe('usage log through the database layer (migrations and insertUsageBatch)
     expect(result.stats).toMatchObject({ written: 60, failedAttempts: 1, rejected: 0 });
     const stored = await storedIds(pool);
     expect(stored.ids).toEqual(range(0, 60).map((n) => record(n).requestId));
-    const { rows } = await pool.query<{ total_requests: number; total_tokens: number }>('SELECT total_requests, total_tokens FROM users WHERE id = $1', [user.id]);
+    const { rows } = await pool.query<{ total_requests: number; total_tokens: number }>(
+      'SELECT total_requests, total_tokens FROM users WHERE id = $1',
+      [user.id],
+    );
     expect(rows[0]).toEqual({ total_requests: 60, total_tokens: range(0, 60).reduce((sum, n) => sum + 150 + n, 0) });
   });
 
-  it('stores every request whose caller reused an X-Request-Id, its own or another tenant\'s', async () => {
+  it("stores every request whose caller reused an X-Request-Id, its own or another tenant's", async () => {
     const a = await createUser(pool, 'caller-a@example.com');
     const b = await createUser(pool, 'caller-b@example.com');
-    const log = createUsageLog({ logger: quietLogger().logger, tuning: { maxBatchSize: 10, flushIntervalMs: 50 }, insert: async (rows) => { await insertUsageBatch(pool, rows); } });
+    const log = createUsageLog({
+      logger: quietLogger().logger,
+      tuning: { maxBatchSize: 10, flushIntervalMs: 50 },
+      insert: async (rows) => {
+        await insertUsageBatch(pool, rows);
+      },
+    });
     // Three requests, one caller id; what tells them apart is the id the gateway made for each.
     log.add(record(1000, { userId: a.id, requestId: randomUUID(), clientRequestId: 'req_shared_0001' }));
     log.add(record(1001, { userId: a.id, requestId: randomUUID(), clientRequestId: 'req_shared_0001' }));
@@ -207,18 +250,32 @@ describe('usage log through the database layer (migrations and insertUsageBatch)
     const { rows } = await pool.query<{ user_id: string; n: number }>(
       "SELECT user_id, count(*)::int AS n FROM usage_logs WHERE client_request_id = 'req_shared_0001' GROUP BY user_id ORDER BY n DESC",
     );
-    expect(rows).toEqual([{ user_id: a.id, n: 2 }, { user_id: b.id, n: 1 }]);
+    expect(rows).toEqual([
+      { user_id: a.id, n: 2 },
+      { user_id: b.id, n: 1 },
+    ]);
   });
 
   it('stores a row whose caller-made text PostgreSQL cannot hold as it is (NUL), instead of dropping it', async () => {
     const user = await createUser(pool, 'nul@example.com');
     const requestId = randomUUID();
-    const log = createUsageLog({ logger: quietLogger().logger, tuning: { flushIntervalMs: 50 }, insert: async (rows) => { await insertUsageBatch(pool, rows); } });
-    log.add(record(2000, { userId: user.id, requestId, conversationId: 'conv\u0000x', model: `m\u0000${'x'.repeat(400)}`, provider: 'p\u0000' }));
+    const log = createUsageLog({
+      logger: quietLogger().logger,
+      tuning: { flushIntervalMs: 50 },
+      insert: async (rows) => {
+        await insertUsageBatch(pool, rows);
+      },
+    });
+    log.add(
+      record(2000, { userId: user.id, requestId, conversationId: 'conv\u0000x', model: `m\u0000${'x'.repeat(400)}`, provider: 'p\u0000' }),
+    );
     const result = await log.close({ timeoutMs: 10_000 });
 
     expect(result.stats).toMatchObject({ written: 1, rejected: 0 });
-    const { rows } = await pool.query<{ conversation_id: string; model: string; provider: string }>('SELECT conversation_id, model, provider FROM usage_logs WHERE request_id = $1', [requestId]);
+    const { rows } = await pool.query<{ conversation_id: string; model: string; provider: string }>(
+      'SELECT conversation_id, model, provider FROM usage_logs WHERE request_id = $1',
+      [requestId],
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ conversation_id: 'conv\uFFFDx', provider: 'p\uFFFD' });
     expect(rows[0]?.model).toHaveLength(256);
@@ -265,7 +322,13 @@ describe('usage log across a PostgreSQL outage', () => {
       if (n % 10 === 0) await pause(10);
     }
     await stopping;
-    await eventually(() => { expect(log.stats().consecutiveFailures).toBeGreaterThanOrEqual(3); }, 10_000, 50);
+    await eventually(
+      () => {
+        expect(log.stats().consecutiveFailures).toBeGreaterThanOrEqual(3);
+      },
+      10_000,
+      50,
+    );
     expect(log.stats().pending).toBeGreaterThanOrEqual(150);
     const before = log.stats().written;
 

@@ -22,7 +22,19 @@ afterAll(async () => {
 });
 
 function row(userId: string, daysAgo: number): NewUsageLog {
-  return { requestId: randomUUID(), userId, timestamp: new Date(Date.now() - daysAgo * 86_400_000), inputTokens: 3, outputTokens: 4, totalTokens: 7, costUsd: 0.01, model: 'm', endpoint: '/v1/chat/completions', statusCode: 200, latencyMs: 1 };
+  return {
+    requestId: randomUUID(),
+    userId,
+    timestamp: new Date(Date.now() - daysAgo * 86_400_000),
+    inputTokens: 3,
+    outputTokens: 4,
+    totalTokens: 7,
+    costUsd: 0.01,
+    model: 'm',
+    endpoint: '/v1/chat/completions',
+    statusCode: 200,
+    latencyMs: 1,
+  };
 }
 
 async function count(sql: string, params: unknown[]): Promise<number> {
@@ -36,8 +48,14 @@ describe('usage retention', () => {
     await insertUsageBatch(pool, [row(user.id, 40), row(user.id, 31), row(user.id, 29), row(user.id, 1)]);
     for (const daysAgo of [40, 31, 29, 1]) {
       const id = `resp_${daysAgo}`;
-      await insertResponse(pool, { id, scope: { userId: user.id, endUser: undefined }, previousResponseId: null, inputItems: [], response: {} });
-      await pool.query("UPDATE responses SET created_at = now() - make_interval(days => $2) WHERE id = $1", [id, daysAgo]);
+      await insertResponse(pool, {
+        id,
+        scope: { userId: user.id, endUser: undefined },
+        previousResponseId: null,
+        inputItems: [],
+        response: {},
+      });
+      await pool.query('UPDATE responses SET created_at = now() - make_interval(days => $2) WHERE id = $1', [id, daysAgo]);
     }
     const runs = await Promise.all([enforceRetention(pool, 30), enforceRetention(pool, 30)]);
     // The one that missed the lock did nothing, or ran after the other and found nothing left.
@@ -50,7 +68,14 @@ describe('usage retention', () => {
 });
 
 describe('deleting a user', () => {
-  const config = { tiers: { free: { requestsPerMinute: 1, requestsPerDay: 1 }, pro: { requestsPerMinute: 1, requestsPerDay: 1 }, enterprise: { requestsPerMinute: 1, requestsPerDay: 1 } }, defaultLimits: { requestsPerMinute: 1, requestsPerDay: 1 } };
+  const config = {
+    tiers: {
+      free: { requestsPerMinute: 1, requestsPerDay: 1 },
+      pro: { requestsPerMinute: 1, requestsPerDay: 1 },
+      enterprise: { requestsPerMinute: 1, requestsPerDay: 1 },
+    },
+    defaultLimits: { requestsPerMinute: 1, requestsPerDay: 1 },
+  };
 
   it('keeps anonymised usage rows when told to keep the books', async () => {
     const store = databaseStore(pool, { ...config, usage: { retentionDays: undefined, onUserDelete: 'anonymize' } });
@@ -60,7 +85,12 @@ describe('deleting a user', () => {
     const deleted = await store.deleteUser(user.id);
     expect(deleted.counts).toMatchObject({ users: 1, usageLogs: 0 });
     expect(await count('user_id = $1', [user.id])).toBe(0);
-    expect(await count('request_id = ANY($1) AND user_id IS NULL AND conversation_id IS NULL AND client_request_id IS NULL AND total_tokens = 7', [rows.map((r) => r.requestId)])).toBe(2);
+    expect(
+      await count(
+        'request_id = ANY($1) AND user_id IS NULL AND conversation_id IS NULL AND client_request_id IS NULL AND total_tokens = 7',
+        [rows.map((r) => r.requestId)],
+      ),
+    ).toBe(2);
   });
 
   it('deletes usage rows with the user by default', async () => {

@@ -108,11 +108,9 @@ async function startApiServer(options: ApiServerOptions, port?: number): Promise
   const { dir, pki } = options;
   port ??= await freePort();
   const tokensFile = join(dir, 'tokens.csv');
-  writeFileSync(
-    tokensFile,
-    options.identities.map((i) => `${i.token},${i.user},${i.user},"${i.groups.join(',')}"`).join('\n') + '\n',
-    { mode: 0o600 },
-  );
+  writeFileSync(tokensFile, options.identities.map((i) => `${i.token},${i.user},${i.user},"${i.groups.join(',')}"`).join('\n') + '\n', {
+    mode: 0o600,
+  });
   const server = `https://${options.host}:${port}`;
   const service = startProcess({
     name: 'kube-apiserver',
@@ -181,7 +179,12 @@ async function componentFlags(kubeconfig: string): Promise<string[]> {
   ];
 }
 
-async function startClusterComponents(dir: string, pki: Pki, kubeconfigs: Record<keyof ReturnType<typeof clusterIdentities>, string>, profile: Profile): Promise<Service[]> {
+async function startClusterComponents(
+  dir: string,
+  pki: Pki,
+  kubeconfigs: Record<keyof ReturnType<typeof clusterIdentities>, string>,
+  profile: Profile,
+): Promise<Service[]> {
   const kcm = startProcess({
     name: 'kube-controller-manager',
     command: binary('kube-controller-manager'),
@@ -286,7 +289,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     services.push(etcd.service);
     // Every identity must be in the token file before the API server starts.
     const nodeComponents = nodeIdentities();
-    const identities = [admin, ...(profile === 'api' ? [] : Object.values(components)), ...(profile === 'node' ? Object.values(nodeComponents) : [])];
+    const identities = [
+      admin,
+      ...(profile === 'api' ? [] : Object.values(components)),
+      ...(profile === 'node' ? Object.values(nodeComponents) : []),
+    ];
     const apiOptions: ApiServerOptions = { dir, pki, etcdUrl: etcd.url, identities, admin, profile, host };
     let api = await startApiServer(apiOptions);
     // The list holds a stand-in so that stop() always stops the current API server process.
@@ -320,7 +327,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     if (profile === 'node') {
       for (const [name, who] of Object.entries(nodeComponents)) kubeconfigFor(`${name}.kubeconfig`, who);
     }
-    return { profile, dir, kubeconfigPath, server: api.server, startupMs: Date.now() - started, kubeConfig, kubectl, restartApiServer, stop };
+    return {
+      profile,
+      dir,
+      kubeconfigPath,
+      server: api.server,
+      startupMs: Date.now() - started,
+      kubeConfig,
+      kubectl,
+      restartApiServer,
+      stop,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -16,7 +16,11 @@ export function fakeStorageClass(): V1StorageClass {
 }
 
 /** `pathOf`: where volume i lives on the host; the node profile's are real directories. */
-export function fakeVolumes(count = 24, size = '500Gi', pathOf = (i: number): string => `/nonexistent/fake-pv-${String(i)}`): V1PersistentVolume[] {
+export function fakeVolumes(
+  count = 24,
+  size = '500Gi',
+  pathOf = (i: number): string => `/nonexistent/fake-pv-${String(i)}`,
+): V1PersistentVolume[] {
   return Array.from({ length: count }, (_, i) => ({
     apiVersion: 'v1',
     kind: 'PersistentVolume',

@@ -7,8 +7,12 @@ export async function httpsGetOk(url: string, options: { ca: string; token: stri
       res.resume();
       done(res.statusCode === 200);
     });
-    req.on('error', () => { done(false); });
-    req.on('timeout', () => { req.destroy(); });
+    req.on('error', () => {
+      done(false);
+    });
+    req.on('timeout', () => {
+      req.destroy();
+    });
     req.end();
   });
 }

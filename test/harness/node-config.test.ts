@@ -6,7 +6,13 @@ import { cniConfig, NODE_IP, POD_SUBNET } from './node-network.ts';
 import { containerdConfig, corefile, kubeletConfig, kubeProxyConfig } from './node.ts';
 import { SERVICE_CIDR } from './control-plane.ts';
 
-const paths = { dir: '/run/x', containerd: '/run/x/containerd', socket: '/run/x/containerd/containerd.sock', kubelet: '/run/x/kubelet', cni: '/run/x/cni' };
+const paths = {
+  dir: '/run/x',
+  containerd: '/run/x/containerd',
+  socket: '/run/x/containerd/containerd.sock',
+  kubelet: '/run/x/kubelet',
+  cni: '/run/x/cni',
+};
 
 describe('node configuration', () => {
   it('gives pods routes to their subnet and the Services only: no default route, no masquerade', () => {

@@ -32,9 +32,12 @@ export async function checkNodePrerequisites(): Promise<void> {
   for (const tool of ['ip', 'iptables-save', 'iptables-restore', 'runc', 'conntrack']) {
     if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) throw new Error(`the node profile needs ${tool}: run ./hack/setup.sh`);
   }
-  if ((await run('unshare', ['--net', '--mount', 'true'])).code !== 0) throw new Error('the node profile needs network and mount namespaces, which this machine refuses');
+  if ((await run('unshare', ['--net', '--mount', 'true'])).code !== 0)
+    throw new Error('the node profile needs network and mount namespaces, which this machine refuses');
   if ((await run('ip', ['link', 'show', BRIDGE])).code === 0) {
-    throw new Error(`the bridge ${BRIDGE} exists: another node profile is running on this machine, or one was killed; remove it with: ip link delete ${BRIDGE}`);
+    throw new Error(
+      `the bridge ${BRIDGE} exists: another node profile is running on this machine, or one was killed; remove it with: ip link delete ${BRIDGE}`,
+    );
   }
 }
 
@@ -69,24 +72,28 @@ export async function setUpNodeNetwork(): Promise<NodeNetwork> {
 
 /** The CNI configuration: a bridge with static addresses, routes to the pod subnet and Services only. */
 export function cniConfig(ipamDir: string): string {
-  return JSON.stringify({
-    cniVersion: '1.0.0',
-    name: 'perpetual',
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: BRIDGE,
-        isGateway: true,
-        isDefaultGateway: false,
-        ipMasq: false,
-        hairpinMode: true,
-        ipam: {
-          type: 'host-local',
-          dataDir: ipamDir,
-          ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP, rangeStart: '10.244.0.10' }]],
-          routes: [{ dst: SERVICE_CIDR }],
+  return JSON.stringify(
+    {
+      cniVersion: '1.0.0',
+      name: 'perpetual',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: BRIDGE,
+          isGateway: true,
+          isDefaultGateway: false,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            dataDir: ipamDir,
+            ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP, rangeStart: '10.244.0.10' }]],
+            routes: [{ dst: SERVICE_CIDR }],
+          },
         },
-      },
-    ],
-  }, null, 2);
+      ],
+    },
+    null,
+    2,
+  );
 }

@@ -165,7 +165,8 @@ function containerPids(): number[] {
     if (!existsSync(dir)) return;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory()) walk(join(dir, entry.name));
-      else if (entry.name === 'cgroup.procs') pids.push(...readFileSync(join(dir, entry.name), 'utf8').split('\n').filter(Boolean).map(Number));
+      else if (entry.name === 'cgroup.procs')
+        pids.push(...readFileSync(join(dir, entry.name), 'utf8').split('\n').filter(Boolean).map(Number));
     }
   };
   walk(root);
@@ -174,14 +175,16 @@ function containerPids(): number[] {
 
 /** The runc shims our containerd started (they outlive containerd by design). */
 function shimPids(socket: string): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      return cmdline.includes('containerd-shim-runc-v2') && cmdline.includes(socket) ? [Number(pid)] : [];
-    } catch {
-      return [];
-    }
-  });
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes('containerd-shim-runc-v2') && cmdline.includes(socket) ? [Number(pid)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 function kill(pids: number[]): void {
@@ -196,7 +199,10 @@ function kill(pids: number[]): void {
 
 /** Mount points under any of `prefixes`, deepest first. */
 function mountsUnder(prefixes: string[]): string[] {
-  const points = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').map((p) => p.replace(/\\040/g, ' '));
+  const points = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .map((p) => p.replace(/\\040/g, ' '));
   return points.filter((p) => prefixes.some((prefix) => p.startsWith(prefix))).reverse();
 }
 
@@ -210,15 +216,25 @@ async function removePodCgroups(): Promise<void> {
 
 async function waitForNode(cp: ControlPlane, kubelet: Service): Promise<void> {
   const kubectl = (args: string[]): ReturnType<ControlPlane['kubectl']> => cp.kubectl(args);
-  await waitFor('node Ready', async () => (await kubectl(['wait', '--for=condition=Ready', `node/${NODE_NAME}`, '--timeout=2s'])).code === 0, {
-    timeoutMs: 90_000,
-    service: kubelet,
+  await waitFor(
+    'node Ready',
+    async () => (await kubectl(['wait', '--for=condition=Ready', `node/${NODE_NAME}`, '--timeout=2s'])).code === 0,
+    {
+      timeoutMs: 90_000,
+      service: kubelet,
+    },
+  );
+  await waitFor(
+    `${NODE_GPUS} nvidia.com/gpu on the node`,
+    async () => {
+      const out = await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.allocatable.nvidia\\.com/gpu}']);
+      return out.stdout.trim() === String(NODE_GPUS);
+    },
+    { timeoutMs: 30_000 },
+  );
+  await waitFor('default ServiceAccount', async () => (await kubectl(['get', 'serviceaccount', 'default'])).code === 0, {
+    timeoutMs: 30_000,
   });
-  await waitFor(`${NODE_GPUS} nvidia.com/gpu on the node`, async () => {
-    const out = await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.allocatable.nvidia\\.com/gpu}']);
-    return out.stdout.trim() === String(NODE_GPUS);
-  }, { timeoutMs: 30_000 });
-  await waitFor('default ServiceAccount', async () => (await kubectl(['get', 'serviceaccount', 'default'])).code === 0, { timeoutMs: 30_000 });
 }
 
 export async function startNode(): Promise<Node> {
@@ -259,14 +275,21 @@ export async function startNode(): Promise<Node> {
     stopControlPlane = () => cp.stop();
     p = paths(cp.dir);
     const node = p;
-    for (const d of [node.containerd, node.kubelet, join(node.cni, 'net.d'), join(node.containerd, 'hosts/_default'), DEVICE_PLUGIN_DIR]) mkdirSync(d, { recursive: true });
+    for (const d of [node.containerd, node.kubelet, join(node.cni, 'net.d'), join(node.containerd, 'hosts/_default'), DEVICE_PLUGIN_DIR])
+      mkdirSync(d, { recursive: true });
     writeFileSync(join(node.cni, 'net.d', '10-perpetual.conflist'), cniConfig(join(node.cni, 'ipam')));
     // No registry is reachable: every pull goes to a closed loopback port and fails at once.
     writeFileSync(join(node.containerd, 'hosts/_default/hosts.toml'), "server = 'http://127.0.0.1:1'\n");
     writeFileSync(join(node.containerd, 'config.toml'), containerdConfig(node, pause));
     // containerd finds its shim, and the shim runc, on PATH.
     const path = `${dirname(binary('containerd'))}:/usr/sbin:/usr/bin:/sbin:/bin`;
-    const containerd = startProcess({ name: 'containerd', command: binary('containerd'), args: ['--config', join(node.containerd, 'config.toml')], logDir: cp.dir, env: { PATH: path } });
+    const containerd = startProcess({
+      name: 'containerd',
+      command: binary('containerd'),
+      args: ['--config', join(node.containerd, 'config.toml')],
+      logDir: cp.dir,
+      env: { PATH: path },
+    });
     services.push(containerd);
     await waitFor('containerd', async () => (await ctr(node, ['version'])).code === 0, { timeoutMs: 30_000, service: containerd });
     for (const image of images.values()) {
@@ -291,9 +314,24 @@ export async function startNode(): Promise<Node> {
       env: { PATH: path },
     });
     services.push(kubelet);
-    services.push(startProcess({ name: 'device-plugin', command: binary('fake-gpu-plugin'), args: [`--count=${String(NODE_GPUS)}`, `--dir=${DEVICE_PLUGIN_DIR}`], logDir: cp.dir }));
+    services.push(
+      startProcess({
+        name: 'device-plugin',
+        command: binary('fake-gpu-plugin'),
+        args: [`--count=${String(NODE_GPUS)}`, `--dir=${DEVICE_PLUGIN_DIR}`],
+        logDir: cp.dir,
+      }),
+    );
     writeFileSync(join(cp.dir, 'kube-proxy.yaml'), kubeProxyConfig(cp.dir, { healthz: await freePort(), metrics: await freePort() }));
-    services.push(startProcess({ name: 'kube-proxy', command: binary('kube-proxy'), args: [`--config=${join(cp.dir, 'kube-proxy.yaml')}`], logDir: cp.dir, env: { PATH: path } }));
+    services.push(
+      startProcess({
+        name: 'kube-proxy',
+        command: binary('kube-proxy'),
+        args: [`--config=${join(cp.dir, 'kube-proxy.yaml')}`],
+        logDir: cp.dir,
+        env: { PATH: path },
+      }),
+    );
     writeFileSync(join(cp.dir, 'Corefile'), corefile(cp.dir));
     services.push(startProcess({ name: 'coredns', command: binary('coredns'), args: ['-conf', join(cp.dir, 'Corefile')], logDir: cp.dir }));
     await createVolumes(cp.kubeConfig(), cp.dir);

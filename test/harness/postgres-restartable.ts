@@ -43,7 +43,11 @@ export async function startRestartablePostgres(): Promise<RestartablePostgres> {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     // SIGTERM would be a "smart" shutdown, which waits for every client to disconnect (a pool
     // never does); SIGINT is fast shutdown, SIGQUIT immediate.
-    const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        resolve();
+      }),
+    );
     child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;
@@ -54,7 +58,9 @@ export async function startRestartablePostgres(): Promise<RestartablePostgres> {
   return {
     url,
     port,
-    get running() { return service !== undefined; },
+    get running() {
+      return service !== undefined;
+    },
     stop,
     start,
     destroy: async () => {

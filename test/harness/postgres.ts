@@ -16,7 +16,12 @@ export interface Postgres {
 /** The newest installed PostgreSQL (15 or later) from Debian's layout. */
 function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).map(Number).filter((v) => v >= 15).sort((a, b) => b - a) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .map(Number)
+        .filter((v) => v >= 15)
+        .sort((a, b) => b - a)
+    : [];
   if (versions[0] === undefined) throw new Error('PostgreSQL 15+ is not installed: run ./hack/setup.sh');
   return join(root, String(versions[0]), 'bin');
 }
@@ -59,8 +64,22 @@ export async function initPostgresCluster(dirPrefix: string, listen: PostgresLis
   if (user) chownSync(pwfile, user.uid, user.gid);
   const data = join(dir, 'data');
   const asServerUser = (command: string, args: string[]): [string, string[]] =>
-    user ? ['setpriv', [`--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, '--clear-groups', command, ...args]] : [command, args];
-  await runOrThrow(...asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']));
+    user
+      ? ['setpriv', [`--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, '--clear-groups', command, ...args]]
+      : [command, args];
+  await runOrThrow(
+    ...asServerUser(join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=scram-sha-256',
+      `--pwfile=${pwfile}`,
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]),
+  );
   if (listen.clients) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${listen.clients} scram-sha-256\n`);
   const port = await freePort();
   const addresses = [...new Set(['127.0.0.1', listen.host])].join(',');
@@ -69,7 +88,17 @@ export async function initPostgresCluster(dirPrefix: string, listen: PostgresLis
     port,
     url: `postgresql://postgres:${password}@${listen.host}:${String(port)}/postgres`,
     startServer: (extraArgs) => {
-      const [command, args] = asServerUser(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', addresses, '-k', dir, ...extraArgs]);
+      const [command, args] = asServerUser(join(bin, 'postgres'), [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-h',
+        addresses,
+        '-k',
+        dir,
+        ...extraArgs,
+      ]);
       return startProcess({ name: 'postgres', command, args, logDir: dir });
     },
   };
@@ -77,12 +106,16 @@ export async function initPostgresCluster(dirPrefix: string, listen: PostgresLis
 
 /** Resolves once the server at `url` accepts connections; fails early when `service` exits. */
 export async function waitForPostgres(url: string, service: Service): Promise<void> {
-  await waitFor('postgres', async () => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.end();
-    return true;
-  }, { timeoutMs: 30_000, service });
+  await waitFor(
+    'postgres',
+    async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.end();
+      return true;
+    },
+    { timeoutMs: 30_000, service },
+  );
 }
 
 export async function startPostgres(listen?: PostgresListen): Promise<Postgres> {

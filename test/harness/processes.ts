@@ -29,7 +29,9 @@ export async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => { resolvePort(port); });
+      server.close(() => {
+        resolvePort(port);
+      });
     });
   });
 }
@@ -70,7 +72,11 @@ export function startProcess(options: StartOptions): Service {
 /** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
 export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (hasExited(child)) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => { done(); }));
+  const exited = new Promise<void>((done) =>
+    child.once('exit', () => {
+      done();
+    }),
+  );
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
@@ -116,7 +122,9 @@ export async function run(
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => { done({ code: code ?? -1, stdout, stderr }); });
+    child.on('close', (code) => {
+      done({ code: code ?? -1, stdout, stderr });
+    });
     if (child.stdin) {
       child.stdin.on('error', () => undefined); // the exit code and stderr tell what went wrong
       child.stdin.end(options.input);

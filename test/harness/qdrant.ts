@@ -43,7 +43,10 @@ export async function startQdrantServer(): Promise<QdrantServer | undefined> {
     },
   });
   const url = `http://127.0.0.1:${String(httpPort)}`;
-  await waitFor('qdrant', async () => (await fetch(`${url}/readyz`, { headers: { 'api-key': apiKey } })).ok, { timeoutMs: 20_000, service });
+  await waitFor('qdrant', async () => (await fetch(`${url}/readyz`, { headers: { 'api-key': apiKey } })).ok, {
+    timeoutMs: 20_000,
+    service,
+  });
   return {
     url,
     apiKey,

@@ -23,17 +23,21 @@ export async function startRedis(): Promise<Redis> {
     logDir: dir,
   });
   const url = `redis://:${password}@127.0.0.1:${port}`;
-  await waitFor('redis', async () => {
-    const client = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined); // refused connections while starting are expected; connect() reports them
-    try {
-      await client.connect();
-      await client.ping();
-      return true;
-    } finally {
-      client.disconnect();
-    }
-  }, { timeoutMs: 20_000, service });
+  await waitFor(
+    'redis',
+    async () => {
+      const client = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => undefined); // refused connections while starting are expected; connect() reports them
+      try {
+        await client.connect();
+        await client.ping();
+        return true;
+      } finally {
+        client.disconnect();
+      }
+    },
+    { timeoutMs: 20_000, service },
+  );
   return {
     url,
     stop: async () => {

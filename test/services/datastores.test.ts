@@ -6,8 +6,12 @@ import '../setup/provided.ts';
 
 describe('PostgreSQL', () => {
   const client = new pg.Client({ connectionString: inject('postgresUrl') });
-  beforeAll(async () => { await client.connect(); });
-  afterAll(async () => { await client.end(); });
+  beforeAll(async () => {
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+  });
 
   it('is version 15 or newer', async () => {
     const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num');
@@ -21,7 +25,9 @@ describe('PostgreSQL', () => {
       "INSERT INTO usage_probe (user_id, tokens) VALUES ('00000000-0000-0000-0000-000000000001', 5), ('00000000-0000-0000-0000-000000000001', 7)",
     );
     await client.query('COMMIT');
-    await expect(client.query("INSERT INTO usage_probe (user_id, tokens) VALUES ('00000000-0000-0000-0000-000000000001', -1)")).rejects.toThrow(/check constraint/);
+    await expect(
+      client.query("INSERT INTO usage_probe (user_id, tokens) VALUES ('00000000-0000-0000-0000-000000000001', -1)"),
+    ).rejects.toThrow(/check constraint/);
     const { rows } = await client.query<{ total: string }>('SELECT sum(tokens) AS total FROM usage_probe');
     expect(rows[0]?.total).toBe('12');
   });
@@ -36,8 +42,12 @@ describe('PostgreSQL', () => {
 
 describe('Redis', () => {
   const redis = new Redis(inject('redisUrl'), { lazyConnect: true });
-  beforeAll(async () => { await redis.connect(); });
-  afterAll(() => { redis.disconnect(); });
+  beforeAll(async () => {
+    await redis.connect();
+  });
+  afterAll(() => {
+    redis.disconnect();
+  });
 
   it('is version 7 or newer', async () => {
     const info = await redis.info('server');

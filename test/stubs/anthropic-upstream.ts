@@ -45,8 +45,22 @@ export interface AnthropicUpstream extends UpstreamStub<AnthropicUpstreamBehavio
 
 const VERSIONS = ['2023-01-01', '2023-06-01', '2026-10-21'];
 const TOP_LEVEL = new Set([
-  'model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'stream',
-  'tools', 'tool_choice', 'metadata', 'thinking', 'service_tier', 'container', 'mcp_servers',
+  'model',
+  'max_tokens',
+  'messages',
+  'system',
+  'stop_sequences',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stream',
+  'tools',
+  'tool_choice',
+  'metadata',
+  'thinking',
+  'service_tier',
+  'container',
+  'mcp_servers',
 ]);
 /** count_tokens takes the prompt side only: generation settings are extra inputs there. */
 const COUNT_TOKENS_TOP_LEVEL = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers']);
@@ -58,8 +72,14 @@ export function stubSignature(thinking: string): string {
 }
 const BLOCK_TYPES = new Set(['text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result']);
 const ERROR_TYPES: Readonly<Record<number, string>> = {
-  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
-  413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 529: 'overloaded_error',
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  529: 'overloaded_error',
 };
 
 class AnthropicError extends Error {
@@ -95,8 +115,10 @@ function idsOf(blocks: Json[], type: string, key: string): string[] {
 }
 
 function validateBlock(block: Json, where: string): void {
-  if (typeof block.type !== 'string' || !BLOCK_TYPES.has(block.type)) throw invalid(`${where}.type: Input tag '${String(block.type)}' found using 'type' does not match any of the expected tags`);
-  if (block.type === 'text' && (typeof block.text !== 'string' || block.text === '')) throw invalid(`${where}: text content blocks must be non-empty`);
+  if (typeof block.type !== 'string' || !BLOCK_TYPES.has(block.type))
+    throw invalid(`${where}.type: Input tag '${String(block.type)}' found using 'type' does not match any of the expected tags`);
+  if (block.type === 'text' && (typeof block.text !== 'string' || block.text === ''))
+    throw invalid(`${where}: text content blocks must be non-empty`);
   if (block.type === 'tool_use' && (typeof block.id !== 'string' || typeof block.name !== 'string' || !isRecord(block.input))) {
     throw invalid(`${where}: tool_use blocks need a string id and name and an object input`);
   }
@@ -107,21 +129,28 @@ function validateBlock(block: Json, where: string): void {
 
 function validateDocumentOrThinking(block: Json, where: string): void {
   if (block.type === 'document' && !(isRecord(block.source) && DOCUMENT_SOURCES.has(String(block.source.type)))) {
-    throw invalid(`${where}.source: Input tag '${String(isRecord(block.source) ? block.source.type : undefined)}' found using 'type' does not match any of the expected tags: 'base64', 'content', 'text', 'url', 'file'`);
+    throw invalid(
+      `${where}.source: Input tag '${String(isRecord(block.source) ? block.source.type : undefined)}' found using 'type' does not match any of the expected tags: 'base64', 'content', 'text', 'url', 'file'`,
+    );
   }
-  if (block.type === 'thinking' && (typeof block.thinking !== 'string' || typeof block.signature !== 'string')) throw invalid(`${where}.signature: Field required`);
+  if (block.type === 'thinking' && (typeof block.thinking !== 'string' || typeof block.signature !== 'string'))
+    throw invalid(`${where}.signature: Field required`);
   // The real API checks the signature cryptographically: altered thinking is refused.
-  if (block.type === 'thinking' && block.signature !== stubSignature(String(block.thinking))) throw invalid(`${where}: Invalid \`signature\` in \`thinking\` block`);
+  if (block.type === 'thinking' && block.signature !== stubSignature(String(block.thinking)))
+    throw invalid(`${where}: Invalid \`signature\` in \`thinking\` block`);
   if (block.type === 'redacted_thinking' && typeof block.data !== 'string') throw invalid(`${where}.data: Field required`);
 }
 
 function validateRole(m: Json, i: number): void {
   if (m.role === 'system') {
-    throw invalid('messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.');
+    throw invalid(
+      'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.',
+    );
   }
   if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`);
   if (typeof m.content !== 'string' && !Array.isArray(m.content)) throw invalid(`messages.${i}.content: Field required`);
-  if (Array.isArray(m.content) && m.content.length === 0 && i === 0) throw invalid(`messages.${i}: all messages must have non-empty content except for the optional final assistant message`);
+  if (Array.isArray(m.content) && m.content.length === 0 && i === 0)
+    throw invalid(`messages.${i}: all messages must have non-empty content except for the optional final assistant message`);
 }
 
 /** tool_use ids in an assistant turn must be answered, all of them, in the very next user turn. */
@@ -131,13 +160,17 @@ function validateToolPairing(messages: Json[]): void {
     const previous = i > 0 ? idsOf(blocksOf(messages[i - 1]?.content), 'tool_use', 'id') : [];
     const orphan = results.find((id) => !previous.includes(id));
     if (m.role === 'user' && orphan !== undefined) {
-      throw invalid(`messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${orphan}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`);
+      throw invalid(
+        `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${orphan}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`,
+      );
     }
     const uses = m.role === 'assistant' ? idsOf(blocksOf(m.content), 'tool_use', 'id') : [];
     const next = idsOf(blocksOf(messages[i + 1]?.content), 'tool_result', 'tool_use_id');
     const unanswered = i + 1 < messages.length ? uses.find((id) => !next.includes(id)) : undefined;
     if (unanswered !== undefined) {
-      throw invalid(`messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${unanswered}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`);
+      throw invalid(
+        `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${unanswered}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
+      );
     }
   });
 }
@@ -161,23 +194,28 @@ function validateSampling(body: Json, version: string): void {
   for (const key of ['temperature', 'top_p', 'top_k']) {
     if (body[key] === undefined) continue;
     if (version === '2026-10-21') throw invalid(`${key}: this parameter is not supported in API version 2026-10-21`);
-    if (key !== 'top_k' && (typeof body[key] !== 'number' || body[key] < 0 || body[key] > 1)) throw invalid(`${key}: Input should be less than or equal to 1`);
+    if (key !== 'top_k' && (typeof body[key] !== 'number' || body[key] < 0 || body[key] > 1))
+      throw invalid(`${key}: Input should be less than or equal to 1`);
   }
   const stops = body.stop_sequences;
-  if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string'))) throw invalid('stop_sequences: Input should be a valid list of strings');
+  if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string')))
+    throw invalid('stop_sequences: Input should be a valid list of strings');
 }
 
 function validateTools(body: Json): void {
   if (body.tools !== undefined) {
     if (!Array.isArray(body.tools)) throw invalid('tools: Input should be a valid list');
     body.tools.forEach((tool: unknown, i) => {
-      if (!isRecord(tool) || typeof tool.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(tool.name)) throw invalid(`tools.${i}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`);
-      if (!isRecord(tool.input_schema) || tool.input_schema.type !== 'object') throw invalid(`tools.${i}.input_schema.type: Input should be 'object'`);
+      if (!isRecord(tool) || typeof tool.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(tool.name))
+        throw invalid(`tools.${i}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`);
+      if (!isRecord(tool.input_schema) || tool.input_schema.type !== 'object')
+        throw invalid(`tools.${i}.input_schema.type: Input should be 'object'`);
     });
   }
   const choice = body.tool_choice;
   if (choice === undefined) return;
-  if (!isRecord(choice) || !['auto', 'any', 'tool', 'none'].includes(String(choice.type))) throw invalid("tool_choice.type: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'");
+  if (!isRecord(choice) || !['auto', 'any', 'tool', 'none'].includes(String(choice.type)))
+    throw invalid("tool_choice.type: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'");
   if (choice.type === 'tool' && typeof choice.name !== 'string') throw invalid('tool_choice.tool.name: Field required');
 }
 
@@ -186,10 +224,13 @@ function validateThinking(body: Json): void {
   const thinking = body.thinking;
   if (!isRecord(thinking) || thinking.type !== 'enabled') return;
   const budget = thinking.budget_tokens;
-  if (!Number.isInteger(budget) || (budget as number) < 1024) throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
-  if (body.max_tokens !== undefined && (budget as number) >= (body.max_tokens as number)) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`');
+  if (!Number.isInteger(budget) || (budget as number) < 1024)
+    throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+  if (body.max_tokens !== undefined && (budget as number) >= (body.max_tokens as number))
+    throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`');
   const choice = body.tool_choice;
-  if (isRecord(choice) && (choice.type === 'any' || choice.type === 'tool')) throw invalid('Thinking may not be enabled when tool_choice forces tool use.');
+  if (isRecord(choice) && (choice.type === 'any' || choice.type === 'tool'))
+    throw invalid('Thinking may not be enabled when tool_choice forces tool use.');
 }
 
 function validateRequest(body: Json, version: string, countTokens = false): Json[] {
@@ -198,10 +239,15 @@ function validateRequest(body: Json, version: string, countTokens = false): Json
   if (extra !== undefined) throw invalid(`${extra}: Extra inputs are not permitted`);
   if (typeof body.model !== 'string') throw invalid('model: Field required');
   if (!countTokens && body.max_tokens === undefined) throw invalid('max_tokens: Field required');
-  if (!countTokens && (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1)) throw invalid('max_tokens: Input should be a valid integer greater than or equal to 1');
+  if (!countTokens && (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1))
+    throw invalid('max_tokens: Input should be a valid integer greater than or equal to 1');
   validateThinking(body);
   const system = body.system;
-  if (system !== undefined && typeof system !== 'string' && !(Array.isArray(system) && system.every((b) => isRecord(b) && b.type === 'text'))) {
+  if (
+    system !== undefined &&
+    typeof system !== 'string' &&
+    !(Array.isArray(system) && system.every((b) => isRecord(b) && b.type === 'text'))
+  ) {
     throw invalid('system: Input should be a valid string or a list of text blocks');
   }
   validateSampling(body, version);
@@ -224,7 +270,9 @@ function checkHeaders(req: http.IncomingMessage, behaviour: AnthropicUpstreamBeh
 function replyText(messages: Json[], behaviour: AnthropicUpstreamBehaviour): string {
   if (behaviour.reply !== undefined) return behaviour.reply;
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
-  const text = blocksOf(lastUser?.content).map((b) => (b.type === 'text' ? String(b.text) : '')).join('');
+  const text = blocksOf(lastUser?.content)
+    .map((b) => (b.type === 'text' ? String(b.text) : ''))
+    .join('');
   return `echo: ${text}`;
 }
 
@@ -260,7 +308,10 @@ function stopReason(ex: Exchange): string {
 }
 
 function thinkingBlocks(behaviour: AnthropicUpstreamBehaviour): Json[] {
-  const blocks: Json[] = behaviour.thinking === undefined ? [] : [{ type: 'thinking', thinking: behaviour.thinking, signature: stubSignature(behaviour.thinking) }];
+  const blocks: Json[] =
+    behaviour.thinking === undefined
+      ? []
+      : [{ type: 'thinking', thinking: behaviour.thinking, signature: stubSignature(behaviour.thinking) }];
   if (behaviour.redactedThinking !== undefined) blocks.push({ type: 'redacted_thinking', data: behaviour.redactedThinking });
   return blocks;
 }
@@ -296,20 +347,32 @@ type StreamEvent = [name: string, data: Json];
 /** A thinking block as Anthropic streams it: empty start, thinking_delta(s), then signature_delta just before the stop. */
 function thinkingBlockEvents(block: Json, index: number): StreamEvent[] {
   if (block.type === 'redacted_thinking') {
-    return [['content_block_start', { type: 'content_block_start', index, content_block: block }], ['content_block_stop', { type: 'content_block_stop', index }]];
+    return [
+      ['content_block_start', { type: 'content_block_start', index, content_block: block }],
+      ['content_block_stop', { type: 'content_block_stop', index }],
+    ];
   }
   return [
     ['content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }],
-    ...splitReply(String(block.thinking), 2).map((thinking): StreamEvent => ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking } }]),
+    ...splitReply(String(block.thinking), 2).map(
+      (thinking): StreamEvent => [
+        'content_block_delta',
+        { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking } },
+      ],
+    ),
     ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } }],
     ['content_block_stop', { type: 'content_block_stop', index }],
   ];
 }
 
 function textBlockEvents(ex: Exchange, pieces: string[], index: number): StreamEvent[] {
-  const events: StreamEvent[] = [['content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }], ['ping', { type: 'ping' }]];
+  const events: StreamEvent[] = [
+    ['content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }],
+    ['ping', { type: 'ping' }],
+  ];
   pieces.forEach((text, i) => {
-    if (ex.behaviour.errorAfterDeltas === i) events.push(['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]);
+    if (ex.behaviour.errorAfterDeltas === i)
+      events.push(['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]);
     events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }]);
   });
   events.push(['content_block_stop', { type: 'content_block_stop', index }]);
@@ -320,7 +383,10 @@ function toolBlockEvents(tool: NonNullable<AnthropicUpstreamBehaviour['toolUse']
   const json = JSON.stringify(tool.input);
   const half = Math.ceil(json.length / 2);
   return [
-    ['content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: 'toolu_stub_1', name: tool.name, input: {} } }],
+    [
+      'content_block_start',
+      { type: 'content_block_start', index, content_block: { type: 'tool_use', id: 'toolu_stub_1', name: tool.name, input: {} } },
+    ],
     ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }],
     ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(0, half) } }],
     ['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(half) } }],
@@ -334,7 +400,11 @@ function streamEvents(ex: Exchange): StreamEvent[] {
   const pieces = splitReply(ex.text, ex.behaviour.deltas);
   const start = { ...message(ex), content: [], stop_reason: null, stop_sequence: null, ...(omitUsage ? {} : { usage: usage(ex, 1) }) };
   if (omitUsage) delete start.usage;
-  const stop = { type: 'message_delta', delta: { stop_reason: stopReason(ex), stop_sequence: ex.stopSequence }, ...(omitUsage ? {} : { usage: { output_tokens: pieces.length } }) };
+  const stop = {
+    type: 'message_delta',
+    delta: { stop_reason: stopReason(ex), stop_sequence: ex.stopSequence },
+    ...(omitUsage ? {} : { usage: { output_tokens: pieces.length } }),
+  };
   const thinking = thinkingBlocks(ex.behaviour);
   return [
     ['message_start', { type: 'message_start', message: start }],
@@ -361,7 +431,8 @@ export async function startAnthropicUpstream(initial: AnthropicUpstreamBehaviour
   async function handle(exchange: StubExchange<AnthropicUpstreamBehaviour>): Promise<void> {
     const { req, res, body, behaviour } = exchange;
     const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) throw new AnthropicError(404, `Not found: ${req.method ?? ''} ${req.url ?? ''}`);
+    if (req.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens'))
+      throw new AnthropicError(404, `Not found: ${req.method ?? ''} ${req.url ?? ''}`);
     const version = checkHeaders(req, behaviour);
     if (!isRecord(body)) throw invalid('The request body is not valid JSON.');
     if (path === '/v1/messages/count_tokens') {
@@ -371,7 +442,14 @@ export async function startAnthropicUpstream(initial: AnthropicUpstreamBehaviour
     const messages = validateRequest(body, version);
     sequence++;
     const reply = applyStopSequences(replyText(messages, behaviour), body.stop_sequences);
-    const ex: Exchange = { id: `msg_stub${sequence}`, model: body.model as string, input: inputTokens(body, messages), text: reply.text, stopSequence: reply.stopSequence, behaviour };
+    const ex: Exchange = {
+      id: `msg_stub${sequence}`,
+      model: body.model as string,
+      input: inputTokens(body, messages),
+      text: reply.text,
+      stopSequence: reply.stopSequence,
+      behaviour,
+    };
     if (body.stream === true) {
       await writeStream(exchange, streamEvents(ex));
       return;

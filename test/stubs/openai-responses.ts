@@ -49,36 +49,62 @@ function text(content: unknown): string {
 /** Input as items: a string is one user message. */
 function inputItems(input: unknown): Json[] {
   if (typeof input === 'string') return [{ type: 'message', role: 'user', content: input }];
-  if (!Array.isArray(input)) throw problem("Invalid type for 'input': expected a string or an array of input items.", 'input', 'invalid_type');
+  if (!Array.isArray(input))
+    throw problem("Invalid type for 'input': expected a string or an array of input items.", 'input', 'invalid_type');
   return input.map((item: unknown, i) => {
     if (!isRecord(item)) throw problem(`Invalid type for 'input[${i}]': expected an object.`, `input[${i}]`, 'invalid_type');
     const type = item.type ?? 'message';
-    if (typeof type !== 'string' || !ITEM_TYPES.has(type)) throw problem(`Invalid value: ${JSON.stringify(type)}.`, `input[${i}].type`, 'invalid_value');
+    if (typeof type !== 'string' || !ITEM_TYPES.has(type))
+      throw problem(`Invalid value: ${JSON.stringify(type)}.`, `input[${i}].type`, 'invalid_value');
     if (type === 'reasoning') {
       const summary = Array.isArray(item.summary) ? item.summary.map((s: unknown) => (isRecord(s) ? String(s.text) : '')).join('') : '';
       if (item.encrypted_content !== stubEncryptedReasoning(summary)) {
-        throw problem(`Item with id '${String(item.id)}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`, 'input', 'invalid_value');
+        throw problem(
+          `Item with id '${String(item.id)}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`,
+          'input',
+          'invalid_value',
+        );
       }
     }
-    if (type === 'message' && typeof item.role !== 'string') throw problem(`Missing required parameter: 'input[${i}].role'.`, `input[${i}].role`, 'missing_required_parameter');
+    if (type === 'message' && typeof item.role !== 'string')
+      throw problem(`Missing required parameter: 'input[${i}].role'.`, `input[${i}].role`, 'missing_required_parameter');
     return { ...item, type };
   });
 }
 
 /** Checks a request as OpenAI does, as far as the gateway uses the API; returns its input items. */
 export function validateResponses(body: Json, models: string[] | undefined): Json[] {
-  if (typeof body.model !== 'string' || body.model === '') throw problem("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
+  if (typeof body.model !== 'string' || body.model === '')
+    throw problem("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
   if (models && !models.includes(body.model)) {
-    throw new ResponsesProblem(404, `The model \`${body.model}\` does not exist or you do not have access to it.`, undefined, 'model_not_found');
+    throw new ResponsesProblem(
+      404,
+      `The model \`${body.model}\` does not exist or you do not have access to it.`,
+      undefined,
+      'model_not_found',
+    );
   }
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
-    throw problem(`Previous response with id ${JSON.stringify(body.previous_response_id)} not found.`, 'previous_response_id', 'previous_response_not_found');
+    throw problem(
+      `Previous response with id ${JSON.stringify(body.previous_response_id)} not found.`,
+      'previous_response_id',
+      'previous_response_not_found',
+    );
   }
   return inputItems(body.input);
 }
 
 function usage(input: Json[], instructions: unknown, outputWords: number, reasoningWords: number): Json {
-  const inputTokens = input.reduce((sum, item) => sum + text(item.content ?? item.output ?? item.arguments).split(/\s+/).filter(Boolean).length + 3, 0) + text(instructions).split(/\s+/).filter(Boolean).length;
+  const inputTokens =
+    input.reduce(
+      (sum, item) =>
+        sum +
+        text(item.content ?? item.output ?? item.arguments)
+          .split(/\s+/)
+          .filter(Boolean).length +
+        3,
+      0,
+    ) + text(instructions).split(/\s+/).filter(Boolean).length;
   return {
     input_tokens: inputTokens,
     input_tokens_details: { cached_tokens: 0 },
@@ -109,20 +135,38 @@ interface Planned {
 
 function plan(ex: ResponsesExchange, behaviour: ResponsesBehaviour): Planned {
   const include = Array.isArray(ex.body.include) ? ex.body.include : [];
-  const reasoning = behaviour.reasoning === undefined
-    ? undefined
-    : {
-        id: `rs_${ex.id}`,
-        type: 'reasoning',
-        summary: [{ type: 'summary_text', text: behaviour.reasoning }],
-        ...(include.includes('reasoning.encrypted_content') ? { encrypted_content: stubEncryptedReasoning(behaviour.reasoning) } : {}),
-      };
+  const reasoning =
+    behaviour.reasoning === undefined
+      ? undefined
+      : {
+          id: `rs_${ex.id}`,
+          type: 'reasoning',
+          summary: [{ type: 'summary_text', text: behaviour.reasoning }],
+          ...(include.includes('reasoning.encrypted_content') ? { encrypted_content: stubEncryptedReasoning(behaviour.reasoning) } : {}),
+        };
   const call = behaviour.toolCall;
   if (call) {
-    return { reasoning, answerText: call.arguments, answer: { id: `fc_${ex.id}`, type: 'function_call', status: 'completed', call_id: 'call_stub_1', name: call.name, arguments: call.arguments } };
+    return {
+      reasoning,
+      answerText: call.arguments,
+      answer: {
+        id: `fc_${ex.id}`,
+        type: 'function_call',
+        status: 'completed',
+        call_id: 'call_stub_1',
+        name: call.name,
+        arguments: call.arguments,
+      },
+    };
   }
   const answerText = replyText(ex, behaviour);
-  const message = { id: `msg_${ex.id}`, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: answerText, annotations: [], logprobs: [] }] };
+  const message = {
+    id: `msg_${ex.id}`,
+    type: 'message',
+    role: 'assistant',
+    status: 'completed',
+    content: [{ type: 'output_text', text: answerText, annotations: [], logprobs: [] }],
+  };
   return { reasoning, answerText, answer: message };
 }
 
@@ -161,7 +205,15 @@ function responseObject(ex: ResponsesExchange, behaviour: ResponsesBehaviour, st
     output,
     previous_response_id: null,
     ...echoedSettings(ex.body),
-    usage: done && !behaviour.omitUsage ? usage(ex.input, ex.body.instructions, splitReply(planned.answerText, undefined).length, behaviour.reasoning === undefined ? 0 : splitReply(behaviour.reasoning, undefined).length) : null,
+    usage:
+      done && !behaviour.omitUsage
+        ? usage(
+            ex.input,
+            ex.body.instructions,
+            splitReply(planned.answerText, undefined).length,
+            behaviour.reasoning === undefined ? 0 : splitReply(behaviour.reasoning, undefined).length,
+          )
+        : null,
   };
 }
 
@@ -196,7 +248,8 @@ export function responsesEvents(ex: ResponsesExchange, behaviour: ResponsesBehav
     const part = { type: 'output_text', text: '', annotations: [], logprobs: [] };
     emit('response.output_item.added', { output_index: index, item: { ...answer, status: 'in_progress', content: [] } });
     emit('response.content_part.added', { item_id: answer.id, output_index: index, content_index: 0, part });
-    for (const delta of pieces) emit('response.output_text.delta', { item_id: answer.id, output_index: index, content_index: 0, delta, logprobs: [] });
+    for (const delta of pieces)
+      emit('response.output_text.delta', { item_id: answer.id, output_index: index, content_index: 0, delta, logprobs: [] });
     emit('response.output_text.done', { item_id: answer.id, output_index: index, content_index: 0, text: answerText, logprobs: [] });
     emit('response.content_part.done', { item_id: answer.id, output_index: index, content_index: 0, part: { ...part, text: answerText } });
   }

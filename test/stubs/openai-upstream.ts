@@ -72,19 +72,39 @@ function contentText(content: unknown): string {
 
 /** A deterministic token count: words across all message text. */
 function promptTokens(messages: Json[]): number {
-  const words = messages.map((m) => contentText(m.content)).join(' ').split(/\s+/).filter(Boolean).length;
+  const words = messages
+    .map((m) => contentText(m.content))
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean).length;
   return words + 3 * messages.length;
 }
 
 function validateMessage(m: unknown, i: number, sawToolCalls: boolean): boolean {
-  if (!isRecord(m) || typeof m.role !== 'string') throw new OpenAIError(400, `Missing required parameter: 'messages[${i}].role'.`, { param: `messages[${i}].role`, code: 'missing_required_parameter' });
+  if (!isRecord(m) || typeof m.role !== 'string')
+    throw new OpenAIError(400, `Missing required parameter: 'messages[${i}].role'.`, {
+      param: `messages[${i}].role`,
+      code: 'missing_required_parameter',
+    });
   if (!ROLES.includes(m.role)) {
-    throw new OpenAIError(400, `Invalid value: '${m.role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`, { param: `messages[${i}].role`, code: 'invalid_value' });
+    throw new OpenAIError(
+      400,
+      `Invalid value: '${m.role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`,
+      { param: `messages[${i}].role`, code: 'invalid_value' },
+    );
   }
   if (m.role === 'tool' && !sawToolCalls) {
-    throw new OpenAIError(400, "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", { param: `messages.[${i}].role` });
+    throw new OpenAIError(
+      400,
+      "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+      { param: `messages.[${i}].role` },
+    );
   }
-  if (m.role === 'tool' && typeof m.tool_call_id !== 'string') throw new OpenAIError(400, `Missing required parameter: 'messages[${i}].tool_call_id'.`, { param: `messages[${i}].tool_call_id`, code: 'missing_required_parameter' });
+  if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
+    throw new OpenAIError(400, `Missing required parameter: 'messages[${i}].tool_call_id'.`, {
+      param: `messages[${i}].tool_call_id`,
+      code: 'missing_required_parameter',
+    });
   if (m.role === 'assistant') return Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
   return sawToolCalls && m.role === 'tool';
 }
@@ -92,7 +112,10 @@ function validateMessage(m: unknown, i: number, sawToolCalls: boolean): boolean 
 /** What chat and legacy completions check alike, after their own fields. */
 function checkStreamingAndModel(body: Json, model: string, behaviour: OpenAIUpstreamBehaviour): void {
   if (body.stream_options !== undefined && body.stream_options !== null && body.stream !== true) {
-    throw new OpenAIError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", { param: 'stream_options', code: 'invalid_value' });
+    throw new OpenAIError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", {
+      param: 'stream_options',
+      code: 'invalid_value',
+    });
   }
   if (behaviour.models && !behaviour.models.includes(model)) {
     throw new OpenAIError(404, `The model \`${model}\` does not exist or you do not have access to it.`, { code: 'model_not_found' });
@@ -101,8 +124,14 @@ function checkStreamingAndModel(body: Json, model: string, behaviour: OpenAIUpst
 
 function validateChat(body: Json, behaviour: OpenAIUpstreamBehaviour): Json[] {
   if (typeof body.model !== 'string' || body.model === '') throw new OpenAIError(400, 'you must provide a model parameter');
-  if (!Array.isArray(body.messages)) throw new OpenAIError(400, "Missing required parameter: 'messages'.", { param: 'messages', code: 'missing_required_parameter' });
-  if (body.messages.length === 0) throw new OpenAIError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", { param: 'messages', code: 'empty_array' });
+  if (!Array.isArray(body.messages))
+    throw new OpenAIError(400, "Missing required parameter: 'messages'.", { param: 'messages', code: 'missing_required_parameter' });
+  if (body.messages.length === 0)
+    throw new OpenAIError(
+      400,
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      { param: 'messages', code: 'empty_array' },
+    );
   let sawToolCalls = false;
   body.messages.forEach((m: unknown, i) => (sawToolCalls = validateMessage(m, i, sawToolCalls)));
   checkStreamingAndModel(body, body.model, behaviour);
@@ -136,7 +165,13 @@ function completion(ex: Exchange, behaviour: OpenAIUpstreamBehaviour): Json {
   const call = behaviour.toolCall;
   const text = replyText(ex.messages, behaviour);
   const message = call
-    ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_stub_1', type: 'function', function: call }], refusal: null, annotations: [] }
+    ? {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_stub_1', type: 'function', function: call }],
+        refusal: null,
+        annotations: [],
+      }
     : { role: 'assistant', content: text, refusal: null, annotations: [] };
   const completionTokens = call ? splitReply(call.arguments, undefined).length : splitReply(text, undefined).length;
   return {
@@ -154,8 +189,15 @@ function completion(ex: Exchange, behaviour: OpenAIUpstreamBehaviour): Json {
 function streamDeltas(ex: Exchange, behaviour: OpenAIUpstreamBehaviour): { deltas: Json[]; finish: string } {
   const call = behaviour.toolCall;
   if (call) {
-    const head = { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_stub_1', type: 'function', function: { name: call.name, arguments: '' } }], refusal: null };
-    const args = splitReply(call.arguments, behaviour.deltas).map((piece) => ({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+    const head = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ index: 0, id: 'call_stub_1', type: 'function', function: { name: call.name, arguments: '' } }],
+      refusal: null,
+    };
+    const args = splitReply(call.arguments, behaviour.deltas).map((piece) => ({
+      tool_calls: [{ index: 0, function: { arguments: piece } }],
+    }));
     return { deltas: [head, ...args], finish: 'tool_calls' };
   }
   const pieces = splitReply(replyText(ex.messages, behaviour), behaviour.deltas).map((content) => ({ content }));
@@ -165,7 +207,14 @@ function streamDeltas(ex: Exchange, behaviour: OpenAIUpstreamBehaviour): { delta
 /** The chunks OpenAI sends for one completion, in order, as `data:` payloads. */
 function streamChunks(ex: Exchange, behaviour: OpenAIUpstreamBehaviour, includeUsage: boolean): Json[] {
   const { deltas, finish } = streamDeltas(ex, behaviour);
-  const base = { id: ex.id, object: 'chat.completion.chunk', created: ex.created, model: ex.model, service_tier: 'default', system_fingerprint: 'fp_stub' };
+  const base = {
+    id: ex.id,
+    object: 'chat.completion.chunk',
+    created: ex.created,
+    model: ex.model,
+    service_tier: 'default',
+    system_fingerprint: 'fp_stub',
+  };
   const withUsage = includeUsage && !behaviour.omitUsage;
   const chunk = (delta: Json, finishReason: string | null): Json => ({
     ...base,
@@ -187,11 +236,17 @@ function writeStream(exchange: StubExchange<OpenAIUpstreamBehaviour>, chunks: Js
 function legacyPrompts(body: Json): (string | number[])[] {
   const { prompt } = body;
   if (typeof prompt === 'string') return [prompt];
-  const isTokens = (value: unknown): value is number[] => Array.isArray(value) && value.length > 0 && value.every((t) => Number.isInteger(t));
+  const isTokens = (value: unknown): value is number[] =>
+    Array.isArray(value) && value.length > 0 && value.every((t) => Number.isInteger(t));
   if (isTokens(prompt)) return [prompt];
   if (Array.isArray(prompt) && prompt.length > 0 && (prompt.every((p) => typeof p === 'string') || prompt.every(isTokens))) return prompt;
-  if (prompt === undefined) throw new OpenAIError(400, "Missing required parameter: 'prompt'.", { param: 'prompt', code: 'missing_required_parameter' });
-  throw new OpenAIError(400, "Invalid type for 'prompt': expected one of a string, an array of strings, an array of integers, or an array of arrays of integers.", { param: 'prompt', code: 'invalid_type' });
+  if (prompt === undefined)
+    throw new OpenAIError(400, "Missing required parameter: 'prompt'.", { param: 'prompt', code: 'missing_required_parameter' });
+  throw new OpenAIError(
+    400,
+    "Invalid type for 'prompt': expected one of a string, an array of strings, an array of integers, or an array of arrays of integers.",
+    { param: 'prompt', code: 'invalid_type' },
+  );
 }
 
 function validateLegacy(body: Json, behaviour: OpenAIUpstreamBehaviour): (string | number[])[] {
@@ -242,7 +297,15 @@ function legacyChunks(ex: LegacyExchange, behaviour: OpenAIUpstreamBehaviour, in
   });
   const pieces = ex.prompts.map((p) => splitReply(legacyText(p, behaviour), behaviour.deltas));
   const chunks = pieces.flatMap((texts, index) => [...texts.map((text) => chunk(index, text, null)), chunk(index, '', 'stop')]);
-  if (withUsage) chunks.push({ ...base, choices: [], usage: usageFor(legacyPromptTokens(ex.prompts), pieces.reduce((sum, texts) => sum + texts.length, 0)) });
+  if (withUsage)
+    chunks.push({
+      ...base,
+      choices: [],
+      usage: usageFor(
+        legacyPromptTokens(ex.prompts),
+        pieces.reduce((sum, texts) => sum + texts.length, 0),
+      ),
+    });
   return chunks;
 }
 
@@ -250,7 +313,9 @@ function legacyChunks(ex: LegacyExchange, behaviour: OpenAIUpstreamBehaviour, in
 function vectorFor(input: unknown, dimensions: number): number[] {
   const values: number[] = [];
   for (let block = 0; values.length < dimensions; block++) {
-    const digest = createHash('sha256').update(`${JSON.stringify(input)}#${block}`).digest();
+    const digest = createHash('sha256')
+      .update(`${JSON.stringify(input)}#${block}`)
+      .digest();
     for (let i = 0; i + 1 < digest.length && values.length < dimensions; i += 2) values.push(digest.readUInt16LE(i) / 32768 - 1);
   }
   const norm = Math.hypot(...values) || 1;
@@ -266,9 +331,15 @@ function embeddings(body: Json): Json {
   if (body.input === undefined || body.input === '' || (Array.isArray(body.input) && body.input.length === 0)) {
     throw new OpenAIError(400, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.");
   }
-  const inputs: unknown[] = typeof body.input === 'string' || (Array.isArray(body.input) && typeof body.input[0] === 'number') ? [body.input] : (body.input as unknown[]);
+  const inputs: unknown[] =
+    typeof body.input === 'string' || (Array.isArray(body.input) && typeof body.input[0] === 'number')
+      ? [body.input]
+      : (body.input as unknown[]);
   const dimensions = typeof body.dimensions === 'number' ? body.dimensions : 8;
-  const tokens = inputs.reduce<number>((sum, input) => sum + (typeof input === 'string' ? input.split(/\s+/).filter(Boolean).length : (input as unknown[]).length), 0);
+  const tokens = inputs.reduce<number>(
+    (sum, input) => sum + (typeof input === 'string' ? input.split(/\s+/).filter(Boolean).length : (input as unknown[]).length),
+    0,
+  );
   return {
     object: 'list',
     data: inputs.map((input, index) => {
@@ -284,12 +355,19 @@ function checkAuth(req: http.IncomingMessage, behaviour: OpenAIUpstreamBehaviour
   if (behaviour.apiKey === undefined) return;
   const header = req.headers.authorization;
   if (!header) {
-    throw new OpenAIError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+    throw new OpenAIError(
+      401,
+      "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+    );
   }
   const presented = header.replace(/^Bearer\s+/i, '');
   // Real OpenAI echoes a masked key here; echoing all of it proves the gateway never passes it on.
   if (presented !== behaviour.apiKey) {
-    throw new OpenAIError(401, `Incorrect API key provided: ${presented}. You can find your API key at https://platform.openai.com/account/api-keys.`, { code: 'invalid_api_key' });
+    throw new OpenAIError(
+      401,
+      `Incorrect API key provided: ${presented}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      { code: 'invalid_api_key' },
+    );
   }
 }
 
@@ -331,7 +409,10 @@ export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {})
       input = validateResponses(body, behaviour.models);
     } catch (err) {
       if (!(err instanceof ResponsesProblem)) throw err;
-      throw new OpenAIError(err.status, err.message, { ...(err.param ? { param: err.param } : {}), ...(err.code ? { code: err.code } : {}) });
+      throw new OpenAIError(err.status, err.message, {
+        ...(err.param ? { param: err.param } : {}),
+        ...(err.code ? { code: err.code } : {}),
+      });
     }
     sequence++;
     const ex = { id: `resp_stub${sequence}`, createdAt: Math.floor(Date.now() / 1000), body, input };
@@ -342,7 +423,12 @@ export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {})
     }
     // Responses streams name each event and end without a [DONE] sentinel.
     const frames = responsesEvents(ex, behaviour).map((event) => `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`);
-    await writeEventStream(exchange, frames, { headers: REQUEST_ID, cutAfter: behaviour.cutAfterChunks, delayMs: behaviour.delayMs, trailer: '' });
+    await writeEventStream(exchange, frames, {
+      headers: REQUEST_ID,
+      cutAfter: behaviour.cutAfterChunks,
+      delayMs: behaviour.delayMs,
+      trailer: '',
+    });
   }
 
   function models(res: http.ServerResponse, path: string, behaviour: OpenAIUpstreamBehaviour): void {
@@ -377,7 +463,11 @@ export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {})
     };
     const handler = handlers[key];
     if (!handler) throw new OpenAIError(404, `Invalid URL (${key})`);
-    if (!isRecord(body)) throw new OpenAIError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)");
+    if (!isRecord(body))
+      throw new OpenAIError(
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)",
+      );
     await handler(exchange, body);
   }
 

@@ -107,7 +107,14 @@ export async function startPolarStub(options: PolarStubOptions = {}): Promise<Po
 
   const ingest = (req: IncomingMessage, res: ServerResponse, raw: string): void => {
     if (req.headers.authorization !== `Bearer ${token}`) {
-      answer(res, { authorized: false, status: 401, events: 0 }, { error: 'invalid_token', error_description: 'The access token provided is expired, revoked, malformed, or invalid for other reasons.' });
+      answer(
+        res,
+        { authorized: false, status: 401, events: 0 },
+        {
+          error: 'invalid_token',
+          error_description: 'The access token provided is expired, revoked, malformed, or invalid for other reasons.',
+        },
+      );
       return;
     }
     const parsed = parseBody(raw);
@@ -125,7 +132,8 @@ export async function startPolarStub(options: PolarStubOptions = {}): Promise<Po
     const failure = failures.shift();
     if (failure) {
       if (failure.afterInsert) store(batch);
-      const headers: Record<string, string> = failure.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failure.retryAfterSeconds) };
+      const headers: Record<string, string> =
+        failure.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failure.retryAfterSeconds) };
       answer(res, { authorized: true, status: failure.status ?? 500, events: batch.length }, { detail: 'stub failure' }, headers);
       return;
     }
@@ -156,13 +164,25 @@ export async function startPolarStub(options: PolarStubOptions = {}): Promise<Po
     token,
     events,
     requests,
-    get duplicates() { return duplicates; },
-    failNext: (count, failOptions = {}) => { for (let i = 0; i < count; i++) failures.push(failOptions); },
-    hangNext: (count) => { hang += count; },
-    refuseEvents: (predicate) => { refuse = predicate; },
+    get duplicates() {
+      return duplicates;
+    },
+    failNext: (count, failOptions = {}) => {
+      for (let i = 0; i < count; i++) failures.push(failOptions);
+    },
+    hangNext: (count) => {
+      hang += count;
+    },
+    refuseEvents: (predicate) => {
+      refuse = predicate;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }
@@ -175,34 +195,47 @@ function parseBody(raw: string): { events: StubEvent[] } | ValidationDetail[] {
   } catch {
     return [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error', input: {} }];
   }
-  if (typeof body !== 'object' || body === null || !('events' in body)) return [{ type: 'missing', loc: ['body', 'events'], msg: 'Field required', input: body }];
-  if (!Array.isArray(body.events)) return [{ type: 'list_type', loc: ['body', 'events'], msg: 'Input should be a valid list', input: body.events }];
+  if (typeof body !== 'object' || body === null || !('events' in body))
+    return [{ type: 'missing', loc: ['body', 'events'], msg: 'Field required', input: body }];
+  if (!Array.isArray(body.events))
+    return [{ type: 'list_type', loc: ['body', 'events'], msg: 'Input should be a valid list', input: body.events }];
   return { events: body.events as StubEvent[] };
 }
 
 function validateEvents(batch: StubEvent[], maxEvents: number, refuse: ((event: StubEvent) => boolean) | undefined): ValidationDetail[] {
-  if (batch.length > maxEvents) return [{ type: 'too_long', loc: ['body', 'events'], msg: `stub: more than ${maxEvents} events in one request`, input: batch.length }];
+  if (batch.length > maxEvents)
+    return [{ type: 'too_long', loc: ['body', 'events'], msg: `stub: more than ${maxEvents} events in one request`, input: batch.length }];
   return batch.flatMap((event, index) => {
     const errors = validateEvent(event, index);
-    if (errors.length === 0 && refuse?.(event)) errors.push({ type: 'value_error', loc: ['body', 'events', index], msg: 'Value error, refused by the test', input: event });
+    if (errors.length === 0 && refuse?.(event))
+      errors.push({ type: 'value_error', loc: ['body', 'events', index], msg: 'Value error, refused by the test', input: event });
     return errors;
   });
 }
 
 function validateEvent(event: unknown, index: number): ValidationDetail[] {
   const at = (...path: (string | number)[]): (string | number)[] => ['body', 'events', index, ...path];
-  if (typeof event !== 'object' || event === null) return [{ type: 'model_type', loc: at(), msg: 'Input should be a valid dictionary', input: event }];
+  if (typeof event !== 'object' || event === null)
+    return [{ type: 'model_type', loc: at(), msg: 'Input should be a valid dictionary', input: event }];
   const e = event as Record<string, unknown>;
   const errors: ValidationDetail[] = [];
-  const fail = (type: string, loc: (string | number)[], msg: string, input: unknown): void => { errors.push({ type, loc, msg, input }); };
+  const fail = (type: string, loc: (string | number)[], msg: string, input: unknown): void => {
+    errors.push({ type, loc, msg, input });
+  };
   if (typeof e.name !== 'string') fail('missing', at('name'), 'Field required', e.name);
   const hasExternal = typeof e.external_customer_id === 'string';
   const hasCustomer = typeof e.customer_id === 'string' && UUID4.test(e.customer_id);
   if (!hasExternal && !hasCustomer) fail('missing', at('external_customer_id'), 'Field required', e);
   if (e.organization_id !== undefined && e.organization_id !== null) {
-    fail('organization_token', at('organization_id'), 'Setting organization_id is disallowed when using an organization token.', e.organization_id);
+    fail(
+      'organization_token',
+      at('organization_id'),
+      'Setting organization_id is disallowed when using an organization token.',
+      e.organization_id,
+    );
   }
-  if (e.external_id !== undefined && e.external_id !== null && typeof e.external_id !== 'string') fail('string_type', at('external_id'), 'Input should be a valid string', e.external_id);
+  if (e.external_id !== undefined && e.external_id !== null && typeof e.external_id !== 'string')
+    fail('string_type', at('external_id'), 'Input should be a valid string', e.external_id);
   if (e.timestamp !== undefined) validateTimestamp(e.timestamp, at('timestamp'), fail);
   if (e.metadata !== undefined) validateMetadata(e.metadata, at('metadata'), fail);
   return errors;
@@ -228,7 +261,8 @@ function validateMetadata(value: unknown, loc: (string | number)[], fail: Fail):
     if (key === '_llm') validateLlm(item, [...loc, key], fail);
     else if (key === '_cost') validateCost(item, [...loc, key], fail);
     else if (key.length < 1 || key.length > 40) fail('string_too_long', [...loc, key], 'String should have at most 40 characters', key);
-    else if (!isMetadataValue(item)) fail('metadata_value', [...loc, key], 'Input should be a string (1-500 characters), a number or a boolean', item);
+    else if (!isMetadataValue(item))
+      fail('metadata_value', [...loc, key], 'Input should be a string (1-500 characters), a number or a boolean', item);
   }
 }
 
@@ -247,6 +281,7 @@ function validateLlm(value: unknown, loc: (string | number)[], fail: Fail): void
 
 function validateCost(value: unknown, loc: (string | number)[], fail: Fail): void {
   const cost = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  if (typeof cost.amount !== 'number' || !Number.isFinite(cost.amount)) fail('decimal_type', [...loc, 'amount'], 'Input should be a valid decimal', cost.amount);
+  if (typeof cost.amount !== 'number' || !Number.isFinite(cost.amount))
+    fail('decimal_type', [...loc, 'amount'], 'Input should be a valid decimal', cost.amount);
   if (cost.currency !== 'usd') fail('string_pattern_mismatch', [...loc, 'currency'], "String should match pattern 'usd'", cost.currency);
 }

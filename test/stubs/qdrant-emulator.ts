@@ -135,7 +135,8 @@ function oneOrMany(value: unknown): unknown[] {
 
 function optionalUint(value: unknown, what: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw formatError(`invalid value for \`${what}\`: expected an unsigned integer`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw formatError(`invalid value for \`${what}\`: expected an unsigned integer`);
   return value;
 }
 
@@ -217,7 +218,8 @@ function compileMatch(key: string, match: unknown): Predicate {
   }
   if ('any' in match || 'except' in match) {
     const list = match.any ?? match.except;
-    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' || typeof v === 'number')) throw formatError('`match.any` / `match.except` must be a list of strings or of integers');
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' || typeof v === 'number'))
+      throw formatError('`match.any` / `match.except` must be a list of strings or of integers');
     const set = new Set<unknown>(list);
     if ('any' in match) return (_id, payload) => valuesAt(payload, key).some((v) => set.has(v));
     // Qdrant: true when some value is outside the list (a missing field is not "except" anything).
@@ -235,7 +237,8 @@ function compileRange(key: string, range: unknown): Predicate {
     return v;
   };
   const [gt, gte, lt, lte] = [bound('gt'), bound('gte'), bound('lt'), bound('lte')];
-  const within = (v: number): boolean => (gt === undefined || v > gt) && (gte === undefined || v >= gte) && (lt === undefined || v < lt) && (lte === undefined || v <= lte);
+  const within = (v: number): boolean =>
+    (gt === undefined || v > gt) && (gte === undefined || v >= gte) && (lt === undefined || v < lt) && (lte === undefined || v <= lte);
   return (_id, payload) => valuesAt(payload, key).some((v) => typeof v === 'number' && within(v));
 }
 
@@ -260,7 +263,13 @@ function compileFieldCondition(condition: Record<string, unknown>): Predicate {
     const range = compileRange('n', condition.values_count);
     return (id, payload) => range(id, { n: valuesAt(payload, key).length });
   }
-  throw notImplemented(`field condition ${Object.keys(condition).filter((k) => k !== 'key').join(', ') || '(empty)'}`);
+  throw notImplemented(
+    `field condition ${
+      Object.keys(condition)
+        .filter((k) => k !== 'key')
+        .join(', ') || '(empty)'
+    }`,
+  );
 }
 
 function payloadFieldKey(value: unknown, what: string): string {
@@ -269,7 +278,10 @@ function payloadFieldKey(value: unknown, what: string): string {
 }
 
 function compileCondition(condition: unknown): Predicate {
-  if (!isObject(condition)) throw formatError('Expected some form of condition, which can be a field condition (like {"key": ..., "match": ... }), or some other mentioned in the documentation');
+  if (!isObject(condition))
+    throw formatError(
+      'Expected some form of condition, which can be a field condition (like {"key": ..., "match": ... }), or some other mentioned in the documentation',
+    );
   if ('key' in condition) return compileFieldCondition(condition);
   if ('has_id' in condition) {
     if (!Array.isArray(condition.has_id)) throw formatError('`has_id` must be a list of point ids');
@@ -316,7 +328,8 @@ function compileFilter(filter: unknown): Predicate {
 function selectPayload(payload: Payload, selector: unknown): Payload | null {
   if (selector === undefined || selector === null || selector === false) return null;
   if (selector === true) return payload;
-  const pick = (keys: string[], keep: boolean): Payload => Object.fromEntries(Object.entries(payload).filter(([k]) => keys.includes(k) === keep));
+  const pick = (keys: string[], keep: boolean): Payload =>
+    Object.fromEntries(Object.entries(payload).filter(([k]) => keys.includes(k) === keep));
   if (Array.isArray(selector)) return pick(selector.map(String), true);
   if (isObject(selector) && Array.isArray(selector.include)) return pick(selector.include.map(String), true);
   if (isObject(selector) && Array.isArray(selector.exclude)) return pick(selector.exclude.map(String), false);
@@ -360,10 +373,13 @@ function isSparseInput(value: unknown): value is { indices: unknown; values: unk
 function parseSparse(value: { indices: unknown; values: unknown }, where: string): Sparse {
   const { indices, values } = value;
   if (!Array.isArray(indices) || !Array.isArray(values)) throw formatError('sparse `indices` and `values` must be lists');
-  if (!indices.every((i) => typeof i === 'number' && Number.isInteger(i) && i >= 0 && i <= 0xffffffff)) throw formatError('sparse `indices` must be unsigned 32-bit integers');
+  if (!indices.every((i) => typeof i === 'number' && Number.isInteger(i) && i >= 0 && i <= 0xffffffff))
+    throw formatError('sparse `indices` must be unsigned 32-bit integers');
   if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) throw formatError('sparse `values` must be finite numbers');
-  if (indices.length !== values.length) throw new HttpError(422, `Validation error in JSON body: [${where}.values: Validation error: must be the same length as indices [{}]]`);
-  if (new Set(indices).size !== indices.length) throw new HttpError(422, `Validation error in JSON body: [${where}.indices: Validation error: must be unique [{}]]`);
+  if (indices.length !== values.length)
+    throw new HttpError(422, `Validation error in JSON body: [${where}.values: Validation error: must be the same length as indices [{}]]`);
+  if (new Set(indices).size !== indices.length)
+    throw new HttpError(422, `Validation error in JSON body: [${where}.indices: Validation error: must be unique [{}]]`);
   return { indices: Uint32Array.from(indices as number[]), values: Float32Array.from(values as number[]) };
 }
 
@@ -390,7 +406,12 @@ class Collection {
   readonly #slotOf = new Map<string, number>();
   #operation = 0;
 
-  constructor(name: string, vectorsConfig: Record<string, unknown>, sparseConfig: Map<string, { modifier: 'idf' | 'none' | undefined }>, hnsw: Record<string, unknown>) {
+  constructor(
+    name: string,
+    vectorsConfig: Record<string, unknown>,
+    sparseConfig: Map<string, { modifier: 'idf' | 'none' | undefined }>,
+    hnsw: Record<string, unknown>,
+  ) {
     this.name = name;
     this.vectorsConfig = vectorsConfig;
     this.sparseConfig = sparseConfig;
@@ -409,14 +430,18 @@ class Collection {
   }
 
   #checkUsable(): void {
-    if (this.distance !== 'Cosine' && this.distance !== 'Dot') throw notImplemented(`a collection with ${this.distance === 'named' ? 'named vectors' : `${this.distance} distance`}`);
+    if (this.distance !== 'Cosine' && this.distance !== 'Dot')
+      throw notImplemented(`a collection with ${this.distance === 'named' ? 'named vectors' : `${this.distance} distance`}`);
   }
 
   /** The vector as stored: a Float32Array copy, normalised for Cosine. Throws Qdrant's dimension error. */
   prepare(vector: unknown, name?: string): Float32Array {
     this.#checkUsable();
     if (!Array.isArray(vector) && !(vector instanceof Float32Array)) throw notImplemented('multi vectors');
-    if (vector.length !== this.size) throw wrongInput(`Vector dimension error: expected dim: ${this.size}, got ${vector.length}${name === undefined ? '' : ` for vector '${name}'`}`);
+    if (vector.length !== this.size)
+      throw wrongInput(
+        `Vector dimension error: expected dim: ${this.size}, got ${vector.length}${name === undefined ? '' : ` for vector '${name}'`}`,
+      );
     const out = new Float32Array(this.size);
     let norm = 0;
     for (let i = 0; i < this.size; i++) {
@@ -582,7 +607,11 @@ class Collection {
    * Exact nearest neighbours among the live points matching the predicate (and, when given, among
    * `candidates` only): one pass, the best `top` kept in small sorted arrays.
    */
-  nearest(query: QueryVector, predicate: Predicate, options: { top: number; threshold: number | undefined; candidates?: ReadonlySet<string> }): Scored[] {
+  nearest(
+    query: QueryVector,
+    predicate: Predicate,
+    options: { top: number; threshold: number | undefined; candidates?: ReadonlySet<string> },
+  ): Scored[] {
     const { top, threshold, candidates } = options;
     const scores: number[] = [];
     const keys: string[] = [];
@@ -591,7 +620,12 @@ class Collection {
       const key = this.#keys[slot];
       if (key === undefined || (candidates !== undefined && !candidates.has(key)) || !predicate(key, this.#payloads[slot] ?? {})) continue;
       const value = score(slot);
-      if (value === undefined || (threshold !== undefined && value < threshold) || (scores.length === top && value < (scores[top - 1] ?? -Infinity))) continue;
+      if (
+        value === undefined ||
+        (threshold !== undefined && value < threshold) ||
+        (scores.length === top && value < (scores[top - 1] ?? -Infinity))
+      )
+        continue;
       insertSorted({ scores, keys, top }, value, key);
     }
     return keys.map((key, i) => ({ key, score: scores[i] ?? 0 }));
@@ -633,22 +667,29 @@ function sparseConfigOf(value: unknown): Map<string, { modifier: 'idf' | 'none' 
   if (!isObject(value)) throw formatError('`sparse_vectors` must be an object of named sparse vector params');
   for (const [name, params] of Object.entries(value)) {
     const modifier = isObject(params) ? params.modifier : undefined;
-    if (modifier !== undefined && modifier !== null && modifier !== 'idf' && modifier !== 'none') throw formatError(`unknown variant ${JSON.stringify(modifier)}, expected \`none\` or \`idf\``);
+    if (modifier !== undefined && modifier !== null && modifier !== 'idf' && modifier !== 'none')
+      throw formatError(`unknown variant ${JSON.stringify(modifier)}, expected \`none\` or \`idf\``);
     config.set(name, { modifier: modifier ?? undefined });
   }
   return config;
 }
 
 function createCollection(collections: Collections, name: string, body: unknown): boolean {
-  if (name.length === 0 || name.length > 255 || INVALID_NAME.test(name)) throw new HttpError(422, `Validation error in path parameters: [name: collection name is invalid]`);
+  if (name.length === 0 || name.length > 255 || INVALID_NAME.test(name))
+    throw new HttpError(422, `Validation error in path parameters: [name: collection name is invalid]`);
   if (collections.has(name)) throw new HttpError(409, `Wrong input: Collection \`${name}\` already exists!`);
   if (!isObject(body) || !isObject(body.vectors)) throw notImplemented('a collection without dense vectors');
   const vectors = body.vectors;
   if ('size' in vectors) {
-    if (typeof vectors.size !== 'number' || !Number.isSafeInteger(vectors.size) || vectors.size < 1) throw formatError('`vectors.size` must be a positive integer');
-    if (!['Cosine', 'Dot', 'Euclid', 'Manhattan'].includes(String(vectors.distance))) throw formatError(`unknown variant \`${String(vectors.distance)}\`, expected one of \`Cosine\`, \`Euclid\`, \`Dot\`, \`Manhattan\``);
+    if (typeof vectors.size !== 'number' || !Number.isSafeInteger(vectors.size) || vectors.size < 1)
+      throw formatError('`vectors.size` must be a positive integer');
+    if (!['Cosine', 'Dot', 'Euclid', 'Manhattan'].includes(String(vectors.distance)))
+      throw formatError(`unknown variant \`${String(vectors.distance)}\`, expected one of \`Cosine\`, \`Euclid\`, \`Dot\`, \`Manhattan\``);
   }
-  collections.set(name, new Collection(name, vectors, sparseConfigOf(body.sparse_vectors), isObject(body.hnsw_config) ? body.hnsw_config : {}));
+  collections.set(
+    name,
+    new Collection(name, vectors, sparseConfigOf(body.sparse_vectors), isObject(body.hnsw_config) ? body.hnsw_config : {}),
+  );
   return true;
 }
 
@@ -680,10 +721,25 @@ function collectionInfo(collection: Collection): Record<string, unknown> {
         replication_factor: 1,
         write_consistency_factor: 1,
         on_disk_payload: true,
-        ...(collection.sparseConfig.size === 0 ? {} : { sparse_vectors: Object.fromEntries([...collection.sparseConfig].map(([name, p]) => [name, p.modifier === undefined ? {} : { modifier: p.modifier }])) }),
+        ...(collection.sparseConfig.size === 0
+          ? {}
+          : {
+              sparse_vectors: Object.fromEntries(
+                [...collection.sparseConfig].map(([name, p]) => [name, p.modifier === undefined ? {} : { modifier: p.modifier }]),
+              ),
+            }),
       },
       hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false, ...collection.hnsw },
-      optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 10000, flush_interval_sec: 5, max_optimization_threads: null },
+      optimizer_config: {
+        deleted_threshold: 0.2,
+        vacuum_min_vector_number: 1000,
+        default_segment_number: 0,
+        max_segment_size: null,
+        memmap_threshold: null,
+        indexing_threshold: 10000,
+        flush_interval_sec: 5,
+        max_optimization_threads: null,
+      },
       wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
       quantization_config: null,
     },
@@ -723,8 +779,10 @@ function pointsToUpsert(body: unknown): { id: unknown; vector: unknown; payload:
   }
   if (isObject(body) && isObject(body.batch)) {
     const { ids, vectors, payloads } = body.batch;
-    if (!Array.isArray(ids) || !Array.isArray(vectors) || ids.length !== vectors.length) throw wrongInput('batch `ids` and `vectors` must be lists of the same length');
-    if (payloads !== undefined && payloads !== null && (!Array.isArray(payloads) || payloads.length !== ids.length)) throw wrongInput('batch `payloads` must match `ids` in length');
+    if (!Array.isArray(ids) || !Array.isArray(vectors) || ids.length !== vectors.length)
+      throw wrongInput('batch `ids` and `vectors` must be lists of the same length');
+    if (payloads !== undefined && payloads !== null && (!Array.isArray(payloads) || payloads.length !== ids.length))
+      throw wrongInput('batch `payloads` must match `ids` in length');
     const list: unknown[] = vectors;
     const payloadList: unknown[] | undefined = Array.isArray(payloads) ? payloads : undefined;
     return ids.map((id: unknown, i) => ({ id, vector: list[i], payload: payloadList?.[i] }));
@@ -734,7 +792,11 @@ function pointsToUpsert(body: unknown): { id: unknown; vector: unknown; payload:
 
 function upsert(collection: Collection, body: unknown, wait: boolean): Record<string, unknown> {
   // Validate the whole request before applying any of it, as Qdrant does.
-  const prepared = pointsToUpsert(body).map((p, i) => ({ id: parsePointId(p.id), vector: collection.prepareVectors(p.vector, `points[${i}]`), payload: payloadOf(p.payload) }));
+  const prepared = pointsToUpsert(body).map((p, i) => ({
+    id: parsePointId(p.id),
+    vector: collection.prepareVectors(p.vector, `points[${i}]`),
+    payload: payloadOf(p.payload),
+  }));
   for (const p of prepared) collection.upsert(p.id, p.vector, p.payload);
   return updateResult(collection, wait);
 }
@@ -758,7 +820,8 @@ function fusionOf(query: unknown): { method: 'rrf'; k: number; weights: number[]
   if ('rrf' in query) {
     const params = isObject(query.rrf) ? query.rrf : {};
     const weights = params.weights;
-    if (weights !== undefined && weights !== null && (!Array.isArray(weights) || !weights.every((w) => typeof w === 'number'))) throw formatError('`rrf.weights` must be a list of numbers');
+    if (weights !== undefined && weights !== null && (!Array.isArray(weights) || !weights.every((w) => typeof w === 'number')))
+      throw formatError('`rrf.weights` must be a list of numbers');
     return { method: 'rrf', k: optionalUint(params.k, 'rrf.k', 2), weights: Array.isArray(weights) ? weights : undefined };
   }
   return undefined;
@@ -773,7 +836,8 @@ function nearestVector(query: unknown): unknown {
 
 /** Qdrant's RRF position score: 1 / ((position + 1) / weight + k - 1); with weight 1, 1 / (position + k). */
 function rrf(lists: Scored[][], k: number, weights: number[] | undefined): Map<string, number> {
-  if (weights !== undefined && weights.length !== lists.length) throw wrongInput(`Number of weights in RRF should match number of pre-fetches: got ${weights.length}, expected ${lists.length}`);
+  if (weights !== undefined && weights.length !== lists.length)
+    throw wrongInput(`Number of weights in RRF should match number of pre-fetches: got ${weights.length}, expected ${lists.length}`);
   const fused = new Map<string, number>();
   lists.forEach((list, l) => {
     const weight = weights?.[l] ?? 1;
@@ -832,7 +896,8 @@ function runQuery(collection: Collection, body: QueryBody, level: QueryLevel): S
     const candidates = new Set(lists.flatMap((list) => list.map((p) => p.key)));
     return collection.nearest(collection.queryVector(nearestVector(body.query), body.using), predicate, { top, threshold, candidates });
   }
-  if (body.using !== undefined && body.using !== null) throw new HttpError(400, "Bad request: Fusion queries cannot be combined with the 'using' field.");
+  if (body.using !== undefined && body.using !== null)
+    throw new HttpError(400, "Bad request: Fusion queries cannot be combined with the 'using' field.");
   const fused = fusion.method === 'rrf' ? rrf(lists, fusion.k, fusion.weights) : dbsf(lists);
   return [...fused]
     .map(([key, score]) => ({ key, score: Math.fround(score) }))
@@ -862,7 +927,10 @@ function scrollPoints(collection: Collection, body: unknown): Record<string, unk
   const from = start === undefined ? 0 : keys.findIndex((k) => compareKeys(k, start) >= 0);
   const page = from < 0 ? [] : keys.slice(from, from + limit);
   const next = from < 0 ? undefined : keys[from + limit];
-  return { points: page.map((key) => recordOf(collection, key, request, true)), next_page_offset: next === undefined ? null : idOfKey(next) };
+  return {
+    points: page.map((key) => recordOf(collection, key, request, true)),
+    next_page_offset: next === undefined ? null : idOfKey(next),
+  };
 }
 
 function countPoints(collection: Collection, body: unknown): Record<string, unknown> {
@@ -912,7 +980,11 @@ function collectionRoute(collections: Collections, call: Call): unknown {
 // ---------------------------------------------------------------------------------------------
 // HTTP plumbing
 
-const PLAIN: Record<string, string> = { '/healthz': 'healthz check passed', '/livez': 'healthz check passed', '/readyz': 'all shards are ready' };
+const PLAIN: Record<string, string> = {
+  '/healthz': 'healthz check passed',
+  '/livez': 'healthz check passed',
+  '/readyz': 'all shards are ready',
+};
 
 function isWhitelisted(path: string): boolean {
   return path === '/' || path === '/healthz' || path.startsWith('/readyz') || path.startsWith('/livez');
@@ -944,22 +1016,32 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
   const knobs: EmulatorKnobs = { delayMs: 0, down: false };
   const version = options.version ?? '1.16.0';
 
-  const envelope = (started: number, result: unknown): string => JSON.stringify({ result, status: 'ok', time: (performance.now() - started) / 1000 });
-  const errorBody = (started: number, message: string): string => JSON.stringify({ status: { error: message }, time: (performance.now() - started) / 1000 });
+  const envelope = (started: number, result: unknown): string =>
+    JSON.stringify({ result, status: 'ok', time: (performance.now() - started) / 1000 });
+  const errorBody = (started: number, message: string): string =>
+    JSON.stringify({ status: { error: message }, time: (performance.now() - started) / 1000 });
 
   /** Answers one request and logs it; a client that already hung up (timeout, abort) gets nothing. */
-  const replier = (req: IncomingMessage, res: ServerResponse, sent: () => string) => (status: number, body: string, type = 'application/json'): void => {
-    let requestBody: unknown;
-    try {
-      requestBody = sent() === '' ? undefined : (JSON.parse(sent()) as unknown);
-    } catch {
-      requestBody = undefined;
-    }
-    requests.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, body: requestBody, acceptEncoding: req.headers['accept-encoding'] });
-    if (res.destroyed) return;
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  };
+  const replier =
+    (req: IncomingMessage, res: ServerResponse, sent: () => string) =>
+    (status: number, body: string, type = 'application/json'): void => {
+      let requestBody: unknown;
+      try {
+        requestBody = sent() === '' ? undefined : (JSON.parse(sent()) as unknown);
+      } catch {
+        requestBody = undefined;
+      }
+      requests.push({
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0] ?? '',
+        status,
+        body: requestBody,
+        acceptEncoding: req.headers['accept-encoding'],
+      });
+      if (res.destroyed) return;
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
 
   const route = (method: string, path: string, query: URLSearchParams, raw: string): unknown => {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -1036,7 +1118,9 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
     seed: (name, points) => {
       const collection = existing(collections, name);
       for (const p of points) {
-        const sparse = new Map(Object.entries(p.sparse ?? {}).map(([n, v]) => [n, parseSparse({ indices: [...v.indices], values: [...v.values] }, 'seed')]));
+        const sparse = new Map(
+          Object.entries(p.sparse ?? {}).map(([n, v]) => [n, parseSparse({ indices: [...v.indices], values: [...v.values] }, 'seed')]),
+        );
         collection.upsert(parsePointId(p.id), { dense: collection.prepare(p.vector), sparse }, { ...(p.payload ?? {}) });
       }
     },
@@ -1047,7 +1131,11 @@ export async function startQdrantEmulator(options: QdrantEmulatorOptions = {}): 
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       for (const socket of sockets) socket.destroy();
       await closed;
     },

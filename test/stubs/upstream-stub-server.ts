@@ -136,7 +136,9 @@ function parseBody(text: string): unknown {
   }
 }
 
-export async function startUpstreamStub<Behaviour extends ScriptedFailures>(options: UpstreamStubOptions<Behaviour>): Promise<UpstreamStub<Behaviour>> {
+export async function startUpstreamStub<Behaviour extends ScriptedFailures>(
+  options: UpstreamStubOptions<Behaviour>,
+): Promise<UpstreamStub<Behaviour>> {
   const requests: RecordedRequest[] = [];
   let clientAborts = 0;
   let failuresServed = 0;
@@ -174,7 +176,13 @@ export async function startUpstreamStub<Behaviour extends ScriptedFailures>(opti
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, markCut: () => void): Promise<void> {
     const body = parseBody(await readBody(req));
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, connection: connectionIds.get(req.socket) ?? 0 });
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+      connection: connectionIds.get(req.socket) ?? 0,
+    });
     const behaviour = stub.behaviour;
     if (behaviour.hang || scriptedFailure(res)) return;
     await options.handle({ req, res, body, behaviour, markCut, pause });

@@ -10,7 +10,9 @@ export function secretsManifest(): string {
   return [
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { uri: DB_URI } },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'enc' }, stringData: { API_KEY_ENCRYPTION_KEY: FERNET_KEY } },
-  ].map((doc) => stringify(doc)).join('---\n');
+  ]
+    .map((doc) => stringify(doc))
+    .join('---\n');
 }
 
 export function perpetualDeployment(name: string, spec: Spec = {}): string {

@@ -50,14 +50,20 @@ export interface Stack {
 }
 
 export async function migrateDatabase(databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, [join(REPO_ROOT, 'gateway/main.ts'), 'migrate'], { env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' }, timeoutMs: 60_000 });
+  return run(process.execPath, [join(REPO_ROOT, 'gateway/main.ts'), 'migrate'], {
+    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' },
+    timeoutMs: 60_000,
+  });
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const databaseUrl = await freshDatabase(options.postgresUrl, 'gateway');
   const migrated = await migrateDatabase(databaseUrl);
   if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.stderr}${migrated.stdout}`);
-  const [openai, anthropic] = await Promise.all([startOpenAIUpstream({ apiKey: USER_OPENAI_KEY }), startAnthropicUpstream({ apiKey: USER_ANTHROPIC_KEY })]);
+  const [openai, anthropic] = await Promise.all([
+    startOpenAIUpstream({ apiKey: USER_OPENAI_KEY }),
+    startAnthropicUpstream({ apiKey: USER_ANTHROPIC_KEY }),
+  ]);
   const dir = mkdtempSync(join(tmpdir(), 'perpetual-gateway-'));
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, stringify(options.config ?? {}));
@@ -78,7 +84,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const gateways = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => startGateway(env)));
   const url = gateways[0]?.url ?? '';
   const admin = (method: string, path: string, body?: unknown): Promise<Response> =>
-    fetch(`${url}${path}`, { method, headers: { 'x-admin-token': TEST_ADMIN_TOKEN, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    fetch(`${url}${path}`, {
+      method,
+      headers: { 'x-admin-token': TEST_ADMIN_TOKEN, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   return {
     databaseUrl,
     redisKeyPrefix,
@@ -90,12 +100,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     url,
     admin,
     newUser: async (tier = 'pro') => {
-      const user = (await (await admin('POST', '/admin/users', { email: `u-${crypto.randomUUID()}@example.com`, tier })).json()) as { id: string };
+      const user = (await (await admin('POST', '/admin/users', { email: `u-${crypto.randomUUID()}@example.com`, tier })).json()) as {
+        id: string;
+      };
       const key = (await (await admin('POST', `/admin/users/${user.id}/keys`, { name: 'test' })).json()) as { key: string };
       return { userId: user.id, apiKey: key.key };
     },
     addProviderKey: (apiKey, provider, key) =>
-      fetch(`${url}/v1/provider-keys/add`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ provider, api_key: key }) }),
+      fetch(`${url}/v1/provider-keys/add`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ provider, api_key: key }),
+      }),
     stop: async () => {
       await Promise.all(gateways.map((g) => g.stop()));
       await Promise.all([openai.close(), anthropic.close(), qdrant?.close()]);

@@ -37,10 +37,16 @@ export async function startGateway(env: NodeJS.ProcessEnv, command = 'serve'): P
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   const url = `http://127.0.0.1:${String(port)}`;
   // A gateway that exits at start (a configuration error) fails here with what it printed.
-  const died = exited.then((code) => { throw new Error(`gateway exited (${String(code)}) before it was healthy: ${output}`); });
+  const died = exited.then((code) => {
+    throw new Error(`gateway exited (${String(code)}) before it was healthy: ${output}`);
+  });
   await Promise.race([died, waitFor('gateway /health', async () => (await fetch(`${url}/health`)).ok, { timeoutMs: 20_000 })]);
   died.catch(() => undefined);
   return { process: child, url, logs: () => output, stop: () => stopProcess(child, 30_000), exited };

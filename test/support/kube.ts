@@ -44,8 +44,6 @@ export function parseTable(output: string): Record<string, string>[] {
   const [header = '', ...lines] = output.split('\n').filter((line) => line.trim() !== '');
   const columns = [...header.matchAll(/\S+/g)].map((m) => ({ name: m[0], start: m.index }));
   return lines.map((line) =>
-    Object.fromEntries(
-      columns.map((column, i) => [column.name, line.slice(column.start, columns[i + 1]?.start ?? line.length).trim()]),
-    ),
+    Object.fromEntries(columns.map((column, i) => [column.name, line.slice(column.start, columns[i + 1]?.start ?? line.length).trim()])),
   );
 }

@@ -27,7 +27,9 @@ export async function startMetricsServer(initial: string): Promise<MetricsServer
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
-    set: (next) => { text = next; },
+    set: (next) => {
+      text = next;
+    },
     hits: () => hits,
     stop: async () => {
       server.closeAllConnections();

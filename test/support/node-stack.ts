@@ -50,14 +50,18 @@ export const SIMULATOR_ARGS = ['--force-dummy-tokenizer', '--mode=echo'];
  * is external: `qdrantUrl`, the emulator on the node's bridge.
  */
 export function withNodeImages(manifests: string, images: NodeImages, qdrantUrl?: string): string {
-  return parseAllDocuments(manifests).map((d) => {
-    const doc = d.toJS() as Doc;
-    if (doc.kind === 'ModelServer' && doc.spec) doc.spec.engine = { ...doc.spec.engine, image: images['inference-sim'], args: SIMULATOR_ARGS };
-    if (doc.kind === 'PerpetualDeployment' && doc.spec) {
-      doc.spec.cache = { ...doc.spec.cache, managed: { ...doc.spec.cache?.managed, image: images.redis } };
-      if (images.qdrant) doc.spec.vectorStore = { ...doc.spec.vectorStore, managed: { ...doc.spec.vectorStore?.managed, image: images.qdrant } };
-      else if (qdrantUrl) doc.spec.vectorStore = { type: 'external', external: { url: qdrantUrl } };
-    }
-    return stringify(doc);
-  }).join('---\n');
+  return parseAllDocuments(manifests)
+    .map((d) => {
+      const doc = d.toJS() as Doc;
+      if (doc.kind === 'ModelServer' && doc.spec)
+        doc.spec.engine = { ...doc.spec.engine, image: images['inference-sim'], args: SIMULATOR_ARGS };
+      if (doc.kind === 'PerpetualDeployment' && doc.spec) {
+        doc.spec.cache = { ...doc.spec.cache, managed: { ...doc.spec.cache?.managed, image: images.redis } };
+        if (images.qdrant)
+          doc.spec.vectorStore = { ...doc.spec.vectorStore, managed: { ...doc.spec.vectorStore?.managed, image: images.qdrant } };
+        else if (qdrantUrl) doc.spec.vectorStore = { type: 'external', external: { url: qdrantUrl } };
+      }
+      return stringify(doc);
+    })
+    .join('---\n');
 }

@@ -46,7 +46,14 @@ export function sampleSum(text: string, name: string): number {
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(REPO_ROOT, 'operator/main.ts')], {
-    env: { ...process.env, ...TEST_ENV, KUBECONFIG: options.kubeconfigPath, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...options.env },
+    env: {
+      ...process.env,
+      ...TEST_ENV,
+      KUBECONFIG: options.kubeconfigPath,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

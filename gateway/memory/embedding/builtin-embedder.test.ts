@@ -26,7 +26,12 @@ describe('built-in embedder', () => {
   });
 
   it('keeps its vectors fixed: a change here must come with a new BUILTIN_EMBEDDER_ID (the id names the Qdrant collection)', () => {
-    expect({ id: embedder.id, a: signature("My sister's name is Priya."), b: signature('我喜欢喝绿茶'), c: signature('who am I?') }).toEqual({
+    expect({
+      id: embedder.id,
+      a: signature("My sister's name is Priya."),
+      b: signature('我喜欢喝绿茶'),
+      c: signature('who am I?'),
+    }).toEqual({
       id: 'builtin-hash-v1',
       a: 'ed745e49',
       b: '3c1c3618',
@@ -59,7 +64,9 @@ describe('built-in embedder', () => {
   });
 
   it('matches inflections through the stemmer and character n-grams', () => {
-    expect(sim('Do I have any allergies?', "I'm allergic to peanuts.")).toBeGreaterThan(sim('Do I have any allergies?', 'I love peanuts and cashews.'));
+    expect(sim('Do I have any allergies?', "I'm allergic to peanuts.")).toBeGreaterThan(
+      sim('Do I have any allergies?', 'I love peanuts and cashews.'),
+    );
     expect(sim('Where am I living these days?', 'I have lived in Berlin since 2019.')).toBeGreaterThan(0.15);
   });
 

@@ -25,9 +25,12 @@ function idFor(config: HashFeatureConfig): string {
 }
 
 function validate(config: HashFeatureConfig): void {
-  if (!Number.isInteger(config.dimension) || config.dimension < 8) throw new RangeError(`Built-in embedder dimension must be an integer of at least 8, got ${config.dimension}.`);
-  if (!(config.minGram >= 1 && config.maxGram >= config.minGram)) throw new RangeError(`Built-in embedder n-gram range ${config.minGram}..${config.maxGram} is empty.`);
-  if (!Number.isInteger(config.wordProbes) || config.wordProbes < 1) throw new RangeError(`Built-in embedder wordProbes must be a positive integer, got ${config.wordProbes}.`);
+  if (!Number.isInteger(config.dimension) || config.dimension < 8)
+    throw new RangeError(`Built-in embedder dimension must be an integer of at least 8, got ${config.dimension}.`);
+  if (!(config.minGram >= 1 && config.maxGram >= config.minGram))
+    throw new RangeError(`Built-in embedder n-gram range ${config.minGram}..${config.maxGram} is empty.`);
+  if (!Number.isInteger(config.wordProbes) || config.wordProbes < 1)
+    throw new RangeError(`Built-in embedder wordProbes must be a positive integer, got ${config.wordProbes}.`);
 }
 
 export interface BuiltinEmbedder extends Embedder {

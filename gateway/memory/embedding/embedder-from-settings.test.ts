@@ -14,13 +14,34 @@ import { dot } from './vector.ts';
 describe('embeddingSpace', () => {
   it.each<[EmbeddingSettings, { id: string; dimension: number; requestDimensions: boolean }]>([
     [{ source: 'builtin' }, { id: 'builtin-hash-v1', dimension: 512, requestDimensions: false }],
-    [{ source: 'builtin', dimensions: 1024 }, { id: 'builtin-hash-v1', dimension: 1024, requestDimensions: false }],
-    [{ source: 'provider', model: 'text-embedding-3-small' }, { id: 'provider:text-embedding-3-small', dimension: 1536, requestDimensions: false }],
-    [{ source: 'provider', model: 'text-embedding-3-large' }, { id: 'provider:text-embedding-3-large', dimension: 3072, requestDimensions: false }],
-    [{ source: 'provider', model: 'text-embedding-ada-002' }, { id: 'provider:text-embedding-ada-002', dimension: 1536, requestDimensions: false }],
-    [{ source: 'provider', model: 'openai/text-embedding-3-small', dimensions: 512 }, { id: 'provider:openai/text-embedding-3-small', dimension: 512, requestDimensions: true }],
-    [{ source: 'provider', model: 'mistral-embed', dimensions: 1024 }, { id: 'provider:mistral-embed', dimension: 1024, requestDimensions: false }],
-    [{ source: 'modelServer', model: 'BAAI/bge-m3', dimensions: 1024, modelServerRef: { name: 'bge' } }, { id: 'modelServer:BAAI/bge-m3', dimension: 1024, requestDimensions: false }],
+    [
+      { source: 'builtin', dimensions: 1024 },
+      { id: 'builtin-hash-v1', dimension: 1024, requestDimensions: false },
+    ],
+    [
+      { source: 'provider', model: 'text-embedding-3-small' },
+      { id: 'provider:text-embedding-3-small', dimension: 1536, requestDimensions: false },
+    ],
+    [
+      { source: 'provider', model: 'text-embedding-3-large' },
+      { id: 'provider:text-embedding-3-large', dimension: 3072, requestDimensions: false },
+    ],
+    [
+      { source: 'provider', model: 'text-embedding-ada-002' },
+      { id: 'provider:text-embedding-ada-002', dimension: 1536, requestDimensions: false },
+    ],
+    [
+      { source: 'provider', model: 'openai/text-embedding-3-small', dimensions: 512 },
+      { id: 'provider:openai/text-embedding-3-small', dimension: 512, requestDimensions: true },
+    ],
+    [
+      { source: 'provider', model: 'mistral-embed', dimensions: 1024 },
+      { id: 'provider:mistral-embed', dimension: 1024, requestDimensions: false },
+    ],
+    [
+      { source: 'modelServer', model: 'BAAI/bge-m3', dimensions: 1024, modelServerRef: { name: 'bge' } },
+      { id: 'modelServer:BAAI/bge-m3', dimension: 1024, requestDimensions: false },
+    ],
   ])('%j', (settings, expected) => {
     expect(embeddingSpace(settings)).toMatchObject(expected);
   });
@@ -29,9 +50,15 @@ describe('embeddingSpace', () => {
     [{ source: 'local' }, /memory.embedding.source must be one of builtin, provider, modelServer; got "local"/],
     [{ source: 'provider' }, /memory.embedding.model is required when source is provider/],
     [{ source: 'provider', model: '  ' }, /memory.embedding.model is required when source is provider/],
-    [{ source: 'modelServer', modelServerRef: { name: 'bge' } }, /memory.embedding.model is required when source is modelServer: the ModelServer's served model name/],
+    [
+      { source: 'modelServer', modelServerRef: { name: 'bge' } },
+      /memory.embedding.model is required when source is modelServer: the ModelServer's served model name/,
+    ],
     [{ source: 'provider', model: 'mistral-embed' }, /memory.embedding.dimensions is required for model "mistral-embed"/],
-    [{ source: 'provider', model: 'text-embedding-ada-002', dimensions: 512 }, /dimensions is 512, but model "text-embedding-ada-002" always returns 1536/],
+    [
+      { source: 'provider', model: 'text-embedding-ada-002', dimensions: 512 },
+      /dimensions is 512, but model "text-embedding-ada-002" always returns 1536/,
+    ],
     [{ source: 'builtin', dimensions: 4 }, /memory.embedding.dimensions must be an integer from 8 to 65536, got 4/],
     [{ source: 'provider', model: 'x', dimensions: 1.5 }, /must be an integer from 8 to 65536, got 1.5/],
   ])('rejects %j', (settings, message) => {
@@ -69,13 +96,19 @@ describe('createEmbedder', () => {
     expect(a).toHaveLength(64);
     expect(dot(a ?? [], b ?? [])).toBeCloseTo(1, 5);
     const sent = stub.requests.at(-1);
-    expect(sent).toMatchObject({ path: '/v1/embeddings', body: { model: 'text-embedding-3-small', input: ['hello', 'hello'], dimensions: 64 } });
+    expect(sent).toMatchObject({
+      path: '/v1/embeddings',
+      body: { model: 'text-embedding-3-small', input: ['hello', 'hello'], dimensions: 64 },
+    });
     expect(sent?.headers.authorization).toBe('Bearer sk-user');
   });
 
   it('embeds with an in-cluster model server and no key', async () => {
     stub.behaviour.apiKey = undefined;
-    const embedder = createEmbedder({ source: 'modelServer', model: 'bge-small', dimensions: 8, modelServerRef: { name: 'bge' }, endpoint: stub.url }, { client: client() });
+    const embedder = createEmbedder(
+      { source: 'modelServer', model: 'bge-small', dimensions: 8, modelServerRef: { name: 'bge' }, endpoint: stub.url },
+      { client: client() },
+    );
     expect(embedder.id).toBe('modelServer:bge-small');
     expect((await embedder.embed(['x'], {}))[0]).toHaveLength(8);
     expect(stub.requests.at(-1)?.headers.authorization).toBeUndefined();
@@ -85,8 +118,13 @@ describe('createEmbedder', () => {
   it('names the model and both sizes when the server returns another dimension', async () => {
     stub.behaviour.apiKey = undefined;
     // The stub returns 8 floats unless asked for more; bge is not known to shorten, so 16 is not asked for.
-    const embedder = createEmbedder({ source: 'modelServer', model: 'bge-small', dimensions: 16, endpoint: stub.url }, { client: client() });
-    await expect(embedder.embed(['x'], {})).rejects.toThrow(/"bge-small" returned 8-dimensional vectors, but memory.embedding.dimensions is 16/);
+    const embedder = createEmbedder(
+      { source: 'modelServer', model: 'bge-small', dimensions: 16, endpoint: stub.url },
+      { client: client() },
+    );
+    await expect(embedder.embed(['x'], {})).rejects.toThrow(
+      /"bge-small" returned 8-dimensional vectors, but memory.embedding.dimensions is 16/,
+    );
     stub.behaviour.apiKey = 'sk-user';
   });
 
@@ -110,15 +148,30 @@ describe('createEmbedder', () => {
 
   type Context = NonNullable<Parameters<typeof createEmbedder>[1]>;
   const refusals: [string, EmbeddingSettings, () => Context, RegExp][] = [
-    ['provider without a client', { source: 'provider', model: 'text-embedding-3-small' }, () => ({ provider: { kind: 'openai', baseURL: stub.url } }), /no provider client was given/],
-    ['provider without the user\'s provider', { source: 'provider', model: 'text-embedding-3-small' }, () => ({ client: client() }), /the user's provider is not known for this request/],
+    [
+      'provider without a client',
+      { source: 'provider', model: 'text-embedding-3-small' },
+      () => ({ provider: { kind: 'openai', baseURL: stub.url } }),
+      /no provider client was given/,
+    ],
+    [
+      "provider without the user's provider",
+      { source: 'provider', model: 'text-embedding-3-small' },
+      () => ({ client: client() }),
+      /the user's provider is not known for this request/,
+    ],
     [
       'provider that is Anthropic',
       { source: 'provider', model: 'voyage-3', dimensions: 1024 },
       () => ({ client: client(), provider: { kind: 'anthropic', baseURL: 'https://api.anthropic.com' } }),
       /Anthropic has no embeddings API/,
     ],
-    ['modelServer without its endpoint', { source: 'modelServer', model: 'bge', dimensions: 8, modelServerRef: { name: 'bge' } }, () => ({ client: client() }), /memory.embedding.endpoint \(ModelServer "bge"\) is missing/],
+    [
+      'modelServer without its endpoint',
+      { source: 'modelServer', model: 'bge', dimensions: 8, modelServerRef: { name: 'bge' } },
+      () => ({ client: client() }),
+      /memory.embedding.endpoint \(ModelServer "bge"\) is missing/,
+    ],
   ];
 
   it.each(refusals)('refuses a %s', (_name, settings, context, message) => {

@@ -52,7 +52,9 @@ function isSource(value: string): value is EmbeddingSource {
 function checkedDimension(value: number | undefined, fallback: number | undefined, model: string): number {
   const dimension = value ?? fallback;
   if (dimension === undefined) {
-    throw new ConfigError(`${FIELD}.dimensions is required for model "${model}": the gateway does not know its vector size. Set it to the size the model returns.`);
+    throw new ConfigError(
+      `${FIELD}.dimensions is required for model "${model}": the gateway does not know its vector size. Set it to the size the model returns.`,
+    );
   }
   if (!Number.isInteger(dimension) || dimension < 8 || dimension > 65536) {
     throw new ConfigError(`${FIELD}.dimensions must be an integer from 8 to 65536, got ${String(dimension)}.`);
@@ -63,7 +65,10 @@ function checkedDimension(value: number | undefined, fallback: number | undefine
 function requiredModel(settings: EmbeddingSettings, source: EmbeddingSource): string {
   const model = settings.model?.trim();
   if (!model) {
-    const what = source === 'provider' ? 'the embedding model of the user\'s provider, e.g. text-embedding-3-small' : 'the ModelServer\'s served model name';
+    const what =
+      source === 'provider'
+        ? "the embedding model of the user's provider, e.g. text-embedding-3-small"
+        : "the ModelServer's served model name";
     throw new ConfigError(`${FIELD}.model is required when source is ${source}: ${what}.`);
   }
   return model;
@@ -74,13 +79,20 @@ export function embeddingSpace(settings: EmbeddingSettings): EmbeddingSpace {
   const source = settings.source;
   if (!isSource(source)) throw new ConfigError(`${FIELD}.source must be one of ${EMBEDDING_SOURCES.join(', ')}; got "${source}".`);
   if (source === 'builtin') {
-    return { source, id: BUILTIN_EMBEDDER_ID, dimension: checkedDimension(settings.dimensions, DEFAULT_HASH_FEATURES.dimension, 'builtin'), requestDimensions: false };
+    return {
+      source,
+      id: BUILTIN_EMBEDDER_ID,
+      dimension: checkedDimension(settings.dimensions, DEFAULT_HASH_FEATURES.dimension, 'builtin'),
+      requestDimensions: false,
+    };
   }
   const model = requiredModel(settings, source);
   const native = nativeDimension(model);
   const dimension = checkedDimension(settings.dimensions, native, model);
   if (native !== undefined && dimension !== native && !acceptsDimensionsParameter(model)) {
-    throw new ConfigError(`${FIELD}.dimensions is ${dimension}, but model "${model}" always returns ${native}. Remove dimensions or set it to ${native}.`);
+    throw new ConfigError(
+      `${FIELD}.dimensions is ${dimension}, but model "${model}" always returns ${native}. Remove dimensions or set it to ${native}.`,
+    );
   }
   return { source, id: `${source}:${model}`, dimension, model, requestDimensions: native !== undefined && dimension !== native };
 }
@@ -119,9 +131,17 @@ function remoteTarget(space: EmbeddingSpace, settings: EmbeddingSettings, contex
   const provider = context.provider;
   if (!provider) throw new ConfigError(`${FIELD}.source is provider, but the user's provider is not known for this request.`);
   if (provider.kind === 'anthropic') {
-    throw new ConfigError(`Anthropic has no embeddings API: ${FIELD}.source provider needs an OpenAI-compatible provider, or use source builtin.`);
+    throw new ConfigError(
+      `Anthropic has no embeddings API: ${FIELD}.source provider needs an OpenAI-compatible provider, or use source builtin.`,
+    );
   }
-  return { kind: provider.kind, baseURL: provider.baseURL, upstreamModel, ...(provider.apiKey ? { apiKey: provider.apiKey } : {}), ...(provider.name ? { providerName: provider.name } : {}) };
+  return {
+    kind: provider.kind,
+    baseURL: provider.baseURL,
+    upstreamModel,
+    ...(provider.apiKey ? { apiKey: provider.apiKey } : {}),
+    ...(provider.name ? { providerName: provider.name } : {}),
+  };
 }
 
 /** The embedder for these settings (validated as embeddingSpace() does). */

@@ -14,7 +14,13 @@ function weightOf(vector: { indices: number[]; values: number[] }, term: string)
 
 describe('lexical terms', () => {
   it('are the stems of content words: stop words, single letters and punctuation dropped', () => {
-    expect(terms("What's my sister's favourite allergy? I don't know, a B-movie!")).toEqual(['sister', 'favourit', 'allergi', 'know', 'movi']);
+    expect(terms("What's my sister's favourite allergy? I don't know, a B-movie!")).toEqual([
+      'sister',
+      'favourit',
+      'allergi',
+      'know',
+      'movi',
+    ]);
     expect(terms('allergies')).toEqual(terms('allergy'));
   });
 
@@ -32,7 +38,7 @@ describe('lexical terms', () => {
 });
 
 describe('termIndex', () => {
-  it('is stable, and within Qdrant\'s unsigned 32-bit sparse index space (below 2^31)', () => {
+  it("is stable, and within Qdrant's unsigned 32-bit sparse index space (below 2^31)", () => {
     expect(termIndex('okafor')).toBe(termIndex('okafor'));
     expect(termIndex('okafor')).not.toBe(termIndex('singh'));
     for (const term of ['a', 'sister', '東京', 'x'.repeat(1000)]) {

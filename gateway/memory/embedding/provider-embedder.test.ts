@@ -9,7 +9,12 @@ import { createProviderEmbedder } from './provider-embedder.ts';
 import type { ProviderEmbedderOptions } from './provider-embedder.ts';
 import { dot } from './vector.ts';
 
-const target: ProviderTarget = { kind: 'openai', baseURL: 'http://127.0.0.1:1/v1', apiKey: 'sk-user', upstreamModel: 'text-embedding-3-small' };
+const target: ProviderTarget = {
+  kind: 'openai',
+  baseURL: 'http://127.0.0.1:1/v1',
+  apiKey: 'sk-user',
+  upstreamModel: 'text-embedding-3-small',
+};
 
 interface Call {
   req: EmbeddingsRequest;
@@ -83,7 +88,9 @@ describe('provider embedder', () => {
 
   it('decodes base64 float32 vectors', async () => {
     const base64 = (values: number[]): string => Buffer.from(new Float32Array(values).buffer).toString('base64');
-    const { embedder } = embedderWith((req) => (req.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding: base64([0, 3, 0, 4]) })));
+    const { embedder } = embedderWith((req) =>
+      (req.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding: base64([0, 3, 0, 4]) })),
+    );
     const [v] = await embedder.embed(['x'], {});
     expect(Array.from(v ?? [])).toEqual([0, expect.closeTo(0.6, 6), 0, expect.closeTo(0.8, 6)]);
   });
@@ -124,8 +131,13 @@ describe('provider embedder', () => {
 
   it('rejects missing and non-finite vectors', async () => {
     const missing = embedderWith(() => []).embedder;
-    await expect(missing.embed(['x'], {})).rejects.toMatchObject({ code: 'bad_response', message: expect.stringMatching(/fewer vectors than texts/) as unknown });
-    const nan = embedderWith((req) => (req.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding: [1, Number.NaN, 0, 0] }))).embedder;
+    await expect(missing.embed(['x'], {})).rejects.toMatchObject({
+      code: 'bad_response',
+      message: expect.stringMatching(/fewer vectors than texts/) as unknown,
+    });
+    const nan = embedderWith((req) =>
+      (req.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding: [1, Number.NaN, 0, 0] })),
+    ).embedder;
     await expect(nan.embed(['x'], {})).rejects.toMatchObject({ code: 'bad_response' });
   });
 

@@ -48,7 +48,11 @@ export function createProviderEmbedder(opts: ProviderEmbedderOptions): Embedder 
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   function checked(item: Embedding | undefined, position: number): Float32Array {
-    if (item === undefined) throw new EmbeddingError('bad_response', `Embedding model "${model}" returned fewer vectors than texts (none for input ${position}).`);
+    if (item === undefined)
+      throw new EmbeddingError(
+        'bad_response',
+        `Embedding model "${model}" returned fewer vectors than texts (none for input ${position}).`,
+      );
     const values = decode(item.embedding);
     if (values.length !== opts.dimension) {
       throw new EmbeddingError(
@@ -57,14 +61,20 @@ export function createProviderEmbedder(opts: ProviderEmbedderOptions): Embedder 
       );
     }
     for (const value of values) {
-      if (!Number.isFinite(value)) throw new EmbeddingError('bad_response', `Embedding model "${model}" returned a vector with a non-finite value.`);
+      if (!Number.isFinite(value))
+        throw new EmbeddingError('bad_response', `Embedding model "${model}" returned a vector with a non-finite value.`);
     }
     // Most models already return unit vectors; normalising anyway makes cosine a dot product for all.
     return normalised(values);
   }
 
   async function embedBatch({ texts, signal, options }: BatchCall): Promise<Float32Array[]> {
-    const request: EmbeddingsRequest = { model, input: texts, encoding_format: 'float', ...(opts.requestDimensions ? { dimensions: opts.dimension } : {}) };
+    const request: EmbeddingsRequest = {
+      model,
+      input: texts,
+      encoding_format: 'float',
+      ...(opts.requestDimensions ? { dimensions: opts.dimension } : {}),
+    };
     const result = await opts.client.embeddings(request, opts.target, signal);
     options.onUsage?.({ promptTokens: result.usage.prompt_tokens, estimated: result.usageEstimated });
     // `index` says which input a vector belongs to; providers are not obliged to keep the order.

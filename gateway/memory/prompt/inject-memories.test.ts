@@ -42,7 +42,13 @@ describe('injectMemories', () => {
   it('appends a text part to a developer message made of parts', () => {
     const out = injectMemories([system, developer, user], memories);
     expect(out[0]).toBe(system);
-    expect(out[1]).toEqual({ role: 'developer', content: [{ type: 'text', text: 'Answer in English.' }, { type: 'text', text: `\n\n${block}` }] });
+    expect(out[1]).toEqual({
+      role: 'developer',
+      content: [
+        { type: 'text', text: 'Answer in English.' },
+        { type: 'text', text: `\n\n${block}` },
+      ],
+    });
     expect(out[2]).toBe(user);
   });
 

@@ -23,7 +23,10 @@ describe('memory lines', () => {
 
 describe('memory block', () => {
   it('fences one line per memory after the instruction', () => {
-    const block = formatMemoryBlock([{ text: 'a', createdAt: Date.UTC(2026, 0, 2) }, { text: 'b\nc', role: 'user' }]);
+    const block = formatMemoryBlock([
+      { text: 'a', createdAt: Date.UTC(2026, 0, 2) },
+      { text: 'b\nc', role: 'user' },
+    ]);
     expect(block).toBe(`${MEMORY_OPEN}\n${MEMORY_INSTRUCTION}\n- [2026-01-02] a\n- user: b c\n${MEMORY_CLOSE}`);
     expect(block.split('\n')).toHaveLength(5);
   });

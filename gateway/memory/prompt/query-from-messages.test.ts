@@ -10,14 +10,36 @@ const tool = (content: string): ChatMessage => ({ role: 'tool', content, tool_ca
 
 describe('queryFromMessages', () => {
   it.each<[string, ChatMessage[], string]>([
-    ['the latest user turn alone', [sys('Be brief.'), u('I moved last year.'), a('Nice!'), u('Where do I live these days?')], 'Where do I live these days?'],
-    ['its text parts, not images', [u([{ type: 'text', text: 'What is in this photo of' }, { type: 'image_url', image_url: { url: 'data:x' } }, { type: 'text', text: 'my garden?' }])], 'What is in this photo of\nmy garden?'],
-    ['the user turn before a tool result', [u('What is the weather in Lisbon today?'), a('calling'), tool('{"temp": 21}')], 'What is the weather in Lisbon today?'],
+    [
+      'the latest user turn alone',
+      [sys('Be brief.'), u('I moved last year.'), a('Nice!'), u('Where do I live these days?')],
+      'Where do I live these days?',
+    ],
+    [
+      'its text parts, not images',
+      [
+        u([
+          { type: 'text', text: 'What is in this photo of' },
+          { type: 'image_url', image_url: { url: 'data:x' } },
+          { type: 'text', text: 'my garden?' },
+        ]),
+      ],
+      'What is in this photo of\nmy garden?',
+    ],
+    [
+      'the user turn before a tool result',
+      [u('What is the weather in Lisbon today?'), a('calling'), tool('{"temp": 21}')],
+      'What is the weather in Lisbon today?',
+    ],
     ['trimmed', [u('   What is my sister called?  \n')], 'What is my sister called?'],
     ['nothing without a user turn', [sys('Be brief.'), a('Hello!')], ''],
     ['nothing for an empty user turn', [u('Earlier question here please.'), u('   ')], ''],
     ['nothing for an image-only turn', [u([{ type: 'image_url', image_url: { url: 'data:x' } }])], ''],
-    ['a short turn with the end of the previous message', [u('Tell me about my sister Priya.'), a('Priya is your younger sister.'), u('and her age?')], 'Priya is your younger sister.\nand her age?'],
+    [
+      'a short turn with the end of the previous message',
+      [u('Tell me about my sister Priya.'), a('Priya is your younger sister.'), u('and her age?')],
+      'Priya is your younger sister.\nand her age?',
+    ],
     ['a short turn first in the conversation, alone', [sys('Be brief.'), u('why?')], 'why?'],
     ['a four-word turn alone', [a('Earlier reply.'), u('What about my brother?')], 'What about my brother?'],
   ])('%s', (_name, messages, expected) => {

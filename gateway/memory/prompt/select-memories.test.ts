@@ -25,7 +25,11 @@ describe('selectMemories', () => {
       hit('?!', 0.45),
       hit('I moved to Lisbon.', 0.4, { contentHash: contentHash('I moved to Lisbon.') }),
     ];
-    expect(texts(selectMemories(hits, roomy).memories)).toEqual(["I'm allergic to peanuts.", 'different words, same hash', 'I moved to Lisbon.']);
+    expect(texts(selectMemories(hits, roomy).memories)).toEqual([
+      "I'm allergic to peanuts.",
+      'different words, same hash',
+      'I moved to Lisbon.',
+    ]);
   });
 
   it('stops at topK', () => {

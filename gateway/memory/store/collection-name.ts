@@ -27,8 +27,12 @@ const BASE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
  * the same model. A slug cut to length gets a hash of the full id so that long ids stay distinct.
  */
 export function slug(embedderId: string): string {
-  const plain = embedderId.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  if (plain.length === 0) throw new RangeError(`Embedder id ${JSON.stringify(embedderId)} has no letters or digits to name a collection after.`);
+  const plain = embedderId
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (plain.length === 0)
+    throw new RangeError(`Embedder id ${JSON.stringify(embedderId)} has no letters or digits to name a collection after.`);
   if (plain.length <= MAX_SLUG) return plain;
   const hash = createHash('sha256').update(embedderId).digest('hex').slice(0, 8);
   return `${plain.slice(0, MAX_SLUG - 9).replace(/-+$/, '')}-${hash}`;
@@ -39,8 +43,12 @@ export const SCHEMA_SUFFIX = `hybrid-v${LEXICAL_ENCODER_VERSION}`;
 
 /** The collection of one embedding space before the schema suffix (dense vectors only, before hybrid recall). */
 export function denseOnlyCollectionName(base: string, embedderId: string, dimension: number): string {
-  if (!BASE.test(base)) throw new RangeError(`Qdrant collection base name ${JSON.stringify(base)} must be 1-128 letters, digits, "_", "-" or ".", starting with a letter or digit.`);
-  if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`Embedding dimension must be a positive integer, got ${dimension}.`);
+  if (!BASE.test(base))
+    throw new RangeError(
+      `Qdrant collection base name ${JSON.stringify(base)} must be 1-128 letters, digits, "_", "-" or ".", starting with a letter or digit.`,
+    );
+  if (!Number.isInteger(dimension) || dimension < 1)
+    throw new RangeError(`Embedding dimension must be a positive integer, got ${dimension}.`);
   return `${base}__${slug(embedderId)}__${dimension}`;
 }
 

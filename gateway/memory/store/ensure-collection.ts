@@ -67,16 +67,19 @@ function mismatch(spec: CollectionSpec, problem: string): MemoryStoreError {
 function checkDenseVectors(spec: CollectionSpec, info: Schemas['CollectionInfo']): void {
   const vectors = info.config.params.vectors as { size?: unknown; distance?: unknown } | undefined;
   const embedder = `the embedder "${spec.embedderId}" produces ${spec.dimension}`;
-  if (vectors === undefined || typeof vectors.size !== 'number') throw mismatch(spec, `has named vectors (or none) but ${embedder}-dimensional unnamed vectors`);
+  if (vectors === undefined || typeof vectors.size !== 'number')
+    throw mismatch(spec, `has named vectors (or none) but ${embedder}-dimensional unnamed vectors`);
   if (vectors.size !== spec.dimension) throw mismatch(spec, `has ${vectors.size}-dimensional vectors but ${embedder}`);
-  if (vectors.distance !== 'Cosine') throw mismatch(spec, `compares vectors by ${String(vectors.distance)} but the memory store needs Cosine`);
+  if (vectors.distance !== 'Cosine')
+    throw mismatch(spec, `compares vectors by ${String(vectors.distance)} but the memory store needs Cosine`);
 }
 
 function checkLexicalVector(spec: CollectionSpec, info: Schemas['CollectionInfo']): void {
   const sparse = info.config.params.sparse_vectors as Record<string, { modifier?: unknown } | undefined> | null | undefined;
   const lexical = sparse?.[LEXICAL_VECTOR];
   if (lexical === undefined) throw mismatch(spec, `has no sparse vector "${LEXICAL_VECTOR}" for lexical recall`);
-  if (lexical.modifier !== 'idf') throw mismatch(spec, `has the sparse vector "${LEXICAL_VECTOR}" without the "idf" modifier lexical recall needs`);
+  if (lexical.modifier !== 'idf')
+    throw mismatch(spec, `has the sparse vector "${LEXICAL_VECTOR}" without the "idf" modifier lexical recall needs`);
 }
 
 const SCHEMA = {
@@ -91,7 +94,11 @@ function isConflict(err: unknown): boolean {
 
 export async function ensureCollection(api: Api, run: Run, spec: CollectionSpec, options?: CallOptions): Promise<void> {
   const collection_name = spec.collection;
-  const exists = await run('ensureCollection', options, async (init) => (await api.collectionExists({ collection_name }, init)).data.result?.exists === true);
+  const exists = await run(
+    'ensureCollection',
+    options,
+    async (init) => (await api.collectionExists({ collection_name }, init)).data.result?.exists === true,
+  );
   if (!exists) {
     const body = { collection_name, vectors: SCHEMA.vectorsFor(spec.dimension), sparse_vectors: SCHEMA.sparse_vectors, hnsw_config: HNSW };
     await run('ensureCollection', options, (init) => api.createCollection(body, init)).catch((err: unknown) => {
@@ -99,13 +106,19 @@ export async function ensureCollection(api: Api, run: Run, spec: CollectionSpec,
     });
   }
   const info = await run('ensureCollection', options, async (init) => (await api.getCollection({ collection_name }, init)).data.result);
-  if (info === undefined) throw new MemoryStoreError(`Qdrant returned no description of collection "${collection_name}".`, { code: 'server_error', operation: 'ensureCollection' });
+  if (info === undefined)
+    throw new MemoryStoreError(`Qdrant returned no description of collection "${collection_name}".`, {
+      code: 'server_error',
+      operation: 'ensureCollection',
+    });
   checkDenseVectors(spec, info);
   checkLexicalVector(spec, info);
   for (const index of INDEXES) {
     const present = info.payload_schema[index.field];
     if (present !== undefined && index.satisfiedBy(present)) continue;
-    await run('ensureCollection', options, (init) => api.createFieldIndex({ collection_name, wait: true, field_name: index.field, field_schema: index.schema }, init));
+    await run('ensureCollection', options, (init) =>
+      api.createFieldIndex({ collection_name, wait: true, field_name: index.field, field_schema: index.schema }, init),
+    );
   }
 }
 
@@ -116,7 +129,11 @@ export async function ensureCollection(api: Api, run: Run, spec: CollectionSpec,
  */
 export async function previousCollectionExists(api: Api, run: Run, spec: CollectionSpec, options?: CallOptions): Promise<boolean> {
   const collection_name = spec.collection;
-  const exists = await run('ensureCollection', options, async (init) => (await api.collectionExists({ collection_name }, init)).data.result?.exists === true);
+  const exists = await run(
+    'ensureCollection',
+    options,
+    async (init) => (await api.collectionExists({ collection_name }, init)).data.result?.exists === true,
+  );
   if (!exists) return false;
   try {
     const info = await run('ensureCollection', options, async (init) => (await api.getCollection({ collection_name }, init)).data.result);

@@ -57,7 +57,10 @@ function check(condition: boolean, message: string): void {
 
 export function checkVector(vector: Float32Array | readonly number[], dimension: number, operation: string): number[] {
   if (vector.length !== dimension) {
-    throw invalidArgument(operation, `${operation}: the vector has ${vector.length} dimensions but the collection holds ${dimension}-dimensional vectors.`);
+    throw invalidArgument(
+      operation,
+      `${operation}: the vector has ${vector.length} dimensions but the collection holds ${dimension}-dimensional vectors.`,
+    );
   }
   const out = Array.from(vector);
   if (!out.every(Number.isFinite)) throw invalidArgument(operation, `${operation}: the vector holds a NaN or infinite component.`);
@@ -67,10 +70,16 @@ export function checkVector(vector: Float32Array | readonly number[], dimension:
 export function preparePoint(memory: NewMemory, dimension: number): PreparedPoint {
   const userId = requireUserId(memory.userId, 'upsert');
   const endUser = requireEndUser(memory.endUser, 'upsert');
-  check(memory.conversationId === null || (typeof memory.conversationId === 'string' && memory.conversationId.length > 0), 'upsert: conversationId must be null or a non-empty string.');
+  check(
+    memory.conversationId === null || (typeof memory.conversationId === 'string' && memory.conversationId.length > 0),
+    'upsert: conversationId must be null or a non-empty string.',
+  );
   check(ROLES.has(memory.role), 'upsert: role must be "user" or "assistant".');
   check(typeof memory.text === 'string' && memory.text.length > 0, 'upsert: text must be a non-empty string.');
-  check(Number.isSafeInteger(memory.createdAt) && memory.createdAt >= 0, 'upsert: createdAt must be epoch milliseconds (a non-negative integer).');
+  check(
+    Number.isSafeInteger(memory.createdAt) && memory.createdAt >= 0,
+    'upsert: createdAt must be epoch milliseconds (a non-negative integer).',
+  );
   check(typeof memory.requestId === 'string' && memory.requestId.length > 0, 'upsert: requestId must be a non-empty string.');
   check(Number.isSafeInteger(memory.chunk) && memory.chunk >= 0, 'upsert: chunk must be a non-negative integer.');
   const vector = checkVector(memory.vector, dimension, 'upsert');
@@ -86,7 +95,12 @@ export function preparePoint(memory: NewMemory, dimension: number): PreparedPoin
     chunk: memory.chunk,
     content_hash: createHash('sha256').update(memory.text).digest('hex'),
   };
-  return { id: memoryPointId({ userId, endUser, requestId: memory.requestId, role: memory.role, chunk: memory.chunk }), vector, sparse: documentLexicalVector(memory.text), payload };
+  return {
+    id: memoryPointId({ userId, endUser, requestId: memory.requestId, role: memory.role, chunk: memory.chunk }),
+    vector,
+    sparse: documentLexicalVector(memory.text),
+    payload,
+  };
 }
 
 function isNullableString(value: unknown): value is string | null {

@@ -25,7 +25,7 @@ describe('memoryPointId', () => {
     expect(ids.size).toBe(9);
   });
 
-  it('keeps the ids of the account\'s own memories as they were before end users', () => {
+  it("keeps the ids of the account's own memories as they were before end users", () => {
     expect(memoryPointId({ ...identity, endUser: undefined })).toBe(memoryPointId(identity));
     // Pinned: the layout before end users existed (changing it would orphan every stored memory).
     expect(memoryPointId(identity)).toBe('6758b202-58db-5198-83ab-715d5448877f');

@@ -26,7 +26,10 @@ export interface PointIdentity {
 export function memoryPointId(identity: PointIdentity): string {
   // JSON of an array is unambiguous where plain concatenation is not ("a"+"bc" vs "ab"+"c").
   // Arrays of different lengths never serialise alike, so the two forms cannot collide.
-  const parts = identity.endUser === undefined ? [identity.userId, identity.requestId, identity.role, identity.chunk] : [identity.userId, identity.endUser, identity.requestId, identity.role, identity.chunk];
+  const parts =
+    identity.endUser === undefined
+      ? [identity.userId, identity.requestId, identity.role, identity.chunk]
+      : [identity.userId, identity.endUser, identity.requestId, identity.role, identity.chunk];
   const name = JSON.stringify(parts);
   const bytes = createHash('sha256').update(NAMESPACE).update('\0').update(name).digest().subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;

@@ -29,13 +29,24 @@ export async function runCall<T>(context: CallContext, operation: string, option
   const timeoutMs = options?.timeoutMs ?? context.timeoutMs;
   const callerSignal = options?.signal;
   if (callerSignal?.aborted === true) {
-    throw new MemoryStoreError(`${operation} on "${context.collection}" was aborted by the caller before it started.`, { code: 'aborted', operation });
+    throw new MemoryStoreError(`${operation} on "${context.collection}" was aborted by the caller before it started.`, {
+      code: 'aborted',
+      operation,
+    });
   }
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = callerSignal ? AbortSignal.any([deadline, callerSignal]) : deadline;
   try {
     return await work({ signal });
   } catch (err) {
-    throw toMemoryStoreError(err, { operation, collection: context.collection, origin: context.origin, timeoutMs, deadline, callerSignal, secrets: context.secrets });
+    throw toMemoryStoreError(err, {
+      operation,
+      collection: context.collection,
+      origin: context.origin,
+      timeoutMs,
+      deadline,
+      callerSignal,
+      secrets: context.secrets,
+    });
   }
 }

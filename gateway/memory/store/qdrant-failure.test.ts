@@ -4,7 +4,16 @@ import { redact, toMemoryStoreError, type FailureContext } from './qdrant-failur
 const KEY = 'sk-qdrant-123';
 
 function context(overrides: Partial<FailureContext> = {}): FailureContext {
-  return { operation: 'search', collection: 'c__m__4', origin: 'http://qdrant:6333', timeoutMs: 250, deadline: new AbortController().signal, callerSignal: undefined, secrets: [KEY], ...overrides };
+  return {
+    operation: 'search',
+    collection: 'c__m__4',
+    origin: 'http://qdrant:6333',
+    timeoutMs: 250,
+    deadline: new AbortController().signal,
+    callerSignal: undefined,
+    secrets: [KEY],
+    ...overrides,
+  };
 }
 
 function apiError(status: number, data: unknown): Error {
@@ -12,12 +21,14 @@ function apiError(status: number, data: unknown): Error {
 }
 
 describe('toMemoryStoreError', () => {
-  it('maps HTTP statuses to codes and quotes Qdrant\'s explanation without the key', () => {
+  it("maps HTTP statuses to codes and quotes Qdrant's explanation without the key", () => {
     const err = toMemoryStoreError(apiError(400, { status: { error: `Wrong input: something about ${KEY}` } }), context());
     expect(err.code).toBe('bad_request');
     expect(err.status).toBe(400);
     expect(err.message).toBe('Qdrant answered 400 to search on "c__m__4": Wrong input: something about [redacted].');
-    expect(toMemoryStoreError(apiError(401, 'Must provide an API key or an Authorization bearer token'), context()).code).toBe('unauthorized');
+    expect(toMemoryStoreError(apiError(401, 'Must provide an API key or an Authorization bearer token'), context()).code).toBe(
+      'unauthorized',
+    );
     expect(toMemoryStoreError(apiError(403, ''), context()).code).toBe('unauthorized');
     expect(toMemoryStoreError(apiError(404, {}), context()).code).toBe('not_found');
     expect(toMemoryStoreError(apiError(429, {}), context()).retryable).toBe(true);
@@ -39,7 +50,10 @@ describe('toMemoryStoreError', () => {
   });
 
   it('keeps only the first line of other errors (the client appends the raw response body)', () => {
-    const err = toMemoryStoreError(new Error(`Unexpected Response: 202 (Accepted)\nRaw response content:\n{"secret": "${KEY}"}`), context());
+    const err = toMemoryStoreError(
+      new Error(`Unexpected Response: 202 (Accepted)\nRaw response content:\n{"secret": "${KEY}"}`),
+      context(),
+    );
     expect(err.code).toBe('server_error');
     expect(err.message).toBe('Qdrant search on "c__m__4" failed: Unexpected Response: 202 (Accepted).');
   });

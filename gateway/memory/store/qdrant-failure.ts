@@ -85,7 +85,10 @@ export function toMemoryStoreError(err: unknown, context: FailureContext): Memor
   if (err instanceof MemoryStoreError) return err;
   const { operation } = context;
   if (context.deadline.aborted) {
-    return new MemoryStoreError(`Qdrant did not answer ${operation} on "${context.collection}" within ${context.timeoutMs} ms.`, { code: 'timeout', operation });
+    return new MemoryStoreError(`Qdrant did not answer ${operation} on "${context.collection}" within ${context.timeoutMs} ms.`, {
+      code: 'timeout',
+      operation,
+    });
   }
   if (context.callerSignal?.aborted === true) {
     return new MemoryStoreError(`${operation} on "${context.collection}" was aborted by the caller.`, { code: 'aborted', operation });
@@ -94,11 +97,17 @@ export function toMemoryStoreError(err: unknown, context: FailureContext): Memor
   const code = networkCode(err);
   if (err instanceof TypeError || code !== undefined) {
     const why = code === undefined ? '' : ` (${code})`;
-    return new MemoryStoreError(`Qdrant at ${context.origin} is unreachable${why}; ${operation} failed.`, { code: 'unavailable', operation });
+    return new MemoryStoreError(`Qdrant at ${context.origin} is unreachable${why}; ${operation} failed.`, {
+      code: 'unavailable',
+      operation,
+    });
   }
   // Anything else (e.g. the client's "Unexpected Response" for a 2xx we did not ask for): only the
   // first line, whose tail would otherwise quote the raw response body.
   const first = err instanceof Error ? (err.message.split('\n')[0] ?? '') : '';
   const text = redact(first, context.secrets).slice(0, MAX_DETAIL);
-  return new MemoryStoreError(`Qdrant ${operation} on "${context.collection}" failed${text ? `: ${text}` : ''}.`, { code: 'server_error', operation });
+  return new MemoryStoreError(`Qdrant ${operation} on "${context.collection}" failed${text ? `: ${text}` : ''}.`, {
+    code: 'server_error',
+    operation,
+  });
 }

@@ -40,7 +40,17 @@ import { collectionName, previousCollectionNames } from './collection-name.ts';
 import { ensureCollection, LEXICAL_VECTOR, previousCollectionExists } from './ensure-collection.ts';
 import { checkVector, parsePayload, preparePoint, type NewMemory, type PreparedPoint } from './memory-payload.ts';
 import { invalidArgument, MemoryStoreError } from './memory-store-error.ts';
-import type { CountOptions, Fusion, MemoryHit, MemoryPage, MemoryRecord, MemoryStore, ScrollOptions, SearchMode, SearchOptions } from './memory-store.ts';
+import type {
+  CountOptions,
+  Fusion,
+  MemoryHit,
+  MemoryPage,
+  MemoryRecord,
+  MemoryStore,
+  ScrollOptions,
+  SearchMode,
+  SearchOptions,
+} from './memory-store.ts';
 import { canonicalPointId } from './point-id.ts';
 import { runCall, type CallContext, type CallOptions, type Work } from './qdrant-call.ts';
 import { scopeFilter, scopeOf, tenantFilter, type MemoryScope, type QdrantFilter, type ScopeRef } from './tenant-filter.ts';
@@ -76,7 +86,8 @@ type Api = ReturnType<QdrantClient['api']>;
 type PointId = Schemas['ExtendedPointId'];
 
 function checkLimit(limit: number, max: number, operation: string): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw invalidArgument(operation, `${operation}: limit must be an integer from 1 to ${max}, got ${limit}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max)
+    throw invalidArgument(operation, `${operation}: limit must be an integer from 1 to ${max}, got ${limit}.`);
   return limit;
 }
 
@@ -90,7 +101,8 @@ function record(id: PointId, rawPayload: unknown, scope: MemoryScope): MemoryRec
   const payload = parsePayload(rawPayload);
   // Defence in depth: the filter already restricts to the scope; a point that still is not theirs
   // (a Qdrant bug, a foreign writer) is dropped rather than shown to the wrong person.
-  if (canonical === undefined || payload === undefined || payload.user_id !== scope.userId || payload.end_user !== scope.endUser) return undefined;
+  if (canonical === undefined || payload === undefined || payload.user_id !== scope.userId || payload.end_user !== scope.endUser)
+    return undefined;
   return { id: canonical, payload };
 }
 
@@ -105,7 +117,11 @@ function toQdrantPoint(point: PreparedPoint): Schemas['PointStruct'] {
 
 /** The dense vector of a point scrolled from a dense-only collection (an unnamed vector). */
 function denseOf(vector: unknown): number[] | undefined {
-  const dense = Array.isArray(vector) ? vector : (typeof vector === 'object' && vector !== null ? (vector as Record<string, unknown>)[''] : undefined);
+  const dense = Array.isArray(vector)
+    ? vector
+    : typeof vector === 'object' && vector !== null
+      ? (vector as Record<string, unknown>)['']
+      : undefined;
   return Array.isArray(dense) && dense.every((x) => typeof x === 'number') ? dense : undefined;
 }
 
@@ -116,7 +132,8 @@ const FUSIONS: ReadonlySet<unknown> = new Set(['rrf', 'dbsf']);
 function searchMode(options: SearchOptions): SearchMode {
   const mode = options.mode ?? (options.text === undefined ? 'dense' : 'hybrid');
   if (!MODES.has(mode)) throw invalidArgument('search', 'search: mode must be "dense", "lexical" or "hybrid".');
-  if (mode !== 'dense' && typeof options.text !== 'string') throw invalidArgument('search', `search: a ${mode} search needs the question's text.`);
+  if (mode !== 'dense' && typeof options.text !== 'string')
+    throw invalidArgument('search', `search: a ${mode} search needs the question's text.`);
   return mode;
 }
 
@@ -124,7 +141,8 @@ function fusionQuery(fusion: Fusion | undefined, lexicalWeight: number | undefin
   const method = fusion ?? 'rrf';
   if (!FUSIONS.has(method)) throw invalidArgument('search', 'search: fusion must be "rrf" or "dbsf".');
   if (lexicalWeight === undefined || lexicalWeight === 1) return { fusion: method };
-  if (method !== 'rrf' || !Number.isFinite(lexicalWeight) || lexicalWeight <= 0) throw invalidArgument('search', 'search: lexicalWeight must be a positive number, and applies to RRF only.');
+  if (method !== 'rrf' || !Number.isFinite(lexicalWeight) || lexicalWeight <= 0)
+    throw invalidArgument('search', 'search: lexicalWeight must be a positive number, and applies to RRF only.');
   // Prefetch order: dense, then lexical (queryBody).
   return { rrf: { weights: [1, lexicalWeight] } };
 }
@@ -178,9 +196,11 @@ export class QdrantMemoryStore implements MemoryStore {
     } catch {
       throw new RangeError('Qdrant URL is not a valid URL (expected e.g. http://qdrant:6333).');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`Qdrant URL must start with http:// or https:// (the scheme given is "${url.protocol}").`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new RangeError(`Qdrant URL must start with http:// or https:// (the scheme given is "${url.protocol}").`);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`Qdrant timeout must be a positive number of milliseconds, got ${timeoutMs}.`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw new RangeError(`Qdrant timeout must be a positive number of milliseconds, got ${timeoutMs}.`);
     this.collection = collectionName(options.baseCollection, options.embedder.id, options.embedder.dimension);
     this.dimension = options.embedder.dimension;
     this.#embedderId = options.embedder.id;
@@ -226,18 +246,38 @@ export class QdrantMemoryStore implements MemoryStore {
 
   #recreateCollection(options: CallOptions | undefined): Promise<void> {
     this.#recreating ??= this.ensureCollection(options)
-      .then(() => { this.#onCollectionRecreated(this.collection); })
-      .finally(() => { this.#recreating = undefined; });
+      .then(() => {
+        this.#onCollectionRecreated(this.collection);
+      })
+      .finally(() => {
+        this.#recreating = undefined;
+      });
     return this.#recreating;
   }
 
   async ensureCollection(options?: CallOptions): Promise<void> {
     const run = <T>(operation: string, opts: CallOptions | undefined, work: Work<T>): Promise<T> => this.#run(operation, opts, work);
-    await ensureCollection(this.#api, run, { collection: this.collection, embedderId: this.#embedderId, dimension: this.dimension }, options);
+    await ensureCollection(
+      this.#api,
+      run,
+      { collection: this.collection, embedderId: this.#embedderId, dimension: this.dimension },
+      options,
+    );
     for (const previous of this.#previous) {
-      if (await previousCollectionExists(this.#api, run, { collection: previous, embedderId: this.#embedderId, dimension: this.dimension }, options)) this.#unmigrated.add(previous);
+      if (
+        await previousCollectionExists(
+          this.#api,
+          run,
+          { collection: previous, embedderId: this.#embedderId, dimension: this.dimension },
+          options,
+        )
+      )
+        this.#unmigrated.add(previous);
     }
-    if (this.#unmigrated.size > 0) this.#migration ??= this.#migrateAll().finally(() => { this.#migration = undefined; });
+    if (this.#unmigrated.size > 0)
+      this.#migration ??= this.#migrateAll().finally(() => {
+        this.#migration = undefined;
+      });
   }
 
   /** Resolves when no migration is in flight (at once when there is none). Never rejects: failures go to onMigrationFailed. */
@@ -252,7 +292,10 @@ export class QdrantMemoryStore implements MemoryStore {
         this.#unmigrated.delete(from);
         if (copied !== undefined) this.#onMigrated({ from, to: this.collection, copied });
       } catch (err) {
-        const error = err instanceof MemoryStoreError ? err : new MemoryStoreError(err instanceof Error ? err.message : String(err), { code: 'server_error', operation: 'migrate' });
+        const error =
+          err instanceof MemoryStoreError
+            ? err
+            : new MemoryStoreError(err instanceof Error ? err.message : String(err), { code: 'server_error', operation: 'migrate' });
         this.#onMigrationFailed({ from, to: this.collection, error });
         return;
       }
@@ -269,8 +312,16 @@ export class QdrantMemoryStore implements MemoryStore {
       throw err;
     };
     for (;;) {
-      const request = { collection_name: from, limit: MIGRATION_PAGE, with_payload: true, with_vector: true, ...(offset === undefined ? {} : { offset }) };
-      const page = await this.#run(operation, undefined, async (init) => (await this.#api.scrollPoints(request, init)).data.result).catch(gone);
+      const request = {
+        collection_name: from,
+        limit: MIGRATION_PAGE,
+        with_payload: true,
+        with_vector: true,
+        ...(offset === undefined ? {} : { offset }),
+      };
+      const page = await this.#run(operation, undefined, async (init) => (await this.#api.scrollPoints(request, init)).data.result).catch(
+        gone,
+      );
       if (page === undefined) return undefined;
       const points: Schemas['PointStruct'][] = [];
       for (const point of page.points) {
@@ -281,15 +332,28 @@ export class QdrantMemoryStore implements MemoryStore {
         points.push({ id: point.id, vector: vectors(dense, sparse), payload: point.payload ?? {} });
       }
       if (points.length > 0) {
-        await this.#runOnPoints(operation, undefined, (init) => this.#api.upsertPoints({ collection_name: this.collection, wait: true, points }, init));
+        await this.#runOnPoints(operation, undefined, (init) =>
+          this.#api.upsertPoints({ collection_name: this.collection, wait: true, points }, init),
+        );
         // A memory deleted after this page was read was deleted from `from` first (see #deleteMatching): take it out of the copy too.
         const ids = points.map((p) => p.id);
-        const check = { collection_name: from, filter: { must: [{ has_id: ids }] }, limit: ids.length, with_payload: false, with_vector: false };
-        const still = await this.#run(operation, undefined, async (init) => (await this.#api.scrollPoints(check, init)).data.result).catch(gone);
+        const check = {
+          collection_name: from,
+          filter: { must: [{ has_id: ids }] },
+          limit: ids.length,
+          with_payload: false,
+          with_vector: false,
+        };
+        const still = await this.#run(operation, undefined, async (init) => (await this.#api.scrollPoints(check, init)).data.result).catch(
+          gone,
+        );
         if (still === undefined) return undefined;
         const present = new Set(still.points.map((p) => canonicalPointId(p.id)));
         const deleted = ids.filter((id) => !present.has(canonicalPointId(id)));
-        if (deleted.length > 0) await this.#runOnPoints(operation, undefined, (init) => this.#api.deletePoints({ collection_name: this.collection, wait: true, points: deleted }, init));
+        if (deleted.length > 0)
+          await this.#runOnPoints(operation, undefined, (init) =>
+            this.#api.deletePoints({ collection_name: this.collection, wait: true, points: deleted }, init),
+          );
         copied += points.length - deleted.length;
       }
       const next = page.next_page_offset;
@@ -302,8 +366,16 @@ export class QdrantMemoryStore implements MemoryStore {
 
   async health(options?: CallOptions): Promise<void> {
     const collection_name = this.collection;
-    const exists = await this.#run('health', options, async (init) => (await this.#api.collectionExists({ collection_name }, init)).data.result?.exists === true);
-    if (!exists) throw new MemoryStoreError(`Qdrant is up but collection "${collection_name}" does not exist; the next memory operation creates it again (memories it held are gone).`, { code: 'not_found', operation: 'health' });
+    const exists = await this.#run(
+      'health',
+      options,
+      async (init) => (await this.#api.collectionExists({ collection_name }, init)).data.result?.exists === true,
+    );
+    if (!exists)
+      throw new MemoryStoreError(
+        `Qdrant is up but collection "${collection_name}" does not exist; the next memory operation creates it again (memories it held are gone).`,
+        { code: 'not_found', operation: 'health' },
+      );
   }
 
   async upsert(memories: readonly NewMemory[], options?: CallOptions): Promise<string[]> {
@@ -311,7 +383,9 @@ export class QdrantMemoryStore implements MemoryStore {
     const points = memories.map((memory) => preparePoint(memory, this.dimension));
     for (let start = 0; start < points.length; start += UPSERT_BATCH) {
       const batch = points.slice(start, start + UPSERT_BATCH).map(toQdrantPoint);
-      await this.#runOnPoints('upsert', options, (init) => this.#api.upsertPoints({ collection_name: this.collection, wait: true, points: batch }, init));
+      await this.#runOnPoints('upsert', options, (init) =>
+        this.#api.upsertPoints({ collection_name: this.collection, wait: true, points: batch }, init),
+      );
     }
     return points.map((point) => point.id);
   }
@@ -323,13 +397,20 @@ export class QdrantMemoryStore implements MemoryStore {
     const dense = checkVector(vector, this.dimension, operation);
     const limit = checkLimit(options.limit, MAX_SEARCH_LIMIT, operation);
     const threshold = options.scoreThreshold;
-    if (threshold !== undefined && !Number.isFinite(threshold)) throw invalidArgument(operation, 'search: scoreThreshold must be a finite number.');
+    if (threshold !== undefined && !Number.isFinite(threshold))
+      throw invalidArgument(operation, 'search: scoreThreshold must be a finite number.');
     const mode = searchMode(options);
     const fusion = fusionQuery(options.fusion, options.lexicalWeight);
     const sparse = mode === 'dense' ? undefined : queryLexicalVector(options.text ?? '');
     const lexical = sparse !== undefined && sparse.indices.length > 0 ? sparse : undefined;
     if (mode === 'lexical' && lexical === undefined) return []; // no content words: nothing can match by words
-    const request = { collection_name: this.collection, timeout: serverTimeout(options, this.#context.timeoutMs), ...queryBody({ dense, lexical, filter, limit, threshold, mode, fusion }), with_payload: true, with_vector: false };
+    const request = {
+      collection_name: this.collection,
+      timeout: serverTimeout(options, this.#context.timeoutMs),
+      ...queryBody({ dense, lexical, filter, limit, threshold, mode, fusion }),
+      with_payload: true,
+      with_vector: false,
+    };
     const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.queryPoints(request, init)).data.result);
     const hits: MemoryHit[] = [];
     for (const point of result?.points ?? []) {
@@ -374,9 +455,18 @@ export class QdrantMemoryStore implements MemoryStore {
     let offset: string | undefined;
     if (options.offset !== undefined && options.offset !== null) {
       offset = canonicalPointId(options.offset);
-      if (offset === undefined) throw invalidArgument(operation, 'scroll: offset is not a cursor this store returned (expected a memory id).');
+      if (offset === undefined)
+        throw invalidArgument(operation, 'scroll: offset is not a cursor this store returned (expected a memory id).');
     }
-    const request = { collection_name: this.collection, timeout: serverTimeout(options, this.#context.timeoutMs), filter, limit, with_payload: true, with_vector: false, ...(offset ? { offset } : {}) };
+    const request = {
+      collection_name: this.collection,
+      timeout: serverTimeout(options, this.#context.timeoutMs),
+      filter,
+      limit,
+      with_payload: true,
+      with_vector: false,
+      ...(offset ? { offset } : {}),
+    };
     const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.scrollPoints(request, init)).data.result);
     const memories: MemoryRecord[] = [];
     for (const point of result?.points ?? []) {
@@ -401,17 +491,29 @@ export class QdrantMemoryStore implements MemoryStore {
    */
   async #deleteMatching(operation: string, filter: QdrantFilter, options: CallOptions | undefined): Promise<number> {
     let previouslyMatched = 0;
-    for (const previous of [...this.#unmigrated]) previouslyMatched = Math.max(previouslyMatched, await this.#deleteFromPrevious(previous, operation, filter, options));
+    for (const previous of [...this.#unmigrated])
+      previouslyMatched = Math.max(previouslyMatched, await this.#deleteFromPrevious(previous, operation, filter, options));
     const matched = await this.#count(operation, filter, options);
-    if (matched > 0) await this.#runOnPoints(operation, options, (init) => this.#api.deletePoints({ collection_name: this.collection, wait: true, filter }, init));
+    if (matched > 0)
+      await this.#runOnPoints(operation, options, (init) =>
+        this.#api.deletePoints({ collection_name: this.collection, wait: true, filter }, init),
+      );
     return Math.max(matched, previouslyMatched);
   }
 
   async #deleteFromPrevious(previous: string, operation: string, filter: QdrantFilter, options: CallOptions | undefined): Promise<number> {
     const timeout = serverTimeout(options, this.#context.timeoutMs);
     try {
-      const matched = (await this.#run(operation, options, async (init) => (await this.#api.countPoints({ collection_name: previous, timeout, filter, exact: true }, init)).data.result))?.count ?? 0;
-      if (matched > 0) await this.#run(operation, options, (init) => this.#api.deletePoints({ collection_name: previous, wait: true, filter }, init));
+      const matched =
+        (
+          await this.#run(
+            operation,
+            options,
+            async (init) => (await this.#api.countPoints({ collection_name: previous, timeout, filter, exact: true }, init)).data.result,
+          )
+        )?.count ?? 0;
+      if (matched > 0)
+        await this.#run(operation, options, (init) => this.#api.deletePoints({ collection_name: previous, wait: true, filter }, init));
       return matched;
     } catch (err) {
       // Gone: another replica finished the migration and deleted it.

@@ -26,7 +26,11 @@ describe('tenantFilter', () => {
 describe('scopeFilter', () => {
   it('adds the end-user condition right after the tenant condition', () => {
     expect(scopeFilter({ userId: 'u1', endUser: 'alice' }, 'search', { conversationId: 'c' })).toEqual({
-      must: [{ key: 'user_id', match: { value: 'u1' } }, { key: 'end_user', match: { value: 'alice' } }, { key: 'conversation_id', match: { value: 'c' } }],
+      must: [
+        { key: 'user_id', match: { value: 'u1' } },
+        { key: 'end_user', match: { value: 'alice' } },
+        { key: 'conversation_id', match: { value: 'c' } },
+      ],
     });
   });
 

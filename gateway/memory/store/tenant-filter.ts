@@ -55,7 +55,10 @@ export interface Narrowing {
 
 function requireId(value: unknown, what: string, operation: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) {
-    throw invalidArgument(operation, `${operation} needs a non-empty ${what} string; got ${value === '' ? 'an empty string' : typeof value}.`);
+    throw invalidArgument(
+      operation,
+      `${operation} needs a non-empty ${what} string; got ${value === '' ? 'an empty string' : typeof value}.`,
+    );
   }
   if (value.length > MAX_ID_LENGTH) throw invalidArgument(operation, `${operation}: ${what} is longer than ${MAX_ID_LENGTH} characters.`);
   return value;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chunkText } from './chunk-text.ts';
 
-const sentences = (n: number, prefix = 'Sentence'): string => Array.from({ length: n }, (_, i) => `${prefix} number ${i} says something.`).join(' ');
+const sentences = (n: number, prefix = 'Sentence'): string =>
+  Array.from({ length: n }, (_, i) => `${prefix} number ${i} says something.`).join(' ');
 
 describe('chunkText', () => {
   it.each([
@@ -50,7 +51,13 @@ describe('chunkText', () => {
     expect(byWords.join(' ')).toBe(words);
     for (const chunk of byWords) expect(chunk).toMatch(/^(w\d+ ?)+$/);
     const blob = 'x'.repeat(95);
-    expect(chunkText(blob, { maxChars: 20, overlapChars: 5 })).toEqual(['x'.repeat(20), 'x'.repeat(20), 'x'.repeat(20), 'x'.repeat(20), 'x'.repeat(15)]);
+    expect(chunkText(blob, { maxChars: 20, overlapChars: 5 })).toEqual([
+      'x'.repeat(20),
+      'x'.repeat(20),
+      'x'.repeat(20),
+      'x'.repeat(20),
+      'x'.repeat(15),
+    ]);
   });
 
   it('never splits a surrogate pair', () => {

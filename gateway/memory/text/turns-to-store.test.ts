@@ -11,9 +11,19 @@ const block = formatMemoryBlock([{ text: "My sister's name is Priya.", createdAt
 
 describe('turnsToStore', () => {
   it('stores the latest user turn and the reply, trimmed, with hashes', () => {
-    const records = turnsToStore([system, user('old question'), { role: 'assistant', content: 'old answer' }, user('  I moved to Lisbon.  ')], ' Lovely city! ');
+    const records = turnsToStore(
+      [system, user('old question'), { role: 'assistant', content: 'old answer' }, user('  I moved to Lisbon.  ')],
+      ' Lovely city! ',
+    );
     expect(records).toEqual([
-      { role: 'user', text: 'I moved to Lisbon.', chunkIndex: 0, chunkCount: 1, contentHash: contentHash('I moved to Lisbon.'), truncated: false },
+      {
+        role: 'user',
+        text: 'I moved to Lisbon.',
+        chunkIndex: 0,
+        chunkCount: 1,
+        contentHash: contentHash('I moved to Lisbon.'),
+        truncated: false,
+      },
       { role: 'assistant', text: 'Lovely city!', chunkIndex: 0, chunkCount: 1, contentHash: contentHash('Lovely city!'), truncated: false },
     ]);
   });
@@ -26,7 +36,16 @@ describe('turnsToStore', () => {
   });
 
   it('takes the text parts of the user turn', () => {
-    const records = turnsToStore([user([{ type: 'text', text: 'Look at' }, { type: 'image_url', image_url: { url: 'data:x' } }, { type: 'text', text: 'my cat.' }])], 'Cute!');
+    const records = turnsToStore(
+      [
+        user([
+          { type: 'text', text: 'Look at' },
+          { type: 'image_url', image_url: { url: 'data:x' } },
+          { type: 'text', text: 'my cat.' },
+        ]),
+      ],
+      'Cute!',
+    );
     expect(records[0]?.text).toBe('Look at\nmy cat.');
   });
 
@@ -36,7 +55,11 @@ describe('turnsToStore', () => {
     ['a reply that was only an echoed block', [user('Hi there.')], block, ['user']],
     [
       'a tool continuation: the user turn was stored the first time round',
-      [user('Weather in Lisbon?'), { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'weather', arguments: '{}' } }] }, { role: 'tool', content: '21C', tool_call_id: 't' }],
+      [
+        user('Weather in Lisbon?'),
+        { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'weather', arguments: '{}' } }] },
+        { role: 'tool', content: '21C', tool_call_id: 't' },
+      ],
       'It is 21°C.',
       ['assistant'],
     ],

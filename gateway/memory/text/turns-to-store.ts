@@ -44,7 +44,14 @@ function cap(text: string, max: number): { text: string; truncated: boolean } {
 function recordsFor(role: MemoryRecord['role'], raw: string, options: Required<StoreOptions>): MemoryRecord[] {
   const { text, truncated } = cap(stripInjected(raw).trim(), options.maxTurnChars);
   const chunks = chunkText(text, { maxChars: options.maxChars, overlapChars: options.overlapChars });
-  return chunks.map((chunk, chunkIndex) => ({ role, text: chunk, chunkIndex, chunkCount: chunks.length, contentHash: contentHash(chunk), truncated }));
+  return chunks.map((chunk, chunkIndex) => ({
+    role,
+    text: chunk,
+    chunkIndex,
+    chunkCount: chunks.length,
+    contentHash: contentHash(chunk),
+    truncated,
+  }));
 }
 
 /** The records to store for one exchange, user turn first. */

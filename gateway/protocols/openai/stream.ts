@@ -5,7 +5,12 @@
 import type { GatewayError } from '../../errors.ts';
 import type { StreamStateInit } from '../../providers/chat-stream.ts';
 import type { ChatCompletionChunk, Usage } from './types.ts';
-import { mapUpstreamFailure, parseUpstreamErrorBody, sanitizeUpstreamMessage, upstreamProtocolError } from '../../providers/transport/upstream-errors.ts';
+import {
+  mapUpstreamFailure,
+  parseUpstreamErrorBody,
+  sanitizeUpstreamMessage,
+  upstreamProtocolError,
+} from '../../providers/transport/upstream-errors.ts';
 
 export interface OpenAIStreamState extends StreamStateInit {
   id: string;

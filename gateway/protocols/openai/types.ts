@@ -53,9 +53,7 @@ export type UserContentPart = TextContentPart | ImageContentPart | InputAudioCon
  * can go back to Anthropic unchanged in a later turn, which tool use with thinking requires.
  * Carried on assistant messages as `thinking_blocks`, the name LiteLLM uses for the same thing.
  */
-export type ThinkingBlock =
-  | { type: 'thinking'; thinking: string; signature: string }
-  | { type: 'redacted_thinking'; data: string };
+export type ThinkingBlock = { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
 
 export interface ToolCall {
   id: string;

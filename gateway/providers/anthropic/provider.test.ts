@@ -40,7 +40,13 @@ describe('Anthropic provider', () => {
   beforeEach(() => {
     stub.behaviour = { apiKey: KEY };
     stub.requests.length = 0;
-    target = { kind: 'anthropic', baseURL: stub.url, apiKey: KEY, upstreamModel: 'claude-upstream', headers: { 'anthropic-beta': 'test-beta' } };
+    target = {
+      kind: 'anthropic',
+      baseURL: stub.url,
+      apiKey: KEY,
+      upstreamModel: 'claude-upstream',
+      headers: { 'anthropic-beta': 'test-beta' },
+    };
   });
 
   it('sends a valid Messages request and answers in OpenAI shape', async () => {
@@ -80,11 +86,17 @@ describe('Anthropic provider', () => {
       req({
         messages: [
           { role: 'user', content: 'weather in Paris?' },
-          { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'toolu_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+          },
           { role: 'tool', tool_call_id: 'toolu_a', content: 'sunny' },
           { role: 'user', content: 'and Rome?' },
         ],
-        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+        tools: [
+          { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+        ],
         tool_choice: 'auto',
       }),
       target,

@@ -8,7 +8,12 @@ import { toChatCompletion, toOpenAIUsage } from '../../protocols/anthropic/upstr
 import { createAnthropicStreamState, translateAnthropicEvent } from '../../protocols/anthropic/upstream/stream.ts';
 import type { AnthropicStreamState } from '../../protocols/anthropic/upstream/stream.ts';
 import { usesStructuredOutput } from '../../protocols/anthropic/upstream/structured-output.ts';
-import type { AnthropicCountTokensRequest, AnthropicMessage, AnthropicRequest, AnthropicStreamEvent } from '../../protocols/anthropic/types.ts';
+import type {
+  AnthropicCountTokensRequest,
+  AnthropicMessage,
+  AnthropicRequest,
+  AnthropicStreamEvent,
+} from '../../protocols/anthropic/types.ts';
 import { guardStream, makeChatStream, streamStateInit } from '../chat-stream.ts';
 import { providerLabel } from '../provider-client.ts';
 import type { ChatResult, ChatStream, ProviderClient, ProviderTarget, UsageReport } from '../provider-client.ts';
@@ -49,7 +54,13 @@ function anthropicCall(target: ProviderTarget, { path, body, model, signal, stre
 }
 
 function messagesCall(req: ChatCompletionRequest, target: ProviderTarget, signal: AbortSignal, stream: boolean): UpstreamCall {
-  return anthropicCall(target, { path: '/v1/messages', body: toAnthropicRequest(req, target.upstreamModel, stream), model: req.model, signal, stream });
+  return anthropicCall(target, {
+    path: '/v1/messages',
+    body: toAnthropicRequest(req, target.upstreamModel, stream),
+    model: req.model,
+    signal,
+    stream,
+  });
 }
 
 /** count_tokens takes the prompt side of a message request only; generation settings are extra inputs to it. */
@@ -73,7 +84,8 @@ async function readTokenCount(res: UpstreamResponse, provider: string): Promise<
     throw upstreamProtocolError(provider, 'the body is not JSON');
   }
   const count = (value as { input_tokens?: unknown } | null)?.input_tokens;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw upstreamProtocolError(provider, 'the token count has no input_tokens');
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+    throw upstreamProtocolError(provider, 'the token count has no input_tokens');
   return count;
 }
 
@@ -114,7 +126,11 @@ function streamUsage(state: AnthropicStreamState, promptEstimate: number): Usage
   });
 }
 
-async function* translateStream(res: UpstreamResponse, state: AnthropicStreamState, promptEstimate: number): AsyncGenerator<ChatCompletionChunk> {
+async function* translateStream(
+  res: UpstreamResponse,
+  state: AnthropicStreamState,
+  promptEstimate: number,
+): AsyncGenerator<ChatCompletionChunk> {
   for await (const event of parseServerSentEvents(res.body as AsyncIterable<Uint8Array>)) {
     // After message_stop, read on to the end of the body instead of breaking off: an abandoned
     // body costs the pooled keep-alive connection.
@@ -140,7 +156,11 @@ export function createAnthropicProvider(http: UpstreamHttp, now: () => number = 
       const upstream = messagesCall(req, target, signal, false);
       const res = await http.postJson(upstream);
       const message = await readMessage(res, upstream.provider);
-      const response = toChatCompletion(message, { model: req.model, created: Math.floor(now() / 1000), structuredOutput: usesStructuredOutput(req) });
+      const response = toChatCompletion(message, {
+        model: req.model,
+        created: Math.floor(now() / 1000),
+        structuredOutput: usesStructuredOutput(req),
+      });
       const reasoning = response.choices[0]?.message.reasoning_content ?? '';
       const report = reconcileUsage(toOpenAIUsage(message.usage), {
         promptTokens: estimatePromptTokens(req),
@@ -160,7 +180,13 @@ export function createAnthropicProvider(http: UpstreamHttp, now: () => number = 
     },
 
     async countTokens(req, target, signal): Promise<number> {
-      const upstream = anthropicCall(target, { path: '/v1/messages/count_tokens', body: toCountTokensRequest(req, target.upstreamModel), model: req.model, signal, stream: false });
+      const upstream = anthropicCall(target, {
+        path: '/v1/messages/count_tokens',
+        body: toCountTokensRequest(req, target.upstreamModel),
+        model: req.model,
+        signal,
+        stream: false,
+      });
       return readTokenCount(await http.postJson(upstream), upstream.provider);
     },
 

@@ -38,7 +38,7 @@ export async function readJson(res: UpstreamResponse, provider: string): Promise
   } catch {
     throw upstreamProtocolError(provider, 'the body is not JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw upstreamProtocolError(provider, 'the body is not an object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw upstreamProtocolError(provider, 'the body is not an object');
   return value as Record<string, unknown>;
 }
-

@@ -40,7 +40,12 @@ describe('OpenAI-compatible provider', () => {
   it('sends the upstream model name and key, and answers under the client model name', async () => {
     const result = await provider.chat(req({ temperature: 0.3, some_vendor_field: { x: 1 } }), target, signal);
     const sent = stub.requests[0];
-    expect(sent?.body).toEqual({ model: 'gpt-upstream', messages: [{ role: 'user', content: 'hello there friend' }], temperature: 0.3, some_vendor_field: { x: 1 } });
+    expect(sent?.body).toEqual({
+      model: 'gpt-upstream',
+      messages: [{ role: 'user', content: 'hello there friend' }],
+      temperature: 0.3,
+      some_vendor_field: { x: 1 },
+    });
     expect(sent?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(sent?.headers['openai-organization']).toBe('org-1');
     expect(result.response.model).toBe('smart');
@@ -70,7 +75,10 @@ describe('OpenAI-compatible provider', () => {
     expect(stub.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, model: 'gpt-upstream' });
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('echo: hello there friend');
     expect(chunks.every((c) => c.choices.length > 0 && !('usage' in c) && c.model === 'smart')).toBe(true);
-    expect(stream.usage()).toEqual({ usage: expect.objectContaining({ prompt_tokens: 6, completion_tokens: 4, total_tokens: 10 }) as unknown, usageEstimated: false });
+    expect(stream.usage()).toEqual({
+      usage: expect.objectContaining({ prompt_tokens: 6, completion_tokens: 4, total_tokens: 10 }) as unknown,
+      usageEstimated: false,
+    });
   });
 
   it('passes the usage chunk on to a client that asked for it', async () => {
@@ -137,11 +145,18 @@ describe('OpenAI-compatible provider', () => {
   });
 
   describe('legacy completions', () => {
-    it('sends the prompt as is to /completions with the upstream model name, and answers under the client\'s', async () => {
+    it("sends the prompt as is to /completions with the upstream model name, and answers under the client's", async () => {
       const result = await provider.completions({ model: 'smart', prompt: 'def fib(n):', suffix: '\n', max_tokens: 8 }, target, signal);
-      expect(stub.requests[0]).toMatchObject({ path: '/v1/completions', body: { model: 'gpt-upstream', prompt: 'def fib(n):', suffix: '\n', max_tokens: 8 } });
+      expect(stub.requests[0]).toMatchObject({
+        path: '/v1/completions',
+        body: { model: 'gpt-upstream', prompt: 'def fib(n):', suffix: '\n', max_tokens: 8 },
+      });
       expect(stub.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
-      expect(result.response).toMatchObject({ object: 'text_completion', model: 'smart', choices: [{ text: 'echo: def fib(n):', index: 0 }] });
+      expect(result.response).toMatchObject({
+        object: 'text_completion',
+        model: 'smart',
+        choices: [{ text: 'echo: def fib(n):', index: 0 }],
+      });
       expect(result.usageEstimated).toBe(false);
       expect(result.upstreamRequestId).toBe('req_stub');
     });
@@ -149,13 +164,17 @@ describe('OpenAI-compatible provider', () => {
     it('estimates and flags usage when the upstream reports none, counting token ids as tokens', async () => {
       stub.behaviour = { omitUsage: true };
       // ceil(18 chars / 4) = 5 prompt tokens; "echo: hello there friend" is 24 chars = 6.
-      expect((await provider.completions({ model: 'smart', prompt: 'hello there friend' }, target, signal)).usage).toEqual({ prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 });
+      expect((await provider.completions({ model: 'smart', prompt: 'hello there friend' }, target, signal)).usage).toEqual({
+        prompt_tokens: 5,
+        completion_tokens: 6,
+        total_tokens: 11,
+      });
       const tokens = await provider.completions({ model: 'smart', prompt: [[1, 2, 3], [4]] }, target, signal);
       expect(tokens.usage.prompt_tokens).toBe(4);
       expect(tokens.response.usage).toEqual(tokens.usage);
     });
 
-    it('streams text_completion chunks under the client\'s model name, always asking for usage but hiding it when not asked', async () => {
+    it("streams text_completion chunks under the client's model name, always asking for usage but hiding it when not asked", async () => {
       const stream = await provider.completionsStream({ model: 'smart', prompt: 'one two three', stream: true }, target, signal);
       const chunks = [];
       for await (const chunk of stream) chunks.push(chunk);
@@ -163,16 +182,28 @@ describe('OpenAI-compatible provider', () => {
       expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe('echo: one two three');
       expect(chunks.every((c) => c.model === 'smart' && !('usage' in c))).toBe(true);
       expect(new Set(chunks.map((c) => c.object))).toEqual(new Set(['text_completion']));
-      expect(stream.usage()).toEqual({ usage: expect.objectContaining({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }) as unknown, usageEstimated: false });
+      expect(stream.usage()).toEqual({
+        usage: expect.objectContaining({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }) as unknown,
+        usageEstimated: false,
+      });
     });
 
     it('estimates streamed usage from the text when the upstream sends none, and adds a text_completion usage chunk if asked', async () => {
       stub.behaviour = { omitUsage: true };
-      const stream = await provider.completionsStream({ model: 'smart', prompt: 'hello there friend', stream: true, stream_options: { include_usage: true } }, target, signal);
+      const stream = await provider.completionsStream(
+        { model: 'smart', prompt: 'hello there friend', stream: true, stream_options: { include_usage: true } },
+        target,
+        signal,
+      );
       const chunks = [];
       for await (const chunk of stream) chunks.push(chunk);
       expect(stream.usage()).toEqual({ usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }, usageEstimated: true });
-      expect(chunks.at(-1)).toMatchObject({ object: 'text_completion', model: 'smart', choices: [], usage: { prompt_tokens: 5, completion_tokens: 6 } });
+      expect(chunks.at(-1)).toMatchObject({
+        object: 'text_completion',
+        model: 'smart',
+        choices: [],
+        usage: { prompt_tokens: 5, completion_tokens: 6 },
+      });
     });
   });
 });

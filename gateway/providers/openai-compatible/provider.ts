@@ -9,15 +9,40 @@ import { guardStream, makeChatStream, streamStateInit } from '../chat-stream.ts'
 import { chunkForClient, createOpenAIStreamState, observeChunk, parseChunk, usageChunk } from '../../protocols/openai/stream.ts';
 import type { OpenAIStreamState } from '../../protocols/openai/stream.ts';
 import { providerLabel } from '../provider-client.ts';
-import type { ChatResult, ChatStream, CompletionResult, CompletionStream, EmbeddingsResult, ProviderClient, UsageReport } from '../provider-client.ts';
+import type {
+  ChatResult,
+  ChatStream,
+  CompletionResult,
+  CompletionStream,
+  EmbeddingsResult,
+  ProviderClient,
+  UsageReport,
+} from '../provider-client.ts';
 import { parseServerSentEvents } from '../transport/sse.ts';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Completion, CompletionRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from '../../protocols/openai/types.ts';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  Completion,
+  CompletionRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  Usage,
+} from '../../protocols/openai/types.ts';
 import { upstreamProtocolError } from '../transport/upstream-errors.ts';
 import { call, readJson, type CallSpec } from './calls.ts';
 import { openResponseStream, postResponse } from './responses.ts';
 import { headerValue } from '../transport/upstream-http.ts';
 import type { UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';
-import { CHARS_PER_TOKEN, completionText, estimateEmbeddingTokens, estimatePromptTokens, estimateTokens, reconcileUsage, type UsageEstimate } from '../usage.ts';
+import {
+  CHARS_PER_TOKEN,
+  completionText,
+  estimateEmbeddingTokens,
+  estimatePromptTokens,
+  estimateTokens,
+  reconcileUsage,
+  type UsageEstimate,
+} from '../usage.ts';
 
 function omit(value: object, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([key]) => !keys.includes(key)));
@@ -59,7 +84,12 @@ const COMPLETION_STREAM: StreamKind = {
   uncountedChars: (chunk) => chunk.choices.reduce((sum, choice) => sum + (typeof choice.text === 'string' ? choice.text.length : 0), 0),
 };
 
-async function* translateStream(res: UpstreamResponse, state: OpenAIStreamState, promptEstimate: number, kind: StreamKind): AsyncGenerator<ChatCompletionChunk> {
+async function* translateStream(
+  res: UpstreamResponse,
+  state: OpenAIStreamState,
+  promptEstimate: number,
+  kind: StreamKind,
+): AsyncGenerator<ChatCompletionChunk> {
   for await (const event of parseServerSentEvents(res.body as AsyncIterable<Uint8Array>)) {
     // Read on to the end of the body rather than break: leaving a body early destroys its
     // socket, and the pooled keep-alive connection would be lost for the next request.
@@ -74,7 +104,8 @@ async function* translateStream(res: UpstreamResponse, state: OpenAIStreamState,
     const out = chunkForClient(chunk, state);
     if (out) yield out;
   }
-  if (!state.sawDone && !state.sawFinishReason) throw upstreamProtocolError(state.provider, 'the stream ended before the answer was complete');
+  if (!state.sawDone && !state.sawFinishReason)
+    throw upstreamProtocolError(state.provider, 'the stream ended before the answer was complete');
   const report = streamUsage(state, promptEstimate);
   // The upstream sent no usage (or an unusable one) but the client asked: give it ours.
   if (state.includeUsage && report.usageEstimated) yield { ...usageChunk(state, report.usage), object: kind.object } as ChatCompletionChunk;
@@ -86,7 +117,11 @@ interface Answered<R> extends UsageReport {
 }
 
 /** A non-streamed completion (chat or legacy): the client's model name restored, usage reconciled with the estimate. */
-async function postCompletion<R extends { usage?: Usage | null }>(http: UpstreamHttp, spec: CallSpec, estimate: (response: R) => UsageEstimate): Promise<Answered<R>> {
+async function postCompletion<R extends { usage?: Usage | null }>(
+  http: UpstreamHttp,
+  spec: CallSpec,
+  estimate: (response: R) => UsageEstimate,
+): Promise<Answered<R>> {
   const provider = providerLabel(spec.target);
   const res = await http.postJson(call(spec));
   const body = await readJson(res, provider);
@@ -103,11 +138,17 @@ function estimateLegacyPromptTokens(req: CompletionRequest): number {
 }
 
 /** This client has the legacy Completions API and the Responses API wherever its upstream does. */
-export type OpenAICompatibleClient = ProviderClient & Required<Pick<ProviderClient, 'completions' | 'completionsStream' | 'responses' | 'responsesStream'>>;
+export type OpenAICompatibleClient = ProviderClient &
+  Required<Pick<ProviderClient, 'completions' | 'completionsStream' | 'responses' | 'responsesStream'>>;
 
 export function createOpenAICompatibleProvider(http: UpstreamHttp, now: () => number = Date.now): OpenAICompatibleClient {
   /** A streamed completion (chat or legacy); what it yields is shaped by `kind`. */
-  async function openStream(spec: CallSpec, req: ChatCompletionRequest | CompletionRequest, promptEstimate: number, kind: StreamKind): Promise<ChatStream> {
+  async function openStream(
+    spec: CallSpec,
+    req: ChatCompletionRequest | CompletionRequest,
+    promptEstimate: number,
+    kind: StreamKind,
+  ): Promise<ChatStream> {
     const upstream = call(spec);
     upstream.headers.accept = 'text/event-stream';
     const res = await http.postJson(upstream);
@@ -119,7 +160,10 @@ export function createOpenAICompatibleProvider(http: UpstreamHttp, now: () => nu
   return {
     chat(req, target, signal): Promise<ChatResult> {
       const spec = { target, path: '/chat/completions', body: openAIChatBody(req, target.upstreamModel), signal, model: req.model };
-      return postCompletion<ChatCompletion>(http, spec, (response) => ({ promptTokens: estimatePromptTokens(req), completionTokens: estimateTokens(completionText(response)) }));
+      return postCompletion<ChatCompletion>(http, spec, (response) => ({
+        promptTokens: estimatePromptTokens(req),
+        completionTokens: estimateTokens(completionText(response)),
+      }));
     },
 
     chatStream(req, target, signal): Promise<ChatStream> {
@@ -130,7 +174,10 @@ export function createOpenAICompatibleProvider(http: UpstreamHttp, now: () => nu
     completions(req, target, signal): Promise<CompletionResult> {
       const spec = { target, path: '/completions', body: openAIChatBody(req, target.upstreamModel), signal, model: req.model };
       const generated = (response: Completion): string => response.choices.map((choice) => choice.text).join('');
-      return postCompletion<Completion>(http, spec, (response) => ({ promptTokens: estimateLegacyPromptTokens(req), completionTokens: estimateTokens(generated(response)) }));
+      return postCompletion<Completion>(http, spec, (response) => ({
+        promptTokens: estimateLegacyPromptTokens(req),
+        completionTokens: estimateTokens(generated(response)),
+      }));
     },
 
     async completionsStream(req, target, signal): Promise<CompletionStream> {
@@ -145,18 +192,19 @@ export function createOpenAICompatibleProvider(http: UpstreamHttp, now: () => nu
 
     async embeddings(req: EmbeddingsRequest, target, signal): Promise<EmbeddingsResult> {
       const provider = providerLabel(target);
-      const res = await http.postJson(call({ target, path: '/embeddings', body: { ...req, model: target.upstreamModel }, signal, model: req.model }));
+      const res = await http.postJson(
+        call({ target, path: '/embeddings', body: { ...req, model: target.upstreamModel }, signal, model: req.model }),
+      );
       const body = await readJson(res, provider);
       if (!Array.isArray(body.data)) throw upstreamProtocolError(provider, 'the embeddings response has no data');
       const response = { ...body, model: req.model } as EmbeddingsResponse;
       const reported = response.usage as Partial<EmbeddingsResponse['usage']> | undefined;
-      const report = reconcileUsage(
-        reported ? { prompt_tokens: reported.prompt_tokens, completion_tokens: 0 } : undefined,
-        { promptTokens: estimateEmbeddingTokens(req), completionTokens: 0 },
-      );
+      const report = reconcileUsage(reported ? { prompt_tokens: reported.prompt_tokens, completion_tokens: 0 } : undefined, {
+        promptTokens: estimateEmbeddingTokens(req),
+        completionTokens: 0,
+      });
       if (report.usageEstimated) response.usage = { prompt_tokens: report.usage.prompt_tokens, total_tokens: report.usage.total_tokens };
       return { response, ...report, upstreamRequestId: headerValue(res.headers, 'x-request-id') };
     },
   };
 }
-

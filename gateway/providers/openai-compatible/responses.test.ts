@@ -42,7 +42,13 @@ describe('OpenAI-compatible provider: the Responses API passed through', () => {
     const result = await provider.responses(body({ instructions: 'Be brief.', reasoning: { effort: 'low' } }), target, signal);
     const sent = stub.requests[0];
     expect(sent?.path).toBe('/v1/responses');
-    expect(sent?.body).toMatchObject({ model: 'gpt-upstream', stream: false, store: false, instructions: 'Be brief.', reasoning: { effort: 'low' } });
+    expect(sent?.body).toMatchObject({
+      model: 'gpt-upstream',
+      stream: false,
+      store: false,
+      instructions: 'Be brief.',
+      reasoning: { effort: 'low' },
+    });
     expect(sent?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(result.response.model).toBe('smart');
     expect(outputText(result.response.output)).toBe('echo: hello there friend');
@@ -70,9 +76,21 @@ describe('OpenAI-compatible provider: the Responses API passed through', () => {
     const last = events.at(-1);
     expect(last?.type).toBe('response.completed');
     expect((last?.response as { model: string }).model).toBe('smart');
-    expect(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('')).toBe('echo: hello there friend');
+    expect(
+      events
+        .filter((e) => e.type === 'response.output_text.delta')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('echo: hello there friend');
     const reported = chatUsage((last?.response as { usage: unknown }).usage);
-    expect(stream.usage()).toMatchObject({ usageEstimated: false, usage: { prompt_tokens: reported?.prompt_tokens, completion_tokens: reported?.completion_tokens, completion_tokens_details: { reasoning_tokens: 1 } } });
+    expect(stream.usage()).toMatchObject({
+      usageEstimated: false,
+      usage: {
+        prompt_tokens: reported?.prompt_tokens,
+        completion_tokens: reported?.completion_tokens,
+        completion_tokens_details: { reasoning_tokens: 1 },
+      },
+    });
   });
 
   it('fails a stream cut before its terminal event as a bad upstream answer, after the events it got', async () => {
@@ -98,7 +116,15 @@ describe('OpenAI-compatible provider: the Responses API passed through', () => {
 
 describe('chatUsage', () => {
   it('maps Responses usage to the chat shape accounting reads, cached and reasoning tokens included', () => {
-    expect(chatUsage({ input_tokens: 10, input_tokens_details: { cached_tokens: 4 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 17 })).toEqual({
+    expect(
+      chatUsage({
+        input_tokens: 10,
+        input_tokens_details: { cached_tokens: 4 },
+        output_tokens: 7,
+        output_tokens_details: { reasoning_tokens: 2 },
+        total_tokens: 17,
+      }),
+    ).toEqual({
       prompt_tokens: 10,
       completion_tokens: 7,
       prompt_tokens_details: { cached_tokens: 4 },

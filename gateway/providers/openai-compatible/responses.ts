@@ -4,7 +4,14 @@
 // read from the final response and estimated (flagged) when the upstream leaves it out.
 import { guardStream, makeChatStream } from '../chat-stream.ts';
 import { providerLabel } from '../provider-client.ts';
-import type { ProviderTarget, ResponsesResult, ResponsesStream, ResponsesUpstreamBody, UpstreamResponseEvent, UsageReport } from '../provider-client.ts';
+import type {
+  ProviderTarget,
+  ResponsesResult,
+  ResponsesStream,
+  ResponsesUpstreamBody,
+  UpstreamResponseEvent,
+  UsageReport,
+} from '../provider-client.ts';
 import { parseServerSentEvents } from '../transport/sse.ts';
 import { upstreamProtocolError } from '../transport/upstream-errors.ts';
 import { headerValue } from '../transport/upstream-http.ts';
@@ -49,7 +56,10 @@ export function outputText(output: unknown): string {
   for (const item of output) {
     if (!isObject(item)) continue;
     if (typeof item.arguments === 'string') text += item.arguments;
-    const parts: unknown[] = [...(Array.isArray(item.content) ? (item.content as unknown[]) : []), ...(Array.isArray(item.summary) ? (item.summary as unknown[]) : [])];
+    const parts: unknown[] = [
+      ...(Array.isArray(item.content) ? (item.content as unknown[]) : []),
+      ...(Array.isArray(item.summary) ? (item.summary as unknown[]) : []),
+    ];
     for (const part of parts) {
       if (isObject(part)) text += typeof part.text === 'string' ? part.text : typeof part.refusal === 'string' ? part.refusal : '';
     }
@@ -67,15 +77,28 @@ function withClientModel(response: Json, model: string): Json {
 
 function report(response: Json | undefined, body: ResponsesUpstreamBody, streamedChars: number): UsageReport {
   const completionChars = response ? outputText(response.output).length : streamedChars;
-  return reconcileUsage(chatUsage(response?.usage), { promptTokens: estimateResponsesPromptTokens(body), completionTokens: Math.ceil(completionChars / 4) });
+  return reconcileUsage(chatUsage(response?.usage), {
+    promptTokens: estimateResponsesPromptTokens(body),
+    completionTokens: Math.ceil(completionChars / 4),
+  });
 }
 
-export async function postResponse(http: UpstreamHttp, body: ResponsesUpstreamBody, target: ProviderTarget, signal: AbortSignal): Promise<ResponsesResult> {
+export async function postResponse(
+  http: UpstreamHttp,
+  body: ResponsesUpstreamBody,
+  target: ProviderTarget,
+  signal: AbortSignal,
+): Promise<ResponsesResult> {
   const provider = providerLabel(target);
   const res = await http.postJson(call({ target, path: '/responses', body: upstreamBody(body, target, false), signal, model: body.model }));
   const answer = await readJson(res, provider);
-  if (answer.object !== 'response' || !Array.isArray(answer.output)) throw upstreamProtocolError(provider, 'the body is not a response object');
-  return { response: withClientModel(answer, body.model), ...report(answer, body, 0), upstreamRequestId: headerValue(res.headers, 'x-request-id') };
+  if (answer.object !== 'response' || !Array.isArray(answer.output))
+    throw upstreamProtocolError(provider, 'the body is not a response object');
+  return {
+    response: withClientModel(answer, body.model),
+    ...report(answer, body, 0),
+    upstreamRequestId: headerValue(res.headers, 'x-request-id'),
+  };
 }
 
 interface EventStreamState {
@@ -94,7 +117,12 @@ function parseEvent(data: string, provider: string): UpstreamResponseEvent {
   return value as UpstreamResponseEvent;
 }
 
-async function* readEvents(res: UpstreamResponse, state: EventStreamState, model: string, provider: string): AsyncGenerator<UpstreamResponseEvent> {
+async function* readEvents(
+  res: UpstreamResponse,
+  state: EventStreamState,
+  model: string,
+  provider: string,
+): AsyncGenerator<UpstreamResponseEvent> {
   for await (const sse of parseServerSentEvents(res.body as AsyncIterable<Uint8Array>)) {
     // Read on to the end of the body rather than break: leaving a body early destroys its socket.
     if (state.final || sse.data === '[DONE]') continue;
@@ -110,7 +138,12 @@ async function* readEvents(res: UpstreamResponse, state: EventStreamState, model
   if (!state.final) throw upstreamProtocolError(provider, 'the stream ended before the response was complete');
 }
 
-export async function openResponseStream(http: UpstreamHttp, body: ResponsesUpstreamBody, target: ProviderTarget, signal: AbortSignal): Promise<ResponsesStream> {
+export async function openResponseStream(
+  http: UpstreamHttp,
+  body: ResponsesUpstreamBody,
+  target: ProviderTarget,
+  signal: AbortSignal,
+): Promise<ResponsesStream> {
   const upstream = call({ target, path: '/responses', body: upstreamBody(body, target, true), signal, model: body.model });
   upstream.headers.accept = 'text/event-stream';
   const res = await http.postJson(upstream);

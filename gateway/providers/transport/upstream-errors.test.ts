@@ -61,7 +61,13 @@ describe('mapUpstreamFailure', () => {
   });
 
   it("keeps a 400's upstream code and param, which name the field to fix", () => {
-    const err = mapUpstreamFailure({ provider: 'openai', status: 400, code: 'invalid_value', param: 'temperature', type: 'invalid_request_error' });
+    const err = mapUpstreamFailure({
+      provider: 'openai',
+      status: 400,
+      code: 'invalid_value',
+      param: 'temperature',
+      type: 'invalid_request_error',
+    });
     expect([err.code, err.param]).toEqual(['invalid_value', 'temperature']);
   });
 
@@ -82,10 +88,19 @@ describe('sanitizeUpstreamMessage', () => {
 
 describe('parseUpstreamErrorBody', () => {
   it.each([
-    ['{"error":{"message":"bad temp","type":"invalid_request_error","code":"invalid_value","param":"temperature"}}', { message: 'bad temp', code: 'invalid_value', type: 'invalid_request_error', param: 'temperature' }],
-    ['{"error":{"message":"bad","type":"invalid_request_error","code":null,"param":null}}', { message: 'bad', type: 'invalid_request_error' }],
+    [
+      '{"error":{"message":"bad temp","type":"invalid_request_error","code":"invalid_value","param":"temperature"}}',
+      { message: 'bad temp', code: 'invalid_value', type: 'invalid_request_error', param: 'temperature' },
+    ],
+    [
+      '{"error":{"message":"bad","type":"invalid_request_error","code":null,"param":null}}',
+      { message: 'bad', type: 'invalid_request_error' },
+    ],
     ['{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}', { message: 'slow down', type: 'rate_limit_error' }],
-    ['{"object":"error","message":"vllm says no","type":"BadRequestError","code":400}', { message: 'vllm says no', type: 'BadRequestError' }],
+    [
+      '{"object":"error","message":"vllm says no","type":"BadRequestError","code":400}',
+      { message: 'vllm says no', type: 'BadRequestError' },
+    ],
     ['{"detail":"Not Found"}', { message: 'Not Found' }],
     ['<html>502 Bad Gateway</html>', {}],
   ])('%s', (body, expected) => {

@@ -164,11 +164,14 @@ export function upstreamUnreachable(provider: string, host: string): GatewayErro
 }
 
 export function upstreamProtocolError(provider: string, detail: string): GatewayError {
-  return new GatewayError(`Provider "${provider}" sent a response the gateway could not read (${detail}). Retry; report it if it persists.`, {
-    status: 502,
-    type: 'upstream_error',
-    code: 'upstream_bad_response',
-  });
+  return new GatewayError(
+    `Provider "${provider}" sent a response the gateway could not read (${detail}). Retry; report it if it persists.`,
+    {
+      status: 502,
+      type: 'upstream_error',
+      code: 'upstream_bad_response',
+    },
+  );
 }
 
 /** The client went away; nobody will read this, but logs and metrics can tell it apart. */
@@ -262,7 +265,11 @@ export function parseUpstreamErrorBody(text: string): { message?: string; code?:
   }
   if (body === null || typeof body !== 'object') return {};
   const nested = (body as Record<string, unknown>).error;
-  const message = stringField(nested, 'message') ?? (typeof nested === 'string' ? nested : undefined) ?? stringField(body, 'message') ?? stringField(body, 'detail');
+  const message =
+    stringField(nested, 'message') ??
+    (typeof nested === 'string' ? nested : undefined) ??
+    stringField(body, 'message') ??
+    stringField(body, 'detail');
   const fields = {
     message,
     code: stringField(nested, 'code') ?? stringField(body, 'code'),

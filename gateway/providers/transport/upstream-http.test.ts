@@ -169,7 +169,9 @@ describe('upstream HTTP client', () => {
     });
     const err = await caught(providerWith().chat(req, { ...target, baseURL: `http://127.0.0.1:${port}/v1` }, new AbortController().signal));
     expect([err.status, err.code]).toEqual([502, 'upstream_unavailable']);
-    expect(err.message).toBe(`Could not reach provider "vllm" at 127.0.0.1:${port}. Retry shortly; if it persists, check the provider's base URL and status.`);
+    expect(err.message).toBe(
+      `Could not reach provider "vllm" at 127.0.0.1:${port}. Retry shortly; if it persists, check the provider's base URL and status.`,
+    );
   });
 
   it('joins base URLs and paths', () => {

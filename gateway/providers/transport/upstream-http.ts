@@ -11,7 +11,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { GatewayError } from '../../errors.ts';
-import { DEFAULT_RETRY_POLICY, delayBeforeRetry, isRetryableStatus, parseRetryAfterMs, backoffMs, SHOULD_RETRY_HEADER } from './retry-policy.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  delayBeforeRetry,
+  isRetryableStatus,
+  parseRetryAfterMs,
+  backoffMs,
+  SHOULD_RETRY_HEADER,
+} from './retry-policy.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import {
   clientClosed,
@@ -116,7 +123,6 @@ async function failureFrom(res: Dispatcher.ResponseData, call: UpstreamCall, ret
 function upstreamSaysNoRetry(headers: Dispatcher.ResponseData['headers']): boolean {
   return headerValue(headers, SHOULD_RETRY_HEADER)?.trim().toLowerCase() === 'false';
 }
-
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   try {

@@ -82,9 +82,7 @@ export const Toleration = Type.Object(
     effect: Type.Optional(
       stringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { description: 'Taint effect to match; empty matches all.' }),
     ),
-    tolerationSeconds: Type.Optional(
-      Type.Integer({ description: 'For NoExecute: how long the pod stays bound after the taint appears.' }),
-    ),
+    tolerationSeconds: Type.Optional(Type.Integer({ description: 'For NoExecute: how long the pod stays bound after the taint appears.' })),
   },
   { description: 'Lets pods schedule onto nodes with a matching taint.' },
 );
@@ -92,7 +90,7 @@ export const Toleration = Type.Object(
 /** Extra pod labels, annotations and scheduling settings merged into a generated pod template. */
 export const PodTemplateOverrides = Type.Object(
   {
-    labels: Type.Optional(stringMap({ description: 'Extra labels on the pods. The operator\'s own labels win on conflict.' })),
+    labels: Type.Optional(stringMap({ description: "Extra labels on the pods. The operator's own labels win on conflict." })),
     annotations: Type.Optional(stringMap({ description: 'Extra annotations on the pods.' })),
     nodeSelector: Type.Optional(stringMap({ description: 'Node labels the pods must run on.' })),
     tolerations: Type.Optional(Type.Array(Toleration, { description: 'Tolerations added to the pods.', maxItems: 32 })),
@@ -110,12 +108,26 @@ export const PodTemplateOverrides = Type.Object(
 const SeccompProfile = withRules(
   Type.Object(
     {
-      type: stringEnum(['RuntimeDefault', 'Localhost', 'Unconfined'], { description: 'Which profile: the runtime\'s default, a file on the node, or none.' }),
-      localhostProfile: Type.Optional(Type.String({ description: 'For type Localhost: the profile\'s path relative to the kubelet\'s seccomp directory.', minLength: 1, maxLength: 4096 })),
+      type: stringEnum(['RuntimeDefault', 'Localhost', 'Unconfined'], {
+        description: "Which profile: the runtime's default, a file on the node, or none.",
+      }),
+      localhostProfile: Type.Optional(
+        Type.String({
+          description: "For type Localhost: the profile's path relative to the kubelet's seccomp directory.",
+          minLength: 1,
+          maxLength: 4096,
+        }),
+      ),
     },
     { description: 'The seccomp profile the containers run under.' },
   ),
-  [{ rule: "(self.type == 'Localhost') == has(self.localhostProfile)", message: 'localhostProfile is required for type Localhost and only allowed there', fieldPath: '.localhostProfile' }],
+  [
+    {
+      rule: "(self.type == 'Localhost') == has(self.localhostProfile)",
+      message: 'localhostProfile is required for type Localhost and only allowed there',
+      fieldPath: '.localhostProfile',
+    },
+  ],
 );
 
 // Linux user and group ids as the kubelet takes them (int64, never negative).
@@ -130,9 +142,13 @@ export const PodSecurityContext = Type.Object(
     runAsNonRoot: Type.Optional(Type.Boolean({ description: 'Refuse to start a container whose user is root.' })),
     runAsUser: Type.Optional(linuxId('User id the containers run as.')),
     runAsGroup: Type.Optional(linuxId('Primary group id the containers run as.')),
-    fsGroup: Type.Optional(linuxId('Group that owns the pod\'s volumes (and is added to every container).')),
-    fsGroupChangePolicy: Type.Optional(stringEnum(['OnRootMismatch', 'Always'], { description: 'When the kubelet changes volume ownership to fsGroup.' })),
-    supplementalGroups: Type.Optional(Type.Array(linuxId('A group id.'), { description: 'Extra groups for every container.', maxItems: 32 })),
+    fsGroup: Type.Optional(linuxId("Group that owns the pod's volumes (and is added to every container).")),
+    fsGroupChangePolicy: Type.Optional(
+      stringEnum(['OnRootMismatch', 'Always'], { description: 'When the kubelet changes volume ownership to fsGroup.' }),
+    ),
+    supplementalGroups: Type.Optional(
+      Type.Array(linuxId('A group id.'), { description: 'Extra groups for every container.', maxItems: 32 }),
+    ),
     seccompProfile: Type.Optional(SeccompProfile),
   },
   { description: 'Pod-level security settings (a typed subset of core/v1 PodSecurityContext).' },
@@ -141,17 +157,29 @@ export const PodSecurityContext = Type.Object(
 /** The core/v1 SecurityContext fields of one container that Pod Security `restricted` checks, typed. */
 export const ContainerSecurityContext = Type.Object(
   {
-    allowPrivilegeEscalation: Type.Optional(Type.Boolean({ description: 'Whether a process may gain more privileges than its parent (restricted: false).' })),
+    allowPrivilegeEscalation: Type.Optional(
+      Type.Boolean({ description: 'Whether a process may gain more privileges than its parent (restricted: false).' }),
+    ),
     privileged: Type.Optional(Type.Boolean({ description: 'Run the container privileged (refused by baseline and restricted).' })),
-    readOnlyRootFilesystem: Type.Optional(Type.Boolean({ description: 'Mount the container\'s root filesystem read-only.' })),
+    readOnlyRootFilesystem: Type.Optional(Type.Boolean({ description: "Mount the container's root filesystem read-only." })),
     runAsNonRoot: Type.Optional(Type.Boolean({ description: 'Refuse to start the container if its user is root.' })),
     runAsUser: Type.Optional(linuxId('User id the container runs as.')),
     runAsGroup: Type.Optional(linuxId('Primary group id the container runs as.')),
     capabilities: Type.Optional(
       Type.Object(
         {
-          add: Type.Optional(Type.Array(Type.String({ maxLength: 64, pattern: '^[A-Z_]+$' }), { description: 'Capabilities to add, e.g. NET_BIND_SERVICE.', maxItems: 64 })),
-          drop: Type.Optional(Type.Array(Type.String({ maxLength: 64, pattern: '^[A-Z_]+$' }), { description: 'Capabilities to drop (restricted: ALL).', maxItems: 64 })),
+          add: Type.Optional(
+            Type.Array(Type.String({ maxLength: 64, pattern: '^[A-Z_]+$' }), {
+              description: 'Capabilities to add, e.g. NET_BIND_SERVICE.',
+              maxItems: 64,
+            }),
+          ),
+          drop: Type.Optional(
+            Type.Array(Type.String({ maxLength: 64, pattern: '^[A-Z_]+$' }), {
+              description: 'Capabilities to drop (restricted: ALL).',
+              maxItems: 64,
+            }),
+          ),
         },
         { description: 'Linux capabilities to add and drop.' },
       ),
@@ -171,12 +199,20 @@ export const LabelSelector = Type.Object(
           Type.Object(
             {
               key: Type.String({ description: 'Label key.', minLength: 1, maxLength: 317 }),
-              operator: stringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist'], { description: 'How the key\'s value is compared with values.' }),
+              operator: stringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist'], {
+                description: "How the key's value is compared with values.",
+              }),
               values: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { description: 'Values for In and NotIn.', maxItems: 64 })),
             },
             { description: 'A label requirement.' },
           ),
-          [{ rule: "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)", message: 'values are required for In and NotIn, and not allowed for Exists and DoesNotExist', fieldPath: '.values' }],
+          [
+            {
+              rule: "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)",
+              message: 'values are required for In and NotIn, and not allowed for Exists and DoesNotExist',
+              fieldPath: '.values',
+            },
+          ],
         ),
         { description: 'Label requirements.', maxItems: 16 },
       ),
@@ -195,13 +231,13 @@ export const Condition = Type.Object(
     lastTransitionTime: Type.String({ description: 'When the status last changed.', format: 'date-time' }),
     observedGeneration: Type.Optional(Type.Integer({ description: 'The generation this condition was computed for.', minimum: 0 })),
   },
-  { description: 'One aspect of the resource\'s state.' },
+  { description: "One aspect of the resource's state." },
 );
 
 /** Conditions keyed by type, so each type appears once. */
 export function conditionList() {
   return Type.Array(Condition, {
-    description: 'The latest observations of the resource\'s state, one per type.',
+    description: "The latest observations of the resource's state, one per type.",
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['type'],
     maxItems: 32,

@@ -4,11 +4,7 @@ import type { KubernetesObject, V1CustomResourceColumnDefinition } from '@kubern
 import type { TSchema } from 'typebox';
 import { CATEGORY, GROUP, VERSION } from './group.ts';
 import { ModelServerRootRules, ModelServerSpec, ModelServerStatus } from './model-server.ts';
-import {
-  PerpetualDeploymentRootRules,
-  PerpetualDeploymentSpec,
-  PerpetualDeploymentStatus,
-} from './perpetual-deployment.ts';
+import { PerpetualDeploymentRootRules, PerpetualDeploymentSpec, PerpetualDeploymentStatus } from './perpetual-deployment.ts';
 import type { CelRule } from './schema-helpers.ts';
 
 interface KindDefinition {
@@ -153,7 +149,10 @@ function customResourceDefinition(def: KindDefinition): CustomResourceDefinition
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${def.plural}.${GROUP}`, labels: { 'app.kubernetes.io/name': 'perpetual', 'app.kubernetes.io/part-of': 'perpetual' } },
+    metadata: {
+      name: `${def.plural}.${GROUP}`,
+      labels: { 'app.kubernetes.io/name': 'perpetual', 'app.kubernetes.io/part-of': 'perpetual' },
+    },
     spec: {
       group: GROUP,
       scope: 'Namespaced',

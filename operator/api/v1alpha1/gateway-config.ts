@@ -24,8 +24,18 @@ const ModelPricing = Type.Object(
   {
     inputPerMillionTokens: Type.Number({ description: 'USD per million prompt tokens.', minimum: 0 }),
     outputPerMillionTokens: Type.Number({ description: 'USD per million completion tokens.', minimum: 0 }),
-    cachedInputPerMillionTokens: Type.Optional(Type.Number({ description: 'USD per million prompt tokens read from the provider\'s prompt cache; inputPerMillionTokens when absent.', minimum: 0 })),
-    cacheWritePerMillionTokens: Type.Optional(Type.Number({ description: 'USD per million prompt tokens written to the provider\'s prompt cache (Anthropic); inputPerMillionTokens when absent.', minimum: 0 })),
+    cachedInputPerMillionTokens: Type.Optional(
+      Type.Number({
+        description: "USD per million prompt tokens read from the provider's prompt cache; inputPerMillionTokens when absent.",
+        minimum: 0,
+      }),
+    ),
+    cacheWritePerMillionTokens: Type.Optional(
+      Type.Number({
+        description: "USD per million prompt tokens written to the provider's prompt cache (Anthropic); inputPerMillionTokens when absent.",
+        minimum: 0,
+      }),
+    ),
   },
   { description: 'Price used for usage_logs.cost_usd and perpetual_cost_usd_total.', ...closed },
 );
@@ -35,26 +45,40 @@ const GatewayFileModel = Type.Object(
     // The model-name rule (MODEL_NAME_PATTERN) is checked by the gateway itself, with a message
     // that says which characters are allowed: a pattern mismatch here would only say "pattern".
     name: Type.String({ description: 'The name clients send in `model`.', minLength: 1 }),
-    provider: Type.Optional(Type.String({ description: 'Proxy mode: a provider name (openai, anthropic, groq, ...). Local mode: absent.', minLength: 1 })),
+    provider: Type.Optional(
+      Type.String({ description: 'Proxy mode: a provider name (openai, anthropic, groq, ...). Local mode: absent.', minLength: 1 }),
+    ),
     upstreamModel: Type.Optional(Type.String({ description: 'The model id sent upstream; the name when absent.', minLength: 1 })),
-    baseURL: Type.Optional(Type.String({ description: 'An OpenAI-compatible base URL overriding the provider\'s default (ends in /v1).', minLength: 1 })),
-    endpoint: Type.Optional(Type.String({ description: 'Local mode: the ModelServer\'s in-cluster Service URL (ends in /v1).', minLength: 1 })),
-    modelServer: Type.Optional(Type.String({ description: 'Local mode: the ModelServer\'s name; the gateway balances over its replicas and scales it from zero.', minLength: 1 })),
+    baseURL: Type.Optional(
+      Type.String({ description: "An OpenAI-compatible base URL overriding the provider's default (ends in /v1).", minLength: 1 }),
+    ),
+    endpoint: Type.Optional(
+      Type.String({ description: "Local mode: the ModelServer's in-cluster Service URL (ends in /v1).", minLength: 1 }),
+    ),
+    modelServer: Type.Optional(
+      Type.String({
+        description: "Local mode: the ModelServer's name; the gateway balances over its replicas and scales it from zero.",
+        minLength: 1,
+      }),
+    ),
     replicasHost: Type.Optional(
       Type.String({
         description:
-          'Local mode: the DNS name whose A records are the ModelServer\'s replica pods (its headless Service, e.g. `mistral-vllm-pods.team-a.svc`). ' +
-          'Absent: the endpoint\'s Service is the one replica, balanced by kube-proxy, without session affinity.',
+          "Local mode: the DNS name whose A records are the ModelServer's replica pods (its headless Service, e.g. `mistral-vllm-pods.team-a.svc`). " +
+          "Absent: the endpoint's Service is the one replica, balanced by kube-proxy, without session affinity.",
         minLength: 1,
       }),
     ),
     routing: Type.Optional(
       Type.String({
-        description: 'Local mode: leastLoad or sessionAffinity (any case) for this model; the file\'s `routing` when absent. Hand-written files only: the operator leaves it to ROUTING_POLICY.',
+        description:
+          "Local mode: leastLoad or sessionAffinity (any case) for this model; the file's `routing` when absent. Hand-written files only: the operator leaves it to ROUTING_POLICY.",
         minLength: 1,
       }),
     ),
-    fallback: Type.Optional(Type.String({ description: 'Another model name tried when this one fails before the first byte.', minLength: 1 })),
+    fallback: Type.Optional(
+      Type.String({ description: 'Another model name tried when this one fails before the first byte.', minLength: 1 }),
+    ),
     pricing: Type.Optional(ModelPricing),
   },
   { description: 'A model clients may name, and where it goes.', ...closed },
@@ -62,40 +86,63 @@ const GatewayFileModel = Type.Object(
 
 const GatewayFileEmbedding = Type.Object(
   {
-    source: Type.Optional(stringEnum(['builtin', 'provider', 'modelServer'], { description: 'spec.memory.embedding.source; builtin when absent.' })),
-    model: Type.Optional(Type.String({ description: 'Embedding model id (provider source), or the ModelServer\'s served model (modelServer source).' })),
+    source: Type.Optional(
+      stringEnum(['builtin', 'provider', 'modelServer'], { description: 'spec.memory.embedding.source; builtin when absent.' }),
+    ),
+    model: Type.Optional(
+      Type.String({ description: "Embedding model id (provider source), or the ModelServer's served model (modelServer source)." }),
+    ),
     dimensions: Type.Optional(Type.Integer({ description: 'Vector size.', minimum: 1 })),
-    modelServerRef: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }) }, { description: 'The ModelServer serving embeddings, as in the spec.', ...closed })),
-    endpoint: Type.Optional(Type.String({ description: 'modelServer source: the ModelServer\'s in-cluster URL (ends in /v1), resolved by the operator.', minLength: 1 })),
+    modelServerRef: Type.Optional(
+      Type.Object(
+        { name: Type.String({ minLength: 1 }) },
+        { description: 'The ModelServer serving embeddings, as in the spec.', ...closed },
+      ),
+    ),
+    endpoint: Type.Optional(
+      Type.String({
+        description: "modelServer source: the ModelServer's in-cluster URL (ends in /v1), resolved by the operator.",
+        minLength: 1,
+      }),
+    ),
   },
   { description: 'How memories and queries are embedded (spec.memory.embedding).', ...closed },
 );
 
 const GatewayFileMemory = Type.Object(
   {
-    enabled: Type.Optional(Type.Boolean({ description: 'Inject each user\'s long-term memory into chats and store new turns.' })),
+    enabled: Type.Optional(Type.Boolean({ description: "Inject each user's long-term memory into chats and store new turns." })),
     topK: Type.Optional(Type.Integer({ description: 'Most memories injected per request.', minimum: 1 })),
     tokenBudget: Type.Optional(Type.Integer({ description: 'Most prompt tokens spent on injected memories.', minimum: 0 })),
     retrievalTimeoutMs: Type.Optional(Type.Integer({ description: 'Retrieval deadline in milliseconds.', minimum: 1 })),
     embedding: Type.Optional(GatewayFileEmbedding),
   },
-  { description: 'Long-term per-user memory (spec.memory); the gateway\'s defaults fill what is absent.', ...closed },
+  { description: "Long-term per-user memory (spec.memory); the gateway's defaults fill what is absent.", ...closed },
 );
 
 const TierLimits = Type.Object(
   {
     requestsPerMinute: Type.Optional(Type.Integer({ description: 'Requests allowed per API key per minute.', minimum: 1 })),
     requestsPerDay: Type.Optional(Type.Integer({ description: 'Requests allowed per API key per day.', minimum: 1 })),
-    tokensPerMinute: Type.Optional(Type.Integer({ description: 'Tokens allowed per API key per minute; unlimited when absent.', minimum: 1 })),
-    tokensPerDay: Type.Optional(Type.Integer({ description: 'Tokens allowed per API key per UTC day; unlimited when absent.', minimum: 1 })),
-    maxOutputTokens: Type.Optional(Type.Integer({ description: 'Completion tokens reserved for a request without max_tokens, and the cap on a larger one.', minimum: 1 })),
+    tokensPerMinute: Type.Optional(
+      Type.Integer({ description: 'Tokens allowed per API key per minute; unlimited when absent.', minimum: 1 }),
+    ),
+    tokensPerDay: Type.Optional(
+      Type.Integer({ description: 'Tokens allowed per API key per UTC day; unlimited when absent.', minimum: 1 }),
+    ),
+    maxOutputTokens: Type.Optional(
+      Type.Integer({
+        description: 'Completion tokens reserved for a request without max_tokens, and the cap on a larger one.',
+        minimum: 1,
+      }),
+    ),
   },
-  { description: 'One tier\'s limits; <TIER>_TIER_RATE_LIMIT_PER_MINUTE / _PER_DAY in the environment win.', ...closed },
+  { description: "One tier's limits; <TIER>_TIER_RATE_LIMIT_PER_MINUTE / _PER_DAY in the environment win.", ...closed },
 );
 
 const GatewayFileTiers = Type.Object(
   { free: Type.Optional(TierLimits), pro: Type.Optional(TierLimits), enterprise: Type.Optional(TierLimits) },
-  { description: 'Per-tier rate limits (spec.tiers); the deployment guide\'s table fills what is absent.', ...closed },
+  { description: "Per-tier rate limits (spec.tiers); the deployment guide's table fills what is absent.", ...closed },
 );
 
 const GatewayFileBilling = Type.Object(
@@ -103,7 +150,9 @@ const GatewayFileBilling = Type.Object(
     polar: Type.Optional(
       Type.Object(
         {
-          organizationId: Type.Optional(Type.String({ description: 'Polar.sh organization id (POLAR_ORGANIZATION_ID wins).', minLength: 1 })),
+          organizationId: Type.Optional(
+            Type.String({ description: 'Polar.sh organization id (POLAR_ORGANIZATION_ID wins).', minLength: 1 }),
+          ),
           server: Type.Optional(stringEnum(['production', 'sandbox'], { description: 'Polar.sh environment (POLAR_SERVER wins).' })),
           eventName: Type.Optional(Type.String({ description: 'Name of the usage event sent per request.', minLength: 1 })),
         },
@@ -119,19 +168,24 @@ export const GatewayFileConfigSchema = Type.Object(
     mode: Type.Optional(stringEnum(GATEWAY_MODES, { description: 'proxy or local (MODE wins); proxy when absent.' })),
     models: Type.Optional(Type.Array(GatewayFileModel, { description: 'The models clients may name.' })),
     routing: Type.Optional(
-      Type.String({ description: 'Local mode: the routing policy of models without their own (ROUTING_POLICY wins). Hand-written files only.', minLength: 1 }),
+      Type.String({
+        description: 'Local mode: the routing policy of models without their own (ROUTING_POLICY wins). Hand-written files only.',
+        minLength: 1,
+      }),
     ),
     memory: Type.Optional(GatewayFileMemory),
     tiers: Type.Optional(GatewayFileTiers),
     vectorStore: Type.Optional(
       Type.Object(
-        { collection: Type.Optional(Type.String({ description: 'Qdrant collection name prefix (QDRANT_COLLECTION wins).', minLength: 1 })) },
+        {
+          collection: Type.Optional(Type.String({ description: 'Qdrant collection name prefix (QDRANT_COLLECTION wins).', minLength: 1 })),
+        },
         { description: 'Where memories are stored; the URL and API key are environment.', ...closed },
       ),
     ),
     billing: Type.Optional(GatewayFileBilling),
   },
-  { description: 'The gateway\'s configuration file (PERPETUAL_CONFIG).', ...closed },
+  { description: "The gateway's configuration file (PERPETUAL_CONFIG).", ...closed },
 );
 
 export type GatewayFileConfig = Static<typeof GatewayFileConfigSchema>;

@@ -2,7 +2,17 @@
 // Single source of truth for the type and for crds/perpetual.ai_modelservers.yaml.
 import Type from 'typebox';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ContainerSecurityContext, EnvVar, modelName, nameRule, PodSecurityContext, PodTemplateOverrides, Resources, statusBase, Toleration } from './common.ts';
+import {
+  ContainerSecurityContext,
+  EnvVar,
+  modelName,
+  nameRule,
+  PodSecurityContext,
+  PodTemplateOverrides,
+  Resources,
+  statusBase,
+  Toleration,
+} from './common.ts';
 import { VLLM_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.ts';
 import type { V1Affinity } from '@kubernetes/client-node';
 import { affinity, imageReference, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
@@ -14,7 +24,13 @@ export const MAX_MODEL_LEN = 2_147_483_647;
  * vLLM flags that only mean something with GPUs, refused in engine.args when gpu.count is 0 (the
  * operator itself passes --tensor-parallel-size 1, and a --gpu-memory-utilization vLLM's CPU backend ignores).
  */
-export const GPU_ONLY_VLLM_FLAGS = ['--tensor-parallel-size', '-tp', '--pipeline-parallel-size', '-pp', '--gpu-memory-utilization'] as const;
+export const GPU_ONLY_VLLM_FLAGS = [
+  '--tensor-parallel-size',
+  '-tp',
+  '--pipeline-parallel-size',
+  '-pp',
+  '--gpu-memory-utilization',
+] as const;
 
 function celList(values: readonly string[]): string {
   return `[${values.map((v) => `'${v}'`).join(', ')}]`;
@@ -25,8 +41,14 @@ export const SCALING_ENGINES = ['builtin', 'hpa', 'keda'] as const;
 
 const ModelSource = Type.Object(
   {
-    id: Type.String({ description: 'Model to load: a Hugging Face id (org/name) or a path inside the weights cache.', minLength: 1, maxLength: 512 }),
-    servedName: Type.Optional(modelName('Name clients use (vLLM --served-model-name); defaults to id. ASCII letters, digits and `. _ - / : @ +`.')),
+    id: Type.String({
+      description: 'Model to load: a Hugging Face id (org/name) or a path inside the weights cache.',
+      minLength: 1,
+      maxLength: 512,
+    }),
+    servedName: Type.Optional(
+      modelName('Name clients use (vLLM --served-model-name); defaults to id. ASCII letters, digits and `. _ - / : @ +`.'),
+    ),
     revision: Type.Optional(Type.String({ description: 'Model revision (branch, tag or commit) to pin.', minLength: 1, maxLength: 256 })),
   },
   { description: 'Which model to serve.' },
@@ -35,7 +57,12 @@ const ModelSource = Type.Object(
 const Engine = Type.Object(
   {
     image: imageReference({ description: 'vLLM OpenAI-compatible server image.', default: 'vllm/vllm-openai:v0.11.0' }),
-    args: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { description: 'Extra vLLM arguments appended after the generated ones.', maxItems: 64 })),
+    args: Type.Optional(
+      Type.Array(Type.String({ maxLength: 4096 }), {
+        description: 'Extra vLLM arguments appended after the generated ones.',
+        maxItems: 64,
+      }),
+    ),
     env: Type.Optional(
       Type.Array(EnvVar, {
         description: 'Extra environment, e.g. HF_TOKEN from a Secret.',
@@ -57,7 +84,11 @@ const Gpu = Type.Object(
       default: 'nvidia.com/gpu',
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$',
     }),
-    product: Type.Optional(Type.String({ description: 'GPU model the pods need, matched on the node label nvidia.com/gpu.product (e.g. NVIDIA-H100-80GB-HBM3).' })),
+    product: Type.Optional(
+      Type.String({
+        description: 'GPU model the pods need, matched on the node label nvidia.com/gpu.product (e.g. NVIDIA-H100-80GB-HBM3).',
+      }),
+    ),
     nodeSelector: Type.Optional(stringMap({ description: 'Extra node labels the pods must run on.' })),
   },
   { description: 'GPUs for each replica.', default: {} },
@@ -65,11 +96,19 @@ const Gpu = Type.Object(
 
 const Vllm = Type.Object(
   {
-    tensorParallelSize: Type.Optional(Type.Integer({ description: 'GPUs one model copy is split across; defaults to gpu.count.', minimum: 1, maximum: 16 })),
+    tensorParallelSize: Type.Optional(
+      Type.Integer({ description: 'GPUs one model copy is split across; defaults to gpu.count.', minimum: 1, maximum: 16 }),
+    ),
     gpuMemoryUtilization: Type.Number({ description: 'Fraction of GPU memory vLLM may use.', minimum: 0.05, maximum: 1, default: 0.9 }),
     // Bounded so the number reaches vLLM as written: above 2^53 it would print rounded (9223372036854775807
     // became --max-model-len 9223372036854776000), and vLLM keeps lengths in 32-bit integers anyway.
-    maxModelLen: Type.Optional(Type.Integer({ description: 'Longest context in tokens, at most 2147483647; the model\'s own limit when empty.', minimum: 1, maximum: MAX_MODEL_LEN })),
+    maxModelLen: Type.Optional(
+      Type.Integer({
+        description: "Longest context in tokens, at most 2147483647; the model's own limit when empty.",
+        minimum: 1,
+        maximum: MAX_MODEL_LEN,
+      }),
+    ),
   },
   { description: 'vLLM engine settings.', default: {} },
 );
@@ -101,18 +140,38 @@ const Autoscaling = withRules(
       minReplicas: Type.Integer({ description: 'Fewest replicas; 0 scales to zero when idle.', minimum: 0, maximum: 1000, default: 0 }),
       maxReplicas: Type.Integer({ description: 'Most replicas.', minimum: 1, maximum: 1000 }),
       metric: stringEnum(SCALING_METRICS, {
-        description: '`inFlight`: running requests per replica. `queueDepth`: waiting requests per replica. `kvCacheUtilization`: KV-cache use (0-1) per replica.',
+        description:
+          '`inFlight`: running requests per replica. `queueDepth`: waiting requests per replica. `kvCacheUtilization`: KV-cache use (0-1) per replica.',
         default: 'inFlight',
       }),
       // OpenAPI v3.0 (what CRDs speak) spells an exclusive bound as a boolean next to minimum.
-      target: Type.Unsafe<number>({ type: 'number', description: 'Target value of the metric per replica.', minimum: 0, exclusiveMinimum: true, default: 8 }),
-      scaleDownDelaySeconds: Type.Integer({ description: 'Load must stay low this long before replicas are removed.', minimum: 0, maximum: 86400, default: 300 }),
+      target: Type.Unsafe<number>({
+        type: 'number',
+        description: 'Target value of the metric per replica.',
+        minimum: 0,
+        exclusiveMinimum: true,
+        default: 8,
+      }),
+      scaleDownDelaySeconds: Type.Integer({
+        description: 'Load must stay low this long before replicas are removed.',
+        minimum: 0,
+        maximum: 86400,
+        default: 300,
+      }),
     },
     { description: 'Scale replicas on load, within min and max.' },
   ),
   [
-    { rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must be less than or equal to maxReplicas', fieldPath: '.minReplicas' },
-    { rule: "self.metric != 'kvCacheUtilization' || self.target <= 1.0", message: 'target for kvCacheUtilization is a fraction in (0, 1]', fieldPath: '.target' },
+    {
+      rule: 'self.minReplicas <= self.maxReplicas',
+      message: 'minReplicas must be less than or equal to maxReplicas',
+      fieldPath: '.minReplicas',
+    },
+    {
+      rule: "self.metric != 'kvCacheUtilization' || self.target <= 1.0",
+      message: 'target for kvCacheUtilization is a fraction in (0, 1]',
+      fieldPath: '.target',
+    },
   ],
 );
 
@@ -123,7 +182,11 @@ const Rollout = withRules(
         description: 'RollingUpdate replaces pods a few at a time; Recreate stops all before starting new ones.',
         default: 'RollingUpdate',
       }),
-      maxSurge: Type.Integer({ description: 'Extra pods during a rolling update. Default 0: an update never needs a spare GPU.', minimum: 0, default: 0 }),
+      maxSurge: Type.Integer({
+        description: 'Extra pods during a rolling update. Default 0: an update never needs a spare GPU.',
+        minimum: 0,
+        default: 0,
+      }),
       maxUnavailable: Type.Integer({ description: 'Pods that may be down during a rolling update.', minimum: 0, default: 1 }),
     },
     { description: 'How new versions roll out.', default: {} },
@@ -144,7 +207,12 @@ const Rollout = withRules(
 /** Volumes the operator itself mounts in the vLLM pod: a podTemplate volume may not take their names or paths. */
 export const VLLM_OWN_VOLUMES = { dshm: '/dev/shm', weights: '/models' } as const;
 
-const volumeName = Type.String({ description: 'Volume name, unique in the pod.', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+const volumeName = Type.String({
+  description: 'Volume name, unique in the pod.',
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+});
 
 /** A volume from the sources a Pod Security `restricted` pod may use and a model server needs. */
 const ExtraVolume = withRules(
@@ -154,14 +222,24 @@ const ExtraVolume = withRules(
       emptyDir: Type.Optional(
         Type.Object(
           {
-            medium: Type.Optional(stringEnum(['', 'Memory'], { description: 'Empty for the node\'s disk, Memory for tmpfs.' })),
+            medium: Type.Optional(stringEnum(['', 'Memory'], { description: "Empty for the node's disk, Memory for tmpfs." })),
             sizeLimit: Type.Optional(quantity({ description: 'Most the volume may hold.' })),
           },
           { description: 'A scratch directory that lives as long as the pod (e.g. a writable cache under readOnlyRootFilesystem).' },
         ),
       ),
-      configMap: Type.Optional(Type.Object({ name: Type.String({ description: 'ConfigMap name, in the same namespace.', minLength: 1, maxLength: 253 }) }, { description: 'Files from a ConfigMap (e.g. a chat template).' })),
-      secret: Type.Optional(Type.Object({ secretName: Type.String({ description: 'Secret name, in the same namespace.', minLength: 1, maxLength: 253 }) }, { description: 'Files from a Secret.' })),
+      configMap: Type.Optional(
+        Type.Object(
+          { name: Type.String({ description: 'ConfigMap name, in the same namespace.', minLength: 1, maxLength: 253 }) },
+          { description: 'Files from a ConfigMap (e.g. a chat template).' },
+        ),
+      ),
+      secret: Type.Optional(
+        Type.Object(
+          { secretName: Type.String({ description: 'Secret name, in the same namespace.', minLength: 1, maxLength: 253 }) },
+          { description: 'Files from a Secret.' },
+        ),
+      ),
       persistentVolumeClaim: Type.Optional(
         Type.Object(
           {
@@ -191,7 +269,12 @@ const ExtraVolumeMount = withRules(
   Type.Object(
     {
       name: volumeName,
-      mountPath: Type.String({ description: 'Where the volume appears in the vLLM container.', minLength: 1, maxLength: 4096, pattern: '^/' }),
+      mountPath: Type.String({
+        description: 'Where the volume appears in the vLLM container.',
+        minLength: 1,
+        maxLength: 4096,
+        pattern: '^/',
+      }),
       readOnly: Type.Optional(Type.Boolean({ description: 'Mount read-only.' })),
       subPath: Type.Optional(Type.String({ description: 'A path inside the volume to mount instead of its root.', maxLength: 4096 })),
     },
@@ -206,34 +289,47 @@ const ExtraVolumeMount = withRules(
   ],
 );
 
-const ModelServerPodTemplate = withRules(Type.Object(
-  {
-    ...PodTemplateOverrides.properties,
-    securityContext: Type.Optional(PodSecurityContext),
-    containerSecurityContext: Type.Optional(ContainerSecurityContext),
-    volumes: Type.Optional(
-      Type.Array(ExtraVolume, { description: 'Extra volumes for the pod.', maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
-    ),
-    volumeMounts: Type.Optional(
-      Type.Array(ExtraVolumeMount, { description: 'Where the vLLM container mounts the extra volumes.', maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['mountPath'] }),
-    ),
-  },
-  {
-    description:
-      'Overrides merged onto the generated vLLM pod: labels and annotations (the operator\'s labels win), nodeSelector (merged with gpu.nodeSelector and gpu.product, which win), ' +
-      'tolerations (added to spec.tolerations and the GPU toleration), affinity and priorityClassName (instead of the spec fields of the same name, which must then be empty), ' +
-      'serviceAccountName, imagePullSecrets, and the pod and vLLM container security contexts (none by default: the vLLM image runs as root). ' +
-      'For Pod Security restricted: securityContext {runAsNonRoot: true, runAsUser: <non-zero>, seccompProfile: {type: RuntimeDefault}} and ' +
-      'containerSecurityContext {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, with an image that runs as that user. ' +
-      'volumes and volumeMounts add volumes to the pod and mounts to the vLLM container (extra environment goes in engine.env).',
-  },
-), [
-  {
-    rule: '!has(self.volumeMounts) || self.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name))',
-    message: 'every volumeMounts[].name must be one of podTemplate.volumes',
-    fieldPath: '.volumeMounts',
-  },
-]);
+const ModelServerPodTemplate = withRules(
+  Type.Object(
+    {
+      ...PodTemplateOverrides.properties,
+      securityContext: Type.Optional(PodSecurityContext),
+      containerSecurityContext: Type.Optional(ContainerSecurityContext),
+      volumes: Type.Optional(
+        Type.Array(ExtraVolume, {
+          description: 'Extra volumes for the pod.',
+          maxItems: 16,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        }),
+      ),
+      volumeMounts: Type.Optional(
+        Type.Array(ExtraVolumeMount, {
+          description: 'Where the vLLM container mounts the extra volumes.',
+          maxItems: 16,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['mountPath'],
+        }),
+      ),
+    },
+    {
+      description:
+        "Overrides merged onto the generated vLLM pod: labels and annotations (the operator's labels win), nodeSelector (merged with gpu.nodeSelector and gpu.product, which win), " +
+        'tolerations (added to spec.tolerations and the GPU toleration), affinity and priorityClassName (instead of the spec fields of the same name, which must then be empty), ' +
+        'serviceAccountName, imagePullSecrets, and the pod and vLLM container security contexts (none by default: the vLLM image runs as root). ' +
+        'For Pod Security restricted: securityContext {runAsNonRoot: true, runAsUser: <non-zero>, seccompProfile: {type: RuntimeDefault}} and ' +
+        'containerSecurityContext {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, with an image that runs as that user. ' +
+        'volumes and volumeMounts add volumes to the pod and mounts to the vLLM container (extra environment goes in engine.env).',
+    },
+  ),
+  [
+    {
+      rule: '!has(self.volumeMounts) || self.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name))',
+      message: 'every volumeMounts[].name must be one of podTemplate.volumes',
+      fieldPath: '.volumeMounts',
+    },
+  ],
+);
 
 export const ModelServerSpec = withRules(
   Type.Object(
@@ -248,7 +344,11 @@ export const ModelServerSpec = withRules(
       priorityClassName: Type.Optional(Type.String({ description: 'PriorityClass of the pods.' })),
       cache: Type.Optional(WeightsCache),
       replicas: Type.Optional(
-        Type.Integer({ description: 'Number of replicas. With autoscaling set, the autoscaler owns it (kubectl scale, HPA and KEDA write it too).', minimum: 0, maximum: 1000 }),
+        Type.Integer({
+          description: 'Number of replicas. With autoscaling set, the autoscaler owns it (kubectl scale, HPA and KEDA write it too).',
+          minimum: 0,
+          maximum: 1000,
+        }),
       ),
       autoscaling: Type.Optional(Autoscaling),
       rollout: Rollout,
@@ -307,7 +407,9 @@ export const ModelServerStatus = Type.Object(
     selector: Type.Optional(Type.String({ description: 'Label selector of the pods (for the scale subresource).' })),
     endpoint: Type.Optional(Type.String({ description: 'In-cluster OpenAI-compatible base URL.' })),
     lastScale: Type.Optional(ScaleEvent),
-    scalingHistory: Type.Optional(Type.Array(ScaleEvent, { description: 'The most recent scaling decisions, newest first.', maxItems: 10 })),
+    scalingHistory: Type.Optional(
+      Type.Array(ScaleEvent, { description: 'The most recent scaling decisions, newest first.', maxItems: 10 }),
+    ),
   },
   { description: 'The observed state of the model server.' },
 );

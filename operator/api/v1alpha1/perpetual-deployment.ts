@@ -55,7 +55,11 @@ const Gateway = withRules(
         imageReference({ description: 'Gateway container image. Defaults to the image matching the operator version.' }),
       ),
       replicas: Type.Optional(
-        Type.Integer({ description: 'Fixed number of gateway pods (default 2). Mutually exclusive with autoscaling.', minimum: 1, maximum: 1000 }),
+        Type.Integer({
+          description: 'Fixed number of gateway pods (default 2). Mutually exclusive with autoscaling.',
+          minimum: 1,
+          maximum: 1000,
+        }),
       ),
       autoscaling: Type.Optional(GatewayAutoscaling),
       resources: Type.Optional(Resources),
@@ -67,15 +71,17 @@ const Gateway = withRules(
           'x-kubernetes-list-map-keys': ['name'],
         }),
       ),
-      logLevel: Type.Optional(
-        stringEnum(['debug', 'info', 'warn', 'error'], { description: 'Gateway log level.', default: 'info' }),
-      ),
+      logLevel: Type.Optional(stringEnum(['debug', 'info', 'warn', 'error'], { description: 'Gateway log level.', default: 'info' })),
       service: Type.Object(
         {
           type: stringEnum(['ClusterIP', 'NodePort', 'LoadBalancer'], { description: 'Kubernetes Service type.', default: 'ClusterIP' }),
           port: Type.Integer({ description: 'Port the Service exposes.', minimum: 1, maximum: 65535, default: 80 }),
           annotations: Type.Optional(
-            Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, description: 'Annotations on the Service, e.g. for a cloud load balancer.' }),
+            Type.Unsafe<Record<string, string>>({
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              description: 'Annotations on the Service, e.g. for a cloud load balancer.',
+            }),
           ),
         },
         { description: 'How the gateway is exposed.', default: {} },
@@ -141,7 +147,7 @@ const VectorStore = withRules(
           storage: Storage,
           retainOnDelete: Type.Boolean({
             description:
-              'Default true: the volume claims (every user\'s memories) are kept when the PerpetualDeployment is deleted, or when the vector store ' +
+              "Default true: the volume claims (every user's memories) are kept when the PerpetualDeployment is deleted, or when the vector store " +
               'stops being managed, and must be deleted by hand (kubectl delete pvc -l app.kubernetes.io/instance=<name>,app.kubernetes.io/component=qdrant). ' +
               'false: they are deleted with the Qdrant StatefulSet, and the memories with them. Scaling down never deletes a claim.',
             default: true,
@@ -205,16 +211,37 @@ function tier(perMinute: number, perDay: number, name: string) {
       {
         requestsPerMinute: Type.Integer({ description: 'Requests allowed per API key per minute.', minimum: 1, default: perMinute }),
         requestsPerDay: Type.Integer({ description: 'Requests allowed per API key per day.', minimum: 1, default: perDay }),
-        tokensPerMinute: Type.Optional(Type.Integer({ description: 'Tokens (prompt + completion) allowed per API key per minute; unlimited when absent.', minimum: 1, maximum: MAX_TOKEN_LIMIT })),
-        tokensPerDay: Type.Optional(Type.Integer({ description: 'Tokens (prompt + completion) allowed per API key per UTC day; unlimited when absent.', minimum: 1, maximum: MAX_TOKEN_LIMIT })),
+        tokensPerMinute: Type.Optional(
+          Type.Integer({
+            description: 'Tokens (prompt + completion) allowed per API key per minute; unlimited when absent.',
+            minimum: 1,
+            maximum: MAX_TOKEN_LIMIT,
+          }),
+        ),
+        tokensPerDay: Type.Optional(
+          Type.Integer({
+            description: 'Tokens (prompt + completion) allowed per API key per UTC day; unlimited when absent.',
+            minimum: 1,
+            maximum: MAX_TOKEN_LIMIT,
+          }),
+        ),
         maxOutputTokens: Type.Optional(
-          Type.Integer({ description: 'Completion tokens reserved against the token limits for a request that sets no max_tokens (4096 when absent); a larger max_tokens is capped to it.', minimum: 1, maximum: MAX_OUTPUT_TOKENS }),
+          Type.Integer({
+            description:
+              'Completion tokens reserved against the token limits for a request that sets no max_tokens (4096 when absent); a larger max_tokens is capped to it.',
+            minimum: 1,
+            maximum: MAX_OUTPUT_TOKENS,
+          }),
         ),
       },
       { description: `Limits for the ${name} tier.`, default: {} },
     ),
     [
-      { rule: 'self.requestsPerMinute <= self.requestsPerDay', message: 'requestsPerMinute must not exceed requestsPerDay', fieldPath: '.requestsPerMinute' },
+      {
+        rule: 'self.requestsPerMinute <= self.requestsPerDay',
+        message: 'requestsPerMinute must not exceed requestsPerDay',
+        fieldPath: '.requestsPerMinute',
+      },
       {
         rule: '!has(self.tokensPerMinute) || !has(self.tokensPerDay) || self.tokensPerMinute <= self.tokensPerDay',
         message: 'tokensPerMinute must not exceed tokensPerDay',
@@ -238,8 +265,18 @@ const Pricing = Type.Object(
   {
     inputPerMillionTokens: Type.Number({ description: 'USD per million prompt tokens.', minimum: 0 }),
     outputPerMillionTokens: Type.Number({ description: 'USD per million completion tokens.', minimum: 0 }),
-    cachedInputPerMillionTokens: Type.Optional(Type.Number({ description: 'USD per million prompt tokens read from the provider\'s prompt cache; inputPerMillionTokens when absent.', minimum: 0 })),
-    cacheWritePerMillionTokens: Type.Optional(Type.Number({ description: 'USD per million prompt tokens written to the provider\'s prompt cache (Anthropic); inputPerMillionTokens when absent.', minimum: 0 })),
+    cachedInputPerMillionTokens: Type.Optional(
+      Type.Number({
+        description: "USD per million prompt tokens read from the provider's prompt cache; inputPerMillionTokens when absent.",
+        minimum: 0,
+      }),
+    ),
+    cacheWritePerMillionTokens: Type.Optional(
+      Type.Number({
+        description: "USD per million prompt tokens written to the provider's prompt cache (Anthropic); inputPerMillionTokens when absent.",
+        minimum: 0,
+      }),
+    ),
   },
   { description: 'Price used for usage_logs.cost_usd and perpetual_cost_usd_total.' },
 );
@@ -252,7 +289,10 @@ const Model = withRules(
       provider: Type.Optional(stringEnum(PROVIDERS, { description: 'Proxy mode: the upstream provider.' })),
       upstreamModel: Type.Optional(Type.String({ description: 'Model id sent upstream; defaults to name.', minLength: 1 })),
       baseURL: Type.Optional(
-        Type.String({ description: 'API base URL; required for openai-compatible (e.g. https://api.groq.com/openai/v1).', pattern: '^https?://.+' }),
+        Type.String({
+          description: 'API base URL; required for openai-compatible (e.g. https://api.groq.com/openai/v1).',
+          pattern: '^https?://.+',
+        }),
       ),
       fallback: Type.Optional(modelName('Another model name tried when this one fails before the first byte.')),
       pricing: Type.Optional(Pricing),
@@ -260,7 +300,10 @@ const Model = withRules(
     { description: 'A model the gateway serves.' },
   ),
   [
-    { rule: 'has(self.modelServerRef) != has(self.provider)', message: 'set exactly one of modelServerRef (local mode) or provider (proxy mode)' },
+    {
+      rule: 'has(self.modelServerRef) != has(self.provider)',
+      message: 'set exactly one of modelServerRef (local mode) or provider (proxy mode)',
+    },
     {
       rule: "!has(self.provider) || self.provider != 'openai-compatible' || has(self.baseURL)",
       message: 'baseURL is required for provider openai-compatible',
@@ -274,27 +317,57 @@ const Embedding = withRules(
   Type.Object(
     {
       source: stringEnum(['builtin', 'provider', 'modelServer'], {
-        description: '`builtin`: an offline hashing embedder that needs nothing. `provider`: the user\'s provider `/v1/embeddings` with their own key. `modelServer`: an in-cluster embedding model.',
+        description:
+          "`builtin`: an offline hashing embedder that needs nothing. `provider`: the user's provider `/v1/embeddings` with their own key. `modelServer`: an in-cluster embedding model.",
         default: 'builtin',
       }),
       model: Type.Optional(Type.String({ description: 'Embedding model id (provider or modelServer source).' })),
       modelServerRef: Type.Optional(localRef('The ModelServer serving embeddings (modelServer source).')),
-      dimensions: Type.Optional(Type.Integer({ description: 'Vector size; checked against the collection at start.', minimum: 8, maximum: 65536 })),
+      dimensions: Type.Optional(
+        Type.Integer({ description: 'Vector size; checked against the collection at start.', minimum: 8, maximum: 65536 }),
+      ),
     },
     { description: 'How memories and queries are embedded.', default: {} },
   ),
   [
-    { rule: "self.source != 'modelServer' || has(self.modelServerRef)", message: 'modelServerRef is required when source is modelServer', fieldPath: '.modelServerRef', reason: 'FieldValueRequired' },
-    { rule: "self.source != 'provider' || has(self.model)", message: 'model is required when source is provider', fieldPath: '.model', reason: 'FieldValueRequired' },
+    {
+      rule: "self.source != 'modelServer' || has(self.modelServerRef)",
+      message: 'modelServerRef is required when source is modelServer',
+      fieldPath: '.modelServerRef',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: "self.source != 'provider' || has(self.model)",
+      message: 'model is required when source is provider',
+      fieldPath: '.model',
+      reason: 'FieldValueRequired',
+    },
   ],
 );
 
 const Memory = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'Inject each user\'s long-term memory into chats and store new turns.', default: true }),
-    topK: Type.Integer({ description: 'Most memories injected per request. Recall fetches 50 candidates (by meaning and by shared words, fused by rank), drops duplicates and fills up to tokenBudget, at most topK of them. Default 20: on the recall benchmark, recall within the budget stopped improving past 20 (59.7 % at 5, 68.6 % at 20).', minimum: 1, maximum: 50, default: 20 }),
-    tokenBudget: Type.Integer({ description: 'Most prompt tokens spent on injected memories (estimated at 4 characters a token, the block\'s tags and instruction included). 1000 holds about 30 remembered turns; on the recall benchmark the block averaged about 240 tokens, the budget binding only on long turns.', minimum: 0, maximum: 32000, default: 1000 }),
-    retrievalTimeoutMs: Type.Integer({ description: 'Retrieval deadline; past it the chat proceeds without memory.', minimum: 10, maximum: 10000, default: 150 }),
+    enabled: Type.Boolean({ description: "Inject each user's long-term memory into chats and store new turns.", default: true }),
+    topK: Type.Integer({
+      description:
+        'Most memories injected per request. Recall fetches 50 candidates (by meaning and by shared words, fused by rank), drops duplicates and fills up to tokenBudget, at most topK of them. Default 20: on the recall benchmark, recall within the budget stopped improving past 20 (59.7 % at 5, 68.6 % at 20).',
+      minimum: 1,
+      maximum: 50,
+      default: 20,
+    }),
+    tokenBudget: Type.Integer({
+      description:
+        "Most prompt tokens spent on injected memories (estimated at 4 characters a token, the block's tags and instruction included). 1000 holds about 30 remembered turns; on the recall benchmark the block averaged about 240 tokens, the budget binding only on long turns.",
+      minimum: 0,
+      maximum: 32000,
+      default: 1000,
+    }),
+    retrievalTimeoutMs: Type.Integer({
+      description: 'Retrieval deadline; past it the chat proceeds without memory.',
+      minimum: 10,
+      maximum: 10000,
+      default: 150,
+    }),
     embedding: Embedding,
   },
   { description: 'Long-term per-user memory.', default: {} },
@@ -302,7 +375,9 @@ const Memory = Type.Object(
 
 const Auth = Type.Object(
   {
-    jwtSecretRef: Type.Optional(secretKeyRef('Secret with the Supabase JWT secret (HS256) that signs user tokens for the key endpoints.', 'SUPABASE_JWT_SECRET')),
+    jwtSecretRef: Type.Optional(
+      secretKeyRef('Secret with the Supabase JWT secret (HS256) that signs user tokens for the key endpoints.', 'SUPABASE_JWT_SECRET'),
+    ),
     adminTokenSecretRef: Type.Optional(secretKeyRef('Secret with the admin token; generated when empty.', 'token')),
   },
   { description: 'How users and administrators authenticate to the management endpoints.', default: {} },
@@ -338,21 +413,31 @@ function cidr(description: string) {
 const NetworkPolicyPeer = withRules(
   Type.Object(
     {
-      podSelector: Type.Optional({ ...LabelSelector, description: 'Pods with these labels (in the namespaces namespaceSelector selects, else in this namespace).' }),
+      podSelector: Type.Optional({
+        ...LabelSelector,
+        description: 'Pods with these labels (in the namespaces namespaceSelector selects, else in this namespace).',
+      }),
       namespaceSelector: Type.Optional({ ...LabelSelector, description: 'Namespaces with these labels; `{}` selects every namespace.' }),
       ipBlock: Type.Optional(
         Type.Object(
           {
             cidr: cidr('Addresses allowed, e.g. 10.0.0.0/8.'),
-            except: Type.Optional(Type.Array(cidr('Addresses inside cidr that are not allowed.'), { description: 'Parts of cidr left out.', maxItems: 32 })),
+            except: Type.Optional(
+              Type.Array(cidr('Addresses inside cidr that are not allowed.'), { description: 'Parts of cidr left out.', maxItems: 32 }),
+            ),
           },
-          { description: 'An address range, for clients outside the cluster\'s pod network (a load balancer, a node).' },
+          { description: "An address range, for clients outside the cluster's pod network (a load balancer, a node)." },
         ),
       ),
     },
     { description: 'Who may connect: pods chosen by labels, or an address range (as in a NetworkPolicy rule).' },
   ),
-  [{ rule: 'has(self.ipBlock) != (has(self.podSelector) || has(self.namespaceSelector))', message: 'set ipBlock, or podSelector and/or namespaceSelector (not both kinds, not neither)' }],
+  [
+    {
+      rule: 'has(self.ipBlock) != (has(self.podSelector) || has(self.namespaceSelector))',
+      message: 'set ipBlock, or podSelector and/or namespaceSelector (not both kinds, not neither)',
+    },
+  ],
 );
 
 const GatewayEgress = withRules(
@@ -366,19 +451,28 @@ const GatewayEgress = withRules(
         default: 'AllowAll',
       }),
       allowedCIDRs: Type.Optional(
-        Type.Array(cidr('An address range the gateway may connect to, on any port.'), { description: 'With policy Restricted: address ranges the gateway may reach besides DNS and this namespace.', maxItems: 64 }),
+        Type.Array(cidr('An address range the gateway may connect to, on any port.'), {
+          description: 'With policy Restricted: address ranges the gateway may reach besides DNS and this namespace.',
+          maxItems: 64,
+        }),
       ),
     },
     { description: 'Where the gateway may connect to.', default: {} },
   ),
-  [{ rule: "self.policy == 'Restricted' || !has(self.allowedCIDRs)", message: 'allowedCIDRs applies only with policy Restricted', fieldPath: '.allowedCIDRs' }],
+  [
+    {
+      rule: "self.policy == 'Restricted' || !has(self.allowedCIDRs)",
+      message: 'allowedCIDRs applies only with policy Restricted',
+      fieldPath: '.allowedCIDRs',
+    },
+  ],
 );
 
 const NetworkPolicySettings = Type.Object(
   {
     enabled: Type.Boolean({
       description:
-        'Default true: the operator generates NetworkPolicies for the stack. Only this stack\'s gateway may reach its Redis and Qdrant ' +
+        "Default true: the operator generates NetworkPolicies for the stack. Only this stack's gateway may reach its Redis and Qdrant " +
         '(and Qdrant pods each other); only Perpetual gateways of this namespace and the operator (its autoscaler reads /metrics) may reach the vLLM pods of the ModelServers the stack uses, ' +
         'so clients of those ModelServers go through the gateway; the migration Job reaches none of them. The gateway accepts connections on its port from gatewayIngressFrom, or from anywhere when that is empty. ' +
         'They take effect only where the network plugin enforces NetworkPolicy (Calico, Cilium, ...). false: no policies, every pod may connect to every other.',
@@ -386,13 +480,15 @@ const NetworkPolicySettings = Type.Object(
     }),
     gatewayIngressFrom: Type.Optional(
       Type.Array(NetworkPolicyPeer, {
-        description: 'Who may connect to the gateway; empty (default): anyone. When set, the operator (which reads the gateway\'s metrics) and metricsFrom are allowed too.',
+        description:
+          "Who may connect to the gateway; empty (default): anyone. When set, the operator (which reads the gateway's metrics) and metricsFrom are allowed too.",
         maxItems: 32,
       }),
     ),
     metricsFrom: Type.Optional(
       Type.Array(NetworkPolicyPeer, {
-        description: 'Who may read the metrics of the gateway and vLLM pods besides the operator, e.g. Prometheus: `{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}`.',
+        description:
+          'Who may read the metrics of the gateway and vLLM pods besides the operator, e.g. Prometheus: `{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}`.',
         maxItems: 32,
       }),
     ),
@@ -410,7 +506,7 @@ export const PerpetualDeploymentSpec = withRules(
       gateway: Gateway,
       database: Database,
       encryptionKeySecretRef: secretKeyRef(
-        'Secret with the Fernet key(s) that encrypt users\' provider keys: one key, or several separated by commas or newlines for rotation (the first encrypts, all decrypt).',
+        "Secret with the Fernet key(s) that encrypt users' provider keys: one key, or several separated by commas or newlines for rotation (the first encrypts, all decrypt).",
         'API_KEY_ENCRYPTION_KEY',
       ),
       vectorStore: VectorStore,
@@ -431,8 +527,16 @@ export const PerpetualDeploymentSpec = withRules(
     { description: 'The desired Perpetual stack.' },
   ),
   [
-    { rule: "self.mode != 'local' || self.models.all(m, has(m.modelServerRef))", message: 'in local mode every model needs a modelServerRef', fieldPath: '.models' },
-    { rule: "self.mode != 'proxy' || self.models.all(m, has(m.provider))", message: 'in proxy mode every model needs a provider', fieldPath: '.models' },
+    {
+      rule: "self.mode != 'local' || self.models.all(m, has(m.modelServerRef))",
+      message: 'in local mode every model needs a modelServerRef',
+      fieldPath: '.models',
+    },
+    {
+      rule: "self.mode != 'proxy' || self.models.all(m, has(m.provider))",
+      message: 'in proxy mode every model needs a provider',
+      fieldPath: '.models',
+    },
   ],
 );
 

@@ -33,7 +33,9 @@ export const MIGRATION_DEFAULT_REQUESTS: Requests = { cpu: '100m', memory: '128M
 export const VLLM_DEFAULT_REQUESTS: Requests = { cpu: '250m', memory: '1Gi' };
 
 function describeRequests(requests: Requests): string {
-  return Object.entries(requests).map(([k, v]) => `${k}: ${v}`).join(', ');
+  return Object.entries(requests)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
 }
 
 /** The Resources field with its default requests stated where `kubectl explain` shows them. */

@@ -27,9 +27,11 @@ describe('engine hpa', () => {
     await expect(stringify(hpa)).toMatchFileSnapshot('testdata/hpa.golden.yaml');
   });
 
-  it('targets the ModelServer\'s scale subresource with a Pods metric named after the chosen metric', () => {
+  it("targets the ModelServer's scale subresource with a Pods metric named after the chosen metric", () => {
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'perpetual.ai/v1alpha1', kind: 'ModelServer', name: 'llama' });
-    expect(hpa.spec.metrics).toEqual([{ type: 'Pods', pods: { metric: { name: 'vllm_num_requests_running' }, target: { type: 'AverageValue', averageValue: '4' } } }]);
+    expect(hpa.spec.metrics).toEqual([
+      { type: 'Pods', pods: { metric: { name: 'vllm_num_requests_running' }, target: { type: 'AverageValue', averageValue: '4' } } },
+    ]);
     expect(hpa.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(120);
   });
 
@@ -41,8 +43,14 @@ describe('engine hpa', () => {
   it('writes fractional targets as quantities', () => {
     expect(quantity(0.8)).toBe('800m');
     expect(quantity(2)).toBe('2');
-    const kv = only(desiredObjects(server('hpa', { metric: 'kvCacheUtilization', target: 0.75 })), 'HorizontalPodAutoscaler') as V2HorizontalPodAutoscaler;
-    expect(kv.spec.metrics?.[0]?.pods).toEqual({ metric: { name: 'vllm_kv_cache_usage_perc' }, target: { type: 'AverageValue', averageValue: '750m' } });
+    const kv = only(
+      desiredObjects(server('hpa', { metric: 'kvCacheUtilization', target: 0.75 })),
+      'HorizontalPodAutoscaler',
+    ) as V2HorizontalPodAutoscaler;
+    expect(kv.spec.metrics?.[0]?.pods).toEqual({
+      metric: { name: 'vllm_kv_cache_usage_perc' },
+      target: { type: 'AverageValue', averageValue: '750m' },
+    });
   });
 });
 
@@ -67,22 +75,34 @@ describe('engine keda', () => {
       query: 'sum(vllm:num_requests_running{namespace="ml",model_name="llama-8b"})',
       threshold: '4',
     });
-    expect(spec?.triggers[1]?.metadata).toMatchObject({ query: 'sum(perpetual_queued_requests{namespace="ml",model=~"llama|llama\\\\.alias"})', activationThreshold: '0' });
+    expect(spec?.triggers[1]?.metadata).toMatchObject({
+      query: 'sum(perpetual_queued_requests{namespace="ml",model=~"llama|llama\\\\.alias"})',
+      activationThreshold: '0',
+    });
   });
 
   it('queries the Prometheus the annotation names', () => {
-    const annotated = desiredObjects(server('keda', {}, { 'perpetual.ai/prometheus-address': 'http://prom.obs.svc:9090' }), { kedaInstalled: true, gatewayModelNames: [] });
+    const annotated = desiredObjects(server('keda', {}, { 'perpetual.ai/prometheus-address': 'http://prom.obs.svc:9090' }), {
+      kedaInstalled: true,
+      gatewayModelNames: [],
+    });
     const so = only(annotated, 'ScaledObject') as ScaledObject;
     expect(so.spec?.triggers.map((t) => t.metadata.serverAddress)).toEqual(['http://prom.obs.svc:9090']);
   });
 
   it('falls back to the older KV-cache gauge in PromQL', () => {
-    expect(vllmQuery('kvCacheUtilization', 'ml', 'm')).toBe('sum(vllm:kv_cache_usage_perc{namespace="ml",model_name="m"}) or sum(vllm:gpu_cache_usage_perc{namespace="ml",model_name="m"})');
+    expect(vllmQuery('kvCacheUtilization', 'ml', 'm')).toBe(
+      'sum(vllm:kv_cache_usage_perc{namespace="ml",model_name="m"}) or sum(vllm:gpu_cache_usage_perc{namespace="ml",model_name="m"})',
+    );
   });
 });
 
 describe('engine builtin', () => {
   it('makes no autoscaler object: the operator scales itself', () => {
-    expect(desiredObjects(server('builtin'), { kedaInstalled: true, gatewayModelNames: ['llama'] }).map((o) => o.kind)).toEqual(['Deployment', 'Service', 'Service']);
+    expect(desiredObjects(server('builtin'), { kedaInstalled: true, gatewayModelNames: ['llama'] }).map((o) => o.kind)).toEqual([
+      'Deployment',
+      'Service',
+      'Service',
+    ]);
   });
 });

@@ -90,34 +90,40 @@ export function autoscalerObjects(owner: Owner, ms: ModelServer, inputs: Autosca
   const autoscaling = ms.spec.autoscaling;
   const meta = childMeta(owner, modelServerChildNames(owner.name).workload, 'vllm');
   if (autoscaling?.engine === 'hpa') {
-    return [buildPodsMetricHorizontalPodAutoscaler(meta, {
-      scaleTargetRef: scaleTargetRef(ms),
-      // HPA cannot scale to zero without the HPAScaleToZero feature gate; use builtin or keda for that.
-      minReplicas: Math.max(1, autoscaling.minReplicas),
-      maxReplicas: autoscaling.maxReplicas,
-      metricName: HPA_POD_METRICS[autoscaling.metric],
-      averageValue: quantity(autoscaling.target),
-      scaleDownStabilizationSeconds: autoscaling.scaleDownDelaySeconds,
-    })];
+    return [
+      buildPodsMetricHorizontalPodAutoscaler(meta, {
+        scaleTargetRef: scaleTargetRef(ms),
+        // HPA cannot scale to zero without the HPAScaleToZero feature gate; use builtin or keda for that.
+        minReplicas: Math.max(1, autoscaling.minReplicas),
+        maxReplicas: autoscaling.maxReplicas,
+        metricName: HPA_POD_METRICS[autoscaling.metric],
+        averageValue: quantity(autoscaling.target),
+        scaleDownStabilizationSeconds: autoscaling.scaleDownDelaySeconds,
+      }),
+    ];
   }
   if (autoscaling?.engine !== 'keda' || !inputs.kedaInstalled) return [];
   const serverAddress = prometheusAddress(ms);
-  const triggers: PrometheusTrigger[] = [{
-    name: autoscaling.metric,
-    serverAddress,
-    query: vllmQuery(autoscaling.metric, owner.namespace, ms.spec.model.servedName ?? ms.spec.model.id),
-    threshold: String(autoscaling.target),
-  }];
+  const triggers: PrometheusTrigger[] = [
+    {
+      name: autoscaling.metric,
+      serverAddress,
+      query: vllmQuery(autoscaling.metric, owner.namespace, ms.spec.model.servedName ?? ms.spec.model.id),
+      threshold: String(autoscaling.target),
+    },
+  ];
   if (inputs.gatewayModelNames.length > 0) triggers.push(gatewayTrigger(ms, serverAddress, inputs.gatewayModelNames));
-  return [buildScaledObject(meta, {
-    scaleTargetRef: scaleTargetRef(ms),
-    minReplicaCount: autoscaling.minReplicas,
-    maxReplicaCount: autoscaling.maxReplicas,
-    pollingIntervalSeconds: KEDA_POLLING_SECONDS,
-    cooldownPeriodSeconds: autoscaling.scaleDownDelaySeconds,
-    scaleDownStabilizationSeconds: autoscaling.scaleDownDelaySeconds,
-    triggers,
-  })];
+  return [
+    buildScaledObject(meta, {
+      scaleTargetRef: scaleTargetRef(ms),
+      minReplicaCount: autoscaling.minReplicas,
+      maxReplicaCount: autoscaling.maxReplicas,
+      pollingIntervalSeconds: KEDA_POLLING_SECONDS,
+      cooldownPeriodSeconds: autoscaling.scaleDownDelaySeconds,
+      scaleDownStabilizationSeconds: autoscaling.scaleDownDelaySeconds,
+      triggers,
+    }),
+  ];
 }
 
 /** ScalingActive: which engine scales this ModelServer, or why none does. Absent without spec.autoscaling. */
@@ -127,15 +133,33 @@ export function scalingActiveCondition(ms: ModelServer, kedaInstalled: boolean):
   const name = modelServerChildNames(ms.metadata?.name ?? '').workload;
   const target = `target ${String(autoscaling.target)} per replica`;
   if (autoscaling.engine === 'builtin') {
-    return condition(C.ScalingActive, true, ScalingActiveReasons.BuiltinAutoscaler, `The operator scales on ${autoscaling.metric}, ${target}.`);
+    return condition(
+      C.ScalingActive,
+      true,
+      ScalingActiveReasons.BuiltinAutoscaler,
+      `The operator scales on ${autoscaling.metric}, ${target}.`,
+    );
   }
   if (autoscaling.engine === 'hpa') {
-    return condition(C.ScalingActive, true, ScalingActiveReasons.HorizontalPodAutoscaler,
-      `HorizontalPodAutoscaler ${name} scales on the Pods metric ${HPA_POD_METRICS[autoscaling.metric]}, ${target}; a Prometheus adapter must serve that metric.`);
+    return condition(
+      C.ScalingActive,
+      true,
+      ScalingActiveReasons.HorizontalPodAutoscaler,
+      `HorizontalPodAutoscaler ${name} scales on the Pods metric ${HPA_POD_METRICS[autoscaling.metric]}, ${target}; a Prometheus adapter must serve that metric.`,
+    );
   }
   if (!kedaInstalled) {
-    return condition(C.ScalingActive, false, ScalingActiveReasons.KEDANotInstalled,
-      'KEDA is not installed (the cluster does not serve keda.sh/v1alpha1 ScaledObjects): install KEDA, or set autoscaling.engine to builtin or hpa. Replicas stay as they are.');
+    return condition(
+      C.ScalingActive,
+      false,
+      ScalingActiveReasons.KEDANotInstalled,
+      'KEDA is not installed (the cluster does not serve keda.sh/v1alpha1 ScaledObjects): install KEDA, or set autoscaling.engine to builtin or hpa. Replicas stay as they are.',
+    );
   }
-  return condition(C.ScalingActive, true, ScalingActiveReasons.ScaledObject, `KEDA ScaledObject ${name} scales on ${autoscaling.metric} from Prometheus at ${prometheusAddress(ms)}, ${target}.`);
+  return condition(
+    C.ScalingActive,
+    true,
+    ScalingActiveReasons.ScaledObject,
+    `KEDA ScaledObject ${name} scales on ${autoscaling.metric} from Prometheus at ${prometheusAddress(ms)}, ${target}.`,
+  );
 }

@@ -10,7 +10,10 @@ import { desiredObjects, vllmArgs } from './desired.ts';
 const full = defaultedModelServer({ name: 'llama', namespace: 'ml' }, goldenModelServerSpecs.llama);
 const cpu = defaultedModelServer({ name: 'tiny', namespace: 'ml' }, goldenModelServerSpecs.tiny);
 
-describe.each([['full', full], ['cpu', cpu]] as const)('ModelServer children (%s)', (name, ms) => {
+describe.each([
+  ['full', full],
+  ['cpu', cpu],
+] as const)('ModelServer children (%s)', (name, ms) => {
   const objects = desiredObjects(ms);
 
   it('match the golden YAML', async () => {
@@ -18,7 +21,8 @@ describe.each([['full', full], ['cpu', cpu]] as const)('ModelServer children (%s
   });
 
   it('own every child and select the pods they label', () => {
-    for (const obj of objects) expect(obj.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ModelServer', name: ms.metadata?.name, controller: true });
+    for (const obj of objects)
+      expect(obj.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ModelServer', name: ms.metadata?.name, controller: true });
     const deployment = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
     expect(deployment.spec?.template.metadata?.labels).toMatchObject(deployment.spec?.selector.matchLabels ?? { missing: true });
   });
@@ -41,7 +45,10 @@ describe('ModelServer builders', () => {
     const requests = (ms: typeof cpu) => podOf(ms)?.containers[0]?.resources;
     expect(requests(cpu)).toEqual({ requests: { cpu: '250m', memory: '1Gi' } });
     expect(requests(full)).toEqual({ requests: { cpu: '250m', memory: '1Gi' }, limits: { 'nvidia.com/gpu': '4' } });
-    const sized = defaultedModelServer({ name: 'tiny', namespace: 'ml' }, { ...goldenModelServerSpecs.tiny, engine: { resources: { limits: { memory: '16Mi' } } } });
+    const sized = defaultedModelServer(
+      { name: 'tiny', namespace: 'ml' },
+      { ...goldenModelServerSpecs.tiny, engine: { resources: { limits: { memory: '16Mi' } } } },
+    );
     // Only a limit: Kubernetes sets the request equal to it; a default request above it would be refused.
     expect(requests(sized)).toEqual({ limits: { memory: '16Mi' } });
   });
@@ -52,18 +59,28 @@ describe('ModelServer podTemplate', () => {
   const template = (desiredObjects(full).find((o) => o.kind === 'Deployment') as V1Deployment).spec?.template;
 
   it('sets the pod and vLLM container security contexts it is given, and none otherwise', () => {
-    expect(pod?.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod?.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 2000,
+      runAsGroup: 2000,
+      fsGroup: 2000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(pod?.containers[0]?.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(podOf(cpu)?.securityContext).toBeUndefined();
     expect(podOf(cpu)?.containers[0]?.securityContext).toBeUndefined();
   });
 
-  it('adds its labels without replacing the operator\'s, and its annotations', () => {
-    expect(template?.metadata?.labels).toMatchObject({ team: 'ml', 'app.kubernetes.io/component': 'vllm', 'perpetual.ai/modelserver': 'llama' });
+  it("adds its labels without replacing the operator's, and its annotations", () => {
+    expect(template?.metadata?.labels).toMatchObject({
+      team: 'ml',
+      'app.kubernetes.io/component': 'vllm',
+      'perpetual.ai/modelserver': 'llama',
+    });
     expect(template?.metadata?.annotations).toEqual({ 'example.com/owner': 'ml-platform' });
   });
 
-  it('adds its tolerations to the spec\'s and the GPU one, and sets the ServiceAccount', () => {
+  it("adds its tolerations to the spec's and the GPU one, and sets the ServiceAccount", () => {
     expect(pod?.tolerations).toEqual([
       { key: 'dedicated', operator: 'Equal', value: 'llm', effect: 'NoSchedule' },
       { key: 'spot', operator: 'Exists', effect: 'NoSchedule' },
@@ -73,14 +90,26 @@ describe('ModelServer podTemplate', () => {
   });
 
   it('takes affinity and priorityClassName from podTemplate when the top-level fields are empty', () => {
-    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } };
-    const ms = defaultedModelServer({ name: 'tiny', namespace: 'ml' }, { ...goldenModelServerSpecs.tiny, podTemplate: { affinity, priorityClassName: 'batch' } });
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
+        },
+      },
+    };
+    const ms = defaultedModelServer(
+      { name: 'tiny', namespace: 'ml' },
+      { ...goldenModelServerSpecs.tiny, podTemplate: { affinity, priorityClassName: 'batch' } },
+    );
     expect(podOf(ms)).toMatchObject({ affinity, priorityClassName: 'batch' });
   });
 
-  it('adds its volumes to the pod and its mounts to the vLLM container, after the operator\'s', () => {
+  it("adds its volumes to the pod and its mounts to the vLLM container, after the operator's", () => {
     expect(pod?.volumes?.map((v) => v.name)).toEqual(['dshm', 'weights', 'tmp', 'template']);
-    expect(pod?.volumes?.slice(2)).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }, { name: 'template', configMap: { name: 'chat-template' } }]);
+    expect(pod?.volumes?.slice(2)).toEqual([
+      { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+      { name: 'template', configMap: { name: 'chat-template' } },
+    ]);
     expect(pod?.containers[0]?.volumeMounts?.slice(2)).toEqual([
       { name: 'tmp', mountPath: '/tmp' },
       { name: 'template', mountPath: '/etc/vllm/template.jinja', readOnly: true, subPath: 'template.jinja' },
@@ -88,13 +117,19 @@ describe('ModelServer podTemplate', () => {
   });
 
   it('never moves the GPU product off the node selector', () => {
-    const ms = defaultedModelServer({ name: 'llama', namespace: 'ml' }, { ...goldenModelServerSpecs.llama, podTemplate: { nodeSelector: { 'nvidia.com/gpu.product': 'other' } } });
+    const ms = defaultedModelServer(
+      { name: 'llama', namespace: 'ml' },
+      { ...goldenModelServerSpecs.llama, podTemplate: { nodeSelector: { 'nvidia.com/gpu.product': 'other' } } },
+    );
     expect(podOf(ms)?.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' });
   });
 
-  it('builds vLLM arguments from the spec, with the user\'s last', () => {
+  it("builds vLLM arguments from the spec, with the user's last", () => {
     const args = vllmArgs(full.spec);
-    expect(args.slice(args.indexOf('--tensor-parallel-size'), args.indexOf('--tensor-parallel-size') + 2)).toEqual(['--tensor-parallel-size', '4']);
+    expect(args.slice(args.indexOf('--tensor-parallel-size'), args.indexOf('--tensor-parallel-size') + 2)).toEqual([
+      '--tensor-parallel-size',
+      '4',
+    ]);
     expect(args).toContain('--download-dir');
     expect(args.at(-1)).toBe('--enable-prefix-caching');
   });

@@ -1,7 +1,16 @@
 // The desired children of a ModelServer: a vLLM Deployment, its Service and, optionally, a PVC
 // for the weights and the HPA or KEDA ScaledObject of its autoscaling engine. Pure: no clock, no
 // randomness.
-import type { KubernetesObject, V1Deployment, V1DeploymentStrategy, V1ObjectMeta, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1DeploymentStrategy,
+  V1ObjectMeta,
+  V1PodSpec,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { buildDeployment } from '../../resources/deployment.ts';
 import { childMeta, ownerOf, selectorLabels, type Owner } from '../../resources/meta.ts';
@@ -21,12 +30,18 @@ export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 /** vLLM's command line, built from the spec; the user's extra args come last so they win. */
 export function vllmArgs(spec: Spec): string[] {
   const args = [
-    '--model', spec.model.id,
-    '--served-model-name', spec.model.servedName ?? spec.model.id,
-    '--host', '0.0.0.0',
-    '--port', String(VLLM_PORT),
-    '--tensor-parallel-size', String(spec.vllm.tensorParallelSize ?? Math.max(spec.gpu.count, 1)),
-    '--gpu-memory-utilization', String(spec.vllm.gpuMemoryUtilization),
+    '--model',
+    spec.model.id,
+    '--served-model-name',
+    spec.model.servedName ?? spec.model.id,
+    '--host',
+    '0.0.0.0',
+    '--port',
+    String(VLLM_PORT),
+    '--tensor-parallel-size',
+    String(spec.vllm.tensorParallelSize ?? Math.max(spec.gpu.count, 1)),
+    '--gpu-memory-utilization',
+    String(spec.vllm.gpuMemoryUtilization),
   ];
   if (spec.model.revision) args.push('--revision', spec.model.revision);
   if (spec.vllm.maxModelLen) args.push('--max-model-len', String(spec.vllm.maxModelLen));
@@ -51,7 +66,11 @@ function tolerations(spec: Spec): V1Toleration[] {
 }
 
 function nodeSelector(spec: Spec): Record<string, string> | undefined {
-  const selector = { ...spec.podTemplate?.nodeSelector, ...spec.gpu.nodeSelector, ...(spec.gpu.product ? { [GPU_PRODUCT_LABEL]: spec.gpu.product } : {}) };
+  const selector = {
+    ...spec.podTemplate?.nodeSelector,
+    ...spec.gpu.nodeSelector,
+    ...(spec.gpu.product ? { [GPU_PRODUCT_LABEL]: spec.gpu.product } : {}),
+  };
   return Object.keys(selector).length > 0 ? selector : undefined;
 }
 
@@ -74,7 +93,14 @@ function volumes(ms: Owner, spec: Spec): { volumes: V1Volume[]; mounts: V1Volume
   }
   // The user's after ours; the schema keeps their names and paths off ours.
   volumes.push(...(spec.podTemplate?.volumes ?? []).map(extraVolume));
-  mounts.push(...(spec.podTemplate?.volumeMounts ?? []).map(({ name, mountPath, readOnly, subPath }) => ({ name, mountPath, ...(readOnly === undefined ? {} : { readOnly }), ...(subPath ? { subPath } : {}) })));
+  mounts.push(
+    ...(spec.podTemplate?.volumeMounts ?? []).map(({ name, mountPath, readOnly, subPath }) => ({
+      name,
+      mountPath,
+      ...(readOnly === undefined ? {} : { readOnly }),
+      ...(subPath ? { subPath } : {}),
+    })),
+  );
   return { volumes, mounts };
 }
 
@@ -82,11 +108,23 @@ function volumes(ms: Owner, spec: Spec): { volumes: V1Volume[]; mounts: V1Volume
 function extraVolume(volume: NonNullable<NonNullable<Spec['podTemplate']>['volumes']>[number]): V1Volume {
   const { name, emptyDir, configMap, secret, persistentVolumeClaim } = volume;
   if (emptyDir) {
-    return { name, emptyDir: { ...(emptyDir.medium ? { medium: emptyDir.medium } : {}), ...(emptyDir.sizeLimit === undefined ? {} : { sizeLimit: String(emptyDir.sizeLimit) }) } };
+    return {
+      name,
+      emptyDir: {
+        ...(emptyDir.medium ? { medium: emptyDir.medium } : {}),
+        ...(emptyDir.sizeLimit === undefined ? {} : { sizeLimit: String(emptyDir.sizeLimit) }),
+      },
+    };
   }
   if (configMap) return { name, configMap: { name: configMap.name } };
   if (secret) return { name, secret: { secretName: secret.secretName } };
-  return { name, persistentVolumeClaim: { claimName: persistentVolumeClaim?.claimName ?? '', ...(persistentVolumeClaim?.readOnly === undefined ? {} : { readOnly: persistentVolumeClaim.readOnly }) } };
+  return {
+    name,
+    persistentVolumeClaim: {
+      claimName: persistentVolumeClaim?.claimName ?? '',
+      ...(persistentVolumeClaim?.readOnly === undefined ? {} : { readOnly: persistentVolumeClaim.readOnly }),
+    },
+  };
 }
 
 /** What spec.podTemplate sets on the pod itself (its scheduling and tolerations are merged above), only where set. */

@@ -16,7 +16,11 @@ export interface ModelServerObserved {
   kedaInstalled?: boolean;
 }
 
-export function observeModelServer(caches: Caches, ms: ModelServer, autoscaling: Pick<ModelServerObserved, 'verdict' | 'kedaInstalled'> = {}): ModelServerObserved {
+export function observeModelServer(
+  caches: Caches,
+  ms: ModelServer,
+  autoscaling: Pick<ModelServerObserved, 'verdict' | 'kedaInstalled'> = {},
+): ModelServerObserved {
   const name = ms.metadata?.name ?? '';
   const namespace = ms.metadata?.namespace ?? '';
   return {
@@ -29,7 +33,8 @@ export function observeModelServer(caches: Caches, ms: ModelServer, autoscaling:
 /** models[].name of every PerpetualDeployment in the namespace that routes to this ModelServer. */
 export function gatewayModelNames(caches: Caches, ms: ModelServer): string[] {
   const name = ms.metadata?.name ?? '';
-  return caches.list('PerpetualDeployment', ms.metadata?.namespace ?? '')
+  return caches
+    .list('PerpetualDeployment', ms.metadata?.namespace ?? '')
     .flatMap((pd) => modelNamesRoutingTo(pd, name))
     .sort();
 }

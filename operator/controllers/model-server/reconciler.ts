@@ -5,7 +5,15 @@
 import { ModelServerConditions } from '../../api/v1alpha1/conditions.ts';
 import type { ScalingVerdict } from '../../scaling-verdicts.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
-import { applyChildren, childKey, finishReconcile, pruneChildren, tryWriteChildren, type ReconcileContext, type ReconcileResult } from '../context.ts';
+import {
+  applyChildren,
+  childKey,
+  finishReconcile,
+  pruneChildren,
+  tryWriteChildren,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '../context.ts';
 import { desiredObjects } from './desired.ts';
 import { gatewayModelNames, observeModelServer } from './observe.ts';
 import { computeModelServerStatus } from './status.ts';
@@ -32,7 +40,10 @@ export async function reconcileModelServer(
   const wantsKeda = ms.spec.autoscaling?.engine === 'keda';
   const kedaInstalled = await autoscaling.optionalKindServed('ScaledObject', wantsKeda);
   // Only a ScaledObject queries the gateway by model name: no listing of PerpetualDeployments otherwise.
-  const desired = desiredObjects(ms, { kedaInstalled, gatewayModelNames: wantsKeda && kedaInstalled ? gatewayModelNames(ctx.caches, ms) : [] });
+  const desired = desiredObjects(ms, {
+    kedaInstalled,
+    gatewayModelNames: wantsKeda && kedaInstalled ? gatewayModelNames(ctx.caches, ms) : [],
+  });
   const prunable = kedaInstalled ? [...MODEL_SERVER_CHILD_KINDS, ...MODEL_SERVER_OPTIONAL_CHILD_KINDS] : MODEL_SERVER_CHILD_KINDS;
   const failure = await tryWriteChildren(async () => {
     await applyChildren(ctx, desired);

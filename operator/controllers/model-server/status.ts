@@ -41,27 +41,44 @@ function counts(ms: ModelServer, observed: ModelServerObserved): Counts {
     current: status?.replicas ?? 0,
     ready: status?.readyReplicas ?? 0,
     updated: status?.updatedReplicas ?? 0,
-    unschedulable: observed.pods.map((p) => insufficientGpuMessage(p, ms.spec.gpu.resourceName)).filter((m): m is string => m !== undefined),
+    unschedulable: observed.pods
+      .map((p) => insufficientGpuMessage(p, ms.spec.gpu.resourceName))
+      .filter((m): m is string => m !== undefined),
     failures: podFailures(observed.pods) ?? workloadFailure(observed.deployment),
-    deadlineExceeded: status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === DEPLOYMENT_PROGRESS_DEADLINE_EXCEEDED) ?? false,
+    deadlineExceeded:
+      status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === DEPLOYMENT_PROGRESS_DEADLINE_EXCEEDED) ?? false,
   };
 }
 
 /** A replica that cannot start or keeps failing is named before missing GPUs: more GPUs would not fix it. */
 function readyCondition(c: Counts, hasDeployment: boolean): ConditionInput {
   if (c.desired === 0) return condition(C.Ready, hasDeployment, ReadyR.ScaledToZero, 'Scaled to zero; a request starts a replica.');
-  if (c.ready >= c.desired && c.updated >= c.desired) return condition(C.Ready, hasDeployment, ReadyR.ReplicasReady, `All ${plural(c.desired, 'replica')} ready.`);
+  if (c.ready >= c.desired && c.updated >= c.desired)
+    return condition(C.Ready, hasDeployment, ReadyR.ReplicasReady, `All ${plural(c.desired, 'replica')} ready.`);
   const notReady = condition(C.Ready, false, ReadyR.ReplicasNotReady, `${String(c.ready)} of ${String(c.desired)} replicas ready.`);
   if (c.failures) return withPodFailures(notReady, c.failures);
   if (c.unschedulable.length > 0) {
-    return condition(C.Ready, false, ScalingLimitedReasons.InsufficientGPU, `${plural(c.unschedulable.length, 'pod')} cannot be scheduled: ${c.unschedulable[0] ?? ''}`);
+    return condition(
+      C.Ready,
+      false,
+      ScalingLimitedReasons.InsufficientGPU,
+      `${plural(c.unschedulable.length, 'pod')} cannot be scheduled: ${c.unschedulable[0] ?? ''}`,
+    );
   }
   return notReady;
 }
 
 function availableCondition(c: Counts): ConditionInput {
   const available = c.ready > 0;
-  return withPodFailures(condition(C.Available, available, available ? AvailableReasons.MinimumReplicasAvailable : AvailableReasons.NoReplicasAvailable, `${plural(c.ready, 'replica')} serving.`), c.failures);
+  return withPodFailures(
+    condition(
+      C.Available,
+      available,
+      available ? AvailableReasons.MinimumReplicasAvailable : AvailableReasons.NoReplicasAvailable,
+      `${plural(c.ready, 'replica')} serving.`,
+    ),
+    c.failures,
+  );
 }
 
 function rolledOut(c: Counts): boolean {
@@ -70,15 +87,23 @@ function rolledOut(c: Counts): boolean {
 
 function progressingCondition(c: Counts): ConditionInput {
   if (rolledOut(c)) return condition(C.Progressing, false, ProgressingReasons.Complete, 'The latest version is rolled out.');
-  return condition(C.Progressing, true, c.updated < c.desired ? ProgressingReasons.RollingOut : ProgressingReasons.WaitingForReplicas,
-    `${String(c.updated)} of ${String(c.desired)} replicas updated, ${String(c.ready)} ready.`);
+  return condition(
+    C.Progressing,
+    true,
+    c.updated < c.desired ? ProgressingReasons.RollingOut : ProgressingReasons.WaitingForReplicas,
+    `${String(c.updated)} of ${String(c.desired)} replicas updated, ${String(c.ready)} ready.`,
+  );
 }
 
 /** GPUs that ran out come first (the most actionable); then the built-in autoscaler's own limit. */
 function scalingLimitedCondition(ms: ModelServer, c: Counts, observed: ModelServerObserved): ConditionInput {
   if (c.unschedulable.length > 0) {
-    return condition(C.ScalingLimited, true, ScalingLimitedReasons.InsufficientGPU,
-      `Not enough ${ms.spec.gpu.resourceName} for ${plural(c.unschedulable.length, 'replica')}: ${c.unschedulable[0] ?? ''}`);
+    return condition(
+      C.ScalingLimited,
+      true,
+      ScalingLimitedReasons.InsufficientGPU,
+      `Not enough ${ms.spec.gpu.resourceName} for ${plural(c.unschedulable.length, 'replica')}: ${c.unschedulable[0] ?? ''}`,
+    );
   }
   const limit = isBuiltin(ms) ? observed.verdict?.limit : undefined;
   if (limit) return condition(C.ScalingLimited, true, limit.reason, limit.message);
@@ -90,7 +115,8 @@ function isBuiltin(ms: ModelServer): boolean {
 }
 
 function rolloutBlockedCondition(c: Counts): ConditionInput {
-  if (c.deadlineExceeded) return condition(C.RolloutBlocked, true, RolloutBlockedReasons.ProgressDeadlineExceeded, 'The rollout exceeded its progress deadline.');
+  if (c.deadlineExceeded)
+    return condition(C.RolloutBlocked, true, RolloutBlockedReasons.ProgressDeadlineExceeded, 'The rollout exceeded its progress deadline.');
   if (c.unschedulable.length > 0 && c.updated < c.desired) {
     return condition(C.RolloutBlocked, true, ScalingLimitedReasons.InsufficientGPU, 'New replicas cannot be scheduled for lack of GPUs.');
   }
@@ -134,7 +160,8 @@ function phaseOf(conds: ConditionInput[], c: Counts, wasReady: boolean): { phase
   if (ready?.status === 'True') return { phase: 'Ready', reason: ready.message };
   if (c.failures) return { phase: failurePhase(c, wasReady), reason: ready?.message ?? '' };
   // At maxReplicas or without metrics the replicas still serve: only missing GPUs make the phase worse.
-  if (limited?.status === 'True' && limited.reason === ScalingLimitedReasons.InsufficientGPU) return { phase: c.ready > 0 ? 'Degraded' : 'Pending', reason: limited.message };
+  if (limited?.status === 'True' && limited.reason === ScalingLimitedReasons.InsufficientGPU)
+    return { phase: c.ready > 0 ? 'Degraded' : 'Pending', reason: limited.message };
   return { phase: 'Progressing', reason: ready?.message ?? 'Waiting for the Deployment.' };
 }
 
@@ -155,7 +182,9 @@ export function computeModelServerStatus(ms: ModelServer, observed: ModelServerO
     desiredReplicas: c.desired,
     replicasSummary: `${String(c.ready)}/${String(c.desired)}`,
     scaleRange: autoscaling ? `${String(autoscaling.minReplicas)}-${String(autoscaling.maxReplicas)}` : 'fixed',
-    selector: Object.entries(selectorLabels(ownerOf({ ...ms, kind: 'ModelServer' }), 'vllm')).map(([k, v]) => `${k}=${v}`).join(','),
+    selector: Object.entries(selectorLabels(ownerOf({ ...ms, kind: 'ModelServer' }), 'vllm'))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
     endpoint: modelServerEndpoint(name, ms.metadata?.namespace ?? ''),
   };
 }

@@ -9,7 +9,8 @@ const base = { mode: 'proxy' as const, database: { secretRef: { name: 'db' } }, 
 
 function cachesOf(pds: PerpetualDeployment[]): Caches {
   return {
-    list: ((kind: string, namespace?: string) => (kind === 'PerpetualDeployment' ? pds.filter((pd) => pd.metadata?.namespace === namespace) : [])) as Caches['list'],
+    list: ((kind: string, namespace?: string) =>
+      kind === 'PerpetualDeployment' ? pds.filter((pd) => pd.metadata?.namespace === namespace) : []) as Caches['list'],
     get: () => undefined,
     controlledBy: () => [],
   };
@@ -17,21 +18,25 @@ function cachesOf(pds: PerpetualDeployment[]): Caches {
 
 describe('usersOfSecret', () => {
   const plain = defaultedPerpetualDeployment({ name: 'plain', namespace: 'prod' }, base);
-  const external = defaultedPerpetualDeployment({ name: 'external', namespace: 'prod' }, {
-    ...base,
-    encryptionKeySecretRef: { name: 'enc-external' },
-    vectorStore: { type: 'external', external: { url: 'http://qdrant:6333', apiKeySecretRef: { name: 'qdrant' } } },
-    cache: { type: 'external', external: { url: 'redis://redis:6379', passwordSecretRef: { name: 'redis' } } },
-    auth: { jwtSecretRef: { name: 'supabase' }, adminTokenSecretRef: { name: 'admin' } },
-    billing: { polar: { tokenSecretRef: { name: 'polar' } } },
-  });
+  const external = defaultedPerpetualDeployment(
+    { name: 'external', namespace: 'prod' },
+    {
+      ...base,
+      encryptionKeySecretRef: { name: 'enc-external' },
+      vectorStore: { type: 'external', external: { url: 'http://qdrant:6333', apiKeySecretRef: { name: 'qdrant' } } },
+      cache: { type: 'external', external: { url: 'redis://redis:6379', passwordSecretRef: { name: 'redis' } } },
+      auth: { jwtSecretRef: { name: 'supabase' }, adminTokenSecretRef: { name: 'admin' } },
+      billing: { polar: { tokenSecretRef: { name: 'polar' } } },
+    },
+  );
   const elsewhere = defaultedPerpetualDeployment({ name: 'plain', namespace: 'staging' }, base);
   const caches = cachesOf([plain, external, elsewhere]);
 
-  it('wakes every PerpetualDeployment in the Secret\'s namespace that refers to it, for any purpose', () => {
+  it("wakes every PerpetualDeployment in the Secret's namespace that refers to it, for any purpose", () => {
     expect(usersOfSecret(caches, 'prod', 'db')).toEqual(['prod/plain', 'prod/external']);
     expect(usersOfSecret(caches, 'prod', 'enc')).toEqual(['prod/plain']);
-    for (const name of ['enc-external', 'qdrant', 'redis', 'supabase', 'admin', 'polar']) expect(usersOfSecret(caches, 'prod', name)).toEqual(['prod/external']);
+    for (const name of ['enc-external', 'qdrant', 'redis', 'supabase', 'admin', 'polar'])
+      expect(usersOfSecret(caches, 'prod', name)).toEqual(['prod/external']);
   });
 
   it('wakes none for a Secret nobody refers to, or one of the same name in another namespace', () => {
@@ -42,8 +47,14 @@ describe('usersOfSecret', () => {
 
 describe('usersOfModelServer', () => {
   it('wakes the PerpetualDeployments that route to it or embed with it', () => {
-    const chat = defaultedPerpetualDeployment({ name: 'chat', namespace: 'prod' }, { ...base, models: [{ name: 'm', modelServerRef: { name: 'mistral' } }] });
-    const embed = defaultedPerpetualDeployment({ name: 'embed', namespace: 'prod' }, { ...base, memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } } });
+    const chat = defaultedPerpetualDeployment(
+      { name: 'chat', namespace: 'prod' },
+      { ...base, models: [{ name: 'm', modelServerRef: { name: 'mistral' } }] },
+    );
+    const embed = defaultedPerpetualDeployment(
+      { name: 'embed', namespace: 'prod' },
+      { ...base, memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } } },
+    );
     const other = defaultedPerpetualDeployment({ name: 'other', namespace: 'prod' }, base);
     expect(usersOfModelServer(cachesOf([chat, embed, other]), 'prod', 'mistral')).toEqual(['prod/chat', 'prod/embed']);
   });

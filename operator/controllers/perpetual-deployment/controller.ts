@@ -30,12 +30,18 @@ export const perpetualDeploymentController: ControllerDeclaration = {
 
 /** The PerpetualDeployments in `namespace` whose models or embeddings use ModelServer `name`. */
 export function usersOfModelServer(caches: Caches, namespace: string, name: string): string[] {
-  return caches.list('PerpetualDeployment', namespace).filter((pd) => referencedModelServers(pd).includes(name)).map(objectKey);
+  return caches
+    .list('PerpetualDeployment', namespace)
+    .filter((pd) => referencedModelServers(pd).includes(name))
+    .map(objectKey);
 }
 
 /** The PerpetualDeployments in `namespace` whose spec refers to Secret `name` (referencedSecrets). */
 export function usersOfSecret(caches: Caches, namespace: string, name: string): string[] {
-  return caches.list('PerpetualDeployment', namespace).filter((pd) => referencedSecrets(pd).some((ref) => ref.name === name)).map(objectKey);
+  return caches
+    .list('PerpetualDeployment', namespace)
+    .filter((pd) => referencedSecrets(pd).some((ref) => ref.name === name))
+    .map(objectKey);
 }
 
 function ownerByLabel(pod: V1Pod): string[] {

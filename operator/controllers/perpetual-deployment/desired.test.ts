@@ -58,8 +58,21 @@ describe.each(Object.entries(cases))('desired children (%s)', (name, testInput) 
 
   it('each have a controller owner reference and the standard labels', () => {
     for (const obj of objects) {
-      expect(obj.metadata?.ownerReferences).toEqual([{ apiVersion: 'perpetual.ai/v1alpha1', kind: 'PerpetualDeployment', name: 'app', uid: 'uid-app', controller: true, blockOwnerDeletion: true }]);
-      expect(obj.metadata?.labels).toMatchObject({ [Labels.managedBy]: 'perpetual-operator', [Labels.instance]: 'app', [Labels.perpetualDeployment]: 'app' });
+      expect(obj.metadata?.ownerReferences).toEqual([
+        {
+          apiVersion: 'perpetual.ai/v1alpha1',
+          kind: 'PerpetualDeployment',
+          name: 'app',
+          uid: 'uid-app',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+      expect(obj.metadata?.labels).toMatchObject({
+        [Labels.managedBy]: 'perpetual-operator',
+        [Labels.instance]: 'app',
+        [Labels.perpetualDeployment]: 'app',
+      });
       expect(obj.metadata?.namespace).toBe('prod');
     }
   });
@@ -71,11 +84,18 @@ describe.each(Object.entries(cases))('desired children (%s)', (name, testInput) 
   });
 
   it('request CPU and memory for every container, so no pod is BestEffort', () => {
-    const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind ?? '')) as (V1Deployment | V1StatefulSet | V1Job)[];
+    const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind ?? '')) as (
+      | V1Deployment
+      | V1StatefulSet
+      | V1Job
+    )[];
     expect(workloads.length).toBeGreaterThan(1);
     for (const workload of workloads) {
       for (const container of workload.spec?.template.spec?.containers ?? []) {
-        expect(Object.keys(container.resources?.requests ?? {}).sort(), `${workload.kind ?? ''}/${workload.metadata?.name ?? ''}`).toEqual(['cpu', 'memory']);
+        expect(Object.keys(container.resources?.requests ?? {}).sort(), `${workload.kind ?? ''}/${workload.metadata?.name ?? ''}`).toEqual([
+          'cpu',
+          'memory',
+        ]);
       }
     }
   });
@@ -110,7 +130,10 @@ describe('desired children', () => {
   });
 
   it('migrate again for a new image or new database credentials, and not without a usable database Secret', () => {
-    const jobs = (i: DesiredInput) => desiredObjects(i).objects.filter((o) => o.kind === 'Job').map((o) => o.metadata?.name);
+    const jobs = (i: DesiredInput) =>
+      desiredObjects(i)
+        .objects.filter((o) => o.kind === 'Job')
+        .map((o) => o.metadata?.name);
     const [first] = jobs(proxy);
     expect(first).toMatch(/^app-migrate-[0-9a-f]{8}$/);
     expect(jobs({ ...proxy, config: { ...config, images: { gateway: 'gateway:0.2.0' } } })).not.toEqual([first]);
@@ -124,8 +147,13 @@ describe('desired children', () => {
     expect(generatedSecrets.map((s) => s.name)).toEqual(['app-admin-token']);
     const env = gatewayEnv(objects);
     // From the connection Secret, which holds the external URL as given (credentials and all): never inline in the Deployment.
-    expect(env.find((e) => e.name === 'QDRANT_URL')).toEqual({ name: 'QDRANT_URL', valueFrom: { secretKeyRef: { name: 'app-connection', key: 'QDRANT_URL' } } });
-    const connection = objects.find((o) => o.kind === 'Secret' && o.metadata?.name === 'app-connection') as { data?: Record<string, string> } | undefined;
+    expect(env.find((e) => e.name === 'QDRANT_URL')).toEqual({
+      name: 'QDRANT_URL',
+      valueFrom: { secretKeyRef: { name: 'app-connection', key: 'QDRANT_URL' } },
+    });
+    const connection = objects.find((o) => o.kind === 'Secret' && o.metadata?.name === 'app-connection') as
+      | { data?: Record<string, string> }
+      | undefined;
     expect(Buffer.from(connection?.data?.QDRANT_URL ?? '', 'base64').toString()).toBe('https://xyz.cloud.qdrant.io:6333');
     expect(env.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'redis', key: 'password' });
   });
@@ -137,10 +165,17 @@ describe('desired children', () => {
 });
 
 describe('memory embedding from a ModelServer', () => {
-  it('hands the gateway the ModelServer\'s endpoint and served model', () => {
-    const objects = desiredObjects(input({ mode: 'local', models: [], memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } } })).objects;
+  it("hands the gateway the ModelServer's endpoint and served model", () => {
+    const objects = desiredObjects(
+      input({ mode: 'local', models: [], memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } } }),
+    ).objects;
     const configMap = find(objects, 'ConfigMap', 'app-gateway-config') as { data?: Record<string, string> };
     const file = parse(configMap.data?.['config.yaml'] ?? '') as { memory: { embedding: Record<string, unknown> } };
-    expect(file.memory.embedding).toEqual({ source: 'modelServer', modelServerRef: { name: 'mistral' }, endpoint: 'http://mistral-vllm.prod.svc:8000/v1', model: 'mistral-7b' });
+    expect(file.memory.embedding).toEqual({
+      source: 'modelServer',
+      modelServerRef: { name: 'mistral' },
+      endpoint: 'http://mistral-vllm.prod.svc:8000/v1',
+      model: 'mistral-7b',
+    });
   });
 });

@@ -47,7 +47,13 @@ export function desiredObjects(input: DesiredInput): Desired {
   const owner = ownerOf({ ...pd, kind: 'PerpetualDeployment' });
   const image = gatewayImage(pd, input.config);
   const objects = [
-    ...gatewayObjects(owner, { pd, image, modelServers: input.modelServers, referencedSecretsHash: input.referencedSecretsHash, operatorNamespace: input.config.namespace }),
+    ...gatewayObjects(owner, {
+      pd,
+      image,
+      modelServers: input.modelServers,
+      referencedSecretsHash: input.referencedSecretsHash,
+      operatorNamespace: input.config.namespace,
+    }),
     // Only local mode talks to the Kubernetes API (to scale a ModelServer from zero).
     ...(pd.spec.mode === 'local' ? gatewayIdentity(owner) : []),
     ...(pd.spec.vectorStore.type === 'managed' ? qdrantObjects(owner, pd) : []),

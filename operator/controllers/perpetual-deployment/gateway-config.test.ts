@@ -22,11 +22,18 @@ const modelServers = new Map([['mistral', mistral]]);
 const specs: Record<string, Record<string, unknown>> = {
   ...goldenPerpetualDeploymentSpecs,
   // No golden spec embeds with a ModelServer; the operator resolves its endpoint and model.
-  modelServerEmbedding: { mode: 'local', models: [], memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } } },
+  modelServerEmbedding: {
+    mode: 'local',
+    models: [],
+    memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } },
+  },
 };
 
 /** Stand-ins for what the pod would read from Secrets; the file never holds these. */
-const SECRET_VALUES: Record<string, string> = { REDIS_URL: 'redis://app-redis.prod.svc:6379', QDRANT_URL: 'http://app-qdrant.prod.svc:6333' };
+const SECRET_VALUES: Record<string, string> = {
+  REDIS_URL: 'redis://app-redis.prod.svc:6379',
+  QDRANT_URL: 'http://app-qdrant.prod.svc:6333',
+};
 
 /** The gateway container's environment as the pod would see it, with the file at `configPath`. */
 function podEnv(env: V1EnvVar[], configPath: string): NodeJS.ProcessEnv {
@@ -39,9 +46,18 @@ function podEnv(env: V1EnvVar[], configPath: string): NodeJS.ProcessEnv {
 }
 
 function rendered(pd: PerpetualDeployment): { configFile: string; env: V1EnvVar[] } {
-  const { objects } = desiredObjects({ pd, config: { images: { gateway: 'gateway:test' }, namespace: 'perpetual-system' }, modelServers, referencedSecretsHash: 'x', databaseSecretHash: 'x', databaseUsable: true });
+  const { objects } = desiredObjects({
+    pd,
+    config: { images: { gateway: 'gateway:test' }, namespace: 'perpetual-system' },
+    modelServers,
+    referencedSecretsHash: 'x',
+    databaseSecretHash: 'x',
+    databaseUsable: true,
+  });
   const configMap = objects.find((o): o is V1ConfigMap & KubernetesObject => o.kind === 'ConfigMap');
-  const deployment = objects.find((o): o is V1Deployment & KubernetesObject => o.kind === 'Deployment' && o.metadata?.name === 'app-gateway');
+  const deployment = objects.find(
+    (o): o is V1Deployment & KubernetesObject => o.kind === 'Deployment' && o.metadata?.name === 'app-gateway',
+  );
   return { configFile: configMap?.data?.['config.yaml'] ?? '', env: deployment?.spec?.template.spec?.containers[0]?.env ?? [] };
 }
 
@@ -51,7 +67,10 @@ function modelServerAddresses(ms: ModelServer): { endpoint: string; replicasHost
   const clusterIP = services.find((s) => s.spec?.clusterIP !== 'None');
   const headless = services.find((s) => s.spec?.clusterIP === 'None');
   const port = clusterIP?.spec?.ports?.[0]?.port ?? 0;
-  return { endpoint: `http://${clusterIP?.metadata?.name ?? ''}.${NAMESPACE}.svc:${String(port)}/v1`, replicasHost: `${headless?.metadata?.name ?? ''}.${NAMESPACE}.svc` };
+  return {
+    endpoint: `http://${clusterIP?.metadata?.name ?? ''}.${NAMESPACE}.svc:${String(port)}/v1`,
+    replicasHost: `${headless?.metadata?.name ?? ''}.${NAMESPACE}.svc`,
+  };
 }
 
 function expectedModels(spec: PerpetualDeployment['spec']): GatewayConfig['models'] {
@@ -78,7 +97,12 @@ function expectedMemory(spec: PerpetualDeployment['spec']): GatewayConfig['memor
     ...memory,
     embedding: {
       ...embedding,
-      ...(server ? { endpoint: modelServerAddresses(server).endpoint, model: embedding.model ?? server.spec.model.servedName ?? server.spec.model.id } : {}),
+      ...(server
+        ? {
+            endpoint: modelServerAddresses(server).endpoint,
+            model: embedding.model ?? server.spec.model.servedName ?? server.spec.model.id,
+          }
+        : {}),
     },
   };
 }
@@ -90,7 +114,7 @@ describe.each(Object.entries(specs))('the gateway configuration rendered for %s'
   writeFileSync(configPath, configFile);
   const config = loadConfig(podEnv(env, configPath));
 
-  it('loads through the gateway\'s loader with the spec\'s mode, models, tiers and memory', () => {
+  it("loads through the gateway's loader with the spec's mode, models, tiers and memory", () => {
     expect(config.mode).toBe(pd.spec.mode);
     expect(config.models).toEqual(expectedModels(pd.spec));
     expect(config.tiers).toEqual(pd.spec.tiers);
@@ -100,13 +124,18 @@ describe.each(Object.entries(specs))('the gateway configuration rendered for %s'
 
   it('carries billing settings without the Polar token', () => {
     const polar = pd.spec.billing?.polar;
-    expect(config.polar).toEqual(polar ? { apiKey: 'secret-of-POLAR_API_KEY', organizationId: polar.organizationId, server: polar.server, eventName: polar.eventName } : undefined);
+    expect(config.polar).toEqual(
+      polar
+        ? { apiKey: 'secret-of-POLAR_API_KEY', organizationId: polar.organizationId, server: polar.server, eventName: polar.eventName }
+        : undefined,
+    );
     // Secrets are referenced in the spec (tokenSecretRef, ...); a copied spec section would carry the reference here.
     expect(configFile).not.toMatch(/secretRef/i);
   });
 
   it('says mode, tiers, collection and billing in the file only: the environment does not repeat them', () => {
-    const fileSettingsInEnv = /^(MODE|QDRANT_COLLECTION|ROUTING_POLICY|POLAR_ORGANIZATION_ID|POLAR_SERVER|[A-Z]+_TIER_RATE_LIMIT_PER_(MINUTE|DAY))$/;
+    const fileSettingsInEnv =
+      /^(MODE|QDRANT_COLLECTION|ROUTING_POLICY|POLAR_ORGANIZATION_ID|POLAR_SERVER|[A-Z]+_TIER_RATE_LIMIT_PER_(MINUTE|DAY))$/;
     expect(env.map((e) => e.name).filter((n) => fileSettingsInEnv.test(n))).toEqual([]);
   });
 });

@@ -4,7 +4,15 @@
 import { PerpetualDeploymentConditions } from '../../api/v1alpha1/conditions.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
 import { Kinds, type KindName } from '../../kube/resource-kinds.ts';
-import { applyChildren, childKey, finishReconcile, pruneChildren, tryWriteChildren, type ReconcileContext, type ReconcileResult } from '../context.ts';
+import {
+  applyChildren,
+  childKey,
+  finishReconcile,
+  pruneChildren,
+  tryWriteChildren,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '../context.ts';
 import { desiredObjects, gatewayImage, generatedSecrets, migrationJobName } from './desired.ts';
 import { observePerpetualDeployment } from './observe.ts';
 import { checkReferencedSecrets, ensureGeneratedSecrets, foreignGeneratedSecrets, type SecretCheck } from './secrets.ts';
@@ -13,8 +21,18 @@ import { computePerpetualDeploymentStatus } from './status.ts';
 
 /** Every kind a PerpetualDeployment may own (and so may need pruning). */
 export const PERPETUAL_DEPLOYMENT_CHILD_KINDS: readonly KindName[] = [
-  'Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Job', 'PodDisruptionBudget', 'HorizontalPodAutoscaler',
-  'ServiceAccount', 'Role', 'RoleBinding', 'NetworkPolicy',
+  'Deployment',
+  'StatefulSet',
+  'Service',
+  'ConfigMap',
+  'Secret',
+  'Job',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'NetworkPolicy',
 ];
 
 export async function reconcilePerpetualDeployment(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
@@ -27,7 +45,10 @@ export async function reconcilePerpetualDeployment(ctx: ReconcileContext, namesp
   // While something blocks the stack, nothing is written: the children keep serving the last good spec.
   const failure = blockers.length > 0 ? undefined : await tryWriteChildren(() => writeChildren(ctx, pd, secrets));
 
-  const observed = observePerpetualDeployment(ctx.caches, pd, migrationJobName(name, gatewayImage(pd, ctx.config), secrets.databaseHash), { secretProblems: secrets.problems, blockers });
+  const observed = observePerpetualDeployment(ctx.caches, pd, migrationJobName(name, gatewayImage(pd, ctx.config), secrets.databaseHash), {
+    secretProblems: secrets.problems,
+    blockers,
+  });
   const result = await finishReconcile(ctx, pd, computePerpetualDeploymentStatus(pd, observed, ctx.now()), {
     resource: Kinds.PerpetualDeployment,
     failure,

@@ -14,7 +14,8 @@ describe('notOurs', () => {
     expect(notOurs(adminToken, { name: 'app-admin-token' }, 'uid-app')).toEqual({
       purpose: 'admin token',
       reason: 'SecretNotOwned',
-      message: 'Secret "app-admin-token" already exists and has no controller, not this PerpetualDeployment; its value is not used. ' +
+      message:
+        'Secret "app-admin-token" already exists and has no controller, not this PerpetualDeployment; its value is not used. ' +
         'Delete that Secret (one is then generated) or rename this PerpetualDeployment.',
     });
   });

@@ -22,8 +22,12 @@ export function referencedSecrets(pd: PerpetualDeployment): SecretReference[] {
   const refs: (SecretReference | undefined)[] = [
     { purpose: P.Database, ...spec.database.secretRef },
     { purpose: P.EncryptionKeys, ...spec.encryptionKeySecretRef },
-    spec.vectorStore.type === 'external' && spec.vectorStore.external?.apiKeySecretRef ? { purpose: P.VectorStore, ...spec.vectorStore.external.apiKeySecretRef } : undefined,
-    spec.cache.type === 'external' && spec.cache.external?.passwordSecretRef ? { purpose: P.Cache, ...spec.cache.external.passwordSecretRef } : undefined,
+    spec.vectorStore.type === 'external' && spec.vectorStore.external?.apiKeySecretRef
+      ? { purpose: P.VectorStore, ...spec.vectorStore.external.apiKeySecretRef }
+      : undefined,
+    spec.cache.type === 'external' && spec.cache.external?.passwordSecretRef
+      ? { purpose: P.Cache, ...spec.cache.external.passwordSecretRef }
+      : undefined,
     spec.auth.jwtSecretRef ? { purpose: P.JwtSecret, ...spec.auth.jwtSecretRef } : undefined,
     spec.auth.adminTokenSecretRef ? { purpose: P.AdminToken, ...spec.auth.adminTokenSecretRef } : undefined,
     spec.billing?.polar ? { purpose: P.Billing, ...spec.billing.polar.tokenSecretRef } : undefined,
@@ -61,7 +65,11 @@ export async function checkReferencedSecrets(ctx: ReconcileContext, pd: Perpetua
 }
 
 /** Creates each generated Secret once, with a random value; existing ones are never touched. */
-export async function ensureGeneratedSecrets(ctx: ReconcileContext, pd: PerpetualDeployment, secrets: readonly GeneratedSecret[]): Promise<void> {
+export async function ensureGeneratedSecrets(
+  ctx: ReconcileContext,
+  pd: PerpetualDeployment,
+  secrets: readonly GeneratedSecret[],
+): Promise<void> {
   const owner = ownerOf({ ...pd, kind: 'PerpetualDeployment' });
   for (const generated of secrets) {
     if (ctx.caches.get('Secret', generated.name, owner.namespace)) continue;
@@ -94,7 +102,8 @@ export function notOurs(generated: GeneratedSecret, meta: V1ObjectMeta | undefin
     // Every generated Secret is the Qdrant key, the Redis password or the gateway's admin token.
     purpose: PURPOSE_OF_COMPONENT[generated.component] ?? P.AdminToken,
     reason: StalledReasons.SecretNotOwned,
-    message: `Secret "${generated.name}" already exists and ${by}, not this PerpetualDeployment; its value is not used. ` +
+    message:
+      `Secret "${generated.name}" already exists and ${by}, not this PerpetualDeployment; its value is not used. ` +
       'Delete that Secret (one is then generated) or rename this PerpetualDeployment.',
   };
 }
@@ -103,13 +112,20 @@ export function notOurs(generated: GeneratedSecret, meta: V1ObjectMeta | undefin
  * The generated Secrets whose names someone else's Secret holds. Ours are in the cache (they carry
  * our labels); any other is read as metadata only (PartialObjectMetadata): never its value.
  */
-export async function foreignGeneratedSecrets(ctx: ReconcileContext, pd: PerpetualDeployment, secrets: readonly GeneratedSecret[]): Promise<Blocker[]> {
+export async function foreignGeneratedSecrets(
+  ctx: ReconcileContext,
+  pd: PerpetualDeployment,
+  secrets: readonly GeneratedSecret[],
+): Promise<Blocker[]> {
   const namespace = pd.metadata?.namespace ?? '';
   const uid = pd.metadata?.uid ?? '';
-  const blockers = await Promise.all(secrets.map(async (generated) => {
-    const meta = ctx.caches.get('Secret', generated.name, namespace)?.metadata ?? (await readSecretMetadata(ctx, namespace, generated.name));
-    return notOurs(generated, meta, uid);
-  }));
+  const blockers = await Promise.all(
+    secrets.map(async (generated) => {
+      const meta =
+        ctx.caches.get('Secret', generated.name, namespace)?.metadata ?? (await readSecretMetadata(ctx, namespace, generated.name));
+      return notOurs(generated, meta, uid);
+    }),
+  );
   return blockers.filter((b): b is Blocker => b !== undefined);
 }
 

@@ -18,9 +18,15 @@ interface UrlField {
 function urlFields(pd: PerpetualDeployment): UrlField[] {
   const spec = pd.spec;
   const fields: (UrlField | undefined)[] = [
-    spec.vectorStore.type === 'external' && spec.vectorStore.external ? { field: 'spec.vectorStore.external.url', purpose: P.VectorStore, value: spec.vectorStore.external.url } : undefined,
-    spec.cache.type === 'external' && spec.cache.external ? { field: 'spec.cache.external.url', purpose: P.Cache, value: spec.cache.external.url } : undefined,
-    ...spec.models.map((m, i) => (m.baseURL ? { field: `spec.models[${String(i)}].baseURL`, purpose: P.Models, value: m.baseURL } : undefined)),
+    spec.vectorStore.type === 'external' && spec.vectorStore.external
+      ? { field: 'spec.vectorStore.external.url', purpose: P.VectorStore, value: spec.vectorStore.external.url }
+      : undefined,
+    spec.cache.type === 'external' && spec.cache.external
+      ? { field: 'spec.cache.external.url', purpose: P.Cache, value: spec.cache.external.url }
+      : undefined,
+    ...spec.models.map((m, i) =>
+      m.baseURL ? { field: `spec.models[${String(i)}].baseURL`, purpose: P.Models, value: m.baseURL } : undefined,
+    ),
   ];
   return fields.filter((f): f is UrlField => f !== undefined);
 }

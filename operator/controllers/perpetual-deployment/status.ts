@@ -71,7 +71,12 @@ function databaseCondition(o: PerpetualDeploymentObserved): ConditionInput {
   const job = o.migration?.metadata?.name ?? '';
   const byState: Record<typeof state, ConditionInput> = {
     complete: condition(C.DatabaseReady, true, CR.Migrated, 'The database is reachable and migrated.'),
-    failed: condition(C.DatabaseReady, false, R.MigrationFailed, `Migration Job "${job}" failed; ${failures ? `${describePodFailures(failures)} See` : 'see'} its pod logs (kubectl logs job/${job}).`),
+    failed: condition(
+      C.DatabaseReady,
+      false,
+      R.MigrationFailed,
+      `Migration Job "${job}" failed; ${failures ? `${describePodFailures(failures)} See` : 'see'} its pod logs (kubectl logs job/${job}).`,
+    ),
     running: withPodFailures(condition(C.DatabaseReady, false, CR.Migrating, 'The migration Job is running.'), failures),
     missing: condition(C.DatabaseReady, false, CR.Migrating, 'The migration Job is being created.'),
   };
@@ -85,17 +90,44 @@ function replicasReady(ready: number | undefined, wanted: number): boolean {
 function vectorStoreCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
   const vs = pd.spec.vectorStore;
   // The URL as written may carry a password (https://user:password@...): never in status or events.
-  if (vs.type === 'external') return blockedCondition(C.VectorStoreReady, P.VectorStore, o, condition(C.VectorStoreReady, true, CR.External, `Using the external Qdrant at ${redactUrl(vs.external?.url ?? '')}.`));
+  if (vs.type === 'external')
+    return blockedCondition(
+      C.VectorStoreReady,
+      P.VectorStore,
+      o,
+      condition(C.VectorStoreReady, true, CR.External, `Using the external Qdrant at ${redactUrl(vs.external?.url ?? '')}.`),
+    );
   const ok = replicasReady(o.qdrant?.status?.readyReplicas, vs.managed.replicas);
-  return blockedCondition(C.VectorStoreReady, P.VectorStore, o, withPodFailures(condition(C.VectorStoreReady, ok, ok ? CR.ReplicasReady : CR.ReplicasNotReady, `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`), podFailures(o.pods.qdrant)));
+  return blockedCondition(
+    C.VectorStoreReady,
+    P.VectorStore,
+    o,
+    withPodFailures(
+      condition(
+        C.VectorStoreReady,
+        ok,
+        ok ? CR.ReplicasReady : CR.ReplicasNotReady,
+        `${String(o.qdrant?.status?.readyReplicas ?? 0)} of ${String(vs.managed.replicas)} Qdrant replicas ready.`,
+      ),
+      podFailures(o.pods.qdrant),
+    ),
+  );
 }
 
 function cacheCondition(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): ConditionInput {
   const cache = pd.spec.cache;
-  if (cache.type === 'external') return blockedCondition(C.CacheReady, P.Cache, o, condition(C.CacheReady, true, CR.External, 'Using the external Redis.'));
+  if (cache.type === 'external')
+    return blockedCondition(C.CacheReady, P.Cache, o, condition(C.CacheReady, true, CR.External, 'Using the external Redis.'));
   const ok = replicasReady(o.redis?.status?.readyReplicas, 1);
-  return blockedCondition(C.CacheReady, P.Cache, o,
-    withPodFailures(condition(C.CacheReady, ok, ok ? CR.ReplicasReady : CR.ReplicasNotReady, ok ? 'Redis is ready.' : 'Redis is not ready yet.'), podFailures(o.pods.redis) ?? workloadFailure(o.redis)));
+  return blockedCondition(
+    C.CacheReady,
+    P.Cache,
+    o,
+    withPodFailures(
+      condition(C.CacheReady, ok, ok ? CR.ReplicasReady : CR.ReplicasNotReady, ok ? 'Redis is ready.' : 'Redis is not ready yet.'),
+      podFailures(o.pods.redis) ?? workloadFailure(o.redis),
+    ),
+  );
 }
 
 function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; ready: number; updated: number } {
@@ -109,20 +141,41 @@ function gatewayCounts(gateway: V1Deployment | undefined): { desired: number; re
 function gatewayCondition(o: PerpetualDeploymentObserved): ConditionInput {
   const g = gatewayCounts(o.gateway);
   const ok = g.desired > 0 && g.ready >= g.desired && g.updated >= g.desired;
-  return blockedCondition(C.GatewayReady, 'gateway', o,
-    withPodFailures(condition(C.GatewayReady, ok, ok ? CR.ReplicasReady : CR.ReplicasNotReady, `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`), podFailures(o.pods.gateway) ?? workloadFailure(o.gateway)));
+  return blockedCondition(
+    C.GatewayReady,
+    'gateway',
+    o,
+    withPodFailures(
+      condition(
+        C.GatewayReady,
+        ok,
+        ok ? CR.ReplicasReady : CR.ReplicasNotReady,
+        `${String(g.ready)} of ${String(g.desired)} gateway pods ready.`,
+      ),
+      podFailures(o.pods.gateway) ?? workloadFailure(o.gateway),
+    ),
+  );
 }
 
 function modelStatuses(pd: PerpetualDeployment, o: PerpetualDeploymentObserved): NonNullable<PerpetualDeploymentStatus['models']> {
   const namespace = pd.metadata?.namespace ?? '';
-  return [...pd.spec.models].sort((a, b) => a.name.localeCompare(b.name)).map((m) => {
-    if (!m.modelServerRef) return { name: m.name, ready: true, endpoint: m.baseURL ? redactUrl(m.baseURL) : (m.provider ?? '') };
-    const server = o.modelServers.get(m.modelServerRef.name);
-    const endpoint = modelServerEndpoint(m.modelServerRef.name, namespace);
-    if (!server) return { name: m.name, ready: false, endpoint, message: `ModelServer "${m.modelServerRef.name}" not found.` };
-    const ready = isTrue(server.status?.conditions, ModelServerConditions.Ready);
-    return { name: m.name, ready, endpoint, ...(ready ? {} : { message: clipSentence(`ModelServer "${m.modelServerRef.name}": ${server.status?.phaseReason ?? 'not ready yet.'}`) }) };
-  });
+  return [...pd.spec.models]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((m) => {
+      if (!m.modelServerRef) return { name: m.name, ready: true, endpoint: m.baseURL ? redactUrl(m.baseURL) : (m.provider ?? '') };
+      const server = o.modelServers.get(m.modelServerRef.name);
+      const endpoint = modelServerEndpoint(m.modelServerRef.name, namespace);
+      if (!server) return { name: m.name, ready: false, endpoint, message: `ModelServer "${m.modelServerRef.name}" not found.` };
+      const ready = isTrue(server.status?.conditions, ModelServerConditions.Ready);
+      return {
+        name: m.name,
+        ready,
+        endpoint,
+        ...(ready
+          ? {}
+          : { message: clipSentence(`ModelServer "${m.modelServerRef.name}": ${server.status?.phaseReason ?? 'not ready yet.'}`) }),
+      };
+    });
 }
 
 function modelsCondition(models: NonNullable<PerpetualDeploymentStatus['models']>, o: PerpetualDeploymentObserved): ConditionInput {
@@ -131,9 +184,11 @@ function modelsCondition(models: NonNullable<PerpetualDeploymentStatus['models']
 
 function modelsReadiness(models: NonNullable<PerpetualDeploymentStatus['models']>, o: PerpetualDeploymentObserved): ConditionInput {
   const missing = [...o.modelServers].filter(([, server]) => !server).map(([name]) => name);
-  if (missing.length > 0) return condition(C.ModelsReady, false, CR.ModelServerNotFound, `ModelServer ${missing.map((n) => `"${n}"`).join(', ')} not found.`);
+  if (missing.length > 0)
+    return condition(C.ModelsReady, false, CR.ModelServerNotFound, `ModelServer ${missing.map((n) => `"${n}"`).join(', ')} not found.`);
   const notReady = models.filter((m) => !m.ready);
-  if (notReady.length > 0) return condition(C.ModelsReady, false, CR.ModelServerNotReady, notReady.map((m) => m.message ?? m.name).join(' '));
+  if (notReady.length > 0)
+    return condition(C.ModelsReady, false, CR.ModelServerNotReady, notReady.map((m) => m.message ?? m.name).join(' '));
   return condition(C.ModelsReady, true, CR.AllModelsReady, `${String(models.length)} of ${String(models.length)} models ready.`);
 }
 
@@ -142,7 +197,9 @@ const STALLED_REASONS: ReadonlySet<string> = new Set<string>(Object.values(R));
 /** Needs a human: an invalid spec, a missing or foreign Secret, a failed migration will not fix themselves. */
 function stalledCondition(components: ConditionInput[]): ConditionInput {
   const stuck = components.find((c) => c.status === 'False' && STALLED_REASONS.has(c.reason));
-  return stuck ? condition(C.Stalled, true, stuck.reason, stuck.message) : condition(C.Stalled, false, NotStalledReason, 'Nothing needs manual action.');
+  return stuck
+    ? condition(C.Stalled, true, stuck.reason, stuck.message)
+    : condition(C.Stalled, false, NotStalledReason, 'Nothing needs manual action.');
 }
 
 /**
@@ -160,9 +217,19 @@ function phaseOf(components: ConditionInput[], stalled: ConditionInput, wasReady
   return { phase: wasReady ? 'Degraded' : 'Progressing', reason: clipSentence(`${first?.type ?? ''}: ${first?.message ?? ''}`) };
 }
 
-export function computePerpetualDeploymentStatus(pd: PerpetualDeployment, o: PerpetualDeploymentObserved, now: Date): PerpetualDeploymentStatus {
+export function computePerpetualDeploymentStatus(
+  pd: PerpetualDeployment,
+  o: PerpetualDeploymentObserved,
+  now: Date,
+): PerpetualDeploymentStatus {
   const models = modelStatuses(pd, o);
-  const components = [databaseCondition(o), vectorStoreCondition(pd, o), cacheCondition(pd, o), gatewayCondition(o), modelsCondition(models, o)];
+  const components = [
+    databaseCondition(o),
+    vectorStoreCondition(pd, o),
+    cacheCondition(pd, o),
+    gatewayCondition(o),
+    modelsCondition(models, o),
+  ];
   const stalled = stalledCondition(components);
   const ready = components.every((c) => c.status === 'True');
   const g = gatewayCounts(o.gateway);
@@ -171,7 +238,12 @@ export function computePerpetualDeploymentStatus(pd: PerpetualDeployment, o: Per
   const inputs = [
     condition(C.Ready, ready, ready ? ReadyReasons.AllComponentsReady : ReadyReasons.ComponentsNotReady, reason),
     ...components,
-    condition(C.Reconciling, !ready && stalled.status !== 'True', ready ? ReconcilingReasons.Reconciled : ReconcilingReasons.Progressing, ready ? 'Nothing to do.' : reason),
+    condition(
+      C.Reconciling,
+      !ready && stalled.status !== 'True',
+      ready ? ReconcilingReasons.Reconciled : ReconcilingReasons.Progressing,
+      ready ? 'Nothing to do.' : reason,
+    ),
     stalled,
   ];
   const generation = pd.metadata?.generation ?? 0;
@@ -189,4 +261,3 @@ export function computePerpetualDeploymentStatus(pd: PerpetualDeployment, o: Per
     connectionSecretName: childNames(pd.metadata?.name ?? '').connection,
   };
 }
-

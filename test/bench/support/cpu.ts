@@ -35,10 +35,12 @@ export interface Cpu {
 
 /** CPU seconds used so far; the difference of two snapshots is the CPU spent in between. */
 export function cpuSnapshot(pid?: number): Cpu {
-  const stats = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((p) => processStat(p) ?? []);
+  const stats = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((p) => processStat(p) ?? []);
   const ours = new Set([process.pid]);
   // Parents have lower pids than their children only until pids wrap, so iterate to a fixed point.
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
     for (const p of stats) {
       if (!ours.has(p.pid) && ours.has(p.ppid)) {

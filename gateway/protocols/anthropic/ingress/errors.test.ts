@@ -30,17 +30,25 @@ describe('toAnthropicError', () => {
     });
   });
 
-  it('uses the status, not the gateway\'s OpenAI-style type', () => {
-    const overloaded = new GatewayError('Provider "anthropic" is overloaded.', { status: 503, type: 'service_unavailable_error', code: 'provider_overloaded' });
+  it("uses the status, not the gateway's OpenAI-style type", () => {
+    const overloaded = new GatewayError('Provider "anthropic" is overloaded.', {
+      status: 503,
+      type: 'service_unavailable_error',
+      code: 'provider_overloaded',
+    });
     expect(toAnthropicError(overloaded, '').error.type).toBe('overloaded_error');
     expect(toAnthropicError(overloaded, '')).not.toHaveProperty('request_id');
   });
 });
 
 describe('anthropicErrors', () => {
-  it('renders bodies and stream tails as Anthropic\'s SDKs read them', () => {
+  it("renders bodies and stream tails as Anthropic's SDKs read them", () => {
     const error = badRequest('max_tokens: Field required.', 'missing_max_tokens', 'max_tokens');
-    expect(anthropicErrors.body(error, 'req_2')).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required.' }, request_id: 'req_2' });
+    expect(anthropicErrors.body(error, 'req_2')).toEqual({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'max_tokens: Field required.' },
+      request_id: 'req_2',
+    });
     const tail = anthropicErrors.streamTail(error, 'req_2');
     expect(tail).toMatch(/^event: error\ndata: \{.*\}\n\n$/);
     expect(JSON.parse(tail.split('data: ')[1] ?? '')).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });

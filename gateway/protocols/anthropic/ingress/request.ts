@@ -33,13 +33,19 @@ function isObject(value: unknown): value is Json {
 }
 
 function unsupportedBlock(type: string, param: string): GatewayError {
-  return badRequest(`${param}: content blocks of type "${type}" are not supported by this gateway in this position.`, 'unsupported_content_block', param);
+  return badRequest(
+    `${param}: content blocks of type "${type}" are not supported by this gateway in this position.`,
+    'unsupported_content_block',
+    param,
+  );
 }
 
 function textPart(block: IngressBlock, param: string): TextContentPart {
   if (typeof block.text !== 'string') throw badRequest(`${param}.text: must be a string.`, 'invalid_content_block', `${param}.text`);
   // cache_control marks a prompt-cache breakpoint; the Anthropic upstream keeps it, others drop it.
-  return isObject(block.cache_control) ? { type: 'text', text: block.text, cache_control: block.cache_control } : { type: 'text', text: block.text };
+  return isObject(block.cache_control)
+    ? { type: 'text', text: block.text, cache_control: block.cache_control }
+    : { type: 'text', text: block.text };
 }
 
 function imagePart(block: IngressBlock, param: string): ImageContentPart {
@@ -47,14 +53,23 @@ function imagePart(block: IngressBlock, param: string): ImageContentPart {
   if (isObject(source) && source.type === 'base64' && typeof source.media_type === 'string' && typeof source.data === 'string') {
     return { type: 'image_url', image_url: { url: `data:${source.media_type};base64,${source.data}` } };
   }
-  if (isObject(source) && source.type === 'url' && typeof source.url === 'string') return { type: 'image_url', image_url: { url: source.url } };
-  throw badRequest(`${param}.source: must be a base64 image ({"type": "base64", "media_type", "data"}) or a URL ({"type": "url", "url"}).`, 'invalid_content_block', `${param}.source`);
+  if (isObject(source) && source.type === 'url' && typeof source.url === 'string')
+    return { type: 'image_url', image_url: { url: source.url } };
+  throw badRequest(
+    `${param}.source: must be a base64 image ({"type": "base64", "media_type", "data"}) or a URL ({"type": "url", "url"}).`,
+    'invalid_content_block',
+    `${param}.source`,
+  );
 }
 
 /** Anthropic's document block (PDF or text, base64, URL or inline content) is carried whole: only Anthropic reads it. */
 function documentPart(block: IngressBlock, param: string): DocumentContentPart {
   if (!isObject(block.source) || typeof block.source.type !== 'string') {
-    throw badRequest(`${param}.source: must be a document source, e.g. {"type": "base64", "media_type": "application/pdf", "data"}, {"type": "url", "url"} or {"type": "text", "media_type": "text/plain", "data"}.`, 'invalid_content_block', `${param}.source`);
+    throw badRequest(
+      `${param}.source: must be a document source, e.g. {"type": "base64", "media_type": "application/pdf", "data"}, {"type": "url", "url"} or {"type": "text", "media_type": "text/plain", "data"}.`,
+      'invalid_content_block',
+      `${param}.source`,
+    );
   }
   return { ...block, type: 'document', source: block.source };
 }
@@ -68,17 +83,20 @@ function compact<T extends UserContentPart>(parts: T[]): string | T[] {
 function toolResultContent(content: unknown, param: string): string | TextContentPart[] {
   if (content === undefined || content === null) return '';
   if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) throw badRequest(`${param}.content: must be a string or an array of text blocks.`, 'invalid_content_block', `${param}.content`);
+  if (!Array.isArray(content))
+    throw badRequest(`${param}.content: must be a string or an array of text blocks.`, 'invalid_content_block', `${param}.content`);
   const parts = content.map((block: unknown, k) => {
     const where = `${param}.content.${k}`;
-    if (!isObject(block) || block.type !== 'text') throw badRequest(`${where}: only text blocks are supported inside a tool_result.`, 'unsupported_content_block', where);
+    if (!isObject(block) || block.type !== 'text')
+      throw badRequest(`${where}: only text blocks are supported inside a tool_result.`, 'unsupported_content_block', where);
     return textPart(block as IngressBlock, where);
   });
   return compact(parts);
 }
 
 function toolMessage(block: IngressBlock, param: string): ToolMessage {
-  if (typeof block.tool_use_id !== 'string' || block.tool_use_id === '') throw badRequest(`${param}.tool_use_id: Field required.`, 'invalid_content_block', `${param}.tool_use_id`);
+  if (typeof block.tool_use_id !== 'string' || block.tool_use_id === '')
+    throw badRequest(`${param}.tool_use_id: Field required.`, 'invalid_content_block', `${param}.tool_use_id`);
   return { role: 'tool', tool_call_id: block.tool_use_id, content: toolResultContent(block.content, param) };
 }
 
@@ -101,7 +119,8 @@ function userMessages(content: IngressBlock[], param: string): ChatMessage[] {
 }
 
 function toolCall(block: IngressBlock, param: string): ToolCall {
-  if (typeof block.id !== 'string' || typeof block.name !== 'string') throw badRequest(`${param}: tool_use blocks need a string "id" and "name".`, 'invalid_content_block', param);
+  if (typeof block.id !== 'string' || typeof block.name !== 'string')
+    throw badRequest(`${param}: tool_use blocks need a string "id" and "name".`, 'invalid_content_block', param);
   const input = block.input ?? {};
   if (!isObject(input)) throw badRequest(`${param}.input: must be an object.`, 'invalid_content_block', `${param}.input`);
   return { id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(input) } };
@@ -114,7 +133,11 @@ function thinkingBlock(block: IngressBlock, param: string): ThinkingBlock {
   }
   if (block.type === 'redacted_thinking' && typeof block.data === 'string') return { type: 'redacted_thinking', data: block.data };
   const fields = block.type === 'thinking' ? '"thinking" and "signature"' : '"data"';
-  throw badRequest(`${param}: ${block.type} blocks need string ${fields}, passed back exactly as the model returned them.`, 'invalid_content_block', param);
+  throw badRequest(
+    `${param}: ${block.type} blocks need string ${fields}, passed back exactly as the model returned them.`,
+    'invalid_content_block',
+    param,
+  );
 }
 
 function assistantMessage(content: IngressBlock[], param: string): AssistantMessage {
@@ -205,7 +228,10 @@ const ANTHROPIC_ONLY = new Set(['top_k', 'thinking']);
 /** Where the request's document blocks are ("messages.0.content.1"), to name one in a refusal. */
 export function documentBlocks(req: Pick<IngressRequest, 'messages'>): string[] {
   return req.messages.flatMap((message, i) =>
-    typeof message.content === 'string' ? [] : message.content.flatMap((block, j) => (block.type === 'document' ? [`messages.${String(i)}.content.${String(j)}`] : [])));
+    typeof message.content === 'string'
+      ? []
+      : message.content.flatMap((block, j) => (block.type === 'document' ? [`messages.${String(i)}.content.${String(j)}`] : [])),
+  );
 }
 
 function documentsRefused(where: string, kind: ProviderKind): GatewayError {
@@ -220,7 +246,9 @@ function withoutCacheControl(message: ChatMessage): ChatMessage {
   if (!Array.isArray(message.content)) return message;
   const parts = message.content as readonly Json[];
   if (!parts.some((part) => 'cache_control' in part)) return message;
-  const stripped = parts.map((part) => Object.fromEntries(Object.entries(part).filter(([key]) => key !== 'cache_control'))) as unknown as UserContentPart[];
+  const stripped = parts.map((part) =>
+    Object.fromEntries(Object.entries(part).filter(([key]) => key !== 'cache_control')),
+  ) as unknown as UserContentPart[];
   return { ...message, content: compact(stripped) } as ChatMessage;
 }
 

@@ -77,11 +77,14 @@ export function toolInput(call: Pick<ToolCall, 'function'>): Record<string, unkn
     input = undefined;
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new GatewayError(`The model called tool "${call.function.name}" with arguments that are not a JSON object, which the Messages API format requires. Retry the request.`, {
-      status: 502,
-      type: 'upstream_error',
-      code: 'invalid_tool_arguments',
-    });
+    throw new GatewayError(
+      `The model called tool "${call.function.name}" with arguments that are not a JSON object, which the Messages API format requires. Retry the request.`,
+      {
+        status: 502,
+        type: 'upstream_error',
+        code: 'invalid_tool_arguments',
+      },
+    );
   }
   return input as Record<string, unknown>;
 }
@@ -92,7 +95,8 @@ export function toolInput(call: Pick<ToolCall, 'function'>): Record<string, unkn
  * with an empty signature since nobody signed it.
  */
 export function reasoningBlocks(message: Partial<ResponseMessage> | undefined): AnthropicResponseBlock[] {
-  if (Array.isArray(message?.thinking_blocks) && message.thinking_blocks.length > 0) return message.thinking_blocks.map((block) => ({ ...block }));
+  if (Array.isArray(message?.thinking_blocks) && message.thinking_blocks.length > 0)
+    return message.thinking_blocks.map((block) => ({ ...block }));
   const text = message?.reasoning_content ?? message?.reasoning;
   return typeof text === 'string' && text !== '' ? [{ type: 'thinking', thinking: text, signature: '' }] : [];
 }
@@ -102,7 +106,8 @@ function contentBlocks(choice: ChatCompletionChoice | undefined): AnthropicRespo
   const text = typeof message?.content === 'string' && message.content !== '' ? message.content : message?.refusal;
   const blocks: AnthropicResponseBlock[] = reasoningBlocks(message);
   if (typeof text === 'string' && text !== '') blocks.push({ type: 'text', text });
-  for (const call of message?.tool_calls ?? []) blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call) });
+  for (const call of message?.tool_calls ?? [])
+    blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call) });
   return blocks;
 }
 

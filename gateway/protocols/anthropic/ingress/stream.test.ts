@@ -8,7 +8,13 @@ const ctx = { model: 'my-model', stopSequences: ['END'], requestId: 'req_abc' };
 const usage: Usage = { prompt_tokens: 20, completion_tokens: 4, total_tokens: 24 };
 
 function chunk(delta: ChunkDelta, finish: FinishReason | null = null, extra: Record<string, unknown> = {}): ChatCompletionChunk {
-  return { id: 'chatcmpl-7', object: 'chat.completion.chunk', created: 1, model: 'x', choices: [{ index: 0, delta, finish_reason: finish, ...extra }] };
+  return {
+    id: 'chatcmpl-7',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'x',
+    choices: [{ index: 0, delta, finish_reason: finish, ...extra }],
+  };
 }
 
 function run(chunks: ChatCompletionChunk[], state: IngressStreamState = createIngressStreamState(ctx)): AnthropicStreamEvent[] {
@@ -16,7 +22,7 @@ function run(chunks: ChatCompletionChunk[], state: IngressStreamState = createIn
 }
 
 describe('translateChunk and finishStream', () => {
-  it('stream text in Anthropic\'s event order, closing with the stop reason and real usage', () => {
+  it("stream text in Anthropic's event order, closing with the stop reason and real usage", () => {
     const events = run([
       chunk({ role: 'assistant', content: '' }),
       chunk({ content: 'Hel' }),
@@ -25,12 +31,28 @@ describe('translateChunk and finishStream', () => {
       { id: 'chatcmpl-7', object: 'chat.completion.chunk', created: 1, model: 'x', choices: [], usage },
     ]);
     expect(events).toEqual([
-      { type: 'message_start', message: { id: 'msg_chatcmpl-7', type: 'message', role: 'assistant', model: 'my-model', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } } },
+      {
+        type: 'message_start',
+        message: {
+          id: 'msg_chatcmpl-7',
+          type: 'message',
+          role: 'assistant',
+          model: 'my-model',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      },
       { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hel' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'lo' } },
       { type: 'content_block_stop', index: 0 },
-      { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { input_tokens: 20, output_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } },
+      {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { input_tokens: 20, output_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
       { type: 'message_stop' },
     ]);
   });
@@ -59,7 +81,11 @@ describe('translateChunk and finishStream', () => {
       ['message_delta', undefined],
       ['message_stop', undefined],
     ]);
-    expect(events[4]).toEqual({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'call_1', name: 'get_weather', input: {} } });
+    expect(events[4]).toEqual({
+      type: 'content_block_start',
+      index: 1,
+      content_block: { type: 'tool_use', id: 'call_1', name: 'get_weather', input: {} },
+    });
     expect(events[5]).toEqual({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city":' } });
     expect(events.at(-2)?.delta).toEqual({ stop_reason: 'tool_use', stop_sequence: null });
   });
@@ -77,7 +103,10 @@ describe('translateChunk and finishStream', () => {
 
   it('reports max_tokens and a matched stop sequence', () => {
     expect(run([chunk({ content: 'a' }, 'length')]).at(-2)?.delta).toEqual({ stop_reason: 'max_tokens', stop_sequence: null });
-    expect(run([chunk({ content: 'a' }, 'stop', { stop_reason: 'END' })]).at(-2)?.delta).toEqual({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
+    expect(run([chunk({ content: 'a' }, 'stop', { stop_reason: 'END' })]).at(-2)?.delta).toEqual({
+      stop_reason: 'stop_sequence',
+      stop_sequence: 'END',
+    });
   });
 
   it('stream Anthropic thinking as a thinking block closed by its signature, then redacted thinking whole, then text', () => {
@@ -105,11 +134,16 @@ describe('translateChunk and finishStream', () => {
   });
 
   it('stream a second thinking block after a signed one as a new block', () => {
-    const events = run([chunk({ reasoning_content: 'a' }), chunk({ reasoning_signature: 's1' }), chunk({ reasoning_content: 'b' }), chunk({ reasoning_signature: 's2' })]);
+    const events = run([
+      chunk({ reasoning_content: 'a' }),
+      chunk({ reasoning_signature: 's1' }),
+      chunk({ reasoning_content: 'b' }),
+      chunk({ reasoning_signature: 's2' }),
+    ]);
     expect(events.filter((e) => e.type === 'content_block_start').map((e) => e.index)).toEqual([0, 1]);
   });
 
-  it('stream reasoning_content from vLLM or DeepSeek (and vLLM\'s newer `reasoning`) as an unsigned thinking block before the text', () => {
+  it("stream reasoning_content from vLLM or DeepSeek (and vLLM's newer `reasoning`) as an unsigned thinking block before the text", () => {
     for (const field of ['reasoning_content', 'reasoning']) {
       const events = run([chunk({ role: 'assistant', [field]: 'hmm' }), chunk({ content: 'ok' }), chunk({}, 'stop')]);
       expect(events.slice(1, 4)).toEqual([

@@ -58,7 +58,11 @@ function closeOpen(state: IngressStreamState): AnthropicStreamEvent[] {
   return [{ type: 'content_block_stop', index: open.index }];
 }
 
-function openBlock(state: IngressStreamState, block: OpenBlock, contentBlock: AnthropicStreamEvent['content_block']): AnthropicStreamEvent[] {
+function openBlock(
+  state: IngressStreamState,
+  block: OpenBlock,
+  contentBlock: AnthropicStreamEvent['content_block'],
+): AnthropicStreamEvent[] {
   const events = closeOpen(state);
   state.open = block;
   state.blockCount++;
@@ -75,7 +79,9 @@ function textEvents(state: IngressStreamState, text: string): AnthropicStreamEve
 
 function thinkingEvents(state: IngressStreamState, thinking: string): AnthropicStreamEvent[] {
   const reusable = state.open?.kind === 'thinking' && state.open.signed !== true;
-  const events = reusable ? [] : openBlock(state, { index: state.blockCount, kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
+  const events = reusable
+    ? []
+    : openBlock(state, { index: state.blockCount, kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
   events.push({ type: 'content_block_delta', index: state.open?.index ?? 0, delta: { type: 'thinking_delta', thinking } });
   return events;
 }
@@ -83,7 +89,9 @@ function thinkingEvents(state: IngressStreamState, thinking: string): AnthropicS
 function signatureEvents(state: IngressStreamState, signature: string): AnthropicStreamEvent[] {
   // A signature with no thinking text before it still belongs to a thinking block of its own.
   const reusable = state.open?.kind === 'thinking' && state.open.signed !== true;
-  const events = reusable ? [] : openBlock(state, { index: state.blockCount, kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
+  const events = reusable
+    ? []
+    : openBlock(state, { index: state.blockCount, kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
   const open = state.open as OpenBlock;
   open.signed = true;
   events.push({ type: 'content_block_delta', index: open.index, delta: { type: 'signature_delta', signature } });
@@ -99,17 +107,21 @@ function redactedEvents(state: IngressStreamState, data: string): AnthropicStrea
 function reasoningEvents(state: IngressStreamState, delta: ChunkDelta): AnthropicStreamEvent[] {
   const text = delta.reasoning_content ?? delta.reasoning;
   const events = typeof text === 'string' && text !== '' ? thinkingEvents(state, text) : [];
-  if (typeof delta.reasoning_signature === 'string' && delta.reasoning_signature !== '') events.push(...signatureEvents(state, delta.reasoning_signature));
+  if (typeof delta.reasoning_signature === 'string' && delta.reasoning_signature !== '')
+    events.push(...signatureEvents(state, delta.reasoning_signature));
   if (typeof delta.redacted_thinking === 'string') events.push(...redactedEvents(state, delta.redacted_thinking));
   return events;
 }
 
 function interleaved(): GatewayError {
-  return new GatewayError('The upstream streamed several tool calls interleaved, which the Messages API stream format cannot express. Retry without streaming.', {
-    status: 502,
-    type: 'upstream_error',
-    code: 'upstream_bad_response',
-  });
+  return new GatewayError(
+    'The upstream streamed several tool calls interleaved, which the Messages API stream format cannot express. Retry without streaming.',
+    {
+      status: 502,
+      type: 'upstream_error',
+      code: 'upstream_bad_response',
+    },
+  );
 }
 
 function toolEvents(state: IngressStreamState, call: ToolCallDelta): AnthropicStreamEvent[] {
@@ -124,7 +136,8 @@ function toolEvents(state: IngressStreamState, call: ToolCallDelta): AnthropicSt
     throw interleaved();
   }
   const json = call.function?.arguments;
-  if (typeof json === 'string' && json !== '') events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json } });
+  if (typeof json === 'string' && json !== '')
+    events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json } });
   return events;
 }
 
@@ -149,7 +162,11 @@ export function translateChunk(state: IngressStreamState, chunk: ChatCompletionC
 export function finishStream(state: IngressStreamState, usage: Usage): AnthropicStreamEvent[] {
   const events = state.started ? [] : [messageStart(state, undefined)];
   events.push(...closeOpen(state));
-  events.push({ type: 'message_delta', delta: { ...toStopFields(state.finishReason, state.stopSequence) }, usage: toAnthropicUsage(usage) });
+  events.push({
+    type: 'message_delta',
+    delta: { ...toStopFields(state.finishReason, state.stopSequence) },
+    usage: toAnthropicUsage(usage),
+  });
   events.push({ type: 'message_stop' });
   return events;
 }

@@ -22,8 +22,14 @@ describe('validateMessagesRequest', () => {
   it('accepts a final empty assistant turn, thinking blocks and custom tools', () => {
     const body = {
       ...valid,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }, { role: 'assistant', content: [] }],
-      tools: [{ name: 't', input_schema: { type: 'object' } }, { type: 'custom', name: 'u', input_schema: { type: 'object' } }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', content: [] },
+      ],
+      tools: [
+        { name: 't', input_schema: { type: 'object' } },
+        { type: 'custom', name: 'u', input_schema: { type: 'object' } },
+      ],
       tool_choice: { type: 'tool', name: 't' },
       metadata: { user_id: 'u-1' },
     };
@@ -40,7 +46,18 @@ describe('validateMessagesRequest', () => {
     ['a zero max_tokens', { ...valid, max_tokens: 0 }, 'max_tokens', 'positive integer'],
     ['a fractional max_tokens', { ...valid, max_tokens: 1.5 }, 'max_tokens', 'positive integer'],
     ['no messages', { ...valid, messages: [] }, 'messages', 'non-empty'],
-    ['a system role in messages', { ...valid, messages: [{ role: 'user', content: 'a' }, { role: 'system', content: 'b' }] }, 'messages.1.role', 'top-level "system"'],
+    [
+      'a system role in messages',
+      {
+        ...valid,
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'system', content: 'b' },
+        ],
+      },
+      'messages.1.role',
+      'top-level "system"',
+    ],
     ['an assistant turn first', { ...valid, messages: [{ role: 'assistant', content: 'a' }] }, 'messages.0.role', 'first message'],
     ['an empty user turn', { ...valid, messages: [{ role: 'user', content: [] }] }, 'messages.0.content', 'empty'],
     ['content that is a number', { ...valid, messages: [{ role: 'user', content: 3 }] }, 'messages.0.content', 'string or an array'],

@@ -37,13 +37,20 @@ function isUnitInterval(value: unknown): boolean {
 
 function checkModel(body: Json): void {
   checkModelName(body.model, (problem) =>
-    problem.code === 'missing_model' ? 'model: Field required. Name the model to use, e.g. "claude-sonnet-4-5" or any model this gateway serves.' : `model: ${problem.reason}`);
+    problem.code === 'missing_model'
+      ? 'model: Field required. Name the model to use, e.g. "claude-sonnet-4-5" or any model this gateway serves.'
+      : `model: ${problem.reason}`,
+  );
 }
 
 function checkRequired(body: Json): void {
   checkModel(body);
   if (body.max_tokens === undefined || body.max_tokens === null) {
-    throw badRequest('max_tokens: Field required. Send the most tokens the reply may have, a positive integer.', 'missing_max_tokens', 'max_tokens');
+    throw badRequest(
+      'max_tokens: Field required. Send the most tokens the reply may have, a positive integer.',
+      'missing_max_tokens',
+      'max_tokens',
+    );
   }
   if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) {
     throw badRequest('max_tokens: must be a positive integer.', 'invalid_value', 'max_tokens');
@@ -53,30 +60,43 @@ function checkRequired(body: Json): void {
 function checkContent(message: Json, i: number, last: boolean): void {
   const { content } = message;
   if (typeof content === 'string') return;
-  if (!Array.isArray(content)) throw badRequest(`messages.${i}.content: must be a string or an array of content blocks.`, 'invalid_message', `messages.${i}.content`);
+  if (!Array.isArray(content))
+    throw badRequest(`messages.${i}.content: must be a string or an array of content blocks.`, 'invalid_message', `messages.${i}.content`);
   // Anthropic allows one empty turn: a final assistant turn the model is to write.
   if (content.length === 0 && !(last && message.role === 'assistant')) {
     throw badRequest(`messages.${i}.content: must not be empty.`, 'invalid_message', `messages.${i}.content`);
   }
   content.forEach((block: unknown, j) => {
     if (!isObject(block) || typeof block.type !== 'string') {
-      throw badRequest(`messages.${i}.content.${j}: must be a content block object with a "type".`, 'invalid_content_block', `messages.${i}.content.${j}`);
+      throw badRequest(
+        `messages.${i}.content.${j}: must be a content block object with a "type".`,
+        'invalid_content_block',
+        `messages.${i}.content.${j}`,
+      );
     }
   });
 }
 
 function checkMessage(message: unknown, i: number, count: number): void {
-  if (!isObject(message)) throw badRequest(`messages.${i}: must be an object with "role" and "content".`, 'invalid_message', `messages.${i}`);
+  if (!isObject(message))
+    throw badRequest(`messages.${i}: must be an object with "role" and "content".`, 'invalid_message', `messages.${i}`);
   if (message.role !== 'user' && message.role !== 'assistant') {
-    throw badRequest(`messages.${i}.role: must be "user" or "assistant"; instructions go in the top-level "system" parameter.`, 'invalid_message', `messages.${i}.role`);
+    throw badRequest(
+      `messages.${i}.role: must be "user" or "assistant"; instructions go in the top-level "system" parameter.`,
+      'invalid_message',
+      `messages.${i}.role`,
+    );
   }
-  if (i === 0 && message.role !== 'user') throw badRequest('messages.0.role: the first message must be a "user" message.', 'invalid_message', 'messages.0.role');
+  if (i === 0 && message.role !== 'user')
+    throw badRequest('messages.0.role: the first message must be a "user" message.', 'invalid_message', 'messages.0.role');
   checkContent(message, i, i === count - 1);
 }
 
 function checkMessages(messages: unknown): void {
-  if (!Array.isArray(messages) || messages.length === 0) throw badRequest('messages: must be a non-empty array of user and assistant messages.', 'invalid_messages', 'messages');
-  if (messages.length > MAX_MESSAGES) throw badRequest(`messages: at most ${MAX_MESSAGES} messages are allowed.`, 'too_many_messages', 'messages');
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw badRequest('messages: must be a non-empty array of user and assistant messages.', 'invalid_messages', 'messages');
+  if (messages.length > MAX_MESSAGES)
+    throw badRequest(`messages: at most ${MAX_MESSAGES} messages are allowed.`, 'too_many_messages', 'messages');
   messages.forEach((message: unknown, i) => {
     checkMessage(message, i, messages.length);
   });
@@ -89,17 +109,25 @@ function checkSystem(system: unknown): void {
 }
 
 function checkSampling(body: Json): void {
-  if (body.temperature !== undefined && !isUnitInterval(body.temperature)) throw badRequest('temperature: must be a number from 0 to 1.', 'invalid_value', 'temperature');
-  if (body.top_p !== undefined && !isUnitInterval(body.top_p)) throw badRequest('top_p: must be a number from 0 to 1.', 'invalid_value', 'top_p');
-  if (body.top_k !== undefined && (!Number.isInteger(body.top_k) || (body.top_k as number) < 0)) throw badRequest('top_k: must be a non-negative integer.', 'invalid_value', 'top_k');
+  if (body.temperature !== undefined && !isUnitInterval(body.temperature))
+    throw badRequest('temperature: must be a number from 0 to 1.', 'invalid_value', 'temperature');
+  if (body.top_p !== undefined && !isUnitInterval(body.top_p))
+    throw badRequest('top_p: must be a number from 0 to 1.', 'invalid_value', 'top_p');
+  if (body.top_k !== undefined && (!Number.isInteger(body.top_k) || (body.top_k as number) < 0))
+    throw badRequest('top_k: must be a non-negative integer.', 'invalid_value', 'top_k');
   const stops = body.stop_sequences;
-  if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string'))) throw badRequest('stop_sequences: must be an array of strings.', 'invalid_value', 'stop_sequences');
+  if (stops !== undefined && !(Array.isArray(stops) && stops.every((s) => typeof s === 'string')))
+    throw badRequest('stop_sequences: must be an array of strings.', 'invalid_value', 'stop_sequences');
 }
 
 function checkOptions(body: Json): void {
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw badRequest('stream: must be true or false.', 'invalid_type', 'stream');
+  if (body.stream !== undefined && typeof body.stream !== 'boolean')
+    throw badRequest('stream: must be true or false.', 'invalid_type', 'stream');
   const metadata = body.metadata;
-  if (metadata !== undefined && !(isObject(metadata) && (metadata.user_id === undefined || metadata.user_id === null || typeof metadata.user_id === 'string'))) {
+  if (
+    metadata !== undefined &&
+    !(isObject(metadata) && (metadata.user_id === undefined || metadata.user_id === null || typeof metadata.user_id === 'string'))
+  ) {
     throw badRequest('metadata: must be an object whose "user_id" is a string.', 'invalid_value', 'metadata');
   }
 }
@@ -109,10 +137,16 @@ function checkTool(tool: unknown, i: number): asserts tool is AnthropicTool {
   if (!isObject(tool)) throw badRequest(`${param}: must be a tool object.`, 'invalid_tool', param);
   // Server tools (web search, code execution, ...) run inside Anthropic's API; only the client's own tools can be routed anywhere.
   if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
-    throw badRequest(`${param}: tool type ${JSON.stringify(tool.type)} is not supported by this gateway; only custom tools with "name" and "input_schema" are.`, 'unsupported_parameter', param);
+    throw badRequest(
+      `${param}: tool type ${JSON.stringify(tool.type)} is not supported by this gateway; only custom tools with "name" and "input_schema" are.`,
+      'unsupported_parameter',
+      param,
+    );
   }
-  if (typeof tool.name !== 'string' || tool.name === '') throw badRequest(`${param}.name: Field required.`, 'invalid_tool', `${param}.name`);
-  if (!isObject(tool.input_schema)) throw badRequest(`${param}.input_schema: must be a JSON Schema object.`, 'invalid_tool', `${param}.input_schema`);
+  if (typeof tool.name !== 'string' || tool.name === '')
+    throw badRequest(`${param}.name: Field required.`, 'invalid_tool', `${param}.name`);
+  if (!isObject(tool.input_schema))
+    throw badRequest(`${param}.input_schema: must be a JSON Schema object.`, 'invalid_tool', `${param}.input_schema`);
 }
 
 function checkToolChoice(choice: unknown): asserts choice is AnthropicToolChoice | undefined {
@@ -120,7 +154,8 @@ function checkToolChoice(choice: unknown): asserts choice is AnthropicToolChoice
   if (!isObject(choice) || !['auto', 'any', 'tool', 'none'].includes(String(choice.type))) {
     throw badRequest('tool_choice.type: must be one of "auto", "any", "tool", "none".', 'invalid_value', 'tool_choice');
   }
-  if (choice.type === 'tool' && typeof choice.name !== 'string') throw badRequest('tool_choice.name: Field required when type is "tool".', 'invalid_value', 'tool_choice.name');
+  if (choice.type === 'tool' && typeof choice.name !== 'string')
+    throw badRequest('tool_choice.name: Field required when type is "tool".', 'invalid_value', 'tool_choice.name');
 }
 
 function checkTools(body: Json): void {

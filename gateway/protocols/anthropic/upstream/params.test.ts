@@ -24,7 +24,11 @@ const TOOL = { type: 'function', function: { name: 'lookup', parameters: { type:
 
 const FIELDS = {
   model: { decision: 'translated', value: 'my-claude', expected: { model: 'claude-upstream' } },
-  messages: { decision: 'translated', value: [{ role: 'user', content: 'hello' }], expected: { messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }] } },
+  messages: {
+    decision: 'translated',
+    value: [{ role: 'user', content: 'hello' }],
+    expected: { messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }] },
+  },
   max_tokens: { decision: 'translated', value: 77, expected: { max_tokens: 77 } },
   max_completion_tokens: { decision: 'translated', value: 88, expected: { max_tokens: 88 } },
   temperature: { decision: 'translated', value: 0.4, expected: { temperature: 0.4 } },
@@ -33,16 +37,32 @@ const FIELDS = {
   stream: { decision: 'translated', value: true, expected: { stream: true } },
   // Honoured by the gateway: the final usage chunk is built from Anthropic's figures.
   stream_options: { decision: 'translated', value: { include_usage: true }, expected: {} },
-  tools: { decision: 'translated', value: [TOOL], expected: { tools: [{ name: 'lookup', input_schema: { type: 'object', properties: {} } }] } },
+  tools: {
+    decision: 'translated',
+    value: [TOOL],
+    expected: { tools: [{ name: 'lookup', input_schema: { type: 'object', properties: {} } }] },
+  },
   // Without tools there is nothing to choose from, on OpenAI as on Anthropic.
   tool_choice: { decision: 'translated', value: 'required', expected: { tool_choice: { type: 'any' } }, with: { tools: [TOOL] } },
-  parallel_tool_calls: { decision: 'translated', value: false, expected: { tool_choice: { type: 'auto', disable_parallel_tool_use: true } }, with: { tools: [TOOL] } },
+  parallel_tool_calls: {
+    decision: 'translated',
+    value: false,
+    expected: { tool_choice: { type: 'auto', disable_parallel_tool_use: true } },
+    with: { tools: [TOOL] },
+  },
   response_format: {
     decision: 'translated',
     value: { type: 'json_schema', json_schema: { name: 'answer', schema: SCHEMA, strict: true } },
-    expected: { tools: [expect.objectContaining({ name: STRUCTURED_OUTPUT_TOOL, input_schema: SCHEMA }) as never], tool_choice: { type: 'tool', name: STRUCTURED_OUTPUT_TOOL } },
+    expected: {
+      tools: [expect.objectContaining({ name: STRUCTURED_OUTPUT_TOOL, input_schema: SCHEMA }) as never],
+      tool_choice: { type: 'tool', name: STRUCTURED_OUTPUT_TOOL },
+    },
   },
-  reasoning_effort: { decision: 'translated', value: 'low', expected: { thinking: { type: 'enabled', budget_tokens: 2048 }, max_tokens: 2048 + DEFAULT_MAX_TOKENS } },
+  reasoning_effort: {
+    decision: 'translated',
+    value: 'low',
+    expected: { thinking: { type: 'enabled', budget_tokens: 2048 }, max_tokens: 2048 + DEFAULT_MAX_TOKENS },
+  },
   user: { decision: 'translated', value: 'end-user-1', expected: { metadata: { user_id: 'end-user-1' } } },
   safety_identifier: { decision: 'translated', value: 'end-user-2', expected: { metadata: { user_id: 'end-user-2' } } },
   service_tier: { decision: 'translated', value: 'default', expected: { service_tier: 'standard_only' } },
@@ -71,14 +91,23 @@ const FIELDS = {
 /** Anthropic's own parameters, which the /v1/messages ingress (and some OpenAI clients) send. */
 const NATIVE = {
   top_k: { decision: 'translated', value: 5, expected: { top_k: 5 } },
-  thinking: { decision: 'translated', value: { type: 'enabled', budget_tokens: 1024 }, expected: { thinking: { type: 'enabled', budget_tokens: 1024 } } },
+  thinking: {
+    decision: 'translated',
+    value: { type: 'enabled', budget_tokens: 1024 },
+    expected: { thinking: { type: 'enabled', budget_tokens: 1024 } },
+  },
 } satisfies Record<string, Case>;
 
 const CASES: [string, Case][] = Object.entries({ ...FIELDS, ...NATIVE });
 
-const base = (extra: Record<string, unknown> = {}): ChatCompletionRequest => ({ model: 'my-claude', messages: [{ role: 'user', content: 'hi' }], ...extra });
+const base = (extra: Record<string, unknown> = {}): ChatCompletionRequest => ({
+  model: 'my-claude',
+  messages: [{ role: 'user', content: 'hi' }],
+  ...extra,
+});
 // The provider streams (chatStream) exactly when the request says stream: true.
-const translate = (extra: Record<string, unknown>): AnthropicRequest => toAnthropicRequest(base(extra), 'claude-upstream', extra.stream === true);
+const translate = (extra: Record<string, unknown>): AnthropicRequest =>
+  toAnthropicRequest(base(extra), 'claude-upstream', extra.stream === true);
 const baseline = translate({});
 
 function refusal(extra: Record<string, unknown>): GatewayError {
@@ -105,7 +134,12 @@ describe('every OpenAI chat parameter on a claude model', () => {
 
   it.each(CASES.filter(([, c]) => c.decision === 'refused'))('refuses %s with a 400 naming it, and takes its no-op values', (field, c) => {
     if (c.decision !== 'refused') throw new Error('unreachable');
-    expect(refusal({ [field]: c.value })).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'unsupported_parameter', param: field });
+    expect(refusal({ [field]: c.value })).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'unsupported_parameter',
+      param: field,
+    });
     expect(refusal({ [field]: c.value }).message).toMatch(/not supported by provider "anthropic"/);
     for (const value of c.harmless) expect(translate({ [field]: value })).toEqual(baseline);
   });

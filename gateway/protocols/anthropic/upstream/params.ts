@@ -37,10 +37,10 @@ export const TRANSLATED_PARAMS = [
  * the translation keeps. Accepted so that clients which always send them keep working.
  */
 export const NO_EFFECT_PARAMS: Readonly<Record<string, string>> = {
-  metadata: 'tags for OpenAI\'s stored completions; without store: true OpenAI ignores them too',
-  prompt_cache_key: 'a routing hint for OpenAI\'s prompt cache',
+  metadata: "tags for OpenAI's stored completions; without store: true OpenAI ignores them too",
+  prompt_cache_key: "a routing hint for OpenAI's prompt cache",
   prompt_cache_retention: 'how long OpenAI keeps its prompt cache',
-  prompt_cache_options: 'breakpoints and lifetime of OpenAI\'s prompt cache',
+  prompt_cache_options: "breakpoints and lifetime of OpenAI's prompt cache",
 };
 
 interface Refusal {
@@ -51,8 +51,12 @@ interface Refusal {
 }
 
 const absent = (value: unknown): boolean => value === null || value === undefined;
-const absentOr = (...defaults: unknown[]) => (value: unknown): boolean => absent(value) || defaults.includes(value);
-const emptyObject = (value: unknown): boolean => absent(value) || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+const absentOr =
+  (...defaults: unknown[]) =>
+  (value: unknown): boolean =>
+    absent(value) || defaults.includes(value);
+const emptyObject = (value: unknown): boolean =>
+  absent(value) || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
 const textOnly = (value: unknown): boolean => absent(value) || (Array.isArray(value) && value.every((m) => m === 'text'));
 
 export const REFUSED_PARAMS: Readonly<Record<string, Refusal>> = {
@@ -70,14 +74,18 @@ export const REFUSED_PARAMS: Readonly<Record<string, Refusal>> = {
   function_call: { accepts: absent, what: 'The legacy "function_call" parameter (use "tool_choice")' },
   store: { accepts: absentOr(false), what: 'Stored completions (store: true)' },
   verbosity: { accepts: absentOr('medium'), what: 'verbosity (say how long the answer should be in the prompt)' },
-  web_search_options: { accepts: absent, what: 'OpenAI\'s web search (web_search_options)' },
-  moderation: { accepts: absent, what: 'OpenAI\'s moderation (moderation)' },
+  web_search_options: { accepts: absent, what: "OpenAI's web search (web_search_options)" },
+  moderation: { accepts: absent, what: "OpenAI's moderation (moderation)" },
 };
 
 const TRANSLATED = new Set<string>(TRANSLATED_PARAMS);
 
 export function unsupported(what: string, param: string): GatewayError {
-  return badRequest(`${what} is not supported by provider "anthropic". Remove it, or use a model from another provider.`, 'unsupported_parameter', param);
+  return badRequest(
+    `${what} is not supported by provider "anthropic". Remove it, or use a model from another provider.`,
+    'unsupported_parameter',
+    param,
+  );
 }
 
 /** Throws the 400 for the first parameter the translation would otherwise have to drop. */
@@ -86,7 +94,11 @@ export function refuseUntranslatable(req: ChatCompletionRequest): void {
     if (value === undefined || TRANSLATED.has(param) || Object.hasOwn(NO_EFFECT_PARAMS, param)) continue;
     const refusal = Object.hasOwn(REFUSED_PARAMS, param) ? REFUSED_PARAMS[param] : undefined;
     if (refusal === undefined) {
-      throw badRequest(`"${param}" is not a parameter this gateway can translate for provider "anthropic". Remove it, or use a model from another provider.`, 'unsupported_parameter', param);
+      throw badRequest(
+        `"${param}" is not a parameter this gateway can translate for provider "anthropic". Remove it, or use a model from another provider.`,
+        'unsupported_parameter',
+        param,
+      );
     }
     if (!refusal.accepts(value)) throw unsupported(refusal.what, param);
   }

@@ -76,7 +76,8 @@ const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 function imageBlock(part: ImageContentPart, param: string): AnthropicImageBlock {
   const url = part.image_url.url;
   const data = DATA_URL.exec(url);
-  if (data?.[1] !== undefined && data[2] !== undefined) return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
+  if (data?.[1] !== undefined && data[2] !== undefined)
+    return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
   if (/^https?:\/\//.test(url)) return { type: 'image', source: { type: 'url', url } };
   throw badRequest('An image_url must be an http(s) URL or a base64 data URL.', 'invalid_image_url', param);
 }
@@ -86,9 +87,14 @@ function fileDocument(part: FileContentPart, param: string): AnthropicDocumentBl
   const data = typeof part.file.file_data === 'string' ? DATA_URL.exec(part.file.file_data) : null;
   const title = typeof part.file.filename === 'string' && part.file.filename !== '' ? { title: part.file.filename } : {};
   const [, mediaType, base64] = data ?? [];
-  if (mediaType === 'application/pdf' && base64 !== undefined) return { type: 'document', source: { type: 'base64', media_type: mediaType, data: base64 }, ...title };
+  if (mediaType === 'application/pdf' && base64 !== undefined)
+    return { type: 'document', source: { type: 'base64', media_type: mediaType, data: base64 }, ...title };
   if (mediaType === 'text/plain' && base64 !== undefined) {
-    return { type: 'document', source: { type: 'text', media_type: mediaType, data: Buffer.from(base64, 'base64').toString('utf8') }, ...title };
+    return {
+      type: 'document',
+      source: { type: 'text', media_type: mediaType, data: Buffer.from(base64, 'base64').toString('utf8') },
+      ...title,
+    };
   }
   throw unsupported('A file part other than an inline PDF or plain-text data URL (file_data: "data:application/pdf;base64,...")', param);
 }
@@ -132,7 +138,11 @@ function thinkingBlocks(blocks: readonly ThinkingBlock[] | undefined, param: str
       return { type: 'thinking', thinking: block.thinking, signature: block.signature };
     }
     if (block.type === 'redacted_thinking' && typeof block.data === 'string') return { type: 'redacted_thinking', data: block.data };
-    throw badRequest(`${param}.thinking_blocks[${i}] must be {"type": "thinking", "thinking", "signature"} or {"type": "redacted_thinking", "data"}, as the model returned it; got type ${JSON.stringify(type)}.`, 'invalid_value', `${param}.thinking_blocks[${i}]`);
+    throw badRequest(
+      `${param}.thinking_blocks[${i}] must be {"type": "thinking", "thinking", "signature"} or {"type": "redacted_thinking", "data"}, as the model returned it; got type ${JSON.stringify(type)}.`,
+      'invalid_value',
+      `${param}.thinking_blocks[${i}]`,
+    );
   });
 }
 
@@ -230,12 +240,17 @@ function budget(req: ChatCompletionRequest): Pick<AnthropicRequest, 'max_tokens'
   const limit = req.max_completion_tokens ?? req.max_tokens ?? undefined;
   const effort = req.reasoning_effort;
   const thinking = req.thinking ?? undefined;
-  if (effort === undefined || effort === null) return { max_tokens: limit ?? DEFAULT_MAX_TOKENS, ...(thinking === undefined ? {} : { thinking }) };
+  if (effort === undefined || effort === null)
+    return { max_tokens: limit ?? DEFAULT_MAX_TOKENS, ...(thinking === undefined ? {} : { thinking }) };
   if (thinking !== undefined) throw badRequest('Send either reasoning_effort or thinking, not both.', 'invalid_value', 'reasoning_effort');
   const budgetTokens = thinkingBudget(effort);
   if (budgetTokens === undefined) return { max_tokens: limit ?? DEFAULT_MAX_TOKENS };
   if (limit !== undefined && limit <= budgetTokens) {
-    throw badRequest(`reasoning_effort ${JSON.stringify(effort)} gives Claude a thinking budget of ${String(budgetTokens)} tokens, which must be less than max_tokens (${String(limit)}). Raise max_tokens or lower reasoning_effort.`, 'invalid_value', 'reasoning_effort');
+    throw badRequest(
+      `reasoning_effort ${JSON.stringify(effort)} gives Claude a thinking budget of ${String(budgetTokens)} tokens, which must be less than max_tokens (${String(limit)}). Raise max_tokens or lower reasoning_effort.`,
+      'invalid_value',
+      'reasoning_effort',
+    );
   }
   return { max_tokens: limit ?? budgetTokens + DEFAULT_MAX_TOKENS, thinking: { type: 'enabled', budget_tokens: budgetTokens } };
 }
@@ -247,7 +262,12 @@ function toolFields(req: ChatCompletionRequest, thinking: boolean): Partial<Anth
     return { ...(clientTools.length > 0 ? { tools: clientTools } : {}), ...(choice ? { tool_choice: choice } : {}) };
   }
   const clash = clientTools.findIndex((tool) => tool.name === STRUCTURED_OUTPUT_TOOL);
-  if (clash !== -1) throw badRequest(`With response_format, the tool name "${STRUCTURED_OUTPUT_TOOL}" is reserved for provider "anthropic". Rename the tool.`, 'invalid_value', `tools[${String(clash)}]`);
+  if (clash !== -1)
+    throw badRequest(
+      `With response_format, the tool name "${STRUCTURED_OUTPUT_TOOL}" is reserved for provider "anthropic". Rename the tool.`,
+      'invalid_value',
+      `tools[${String(clash)}]`,
+    );
   const choice = structuredToolChoice(req.tool_choice, clientTools.length > 0, thinking);
   const noParallel = req.parallel_tool_calls === false && choice.type !== 'none' ? { disable_parallel_tool_use: true } : {};
   return { tools: [...clientTools, structuredOutputTool(req.response_format)], tool_choice: { ...choice, ...noParallel } };
@@ -270,7 +290,8 @@ function endUser(req: ChatCompletionRequest): Pick<AnthropicRequest, 'metadata'>
 export function toAnthropicRequest(req: ChatCompletionRequest, upstreamModel: string, stream: boolean): AnthropicRequest {
   refuseUntranslatable(req);
   const format = req.response_format?.type;
-  if (format !== undefined && format !== 'text' && !usesStructuredOutput(req)) throw unsupported(`response_format "${format}"`, 'response_format');
+  if (format !== undefined && format !== 'text' && !usesStructuredOutput(req))
+    throw unsupported(`response_format "${format}"`, 'response_format');
   const system = toAnthropicSystem(req.messages);
   const limits = budget(req);
   return {

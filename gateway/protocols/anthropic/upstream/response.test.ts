@@ -79,41 +79,78 @@ describe('toChatCompletion', () => {
 
   it('gives null content for a tool-only answer', () => {
     const completion = toChatCompletion(
-      { id: 'm', type: 'message', role: 'assistant', model: 'c', content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use' },
+      {
+        id: 'm',
+        type: 'message',
+        role: 'assistant',
+        model: 'c',
+        content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }],
+        stop_reason: 'tool_use',
+      },
       { model: 'c', created: 0 },
     );
     expect(completion.choices[0]?.message.content).toBeNull();
   });
 
-  const message = (content: AnthropicMessage['content'], stop: Partial<AnthropicMessage> = { stop_reason: 'end_turn' }): AnthropicMessage => ({ id: 'm', type: 'message', role: 'assistant', model: 'c', content, stop_reason: null, ...stop });
+  const message = (
+    content: AnthropicMessage['content'],
+    stop: Partial<AnthropicMessage> = { stop_reason: 'end_turn' },
+  ): AnthropicMessage => ({ id: 'm', type: 'message', role: 'assistant', model: 'c', content, stop_reason: null, ...stop });
 
   it('keeps redacted thinking whole, and thinking text apart from the content', () => {
-    const completion = toChatCompletion(message([{ type: 'redacted_thinking', data: 'opaque' }, { type: 'thinking', thinking: 'a', signature: 'x' }, { type: 'thinking', thinking: 'b', signature: 'y' }, { type: 'text', text: 'hi' }]), { model: 'c', created: 0 });
+    const completion = toChatCompletion(
+      message([
+        { type: 'redacted_thinking', data: 'opaque' },
+        { type: 'thinking', thinking: 'a', signature: 'x' },
+        { type: 'thinking', thinking: 'b', signature: 'y' },
+        { type: 'text', text: 'hi' },
+      ]),
+      { model: 'c', created: 0 },
+    );
     expect(completion.choices[0]?.message).toMatchObject({
       content: 'hi',
       reasoning_content: 'ab',
-      thinking_blocks: [{ type: 'redacted_thinking', data: 'opaque' }, { type: 'thinking', thinking: 'a', signature: 'x' }, { type: 'thinking', thinking: 'b', signature: 'y' }],
+      thinking_blocks: [
+        { type: 'redacted_thinking', data: 'opaque' },
+        { type: 'thinking', thinking: 'a', signature: 'x' },
+        { type: 'thinking', thinking: 'b', signature: 'y' },
+      ],
     });
-    expect(toChatCompletion(message([{ type: 'text', text: 'hi' }]), { model: 'c', created: 0 }).choices[0]?.message).not.toHaveProperty('thinking_blocks');
+    expect(toChatCompletion(message([{ type: 'text', text: 'hi' }]), { model: 'c', created: 0 }).choices[0]?.message).not.toHaveProperty(
+      'thinking_blocks',
+    );
   });
 
-  it('reports the stop sequence that matched as the choice\'s stop_reason', () => {
-    const stopped = toChatCompletion(message([{ type: 'text', text: 'one two' }], { stop_reason: 'stop_sequence', stop_sequence: 'THREE' }), { model: 'c', created: 0 });
+  it("reports the stop sequence that matched as the choice's stop_reason", () => {
+    const stopped = toChatCompletion(
+      message([{ type: 'text', text: 'one two' }], { stop_reason: 'stop_sequence', stop_sequence: 'THREE' }),
+      { model: 'c', created: 0 },
+    );
     expect(stopped.choices[0]).toMatchObject({ finish_reason: 'stop', stop_reason: 'THREE' });
-    expect(toChatCompletion(message([{ type: 'text', text: 'x' }]), { model: 'c', created: 0 }).choices[0]).not.toHaveProperty('stop_reason');
+    expect(toChatCompletion(message([{ type: 'text', text: 'x' }]), { model: 'c', created: 0 }).choices[0]).not.toHaveProperty(
+      'stop_reason',
+    );
   });
 
   it('answers a structured_output call as JSON content with finish_reason stop, only when response_format asked for it', () => {
-    const answer = message([{ type: 'tool_use', id: 't', name: STRUCTURED_OUTPUT_TOOL, input: { city: 'Paris' } }], { stop_reason: 'tool_use' });
+    const answer = message([{ type: 'tool_use', id: 't', name: STRUCTURED_OUTPUT_TOOL, input: { city: 'Paris' } }], {
+      stop_reason: 'tool_use',
+    });
     const structured = toChatCompletion(answer, { model: 'c', created: 0, structuredOutput: true });
     expect(structured.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: '{"city":"Paris"}' } });
     expect(structured.choices[0]?.message).not.toHaveProperty('tool_calls');
-    expect(toChatCompletion(answer, { model: 'c', created: 0 }).choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { content: null } });
+    expect(toChatCompletion(answer, { model: 'c', created: 0 }).choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: { content: null },
+    });
   });
 
   it('leaves a client tool call as a tool call while response_format is set', () => {
     const call = message([{ type: 'tool_use', id: 't', name: 'lookup', input: {} }], { stop_reason: 'tool_use' });
-    expect(toChatCompletion(call, { model: 'c', created: 0, structuredOutput: true }).choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { tool_calls: [{ function: { name: 'lookup' } }] } });
+    expect(toChatCompletion(call, { model: 'c', created: 0, structuredOutput: true }).choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: { tool_calls: [{ function: { name: 'lookup' } }] },
+    });
   });
 });
 

@@ -3,7 +3,15 @@
 // the content, and a matched stop sequence as the choice's `stop_reason` (vLLM's field for it).
 import { STRUCTURED_OUTPUT_TOOL } from './structured-output.ts';
 import type { AnthropicMessage, AnthropicResponseBlock, AnthropicUsage } from '../types.ts';
-import type { ChatCompletion, ChatCompletionChoice, FinishReason, ResponseMessage, ThinkingBlock, ToolCall, Usage } from '../../openai/types.ts';
+import type {
+  ChatCompletion,
+  ChatCompletionChoice,
+  FinishReason,
+  ResponseMessage,
+  ThinkingBlock,
+  ToolCall,
+  Usage,
+} from '../../openai/types.ts';
 
 const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
   end_turn: 'stop',
@@ -102,7 +110,8 @@ function choice(message: AnthropicMessage, ctx: CompletionContext): ChatCompleti
   const answered = message.content.some((block) => isStructuredAnswer(block, ctx));
   const responded = responseMessage(message, ctx);
   const finish = structuredFinishReason(toFinishReason(message.stop_reason), answered, responded.tool_calls?.length ?? 0) ?? 'stop';
-  const matched = message.stop_reason === 'stop_sequence' && typeof message.stop_sequence === 'string' ? { stop_reason: message.stop_sequence } : {};
+  const matched =
+    message.stop_reason === 'stop_sequence' && typeof message.stop_sequence === 'string' ? { stop_reason: message.stop_sequence } : {};
   return { index: 0, message: responded, logprobs: null, finish_reason: finish, ...matched };
 }
 

@@ -5,7 +5,18 @@ import type { AnthropicStreamEvent } from '../types.ts';
 import type { ChatCompletionChunk } from '../../openai/types.ts';
 
 const textEvents: AnthropicStreamEvent[] = [
-  { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'claude-x', stop_reason: null, usage: { input_tokens: 25, output_tokens: 1, cache_read_input_tokens: 5 } } },
+  {
+    type: 'message_start',
+    message: {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      content: [],
+      model: 'claude-x',
+      stop_reason: null,
+      usage: { input_tokens: 25, output_tokens: 1, cache_read_input_tokens: 5 },
+    },
+  },
   { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
   { type: 'ping' },
   { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } },
@@ -20,8 +31,17 @@ const textEvents: AnthropicStreamEvent[] = [
   { type: 'message_stop' },
 ];
 
-function run(events: AnthropicStreamEvent[], includeUsage: boolean): { chunks: ChatCompletionChunk[]; state: ReturnType<typeof createAnthropicStreamState> } {
-  const state = createAnthropicStreamState({ model: 'my-claude', includeUsage, provider: 'anthropic', secrets: ['sk-ant-secret'], created: 1 });
+function run(
+  events: AnthropicStreamEvent[],
+  includeUsage: boolean,
+): { chunks: ChatCompletionChunk[]; state: ReturnType<typeof createAnthropicStreamState> } {
+  const state = createAnthropicStreamState({
+    model: 'my-claude',
+    includeUsage,
+    provider: 'anthropic',
+    secrets: ['sk-ant-secret'],
+    created: 1,
+  });
   const chunks = events.flatMap((event) => translateAnthropicEvent(state, event));
   return { chunks, state };
 }
@@ -69,14 +89,24 @@ describe('translateAnthropicEvent', () => {
   });
 
   it('throws an in-stream error event as a GatewayError without leaking the key', () => {
-    const state = createAnthropicStreamState({ model: 'm', includeUsage: false, provider: 'anthropic', secrets: ['sk-ant-secret'], created: 1 });
-    const attempt = (): unknown => translateAnthropicEvent(state, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded for sk-ant-secret' } });
+    const state = createAnthropicStreamState({
+      model: 'm',
+      includeUsage: false,
+      provider: 'anthropic',
+      secrets: ['sk-ant-secret'],
+      created: 1,
+    });
+    const attempt = (): unknown =>
+      translateAnthropicEvent(state, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded for sk-ant-secret' } });
     expect(attempt).toThrow(expect.objectContaining({ status: 503, code: 'provider_overloaded' }) as Error);
     expect(attempt).not.toThrow(/sk-ant-secret/);
   });
 
   it('ignores unknown events and block types', () => {
-    const { chunks } = run([{ type: 'brand_new_event' }, { type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use' } }], false);
+    const { chunks } = run(
+      [{ type: 'brand_new_event' }, { type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use' } }],
+      false,
+    );
     expect(chunks).toEqual([]);
   });
 
@@ -92,18 +122,32 @@ describe('translateAnthropicEvent', () => {
       ],
       false,
     );
-    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ reasoning_content: 'hmm' }, { reasoning_signature: 'sig-1' }, { redacted_thinking: 'opaque' }]);
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([
+      { reasoning_content: 'hmm' },
+      { reasoning_signature: 'sig-1' },
+      { redacted_thinking: 'opaque' },
+    ]);
   });
 
-  it('reports a matched stop sequence as the finishing chunk\'s stop_reason', () => {
-    const { chunks } = run([{ type: 'message_delta', delta: { stop_reason: 'stop_sequence', stop_sequence: 'END' }, usage: { output_tokens: 2 } }], false);
+  it("reports a matched stop sequence as the finishing chunk's stop_reason", () => {
+    const { chunks } = run(
+      [{ type: 'message_delta', delta: { stop_reason: 'stop_sequence', stop_sequence: 'END' }, usage: { output_tokens: 2 } }],
+      false,
+    );
     expect(chunks[0]?.choices[0]).toMatchObject({ finish_reason: 'stop', stop_reason: 'END' });
   });
 
   it('streams a structured_output call as content and finishes with stop', () => {
-    const state = createAnthropicStreamState({ model: 'my-claude', includeUsage: false, provider: 'anthropic', secrets: [], created: 1 }, true);
+    const state = createAnthropicStreamState(
+      { model: 'my-claude', includeUsage: false, provider: 'anthropic', secrets: [], created: 1 },
+      true,
+    );
     const chunks = [
-      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: STRUCTURED_OUTPUT_TOOL, input: {} } },
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_1', name: STRUCTURED_OUTPUT_TOOL, input: {} },
+      },
       { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '"Paris"}' } },
       { type: 'content_block_stop', index: 0 },
@@ -117,7 +161,10 @@ describe('translateAnthropicEvent', () => {
 
 describe('mergeAnthropicUsage', () => {
   it('keeps the largest of cumulative counts, so a later zero cannot erase input tokens', () => {
-    expect(mergeAnthropicUsage({ input_tokens: 25, output_tokens: 1 }, { input_tokens: 0, output_tokens: 15 })).toEqual({ input_tokens: 25, output_tokens: 15 });
+    expect(mergeAnthropicUsage({ input_tokens: 25, output_tokens: 1 }, { input_tokens: 0, output_tokens: 15 })).toEqual({
+      input_tokens: 25,
+      output_tokens: 15,
+    });
     expect(mergeAnthropicUsage({ input_tokens: 25 }, undefined)).toEqual({ input_tokens: 25 });
   });
 });

@@ -54,7 +54,12 @@ export function mergeAnthropicUsage(seen: AnthropicUsage, next: AnthropicUsage |
   return out;
 }
 
-function chunk(state: AnthropicStreamState, delta: ChunkDelta, finishReason: FinishReason | null = null, extra: Record<string, unknown> = {}): ChatCompletionChunk {
+function chunk(
+  state: AnthropicStreamState,
+  delta: ChunkDelta,
+  finishReason: FinishReason | null = null,
+  extra: Record<string, unknown> = {},
+): ChatCompletionChunk {
   return {
     id: state.id,
     object: 'chat.completion.chunk',
@@ -118,18 +123,28 @@ function generated(state: AnthropicStreamState, text: string, delta: ChunkDelta)
 function onBlockDelta(state: AnthropicStreamState, event: AnthropicStreamEvent): ChatCompletionChunk[] {
   const delta = event.delta;
   if (delta?.type === 'text_delta' && typeof delta.text === 'string') return generated(state, delta.text, { content: delta.text });
-  if (delta?.type === 'thinking_delta' && typeof delta.thinking === 'string') return generated(state, delta.thinking, { reasoning_content: delta.thinking });
-  if (delta?.type === 'signature_delta' && typeof delta.signature === 'string') return [chunk(state, { reasoning_signature: delta.signature })];
-  if (delta?.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json !== '') return onInputJson(state, event.index ?? -1, delta.partial_json);
+  if (delta?.type === 'thinking_delta' && typeof delta.thinking === 'string')
+    return generated(state, delta.thinking, { reasoning_content: delta.thinking });
+  if (delta?.type === 'signature_delta' && typeof delta.signature === 'string')
+    return [chunk(state, { reasoning_signature: delta.signature })];
+  if (delta?.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json !== '')
+    return onInputJson(state, event.index ?? -1, delta.partial_json);
   return [];
 }
 
 function onMessageDelta(state: AnthropicStreamState, event: AnthropicStreamEvent): ChatCompletionChunk[] {
   state.usage = mergeAnthropicUsage(state.usage, event.usage);
-  const reason = structuredFinishReason(toFinishReason(event.delta?.stop_reason), state.structuredBlock !== undefined, state.toolIndexByBlock.size);
+  const reason = structuredFinishReason(
+    toFinishReason(event.delta?.stop_reason),
+    state.structuredBlock !== undefined,
+    state.toolIndexByBlock.size,
+  );
   if (reason === null) return [];
   state.finishReason = reason;
-  const matched = event.delta?.stop_reason === 'stop_sequence' && typeof event.delta.stop_sequence === 'string' ? { stop_reason: event.delta.stop_sequence } : {};
+  const matched =
+    event.delta?.stop_reason === 'stop_sequence' && typeof event.delta.stop_sequence === 'string'
+      ? { stop_reason: event.delta.stop_sequence }
+      : {};
   return [chunk(state, {}, reason, matched)];
 }
 

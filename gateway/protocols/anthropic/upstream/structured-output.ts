@@ -24,11 +24,19 @@ export function usesStructuredOutput(req: Pick<ChatCompletionRequest, 'response_
 function schemaTool(format: ResponseFormat): AnthropicTool {
   const spec = format.json_schema;
   if (!isObject(spec) || !isObject(spec.schema)) {
-    throw badRequest('response_format.json_schema.schema must be a JSON Schema object.', 'invalid_value', 'response_format.json_schema.schema');
+    throw badRequest(
+      'response_format.json_schema.schema must be a JSON Schema object.',
+      'invalid_value',
+      'response_format.json_schema.schema',
+    );
   }
   // Tool input is always a JSON object on Anthropic, as the root of OpenAI's strict schemas is.
   if (spec.schema.type !== 'object') {
-    throw badRequest('response_format.json_schema.schema must have "type": "object" at its root for provider "anthropic". Wrap other values in an object property.', 'unsupported_parameter', 'response_format.json_schema.schema');
+    throw badRequest(
+      'response_format.json_schema.schema must have "type": "object" at its root for provider "anthropic". Wrap other values in an object property.',
+      'unsupported_parameter',
+      'response_format.json_schema.schema',
+    );
   }
   const name = typeof spec.name === 'string' ? ` "${spec.name}"` : '';
   const described = typeof spec.description === 'string' ? ` ${spec.description}` : '';
@@ -57,7 +65,11 @@ export function structuredOutputTool(format: ResponseFormat): AnthropicTool {
  * answering in the schema. Anthropic refuses a forced tool while extended thinking is on, so then
  * the choice stays "auto" and the tool's description asks for the call.
  */
-export function structuredToolChoice(clientChoice: ToolChoice | undefined, hasClientTools: boolean, thinking: boolean): AnthropicToolChoice {
+export function structuredToolChoice(
+  clientChoice: ToolChoice | undefined,
+  hasClientTools: boolean,
+  thinking: boolean,
+): AnthropicToolChoice {
   if (thinking) return { type: 'auto' };
   if (hasClientTools && typeof clientChoice === 'object') return { type: 'tool', name: clientChoice.function.name };
   if (hasClientTools && clientChoice !== 'none') return { type: 'any' };

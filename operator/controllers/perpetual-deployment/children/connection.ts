@@ -39,7 +39,8 @@ export function redisUrl(pd: PerpetualDeployment): string {
 export function generatedSecrets(pd: PerpetualDeployment): GeneratedSecret[] {
   const names = childNames(pd.metadata?.name ?? '');
   const secrets: GeneratedSecret[] = [];
-  if (pd.spec.vectorStore.type === 'managed') secrets.push({ name: names.qdrantApiKey, key: GeneratedKeys.qdrantApiKey, component: 'qdrant' });
+  if (pd.spec.vectorStore.type === 'managed')
+    secrets.push({ name: names.qdrantApiKey, key: GeneratedKeys.qdrantApiKey, component: 'qdrant' });
   if (pd.spec.cache.type === 'managed') secrets.push({ name: names.redisPassword, key: GeneratedKeys.redisPassword, component: 'redis' });
   if (!pd.spec.auth.adminTokenSecretRef) secrets.push({ name: names.adminToken, key: GeneratedKeys.adminToken, component: 'gateway' });
   return secrets;

@@ -44,13 +44,27 @@ describe('the gateway', () => {
 });
 
 describe('the gateway file config', () => {
-  it('carries each tier\'s token limits and a model\'s cache prices from the spec', () => {
+  it("carries each tier's token limits and a model's cache prices from the spec", () => {
     const { pd, modelServers } = goldenInput('proxy');
-    const tiers = { ...pd.spec.tiers, pro: { ...pd.spec.tiers.pro, tokensPerMinute: 100_000, tokensPerDay: 5_000_000, maxOutputTokens: 2048 } };
-    const pricing = { inputPerMillionTokens: 3, outputPerMillionTokens: 15, cachedInputPerMillionTokens: 0.3, cacheWritePerMillionTokens: 3.75 };
+    const tiers = {
+      ...pd.spec.tiers,
+      pro: { ...pd.spec.tiers.pro, tokensPerMinute: 100_000, tokensPerDay: 5_000_000, maxOutputTokens: 2048 },
+    };
+    const pricing = {
+      inputPerMillionTokens: 3,
+      outputPerMillionTokens: 15,
+      cachedInputPerMillionTokens: 0.3,
+      cacheWritePerMillionTokens: 3.75,
+    };
     const models = pd.spec.models.map((m, i) => (i === 0 ? { ...m, pricing } : m));
     const file = gatewayFileConfig({ ...pd, spec: { ...pd.spec, tiers, models } }, modelServers);
-    expect(file.tiers?.pro).toEqual({ requestsPerMinute: tiers.pro.requestsPerMinute, requestsPerDay: tiers.pro.requestsPerDay, tokensPerMinute: 100_000, tokensPerDay: 5_000_000, maxOutputTokens: 2048 });
+    expect(file.tiers?.pro).toEqual({
+      requestsPerMinute: tiers.pro.requestsPerMinute,
+      requestsPerDay: tiers.pro.requestsPerDay,
+      tokensPerMinute: 100_000,
+      tokensPerDay: 5_000_000,
+      maxOutputTokens: 2048,
+    });
     expect(file.tiers?.free?.tokensPerMinute).toBeUndefined();
     expect(file.models?.find((m) => m.name === models[0]?.name)?.pricing).toEqual(pricing);
   });

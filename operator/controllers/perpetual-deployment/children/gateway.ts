@@ -22,7 +22,14 @@ import {
   restrictedContainerSecurity,
   specEnv,
 } from '../../../resources/pod.ts';
-import { buildNetworkPolicy, DNS_EGRESS, ingressRule, tcpPorts, type NetworkPolicy, type NetworkPolicyEgressRule } from '../../../resources/network-policy.ts';
+import {
+  buildNetworkPolicy,
+  DNS_EGRESS,
+  ingressRule,
+  tcpPorts,
+  type NetworkPolicy,
+  type NetworkPolicyEgressRule,
+} from '../../../resources/network-policy.ts';
 import { buildService } from '../../../resources/service.ts';
 import { shortHash } from '../../../utils.ts';
 import { modelServerEndpoint, modelServerReplicasHost } from '../../model-server/names.ts';
@@ -94,11 +101,11 @@ function gatewayModel(m: Spec['models'][number], namespace: string, modelServers
     fallback: m.fallback,
     pricing: m.pricing
       ? {
-        inputPerMillionTokens: m.pricing.inputPerMillionTokens,
-        outputPerMillionTokens: m.pricing.outputPerMillionTokens,
-        cachedInputPerMillionTokens: m.pricing.cachedInputPerMillionTokens,
-        cacheWritePerMillionTokens: m.pricing.cacheWritePerMillionTokens,
-      }
+          inputPerMillionTokens: m.pricing.inputPerMillionTokens,
+          outputPerMillionTokens: m.pricing.outputPerMillionTokens,
+          cachedInputPerMillionTokens: m.pricing.cachedInputPerMillionTokens,
+          cacheWritePerMillionTokens: m.pricing.cacheWritePerMillionTokens,
+        }
       : undefined,
   };
 }
@@ -163,17 +170,21 @@ function gatewayEnv(pd: PerpetualDeployment): V1EnvVar[] {
 /** Variables whose values come from Secrets: generated ones for managed components, the user's otherwise. */
 function secretEnv(pd: PerpetualDeployment, names: ReturnType<typeof childNames>): V1EnvVar[] {
   const spec = pd.spec;
-  const qdrantKey = spec.vectorStore.type === 'managed' ? { name: names.qdrantApiKey, key: GeneratedKeys.qdrantApiKey } : spec.vectorStore.external?.apiKeySecretRef;
-  const redisPassword = spec.cache.type === 'managed' ? { name: names.redisPassword, key: GeneratedKeys.redisPassword } : spec.cache.external?.passwordSecretRef;
+  const qdrantKey =
+    spec.vectorStore.type === 'managed'
+      ? { name: names.qdrantApiKey, key: GeneratedKeys.qdrantApiKey }
+      : spec.vectorStore.external?.apiKeySecretRef;
+  const redisPassword =
+    spec.cache.type === 'managed'
+      ? { name: names.redisPassword, key: GeneratedKeys.redisPassword }
+      : spec.cache.external?.passwordSecretRef;
   const polar = spec.billing?.polar;
   return [
     ...(qdrantKey ? [envFromSecret('QDRANT_API_KEY', qdrantKey)] : []),
     ...(redisPassword ? [envFromSecret('REDIS_PASSWORD', redisPassword)] : []),
     ...(spec.auth.jwtSecretRef ? [envFromSecret('SUPABASE_JWT_SECRET', spec.auth.jwtSecretRef)] : []),
     envFromSecret('ADMIN_TOKEN', spec.auth.adminTokenSecretRef ?? { name: names.adminToken, key: GeneratedKeys.adminToken }),
-    ...(polar
-      ? [envFromSecret('POLAR_API_KEY', polar.tokenSecretRef)]
-      : []),
+    ...(polar ? [envFromSecret('POLAR_API_KEY', polar.tokenSecretRef)] : []),
   ];
 }
 
@@ -184,7 +195,9 @@ function schedulingOverrides(overrides: PodOverrides | undefined): Partial<V1Pod
   if (!overrides) return {};
   const { serviceAccountName, priorityClassName, nodeSelector, tolerations, affinity, imagePullSecrets } = overrides;
   return Object.fromEntries(
-    Object.entries({ serviceAccountName, priorityClassName, nodeSelector, tolerations, affinity, imagePullSecrets }).filter(([, v]) => v !== undefined),
+    Object.entries({ serviceAccountName, priorityClassName, nodeSelector, tolerations, affinity, imagePullSecrets }).filter(
+      ([, v]) => v !== undefined,
+    ),
   );
 }
 
@@ -202,7 +215,12 @@ function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: s
       ...schedulingOverrides(overrides),
       // Spread replicas over nodes so one node failure cannot take the API down.
       topologySpreadConstraints: [
-        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(owner, 'gateway') } },
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: selectorLabels(owner, 'gateway') },
+        },
       ],
       terminationGracePeriodSeconds: 30,
       // Only local mode talks to the Kubernetes API (to scale a ModelServer from zero).
@@ -214,7 +232,9 @@ function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: s
           args: ['serve'],
           ports: [{ name: 'http', containerPort: Ports.gateway }],
           env: gatewayEnv(pd),
-          resources: containerResources(spec.gateway.resources ?? { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } }),
+          resources: containerResources(
+            spec.gateway.resources ?? { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+          ),
           readinessProbe: httpProbe('/health', 'http', { periodSeconds: 5, failureThreshold: 2 }),
           livenessProbe: httpProbe('/health', 'http', { periodSeconds: 10, failureThreshold: 6 }),
           securityContext: { ...restrictedContainerSecurity, readOnlyRootFilesystem: true },
@@ -253,7 +273,12 @@ export function gatewayObjects(owner: Owner, input: GatewayInput): KubernetesObj
   const names = childNames(owner.name);
   const configFile = gatewayConfigFile(pd, input.modelServers);
   // The URLs are in the hash because the pods read them from the connection Secret: a changed URL rolls them.
-  const configHash = shortHash({ configFile, env: gatewayEnv(pd), urls: [qdrantUrl(pd), redisUrl(pd)], secrets: input.referencedSecretsHash });
+  const configHash = shortHash({
+    configFile,
+    env: gatewayEnv(pd),
+    urls: [qdrantUrl(pd), redisUrl(pd)],
+    secrets: input.referencedSecretsHash,
+  });
   const selector = selectorLabels(owner, 'gateway');
   const autoscaling = spec.gateway.autoscaling;
   const objects: KubernetesObject[] = [
@@ -264,16 +289,21 @@ export function gatewayObjects(owner: Owner, input: GatewayInput): KubernetesObj
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: gatewayPodTemplate(owner, pd, configHash, image),
     }),
-    buildService(childMeta(owner, names.gateway, 'gateway', spec.gateway.service.annotations ? { annotations: spec.gateway.service.annotations } : {}), {
-      selector,
-      type: spec.gateway.service.type,
-      ports: [{ name: 'http', port: spec.gateway.service.port, targetPort: 'http' }],
-    }),
+    buildService(
+      childMeta(owner, names.gateway, 'gateway', spec.gateway.service.annotations ? { annotations: spec.gateway.service.annotations } : {}),
+      {
+        selector,
+        type: spec.gateway.service.type,
+        ports: [{ name: 'http', port: spec.gateway.service.port, targetPort: 'http' }],
+      },
+    ),
     buildPodDisruptionBudget(childMeta(owner, names.gateway, 'gateway'), selector),
   ];
   if (networkPoliciesEnabled(pd)) objects.push(gatewayNetworkPolicy(owner, pd, input.operatorNamespace));
   if (autoscaling) {
-    objects.push(buildCpuHorizontalPodAutoscaler(childMeta(owner, names.gateway, 'gateway'), { deploymentName: names.gateway, ...autoscaling }));
+    objects.push(
+      buildCpuHorizontalPodAutoscaler(childMeta(owner, names.gateway, 'gateway'), { deploymentName: names.gateway, ...autoscaling }),
+    );
   }
   return objects;
 }

@@ -7,11 +7,13 @@ describe.each<GoldenSpec>(['proxy', 'local', 'external'])('the migration Job (%s
   const { owner, pd, image, databaseSecretHash } = goldenInput(spec);
 
   it('matches the golden YAML', async () => {
-    await expect(goldenYaml([migrationJob(owner, pd, image, databaseSecretHash)])).toMatchFileSnapshot(`testdata/migration.${spec}.golden.yaml`);
+    await expect(goldenYaml([migrationJob(owner, pd, image, databaseSecretHash)])).toMatchFileSnapshot(
+      `testdata/migration.${spec}.golden.yaml`,
+    );
   });
 });
 
-describe('the migration Job\'s name', () => {
+describe("the migration Job's name", () => {
   it('changes with the image and the database credentials, and only with them', () => {
     const name = migrationJobName('app', 'gateway:0.1.0', 'db-v1');
     expect(name).toMatch(/^app-migrate-[0-9a-f]{8}$/);

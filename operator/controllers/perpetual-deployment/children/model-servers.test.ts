@@ -6,22 +6,31 @@ import { ownerOf } from '../../../resources/meta.ts';
 import { modelServersNetworkPolicy } from './model-servers.ts';
 import { goldenInput, goldenYaml } from './testdata/golden-inputs.ts';
 
-describe('the ModelServers\' NetworkPolicy (local)', () => {
+describe("the ModelServers' NetworkPolicy (local)", () => {
   const { owner, pd, operatorNamespace } = goldenInput('local');
 
   it('matches the golden YAML', async () => {
-    await expect(goldenYaml(modelServersNetworkPolicy(owner, pd, operatorNamespace))).toMatchFileSnapshot('testdata/model-servers.local.golden.yaml');
+    await expect(goldenYaml(modelServersNetworkPolicy(owner, pd, operatorNamespace))).toMatchFileSnapshot(
+      'testdata/model-servers.local.golden.yaml',
+    );
   });
 });
 
-describe('the ModelServers\' NetworkPolicy', () => {
+describe("the ModelServers' NetworkPolicy", () => {
   it('selects the vLLM pods of every ModelServer the stack routes to or embeds with, once each', () => {
-    const pd = defaultedPerpetualDeployment({ name: 'app', namespace: 'prod' }, {
-      ...goldenBase,
-      mode: 'local',
-      models: [{ name: 'b', modelServerRef: { name: 'beta' } }, { name: 'a', modelServerRef: { name: 'alpha' } }, { name: 'a2', modelServerRef: { name: 'alpha' } }],
-      memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'embedder' } } },
-    });
+    const pd = defaultedPerpetualDeployment(
+      { name: 'app', namespace: 'prod' },
+      {
+        ...goldenBase,
+        mode: 'local',
+        models: [
+          { name: 'b', modelServerRef: { name: 'beta' } },
+          { name: 'a', modelServerRef: { name: 'alpha' } },
+          { name: 'a2', modelServerRef: { name: 'alpha' } },
+        ],
+        memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'embedder' } } },
+      },
+    );
     const [policy] = modelServersNetworkPolicy(ownerOf({ ...pd, kind: 'PerpetualDeployment' }), pd, 'ops');
     expect(policy?.spec?.podSelector).toEqual({
       matchLabels: { 'app.kubernetes.io/component': 'vllm' },

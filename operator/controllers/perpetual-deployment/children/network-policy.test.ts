@@ -37,7 +37,9 @@ interface Pod {
 /** Whether `peer` (in a policy of namespace `policyNamespace`) admits `pod`; namespaces carry only their name label. */
 function admits(peer: NetworkPolicyPeer, policyNamespace: string, pod: Pod): boolean {
   if (peer.ipBlock) return false;
-  const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': pod.namespace }) : pod.namespace === policyNamespace;
+  const namespaceOk = peer.namespaceSelector
+    ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': pod.namespace })
+    : pod.namespace === policyNamespace;
   return namespaceOk && (peer.podSelector ? selects(peer.podSelector, pod.labels) : true);
 }
 
@@ -59,7 +61,11 @@ function podLabels(objects: KubernetesObject[], kind: string, name: string): Lab
 
 function stack(spec: GoldenSpec) {
   const input = goldenInput(spec);
-  const { objects } = desiredObjects({ ...input, config: { images: { gateway: input.image }, namespace: input.operatorNamespace }, databaseUsable: true });
+  const { objects } = desiredObjects({
+    ...input,
+    config: { images: { gateway: input.image }, namespace: input.operatorNamespace },
+    databaseUsable: true,
+  });
   const policies = objects.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
   const policy = (name: string): NetworkPolicy => {
     const found = policies.find((p) => p.metadata?.name === name);
@@ -72,13 +78,20 @@ function stack(spec: GoldenSpec) {
     migration: { namespace: 'prod', labels: podLabels(objects, 'Job', job?.metadata?.name ?? '') },
     operator: { namespace: input.operatorNamespace, labels: { ...OPERATOR_POD_LABELS } },
     // Another stack's gateway in the same namespace, and a stranger.
-    otherGateway: { namespace: 'prod', labels: { ...podLabels(objects, 'Deployment', 'app-gateway'), 'app.kubernetes.io/instance': 'other', 'perpetual.ai/perpetualdeployment': 'other' } },
+    otherGateway: {
+      namespace: 'prod',
+      labels: {
+        ...podLabels(objects, 'Deployment', 'app-gateway'),
+        'app.kubernetes.io/instance': 'other',
+        'perpetual.ai/perpetualdeployment': 'other',
+      },
+    },
     stranger: { namespace: 'prod', labels: { app: 'curl' } },
   };
   return { input, objects, policies, policy, pods };
 }
 
-describe.each<GoldenSpec>(['proxy', 'local'])('the managed datastores\' NetworkPolicies (%s)', (spec) => {
+describe.each<GoldenSpec>(['proxy', 'local'])("the managed datastores' NetworkPolicies (%s)", (spec) => {
   const { objects, policy, pods } = stack(spec);
 
   it('select exactly the Redis and Qdrant pods', () => {
@@ -87,7 +100,7 @@ describe.each<GoldenSpec>(['proxy', 'local'])('the managed datastores\' NetworkP
     expect(selects(policy('app-redis').spec?.podSelector ?? {}, pods.gateway.labels)).toBe(false);
   });
 
-  it('let in this stack\'s gateway only: not the migration Job, another stack\'s gateway, the operator or a stranger', () => {
+  it("let in this stack's gateway only: not the migration Job, another stack's gateway, the operator or a stranger", () => {
     expect(portsOpenTo(policy('app-redis'), pods.gateway)).toEqual([6379]);
     expect(portsOpenTo(policy('app-qdrant'), pods.gateway)).toEqual([6333, 6334]);
     for (const outsider of [pods.migration, pods.otherGateway, pods.operator, pods.stranger]) {
@@ -102,7 +115,7 @@ describe.each<GoldenSpec>(['proxy', 'local'])('the managed datastores\' NetworkP
   });
 });
 
-describe('the managed Qdrant\'s NetworkPolicy', () => {
+describe("the managed Qdrant's NetworkPolicy", () => {
   it('lets the peers of a cluster reach each other on p2p, and only then', () => {
     const qdrantPod = (spec: GoldenSpec) => {
       const { objects } = stack(spec);
@@ -113,7 +126,7 @@ describe('the managed Qdrant\'s NetworkPolicy', () => {
   });
 });
 
-describe('the gateway\'s NetworkPolicy', () => {
+describe("the gateway's NetworkPolicy", () => {
   it('selects the gateway pods and opens only its port, to anyone, when gatewayIngressFrom is empty', () => {
     const { policy, pods } = stack('local');
     const gateway = policy('app-gateway');
@@ -138,14 +151,19 @@ describe('the gateway\'s NetworkPolicy', () => {
     const restricted = stack('external').policy('app-gateway');
     expect(restricted.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(restricted.spec?.egress).toEqual([
-      { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+      {
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
       { to: [{ podSelector: {} }] },
       { to: [{ ipBlock: { cidr: '203.0.113.0/24' } }, { ipBlock: { cidr: '2001:db8::/32' } }] },
     ]);
   });
 });
 
-describe('the vLLM pods\' NetworkPolicy', () => {
+describe("the vLLM pods' NetworkPolicy", () => {
   const { policy, pods, input } = stack('local');
   const vllm = policy('app-model-servers');
   const mistral = modelServerObjects(defaultedModelServer({ name: 'mistral', namespace: 'prod' }, goldenModelServerSpecs.mistral));
@@ -153,7 +171,13 @@ describe('the vLLM pods\' NetworkPolicy', () => {
 
   it('selects the pods of the ModelServers the stack uses, and not others', () => {
     expect(selects(vllm.spec?.podSelector ?? {}, vllmLabels)).toBe(true);
-    expect(selects(vllm.spec?.podSelector ?? {}, { ...vllmLabels, 'perpetual.ai/modelserver': 'unused', 'app.kubernetes.io/instance': 'unused' })).toBe(false);
+    expect(
+      selects(vllm.spec?.podSelector ?? {}, {
+        ...vllmLabels,
+        'perpetual.ai/modelserver': 'unused',
+        'app.kubernetes.io/instance': 'unused',
+      }),
+    ).toBe(false);
     expect(input.pd.spec.models.map((m) => m.modelServerRef?.name)).toEqual(['mistral']);
   });
 
@@ -172,7 +196,12 @@ describe('NetworkPolicies', () => {
     const input = goldenInput('local');
     const pd = structuredClone(input.pd);
     pd.spec.networkPolicy.enabled = false;
-    const { objects } = desiredObjects({ ...input, pd, config: { images: { gateway: input.image }, namespace: input.operatorNamespace }, databaseUsable: true });
+    const { objects } = desiredObjects({
+      ...input,
+      pd,
+      config: { images: { gateway: input.image }, namespace: input.operatorNamespace },
+      databaseUsable: true,
+    });
     expect(objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
     expect(stack('local').policies.map((p) => p.metadata?.name)).toEqual(['app-gateway', 'app-model-servers', 'app-qdrant', 'app-redis']);
   });

@@ -34,7 +34,18 @@ describe('the managed Qdrant', () => {
       return qdrantObjects(owner, pd).filter((o): o is V1PodDisruptionBudget => o.kind === 'PodDisruptionBudget');
     };
     expect(budgets('proxy')).toEqual([]);
-    expect(budgets('local').map((b) => b.spec)).toEqual([{ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/instance': 'app', 'app.kubernetes.io/component': 'qdrant', 'perpetual.ai/perpetualdeployment': 'app' } } }]);
+    expect(budgets('local').map((b) => b.spec)).toEqual([
+      {
+        maxUnavailable: 1,
+        selector: {
+          matchLabels: {
+            'app.kubernetes.io/instance': 'app',
+            'app.kubernetes.io/component': 'qdrant',
+            'perpetual.ai/perpetualdeployment': 'app',
+          },
+        },
+      },
+    ]);
   });
 
   it('keeps its claims when deleted unless retainOnDelete is false, and on scale-down always', () => {
@@ -51,7 +62,8 @@ describe('the managed Qdrant', () => {
     const { owner, pd } = goldenInput('proxy');
     const sized = structuredClone(pd);
     sized.spec.vectorStore.managed.resources = { limits: { memory: '4Gi' } };
-    const container = qdrantObjects(owner, sized).find((o): o is V1StatefulSet => o.kind === 'StatefulSet')?.spec?.template.spec?.containers[0];
+    const container = qdrantObjects(owner, sized).find((o): o is V1StatefulSet => o.kind === 'StatefulSet')?.spec?.template.spec
+      ?.containers[0];
     expect(container?.resources).toEqual({ limits: { memory: '4Gi' } });
   });
 });

@@ -8,7 +8,14 @@ import { childMeta, selectorLabels, type Owner } from '../../../resources/meta.t
 import { buildNetworkPolicy, ingressRule, podsPeer, tcpPorts, type NetworkPolicy } from '../../../resources/network-policy.ts';
 import { buildPodDisruptionBudget } from '../../../resources/pod-disruption-budget.ts';
 import { buildPersistentVolumeClaim } from '../../../resources/persistent-volume-claim.ts';
-import { containerResources, envFromSecret, envValue, httpProbe, restrictedContainerSecurity, restrictedPodSecurity } from '../../../resources/pod.ts';
+import {
+  containerResources,
+  envFromSecret,
+  envValue,
+  httpProbe,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+} from '../../../resources/pod.ts';
 import { buildService } from '../../../resources/service.ts';
 import { buildStatefulSet } from '../../../resources/stateful-set.ts';
 import { childNames, GeneratedKeys, Ports } from '../names.ts';
@@ -85,7 +92,14 @@ export function qdrantObjects(owner: Owner, pd: PerpetualDeployment): Kubernetes
         },
       },
       volumeClaimTemplates: [
-        buildPersistentVolumeClaim({ name: 'storage' }, { size: String(managed.storage.size), accessMode: 'ReadWriteOnce', ...(managed.storage.storageClassName ? { storageClassName: managed.storage.storageClassName } : {}) }),
+        buildPersistentVolumeClaim(
+          { name: 'storage' },
+          {
+            size: String(managed.storage.size),
+            accessMode: 'ReadWriteOnce',
+            ...(managed.storage.storageClassName ? { storageClassName: managed.storage.storageClassName } : {}),
+          },
+        ),
       ],
       // The claims hold every user's memories: kept unless the spec says otherwise, never on scale-down.
       claimRetention: { whenDeleted: managed.retainOnDelete ? 'Retain' : 'Delete', whenScaled: 'Retain' },

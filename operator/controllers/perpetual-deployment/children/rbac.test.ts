@@ -5,7 +5,7 @@ import { GROUP } from '../../../api/v1alpha1/group.ts';
 import { gatewayIdentity } from './rbac.ts';
 import { goldenInput, goldenYaml } from './testdata/golden-inputs.ts';
 
-describe('the gateway\'s identity (local)', () => {
+describe("the gateway's identity (local)", () => {
   const objects = gatewayIdentity(goldenInput('local').owner);
 
   it('matches the golden YAML', async () => {

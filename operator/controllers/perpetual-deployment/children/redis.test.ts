@@ -14,7 +14,8 @@ describe.each<GoldenSpec>(['proxy', 'local'])('the managed Redis (%s)', (spec) =
 
 describe('the managed Redis', () => {
   it('requests CPU and memory unless the spec sizes it, so it is never BestEffort', () => {
-    const container = (objects: KubernetesObject[]) => objects.find((o): o is V1Deployment => o.kind === 'Deployment')?.spec?.template.spec?.containers[0];
+    const container = (objects: KubernetesObject[]) =>
+      objects.find((o): o is V1Deployment => o.kind === 'Deployment')?.spec?.template.spec?.containers[0];
     const { owner, pd } = goldenInput('proxy');
     expect(container(redisObjects(owner, pd))?.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' } });
     const sized = structuredClone(pd);
