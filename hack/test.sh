@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command: sets up whatever is missing (fast when already done), then runs lint, the
 # format check (Biome; `npm run format` fixes), the type-check and every test tier: unit, API
-# server, kwok cluster, PostgreSQL/Redis/simulator and gateway first, then e2e on a real node on its own (its containers would otherwise compete with
-# the timing-sensitive tiers for the two cores). Extra arguments go to one vitest run instead,
-# e.g. ./hack/test.sh --project unit, or ./hack/test.sh --project e2e
+# server, kwok cluster, PostgreSQL/Redis/simulator and gateway first, then e2e on a real node on
+# its own (its containers would otherwise compete with the timing-sensitive tiers for the two
+# cores). Extra arguments go to one vitest run instead, e.g. ./hack/test.sh --project unit, or
+# ./hack/test.sh --project e2e
 source "$(dirname "$0")/lib/common.sh"
 
 started=$(date +%s)
