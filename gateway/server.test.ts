@@ -39,6 +39,8 @@ const ACCOUNTS = {
   blocked: { limit: 0 },
   /** Held by its scopes to claude-test, through chat completions and the Messages API. */
   scoped: { limit: 1000 },
+  /** Held by its scopes to claude-test, on every endpoint. */
+  oneModel: { limit: 1000 },
   /** Expired a minute ago. */
   expired: { limit: 1000 },
   /** Rotated; its grace period ended a second ago. */
@@ -48,6 +50,7 @@ type Account = keyof typeof ACCOUNTS;
 const keys = Object.fromEntries(Object.keys(ACCOUNTS).map((name) => [name, issueApiKey().key])) as Record<Account, string>;
 const LIFECYCLE: Partial<Record<Account, Partial<ApiKeyRecord>>> = {
   scoped: { scopes: { models: ['claude-test'], endpoints: ['/chat/completions', '/messages'] } },
+  oneModel: { scopes: { models: ['claude-test'] } },
   expired: { expiresAt: Date.now() - 60_000 },
   rotated: { graceUntil: Date.now() - 1000, expiresAt: Date.now() + 3_600_000 },
 };
@@ -399,6 +402,21 @@ describe('key lifecycle on every endpoint that calls a model', () => {
       messages: [{ role: 'user', content: 'hello' }],
     });
     expect(counted.status).toBe(200);
+  });
+});
+
+describe('the models a scoped key sees', () => {
+  const get = (path: string, account: Account): Promise<Response> =>
+    fetch(`${base}${path}`, { headers: { authorization: `Bearer ${keys[account]}` } });
+
+  it('lists and finds only the models its scopes allow; other keys see them all', async () => {
+    const ids = async (account: Account): Promise<string[]> =>
+      ((await (await get('/v1/models', account)).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+    expect(await ids('oneModel')).toEqual(['claude-test']);
+    expect(await ids('alice')).toEqual(expect.arrayContaining(['claude-test', 'gpt-test']));
+    expect((await get('/v1/models/claude-test', 'oneModel')).status).toBe(200);
+    expect((await get('/v1/models/gpt-test', 'oneModel')).status).toBe(404);
+    expect((await get('/v1/models/gpt-test', 'alice')).status).toBe(200);
   });
 });
 

@@ -150,8 +150,13 @@ export function providerModelLister(deps: ModelsRouteDeps): (userId: string) => 
 export function modelsRouter(deps: ModelsRouteDeps): Router {
   const created = Math.floor(deps.startedAt / 1000);
   const providerModels = providerModelLister(deps);
+  // A key held to some models (its scopes) lists, and finds, only those: the rest it cannot call.
+  const reachable = (res: Response, models: ModelObject[]): ModelObject[] => {
+    const allowed = principalOf(res).scopes?.models;
+    return allowed ? models.filter((m) => allowed.includes(m.id)) : models;
+  };
   const modelsFor = async (res: Response): Promise<ModelObject[]> =>
-    modelList(deps.config, created, await providerModels(principalOf(res).userId));
+    reachable(res, modelList(deps.config, created, await providerModels(principalOf(res).userId)));
 
   const router = Router();
   router.get('/', async (_req: Request, res: Response) => {
@@ -162,7 +167,8 @@ export function modelsRouter(deps: ModelsRouteDeps): Router {
     const segments: unknown = req.params.id;
     const id = Array.isArray(segments) ? segments.join('/') : String(segments);
     // A configured model needs no provider asked.
-    const model = modelList(deps.config, created, []).find((m) => m.id === id) ?? (await modelsFor(res)).find((m) => m.id === id);
+    const model =
+      reachable(res, modelList(deps.config, created, [])).find((m) => m.id === id) ?? (await modelsFor(res)).find((m) => m.id === id);
     if (!model) throw modelNotFound(id);
     res.json(model);
   });
