@@ -13,6 +13,7 @@
 // being silently ignored.
 import Type, { type Static } from 'typebox';
 import type { MODES } from './perpetual-deployment.ts';
+import { modelPricing } from './pricing.ts';
 import { stringEnum } from './schema-helpers.ts';
 
 /** The two modes, as spec.mode spells them (perpetual-deployment.ts, not imported: it would pull the whole CRD schema into the gateway). */
@@ -20,25 +21,7 @@ const GATEWAY_MODES = ['proxy', 'local'] as const satisfies typeof MODES;
 
 const closed = { additionalProperties: false } as const;
 
-const ModelPricing = Type.Object(
-  {
-    inputPerMillionTokens: Type.Number({ description: 'USD per million prompt tokens.', minimum: 0 }),
-    outputPerMillionTokens: Type.Number({ description: 'USD per million completion tokens.', minimum: 0 }),
-    cachedInputPerMillionTokens: Type.Optional(
-      Type.Number({
-        description: "USD per million prompt tokens read from the provider's prompt cache; inputPerMillionTokens when absent.",
-        minimum: 0,
-      }),
-    ),
-    cacheWritePerMillionTokens: Type.Optional(
-      Type.Number({
-        description: "USD per million prompt tokens written to the provider's prompt cache (Anthropic); inputPerMillionTokens when absent.",
-        minimum: 0,
-      }),
-    ),
-  },
-  { description: 'Price used for usage_logs.cost_usd and perpetual_cost_usd_total.', ...closed },
-);
+const ModelPricing = modelPricing(closed);
 
 const GatewayFileModel = Type.Object(
   {

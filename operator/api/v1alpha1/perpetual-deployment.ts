@@ -15,6 +15,7 @@ import {
   SENTENCE_MAX_LENGTH,
   statusBase,
 } from './common.ts';
+import { modelPricing } from './pricing.ts';
 import { imageReference, quantity, stringEnum, withRules } from './schema-helpers.ts';
 import { QDRANT_DEFAULT_REQUESTS, REDIS_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.ts';
 
@@ -261,25 +262,7 @@ const Tiers = Type.Object(
   { description: 'Per-tier rate limits, enforced per API key in Redis.', default: {} },
 );
 
-const Pricing = Type.Object(
-  {
-    inputPerMillionTokens: Type.Number({ description: 'USD per million prompt tokens.', minimum: 0 }),
-    outputPerMillionTokens: Type.Number({ description: 'USD per million completion tokens.', minimum: 0 }),
-    cachedInputPerMillionTokens: Type.Optional(
-      Type.Number({
-        description: "USD per million prompt tokens read from the provider's prompt cache; inputPerMillionTokens when absent.",
-        minimum: 0,
-      }),
-    ),
-    cacheWritePerMillionTokens: Type.Optional(
-      Type.Number({
-        description: "USD per million prompt tokens written to the provider's prompt cache (Anthropic); inputPerMillionTokens when absent.",
-        minimum: 0,
-      }),
-    ),
-  },
-  { description: 'Price used for usage_logs.cost_usd and perpetual_cost_usd_total.' },
-);
+const Pricing = modelPricing();
 
 const Model = withRules(
   Type.Object(
