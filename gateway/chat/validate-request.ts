@@ -3,6 +3,7 @@
 // add parameters faster than gateways do); Perpetual's own fields are taken out first.
 import { badRequest } from '../errors.ts';
 import { checkModelName } from './model-name.ts';
+import { isObject } from '../json-object.ts';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 export const MAX_MESSAGES = 4096;
@@ -26,10 +27,6 @@ export interface ChatExtensions {
   conversationId: string | undefined;
   /** conversationOnly: recall only this conversation's memories (scope "conversation"). */
   memory: { enabled: boolean | undefined; topK: number | undefined; conversationOnly: boolean };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkMessage(message: unknown, i: number): ChatMessage {

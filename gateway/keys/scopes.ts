@@ -5,6 +5,7 @@
 // checked on every request from the cached key record (no database round trip).
 import { TIERS } from '../config.ts';
 import { badRequest } from '../errors.ts';
+import { isObject } from '../json-object.ts';
 
 export interface KeyScopes {
   /** Model names the key may ask for; absent: any. */
@@ -34,10 +35,6 @@ export const ENDPOINTS = [
 const FIELDS = ['models', 'endpoints', 'memory', 'max_tier'];
 const MAX_MODELS = 100;
 const MODEL_NAME_MAX = 200;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function stringList(value: unknown, param: string, check: (item: string) => boolean, what: string): string[] {
   if (

@@ -15,16 +15,13 @@ import type {
   MessageItem,
   ReasoningItem,
 } from './types.ts';
+import { isObject } from '../json-object.ts';
 
 const ROLES = new Set(['user', 'system', 'developer', 'assistant']);
 const DETAILS = new Set(['auto', 'low', 'high']);
 
 /** Names one item of a response: `${kind}_${seed}_${n}`, unique within the response. */
 export type ItemIds = (kind: 'msg' | 'fc' | 'fco', n: number) => string;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function invalid(param: string, problem: string): never {
   throw badRequest(`${param}: ${problem}`, 'invalid_value', param);

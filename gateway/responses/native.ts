@@ -10,6 +10,7 @@ import type { ProviderKind, ResponsesUpstreamBody, UpstreamResponseEvent } from 
 import type { Usage } from '../protocols/openai/types.ts';
 import { inProgressResponse, toResponseUsage, type ResponseContext } from './response.ts';
 import type { ContextItem, Json, MessageItem, OutputItem, ResponseObject, ResponseStatus } from './types.ts';
+import { isObject } from '../json-object.ts';
 
 /** Upstream kinds whose Responses API the gateway calls directly. */
 export function speaksResponses(kind: ProviderKind): boolean {
@@ -102,15 +103,15 @@ export function nativeResponse(ctx: ResponseContext, upstream: Json, usage?: Usa
 /** An upstream event for the client: the response it carries (lifecycle events) shown as ours. */
 export function nativeEvent(ctx: ResponseContext, event: UpstreamResponseEvent): UpstreamResponseEvent {
   const { response } = event;
-  if (typeof response !== 'object' || response === null || Array.isArray(response)) return event;
-  return { ...event, response: nativeResponse(ctx, response as Json) };
+  if (!isObject(response)) return event;
+  return { ...event, response: nativeResponse(ctx, response) };
 }
 
 /** What the client's answer says, for memory: the assistant's text, not its reasoning or calls. */
 export function answerText(output: unknown): string {
   if (!Array.isArray(output)) return '';
   return output
-    .filter((item): item is MessageItem => typeof item === 'object' && item !== null && (item as Json).type === 'message')
+    .filter((item): item is MessageItem => isObject(item) && item.type === 'message')
     .flatMap((item) => item.content.map((part) => (part.type === 'output_text' ? part.text : '')))
     .join('');
 }

@@ -5,6 +5,7 @@
 import { badRequest } from '../errors.ts';
 import { checkModelName } from '../chat/model-name.ts';
 import type { FunctionToolParam, Json, ResponsesRequest, TextFormat, ToolChoiceParam } from './types.ts';
+import { isObject } from '../json-object.ts';
 
 /** Top-level fields this gateway implements; `conversation_id` and `memory` are Perpetual's own. */
 const SUPPORTED = new Set([
@@ -36,10 +37,6 @@ const REASONING_SUMMARIES = new Set(['auto', 'concise', 'detailed']);
 /** OpenAI's limits on metadata. */
 const METADATA = { pairs: 16, keyLength: 64, valueLength: 512 } as const;
 export const MAX_RESPONSE_ID_LENGTH = 128;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function unsupported(param: string, what: string): never {
   throw badRequest(`${param}: ${what} is not supported by this gateway. Remove it and try again.`, 'unsupported_parameter', param);

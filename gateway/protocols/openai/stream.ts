@@ -11,6 +11,7 @@ import {
   sanitizeUpstreamMessage,
   upstreamProtocolError,
 } from '../../providers/transport/upstream-errors.ts';
+import { isObject } from '../../json-object.ts';
 
 export interface OpenAIStreamState extends StreamStateInit {
   id: string;
@@ -24,10 +25,6 @@ export interface OpenAIStreamState extends StreamStateInit {
 
 export function createOpenAIStreamState(init: StreamStateInit): OpenAIStreamState {
   return { ...init, id: '', usage: undefined, completionChars: 0, sawFinishReason: false, sawDone: false };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function midStreamError(data: string, state: OpenAIStreamState): GatewayError {
@@ -49,7 +46,7 @@ export function parseChunk(data: string, state: OpenAIStreamState): ChatCompleti
   } catch {
     throw upstreamProtocolError(state.provider, 'a stream event is not JSON');
   }
-  if (!isRecord(value)) throw upstreamProtocolError(state.provider, 'a stream event is not an object');
+  if (!isObject(value)) throw upstreamProtocolError(state.provider, 'a stream event is not an object');
   if (value.error !== undefined && value.error !== null) throw midStreamError(data, state);
   if (!Array.isArray(value.choices)) throw upstreamProtocolError(state.provider, 'a stream chunk has no choices');
   return value as ChatCompletionChunk;
@@ -58,7 +55,7 @@ export function parseChunk(data: string, state: OpenAIStreamState): ChatCompleti
 function generatedChars(chunk: ChatCompletionChunk): number {
   let chars = 0;
   for (const choice of chunk.choices) {
-    const delta = isRecord(choice.delta) ? choice.delta : {};
+    const delta = isObject(choice.delta) ? choice.delta : {};
     if (typeof delta.content === 'string') chars += delta.content.length;
     // Reasoning is output the upstream bills (vLLM and DeepSeek: reasoning_content; newer vLLM: reasoning).
     if (typeof delta.reasoning_content === 'string') chars += delta.reasoning_content.length;
@@ -74,7 +71,7 @@ function generatedChars(chunk: ChatCompletionChunk): number {
 export function observeChunk(state: OpenAIStreamState, chunk: ChatCompletionChunk): void {
   if (typeof chunk.id === 'string' && state.id === '') state.id = chunk.id;
   if (typeof chunk.created === 'number') state.created = chunk.created;
-  if (isRecord(chunk.usage)) state.usage = chunk.usage;
+  if (isObject(chunk.usage)) state.usage = chunk.usage;
   // Upstream JSON is unchecked: finish_reason may be absent as well as null.
   if (chunk.choices.some((c) => Boolean(c.finish_reason))) state.sawFinishReason = true;
   state.completionChars += generatedChars(chunk);
@@ -84,7 +81,7 @@ export function observeChunk(state: OpenAIStreamState, chunk: ChatCompletionChun
 export function chunkForClient(chunk: ChatCompletionChunk, state: OpenAIStreamState): ChatCompletionChunk | undefined {
   const out: ChatCompletionChunk = { ...chunk, model: state.model };
   if (state.includeUsage) return out;
-  if (chunk.choices.length === 0 && isRecord(chunk.usage)) return undefined;
+  if (chunk.choices.length === 0 && isObject(chunk.usage)) return undefined;
   delete out.usage;
   return out;
 }

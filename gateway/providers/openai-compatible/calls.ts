@@ -5,6 +5,7 @@ import type { ProviderTarget } from '../provider-client.ts';
 import { upstreamProtocolError } from '../transport/upstream-errors.ts';
 import { joinUrl } from '../transport/upstream-http.ts';
 import type { UpstreamCall, UpstreamResponse } from '../transport/upstream-http.ts';
+import { isObject } from '../../json-object.ts';
 
 function authHeaders(target: ProviderTarget): Record<string, string> {
   return { ...target.headers, ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}) };
@@ -38,7 +39,6 @@ export async function readJson(res: UpstreamResponse, provider: string): Promise
   } catch {
     throw upstreamProtocolError(provider, 'the body is not JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw upstreamProtocolError(provider, 'the body is not an object');
-  return value as Record<string, unknown>;
+  if (!isObject(value)) throw upstreamProtocolError(provider, 'the body is not an object');
+  return value;
 }

@@ -19,12 +19,9 @@ import type { UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.
 import type { Usage } from '../../protocols/openai/types.ts';
 import { estimateTokens, reconcileUsage } from '../usage.ts';
 import { call, readJson } from './calls.ts';
+import { isObject } from '../../json-object.ts';
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The events that end a stream; each carries the whole response. */
 const TERMINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);

@@ -25,12 +25,9 @@ import type {
   UserContentPart,
 } from '../../openai/types.ts';
 import type { IngressBlock, IngressMessage, IngressRequest } from './validate.ts';
+import { isObject } from '../../../json-object.ts';
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function unsupportedBlock(type: string, param: string): GatewayError {
   return badRequest(

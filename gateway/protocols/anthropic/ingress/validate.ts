@@ -6,6 +6,7 @@ import { badRequest } from '../../../errors.ts';
 import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from '../types.ts';
 import { checkModelName } from '../../../chat/model-name.ts';
 import { MAX_MESSAGES } from '../../../chat/validate-request.ts';
+import { isObject } from '../../../json-object.ts';
 
 /**
  * A content block as a client sends it: only its `type` is known to be a string here. The known
@@ -26,10 +27,6 @@ export interface IngressRequest extends Omit<AnthropicRequest, 'messages'> {
 }
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isUnitInterval(value: unknown): boolean {
   return typeof value === 'number' && value >= 0 && value <= 1;

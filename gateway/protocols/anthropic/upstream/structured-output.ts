@@ -7,13 +7,10 @@
 import { badRequest } from '../../../errors.ts';
 import type { AnthropicTool, AnthropicToolChoice } from '../types.ts';
 import type { ChatCompletionRequest, ResponseFormat, ToolChoice } from '../../openai/types.ts';
+import { isObject } from '../../../json-object.ts';
 
 /** The extra tool's name. A client tool of the same name is refused while response_format is set. */
 export const STRUCTURED_OUTPUT_TOOL = 'structured_output';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** True when the request asks for JSON, so the reply's structured_output call is its content. */
 export function usesStructuredOutput(req: Pick<ChatCompletionRequest, 'response_format'>): boolean {
