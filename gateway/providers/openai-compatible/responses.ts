@@ -17,7 +17,7 @@ import { upstreamProtocolError } from '../transport/upstream-errors.ts';
 import { headerValue } from '../transport/upstream-http.ts';
 import type { UpstreamHttp, UpstreamResponse } from '../transport/upstream-http.ts';
 import type { Usage } from '../../protocols/openai/types.ts';
-import { estimateTokens, reconcileUsage } from '../usage.ts';
+import { CHARS_PER_TOKEN, estimateTokens, reconcileUsage } from '../usage.ts';
 import { call, readJson } from './calls.ts';
 import { isObject } from '../../json-object.ts';
 
@@ -76,7 +76,7 @@ function report(response: Json | undefined, body: ResponsesUpstreamBody, streame
   const completionChars = response ? outputText(response.output).length : streamedChars;
   return reconcileUsage(chatUsage(response?.usage), {
     promptTokens: estimateResponsesPromptTokens(body),
-    completionTokens: Math.ceil(completionChars / 4),
+    completionTokens: Math.ceil(completionChars / CHARS_PER_TOKEN),
   });
 }
 
