@@ -2,10 +2,10 @@
 # Builds, from Go modules, into a version-keyed cache: the control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubectl), the node (kubelet, kube-proxy, containerd and
 # its runc shim, CoreDNS, a fake GPU device plugin), kwok, llm-d-inference-sim, the image tools
-# (our deterministic image writer and pause), helm (the chart's tests) and promtool (the alert rules'
-# and dashboards' checks). Already-built entries are reused; the cache key
-# includes the wrapper's go.mod, go.sum and any Go source of ours, so editing a wrapper rebuilds
-# it. Links the binaries into .bin/ in the repo.
+# (our deterministic image writer and pause), helm (the chart's tests), promtool (the alert rules'
+# and dashboards' checks) and vegeta (the open-loop load generator of test/bench/gateway-peers.ts).
+# Already-built entries are reused; the cache key includes the wrapper's go.mod, go.sum and any Go
+# source of ours, so editing a wrapper rebuilds it. Links the binaries into .bin/ in the repo.
 source "$(dirname "$0")/lib/common.sh"
 
 command -v go >/dev/null || die "Go is not installed; the test control plane is built from Go modules (need Go >= 1.26)."
@@ -101,4 +101,5 @@ build_one coredns "$COREDNS_VERSION" "build_go_main coredns" coredns
 build_one containerd "$CONTAINERD_VERSION" build_containerd containerd
 build_one helm "$HELM_VERSION" build_helm helm
 build_one promtool "$PROMETHEUS_VERSION" build_promtool promtool
+build_one vegeta "$VEGETA_VERSION" "build_go_tool vegeta" vegeta
 log "Go-built binaries ready in $LOCAL_BIN"

@@ -9,6 +9,7 @@ CONTAINERD_VERSION=2.2.9  # containerd and its runc shim for the node tier (2.2 
 COREDNS_VERSION=1.14.7    # cluster DNS for the node tier
 HELM_VERSION=4.3.2        # the chart's lint, template and install tests (helm.sh/helm/v4)
 PROMETHEUS_VERSION=0.316.0 # promtool: checks and unit-tests the alert rules, parses the dashboards' PromQL
+VEGETA_VERSION=12.13.0    # open-loop, fixed-rate HTTP load generator for test/bench/gateway-peers.ts
 NODE_VERSION=24.21.0      # Node.js LTS the project runs on (client-node 2.x needs >= 22.19); from npm's node-linux-* packages
 
 # Everything built or downloaded lives under one cache root, keyed by version, so repeat runs reuse it.
