@@ -109,6 +109,48 @@ export const ModelServerConditions = {
   RolloutBlocked: 'RolloutBlocked',
   /** Present with spec.autoscaling: whether the chosen engine is in place (e.g. False when KEDA is not installed). */
   ScalingActive: 'ScalingActive',
+  /** Present with spec.inferencePool.enabled: whether the InferencePool is applied (False when the cluster does not serve its API). */
+  InferencePoolReady: 'InferencePoolReady',
+  /** Present with model.source or cache.preload: whether the weights are where the replicas can load them. */
+  WeightsReady: 'WeightsReady',
+  /** Present with spec.adapters: whether every LoRA adapter is loaded on every ready replica. */
+  AdaptersReady: 'AdaptersReady',
+} as const;
+
+/** Why a ModelServer's AdaptersReady is True or False. */
+export const AdapterReasons = {
+  /** True: every adapter is loaded on every ready replica. */
+  AdaptersLoaded: 'AdaptersLoaded',
+  /** False: some ready replica does not have an adapter yet (or none is ready); the operator is loading it. */
+  AdaptersLoading: 'AdaptersLoading',
+  /** False: a replica refused an adapter; the message is the server's. The operator tries again every minute and at once when its source changes. */
+  AdapterLoadFailed: 'AdapterLoadFailed',
+} as const;
+
+/** Why a ModelServer's InferencePoolReady is True or False. */
+export const InferencePoolReasons = {
+  /** The InferencePool is applied. */
+  Applied: 'Applied',
+  /** The cluster does not serve inference.networking.k8s.io/v1 InferencePools: install the Gateway API Inference Extension CRDs. */
+  InferencePoolNotInstalled: 'InferencePoolNotInstalled',
+} as const;
+
+/** Why a ModelServer's WeightsReady is True or False. */
+export const WeightsReasons = {
+  /** False: the preload Job is downloading the weights into the cache; replicas stay at zero until it completes. */
+  Preloading: 'Preloading',
+  /** True: the preload Job completed; the cache holds the weights. */
+  Preloaded: 'Preloaded',
+  /** False: the preload Job failed (its pods' logs say why); replicas stay at zero until the spec changes. */
+  PreloadFailed: 'PreloadFailed',
+  /** True: the weights are read from an existing PersistentVolumeClaim (pvc://). */
+  ClaimMounted: 'ClaimMounted',
+  /** True: the weights are read from an OCI image mounted as an image volume (oci://). */
+  ImageMounted: 'ImageMounted',
+  /** False: oci:// needs image volumes, which this cluster's Kubernetes version does not enable by default (1.35+); no replica starts. */
+  ImageVolumesUnsupported: 'ImageVolumesUnsupported',
+  /** True: vLLM downloads the weights itself when a replica starts (hf:// without preload). */
+  DownloadedAtStart: 'DownloadedAtStart',
 } as const;
 
 /** Why a ModelServer's Ready is True or False (besides PodFailureReasons and InsufficientGPU). */

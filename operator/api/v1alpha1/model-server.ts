@@ -14,8 +14,9 @@ import {
   Toleration,
 } from './common.ts';
 import { VLLM_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.ts';
+import { AdapterStatus, LoraAdapter } from './adapters.ts';
 import type { V1Affinity } from '@kubernetes/client-node';
-import { affinity, imageReference, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
+import { affinity, IMAGE_REFERENCE_PATTERN, imageReference, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
 
 /** The longest vllm.maxModelLen: 2^31-1, a length vLLM and its kernels can hold. */
 export const MAX_MODEL_LEN = 2_147_483_647;
@@ -39,6 +40,13 @@ function celList(values: readonly string[]): string {
 export const SCALING_METRICS = ['inFlight', 'queueDepth', 'kvCacheUtilization'] as const;
 export const SCALING_ENGINES = ['builtin', 'hpa', 'keda'] as const;
 
+/** A Hugging Face repository id, as the Hub names repositories (org/name). */
+const HF_REPO = '[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*';
+/** A claim name (a DNS-1123 subdomain) and, optionally, a path inside it. */
+const PVC_PATH = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[^\\s]*)?';
+/** model.source: hf://org/name, pvc://claim[/path] or oci://<image reference>. */
+export const MODEL_SOURCE_PATTERN = `^(hf://${HF_REPO}|pvc://${PVC_PATH}|oci://${IMAGE_REFERENCE_PATTERN.slice(1, -1)})$`;
+
 const ModelSource = Type.Object(
   {
     id: Type.String({
@@ -50,6 +58,17 @@ const ModelSource = Type.Object(
       modelName('Name clients use (vLLM --served-model-name); defaults to id. ASCII letters, digits and `. _ - / : @ +`.'),
     ),
     revision: Type.Optional(Type.String({ description: 'Model revision (branch, tag or commit) to pin.', minLength: 1, maxLength: 256 })),
+    source: Type.Optional(
+      Type.String({
+        description:
+          'Where the weights come from, when not the Hugging Face id in `id`: `hf://org/name` (downloaded from Hugging Face, into the cache PVC when there is one), ' +
+          '`pvc://claim/path` (an existing PersistentVolumeClaim of this namespace, mounted read-only; vLLM loads the path inside it), or ' +
+          '`oci://registry/repo:tag` (an OCI image of the weights, mounted read-only as an image volume: needs Kubernetes 1.35+, where image volumes are on by default; ' +
+          'on an older cluster the WeightsReady condition says so and no replica starts). `id` stays the name clients use by default.',
+        maxLength: 1024,
+        pattern: MODEL_SOURCE_PATTERN,
+      }),
+    ),
   },
   { description: 'Which model to serve.' },
 );
@@ -109,12 +128,26 @@ const Vllm = Type.Object(
         maximum: MAX_MODEL_LEN,
       }),
     ),
+    maxLoras: Type.Optional(
+      Type.Integer({
+        description: 'With adapters: most LoRA adapters in one batch (vLLM --max-loras); 4 when empty. Changing it restarts the replicas.',
+        minimum: 1,
+        maximum: 256,
+      }),
+    ),
   },
   { description: 'vLLM engine settings.', default: {} },
 );
 
 const WeightsCache = Type.Object(
   {
+    preload: Type.Optional(
+      Type.Boolean({
+        description:
+          'Fill the volume before the first replica starts: a Job downloads the Hugging Face weights (model.source hf:// or model.id) with the engine image, ' +
+          'and replicas stay at zero until it completes (WeightsReady says Preloading, then Preloaded). A changed model or revision downloads again.',
+      }),
+    ),
     size: quantity({ description: 'Size of the weights volume.', default: '100Gi' }),
     storageClassName: Type.Optional(Type.String({ description: 'StorageClass; the cluster default when empty.' })),
     accessMode: stringEnum(['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany'], {
@@ -205,7 +238,7 @@ const Rollout = withRules(
  * as a non-root user (vllm/vllm-openai runs as root; an image built with a numeric user does not).
  */
 /** Volumes the operator itself mounts in the vLLM pod: a podTemplate volume may not take their names or paths. */
-export const VLLM_OWN_VOLUMES = { dshm: '/dev/shm', weights: '/models' } as const;
+export const VLLM_OWN_VOLUMES = { dshm: '/dev/shm', weights: '/models', 'model-source': '/model-source' } as const;
 
 const volumeName = Type.String({
   description: 'Volume name, unique in the pod.',
@@ -331,6 +364,44 @@ const ModelServerPodTemplate = withRules(
   ],
 );
 
+const EndpointPickerRef = Type.Object(
+  {
+    name: Type.String({ description: 'The endpoint picker Service, in the same namespace.', minLength: 1, maxLength: 253 }),
+    port: Type.Integer({ description: "The picker's ext-proc (gRPC) port on that Service.", minimum: 1, maximum: 65535, default: 9002 }),
+    failureMode: stringEnum(['FailOpen', 'FailClose'], {
+      description:
+        'What the inference gateway does when the picker does not answer: FailOpen routes anyway, FailClose refuses the request.',
+      default: 'FailClose',
+    }),
+  },
+  {
+    description:
+      'The endpoint picker (EPP) a conformant inference gateway asks which replica takes a request; you run it, Perpetual does not ship one.',
+  },
+);
+
+const InferencePoolSettings = withRules(
+  Type.Object(
+    {
+      enabled: Type.Boolean({ description: 'Generate the InferencePool.', default: false }),
+      endpointPickerRef: Type.Optional(EndpointPickerRef),
+    },
+    {
+      description:
+        'Publish the replicas as a Gateway API Inference Extension InferencePool (inference.networking.k8s.io/v1) named <name>-vllm, selecting the vLLM pods on port 8000, ' +
+        "so another inference gateway (Envoy AI Gateway, kgateway/agentgateway, llm-d's) can route to them beside Perpetual's own gateway. " +
+        'Applied only where the cluster serves the InferencePool API; the InferencePoolReady condition says when it does not.',
+    },
+  ),
+  [
+    {
+      rule: '!self.enabled || has(self.endpointPickerRef)',
+      message: 'endpointPickerRef is required when enabled: an InferencePool names the endpoint picker that routes to it',
+      fieldPath: '.endpointPickerRef',
+    },
+  ],
+);
+
 export const ModelServerSpec = withRules(
   Type.Object(
     {
@@ -353,10 +424,27 @@ export const ModelServerSpec = withRules(
       autoscaling: Type.Optional(Autoscaling),
       rollout: Rollout,
       podTemplate: Type.Optional(ModelServerPodTemplate),
+      adapters: Type.Optional(
+        Type.Array(LoraAdapter, {
+          description:
+            'LoRA adapters served on top of the model. Those listed when the replicas start are loaded at start (vLLM --lora-modules); ' +
+            "a change to the list is applied to running replicas through vLLM's dynamic LoRA API, without restarting them " +
+            "(only adding the first adapter, removing the last, or a new pvc:// claim restarts them). status.adapters shows each one's state.",
+          maxItems: 64,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        }),
+      ),
+      inferencePool: Type.Optional(InferencePoolSettings),
     },
     { description: 'The desired model server.' },
   ),
   [
+    {
+      rule: "!has(self.cache) || !has(self.cache.preload) || !self.cache.preload || !has(self.model.source) || self.model.source.startsWith('hf://')",
+      message: 'cache.preload downloads from Hugging Face: model.source must be hf:// (or unset) to preload',
+      fieldPath: '.cache.preload',
+    },
     {
       rule: '!has(self.affinity) || !has(self.podTemplate) || !has(self.podTemplate.affinity)',
       message: 'set affinity or podTemplate.affinity, not both',
@@ -396,6 +484,26 @@ const ScaleEvent = Type.Object(
   { description: 'One scaling decision.' },
 );
 
+const seconds = (description: string) => Type.Number({ description, minimum: 0 });
+
+const ColdStart = Type.Object(
+  {
+    pod: Type.String({ description: 'The replica this breakdown is of: the last one to become ready.' }),
+    createdAt: Type.String({ description: 'When the pod was created.', format: 'date-time' }),
+    scheduledSeconds: seconds('Created to scheduled on a node (waiting for a GPU shows here).'),
+    startedSeconds: Type.Optional(
+      seconds(
+        "Scheduled to the vLLM container running: the image pulled and the volumes mounted (unknown once the kubelet no longer reports the container's start).",
+      ),
+    ),
+    loadedSeconds: Type.Optional(
+      seconds('Container running to ready: vLLM loading (and, without a preloaded cache, downloading) the weights.'),
+    ),
+    totalSeconds: seconds('Created to ready.'),
+  },
+  { description: "The phases of the last replica's cold start, in seconds, from its pod's conditions and container state." },
+);
+
 export const ModelServerStatus = Type.Object(
   {
     ...statusBase,
@@ -407,6 +515,10 @@ export const ModelServerStatus = Type.Object(
     selector: Type.Optional(Type.String({ description: 'Label selector of the pods (for the scale subresource).' })),
     endpoint: Type.Optional(Type.String({ description: 'In-cluster OpenAI-compatible base URL.' })),
     lastScale: Type.Optional(ScaleEvent),
+    adapters: Type.Optional(
+      Type.Array(AdapterStatus, { description: 'Each spec.adapters entry and its state on the ready replicas.', maxItems: 64 }),
+    ),
+    lastColdStart: Type.Optional(ColdStart),
     scalingHistory: Type.Optional(
       Type.Array(ScaleEvent, { description: 'The most recent scaling decisions, newest first.', maxItems: 10 }),
     ),
