@@ -143,10 +143,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(/model "orphan" needs an endpoint/);
   });
 
-  it('routes local models by session affinity and scales from zero with bounded waits by default', () => {
+  it('routes local models by prompt prefix and scales from zero with bounded waits by default', () => {
     const config = loadConfig({ API_KEY_ENCRYPTION_KEY: KEY });
     expect(config.routing).toEqual({
-      policy: 'sessionAffinity',
+      policy: 'prefix',
       affinityLoadFactor: 1.5,
       maxAttempts: 3,
       health: { path: '/health', intervalMs: 2000, timeoutMs: 1000 },
@@ -172,6 +172,9 @@ describe('loadConfig', () => {
     });
     expect(config.routing).toMatchObject({ policy: 'leastLoad', affinityLoadFactor: 0, endpointMapFile: '/tmp/map.json' });
     expect(config.models.map((m) => m.routing)).toEqual(['sessionAffinity', undefined]);
+    // The ModelServer's spelling, as the operator writes it.
+    const spec = configFile('mode: local\nmodels:\n  - name: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: least-load\n');
+    expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: spec }).models[0]?.routing).toBe('leastLoad');
     expect(loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path, ROUTING_POLICY: 'SessionAffinity' }).routing.policy).toBe(
       'sessionAffinity',
     );
@@ -191,7 +194,7 @@ describe('loadConfig', () => {
   it('refuses an unknown routing policy in the file', () => {
     const path = configFile('mode: local\nmodels:\n  - name: a\n    endpoint: http://a-vllm.ns.svc:8000/v1\n    routing: random\n');
     expect(() => loadConfig({ API_KEY_ENCRYPTION_KEY: KEY, PERPETUAL_CONFIG: path })).toThrow(
-      /models\[0\]\.routing must be one of leastLoad, sessionAffinity, got "random"/,
+      /models\[0\]\.routing must be one of leastLoad, sessionAffinity, prefix, got "random"/,
     );
   });
 });

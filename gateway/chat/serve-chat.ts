@@ -238,7 +238,13 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(
   const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
   const calls = request.calls(recalled, signal);
   const model = request.body.model;
-  const upstream: UpstreamRequest = { userId: caller.principal.userId, model, conversationId: request.ext.conversationId, signal };
+  const upstream: UpstreamRequest = {
+    userId: caller.principal.userId,
+    model,
+    conversationId: request.ext.conversationId,
+    prompt: recalled.body,
+    signal,
+  };
   const exchange = {
     caller,
     model,
@@ -262,6 +268,7 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(
       requestId: caller.serverRequestId,
       messages: request.body.messages,
       responseText: text,
+      tier: caller.principal.tier,
     });
   }
 }

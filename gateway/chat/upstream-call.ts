@@ -5,6 +5,7 @@
 // requests or responses, so the same path serves every endpoint that calls a model.
 import { GatewayError, badRequest } from '../errors.ts';
 import type { ProviderClient, ProviderKind, ProviderTarget } from '../providers/provider-client.ts';
+import type { PromptParts } from '../routing/prefix-blocks.ts';
 import type { ReplicaRouter } from '../routing/replica-router.ts';
 import { resolveModel, type ResolvedModel } from './resolve-model.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -20,13 +21,15 @@ export interface UpstreamDeps {
   inFlight?: (model: string) => () => void;
 }
 
-/** What routing needs to know about a request (chat, completions, embeddings alike); never its body. */
+/** What routing needs to know about a request (chat, completions, embeddings alike): of the body, only the prompt prefix routing reads. */
 export interface UpstreamRequest {
   userId: string;
   /** The model the client named. */
   model: string;
   /** Session affinity's key in local mode. */
   conversationId?: string | undefined;
+  /** Local mode, prefix routing: the prompt's tools and messages as sent upstream (read, never copied or changed). */
+  prompt?: PromptParts | undefined;
   /** The client's; a held request leaves the queue when it aborts. */
   signal?: AbortSignal;
   /** Called once if the request is held for a ModelServer replica. */
@@ -139,7 +142,12 @@ async function attempt<T>(
   if (deps.router?.handles(route)) {
     const routed = await deps.router.call(
       route,
-      { conversationId: request.conversationId, signal: request.signal, ...(request.onHold ? { onHold: request.onHold } : {}) },
+      {
+        conversationId: request.conversationId,
+        prompt: request.prompt,
+        signal: request.signal,
+        ...(request.onHold ? { onHold: request.onHold } : {}),
+      },
       (replica) => send({ ...target, baseURL: replica.baseURL }),
     );
     sent = {

@@ -247,14 +247,14 @@ export const GatewayEnvSchema = Type.Object(
     MODEL_NAME: Type.Optional(text('Local mode without a file: the one model, served at VLLM_URL.')),
     VLLM_URL: httpUrl('Where MODEL_NAME is served.', 'http://localhost:8000/v1', { default: 'http://localhost:8000/v1' }),
     ROUTING_POLICY: Type.Optional(
-      Type.Enum(['leastLoad', 'sessionAffinity'], {
+      Type.Enum(['leastLoad', 'sessionAffinity', 'prefix'], {
         description:
-          "How requests spread over a ModelServer's replicas (any case); overrides the file's routing; sessionAffinity when neither sets it.",
+          "How requests spread over a ModelServer's replicas (any case) when its model names no policy; overrides the file's top-level routing; prefix when neither sets it.",
       }),
     ),
     SESSION_AFFINITY_MAX_LOAD_PERCENT: Type.Integer({
       description:
-        "Session affinity's load bound: a replica over this percentage of the mean in-flight load passes new requests on; 0: no bound.",
+        "Session and prefix affinity's load bound: a replica over this percentage of the mean in-flight load passes new requests on; 0: no bound.",
       default: 150,
       minimum: 0,
       not: { exclusiveMinimum: 0, exclusiveMaximum: 100 },

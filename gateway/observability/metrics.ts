@@ -18,6 +18,8 @@ export interface GatewayMetrics {
   queued: Gauge<'model'>;
   queueWait: Histogram<'model'>;
   replicaFailovers: Counter<'model'>;
+  /** Local mode: replica choices by model, policy (as ModelServer spec.routing spells it) and reason (routing/prefix-affinity.ts). */
+  routingDecisions: Counter<'model' | 'policy' | 'reason'>;
   scaleUpRequests: Counter<'model_server'>;
   rateLimited: Counter<'window'>;
   dependencyDegraded: Counter<'dependency'>;
@@ -119,6 +121,12 @@ export function makeMetrics(): GatewayMetrics {
       name: 'perpetual_replica_failovers_total',
       help: 'Requests moved to another ModelServer replica after one failed before answering, by model.',
       labelNames: ['model'],
+      registers,
+    }),
+    routingDecisions: new Counter({
+      name: 'perpetual_routing_decisions_total',
+      help: 'ModelServer replica choices by model, routing policy and reason (prefix_hit, least_load, session, saturated_fallback).',
+      labelNames: ['model', 'policy', 'reason'],
       registers,
     }),
     scaleUpRequests: new Counter({

@@ -4,11 +4,11 @@
 // about 1/n of the keys. No ring to rebuild and nothing to share between gateway replicas: every
 // gateway computes the same answer from the same replica list.
 //
-// Bounded load ("sticky until saturated", as KubeAI's CHWBL and llm-d do): a replica that already
-// carries more than `loadFactor` times the mean in-flight load gives the key to the next replica in
-// its order, so one long conversation or a hot spot cannot pile onto one vLLM while others idle.
+// Bounded load (load-bound.ts): a replica over the bound gives the key to the next replica in its
+// order.
 import { fmix32, fnv1a } from '../hashing/fnv1a.ts';
 import type { Candidate } from './candidate.ts';
+import { loadBound, withinBound } from './load-bound.ts';
 
 /** FNV-1a over UTF-16 code units, then MurmurHash3's finaliser so nearby inputs score far apart. */
 export function rendezvousScore(key: string, id: string): number {
@@ -23,15 +23,27 @@ export function rendezvousOrder<T extends Candidate>(key: string, candidates: re
     .map(({ candidate }) => candidate);
 }
 
+export interface AffinityPick<T> {
+  candidate: T;
+  /** The key's first choice was over the load bound, so the candidate is a later one. */
+  displaced: boolean;
+}
+
 /**
- * The most preferred candidate that stays within the load bound once it takes this request:
- * inFlight + 1 <= ceil(loadFactor × (total in flight + 1) / n). Unbounded when loadFactor is 0.
- * When every candidate is over the bound (cannot happen for loadFactor >= 1), the first choice.
+ * The most preferred candidate that stays within the load bound (load-bound.ts) once it takes this
+ * request; unbounded when loadFactor is 0. When every candidate is over the bound (cannot happen for
+ * loadFactor >= 1), the first choice.
  */
-export function pickByAffinity<T extends Candidate>(key: string, candidates: readonly T[], loadFactor: number): T | undefined {
+export function affinityPick<T extends Candidate>(key: string, candidates: readonly T[], loadFactor: number): AffinityPick<T> | undefined {
   const order = rendezvousOrder(key, candidates);
-  if (loadFactor <= 0 || order.length < 2) return order[0];
-  const total = order.reduce((sum, candidate) => sum + candidate.inFlight, 0) + 1;
-  const bound = Math.ceil((loadFactor * total) / order.length);
-  return order.find((candidate) => candidate.inFlight + 1 <= bound) ?? order[0];
+  const first = order[0];
+  if (first === undefined) return undefined;
+  const bound = loadBound(order, loadFactor);
+  const candidate = order.find((c) => withinBound(c, bound)) ?? first;
+  return { candidate, displaced: candidate !== first };
+}
+
+/** affinityPick's candidate. */
+export function pickByAffinity<T extends Candidate>(key: string, candidates: readonly T[], loadFactor: number): T | undefined {
+  return affinityPick(key, candidates, loadFactor)?.candidate;
 }

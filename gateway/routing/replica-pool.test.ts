@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import type { ReplicaAddress, Resolution } from './endpoint-resolver.ts';
-import { ReplicaPool, type AcquireRequest, type PoolSettings } from './replica-pool.ts';
+import { ReplicaPool, type AcquireRequest, type Lease, type PoolSettings } from './replica-pool.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -21,6 +21,8 @@ interface Harness {
   ready: Set<string>;
   triggered: string[];
   events: string[];
+  /** "<model> <policy> <reason>" per replica chosen. */
+  decisions: string[];
 }
 
 const pools: ReplicaPool[] = [];
@@ -33,6 +35,7 @@ function harness(replicas: ReplicaAddress[], settings: Partial<PoolSettings> = {
   const ready = new Set<string>();
   const triggered: string[] = [];
   const events: string[] = [];
+  const decisions: string[] = [];
   const pool = new ReplicaPool({
     server: { name: 'ms', endpoint: undefined },
     resolver: {
@@ -47,11 +50,15 @@ function harness(replicas: ReplicaAddress[], settings: Partial<PoolSettings> = {
     },
     settings: { healthIntervalMs: 1000, unhealthyMs: 300, holdTimeoutMs: 1500, queueMax: 2, loadFactor: 1.5, ...settings },
     log: silent,
-    hooks: { held: (model, delta) => events.push(`held ${model} ${String(delta)}`), waited: (model) => events.push(`waited ${model}`) },
+    hooks: {
+      held: (model, delta) => events.push(`held ${model} ${String(delta)}`),
+      waited: (model) => events.push(`waited ${model}`),
+      decided: (model, policy, reason) => decisions.push(`${model} ${policy} ${reason}`),
+    },
     random: () => 0,
   });
   pools.push(pool);
-  return { pool, resolution, ready, triggered, events };
+  return { pool, resolution, ready, triggered, events, decisions };
 }
 
 function request(overrides: Partial<AcquireRequest> = {}): AcquireRequest {
@@ -78,6 +85,51 @@ describe('ReplicaPool', () => {
     leases[0]?.release();
     leases[0]?.release();
     expect(h.pool.snapshot().replicas.reduce((s, r) => s + r.inFlight, 0)).toBe(3);
+  });
+
+  it('sends requests sharing a prompt prefix to the replica that served it until it saturates, and forgets a replica that left', async () => {
+    const replicas = [address(1), address(2), address(3)];
+    const h = harness(replicas);
+    for (const r of replicas) h.ready.add(r.id);
+    await h.pool.refresh();
+    const shared = [11, 12, 13];
+    const first = await h.pool.acquire(request({ policy: 'prefix', blocks: [...shared, 1] }));
+    expect(h.decisions.pop()).toBe('m prefix least_load');
+    // Sequential requests (each released before the next) stay on it, whatever follows the shared part.
+    first?.release();
+    for (const tail of [2, 3, 4]) {
+      const lease = await h.pool.acquire(request({ policy: 'prefix', blocks: [...shared, tail] }));
+      expect(lease?.replica.id).toBe(first?.replica.id);
+      expect(h.decisions.pop()).toBe('m prefix prefix_hit');
+      lease?.release();
+    }
+    // Concurrent ones stay until the bound (3 replicas: ceil(1.5 × (in flight + 1) / 3)); the one that
+    // takes the overflow learns the prefix too, so the prompt spreads over two replicas, not three.
+    h.decisions.length = 0;
+    const held: (Lease | undefined)[] = [];
+    for (let i = 0; i < 6; i++) held.push(await h.pool.acquire(request({ policy: 'prefix', blocks: [...shared, 100 + i] })));
+    const counts = replicas.map((r) => held.filter((l) => l?.replica.id === r.id).length).sort();
+    expect(counts).toEqual([0, 3, 3]);
+    expect(held.filter((l) => l?.replica.id === first?.replica.id)).toHaveLength(3);
+    expect(h.decisions.filter((d) => d.endsWith('saturated_fallback'))).toHaveLength(1);
+    expect(h.decisions.filter((d) => d.endsWith('prefix_hit'))).toHaveLength(5);
+    for (const lease of held) lease?.release();
+    // The replica leaves: its prefixes go with it, so the prompt is unknown again.
+    h.resolution.current = { state: 'present', replicas: replicas.filter((r) => r.id !== first?.replica.id) };
+    await h.pool.refresh();
+    h.resolution.current = { state: 'present', replicas };
+    await h.pool.refresh();
+    await h.pool.refresh();
+    h.decisions.length = 0;
+    const again = await h.pool.acquire(
+      request({
+        policy: 'prefix',
+        blocks: [...shared, 9],
+        exclude: new Set(replicas.map((r) => r.id).filter((id) => id !== first?.replica.id)),
+      }),
+    );
+    expect(again?.replica.id).toBe(first?.replica.id);
+    expect(h.decisions).toEqual(['m prefix least_load']);
   });
 
   it('holds a request while no replica is ready, asks for one at once, and serves it when one is', async () => {

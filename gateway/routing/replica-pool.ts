@@ -15,6 +15,8 @@ import { chooseReplica } from './choose-replica.ts';
 import type { EndpointResolver, ModelServerRef, ReplicaAddress, Resolution } from './endpoint-resolver.ts';
 import type { Probe } from './health-probe.ts';
 import { HeldQueue } from './held-queue.ts';
+import type { RoutingReason } from './prefix-affinity.ts';
+import { DEFAULT_BLOCKS_PER_REPLICA, PrefixIndex } from './prefix-index.ts';
 import { heldQueueFull, holdTimedOut, modelServerGone, routerClosed } from './routing-errors.ts';
 import type { RoutingPolicy } from './routing-policy.ts';
 import type { ScaleTrigger } from './scale-trigger.ts';
@@ -30,8 +32,10 @@ export interface PoolSettings {
   holdTimeoutMs: number;
   /** Requests held at most at once; more get a 503 with Retry-After. */
   queueMax: number;
-  /** Session affinity's load bound (see pickByAffinity). */
+  /** Session and prefix affinity's load bound (see load-bound.ts). */
   loadFactor: number;
+  /** Prefix routing: prompt blocks remembered per replica (PrefixIndex); DEFAULT_BLOCKS_PER_REPLICA when absent. */
+  prefixBlocksPerReplica?: number;
 }
 
 export interface PoolHooks {
@@ -41,6 +45,8 @@ export interface PoolHooks {
   waited(model: string, ms: number): void;
   /** The pool asked for a first replica. */
   scaleRequested(modelServer: string): void;
+  /** A replica was chosen for a request, under this policy, for this reason. */
+  decided(model: string, policy: RoutingPolicy, reason: RoutingReason): void;
 }
 
 export interface PoolDeps {
@@ -60,6 +66,8 @@ export interface AcquireRequest {
   policy: RoutingPolicy;
   /** The conversation id, for session affinity. */
   key: string | undefined;
+  /** Prefix routing: the prompt's chained block hashes (prefix-blocks.ts); absent or empty without a prompt. */
+  blocks?: readonly number[] | undefined;
   /** Replicas already tried for this request. */
   exclude: ReadonlySet<string>;
   signal: AbortSignal | undefined;
@@ -105,6 +113,7 @@ export class ReplicaPool {
   readonly #queue: HeldQueue<Waiter>;
   readonly #stop = new AbortController();
   readonly #log: Logger;
+  readonly #prefixes: PrefixIndex;
   #state: PoolSnapshot['state'] = 'unknown';
   #timer: NodeJS.Timeout | undefined;
   #current: Promise<void> | undefined;
@@ -117,6 +126,7 @@ export class ReplicaPool {
   constructor(deps: PoolDeps) {
     this.#deps = deps;
     this.#queue = new HeldQueue(deps.settings.queueMax);
+    this.#prefixes = new PrefixIndex(deps.settings.prefixBlocksPerReplica ?? DEFAULT_BLOCKS_PER_REPLICA);
     this.#log = deps.log.child({ modelServer: deps.server.name });
   }
 
@@ -185,13 +195,20 @@ export class ReplicaPool {
     if (this.#stop.signal.aborted) throw routerClosed(request.model);
     if (this.#state === 'absent') throw modelServerGone(request.model, this.name);
     const candidates = this.#eligible().filter((r) => !request.exclude.has(r.id));
-    const pick = chooseReplica(candidates, {
+    const blocks = request.blocks && request.blocks.length > 0 ? request.blocks : undefined;
+    const decision = chooseReplica(candidates, {
       policy: request.policy,
       key: request.key,
+      matched: blocks && ((replica) => this.#prefixes.matched(replica.id, blocks)),
       loadFactor: this.#deps.settings.loadFactor,
       random: this.#deps.random ?? Math.random,
     });
-    return pick ? lease(pick) : undefined;
+    if (!decision) return undefined;
+    // Whatever chose it, the replica is about to prefill this prompt: later requests sharing its
+    // prefix should find it there.
+    if (blocks) this.#prefixes.record(decision.candidate.id, blocks);
+    this.#deps.hooks?.decided?.(request.model, request.policy, decision.reason);
+    return lease(decision.candidate);
   }
 
   #eligible(): ReplicaState[] {
@@ -333,7 +350,11 @@ export class ReplicaPool {
 
   #update(addresses: readonly ReplicaAddress[]): void {
     const listed = new Set(addresses.map((a) => a.id));
-    for (const id of this.#replicas.keys()) if (!listed.has(id)) this.#replicas.delete(id);
+    for (const id of this.#replicas.keys()) {
+      if (listed.has(id)) continue;
+      this.#replicas.delete(id);
+      this.#prefixes.forget(id);
+    }
     for (const address of addresses) {
       if (!this.#replicas.has(address.id))
         this.#replicas.set(address.id, { id: address.id, address, inFlight: 0, ready: false, unhealthyUntil: 0 });

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ModelRoute } from '../config.ts';
 import type { ReplicaAddress } from './endpoint-resolver.ts';
 import type { PoolSnapshot, ReplicaPool } from './replica-pool.ts';
+import { prefixBlocks, promptPrefixText, type PromptParts } from './prefix-blocks.ts';
 import { isReplicaFailure } from './replica-failure.ts';
 import type { RoutingPolicy } from './routing-policy.ts';
 
@@ -21,6 +22,8 @@ export interface RouterSettings {
 export interface RoutedRequest {
   /** The conversation id, the session-affinity key. */
   conversationId: string | undefined;
+  /** The prompt as sent upstream (memories included), for prefix routing; read only under that policy. */
+  prompt?: PromptParts | undefined;
   signal: AbortSignal | undefined;
   /** Called once if the request is held for a replica (streams start their keep-alives here). */
   onHold?: () => void;
@@ -88,6 +91,9 @@ export class ReplicaRouter {
     const pool = this.#options.pools.get(route.modelServer);
     if (!pool) throw new Error(`No replica pool for ModelServer "${route.modelServer}"`);
     const policy = route.routing ?? this.#options.settings.policy;
+    // Hashed once per request, and only when the policy reads it; seeded with the model the replicas
+    // serve, so two models never share a cache entry.
+    const blocks = policy === 'prefix' && request.prompt ? prefixBlocks(promptPrefixText(request.prompt), route.upstreamModel) : undefined;
     const tried = new Set<string>();
     let lastFailure: unknown;
     let heldMs = 0;
@@ -96,6 +102,7 @@ export class ReplicaRouter {
         model: route.name,
         policy,
         key: request.conversationId,
+        blocks,
         exclude: tried,
         signal: request.signal,
         hold: attempt === 0,

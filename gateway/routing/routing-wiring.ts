@@ -11,6 +11,7 @@ import { FileEndpointResolver } from './file-endpoint-resolver.ts';
 import { httpProbe } from './health-probe.ts';
 import { ReplicaPool, type PoolHooks } from './replica-pool.ts';
 import { ReplicaRouter } from './replica-router.ts';
+import { SPEC_POLICY_NAMES } from './routing-policy.ts';
 import { lazyScaleTrigger, logScaleTrigger, type ScaleTrigger } from './scale-trigger.ts';
 
 const START_WAIT_MS = 3000;
@@ -67,6 +68,9 @@ function hooksFor(metrics: GatewayMetrics): PoolHooks {
     },
     scaleRequested: (modelServer) => {
       metrics.scaleUpRequests.inc({ model_server: modelServer });
+    },
+    decided: (model, policy, reason) => {
+      metrics.routingDecisions.inc({ model, policy: SPEC_POLICY_NAMES[policy], reason });
     },
   };
 }
