@@ -19,6 +19,7 @@ import type { ModelServer } from '../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../api/v1alpha1/perpetual-deployment.ts';
 import type { NetworkPolicy } from '../resources/network-policy.ts';
 import type { ScaledObject } from '../resources/scaled-object.ts';
+import type { InferencePool } from '../resources/inference-pool.ts';
 import type { KindInformer } from './informer.ts';
 import type { KindName } from './resource-kinds.ts';
 
@@ -40,6 +41,7 @@ export interface KindTypes {
   Role: V1Role;
   RoleBinding: V1RoleBinding;
   ScaledObject: ScaledObject;
+  InferencePool: InferencePool;
 }
 
 export interface Caches {

@@ -4,6 +4,7 @@ import { podAddressResolver } from '../autoscaler/endpoints.ts';
 import { isPodReady } from './pod-essentials.ts';
 import { insufficientGpuMessage } from '../controllers/model-server/observe.ts';
 import { podFailure } from '../controllers/pod-failure.ts';
+import { podColdStart } from '../controllers/model-server/cold-start.ts';
 import { KUBELET_MESSAGE_MAX, keepPodEssentials } from './pod-essentials.ts';
 
 type ContainerTrouble = Pick<V1ContainerStatus, 'state' | 'lastState' | 'restartCount'>;
@@ -63,6 +64,7 @@ function fullPod(
       namespace: 'prod',
       uid: 'u-1',
       resourceVersion: '42',
+      creationTimestamp: new Date('2026-11-24T10:59:58Z'),
       labels: { 'app.kubernetes.io/component': 'vllm', 'perpetual.ai/modelserver': 'llama' },
       ...(overrides.deleting ? { deletionTimestamp: new Date('2026-11-24T12:00:00Z') } : {}),
     },
@@ -102,7 +104,7 @@ function fullPod(
                 : '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.',
             }
           : { type: 'PodScheduled', status: 'True', lastTransitionTime: new Date('2026-11-24T11:00:00Z') },
-        { type: 'Ready', status: overrides.ready ? 'True' : 'False' },
+        { type: 'Ready', status: overrides.ready ? 'True' : 'False', lastTransitionTime: new Date('2026-11-24T11:01:30Z') },
         { type: 'ContainersReady', status: overrides.ready ? 'True' : 'False' },
       ],
       containerStatuses: [
@@ -114,6 +116,7 @@ function fullPod(
           ready: overrides.ready ?? false,
           started: overrides.ready ?? false,
           restartCount: 0,
+          ...(overrides.ready ? { state: { running: { startedAt: new Date('2026-11-24T11:00:20Z') } } } : {}),
           ...overrides.trouble,
         },
       ],
@@ -127,6 +130,7 @@ const readers = {
   address: (pod: V1Pod) => podAddressResolver().resolve(pod, 'replica'),
   labels: (pod: V1Pod) => pod.metadata?.labels,
   failure: (pod: V1Pod) => podFailure(pod),
+  coldStart: (pod: V1Pod) => podColdStart(pod),
 };
 
 describe('keepPodEssentials', () => {
@@ -150,10 +154,19 @@ describe('keepPodEssentials', () => {
   it('drops what nothing reads', () => {
     const pod = fullPod({ nodeName: 'gpu-1', ready: true });
     keepPodEssentials(pod);
-    expect(JSON.stringify(pod)).not.toMatch(
-      /HF_TOKEN|volumes|containerStatuses|image|ContainersReady|PodReadyToStartContainers|lastTransitionTime/,
-    );
+    expect(JSON.stringify(pod)).not.toMatch(/HF_TOKEN|volumes|vllm-openai|sha256|containerd|ContainersReady|PodReadyToStartContainers/);
     expect(pod.spec?.containers).toEqual([{ name: 'vllm', ports: [{ name: 'http', containerPort: 8000 }] }]);
+    // Of a ready container, only when it started (the cold-start breakdown).
+    expect(pod.status?.containerStatuses).toEqual([
+      {
+        name: 'vllm',
+        image: '',
+        imageID: '',
+        ready: true,
+        restartCount: 0,
+        state: { running: { startedAt: new Date('2026-11-24T11:00:20Z') } },
+      },
+    ]);
   });
 
   it('keeps of the volumes only the names of the claims they use', () => {

@@ -9,6 +9,8 @@
 //   - of each container that is not ready: the waiting reason and message, the reason and exit
 //     code of its current or last termination and its restart count (controllers/pod-failure.ts).
 //     Never a termination message: the application writes it and it may hold anything.
+//   - when the pod was scheduled and became ready (those conditions' lastTransitionTime) and when
+//     each container started running (a ModelServer's cold-start breakdown, model-server/cold-start.ts).
 // Reading another field of a cached Pod means keeping it here first (pod-essentials.test.ts runs
 // every reader on a full pod and on what is kept).
 import type { V1ContainerStateTerminated, V1ContainerStatus, V1Pod, V1PodCondition, V1Volume } from '@kubernetes/client-node';
@@ -21,11 +23,11 @@ export function clipKubeletMessage(message: string): string {
   return message.length <= KUBELET_MESSAGE_MAX ? message : `${message.slice(0, KUBELET_MESSAGE_MAX - 3)}...`;
 }
 
-/** The conditions something reads; the others (and every condition's timestamps) are dropped. */
+/** The conditions something reads; the others are dropped. */
 const READ_CONDITIONS: ReadonlySet<string> = new Set(['Ready', 'PodScheduled']);
 
 function keptCondition(c: V1PodCondition): V1PodCondition {
-  return { type: c.type, status: c.status, reason: c.reason, message: c.message };
+  return { type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime };
 }
 
 function keptTermination(t: V1ContainerStateTerminated | undefined): V1ContainerStateTerminated | undefined {
@@ -51,14 +53,27 @@ function keptContainerStatus(s: V1ContainerStatus): V1ContainerStatus {
   };
 }
 
+/** Of a ready container, only when it started running (the end of its image pull). */
+function keptReadyContainerStatus(s: V1ContainerStatus): V1ContainerStatus {
+  const startedAt = s.state?.running?.startedAt;
+  return {
+    name: s.name,
+    image: '',
+    imageID: '',
+    ready: true,
+    restartCount: s.restartCount,
+    state: startedAt ? { running: { startedAt } } : undefined,
+  };
+}
+
 /**
  * Only containers that are not ready can explain a failure, and a pod that succeeded (a finished
- * migration) has none to explain: a healthy pod keeps no container statuses at all.
+ * migration) has none to explain; of a ready container only its start time is kept.
  */
 function keptContainerStatuses(status: V1Pod['status']): V1ContainerStatus[] | undefined {
   if (status?.phase === 'Succeeded') return undefined;
-  const notReady = status?.containerStatuses?.filter((s) => !s.ready);
-  return notReady?.length ? notReady.map(keptContainerStatus) : undefined;
+  const kept = status?.containerStatuses?.map((s) => (s.ready ? keptReadyContainerStatus(s) : keptContainerStatus(s)));
+  return kept?.length ? kept : undefined;
 }
 
 /** Of the pod's volumes, only those that use a PersistentVolumeClaim, and of each only the claim's name. */

@@ -30,6 +30,8 @@ export const Kinds = {
   RoleBinding: kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
   /** KEDA's; optional: watched only while the cluster serves it. */
   ScaledObject: kind('keda.sh/v1alpha1', 'ScaledObject', 'scaledobjects'),
+  /** The Gateway API Inference Extension's; optional: watched only while the cluster serves it. */
+  InferencePool: kind('inference.networking.k8s.io/v1', 'InferencePool', 'inferencepools'),
 } as const;
 
 export type KindName = keyof typeof Kinds;

@@ -20,6 +20,9 @@ import { buildService } from '../../resources/service.ts';
 import { autoscalerObjects, NO_AUTOSCALING_INPUTS, type AutoscalingInputs } from './autoscaling.ts';
 import { modelServerChildNames, VLLM_PORT } from './names.ts';
 import { desiredReplicas } from '../../api/v1alpha1/model-server-funcs.ts';
+import { inferencePoolObjects } from './inference-pool.ts';
+import { buildPreloadJob } from './preload-job.ts';
+import { holdsReplicas, modelArgument, NO_WEIGHTS_INPUTS, sourceVolume, weightsSource, type WeightsInputs } from './weights.ts';
 import { VLLM_DEFAULT_REQUESTS } from '../../api/v1alpha1/resource-defaults.ts';
 
 type Spec = ModelServer['spec'];
@@ -31,7 +34,7 @@ export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 export function vllmArgs(spec: Spec): string[] {
   const args = [
     '--model',
-    spec.model.id,
+    modelArgument(spec.model),
     '--served-model-name',
     spec.model.servedName ?? spec.model.id,
     '--host',
@@ -43,7 +46,8 @@ export function vllmArgs(spec: Spec): string[] {
     '--gpu-memory-utilization',
     String(spec.vllm.gpuMemoryUtilization),
   ];
-  if (spec.model.revision) args.push('--revision', spec.model.revision);
+  // A revision names a Hugging Face commit; a claim or an image holds one set of files.
+  if (spec.model.revision && weightsSource(spec.model).kind === 'hf') args.push('--revision', spec.model.revision);
   if (spec.vllm.maxModelLen) args.push('--max-model-len', String(spec.vllm.maxModelLen));
   if (spec.cache) args.push('--download-dir', WEIGHTS_PATH);
   return [...args, ...(spec.engine.args ?? [])];
@@ -90,6 +94,11 @@ function volumes(ms: Owner, spec: Spec): { volumes: V1Volume[]; mounts: V1Volume
   if (spec.cache) {
     volumes.push({ name: 'weights', persistentVolumeClaim: { claimName: modelServerChildNames(ms.name).weights } });
     mounts.push({ name: 'weights', mountPath: WEIGHTS_PATH });
+  }
+  const source = sourceVolume(spec.model);
+  if (source) {
+    volumes.push(source.volume);
+    mounts.push(source.mount);
   }
   // The user's after ours; the schema keeps their names and paths off ours.
   volumes.push(...(spec.podTemplate?.volumes ?? []).map(extraVolume));
@@ -183,20 +192,34 @@ function podMetadata(owner: Owner, spec: Spec): V1ObjectMeta {
   };
 }
 
-export function buildModelDeployment(owner: Owner, spec: Spec): V1Deployment {
+/** `hold`: no replica yet, whatever the spec or an autoscaler wants (the weights are not loadable yet). */
+export function buildModelDeployment(owner: Owner, spec: Spec, hold = false): V1Deployment {
   return buildDeployment(childMeta(owner, modelServerChildNames(owner.name).workload, 'vllm'), {
     selector: selectorLabels(owner, 'vllm'),
-    replicas: desiredReplicas(spec),
+    replicas: hold ? 0 : desiredReplicas(spec),
     strategy: strategy(spec),
     template: { metadata: podMetadata(owner, spec), spec: podSpec(owner, spec) },
   });
 }
 
-export function desiredObjects(ms: ModelServer, autoscaling: AutoscalingInputs = NO_AUTOSCALING_INPUTS): KubernetesObject[] {
+/** What the cluster offers that some children depend on (optional APIs, image volumes) and the preload's progress. */
+export interface ClusterInputs {
+  inferencePoolServed: boolean;
+  weights: WeightsInputs;
+}
+
+export const NO_CLUSTER_INPUTS: ClusterInputs = { inferencePoolServed: false, weights: NO_WEIGHTS_INPUTS };
+
+export function desiredObjects(
+  ms: ModelServer,
+  autoscaling: AutoscalingInputs = NO_AUTOSCALING_INPUTS,
+  cluster: ClusterInputs = NO_CLUSTER_INPUTS,
+): KubernetesObject[] {
   const owner = ownerOf({ ...ms, kind: 'ModelServer' });
   const names = modelServerChildNames(owner.name);
+  const preload = buildPreloadJob(owner, ms);
   const objects: KubernetesObject[] = [
-    buildModelDeployment(owner, ms.spec),
+    buildModelDeployment(owner, ms.spec, holdsReplicas(ms, cluster.weights)),
     buildService(childMeta(owner, names.workload, 'vllm'), {
       selector: selectorLabels(owner, 'vllm'),
       ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http' }],
@@ -209,6 +232,8 @@ export function desiredObjects(ms: ModelServer, autoscaling: AutoscalingInputs =
       headless: true,
     }),
     ...autoscalerObjects(owner, ms, autoscaling),
+    ...inferencePoolObjects(owner, ms, cluster.inferencePoolServed),
+    ...(preload ? [preload] : []),
   ];
   if (ms.spec.cache) {
     objects.unshift(

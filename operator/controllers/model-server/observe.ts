@@ -1,5 +1,5 @@
 // What the cluster says about a ModelServer's children, read from the informer caches.
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import { Labels } from '../../api/v1alpha1/labels.ts';
 import type { ScalingVerdict } from '../../scaling-verdicts.ts';
@@ -14,12 +14,18 @@ export interface ModelServerObserved {
   verdict?: ScalingVerdict;
   /** Whether the cluster serves KEDA's ScaledObject API, for `engine: keda`. */
   kedaInstalled?: boolean;
+  /** Whether the cluster serves the InferencePool API, for spec.inferencePool. */
+  inferencePoolServed?: boolean;
+  /** Whether the cluster runs image volumes, for an oci:// source. */
+  imageVolumes?: boolean;
+  /** The preload Job for the current model and revision, with cache.preload. */
+  preloadJob?: V1Job;
 }
 
 export function observeModelServer(
   caches: Caches,
   ms: ModelServer,
-  autoscaling: Pick<ModelServerObserved, 'verdict' | 'kedaInstalled'> = {},
+  autoscaling: Pick<ModelServerObserved, 'verdict' | 'kedaInstalled' | 'inferencePoolServed' | 'imageVolumes' | 'preloadJob'> = {},
 ): ModelServerObserved {
   const name = ms.metadata?.name ?? '';
   const namespace = ms.metadata?.namespace ?? '';

@@ -6,6 +6,7 @@ import {
   ProgressingReasons,
   RolloutBlockedReasons,
   ScalingLimitedReasons,
+  WeightsReasons,
   WithinLimitsReason,
 } from '../../api/v1alpha1/conditions.ts';
 import { plural } from '../../utils.ts';
@@ -19,6 +20,10 @@ import { scalingActiveCondition } from './autoscaling.ts';
 import { desiredReplicas } from '../../api/v1alpha1/model-server-funcs.ts';
 import { modelServerEndpoint } from './names.ts';
 import { insufficientGpuMessage, type ModelServerObserved } from './observe.ts';
+import { inferencePoolCondition } from './inference-pool.ts';
+import { preloadState } from './preload-job.ts';
+import { weightsCondition } from './weights.ts';
+import { lastColdStart } from './cold-start.ts';
 
 /** The Deployment controller's own reason on its Progressing condition (apps/v1), not one of ours. */
 const DEPLOYMENT_PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
@@ -123,15 +128,29 @@ function rolloutBlockedCondition(c: Counts): ConditionInput {
   return condition(C.RolloutBlocked, false, RolloutBlockedReasons.NotBlocked, 'The rollout is not blocked.');
 }
 
+/** WeightsReady as observed: the image volume support and the preload Job's state. */
+function weightsOf(ms: ModelServer, observed: ModelServerObserved): ConditionInput | undefined {
+  return weightsCondition(ms, { imageVolumes: observed.imageVolumes ?? true, preload: preloadState(ms, observed.preloadJob) });
+}
+
+/** While the weights cannot be loaded (preloading, or never: no image volumes), no replica is: Ready says why. */
+function readyOrHeld(ready: ConditionInput, weights: ConditionInput | undefined): ConditionInput {
+  return weights?.status === 'False' ? condition(C.Ready, false, weights.reason, weights.message) : ready;
+}
+
 function conditions(ms: ModelServer, c: Counts, observed: ModelServerObserved): ConditionInput[] {
   const active = scalingActiveCondition(ms, observed.kedaInstalled ?? false);
+  const pool = inferencePoolCondition(ms, observed.inferencePoolServed ?? false);
+  const weights = weightsOf(ms, observed);
   return [
-    readyCondition(c, observed.deployment !== undefined),
+    readyOrHeld(readyCondition(c, observed.deployment !== undefined), weights),
     availableCondition(c),
     progressingCondition(c),
     scalingLimitedCondition(ms, c, observed),
     rolloutBlockedCondition(c),
     ...(active ? [active] : []),
+    ...(pool ? [pool] : []),
+    ...(weights ? [weights] : []),
   ];
 }
 
@@ -157,12 +176,21 @@ function failurePhase(c: Counts, wasReady: boolean): Phase {
 function phaseOf(conds: ConditionInput[], c: Counts, wasReady: boolean): { phase: Phase; reason: string } {
   const ready = conds.find((x) => x.type === C.Ready);
   const limited = conds.find((x) => x.type === C.ScalingLimited);
+  const weights = conds.find((x) => x.type === C.WeightsReady);
+  if (weights?.status === 'False')
+    return { phase: weights.reason === WeightsReasons.Preloading ? 'Progressing' : 'Failed', reason: weights.message };
   if (ready?.status === 'True') return { phase: 'Ready', reason: ready.message };
   if (c.failures) return { phase: failurePhase(c, wasReady), reason: ready?.message ?? '' };
   // At maxReplicas or without metrics the replicas still serve: only missing GPUs make the phase worse.
   if (limited?.status === 'True' && limited.reason === ScalingLimitedReasons.InsufficientGPU)
     return { phase: c.ready > 0 ? 'Degraded' : 'Pending', reason: limited.message };
   return { phase: 'Progressing', reason: ready?.message ?? 'Waiting for the Deployment.' };
+}
+
+/** status.lastColdStart: the latest replica's start, kept when the replicas are gone. */
+function coldStartField(ms: ModelServer, observed: ModelServerObserved): Pick<ModelServerStatus, 'lastColdStart'> {
+  const coldStart = lastColdStart(observed.pods, ms.status?.lastColdStart);
+  return coldStart ? { lastColdStart: coldStart } : {};
 }
 
 export function computeModelServerStatus(ms: ModelServer, observed: ModelServerObserved, now: Date): ModelServerStatus {
@@ -172,6 +200,7 @@ export function computeModelServerStatus(ms: ModelServer, observed: ModelServerO
   const name = ms.metadata?.name ?? '';
   const autoscaling = ms.spec.autoscaling;
   return {
+    ...coldStartField(ms, observed),
     ...mergeScalingHistory(ms.status, isBuiltin(ms) ? (observed.verdict?.scaled ?? []) : []),
     observedGeneration: ms.metadata?.generation ?? 0,
     phase,
