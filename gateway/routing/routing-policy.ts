@@ -13,6 +13,7 @@
 // prefix is the default, as in llm-d and the Gateway API Inference Extension: a system prompt shared
 // by many users is prefilled on one replica instead of on every one, and with no shared prefix
 // it is leastLoad; conversation ids keep working as before.
+import type { ModelServerRouting } from '../../operator/api/v1alpha1/model-server.ts';
 
 export type RoutingPolicy = 'leastLoad' | 'sessionAffinity' | 'prefix';
 
@@ -21,7 +22,7 @@ export const ROUTING_POLICIES: readonly RoutingPolicy[] = ['leastLoad', 'session
 export const DEFAULT_ROUTING_POLICY: RoutingPolicy = 'prefix';
 
 /** ModelServer spec.routing's spelling of each policy (also accepted in the gateway file, and the metrics' `policy` label). */
-export const SPEC_POLICY_NAMES: Readonly<Record<RoutingPolicy, string>> = {
+export const SPEC_POLICY_NAMES: Readonly<Record<RoutingPolicy, ModelServerRouting>> = {
   leastLoad: 'least-load',
   sessionAffinity: 'session',
   prefix: 'prefix',

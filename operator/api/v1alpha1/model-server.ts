@@ -38,6 +38,8 @@ function celList(values: readonly string[]): string {
 }
 
 export const SCALING_METRICS = ['inFlight', 'queueDepth', 'kvCacheUtilization'] as const;
+/** spec.routing: how Perpetual gateways spread this model's requests over its replicas (gateway/routing/routing-policy.ts). */
+export const ROUTING_POLICIES = ['prefix', 'least-load', 'session'] as const;
 export const SCALING_ENGINES = ['builtin', 'hpa', 'keda'] as const;
 
 /** A Hugging Face repository id, as the Hub names repositories (org/name). */
@@ -436,6 +438,16 @@ export const ModelServerSpec = withRules(
         }),
       ),
       inferencePool: Type.Optional(InferencePoolSettings),
+      routing: Type.Optional(
+        stringEnum(ROUTING_POLICIES, {
+          description:
+            "How Perpetual gateways spread requests over the replicas. `prefix` (the gateway's default when empty): the replica that most recently " +
+            'served the longest prefix of the prompt (system prompt, tools, leading messages), whose vLLM prefix cache most likely still holds it, ' +
+            'until that replica carries more than 1.5x the mean in-flight load; the least loaded when no replica knows the prompt. ' +
+            '`least-load`: the replica with the fewest requests in flight. `session`: the x-conversation-id picks the replica, least-load without one. ' +
+            'prefix honours x-conversation-id too.',
+        }),
+      ),
     },
     { description: 'The desired model server.' },
   ),
@@ -531,6 +543,7 @@ export const ModelServerRootRules = [nameRule];
 export type ModelServerSpec = Type.Static<typeof ModelServerSpec>;
 export type ModelServerStatus = Type.Static<typeof ModelServerStatus>;
 export type ScalingMetric = (typeof SCALING_METRICS)[number];
+export type ModelServerRouting = (typeof ROUTING_POLICIES)[number];
 
 /** A ModelServer as read from the API server (defaults applied). */
 export interface ModelServer extends KubernetesObject {
