@@ -13,6 +13,10 @@ export interface InferenceSimOptions {
   startupSeconds?: number;
   /** Forced values for vllm:* gauges, e.g. {"running-requests": 5}. */
   fakeMetrics?: Record<string, unknown>;
+  /** Simulate vLLM's prefix cache: prompt blocks reused across requests, counted in vllm:prefix_cache_hits, and prefill time spent only on the rest. */
+  kvCache?: { blocks: number; blockSize?: 8 | 16 | 32 | 64 | 128 };
+  /** More simulator flags (latencies, --max-num-seqs, ...). */
+  args?: readonly string[];
 }
 
 export interface InferenceSim {
@@ -35,7 +39,19 @@ export async function startInferenceSim(options: InferenceSimOptions = {}): Prom
       `--mode=${options.mode ?? 'echo'}`,
       ...(options.startupSeconds ? [`--startup-duration=${String(options.startupSeconds)}s`] : []),
       ...(options.fakeMetrics ? [`--fake-metrics=${JSON.stringify(options.fakeMetrics)}`] : []),
+      // KV events would go to a ZMQ endpoint; an empty one publishes none.
+      ...(options.kvCache
+        ? [
+            '--enable-kvcache',
+            `--kv-cache-size=${String(options.kvCache.blocks)}`,
+            `--block-size=${String(options.kvCache.blockSize ?? 16)}`,
+            '--zmq-endpoint=',
+          ]
+        : []),
+      ...(options.args ?? []),
     ],
+    // The simulator's KV cache wants the pod's IP, as in a cluster.
+    ...(options.kvCache ? { env: { POD_IP: '127.0.0.1' } } : {}),
     logDir: dir,
   });
   const url = `http://127.0.0.1:${String(port)}`;
