@@ -28,6 +28,7 @@ import { embeddingsRoute, validateEmbeddingsRequest } from './routes/embeddings.
 import { healthRoute, type DependencyCheck } from './routes/health.ts';
 import { anthropicRequestId, countTokensRoute, messagesErrors, messagesRoute, unknownMessagesPath } from './routes/messages.ts';
 import { modelsRouter } from './routes/models.ts';
+import { openApiRouter } from './openapi/openapi-routes.ts';
 import { providerKeysRouter } from './routes/provider-keys.ts';
 import { createResponseRoute, responsesRouter } from './routes/responses.ts';
 import { usageRoute } from './routes/usage.ts';
@@ -65,12 +66,7 @@ function memoryOff(_req: Request, _res: Response, next: NextFunction): void {
 }
 
 function unknownRoute(req: Request, _res: Response, next: NextFunction): void {
-  next(
-    notFound(
-      `Unknown endpoint: ${req.method} ${req.path}. See GET /health, /prometheus and the OpenAI-compatible API under the API prefix.`,
-      'unknown_endpoint',
-    ),
-  );
+  next(notFound(`Unknown endpoint: ${req.method} ${req.path}. See GET /docs (or /openapi.json) for every endpoint.`, 'unknown_endpoint'));
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -98,6 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
   };
   app.get('/prometheus', prometheus);
   app.get('/metrics', prometheus);
+  app.use(openApiRouter({ version: config.version, prefix: config.prefix }));
 
   const json = [
     bodyBudget({ totalBytes: config.limits.maxBufferedBodyBytes, perRequestBytes: config.limits.maxBodyBytes }),

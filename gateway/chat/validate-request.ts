@@ -1,12 +1,13 @@
 // Checks a chat completion request before anything is spent on it, with OpenAI-style 400s that
-// name the offending parameter. Unknown fields pass through to the upstream untouched (providers
-// add parameters faster than gateways do); Perpetual's own fields are taken out first.
+// name the offending parameter: its schema (protocols/openai/request-schemas.ts, also the OpenAPI
+// document's) and the one rule it cannot say. Unknown fields pass through to the upstream
+// untouched (providers add parameters faster than gateways do); Perpetual's own are taken out first.
 import { badRequest } from '../errors.ts';
-import { checkModelName } from './model-name.ts';
+import { bodyCheck } from '../protocols/body-check.ts';
+import { ChatCompletionRequest } from '../protocols/openai/request-schemas.ts';
 import { isObject } from '../json-object.ts';
 
-const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
-export const MAX_MESSAGES = 4096;
+export { MAX_MESSAGES } from '../protocols/openai/request-schemas.ts';
 
 export interface ChatMessage {
   role: string;
@@ -29,53 +30,22 @@ export interface ChatExtensions {
   memory: { enabled: boolean | undefined; topK: number | undefined; conversationOnly: boolean };
 }
 
-function checkMessage(message: unknown, i: number): ChatMessage {
-  const param = `messages[${i}]`;
-  if (!isObject(message)) throw badRequest(`${param} must be an object with "role" and "content".`, 'invalid_message', param);
-  if (typeof message.role !== 'string' || !ROLES.has(message.role)) {
-    throw badRequest(`${param}.role must be one of ${[...ROLES].join(', ')}.`, 'invalid_message', `${param}.role`);
-  }
-  const content = message.content;
+const checkEnvelope = bodyCheck<ChatRequestBody>(ChatCompletionRequest, {
+  path: 'brackets',
+  model: (problem) => `"model" ${problem.reason}`,
+});
+
+/** What the schema cannot say: a message may leave out its content only when it is an assistant's tool call. */
+function checkContent(message: ChatMessage, i: number): void {
   const hasToolCalls = Array.isArray(message.tool_calls) || isObject(message.function_call);
-  const validContent =
-    typeof content === 'string' ||
-    Array.isArray(content) ||
-    ((content === null || content === undefined) && message.role === 'assistant' && hasToolCalls);
-  if (!validContent)
-    throw badRequest(`${param}.content must be a string or an array of content parts.`, 'invalid_message', `${param}.content`);
-  return message as ChatMessage;
-}
-
-export function checkStreaming(body: Record<string, unknown>): void {
-  if (body.stream !== undefined && typeof body.stream !== 'boolean')
-    throw badRequest('"stream" must be true or false.', 'invalid_type', 'stream');
-  if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options))
-    throw badRequest('"stream_options" must be an object.', 'invalid_type', 'stream_options');
-}
-
-export function checkSampling(body: Record<string, unknown>): void {
-  for (const name of ['max_tokens', 'max_completion_tokens']) {
-    const value = body[name];
-    if (value !== undefined && value !== null && (!Number.isInteger(value) || (value as number) < 1))
-      throw badRequest(`"${name}" must be a positive integer.`, 'invalid_value', name);
-  }
-  const temperature = body.temperature;
-  if (temperature !== undefined && temperature !== null && (typeof temperature !== 'number' || temperature < 0 || temperature > 2)) {
-    throw badRequest('"temperature" must be a number between 0 and 2.', 'invalid_value', 'temperature');
-  }
+  if ((message.content === null || message.content === undefined) && !(message.role === 'assistant' && hasToolCalls))
+    throw badRequest(`messages[${i}].content must be a string or an array of content parts.`, 'invalid_message', `messages[${i}].content`);
 }
 
 export function validateChatRequest(body: unknown): ChatRequestBody {
-  if (!isObject(body)) throw badRequest('The request body must be a JSON object.', 'invalid_body');
-  checkModelName(body.model, (problem) => `"model" ${problem.reason}`);
-  if (!Array.isArray(body.messages) || body.messages.length === 0)
-    throw badRequest('"messages" must be a non-empty array.', 'invalid_messages', 'messages');
-  if (body.messages.length > MAX_MESSAGES)
-    throw badRequest(`"messages" may hold at most ${MAX_MESSAGES} messages.`, 'too_many_messages', 'messages');
-  body.messages.forEach(checkMessage);
-  checkStreaming(body);
-  checkSampling(body);
-  return body as ChatRequestBody;
+  const request = checkEnvelope(body);
+  request.messages.forEach(checkContent);
+  return request;
 }
 
 function parseBoolean(value: unknown): boolean | undefined {

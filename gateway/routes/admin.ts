@@ -4,7 +4,6 @@
 // is recorded in the audit log.
 import { Router, type Request, type Response } from 'express';
 import type { AuditRecord } from '../db/audit-log.ts';
-import { TIERS } from '../config.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { pathParam } from './path-param.ts';
 import type { User } from '../db/users.ts';
@@ -12,14 +11,14 @@ import type { Store } from '../store.ts';
 import { apiKeyJson, createKeyFor, keyRequestFrom, revokeKeyOf, rotateKeyOf, type ApiKeyRouteDeps } from './api-keys.ts';
 import { usageReportRoute } from './usage.ts';
 import { checkLabel } from './text-field.ts';
+import { bodyCheck } from '../protocols/body-check.ts';
+import { CreateUserRequest, EMAIL_MAX_LENGTH, UpdateUserRequest } from '../protocols/perpetual/request-schemas.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
 import { actorOf, recordAudit } from '../audit/record.ts';
 import { requestIdOf } from '../middleware/request-id.ts';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-/** RFC 5321's limit on a forward path. */
-const EMAIL_MAX_LENGTH = 254;
-const TIER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const checkCreateUser = bodyCheck<{ email: string; tier?: string }>(CreateUserRequest, { path: 'dots' });
+const checkUpdateUser = bodyCheck<{ tier: string }>(UpdateUserRequest, { path: 'dots' });
 
 function userJson(user: User): Record<string, unknown> {
   return {
@@ -32,14 +31,6 @@ function userJson(user: User): Record<string, unknown> {
     total_tokens: user.totalTokens,
     current_balance_usd: user.currentBalanceUsd,
   };
-}
-
-function tierFrom(body: Record<string, unknown>, fallback?: string): string {
-  const tier = body.tier ?? fallback;
-  if (typeof tier !== 'string' || !TIER_NAME.test(tier)) {
-    throw badRequest(`"tier" must be ${TIERS.join(', ')} or another lowercase tier name.`, 'invalid_tier', 'tier');
-  }
-  return tier;
 }
 
 async function existingUser(store: Store, id: string | undefined): Promise<User> {
@@ -130,10 +121,9 @@ async function auditPage(store: Store, query: Request['query']): Promise<Record<
 export function adminRouter(deps: AdminRouteDeps): Router {
   const router = Router();
   router.post('/users', async (req: Request, res: Response) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = checkCreateUser(req.body ?? {});
     const email = checkLabel(body.email, 'email', EMAIL_MAX_LENGTH);
-    if (!EMAIL.test(email)) throw badRequest('"email" must be an email address.', 'invalid_email', 'email');
-    const user = await deps.store.createUser(email, tierFrom(body, 'free')).catch((err: unknown) => {
+    const user = await deps.store.createUser(email, body.tier ?? 'free').catch((err: unknown) => {
       throw isUniqueViolation(err)
         ? conflict(`A user with email "${email}" already exists; GET /admin/users/{id} or use another email.`, 'email_taken', 'email')
         : err;
@@ -145,7 +135,7 @@ export function adminRouter(deps: AdminRouteDeps): Router {
     res.json(userJson(await existingUser(deps.store, pathParam(req, 'id'))));
   });
   router.patch('/users/:id', async (req: Request, res: Response) => {
-    const tier = tierFrom((req.body ?? {}) as Record<string, unknown>);
+    const { tier } = checkUpdateUser(req.body ?? {});
     const user = await deps.store.setTier(pathParam(req, 'id'), tier);
     if (!user) throw notFound(`No user with id "${pathParam(req, 'id')}".`, 'user_not_found', 'id');
     await recordAudit(deps.store, res, { action: 'user.tier_changed', targetUser: user.id, details: { tier } });

@@ -16,6 +16,8 @@ import type { ApiKey } from '../db/api-keys.ts';
 import type { Store } from '../store.ts';
 import { pathParam } from './path-param.ts';
 import { checkLabel } from './text-field.ts';
+import { bodyCheck } from '../protocols/body-check.ts';
+import { CreateKeyRequest, KEY_NAME_MAX_LENGTH, RotateKeyRequest } from '../protocols/perpetual/request-schemas.ts';
 
 export function apiKeyJson(key: ApiKey): Record<string, unknown> {
   return {
@@ -39,7 +41,7 @@ export function apiKeyJson(key: ApiKey): Record<string, unknown> {
 export function keyNameFrom(body: unknown): string | null {
   const name = (body as { name?: unknown } | undefined)?.name;
   if (name === undefined || name === null) return null;
-  return checkLabel(name, 'name', 100);
+  return checkLabel(name, 'name', KEY_NAME_MAX_LENGTH);
 }
 
 /** Everything a key-issuing request may say, checked before anything is written. */
@@ -49,7 +51,12 @@ export interface KeyRequest {
   scopes: KeyScopes | null;
 }
 
-export function keyRequestFrom(body: unknown, now = Date.now()): KeyRequest {
+const checkCreateKey = bodyCheck<Record<string, unknown>>(CreateKeyRequest, { path: 'dots' });
+const checkRotateKey = bodyCheck<Record<string, unknown>>(RotateKeyRequest, { path: 'dots' });
+
+/** Checked against its schema (protocols/perpetual/request-schemas.ts), then what it cannot say: an expiry in the future, a label's characters. */
+export function keyRequestFrom(raw: unknown, now = Date.now()): KeyRequest {
+  const body = checkCreateKey(raw ?? {});
   return {
     name: keyNameFrom(body),
     expiresAt: expiryFrom(body, now),
@@ -99,7 +106,7 @@ export async function rotateKeyOf(
   body: unknown,
 ): Promise<Record<string, unknown>> {
   const { userId, keyId } = key;
-  const graceUntil = graceUntilFrom(body, Date.now());
+  const graceUntil = graceUntilFrom(checkRotateKey(body ?? {}), Date.now());
   const issued = issueApiKey();
   const rotated = await deps.store.rotateApiKey({ userId, keyId, keyHash: issued.hash, prefix: issued.displayPrefix, graceUntil });
   if (!rotated)

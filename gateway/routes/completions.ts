@@ -5,45 +5,32 @@
 // around a cursor, and anything added to it would change what the model completes. server.ts
 // lists what runs before: authentication, the body check (checkCompletionRequest), the rate limit.
 import type { Request, Response } from 'express';
-import { checkModelName } from '../chat/model-name.ts';
 import { resolveModel } from '../chat/resolve-model.ts';
-import { checkSampling, checkStreaming, takeExtensions } from '../chat/validate-request.ts';
+import { takeExtensions } from '../chat/validate-request.ts';
 import { serveUpstream, type ChatDeps, type UpstreamCalls } from '../chat/serve-chat.ts';
-import { badRequest, GatewayError } from '../errors.ts';
+import { Compile } from 'typebox/compile';
+import { GatewayError } from '../errors.ts';
+import { bodyCheck } from '../protocols/body-check.ts';
+import { CompletionRequest as CompletionRequestSchema, MAX_PROMPTS } from '../protocols/openai/request-schemas.ts';
 import { providerLabel, type CompletionResult, type ProviderTarget } from '../providers/provider-client.ts';
 import type { Completion, CompletionRequest } from '../protocols/openai/types.ts';
 import { openAIDialect } from './chat-completions.ts';
 import { callerOf, httpResponder } from './http-responder.ts';
 
-/** As many prompts as embeddings take inputs: each is its own choice upstream. */
-export const MAX_PROMPTS = 2048;
+export { MAX_PROMPTS };
 
-const PROMPT_SHAPES = `a string, an array of 1 to ${String(MAX_PROMPTS)} strings, an array of token ids, or an array of 1 to ${String(MAX_PROMPTS)} arrays of token ids`;
-
-function isTokenIds(value: unknown): value is number[] {
-  return Array.isArray(value) && value.length > 0 && value.every((token) => Number.isInteger(token) && (token as number) >= 0);
-}
+const promptCheck = Compile(CompletionRequestSchema.properties.prompt);
 
 /** Whether `prompt` has one of the shapes OpenAI accepts. */
 export function isValidPrompt(prompt: unknown): prompt is CompletionRequest['prompt'] {
-  if (typeof prompt === 'string') return true;
-  if (!Array.isArray(prompt) || prompt.length === 0) return false;
-  if (isTokenIds(prompt)) return true;
-  if (prompt.length > MAX_PROMPTS) return false;
-  return prompt.every((item) => typeof item === 'string') || prompt.every(isTokenIds);
+  return promptCheck.Check(prompt);
 }
 
-export function validateCompletionRequest(body: unknown): CompletionRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw badRequest('The request body must be a JSON object.', 'invalid_body');
-  const fields = body as Record<string, unknown>;
-  checkModelName(fields.model, (problem) => `"model" ${problem.reason}`);
-  if (!isValidPrompt(fields.prompt))
-    throw badRequest(`"prompt" must be ${PROMPT_SHAPES}.`, fields.prompt === undefined ? 'missing_prompt' : 'invalid_prompt', 'prompt');
-  checkStreaming(fields);
-  checkSampling(fields);
-  return fields as CompletionRequest;
-}
+/** The request's shape, against its schema (protocols/openai/request-schemas.ts). */
+export const validateCompletionRequest = bodyCheck<CompletionRequest>(CompletionRequestSchema, {
+  path: 'brackets',
+  model: (problem) => `"model" ${problem.reason}`,
+});
 
 export function completionsUnsupported(target: Pick<ProviderTarget, 'kind' | 'providerName'>): GatewayError {
   return new GatewayError(

@@ -2,28 +2,20 @@
 // serveUpstream), for vectors: never streamed, no memory. server.ts lists what runs before:
 // authentication, the body check (validateEmbeddingsRequest), the rate limit.
 import type { Request, Response } from 'express';
-import { checkModelName } from '../chat/model-name.ts';
 import { NO_EXTENSIONS, serveUpstream, type ChatDeps, type UpstreamCalls } from '../chat/serve-chat.ts';
-import { badRequest } from '../errors.ts';
+import { bodyCheck } from '../protocols/body-check.ts';
+import { EmbeddingsRequest as EmbeddingsRequestSchema } from '../protocols/openai/request-schemas.ts';
 import type { EmbeddingsResult } from '../providers/provider-client.ts';
 import type { EmbeddingsRequest } from '../protocols/openai/types.ts';
 import { openAIDialect } from './chat-completions.ts';
 import { callerOf, httpResponder } from './http-responder.ts';
 
-const MAX_INPUTS = 2048;
-
-export function validateEmbeddingsRequest(body: unknown): EmbeddingsRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw badRequest('The request body must be a JSON object.', 'invalid_body');
-  const { model, input } = body as Record<string, unknown>;
-  checkModelName(model, (problem) =>
+/** The body against its schema (protocols/openai/request-schemas.ts). */
+export const validateEmbeddingsRequest = bodyCheck<EmbeddingsRequest>(EmbeddingsRequestSchema, {
+  path: 'brackets',
+  model: (problem) =>
     problem.code === 'missing_model' ? '"model" is required: the name of the embedding model.' : `"model" ${problem.reason}`,
-  );
-  const validInput = typeof input === 'string' || (Array.isArray(input) && input.length > 0 && input.length <= MAX_INPUTS);
-  if (!validInput || input === '')
-    throw badRequest(`"input" must be a non-empty string or an array of 1 to ${MAX_INPUTS} inputs.`, 'invalid_input', 'input');
-  return body as EmbeddingsRequest;
-}
+});
 
 /** Vectors are nothing to remember, and never stream. */
 function embeddingCalls(body: EmbeddingsRequest, signal: AbortSignal): UpstreamCalls<EmbeddingsResult, never> {

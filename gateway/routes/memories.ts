@@ -13,8 +13,12 @@ import type { MemoryRecord, MemoryScope } from '../memory/store/memory-store.ts'
 import { MemoryStoreError } from '../memory/store/memory-store-error.ts';
 import { principalOf } from '../middleware/authenticate.ts';
 import { pathParam } from './path-param.ts';
+import { bodyCheck } from '../protocols/body-check.ts';
+import { MemorySearchRequest } from '../protocols/perpetual/request-schemas.ts';
 
-export const MAX_QUERY_CHARS = 8000;
+const checkSearch = bodyCheck<{ query: string; top_k?: unknown; conversation_id?: string; end_user?: unknown }>(MemorySearchRequest, {
+  path: 'dots',
+});
 
 function memoryJson(record: MemoryRecord & { score?: number }): Record<string, unknown> {
   const p = record.payload;
@@ -83,12 +87,9 @@ export function memoriesRouter(memory: Memory): Router {
     res.json({ object: 'list', data: page.memories.map(memoryJson), next_cursor: page.nextOffset });
   });
   router.post('/search', async (req: Request, res: Response) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = checkSearch(req.body ?? {});
     const scope = requestScope(req, res, body.end_user);
-    if (typeof body.query !== 'string' || body.query.trim() === '')
-      throw badRequest('"query" is required: the text to search your memories for.', 'missing_query', 'query');
-    if (body.query.length > MAX_QUERY_CHARS)
-      throw badRequest(`"query" may be at most ${MAX_QUERY_CHARS} characters.`, 'query_too_long', 'query');
+    if (body.query.trim() === '') throw badRequest('"query" is required: the text to search your memories for.', 'missing_query', 'query');
     const conversationId = optionalString(body.conversation_id, 'conversation_id');
     const limit = integerIn(body.top_k, 'top_k', { min: 1, max: 50, fallback: memory.service.settings.topK });
     const [vector] = await (await memory.embedderFor(scope.userId)).embed([body.query], {});

@@ -7,8 +7,12 @@ import type { KeyRing } from '../crypto/key-ring.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { principalOf } from '../middleware/authenticate.ts';
 import { pathParam } from './path-param.ts';
+import { bodyCheck } from '../protocols/body-check.ts';
+import { AddProviderKeyRequest } from '../protocols/perpetual/request-schemas.ts';
 import type { Store } from '../store.ts';
 
+const checkAddKey = bodyCheck<Record<string, unknown>>(AddProviderKeyRequest, { path: 'dots' });
+/** Once trimmed and lower-cased (the schema checks the string it arrives as). */
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{1,31}$/;
 
 function validProvider(value: unknown, param = 'provider'): string {
@@ -40,7 +44,7 @@ export function providerKeysRouter(deps: ProviderKeyRouteDeps): Router {
   const router = Router();
   router.post('/add', async (req: Request, res: Response) => {
     const { userId } = principalOf(res);
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = checkAddKey(req.body ?? {});
     const provider = validProvider(body.provider);
     const key = validKey(body.api_key);
     const stored = await deps.store.upsertProviderKey({ userId, provider, encryptedKey: deps.keyRing.encrypt(key), hint: keyHint(key) });

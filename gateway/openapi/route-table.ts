@@ -1,0 +1,426 @@
+// Every endpoint the gateway serves, as the OpenAPI document describes it: method, path, who may
+// call it, the request schema the route checks bodies against (the same TypeBox object, so the
+// document cannot drift from the check), query parameters and answers. A test compares this table
+// with the routes Express really registers (route-table.test.ts): a route added to server.ts or a
+// router without a row here fails it, and so does a row without a route.
+//
+// Paths use OpenAPI's {name} for parameters; API paths are given without the API prefix (/v1 by
+// default), which gatewayRoutes adds.
+import type { TSchema } from 'typebox';
+import Type from 'typebox';
+import { CountTokensRequest, MessagesRequest } from '../protocols/anthropic/request-schema.ts';
+import { ChatCompletionRequest, CompletionRequest, EmbeddingsRequest, ResponsesRequest } from '../protocols/openai/request-schemas.ts';
+import {
+  AddProviderKeyRequest,
+  CreateKeyRequest,
+  CreateUserRequest,
+  MemorySearchRequest,
+  RotateKeyRequest,
+  UpdateUserRequest,
+} from '../protocols/perpetual/request-schemas.ts';
+
+/** Who may call: nobody in particular, an API key, a user's session (JWT), or the platform team's admin token. */
+export type Auth = 'none' | 'apiKey' | 'userJwt' | 'admin';
+
+export type Method = 'get' | 'post' | 'patch' | 'delete';
+
+/** How errors are shaped: OpenAI's {"error": {...}} everywhere, Anthropic's {"type": "error", ...} under /messages. */
+export type ErrorDialect = 'openai' | 'anthropic';
+
+export interface QueryParameter {
+  name: string;
+  description: string;
+  schema: TSchema;
+}
+
+export interface RouteDoc {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  auth: Auth;
+  /** The schema the route checks the JSON body against. */
+  body?: TSchema;
+  query?: QueryParameter[];
+  /** Success answers by status; error answers are added from `auth`, `body` and `errors`. */
+  responses: Record<string, string>;
+  errors?: ErrorDialect;
+  /** Answers as server-sent events when the body says "stream": true. */
+  streams?: boolean;
+}
+
+const query = (name: string, description: string, schema: TSchema = Type.String()): QueryParameter => ({ name, description, schema });
+const limit = (max: number, fallback: number) =>
+  query('limit', `Items per page, 1 to ${String(max)} (default ${String(fallback)}).`, Type.Integer({ minimum: 1, maximum: max }));
+const endUser = query('end_user', "An end user's data instead of the account's own (also the x-perpetual-end-user header).");
+
+/** The routes outside the API prefix: health, metrics, this document. */
+const processRoutes: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness and dependency health',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: 'Healthy (or degraded, with the failing dependency named).', 503: 'Draining or a required dependency is down.' },
+  },
+  {
+    method: 'get',
+    path: '/prometheus',
+    summary: 'Prometheus metrics',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: 'Prometheus text exposition format.' },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (alias of /prometheus)',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: 'Prometheus text exposition format.' },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI document',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: 'OpenAPI 3.1 document.' },
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    summary: 'A browsable page of this document',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: 'HTML.' },
+  },
+];
+
+/** The routes under the API prefix. */
+const apiRoutes: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/models',
+    summary: 'List the models this key may call',
+    tag: 'Models',
+    auth: 'apiKey',
+    responses: { 200: 'A list of model objects.' },
+  },
+  {
+    method: 'get',
+    path: '/models/{id}',
+    summary: 'One model (ids may hold a slash)',
+    tag: 'Models',
+    auth: 'apiKey',
+    responses: { 200: 'A model object.' },
+  },
+  {
+    method: 'post',
+    path: '/chat/completions',
+    summary: 'Chat completion (OpenAI), with long-term memory',
+    tag: 'Inference',
+    auth: 'apiKey',
+    body: ChatCompletionRequest,
+    streams: true,
+    responses: { 200: 'A chat.completion, or chat.completion.chunk events when streaming.' },
+  },
+  {
+    method: 'post',
+    path: '/completions',
+    summary: 'Legacy text completion (OpenAI)',
+    tag: 'Inference',
+    auth: 'apiKey',
+    body: CompletionRequest,
+    streams: true,
+    responses: { 200: 'A text_completion, or its chunks when streaming.' },
+  },
+  {
+    method: 'post',
+    path: '/embeddings',
+    summary: 'Embeddings (OpenAI)',
+    tag: 'Inference',
+    auth: 'apiKey',
+    body: EmbeddingsRequest,
+    responses: { 200: 'A list of embeddings.' },
+  },
+  {
+    method: 'post',
+    path: '/responses',
+    summary: 'Create a response (OpenAI Responses), with long-term memory',
+    tag: 'Inference',
+    auth: 'apiKey',
+    body: ResponsesRequest,
+    streams: true,
+    responses: { 200: 'A response object, or response.* events when streaming.' },
+  },
+  {
+    method: 'get',
+    path: '/responses/{id}',
+    summary: 'A stored response',
+    tag: 'Inference',
+    auth: 'apiKey',
+    query: [endUser],
+    responses: { 200: 'The response object.' },
+  },
+  {
+    method: 'delete',
+    path: '/responses/{id}',
+    summary: 'Delete a stored response',
+    tag: 'Inference',
+    auth: 'apiKey',
+    query: [endUser],
+    responses: { 200: 'Deleted.' },
+  },
+  {
+    method: 'get',
+    path: '/responses/{id}/input_items',
+    summary: "A stored response's input items",
+    tag: 'Inference',
+    auth: 'apiKey',
+    query: [
+      limit(100, 20),
+      query('order', 'asc or desc (default desc).', Type.Enum(['asc', 'desc'])),
+      query('after', 'An item id: the page after it.'),
+      endUser,
+    ],
+    responses: { 200: 'A list of input items.' },
+  },
+  {
+    method: 'post',
+    path: '/messages',
+    summary: 'Create a message (Anthropic Messages), with long-term memory',
+    tag: 'Inference',
+    auth: 'apiKey',
+    body: MessagesRequest,
+    errors: 'anthropic',
+    streams: true,
+    responses: { 200: 'A message, or message_* events when streaming.' },
+  },
+  {
+    method: 'post',
+    path: '/messages/count_tokens',
+    summary: 'Count the input tokens of a message (Anthropic)',
+    tag: 'Inference',
+    auth: 'apiKey',
+    body: CountTokensRequest,
+    errors: 'anthropic',
+    responses: { 200: '{"input_tokens": n}' },
+  },
+  {
+    method: 'get',
+    path: '/usage',
+    summary: 'Your usage and spend report',
+    tag: 'Account',
+    auth: 'apiKey',
+    query: [query('from', 'ISO 8601 date or time.'), query('to', 'ISO 8601 date or time.'), limit(1000, 100)],
+    responses: { 200: 'Usage rows, totals per model, daily and monthly spend.' },
+  },
+  {
+    method: 'post',
+    path: '/provider-keys/add',
+    summary: 'Store your own provider key (encrypted)',
+    tag: 'Account',
+    auth: 'apiKey',
+    body: AddProviderKeyRequest,
+    responses: { 201: 'Stored; only the last four characters are shown.' },
+  },
+  {
+    method: 'get',
+    path: '/provider-keys',
+    summary: 'Your provider keys, masked',
+    tag: 'Account',
+    auth: 'apiKey',
+    responses: { 200: 'A list of providers with key hints.' },
+  },
+  {
+    method: 'delete',
+    path: '/provider-keys/{provider}',
+    summary: 'Delete a provider key',
+    tag: 'Account',
+    auth: 'apiKey',
+    responses: { 200: 'Deleted.' },
+  },
+  {
+    method: 'get',
+    path: '/memories',
+    summary: 'List your memories',
+    tag: 'Memory',
+    auth: 'apiKey',
+    query: [
+      limit(200, 50),
+      query('cursor', 'next_cursor of the previous page.'),
+      query('conversation_id', "Only this conversation's."),
+      endUser,
+    ],
+    responses: { 200: 'A page of memories.', 503: 'Memory is off or the vector store is down.' },
+  },
+  {
+    method: 'post',
+    path: '/memories/search',
+    summary: 'Search your memories',
+    tag: 'Memory',
+    auth: 'apiKey',
+    body: MemorySearchRequest,
+    responses: { 200: 'The closest memories with scores.', 503: 'Memory is off or the vector store is down.' },
+  },
+  {
+    method: 'delete',
+    path: '/memories/{id}',
+    summary: 'Delete one memory',
+    tag: 'Memory',
+    auth: 'apiKey',
+    query: [endUser],
+    responses: { 200: 'Deleted.', 503: 'Memory is off or the vector store is down.' },
+  },
+  {
+    method: 'delete',
+    path: '/memories',
+    summary: 'Delete a conversation or all memories of a scope',
+    tag: 'Memory',
+    auth: 'apiKey',
+    query: [
+      query('conversation_id', 'One conversation.'),
+      query('all', 'true: every memory of this scope.', Type.Enum(['true'])),
+      query('include_end_users', "true with all=true: the whole account, every end user's too.", Type.Enum(['true'])),
+      endUser,
+    ],
+    responses: { 200: 'How many were deleted.', 503: 'Memory is off or the vector store is down.' },
+  },
+  {
+    method: 'post',
+    path: '/keys',
+    summary: 'Issue an API key (shown once)',
+    tag: 'Keys',
+    auth: 'userJwt',
+    body: CreateKeyRequest,
+    responses: { 201: 'The key, with its secret shown this once.' },
+  },
+  {
+    method: 'get',
+    path: '/keys',
+    summary: 'Your API keys',
+    tag: 'Keys',
+    auth: 'userJwt',
+    responses: { 200: 'A list of keys (no secrets).' },
+  },
+  {
+    method: 'post',
+    path: '/keys/{id}/rotate',
+    summary: 'Rotate a key: a replacement, the old one kept for a grace period',
+    tag: 'Keys',
+    auth: 'userJwt',
+    body: RotateKeyRequest,
+    responses: { 201: 'The replacement, shown this once.' },
+  },
+  {
+    method: 'delete',
+    path: '/keys/{id}',
+    summary: 'Revoke a key on every replica',
+    tag: 'Keys',
+    auth: 'userJwt',
+    responses: { 200: 'Revoked.' },
+  },
+  {
+    method: 'delete',
+    path: '/account',
+    summary: 'Erase your account and everything it left behind',
+    tag: 'Keys',
+    auth: 'userJwt',
+    responses: { 200: 'What was removed, by store.' },
+  },
+];
+
+/** The platform team's API (under /admin). */
+export const adminRoutes: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/admin/users',
+    summary: 'Create a user',
+    tag: 'Admin',
+    auth: 'admin',
+    body: CreateUserRequest,
+    responses: { 201: 'The user.', 409: 'The email is taken.' },
+  },
+  { method: 'get', path: '/admin/users/{id}', summary: 'A user', tag: 'Admin', auth: 'admin', responses: { 200: 'The user.' } },
+  {
+    method: 'patch',
+    path: '/admin/users/{id}',
+    summary: "Change a user's tier",
+    tag: 'Admin',
+    auth: 'admin',
+    body: UpdateUserRequest,
+    responses: { 200: 'The user.' },
+  },
+  {
+    method: 'delete',
+    path: '/admin/users/{id}',
+    summary: 'Erase a user and everything they left behind',
+    tag: 'Admin',
+    auth: 'admin',
+    responses: { 200: 'What was removed, by store.' },
+  },
+  {
+    method: 'post',
+    path: '/admin/users/{id}/keys',
+    summary: 'Issue a key for a user',
+    tag: 'Admin',
+    auth: 'admin',
+    body: CreateKeyRequest,
+    responses: { 201: 'The key, shown this once.' },
+  },
+  {
+    method: 'get',
+    path: '/admin/users/{id}/keys',
+    summary: "A user's keys",
+    tag: 'Admin',
+    auth: 'admin',
+    responses: { 200: 'A list of keys.' },
+  },
+  {
+    method: 'post',
+    path: '/admin/users/{id}/keys/{keyId}/rotate',
+    summary: "Rotate a user's key",
+    tag: 'Admin',
+    auth: 'admin',
+    body: RotateKeyRequest,
+    responses: { 201: 'The replacement, shown this once.' },
+  },
+  {
+    method: 'delete',
+    path: '/admin/users/{id}/keys/{keyId}',
+    summary: "Revoke a user's key",
+    tag: 'Admin',
+    auth: 'admin',
+    responses: { 200: 'Revoked.' },
+  },
+  {
+    method: 'get',
+    path: '/admin/users/{id}/usage',
+    summary: "A user's spend report",
+    tag: 'Admin',
+    auth: 'admin',
+    query: [query('from', 'ISO 8601 date or time.'), query('to', 'ISO 8601 date or time.')],
+    responses: { 200: 'Totals per model, daily and monthly.' },
+  },
+  {
+    method: 'get',
+    path: '/admin/audit',
+    summary: 'The audit log, newest first',
+    tag: 'Admin',
+    auth: 'admin',
+    query: [
+      limit(1000, 100),
+      query('cursor', 'next_cursor of the previous page.'),
+      query('user', 'Only rows about this user.'),
+      query('action', 'Only this action, e.g. key.rotated.'),
+    ],
+    responses: { 200: 'A page of audit events.' },
+  },
+];
+
+/** Every route, API paths under `prefix`. */
+export function gatewayRoutes(prefix: string): RouteDoc[] {
+  return [...processRoutes, ...apiRoutes.map((route) => ({ ...route, path: `${prefix}${route.path}` })), ...adminRoutes];
+}
