@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../errors.ts';
 import { decrypt, generateFernetKey, tokenTimestamp } from './fernet.ts';
-import { ENCRYPTION_ERROR_MESSAGE, KeyRing, KeyRingConfigError } from './key-ring.ts';
+import { ENCRYPTION_ERROR_MESSAGE, KeyRing, KeyRingConfigError, MEMOIZED_TOKENS } from './key-ring.ts';
 
 const python = JSON.parse(readFileSync(new URL('testdata/python-tokens.json', import.meta.url), 'utf8')) as {
   key: string;
@@ -117,5 +117,37 @@ describe('KeyRing decrypt and rotate', () => {
 
   it('treats a corrupt token as an Encryption error too', () => {
     expect(() => KeyRing.fromEnv(generateFernetKey()).decrypt('not a token')).toThrow(ENCRYPTION_ERROR_MESSAGE);
+  });
+});
+
+describe('KeyRing remembers decrypted tokens', () => {
+  it('answers a token it decrypted before with the same plaintext, and never remembers a failure', () => {
+    const ring = KeyRing.fromEnv(generateFernetKey());
+    const token = ring.encrypt('sk-remembered');
+    expect(ring.decrypt(token)).toBe('sk-remembered');
+    expect(ring.remembered).toBe(1);
+    const tampered = `${token.slice(0, -4)}AAAA`;
+    expect(() => ring.decrypt(tampered)).toThrow(ENCRYPTION_ERROR_MESSAGE);
+    expect(() => ring.decrypt(tampered)).toThrow(ENCRYPTION_ERROR_MESSAGE);
+    expect(ring.remembered).toBe(1);
+    expect(ring.decrypt(token)).toBe('sk-remembered');
+  });
+
+  it('a token from another ring is refused even after this ring remembered others', () => {
+    const ring = KeyRing.fromEnv(generateFernetKey());
+    const other = KeyRing.fromEnv(generateFernetKey());
+    expect(ring.decrypt(ring.encrypt('sk-mine'))).toBe('sk-mine');
+    expect(() => ring.decrypt(other.encrypt('sk-theirs'))).toThrow(ENCRYPTION_ERROR_MESSAGE);
+  });
+
+  it(`keeps at most ${String(MEMOIZED_TOKENS)} and forgets the oldest first`, () => {
+    const ring = KeyRing.fromEnv(generateFernetKey());
+    const tokens = Array.from({ length: MEMOIZED_TOKENS + 5 }, (_, i) => ring.encrypt(`sk-${String(i)}`));
+    for (const token of tokens) ring.decrypt(token);
+    expect(ring.remembered).toBe(MEMOIZED_TOKENS);
+    // The first ones were forgotten, and decrypt again (and are remembered again) correctly.
+    expect(ring.decrypt(tokens[0] ?? '')).toBe('sk-0');
+    expect(ring.remembered).toBe(MEMOIZED_TOKENS);
+    expect(ring.decrypt(tokens.at(-1) ?? '')).toBe(`sk-${String(MEMOIZED_TOKENS + 4)}`);
   });
 });

@@ -46,8 +46,20 @@ function parseEntries(entries: readonly string[], variable: string): FernetKey[]
   });
 }
 
+/**
+ * How many decrypted tokens a ring remembers. Every proxied request decrypts its user's provider
+ * key, and the HMAC check plus AES cost more CPU than the rest of the key lookup (about 5% of a
+ * request under load, test/bench/gateway-peers.ts). A token is immutable and the ring's keys are
+ * fixed, so a token's plaintext never changes: remembering it changes no answer. It holds nothing
+ * a heap dump would not already give (the ring's keys and the cached tokens are there too). A
+ * changed provider key is a new token; the old entry just ages out.
+ */
+export const MEMOIZED_TOKENS = 10_000;
+
 export class KeyRing {
   readonly #keys: readonly FernetKey[];
+  /** token → plaintext, oldest first (Map keeps insertion order), at most MEMOIZED_TOKENS. */
+  readonly #plaintexts = new Map<string, string>();
 
   /** Builds a ring from key strings, first = primary. Throws KeyRingConfigError naming the bad entry. */
   constructor(keys: readonly string[], variable = DEFAULT_VARIABLE) {
@@ -73,9 +85,22 @@ export class KeyRing {
     return encrypt(this.primary(), plaintext, now === undefined ? {} : { now });
   }
 
-  /** Decrypts with whichever key fits; throws the guide's "Encryption error" if none does. */
+  /** Decrypts with whichever key fits; throws the guide's "Encryption error" if none does. Failures are not remembered. */
   decrypt(token: string): string {
-    return this.decryptBytes(token).toString('utf8');
+    const known = this.#plaintexts.get(token);
+    if (known !== undefined) return known;
+    const plaintext = this.decryptBytes(token).toString('utf8');
+    if (this.#plaintexts.size >= MEMOIZED_TOKENS) {
+      const oldest = this.#plaintexts.keys().next();
+      if (!oldest.done) this.#plaintexts.delete(oldest.value);
+    }
+    this.#plaintexts.set(token, plaintext);
+    return plaintext;
+  }
+
+  /** How many decrypted tokens are remembered (for tests of the bound). */
+  get remembered(): number {
+    return this.#plaintexts.size;
   }
 
   /**
