@@ -48,3 +48,63 @@ describe('resolveModel', () => {
     expect(() => resolveModel(proxy, 'nowhere/model')).toThrow(/does not exist/);
   });
 });
+
+describe('resolveModel with LoRA adapters', () => {
+  const lora = {
+    mode: 'local' as const,
+    providerBaseURLs: DEFAULT_PROVIDER_BASE_URLS,
+    models: [
+      {
+        name: 'llama',
+        upstreamModel: 'meta-llama/Llama-3.1-8B',
+        endpoint: 'http://llama-vllm.ns.svc:8000/v1',
+        modelServer: 'llama',
+        fallback: 'mistral-7b',
+        adapters: [
+          { name: 'sql' },
+          { name: 'bad', loadError: 'Loading lora bad failed: No adapter found for org/bad' },
+          { name: 'shared' },
+        ],
+      },
+      {
+        name: 'mistral-7b',
+        upstreamModel: 'mistralai/Mistral-7B',
+        endpoint: 'http://mistral-vllm.ns.svc:8000/v1',
+        adapters: [{ name: 'shared' }],
+      },
+      // A configured model named like an adapter wins over it.
+      { name: 'sql-model', upstreamModel: 'x', endpoint: 'http://x.ns.svc:8000/v1' },
+    ],
+  };
+
+  it.each(['llama:sql', 'sql'])('sends %s to the base model replicas with the adapter as the upstream model, without fallback', (name) => {
+    const resolved = resolveModel(lora, name);
+    expect(resolved).toMatchObject({ name, upstreamModel: 'sql', adapter: 'sql', baseURL: 'http://llama-vllm.ns.svc:8000/v1' });
+    expect(resolved.route).toMatchObject({ name: 'llama', modelServer: 'llama' });
+    expect(resolved.route?.fallback).toBeUndefined();
+  });
+
+  it('takes <model>:<adapter> over a bare name two models share, and the first model for the bare name', () => {
+    expect(resolveModel(lora, 'mistral-7b:shared').route?.name).toBe('mistral-7b');
+    expect(resolveModel(lora, 'shared').route?.name).toBe('llama');
+    expect(resolveModel(lora, 'llama').adapter).toBeUndefined();
+  });
+
+  it('answers a refused adapter with a 404 model_not_found naming it and quoting the server', () => {
+    for (const name of ['llama:bad', 'bad']) {
+      expect(() => resolveModel(lora, name)).toThrow(
+        expect.objectContaining({
+          status: 404,
+          code: 'model_not_found',
+          param: 'model',
+          message: 'The adapter "bad" of model "llama" is not loaded: Loading lora bad failed: No adapter found for org/bad',
+        }) as Error,
+      );
+    }
+  });
+
+  it('refuses an adapter no model lists, and an adapter of another model, as an unknown model', () => {
+    expect(() => resolveModel(lora, 'llama:nope')).toThrow(/"llama:nope" does not exist/);
+    expect(() => resolveModel(lora, 'mistral-7b:sql')).toThrow(/"mistral-7b:sql" does not exist/);
+  });
+});

@@ -1,6 +1,13 @@
 // Which upstream serves a model name. Configured models (from the PerpetualDeployment) win; in
 // proxy mode any other name is still routable as "provider/model" or by a well-known prefix
 // (gpt-, o1-, claude-, ...), so users can reach new models without a platform change.
+//
+// A local model's LoRA adapters (its ModelServer's spec.adapters, in the file the operator writes)
+// are named `<model>:<adapter>` or by the adapter's name alone; a configured model of the same name
+// wins over an adapter. They go to the same ModelServer's replicas, with the adapter's name as the
+// upstream model, as vLLM expects. Every ready replica is taken to have every listed adapter: the
+// operator loads them on all (at start, and through vLLM's dynamic API on running replicas), so
+// there is no per-replica filter. An adapter a replica refused answers 404 here, quoting the server.
 import type { GatewayConfig, ModelRoute } from '../config.ts';
 import { GatewayError } from '../errors.ts';
 import type { ProviderKind } from '../providers/provider-client.ts';
@@ -14,6 +21,8 @@ export interface ResolvedModel {
   baseURL: string;
   upstreamModel: string;
   route: ModelRoute | undefined;
+  /** The LoRA adapter asked for, when the name was one of a local model's adapters. */
+  adapter?: string;
 }
 
 const PREFIXES: [RegExp, string][] = [
@@ -59,8 +68,46 @@ function inferred(config: Pick<GatewayConfig, 'providerBaseURLs'>, name: string)
   return { name, provider, kind: providerKind(provider), baseURL, upstreamModel: name, route: undefined };
 }
 
+type Adapter = NonNullable<ModelRoute['adapters']>[number];
+
+/** The local model and adapter `name` means: `<model>:<adapter>` first, then an adapter's own name (the first model's). */
+export function findAdapter(models: readonly ModelRoute[], name: string): { route: ModelRoute; adapter: Adapter } | undefined {
+  for (const route of models) {
+    const adapter = route.adapters?.find((a) => name === `${route.name}:${a.name}`);
+    if (adapter) return { route, adapter };
+  }
+  for (const route of models) {
+    const adapter = route.adapters?.find((a) => name === a.name);
+    if (adapter) return { route, adapter };
+  }
+  return undefined;
+}
+
+function fromAdapter(
+  config: Pick<GatewayConfig, 'providerBaseURLs'>,
+  name: string,
+  { route, adapter }: { route: ModelRoute; adapter: Adapter },
+): ResolvedModel | undefined {
+  if (adapter.loadError !== undefined) {
+    throw new GatewayError(`The adapter "${adapter.name}" of model "${route.name}" is not loaded: ${adapter.loadError}`, {
+      status: 404,
+      type: 'not_found_error',
+      code: 'model_not_found',
+      param: 'model',
+    });
+  }
+  // No fallback: another model would answer without the adapter, which is not what was asked for.
+  const base = fromRoute(config, { ...route, fallback: undefined });
+  return base && { ...base, name, upstreamModel: adapter.name, adapter: adapter.name, route: base.route };
+}
+
 export function resolveModel(config: Pick<GatewayConfig, 'mode' | 'models' | 'providerBaseURLs'>, name: string): ResolvedModel {
   const route = config.models.find((m) => m.name === name);
+  const adapter = route ? undefined : findAdapter(config.models, name);
+  if (adapter) {
+    const resolved = fromAdapter(config, name, adapter);
+    if (resolved) return resolved;
+  }
   const resolved = route ? fromRoute(config, route) : config.mode === 'proxy' ? inferred(config, name) : undefined;
   if (resolved) return resolved;
   const known = config.models.map((m) => m.name);

@@ -47,6 +47,27 @@ describe('modelList', () => {
   });
 });
 
+describe('modelList with LoRA adapters', () => {
+  it('lists each loadable adapter as <model>:<adapter> with its parent, and leaves a refused one out', () => {
+    const config = {
+      mode: 'local' as const,
+      providerBaseURLs: {},
+      models: [
+        {
+          name: 'llama',
+          upstreamModel: 'meta-llama/Llama-3.1-8B',
+          endpoint: 'http://llama-vllm.ns.svc:8000/v1',
+          adapters: [{ name: 'sql' }, { name: 'bad', loadError: 'No adapter found' }],
+        },
+      ],
+    };
+    expect(modelList(config, 42, [])).toEqual([
+      { id: 'llama', object: 'model', created: 42, owned_by: 'perpetual' },
+      { id: 'llama:sql', object: 'model', created: 42, owned_by: 'perpetual', parent: 'llama' },
+    ]);
+  });
+});
+
 describe('modelNotFound', () => {
   it("is OpenAI's 404, and shows the id only when it could be a model name", () => {
     expect(modelNotFound('gpt-9').toJSON()).toEqual({

@@ -1,5 +1,6 @@
 // GET /v1/models and GET /v1/models/{id}, in OpenAI's shapes: the models this gateway serves to the
-// caller. That is the configured models (owned by "perpetual") and, in proxy mode, the models the
+// caller. That is the configured models (owned by "perpetual") with their LoRA adapters as
+// `<model>:<adapter>` (with `parent`, as vLLM lists them) and, in proxy mode, the models the
 // caller's own provider keys reach, asked of each provider and listed under a name that routes
 // back to it (chat/resolve-model.ts): the provider's id where prefix routing already sends it
 // there (gpt-4o, claude-sonnet-4-5), "provider/id" otherwise (groq/llama-3.1-8b-instant).
@@ -22,6 +23,8 @@ export interface ModelObject {
   object: 'model';
   created: number;
   owned_by: string;
+  /** A LoRA adapter's model (as vLLM lists adapters). */
+  parent?: string;
 }
 
 export interface ModelsRouteDeps {
@@ -70,6 +73,14 @@ export function modelList(
 ): ModelObject[] {
   const models = new Map<string, ModelObject>();
   for (const m of config.models) models.set(m.name, { id: m.name, object: 'model', created, owned_by: 'perpetual' });
+  // Adapters under the name that always reaches them (the bare name can be shadowed); a refused one answers 404, so it is not listed.
+  for (const m of config.models) {
+    for (const a of m.adapters ?? []) {
+      const id = `${m.name}:${a.name}`;
+      if (a.loadError === undefined && !models.has(id))
+        models.set(id, { id, object: 'model', created, owned_by: 'perpetual', parent: m.name });
+    }
+  }
   for (const { provider, ids } of providerLists) {
     for (const upstreamId of ids) {
       const id = routableName(config, provider, upstreamId);

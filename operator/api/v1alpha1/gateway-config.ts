@@ -13,8 +13,12 @@
 // being silently ignored.
 import Type, { type Static } from 'typebox';
 import type { MODES } from './perpetual-deployment.ts';
+import { tierBudget } from './budget.ts';
 import { modelPricing } from './pricing.ts';
 import { stringEnum } from './schema-helpers.ts';
+
+/** The bounds of budgets and token limits, which the gateway's admin API enforces as the CRD does. */
+export { MAX_BUDGET_USD, MAX_TOKEN_LIMIT } from './budget.ts';
 
 /** The two modes, as spec.mode spells them (perpetual-deployment.ts, not imported: it would pull the whole CRD schema into the gateway). */
 const GATEWAY_MODES = ['proxy', 'local'] as const satisfies typeof MODES;
@@ -22,6 +26,18 @@ const GATEWAY_MODES = ['proxy', 'local'] as const satisfies typeof MODES;
 const closed = { additionalProperties: false } as const;
 
 const ModelPricing = modelPricing(closed);
+
+const GatewayFileAdapter = Type.Object(
+  {
+    name: Type.String({ description: "The adapter's name (vLLM lora_name), sent upstream as the model.", minLength: 1 }),
+    loadError: Type.Optional(
+      Type.String({
+        description: "Set when a replica refused the adapter: the server's message. Requests for it get a 404 that quotes it.",
+      }),
+    ),
+  },
+  { description: 'A LoRA adapter of a local model (spec.adapters of its ModelServer, with status.adapters failures).', ...closed },
+);
 
 const GatewayFileModel = Type.Object(
   {
@@ -55,7 +71,8 @@ const GatewayFileModel = Type.Object(
     routing: Type.Optional(
       Type.String({
         description:
-          "Local mode: leastLoad or sessionAffinity (any case) for this model; the file's `routing` when absent. Hand-written files only: the operator leaves it to ROUTING_POLICY.",
+          "Local mode: prefix, least-load (leastLoad) or session (sessionAffinity), any case, for this model; the file's `routing` when absent. " +
+          "The operator writes the ModelServer's spec.routing when it is set.",
         minLength: 1,
       }),
     ),
@@ -63,6 +80,13 @@ const GatewayFileModel = Type.Object(
       Type.String({ description: 'Another model name tried when this one fails before the first byte.', minLength: 1 }),
     ),
     pricing: Type.Optional(ModelPricing),
+    adapters: Type.Optional(
+      Type.Array(GatewayFileAdapter, {
+        description:
+          "Local mode: the ModelServer's LoRA adapters. Clients name one as `<name>:<adapter>`, or by the adapter's name alone; " +
+          'the gateway sends it to the same replicas with the adapter name as the model.',
+      }),
+    ),
   },
   { description: 'A model clients may name, and where it goes.', ...closed },
 );
@@ -92,6 +116,39 @@ const GatewayFileEmbedding = Type.Object(
   { description: 'How memories and queries are embedded (spec.memory.embedding).', ...closed },
 );
 
+const GatewayFileFactExtraction = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ description: 'Extract facts from exchanges after the response; off when absent.' })),
+    source: Type.Optional(
+      stringEnum(['provider', 'modelServer'], { description: 'spec.memory.factExtraction.source; provider when absent.' }),
+    ),
+    model: Type.Optional(
+      Type.String({
+        description: "provider source: a model name as clients send it (the account's key pays); modelServer source: the served model.",
+        minLength: 1,
+      }),
+    ),
+    modelServerRef: Type.Optional(
+      Type.Object({ name: Type.String({ minLength: 1 }) }, { description: 'The ModelServer extracting facts, as in the spec.', ...closed }),
+    ),
+    endpoint: Type.Optional(
+      Type.String({
+        description: "modelServer source: the ModelServer's in-cluster URL (ends in /v1), resolved by the operator.",
+        minLength: 1,
+      }),
+    ),
+    tiers: Type.Optional(
+      Type.Array(stringEnum(['free', 'pro', 'enterprise'], { description: 'A tier.' }), {
+        description: 'Tiers whose exchanges are extracted; all when absent.',
+      }),
+    ),
+    batchSize: Type.Optional(Type.Integer({ description: 'Exchanges per extractor call.', minimum: 1 })),
+    flushIntervalMs: Type.Optional(Type.Integer({ description: 'Longest an exchange waits for its batch, in milliseconds.', minimum: 1 })),
+    timeoutMs: Type.Optional(Type.Integer({ description: 'Deadline of one extractor call, in milliseconds.', minimum: 1 })),
+  },
+  { description: 'Write-time fact extraction (spec.memory.factExtraction).', ...closed },
+);
+
 const GatewayFileMemory = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean({ description: "Inject each user's long-term memory into chats and store new turns." })),
@@ -99,6 +156,7 @@ const GatewayFileMemory = Type.Object(
     tokenBudget: Type.Optional(Type.Integer({ description: 'Most prompt tokens spent on injected memories.', minimum: 0 })),
     retrievalTimeoutMs: Type.Optional(Type.Integer({ description: 'Retrieval deadline in milliseconds.', minimum: 1 })),
     embedding: Type.Optional(GatewayFileEmbedding),
+    factExtraction: Type.Optional(GatewayFileFactExtraction),
   },
   { description: "Long-term per-user memory (spec.memory); the gateway's defaults fill what is absent.", ...closed },
 );
@@ -119,6 +177,7 @@ const TierLimits = Type.Object(
         minimum: 1,
       }),
     ),
+    budget: Type.Optional(tierBudget(closed)),
   },
   { description: "One tier's limits; <TIER>_TIER_RATE_LIMIT_PER_MINUTE / _PER_DAY in the environment win.", ...closed },
 );
@@ -152,7 +211,8 @@ export const GatewayFileConfigSchema = Type.Object(
     models: Type.Optional(Type.Array(GatewayFileModel, { description: 'The models clients may name.' })),
     routing: Type.Optional(
       Type.String({
-        description: 'Local mode: the routing policy of models without their own (ROUTING_POLICY wins). Hand-written files only.',
+        description:
+          'Local mode: the routing policy of models without their own (ROUTING_POLICY wins); prefix when absent. Hand-written files only.',
         minLength: 1,
       }),
     ),
@@ -173,6 +233,8 @@ export const GatewayFileConfigSchema = Type.Object(
 
 export type GatewayFileConfig = Static<typeof GatewayFileConfigSchema>;
 export type GatewayFileModel = Static<typeof GatewayFileModel>;
+export type GatewayFileAdapter = Static<typeof GatewayFileAdapter>;
 export type GatewayFileMemory = Static<typeof GatewayFileMemory>;
 export type GatewayFileEmbedding = Static<typeof GatewayFileEmbedding>;
+export type GatewayFileFactExtraction = Static<typeof GatewayFileFactExtraction>;
 export type GatewayFileTierLimits = Static<typeof TierLimits>;
