@@ -21,6 +21,7 @@ import { ConfigError } from './config/config-error.ts';
 import type { GatewayEnv } from './config/env-schema.ts';
 import { readEnv, type RawEnv } from './config/read-env.ts';
 import { schemaProblems, type SchemaProblem } from './config/schema-problems.ts';
+import { factExtractionSettings, type FactExtractionSettings } from './memory/facts/fact-settings.ts';
 import { DEFAULT_ROUTING_POLICY, ROUTING_POLICIES, parseRoutingPolicy, type RoutingPolicy } from './routing/routing-policy.ts';
 
 export { ConfigError };
@@ -70,6 +71,8 @@ export interface MemorySettings {
   retrievalTimeoutMs: number;
   /** spec.memory.embedding; the operator adds `endpoint` for a ModelServer source. */
   embedding: GatewayFileEmbedding & { source: NonNullable<GatewayFileEmbedding['source']> };
+  /** spec.memory.factExtraction with the gateway's defaults (memory/facts/fact-settings.ts); absent: off. */
+  factExtraction?: FactExtractionSettings;
 }
 
 export interface PolarSettings {
@@ -373,7 +376,12 @@ export function loadConfig(raw: RawEnv = process.env): GatewayConfig {
     tiers: tierLimits(env, file.tiers),
     defaultLimits: { requestsPerMinute: env.RATE_LIMIT_PER_MINUTE, requestsPerDay: env.RATE_LIMIT_PER_DAY },
     models,
-    memory: { ...DEFAULT_MEMORY, ...file.memory, embedding: { ...DEFAULT_MEMORY.embedding, ...file.memory?.embedding } },
+    memory: {
+      ...DEFAULT_MEMORY,
+      ...file.memory,
+      embedding: { ...DEFAULT_MEMORY.embedding, ...file.memory?.embedding },
+      factExtraction: factExtractionSettings(file.memory?.factExtraction),
+    },
     usage: { retentionDays: env.USAGE_RETENTION_DAYS > 0 ? env.USAGE_RETENTION_DAYS : undefined, onUserDelete: env.USAGE_ON_USER_DELETE },
     corsOrigins: env.CORS_ALLOWED_ORIGINS,
     limits: {

@@ -14,6 +14,8 @@ import { makeAccounting, type Accounting, type AccountingDeps } from './accounti
 
 export interface AccountingWiring {
   accounting: Accounting;
+  /** Buffers a usage row written outside a request (fact extraction's `memory.extract` calls). */
+  record(row: UsageRecord): void;
   close(timeoutMs: number): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export function createAccounting(options: {
   });
   return {
     accounting,
+    record,
     close: async (timeoutMs) => {
       const [usage] = await Promise.all([usageLog.close({ timeoutMs }), billing?.close({ timeoutMs })]);
       if (usage.unwritten.length > 0) logUnwrittenUsage(log, usage.unwritten);

@@ -16,6 +16,7 @@ import { formatMemoryBlock } from './prompt/memory-block.ts';
 import { queryFromMessages } from './prompt/query-from-messages.ts';
 import { selectMemories } from './prompt/select-memories.ts';
 import type { MemoryHit } from './prompt/memory-hit.ts';
+import type { FactPipeline } from './facts/fact-pipeline.ts';
 import type { MemoryStore } from './store/memory-store.ts';
 import { turnsToStore } from './text/turns-to-store.ts';
 
@@ -58,6 +59,8 @@ export interface RememberRequest {
   /** The request's messages as the client sent them (never the ones with memories injected). */
   messages: readonly ChatMessage[];
   responseText: string;
+  /** The caller's tier: fact extraction may be on for some tiers only (facts/fact-settings.ts). */
+  tier?: string;
 }
 
 export interface MemorySettings {
@@ -103,6 +106,8 @@ export interface MemoryServiceDeps {
   settings: MemorySettings;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Write-time fact extraction, when on (facts/fact-pipeline.ts). */
+  facts?: FactPipeline;
 }
 
 interface PendingWrite extends RememberRequest {
@@ -173,20 +178,26 @@ export class MemoryService {
     }
   }
 
-  /** Queues the exchange for storage; returns at once. */
+  /** Queues the exchange for storage (and, when on for the tier, for fact extraction); returns at once. */
   remember(request: RememberRequest): void {
     if (!this.deps.settings.enabled || request.responseText.trim() === '') return;
     const span = trace.getActiveSpan();
-    this.writes.add({ ...request, at: Date.now(), tracedBy: span?.isRecording() ? span.spanContext() : undefined });
+    const at = Date.now();
+    const { tier, ...exchange } = request;
+    this.writes.add({ ...exchange, at, tracedBy: span?.isRecording() ? span.spanContext() : undefined });
+    // Separately queued: whatever becomes of extraction, the raw turns above are written.
+    this.deps.facts?.offer({ ...exchange, at }, tier);
   }
 
-  /** Writes what is queued (used by tests and shutdown). */
-  async flush(timeoutMs = 5000): Promise<boolean> {
-    return this.writes.flush({ timeoutMs });
+  /** Writes what is queued (used by tests and shutdown); with `facts`, also runs the fact extraction that waits. */
+  async flush(timeoutMs = 5000, options: { facts?: boolean } = {}): Promise<boolean> {
+    const written = await this.writes.flush({ timeoutMs });
+    if (!options.facts || !this.deps.facts) return written;
+    return (await this.deps.facts.flush(timeoutMs)) && written;
   }
 
   async close(timeoutMs: number): Promise<void> {
-    const result = await this.writes.close({ timeoutMs });
+    const [result] = await Promise.all([this.writes.close({ timeoutMs }), this.deps.facts?.close(timeoutMs)]);
     if (result.unwritten.length > 0) this.deps.log.error({ unwritten: result.unwritten.length }, 'Memories not stored before shutdown');
   }
 
@@ -214,6 +225,7 @@ export class MemoryService {
       createdAt: hit.payload.created_at,
       role: hit.payload.role,
       contentHash: hit.payload.content_hash,
+      ...(hit.payload.kind === 'fact' ? { kind: 'fact' as const } : {}),
     }));
   }
 

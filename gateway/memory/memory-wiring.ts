@@ -7,8 +7,12 @@ import { ConfigError, type GatewayConfig } from '../config.ts';
 import { badRequest } from '../errors.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { ProviderClient, ProviderKind } from '../providers/provider-client.ts';
+import type { UsageRecord } from '../usage/usage-record.ts';
 import type { Embedder } from './embedding/embedder.ts';
 import { createEmbedder, embeddingSpace } from './embedding/embedder-from-settings.ts';
+import { extractorCall } from './facts/extractor-call.ts';
+import { makeFactMetrics } from './facts/fact-metrics.ts';
+import { FactPipeline } from './facts/fact-pipeline.ts';
 import { DENSE_MIN_SCORE, MemoryService } from './memory-service.ts';
 import { MemoryStoreError } from './store/memory-store-error.ts';
 import { QdrantMemoryStore } from './store/qdrant-memory-store.ts';
@@ -34,6 +38,37 @@ export interface MemoryWiringDeps {
   providerKey: (userId: string, provider: string) => Promise<string | undefined>;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Where fact extraction's usage rows go (the accounting's usage log). */
+  recordUsage?: (row: UsageRecord) => void;
+}
+
+/** Write-time fact extraction when spec.memory.factExtraction is on (memory/facts/); throws ConfigError when it names no usable model. */
+function factPipeline(
+  deps: MemoryWiringDeps,
+  store: QdrantMemoryStore,
+  embedderFor: (userId: string) => Promise<Embedder>,
+): FactPipeline | undefined {
+  const settings = deps.config.memory.factExtraction;
+  if (!settings?.enabled) return undefined;
+  const complete = extractorCall({ config: deps.config, settings, providerFor: deps.providerFor, providerKey: deps.providerKey });
+  const recordUsage =
+    deps.recordUsage ??
+    ((row: UsageRecord): void => {
+      deps.log.info({ usage: row }, 'Fact extraction usage (no usage log wired)');
+    });
+  deps.log.info(
+    { source: settings.source, model: settings.model, tiers: settings.tiers, batchSize: settings.batchSize },
+    'Fact extraction is on',
+  );
+  return new FactPipeline({
+    settings,
+    store,
+    embedderFor,
+    complete,
+    recordUsage,
+    metrics: makeFactMetrics(deps.metrics.registry),
+    log: deps.log.child({ component: 'fact-extraction' }),
+  });
 }
 
 function embedders(deps: MemoryWiringDeps): (userId: string) => Promise<Embedder> {
@@ -89,7 +124,8 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
   });
   const embedderFor = embedders(deps);
   const settings = { ...config.memory, minScore: DENSE_MIN_SCORE };
-  const service = new MemoryService({ store, embedderFor, settings, metrics: deps.metrics, log });
+  const facts = factPipeline(deps, store, embedderFor);
+  const service = new MemoryService({ store, embedderFor, settings, metrics: deps.metrics, log, ...(facts ? { facts } : {}) });
   let retry: NodeJS.Timeout | undefined;
   const ensure = async (): Promise<void> => {
     try {

@@ -4,7 +4,11 @@
 //   Notes from earlier conversations with this user, ... (MEMORY_INSTRUCTION)
 //   - [2026-03-02] user: My sister's name is Priya.
 //   - [2026-03-05] assistant: Peanut-free recipes: ...
+//   - [2026-03-06] fact: The user moved to Porto in February 2026.
 //   </perpetual-memory>
+//
+// A fact (memory/facts/) is written in the third person and names its speaker, so its line says
+// "fact" where a turn's says who spoke.
 //
 // One memory per line, so a memory's own line breaks become spaces. selectMemories() counts the
 // block's size with the same functions, so its token count is exactly the estimate of this text.
@@ -24,7 +28,8 @@ function isoDate(value: InjectableMemory['createdAt']): string | undefined {
 export function formatMemoryLine(memory: InjectableMemory): string {
   const date = isoDate(memory.createdAt);
   const text = withoutFenceTags(memory.text).replace(WHITESPACE, ' ').trim();
-  return `- ${date ? `[${date}] ` : ''}${memory.role ? `${memory.role}: ` : ''}${text}`;
+  const who = memory.kind === 'fact' ? 'fact' : memory.role;
+  return `- ${date ? `[${date}] ` : ''}${who ? `${who}: ` : ''}${text}`;
 }
 
 /** Characters of the block around the lines: both tags, the instruction and their line breaks. */

@@ -7,6 +7,8 @@ export interface InjectableMemory {
   createdAt?: Date | string | number;
   /** Who said it; shown so the model does not take an assistant's suggestion for a user's fact. */
   role?: 'user' | 'assistant';
+  /** A fact distilled from turns (memory/facts/): it names its speaker itself, so the line says "fact" instead of the role. */
+  kind?: 'fact';
 }
 
 export interface MemoryHit extends InjectableMemory {

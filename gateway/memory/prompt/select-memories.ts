@@ -19,14 +19,21 @@ export interface Selection<T> {
   tokens: number;
 }
 
+/** At equal scores a fact goes first: it says in one line what the turn it came from says in many. */
+function factFirst(hit: MemoryHit): number {
+  return hit.kind === 'fact' ? 0 : 1;
+}
+
 /**
- * Highest score first (ties keep their input order). A hit whose content hash or comparison form
+ * Highest score first (ties: facts first, then input order). A hit whose content hash or comparison form
  * (lowercase, punctuation and spacing ignored) was already kept is a duplicate and dropped; so is a
  * blank one. A hit that would overflow the budget is skipped and shorter ones after it may still
  * fit: a long chunk should not crowd out three short facts.
  */
 export function selectMemories<T extends MemoryHit>(hits: readonly T[], options: SelectOptions): Selection<T> {
-  const ranked = hits.map((hit, order) => ({ hit, order })).sort((a, b) => b.hit.score - a.hit.score || a.order - b.order);
+  const ranked = hits
+    .map((hit, order) => ({ hit, order }))
+    .sort((a, b) => b.hit.score - a.hit.score || factFirst(a.hit) - factFirst(b.hit) || a.order - b.order);
   const seenHashes = new Set<string>();
   const seenTexts = new Set<string>();
   const memories: T[] = [];

@@ -48,6 +48,11 @@ const INDEXES: readonly WantedIndex[] = [
   { field: 'end_user', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
   { field: 'conversation_id', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
   { field: 'created_at', schema: 'integer', satisfiedBy: (info) => info.data_type === 'integer' },
+  // Facts (gateway/memory/facts/): found by kind and subject when a new fact may supersede them,
+  // and skipped by recall once superseded.
+  { field: 'kind', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
+  { field: 'subject', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
+  { field: 'superseded_by', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
 ];
 
 /**

@@ -11,7 +11,7 @@ import type { CallOptions } from './qdrant-call.ts';
 import type { ScopeRef } from './tenant-filter.ts';
 
 export type { CallOptions } from './qdrant-call.ts';
-export type { MemoryPayload, MemoryRole, NewMemory } from './memory-payload.ts';
+export type { MemoryPayload, MemoryRole, NewFact, NewMemory } from './memory-payload.ts';
 export type { MemoryScope, ScopeRef } from './tenant-filter.ts';
 
 export interface MemoryHit {
@@ -65,6 +65,24 @@ export interface SearchOptions extends CallOptions {
   fusion?: Fusion;
   /** RRF only: the lexical channel's weight against the dense one's 1 (Qdrant's weighted RRF). Default 1. */
   lexicalWeight?: number;
+  /** Only facts (memory-payload.ts), not raw turns. Superseded facts are never returned by a search either way. */
+  factsOnly?: boolean;
+}
+
+/** Facts to mark superseded, by which fact, when. */
+export interface Supersede {
+  ids: readonly string[];
+  /** The replacing fact's id. */
+  by: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+export interface FactLookup extends CallOptions {
+  /** Facts about any of these subjects (memory-payload.ts). */
+  subjects: readonly string[];
+  /** 1 to 1000. */
+  limit: number;
 }
 
 export interface ScrollOptions extends CallOptions {
@@ -92,7 +110,10 @@ export interface MemoryStore {
 
   /** Idempotent: writing the same (user, end user, request, role, chunk) again replaces the point. Returns the ids in input order. */
   upsert(memories: readonly NewMemory[], options?: CallOptions): Promise<string[]>;
-  /** The scope's closest memories, best first: by the vector, and by the question's words when `options.text` is given. */
+  /**
+   * The scope's closest memories, best first: by the vector, and by the question's words when
+   * `options.text` is given. Facts a later fact superseded are left out: they are history, not memory.
+   */
   search(scope: ScopeRef, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]>;
   /** True when the point existed and belonged to the scope; false for unknown, malformed or other scopes' ids. */
   deleteById(scope: ScopeRef, id: string, options?: CallOptions): Promise<boolean>;
@@ -102,6 +123,13 @@ export interface MemoryStore {
   deleteScope(scope: ScopeRef, options?: CallOptions): Promise<number>;
   /** Deletes every memory of the account, of every end user (account erasure); returns how many there were. */
   deleteUser(userId: string, options?: CallOptions): Promise<number>;
+  /** The scope's facts about these subjects that no later fact superseded. */
+  activeFacts(scope: ScopeRef, options: FactLookup): Promise<MemoryRecord[]>;
+  /**
+   * Marks the scope's facts with these ids superseded by the fact `by` (kept, never deleted);
+   * ids of other scopes, of turns or of facts already superseded are left alone. Returns the ids marked.
+   */
+  supersede(scope: ScopeRef, marking: Supersede, options?: CallOptions): Promise<string[]>;
   /** Exact count of the scope's memories (optionally of one conversation). */
   count(scope: ScopeRef, options?: CountOptions): Promise<number>;
   /** The scope's memories one page at a time, in point-id order (stable, not chronological). */

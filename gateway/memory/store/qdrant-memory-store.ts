@@ -38,10 +38,11 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { documentLexicalVector, queryLexicalVector, type SparseVector } from '../embedding/lexical-vector.ts';
 import { collectionName, previousCollectionNames } from './collection-name.ts';
 import { ensureCollection, LEXICAL_VECTOR, previousCollectionExists } from './ensure-collection.ts';
-import { checkVector, parsePayload, preparePoint, type NewMemory, type PreparedPoint } from './memory-payload.ts';
+import { checkVector, parsePayload, preparePoint, supersededPayload, type NewMemory, type PreparedPoint } from './memory-payload.ts';
 import { invalidArgument, MemoryStoreError } from './memory-store-error.ts';
 import type {
   CountOptions,
+  FactLookup,
   Fusion,
   MemoryHit,
   MemoryPage,
@@ -50,6 +51,7 @@ import type {
   ScrollOptions,
   SearchMode,
   SearchOptions,
+  Supersede,
 } from './memory-store.ts';
 import { canonicalPointId } from './point-id.ts';
 import { runCall, type CallContext, type CallOptions, type Work } from './qdrant-call.ts';
@@ -393,7 +395,11 @@ export class QdrantMemoryStore implements MemoryStore {
   async search(ref: ScopeRef, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]> {
     const operation = 'search';
     const scope = scopeOf(ref);
-    const filter = scopeFilter(scope, operation, options.conversationId === undefined ? {} : { conversationId: options.conversationId });
+    const filter = scopeFilter(scope, operation, {
+      ...(options.conversationId === undefined ? {} : { conversationId: options.conversationId }),
+      ...(options.factsOnly === true ? { factsOnly: true } : {}),
+      activeOnly: true,
+    });
     const dense = checkVector(vector, this.dimension, operation);
     const limit = checkLimit(options.limit, MAX_SEARCH_LIMIT, operation);
     const threshold = options.scoreThreshold;
@@ -418,6 +424,73 @@ export class QdrantMemoryStore implements MemoryStore {
       if (found) hits.push({ id: found.id, score: point.score, payload: found.payload });
     }
     return hits;
+  }
+
+  async activeFacts(ref: ScopeRef, options: FactLookup): Promise<MemoryRecord[]> {
+    const operation = 'activeFacts';
+    const scope = scopeOf(ref);
+    const limit = checkLimit(options.limit, MAX_SCROLL_LIMIT, operation);
+    if (options.subjects.length === 0) {
+      scopeFilter(scope, operation); // a missing user id fails even with nothing to look up
+      return [];
+    }
+    const filter = scopeFilter(scope, operation, { factsOnly: true, subjects: options.subjects, activeOnly: true });
+    const request = {
+      collection_name: this.collection,
+      timeout: serverTimeout(options, this.#context.timeoutMs),
+      filter,
+      limit,
+      with_payload: true,
+      with_vector: false,
+    };
+    const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.scrollPoints(request, init)).data.result);
+    const facts: MemoryRecord[] = [];
+    for (const point of result?.points ?? []) {
+      const found = record(point.id, point.payload, scope);
+      if (found) facts.push(found);
+    }
+    return facts;
+  }
+
+  /**
+   * Read with their vectors and written back with the mark: an upsert of the same point (Qdrant's
+   * set_payload would do without the read, but the store keeps to the calls the emulator and the
+   * contract suite cover). The read is filtered by the scope, so only the scope's own active facts
+   * can be marked, whatever ids the caller passes.
+   */
+  async supersede(ref: ScopeRef, marking: Supersede, options?: CallOptions): Promise<string[]> {
+    const { ids, by, at } = marking;
+    const operation = 'supersede';
+    const scope = scopeOf(ref);
+    scopeFilter(scope, operation);
+    const wanted = [...new Set(ids.map(canonicalPointId).filter((id): id is string => id !== undefined))];
+    const replacement = canonicalPointId(by);
+    if (replacement === undefined) throw invalidArgument(operation, 'supersede: `by` must be a memory id.');
+    const targets = wanted.filter((id) => id !== replacement);
+    if (targets.length === 0) return [];
+    const filter = scopeFilter(scope, operation, { pointIds: targets, factsOnly: true, activeOnly: true });
+    const request = {
+      collection_name: this.collection,
+      timeout: serverTimeout(options, this.#context.timeoutMs),
+      filter,
+      limit: Math.min(targets.length, MAX_SCROLL_LIMIT),
+      with_payload: true,
+      with_vector: true,
+    };
+    const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.scrollPoints(request, init)).data.result);
+    const points: Schemas['PointStruct'][] = [];
+    for (const point of result?.points ?? []) {
+      const found = record(point.id, point.payload, scope);
+      const dense = denseOf(point.vector);
+      if (!found || dense === undefined) continue;
+      const payload = supersededPayload(found.payload, replacement, at);
+      points.push({ id: found.id, vector: vectors(dense, documentLexicalVector(payload.text)), payload: { ...payload } });
+    }
+    if (points.length === 0) return [];
+    await this.#runOnPoints(operation, options, (init) =>
+      this.#api.upsertPoints({ collection_name: this.collection, wait: true, points }, init),
+    );
+    return points.map((p) => String(p.id));
   }
 
   async count(scope: ScopeRef, options?: CountOptions): Promise<number> {

@@ -51,7 +51,18 @@ export interface Narrowing {
   conversationId?: string;
   /** A canonical point id (see point-id.ts). */
   pointId?: string;
+  /** Any of these canonical point ids. */
+  pointIds?: readonly string[];
+  /** Only facts (memory-payload.ts); a turn has no kind. */
+  factsOnly?: boolean;
+  /** Only facts about one of these subjects. */
+  subjects?: readonly string[];
+  /** Only memories no later fact superseded: what recall may see. */
+  activeOnly?: boolean;
 }
+
+/** The payload field a superseded fact carries (memory-payload.ts). */
+export const SUPERSEDED_FIELD = 'superseded_by';
 
 function requireId(value: unknown, what: string, operation: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) {
@@ -84,6 +95,11 @@ function narrowed(head: Condition[], operation: string, narrowing: Narrowing): Q
     must.push({ key: 'conversation_id', match: { value: requireConversationId(narrowing.conversationId, operation) } });
   }
   if (narrowing.pointId !== undefined) must.push({ has_id: [narrowing.pointId] });
+  if (narrowing.pointIds !== undefined) must.push({ has_id: [...narrowing.pointIds] });
+  if (narrowing.factsOnly === true) must.push({ key: 'kind', match: { value: 'fact' } });
+  if (narrowing.subjects !== undefined) must.push({ key: 'subject', match: { any: [...narrowing.subjects] } });
+  // A `must` on emptiness rather than a `must_not` on presence: the rule above (narrowing only ever ANDs) stays true.
+  if (narrowing.activeOnly === true) must.push({ is_empty: { key: SUPERSEDED_FIELD } });
   return { must };
 }
 

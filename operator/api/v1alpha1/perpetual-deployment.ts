@@ -328,6 +328,70 @@ const Embedding = withRules(
   ],
 );
 
+const FactExtraction = withRules(
+  Type.Object(
+    {
+      enabled: Type.Boolean({
+        description:
+          'Extract short standalone facts (dated, with the speaker) from each exchange after the response, in batches and off the request path, and recall them with the raw turns. A later fact about the same subject marks the older one superseded (kept, no longer recalled). Raw turns are stored whatever extraction does.',
+        default: false,
+      }),
+      source: stringEnum(['provider', 'modelServer'], {
+        description:
+          "`provider`: `model` is a model name as clients send it, called with the account's own provider key in proxy mode (a usage row with endpoint `memory.extract` per call, on the same account). `modelServer`: an in-cluster ModelServer (local mode).",
+        default: 'provider',
+      }),
+      model: Type.Optional(
+        Type.String({
+          description:
+            "provider source: the extracting model's name (required). modelServer source: the served model; the ModelServer's when absent.",
+          minLength: 1,
+        }),
+      ),
+      modelServerRef: Type.Optional(localRef('The ModelServer that extracts facts (modelServer source).')),
+      tiers: Type.Array(stringEnum(['free', 'pro', 'enterprise'], { description: 'A tier.' }), {
+        description: "Tiers whose users' exchanges are extracted; the others keep raw turns only.",
+        default: ['free', 'pro', 'enterprise'],
+        maxItems: 3,
+        'x-kubernetes-list-type': 'set',
+      }),
+      batchSize: Type.Integer({
+        description: "Exchanges of one end user's conversation sent to the extractor in one call.",
+        minimum: 1,
+        maximum: 50,
+        default: 8,
+      }),
+      flushIntervalMs: Type.Integer({
+        description: 'Longest an exchange waits for its batch to fill before it is extracted anyway.',
+        minimum: 100,
+        maximum: 3600000,
+        default: 30000,
+      }),
+      timeoutMs: Type.Integer({
+        description: 'Deadline of one extractor call; past it the batch is counted as a timeout failure.',
+        minimum: 1000,
+        maximum: 600000,
+        default: 30000,
+      }),
+    },
+    { description: 'Write-time fact extraction (off by default).', default: {} },
+  ),
+  [
+    {
+      rule: "!self.enabled || self.source != 'provider' || has(self.model)",
+      message: 'model is required when fact extraction uses the provider source',
+      fieldPath: '.model',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: "self.source != 'modelServer' || has(self.modelServerRef)",
+      message: 'modelServerRef is required when source is modelServer',
+      fieldPath: '.modelServerRef',
+      reason: 'FieldValueRequired',
+    },
+  ],
+);
+
 const Memory = Type.Object(
   {
     enabled: Type.Boolean({ description: "Inject each user's long-term memory into chats and store new turns.", default: true }),
@@ -352,6 +416,7 @@ const Memory = Type.Object(
       default: 150,
     }),
     embedding: Embedding,
+    factExtraction: FactExtraction,
   },
   { description: 'Long-term per-user memory.', default: {} },
 );

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type GatewayConfig } from '../../../gateway/config.ts';
+import { DEFAULT_FACT_EXTRACTION } from '../../../gateway/memory/facts/fact-settings.ts';
 import { defaultedModelServer, defaultedPerpetualDeployment } from '../../api/v1alpha1/defaults.ts';
 import type { ModelServer } from '../../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../../api/v1alpha1/perpetual-deployment.ts';
@@ -90,11 +91,29 @@ function expectedModels(spec: PerpetualDeployment['spec']): GatewayConfig['model
     });
 }
 
+function expectedFactExtraction(spec: PerpetualDeployment['spec']): GatewayConfig['memory']['factExtraction'] {
+  const facts = spec.memory.factExtraction;
+  // Off: the operator leaves it out of the file and the gateway's defaults stand.
+  if (!facts.enabled) return DEFAULT_FACT_EXTRACTION;
+  const server = facts.modelServerRef ? modelServers.get(facts.modelServerRef.name) : undefined;
+  return {
+    enabled: true,
+    source: facts.source,
+    model: facts.model ?? server?.spec.model.servedName ?? server?.spec.model.id,
+    endpoint: server ? modelServerAddresses(server).endpoint : undefined,
+    tiers: facts.tiers,
+    batchSize: facts.batchSize,
+    flushIntervalMs: facts.flushIntervalMs,
+    timeoutMs: facts.timeoutMs,
+  };
+}
+
 function expectedMemory(spec: PerpetualDeployment['spec']): GatewayConfig['memory'] {
-  const { embedding, ...memory } = spec.memory;
+  const { embedding, factExtraction: _facts, ...memory } = spec.memory;
   const server = embedding.modelServerRef ? modelServers.get(embedding.modelServerRef.name) : undefined;
   return {
     ...memory,
+    factExtraction: expectedFactExtraction(spec),
     embedding: {
       ...embedding,
       ...(server

@@ -2,7 +2,12 @@
 // a PodDisruptionBudget and, when it autoscales, a HorizontalPodAutoscaler.
 import type { KubernetesObject, V1EnvVar, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { GatewayFileConfig, GatewayFileMemory, GatewayFileModel } from '../../../api/v1alpha1/gateway-config.ts';
+import type {
+  GatewayFileConfig,
+  GatewayFileFactExtraction,
+  GatewayFileMemory,
+  GatewayFileModel,
+} from '../../../api/v1alpha1/gateway-config.ts';
 import { Annotations } from '../../../api/v1alpha1/labels.ts';
 import type { ModelServer } from '../../../api/v1alpha1/model-server.ts';
 import type { PerpetualDeployment } from '../../../api/v1alpha1/perpetual-deployment.ts';
@@ -61,6 +66,29 @@ export function gatewayImage(pd: PerpetualDeployment, config: Pick<OperatorConfi
 // checks object literals for unknown fields, but not inside `...(c ? { x } : {})`. An absent value
 // is written as undefined, which the YAML leaves out.
 
+/** spec.memory.factExtraction when on (absent from the file when off, so files of deployments without it stay as they were). */
+function factExtractionSettings(
+  spec: Spec,
+  namespace: string,
+  modelServers: ReadonlyMap<string, ModelServer>,
+): GatewayFileFactExtraction | undefined {
+  const facts = spec.memory.factExtraction;
+  if (!facts?.enabled) return undefined;
+  const ref = facts.source === 'modelServer' ? facts.modelServerRef : undefined;
+  const server = ref ? modelServers.get(ref.name) : undefined;
+  return {
+    enabled: true,
+    source: facts.source,
+    model: facts.model ?? server?.spec.model.servedName ?? server?.spec.model.id,
+    modelServerRef: ref ? { name: ref.name } : undefined,
+    endpoint: ref ? modelServerEndpoint(ref.name, namespace) : undefined,
+    tiers: [...facts.tiers],
+    batchSize: facts.batchSize,
+    flushIntervalMs: facts.flushIntervalMs,
+    timeoutMs: facts.timeoutMs,
+  };
+}
+
 /** spec.memory, with a ModelServer embedding source resolved to its in-cluster endpoint and served model. */
 function memorySettings(spec: Spec, namespace: string, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileMemory {
   const { enabled, topK, tokenBudget, retrievalTimeoutMs, embedding } = spec.memory;
@@ -78,6 +106,7 @@ function memorySettings(spec: Spec, namespace: string, modelServers: ReadonlyMap
       model: embedding.model ?? server?.spec.model.servedName ?? server?.spec.model.id,
       dimensions: embedding.dimensions,
     },
+    factExtraction: factExtractionSettings(spec, namespace, modelServers),
   };
 }
 
