@@ -51,7 +51,7 @@ function appWith(config: AppDeps['config'], memory: boolean): Express {
         key in target ? (Reflect.get(target, key) as unknown) : key === 'memory' && !memory ? undefined : stub(),
     },
   );
-  return createApp(deps as AppDeps);
+  return createApp(deps as unknown as AppDeps);
 }
 
 describe('the route table', () => {

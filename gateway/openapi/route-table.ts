@@ -22,12 +22,12 @@ import {
 /** Who may call: nobody in particular, an API key, a user's session (JWT), or the platform team's admin token. */
 export type Auth = 'none' | 'apiKey' | 'userJwt' | 'admin';
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** How errors are shaped: OpenAI's {"error": {...}} everywhere, Anthropic's {"type": "error", ...} under /messages. */
 export type ErrorDialect = 'openai' | 'anthropic';
 
-export interface QueryParameter {
+interface QueryParameter {
   name: string;
   description: string;
   schema: TSchema;
@@ -333,7 +333,7 @@ const apiRoutes: RouteDoc[] = [
 ];
 
 /** The platform team's API (under /admin). */
-export const adminRoutes: RouteDoc[] = [
+const adminRoutes: RouteDoc[] = [
   {
     method: 'post',
     path: '/admin/users',

@@ -36,7 +36,7 @@ export interface BodyCheckOptions {
 }
 
 /** The 400 for a body that is not a JSON object: every endpoint words it alike. */
-export const NOT_AN_OBJECT: ErrorText = { message: 'The request body must be a JSON object.', code: 'invalid_body' };
+const NOT_AN_OBJECT: ErrorText = { message: 'The request body must be a JSON object.', code: 'invalid_body' };
 
 type Node = Record<string, unknown>;
 

@@ -9,8 +9,6 @@ import { ResponsesRequest as ResponsesRequestSchema } from '../protocols/openai/
 import type { Json, ResponsesRequest, TextFormat } from './types.ts';
 import { isObject } from '../json-object.ts';
 
-export { MAX_RESPONSE_ID_LENGTH } from '../protocols/openai/request-schemas.ts';
-
 const checkEnvelope = bodyCheck<ResponsesRequest>(ResponsesRequestSchema, {
   path: 'brackets',
   model: (problem) => `model: ${problem.reason}`,

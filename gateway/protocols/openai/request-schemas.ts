@@ -9,11 +9,11 @@ import { endUserField, modelName, orNull, perpetualExtensions, says, saysOn } fr
 export const MAX_MESSAGES = 4096;
 /** As many prompts as embeddings take inputs: each is its own choice upstream. */
 export const MAX_PROMPTS = 2048;
-export const MAX_EMBEDDING_INPUTS = 2048;
-export const MAX_RESPONSE_ID_LENGTH = 128;
-export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
-export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'];
-export const REASONING_SUMMARIES = ['auto', 'concise', 'detailed'];
+const MAX_EMBEDDING_INPUTS = 2048;
+const MAX_RESPONSE_ID_LENGTH = 128;
+const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
+const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'];
+const REASONING_SUMMARIES = ['auto', 'concise', 'detailed'];
 
 const chatMessage = Type.Object(
   {

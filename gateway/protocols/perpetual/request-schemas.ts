@@ -11,10 +11,10 @@ import { says, saysOn } from '../schema-fields.ts';
 
 /** RFC 5321's limit on a forward path. */
 export const EMAIL_MAX_LENGTH = 254;
-export const EMAIL_PATTERN = '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$';
-export const TIER_NAME_PATTERN = '^[a-z][a-z0-9_-]{0,31}$';
+const EMAIL_PATTERN = '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$';
+const TIER_NAME_PATTERN = '^[a-z][a-z0-9_-]{0,31}$';
 export const KEY_NAME_MAX_LENGTH = 100;
-export const MAX_QUERY_CHARS = 8000;
+const MAX_QUERY_CHARS = 8000;
 
 const tier = Type.String({
   pattern: TIER_NAME_PATTERN,
@@ -53,7 +53,7 @@ const listOf = (name: string, item: TSchema, what: string) =>
     Type.Array(item, { minItems: 1, maxItems: 100, ...says(`"${name}" must be a list of 1 to 100 ${what}.`, 'invalid_scope') }),
   );
 
-export const KeyScopes = Type.Object(
+const KeyScopes = Type.Object(
   {
     models: listOf('scopes.models', Type.String({ minLength: 1, maxLength: 200 }), 'model names'),
     endpoints: listOf('scopes.endpoints', Type.Enum([...ENDPOINTS]), `endpoints among ${ENDPOINTS.join(', ')}`),
