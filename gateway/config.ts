@@ -16,6 +16,7 @@ import {
   type GatewayFileModel,
   type GatewayFileTierLimits,
 } from '../operator/api/v1alpha1/gateway-config.ts';
+import type { TierBudget } from './budget/limits.ts';
 import { modelNameProblem } from './chat/model-name.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { GatewayEnv } from './config/env-schema.ts';
@@ -39,6 +40,8 @@ export interface TierLimits {
   tokensPerDay?: number;
   /** Completion tokens reserved for a request without max_tokens, and the cap on a larger one (DEFAULT_MAX_OUTPUT_TOKENS when absent). */
   maxOutputTokens?: number;
+  /** Each user's default money budget in this tier (budget/limits.ts); absent: none. */
+  budget?: TierBudget;
 }
 
 /** What a request without max_tokens reserves against the token limits when its tier names no cap. */
@@ -89,9 +92,9 @@ export interface PolarSettings {
  * (gateway/routing/). Environment names in brackets.
  */
 export interface RoutingSettings {
-  /** Routes without their own `routing` [ROUTING_POLICY, or the file's `routing`; sessionAffinity]. */
+  /** Routes without their own `routing` [ROUTING_POLICY, or the file's `routing`; prefix]. */
   policy: RoutingPolicy;
-  /** Session affinity's load bound: a replica over this multiple of the mean in-flight load passes new requests on; 0 = none [SESSION_AFFINITY_MAX_LOAD_PERCENT / 100; 1.5]. */
+  /** Session and prefix affinity's load bound: a replica over this multiple of the mean in-flight load passes new requests on; 0 = none [SESSION_AFFINITY_MAX_LOAD_PERCENT / 100; 1.5]. */
   affinityLoadFactor: number;
   /** Replicas tried per request after connection failures, the first included [ROUTING_MAX_ATTEMPTS; 3]. */
   maxAttempts: number;
@@ -212,6 +215,7 @@ function tierLimits(env: GatewayEnv, file: Partial<Record<Tier, GatewayFileTierL
       ...(fromFile.tokensPerMinute === undefined ? {} : { tokensPerMinute: fromFile.tokensPerMinute }),
       ...(fromFile.tokensPerDay === undefined ? {} : { tokensPerDay: fromFile.tokensPerDay }),
       ...(fromFile.maxOutputTokens === undefined ? {} : { maxOutputTokens: fromFile.maxOutputTokens }),
+      ...(fromFile.budget === undefined ? {} : { budget: fromFile.budget }),
     };
     if (result[tier].requestsPerMinute > result[tier].requestsPerDay) {
       throw new ConfigError(

@@ -28,6 +28,11 @@ import { rateLimitHeaders } from './ratelimit/headers.ts';
 import { RateLimiter } from './ratelimit/rate-limiter.ts';
 import { PendingReservations } from './ratelimit/reservations.ts';
 import { limitRequest, type LimitedCall } from './ratelimit/token-reservation.ts';
+import { budgetExceededError } from './budget/budget-error.ts';
+import { budgetEventsCounter, createBudgetSpend, spendFromDatabase } from './budget/budget-wiring.ts';
+import type { PendingSpend } from './budget/pending-spend.ts';
+import { reservedCostUsd, withBudgets } from './budget/reserved-cost.ts';
+import { PriceTable } from './usage/pricing.ts';
 import { dependencyChecks } from './routes/health-checks.ts';
 import { createRouting } from './routing/routing-wiring.ts';
 import type { AppDeps } from './server.ts';
@@ -56,23 +61,42 @@ function throttled(log: Logger, intervalMs: number): (fields: object, message: s
   };
 }
 
-/** `memoryTokens`: what the memory block may add to a prompt, reserved against token limits too. */
+/**
+ * `memoryTokens`: what the memory block may add to a prompt, reserved against token limits too.
+ * Money budgets (the principal's, when it has any) are checked in the same round trip, against a
+ * reservation priced from the same tokens (budget/reserved-cost.ts).
+ */
 function rateLimitFor(
-  limits: { limiter: RateLimiter; reservations: PendingReservations; memoryTokens: number },
+  limits: {
+    limiter: RateLimiter;
+    reservations: PendingReservations;
+    memoryTokens: number;
+    spend: PendingSpend<Principal>;
+    prices: PriceTable;
+  },
   metrics: GatewayMetrics,
   log: Logger,
 ) {
-  const { limiter, reservations, memoryTokens } = limits;
+  const { limiter, reservations, memoryTokens, spend, prices } = limits;
   const warn = throttled(log, 10_000);
+  const budgetEvents = budgetEventsCounter(metrics);
   return async (principal: Principal, call?: LimitedCall): Promise<Record<string, string>> => {
-    const result = await limiter.check(limitRequest(principal, call, memoryTokens));
+    const base = limitRequest(principal, call, memoryTokens);
+    const reserveUsd = principal.budgets && call ? reservedCostUsd(prices, call, principal.limits, memoryTokens) : 0;
+    const result = await limiter.check(withBudgets(base, principal.budgets, reserveUsd));
     if (result.reservation) reservations.hold(principal, result.reservation);
+    if (result.budgetReservation) spend.hold(principal, result.budgetReservation);
     if (result.degraded) {
       metrics.dependencyDegraded.inc({ dependency: 'redis' });
       warn(
         { reason: result.degradedReason, allowed: result.allowed },
         'Rate limiter cannot reach Redis; applying RATE_LIMIT_ON_REDIS_DOWN',
       );
+    }
+    if (!result.allowed && result.exceededBudget) {
+      metrics.rateLimited.inc({ window: 'budget' });
+      budgetEvents.inc({ event: 'exceeded', window: result.exceededBudget.window });
+      throw budgetExceededError(result.exceededBudget);
     }
     if (!result.allowed) {
       metrics.rateLimited.inc({ window: result.limitedBy ?? 'unavailable' });
@@ -95,6 +119,8 @@ function activeKeyLoader(pool: pg.Pool, defaults: GatewayConfig['defaultLimits']
       expiresAt: row.expiresAt?.getTime() ?? null,
       graceUntil: row.graceUntil?.getTime() ?? null,
       scopes: row.scopes,
+      userOverrides: row.userOverrides,
+      keyOverrides: row.keyOverrides,
     };
   };
 }
@@ -174,7 +200,13 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     },
     log,
   });
-  const limiter = new RateLimiter({ redis, keyPrefix: config.redis.keyPrefix, onRedisDown: config.redis.onDown });
+  const limiter = new RateLimiter({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    onRedisDown: config.redis.onDown,
+    spentSince: spendFromDatabase(pool),
+  });
+  const spend = createBudgetSpend({ limiter, pool, metrics, log });
   const http = createUpstreamHttp({
     connectTimeoutMs: config.limits.connectTimeoutMs,
     headersTimeoutMs: config.limits.upstreamTimeoutMs,
@@ -190,6 +222,9 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     log,
     settleTokens: (principal, used) => {
       reservations.settle(principal, used);
+    },
+    settleCost: (principal, costUsd) => {
+      spend.settle(principal, costUsd);
     },
   });
   const providerFor = createProviderFor(http);
@@ -224,7 +259,17 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret, audience: config.jwtAudience }) : undefined),
       admin: requireAdmin(config.adminToken),
     },
-    rateLimit: rateLimitFor({ limiter, reservations, memoryTokens: config.memory.enabled ? config.memory.tokenBudget : 0 }, metrics, log),
+    rateLimit: rateLimitFor(
+      {
+        limiter,
+        reservations,
+        memoryTokens: config.memory.enabled ? config.memory.tokenBudget : 0,
+        spend,
+        prices: new PriceTable(config.models),
+      },
+      metrics,
+      log,
+    ),
     chat: {
       config,
       providerFor,

@@ -9,6 +9,8 @@ export type ErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'rate_limit_error'
+  /** A money budget is spent (budget/budget-error.ts); HTTP 429, as OpenAI's insufficient_quota. */
+  | 'budget_exceeded'
   | 'server_error'
   | 'service_unavailable_error'
   | 'upstream_error';

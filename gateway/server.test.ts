@@ -188,6 +188,8 @@ function memoryStore(): Store {
     listUsage: unused,
     summarizeUsage: unused,
     usageReport: unused,
+    getLimitOverrides: unused,
+    setLimitOverrides: unused,
     recordAudit: unused,
     listAudit: unused,
     saveResponse: (stored) => {

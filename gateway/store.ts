@@ -6,6 +6,8 @@ import type { ProviderKey, ProviderKeyInput } from './db/provider-keys.ts';
 import type { ResponseScope, StoredResponse } from './db/responses.ts';
 import type { ListUsageOptions, UsageLog, UsageReport, UsageSummary, UsageWindow } from './db/usage-logs.ts';
 import type { DeletedUser, User } from './db/users.ts';
+import type { LimitOverrides } from './budget/limits.ts';
+import type { OverrideTarget } from './db/limit-overrides.ts';
 
 export interface Store {
   createUser(email: string, tier: string): Promise<User>;
@@ -30,6 +32,14 @@ export interface Store {
   summarizeUsage(userId: string, window: UsageWindow): Promise<UsageSummary>;
   /** Totals per model per UTC day and calendar month. */
   usageReport(userId: string, window: UsageWindow): Promise<UsageReport>;
+
+  /** Budgets and token limits set on a user or a key (all null: none); undefined when no such user or key. */
+  getLimitOverrides(target: OverrideTarget): Promise<LimitOverrides | undefined>;
+  /** Sets the given fields (null removes one); returns the result and the hashes of the keys it affects. */
+  setLimitOverrides(
+    target: OverrideTarget,
+    changes: Partial<LimitOverrides>,
+  ): Promise<{ overrides: LimitOverrides; keyHashes: string[] } | undefined>;
 
   recordAudit(entry: AuditEntry): Promise<void>;
   /** Newest first, before the cursor. */

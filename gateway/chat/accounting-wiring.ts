@@ -26,6 +26,8 @@ export function createAccounting(options: {
   log: Logger;
   /** Settles token reservations (ratelimit/reservations.ts). */
   settleTokens?: AccountingDeps['settleTokens'];
+  /** Settles money reservations (budget/). */
+  settleCost?: AccountingDeps['settleCost'];
 }): AccountingWiring {
   const { config, metrics, log } = options;
   const usageLog = createUsageLog({
@@ -59,6 +61,7 @@ export function createAccounting(options: {
     record,
     prefix: config.prefix,
     ...(options.settleTokens ? { settleTokens: options.settleTokens } : {}),
+    ...(options.settleCost ? { settleCost: options.settleCost } : {}),
   });
   return {
     accounting,

@@ -55,6 +55,8 @@ export interface AccountingDeps {
    * by the tokens really used; absent when no tier limits tokens.
    */
   settleTokens?: (principal: Principal, usedTokens: number) => void;
+  /** Replaces the request's money reservation (budget/) by its real cost in USD; absent when no budgets apply. */
+  settleCost?: (principal: Principal, costUsd: number) => void;
 }
 
 const ENDPOINT_PATHS = {
@@ -85,6 +87,7 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
       requestId: request.serverRequestId,
       clientRequestId: request.requestId === '' ? null : request.requestId,
       userId: request.principal.userId,
+      apiKeyId: request.principal.keyId ?? null,
       conversationId: request.ext.conversationId ?? null,
       timestamp: now(),
       inputTokens: figures.input,
@@ -118,6 +121,7 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
       deps.metrics.tokens.inc({ type: 'output', model }, output);
       if (costUsd > 0) deps.metrics.cost.inc({ model }, costUsd);
       deps.settleTokens?.(request.principal, input + output);
+      deps.settleCost?.(request.principal, costUsd);
       deps.record(
         row(request, {
           input,
@@ -132,6 +136,7 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
     failed(request) {
       // A failed request used no tokens the caller pays for: its whole reservation is returned.
       deps.settleTokens?.(request.principal, 0);
+      deps.settleCost?.(request.principal, 0);
       deps.record(row(request, { input: 0, output: 0, costUsd: 0, estimated: false, provider: request.attempt?.model.provider }));
     },
   };

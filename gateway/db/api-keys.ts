@@ -4,6 +4,8 @@ import type { Queryable } from './pool.ts';
 import { singleRow } from './single-row.ts';
 import { isUuid } from './uuid.ts';
 import type { KeyScopes } from '../keys/scopes.ts';
+import type { LimitOverrides } from '../budget/limits.ts';
+import { overridesFromRow } from './limit-overrides.ts';
 
 /** A key as its owner may see it: everything but the hash. */
 export interface ApiKey {
@@ -47,6 +49,9 @@ export interface ActiveApiKey {
   expiresAt: Date | null;
   graceUntil: Date | null;
   scopes: KeyScopes | null;
+  /** Budgets and token limits the platform team set on the user and on this key (limit_overrides). */
+  userOverrides: LimitOverrides;
+  keyOverrides: LimitOverrides;
 }
 
 export interface NewApiKey {
@@ -99,15 +104,26 @@ export async function insertApiKey(db: Queryable, key: NewApiKey): Promise<ApiKe
  * expired key is returned with its expiry: the caller refuses it, naming why.
  */
 export async function findActiveKeyByHash(db: Queryable, keyHash: string): Promise<ActiveApiKey | null> {
-  const { rows } = await db.query<ActiveApiKey>(
+  // The overrides come with the key, so they are cached with it and cost no extra query.
+  const { rows } = await db.query<Omit<ActiveApiKey, 'userOverrides' | 'keyOverrides'> & { uo: unknown; ko: unknown }>(
     `SELECT k.id, k.user_id AS "userId", coalesce(u.tier, k.tier, 'free') AS tier, coalesce(k.tier, 'free') AS "keyTier",
             k.rate_limit_per_minute AS "rateLimitPerMinute", k.rate_limit_per_day AS "rateLimitPerDay",
-            true AS "isActive", k.name, k.key_prefix AS prefix, k.expires_at AS "expiresAt", k.grace_until AS "graceUntil", k.scopes
+            true AS "isActive", k.name, k.key_prefix AS prefix, k.expires_at AS "expiresAt", k.grace_until AS "graceUntil", k.scopes,
+            row_to_json(uo) AS uo, row_to_json(ko) AS ko
        FROM api_keys k JOIN users u ON u.id = k.user_id
+       LEFT JOIN limit_overrides uo ON uo.user_id = u.id AND uo.api_key_id IS NULL
+       LEFT JOIN limit_overrides ko ON ko.api_key_id = k.id
       WHERE k.key_hash = $1 AND k.is_active AND k.revoked_at IS NULL`,
     [keyHash],
   );
-  return rows[0] ?? null;
+  const row = rows[0];
+  if (!row) return null;
+  const { uo, ko, ...key } = row;
+  return {
+    ...key,
+    userOverrides: overridesFromRow(uo as Record<string, unknown> | null),
+    keyOverrides: overridesFromRow(ko as Record<string, unknown> | null),
+  };
 }
 
 /** The user's keys, newest first, revoked ones included (marked). Never the hashes. */

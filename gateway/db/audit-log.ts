@@ -4,8 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from './pool.ts';
 
-/** What happened. budget.changed is for the budget API to record. */
+/**
+ * What happened. budget.soft_limit_reached is the one the gateway records itself (actor
+ * "gateway"): a money budget passed its soft threshold, once per budget and window.
+ */
 export type AuditAction =
+  | 'budget.soft_limit_reached'
   | 'user.created'
   | 'user.tier_changed'
   | 'user.erased'

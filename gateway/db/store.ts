@@ -4,6 +4,7 @@ import { limitsForTier, type GatewayConfig } from '../config.ts';
 import type { Store } from '../store.ts';
 import { insertApiKey, listKeys, revokeKey, rotateKey } from './api-keys.ts';
 import { insertAudit, listAudit, pseudonymiseAudit } from './audit-log.ts';
+import { getOverrides, setOverrides } from './limit-overrides.ts';
 import { deleteProviderKey, listProviderKeys, upsertProviderKey } from './provider-keys.ts';
 import { withTransaction } from './pool.ts';
 import { deleteResponse, getResponse, insertResponse } from './responses.ts';
@@ -35,6 +36,8 @@ export function databaseStore(pool: pg.Pool, config: Pick<GatewayConfig, 'tiers'
     listUsage: (userId, options) => listUsage(pool, userId, options),
     summarizeUsage: (userId, window) => summarizeUsage(pool, userId, window),
     usageReport: (userId, window) => usageReport(pool, userId, window),
+    getLimitOverrides: (target) => getOverrides(pool, target),
+    setLimitOverrides: (target, changes) => setOverrides(pool, target, changes),
     recordAudit: (entry) => insertAudit(pool, entry),
     listAudit: (options) => listAudit(pool, options),
     saveResponse: (stored) => insertResponse(pool, stored),

@@ -90,17 +90,18 @@ const INSERT_BATCH = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::int[],
                        $8::int[], $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[], $14::int[],
-                       $15::float8[], $16::boolean[], $17::int[], $18::text[], $19::int[]) WITH ORDINALITY
+                       $15::float8[], $16::boolean[], $17::int[], $18::text[], $19::int[], $20::uuid[]) WITH ORDINALITY
     AS r(request_id, user_id, conversation_id, ts, input_tokens, output_tokens, total_tokens, retrieval_calls,
          retrieval_latency_ms, cost_usd, model, provider, endpoint, status_code, latency_ms, usage_estimated,
-         memory_tokens, client_request_id, cached_input_tokens, batch_index)
+         memory_tokens, client_request_id, cached_input_tokens, api_key_id, batch_index)
 ), inserted AS (
   INSERT INTO usage_logs (request_id, user_id, conversation_id, timestamp, input_tokens, output_tokens, total_tokens,
                           retrieval_calls, retrieval_latency_ms, cost_usd, model, provider, endpoint, status_code,
-                          latency_ms, usage_estimated, memory_tokens, client_request_id, cached_input_tokens)
+                          latency_ms, usage_estimated, memory_tokens, client_request_id, cached_input_tokens, api_key_id)
   SELECT r.request_id, r.user_id, r.conversation_id, coalesce(r.ts, now()), r.input_tokens, r.output_tokens,
          r.total_tokens, r.retrieval_calls, r.retrieval_latency_ms, r.cost_usd, r.model, r.provider, r.endpoint,
-         r.status_code, r.latency_ms, r.usage_estimated, r.memory_tokens, r.client_request_id, r.cached_input_tokens
+         r.status_code, r.latency_ms, r.usage_estimated, r.memory_tokens, r.client_request_id, r.cached_input_tokens,
+         r.api_key_id
     FROM input r WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id)
    ORDER BY r.request_id, r.batch_index
   ON CONFLICT (request_id) DO NOTHING
@@ -152,6 +153,8 @@ export async function insertUsageBatch(db: Queryable, logs: readonly NewUsageLog
     column((l) => Math.round(l.memoryTokens ?? 0)),
     column((l) => pgTextOrNull(l.clientRequestId, limits.clientRequestId)),
     column((l) => Math.round(l.cachedInputTokens ?? 0)),
+    // Not a key id (a hand-written row, a test): stored as none rather than failing the batch.
+    column((l) => (l.apiKeyId && isUuid(l.apiKeyId) ? l.apiKeyId : null)),
   ]);
   const inserted = rows[0]?.inserted ?? 0;
   return { inserted, skipped: logs.length - inserted };

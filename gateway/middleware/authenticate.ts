@@ -13,6 +13,7 @@ import { keyLookupFailure } from '../keys/database-unavailable.ts';
 import type { TtlCache } from '../keys/ttl-cache.ts';
 import type { LastUsedTracker } from '../keys/last-used.ts';
 import { endpointOf, scopedTier, scopeRefusal, type KeyScopes } from '../keys/scopes.ts';
+import { budgetsFor, withTokenOverrides, type BudgetLimit, type LimitOverrides } from '../budget/limits.ts';
 
 /** What the hot path needs to know about an API key (a row of api_keys, joined with its user). */
 export interface ApiKeyRecord {
@@ -26,6 +27,9 @@ export interface ApiKeyRecord {
   /** Epoch ms after which a rotated key is refused; null: not rotated. */
   graceUntil?: number | null;
   scopes?: KeyScopes | null;
+  /** Budgets and token limits set on the key's user and on the key (limit_overrides), cached with the key. */
+  userOverrides?: LimitOverrides;
+  keyOverrides?: LimitOverrides;
 }
 
 export interface Principal {
@@ -38,6 +42,8 @@ export interface Principal {
   email?: string;
   /** The API key's scopes, when it has any. */
   scopes?: KeyScopes;
+  /** Money budgets in force for this caller (budget/limits.ts); absent: none. */
+  budgets?: BudgetLimit[];
 }
 
 export function bearerToken(req: Request): string | undefined {
@@ -118,14 +124,18 @@ export function requireApiKey(deps: {
     }
     deps.lastUsed.note(hash);
     const tier = scopedTier(record.tier, scopes);
+    const { userOverrides, keyOverrides } = record;
+    const tierLimits = tierOrKeyLimits(deps.config, { ...record, tier });
+    const budgets = budgetsFor(tierLimits.budget, userOverrides, keyOverrides);
     const principal: Principal = {
       userId: record.userId,
       tier,
-      limits: tierOrKeyLimits(deps.config, { ...record, tier }),
+      limits: withTokenOverrides(tierLimits, userOverrides, keyOverrides),
       via: 'api_key',
       keyId: record.id,
       keyHash: hash,
       ...(scopes ? { scopes } : {}),
+      ...(budgets.length > 0 ? { budgets } : {}),
     };
     res.locals.principal = principal;
     next();

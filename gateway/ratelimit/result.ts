@@ -1,5 +1,8 @@
 // What a rate-limit check tells the caller, computed purely from the script's counts and the
 // clock so that window, remaining and retry arithmetic is unit-tested without Redis.
+import type { BudgetCounter } from '../budget/keys.ts';
+import type { BudgetLimit, BudgetOwner } from '../budget/limits.ts';
+import { budgetSpanAt, fromMicros, toMicros, type BudgetWindow } from '../budget/windows.ts';
 import type { ScriptReply } from './script.ts';
 import { secondsUntil, WINDOW_SECONDS, windowAt } from './windows.ts';
 import type { WindowName } from './windows.ts';
@@ -14,11 +17,45 @@ export interface RateLimitRequest {
   tokensPerDay?: number;
   /** Tokens this request reserves when admitted (settled to the real usage afterwards). */
   reserveTokens?: number;
+  /** The key's user: the hash tag of every counter, so that the user's budgets fit in the same script. */
+  userId?: string;
+  /** Money budgets in force (budget/limits.ts), checked in the same round trip; absent or empty: none. */
+  budgets?: BudgetLimit[];
+  /** Micro-dollars this request reserves against every budget when admitted (settled to the real cost afterwards). */
+  reserveMicros?: number;
+}
+
+/** One budget counter of a request: what it is, its limit and soft threshold in micro-dollars. */
+export interface BudgetCounterLimit {
+  counter: BudgetCounter;
+  limitMicros: number;
+  softMicros: number;
+}
+
+/** What a budget-limited check reserved, so the real cost can be settled in the same windows. */
+export interface BudgetReservation {
+  micros: number;
+  counters: BudgetCounterLimit[];
+}
+
+/** A budget's state as a check saw it. */
+export interface BudgetState {
+  owner: BudgetOwner;
+  window: BudgetWindow;
+  limitUsd: number;
+  /** Spent so far in the window, reservations of requests in flight (this one's too, when admitted) included. */
+  spentUsd: number;
+  /** When the window ends (epoch seconds); null for the lifetime budget, which never resets. */
+  reset: number | null;
+  /** Whole seconds until `reset`; absent for the lifetime budget. */
+  resetAfterSeconds?: number;
 }
 
 /** What a token-limited check reserved, so the real usage can be settled in the same windows. */
 export interface TokenReservation {
   keyId: string;
+  /** The hash tag of the counters, when the check had one (RateLimitRequest.userId). */
+  userId?: string;
   tokens: number;
   minuteStart: number;
   dayStart: number;
@@ -43,7 +80,7 @@ export interface RateLimitResult {
   allowed: boolean;
   /** Redis could not be asked (error or timeout); `allowed` then follows `onRedisDown`. */
   degraded: boolean;
-  degradedReason?: 'timeout' | 'redis_error';
+  degradedReason?: 'timeout' | 'redis_error' | 'rebuild_failed';
   minute: WindowState;
   day: WindowState;
   /** Token windows, when the request has token limits; `remaining` is after this reservation. */
@@ -52,8 +89,14 @@ export interface RateLimitResult {
   reservation?: TokenReservation;
   /** The exhausted window that is the binding constraint (the later reset if both are). */
   limitedBy?: WindowName;
-  /** Set when tokens, not requests, ran out in `limitedBy` (absent: requests). */
-  limitedResource?: 'tokens';
+  /** Set when tokens or a money budget, not requests, ran out (absent: requests). */
+  limitedResource?: 'tokens' | 'budget';
+  /** Per budget in force, in the request's order. */
+  budgets?: BudgetState[];
+  /** What was reserved against the budgets, when admitted with any. */
+  budgetReservation?: BudgetReservation;
+  /** The exhausted budget when `limitedResource` is 'budget'. */
+  exceededBudget?: BudgetState;
   /** Set when refused: when a retry can succeed. */
   retryAfterSeconds?: number;
 }
@@ -77,25 +120,81 @@ function tokenStates(request: RateLimitRequest, reply: ScriptReply, nowMs: numbe
   };
 }
 
-/** The result for a script reply. */
-export function decide(request: RateLimitRequest, reply: ScriptReply, nowMs: number): RateLimitResult {
-  const minute = windowState(request.perMinute, reply.minuteCount, nowMs, 'minute');
-  const day = windowState(request.perDay, reply.dayCount, nowMs, 'day');
-  const tokens = hasTokenLimits(request) ? { tokens: tokenStates(request, reply, nowMs) } : {};
-  if (reply.allowed) {
-    const reserved = request.reserveTokens ?? 0;
-    const reservation =
-      hasTokenLimits(request) && reserved > 0
-        ? {
-            reservation: {
-              keyId: request.keyId,
-              tokens: reserved,
-              minuteStart: windowAt(nowMs, WINDOW_SECONDS.minute).start,
-              dayStart: windowAt(nowMs, WINDOW_SECONDS.day).start,
-            },
-          }
-        : {};
-    return { allowed: true, degraded: false, minute, day, ...tokens, ...reservation };
+/** The request has at least one money budget to check. */
+export function hasBudgets(request: RateLimitRequest): boolean {
+  return (request.budgets?.length ?? 0) > 0;
+}
+
+/** The counters a request's budgets use at `nowMs`, in the request's order. */
+export function budgetCounters(request: RateLimitRequest, nowMs: number): BudgetCounterLimit[] {
+  const userId = request.userId ?? request.keyId;
+  return (request.budgets ?? []).map((budget) => ({
+    counter: {
+      userId,
+      owner: budget.owner,
+      ...(budget.owner === 'key' ? { keyId: request.keyId } : {}),
+      window: budget.window,
+      span: budgetSpanAt(nowMs, budget.window),
+    },
+    limitMicros: toMicros(budget.limitUsd),
+    softMicros: toMicros(budget.softUsd),
+  }));
+}
+
+function budgetStates(request: RateLimitRequest, reply: ScriptReply, nowMs: number): BudgetState[] {
+  return budgetCounters(request, nowMs).map(({ counter }, i) => {
+    const { reset } = counter.span;
+    return {
+      owner: counter.owner,
+      window: counter.window,
+      limitUsd: request.budgets?.[i]?.limitUsd ?? 0,
+      spentUsd: fromMicros(Math.max(0, reply.budgetSpent?.[i] ?? 0)),
+      reset,
+      ...(reset === null ? {} : { resetAfterSeconds: secondsUntil(reset, nowMs) }),
+    };
+  });
+}
+
+/** The exhausted budget that frees up last: a lifetime one (never), else the latest reset. */
+function bindingBudget(states: BudgetState[]): BudgetState | undefined {
+  const over = states.filter((b) => b.spentUsd >= b.limitUsd);
+  return over.sort((a, b) => (b.reset ?? Infinity) - (a.reset ?? Infinity))[0];
+}
+
+/** What an admitted request reserved: tokens and money, each when it has limits of that kind. */
+function reservations(request: RateLimitRequest, nowMs: number): Pick<RateLimitResult, 'reservation' | 'budgetReservation'> {
+  const tokens = request.reserveTokens ?? 0;
+  const micros = request.reserveMicros ?? 0;
+  return {
+    ...(hasTokenLimits(request) && tokens > 0
+      ? {
+          reservation: {
+            keyId: request.keyId,
+            ...(request.userId === undefined ? {} : { userId: request.userId }),
+            tokens,
+            minuteStart: windowAt(nowMs, WINDOW_SECONDS.minute).start,
+            dayStart: windowAt(nowMs, WINDOW_SECONDS.day).start,
+          },
+        }
+      : {}),
+    ...(hasBudgets(request) && micros > 0 ? { budgetReservation: { micros, counters: budgetCounters(request, nowMs) } } : {}),
+  };
+}
+
+/** Why a request was refused: the window to wait for and what ran out in it. */
+function refusal(
+  request: RateLimitRequest,
+  reply: ScriptReply,
+  windows: { minute: WindowState; day: WindowState; budgets: BudgetState[] | undefined },
+): Pick<RateLimitResult, 'limitedBy' | 'limitedResource' | 'exceededBudget' | 'retryAfterSeconds'> {
+  // A spent budget outlasts any request or token window (a day at least), so it is the one to name.
+  const exceeded = windows.budgets ? bindingBudget(windows.budgets) : undefined;
+  if (exceeded) {
+    return {
+      limitedResource: 'budget',
+      exceededBudget: exceeded,
+      ...(exceeded.resetAfterSeconds === undefined ? {} : { retryAfterSeconds: exceeded.resetAfterSeconds }),
+    };
   }
   const requestsDay = reply.dayCount >= request.perDay;
   const tokensDay = (request.tokensPerDay ?? 0) > 0 && (reply.dayTokens ?? 0) >= (request.tokensPerDay ?? 0);
@@ -104,17 +203,19 @@ export function decide(request: RateLimitRequest, reply: ScriptReply, nowMs: num
   // the one to wait for, even when a minute is spent too.
   const limitedBy: WindowName = requestsDay || tokensDay ? 'day' : 'minute';
   const byTokens = !(limitedBy === 'day' ? requestsDay : requestsMinute);
-  const binding = limitedBy === 'day' ? day : minute;
-  return {
-    allowed: false,
-    degraded: false,
-    minute,
-    day,
-    ...tokens,
-    limitedBy,
-    ...(byTokens ? { limitedResource: 'tokens' as const } : {}),
-    retryAfterSeconds: binding.resetAfterSeconds,
-  };
+  const binding = limitedBy === 'day' ? windows.day : windows.minute;
+  return { limitedBy, ...(byTokens ? { limitedResource: 'tokens' as const } : {}), retryAfterSeconds: binding.resetAfterSeconds };
+}
+
+/** The result for a script reply. */
+export function decide(request: RateLimitRequest, reply: ScriptReply, nowMs: number): RateLimitResult {
+  const minute = windowState(request.perMinute, reply.minuteCount, nowMs, 'minute');
+  const day = windowState(request.perDay, reply.dayCount, nowMs, 'day');
+  const tokens = hasTokenLimits(request) ? { tokens: tokenStates(request, reply, nowMs) } : {};
+  const budgets = hasBudgets(request) ? budgetStates(request, reply, nowMs) : undefined;
+  const seen = { minute, day, ...tokens, ...(budgets ? { budgets } : {}) };
+  if (reply.allowed) return { allowed: true, degraded: false, ...seen, ...reservations(request, nowMs) };
+  return { allowed: false, degraded: false, ...seen, ...refusal(request, reply, { minute, day, budgets }) };
 }
 
 /** The result when Redis could not answer: counts unknown, decision by policy. */
@@ -122,7 +223,7 @@ export function degradedResult(
   request: RateLimitRequest,
   nowMs: number,
   allowed: boolean,
-  reason: 'timeout' | 'redis_error',
+  reason: 'timeout' | 'redis_error' | 'rebuild_failed',
 ): RateLimitResult {
   const minute = windowState(request.perMinute, 0, nowMs, 'minute');
   const day = windowState(request.perDay, 0, nowMs, 'day');

@@ -36,13 +36,14 @@ describe('limitRequest', () => {
         { keyId: 'k', userId: 'u', limits: { requestsPerMinute: 1, requestsPerDay: 2 } },
         { path: '/chat/completions', body: chat },
       ),
-    ).toEqual({ keyId: 'k', perMinute: 1, perDay: 2 });
+    ).toEqual({ keyId: 'k', userId: 'u', perMinute: 1, perDay: 2 });
   });
 
   it('adds the token limits and the reservation sized by the tier cap', () => {
     const limits = { requestsPerMinute: 1, requestsPerDay: 2, tokensPerDay: 10_000, maxOutputTokens: 10 };
     expect(limitRequest({ userId: 'u', limits }, { path: '/responses', body: { input: 'abcd' } })).toEqual({
       keyId: 'u',
+      userId: 'u',
       perMinute: 1,
       perDay: 2,
       tokensPerDay: 10_000,

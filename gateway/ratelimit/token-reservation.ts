@@ -44,19 +44,38 @@ function outputCeiling(body: unknown, cap: number): number {
  * block's token budget), which the upstream counts as prompt tokens.
  */
 export function reservedTokens(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS, injectedTokens = 0): number {
-  if (call.path.endsWith('/count_tokens')) return 0;
-  const prompt = promptEstimate(call.body);
-  return call.path.endsWith('/embeddings') ? prompt : prompt + injectedTokens + outputCeiling(call.body, maxOutputTokens);
+  const { prompt, output } = reservationParts(call, maxOutputTokens, injectedTokens);
+  return prompt + output;
 }
 
-/** The limiter's request for a caller: its key, its request limits, and its token limits with a reservation when it has any. */
+/** The reservation split into prompt and completion tokens, which are priced differently (budget/reserved-cost.ts). */
+export function reservationParts(
+  call: LimitedCall,
+  maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS,
+  injectedTokens = 0,
+): { prompt: number; output: number } {
+  if (call.path.endsWith('/count_tokens')) return { prompt: 0, output: 0 };
+  const prompt = promptEstimate(call.body);
+  if (call.path.endsWith('/embeddings')) return { prompt, output: 0 };
+  return { prompt: prompt + injectedTokens, output: outputCeiling(call.body, maxOutputTokens) };
+}
+
+/**
+ * The limiter's request for a caller: its key (under its user's hash tag), its request limits, and
+ * its token limits with a reservation when it has any.
+ */
 export function limitRequest(
   who: { keyId?: string; userId: string; limits: TierLimits },
   call?: LimitedCall,
   injectedTokens = 0,
 ): RateLimitRequest {
   const { limits } = who;
-  const base = { keyId: who.keyId ?? who.userId, perMinute: limits.requestsPerMinute, perDay: limits.requestsPerDay };
+  const base = {
+    keyId: who.keyId ?? who.userId,
+    ...(who.userId ? { userId: who.userId } : {}),
+    perMinute: limits.requestsPerMinute,
+    perDay: limits.requestsPerDay,
+  };
   if (limits.tokensPerMinute === undefined && limits.tokensPerDay === undefined) return base;
   return {
     ...base,

@@ -27,15 +27,25 @@ export function secondsUntil(reset: number, nowMs: number): number {
   return Math.max(1, Math.ceil((reset * 1000 - nowMs) / 1000));
 }
 
+/** Whose counters: an API key (or a user without one), and the user it belongs to when known. */
+export type CounterOwner = string | { keyId: string; userId?: string | undefined };
+
 /**
- * The Redis key of one key's counter in one window. The `{keyId}` hash tag puts the minute and
- * day counters of a key in the same Redis Cluster slot, which a multi-key script requires.
+ * `{keyId}`, or `{userId}:keyId` when the key's user is known. The part in braces is the Redis
+ * Cluster hash tag, and a multi-key script needs all its keys in one slot: the user's, so that a
+ * key's counters and its user's money budgets (budget/keys.ts) are checked in the same script.
  */
-export function counterKey(prefix: string, keyId: string, window: WindowName, span: WindowSpan): string {
-  return `${prefix}ratelimit:{${keyId}}:${window}:${span.start}`;
+function tagged(owner: CounterOwner): string {
+  const { keyId, userId } = typeof owner === 'string' ? { keyId: owner, userId: undefined } : owner;
+  return userId === undefined || userId === keyId ? `{${keyId}}` : `{${userId}}:${keyId}`;
+}
+
+/** The Redis key of one key's request counter in one window. */
+export function counterKey(prefix: string, owner: CounterOwner, window: WindowName, span: WindowSpan): string {
+  return `${prefix}ratelimit:${tagged(owner)}:${window}:${span.start}`;
 }
 
 /** The Redis key of one key's token counter in one window; same hash tag as its request counters. */
-export function tokenCounterKey(prefix: string, keyId: string, window: WindowName, span: WindowSpan): string {
-  return `${prefix}ratelimit:{${keyId}}:tokens-${window}:${span.start}`;
+export function tokenCounterKey(prefix: string, owner: CounterOwner, window: WindowName, span: WindowSpan): string {
+  return `${prefix}ratelimit:${tagged(owner)}:tokens-${window}:${span.start}`;
 }

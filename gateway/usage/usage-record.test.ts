@@ -5,6 +5,7 @@ const record: UsageRecord = {
   requestId: '0b5c3d9e-7f1a-4c2b-9d8e-1a2b3c4d5e6f',
   clientRequestId: 'req_client_0001',
   userId: '6f1c8e0a-1111-4222-8333-444455556666',
+  apiKeyId: '0d6c2f1e-2222-4333-8444-555566667777',
   conversationId: 'conv-1',
   timestamp: new Date(0),
   inputTokens: 1,

@@ -17,6 +17,8 @@ export interface UsageRecord {
   clientRequestId: string | null;
   /** users.id (a UUID). */
   userId: string;
+  /** api_keys.id of the key the request came with (migration 008), so a key's spend can be summed; absent: none. */
+  apiKeyId?: string | null;
   conversationId: string | null;
   /** When the request was received. */
   timestamp: Date;
@@ -56,6 +58,7 @@ export const USAGE_COLUMNS: Readonly<Record<keyof UsageRecord, string>> = {
   requestId: 'request_id',
   clientRequestId: 'client_request_id',
   userId: 'user_id',
+  apiKeyId: 'api_key_id',
   conversationId: 'conversation_id',
   timestamp: 'timestamp',
   inputTokens: 'input_tokens',

@@ -40,7 +40,8 @@ const TABLE = `
     usage_estimated BOOLEAN DEFAULT false,
     memory_tokens INT DEFAULT 0,
     client_request_id TEXT,
-    cached_input_tokens INT
+    cached_input_tokens INT,
+    api_key_id UUID
   )`;
 
 const FIELDS = Object.keys(USAGE_COLUMNS) as (keyof UsageRecord)[];

@@ -15,6 +15,7 @@ import {
   SENTENCE_MAX_LENGTH,
   statusBase,
 } from './common.ts';
+import { MAX_TOKEN_LIMIT, tierBudget } from './budget.ts';
 import { modelPricing } from './pricing.ts';
 import { imageReference, quantity, stringEnum, withRules } from './schema-helpers.ts';
 import { QDRANT_DEFAULT_REQUESTS, REDIS_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.ts';
@@ -201,8 +202,7 @@ const Cache = withRules(
   managedOrExternalRules('cache'),
 );
 
-/** A trillion tokens a day is beyond any real quota: larger is a typo, refused with the field named. */
-export const MAX_TOKEN_LIMIT = 1_000_000_000_000;
+export { MAX_TOKEN_LIMIT };
 /** No model produces more than this in one answer. */
 export const MAX_OUTPUT_TOKENS = 10_000_000;
 
@@ -234,6 +234,7 @@ function tier(perMinute: number, perDay: number, name: string) {
             maximum: MAX_OUTPUT_TOKENS,
           }),
         ),
+        budget: Type.Optional(tierBudget()),
       },
       { description: `Limits for the ${name} tier.`, default: {} },
     ),
@@ -545,6 +546,31 @@ const NetworkPolicySettings = Type.Object(
   { description: 'NetworkPolicies generated for the stack.', default: {} },
 );
 
+const Tracing = Type.Object(
+  {
+    endpoint: Type.String({
+      description:
+        'OTLP/HTTP collector base URL, e.g. http://otel-collector.monitoring:4318: the gateway pods send spans to <endpoint>/v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT). Their NetworkPolicy egress must allow it.',
+      pattern: '^https?://.+',
+      maxLength: 2048,
+    }),
+    samplerRatio: Type.Optional(
+      Type.Number({
+        description:
+          "Share of new traces kept, 0 to 1 (all when unset); a request whose caller's traceparent is sampled is always followed (OTEL_TRACES_SAMPLER_ARG).",
+        minimum: 0,
+        maximum: 1,
+      }),
+    ),
+  },
+  { description: 'OpenTelemetry traces of the gateway pods: off unless set.' },
+);
+
+const Observability = Type.Object(
+  { tracing: Type.Optional(Tracing) },
+  { description: "The stack's telemetry beyond its Prometheus metrics." },
+);
+
 export const PerpetualDeploymentSpec = withRules(
   Type.Object(
     {
@@ -571,6 +597,7 @@ export const PerpetualDeploymentSpec = withRules(
       auth: Auth,
       billing: Type.Optional(Billing),
       networkPolicy: NetworkPolicySettings,
+      observability: Type.Optional(Observability),
     },
     { description: 'The desired Perpetual stack.' },
   ),
