@@ -38,6 +38,7 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { documentLexicalVector, queryLexicalVector, type SparseVector } from '../embedding/lexical-vector.ts';
 import { collectionName, previousCollectionNames } from './collection-name.ts';
 import { ensureCollection, LEXICAL_VECTOR, previousCollectionExists } from './ensure-collection.ts';
+import { collectionPath, QdrantHttp } from './qdrant-http.ts';
 import { checkVector, parsePayload, preparePoint, supersededPayload, type NewMemory, type PreparedPoint } from './memory-payload.ts';
 import { invalidArgument, MemoryStoreError } from './memory-store-error.ts';
 import type {
@@ -178,6 +179,8 @@ export class QdrantMemoryStore implements MemoryStore {
   readonly dimension: number;
   readonly #embedderId: string;
   readonly #api: Api;
+  /** Recall's query and the writes: the calls on the request path, without the client library's fetch (qdrant-http.ts). */
+  readonly #http: QdrantHttp;
   readonly #context: CallContext;
   readonly #onCollectionRecreated: (collection: string) => void;
   readonly #onMigrated: NonNullable<QdrantMemoryStoreOptions['onMigrated']>;
@@ -207,6 +210,7 @@ export class QdrantMemoryStore implements MemoryStore {
     this.dimension = options.embedder.dimension;
     this.#embedderId = options.embedder.id;
     const prefix = url.pathname.replace(/\/+$/, '');
+    const headers = { 'accept-encoding': 'identity', ...(options.apiKey ? { 'api-key': options.apiKey } : {}) };
     const client = new QdrantClient({
       url: url.origin,
       ...(prefix ? { prefix } : {}),
@@ -217,13 +221,19 @@ export class QdrantMemoryStore implements MemoryStore {
       // waits for an ACK the client delays by 40 ms (Nagle against delayed ACK), which made
       // most recalls of 20 or more memories take 45 ms instead of 3 (test/bench/memory-latency.ts).
       // Memory answers are at most a few hundred kB on a cluster network: compression saves nothing worth that.
-      headers: { 'accept-encoding': 'identity', ...(options.apiKey ? { 'api-key': options.apiKey } : {}) },
+      headers,
       // Infinity leaves the client's timeout middleware out, so our signal reaches fetch (qdrant-call.ts).
       timeout: Infinity,
       checkCompatibility: false,
       ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     });
     this.#api = client.api();
+    this.#http = new QdrantHttp({
+      origin: url.origin,
+      prefix,
+      headers,
+      ...(options.maxConnections === undefined ? {} : { connections: options.maxConnections }),
+    });
     this.#context = { collection: this.collection, origin: url.origin, timeoutMs, secrets: options.apiKey ? [options.apiKey] : [] };
     this.#onCollectionRecreated = options.onCollectionRecreated ?? (() => undefined);
     this.#onMigrated = options.onMigrated ?? (() => undefined);
@@ -386,7 +396,7 @@ export class QdrantMemoryStore implements MemoryStore {
     for (let start = 0; start < points.length; start += UPSERT_BATCH) {
       const batch = points.slice(start, start + UPSERT_BATCH).map(toQdrantPoint);
       await this.#runOnPoints('upsert', options, (init) =>
-        this.#api.upsertPoints({ collection_name: this.collection, wait: true, points: batch }, init),
+        this.#http.call('PUT', `${collectionPath(this.collection)}/points?wait=true`, { points: batch }, init.signal),
       );
     }
     return points.map((point) => point.id);
@@ -410,14 +420,13 @@ export class QdrantMemoryStore implements MemoryStore {
     const sparse = mode === 'dense' ? undefined : queryLexicalVector(options.text ?? '');
     const lexical = sparse !== undefined && sparse.indices.length > 0 ? sparse : undefined;
     if (mode === 'lexical' && lexical === undefined) return []; // no content words: nothing can match by words
-    const request = {
-      collection_name: this.collection,
-      timeout: serverTimeout(options, this.#context.timeoutMs),
-      ...queryBody({ dense, lexical, filter, limit, threshold, mode, fusion }),
-      with_payload: true,
-      with_vector: false,
-    };
-    const result = await this.#runOnPoints(operation, options, async (init) => (await this.#api.queryPoints(request, init)).data.result);
+    const path = `${collectionPath(this.collection)}/points/query?timeout=${String(serverTimeout(options, this.#context.timeoutMs))}`;
+    const body = { ...queryBody({ dense, lexical, filter, limit, threshold, mode, fusion }), with_payload: true, with_vector: false };
+    const result = await this.#runOnPoints(
+      operation,
+      options,
+      async (init) => (await this.#http.call<{ result?: Schemas['QueryResponse'] }>('POST', path, body, init.signal)).result,
+    );
     const hits: MemoryHit[] = [];
     for (const point of result?.points ?? []) {
       const found = record(point.id, point.payload, scope);
