@@ -125,6 +125,30 @@ const cases: Case[] = [
     expected: ['spec.tiers.free.tokensPerMinute', 'tokensPerMinute must not exceed tokensPerDay'],
   },
   {
+    name: 'a negative tier budget',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { free: { budget: { monthlyUsd: -1 } } } },
+    expected: ['spec.tiers.free.budget.monthlyUsd'],
+  },
+  {
+    name: 'an absurd tier budget',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { pro: { budget: { dailyUsd: 1e9 } } } },
+    expected: ['spec.tiers.pro.budget.dailyUsd'],
+  },
+  {
+    name: 'a daily budget above the monthly one',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { pro: { budget: { dailyUsd: 20, monthlyUsd: 10 } } } },
+    expected: ['spec.tiers.pro.budget.dailyUsd', 'dailyUsd must not exceed monthlyUsd'],
+  },
+  {
+    name: 'a soft budget threshold outside 1 to 100 percent',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), tiers: { enterprise: { budget: { monthlyUsd: 10, softLimitPercent: 150 } } } },
+    expected: ['spec.tiers.enterprise.budget.softLimitPercent'],
+  },
+  {
     name: 'tensor parallelism beyond the GPU count',
     kind: 'ModelServer',
     spec: { ...validMs(), gpu: { count: 2 }, vllm: { tensorParallelSize: 4 } },
@@ -329,6 +353,18 @@ describe('the API server rejects invalid objects with a readable message', () =>
   it('accepts the valid baselines the cases start from', async () => {
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('PerpetualDeployment', 'valid', validPd()));
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], manifest('ModelServer', 'valid', validMs()));
+  });
+
+  it('accepts tier budgets in dollars and cents, and stores them as given', async () => {
+    const budget = { dailyUsd: 0.5, monthlyUsd: 12.75, lifetimeUsd: 0, softLimitPercent: 90 };
+    await cluster.kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      manifest('PerpetualDeployment', 'budgets', { ...validPd(), tiers: { free: { budget } } }),
+    );
+    const stored = JSON.parse(await cluster.kubectlOk(['get', 'pd', 'budgets', '-n', ns, '-o', 'json'])) as {
+      spec: { tiers: { free: { budget: unknown } } };
+    };
+    expect(stored.spec.tiers.free.budget).toEqual(budget);
   });
 
   it('accepts what the tightened rules must still let through', async () => {
