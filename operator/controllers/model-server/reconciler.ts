@@ -70,7 +70,7 @@ export async function reconcileModelServer(
   autoscaling: ModelServerAutoscaling,
 ): Promise<ReconcileResult> {
   const ms = ctx.caches.get('ModelServer', name, namespace);
-  if (!ms || ms.metadata?.deletionTimestamp) return {};
+  if (!ms || ms.metadata?.deletionTimestamp) return forgetAdapters(autoscaling.adapters, namespace, name);
   const wantsKeda = ms.spec.autoscaling?.engine === 'keda';
   const kedaInstalled = await autoscaling.optionalKindServed('ScaledObject', wantsKeda);
   const { inferencePoolServed, imageVolumes, preloadJob, weights } = await clusterInputs(ctx, ms, autoscaling);
@@ -117,6 +117,12 @@ export async function reconcileModelServer(
   if (waitsForOptionalApi(ms, kedaInstalled, inferencePoolServed))
     return { requeueAfterMs: Math.min(result.requeueAfterMs ?? Infinity, ctx.config.waitingRequeueMs) };
   return withAdapterRecheck(result, autoscaling.adapters, ms);
+}
+
+/** A ModelServer gone (or going) needs no more adapter syncs: the sync's memory of it goes too. */
+function forgetAdapters(syncer: AdapterSyncer | undefined, namespace: string, name: string): ReconcileResult {
+  syncer?.forget(`${namespace}/${name}`);
+  return {};
 }
 
 function adapterReport(autoscaling: ModelServerAutoscaling, ms: ModelServer, pods: readonly V1Pod[]): AdapterReport | undefined {
