@@ -230,24 +230,31 @@ export class MemoryService {
   }
 
   private async store(batch: readonly PendingWrite[], signal: AbortSignal): Promise<void> {
+    // Untraced writes of one user go together: one embedding call and one upsert for the whole
+    // batch, so a busy gateway sends Qdrant a few writes a second rather than one per answered
+    // request. Per user because the embedder is (a user's own provider key may embed).
+    const byUser = new Map<string, PendingWrite[]>();
     for (const write of batch) {
       // A span of its own (the request has been answered), linked to the request that asked.
       if (write.tracedBy)
-        await inSpan('memory.write', {}, () => this.storeOne(write, signal), { root: true, links: [{ context: write.tracedBy }] });
-      else await this.storeOne(write, signal);
+        await inSpan('memory.write', {}, () => this.storeWrites([write], signal), { root: true, links: [{ context: write.tracedBy }] });
+      else byUser.set(write.userId, (byUser.get(write.userId) ?? []).concat(write));
     }
+    for (const writes of byUser.values()) await this.storeWrites(writes, signal);
   }
 
-  private async storeOne(write: PendingWrite, signal: AbortSignal): Promise<void> {
-    const records = turnsToStore(write.messages, write.responseText);
-    if (records.length === 0) return;
-    const embedder = await this.deps.embedderFor(write.userId);
+  /** Writes of one user: their turns embedded in one call and stored in one upsert (idempotent: ids come from request ids). */
+  private async storeWrites(writes: readonly PendingWrite[], signal: AbortSignal): Promise<void> {
+    const turns = writes.flatMap((write) => turnsToStore(write.messages, write.responseText).map((record) => ({ write, record })));
+    const first = writes[0];
+    if (turns.length === 0 || !first) return;
+    const embedder = await this.deps.embedderFor(first.userId);
     const vectors = await embedder.embed(
-      records.map((r) => r.text),
+      turns.map((t) => t.record.text),
       { signal },
     );
     await this.deps.store.upsert(
-      records.map((record, i) => ({
+      turns.map(({ write, record }, i) => ({
         userId: write.userId,
         endUser: write.endUser,
         conversationId: write.conversationId ?? null,
