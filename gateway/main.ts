@@ -66,11 +66,18 @@ async function runServe(log: Logger): Promise<void> {
   const logger = log.child({}, { level: config.logLevel });
   const metrics = makeMetrics();
   const otel = readVariables(process.env, {
-    optional: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME'],
+    optional: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME', 'OTEL_TRACES_SAMPLER_ARG'],
   });
   const url = tracesUrl(otel);
   const tracing =
-    url === undefined ? undefined : startTracing({ serviceName: otel.OTEL_SERVICE_NAME, serviceVersion: config.version, url });
+    url === undefined
+      ? undefined
+      : startTracing({
+          serviceName: otel.OTEL_SERVICE_NAME,
+          serviceVersion: config.version,
+          url,
+          ...(otel.OTEL_TRACES_SAMPLER_ARG === undefined ? {} : { ratio: otel.OTEL_TRACES_SAMPLER_ARG }),
+        });
   if (tracing) logger.info({ collector: new URL(url ?? '').host }, 'Tracing on: spans exported over OTLP/HTTP');
   let draining = false;
   const gateway = buildGateway(config, logger, metrics, () => draining);

@@ -3,13 +3,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { endpointMapResolver, podAddressResolver, type EndpointResolver } from './autoscaler/endpoints.ts';
-import { loadConfig, type OperatorConfig } from './config.ts';
+import { loadConfig, OPERATOR_VERSION, type OperatorConfig } from './config.ts';
 import { connect } from './kube/client.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { startManager, type Manager } from './manager.ts';
 import { startHttpServer } from './observability/http-server.ts';
 import { makeLogger } from './observability/logger.ts';
 import { makeMetrics } from './observability/metrics.ts';
+import { samplerRatio, startTracing, tracesUrl } from './observability/tracing.ts';
 import { errorMessage } from './utils.ts';
 
 /** Pod IPs in production; the loopback map when a test names one (simulated pods cannot be dialled). */
@@ -30,6 +31,17 @@ async function main(): Promise<void> {
   const log = makeLogger(config.logLevel);
   const metrics = makeMetrics();
   const kube = connect(config.kubeconfig);
+  // Off unless OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT, or OTEL_TRACES_EXPORTER=otlp) is set.
+  const url = tracesUrl(process.env);
+  const tracing = url
+    ? startTracing({
+        serviceName: process.env.OTEL_SERVICE_NAME || 'perpetual-operator',
+        serviceVersion: OPERATOR_VERSION,
+        url,
+        ratio: samplerRatio(process.env),
+      })
+    : undefined;
+  if (url) log.info({ url }, 'Tracing on: one span per reconcile, over OTLP/HTTP');
   const state = { ready: false };
   const server = await startHttpServer(config.http.host, config.http.port, state, metrics.registry);
   log.info({ address: server.address() as AddressInfo, concurrency: config.concurrency }, 'Operator starting');
@@ -44,6 +56,9 @@ async function main(): Promise<void> {
     log.info({ signal }, 'Shutting down');
     await running.manager?.stop();
     await elector?.release();
+    await tracing?.shutdown().catch((err: unknown) => {
+      log.warn({ err: errorMessage(err) }, 'Spans not flushed at shutdown');
+    });
     server.close();
     process.exit(0);
   };

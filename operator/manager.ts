@@ -31,6 +31,7 @@ import { Kinds, type KindName } from './kube/resource-kinds.ts';
 import { fetchSecretFrom, sharedSecretReader } from './kube/secret-reader.ts';
 import { WorkQueue } from './kube/work-queue.ts';
 import { makeWriter } from './kube/writer.ts';
+import { inReconcileSpan } from './observability/tracing.ts';
 import { conditionSeries, setConditionSeries } from './observability/condition-series.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { errorMessage } from './utils.ts';
@@ -256,7 +257,11 @@ async function runWorker(
     const log = deps.log.child({ controller: declaration.name, namespace, name });
     const endTimer = metrics.reconcileDuration.startTimer({ controller: declaration.name });
     try {
-      const result = await declaration.reconcile({ ...ctx, log }, namespace, name, services);
+      const result = await inReconcileSpan(
+        { controller: declaration.name, kind: declaration.for, namespace, name },
+        (r) => (r.requeueAfterMs ? 'requeue' : 'success'),
+        () => declaration.reconcile({ ...ctx, log }, namespace, name, services),
+      );
       queue.forget(k);
       if (result.requeueAfterMs) queue.addAfter(k, result.requeueAfterMs);
       metrics.reconciles.inc({ controller: declaration.name, result: result.requeueAfterMs ? 'requeue' : 'success' });

@@ -242,6 +242,14 @@ export const GatewayEnvSchema = Type.Object(
       ),
     ),
     OTEL_SERVICE_NAME: text("service.name of the gateway's spans.", { default: 'perpetual-gateway' }),
+    OTEL_TRACES_SAMPLER_ARG: Type.Optional(
+      Type.Number({
+        description:
+          "Share of traces kept, 0 to 1 (all when unset): a parent-based ratio sampler, so a request whose traceparent is sampled is always kept. The operator sets it from spec.observability.tracing.samplerRatio.",
+        minimum: 0,
+        maximum: 1,
+      }),
+    ),
 
     // Local mode: models and routing over a ModelServer's replicas
     MODEL_NAME: Type.Optional(text('Local mode without a file: the one model, served at VLLM_URL.')),

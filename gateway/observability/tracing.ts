@@ -18,7 +18,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 
 export const tracer: Tracer = trace.getTracer('perpetual-gateway');
 
@@ -47,15 +47,23 @@ export interface Tracing {
 /**
  * Registers the SDK behind the global API: spans batched to `exporter` (OTLP/HTTP JSON to `url` by
  * default), context kept across awaits by AsyncLocalStorage, W3C trace context read from requests
- * and written into upstream calls. Every request is sampled unless its incoming traceparent says not.
+ * and written into upstream calls. A request is sampled as its incoming traceparent says, else at `ratio` (all by default).
  */
-export function startTracing(options: { serviceName: string; serviceVersion: string; url?: string; exporter?: SpanExporter }): Tracing {
+export function startTracing(options: {
+  serviceName: string;
+  serviceVersion: string;
+  url?: string;
+  exporter?: SpanExporter;
+  /** Share of new traces kept (OTEL_TRACES_SAMPLER_ARG); a sampled incoming traceparent is always followed. */
+  ratio?: number;
+}): Tracing {
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const exporter = options.exporter ?? new OTLPTraceExporter(options.url ? { url: options.url } : {});
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName, 'service.version': options.serviceVersion }),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.ratio ?? 1) }),
     spanProcessors: [new BatchSpanProcessor({ exporter })],
   });
   trace.setGlobalTracerProvider(provider);

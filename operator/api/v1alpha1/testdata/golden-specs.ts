@@ -74,5 +74,7 @@ export const goldenPerpetualDeploymentSpecs = {
     cache: { type: 'external', external: { url: 'rediss://cache.example:6380', passwordSecretRef: { name: 'redis' } } },
     // Both datastores outside the cluster: only DNS, the namespace and these ranges are reachable.
     networkPolicy: { gatewayEgress: { policy: 'Restricted', allowedCIDRs: ['203.0.113.0/24', '2001:db8::/32'] } },
+    // Traces to a collector: the gateway pods get the OpenTelemetry variables.
+    observability: { tracing: { endpoint: 'http://otel-collector.monitoring:4318', samplerRatio: 0.25 } },
   },
 };

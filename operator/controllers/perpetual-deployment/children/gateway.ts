@@ -170,6 +170,15 @@ export function gatewayConfigFile(pd: PerpetualDeployment, modelServers: Readonl
   return stringify(gatewayFileConfig(pd, modelServers));
 }
 
+/** spec.observability.tracing as the OpenTelemetry variables the gateway reads (gateway/config/env-schema.ts); none when tracing is off. */
+function tracingEnv(tracing: { endpoint: string; samplerRatio?: number } | undefined): V1EnvVar[] {
+  if (!tracing) return [];
+  return [
+    envValue('OTEL_EXPORTER_OTLP_ENDPOINT', tracing.endpoint),
+    ...(tracing.samplerRatio === undefined ? [] : [envValue('OTEL_TRACES_SAMPLER_ARG', String(tracing.samplerRatio))]),
+  ];
+}
+
 /**
  * Gateway environment, using the deployment guide's variable names: secrets (only by reference)
  * and process settings. What the spec says about mode, models, tiers, memory and billing is in the
@@ -192,6 +201,7 @@ function gatewayEnv(pd: PerpetualDeployment): V1EnvVar[] {
     envFromSecret('QDRANT_URL', { name: names.connection, key: 'QDRANT_URL' }),
     envFromSecret('REDIS_URL', { name: names.connection, key: 'REDIS_URL' }),
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ...tracingEnv(spec.observability?.tracing),
   ];
   return mergeEnv([...env, ...secretEnv(pd, names)], specEnv(spec.gateway.env));
 }
