@@ -14,6 +14,7 @@ import {
   AddProviderKeyRequest,
   CreateKeyRequest,
   CreateUserRequest,
+  LimitsPatchRequest,
   MemorySearchRequest,
   RotateKeyRequest,
   UpdateUserRequest,
@@ -404,6 +405,36 @@ const adminRoutes: RouteDoc[] = [
     query: [query('from', 'ISO 8601 date or time.'), query('to', 'ISO 8601 date or time.')],
     responses: { 200: 'Totals per model, daily and monthly.' },
   },
+  ...['/admin/users/{id}/limits', '/admin/users/{id}/keys/{keyId}/limits'].flatMap((path): RouteDoc[] => {
+    const whose = path.includes('keyId') ? "a user's key" : 'a user';
+    return [
+      {
+        method: 'get',
+        path,
+        summary: `The budgets and token limits set for ${whose}`,
+        tag: 'Admin',
+        auth: 'admin',
+        responses: { 200: 'The overrides (null: inherited from the tier).' },
+      },
+      {
+        method: 'patch',
+        path,
+        summary: `Set budgets and token limits of ${whose}`,
+        tag: 'Admin',
+        auth: 'admin',
+        body: LimitsPatchRequest,
+        responses: { 200: 'The overrides now.' },
+      },
+      {
+        method: 'delete',
+        path,
+        summary: `Remove every budget and token limit set for ${whose}`,
+        tag: 'Admin',
+        auth: 'admin',
+        responses: { 200: 'The overrides now (all null).' },
+      },
+    ];
+  }),
   {
     method: 'get',
     path: '/admin/audit',

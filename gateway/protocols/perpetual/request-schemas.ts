@@ -7,6 +7,7 @@ import Type, { type TSchema } from 'typebox';
 import { TIERS } from '../../config.ts';
 import { ENDPOINTS } from '../../keys/scopes.ts';
 import { MAX_GRACE_SECONDS } from '../../keys/key-request.ts';
+import { MAX_BUDGET_USD, MAX_TOKEN_LIMIT } from '../../../operator/api/v1alpha1/gateway-config.ts';
 import { says, saysOn } from '../schema-fields.ts';
 
 /** RFC 5321's limit on a forward path. */
@@ -153,4 +154,35 @@ export const MemorySearchRequest = Type.Object(
     ),
   },
   { title: 'MemorySearchRequest', description: 'Semantic and lexical search of your memories.' },
+);
+
+const dollars = (description: string) =>
+  Type.Optional(
+    Type.Union([Type.Number({ minimum: 0, maximum: MAX_BUDGET_USD }), Type.Null()], {
+      description: `${description} (US dollars; null removes it).`,
+    }),
+  );
+const tokens = (description: string) =>
+  Type.Optional(
+    Type.Union([Type.Integer({ minimum: 1, maximum: MAX_TOKEN_LIMIT }), Type.Null()], { description: `${description} (null removes it).` }),
+  );
+
+/**
+ * PATCH /admin/users/{id}/limits and .../keys/{keyId}/limits. Documents what budget/limit-changes.ts
+ * checks (it words its own 400s); at least one field.
+ */
+export const LimitsPatchRequest = Type.Object(
+  {
+    daily_usd: dollars('Spend allowed per UTC day'),
+    monthly_usd: dollars('Spend allowed per calendar month'),
+    lifetime_usd: dollars('Spend allowed in all'),
+    tokens_per_minute: tokens('Tokens per minute'),
+    tokens_per_day: tokens('Tokens per day'),
+  },
+  {
+    title: 'LimitsPatchRequest',
+    description: "Overrides of the tier's budgets and token limits; a field left out keeps its value.",
+    additionalProperties: false,
+    minProperties: 1,
+  },
 );
