@@ -428,6 +428,8 @@ describe('the hybrid query as sent', () => {
       must: [
         { key: 'user_id', match: { value: 'acct' } },
         { key: 'end_user', match: { value: 'alice' } },
+        // Recall never sees a fact a later one superseded (memory/facts/).
+        { is_empty: { key: 'superseded_by' } },
       ],
     };
     expect(sent.filter).toEqual(scope);

@@ -31,6 +31,12 @@ export interface OpenAIUpstreamBehaviour extends ScriptedFailures, ResponsesBeha
   apiKey?: string;
   /** Models served (and listed); others get 404 model_not_found. Default: every model, "gpt-stub" listed. */
   models?: string[];
+  /**
+   * Chat Completions only: a reply (and a pause before it) chosen per request, e.g. for a
+   * background call the gateway makes beside the chats (memory's fact extractor). Undefined, or
+   * fields left out, fall back to the knobs above.
+   */
+  script?: (request: { model: string; messages: Json[] }) => { reply?: string; delayMs?: number } | undefined;
 }
 
 export interface OpenAIUpstream extends UpstreamStub<OpenAIUpstreamBehaviour> {
@@ -375,8 +381,9 @@ export async function startOpenAIUpstream(initial: OpenAIUpstreamBehaviour = {})
   let sequence = 0;
 
   async function chat(exchange: StubExchange<OpenAIUpstreamBehaviour>, body: Json): Promise<void> {
-    const { behaviour } = exchange;
-    const messages = validateChat(body, behaviour);
+    const messages = validateChat(body, exchange.behaviour);
+    const scripted = exchange.behaviour.script?.({ model: body.model as string, messages });
+    const behaviour = { ...exchange.behaviour, ...scripted };
     sequence++;
     const ex: Exchange = { id: `chatcmpl-stub${sequence}`, created: Math.floor(Date.now() / 1000), model: body.model as string, messages };
     if (body.stream !== true) {
