@@ -8,6 +8,7 @@
 //   LOADGEN=node ...            the Node generator instead of vegeta (also used when vegeta is not built)
 //   QDRANT_TARGET=emulator ...  memory on against the emulator even when the real server is there
 //   PROFILE_DIR=/tmp/prof ...   the Perpetual gateways write V8 CPU profiles there
+//   GATEWAY_NODE_OPTIONS=--max-semi-space-size=16 ...   V8 flags for the Perpetual gateways
 //
 // Targets, all answering POST /v1/chat/completions with the same body (OpenAI's `user` names
 // the end user):
@@ -64,6 +65,8 @@ const WARMUP_SECONDS = intEnv('WARMUP_SECONDS', SHORT ? 1 : 3);
 const PAUSE_MS = intEnv('PAUSE_MS', SHORT ? 300 : 1000);
 const TARGETS = process.env.TARGETS ? process.env.TARGETS.split(',') : ['direct', 'perpetual', 'perpetual-mem', 'portkey'];
 const PROFILE_DIR = process.env.PROFILE_DIR;
+/** V8 flags for the Perpetual gateways (e.g. heap sizes), to compare settings in one command. */
+const GATEWAY_NODE_OPTIONS = process.env.GATEWAY_NODE_OPTIONS ?? '';
 const VEGETA = join(REPO_ROOT, '.bin/vegeta');
 const LOADGEN = process.env.LOADGEN === 'node' || !existsSync(VEGETA) ? 'node' : 'vegeta';
 const PORTKEY_SERVER = join(REPO_ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
@@ -216,6 +219,7 @@ async function startPerpetual(
   const limits = { requestsPerMinute: 100_000_000, requestsPerDay: 100_000_000 };
   const profile = PROFILE_DIR ? join(PROFILE_DIR, name) : undefined;
   if (profile) mkdirSync(profile, { recursive: true });
+  const nodeOptions = [GATEWAY_NODE_OPTIONS, profile ? `--cpu-prof --cpu-prof-dir=${profile}` : ''].join(' ').trim();
   const stack = await startStack({
     postgresUrl: running.postgres?.url ?? '',
     redisUrl: running.redis?.url ?? '',
@@ -233,7 +237,7 @@ async function startPerpetual(
       LOG_LEVEL: 'warn',
       OPENAI_BASE_URL: upstreamUrl,
       ...(typeof memory === 'object' ? { QDRANT_URL: memory.url, QDRANT_API_KEY: memory.apiKey } : {}),
-      ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` } : {}),
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
   });
   running.stacks.push(stack);
@@ -552,6 +556,21 @@ function pickNumbers(s: Summary | undefined): Record<string, number> | null {
   };
 }
 
+/**
+ * How much the machine itself delays an idle Node process on the gateways' core: the event-loop
+ * delay of a child that does nothing for three seconds. On a quiet machine its p99 is about the
+ * timer resolution (10 ms) and its max a little more; tens or hundreds of milliseconds mean other
+ * load, and no gateway's tail in this run can be better than that.
+ */
+async function noiseProbe(): Promise<string> {
+  const script =
+    "const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 }); h.enable();" +
+    'setTimeout(() => { h.disable(); console.log(`idle Node on core 0: event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`); }, 3000);';
+  const { child, firstLine } = startChild(['-e', script], process.env);
+  pin(child.pid ?? 0, 0);
+  return await firstLine;
+}
+
 /** Rejects on Ctrl-C or SIGTERM, so an interrupted run still goes through the cleanup. */
 function interruption(): Promise<never> {
   return new Promise((_resolve, reject) => {
@@ -572,7 +591,9 @@ async function main(): Promise<void> {
       `gateway-peers: ${String(navigator.hardwareConcurrency)} CPUs, ${PINNED ? 'gateways pinned to core 0, everything else to core 1' : 'not pinned (no taskset or one core)'}, ` +
         `load by ${LOADGEN}, ${String(ROUNDS)} round(s) of ${String(SECONDS)} s per rate, rates ${RATES.join(', ')}/s; memory on against ${store}`,
     );
+    console.log(`noise before: ${await noiseProbe()}`);
     const measured = await Promise.race([measure(targets, running.dir), interrupted]);
+    console.log(`noise after: ${await noiseProbe()}`);
     for (const stack of running.stacks) {
       const logged = stack.gateways[0]?.logs().trim();
       if (logged && !PROFILE_DIR) console.log(`a gateway logged (level >= warn):\n${logged.slice(0, 1500)}`);
