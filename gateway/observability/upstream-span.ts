@@ -48,10 +48,14 @@ export function upstreamSpans(operation: GenAiOperation, clientModel: string): U
   let reasons: string[] = [];
   return {
     around: (call) => async (client, target) => {
-      const provider = target.providerName ?? target.kind;
-      const span = tracer.startSpan(`${operation} ${target.upstreamModel}`, {
-        kind: SpanKind.CLIENT,
-        attributes: {
+      const span = tracer.startSpan(`${operation} ${target.upstreamModel}`, { kind: SpanKind.CLIENT });
+      // Tracing off (no SDK registered, no incoming trace): the span is a no-op with an invalid
+      // context, so there is nothing to describe or to put in context. This runs on every
+      // upstream call, where the attributes (a URL parse among them) were measurable under load.
+      if (!trace.isSpanContextValid(span.spanContext())) return call(client, target);
+      if (span.isRecording()) {
+        const provider = target.providerName ?? target.kind;
+        span.setAttributes({
           'gen_ai.operation.name': operation,
           'gen_ai.provider.name': provider,
           // The older name, which many backends still read.
@@ -59,8 +63,8 @@ export function upstreamSpans(operation: GenAiOperation, clientModel: string): U
           'gen_ai.request.model': target.upstreamModel,
           'perpetual.model': clientModel,
           ...serverOf(target.baseURL),
-        },
-      });
+        });
+      }
       try {
         const result = await context.with(trace.setSpan(context.active(), span), () => call(client, target));
         open = span;
