@@ -30,13 +30,22 @@
 // selectMemories actually injects), and the tokens injected per query. Rankings: cosine on the
 // built-in embedder alone, lexical alone (BM25 weights with Qdrant's IDF, the sparse vector),
 // and hybrid fused by RRF and by DBSF. Then, for hybrid RRF, the settings behind the defaults:
-// top-k cap, token budget and candidate depth.
+// top-k cap, token budget and candidate depth. Last, hybrid + facts (scripted extractor): the same
+// collection after write-time fact extraction (gateway/memory/facts/) ran over every session, with
+// the product's prompt builder, answer parser and fact payloads, and a scripted extractor in place
+// of the model. The script knows which user turns state a fact (a perfect filter for small talk)
+// and rewrites each as a dated third-person sentence ("In June 2025 the user got back from a week
+// in Lisbon, the food was amazing!"): it adds dates, drops filler and the lead-in, and adds no
+// words of its own, so it shows what the fact kind, its dates and the ranking do, and none of
+// what a model's paraphrasing would add. A fact counts as evidence for the turn it came from.
 //
 // Nothing here was tuned on this seed, and no public benchmark was consulted for the templates.
 // Timings (per-search latency) are informative only: see memory-latency.ts for latency.
 import { performance } from 'node:perf_hooks';
 import { createBuiltinEmbedder } from '../../gateway/memory/embedding/builtin-embedder.ts';
 import { DEFAULT_MEMORY } from '../../gateway/config.ts';
+import { extractionMessages, FENCE_CLOSE, FENCE_OPEN } from '../../gateway/memory/facts/extraction-prompt.ts';
+import { parseExtraction } from '../../gateway/memory/facts/parse-extraction.ts';
 import { candidateCount, DENSE_MIN_SCORE } from '../../gateway/memory/memory-service.ts';
 import { queryFromMessages } from '../../gateway/memory/prompt/query-from-messages.ts';
 import { selectMemories } from '../../gateway/memory/prompt/select-memories.ts';
@@ -287,6 +296,8 @@ interface Exchange {
   at: number;
   user: string;
   assistant: string;
+  /** The user turn states a fact (the rest is filler): what the scripted extractor recognises. */
+  planted: boolean;
 }
 
 interface Question {
@@ -408,6 +419,7 @@ function generateUser(r: Rng, u: number): { exchanges: Exchange[]; questions: Qu
       at: (dates[session] ?? START) + (slot % EXCHANGES) * 120_000,
       user: userText,
       assistant,
+      planted: fact !== undefined,
     });
   }
   return { exchanges, questions };
@@ -499,7 +511,10 @@ interface Measure {
 
 const emptyMeasure = (): Measure => ({ at5: [], at10: [], at20: [], inBudget: [], tokens: [], injected: [], ms: [] });
 
-function selectFor(hits: readonly StoreHit[], settings: { topK: number; tokenBudget: number }): { hits: StoreHit[]; tokens: number } {
+function selectFor(
+  hits: readonly StoreHit[],
+  settings: { topK: number; tokenBudget: number; factsFirst?: boolean },
+): { hits: StoreHit[]; tokens: number } {
   const selection = selectMemories(
     hits.map((hit) => ({
       hit,
@@ -508,13 +523,20 @@ function selectFor(hits: readonly StoreHit[], settings: { topK: number; tokenBud
       createdAt: hit.payload.created_at,
       role: hit.payload.role,
       contentHash: hit.payload.content_hash,
+      // As MemoryService.recall passes it: facts go first at equal scores (off to measure what that does).
+      ...(hit.payload.kind === 'fact' && settings.factsFirst !== false ? { kind: 'fact' as const } : {}),
     })),
     settings,
   );
   return { hits: selection.memories.map((m) => m.hit), tokens: selection.tokens };
 }
 
-function record(measure: Measure, question: Question, answer: Answer, settings: { topK: number; tokenBudget: number }): void {
+function record(
+  measure: Measure,
+  question: Question,
+  answer: Answer,
+  settings: { topK: number; tokenBudget: number; factsFirst?: boolean },
+): void {
   const selected = selectFor(answer.hits, settings);
   measure.tokens.push(selected.tokens);
   measure.injected.push(selected.hits.length);
@@ -653,6 +675,121 @@ async function thresholdTable(store: QdrantMemoryStore, corpus: Corpus, limit: n
   );
 }
 
+// -------------------------------------------------------------------- facts (scripted extractor)
+
+/** First person to third, as an extractor writes a standalone fact. */
+function thirdPerson(text: string): string {
+  return text
+    .replace(/^(Quick update: |Anyway, |Oh, and |Long day\. )/, '')
+    .replace(/\bI'm\b/g, 'the user is')
+    .replace(/\bI've\b/g, 'the user has')
+    .replace(/\bI\b/g, 'the user')
+    .replace(/\b[Mm]y\b/g, "the user's")
+    .replace(/\b[Ww]e've\b/g, 'the user has')
+    .replace(/\b[Ww]e\b/g, 'the user');
+}
+
+/**
+ * The scripted extractor: reads the exchanges from the prompt the product built, answers with
+ * the product's JSON shape. Facts only for user turns that state one (`planted`), dated by month
+ * and year of their exchange.
+ */
+function scriptedExtractor(prompt: string, planted: ReadonlySet<string>): string {
+  const data = JSON.parse(prompt.slice(prompt.indexOf(FENCE_OPEN) + FENCE_OPEN.length, prompt.indexOf(FENCE_CLOSE))) as {
+    exchanges: { label: string; date: string; user: string }[];
+  };
+  const facts = data.exchanges
+    .filter((e) => planted.has(e.user))
+    .map((e) => {
+      const date = new Date(`${e.date}T00:00:00Z`);
+      const when = `In ${MONTHS[date.getUTCMonth()] ?? ''} ${String(date.getUTCFullYear())}`;
+      return { text: `${when} ${thirdPerson(e.user)}`.slice(0, 280), speaker: 'user', subject: null, exchange: e.label, supersedes: [] };
+    });
+  return JSON.stringify({ facts });
+}
+
+/** Runs extraction over every session (one batch per session, as per conversation) and stores the facts beside the turns. */
+async function loadFacts(store: QdrantMemoryStore, corpus: Corpus): Promise<number> {
+  let stored = 0;
+  for (const [user, exchanges] of corpus.exchanges) {
+    const planted = new Set(exchanges.filter((e) => e.planted).map((e) => e.user));
+    const batch: NewMemory[] = [];
+    for (let session = 0; session < SESSIONS; session++) {
+      const inSession = exchanges.filter((e) => e.session === session);
+      const messages = extractionMessages(inSession, []);
+      const prompt = messages[1]?.content;
+      const answer = scriptedExtractor(typeof prompt === 'string' ? prompt : '', planted);
+      const parsed = parseExtraction(answer, { exchanges: inSession.length, known: 0 });
+      if (!parsed.ok) throw new Error(`the scripted extractor's answer did not parse: ${parsed.reason}`);
+      parsed.facts.forEach((fact, index) => {
+        const source = inSession[fact.exchanges[0] ?? 0];
+        if (!source) return;
+        batch.push({
+          userId: user,
+          conversationId: `s${session}`,
+          role: fact.speaker,
+          text: fact.text,
+          createdAt: source.at,
+          requestId: source.requestId,
+          chunk: 0,
+          vector: embedder.embedOne(fact.text),
+          fact: { batchId: `${user}-s${session}`, index, subject: fact.subject, sourceIds: [] },
+        });
+      });
+    }
+    if (batch.length > 0) await store.upsert(batch);
+    stored += batch.length;
+  }
+  return stored;
+}
+
+async function factsTable(
+  store: QdrantMemoryStore,
+  corpus: Corpus,
+  limit: number,
+  baseline: { before: Results; count: (kind: Kind) => number },
+): Promise<Results> {
+  const { before, count } = baseline;
+  const started = performance.now();
+  const facts = await loadFacts(store, corpus);
+  console.log(`\nFacts: ${facts} stored by the scripted extractor in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const name = 'hybrid + facts (scripted extractor)';
+  const byKind = new Map<Kind | 'all', Measure>([['all', emptyMeasure()], ...KINDS.map((k): [Kind, Measure] => [k, emptyMeasure()])]);
+  const noTieBreak = new Map<Kind | 'all', Measure>([['all', emptyMeasure()], ...KINDS.map((k): [Kind, Measure] => [k, emptyMeasure()])]);
+  let factsInjected = 0;
+  let injected = 0;
+  for (const question of corpus.questions) {
+    const answer = await ask(store, question, HYBRID, limit);
+    for (const key of ['all', question.kind] as const) {
+      record(byKind.get(key) ?? emptyMeasure(), question, answer, DEFAULTS);
+      record(noTieBreak.get(key) ?? emptyMeasure(), question, answer, { ...DEFAULTS, factsFirst: false });
+    }
+    const selected = selectFor(answer.hits, DEFAULTS).hits;
+    injected += selected.length;
+    factsInjected += selected.filter((h) => h.payload.kind === 'fact').length;
+  }
+  const rows: string[][] = [];
+  for (const kind of ['all', ...KINDS.filter((k) => k !== 'no-answer')] as const) {
+    const was = before.get('hybrid, RRF')?.get(kind) ?? emptyMeasure();
+    const now = byKind.get(kind) ?? emptyMeasure();
+    const plain = noTieBreak.get(kind) ?? emptyMeasure();
+    const label = kind === 'all' ? 'all with an answer' : `${kind} (${count(kind)})`;
+    rows.push([label, 'hybrid, RRF', pct(was.at5), pct(was.at10), pct(was.at20), pct(was.inBudget), avg(was.tokens)]);
+    rows.push([label, name, pct(now.at5), pct(now.at10), pct(now.at20), pct(now.inBudget), avg(now.tokens)]);
+    rows.push([label, `${name}, no facts-first tie-break`, '', '', '', pct(plain.inBudget), avg(plain.tokens)]);
+  }
+  const none = byKind.get('no-answer') ?? emptyMeasure();
+  const noneBefore = before.get('hybrid, RRF')?.get('no-answer') ?? emptyMeasure();
+  rows.push([`no-answer (${count('no-answer')})`, 'hybrid, RRF', '', '', '', '', avg(noneBefore.tokens)]);
+  rows.push([`no-answer (${count('no-answer')})`, name, '', '', '', '', avg(none.tokens)]);
+  table(
+    `Hybrid RRF with and without write-time facts (top-k ${DEFAULTS.topK}, budget ${DEFAULTS.tokenBudget}, ${limit} candidates); facts were ${((100 * factsInjected) / Math.max(1, injected)).toFixed(1)} % of the memories injected`,
+    ['questions', 'ranking', 'evidence recall@5', '@10', '@20', `within ${DEFAULTS.tokenBudget} tokens`, 'tokens / query'],
+    rows,
+  );
+  return new Map([[name, byKind]]);
+}
+
 async function main(): Promise<void> {
   const corpus = generate(SEED);
   const qdrant = await target();
@@ -680,6 +817,7 @@ async function main(): Promise<void> {
     printRankings(results, count);
     settingsTable(corpus, await depthTable(store, corpus, limit), limit);
     await thresholdTable(store, corpus, limit);
+    for (const [name, kinds] of await factsTable(store, corpus, limit, { before: results, count })) results.set(name, kinds);
     const summary = Object.fromEntries(
       [...results].map(([name, kinds]) => [
         name,
