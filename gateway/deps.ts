@@ -259,6 +259,12 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       userJwt: requireUserJwt(config.jwtSecret ? new JwtVerifier({ secret: config.jwtSecret, audience: config.jwtAudience }) : undefined),
       admin: requireAdmin(config.adminToken),
     },
+    // The budgets the check enforces, read without counting (GET /v1/budget).
+    budgetStatus: async (principal) => {
+      if (!principal.budgets) return [];
+      const result = await limiter.peek(withBudgets(limitRequest(principal), principal.budgets, 0));
+      return result.degraded ? undefined : (result.budgets ?? []);
+    },
     rateLimit: rateLimitFor(
       {
         limiter,

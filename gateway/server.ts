@@ -32,6 +32,7 @@ import { openApiRouter } from './openapi/openapi-routes.ts';
 import { providerKeysRouter } from './routes/provider-keys.ts';
 import { createResponseRoute, responsesRouter } from './routes/responses.ts';
 import { usageRoute } from './routes/usage.ts';
+import { budgetRoute, type BudgetStatus } from './routes/budget.ts';
 import type { Memory } from './memory/memory-wiring.ts';
 import { memoriesRouter } from './routes/memories.ts';
 import type { Store } from './store.ts';
@@ -47,6 +48,8 @@ export interface AppDeps {
   auth: { apiKey: RequestHandler; userJwt: RequestHandler; admin: RequestHandler };
   /** Throws the 429 when the caller is over a limit; returns the X-RateLimit-* headers otherwise. */
   rateLimit: RateLimit;
+  /** The caller's money budgets as enforced now (GET /v1/budget; absent: no such route). */
+  budgetStatus?: BudgetStatus;
   chat: ChatDeps;
   store: Store;
   keyRing: KeyRing;
@@ -123,6 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Anthropic's error shape on every path under /messages (after the parser: its errors skip routes).
   api.use('/messages', unknownMessagesPath, messagesErrors(deps.log));
   api.get('/usage', deps.auth.apiKey, usageRoute(deps.store));
+  if (deps.budgetStatus) api.get('/budget', deps.auth.apiKey, budgetRoute(deps.budgetStatus));
   api.use(
     '/provider-keys',
     deps.auth.apiKey,

@@ -219,6 +219,14 @@ const apiRoutes: RouteDoc[] = [
     responses: { 200: 'Usage rows, totals per model, daily and monthly spend.' },
   },
   {
+    method: 'get',
+    path: '/budget',
+    summary: 'Your money budgets: limit, spend and reset of each',
+    tag: 'Account',
+    auth: 'apiKey',
+    responses: { 200: 'The budgets in force for this key and its account.' },
+  },
+  {
     method: 'post',
     path: '/provider-keys/add',
     summary: 'Store your own provider key (encrypted)',

@@ -246,14 +246,41 @@ describe('money budgets across replicas', () => {
       param: 'key.daily_usd',
       message: expect.stringMatching(/^Budget exceeded: this API key's daily budget of \$0\.10/) as string,
     });
+    // What the key sees of its budgets: the tier's daily default for its user, and its own.
+    const view = (await (await fetch(`${stack.url}/v1/budget`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as {
+      data: { budget: string; limit_usd: number; spent_usd: number; remaining_usd: number; resets_at: string | null }[];
+    };
+    expect(view.data.map((b) => [b.budget, b.limit_usd])).toEqual([
+      ['user.daily_usd', 100],
+      ['key.daily_usd', 0.1],
+    ]);
+    expect(view.data[1]?.spent_usd).toBeGreaterThan(0.1);
+    expect(view.data[1]?.remaining_usd).toBe(0);
+    expect(view.data[1]?.resets_at).toMatch(/T00:00:00\.000Z$/);
     // The user's other key has no budget of its own.
     expect((await chat(stack.gateways[1]?.url ?? '', other.key, false)).status).toBe(200);
+    // The key's spend is on record (usage_logs.api_key_id): after Redis loses it, the day is rebuilt still spent.
+    expect(
+      await eventually(async () => {
+        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_logs WHERE api_key_id = $1', [key?.id]);
+        return rows[0]?.n === 1;
+      }),
+    ).toBe(true);
+    const lost = (await redis.keys(`${stack.redisKeyPrefix}budget:{${userId}}:*`)).filter((k) => k.includes(':key:'));
+    expect(lost.length).toBeGreaterThan(0);
+    await redis.del(...lost);
+    expect((await chat(stack.gateways[0]?.url ?? '', apiKey, false)).status).toBe(429);
     expect((await stack.admin('DELETE', keyPath)).status).toBe(200);
     expect(await eventually(async () => (await chat(stack.gateways[1]?.url ?? '', apiKey, false)).status === 200, 1000)).toBe(true);
     expect((await auditRows(userId, 'budget.changed')).map((r) => [r.target, r.details.after])).toEqual([
       [key?.id, expect.objectContaining({ daily_usd: 0.1 })],
       [key?.id, expect.objectContaining({ daily_usd: null })],
     ]);
+    // Erasing the user takes their overrides with them.
+    expect((await stack.admin('PATCH', `/admin/users/${userId}/limits`, { monthly_usd: 5 })).status).toBe(200);
+    expect((await stack.admin('DELETE', `/admin/users/${userId}`)).status).toBe(200);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM limit_overrides WHERE user_id = $1', [userId]);
+    expect(rows[0]?.n).toBe(0);
   });
 
   it("sends upstream at most the tier's maxOutputTokens, so what a request generates stays within what it reserved", async () => {
