@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROVIDER_BASE_URLS } from '../config.ts';
-import { resolveModel } from './resolve-model.ts';
+import { adapterTierRefusal, resolveModel } from './resolve-model.ts';
 
 const proxy = {
   mode: 'proxy' as const,
@@ -106,5 +106,30 @@ describe('resolveModel with LoRA adapters', () => {
   it('refuses an adapter no model lists, and an adapter of another model, as an unknown model', () => {
     expect(() => resolveModel(lora, 'llama:nope')).toThrow(/"llama:nope" does not exist/);
     expect(() => resolveModel(lora, 'mistral-7b:sql')).toThrow(/"mistral-7b:sql" does not exist/);
+  });
+});
+
+describe('adapterTierRefusal', () => {
+  const models = [
+    {
+      name: 'llama',
+      upstreamModel: 'meta-llama/Llama-3.1-8B',
+      endpoint: 'http://llama-vllm.ns.svc:8000/v1',
+      adapters: [{ name: 'premium', tiers: ['pro', 'enterprise'] }, { name: 'open' }],
+    },
+  ];
+
+  it('refuses an adapter to a tier its list leaves out, naming the adapter and the tiers it is open to', () => {
+    const expected = 'The free tier may not use the adapter "premium" of model "llama": it is open to pro, enterprise.';
+    expect(adapterTierRefusal(models, 'llama:premium', 'free')).toBe(expected);
+    expect(adapterTierRefusal(models, 'premium', 'free')).toBe(expected);
+  });
+
+  it('lets the listed tiers, adapters without a list, base models and unknown names through', () => {
+    expect(adapterTierRefusal(models, 'llama:premium', 'pro')).toBeUndefined();
+    expect(adapterTierRefusal(models, 'llama:open', 'free')).toBeUndefined();
+    expect(adapterTierRefusal(models, 'llama', 'free')).toBeUndefined();
+    expect(adapterTierRefusal(models, 'gpt-4o', 'free')).toBeUndefined();
+    expect(adapterTierRefusal(models, undefined, 'free')).toBeUndefined();
   });
 });

@@ -101,6 +101,19 @@ function fromAdapter(
   return base && { ...base, name, upstreamModel: adapter.name, adapter: adapter.name, route: base.route };
 }
 
+/**
+ * Why `tier` may not use the adapter `model` names (its spec.adapters[].tiers leaves the tier out),
+ * or undefined: for any other model, or an adapter open to the tier. Checked where the caller's
+ * tier is known (authentication), beside the key's model scopes.
+ */
+export function adapterTierRefusal(models: readonly ModelRoute[], model: unknown, tier: string): string | undefined {
+  if (typeof model !== 'string' || models.some((m) => m.name === model)) return undefined;
+  const found = findAdapter(models, model);
+  const tiers = found?.adapter.tiers;
+  if (!found || !tiers || tiers.includes(tier)) return undefined;
+  return `The ${tier} tier may not use the adapter "${found.adapter.name}" of model "${found.route.name}": it is open to ${tiers.join(', ')}.`;
+}
+
 export function resolveModel(config: Pick<GatewayConfig, 'mode' | 'models' | 'providerBaseURLs'>, name: string): ResolvedModel {
   const route = config.models.find((m) => m.name === name);
   const adapter = route ? undefined : findAdapter(config.models, name);

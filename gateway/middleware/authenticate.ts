@@ -13,6 +13,7 @@ import { keyLookupFailure } from '../keys/database-unavailable.ts';
 import type { TtlCache } from '../keys/ttl-cache.ts';
 import type { LastUsedTracker } from '../keys/last-used.ts';
 import { endpointOf, scopedTier, scopeRefusal, type KeyScopes } from '../keys/scopes.ts';
+import { adapterTierRefusal } from '../chat/resolve-model.ts';
 import { budgetsFor, withTokenOverrides, type BudgetLimit, type LimitOverrides } from '../budget/limits.ts';
 
 /** What the hot path needs to know about an API key (a row of api_keys, joined with its user). */
@@ -94,10 +95,16 @@ function memoryOff(req: Request): void {
   if (typeof body === 'object' && body !== null && 'memory' in body) (body as Record<string, unknown>).memory = false;
 }
 
+/** The `model` of a JSON request body, if any. */
+function bodyModel(req: Request): unknown {
+  const body: unknown = req.body;
+  return typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
+}
+
 export function requireApiKey(deps: {
   cache: TtlCache<ApiKeyRecord>;
   lastUsed: LastUsedTracker;
-  config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'> & { prefix?: string };
+  config: Pick<GatewayConfig, 'tiers' | 'defaultLimits'> & { prefix?: string; models?: GatewayConfig['models'] };
   now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
@@ -116,14 +123,15 @@ export function requireApiKey(deps: {
     if (lapsed) throw lapsed;
     const scopes = record.scopes ?? null;
     if (scopes) {
-      const body: unknown = req.body;
-      const model = typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
-      const refusal = scopeRefusal(scopes, { endpoint: endpointOf(apiPath(req, deps.config.prefix ?? '')), model });
+      const refusal = scopeRefusal(scopes, { endpoint: endpointOf(apiPath(req, deps.config.prefix ?? '')), model: bodyModel(req) });
       if (refusal) throw forbidden(refusal, 'api_key_scope');
       if (scopes.memory === false) memoryOff(req);
     }
     deps.lastUsed.note(hash);
     const tier = scopedTier(record.tier, scopes);
+    // An adapter limited to some tiers (spec.adapters[].tiers): refused here, where the tier is known, like a model scope.
+    const adapterRefusal = adapterTierRefusal(deps.config.models ?? [], bodyModel(req), tier);
+    if (adapterRefusal) throw forbidden(adapterRefusal, 'adapter_tier');
     const { userOverrides, keyOverrides } = record;
     const tierLimits = tierOrKeyLimits(deps.config, { ...record, tier });
     const budgets = budgetsFor(tierLimits.budget, userOverrides, keyOverrides);

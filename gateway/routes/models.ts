@@ -12,7 +12,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config.ts';
 import { modelNameProblem } from '../chat/model-name.ts';
-import { providerKind, resolveModel } from '../chat/resolve-model.ts';
+import { adapterTierRefusal, providerKind, resolveModel } from '../chat/resolve-model.ts';
 import { GatewayError } from '../errors.ts';
 import { principalOf } from '../middleware/authenticate.ts';
 import { listProviderModels, type ListModels } from '../providers/provider-models.ts';
@@ -162,9 +162,13 @@ export function modelsRouter(deps: ModelsRouteDeps): Router {
   const created = Math.floor(deps.startedAt / 1000);
   const providerModels = providerModelLister(deps);
   // A key held to some models (its scopes) lists, and finds, only those: the rest it cannot call.
+  // Likewise an adapter closed to the caller's tier.
   const reachable = (res: Response, models: ModelObject[]): ModelObject[] => {
-    const allowed = principalOf(res).scopes?.models;
-    return allowed ? models.filter((m) => allowed.includes(m.id)) : models;
+    const { scopes, tier } = principalOf(res);
+    const allowed = scopes?.models;
+    return models.filter(
+      (m) => (!allowed || allowed.includes(m.id)) && (m.parent === undefined || !adapterTierRefusal(deps.config.models, m.id, tier)),
+    );
   };
   const modelsFor = async (res: Response): Promise<ModelObject[]> =>
     reachable(res, modelList(deps.config, created, await providerModels(principalOf(res).userId)));

@@ -8,13 +8,13 @@ describe('gatewayAdapters', () => {
     {
       model: { id: 'org/llama' },
       adapters: [
-        { name: 'sql', source: 'hf://org/sql' },
+        { name: 'sql', source: 'hf://org/sql', tiers: ['pro', 'enterprise'] },
         { name: 'bad', source: 'hf://org/bad' },
       ],
     },
   );
 
-  it("lists the spec's adapters sorted, with the server's message for a refused one only", () => {
+  it("lists the spec's adapters sorted with their tiers, and the server's message for a refused one only", () => {
     const status = {
       adapters: [
         { name: 'bad', state: 'Failed' as const, loadedReplicas: 0, message: 'No adapter found for org/bad' },
@@ -22,8 +22,8 @@ describe('gatewayAdapters', () => {
       ],
     };
     expect(gatewayAdapters({ ...ms, status })).toEqual([
-      { name: 'bad', loadError: 'No adapter found for org/bad' },
-      { name: 'sql', loadError: undefined },
+      { name: 'bad', tiers: undefined, loadError: 'No adapter found for org/bad' },
+      { name: 'sql', tiers: ['pro', 'enterprise'], loadError: undefined },
     ]);
   });
 

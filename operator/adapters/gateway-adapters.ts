@@ -12,5 +12,7 @@ export function gatewayAdapters(ms: ModelServer | undefined): GatewayFileAdapter
   const failed = new Map(
     (ms?.status?.adapters ?? []).flatMap((a) => (a.state === 'Failed' ? [[a.name, a.message ?? 'failed to load']] : [])),
   );
-  return [...adapters].sort((a, b) => a.name.localeCompare(b.name)).map((a) => ({ name: a.name, loadError: failed.get(a.name) }));
+  return [...adapters]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((a) => ({ name: a.name, tiers: a.tiers ? [...a.tiers] : undefined, loadError: failed.get(a.name) }));
 }

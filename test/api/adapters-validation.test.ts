@@ -56,6 +56,11 @@ const cases: { name: string; adapters: unknown[]; expected: string[] }[] = [
   { name: 'a bare path', adapters: [{ name: 'sql', source: '/models/sql' }], expected: ['spec.adapters[0].source', SOURCE_MESSAGE] },
   { name: 'a missing source', adapters: [{ name: 'sql' }], expected: ['spec.adapters[0].source', 'Required value'] },
   {
+    name: 'an unknown tier',
+    adapters: [{ name: 'sql', source: 'hf://org/sql', tiers: ['gold'] }],
+    expected: ['spec.adapters[0].tiers[0]', 'Unsupported value: "gold"', '"free", "pro", "enterprise"'],
+  },
+  {
     name: 'the same name twice',
     adapters: [
       { name: 'sql', source: 'hf://org/sql' },
@@ -77,7 +82,7 @@ describe('spec.adapters validation', () => {
   it('accepts each kind of source and stores the list as given', async () => {
     const adapters = [
       { name: 'sql', source: 'hf://yard1/llama-2-7b-sql-lora-test' },
-      { name: 'finance.v2', source: 'pvc://loras/finance/v2' },
+      { name: 'finance.v2', source: 'pvc://loras/finance/v2', tiers: ['pro', 'enterprise'] },
       { name: 'support_bot', source: 'https://adapters.example/support.tar' },
     ];
     await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], modelServer('with-adapters', adapters));

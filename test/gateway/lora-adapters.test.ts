@@ -33,6 +33,7 @@ const UNUSED_ENDPOINT = 'http://127.0.0.1:9/v1';
 const sql = { name: 'sql', source: 'hf://perpetual-test/sql-lora' };
 const support = { name: 'support', source: 'hf://perpetual-test/support-lora' };
 const bad = { name: 'bad', source: 'hf://perpetual-test/missing-lora' };
+const premium = { name: 'premium', source: 'hf://perpetual-test/premium-lora', tiers: ['enterprise'] };
 
 let dir: string;
 let sims: InferenceSim[] = [];
@@ -51,7 +52,7 @@ function pod(name: string): V1Pod {
 }
 const pods = [pod('llama-a'), pod('llama-b')];
 
-function server(adapters: { name: string; source: string }[], status?: ModelServer['status']): ModelServer {
+function server(adapters: { name: string; source: string; tiers?: string[] }[], status?: ModelServer['status']): ModelServer {
   const ms = defaultedModelServer({ name: 'llama', namespace: NS }, { model: { id: BASE }, adapters });
   return status ? { ...ms, status } : ms;
 }
@@ -152,10 +153,12 @@ describe('the adapter sync against simulator replicas', () => {
 describe('the gateway in front of the replicas', () => {
   let openai: OpenAI;
   let anthropic: Anthropic;
+  let freeOpenai: OpenAI;
+  let freeAnthropic: Anthropic;
 
   beforeAll(async () => {
-    const status = await syncedStatus(server([sql, support, bad]));
-    const adapters = gatewayAdapters(server([sql, support, bad], status));
+    const status = await syncedStatus(server([sql, support, bad, premium]));
+    const adapters = gatewayAdapters(server([sql, support, bad, premium], status));
     const gatewayMap = join(dir, 'gateway-endpoints.json');
     replaceMapFile(gatewayMap, JSON.stringify({ llama: replicas.map((r) => r.url) }));
     stack = await startStack({
@@ -170,6 +173,9 @@ describe('the gateway in front of the replicas', () => {
     const { apiKey } = await stack.newUser('enterprise');
     openai = new OpenAI({ apiKey, baseURL: `${stack.url}/v1`, maxRetries: 0 });
     anthropic = new Anthropic({ apiKey, baseURL: stack.url, maxRetries: 0 });
+    const free = await stack.newUser('free');
+    freeOpenai = new OpenAI({ apiKey: free.apiKey, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+    freeAnthropic = new Anthropic({ apiKey: free.apiKey, baseURL: stack.url, maxRetries: 0 });
   });
 
   const asked = (): string[] => upstreamModels;
@@ -214,8 +220,34 @@ describe('the gateway in front of the replicas', () => {
   it('lists the loaded adapters in /v1/models under <model>:<adapter>, and not the refused one', async () => {
     const ids = [];
     for await (const m of openai.models.list()) ids.push(m.id);
-    expect(ids.sort()).toEqual(['llama', 'llama:sql', 'llama:support']);
+    expect(ids.sort()).toEqual(['llama', 'llama:premium', 'llama:sql', 'llama:support']);
     expect(await openai.models.retrieve('llama:sql')).toMatchObject({ id: 'llama:sql', parent: 'llama' });
+  });
+
+  it('serves an adapter limited to some tiers to those tiers only: a 403 naming it for the others, in both dialects', async () => {
+    const before = asked().length;
+    await openai.chat.completions.create({ model: 'llama:premium', messages: [{ role: 'user', content: 'hi' }] });
+    expect(asked().slice(before)).toEqual(['premium']);
+    const message = 'The free tier may not use the adapter "premium" of model "llama": it is open to enterprise.';
+    const openaiError = await freeOpenai.chat.completions
+      .create({ model: 'llama:premium', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(openaiError).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(openaiError).toMatchObject({ status: 403, code: 'adapter_tier', message: expect.stringContaining(message) as string });
+    const anthropicError = await freeAnthropic.messages
+      .create({ model: 'premium', max_tokens: 16, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(anthropicError).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect((anthropicError as InstanceType<typeof Anthropic.PermissionDeniedError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'permission_error', message: expect.stringContaining(message) as string },
+    });
+    // The free tier neither sees it listed nor reaches a replica with it; the other adapters stay open to it.
+    const ids = [];
+    for await (const m of freeOpenai.models.list()) ids.push(m.id);
+    expect(ids.sort()).toEqual(['llama', 'llama:sql', 'llama:support']);
+    await freeOpenai.chat.completions.create({ model: 'sql', messages: [{ role: 'user', content: 'hi' }] });
+    expect(asked().slice(before)).toEqual(['premium', 'sql']);
   });
 });
 

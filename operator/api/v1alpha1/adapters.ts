@@ -18,6 +18,9 @@ const PVC_PATH = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[^\\s]+';
 /** spec.adapters[].source: hf://org/name, pvc://claim/path or an http(s) URL. */
 export const ADAPTER_SOURCE_PATTERN = `^(hf://${HF_REPO}|pvc://${PVC_PATH}|https?://[^\\s]+)$`;
 
+/** The gateway's tiers (spec.tiers of a PerpetualDeployment), which an adapter may be limited to. */
+export const ADAPTER_TIERS = ['free', 'pro', 'enterprise'] as const;
+
 /** Where replicas mount the claims of pvc:// adapters: /adapters/<claim>. */
 export const ADAPTERS_MOUNT_ROOT = '/adapters';
 
@@ -42,6 +45,14 @@ export const LoraAdapter = withRules(
         minLength: 1,
         maxLength: 1024,
       }),
+      tiers: Type.Optional(
+        Type.Array(stringEnum(ADAPTER_TIERS, { description: 'A tier.' }), {
+          description:
+            'The tiers whose API keys may use the adapter; every tier when absent. Others get a 403 naming the adapter and the tiers allowed.',
+          maxItems: 3,
+          'x-kubernetes-list-type': 'set',
+        }),
+      ),
     },
     { description: 'A LoRA adapter served on top of the model.' },
   ),

@@ -30,6 +30,11 @@ const ModelPricing = modelPricing(closed);
 const GatewayFileAdapter = Type.Object(
   {
     name: Type.String({ description: "The adapter's name (vLLM lora_name), sent upstream as the model.", minLength: 1 }),
+    tiers: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'The tiers that may use it (spec.adapters[].tiers); every tier when absent.',
+      }),
+    ),
     loadError: Type.Optional(
       Type.String({
         description: "Set when a replica refused the adapter: the server's message. Requests for it get a 404 that quotes it.",
