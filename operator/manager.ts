@@ -35,6 +35,7 @@ import { inReconcileSpan } from './observability/tracing.ts';
 import { conditionSeries, setConditionSeries } from './observability/condition-series.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { errorMessage } from './utils.ts';
+import { makeAdapterSyncer } from './adapters/syncer.ts';
 
 /** Every controller the operator runs. */
 export const CONTROLLERS: readonly ControllerDeclaration[] = [perpetualDeploymentController, modelServerController];
@@ -127,6 +128,14 @@ export async function startManager(deps: ManagerDeps): Promise<Manager> {
     autoscaling: {
       verdict: (namespace, name) => verdicts.get(keyOf(namespace, name)),
       optionalKindServed: (kind, recheck) => optional.served(kind, recheck),
+      // Reaches replicas the way the autoscaler does (pod IPs; ENDPOINT_MAP_FILE in tests).
+      adapters: makeAdapterSyncer({
+        resolver: deps.resolver,
+        requestReconcile: (k) => {
+          queueOf(controllers, 'ModelServer').add(k);
+        },
+        log: log.child({ controller: 'adapters' }),
+      }),
     },
   };
   const secrets = sharedSecretReader(fetchSecretFrom(kube.core));
