@@ -38,6 +38,7 @@ import {
 import { buildService } from '../../../resources/service.ts';
 import { shortHash } from '../../../utils.ts';
 import { modelServerEndpoint, modelServerReplicasHost } from '../../model-server/names.ts';
+import { gatewayAdapters } from '../../../adapters/gateway-adapters.ts';
 import { childNames, GeneratedKeys, Ports } from '../names.ts';
 import { qdrantUrl, redisUrl } from './connection.ts';
 import { metricsPeers, networkPoliciesEnabled, operatorPeer, specPeer } from './network-peers.ts';
@@ -119,14 +120,18 @@ function upstreamModelOf(m: Spec['models'][number], server: ModelServer | undefi
 /** One model as the gateway routes it: to a provider, or to a ModelServer's Service and the DNS name of its replicas. */
 function gatewayModel(m: Spec['models'][number], namespace: string, modelServers: ReadonlyMap<string, ModelServer>): GatewayFileModel {
   const ref = m.modelServerRef;
+  const server = ref ? modelServers.get(ref.name) : undefined;
   return {
     name: m.name,
     provider: m.provider,
-    upstreamModel: upstreamModelOf(m, ref ? modelServers.get(ref.name) : undefined),
+    upstreamModel: upstreamModelOf(m, server),
     baseURL: m.baseURL,
     modelServer: ref?.name,
     endpoint: ref ? modelServerEndpoint(ref.name, namespace) : undefined,
     replicasHost: ref ? modelServerReplicasHost(ref.name, namespace) : undefined,
+    // The ModelServer says how its replicas share the work; unset, the gateway's ROUTING_POLICY or its default (prefix).
+    routing: server?.spec.routing,
+    adapters: gatewayAdapters(server),
     fallback: m.fallback,
     pricing: m.pricing
       ? {
@@ -154,6 +159,7 @@ export function gatewayFileConfig(pd: PerpetualDeployment, modelServers: Readonl
     tokensPerMinute: limits.tokensPerMinute,
     tokensPerDay: limits.tokensPerDay,
     maxOutputTokens: limits.maxOutputTokens,
+    budget: limits.budget,
   });
   return {
     mode: spec.mode,
