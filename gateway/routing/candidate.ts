@@ -5,4 +5,6 @@ export interface Candidate {
   id: string;
   /** Requests this gateway has in flight on the replica. */
   inFlight: number;
+  /** The replica's own metrics say it is saturated (replica-load.ts): affinity passes it over. */
+  saturated?: boolean;
 }

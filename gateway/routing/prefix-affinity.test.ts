@@ -42,6 +42,26 @@ describe('pickByPrefix', () => {
     expect(pickByPrefix(pool, matches({ r0: 8 }), 1.5, () => 0)).toEqual({ candidate: pool[1], reason: 'saturated_fallback' });
   });
 
+  it('passes over a replica whose own metrics say it is saturated, and takes the least loaded when all are', () => {
+    const pool = [
+      { id: 'r0', inFlight: 0, saturated: true },
+      { id: 'r1', inFlight: 0, saturated: false },
+      { id: 'r2', inFlight: 1, saturated: false },
+    ];
+    expect(pickByPrefix(pool, matches({ r0: 8, r1: 3 }), 1.5, () => 0)).toEqual({ candidate: pool[1], reason: 'saturated_fallback' });
+    // No prefix known: least-load among those that are not saturated.
+    expect(
+      pickByPrefix(
+        pool,
+        () => 0,
+        1.5,
+        () => 0,
+      ),
+    ).toEqual({ candidate: pool[1], reason: 'least_load' });
+    for (const replica of pool) replica.saturated = true;
+    expect(pickByPrefix(pool, matches({ r0: 8 }), 1.5, () => 0)).toEqual({ candidate: pool[0], reason: 'saturated_fallback' });
+  });
+
   it('never saturates with the bound off (load factor 0)', () => {
     const pool = replicas(50, 0);
     expect(pickByPrefix(pool, matches({ r0: 1 }), 0, () => 0)).toEqual({ candidate: pool[0], reason: 'prefix_hit' });

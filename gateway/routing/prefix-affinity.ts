@@ -51,7 +51,11 @@ export function pickByPrefix<T extends Candidate>(
 ): Decision<T> | undefined {
   const preferred = longestMatches(candidates, matched);
   if (preferred.length === 0) {
-    const candidate = pickLeastLoaded(candidates, random);
+    const candidate =
+      pickLeastLoaded(
+        candidates.filter((c) => c.saturated !== true),
+        random,
+      ) ?? pickLeastLoaded(candidates, random);
     return candidate && { candidate, reason: 'least_load' };
   }
   const bound = loadBound(candidates, loadFactor);
@@ -63,6 +67,8 @@ export function pickByPrefix<T extends Candidate>(
   // Every replica with the longest prefix is saturated: the best of the rest, which may still hold
   // a shorter part of the prompt (a shared system prompt without the conversation behind it).
   const within = candidates.filter((c) => withinBound(c, bound));
-  const fallback = pickLeastLoaded(longestMatches(within, matched), random) ?? pickLeastLoaded(within, random);
+  // Every replica saturated (by its own metrics): the least loaded, as least-load would.
+  const fallback =
+    pickLeastLoaded(longestMatches(within, matched), random) ?? pickLeastLoaded(within, random) ?? pickLeastLoaded(candidates, random);
   return fallback && { candidate: fallback, reason: 'saturated_fallback' };
 }

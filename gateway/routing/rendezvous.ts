@@ -31,8 +31,8 @@ export interface AffinityPick<T> {
 
 /**
  * The most preferred candidate that stays within the load bound (load-bound.ts) once it takes this
- * request; unbounded when loadFactor is 0. When every candidate is over the bound (cannot happen for
- * loadFactor >= 1), the first choice.
+ * request; unbounded when loadFactor is 0. When every candidate is over the bound (for loadFactor >= 1,
+ * only when all are saturated), the first choice.
  */
 export function affinityPick<T extends Candidate>(key: string, candidates: readonly T[], loadFactor: number): AffinityPick<T> | undefined {
   const order = rendezvousOrder(key, candidates);

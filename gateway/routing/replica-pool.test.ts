@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import type { ReplicaAddress, Resolution } from './endpoint-resolver.ts';
+import type { ReplicaLoad } from './replica-load.ts';
 import { ReplicaPool, type AcquireRequest, type Lease, type PoolSettings } from './replica-pool.ts';
 
 const silent = pino({ level: 'silent' });
@@ -30,7 +31,7 @@ afterEach(() => {
   for (const pool of pools.splice(0)) pool.close();
 });
 
-function harness(replicas: ReplicaAddress[], settings: Partial<PoolSettings> = {}): Harness {
+function harness(replicas: ReplicaAddress[], settings: Partial<PoolSettings> = {}, loads?: Map<string, ReplicaLoad>): Harness {
   const resolution: Harness['resolution'] = { current: { state: 'present', replicas } };
   const ready = new Set<string>();
   const triggered: string[] = [];
@@ -42,6 +43,7 @@ function harness(replicas: ReplicaAddress[], settings: Partial<PoolSettings> = {
       resolve: () => (resolution.current instanceof Error ? Promise.reject(resolution.current) : Promise.resolve(resolution.current)),
     },
     probe: (replica) => Promise.resolve(ready.has(replica.id)),
+    ...(loads ? { loadProbe: (replica: ReplicaAddress) => Promise.resolve(loads.get(replica.id)) } : {}),
     trigger: {
       scaleFromZero: (name) => {
         triggered.push(name);
@@ -130,6 +132,32 @@ describe('ReplicaPool', () => {
     );
     expect(again?.replica.id).toBe(first?.replica.id);
     expect(h.decisions).toEqual(['m prefix least_load']);
+  });
+
+  it('passes over a replica whose vLLM reports a full queue, once per health interval, until it drains', async () => {
+    const replicas = [address(1), address(2)];
+    const loads = new Map<string, ReplicaLoad>(replicas.map((r) => [r.id, { waiting: 0, kvCacheUsage: 0.1 }]));
+    const h = harness(replicas, { healthIntervalMs: 50 }, loads);
+    for (const r of replicas) h.ready.add(r.id);
+    await h.pool.refresh();
+    const blocks = [7, 8, 9];
+    const first = await h.pool.acquire(request({ policy: 'prefix', blocks }));
+    first?.release();
+    const other = replicas.find((r) => r.id !== first?.replica.id)!;
+    loads.set(first!.replica.id, { waiting: 6, kvCacheUsage: 0.1 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await h.pool.refresh();
+    const moved = await h.pool.acquire(request({ policy: 'prefix', blocks }));
+    expect(moved?.replica.id).toBe(other.id);
+    expect(h.decisions.pop()).toBe('m prefix saturated_fallback');
+    moved?.release();
+    loads.set(first!.replica.id, { waiting: 0, kvCacheUsage: 0.1 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await h.pool.refresh();
+    // Both replicas know the prompt now; the tie goes to the first listed (random() is 0).
+    const back = await h.pool.acquire(request({ policy: 'prefix', blocks }));
+    expect(h.decisions.pop()).toBe('m prefix prefix_hit');
+    expect(back?.replica.id).toBe(replicas[0]?.id);
   });
 
   it('holds a request while no replica is ready, asks for one at once, and serves it when one is', async () => {

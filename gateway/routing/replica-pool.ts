@@ -14,6 +14,7 @@ import type { Candidate } from './candidate.ts';
 import { chooseReplica } from './choose-replica.ts';
 import type { EndpointResolver, ModelServerRef, ReplicaAddress, Resolution } from './endpoint-resolver.ts';
 import type { Probe } from './health-probe.ts';
+import { isSaturated, type LoadProbe } from './replica-load.ts';
 import { HeldQueue } from './held-queue.ts';
 import type { RoutingReason } from './prefix-affinity.ts';
 import { DEFAULT_BLOCKS_PER_REPLICA, PrefixIndex } from './prefix-index.ts';
@@ -53,6 +54,8 @@ export interface PoolDeps {
   server: ModelServerRef;
   resolver: EndpointResolver;
   probe: Probe;
+  /** Reads a ready replica's queue and KV-cache use once per health interval; none: in-flight counts only. */
+  loadProbe?: LoadProbe;
   trigger: ScaleTrigger;
   settings: PoolSettings;
   log: Logger;
@@ -89,6 +92,9 @@ interface ReplicaState extends Candidate {
   address: ReplicaAddress;
   ready: boolean;
   unhealthyUntil: number;
+  saturated: boolean;
+  /** When its load was last read (0: never). */
+  loadReadAt: number;
 }
 
 interface Waiter {
@@ -357,7 +363,15 @@ export class ReplicaPool {
     }
     for (const address of addresses) {
       if (!this.#replicas.has(address.id))
-        this.#replicas.set(address.id, { id: address.id, address, inFlight: 0, ready: false, unhealthyUntil: 0 });
+        this.#replicas.set(address.id, {
+          id: address.id,
+          address,
+          inFlight: 0,
+          ready: false,
+          unhealthyUntil: 0,
+          saturated: false,
+          loadReadAt: 0,
+        });
     }
   }
 
@@ -367,8 +381,31 @@ export class ReplicaPool {
         const ready = await this.#deps.probe(replica.address, this.#stop.signal);
         if (ready !== replica.ready) this.#log.info({ replica: replica.id, ready }, ready ? 'Replica ready' : 'Replica not ready');
         replica.ready = ready;
+        await this.#readLoad(replica);
       }),
     );
+  }
+
+  /**
+   * A ready pod's queue and KV-cache use, at most once per health interval (rounds run every 100 ms
+   * while requests are held). A Service stand-in is never read: its metrics would be one random pod's.
+   */
+  async #readLoad(replica: ReplicaState): Promise<void> {
+    const probe = this.#deps.loadProbe;
+    if (!probe || !replica.ready || replica.address.kind !== 'pod') {
+      replica.saturated = false;
+      return;
+    }
+    const now = Date.now();
+    if (now - replica.loadReadAt < this.#deps.settings.healthIntervalMs) return;
+    replica.loadReadAt = now;
+    const saturated = isSaturated(await probe(replica.address, this.#stop.signal));
+    if (saturated !== replica.saturated)
+      this.#log.info(
+        { replica: replica.id, saturated },
+        saturated ? 'Replica reports a full queue or KV cache' : 'Replica no longer saturated',
+      );
+    replica.saturated = saturated;
   }
 
   /** Asks for a first replica when requests wait and none can serve them (at most every 10 s). */

@@ -9,6 +9,7 @@ import { DnsEndpointResolver } from './dns-endpoint-resolver.ts';
 import type { EndpointResolver, ModelServerRef } from './endpoint-resolver.ts';
 import { FileEndpointResolver } from './file-endpoint-resolver.ts';
 import { httpProbe } from './health-probe.ts';
+import { httpLoadProbe } from './replica-load.ts';
 import { ReplicaPool, type PoolHooks } from './replica-pool.ts';
 import { ReplicaRouter } from './replica-router.ts';
 import { SPEC_POLICY_NAMES } from './routing-policy.ts';
@@ -83,6 +84,8 @@ export function createRouting(options: { config: GatewayConfig; metrics: Gateway
   const settings = config.routing;
   const resolver = resolverFor(config, log);
   const probe = httpProbe(settings.health.path, settings.health.timeoutMs);
+  // vLLM serves its metrics on the API port; the queue and KV cache they report are every client's.
+  const loadProbe = httpLoadProbe('/metrics', settings.health.timeoutMs);
   const trigger = triggerFor(config, log);
   const hooks = hooksFor(metrics);
   const poolSettings = {
@@ -93,7 +96,10 @@ export function createRouting(options: { config: GatewayConfig; metrics: Gateway
     loadFactor: settings.affinityLoadFactor,
   };
   const pools = new Map(
-    servers.map((server) => [server.name, new ReplicaPool({ server, resolver, probe, trigger, settings: poolSettings, log, hooks })]),
+    servers.map((server) => [
+      server.name,
+      new ReplicaPool({ server, resolver, probe, loadProbe, trigger, settings: poolSettings, log, hooks }),
+    ]),
   );
   const router = new ReplicaRouter({
     pools,

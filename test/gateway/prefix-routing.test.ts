@@ -2,7 +2,8 @@
 // prefix-cache simulation on, ENDPOINT_MAP_FILE standing in for cluster DNS: requests that share a
 // system prompt land on one replica, whose simulated cache then serves the prompt's blocks, until
 // that replica passes the load bound; the overflow goes to the others; a conversation id still picks
-// its own replica; every decision is counted by reason.
+// its own replica; a replica whose vLLM metrics report a full queue is passed over; every decision
+// is counted by reason.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,8 @@ beforeAll(async () => {
     redisUrl: inject('redisUrl'),
     // No routing named: the gateway's default, prefix.
     config: { mode: 'local', models: [{ name: 'shared', modelServer: 'trio', endpoint: UNUSED_ENDPOINT, upstreamModel: SIM_MODEL }] },
-    env: { ENDPOINT_MAP_FILE: mapPath, SCALE_TRIGGER: 'log', REPLICA_HEALTH_PATH: '/health/ready' },
+    // Health and load (vLLM /metrics) read every 300 ms, so a replica's reported queue is seen quickly.
+    env: { ENDPOINT_MAP_FILE: mapPath, SCALE_TRIGGER: 'log', REPLICA_HEALTH_PATH: '/health/ready', REPLICA_HEALTH_INTERVAL_MS: '300' },
   });
   ({ apiKey } = await stack.newUser('enterprise'));
 });
@@ -178,5 +180,46 @@ describe('prefix-aware routing over simulator replicas', () => {
       expect(deltas[owner]).toBe(1);
     }
     expect((await decisions('session')) - sessionBefore).toBe(3);
+  });
+
+  it("passes over the prompt's replica while its vLLM reports a queue of other clients' requests", async () => {
+    const hotSim = sims[hot]!;
+    const setHotLatency = async (ttft: string): Promise<void> => {
+      const res = await fetch(`${hotSim.url}/admin/config`, { method: 'POST', body: JSON.stringify({ 'time-to-first-token': ttft }) });
+      expect(res.status).toBe(200);
+    };
+    // Ten slow requests straight to the replica, which the gateway never sees: five run (the
+    // simulator's --max-num-seqs), five wait, and vllm:num_requests_waiting says so.
+    await setHotLatency('3000ms');
+    const direct = Array.from({ length: 10 }, (_, i) =>
+      fetch(`${hotSim.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: SIM_MODEL, max_tokens: 2, messages: [{ role: 'user', content: `direct ${String(i)}` }] }),
+      }),
+    );
+    try {
+      await eventually(async () => {
+        expect(await simMetric(hotSim, 'vllm:num_requests_waiting')).toBeGreaterThanOrEqual(5);
+      }, 2000);
+      // Within two health rounds the gateway has read the queue.
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const before = await served();
+      for (let i = 0; i < 4; i++) await ok(chat(SUPPORT, `Queued ${String(i)}: is my refund on its way?`));
+      const deltas = (await served()).map((n, i) => n - (before[i] ?? 0));
+      // The direct requests are still running there (3 s), so every completion counted is the gateway's.
+      expect(deltas[hot]).toBe(0);
+      expect(deltas.reduce((a, b) => a + b, 0)).toBe(4);
+      // Not a lucky tie-break: the gateway read the replica's queue and marked it saturated.
+      const saturatedLog = (stack.gateways[0]?.logs() ?? '')
+        .split('\n')
+        .find((l) => l.includes('Replica reports a full queue or KV cache') && l.includes(new URL(hotSim.url).origin));
+      expect(saturatedLog).toBeDefined();
+      // (As prefix_hit on the replica that took the burst's overflow and knows the prompt too; the
+      // return once the queue drains is in the ReplicaPool unit tests, where ties are not random.)
+    } finally {
+      await setHotLatency('0s');
+      await Promise.all(direct.map(async (p) => (await p).text()));
+    }
   });
 });
