@@ -28,6 +28,16 @@ const specs: Record<string, Record<string, unknown>> = {
     models: [],
     memory: { embedding: { source: 'modelServer', modelServerRef: { name: 'mistral' } } },
   },
+  // Fact extraction on: by a ModelServer (endpoint and served model resolved by the operator), and by a proxied model.
+  modelServerFacts: {
+    mode: 'local',
+    models: [],
+    memory: { factExtraction: { enabled: true, source: 'modelServer', modelServerRef: { name: 'mistral' }, tiers: ['pro'], batchSize: 4 } },
+  },
+  providerFacts: {
+    ...goldenPerpetualDeploymentSpecs.proxy,
+    memory: { factExtraction: { enabled: true, model: 'gpt-4o-mini', flushIntervalMs: 5000, timeoutMs: 10000 } },
+  },
 };
 
 /** Stand-ins for what the pod would read from Secrets; the file never holds these. */
