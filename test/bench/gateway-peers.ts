@@ -5,13 +5,14 @@
 //   ./hack/build-binaries.sh && node test/bench/gateway-peers.ts         full run, for a quiet machine (~20 min)
 //   SHORT=1 node test/bench/gateway-peers.ts                             quick run (< 1 min of load)
 //   RATES=100,500,1000 SECONDS=5 ROUNDS=2 TARGETS=direct,perpetual node test/bench/gateway-peers.ts
+//   END_USERS=1 ...             every request for one end user (default 100, in turn)
 //   LOADGEN=node ...            the Node generator instead of vegeta (also used when vegeta is not built)
 //   QDRANT_TARGET=emulator ...  memory on against the emulator even when the real server is there
 //   PROFILE_DIR=/tmp/prof ...   the Perpetual gateways write V8 CPU profiles there
 //   GATEWAY_NODE_OPTIONS=--max-semi-space-size=16 ...   V8 flags for the Perpetual gateways
 //
-// Targets, all answering POST /v1/chat/completions with the same body (OpenAI's `user` names
-// the end user):
+// Targets, all answering POST /v1/chat/completions with the same bodies (OpenAI's `user` names
+// one of END_USERS end users, in turn):
 //   direct          the upstream itself: the floor;
 //   perpetual       the gateway as in production with memory off: API key lookup with its cache,
 //                   per-key Redis limits (minute and day, one round trip), the user's provider key
@@ -51,7 +52,7 @@ import { startQdrantServer, type QdrantServer } from '../harness/qdrant.ts';
 import { startRedis, type Redis } from '../harness/redis.ts';
 import { startStack, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
 import { nodeAttack, vegetaAttack, type Shot, type ShotResult } from './support/open-loop.ts';
-import { processCpuSeconds, processRssBytes } from './support/process-usage.ts';
+import { processCpuSeconds, processPreemptions, processRssBytes } from './support/process-usage.ts';
 import { intEnv } from './support/env.ts';
 import { percentile, round3 } from './support/stats.ts';
 
@@ -80,16 +81,17 @@ const MESSAGES = [
   { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
   { role: 'user', content: 'What is the capital of France?' },
 ];
-const END_USER = 'bench-end-user';
-const CHAT_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 64, user: END_USER });
-const STREAM_BODY = JSON.stringify({
-  model: MODEL,
-  messages: MESSAGES,
-  max_tokens: 64,
-  user: END_USER,
-  stream: true,
-  stream_options: { include_usage: true },
-});
+/**
+ * Requests speak for END_USERS end users in turn (OpenAI's `user`). With memory on, each end user's
+ * memories are their own: one end user would pile every exchange of the run into one scope and
+ * measure a recall over thousands of copies of the same question, which no real tenant has.
+ */
+const END_USERS = intEnv('END_USERS', 100);
+const USERS = Array.from({ length: END_USERS }, (_, i) => `bench-end-user-${String(i)}`);
+const CHAT_BODIES = USERS.map((user) => JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 64, user }));
+const STREAM_BODIES = USERS.map((user) =>
+  JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 64, user, stream: true, stream_options: { include_usage: true } }),
+);
 
 function listEnv(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
@@ -114,6 +116,8 @@ interface Run {
   results: ShotResult[];
   cpuSeconds: number;
   rssBytes: number;
+  /** Times the kernel preempted the target's event-loop thread during the run (other load on its core). */
+  preemptions: number;
   /** From the gateway's own metrics (Perpetual only), over this run. */
   runtime: Runtime | undefined;
 }
@@ -196,7 +200,7 @@ async function startPortkey(running: Running, upstreamUrl: string): Promise<Targ
     'x-portkey-provider': 'openai',
     'x-portkey-custom-host': upstreamUrl,
   };
-  await waitFor('portkey', async () => (await fetch(url, { method: 'POST', headers, body: CHAT_BODY })).ok, { timeoutMs: 20_000 });
+  await waitFor('portkey', async () => (await fetch(url, { method: 'POST', headers, body: CHAT_BODIES[0] })).ok, { timeoutMs: 20_000 });
   return target('portkey', child.pid ?? 0, url, headers);
 }
 
@@ -205,8 +209,8 @@ function target(name: string, pid: number, url: string, headers: Record<string, 
   return {
     name,
     pid,
-    chat: { url, headers: all, body: CHAT_BODY, expect: 'Paris' },
-    stream: { url, headers: all, body: STREAM_BODY, expect: '[DONE]' },
+    chat: { url, headers: all, bodies: CHAT_BODIES, expect: 'Paris' },
+    stream: { url, headers: all, bodies: STREAM_BODIES, expect: '[DONE]' },
   };
 }
 
@@ -314,8 +318,10 @@ async function attack(t: Target, { shot, rate, seconds, loadgen }: Load, dir: st
   // prom-client resets its event-loop delay histogram on every scrape: this one starts the run's.
   const before = t.metricsUrl ? await runtimeMetrics(t.metricsUrl) : undefined;
   const cpuBefore = processCpuSeconds(t.pid);
+  const preemptedBefore = processPreemptions(t.pid);
   const results = loadgen === 'vegeta' ? await vegetaAttack(VEGETA, shot, { rate, seconds }, dir) : await nodeAttack(shot, rate, seconds);
   const cpuSeconds = processCpuSeconds(t.pid) - cpuBefore;
+  const preemptions = processPreemptions(t.pid) - preemptedBefore;
   const after = t.metricsUrl ? await runtimeMetrics(t.metricsUrl) : undefined;
   const runtime =
     before && after
@@ -326,7 +332,7 @@ async function attack(t: Target, { shot, rate, seconds, loadgen }: Load, dir: st
           majorGcs: after.majorGcs - before.majorGcs,
         }
       : undefined;
-  return { results, cpuSeconds, rssBytes: processRssBytes(t.pid), runtime };
+  return { results, cpuSeconds, rssBytes: processRssBytes(t.pid), preemptions, runtime };
 }
 
 /** The default Node metrics Perpetual exports (collectDefaultMetrics, prefix perpetual_gateway_). */
@@ -372,7 +378,7 @@ async function measureOne(t: Target, rate: number, round: number, dir: string): 
     ? `  | event loop delay p99 ${ms(run.runtime.loopP99Ms)} max ${ms(run.runtime.loopMaxMs)}, GC ${ms(run.runtime.gcMs)} ms (${String(run.runtime.majorGcs)} major)`
     : '';
   console.log(
-    `round ${String(round)} ${t.name.padEnd(14)} ${String(rate).padStart(5)}/s  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  errors ${String(s.errors)}${rt}`,
+    `round ${String(round)} ${t.name.padEnd(14)} ${String(rate).padStart(5)}/s  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  errors ${String(s.errors)}  preempted ${String(run.preemptions)}x${rt}`,
   );
   return run;
 }

@@ -117,7 +117,7 @@ function shotFor(servers: Servers, kind: Kind): Shot {
   return {
     url: `${servers.get(kind)?.url ?? ''}/v1/chat/completions`,
     headers: { 'content-type': 'application/json' },
-    body: BODY,
+    bodies: [BODY],
     expect: 'Paris',
   };
 }

@@ -16,11 +16,12 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 
-/** One request, sent again and again. */
+/** One request, sent again and again: the same URL and headers, the bodies in turn. */
 export interface Shot {
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** One or more bodies (e.g. one per end user), used round-robin. */
+  bodies: readonly string[];
   /** A 200 whose body lacks this is an error too (a gateway that answers 200 with an error inside). */
   expect: string;
 }
@@ -48,7 +49,11 @@ export async function vegetaAttack(
   const targets = join(dir, 'targets.json');
   const output = join(dir, 'results.gob');
   const header = Object.fromEntries(Object.entries(shot.headers).map(([k, v]) => [k, [v]]));
-  writeFileSync(targets, `${JSON.stringify({ method: 'POST', url: shot.url, header, body: Buffer.from(shot.body).toString('base64') })}\n`);
+  // vegeta takes the targets in turn, one line each.
+  const lines = shot.bodies.map((body) =>
+    JSON.stringify({ method: 'POST', url: shot.url, header, body: Buffer.from(body).toString('base64') }),
+  );
+  writeFileSync(targets, `${lines.join('\n')}\n`);
   const args = ['attack', '-format=json', `-targets=${targets}`, `-rate=${String(rate)}/1s`, `-duration=${String(seconds)}s`];
   // HTTP/1.1 keep-alive like every client of these gateways; unbounded workers keep it open-loop.
   args.push('-http2=false', '-keepalive=true', `-timeout=${String(TIMEOUT_SECONDS)}s`, `-output=${output}`);
@@ -98,7 +103,11 @@ export async function nodeAttack(shot: Shot, rate: number, seconds: number): Pro
     for (let i = 0; i < total; ) {
       const now = performance.now();
       for (; i < total && started + (i * 1000) / rate <= now; i++)
-        inFlight.push(send(pool, url, shot, started + (i * 1000) / rate).then((r) => void results.push(r)));
+        inFlight.push(
+          send(pool, url, shot, { body: shot.bodies[i % shot.bodies.length] ?? '', scheduled: started + (i * 1000) / rate }).then(
+            (r) => void results.push(r),
+          ),
+        );
       const next = started + (i * 1000) / rate - performance.now();
       if (i < total && next > 0) await sleep(next);
     }
@@ -109,13 +118,13 @@ export async function nodeAttack(shot: Shot, rate: number, seconds: number): Pro
   return results;
 }
 
-async function send(pool: Pool, url: URL, shot: Shot, scheduled: number): Promise<ShotResult> {
+async function send(pool: Pool, url: URL, shot: Shot, { body, scheduled }: { body: string; scheduled: number }): Promise<ShotResult> {
   try {
     const res = await pool.request({
       path: url.pathname + url.search,
       method: 'POST',
       headers: shot.headers,
-      body: shot.body,
+      body,
       headersTimeout: TIMEOUT_SECONDS * 1000,
       bodyTimeout: TIMEOUT_SECONDS * 1000,
     });

@@ -23,3 +23,17 @@ export function processRssBytes(pid: number): number {
     return Number.NaN;
   }
 }
+
+/**
+ * How often the kernel took the CPU away from the process's main thread (the event loop) while it
+ * could still run: nonvoluntary_ctxt_switches. Each one is a stall no code change can remove; a
+ * run with many of them shared its core with other load. NaN once the process is gone.
+ */
+export function processPreemptions(pid: number): number {
+  try {
+    const match = /^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
+    return match ? Number(match[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
