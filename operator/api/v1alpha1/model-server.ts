@@ -17,6 +17,7 @@ import { VLLM_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.
 import { AdapterStatus, LoraAdapter } from './adapters.ts';
 import type { V1Affinity } from '@kubernetes/client-node';
 import { affinity, IMAGE_REFERENCE_PATTERN, imageReference, quantity, stringEnum, stringMap, withRules } from './schema-helpers.ts';
+import { tracingSettings } from './tracing.ts';
 
 /** The longest vllm.maxModelLen: 2^31-1, a length vLLM and its kernels can hold. */
 export const MAX_MODEL_LEN = 2_147_483_647;
@@ -409,6 +410,12 @@ export const ModelServerSpec = withRules(
     {
       model: ModelSource,
       engine: Engine,
+      tracing: Type.Optional(
+        tracingSettings(
+          'vLLM pods',
+          'vLLM gets --otlp-traces-endpoint with OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf and a parent-based ratio sampler.',
+        ),
+      ),
       gpu: Gpu,
       vllm: Vllm,
       tolerations: Type.Optional(Type.Array(Toleration, { description: 'Tolerations, e.g. for tainted GPU nodes.', maxItems: 32 })),

@@ -18,6 +18,7 @@ import {
 import { MAX_TOKEN_LIMIT, tierBudget } from './budget.ts';
 import { modelPricing } from './pricing.ts';
 import { imageReference, quantity, stringEnum, withRules } from './schema-helpers.ts';
+import { tracingSettings } from './tracing.ts';
 import { QDRANT_DEFAULT_REQUESTS, REDIS_DEFAULT_REQUESTS, withResourceDefault } from './resource-defaults.ts';
 
 export const MODES = ['proxy', 'local'] as const;
@@ -546,28 +547,12 @@ const NetworkPolicySettings = Type.Object(
   { description: 'NetworkPolicies generated for the stack.', default: {} },
 );
 
-const Tracing = Type.Object(
+const Observability = Type.Object(
   {
-    endpoint: Type.String({
-      description:
-        'OTLP/HTTP collector base URL, e.g. http://otel-collector.monitoring:4318: the gateway pods send spans to <endpoint>/v1/traces (OTEL_EXPORTER_OTLP_ENDPOINT). Their NetworkPolicy egress must allow it.',
-      pattern: '^https?://.+',
-      maxLength: 2048,
-    }),
-    samplerRatio: Type.Optional(
-      Type.Number({
-        description:
-          "Share of new traces kept, 0 to 1 (all when unset); a request whose caller's traceparent is sampled is always followed (OTEL_TRACES_SAMPLER_ARG).",
-        minimum: 0,
-        maximum: 1,
-      }),
+    tracing: Type.Optional(
+      tracingSettings('gateway pods', 'The gateway container gets OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_TRACES_SAMPLER_ARG.'),
     ),
   },
-  { description: 'OpenTelemetry traces of the gateway pods: off unless set.' },
-);
-
-const Observability = Type.Object(
-  { tracing: Type.Optional(Tracing) },
   { description: "The stack's telemetry beyond its Prometheus metrics." },
 );
 

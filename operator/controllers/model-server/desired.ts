@@ -5,6 +5,7 @@ import type {
   KubernetesObject,
   V1Deployment,
   V1DeploymentStrategy,
+  V1EnvVar,
   V1ObjectMeta,
   V1PodSpec,
   V1Toleration,
@@ -50,7 +51,23 @@ export function vllmArgs(spec: Spec): string[] {
   if (spec.model.revision && weightsSource(spec.model).kind === 'hf') args.push('--revision', spec.model.revision);
   if (spec.vllm.maxModelLen) args.push('--max-model-len', String(spec.vllm.maxModelLen));
   if (spec.cache) args.push('--download-dir', WEIGHTS_PATH);
+  if (spec.tracing) args.push('--otlp-traces-endpoint', `${spec.tracing.endpoint.replace(/\/+$/, '')}/v1/traces`);
   return [...args, ...(spec.engine.args ?? [])];
+}
+
+/**
+ * vLLM's tracing settings besides the endpoint flag: OTLP over HTTP (vLLM's default is gRPC, the
+ * gateway's collector URL is HTTP) and the OpenTelemetry SDK's parent-based ratio sampler, so a
+ * request the gateway traces is traced here too.
+ */
+function tracingEnv(spec: Spec): V1EnvVar[] {
+  if (!spec.tracing) return [];
+  return [
+    envValue('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/protobuf'),
+    envValue('OTEL_SERVICE_NAME', 'vllm'),
+    envValue('OTEL_TRACES_SAMPLER', 'parentbased_traceidratio'),
+    envValue('OTEL_TRACES_SAMPLER_ARG', String(spec.tracing.samplerRatio ?? 1)),
+  ];
 }
 
 function gpuResources(spec: Spec) {
@@ -169,7 +186,7 @@ function podSpec(owner: Owner, spec: Spec): V1PodSpec {
         image: spec.engine.image,
         args: vllmArgs(spec),
         ports: [{ name: 'http', containerPort: VLLM_PORT }],
-        env: mergeEnv(spec.cache ? [envValue('HF_HOME', WEIGHTS_PATH)] : [], specEnv(spec.engine.env)),
+        env: mergeEnv([...(spec.cache ? [envValue('HF_HOME', WEIGHTS_PATH)] : []), ...tracingEnv(spec)], specEnv(spec.engine.env)),
         resources: gpuResources(spec),
         // /health answers while weights still load; /v1/models only once the model is served.
         startupProbe: httpProbe('/health', 'http', { periodSeconds: 10, failureThreshold: 360 }),

@@ -16,6 +16,8 @@ export const goldenModelServerSpecs = {
     cache: { size: '200Gi', storageClassName: 'fast', accessMode: 'ReadWriteMany' },
     autoscaling: { minReplicas: 0, maxReplicas: 4 },
     replicas: 2,
+    // Spans to a collector over OTLP/HTTP, one in ten new traces kept.
+    tracing: { endpoint: 'http://otel-collector.monitoring:4318/', samplerRatio: 0.1 },
     // What Pod Security `restricted` asks of a pod, for an image that runs as a non-root user.
     podTemplate: {
       labels: { team: 'ml', 'app.kubernetes.io/component': 'not-ours-to-change' },
