@@ -61,6 +61,9 @@ describe('api keys', () => {
       expiresAt: null,
       graceUntil: null,
       scopes: null,
+      // Migration 008: nothing set on the user or the key (every field null: inherit).
+      userOverrides: { dailyUsd: null, monthlyUsd: null, lifetimeUsd: null, tokensPerMinute: null, tokensPerDay: null },
+      keyOverrides: { dailyUsd: null, monthlyUsd: null, lifetimeUsd: null, tokensPerMinute: null, tokensPerDay: null },
     });
   });
 

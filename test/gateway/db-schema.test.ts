@@ -91,6 +91,7 @@ const GATEWAY_COLUMNS: Record<string, Column[]> = {
     ['memory_tokens', 'integer', '0', 'YES'],
     ['client_request_id', 'text', null, 'YES'],
     ['cached_input_tokens', 'integer', null, 'YES'],
+    ['api_key_id', 'uuid', null, 'YES'],
   ],
   user_provider_keys: [['key_hint', 'text', null, 'YES']],
 };
@@ -173,6 +174,32 @@ describe('schema', () => {
     expect(rls.rows).toEqual([{ relrowsecurity: true }]);
     const policies = await pool.query("SELECT policyname FROM pg_policies WHERE tablename = 'audit_log'");
     expect(policies.rows).toEqual([]);
+  });
+
+  it('keeps budgets and limit overrides where Supabase roles cannot change them, cascading with the user and the key, never negative', async () => {
+    const fk = await pool.query<{ definition: string }>(
+      "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'limit_overrides'::regclass AND contype = 'f' ORDER BY 1",
+    );
+    expect(fk.rows.map((r) => r.definition)).toEqual([
+      'FOREIGN KEY (api_key_id) REFERENCES api_keys(id) ON DELETE CASCADE',
+      'FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE',
+    ]);
+    const rls = await pool.query<{ relrowsecurity: boolean }>("SELECT relrowsecurity FROM pg_class WHERE relname = 'limit_overrides'");
+    expect(rls.rows).toEqual([{ relrowsecurity: true }]);
+    expect((await pool.query("SELECT policyname FROM pg_policies WHERE tablename = 'limit_overrides'")).rows).toEqual([]);
+    const user = await pool.query<{ id: string }>("INSERT INTO users (email) VALUES ('limits@example.com') RETURNING id");
+    const id = user.rows[0]?.id;
+    await expect(pool.query('INSERT INTO limit_overrides (user_id, monthly_usd) VALUES ($1, -1)', [id])).rejects.toThrow(
+      /check constraint/,
+    );
+    await expect(pool.query('INSERT INTO limit_overrides (user_id, tokens_per_day) VALUES ($1, 0)', [id])).rejects.toThrow(
+      /check constraint/,
+    );
+    await pool.query('INSERT INTO limit_overrides (user_id, monthly_usd) VALUES ($1, 5)', [id]);
+    // One row per user (and one per key): a second is a unique violation, which the upsert relies on.
+    await expect(pool.query('INSERT INTO limit_overrides (user_id, daily_usd) VALUES ($1, 1)', [id])).rejects.toThrow(/unique/);
+    await pool.query('DELETE FROM users WHERE id = $1', [id]);
+    expect((await pool.query('SELECT 1 FROM limit_overrides WHERE user_id = $1', [id])).rows).toEqual([]);
   });
 
   it("enables row-level security on all four tables with the guide's four policies", async () => {
