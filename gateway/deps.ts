@@ -234,7 +234,16 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     });
     return token === undefined ? undefined : keyRing.decrypt(token);
   };
-  const memory = createMemory({ config, providerFor, providerKey, metrics, log, recordUsage: accounting.record });
+  const memory = createMemory({
+    config,
+    providerFor,
+    providerKey,
+    metrics,
+    log,
+    recordUsage: (row) => {
+      accounting.record(row);
+    },
+  });
   const routing = createRouting({ config, metrics, log });
   const store = databaseStore(pool, config);
   const stopRetention = config.usage.retentionDays

@@ -119,7 +119,7 @@ function expectedFactExtraction(spec: PerpetualDeployment['spec']): GatewayConfi
 }
 
 function expectedMemory(spec: PerpetualDeployment['spec']): GatewayConfig['memory'] {
-  const { embedding, factExtraction: _facts, ...memory } = spec.memory;
+  const { embedding, ...memory } = spec.memory;
   const server = embedding.modelServerRef ? modelServers.get(embedding.modelServerRef.name) : undefined;
   return {
     ...memory,

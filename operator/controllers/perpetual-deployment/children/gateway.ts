@@ -74,7 +74,7 @@ function factExtractionSettings(
   modelServers: ReadonlyMap<string, ModelServer>,
 ): GatewayFileFactExtraction | undefined {
   const facts = spec.memory.factExtraction;
-  if (!facts?.enabled) return undefined;
+  if (!facts.enabled) return undefined;
   const ref = facts.source === 'modelServer' ? facts.modelServerRef : undefined;
   const server = ref ? modelServers.get(ref.name) : undefined;
   return {
