@@ -270,13 +270,13 @@ const cases: Case[] = [
     name: "a podTemplate volume named like the operator's",
     kind: 'ModelServer',
     spec: { ...validMs(), podTemplate: { volumes: [{ name: 'dshm', emptyDir: {} }] } },
-    expected: ['spec.podTemplate.volumes[0].name', "volume names dshm and weights are the operator's"],
+    expected: ['spec.podTemplate.volumes[0].name', "volume names dshm, weights and model-source are the operator's"],
   },
   {
     name: 'a podTemplate mount over the weights',
     kind: 'ModelServer',
     spec: { ...validMs(), podTemplate: { volumes: [{ name: 'w', emptyDir: {} }], volumeMounts: [{ name: 'w', mountPath: '/models' }] } },
-    expected: ['spec.podTemplate.volumeMounts[0].mountPath', "mount paths /dev/shm and /models are the operator's"],
+    expected: ['spec.podTemplate.volumeMounts[0].mountPath', "mount paths /dev/shm, /models and /model-source are the operator's"],
   },
   {
     name: 'a podTemplate mount of a volume that does not exist',

@@ -34,6 +34,11 @@ export const GPU_ONLY_VLLM_FLAGS = [
   '--gpu-memory-utilization',
 ] as const;
 
+/** "a, b and c", for messages. */
+function englishList(values: readonly string[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} and ${values.at(-1) ?? ''}`;
+}
+
 function celList(values: readonly string[]): string {
   return `[${values.map((v) => `'${v}'`).join(', ')}]`;
 }
@@ -295,7 +300,7 @@ const ExtraVolume = withRules(
     },
     {
       rule: `!(self.name in ${celList(Object.keys(VLLM_OWN_VOLUMES))})`,
-      message: `volume names ${Object.keys(VLLM_OWN_VOLUMES).join(' and ')} are the operator's`,
+      message: `volume names ${englishList(Object.keys(VLLM_OWN_VOLUMES))} are the operator's`,
       fieldPath: '.name',
     },
   ],
@@ -319,7 +324,7 @@ const ExtraVolumeMount = withRules(
   [
     {
       rule: `!(self.mountPath in ${celList(Object.values(VLLM_OWN_VOLUMES))})`,
-      message: `mount paths ${Object.values(VLLM_OWN_VOLUMES).join(' and ')} are the operator's`,
+      message: `mount paths ${englishList(Object.values(VLLM_OWN_VOLUMES))} are the operator's`,
       fieldPath: '.mountPath',
     },
   ],
