@@ -27,10 +27,10 @@ describe('parseReplicaLoad', () => {
 });
 
 describe('isSaturated', () => {
-  it('is saturated from 5 waiting requests or 80 % KV cache use', () => {
-    expect(isSaturated({ waiting: 4, kvCacheUsage: 0.79 })).toBe(false);
+  it('is saturated from 5 waiting requests or 95 % KV cache use', () => {
+    expect(isSaturated({ waiting: 4, kvCacheUsage: 0.94 })).toBe(false);
     expect(isSaturated({ waiting: 5, kvCacheUsage: 0 })).toBe(true);
-    expect(isSaturated({ waiting: 0, kvCacheUsage: 0.8 })).toBe(true);
+    expect(isSaturated({ waiting: 0, kvCacheUsage: 0.95 })).toBe(true);
     expect(isSaturated(undefined)).toBe(false);
   });
 });

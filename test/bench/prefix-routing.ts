@@ -16,7 +16,8 @@
 //
 // Policies, each sending the same REQUESTS requests with CONCURRENCY clients:
 //   prefix      the gateway's ReplicaRouter and ReplicaPool (gateway/routing/), policy prefix: the real
-//               code path from the request's messages to the replica;
+//               code path from the request's messages to the replica, the replicas' /metrics read
+//               every 2 s as the gateway does;
 //   least-load  the same router and pool, policy leastLoad;
 //   random      a replica chosen uniformly at random (what a Service's kube-proxy does).
 // Reported per policy: the prefix cache hit rate (the simulators' vllm:prefix_cache_hits over
@@ -28,6 +29,7 @@ import { pino } from 'pino';
 import type { ModelRoute } from '../../gateway/config.ts';
 import type { ReplicaAddress } from '../../gateway/routing/endpoint-resolver.ts';
 import { httpProbe } from '../../gateway/routing/health-probe.ts';
+import { httpLoadProbe } from '../../gateway/routing/replica-load.ts';
 import { ReplicaPool } from '../../gateway/routing/replica-pool.ts';
 import { ReplicaRouter } from '../../gateway/routing/replica-router.ts';
 import type { RoutingPolicy } from '../../gateway/routing/routing-policy.ts';
@@ -123,6 +125,8 @@ function routerDispatch(sims: InferenceSim[], policy: RoutingPolicy): { dispatch
     server: { name: 'bench', endpoint: undefined },
     resolver: { resolve: () => Promise.resolve({ state: 'present', replicas: sims.map(address) }) },
     probe: httpProbe('/health/ready', 1000),
+    // As the gateway wires it: each replica's queue and KV-cache use, read every health interval.
+    loadProbe: httpLoadProbe('/metrics', 1000),
     trigger: logScaleTrigger(log),
     settings: { healthIntervalMs: 2000, unhealthyMs: 5000, holdTimeoutMs: 30_000, queueMax: 1000, loadFactor: 1.5 },
     log,
