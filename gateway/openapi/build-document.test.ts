@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from './build-document.ts';
 import { gatewayRoutes } from './route-table.ts';
@@ -26,6 +27,14 @@ const operations = Object.entries(document.paths as Record<string, Record<string
 );
 
 describe('the OpenAPI document', () => {
+  it("is valid against the OpenAPI 3.1 specification's own schema", async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(document));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
   it('is OpenAPI 3.1 with the gateway version', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.info).toMatchObject({ title: 'Perpetual gateway', version: '9.9.9' });
