@@ -33,6 +33,24 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: 'fact extraction on without a model',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), memory: { factExtraction: { enabled: true } } },
+    expected: ['spec.memory.factExtraction.model', 'model is required when fact extraction uses the provider source'],
+  },
+  {
+    name: 'fact extraction by a ModelServer without its reference',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), memory: { factExtraction: { enabled: true, source: 'modelServer' } } },
+    expected: ['spec.memory.factExtraction.modelServerRef', 'modelServerRef is required when source is modelServer'],
+  },
+  {
+    name: 'fact extraction for an unknown tier, in batches too large',
+    kind: 'PerpetualDeployment',
+    spec: { ...validPd(), memory: { factExtraction: { tiers: ['gold'], batchSize: 500 } } },
+    expected: ['spec.memory.factExtraction.tiers[0]', 'Unsupported value: "gold"', 'spec.memory.factExtraction.batchSize'],
+  },
+  {
     name: 'bad enum',
     kind: 'PerpetualDeployment',
     spec: { ...validPd(), mode: 'hybrid' },
@@ -365,6 +383,32 @@ describe('the API server rejects invalid objects with a readable message', () =>
       spec: { tiers: { free: { budget: unknown } } };
     };
     expect(stored.spec.tiers.free.budget).toEqual(budget);
+  });
+
+  it('accepts fact extraction settings and fills their defaults (off unless enabled)', async () => {
+    await cluster.kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      manifest('PerpetualDeployment', 'facts', {
+        ...validPd(),
+        memory: { factExtraction: { enabled: true, model: 'gpt-4o-mini', tiers: ['pro'] } },
+      }),
+    );
+    const stored = JSON.parse(await cluster.kubectlOk(['get', 'pd', 'facts', '-n', ns, '-o', 'json'])) as {
+      spec: { memory: { factExtraction: unknown } };
+    };
+    expect(stored.spec.memory.factExtraction).toEqual({
+      enabled: true,
+      source: 'provider',
+      model: 'gpt-4o-mini',
+      tiers: ['pro'],
+      batchSize: 8,
+      flushIntervalMs: 30000,
+      timeoutMs: 30000,
+    });
+    const off = JSON.parse(await cluster.kubectlOk(['get', 'pd', 'valid', '-n', ns, '-o', 'json'])) as {
+      spec: { memory: { factExtraction: { enabled: boolean } } };
+    };
+    expect(off.spec.memory.factExtraction.enabled).toBe(false);
   });
 
   it('accepts what the tightened rules must still let through', async () => {
