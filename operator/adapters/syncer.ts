@@ -47,7 +47,10 @@ export interface AdapterSyncDeps {
 }
 
 interface Entry {
+  /** What the last sync started from. */
   inputs: string;
+  /** What the latest report() saw: a sync running for older inputs is followed by another. */
+  wanted: string;
   syncedAt: number;
   report: AdapterReport | undefined;
   running: Promise<void> | undefined;
@@ -160,8 +163,9 @@ export function makeAdapterSyncer(deps: AdapterSyncDeps): AdapterSyncer {
       if (adapters.length === 0 && !entry) return undefined;
       const serving = servingPods(pods);
       const inputs = inputsOf(adapters, serving);
-      entry ??= { inputs: '', syncedAt: -Infinity, report: undefined, running: undefined, failures: new Map() };
+      entry ??= { inputs: '', wanted: '', syncedAt: -Infinity, report: undefined, running: undefined, failures: new Map() };
       entries.set(key, entry);
+      entry.wanted = inputs;
       const due = inputs !== entry.inputs || now() - entry.syncedAt >= nextCheck(entry);
       if (due && !entry.running) {
         const current = entry;
@@ -173,8 +177,8 @@ export function makeAdapterSyncer(deps: AdapterSyncDeps): AdapterSyncer {
           })
           .finally(() => {
             current.running = undefined;
-            // Inputs that changed while it ran get their own sync.
-            if (current.inputs !== inputs) deps.requestReconcile(key);
+            // Inputs that changed while it ran get their own sync, from the reconcile this asks for.
+            if (current.wanted !== inputs) deps.requestReconcile(key);
           });
       }
       // Without adapters the last sync unloaded them all; nothing more to show or do.
