@@ -1,6 +1,6 @@
 // The limiter's Redis handling with a scripted fake client; the real-Redis behaviour (atomicity,
 // replicas, round trips) is tested in test/gateway/ratelimit-*.test.ts.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from './rate-limiter.ts';
 import type { ScriptRedis } from './rate-limiter.ts';
 import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './script.ts';
@@ -67,6 +67,47 @@ describe('RateLimiter with a fake Redis', () => {
     expect(redis.calls[1]?.first).toBe(RATE_LIMIT_SCRIPT);
   });
 
+  it('sends budget counters after the token arguments, rebuilds a missing one from the record, and asks again', async () => {
+    const replies = [
+      [2, 0, 0, 0, 0, -1, 7],
+      [1, 1, 1, 0, 0, 500_001, 7],
+    ];
+    const redis = fakeRedis((call) => Promise.resolve(call.first === RATE_LIMIT_SCRIPT_SHA ? replies.shift() : 1));
+    const spentSince = vi.fn(() => Promise.resolve(500_000));
+    const budgets = [
+      { owner: 'user' as const, window: 'month' as const, limitUsd: 10, softUsd: 8 },
+      { owner: 'key' as const, window: 'day' as const, limitUsd: 1, softUsd: 0.8 },
+    ];
+    const result = await new RateLimiter({ redis, keyPrefix: 'p:', spentSince }).check(
+      { ...request, userId: 'u1', budgets, reserveMicros: 1 },
+      T,
+    );
+    expect(result).toMatchObject({ allowed: true, budgets: [{ spentUsd: 0.500001 }, { spentUsd: 0.000007 }] });
+    const month = Date.parse('2030-03-01T00:00:00Z') / 1000;
+    const day = Date.parse('2030-03-04T00:00:00Z') / 1000;
+    // Only the missing counter (the month's) is rebuilt, from the start of its window.
+    expect(spentSince).toHaveBeenCalledTimes(1);
+    expect(spentSince).toHaveBeenCalledWith({
+      userId: 'u1',
+      owner: 'user',
+      window: 'month',
+      span: { start: month, reset: Date.parse('2030-04-01T00:00:00Z') / 1000 },
+    });
+    const [check, rebuild, again] = redis.calls;
+    expect(check?.args.slice(0, 6)).toEqual([
+      `p:ratelimit:{u1}:k1:minute:${Date.parse('2030-03-04T05:06:00Z') / 1000}`,
+      `p:ratelimit:{u1}:k1:day:${day}`,
+      `p:ratelimit:{u1}:k1:tokens-minute:${Date.parse('2030-03-04T05:06:00Z') / 1000}`,
+      `p:ratelimit:{u1}:k1:tokens-day:${day}`,
+      `p:budget:{u1}:user:month:${month}`,
+      `p:budget:{u1}:key:k1:day:${day}`,
+    ]);
+    // No token limits (0, 0, 0), two budgets, 1 micro-dollar to reserve, their limits in micro-dollars.
+    expect(check?.args.slice(11)).toEqual([0, 0, 0, 2, 1, 10_000_000, 1_000_000]);
+    expect(rebuild?.args).toEqual([`p:budget:{u1}:user:month:${month}`, 500_000, Date.parse('2030-04-01T00:00:00Z') - T + 10_000]);
+    expect(again?.args).toEqual(check?.args);
+  });
+
   it('uses the injected clock when no time is passed', async () => {
     const redis = fakeRedis(() => Promise.resolve([1, 1, 1]));
     const result = await new RateLimiter({ redis, clock: () => T }).check(request);
@@ -112,6 +153,8 @@ describe('RateLimiter with a fake Redis', () => {
     [{ ...request, perMinute: -1 }],
     [{ ...request, perDay: 1.5 }],
     [{ ...request, perDay: Number.POSITIVE_INFINITY }],
+    [{ ...request, reserveMicros: -5 }],
+    [{ ...request, budgets: [{ owner: 'user' as const, window: 'day' as const, limitUsd: -1, softUsd: 0 }] }],
   ])('rejects a malformed request as a programming error: %o', async (bad) => {
     const limiter = new RateLimiter({ redis: fakeRedis(() => Promise.resolve([1, 1, 1])) });
     await expect(limiter.check(bad, T)).rejects.toThrow(TypeError);

@@ -102,8 +102,12 @@ function checkRequest(request: RateLimitRequest): void {
     request.tokensPerMinute ?? 0,
     request.tokensPerDay ?? 0,
     request.reserveTokens ?? 0,
+    request.reserveMicros ?? 0,
   ]) {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new TypeError('Rate limits must be non-negative integers');
+  }
+  for (const budget of request.budgets ?? []) {
+    if (!Number.isFinite(budget.limitUsd) || budget.limitUsd < 0) throw new TypeError('Budgets must be non-negative amounts');
   }
 }
 
