@@ -69,6 +69,11 @@ function chat(url: string, apiKey: string, stream = true): Promise<Response> {
   });
 }
 
+/** The base URL of gateway replica `i`. */
+function replica(i: number): string {
+  return stack.gateways[i]?.url ?? '';
+}
+
 function messagesCall(url: string, apiKey: string): Promise<Response> {
   return fetch(`${url}/v1/messages`, {
     method: 'POST',
@@ -162,7 +167,7 @@ describe('money budgets across replicas', () => {
     });
 
     // The two warm-up requests (about $0.40) count, as usage_logs does.
-    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => chat(stack.gateways[i % 2]?.url ?? '', apiKey)));
+    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => chat(replica(i % 2), apiKey)));
     const bodies = await Promise.all(responses.map((r) => r.text()));
     const admitted = bodies.filter((_b, i) => responses[i]?.status === 200);
     const refused = responses.flatMap((r, i) => (r.status === 429 ? [bodies[i] ?? ''] : []));
@@ -201,7 +206,7 @@ describe('money budgets across replicas', () => {
 
     // Settling freed what the streams did not use: spend that room until the budget is really spent.
     let more = 0;
-    while (more < 20 && (await chat(stack.gateways[more % 2]?.url ?? '', apiKey, false)).status === 200) more += 1;
+    while (more < 20 && (await chat(replica(more % 2), apiKey, false)).status === 200) more += 1;
     expect(more).toBeLessThan(20);
     expect(await eventually(async () => (await answered()).n === admitted.length + 2 + more)).toBe(true);
     const monthSpend = (await answered()).usd;
@@ -209,7 +214,7 @@ describe('money budgets across replicas', () => {
     expect(monthSpend).toBeLessThanOrEqual(MONTHLY_USD + RESERVATION_USD);
 
     // And in Anthropic's, on /v1/messages, from the other replica.
-    const anthropic = await messagesCall(stack.gateways[1]?.url ?? '', apiKey);
+    const anthropic = await messagesCall(replica(1), apiKey);
     expect(anthropic.status).toBe(429);
     expect(Number(anthropic.headers.get('retry-after'))).toBeGreaterThan(0);
     const anthropicBody = (await anthropic.json()) as { type: string; error: { type: string; message: string } };
@@ -227,7 +232,7 @@ describe('money budgets across replicas', () => {
 
     // Raising the budget applies to the next request on the other replica (the key cache was evicted everywhere).
     expect((await stack.admin('PATCH', `/admin/users/${userId}/limits`, { monthly_usd: MONTHLY_USD + 10 })).status).toBe(200);
-    expect(await eventually(async () => (await chat(stack.gateways[1]?.url ?? '', apiKey, false)).status === 200, 1000)).toBe(true);
+    expect(await eventually(async () => (await chat(replica(1), apiKey, false)).status === 200, 1000)).toBe(true);
   });
 
   it("enforces a key's own budget beside its user's, and DELETE removes it, both audited", async () => {
@@ -236,11 +241,12 @@ describe('money budgets across replicas', () => {
     const [key] = (
       (await (await stack.admin('GET', `/admin/users/${userId}/keys`)).json()) as { data: { id: string; name: string }[] }
     ).data.filter((k) => k.name === 'test');
-    const keyPath = `/admin/users/${userId}/keys/${key?.id ?? ''}/limits`;
+    const keyId = key?.id ?? '';
+    const keyPath = `/admin/users/${userId}/keys/${keyId}/limits`;
     const set = await stack.admin('PATCH', keyPath, { daily_usd: 0.1 });
-    expect(await set.json()).toMatchObject({ key_id: key?.id, daily_usd: 0.1 });
-    expect((await chat(stack.gateways[0]?.url ?? '', apiKey, false)).status).toBe(200); // $0 spent < $0.10: admitted, costs ~$0.20
-    const stopped = await chat(stack.gateways[1]?.url ?? '', apiKey, false);
+    expect(await set.json()).toMatchObject({ key_id: keyId, daily_usd: 0.1 });
+    expect((await chat(replica(0), apiKey, false)).status).toBe(200); // $0 spent < $0.10: admitted, costs ~$0.20
+    const stopped = await chat(replica(1), apiKey, false);
     expect(stopped.status).toBe(429);
     expect(((await stopped.json()) as { error: { param: string; message: string } }).error).toMatchObject({
       param: 'key.daily_usd',
@@ -258,23 +264,23 @@ describe('money budgets across replicas', () => {
     expect(view.data[1]?.remaining_usd).toBe(0);
     expect(view.data[1]?.resets_at).toMatch(/T00:00:00\.000Z$/);
     // The user's other key has no budget of its own.
-    expect((await chat(stack.gateways[1]?.url ?? '', other.key, false)).status).toBe(200);
+    expect((await chat(replica(1), other.key, false)).status).toBe(200);
     // The key's spend is on record (usage_logs.api_key_id): after Redis loses it, the day is rebuilt still spent.
     expect(
       await eventually(async () => {
-        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_logs WHERE api_key_id = $1', [key?.id]);
+        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_logs WHERE api_key_id = $1', [keyId]);
         return rows[0]?.n === 1;
       }),
     ).toBe(true);
     const lost = (await redis.keys(`${stack.redisKeyPrefix}budget:{${userId}}:*`)).filter((k) => k.includes(':key:'));
     expect(lost.length).toBeGreaterThan(0);
     await redis.del(...lost);
-    expect((await chat(stack.gateways[0]?.url ?? '', apiKey, false)).status).toBe(429);
+    expect((await chat(replica(0), apiKey, false)).status).toBe(429);
     expect((await stack.admin('DELETE', keyPath)).status).toBe(200);
-    expect(await eventually(async () => (await chat(stack.gateways[1]?.url ?? '', apiKey, false)).status === 200, 1000)).toBe(true);
+    expect(await eventually(async () => (await chat(replica(1), apiKey, false)).status === 200, 1000)).toBe(true);
     expect((await auditRows(userId, 'budget.changed')).map((r) => [r.target, r.details.after])).toEqual([
-      [key?.id, expect.objectContaining({ daily_usd: 0.1 })],
-      [key?.id, expect.objectContaining({ daily_usd: null })],
+      [keyId, expect.objectContaining({ daily_usd: 0.1 })],
+      [keyId, expect.objectContaining({ daily_usd: null })],
     ]);
     // Erasing the user takes their overrides with them.
     expect((await stack.admin('PATCH', `/admin/users/${userId}/limits`, { monthly_usd: 5 })).status).toBe(200);
@@ -304,9 +310,9 @@ describe('money budgets across replicas', () => {
   it('applies per-user and per-key token limit overrides over the tier (which has none)', async () => {
     const { userId, apiKey } = await newPayingUser();
     expect((await stack.admin('PATCH', `/admin/users/${userId}/limits`, { tokens_per_minute: 100 })).status).toBe(200);
-    const res = await chat(stack.gateways[1]?.url ?? '', apiKey, false);
+    const res = await chat(replica(1), apiKey, false);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-ratelimit-limit-tokens')).toBe('100');
-    expect((await chat(stack.gateways[0]?.url ?? '', apiKey, false)).status).toBe(429);
+    expect((await chat(replica(0), apiKey, false)).status).toBe(429);
   });
 });
