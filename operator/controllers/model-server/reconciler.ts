@@ -60,7 +60,10 @@ async function clusterInputs(ctx: ReconcileContext, ms: ModelServer, autoscaling
   // The server's version is asked only for an oci:// source (image volumes); other sources do not need them.
   const imageVolumes = weightsSource(ms.spec.model).kind === 'oci' ? await imageVolumesSupported(ctx.kube, ctx.now().getTime()) : true;
   const preloadJob = ctx.caches.get('Job', preloadJobName(ms), ms.metadata?.namespace ?? '');
-  return { inferencePoolServed, imageVolumes, preloadJob, weights: { imageVolumes, preload: preloadState(ms, preloadJob) } };
+  const serving =
+    (ctx.caches.get('Deployment', modelServerChildNames(ms.metadata?.name ?? '').workload, ms.metadata?.namespace ?? '')?.status
+      ?.readyReplicas ?? 0) > 0;
+  return { inferencePoolServed, imageVolumes, preloadJob, weights: { imageVolumes, preload: preloadState(ms, preloadJob), serving } };
 }
 
 export async function reconcileModelServer(

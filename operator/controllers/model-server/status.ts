@@ -22,7 +22,7 @@ import { modelServerEndpoint } from './names.ts';
 import { insufficientGpuMessage, type ModelServerObserved } from './observe.ts';
 import { inferencePoolCondition } from './inference-pool.ts';
 import { preloadState } from './preload-job.ts';
-import { weightsCondition } from './weights.ts';
+import { holdsReplicas, weightsCondition, type WeightsInputs } from './weights.ts';
 import { lastColdStart } from './cold-start.ts';
 
 /** The Deployment controller's own reason on its Progressing condition (apps/v1), not one of ours. */
@@ -128,22 +128,27 @@ function rolloutBlockedCondition(c: Counts): ConditionInput {
   return condition(C.RolloutBlocked, false, RolloutBlockedReasons.NotBlocked, 'The rollout is not blocked.');
 }
 
-/** WeightsReady as observed: the image volume support and the preload Job's state. */
-function weightsOf(ms: ModelServer, observed: ModelServerObserved): ConditionInput | undefined {
-  return weightsCondition(ms, { imageVolumes: observed.imageVolumes ?? true, preload: preloadState(ms, observed.preloadJob) });
+/** The weights' inputs as observed: image volume support, the preload Job's state, replicas serving. */
+function weightsInputs(ms: ModelServer, observed: ModelServerObserved): WeightsInputs {
+  return {
+    imageVolumes: observed.imageVolumes ?? true,
+    preload: preloadState(ms, observed.preloadJob),
+    serving: (observed.deployment?.status?.readyReplicas ?? 0) > 0,
+  };
 }
 
-/** While the weights cannot be loaded (preloading, or never: no image volumes), no replica is: Ready says why. */
-function readyOrHeld(ready: ConditionInput, weights: ConditionInput | undefined): ConditionInput {
-  return weights?.status === 'False' ? condition(C.Ready, false, weights.reason, weights.message) : ready;
+/** While replicas are held for the weights (preloading, or never: no image volumes), Ready says why. */
+function readyOrHeld(ready: ConditionInput, weights: ConditionInput | undefined, held: boolean): ConditionInput {
+  return held && weights ? condition(C.Ready, false, weights.reason, weights.message) : ready;
 }
 
 function conditions(ms: ModelServer, c: Counts, observed: ModelServerObserved): ConditionInput[] {
   const active = scalingActiveCondition(ms, observed.kedaInstalled ?? false);
   const pool = inferencePoolCondition(ms, observed.inferencePoolServed ?? false);
-  const weights = weightsOf(ms, observed);
+  const inputs = weightsInputs(ms, observed);
+  const weights = weightsCondition(ms, inputs);
   return [
-    readyOrHeld(readyCondition(c, observed.deployment !== undefined), weights),
+    readyOrHeld(readyCondition(c, observed.deployment !== undefined), weights, holdsReplicas(ms, inputs)),
     availableCondition(c),
     progressingCondition(c),
     scalingLimitedCondition(ms, c, observed),
@@ -173,12 +178,18 @@ function failurePhase(c: Counts, wasReady: boolean): Phase {
   return c.deadlineExceeded ? 'Failed' : 'Progressing';
 }
 
+/** Replicas held for the weights: Ready carries the weights' reason (a preload beside serving replicas leaves Ready alone). */
+function heldPhase(conds: ConditionInput[]): { phase: Phase; reason: string } | undefined {
+  const weights = conds.find((x) => x.type === C.WeightsReady);
+  if (!weights || conds.find((x) => x.type === C.Ready)?.reason !== weights.reason) return undefined;
+  return { phase: weights.reason === WeightsReasons.Preloading ? 'Progressing' : 'Failed', reason: weights.message };
+}
+
 function phaseOf(conds: ConditionInput[], c: Counts, wasReady: boolean): { phase: Phase; reason: string } {
   const ready = conds.find((x) => x.type === C.Ready);
   const limited = conds.find((x) => x.type === C.ScalingLimited);
-  const weights = conds.find((x) => x.type === C.WeightsReady);
-  if (weights?.status === 'False')
-    return { phase: weights.reason === WeightsReasons.Preloading ? 'Progressing' : 'Failed', reason: weights.message };
+  const held = heldPhase(conds);
+  if (held) return held;
   if (ready?.status === 'True') return { phase: 'Ready', reason: ready.message };
   if (c.failures) return { phase: failurePhase(c, wasReady), reason: ready?.message ?? '' };
   // At maxReplicas or without metrics the replicas still serve: only missing GPUs make the phase worse.

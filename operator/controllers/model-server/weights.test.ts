@@ -51,7 +51,7 @@ describe('model.source', () => {
 
   it('pvc:// mounts the claim read-only and points --model into it; no Hugging Face revision', () => {
     const ms = server({ model: { id: 'llama', revision: 'main', source: 'pvc://models/llama/8b' } });
-    const pod = build(ms, { imageVolumes: true, preload: 'none' }).deployment.spec?.template.spec;
+    const pod = build(ms, { imageVolumes: true, preload: 'none', serving: false }).deployment.spec?.template.spec;
     expect(pod?.volumes).toContainEqual({ name: 'model-source', persistentVolumeClaim: { claimName: 'models', readOnly: true } });
     expect(pod?.containers[0]?.volumeMounts).toContainEqual({ name: 'model-source', mountPath: '/model-source', readOnly: true });
     expect(vllmArgs(ms.spec)).toEqual(expect.arrayContaining(['--model', '/model-source/llama/8b', '--served-model-name', 'llama']));
@@ -60,7 +60,7 @@ describe('model.source', () => {
 
   it('oci:// mounts the image as an image volume where the cluster runs them', () => {
     const ms = server({ model: { id: 'llama', source: 'oci://registry.example/models/llama:8b' } });
-    const { deployment } = build(ms, { imageVolumes: true, preload: 'none' });
+    const { deployment } = build(ms, { imageVolumes: true, preload: 'none', serving: false });
     expect(deployment.spec?.template.spec?.volumes).toContainEqual({
       name: 'model-source',
       image: { reference: 'registry.example/models/llama:8b', pullPolicy: 'IfNotPresent' },
@@ -71,7 +71,7 @@ describe('model.source', () => {
 
   it('oci:// on a cluster without image volumes: no replica, a condition and a Failed phase, not a crash loop', () => {
     const ms = server({ model: { id: 'llama', source: 'oci://registry.example/models/llama:8b' } });
-    expect(build(ms, { imageVolumes: false, preload: 'none' }).deployment.spec?.replicas).toBe(0);
+    expect(build(ms, { imageVolumes: false, preload: 'none', serving: false }).deployment.spec?.replicas).toBe(0);
     const { status, weights, ready } = statusOf(ms, { imageVolumes: false });
     expect(weights).toMatchObject({ status: 'False', reason: 'ImageVolumesUnsupported' });
     expect(weights?.message).toContain('Kubernetes 1.35');
@@ -89,7 +89,7 @@ describe('model.source', () => {
 
 describe('cache.preload', () => {
   it('builds the Job (golden) that downloads into the cache PVC with the engine image and environment', async () => {
-    const { job } = build(preloaded, { imageVolumes: true, preload: 'running' });
+    const { job } = build(preloaded, { imageVolumes: true, preload: 'running', serving: false });
     await expect(stringify(job)).toMatchFileSnapshot('testdata/preload-job.golden.yaml');
     const pod = job?.spec?.template.spec;
     expect(pod?.containers[0]?.image).toBe(preloaded.spec.engine.image);
@@ -117,9 +117,21 @@ describe('cache.preload', () => {
   });
 
   it('holds replicas at zero while preloading and after a failure, and lets them start once it completed', () => {
-    expect(build(preloaded, { imageVolumes: true, preload: 'running' }).deployment.spec?.replicas).toBe(0);
-    expect(build(preloaded, { imageVolumes: true, preload: 'failed' }).deployment.spec?.replicas).toBe(0);
-    expect(build(preloaded, { imageVolumes: true, preload: 'complete' }).deployment.spec?.replicas).toBe(2);
+    expect(build(preloaded, { imageVolumes: true, preload: 'running', serving: false }).deployment.spec?.replicas).toBe(0);
+    expect(build(preloaded, { imageVolumes: true, preload: 'failed', serving: false }).deployment.spec?.replicas).toBe(0);
+    expect(build(preloaded, { imageVolumes: true, preload: 'complete', serving: false }).deployment.spec?.replicas).toBe(2);
+  });
+
+  it('never holds replicas that serve: a new revision preloads beside them (an update is no outage)', () => {
+    expect(build(preloaded, { imageVolumes: true, preload: 'running', serving: true }).deployment.spec?.replicas).toBe(2);
+    const serving: V1Deployment = {
+      spec: { replicas: 2, selector: {}, template: {} },
+      status: { replicas: 2, readyReplicas: 2, updatedReplicas: 2 },
+    };
+    const status = computeModelServerStatus(preloaded, { deployment: serving, pods: [] }, new Date(0));
+    expect(status.conditions?.find((c) => c.type === 'WeightsReady')).toMatchObject({ status: 'False', reason: 'Preloading' });
+    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'ReplicasReady' });
+    expect(status.phase).toBe('Ready');
   });
 
   it('reads the state from the Job, and says Preloading, then Preloaded, or PreloadFailed', () => {
@@ -139,8 +151,8 @@ describe('cache.preload', () => {
 
   it('builds no Job and holds nothing without preload, and has no WeightsReady without a source or preload', () => {
     const plain = server({ model: { id: 'a/b' }, cache: { size: '10Gi' } });
-    expect(build(plain, { imageVolumes: true, preload: 'none' }).job).toBeUndefined();
-    expect(build(plain, { imageVolumes: true, preload: 'none' }).deployment.spec?.replicas).toBe(2);
+    expect(build(plain, { imageVolumes: true, preload: 'none', serving: false }).job).toBeUndefined();
+    expect(build(plain, { imageVolumes: true, preload: 'none', serving: false }).deployment.spec?.replicas).toBe(2);
     expect(statusOf(plain, {}).weights).toBeUndefined();
   });
 });

@@ -53,9 +53,11 @@ export interface WeightsInputs {
   imageVolumes: boolean;
   /** The preload Job's state, with cache.preload. */
   preload: PreloadState;
+  /** Whether a replica serves now (the Deployment has a ready one). */
+  serving: boolean;
 }
 
-export const NO_WEIGHTS_INPUTS: WeightsInputs = { imageVolumes: true, preload: 'none' };
+export const NO_WEIGHTS_INPUTS: WeightsInputs = { imageVolumes: true, preload: 'none', serving: false };
 
 /** WeightsReady: present with model.source or cache.preload. */
 export function weightsCondition(ms: ModelServer, inputs: WeightsInputs): ConditionInput | undefined {
@@ -108,7 +110,14 @@ export function weightsCondition(ms: ModelServer, inputs: WeightsInputs): Condit
   );
 }
 
-/** Replicas are held at zero while the weights cannot be loaded yet (or at all). */
+/**
+ * Replicas are held at zero while the weights cannot be loaded yet (or at all): before the first
+ * replica starts, not after. A new model or revision preloads beside the replicas that serve (the
+ * rollout's new pods download what the Job has not yet): holding them would turn an update into an
+ * outage.
+ */
 export function holdsReplicas(ms: ModelServer, inputs: WeightsInputs): boolean {
-  return weightsCondition(ms, inputs)?.status === 'False';
+  const weights = weightsCondition(ms, inputs);
+  if (weights?.status !== 'False') return false;
+  return !(inputs.serving && (weights.reason === WeightsReasons.Preloading || weights.reason === WeightsReasons.PreloadFailed));
 }
