@@ -168,3 +168,42 @@ describe.each(Object.entries(specs))('the gateway configuration rendered for %s'
     expect(env.map((e) => e.name).filter((n) => fileSettingsInEnv.test(n))).toEqual([]);
   });
 });
+
+describe("a ModelServer's routing policy", () => {
+  const pd = defaultedPerpetualDeployment(
+    { name: 'app', namespace: NAMESPACE },
+    { ...goldenBase, ...goldenPerpetualDeploymentSpecs.local },
+  );
+
+  /** The gateway's route for the mistral model, from the file rendered with this ModelServer. */
+  function mistralRoute(server: ModelServer): GatewayConfig['models'][number] | undefined {
+    const { objects } = desiredObjects({
+      pd,
+      config: { images: { gateway: 'gateway:test' }, namespace: 'perpetual-system' },
+      modelServers: new Map([['mistral', server]]),
+      referencedSecretsHash: 'x',
+      databaseSecretHash: 'x',
+      databaseUsable: true,
+    });
+    const configMap = objects.find((o): o is V1ConfigMap & KubernetesObject => o.kind === 'ConfigMap');
+    const configPath = join(mkdtempSync(join(tmpdir(), 'gateway-config-routing-')), 'config.yaml');
+    writeFileSync(configPath, configMap?.data?.['config.yaml'] ?? '');
+    const loaded = loadConfig({ API_KEY_ENCRYPTION_KEY: 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=', PERPETUAL_CONFIG: configPath });
+    return loaded.models.find((m) => m.modelServer === 'mistral');
+  }
+
+  it.each([
+    ['least-load', 'leastLoad'],
+    ['session', 'sessionAffinity'],
+    ['prefix', 'prefix'],
+  ] as const)('reaches the gateway route: %s as %s', (routing, policy) => {
+    const server = defaultedModelServer({ name: 'mistral', namespace: NAMESPACE }, { ...goldenModelServerSpecs.mistral, routing });
+    expect(mistralRoute(server)?.routing).toBe(policy);
+  });
+
+  it('is left to the gateway (ROUTING_POLICY, else prefix) when the ModelServer names none', () => {
+    const route = mistralRoute(mistral);
+    expect(route).toBeDefined();
+    expect(route?.routing).toBeUndefined();
+  });
+});
