@@ -98,6 +98,28 @@ describe('bodyCheck', () => {
     expect(refusal(dots, { items: [{ role: 'z' }] }).param).toBe('model');
   });
 
+  it('names the failing item of a long list by its own index (only that item is described)', () => {
+    const Long = Type.Object({
+      tags: Type.Array(Type.Object({ n: Type.Integer() }, says('{param}: an object with an integer n.', 'bad_tag'))),
+    });
+    const check = bodyCheck(Long, { path: 'brackets' });
+    const tags = [...Array.from({ length: 100_000 }, (_, n) => ({ n })), { n: 'x' }, { n: 'y' }];
+    expect(refusal(check, { tags })).toMatchObject({ param: 'tags[100000]', message: 'tags[100000]: an object with an integer n.' });
+  });
+
+  it('reports a list over its bound, and a union of list shapes in its own words, however long the list', () => {
+    const tooMany = { ...ok, items: Array.from({ length: 100_000 }, () => ok.items[0]) };
+    expect(refusal(brackets, tooMany)).toMatchObject({ code: 'too_many', param: 'items' });
+    const Shapes = Type.Object({
+      p: Type.Union(
+        [Type.Array(Type.String(), { maxItems: 3 }), Type.Array(Type.Integer())],
+        says('{param}: strings or integers.', 'bad_p'),
+      ),
+    });
+    const mixed = { p: [...Array.from({ length: 100_000 }, () => 1), 'x'] };
+    expect(refusal(bodyCheck(Shapes, { path: 'dots' }), mixed)).toMatchObject({ code: 'bad_p', param: 'p' });
+  });
+
   it('writes paths in the dialect asked for', () => {
     expect(refusal(dots, { ...ok, items: [{ role: 'c', content: 'x' }] }).message).toBe('items.0.role must be a or b.');
     expect(fieldPath(['tools', '3', 'name'], 'brackets')).toBe('tools[3].name');

@@ -15,7 +15,7 @@
 // What JSON Schema cannot say (the first Anthropic turn is the user's, a label's control
 // characters, an expiry in the future) stays in code after this check.
 import type { TSchema } from 'typebox';
-import { Compile } from 'typebox/compile';
+import { Compile, type Validator } from 'typebox/compile';
 import { modelNameProblem, type ModelNameProblem } from '../chat/model-name.ts';
 import { badRequest, type GatewayError } from '../errors.ts';
 
@@ -242,6 +242,86 @@ function errorFor(problem: Problem, body: unknown, options: BodyCheckOptions): G
   );
 }
 
+const checks = new WeakMap<Node, Validator>();
+
+function checkFor(schema: Node): Validator {
+  let check = checks.get(schema);
+  if (!check) {
+    check = Compile(schema as unknown as TSchema);
+    checks.set(schema, check);
+  }
+  return check;
+}
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Where a witness list holds only the failing item of a longer list: errors at `pointer`/0 belong at `pointer`/`offset`. */
+interface Shift {
+  pointer: string;
+  offset: number;
+}
+
+/** Short lists stay whole; longer ones keep only the item that fails. */
+const KEPT_ITEMS = 16;
+/** Small lists that fail a union of list shapes, whose own words are reported whatever the items. */
+const FAILING_LISTS: unknown[][] = [[], [null], [{}]];
+
+/**
+ * A copy of the body that fails the same way at the same paths, with every long list cut down:
+ * past its maxItems (one item more still breaks the bound), or to the first item that fails (its
+ * index restored by `shifts`). TypeBox enumerates every problem of every item and walks every
+ * valid one, so a 16 MB body of a million items would cost seconds of CPU to describe; the
+ * witness costs one pass of the compiled checks.
+ */
+function witness(schema: Node, value: unknown, pointer: string, shifts: Shift[]): unknown {
+  if (Array.isArray(schema.anyOf)) return unionWitness(schema, value, pointer, shifts);
+  if (Array.isArray(value) && isNode(schema.items)) return listWitness(schema, schema.items, value as unknown[], { pointer, shifts });
+  if (isNode(value) && isNode(schema.properties)) {
+    const properties = schema.properties as Record<string, Node>;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, field]) => {
+        const fieldSchema = properties[key] ?? schema.additionalProperties;
+        const at = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        return [key, isNode(fieldSchema) ? witness(fieldSchema, field, at, shifts) : field];
+      }),
+    );
+  }
+  return value;
+}
+
+function unionWitness(schema: Node, value: unknown, pointer: string, shifts: Shift[]): unknown {
+  const branches = (schema.anyOf as Node[]).filter((branch) => accepts(branch, jsonType(value)));
+  if (branches.length === 1 && branches[0]) return witness(branches[0], value, pointer, shifts);
+  // Several list shapes fail: the union's own words are reported, so any list failing them all will do.
+  if (Array.isArray(value) && value.length > KEPT_ITEMS && !checkFor(schema).Check(value)) {
+    for (const list of FAILING_LISTS) if (!checkFor(schema).Check(list)) return list;
+  }
+  return value;
+}
+
+function listWitness(schema: Node, items: Node, list: unknown[], where: { pointer: string; shifts: Shift[] }): unknown {
+  const max = typeof schema.maxItems === 'number' ? schema.maxItems : Infinity;
+  if (list.length > max) return list.slice(0, max + 1);
+  const failing = list.findIndex((item) => !checkFor(items).Check(item));
+  if (failing === -1) return list;
+  if (failing < KEPT_ITEMS)
+    return [...list.slice(0, failing), witness(items, list[failing], `${where.pointer}/${String(failing)}`, where.shifts)];
+  where.shifts.push({ pointer: where.pointer, offset: failing });
+  return [witness(items, list[failing], `${where.pointer}/0`, where.shifts)];
+}
+
+/** An error of the witness at the place it has in the body (innermost lists first). */
+function shifted(error: RawError, shifts: readonly Shift[]): RawError {
+  let path = error.instancePath;
+  for (const { pointer, offset } of [...shifts].sort((a, b) => b.pointer.length - a.pointer.length)) {
+    const at = `${pointer}/0`;
+    if (path === at || path.startsWith(`${at}/`)) path = `${pointer}/${String(offset)}${path.slice(at.length)}`;
+  }
+  return { ...error, instancePath: path };
+}
+
 /**
  * A check for `schema`: returns the body unchanged when it fits, throws the 400 for its first
  * problem otherwise. Compiled once (TypeBox's JIT checker), so a valid body costs one pass.
@@ -253,7 +333,10 @@ export function bodyCheck<T>(schema: TSchema, options: BodyCheckOptions): (body:
   const root = schema as unknown as Node;
   return (body: unknown): T => {
     if (compiled.Check(body)) return body as T;
-    const problems = problemsOf(root, [...compiled.Errors(body)] as RawError[], body).sort(readerOrder);
+    const shifts: Shift[] = [];
+    const cut = witness(root, body, '', shifts);
+    const errors = (compiled.Errors(cut) as RawError[]).map((error) => shifted(error, shifts));
+    const problems = problemsOf(root, errors, body).sort(readerOrder);
     const first = problems[0] ?? { keyword: 'type', path: [], steps: [{ node: root, depth: 0 }], ranks: [], order: 0 };
     throw errorFor(first, body, options);
   };
