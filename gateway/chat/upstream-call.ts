@@ -145,6 +145,7 @@ async function attempt<T>(
       {
         conversationId: request.conversationId,
         prompt: request.prompt,
+        servedModel: model.upstreamModel,
         signal: request.signal,
         ...(request.onHold ? { onHold: request.onHold } : {}),
       },

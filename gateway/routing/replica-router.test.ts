@@ -57,6 +57,27 @@ describe('ReplicaRouter', () => {
     expect(router.handles(undefined)).toBe(false);
   });
 
+  it('routes by prompt prefix, a LoRA adapter apart from its base model', async () => {
+    const { router, pool } = await routerOver([address(1), address(2)]);
+    const prompt = { messages: [{ role: 'system', content: 'Answer as a pirate. '.repeat(40) }] };
+    const prefixRoute = { ...route, routing: 'prefix' as const };
+    const send = (replica: ReplicaAddress) => Promise.resolve(replica.id);
+    // The first request takes the least loaded (the first: random() is 0) and keeps its claim while
+    // the second arrives, which finds the prompt there, still within the bound.
+    const first = await router.call(prefixRoute, { conversationId: undefined, prompt, signal: undefined }, send);
+    const second = await router.call(prefixRoute, { conversationId: undefined, prompt, signal: undefined }, send);
+    expect(second.result).toBe(first.result);
+    // The same prompt for an adapter: no replica has its prefix, so least-load picks the idle one.
+    const adapter = await router.call(
+      prefixRoute,
+      { conversationId: undefined, prompt, servedModel: 'pirate-lora', signal: undefined },
+      send,
+    );
+    expect(adapter.result).not.toBe(first.result);
+    for (const routed of [first, second, adapter]) routed.release();
+    expect(pool.snapshot().replicas.map((r) => r.inFlight)).toEqual([0, 0]);
+  });
+
   it('moves to another replica after a connection failure and skips the failed one afterwards', async () => {
     const { router, pool, failovers } = await routerOver([address(1), address(2)]);
     const key = 'conversation-7';

@@ -24,6 +24,12 @@ export interface RoutedRequest {
   conversationId: string | undefined;
   /** The prompt as sent upstream (memories included), for prefix routing; read only under that policy. */
   prompt?: PromptParts | undefined;
+  /**
+   * The model the replicas are asked for when it is not the route's own: a LoRA adapter's name.
+   * vLLM keeps each adapter's prefix cache apart from the base model's, so the prefix hashes are
+   * seeded with it.
+   */
+  servedModel?: string | undefined;
   signal: AbortSignal | undefined;
   /** Called once if the request is held for a replica (streams start their keep-alives here). */
   onHold?: () => void;
@@ -92,8 +98,9 @@ export class ReplicaRouter {
     if (!pool) throw new Error(`No replica pool for ModelServer "${route.modelServer}"`);
     const policy = route.routing ?? this.#options.settings.policy;
     // Hashed once per request, and only when the policy reads it; seeded with the model the replicas
-    // serve, so two models never share a cache entry.
-    const blocks = policy === 'prefix' && request.prompt ? prefixBlocks(promptPrefixText(request.prompt), route.upstreamModel) : undefined;
+    // are asked for, so two models (or a model and its adapter) never share a cache entry.
+    const seed = request.servedModel ?? route.upstreamModel;
+    const blocks = policy === 'prefix' && request.prompt ? prefixBlocks(promptPrefixText(request.prompt), seed) : undefined;
     const tried = new Set<string>();
     let lastFailure: unknown;
     let heldMs = 0;
