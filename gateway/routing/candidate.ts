@@ -5,6 +5,6 @@ export interface Candidate {
   id: string;
   /** Requests this gateway has in flight on the replica. */
   inFlight: number;
-  /** The replica's own metrics say it is saturated (replica-load.ts): affinity passes it over. */
+  /** The replica's own metrics say it is saturated (replica-load.ts): every policy passes it over while another can take the request. */
   saturated?: boolean;
 }

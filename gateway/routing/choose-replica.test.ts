@@ -37,6 +37,22 @@ describe('chooseReplica', () => {
     }
   });
 
+  it('passes over a replica saturated by its own metrics under least-load, as the affinity policies do', () => {
+    const pool = [
+      { id: 'a', inFlight: 0, saturated: true },
+      { id: 'b', inFlight: 2 },
+    ];
+    for (const policy of ['leastLoad', 'sessionAffinity'] as const) {
+      expect(chooseReplica(pool, { policy, key: undefined, loadFactor: 1.5, random: () => 0 })).toEqual({
+        candidate: pool[1],
+        reason: 'least_load',
+      });
+    }
+    // Every replica saturated: still an answer, the least loaded.
+    const full = pool.map((r) => ({ ...r, saturated: true }));
+    expect(chooseReplica(full, { policy: 'leastLoad', key: undefined, loadFactor: 1.5, random: () => 0 })?.candidate).toBe(full[0]);
+  });
+
   it('honours the conversation id under prefix routing, before any prompt match', () => {
     const pool = [
       { id: 'a', inFlight: 0 },

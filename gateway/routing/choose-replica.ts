@@ -2,7 +2,7 @@
 // candidates first (ready, not skipped after a failure, not tried yet for this request; an adapter
 // filter would go there too), so every policy chooses among replicas that can serve the request.
 import type { Candidate } from './candidate.ts';
-import { pickLeastLoaded } from './least-load.ts';
+import { pickLeastLoadedUnsaturated } from './least-load.ts';
 import { pickByPrefix, type Decision } from './prefix-affinity.ts';
 import { affinityPick } from './rendezvous.ts';
 import type { RoutingPolicy } from './routing-policy.ts';
@@ -25,6 +25,6 @@ export function chooseReplica<T extends Candidate>(candidates: readonly T[], cho
     return pick && { candidate: pick.candidate, reason: pick.displaced ? 'saturated_fallback' : 'session' };
   }
   if (policy === 'prefix' && choice.matched) return pickByPrefix(candidates, choice.matched, choice.loadFactor, choice.random);
-  const candidate = pickLeastLoaded(candidates, choice.random);
+  const candidate = pickLeastLoadedUnsaturated(candidates, choice.random);
   return candidate && { candidate, reason: 'least_load' };
 }

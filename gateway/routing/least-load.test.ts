@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickLeastLoaded } from './least-load.ts';
+import { pickLeastLoaded, pickLeastLoadedUnsaturated } from './least-load.ts';
 
 const replicas = (...loads: number[]) => loads.map((inFlight, i) => ({ id: `r${i}`, inFlight }));
 
@@ -28,5 +28,28 @@ describe('pickLeastLoaded', () => {
 
   it('has no answer for no replicas', () => {
     expect(pickLeastLoaded(replicas(), () => 0)).toBeUndefined();
+  });
+});
+
+describe('pickLeastLoadedUnsaturated', () => {
+  it('passes over a replica its own metrics call saturated, however little this gateway sent it', () => {
+    const pool = [
+      { id: 'idle-but-queued', inFlight: 0, saturated: true },
+      { id: 'busy', inFlight: 3 },
+      { id: 'busier', inFlight: 4, saturated: false },
+    ];
+    expect(pickLeastLoadedUnsaturated(pool, () => 0)?.id).toBe('busy');
+  });
+
+  it('takes the least loaded of all when every replica is saturated', () => {
+    const pool = [
+      { id: 'a', inFlight: 2, saturated: true },
+      { id: 'b', inFlight: 1, saturated: true },
+    ];
+    expect(pickLeastLoadedUnsaturated(pool, () => 0)?.id).toBe('b');
+  });
+
+  it('has no answer for no replicas', () => {
+    expect(pickLeastLoadedUnsaturated(replicas(), () => 0)).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
 // is over the load bound (load-bound.ts); then to the replica that matches most among those within
 // the bound, and to the least loaded when no replica knows any of the prompt.
 import type { Candidate } from './candidate.ts';
-import { pickLeastLoaded } from './least-load.ts';
+import { pickLeastLoaded, pickLeastLoadedUnsaturated } from './least-load.ts';
 import { loadBound, withinBound } from './load-bound.ts';
 
 /**
@@ -51,11 +51,7 @@ export function pickByPrefix<T extends Candidate>(
 ): Decision<T> | undefined {
   const preferred = longestMatches(candidates, matched);
   if (preferred.length === 0) {
-    const candidate =
-      pickLeastLoaded(
-        candidates.filter((c) => c.saturated !== true),
-        random,
-      ) ?? pickLeastLoaded(candidates, random);
+    const candidate = pickLeastLoadedUnsaturated(candidates, random);
     return candidate && { candidate, reason: 'least_load' };
   }
   const bound = loadBound(candidates, loadFactor);
