@@ -1,7 +1,7 @@
 // Facts in the memory store (memory/facts/), against the real Qdrant server when its binary is
 // beside the repository, else the emulator: stored beside turns with the scope's tenant fields,
 // found by subject only within the scope, superseded only within the scope (kept and listed,
-// never recalled), and idempotent per extraction batch.
+// never recalled), idempotent per extraction batch, and deleted with any turn they were drawn from.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
 import { createBuiltinEmbedder } from '../../gateway/memory/embedding/builtin-embedder.ts';
@@ -20,7 +20,7 @@ const OTHER: MemoryScope = { userId: 'acct-b', endUser: 'alice' };
 async function fact(
   scope: MemoryScope,
   text: string,
-  extra: { subject?: string; batchId?: string; index?: number } = {},
+  extra: { subject?: string; batchId?: string; index?: number; sourceIds?: string[] } = {},
 ): Promise<NewMemory> {
   const [vector] = await embedder.embed([text], {});
   return {
@@ -36,7 +36,7 @@ async function fact(
       batchId: extra.batchId ?? `b-${text}`,
       index: extra.index ?? 0,
       subject: extra.subject,
-      sourceIds: ['00000000-0000-5000-8000-000000000001'],
+      sourceIds: extra.sourceIds ?? ['00000000-0000-5000-8000-000000000001'],
     },
   };
 }
@@ -117,5 +117,63 @@ describe('facts in the store', () => {
     expect(await store.supersede(ALICE, { ids: [aliceCity], by: porto ?? '', at: 43 })).toEqual([]);
     // Not by its words either: the mark filters every channel of the hybrid search.
     expect(await recall(ALICE, 'Lisbon')).not.toContain('The user lives in Lisbon.');
+  });
+});
+
+describe('deleting a turn', () => {
+  // Scopes of their own, so the counts above are not disturbed.
+  const CAROL: MemoryScope = { userId: 'acct-d', endUser: 'carol' };
+  const DAVE: MemoryScope = { userId: 'acct-d', endUser: 'dave' };
+  const OWN: MemoryScope = { userId: 'acct-d', endUser: undefined };
+  const ELSEWHERE: MemoryScope = { userId: 'acct-e', endUser: 'carol' };
+  const UNRELATED_TURN = '00000000-0000-5000-8000-00000000000a';
+
+  async function turn(scope: MemoryScope, text: string, requestId: string): Promise<string> {
+    const [vector] = await embedder.embed([text], {});
+    const [id] = await store.upsert([
+      {
+        ...scope,
+        conversationId: 'c-1',
+        role: 'user',
+        text,
+        createdAt: Date.UTC(2026, 2, 1),
+        requestId,
+        chunk: 0,
+        vector: vector ?? new Float32Array(embedder.dimension),
+      },
+    ]);
+    return id ?? '';
+  }
+
+  const texts = async (scope: MemoryScope): Promise<string[]> =>
+    (await store.scroll(scope, { limit: 100 })).memories.map((m) => m.payload.text).sort();
+
+  it("deletes the scope's facts whose sources include it, and no other scope's facts naming the same id", async () => {
+    const said = await turn(CAROL, 'I moved to Lisbon and I drive a Fiat.', 'req-carol-1');
+    const kept = await turn(CAROL, 'I have a cat.', 'req-carol-2');
+    await store.upsert([
+      await fact(CAROL, 'The user lives in Lisbon.', { subject: 'user.home_city', sourceIds: [said] }),
+      // Drawn from two turns: erasing either erases it.
+      await fact(CAROL, 'The user drives a Fiat and has a cat.', { sourceIds: [kept, said] }),
+      await fact(CAROL, 'The user has a cat.', { subject: 'user.pet', sourceIds: [kept] }),
+      await fact(CAROL, 'The user likes jazz.', { sourceIds: [UNRELATED_TURN] }),
+      // The very same source id in every other scope: another end user, the account's own, another account.
+      await fact(DAVE, 'Dave lives in Lisbon.', { sourceIds: [said] }),
+      await fact(OWN, 'The account lives in Lisbon.', { sourceIds: [said] }),
+      await fact(ELSEWHERE, 'Another Carol lives in Lisbon.', { sourceIds: [said] }),
+    ]);
+    expect(await store.count(CAROL)).toBe(6);
+
+    expect(await store.deleteById(CAROL, said)).toBe(true);
+
+    expect(await texts(CAROL)).toEqual(['I have a cat.', 'The user has a cat.', 'The user likes jazz.']);
+    expect(await recall(CAROL, 'Where do I live?')).not.toContain('The user lives in Lisbon.');
+    expect(await texts(DAVE)).toEqual(['Dave lives in Lisbon.']);
+    expect(await texts(OWN)).toEqual(['The account lives in Lisbon.']);
+    expect(await texts(ELSEWHERE)).toEqual(['Another Carol lives in Lisbon.']);
+    // Another scope deleting the id (not its turn): false, and nothing of Carol's or its own goes.
+    expect(await store.deleteById(DAVE, kept)).toBe(false);
+    expect(await texts(DAVE)).toEqual(['Dave lives in Lisbon.']);
+    expect(await store.count(CAROL)).toBe(3);
   });
 });

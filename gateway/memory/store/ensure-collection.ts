@@ -53,6 +53,8 @@ const INDEXES: readonly WantedIndex[] = [
   { field: 'kind', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
   { field: 'subject', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
   { field: 'superseded_by', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
+  // Deleting a turn deletes the facts extracted from it (qdrant-memory-store.ts deleteById).
+  { field: 'source_ids', schema: 'keyword', satisfiedBy: (info) => info.data_type === 'keyword' },
 ];
 
 /**

@@ -115,7 +115,10 @@ export interface MemoryStore {
    * `options.text` is given. Facts a later fact superseded are left out: they are history, not memory.
    */
   search(scope: ScopeRef, vector: Float32Array | readonly number[], options: SearchOptions): Promise<MemoryHit[]>;
-  /** True when the point existed and belonged to the scope; false for unknown, malformed or other scopes' ids. */
+  /**
+   * True when the point existed and belonged to the scope; false for unknown, malformed or other scopes' ids.
+   * The scope's facts extracted from that turn (its id among their `source_ids`) are deleted with it.
+   */
   deleteById(scope: ScopeRef, id: string, options?: CallOptions): Promise<boolean>;
   /** Deletes the scope's memories of one conversation; returns how many there were. */
   deleteConversation(scope: ScopeRef, conversationId: string, options?: CallOptions): Promise<number>;

@@ -512,8 +512,13 @@ export class QdrantMemoryStore implements MemoryStore {
     scopeFilter(scope, operation); // a missing user id fails even when the id is malformed
     const pointId = canonicalPointId(id);
     if (pointId === undefined) return false;
-    const filter = scopeFilter(scope, operation, { pointId });
-    return (await this.#deleteMatching(operation, filter, options)) > 0;
+    const existed = (await this.#deleteMatching(operation, scopeFilter(scope, operation, { pointId }), options)) > 0;
+    // A fact says what its source turns said: erasing a turn erases the facts drawn from it, even
+    // those that drew on other turns too. Only the scope's own facts; the turn ids of another
+    // scope differ anyway (point-id.ts), but isolation must not rest on that. Done also when the
+    // turn was already gone, so a repeated delete clears facts a first one (or an older release) left.
+    await this.#deleteMatching(operation, scopeFilter(scope, operation, { factsOnly: true, sourceId: pointId }), options);
+    return existed;
   }
 
   async deleteConversation(scope: ScopeRef, conversationId: string, options?: CallOptions): Promise<number> {

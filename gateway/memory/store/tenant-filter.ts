@@ -57,12 +57,17 @@ export interface Narrowing {
   factsOnly?: boolean;
   /** Only facts about one of these subjects. */
   subjects?: readonly string[];
+  /** Only facts extracted from this turn (a canonical point id among their `source_ids`). */
+  sourceId?: string;
   /** Only memories no later fact superseded: what recall may see. */
   activeOnly?: boolean;
 }
 
 /** The payload field a superseded fact carries (memory-payload.ts). */
 export const SUPERSEDED_FIELD = 'superseded_by';
+
+/** The payload field listing the turns a fact was extracted from (memory-payload.ts). */
+export const SOURCE_IDS_FIELD = 'source_ids';
 
 function requireId(value: unknown, what: string, operation: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) {
@@ -98,6 +103,8 @@ function narrowed(head: Condition[], operation: string, narrowing: Narrowing): Q
   if (narrowing.pointIds !== undefined) must.push({ has_id: [...narrowing.pointIds] });
   if (narrowing.factsOnly === true) must.push({ key: 'kind', match: { value: 'fact' } });
   if (narrowing.subjects !== undefined) must.push({ key: 'subject', match: { any: [...narrowing.subjects] } });
+  // On a list field, `match.value` holds when any element equals it.
+  if (narrowing.sourceId !== undefined) must.push({ key: SOURCE_IDS_FIELD, match: { value: narrowing.sourceId } });
   // A `must` on emptiness rather than a `must_not` on presence: the rule above (narrowing only ever ANDs) stays true.
   if (narrowing.activeOnly === true) must.push({ is_empty: { key: SUPERSEDED_FIELD } });
   return { must };
