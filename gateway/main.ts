@@ -66,7 +66,13 @@ async function runServe(log: Logger): Promise<void> {
   const logger = log.child({}, { level: config.logLevel });
   const metrics = makeMetrics();
   const otel = readVariables(process.env, {
-    optional: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME', 'OTEL_TRACES_SAMPLER_ARG'],
+    optional: [
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+      'OTEL_TRACES_EXPORTER',
+      'OTEL_SERVICE_NAME',
+      'OTEL_TRACES_SAMPLER_ARG',
+    ],
   });
   const url = tracesUrl(otel);
   const tracing =

@@ -245,7 +245,7 @@ export const GatewayEnvSchema = Type.Object(
     OTEL_TRACES_SAMPLER_ARG: Type.Optional(
       Type.Number({
         description:
-          "Share of traces kept, 0 to 1 (all when unset): a parent-based ratio sampler, so a request whose traceparent is sampled is always kept. The operator sets it from spec.observability.tracing.samplerRatio.",
+          'Share of traces kept, 0 to 1 (all when unset): a parent-based ratio sampler, so a request whose traceparent is sampled is always kept. The operator sets it from spec.observability.tracing.samplerRatio.',
         minimum: 0,
         maximum: 1,
       }),
