@@ -38,6 +38,11 @@ function outputCeiling(body: unknown, cap: number): number {
   return perChoice * (Number.isSafeInteger(choices) && (choices as number) > 1 ? (choices as number) : 1);
 }
 
+/** Token counting generates nothing and is billed nothing: it reserves neither tokens nor money. */
+export function generatesNothing(call: LimitedCall): boolean {
+  return call.path.endsWith('/count_tokens');
+}
+
 /**
  * Tokens to reserve: none for calls that generate nothing billable (token counting), no output for
  * embeddings. `injectedTokens` is what the gateway itself may add to the prompt (the memory
@@ -54,7 +59,7 @@ export function reservationParts(
   maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS,
   injectedTokens = 0,
 ): { prompt: number; output: number } {
-  if (call.path.endsWith('/count_tokens')) return { prompt: 0, output: 0 };
+  if (generatesNothing(call)) return { prompt: 0, output: 0 };
   const prompt = promptEstimate(call.body);
   if (call.path.endsWith('/embeddings')) return { prompt, output: 0 };
   return { prompt: prompt + injectedTokens, output: outputCeiling(call.body, maxOutputTokens) };
