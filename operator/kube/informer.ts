@@ -79,11 +79,16 @@ export class ResourceInformer<T extends KubernetesObject = KubernetesObject> imp
     const fetchList = metadataOnly
       ? () => listMetadata(kc, resource, labelSelector, namespace) as Promise<KubernetesListObject<T>>
       : () => objects.list<T>(resource.apiVersion, resource.kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
-    const list = async () => {
+    // Every list either path reads passes here. An empty list can come back as `items: null` (Go
+    // marshals a nil slice so; a PartialObjectMetadataList of a kind with no object at all does),
+    // and client-node's ListWatch iterates `items` too: a null there fails every list, so the
+    // informer never syncs (on a cluster with no Secret, no reconcile ever ran).
+    const list = async (): Promise<KubernetesListObject<T>> => {
       options.onList?.();
       const result = await fetchList();
-      result.items.forEach(reduce);
-      return result;
+      const items = (result.items as T[] | null | undefined) ?? [];
+      items.forEach(reduce);
+      return { ...result, items };
     };
     const path = collectionPath(resource, namespace);
     this.informer = metadataOnly

@@ -133,6 +133,52 @@ describe('an informer for one namespace (WATCH_NAMESPACES)', () => {
   });
 });
 
+describe('an informer whose list is empty', () => {
+  // A Go API server marshals an empty list as `items: null`: a cluster with no Secret at all
+  // answers the Secret list so. The informer must still sync and go on to watch.
+  it.each([
+    { metadataOnly: false, namespace: undefined },
+    { metadataOnly: true, namespace: undefined },
+    { metadataOnly: false, namespace: 'team-a' },
+    { metadataOnly: true, namespace: 'team-a' },
+  ])(
+    'syncs on `items: null` and caches what the watch adds (metadata only: $metadataOnly, namespace: $namespace)',
+    async ({ metadataOnly, namespace }) => {
+      const added = fullSecret('db', '2');
+      added.metadata.namespace = namespace ?? 'ns';
+      const kc = await serve((req, res) => {
+        const url = new URL(req.url ?? '', 'http://x');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (url.pathname === '/api/v1') {
+          res.end(
+            JSON.stringify({
+              kind: 'APIResourceList',
+              groupVersion: 'v1',
+              resources: [{ name: 'secrets', kind: 'Secret', namespaced: true, verbs: ['list', 'watch'] }],
+            }),
+          );
+          return;
+        }
+        if (url.searchParams.get('watch') === 'true') {
+          res.write(`${JSON.stringify({ type: 'ADDED', object: added })}\n`);
+          return; // held open, as a watch is
+        }
+        res.end(JSON.stringify({ apiVersion: 'v1', kind: 'SecretList', metadata: { resourceVersion: '1' }, items: null }));
+      });
+      informer = new ResourceInformer(kc, KubernetesObjectApi.makeApiClient(kc), Kinds.Secret, {
+        log: pino({ level: 'silent' }),
+        namespace,
+        metadataOnly,
+      });
+      let synced = false;
+      void informer.synced.then(() => (synced = true));
+      await informer.start();
+      await expect.poll(() => synced).toBe(true);
+      await expect.poll(() => informer?.get('db', namespace ?? 'ns')?.metadata?.resourceVersion).toBe('2');
+    },
+  );
+});
+
 describe('keepIdentityOnly', () => {
   it('leaves kind, name, namespace and resourceVersion', () => {
     const secret: KubernetesObject = fullSecret('db', '7');
