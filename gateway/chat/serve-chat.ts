@@ -80,6 +80,8 @@ export interface UpstreamServe<Result extends UsageReport, Chunk> {
   stream: boolean;
   ext: ChatExtensions;
   endpoint: Endpoint;
+  /** Prefix routing: the prompt as sent upstream (completions); absent where no KV cache is reused (embeddings). */
+  prompt?: UpstreamRequest['prompt'];
   /** The calls, bound to the signal that ends them (the client's, or the gateway's when nobody will read). */
   calls: (signal: AbortSignal) => UpstreamCalls<Result, Chunk>;
 }
@@ -285,6 +287,7 @@ export async function serveUpstream<Result extends UsageReport, Chunk>(
     userId: caller.principal.userId,
     model: request.model,
     conversationId: request.ext.conversationId,
+    prompt: request.prompt,
     signal,
   };
   const exchange = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
-import { completionsUnsupported, isValidPrompt, MAX_PROMPTS, validateCompletionRequest } from './completions.ts';
+import { promptPrefixText } from '../routing/prefix-blocks.ts';
+import { completionsUnsupported, isValidPrompt, MAX_PROMPTS, routingPrompt, validateCompletionRequest } from './completions.ts';
 
 describe('isValidPrompt', () => {
   it.each([
@@ -66,5 +67,29 @@ describe('completionsUnsupported', () => {
     const err = completionsUnsupported({ kind: 'anthropic', providerName: 'anthropic' });
     expect(err).toMatchObject({ status: 400, code: 'completions_not_supported', param: 'model' });
     expect(err.message).toContain('/v1/chat/completions');
+  });
+});
+
+describe('routingPrompt', () => {
+  it('gives prefix routing the text of a prompt, or of each prompt of a list in order', () => {
+    expect(routingPrompt('def fib(n):')).toEqual({ messages: [{ role: 'prompt', content: 'def fib(n):' }] });
+    expect(routingPrompt(['# header', 'def f():'])).toEqual({
+      messages: [
+        { role: 'prompt', content: '# header' },
+        { role: 'prompt', content: 'def f():' },
+      ],
+    });
+  });
+
+  it('keeps a shared leading text a shared prefix, whatever follows it', () => {
+    const header = 'import numpy as np\n'.repeat(20);
+    const a = promptPrefixText(routingPrompt(`${header}def a():`)!);
+    const b = promptPrefixText(routingPrompt(`${header}def b():`)!);
+    expect(a.slice(0, header.length)).toBe(b.slice(0, header.length));
+  });
+
+  it('reads no token ids: the gateway hashes text', () => {
+    expect(routingPrompt([15339, 1917])).toBeUndefined();
+    expect(routingPrompt([[1], [2, 3]])).toBeUndefined();
   });
 });

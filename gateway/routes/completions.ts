@@ -14,6 +14,7 @@ import { bodyCheck } from '../protocols/body-check.ts';
 import { CompletionRequest as CompletionRequestSchema, MAX_PROMPTS } from '../protocols/openai/request-schemas.ts';
 import { providerLabel, type CompletionResult, type ProviderTarget } from '../providers/provider-client.ts';
 import type { Completion, CompletionRequest } from '../protocols/openai/types.ts';
+import type { PromptParts } from '../routing/prefix-blocks.ts';
 import { openAIDialect } from './chat-completions.ts';
 import { callerOf, httpResponder } from './http-responder.ts';
 
@@ -69,6 +70,16 @@ function legacyCalls(body: CompletionRequest, signal: AbortSignal): UpstreamCall
 
 const legacyDialect = openAIDialect<CompletionResult, Completion>();
 
+/**
+ * What prefix routing reads of a completion's prompt: its text, each prompt of a list in turn (a
+ * shared leading file or instruction is hashed the same as in a single prompt). Token ids are left
+ * unread: the gateway hashes text, and ids would never match a text prompt's blocks anyway.
+ */
+export function routingPrompt(prompt: CompletionRequest['prompt']): PromptParts | undefined {
+  const texts = typeof prompt === 'string' ? [prompt] : prompt.filter((item): item is string => typeof item === 'string');
+  return texts.length === 0 ? undefined : { messages: texts.map((content) => ({ role: 'prompt', content })) };
+}
+
 /** The body check server.ts lists before the rate limit: the request's shape, and a model that has legacy completions. */
 export function checkCompletionRequest(deps: Pick<ChatDeps, 'config' | 'providerFor'>) {
   return (raw: unknown): CompletionRequest => {
@@ -88,6 +99,9 @@ export function completionsRoute(deps: ChatDeps) {
       stream: body.stream === true,
       ext,
       endpoint: 'completions' as const,
+      // A shared prompt prefix (a code file's header, a few-shot preamble) sticks to the replica whose
+      // vLLM caches it, as chat prompts do.
+      prompt: routingPrompt(body.prompt),
       calls: (signal: AbortSignal) => legacyCalls(body, signal),
     };
     await serveUpstream(deps, callerOf(res), request, httpResponder(res, legacyDialect));

@@ -96,7 +96,7 @@ describe('chooseReplica', () => {
       candidate: pool[1],
       reason: 'prefix_hit',
     });
-    // No prompt to read (embeddings, the legacy completions): least-load.
+    // No prompt to read (embeddings, token-id completions): least-load.
     expect(chooseReplica(pool, { policy: 'prefix', key: undefined, loadFactor: 1.5, random: () => 0 })).toEqual({
       candidate: pool[2],
       reason: 'least_load',

@@ -67,6 +67,15 @@ function chat(system: string, user: string, conversationId?: string): Promise<Re
   });
 }
 
+/** A legacy completion (/v1/completions) of a raw prompt. */
+function complete(prompt: string | string[]): Promise<Response> {
+  return fetch(`${stack.url}/v1/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'shared', max_tokens: 4, prompt }),
+  });
+}
+
 async function ok(res: Promise<Response>): Promise<void> {
   const response = await res;
   expect(response.status).toBe(200);
@@ -141,6 +150,17 @@ describe('prefix-aware routing over simulator replicas', () => {
     const deltas = await servedSince(before, 4);
     expect(deltas.filter((n) => n === 4)).toHaveLength(1);
     expect(await decisions('prefix_hit')).toBe(7 + 3);
+  });
+
+  it('routes legacy completions sharing a leading text by prefix too, a list of prompts by its text', async () => {
+    const header = `# utils.py of Example Corp\n${'import itertools  # shared header\n'.repeat(40)}`;
+    const hitsBefore = await decisions('prefix_hit');
+    const before = await served();
+    for (let i = 0; i < 5; i++) await ok(complete(`${header}def helper_${String(i)}(x):`));
+    await ok(complete([`${header}def listed(x):`]));
+    const deltas = await servedSince(before, 6);
+    expect([...deltas].sort()).toEqual([0, 0, 6]);
+    expect((await decisions('prefix_hit')) - hitsBefore).toBe(5);
   });
 
   it('keeps a shared prompt on its replica until that replica passes 1.5x the mean load, then spills to one more', async () => {
