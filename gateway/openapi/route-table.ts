@@ -263,7 +263,10 @@ const apiRoutes: RouteDoc[] = [
       query('conversation_id', "Only this conversation's."),
       endUser,
     ],
-    responses: { 200: 'A page of memories.', 503: 'Memory is off or the vector store is down.' },
+    responses: {
+      200: "A page of memories, each with kind (turn or fact), role, text, conversation_id, end_user, created_at, request_id, subject and superseded_by (a fact's; null otherwise); superseded facts are listed (history) but never recalled.",
+      503: 'Memory is off or the vector store is down.',
+    },
   },
   {
     method: 'post',
@@ -272,7 +275,10 @@ const apiRoutes: RouteDoc[] = [
     tag: 'Memory',
     auth: 'apiKey',
     body: MemorySearchRequest,
-    responses: { 200: 'The closest memories with scores.', 503: 'Memory is off or the vector store is down.' },
+    responses: {
+      200: 'The closest memories with scores, shaped as in the list; superseded facts are left out.',
+      503: 'Memory is off or the vector store is down.',
+    },
   },
   {
     method: 'delete',
@@ -281,7 +287,7 @@ const apiRoutes: RouteDoc[] = [
     tag: 'Memory',
     auth: 'apiKey',
     query: [endUser],
-    responses: { 200: 'Deleted.', 503: 'Memory is off or the vector store is down.' },
+    responses: { 200: "Deleted, with this scope's facts extracted from it.", 503: 'Memory is off or the vector store is down.' },
   },
   {
     method: 'delete',

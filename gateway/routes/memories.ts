@@ -3,7 +3,8 @@
 // x-perpetual-end-user header or the `end_user` parameter (chat/end-user.ts), or the account's own
 // memories when none is named, exactly as chats store and recall them. Another account's or
 // another end user's memory id is simply "not found". Only `?all=true&include_end_users=true`
-// crosses end users, to empty the whole account. A vector store outage is a 503 that says so,
+// crosses end users, to empty the whole account. Deleting one turn also deletes the facts extracted
+// from it (memory-store.ts deleteById). A vector store outage is a 503 that says so,
 // never a 500.
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { END_USER_HEADER, memoriesEndUser } from '../chat/end-user.ts';
@@ -20,17 +21,25 @@ const checkSearch = bodyCheck<{ query: string; top_k?: unknown; conversation_id?
   path: 'dots',
 });
 
+/**
+ * One memory as the API shows it. `kind` says whether it is a raw turn or a fact an extractor drew
+ * from turns (memory/facts/); `subject` and `superseded_by` are a fact's (null for a turn, and for
+ * a fact without a subject or still current), so a caller can tell history from what recall uses.
+ */
 function memoryJson(record: MemoryRecord & { score?: number }): Record<string, unknown> {
   const p = record.payload;
   return {
     id: record.id,
     object: 'memory',
+    kind: p.kind ?? 'turn',
     role: p.role,
     text: p.text,
     conversation_id: p.conversation_id,
     end_user: p.end_user ?? null,
     created_at: new Date(p.created_at).toISOString(),
     request_id: p.request_id,
+    subject: p.subject ?? null,
+    superseded_by: p.superseded_by ?? null,
     ...(record.score === undefined ? {} : { score: record.score }),
   };
 }

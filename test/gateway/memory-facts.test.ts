@@ -32,6 +32,9 @@ interface Listed {
   id: string;
   text: string;
   role: string;
+  kind: string;
+  subject: string | null;
+  superseded_by: string | null;
 }
 
 interface ExtractionData {
@@ -179,6 +182,20 @@ describe('facts extracted after the response', () => {
     expect(texts(await list(app, 'alice'))).toContain(LISBON);
   });
 
+  it('lists every memory with its kind, and a fact with its subject and what superseded it', async () => {
+    const listed = await list(app, 'alice');
+    const porto = listed.find((m) => m.text === PORTO);
+    expect(porto).toMatchObject({ kind: 'fact', subject: 'user.home_city', superseded_by: null });
+    expect(listed.find((m) => m.text === LISBON)).toMatchObject({ kind: 'fact', subject: 'user.home_city', superseded_by: porto?.id });
+    expect(listed.find((m) => m.text.startsWith('Big news: I just moved to Lisbon'))).toMatchObject({
+      kind: 'turn',
+      role: 'user',
+      subject: null,
+      superseded_by: null,
+    });
+    expect(listed.every((m) => m.kind === 'turn' || m.kind === 'fact')).toBe(true);
+  });
+
   it('shows no fact to another end user of the account, to its own scope, or to another account', async () => {
     const other = await account('pro');
     for (const [who, endUser] of [
@@ -209,6 +226,39 @@ describe('facts extracted after the response', () => {
     }, 10_000);
     for (const row of rows) expect(row).toMatchObject({ model: MODEL, provider: 'openai', status_code: 200 });
     expect(rows.every((r) => r.total_tokens > 0)).toBe(true);
+  });
+});
+
+describe('deleting a memory', () => {
+  async function remove(who: Account, endUser: string | undefined, id: string): Promise<number> {
+    const res = await fetch(`${stack.url}/v1/memories/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${who.apiKey}`, ...(endUser === undefined ? {} : { [HEADER]: endUser }) },
+    });
+    return res.status;
+  }
+
+  it('deletes the facts extracted from the deleted turn, in its scope only', async () => {
+    const app = await account('pro');
+    await say(app, 'erin', 'Big news: I just moved to Lisbon, and my cat came along.');
+    const listed = await eventually(async () => {
+      const found = await list(app, 'erin');
+      expect(texts(found)).toContain(LISBON);
+      expect(found.filter((m) => m.kind === 'turn')).toHaveLength(2);
+      return found;
+    }, 15_000);
+    const turn = listed.find((m) => m.kind === 'turn' && m.role === 'user');
+    expect(turn).toBeDefined();
+    // Another end user of the account cannot delete erin's turn, nor its facts with it.
+    expect(await remove(app, 'frank', turn?.id ?? '')).toBe(404);
+    expect(texts(await list(app, 'erin'))).toContain(LISBON);
+
+    expect(await remove(app, 'erin', turn?.id ?? '')).toBe(200);
+    const left = await list(app, 'erin');
+    expect(texts(left)).not.toContain(LISBON);
+    expect(left.map((m) => m.kind)).toEqual(['turn']); // the assistant's answer: a fact's source, not a fact's
+    await say(app, 'erin', 'Which city did I move to, where do I live?', 'c-2');
+    expect(lastPrompt()).not.toContain(`fact: ${LISBON}`);
   });
 });
 
