@@ -226,6 +226,9 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
     settleCost: (principal, costUsd) => {
       spend.settle(principal, costUsd);
     },
+    chargeCost: (row) => {
+      spend.charge(row);
+    },
   });
   const providerFor = createProviderFor(http);
   const providerKey = async (userId: string, provider: string): Promise<string | undefined> => {

@@ -5,6 +5,7 @@
 // on the side of the budget.
 import type { SoftCrossing } from '../ratelimit/rate-limiter.ts';
 import type { BudgetReservation } from '../ratelimit/result.ts';
+import { unreservedCounters, type UnreservedSpend } from './unreserved-spend.ts';
 import { toMicros } from './windows.ts';
 
 export interface BudgetSettler {
@@ -43,6 +44,18 @@ export class PendingSpend<Owner extends object> {
         return;
       }
       for (const crossing of crossings) this.#onSoftLimit(owner, crossing);
+    });
+  }
+
+  /**
+   * Adds a cost nothing was reserved for (fact extraction after an answer) to the counters of its
+   * user and key, through the same settle. Never throws or waits.
+   */
+  charge(spend: UnreservedSpend & { costUsd: number }): void {
+    const micros = toMicros(spend.costUsd);
+    if (micros <= 0) return;
+    void this.#settler.settleBudgets(unreservedCounters(spend), micros).then((crossings) => {
+      if (!crossings) this.#onFailure();
     });
   }
 }

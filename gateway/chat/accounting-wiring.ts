@@ -14,7 +14,10 @@ import { makeAccounting, type Accounting, type AccountingDeps } from './accounti
 
 export interface AccountingWiring {
   accounting: Accounting;
-  /** Buffers a usage row written outside a request (fact extraction's `memory.extract` calls). */
+  /**
+   * Buffers a usage row written outside a request (fact extraction's `memory.extract` calls) and
+   * adds its cost to the budgets (Accounting.unreserved).
+   */
   record(row: UsageRecord): void;
   close(timeoutMs: number): Promise<void>;
 }
@@ -28,6 +31,8 @@ export function createAccounting(options: {
   settleTokens?: AccountingDeps['settleTokens'];
   /** Settles money reservations (budget/). */
   settleCost?: AccountingDeps['settleCost'];
+  /** Adds the cost of rows nothing was reserved for (budget/unreserved-spend.ts). */
+  chargeCost?: AccountingDeps['chargeCost'];
 }): AccountingWiring {
   const { config, metrics, log } = options;
   const usageLog = createUsageLog({
@@ -62,10 +67,13 @@ export function createAccounting(options: {
     prefix: config.prefix,
     ...(options.settleTokens ? { settleTokens: options.settleTokens } : {}),
     ...(options.settleCost ? { settleCost: options.settleCost } : {}),
+    ...(options.chargeCost ? { chargeCost: options.chargeCost } : {}),
   });
   return {
     accounting,
-    record,
+    record: (row) => {
+      accounting.unreserved(row);
+    },
     close: async (timeoutMs) => {
       const [usage] = await Promise.all([usageLog.close({ timeoutMs }), billing?.close({ timeoutMs })]);
       if (usage.unwritten.length > 0) logUnwrittenUsage(log, usage.unwritten);

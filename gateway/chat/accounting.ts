@@ -41,6 +41,15 @@ export interface Accounting {
   failed(request: FailedRequest): void;
 }
 
+/** What the accounting does with a usage row of work done outside a request. */
+export interface UnreservedUsage {
+  /**
+   * A row of work done after an answer (fact extraction's `memory.extract` calls): logged, and its
+   * cost added to the budgets like an answer's, with no reservation to replace.
+   */
+  unreserved(row: UsageRecord): void;
+}
+
 export interface AccountingDeps {
   metrics: GatewayMetrics;
   knownModels: ReadonlySet<string>;
@@ -57,6 +66,8 @@ export interface AccountingDeps {
   settleTokens?: (principal: Principal, usedTokens: number) => void;
   /** Replaces the request's money reservation (budget/) by its real cost in USD; absent when no budgets apply. */
   settleCost?: (principal: Principal, costUsd: number) => void;
+  /** Adds the cost of a row nothing was reserved for to its user's (and key's) budgets; absent when no budgets apply. */
+  chargeCost?: (row: UsageRecord) => void;
 }
 
 const ENDPOINT_PATHS = {
@@ -75,7 +86,7 @@ export function endpointPath(prefix: string, endpoint: Endpoint): string {
   return `${prefix}${ENDPOINT_PATHS[endpoint]}`;
 }
 
-export function makeAccounting(deps: AccountingDeps): Accounting {
+export function makeAccounting(deps: AccountingDeps): Accounting & UnreservedUsage {
   const now = deps.now ?? ((): Date => new Date());
   // storableUsage: the model name and conversation id are the caller's text, and a NUL in either
   // would have PostgreSQL refuse the row (and Polar the event): an answered request left unlogged.
@@ -138,6 +149,10 @@ export function makeAccounting(deps: AccountingDeps): Accounting {
       deps.settleTokens?.(request.principal, 0);
       deps.settleCost?.(request.principal, 0);
       deps.record(row(request, { input: 0, output: 0, costUsd: 0, estimated: false, provider: request.attempt?.model.provider }));
+    },
+    unreserved(usage) {
+      deps.chargeCost?.(usage);
+      deps.record(usage);
     },
   };
 }

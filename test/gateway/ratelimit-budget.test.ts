@@ -10,9 +10,14 @@ import { inject } from 'vitest';
 import '../setup/provided.ts';
 import { freshKeyPrefix } from '../support/database.ts';
 import { budgetCounterKey, type BudgetCounter } from '../../gateway/budget/keys.ts';
-import { budgetSpanAt } from '../../gateway/budget/windows.ts';
+import type { BudgetOwner } from '../../gateway/budget/limits.ts';
+import { PendingSpend } from '../../gateway/budget/pending-spend.ts';
+import { budgetSpanAt, type BudgetWindow } from '../../gateway/budget/windows.ts';
+import { makeAccounting } from '../../gateway/chat/accounting.ts';
+import { makeMetrics } from '../../gateway/observability/metrics.ts';
 import { RateLimiter } from '../../gateway/ratelimit/rate-limiter.ts';
 import type { RateLimitRequest } from '../../gateway/ratelimit/result.ts';
+import type { UsageRecord } from '../../gateway/usage/usage-record.ts';
 
 const T = Date.parse('2030-01-31T23:59:50Z');
 
@@ -26,6 +31,15 @@ function client(): Redis {
 afterAll(() => {
   for (const redis of clients) redis.disconnect();
 });
+
+async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return check();
+}
 
 describe('money budgets on Redis', () => {
   const prefix = freshKeyPrefix();
@@ -162,6 +176,85 @@ describe('money budgets on Redis', () => {
       degradedReason: 'rebuild_failed',
     });
     expect(await failing('deny').check(request('no-db', 10, 1), T)).toMatchObject({ allowed: false, degraded: true });
+  });
+
+  it("adds the cost of a fact-extraction row to its user's (and key's) day, month and lifetime counters, unreserved, and the next request sees it", async () => {
+    const a = limiter(replicaA);
+    const userId = 'facts';
+    const keyId = `${userId}-key`;
+    const counter = (owner: BudgetOwner, window: BudgetWindow, who = userId): string =>
+      budgetCounterKey(prefix, { userId: who, owner, ...(owner === 'key' ? { keyId } : {}), window, span: budgetSpanAt(T, window) });
+    const read = async (keys: string[]): Promise<number[]> => (await Promise.all(keys.map((k) => replicaA.get(k)))).map(Number);
+    const userCounters = [counter('user', 'day'), counter('user', 'month'), counter('user', 'lifetime')];
+    const keyCounters = [counter('key', 'day'), counter('key', 'month'), counter('key', 'lifetime')];
+    const check: RateLimitRequest = {
+      keyId,
+      userId,
+      perMinute: 100_000,
+      perDay: 100_000,
+      budgets: [
+        { owner: 'user', window: 'day', limitUsd: 10, softUsd: 8 },
+        { owner: 'user', window: 'month', limitUsd: 10, softUsd: 8 },
+        { owner: 'user', window: 'lifetime', limitUsd: 1, softUsd: 0.8 },
+        { owner: 'key', window: 'day', limitUsd: 5, softUsd: 4 },
+        { owner: 'key', window: 'month', limitUsd: 5, softUsd: 4 },
+        { owner: 'key', window: 'lifetime', limitUsd: 5, softUsd: 4 },
+      ],
+      reserveMicros: 100_000,
+    };
+    // An answer: reserved, then settled to its cost of $0.10 in all six counters.
+    const answer = await a.check(check, T);
+    expect(answer.allowed).toBe(true);
+    await a.settleBudgets(answer.budgetReservation ?? { micros: 0, counters: [] }, 100_000, T);
+    expect(await read([...userCounters, ...keyCounters])).toEqual(Array.from({ length: 6 }, () => 100_000));
+
+    // Fact extraction after it, through the accounting as the memory pipeline records it.
+    const logged: UsageRecord[] = [];
+    const spend = new PendingSpend({ settler: a, onSoftLimit: () => undefined });
+    const accounting = makeAccounting({
+      metrics: makeMetrics(),
+      knownModels: new Set(),
+      cost: () => 0,
+      record: (row) => logged.push(row),
+      prefix: '/v1',
+      chargeCost: (row) => {
+        spend.charge(row);
+      },
+    });
+    const extraction = (costUsd: number, apiKeyId: string | null, who = userId): UsageRecord => ({
+      requestId: `memx_${String(logged.length)}`,
+      clientRequestId: null,
+      userId: who,
+      apiKeyId,
+      conversationId: null,
+      timestamp: new Date(T),
+      inputTokens: 1000,
+      outputTokens: 100,
+      totalTokens: 1100,
+      memoryTokens: 0,
+      retrievalCalls: 0,
+      retrievalLatencyMs: null,
+      costUsd,
+      model: 'extractor',
+      provider: 'openai',
+      endpoint: 'memory.extract',
+      statusCode: 200,
+      latencyMs: 5,
+      usageEstimated: false,
+    });
+    accounting.unreserved(extraction(0.5, keyId));
+    expect(await eventually(async () => (await read([...userCounters, ...keyCounters])).every((v) => v === 600_000))).toBe(true);
+    // A row without a key adds to the user's counters only.
+    accounting.unreserved(extraction(0.45, null));
+    expect(await eventually(async () => (await read(userCounters)).every((v) => v === 1_050_000))).toBe(true);
+    expect(await read(keyCounters)).toEqual([600_000, 600_000, 600_000]);
+    expect(logged.map((r) => r.endpoint)).toEqual(['memory.extract', 'memory.extract']);
+    // The lifetime budget of $1 is spent: the next answer is refused (nothing was checked before the extraction).
+    expect(await a.check(check, T)).toMatchObject({ allowed: false, exceededBudget: { owner: 'user', window: 'lifetime' } });
+    // A user without budgets has no counters, and the extraction's cost creates none.
+    accounting.unreserved(extraction(0.5, null, 'no-budgets'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await replicaA.keys(`${prefix}budget:{no-budgets}*`)).toEqual([]);
   });
 
   it("keeps every key of a request in its user's hash slot (Redis Cluster)", async () => {
