@@ -12,6 +12,7 @@ import { createPool } from './db/pool.ts';
 import { getEncryptedProviderKey } from './db/provider-keys.ts';
 import { scrubError } from './db/redact.ts';
 import { databaseStore } from './db/store.ts';
+import { closeBuffers } from './close-order.ts';
 import { createMemory } from './memory/memory-wiring.ts';
 import { startRetention } from './usage/retention.ts';
 import { keyLookupFailure } from './keys/database-unavailable.ts';
@@ -319,7 +320,8 @@ export function buildGateway(config: GatewayConfig, log: Logger, metrics: Gatewa
       stopRetention();
       routing?.close();
       memory?.stop();
-      await Promise.allSettled([lastUsed.close(), accounting.close(timeoutMs), memory?.service.close(timeoutMs)]);
+      // Memory (its fact extraction records usage rows) before the accounting: close-order.ts.
+      await closeBuffers({ ...(memory ? { memory: memory.service } : {}), accounting, independent: [() => lastUsed.close()] }, timeoutMs);
       await Promise.allSettled([http.close(), closeRedis(redis), closeRedis(subscriber)]);
       await pool.end();
     },
