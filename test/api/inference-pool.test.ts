@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
-import { modelServer, secretsManifest } from '../support/fixtures.ts';
+import { modelServer } from '../support/fixtures.ts';
 import { testCluster } from '../support/kube.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
@@ -52,9 +52,6 @@ const pooled = (name: string, enabled = true) =>
 beforeAll(async () => {
   await cluster.kubectl(['create', 'namespace', 'perpetual-system']);
   ns = await cluster.createNamespace('infpool');
-  // The operator's Secret metadata watch does not sync on a server with no Secret at all (this file
-  // alone on a fresh control plane): give it one, as every other operator test file does.
-  await cluster.kubectlOk(['apply', '-n', ns, '-f', '-'], secretsManifest());
   operator = await startOperator({ kubeconfigPath: cluster.kubeconfigPath });
 });
 
