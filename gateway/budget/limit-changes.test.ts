@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
-import { limitChangesFrom, limitsJson } from './limit-changes.ts';
+import { LimitsPatchRequest } from '../protocols/perpetual/request-schemas.ts';
+import { LIMIT_FIELDS, limitChangesFrom, limitsJson } from './limit-changes.ts';
 
 function refusal(body: unknown): { status: number; param: string | undefined; message: string } {
   try {
@@ -42,6 +43,24 @@ describe('limitChangesFrom', () => {
     expect(refusal({}).status).toBe(400);
     expect(refusal([1]).status).toBe(400);
     expect(refusal(null).status).toBe(400);
+  });
+});
+
+describe('one source of the rules: LimitsPatchRequest', () => {
+  // The schema the OpenAPI document shows is the one the route checks: its annotations word every refusal.
+  const properties = LimitsPatchRequest.properties as Record<string, { 'x-error'?: { message: string } }>;
+  const annotated = (keyword: string): string | undefined =>
+    (LimitsPatchRequest as unknown as Record<string, { message: string } | undefined>)[`x-error-${keyword}`]?.message;
+
+  it.each(Object.keys(LIMIT_FIELDS))('refuses a bad %s in the words of its schema field', (field) => {
+    expect(Object.keys(properties)).toContain(field);
+    expect(refusal({ [field]: 'ten' }).message).toBe(properties[field]?.['x-error']?.message);
+  });
+
+  it("refuses an unknown field, an empty body and a non-object in the schema's words", () => {
+    expect(refusal({ weekly_usd: 1 }).message).toBe(annotated('additionalProperties')?.replace('{param}', 'weekly_usd'));
+    expect(refusal({}).message).toBe(annotated('minProperties'));
+    expect(refusal([1]).message).toBe(annotated('type'));
   });
 });
 

@@ -156,33 +156,43 @@ export const MemorySearchRequest = Type.Object(
   { title: 'MemorySearchRequest', description: 'Semantic and lexical search of your memories.' },
 );
 
-const dollars = (description: string) =>
+const LIMIT_FIELDS_LIST = 'daily_usd, monthly_usd, lifetime_usd, tokens_per_minute, tokens_per_day';
+
+const dollars = (name: string, description: string) =>
   Type.Optional(
     Type.Union([Type.Number({ minimum: 0, maximum: MAX_BUDGET_USD }), Type.Null()], {
       description: `${description} (US dollars; null removes it).`,
+      ...says(`"${name}" must be a number of US dollars from 0 to ${String(MAX_BUDGET_USD)}, or null to remove it.`),
     }),
   );
-const tokens = (description: string) =>
+const tokens = (name: string, description: string) =>
   Type.Optional(
-    Type.Union([Type.Integer({ minimum: 1, maximum: MAX_TOKEN_LIMIT }), Type.Null()], { description: `${description} (null removes it).` }),
+    Type.Union([Type.Integer({ minimum: 1, maximum: MAX_TOKEN_LIMIT }), Type.Null()], {
+      description: `${description} (null removes it).`,
+      ...says(`"${name}" must be a whole number of tokens from 1 to ${String(MAX_TOKEN_LIMIT)}, or null to remove it.`),
+    }),
   );
 
 /**
- * PATCH /admin/users/{id}/limits and .../keys/{keyId}/limits. Documents what budget/limit-changes.ts
- * checks (it words its own 400s); at least one field.
+ * PATCH /admin/users/{id}/limits and .../keys/{keyId}/limits: checked against this schema
+ * (budget/limit-changes.ts), at least one field, no other. The bounds are the CRD's for tier
+ * defaults, so a value the API server would refuse in spec.tiers is refused here.
  */
 export const LimitsPatchRequest = Type.Object(
   {
-    daily_usd: dollars('Spend allowed per UTC day'),
-    monthly_usd: dollars('Spend allowed per calendar month'),
-    lifetime_usd: dollars('Spend allowed in all'),
-    tokens_per_minute: tokens('Tokens per minute'),
-    tokens_per_day: tokens('Tokens per day'),
+    daily_usd: dollars('daily_usd', 'Spend allowed per UTC day'),
+    monthly_usd: dollars('monthly_usd', 'Spend allowed per calendar month'),
+    lifetime_usd: dollars('lifetime_usd', 'Spend allowed in all'),
+    tokens_per_minute: tokens('tokens_per_minute', 'Tokens per minute'),
+    tokens_per_day: tokens('tokens_per_day', 'Tokens per day'),
   },
   {
     title: 'LimitsPatchRequest',
     description: "Overrides of the tier's budgets and token limits; a field left out keeps its value.",
     additionalProperties: false,
     minProperties: 1,
+    ...saysOn('type', `The body must be a JSON object with any of ${LIMIT_FIELDS_LIST}.`),
+    ...saysOn('additionalProperties', `Unknown field "{param}": expected any of ${LIMIT_FIELDS_LIST}.`, 'unknown_field'),
+    ...saysOn('minProperties', `Nothing to change: give any of ${LIMIT_FIELDS_LIST} (null removes one).`),
   },
 );
