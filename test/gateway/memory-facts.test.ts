@@ -154,8 +154,9 @@ describe('facts extracted after the response', () => {
   beforeAll(async () => {
     app = await account('pro');
     await say(app, 'alice', 'Big news: I just moved to Lisbon for a new job.');
+    // The fact and the raw turns are written by separate queues: wait for both.
     await eventually(async () => {
-      expect(texts(await list(app, 'alice'))).toContain(LISBON);
+      expect(texts(await list(app, 'alice'))).toEqual(expect.arrayContaining([LISBON, 'Big news: I just moved to Lisbon for a new job.']));
     }, 15_000);
   });
 
