@@ -3,6 +3,7 @@
 // for its reader (a field path in the file, a variable name in the environment).
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
+import { pointerSegments } from '../json-pointer.ts';
 
 export interface SchemaProblem {
   /** Where, as property names and list indexes: ['models', '2', 'pricing']. */
@@ -14,16 +15,6 @@ export interface SchemaProblem {
   message: string;
 }
 
-/** `/models/2/pricing` → ['models', '2', 'pricing'] (JSON Pointer, RFC 6901). */
-function segments(pointer: string): string[] {
-  return pointer === ''
-    ? []
-    : pointer
-        .split('/')
-        .slice(1)
-        .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
 /** The problems of `value`, in the order TypeBox finds them; [] when it fits. */
 export function schemaProblems(schema: TSchema, value: unknown): SchemaProblem[] {
   const problems = new Map<string, SchemaProblem>();
@@ -31,7 +22,7 @@ export function schemaProblems(schema: TSchema, value: unknown): SchemaProblem[]
     problems.set(JSON.stringify(problem.path), problem);
   };
   for (const error of Value.Errors(schema, value)) {
-    const path = segments(error.instancePath);
+    const path = pointerSegments(error.instancePath);
     const params = error.params as { requiredProperties?: string[]; additionalProperties?: string[] } & SchemaProblem['params'];
     if (error.keyword === 'boolean') continue; // the schema-is-false twin of additionalProperties, below
     if (error.keyword === 'required')

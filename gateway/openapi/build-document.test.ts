@@ -1,5 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
+import { pointerSegment, pointerSegments } from '../json-pointer.ts';
 import { buildOpenApiDocument } from './build-document.ts';
 import { gatewayRoutes } from './route-table.ts';
 
@@ -11,15 +12,14 @@ const document = buildOpenApiDocument(gatewayRoutes('/v1'), { version: '9.9.9', 
 function* walk(value: unknown, path = '#'): Generator<[string, unknown]> {
   yield [path, value];
   if (typeof value !== 'object' || value === null) return;
-  for (const [key, child] of Object.entries(value)) yield* walk(child, `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  for (const [key, child] of Object.entries(value)) yield* walk(child, `${path}/${pointerSegment(key)}`);
 }
 
 function resolve(ref: string): unknown {
-  return ref
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Json)[key] : undefined), document);
+  return pointerSegments(ref.replace(/^#/, '')).reduce<unknown>(
+    (node, key) => (typeof node === 'object' && node !== null ? (node as Json)[key] : undefined),
+    document,
+  );
 }
 
 const operations = Object.entries(document.paths as Record<string, Record<string, Json>>).flatMap(([path, item]) =>

@@ -18,6 +18,8 @@ import type { TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { modelNameProblem, type ModelNameProblem } from '../chat/model-name.ts';
 import { badRequest, type GatewayError } from '../errors.ts';
+import { isObject } from '../json-object.ts';
+import { pointerSegment, pointerSegments } from '../json-pointer.ts';
 
 export interface ErrorText {
   message: string;
@@ -57,20 +59,11 @@ interface Problem {
   order: number;
 }
 
-function pointer(text: string): string[] {
-  return text === ''
-    ? []
-    : text
-        .split('/')
-        .slice(1)
-        .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
 /** The schema nodes along a schemaPath (`#/properties/a/anyOf/1/items`), root first, with the ranks of the value's path. */
 function walk(root: Node, schemaPath: string, path: readonly string[]): { steps: Step[]; ranks: number[] } {
   const steps: Step[] = [{ node: root, depth: 0 }];
   const ranks: number[] = [];
-  const parts = pointer(schemaPath.replace(/^#/, ''));
+  const parts = pointerSegments(schemaPath.replace(/^#/, ''));
   let node: Node = root;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] ?? '';
@@ -136,7 +129,7 @@ function withoutLosingBranches(root: Node, errors: RawError[], body: unknown): R
   let kept = errors;
   for (const union of errors.filter((e) => e.keyword === 'anyOf')) {
     const branches = (walk(root, union.schemaPath, []).steps.at(-1)?.node.anyOf ?? []) as Node[];
-    const type = jsonType(valueAt(body, pointer(union.instancePath)));
+    const type = jsonType(valueAt(body, pointerSegments(union.instancePath)));
     const fitting = branches.flatMap((branch, i) => (accepts(branch, type) ? [i] : []));
     const inside = `${union.schemaPath}/anyOf/`;
     kept = kept.filter((e) => {
@@ -150,7 +143,7 @@ function withoutLosingBranches(root: Node, errors: RawError[], body: unknown): R
 function problemsOf(root: Node, errors: RawError[], body: unknown): Problem[] {
   const problems: Problem[] = [];
   withoutLosingBranches(root, errors, body).forEach((error, order) => {
-    const path = pointer(error.instancePath);
+    const path = pointerSegments(error.instancePath);
     const { steps, ranks } = walk(root, error.schemaPath, path);
     const parent = steps.at(-1)?.node ?? root;
     // Twins: `additionalProperties: false` fails as `boolean` at the field and as
@@ -253,10 +246,6 @@ function checkFor(schema: Node): Validator {
   return check;
 }
 
-function isNode(value: unknown): value is Node {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Where a witness list holds only the failing item of a longer list: errors at `pointer`/0 belong at `pointer`/`offset`. */
 interface Shift {
   pointer: string;
@@ -277,14 +266,14 @@ const FAILING_LISTS: unknown[][] = [[], [null], [{}]];
  */
 function witness(schema: Node, value: unknown, pointer: string, shifts: Shift[]): unknown {
   if (Array.isArray(schema.anyOf)) return unionWitness(schema, value, pointer, shifts);
-  if (Array.isArray(value) && isNode(schema.items)) return listWitness(schema, schema.items, value as unknown[], { pointer, shifts });
-  if (isNode(value) && isNode(schema.properties)) {
+  if (Array.isArray(value) && isObject(schema.items)) return listWitness(schema, schema.items, value as unknown[], { pointer, shifts });
+  if (isObject(value) && isObject(schema.properties)) {
     const properties = schema.properties as Record<string, Node>;
     return Object.fromEntries(
       Object.entries(value).map(([key, field]) => {
         const fieldSchema = properties[key] ?? schema.additionalProperties;
-        const at = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        return [key, isNode(fieldSchema) ? witness(fieldSchema, field, at, shifts) : field];
+        const at = `${pointer}/${pointerSegment(key)}`;
+        return [key, isObject(fieldSchema) ? witness(fieldSchema, field, at, shifts) : field];
       }),
     );
   }
