@@ -18,7 +18,8 @@ import { reencryptProviderKeys } from './db/reencrypt.ts';
 import { buildGateway } from './deps.ts';
 import { makeLogger } from './observability/logger.ts';
 import { makeMetrics } from './observability/metrics.ts';
-import { startTracing, tracesUrl } from './observability/tracing.ts';
+import { tracesUrl } from '../operator/api/v1alpha1/tracing.ts';
+import { startTracing } from './observability/tracing.ts';
 import { createApp } from './server.ts';
 
 async function runMigrate(log: Logger): Promise<void> {

@@ -10,7 +10,8 @@ import { startManager, type Manager } from './manager.ts';
 import { startHttpServer } from './observability/http-server.ts';
 import { makeLogger } from './observability/logger.ts';
 import { makeMetrics } from './observability/metrics.ts';
-import { samplerRatio, startTracing, tracesUrl } from './observability/tracing.ts';
+import { tracesUrl } from './api/v1alpha1/tracing.ts';
+import { samplerRatio, startTracing } from './observability/tracing.ts';
 import { errorMessage } from './utils.ts';
 
 /** Pod IPs in production; the loopback map when a test names one (simulated pods cannot be dialled). */

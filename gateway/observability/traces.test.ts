@@ -20,7 +20,8 @@ import { createUpstreamHttp, type UpstreamHttp } from '../providers/transport/up
 import { createApp, type AppDeps } from '../server.ts';
 import type { Store } from '../store.ts';
 import { makeMetrics } from './metrics.ts';
-import { startTracing, tracesUrl, type Tracing } from './tracing.ts';
+import { tracesUrl } from '../../operator/api/v1alpha1/tracing.ts';
+import { startTracing, type Tracing } from './tracing.ts';
 
 const ENCRYPTION_KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
 const PROVIDER_KEY = 'sk-provider-key-never-in-a-span';
@@ -319,17 +320,5 @@ describe.each([false, true])('a chat (stream: %s) traced to an OTLP receiver', (
   it('carries no key, prompt or answer in any span', () => {
     const text = JSON.stringify([...spans, ...allSpans().filter((s) => s.name === 'memory.write')]);
     for (const secret of [apiKey, PROVIDER_KEY, PROMPT, 'heron', 'Remembered']) expect(text).not.toContain(secret);
-  });
-});
-
-describe('tracesUrl', () => {
-  it('is off by default and with OTEL_TRACES_EXPORTER=none; on with an endpoint or otlp', () => {
-    expect(tracesUrl({})).toBeUndefined();
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' })).toBeUndefined();
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' })).toBe('http://c:4318/v1/traces');
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/traces' })).toBe(
-      'http://t:4318/traces',
-    );
-    expect(tracesUrl({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe('http://localhost:4318/v1/traces');
   });
 });

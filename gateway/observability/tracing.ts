@@ -28,21 +28,6 @@ import {
 
 export const tracer: Tracer = trace.getTracer('perpetual-gateway');
 
-/** The OTEL_* variables the gateway reads (config/env-schema.ts). */
-export interface TracingEnv {
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
-  OTEL_TRACES_EXPORTER?: 'otlp' | 'none' | undefined;
-}
-
-/** Where spans go, or undefined when tracing is off. The defaults are the OpenTelemetry specification's. */
-export function tracesUrl(env: TracingEnv): string | undefined {
-  if (env.OTEL_TRACES_EXPORTER === 'none') return undefined;
-  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
-  return env.OTEL_TRACES_EXPORTER === 'otlp' ? 'http://localhost:4318/v1/traces' : undefined;
-}
-
 export interface Tracing {
   /** Sends every ended span now (tests; shutdown). */
   flush(): Promise<void>;

@@ -1,18 +1,6 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inReconcileSpan, samplerRatio, startTracing, tracesUrl, type Tracing } from './tracing.ts';
-
-describe('tracesUrl', () => {
-  it('is off without an endpoint, and follows the OpenTelemetry variables otherwise', () => {
-    expect(tracesUrl({})).toBeUndefined();
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).toBe('http://collector:4318/v1/traces');
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b/t' })).toBe(
-      'http://b/t',
-    );
-    expect(tracesUrl({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe('http://localhost:4318/v1/traces');
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_TRACES_EXPORTER: 'none' })).toBeUndefined();
-  });
-});
+import { inReconcileSpan, samplerRatio, startTracing, type Tracing } from './tracing.ts';
 
 describe('samplerRatio', () => {
   it('keeps every trace by default, and refuses a ratio outside 0..1 naming the variable', () => {

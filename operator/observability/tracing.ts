@@ -14,25 +14,15 @@ import {
   TracerProvider,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
+import type { TracesEnv } from '../api/v1alpha1/tracing.ts';
 import { errorMessage } from '../utils.ts';
 
 const tracer: Tracer = trace.getTracer('perpetual-operator');
 
 /** The OTEL_* variables the operator reads. */
-export interface TracingEnv {
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
-  OTEL_TRACES_EXPORTER?: string | undefined;
+export interface TracingEnv extends TracesEnv {
   OTEL_TRACES_SAMPLER_ARG?: string | undefined;
   OTEL_SERVICE_NAME?: string | undefined;
-}
-
-/** Where spans go, or undefined when tracing is off. The defaults are the OpenTelemetry specification's. */
-export function tracesUrl(env: TracingEnv): string | undefined {
-  if (env.OTEL_TRACES_EXPORTER === 'none') return undefined;
-  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
-  return env.OTEL_TRACES_EXPORTER === 'otlp' ? 'http://localhost:4318/v1/traces' : undefined;
 }
 
 /** The share of traces kept (OTEL_TRACES_SAMPLER_ARG, 0 to 1; all when unset). A wrong value is an error at start, naming the variable. */

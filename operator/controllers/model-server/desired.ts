@@ -25,6 +25,7 @@ import { inferencePoolObjects } from './inference-pool.ts';
 import { buildPreloadJob } from './preload-job.ts';
 import { holdsReplicas, modelArgument, NO_WEIGHTS_INPUTS, sourceVolume, weightsSource, type WeightsInputs } from './weights.ts';
 import { VLLM_DEFAULT_REQUESTS } from '../../api/v1alpha1/resource-defaults.ts';
+import { tracesUrlUnder } from '../../api/v1alpha1/tracing.ts';
 
 type Spec = ModelServer['spec'];
 
@@ -51,7 +52,7 @@ export function vllmArgs(spec: Spec): string[] {
   if (spec.model.revision && weightsSource(spec.model).kind === 'hf') args.push('--revision', spec.model.revision);
   if (spec.vllm.maxModelLen) args.push('--max-model-len', String(spec.vllm.maxModelLen));
   if (spec.cache) args.push('--download-dir', WEIGHTS_PATH);
-  if (spec.tracing) args.push('--otlp-traces-endpoint', `${spec.tracing.endpoint.replace(/\/+$/, '')}/v1/traces`);
+  if (spec.tracing) args.push('--otlp-traces-endpoint', tracesUrlUnder(spec.tracing.endpoint));
   return [...args, ...(spec.engine.args ?? [])];
 }
 
