@@ -8,7 +8,7 @@
 // API) or refuses it (`'deny'`, for operators who prefer that). The caller counts the metric and
 // logs; this module has no logger so that it never decides what is safe to log.
 import { budgetCounterKey, softFlagKey, type BudgetCounter } from '../budget/keys.ts';
-import { budgetCounters, decide, degradedResult, hasBudgets, hasTokenLimits } from './result.ts';
+import { budgetCounters, decide, degradedResult, hasTokenLimits } from './result.ts';
 import type { BudgetCounterLimit, BudgetReservation, RateLimitRequest, RateLimitResult, TokenReservation } from './result.ts';
 import {
   BUDGET_SETTLE_SCRIPT,
@@ -169,7 +169,7 @@ export class RateLimiter {
     // A requests-only check sends exactly what it always did; token limits add their two keys
     // (same hash tag, same Cluster slot) and three arguments to the same round trip, and money
     // budgets their counters after those.
-    const budgets = hasBudgets(request) ? budgetCounters(request, nowMs) : [];
+    const budgets = budgetCounters(request, nowMs);
     if (hasTokenLimits(request) || budgets.length > 0) {
       keys.push(tokenCounterKey(this.#prefix, owner, 'minute', minute), tokenCounterKey(this.#prefix, owner, 'day', day));
       args.push(request.tokensPerMinute ?? 0, request.tokensPerDay ?? 0, request.reserveTokens ?? 0);
@@ -179,7 +179,7 @@ export class RateLimiter {
       args.push(budgets.length, request.reserveMicros ?? 0, ...budgets.map((b) => b.limitMicros));
     }
     try {
-      return decide(request, await this.ask(keys, args, budgets, nowMs), nowMs);
+      return decide(request, await this.ask(keys, args, budgets, nowMs), nowMs, budgets);
     } catch (err) {
       const reason = err instanceof RedisTimeout ? 'timeout' : err instanceof RebuildFailed ? 'rebuild_failed' : 'redis_error';
       return degradedResult(request, nowMs, this.#allowWhenDown, reason);

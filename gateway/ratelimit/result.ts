@@ -120,12 +120,7 @@ function tokenStates(request: RateLimitRequest, reply: ScriptReply, nowMs: numbe
   };
 }
 
-/** The request has at least one money budget to check. */
-export function hasBudgets(request: RateLimitRequest): boolean {
-  return (request.budgets?.length ?? 0) > 0;
-}
-
-/** The counters a request's budgets use at `nowMs`, in the request's order. */
+/** The counters a request's budgets use at `nowMs`, in the request's order; none without budgets. */
 export function budgetCounters(request: RateLimitRequest, nowMs: number): BudgetCounterLimit[] {
   const userId = request.userId ?? request.keyId;
   return (request.budgets ?? []).map((budget) => ({
@@ -141,8 +136,8 @@ export function budgetCounters(request: RateLimitRequest, nowMs: number): Budget
   }));
 }
 
-function budgetStates(request: RateLimitRequest, reply: ScriptReply, nowMs: number): BudgetState[] {
-  return budgetCounters(request, nowMs).map(({ counter }, i) => {
+function budgetStates(request: RateLimitRequest, counters: BudgetCounterLimit[], reply: ScriptReply, nowMs: number): BudgetState[] {
+  return counters.map(({ counter }, i) => {
     const { reset } = counter.span;
     return {
       owner: counter.owner,
@@ -162,7 +157,11 @@ function bindingBudget(states: BudgetState[]): BudgetState | undefined {
 }
 
 /** What an admitted request reserved: tokens and money, each when it has limits of that kind. */
-function reservations(request: RateLimitRequest, nowMs: number): Pick<RateLimitResult, 'reservation' | 'budgetReservation'> {
+function reservations(
+  request: RateLimitRequest,
+  counters: BudgetCounterLimit[],
+  nowMs: number,
+): Pick<RateLimitResult, 'reservation' | 'budgetReservation'> {
   const tokens = request.reserveTokens ?? 0;
   const micros = request.reserveMicros ?? 0;
   return {
@@ -177,7 +176,7 @@ function reservations(request: RateLimitRequest, nowMs: number): Pick<RateLimitR
           },
         }
       : {}),
-    ...(hasBudgets(request) && micros > 0 ? { budgetReservation: { micros, counters: budgetCounters(request, nowMs) } } : {}),
+    ...(counters.length > 0 && micros > 0 ? { budgetReservation: { micros, counters } } : {}),
   };
 }
 
@@ -207,14 +206,22 @@ function refusal(
   return { limitedBy, ...(byTokens ? { limitedResource: 'tokens' as const } : {}), retryAfterSeconds: binding.resetAfterSeconds };
 }
 
-/** The result for a script reply. */
-export function decide(request: RateLimitRequest, reply: ScriptReply, nowMs: number): RateLimitResult {
+/**
+ * The result for a script reply. `counters`: the request's budget counters at `nowMs`, as the
+ * check already built them for the script's keys (computed here when not given).
+ */
+export function decide(
+  request: RateLimitRequest,
+  reply: ScriptReply,
+  nowMs: number,
+  counters: BudgetCounterLimit[] = budgetCounters(request, nowMs),
+): RateLimitResult {
   const minute = windowState(request.perMinute, reply.minuteCount, nowMs, 'minute');
   const day = windowState(request.perDay, reply.dayCount, nowMs, 'day');
   const tokens = hasTokenLimits(request) ? { tokens: tokenStates(request, reply, nowMs) } : {};
-  const budgets = hasBudgets(request) ? budgetStates(request, reply, nowMs) : undefined;
+  const budgets = counters.length > 0 ? budgetStates(request, counters, reply, nowMs) : undefined;
   const seen = { minute, day, ...tokens, ...(budgets ? { budgets } : {}) };
-  if (reply.allowed) return { allowed: true, degraded: false, ...seen, ...reservations(request, nowMs) };
+  if (reply.allowed) return { allowed: true, degraded: false, ...seen, ...reservations(request, counters, nowMs) };
   return { allowed: false, degraded: false, ...seen, ...refusal(request, reply, { minute, day, budgets }) };
 }
 
