@@ -21,14 +21,7 @@ describe('pickByPrefix', () => {
 
   it('falls back to least-load when no replica knows the prompt', () => {
     const pool = replicas(3, 1, 2);
-    expect(
-      pickByPrefix(
-        pool,
-        () => 0,
-        1.5,
-        () => 0,
-      ),
-    ).toEqual({ candidate: pool[1], reason: 'least_load' });
+    expect(pickByPrefix(pool, matches({}), 1.5, () => 0)).toEqual({ candidate: pool[1], reason: 'least_load' });
   });
 
   it('is sticky until the preferred replica passes the load bound, then takes the best match within it', () => {
@@ -50,14 +43,7 @@ describe('pickByPrefix', () => {
     ];
     expect(pickByPrefix(pool, matches({ r0: 8, r1: 3 }), 1.5, () => 0)).toEqual({ candidate: pool[1], reason: 'saturated_fallback' });
     // No prefix known: least-load among those that are not saturated.
-    expect(
-      pickByPrefix(
-        pool,
-        () => 0,
-        1.5,
-        () => 0,
-      ),
-    ).toEqual({ candidate: pool[1], reason: 'least_load' });
+    expect(pickByPrefix(pool, matches({}), 1.5, () => 0)).toEqual({ candidate: pool[1], reason: 'least_load' });
     for (const replica of pool) replica.saturated = true;
     expect(pickByPrefix(pool, matches({ r0: 8 }), 1.5, () => 0)).toEqual({ candidate: pool[0], reason: 'saturated_fallback' });
   });
