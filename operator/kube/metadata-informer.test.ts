@@ -30,6 +30,19 @@ function fullSecret(name: string, resourceVersion: string) {
   };
 }
 
+/** Discovery: client-node asks whether the kind is namespaced before it lists in a namespace. */
+function answeredDiscovery(url: URL, res: ServerResponse): boolean {
+  if (url.pathname !== '/api/v1') return false;
+  res.end(
+    JSON.stringify({
+      kind: 'APIResourceList',
+      groupVersion: 'v1',
+      resources: [{ name: 'secrets', kind: 'Secret', namespaced: true, verbs: ['list', 'watch'] }],
+    }),
+  );
+  return true;
+}
+
 let server: Server | undefined;
 let informer: ResourceInformer | undefined;
 
@@ -104,17 +117,7 @@ describe('an informer for one namespace (WATCH_NAMESPACES)', () => {
     const kc = await serve((req, res) => {
       const url = new URL(req.url ?? '', 'http://x');
       res.writeHead(200, { 'content-type': 'application/json' });
-      // Discovery: client-node asks whether the kind is namespaced before it lists in a namespace.
-      if (url.pathname === '/api/v1') {
-        res.end(
-          JSON.stringify({
-            kind: 'APIResourceList',
-            groupVersion: 'v1',
-            resources: [{ name: 'secrets', kind: 'Secret', namespaced: true, verbs: ['list', 'watch'] }],
-          }),
-        );
-        return;
-      }
+      if (answeredDiscovery(url, res)) return;
       paths.push(`${url.pathname}${url.searchParams.get('watch') === 'true' ? ' watch' : ''}`);
       if (url.searchParams.get('watch') === 'true') {
         res.flushHeaders(); // held open, as a watch is
@@ -149,16 +152,7 @@ describe('an informer whose list is empty', () => {
       const kc = await serve((req, res) => {
         const url = new URL(req.url ?? '', 'http://x');
         res.writeHead(200, { 'content-type': 'application/json' });
-        if (url.pathname === '/api/v1') {
-          res.end(
-            JSON.stringify({
-              kind: 'APIResourceList',
-              groupVersion: 'v1',
-              resources: [{ name: 'secrets', kind: 'Secret', namespaced: true, verbs: ['list', 'watch'] }],
-            }),
-          );
-          return;
-        }
+        if (answeredDiscovery(url, res)) return;
         if (url.searchParams.get('watch') === 'true') {
           res.write(`${JSON.stringify({ type: 'ADDED', object: added })}\n`);
           return; // held open, as a watch is
