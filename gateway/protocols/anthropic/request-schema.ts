@@ -5,7 +5,7 @@
 // add parameters over time. Property order is the order a body is checked in.
 import Type from 'typebox';
 import { MAX_MESSAGES } from '../openai/request-schemas.ts';
-import { modelName, says } from '../schema-fields.ts';
+import { modelName, says, saysOn } from '../schema-fields.ts';
 
 const block = Type.Object(
   { type: Type.String({ description: 'text, image, document, tool_use, tool_result, thinking, ...' }) },
@@ -51,7 +51,7 @@ const prompt = {
     maxItems: MAX_MESSAGES,
     description: 'Alternating user and assistant turns, the first a user turn.',
     ...says('messages: must be a non-empty array of user and assistant messages.', 'invalid_messages'),
-    'x-error-maxItems': { message: `messages: at most ${String(MAX_MESSAGES)} messages are allowed.`, code: 'too_many_messages' },
+    ...saysOn('maxItems', `messages: at most ${String(MAX_MESSAGES)} messages are allowed.`, 'too_many_messages'),
   }),
   system: Type.Optional(
     Type.Union([Type.String(), Type.Array(Type.Object({ type: Type.Literal('text'), text: Type.String() }))], {
@@ -84,10 +84,11 @@ export const MessagesRequest = Type.Object(
       minimum: 1,
       description: 'The most tokens the reply may have.',
       ...says('max_tokens: must be a positive integer.'),
-      'x-error-required': {
-        message: 'max_tokens: Field required. Send the most tokens the reply may have, a positive integer.',
-        code: 'missing_max_tokens',
-      },
+      ...saysOn(
+        'required',
+        'max_tokens: Field required. Send the most tokens the reply may have, a positive integer.',
+        'missing_max_tokens',
+      ),
     }),
     ...prompt,
     temperature: unitInterval('temperature'),
