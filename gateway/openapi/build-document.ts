@@ -87,16 +87,14 @@ function operation(route: RouteDoc, schemaRefs: Map<TSchema, string>): Json {
       schema: published(q.schema),
     })),
   ];
+  const content = route.produces
+    ? { [route.produces]: {} }
+    : { 'application/json': {}, ...(route.streams ? { 'text/event-stream': {} } : {}) };
   const success = Object.fromEntries(
-    Object.entries(route.responses).map(([status, description]) => {
-      const content =
-        route.path.endsWith('/prometheus') || route.path.endsWith('/metrics')
-          ? { 'text/plain': {} }
-          : route.path.endsWith('/docs')
-            ? { 'text/html': {} }
-            : { 'application/json': {}, ...(route.streams ? { 'text/event-stream': {} } : {}) };
-      return [status, { description, ...(status.startsWith('2') ? { content } : {}) }];
-    }),
+    Object.entries(route.responses).map(([status, description]) => [
+      status,
+      { description, ...(status.startsWith('2') ? { content } : {}) },
+    ]),
   );
   const body = route.body ? schemaRefs.get(route.body) : undefined;
   return {

@@ -48,6 +48,8 @@ export interface RouteDoc {
   errors?: ErrorDialect;
   /** Answers as server-sent events when the body says "stream": true. */
   streams?: boolean;
+  /** The media type of a success answer that is not JSON. */
+  produces?: 'text/plain' | 'text/html';
 }
 
 const query = (name: string, description: string, schema: TSchema = Type.String()): QueryParameter => ({ name, description, schema });
@@ -71,6 +73,7 @@ const processRoutes: RouteDoc[] = [
     summary: 'Prometheus metrics',
     tag: 'Operations',
     auth: 'none',
+    produces: 'text/plain',
     responses: { 200: 'Prometheus text exposition format.' },
   },
   {
@@ -79,6 +82,7 @@ const processRoutes: RouteDoc[] = [
     summary: 'Prometheus metrics (alias of /prometheus)',
     tag: 'Operations',
     auth: 'none',
+    produces: 'text/plain',
     responses: { 200: 'Prometheus text exposition format.' },
   },
   {
@@ -95,6 +99,7 @@ const processRoutes: RouteDoc[] = [
     summary: 'A browsable page of this document',
     tag: 'Operations',
     auth: 'none',
+    produces: 'text/html',
     responses: { 200: 'HTML.' },
   },
 ];
