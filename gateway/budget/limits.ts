@@ -42,7 +42,7 @@ export interface BudgetLimit {
   softUsd: number;
 }
 
-export const DEFAULT_SOFT_LIMIT_PERCENT = 80;
+const DEFAULT_SOFT_LIMIT_PERCENT = 80;
 
 const AMOUNT_FIELDS: readonly [BudgetWindow, keyof BudgetAmounts][] = [
   ['day', 'dailyUsd'],

@@ -31,7 +31,7 @@ export function budgetSpanAt(nowMs: number, window: BudgetWindow): BudgetSpan {
  * Budgets are counted in Redis as integer micro-dollars: INCRBY is exact where INCRBYFLOAT would
  * drift, and a micro-dollar is far below anything a request is billed in.
  */
-export const MICROS_PER_USD = 1_000_000;
+const MICROS_PER_USD = 1_000_000;
 
 export function toMicros(usd: number): number {
   return Number.isFinite(usd) ? Math.round(usd * MICROS_PER_USD) : 0;

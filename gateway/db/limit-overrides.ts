@@ -11,7 +11,7 @@ export interface OverrideTarget {
 }
 
 /** The override columns, by the name the admin API and LimitOverrides use. */
-export const OVERRIDE_COLUMNS = {
+const OVERRIDE_COLUMNS = {
   dailyUsd: 'daily_usd',
   monthlyUsd: 'monthly_usd',
   lifetimeUsd: 'lifetime_usd',
@@ -19,9 +19,7 @@ export const OVERRIDE_COLUMNS = {
   tokensPerDay: 'tokens_per_day',
 } as const satisfies Record<keyof LimitOverrides, string>;
 
-export type OverrideField = keyof typeof OVERRIDE_COLUMNS;
-
-export const OVERRIDE_FIELDS = Object.keys(OVERRIDE_COLUMNS) as OverrideField[];
+const OVERRIDE_FIELDS = Object.keys(OVERRIDE_COLUMNS) as (keyof LimitOverrides)[];
 
 /** A row by field or by column name (row_to_json); NUMERIC and BIGINT may come back as text; NULL stays null. */
 export function overridesFromRow(row: Record<string, unknown> | undefined | null): LimitOverrides {
