@@ -71,7 +71,7 @@ function inferred(config: Pick<GatewayConfig, 'providerBaseURLs'>, name: string)
 type Adapter = NonNullable<ModelRoute['adapters']>[number];
 
 /** The local model and adapter `name` means: `<model>:<adapter>` first, then an adapter's own name (the first model's). */
-export function findAdapter(models: readonly ModelRoute[], name: string): { route: ModelRoute; adapter: Adapter } | undefined {
+function findAdapter(models: readonly ModelRoute[], name: string): { route: ModelRoute; adapter: Adapter } | undefined {
   for (const route of models) {
     const adapter = route.adapters?.find((a) => name === `${route.name}:${a.name}`);
     if (adapter) return { route, adapter };

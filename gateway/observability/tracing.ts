@@ -3,17 +3,7 @@
 // hands out non-recording spans and runs callbacks in place, so a gateway without tracing pays a
 // function call per span and nothing more. Spans carry what helps follow a request (routes,
 // models, token counts, statuses), never prompt text, API keys or user content.
-import {
-  context,
-  propagation,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type SpanOptions,
-  type Tracer,
-} from '@opentelemetry/api';
+import { context, propagation, SpanStatusCode, trace, type Attributes, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -91,9 +81,4 @@ export async function inSpan<T>(
   } finally {
     span.end();
   }
-}
-
-/** The active context with `span` in it, for work that must see it as its parent. */
-export function withSpan(span: Span, parent: Context = context.active()): Context {
-  return trace.setSpan(parent, span);
 }

@@ -16,8 +16,6 @@ import { loadBound, withinBound } from './load-bound.ts';
  */
 export type RoutingReason = 'prefix_hit' | 'least_load' | 'session' | 'saturated_fallback';
 
-export const ROUTING_REASONS: readonly RoutingReason[] = ['prefix_hit', 'least_load', 'session', 'saturated_fallback'];
-
 export interface Decision<T> {
   candidate: T;
   reason: RoutingReason;
