@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
+import { until } from '../support/eventually.ts';
 import { startStack, USER_OPENAI_KEY, type Stack } from '../support/gateway-stack.ts';
 
 // A dollar per thousand tokens: the stub's ~100 prompt + ~101 completion tokens cost about $0.20.
@@ -93,15 +94,6 @@ function streamedTotal(body: string): number {
   return usage.total_tokens;
 }
 
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
-
 async function monthCounter(userId: string): Promise<number> {
   const [key] = (await redis.keys(`${stack.redisKeyPrefix}budget:{${userId}}:user:month:*`)).filter((k) => !k.includes(':soft:'));
   return key ? Number(await redis.get(key)) : Number.NaN;
@@ -154,7 +146,7 @@ describe('money budgets across replicas', () => {
       return rows[0] ?? { n: 0, usd: 0 };
     };
     // Their rows are written before the budget's counter is first built from usage_logs.
-    expect(await eventually(async () => (await answered()).n === 2)).toBe(true);
+    expect(await until(async () => (await answered()).n === 2)).toBe(true);
     const warmUps = (await answered()).usd;
     const set = await stack.admin('PATCH', `/admin/users/${userId}/limits`, { monthly_usd: MONTHLY_USD });
     expect(set.status).toBe(200);
@@ -180,12 +172,12 @@ describe('money budgets across replicas', () => {
     // At least the budget's worth of reservations was admitted before refusals began.
     expect(admitted.length).toBeGreaterThanOrEqual(Math.floor((MONTHLY_USD - warmUps) / RESERVATION_USD));
     // What usage_logs holds once every row is written: the month's whole spend, within the budget plus one reservation.
-    expect(await eventually(async () => (await answered()).n === admitted.length + 2)).toBe(true);
+    expect(await until(async () => (await answered()).n === admitted.length + 2)).toBe(true);
     const spent = (await answered()).usd;
     expect(spent).toBeCloseTo(warmUps + streamed.reduce((a, b) => a + b, 0), 6);
     expect(spent).toBeLessThanOrEqual(MONTHLY_USD + RESERVATION_USD);
     // Every reservation settled: the Redis counter is the real spend (warm-ups rebuilt from usage_logs).
-    expect(await eventually(async () => Math.abs((await monthCounter(userId)) / 1e6 - spent) < 1e-5)).toBe(true);
+    expect(await until(async () => Math.abs((await monthCounter(userId)) / 1e6 - spent) < 1e-5)).toBe(true);
 
     // The soft threshold (50% in this tier) was recorded once, by whichever replica settled past it.
     const soft = await auditRows(userId, 'budget.soft_limit_reached');
@@ -208,7 +200,7 @@ describe('money budgets across replicas', () => {
     let more = 0;
     while (more < 20 && (await chat(replica(more % 2), apiKey, false)).status === 200) more += 1;
     expect(more).toBeLessThan(20);
-    expect(await eventually(async () => (await answered()).n === admitted.length + 2 + more)).toBe(true);
+    expect(await until(async () => (await answered()).n === admitted.length + 2 + more)).toBe(true);
     const monthSpend = (await answered()).usd;
     expect(monthSpend).toBeGreaterThanOrEqual(MONTHLY_USD);
     expect(monthSpend).toBeLessThanOrEqual(MONTHLY_USD + RESERVATION_USD);
@@ -232,7 +224,7 @@ describe('money budgets across replicas', () => {
 
     // Raising the budget applies to the next request on the other replica (the key cache was evicted everywhere).
     expect((await stack.admin('PATCH', `/admin/users/${userId}/limits`, { monthly_usd: MONTHLY_USD + 10 })).status).toBe(200);
-    expect(await eventually(async () => (await chat(replica(1), apiKey, false)).status === 200, 1000)).toBe(true);
+    expect(await until(async () => (await chat(replica(1), apiKey, false)).status === 200, 1000)).toBe(true);
   });
 
   it("enforces a key's own budget beside its user's, and DELETE removes it, both audited", async () => {
@@ -267,7 +259,7 @@ describe('money budgets across replicas', () => {
     expect((await chat(replica(1), other.key, false)).status).toBe(200);
     // The key's spend is on record (usage_logs.api_key_id): after Redis loses it, the day is rebuilt still spent.
     expect(
-      await eventually(async () => {
+      await until(async () => {
         const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_logs WHERE api_key_id = $1', [keyId]);
         return rows[0]?.n === 1;
       }),
@@ -277,7 +269,7 @@ describe('money budgets across replicas', () => {
     await redis.del(...lost);
     expect((await chat(replica(0), apiKey, false)).status).toBe(429);
     expect((await stack.admin('DELETE', keyPath)).status).toBe(200);
-    expect(await eventually(async () => (await chat(replica(1), apiKey, false)).status === 200, 1000)).toBe(true);
+    expect(await until(async () => (await chat(replica(1), apiKey, false)).status === 200, 1000)).toBe(true);
     expect((await auditRows(userId, 'budget.changed')).map((r) => [r.target, r.details.after])).toEqual([
       [keyId, expect.objectContaining({ daily_usd: 0.1 })],
       [keyId, expect.objectContaining({ daily_usd: null })],

@@ -5,10 +5,10 @@
 // reservation by the real cost; the soft threshold fires exactly once per window across replicas;
 // windows roll at UTC midnight and at the end of the month.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.ts';
 import { freshKeyPrefix } from '../support/database.ts';
+import { until } from '../support/eventually.ts';
 import { budgetCounterKey, type BudgetCounter } from '../../gateway/budget/keys.ts';
 import type { BudgetOwner } from '../../gateway/budget/limits.ts';
 import { PendingSpend } from '../../gateway/budget/pending-spend.ts';
@@ -31,15 +31,6 @@ function client(): Redis {
 afterAll(() => {
   for (const redis of clients) redis.disconnect();
 });
-
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}
 
 describe('money budgets on Redis', () => {
   const prefix = freshKeyPrefix();
@@ -243,10 +234,10 @@ describe('money budgets on Redis', () => {
       usageEstimated: false,
     });
     accounting.unreserved(extraction(0.5, keyId));
-    expect(await eventually(async () => (await read([...userCounters, ...keyCounters])).every((v) => v === 600_000))).toBe(true);
+    expect(await until(async () => (await read([...userCounters, ...keyCounters])).every((v) => v === 600_000))).toBe(true);
     // A row without a key adds to the user's counters only.
     accounting.unreserved(extraction(0.45, null));
-    expect(await eventually(async () => (await read(userCounters)).every((v) => v === 1_050_000))).toBe(true);
+    expect(await until(async () => (await read(userCounters)).every((v) => v === 1_050_000))).toBe(true);
     expect(await read(keyCounters)).toEqual([600_000, 600_000, 600_000]);
     expect(logged.map((r) => r.endpoint)).toEqual(['memory.extract', 'memory.extract']);
     // The lifetime budget of $1 is spent: the next answer is refused (nothing was checked before the extraction).
