@@ -170,8 +170,11 @@ describe('facts extracted after the response', () => {
 
   it('supersedes the old fact with a later one about the same subject: kept, no longer recalled', async () => {
     await say(app, 'alice', 'Update: we moved to Porto this month, Lisbon was too expensive.');
+    // The batch stores the new fact, then marks the old one: wait for the mark, not only the fact.
     await eventually(async () => {
-      expect(texts(await list(app, 'alice'))).toContain(PORTO);
+      const listed = await list(app, 'alice');
+      expect(texts(listed)).toContain(PORTO);
+      expect(listed.find((m) => m.text === LISBON)?.superseded_by).toEqual(expect.any(String));
     }, 15_000);
     // The extractor was shown the Lisbon fact it replaces, and only alice's facts.
     const shown = extractions().find((e) => e.exchanges.some((x) => x.user.includes('moved to Porto')));
