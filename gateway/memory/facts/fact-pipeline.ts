@@ -24,13 +24,11 @@ export function batchKey(exchange: Pick<PendingExchange, 'userId' | 'endUser' | 
 }
 
 export class FactPipeline {
-  readonly #settings: FactExtractionSettings;
   readonly #queue: FactQueue<PendingExchange>;
   readonly #deps: FactPipelineDeps;
 
   constructor(deps: FactPipelineDeps) {
     this.#deps = deps;
-    this.#settings = deps.settings;
     const extractor = new FactExtractor({ ...deps, timeoutMs: deps.settings.timeoutMs });
     this.#queue = new FactQueue<PendingExchange>({
       batchSize: deps.settings.batchSize,
@@ -44,19 +42,11 @@ export class FactPipeline {
     });
   }
 
-  /** Whether exchanges of this tier are extracted. */
-  extracts(tier: string | undefined): boolean {
-    return this.#settings.enabled && tier !== undefined && this.#settings.tiers.includes(tier);
-  }
-
   /** Queues the exchange when its tier has extraction on; returns at once. */
   offer(exchange: PendingExchange, tier: string | undefined): void {
-    if (!this.extracts(tier)) return;
+    const { enabled, tiers } = this.#deps.settings;
+    if (!enabled || tier === undefined || !tiers.includes(tier)) return;
     if (!this.#queue.add(batchKey(exchange), exchange)) this.#deps.metrics.dropped.inc();
-  }
-
-  stats(): { pending: number; dropped: number } {
-    return this.#queue.stats();
   }
 
   flush(timeoutMs?: number): Promise<boolean> {
