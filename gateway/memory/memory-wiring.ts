@@ -39,7 +39,7 @@ export interface MemoryWiringDeps {
   metrics: GatewayMetrics;
   log: Logger;
   /** Where fact extraction's usage rows go (the accounting's usage log). */
-  recordUsage?: (row: UsageRecord) => void;
+  recordUsage: (row: UsageRecord) => void;
 }
 
 /** Write-time fact extraction when spec.memory.factExtraction is on (memory/facts/); throws ConfigError when it names no usable model. */
@@ -51,11 +51,6 @@ function factPipeline(
   const settings = deps.config.memory.factExtraction;
   if (!settings?.enabled) return undefined;
   const complete = extractorCall({ config: deps.config, settings, providerFor: deps.providerFor, providerKey: deps.providerKey });
-  const recordUsage =
-    deps.recordUsage ??
-    ((row: UsageRecord): void => {
-      deps.log.info({ usage: row }, 'Fact extraction usage (no usage log wired)');
-    });
   deps.log.info(
     { source: settings.source, model: settings.model, tiers: settings.tiers, batchSize: settings.batchSize },
     'Fact extraction is on',
@@ -65,7 +60,7 @@ function factPipeline(
     store,
     embedderFor,
     complete,
-    recordUsage,
+    recordUsage: deps.recordUsage,
     metrics: makeFactMetrics(deps.metrics.registry),
     log: deps.log.child({ component: 'fact-extraction' }),
   });
