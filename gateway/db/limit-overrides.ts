@@ -31,11 +31,16 @@ export function overridesFromRow(row: Record<string, unknown> | undefined | null
   return result;
 }
 
+/** Ids that are not UUIDs name no row (and PostgreSQL would refuse them as a uuid). */
+function wellFormed(target: OverrideTarget): boolean {
+  return isUuid(target.userId) && (target.keyId === undefined || isUuid(target.keyId));
+}
+
 const SELECT_FIELDS = OVERRIDE_FIELDS.map((f) => `${OVERRIDE_COLUMNS[f]} AS "${f}"`).join(', ');
 
 /** The target's overrides (all null when none were set); undefined when the user or key does not exist. */
 export async function getOverrides(db: Queryable, target: OverrideTarget): Promise<LimitOverrides | undefined> {
-  if (!isUuid(target.userId) || (target.keyId !== undefined && !isUuid(target.keyId))) return undefined;
+  if (!wellFormed(target)) return undefined;
   const exists = target.keyId
     ? await db.query('SELECT 1 FROM api_keys WHERE user_id = $1 AND id = $2', [target.userId, target.keyId])
     : await db.query('SELECT 1 FROM users WHERE id = $1', [target.userId]);
@@ -57,7 +62,7 @@ export async function setOverrides(
   target: OverrideTarget,
   changes: Partial<LimitOverrides>,
 ): Promise<{ overrides: LimitOverrides; keyHashes: string[] } | undefined> {
-  if (!isUuid(target.userId) || (target.keyId !== undefined && !isUuid(target.keyId))) return undefined;
+  if (!wellFormed(target)) return undefined;
   const fields = OVERRIDE_FIELDS.filter((f) => f in changes);
   const columns = fields.map((f) => OVERRIDE_COLUMNS[f]);
   const values = fields.map((f) => changes[f] ?? null);
