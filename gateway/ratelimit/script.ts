@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 // ARGV[10] the micro-dollars to reserve, ARGV[10+i] the limit of counter i in micro-dollars;
 // KEYS[4+i] the counters. A budget counter that does not exist (a new window, or a Redis that
 // lost its data) is not guessed at: the script counts nothing and answers 2 so the gateway
-// rebuilds it from usage_logs first (see budget/rebuild.ts).
+// rebuilds it from usage_logs first (RateLimiter.rebuild).
 // Returns {allowed (1|0|2), minute count, day count, minute tokens, day tokens, budget spends...};
 // counts include this request when allowed, a missing budget counter reads -1. A window with
 // tokens or money left admits the request and takes its whole reservation, so concurrent
