@@ -156,8 +156,6 @@ export const MemorySearchRequest = Type.Object(
   { title: 'MemorySearchRequest', description: 'Semantic and lexical search of your memories.' },
 );
 
-const LIMIT_FIELDS_LIST = 'daily_usd, monthly_usd, lifetime_usd, tokens_per_minute, tokens_per_day';
-
 const dollars = (name: string, description: string) =>
   Type.Optional(
     Type.Union([Type.Number({ minimum: 0, maximum: MAX_BUDGET_USD }), Type.Null()], {
@@ -173,26 +171,26 @@ const tokens = (name: string, description: string) =>
     }),
   );
 
+const limitFields = {
+  daily_usd: dollars('daily_usd', 'Spend allowed per UTC day'),
+  monthly_usd: dollars('monthly_usd', 'Spend allowed per calendar month'),
+  lifetime_usd: dollars('lifetime_usd', 'Spend allowed in all'),
+  tokens_per_minute: tokens('tokens_per_minute', 'Tokens per minute'),
+  tokens_per_day: tokens('tokens_per_day', 'Tokens per day'),
+};
+const LIMIT_FIELDS_LIST = Object.keys(limitFields).join(', ');
+
 /**
  * PATCH /admin/users/{id}/limits and .../keys/{keyId}/limits: checked against this schema
  * (budget/limit-changes.ts), at least one field, no other. The bounds are the CRD's for tier
  * defaults, so a value the API server would refuse in spec.tiers is refused here.
  */
-export const LimitsPatchRequest = Type.Object(
-  {
-    daily_usd: dollars('daily_usd', 'Spend allowed per UTC day'),
-    monthly_usd: dollars('monthly_usd', 'Spend allowed per calendar month'),
-    lifetime_usd: dollars('lifetime_usd', 'Spend allowed in all'),
-    tokens_per_minute: tokens('tokens_per_minute', 'Tokens per minute'),
-    tokens_per_day: tokens('tokens_per_day', 'Tokens per day'),
-  },
-  {
-    title: 'LimitsPatchRequest',
-    description: "Overrides of the tier's budgets and token limits; a field left out keeps its value.",
-    additionalProperties: false,
-    minProperties: 1,
-    ...saysOn('type', `The body must be a JSON object with any of ${LIMIT_FIELDS_LIST}.`),
-    ...saysOn('additionalProperties', `Unknown field "{param}": expected any of ${LIMIT_FIELDS_LIST}.`, 'unknown_field'),
-    ...saysOn('minProperties', `Nothing to change: give any of ${LIMIT_FIELDS_LIST} (null removes one).`),
-  },
-);
+export const LimitsPatchRequest = Type.Object(limitFields, {
+  title: 'LimitsPatchRequest',
+  description: "Overrides of the tier's budgets and token limits; a field left out keeps its value.",
+  additionalProperties: false,
+  minProperties: 1,
+  ...saysOn('type', `The body must be a JSON object with any of ${LIMIT_FIELDS_LIST}.`),
+  ...saysOn('additionalProperties', `Unknown field "{param}": expected any of ${LIMIT_FIELDS_LIST}.`, 'unknown_field'),
+  ...saysOn('minProperties', `Nothing to change: give any of ${LIMIT_FIELDS_LIST} (null removes one).`),
+});
