@@ -41,25 +41,23 @@ try {
   await new Promise((resolve) => client.once('ready', resolve));
   // Budget counters are built once from the (here empty) record of spend, then live in Redis.
   const limiter = new RateLimiter({ redis: client, keyPrefix: 'bench:', timeoutMs: 1000, spentSince: () => Promise.resolve(0) });
+  // The combined check is the token check plus three money budgets.
+  const tokens: RateLimitRequest = {
+    keyId: 'tokens',
+    userId: 'u2',
+    perMinute: 1e12,
+    perDay: 1e12,
+    tokensPerMinute: 1e15,
+    tokensPerDay: 1e15,
+    reserveTokens: 4200,
+  };
   const checks: Record<'requestsOnly' | 'tokens' | 'combined', RateLimitRequest> = {
     requestsOnly: { keyId: 'requests-only', userId: 'u1', perMinute: 1e12, perDay: 1e12 },
-    tokens: {
-      keyId: 'tokens',
-      userId: 'u2',
-      perMinute: 1e12,
-      perDay: 1e12,
-      tokensPerMinute: 1e15,
-      tokensPerDay: 1e15,
-      reserveTokens: 4200,
-    },
+    tokens,
     combined: {
+      ...tokens,
       keyId: 'combined',
       userId: 'u3',
-      perMinute: 1e12,
-      perDay: 1e12,
-      tokensPerMinute: 1e15,
-      tokensPerDay: 1e15,
-      reserveTokens: 4200,
       budgets: [
         { owner: 'user', window: 'day', limitUsd: 1e7, softUsd: 1e7 },
         { owner: 'user', window: 'month', limitUsd: 1e7, softUsd: 1e7 },
