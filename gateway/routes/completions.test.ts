@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import { promptPrefixText } from '../routing/prefix-blocks.ts';
-import { completionsUnsupported, isValidPrompt, MAX_PROMPTS, routingPrompt, validateCompletionRequest } from './completions.ts';
+import { MAX_PROMPTS } from '../protocols/openai/request-schemas.ts';
+import { completionsUnsupported, isValidPrompt, routingPrompt, validateCompletionRequest } from './completions.ts';
 
 describe('isValidPrompt', () => {
   it.each([

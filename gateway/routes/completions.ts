@@ -11,14 +11,12 @@ import { serveUpstream, type ChatDeps, type UpstreamCalls } from '../chat/serve-
 import { Compile } from 'typebox/compile';
 import { GatewayError } from '../errors.ts';
 import { bodyCheck } from '../protocols/body-check.ts';
-import { CompletionRequest as CompletionRequestSchema, MAX_PROMPTS } from '../protocols/openai/request-schemas.ts';
+import { CompletionRequest as CompletionRequestSchema } from '../protocols/openai/request-schemas.ts';
 import { providerLabel, type CompletionResult, type ProviderTarget } from '../providers/provider-client.ts';
 import type { Completion, CompletionRequest } from '../protocols/openai/types.ts';
 import type { PromptParts } from '../routing/prefix-blocks.ts';
 import { openAIDialect } from './chat-completions.ts';
 import { callerOf, httpResponder } from './http-responder.ts';
-
-export { MAX_PROMPTS };
 
 const promptCheck = Compile(CompletionRequestSchema.properties.prompt);
 
