@@ -30,7 +30,7 @@ import { RateLimiter } from './ratelimit/rate-limiter.ts';
 import { PendingReservations } from './ratelimit/reservations.ts';
 import { limitRequest, type LimitedCall } from './ratelimit/token-reservation.ts';
 import { budgetExceededError } from './budget/budget-error.ts';
-import { budgetEventsCounter, createBudgetSpend, spendFromDatabase } from './budget/budget-wiring.ts';
+import { createBudgetSpend, spendFromDatabase } from './budget/budget-wiring.ts';
 import type { PendingSpend } from './budget/pending-spend.ts';
 import { reservedCostUsd, withBudgets } from './budget/reserved-cost.ts';
 import { PriceTable } from './usage/pricing.ts';
@@ -80,7 +80,6 @@ function rateLimitFor(
 ) {
   const { limiter, reservations, memoryTokens, spend, prices } = limits;
   const warn = throttled(log, 10_000);
-  const budgetEvents = budgetEventsCounter(metrics);
   return async (principal: Principal, call?: LimitedCall): Promise<Record<string, string>> => {
     const base = limitRequest(principal, call, memoryTokens);
     const reserveUsd = principal.budgets && call ? reservedCostUsd(prices, call, principal.limits, memoryTokens) : 0;
@@ -96,7 +95,7 @@ function rateLimitFor(
     }
     if (!result.allowed && result.exceededBudget) {
       metrics.rateLimited.inc({ window: 'budget' });
-      budgetEvents.inc({ event: 'exceeded', window: result.exceededBudget.window });
+      metrics.budgetEvents.inc({ event: 'exceeded', window: result.exceededBudget.window });
       throw budgetExceededError(result.exceededBudget);
     }
     if (!result.allowed) {

@@ -8,7 +8,6 @@
 // audit_log row (action budget.soft_limit_reached, actor "gateway") that GET /admin/audit lists.
 import type { Logger } from 'pino';
 import type pg from 'pg';
-import { Counter } from 'prom-client';
 import { insertAudit } from '../db/audit-log.ts';
 import { lifetimeSpend, spentSince } from '../db/limit-overrides.ts';
 import type { Principal } from '../middleware/authenticate.ts';
@@ -18,20 +17,6 @@ import type { BudgetCounter } from './keys.ts';
 import { budgetParam, usd } from './budget-error.ts';
 import { PendingSpend } from './pending-spend.ts';
 import { fromMicros, toMicros } from './windows.ts';
-
-const EVENTS_METRIC = 'perpetual_budget_events_total';
-
-/** Budget events by kind (soft_limit, exceeded) and window; created once per registry. */
-export function budgetEventsCounter(metrics: Pick<GatewayMetrics, 'registry'>): Counter<'event' | 'window'> {
-  const existing = metrics.registry.getSingleMetric(EVENTS_METRIC);
-  if (existing) return existing as Counter<'event' | 'window'>;
-  return new Counter({
-    name: EVENTS_METRIC,
-    help: 'Money budget events: soft_limit (a budget passed its soft threshold, once per window) and exceeded (a request refused), by window.',
-    labelNames: ['event', 'window'],
-    registers: [metrics.registry],
-  });
-}
 
 /** The spend a lost counter is rebuilt with: usage_logs since the window's start, or the user's lifetime total. */
 export function spendFromDatabase(pool: pg.Pool): (counter: BudgetCounter) => Promise<number> {
@@ -52,10 +37,9 @@ export function createBudgetSpend(options: {
   log: Logger;
 }): PendingSpend<Principal> {
   const { pool, log, metrics } = options;
-  const events = budgetEventsCounter(metrics);
   const softLimit = (principal: Principal, { budget, spentMicros }: SoftCrossing): void => {
     const { counter } = budget;
-    events.inc({ event: 'soft_limit', window: counter.window });
+    metrics.budgetEvents.inc({ event: 'soft_limit', window: counter.window });
     const details = {
       budget: budgetParam(counter),
       window: counter.window,

@@ -22,6 +22,8 @@ export interface GatewayMetrics {
   routingDecisions: Counter<'model' | 'policy' | 'reason'>;
   scaleUpRequests: Counter<'model_server'>;
   rateLimited: Counter<'window'>;
+  /** Money budgets (budget/): soft_limit once per budget and window, exceeded per refused request; by window. */
+  budgetEvents: Counter<'event' | 'window'>;
   dependencyDegraded: Counter<'dependency'>;
   upstreamRetries: Counter<'provider'>;
   usagePending: Gauge;
@@ -139,6 +141,12 @@ export function makeMetrics(): GatewayMetrics {
       name: 'perpetual_rate_limited_total',
       help: 'Requests refused by a rate limit, by window.',
       labelNames: ['window'],
+      registers,
+    }),
+    budgetEvents: new Counter({
+      name: 'perpetual_budget_events_total',
+      help: 'Money budget events: soft_limit (a budget passed its soft threshold, once per window) and exceeded (a request refused), by window.',
+      labelNames: ['event', 'window'],
       registers,
     }),
     dependencyDegraded: new Counter({
