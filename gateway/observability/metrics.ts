@@ -21,6 +21,8 @@ export interface GatewayMetrics {
   /** Local mode: replica choices by model, policy (as ModelServer spec.routing spells it) and reason (routing/prefix-affinity.ts). */
   routingDecisions: Counter<'model' | 'policy' | 'reason'>;
   scaleUpRequests: Counter<'model_server'>;
+  /** autoscaling.standby: wake-ups asked of sleeping replicas, by ModelServer and outcome (woken, failed). */
+  replicaWakeups: Counter<'model_server' | 'outcome'>;
   rateLimited: Counter<'window'>;
   /** Money budgets (budget/): soft_limit once per budget and window, exceeded per refused request; by window. */
   budgetEvents: Counter<'event' | 'window'>;
@@ -135,6 +137,12 @@ export function makeMetrics(): GatewayMetrics {
       name: 'perpetual_scale_from_zero_requests_total',
       help: 'Times the gateway asked for a first replica of a ModelServer with requests waiting, by ModelServer.',
       labelNames: ['model_server'],
+      registers,
+    }),
+    replicaWakeups: new Counter({
+      name: 'perpetual_replica_wakeups_total',
+      help: 'Sleeping ModelServer replicas (autoscaling.standby) the gateway asked to wake for waiting requests, by ModelServer and outcome (woken, failed).',
+      labelNames: ['model_server', 'outcome'],
       registers,
     }),
     rateLimited: new Counter({
