@@ -17,6 +17,9 @@ describe('the verdict store', () => {
     expect(store.update('ml/a', undefined, event(1, 1, 2))).toBe(true);
     expect(store.update('ml/a', undefined, event(2, 2, 3))).toBe(true);
     expect(store.get('ml/a')).toEqual({ scaled: [event(2, 2, 3), event(1, 1, 2)] });
+    expect(store.update('ml/a', undefined, undefined, 1)).toBe(true);
+    expect(store.update('ml/a', undefined, undefined, 1)).toBe(false);
+    expect(store.get('ml/a')?.sleeping).toBe(1);
     store.delete('ml/a');
     expect(store.keys()).toEqual([]);
   });

@@ -15,12 +15,14 @@ export interface ScalingVerdict {
   limit?: ScalingLimit;
   /** Scales this process made, newest first. */
   scaled: ScaleEvent[];
+  /** autoscaling.standby: replicas asleep after the last interval. */
+  sleeping?: number;
 }
 
 export interface VerdictStore {
   get(key: string): ScalingVerdict | undefined;
   /** Records the latest decision; returns whether anything the status shows changed. */
-  update(key: string, limit: ScalingLimit | undefined, scaled: ScaleEvent | undefined): boolean;
+  update(key: string, limit: ScalingLimit | undefined, scaled: ScaleEvent | undefined, sleeping?: number): boolean;
   delete(key: string): void;
   keys(): string[];
 }
@@ -29,12 +31,13 @@ export function makeVerdictStore(): VerdictStore {
   const verdicts = new Map<string, ScalingVerdict>();
   return {
     get: (key) => verdicts.get(key),
-    update: (key, limit, scaled) => {
+    update: (key, limit, scaled, sleeping) => {
       const before = verdicts.get(key);
       const history = before?.scaled ?? [];
       const next: ScalingVerdict = {
         ...(limit ? { limit } : {}),
         scaled: scaled ? [scaled, ...history].slice(0, SCALING_HISTORY_LENGTH) : history,
+        ...(sleeping === undefined ? {} : { sleeping }),
       };
       verdicts.set(key, next);
       return stableJson(before ?? { scaled: [] }) !== stableJson(next);

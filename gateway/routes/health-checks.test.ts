@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PoolSnapshot } from '../routing/replica-pool.ts';
 import { modelServerProblems } from './health-checks.ts';
 
-const replica = (ready: boolean, unhealthy = false) => ({ id: 'r', ready, inFlight: 0, unhealthy });
+const replica = (ready: boolean, unhealthy = false, asleep = false) => ({ id: 'r', ready, inFlight: 0, unhealthy, asleep });
 /** A consistent snapshot: eligible counts the ready replicas not skipped after a failure, as the pool does. */
 function state(name: string, snapshot: Partial<PoolSnapshot>) {
   const replicas = snapshot.replicas ?? [];
@@ -13,7 +13,7 @@ function state(name: string, snapshot: Partial<PoolSnapshot>) {
       held: 0,
       ...snapshot,
       replicas,
-      eligible: replicas.filter((r) => r.ready && !r.unhealthy).length,
+      eligible: replicas.filter((r) => r.ready && !r.unhealthy && !r.asleep).length,
     },
   };
 }
@@ -30,6 +30,11 @@ describe('modelServerProblems', () => {
       name: 'replicas, none ready',
       servers: [state('mistral', { replicas: [replica(false), replica(true, true)] })],
       problems: ['ModelServer mistral: none of 2 replicas ready'],
+    },
+    {
+      name: 'every ready replica asleep (standby)',
+      servers: [state('mistral', { replicas: [replica(true, false, true), replica(false)] })],
+      problems: ['ModelServer mistral: 1 replica asleep (standby: the next request wakes it)'],
     },
     { name: 'deleted', servers: [state('mistral', { state: 'absent' })], problems: ['ModelServer mistral not found'] },
     {

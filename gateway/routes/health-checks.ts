@@ -16,6 +16,11 @@ export function modelServerProblems(servers: readonly ModelServerState[]): strin
     if (snapshot.state === 'absent') return [`ModelServer ${name} not found`];
     const total = snapshot.replicas.length;
     if (snapshot.eligible > 0) return [];
+    const asleep = snapshot.replicas.filter((r) => r.ready && r.asleep).length;
+    if (asleep > 0)
+      return [
+        `ModelServer ${name}: ${String(asleep)} ${asleep === 1 ? 'replica' : 'replicas'} asleep (standby: the next request wakes it)`,
+      ];
     return [
       total === 0
         ? `ModelServer ${name} has no replica (scaled to zero, or starting)`

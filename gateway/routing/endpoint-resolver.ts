@@ -26,6 +26,8 @@ export interface ModelServerRef {
   endpoint: string | undefined;
   /** The route's `replicasHost`: the DNS name whose A records are the replica pods (the operator's headless Service). */
   replicasHost?: string;
+  /** The route's `standby`: replicas may sleep (sleep-control.ts). */
+  standby?: boolean;
 }
 
 export interface EndpointResolver {

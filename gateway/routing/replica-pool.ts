@@ -8,6 +8,10 @@
 // first replica at once, and again every 10 s while it still has none (someone may have scaled it
 // back to zero in between). A held request leaves the queue as soon as its client disconnects,
 // its wait is over, or the ModelServer disappears.
+//
+// A ModelServer with a warm standby (autoscaling.standby) keeps idle replicas asleep instead of at
+// zero: a sleeping replica is ready but never chosen, and requests that find every replica asleep
+// are held while the pool wakes them (sleep-control.ts), as they are held while one starts.
 import type { Logger } from 'pino';
 import { clientClosed } from '../providers/transport/upstream-errors.ts';
 import type { Candidate } from './candidate.ts';
@@ -21,6 +25,7 @@ import { DEFAULT_BLOCKS_PER_REPLICA, PrefixIndex } from './prefix-index.ts';
 import { heldQueueFull, holdTimedOut, modelServerGone, routerClosed } from './routing-errors.ts';
 import type { RoutingPolicy } from './routing-policy.ts';
 import type { ScaleTrigger } from './scale-trigger.ts';
+import type { SleepControl } from './sleep-control.ts';
 
 const WAITING_POLL_MS = 100;
 const TRIGGER_REPEAT_MS = 10_000;
@@ -48,6 +53,8 @@ export interface PoolHooks {
   scaleRequested(modelServer: string): void;
   /** A replica was chosen for a request, under this policy, for this reason. */
   decided(model: string, policy: RoutingPolicy, reason: RoutingReason): void;
+  /** The pool asked a sleeping replica to wake, and how that ended. */
+  woke(modelServer: string, outcome: 'woken' | 'failed'): void;
 }
 
 export interface PoolDeps {
@@ -57,6 +64,8 @@ export interface PoolDeps {
   /** Reads a ready replica's queue and KV-cache use once per health interval; none: in-flight counts only. */
   loadProbe?: LoadProbe;
   trigger: ScaleTrigger;
+  /** Present when the ModelServer keeps replicas asleep (autoscaling.standby). */
+  sleep?: SleepControl | undefined;
   settings: PoolSettings;
   log: Logger;
   hooks?: Partial<PoolHooks>;
@@ -95,6 +104,10 @@ interface ReplicaState extends Candidate {
   saturated: boolean;
   /** When its load was last read (0: never). */
   loadReadAt: number;
+  /** It said it sleeps (standby): ready, but not to be chosen until woken. */
+  asleep: boolean;
+  /** A wake-up is on its way to it. */
+  waking: boolean;
 }
 
 interface Waiter {
@@ -106,7 +119,7 @@ export interface PoolSnapshot {
   held: number;
   /** Replicas a request can be sent to now (ready, and not skipped after a failure). */
   eligible: number;
-  replicas: { id: string; ready: boolean; inFlight: number; unhealthy: boolean }[];
+  replicas: { id: string; ready: boolean; inFlight: number; unhealthy: boolean; asleep: boolean }[];
 }
 
 function noop(): void {
@@ -177,6 +190,7 @@ export class ReplicaPool {
         ready: r.ready,
         inFlight: r.inFlight,
         unhealthy: r.unhealthyUntil > now,
+        asleep: r.asleep,
       })),
     };
   }
@@ -219,7 +233,19 @@ export class ReplicaPool {
 
   #eligible(): ReplicaState[] {
     const now = Date.now();
-    return [...this.#replicas.values()].filter((r) => r.ready && r.unhealthyUntil <= now);
+    return [...this.#replicas.values()].filter((r) => r.ready && !r.asleep && r.unhealthyUntil <= now);
+  }
+
+  /**
+   * A replica failed before answering: was it put to sleep since the last round? (A sleeping vLLM
+   * answers chats with a 503.) If so it is marked asleep, not failed, and woken like any sleeper.
+   */
+  async fellAsleep(replicaId: string): Promise<boolean> {
+    const replica = this.#replicas.get(replicaId);
+    if (!this.#deps.sleep || replica?.address.kind !== 'pod') return false;
+    const asleep = (await this.#deps.sleep.isSleeping(replica.address, this.#stop.signal)) === true;
+    if (asleep) replica.asleep = true;
+    return asleep;
   }
 
   async #hold(request: AcquireRequest): Promise<Lease> {
@@ -230,7 +256,7 @@ export class ReplicaPool {
     this.#deps.hooks?.held?.(request.model, 1);
     try {
       request.onHold?.();
-      this.#maybeTrigger();
+      this.#askForReplica();
       this.#kick();
       for (;;) {
         await this.#sleep(waiter, deadline, request);
@@ -325,7 +351,7 @@ export class ReplicaPool {
       if (this.#state === 'present') this.#lastTrigger = undefined;
       this.#wakeAll();
     } else {
-      this.#maybeTrigger();
+      this.#askForReplica();
     }
   }
 
@@ -371,6 +397,8 @@ export class ReplicaPool {
           unhealthyUntil: 0,
           saturated: false,
           loadReadAt: 0,
+          asleep: false,
+          waking: false,
         });
     }
   }
@@ -381,7 +409,7 @@ export class ReplicaPool {
         const ready = await this.#deps.probe(replica.address, this.#stop.signal);
         if (ready !== replica.ready) this.#log.info({ replica: replica.id, ready }, ready ? 'Replica ready' : 'Replica not ready');
         replica.ready = ready;
-        await this.#readLoad(replica);
+        await Promise.all([this.#readLoad(replica), this.#readSleep(replica)]);
       }),
     );
   }
@@ -408,10 +436,49 @@ export class ReplicaPool {
     replica.saturated = saturated;
   }
 
-  /** Asks for a first replica when requests wait and none can serve them (at most every 10 s). */
-  #maybeTrigger(): void {
+  /** Standby: whether a ready pod sleeps, read every round (a wake-up under way is not asked: it would still say yes). */
+  async #readSleep(replica: ReplicaState): Promise<void> {
+    const sleep = this.#deps.sleep;
+    if (!sleep || replica.waking) return;
+    const asleep = replica.ready && replica.address.kind === 'pod' && (await sleep.isSleeping(replica.address, this.#stop.signal)) === true;
+    if (asleep !== replica.asleep) this.#log.info({ replica: replica.id, asleep }, asleep ? 'Replica asleep' : 'Replica awake');
+    replica.asleep = asleep;
+  }
+
+  /** Requests wait and no replica can serve them: wake the sleeping ones, or else ask for a first replica. */
+  #askForReplica(): void {
     if (this.#state !== 'present' || this.#queue.size === 0 || this.#eligible().length > 0) return;
     const now = Date.now();
+    const sleepers = [...this.#replicas.values()].filter((r) => r.ready && r.asleep && !r.waking && r.unhealthyUntil <= now);
+    for (const replica of sleepers) this.#wake(replica);
+    if (sleepers.length > 0 || [...this.#replicas.values()].some((r) => r.waking)) return;
+    this.#maybeTrigger(now);
+  }
+
+  #wake(replica: ReplicaState): void {
+    const sleep = this.#deps.sleep;
+    if (!sleep) return;
+    replica.waking = true;
+    this.#log.info({ replica: replica.id }, 'Waking a sleeping replica for waiting requests');
+    void sleep.wake(replica.address, this.#stop.signal).then((woken) => {
+      replica.waking = false;
+      // It answered once awake; the next round reads /is_sleeping again all the same.
+      if (woken) replica.asleep = false;
+      else {
+        // Skipped for a while, so a replica that refuses at once is not asked every 100 ms.
+        replica.unhealthyUntil = Date.now() + this.#deps.settings.unhealthyMs;
+        this.#log.warn(
+          { replica: replica.id, skipMs: this.#deps.settings.unhealthyMs },
+          'A sleeping replica did not wake; asking again later',
+        );
+      }
+      this.#deps.hooks?.woke?.(this.name, woken ? 'woken' : 'failed');
+      this.#kick();
+    });
+  }
+
+  /** Asks for a first replica (at most every 10 s). */
+  #maybeTrigger(now: number): void {
     if (this.#lastTrigger !== undefined && now - this.#lastTrigger < TRIGGER_REPEAT_MS) return;
     this.#lastTrigger = now;
     this.#deps.hooks?.scaleRequested?.(this.name);

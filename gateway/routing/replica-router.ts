@@ -3,7 +3,7 @@
 // response in time, a 502/503) is skipped for a while and the request goes to another, each
 // replica at most once and at most `maxAttempts` in all; since none of those did any work, the
 // retry cannot generate or bill twice. With no ready replica, the pool holds the request (scale
-// from zero).
+// from zero), and again after a replica that answered 503 because it was just put to sleep.
 import type { Logger } from 'pino';
 import type { ModelRoute } from '../config.ts';
 import type { ReplicaAddress } from './endpoint-resolver.ts';
@@ -58,6 +58,15 @@ export interface ModelServerState {
   snapshot: PoolSnapshot;
 }
 
+/**
+ * The prompt's prefix block hashes, once per request and only when the policy reads them; seeded
+ * with the model the replicas are asked for, so two models (or a model and its adapter) never share a cache entry.
+ */
+function prefixBlocksFor(policy: RoutingPolicy, route: ModelRoute, request: RoutedRequest): number[] | undefined {
+  if (policy !== 'prefix' || !request.prompt) return undefined;
+  return prefixBlocks(promptPrefixText(request.prompt), request.servedModel ?? route.upstreamModel);
+}
+
 export class ReplicaRouter {
   readonly #options: RouterOptions;
 
@@ -97,13 +106,11 @@ export class ReplicaRouter {
     const pool = this.#options.pools.get(route.modelServer);
     if (!pool) throw new Error(`No replica pool for ModelServer "${route.modelServer}"`);
     const policy = route.routing ?? this.#options.settings.policy;
-    // Hashed once per request, and only when the policy reads it; seeded with the model the replicas
-    // are asked for, so two models (or a model and its adapter) never share a cache entry.
-    const seed = request.servedModel ?? route.upstreamModel;
-    const blocks = policy === 'prefix' && request.prompt ? prefixBlocks(promptPrefixText(request.prompt), seed) : undefined;
+    const blocks = prefixBlocksFor(policy, route, request);
     const tried = new Set<string>();
     let lastFailure: unknown;
     let heldMs = 0;
+    let holdAgain = false;
     for (let attempt = 0; attempt < this.#options.settings.maxAttempts; attempt++) {
       const lease = await pool.acquire({
         model: route.name,
@@ -112,7 +119,7 @@ export class ReplicaRouter {
         blocks,
         exclude: tried,
         signal: request.signal,
-        hold: attempt === 0,
+        hold: attempt === 0 || holdAgain,
         ...(request.onHold ? { onHold: request.onHold } : {}),
       });
       if (!lease) break;
@@ -122,9 +129,12 @@ export class ReplicaRouter {
       } catch (err) {
         lease.release();
         if (request.signal?.aborted || !isReplicaFailure(err)) throw err;
+        lastFailure = err;
+        // Put to sleep since the pool last looked (standby): not a failure; the pool wakes it while this request waits.
+        holdAgain = await pool.fellAsleep(lease.replica.id);
+        if (holdAgain) continue;
         pool.markFailed(lease.replica.id);
         tried.add(lease.replica.id);
-        lastFailure = err;
         this.#options.onFailover?.(route.name);
         this.#options.log.debug(
           { model: route.name, replica: lease.replica.id, attempt },

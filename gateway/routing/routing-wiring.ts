@@ -14,6 +14,7 @@ import { ReplicaPool, type PoolHooks } from './replica-pool.ts';
 import { ReplicaRouter } from './replica-router.ts';
 import { SPEC_POLICY_NAMES } from './routing-policy.ts';
 import { lazyScaleTrigger, logScaleTrigger, type ScaleTrigger } from './scale-trigger.ts';
+import { httpSleepControl } from './sleep-control.ts';
 
 const START_WAIT_MS = 3000;
 
@@ -32,7 +33,12 @@ export function modelServersOf(config: Pick<GatewayConfig, 'models'>): ModelServ
   const servers = new Map<string, ModelServerRef>();
   for (const route of config.models) {
     if (route.modelServer && !servers.has(route.modelServer))
-      servers.set(route.modelServer, { name: route.modelServer, endpoint: route.endpoint, replicasHost: route.replicasHost });
+      servers.set(route.modelServer, {
+        name: route.modelServer,
+        endpoint: route.endpoint,
+        replicasHost: route.replicasHost,
+        ...(route.standby ? { standby: true } : {}),
+      });
   }
   return [...servers.values()];
 }
@@ -73,6 +79,9 @@ function hooksFor(metrics: GatewayMetrics): PoolHooks {
     decided: (model, policy, reason) => {
       metrics.routingDecisions.inc({ model, policy: SPEC_POLICY_NAMES[policy], reason });
     },
+    woke: (modelServer, outcome) => {
+      metrics.replicaWakeups.inc({ model_server: modelServer, outcome });
+    },
   };
 }
 
@@ -87,6 +96,8 @@ export function createRouting(options: { config: GatewayConfig; metrics: Gateway
   // vLLM serves its metrics on the API port; the queue and KV cache they report are every client's.
   const loadProbe = httpLoadProbe('/metrics', settings.health.timeoutMs);
   const trigger = triggerFor(config, log);
+  // A wake-up lasts as long as reloading the weights may: as long as a request may be held.
+  const sleepControl = httpSleepControl(settings.health.timeoutMs, settings.scaleFromZero.timeoutMs);
   const hooks = hooksFor(metrics);
   const poolSettings = {
     healthIntervalMs: settings.health.intervalMs,
@@ -98,7 +109,17 @@ export function createRouting(options: { config: GatewayConfig; metrics: Gateway
   const pools = new Map(
     servers.map((server) => [
       server.name,
-      new ReplicaPool({ server, resolver, probe, loadProbe, trigger, settings: poolSettings, log, hooks }),
+      new ReplicaPool({
+        server,
+        resolver,
+        probe,
+        loadProbe,
+        trigger,
+        sleep: server.standby ? sleepControl : undefined,
+        settings: poolSettings,
+        log,
+        hooks,
+      }),
     ]),
   );
   const router = new ReplicaRouter({

@@ -1,6 +1,7 @@
 // The built-in autoscaler's loop: every interval, read the replicas and gateways of each ModelServer
 // with `autoscaling.engine: builtin`, decide (pure, decide.ts), write the replica count through the
-// ModelServer's scale subresource, and hand the verdict to the reconciler, which writes the status.
+// ModelServer's scale subresource, put idle replicas to sleep where a standby is asked for
+// (standby.ts), and hand the verdict to the reconciler, which writes the status.
 // Runs only in the leader (the manager starts it), one interval at a time.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -13,6 +14,8 @@ import { decide, EMPTY_MEMORY, type Decision, type DecisionResult, type ScalerMe
 import type { EndpointResolver } from './endpoints.ts';
 import { endpointsOf, observationOf, scrapeAll, type PodEndpoint, type ScrapeResult } from './scraper.ts';
 import { keyOf, scaleTargets, type ScaleTarget } from './targets.ts';
+import { putToSleep, sleepReadings, sleepStateRequests } from './replica-sleep.ts';
+import { decideStandby, type StandbyMemory } from './standby.ts';
 import type { ScaleEvent, VerdictStore } from '../scaling-verdicts.ts';
 import { errorMessage } from '../utils.ts';
 
@@ -35,6 +38,9 @@ export interface Autoscaler {
 }
 
 /** A read slower than this would make the interval late; half the interval, at most 2 s. */
+/** vLLM answers /sleep once the weights are off the GPU: seconds for a large model at level 1. */
+const SLEEP_TIMEOUT_MS = 60_000;
+
 function scrapeTimeoutMs(intervalMs: number): number {
   return Math.min(2000, Math.max(100, Math.floor(intervalMs / 2)));
 }
@@ -54,6 +60,7 @@ async function writeScale(kube: Kube, target: ScaleTarget, replicas: number): Pr
 export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
   const { log, metrics } = deps;
   const memories = new Map<string, ScalerMemory>();
+  const standbyMemories = new Map<string, StandbyMemory>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -82,6 +89,57 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
     return { result: decision.result, scaled: { time: timestamp(deps.now()), from, to: decision.replicas, reason: decision.explanation } };
   }
 
+  /**
+   * Standby: puts the idle replicas to sleep when their time has come; returns how many sleep now
+   * (undefined without a standby). A replica that refuses stays awake and is asked again next interval.
+   */
+  async function sleepIdle(
+    target: ScaleTarget,
+    decision: Decision,
+    endpoints: readonly PodEndpoint[],
+    results: ReadonlyMap<string, ScrapeResult>,
+  ): Promise<number | undefined> {
+    const standby = target.policy.standby;
+    if (!standby) return undefined;
+    const key = keyOf(target.namespace, target.name);
+    const readings = sleepReadings(endpoints, results);
+    const verdict = decideStandby({
+      policy: target.policy,
+      measurement: decision.measurement,
+      readings,
+      currentReplicas: target.currentReplicas,
+      decidedReplicas: decision.replicas,
+      previous: standbyMemories.get(key) ?? {},
+      nowMs: deps.now().getTime(),
+    });
+    const outcomes = await Promise.all(
+      verdict.sleep.map(async (pod) => {
+        const url = endpoints.find((e) => e.role === 'replica' && e.pod.metadata?.name === pod)?.url;
+        const outcome =
+          url === undefined ? { ok: false as const, message: 'no address' } : await putToSleep(url, standby.sleepLevel, SLEEP_TIMEOUT_MS);
+        return outcome.ok ? undefined : `${pod}: ${outcome.message}`;
+      }),
+    );
+    const failures = outcomes.filter((f) => f !== undefined);
+    // A refusal leaves it awake: read as awake next interval, not as woken by a request.
+    standbyMemories.set(key, { ...verdict.memory, awake: (verdict.memory.awake ?? 0) + failures.length });
+    const asleep = readings.filter((r) => r.asleep === true).length + verdict.sleep.length - failures.length;
+    const regarding = { ...target.modelServer, apiVersion: Kinds.ModelServer.apiVersion, kind: Kinds.ModelServer.kind };
+    if (verdict.sleep.length > failures.length && verdict.explanation) {
+      log.info({ modelServer: key, pods: verdict.sleep }, verdict.explanation);
+      await deps.recordEvent(regarding, { type: 'Normal', reason: 'Slept', message: verdict.explanation });
+    }
+    if (failures.length > 0) {
+      log.warn({ modelServer: key, failures }, 'A replica refused to sleep; asking again next interval');
+      await deps.recordEvent(regarding, {
+        type: 'Warning',
+        reason: 'SleepFailed',
+        message: `Could not put a replica to sleep: ${failures.join('; ')}`,
+      });
+    }
+    return asleep;
+  }
+
   async function decideOne(
     target: ScaleTarget,
     endpoints: readonly PodEndpoint[],
@@ -94,13 +152,20 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
     memories.set(key, result === 'write_failed' ? { ...decision.memory, lastReplicas: target.currentReplicas } : decision.memory);
     metrics.autoscalerDecisions.inc({ result });
     metrics.autoscalerDesiredReplicas.set({ namespace: target.namespace, modelserver: target.name }, decision.replicas);
-    if (deps.verdicts.update(key, decision.limit, scaled)) deps.requestReconcile(key);
+    const asleep = await sleepIdle(
+      target,
+      result === 'write_failed' ? { ...decision, replicas: target.currentReplicas } : decision,
+      endpoints,
+      results,
+    );
+    if (deps.verdicts.update(key, decision.limit, scaled, asleep)) deps.requestReconcile(key);
   }
 
   function forget(current: ReadonlySet<string>): void {
     for (const key of new Set([...memories.keys(), ...deps.verdicts.keys()])) {
       if (current.has(key)) continue;
       memories.delete(key);
+      standbyMemories.delete(key);
       deps.verdicts.delete(key);
       const [namespace = '', modelserver = ''] = key.split('/');
       metrics.autoscalerDesiredReplicas.remove({ namespace, modelserver });
@@ -117,8 +182,10 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
     });
     const endpoints = targets.map((t) => endpointsOf(t, deps.resolver));
     const all = endpoints.flat();
+    // Standby ModelServers' replicas also say whether they sleep, read in the same round.
+    const sleepStates = targets.flatMap((t, i) => (t.policy.standby ? sleepStateRequests(endpoints[i] ?? []) : []));
     const results = await scrapeAll(
-      all.flatMap((e) => (e.url === undefined ? [] : [{ url: e.url, role: e.role }])),
+      [...all.flatMap((e) => (e.url === undefined ? [] : [{ url: e.url, role: e.role }])), ...sleepStates],
       scrapeTimeoutMs(deps.intervalMs),
     );
     countScrapeErrors(all, results);

@@ -256,6 +256,28 @@ describe('decide: over time', () => {
     expect(decisions[3]?.explanation).toBe('0 requests in flight across 1 replica, target 2 per replica: scaling 1 → 0.');
   });
 
+  it('with a standby keeps one replica (to sleep) instead of going to zero, and starts one at zero', () => {
+    const p = { ...policy, minReplicas: 0, scaleDownDelaySeconds: 3, standby: { sleepLevel: 1 } };
+    const decisions = run(
+      p,
+      [
+        { at: 0, observe: idle },
+        { at: 3, observe: idle },
+        { at: 60, observe: idle },
+      ],
+      2,
+    );
+    expect(decisions.map((d) => d.replicas)).toEqual([2, 1, 1]);
+    const fromZero = decide(
+      p,
+      { currentReplicas: 0, readyReplicas: 0, replicas: [], gatewayPods: 0, gateways: [] },
+      EMPTY_MEMORY,
+      new Date(T0),
+    );
+    expect(fromZero.replicas).toBe(1);
+    expect(fromZero.explanation).toContain('scaling 0 → 1 to stay within 1-4');
+  });
+
   it('never goes below minReplicas however long it idles', () => {
     const decisions = run(
       { ...policy, scaleDownDelaySeconds: 1 },

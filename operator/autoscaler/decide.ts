@@ -6,15 +6,16 @@
 // recommendation applies at once; a lower one only once every recommendation over the last
 // scaleDownDelaySeconds was lower (the stabilisation window keeps their maximum), so a single
 // quiet interval never removes a replica. Zero is only recommended when nothing at all is running,
-// waiting, in flight or queued.
+// waiting, in flight or queued; and never with a standby (standby.ts), which keeps one replica asleep instead.
 import type { ModelServerSpec, ScalingMetric } from '../api/v1alpha1/model-server.ts';
 import { ScalingLimitedReasons } from '../api/v1alpha1/conditions.ts';
 import { measure, type LoadObservation, type Measurement } from './measure.ts';
 import { plural } from '../utils.ts';
+import { standbyFloor } from './standby.ts';
 
 export type ScalingPolicy = Pick<
   NonNullable<ModelServerSpec['autoscaling']>,
-  'minReplicas' | 'maxReplicas' | 'metric' | 'target' | 'scaleDownDelaySeconds'
+  'minReplicas' | 'maxReplicas' | 'metric' | 'target' | 'scaleDownDelaySeconds' | 'standby'
 >;
 
 /** What the autoscaler remembers about one ModelServer between intervals. */
@@ -44,10 +45,12 @@ export interface Decision {
   explanation: string;
   limit?: ScalingLimit;
   memory: ScalerMemory;
+  /** What the load was read as (the standby decision reads it too). */
+  measurement: Measurement;
 }
 
 function clamp(n: number, policy: ScalingPolicy): number {
-  return Math.min(Math.max(n, policy.minReplicas), policy.maxReplicas);
+  return Math.min(Math.max(n, standbyFloor(policy)), policy.maxReplicas);
 }
 
 /** Replicas the load asks for before min and max: zero only when idle, never zero when busy. */
@@ -107,15 +110,16 @@ function withoutReading(policy: ScalingPolicy, current: number, m: Exclude<Measu
   const outcome =
     replicas === current
       ? `keeping ${String(current)}`
-      : `${change(current, replicas)} to stay within ${String(policy.minReplicas)}-${String(policy.maxReplicas)}`;
+      : `${change(current, replicas)} to stay within ${String(standbyFloor(policy))}-${String(policy.maxReplicas)}`;
   const explanation = `${m.message}: ${outcome}.`;
   const memory: ScalerMemory = { recommendations: [], lastReplicas: replicas };
-  if (m.kind === 'nothingToMeasure') return { replicas, result: resultOf(current, replicas), explanation, memory };
+  if (m.kind === 'nothingToMeasure') return { replicas, result: resultOf(current, replicas), explanation, memory, measurement: m };
   return {
     replicas,
     result: 'metrics_unavailable',
     explanation,
     memory,
+    measurement: m,
     limit: { reason: ScalingLimitedReasons.MetricsUnavailable, message: explanation },
   };
 }
@@ -188,6 +192,7 @@ export function decide(policy: ScalingPolicy, observation: LoadObservation, prev
     result: resultOf(current, chosen.replicas),
     explanation,
     memory: { ...memory, lastReplicas: chosen.replicas },
+    measurement: m,
     ...(capped ? { limit: { reason: ScalingLimitedReasons.MaxReplicas, message: explanation } } : {}),
   };
 }

@@ -81,6 +81,13 @@ const GatewayFileModel = Type.Object(
         minLength: 1,
       }),
     ),
+    standby: Type.Optional(
+      Type.Boolean({
+        description:
+          "Local mode: the ModelServer keeps idle replicas asleep (its autoscaling.standby). The gateway reads each replica's /is_sleeping, " +
+          'never sends a request to a sleeping one, and wakes one (/wake_up) when a request finds none awake, holding it meanwhile.',
+      }),
+    ),
     fallback: Type.Optional(
       Type.String({ description: 'Another model name tried when this one fails before the first byte.', minLength: 1 }),
     ),

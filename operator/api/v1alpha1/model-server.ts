@@ -166,6 +166,29 @@ const WeightsCache = Type.Object(
   { description: 'A PersistentVolumeClaim that keeps downloaded weights across restarts.' },
 );
 
+/** vLLM's sleep levels: 1 keeps the weights in host memory, 2 discards them (reloaded from disk on wake). */
+export const SLEEP_LEVELS = [1, 2] as const;
+
+const Standby = Type.Object(
+  {
+    sleepLevel: Type.Integer({
+      description:
+        "vLLM's sleep level. 1: the weights move to host memory (the pod's memory must hold them) and wake in seconds. " +
+        '2: the weights are discarded and reloaded from disk on wake (slower, for hosts without the memory).',
+      minimum: 1,
+      maximum: 2,
+      default: 1,
+    }),
+  },
+  {
+    description:
+      'Warm standby through vLLM sleep mode: instead of scaling to zero, one replica (or minReplicas) is kept and put to sleep once idle for ' +
+      'scaleDownDelaySeconds, freeing its GPU memory; the gateway wakes it when a request arrives and holds the request meanwhile, as at zero. ' +
+      'vLLM gets --enable-sleep-mode and VLLM_SERVER_DEV_MODE=1 (the /sleep, /wake_up and /is_sleeping endpoints). ' +
+      'status.sleepingReplicas counts the replicas asleep. The GPUs stay allocated to the pod while it sleeps.',
+  },
+);
+
 const Autoscaling = withRules(
   Type.Object(
     {
@@ -199,10 +222,16 @@ const Autoscaling = withRules(
         maximum: 86400,
         default: 300,
       }),
+      standby: Type.Optional(Standby),
     },
     { description: 'Scale replicas on load, within min and max.' },
   ),
   [
+    {
+      rule: "!has(self.standby) || self.engine == 'builtin'",
+      message: "standby needs engine builtin: only the operator's own autoscaler puts idle replicas to sleep and counts them",
+      fieldPath: '.standby',
+    },
     {
       rule: 'self.minReplicas <= self.maxReplicas',
       message: 'minReplicas must be less than or equal to maxReplicas',
@@ -491,6 +520,11 @@ export const ModelServerSpec = withRules(
       fieldPath: '.vllm.tensorParallelSize',
     },
     {
+      rule: '!has(self.autoscaling) || !has(self.autoscaling.standby) || self.gpu.count > 0',
+      message: "autoscaling.standby uses vLLM's sleep mode, which frees GPU memory: it needs gpu.count above 0",
+      fieldPath: '.autoscaling.standby',
+    },
+    {
       rule: `self.gpu.count > 0 || !has(self.engine.args) || !self.engine.args.exists(a, ${celList(GPU_ONLY_VLLM_FLAGS)}.exists(f, a == f || a.startsWith(f + '=')))`,
       message: `engine.args sets a GPU-only vLLM flag (${GPU_ONLY_VLLM_FLAGS.join(', ')}) but gpu.count is 0; the operator sets what a CPU server needs`,
       fieldPath: '.engine.args',
@@ -543,6 +577,12 @@ export const ModelServerStatus = Type.Object(
       Type.Array(AdapterStatus, { description: 'Each spec.adapters entry and its state on the ready replicas.', maxItems: 64 }),
     ),
     lastColdStart: Type.Optional(ColdStart),
+    sleepingReplicas: Type.Optional(
+      Type.Integer({
+        description: 'Ready replicas asleep (autoscaling.standby), as their /is_sleeping said at the last interval.',
+        minimum: 0,
+      }),
+    ),
     scalingHistory: Type.Optional(
       Type.Array(ScaleEvent, { description: 'The most recent scaling decisions, newest first.', maxItems: 10 }),
     ),

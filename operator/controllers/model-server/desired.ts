@@ -26,6 +26,7 @@ import { buildPreloadJob } from './preload-job.ts';
 import { holdsReplicas, modelArgument, NO_WEIGHTS_INPUTS, sourceVolume, weightsSource, type WeightsInputs } from './weights.ts';
 import { VLLM_DEFAULT_REQUESTS } from '../../api/v1alpha1/resource-defaults.ts';
 import { tracesUrlUnder } from '../../api/v1alpha1/tracing.ts';
+import { sleepModeArgs, sleepModeEnv } from './sleep-mode.ts';
 
 type Spec = ModelServer['spec'];
 
@@ -53,7 +54,7 @@ export function vllmArgs(spec: Spec): string[] {
   if (spec.vllm.maxModelLen) args.push('--max-model-len', String(spec.vllm.maxModelLen));
   if (spec.cache) args.push('--download-dir', WEIGHTS_PATH);
   if (spec.tracing) args.push('--otlp-traces-endpoint', tracesUrlUnder(spec.tracing.endpoint));
-  return [...args, ...(spec.engine.args ?? [])];
+  return [...args, ...sleepModeArgs(spec), ...(spec.engine.args ?? [])];
 }
 
 /**
@@ -187,7 +188,10 @@ function podSpec(owner: Owner, spec: Spec): V1PodSpec {
         image: spec.engine.image,
         args: vllmArgs(spec),
         ports: [{ name: 'http', containerPort: VLLM_PORT }],
-        env: mergeEnv([...(spec.cache ? [envValue('HF_HOME', WEIGHTS_PATH)] : []), ...tracingEnv(spec)], specEnv(spec.engine.env)),
+        env: mergeEnv(
+          [...(spec.cache ? [envValue('HF_HOME', WEIGHTS_PATH)] : []), ...tracingEnv(spec), ...sleepModeEnv(spec)],
+          specEnv(spec.engine.env),
+        ),
         resources: gpuResources(spec),
         // /health answers while weights still load; /v1/models only once the model is served.
         startupProbe: httpProbe('/health', 'http', { periodSeconds: 10, failureThreshold: 360 }),

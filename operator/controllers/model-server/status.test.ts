@@ -349,4 +349,19 @@ describe('computeModelServerStatus with autoscaling', () => {
     expect(condition(status, 'ScalingLimited')?.status).toBe('False');
     expect(status.lastScale).toBeUndefined();
   });
+
+  it('counts the replicas asleep with a standby, in the field and in the kubectl column, and keeps the count across a restart', () => {
+    const standby = defaultedModelServer(
+      { name: 'm', generation: 2 },
+      { model: { id: 'a/b' }, gpu: { count: 1 }, replicas: 1, autoscaling: { minReplicas: 0, maxReplicas: 3, standby: {} } },
+    );
+    const observed = { deployment: deployment(1, { replicas: 1, readyReplicas: 1, updatedReplicas: 1 }), pods: [] };
+    const status = computeModelServerStatus(standby, { ...observed, verdict: { scaled: [], sleeping: 1 } }, NOW);
+    expect(status).toMatchObject({ sleepingReplicas: 1, replicasSummary: '1/1 (1 asleep)' });
+    // A restarted operator has no reading yet: the last one stays until its first interval.
+    expect(computeModelServerStatus({ ...standby, status }, observed, NOW).sleepingReplicas).toBe(1);
+    const awake = computeModelServerStatus(standby, { ...observed, verdict: { scaled: [], sleeping: 0 } }, NOW);
+    expect(awake).toMatchObject({ sleepingReplicas: 0, replicasSummary: '1/1' });
+    expect(computeModelServerStatus(builtin, observed, NOW).sleepingReplicas).toBeUndefined();
+  });
 });

@@ -198,6 +198,22 @@ function phaseOf(conds: ConditionInput[], c: Counts, wasReady: boolean): { phase
   return { phase: 'Progressing', reason: ready?.message ?? 'Waiting for the Deployment.' };
 }
 
+/** status.sleepingReplicas (autoscaling.standby): the autoscaler's last reading; the one in status until its first after a restart. */
+function sleepingReplicas(ms: ModelServer, observed: ModelServerObserved): number | undefined {
+  if (!ms.spec.autoscaling?.standby || !isBuiltin(ms)) return undefined;
+  return observed.verdict?.sleeping ?? ms.status?.sleepingReplicas ?? 0;
+}
+
+function replicaCounts(c: Counts, sleeping: number | undefined): Partial<ModelServerStatus> {
+  return {
+    replicas: c.current,
+    readyReplicas: c.ready,
+    desiredReplicas: c.desired,
+    replicasSummary: `${String(c.ready)}/${String(c.desired)}${sleeping ? ` (${String(sleeping)} asleep)` : ''}`,
+    ...(sleeping === undefined ? {} : { sleepingReplicas: sleeping }),
+  };
+}
+
 /** status.lastColdStart: the latest replica's start, kept when the replicas are gone. */
 function coldStartField(ms: ModelServer, observed: ModelServerObserved): Pick<ModelServerStatus, 'lastColdStart'> {
   const coldStart = lastColdStart(observed.pods, ms.status?.lastColdStart);
@@ -217,10 +233,7 @@ export function computeModelServerStatus(ms: ModelServer, observed: ModelServerO
     phase,
     phaseReason: clipSentence(reason),
     conditions: withTransitionTimes(ms.status?.conditions, inputs, now, ms.metadata?.generation ?? 0),
-    replicas: c.current,
-    readyReplicas: c.ready,
-    desiredReplicas: c.desired,
-    replicasSummary: `${String(c.ready)}/${String(c.desired)}`,
+    ...replicaCounts(c, sleepingReplicas(ms, observed)),
     scaleRange: autoscaling ? `${String(autoscaling.minReplicas)}-${String(autoscaling.maxReplicas)}` : 'fixed',
     selector: Object.entries(selectorLabels(ownerOf({ ...ms, kind: 'ModelServer' }), 'vllm'))
       .map(([k, v]) => `${k}=${v}`)

@@ -14,7 +14,8 @@ export const goldenModelServerSpecs = {
     priorityClassName: 'inference',
     runtimeClassName: 'nvidia',
     cache: { size: '200Gi', storageClassName: 'fast', accessMode: 'ReadWriteMany' },
-    autoscaling: { minReplicas: 0, maxReplicas: 4 },
+    // Idle, one replica sleeps (vLLM sleep mode) instead of the last one going away.
+    autoscaling: { minReplicas: 0, maxReplicas: 4, standby: { sleepLevel: 1 } },
     replicas: 2,
     // Spans to a collector over OTLP/HTTP, one in ten new traces kept.
     tracing: { endpoint: 'http://otel-collector.monitoring:4318/', samplerRatio: 0.1 },

@@ -132,6 +132,7 @@ function gatewayModel(m: Spec['models'][number], namespace: string, modelServers
     // The ModelServer says how its replicas share the work; unset, the gateway's ROUTING_POLICY or its default (prefix).
     routing: server?.spec.routing,
     adapters: gatewayAdapters(server),
+    standby: server?.spec.autoscaling?.standby ? true : undefined,
     fallback: m.fallback,
     pricing: m.pricing
       ? {
