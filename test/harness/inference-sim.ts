@@ -17,6 +17,8 @@ export interface InferenceSimOptions {
   kvCache?: { blocks: number; blockSize?: 8 | 16 | 32 | 64 | 128 };
   /** More simulator flags (latencies, --max-num-seqs, ...). */
   args?: readonly string[];
+  /** More environment, e.g. VLLM_SERVER_DEV_MODE=1 (with --enable-sleep-mode: /sleep and /wake_up). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface InferenceSim {
@@ -51,7 +53,7 @@ export async function startInferenceSim(options: InferenceSimOptions = {}): Prom
       ...(options.args ?? []),
     ],
     // The simulator's KV cache wants the pod's IP, as in a cluster.
-    ...(options.kvCache ? { env: { POD_IP: '127.0.0.1' } } : {}),
+    env: { ...(options.kvCache ? { POD_IP: '127.0.0.1' } : {}), ...options.env },
     logDir: dir,
   });
   const url = `http://127.0.0.1:${String(port)}`;
