@@ -222,6 +222,24 @@ const cases: Case[] = [
     expected: ['spec.engine.args', 'engine.args sets a GPU-only vLLM flag', 'but gpu.count is 0'],
   },
   {
+    name: 'a standby (vLLM sleep mode) on a CPU server',
+    kind: 'ModelServer',
+    spec: { ...validMs(), gpu: { count: 0 }, autoscaling: { maxReplicas: 2, standby: {} } },
+    expected: ['spec.autoscaling.standby', 'needs gpu.count above 0'],
+  },
+  {
+    name: 'a standby with an HPA scaling the replicas',
+    kind: 'ModelServer',
+    spec: { ...validMs(), autoscaling: { engine: 'hpa', maxReplicas: 2, standby: {} } },
+    expected: ['spec.autoscaling.standby', 'standby needs engine builtin'],
+  },
+  {
+    name: 'a sleep level vLLM does not have',
+    kind: 'ModelServer',
+    spec: { ...validMs(), autoscaling: { maxReplicas: 2, standby: { sleepLevel: 3 } } },
+    expected: ['spec.autoscaling.standby.sleepLevel'],
+  },
+  {
     name: 'a node affinity that is not an object',
     kind: 'ModelServer',
     spec: { ...validMs(), affinity: { nodeAffinity: 'garbage' } },

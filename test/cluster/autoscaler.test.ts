@@ -11,6 +11,7 @@ import { modelServer, perpetualDeployment, secretsManifest } from '../support/fi
 import { parseTable, testCluster } from '../support/kube.ts';
 import { startMetricsServer, type MetricsServer } from '../support/metrics-server.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
+import { SERVER_DEV_MODE_ENV, SLEEP_MODE_FLAG } from '../../operator/controllers/model-server/sleep-mode.ts';
 
 const INTERVAL_MS = 1000;
 const MS_LABEL = 'perpetual.ai/modelserver';
@@ -20,6 +21,8 @@ let operator: OperatorProcess;
 let endpoints: EndpointMap;
 let loaded: InferenceSim;
 let idle: InferenceSim;
+/** An idle replica in vLLM sleep mode (the flag and environment the operator writes for a standby). */
+let sleepy: InferenceSim;
 let noWaitingGauge: MetricsServer;
 let gateway: MetricsServer;
 let kedaCrdInstalled = false;
@@ -34,6 +37,7 @@ interface Ms {
   spec: { replicas?: number };
   status?: {
     readyReplicas?: number;
+    sleepingReplicas?: number;
     lastScale?: ScaleEvent;
     scalingHistory?: ScaleEvent[];
     conditions?: { type: string; status: string; reason: string; message: string }[];
@@ -107,9 +111,14 @@ beforeAll(async () => {
   await cluster.kubectl(['create', 'namespace', 'perpetual-system']);
   ns = await cluster.createNamespace('autoscale');
   await apply(secretsManifest());
-  [loaded, idle, noWaitingGauge, gateway] = await Promise.all([
+  [loaded, idle, sleepy, noWaitingGauge, gateway] = await Promise.all([
     startInferenceSim({ fakeMetrics: { 'running-requests': 12, 'waiting-requests': 0, 'kv-cache-usage': 0.9 } }),
     startInferenceSim({ fakeMetrics: { 'running-requests': 0, 'waiting-requests': 0, 'kv-cache-usage': 0 } }),
+    startInferenceSim({
+      fakeMetrics: { 'running-requests': 0, 'waiting-requests': 0, 'kv-cache-usage': 0 },
+      args: [SLEEP_MODE_FLAG],
+      env: { [SERVER_DEV_MODE_ENV]: '1' },
+    }),
     // A "vLLM" that exports running requests but not vllm:num_requests_waiting.
     startMetricsServer('vllm:num_requests_running{model_name="m"} 0\n'),
     startMetricsServer('perpetual_queued_requests{model="cold-model"} 0\nperpetual_inflight_requests{model="cold-model"} 0\n'),
@@ -119,6 +128,7 @@ beforeAll(async () => {
     byLabel([
       { label: MS_LABEL, value: 'loaded', url: loaded.url },
       { label: MS_LABEL, value: 'idle', url: idle.url },
+      { label: MS_LABEL, value: 'sleepy', url: sleepy.url },
       { label: MS_LABEL, value: 'blind', url: noWaitingGauge.url },
       { label: MS_LABEL, value: 'cold', url: idle.url },
       { label: MS_LABEL, value: 'by-hpa', url: loaded.url },
@@ -135,7 +145,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator.stop();
   await endpoints.stop();
-  await Promise.all([loaded.stop(), idle.stop(), noWaitingGauge.stop(), gateway.stop()]);
+  await Promise.all([loaded.stop(), idle.stop(), sleepy.stop(), noWaitingGauge.stop(), gateway.stop()]);
   // The GPU test files share this cluster: give the GPUs this file's ModelServers hold back.
   await cluster.kubectlOk(['delete', 'namespace', ns, '--wait=true', '--timeout=90s']);
   if (kedaCrdInstalled) await cluster.kubectlOk(['delete', 'crd', 'scaledobjects.keda.sh', '--wait=true', '--timeout=60s']);
@@ -199,6 +209,45 @@ describe('the built-in autoscaler', () => {
     });
     await deleteModelServer('idle');
   }, 120_000);
+
+  it('with a standby, puts the idle replica to sleep instead of scaling to zero, and gives a woken one a full window', async () => {
+    const isSleeping = async () => ((await (await fetch(`${sleepy.url}/is_sleeping`)).json()) as { is_sleeping: boolean }).is_sleeping;
+    await apply(
+      modelServer('sleepy', { replicas: 1, ...autoscaling({ minReplicas: 0, maxReplicas: 2, scaleDownDelaySeconds: 3, standby: {} }) }),
+    );
+    await eventually(async () => {
+      expect((await getMs('sleepy')).status?.sleepingReplicas).toBe(1);
+    }, 60_000);
+    expect(await isSleeping()).toBe(true);
+    expect((await getMs('sleepy')).spec.replicas).toBe(1);
+    await eventually(async () => {
+      const [row] = parseTable(await cluster.kubectlOk(['get', 'ms', 'sleepy', '-n', ns]));
+      expect(row).toMatchObject({ REPLICAS: '1/1 (1 asleep)', 'MIN-MAX': '0-2' });
+    });
+    const slept = await cluster.kubectlOk([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=sleepy,reason=Slept',
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(slept).toContain('No load for 3 s: putting 1 replica to sleep (vLLM sleep level 1), freeing GPU memory');
+    // A gateway wakes it for a request: the operator reads it awake, and waits a whole window before sleeping it again.
+    const wokenAt = Date.now();
+    expect((await fetch(`${sleepy.url}/wake_up`, { method: 'POST' })).ok).toBe(true);
+    await eventually(async () => {
+      expect((await getMs('sleepy')).status?.sleepingReplicas).toBe(0);
+    }, 30_000);
+    await eventually(async () => {
+      expect(await isSleeping()).toBe(true);
+    }, 30_000);
+    expect(Date.now() - wokenAt).toBeGreaterThanOrEqual(3000);
+    expect((await getMs('sleepy')).spec.replicas).toBe(1);
+    await deleteModelServer('sleepy');
+  }, 150_000);
 
   it('names a metric no replica exports (MetricsUnavailable) and never scales down on missing data', async () => {
     await apply(
