@@ -1,24 +1,27 @@
-// Scale from zero, end to end: from the first request for a model whose ModelServer has no replica
-// to the first token of the answer, when the model needs X seconds to become ready.
+// Cold start, end to end: from the first request for a model with no replica awake to the first
+// token of the answer, along the three paths a ModelServer can take (issue 19):
 //
 //   node test/bench/scale-from-zero.ts
-//   STARTUP_SECONDS=2,5 RUNS=3 node test/bench/scale-from-zero.ts
+//   DOWNLOAD_SECONDS=6 LOAD_SECONDS=3 WAKE_MS=500 RUNS=3 node test/bench/scale-from-zero.ts
 //
 // Everything runs on loopback and is started and stopped here: a private PostgreSQL and Redis and
 // the gateway as a real process (local mode, SCALE_TRIGGER=log, replicas from ENDPOINT_MAP_FILE).
 // llm-d-inference-sim stands in for vLLM; --startup-duration=X keeps its /health/ready at 503 for X
-// seconds, as a server loading weights. Per run, for each X:
-//   baseline  a simulator started on its own: from spawning it until /health/ready answers 200
-//             (polled every 10 ms), i.e. the model's own time to ready;
-//   gateway   a streaming request for the model while its replica list is empty. The benchmark
-//             plays the autoscaler: when the gateway logs its scale-from-zero request, it starts a
-//             simulator and adds it to the map file (a pod appearing in DNS). Measured: from sending
-//             the request until the first content token arrives.
-// The goal is gateway < X + 1 s; "added" is gateway minus baseline (trigger, discovery, readiness
-// polling, the request itself). The benchmark also watches the gateway's replica itself, so it
-// reports how long after the replica was ready the first token came (the gateway's part: readiness
-// polling every 100 ms while requests are held, then the request). Medians over RUNS. Timings go
-// to stdout only.
+// seconds, as a server getting its weights ready. The paths, each timed from sending a streaming
+// request until the first content token arrives:
+//   no preload  scaled from zero; the replica downloads and loads its weights: X = DOWNLOAD + LOAD;
+//   preloaded   scaled from zero with cache.preload: the weights are on the volume: X = LOAD;
+//               for both, the benchmark plays the autoscaler: when the gateway logs its
+//               scale-from-zero request, it starts a simulator and adds it to the map file (a pod
+//               appearing in DNS); baseline: a simulator started alone, spawn → /health/ready 200;
+//   standby     autoscaling.standby: one replica kept asleep (put to sleep by the operator's own
+//               /sleep call) behind test/stubs/sleep-faithful-replica.ts, which answers as vLLM does
+//               asleep and takes WAKE_MS to wake; the gateway holds the request and wakes it;
+//               baseline: WAKE_MS.
+// "added" is the path minus its baseline: what the gateway adds (trigger or wake, discovery,
+// readiness polling every 100 ms while requests are held, the request). Medians over RUNS. The
+// seconds are inputs, not measurements of vLLM: the point is each path's cost beyond the model's
+// own time and the ratio between the paths. Timings go to stdout only.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +31,25 @@ import { startPostgres, type Postgres } from '../harness/postgres.ts';
 import { startRedis, type Redis } from '../harness/redis.ts';
 import { replaceMapFile } from '../support/endpoint-map.ts';
 import { startStack, type Stack } from '../support/gateway-stack.ts';
+import { putToSleep } from '../../operator/autoscaler/replica-sleep.ts';
+import { SERVER_DEV_MODE_ENV, SLEEP_MODE_FLAG } from '../../operator/controllers/model-server/sleep-mode.ts';
+import { startSleepFaithfulReplica, type SleepFaithfulReplica } from '../stubs/sleep-faithful-replica.ts';
 import { intEnv } from './support/env.ts';
 
 const MODEL = 'cold';
+/** The standby path's model: its ModelServer keeps a replica asleep. */
+const WARM_MODEL = 'warm';
 const SIM_MODEL = 'perpetual-bench/cold-7b';
 const RUNS = intEnv('RUNS', 3);
-const STARTUP_SECONDS = (process.env.STARTUP_SECONDS ?? '2,5').split(',').map((s) => Number(s.trim()));
+const DOWNLOAD_SECONDS = intEnv('DOWNLOAD_SECONDS', 6);
+const LOAD_SECONDS = intEnv('LOAD_SECONDS', 3);
+const WAKE_MS = intEnv('WAKE_MS', 500);
+/** The scale-from-zero paths: the replica's time to ready with and without its weights preloaded. */
+const FROM_ZERO = [
+  { path: 'no preload', x: DOWNLOAD_SECONDS + LOAD_SECONDS },
+  { path: 'preloaded', x: LOAD_SECONDS },
+] as const;
+type Path = (typeof FROM_ZERO)[number]['path'] | 'standby';
 // How often the gateway polls replicas when nothing is held; the bench waits this long (and a
 // margin) after removing a replica so the next run starts from a pool that knows it has none.
 const HEALTH_INTERVAL_MS = 500;
@@ -43,21 +59,23 @@ interface Running {
   redis?: Redis;
   stack?: Stack;
   sims: InferenceSim[];
+  sleeper?: SleepFaithfulReplica;
   dir: string;
 }
 
 interface Sample {
-  x: number;
+  path: Path;
+  /** The model's own time: to ready (from zero) or to wake (standby). */
   baselineMs: number;
   gatewayMs: number;
-  /** From sending the request until the gateway had asked for a replica. */
-  triggerMs: number;
-  /** From the replica's /health/ready first answering 200 (seen by this benchmark) to the first token. */
-  afterReadyMs: number;
+  /** From zero: from sending the request until the gateway had asked for a replica. */
+  triggerMs?: number;
+  /** From zero: from the replica's /health/ready first answering 200 (seen by this benchmark) to the first token. */
+  afterReadyMs?: number;
 }
 
-function writeMap(path: string, replicas: string[]): void {
-  replaceMapFile(path, JSON.stringify({ [MODEL]: replicas }));
+function writeMap(path: string, replicas: string[], sleeper: SleepFaithfulReplica): void {
+  replaceMapFile(path, JSON.stringify({ [MODEL]: replicas, [WARM_MODEL]: [sleeper.url] }));
 }
 
 /** When /health/ready first answers 200 (performance.now()), polled every 10 ms. */
@@ -105,20 +123,25 @@ async function firstToken(res: Response): Promise<number> {
 
 interface Bench {
   running: Running;
+  sleeper: SleepFaithfulReplica;
   stack: Stack;
   apiKey: string;
   mapPath: string;
 }
 
-async function throughGateway({ running, stack, apiKey, mapPath }: Bench, x: number): Promise<Omit<Sample, 'x' | 'baselineMs'>> {
-  const triggersBefore = scaleRequests(stack);
-  const started = performance.now();
-  const response = fetch(`${stack.url}/v1/chat/completions`, {
+function streamingChat({ stack, apiKey }: Bench, model: string): Promise<Response> {
+  return fetch(`${stack.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hello after a cold start' }], stream: true }),
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello after a cold start' }], stream: true }),
   });
-  const first = response.then(firstToken);
+}
+
+async function fromZero(bench: Bench, x: number): Promise<Pick<Sample, 'gatewayMs' | 'triggerMs' | 'afterReadyMs'>> {
+  const { running, stack, mapPath, sleeper } = bench;
+  const triggersBefore = scaleRequests(stack);
+  const started = performance.now();
+  const first = streamingChat(bench, MODEL).then(firstToken);
   first.catch(() => undefined);
   while (scaleRequests(stack) === triggersBefore) {
     if (performance.now() - started > 10_000) throw new Error('the gateway never asked for a replica');
@@ -127,12 +150,25 @@ async function throughGateway({ running, stack, apiKey, mapPath }: Bench, x: num
   const triggerMs = performance.now() - started;
   const sim = await startInferenceSim({ model: SIM_MODEL, startupSeconds: x });
   running.sims.push(sim);
-  writeMap(mapPath, [sim.url]);
+  writeMap(mapPath, [sim.url], sleeper);
   const [ready, token] = await Promise.all([readyAt(sim), first]);
-  writeMap(mapPath, []);
+  writeMap(mapPath, [], sleeper);
   await sim.stop();
   await sleep(3 * HEALTH_INTERVAL_MS);
   return { gatewayMs: token - started, triggerMs, afterReadyMs: token - ready };
+}
+
+/** The standby path: the replica asleep (as the operator puts it), then a request the gateway must wake it for. */
+async function fromStandby(bench: Bench): Promise<Pick<Sample, 'gatewayMs'>> {
+  const result = await putToSleep(`${bench.sleeper.url}/metrics`, 1, 5000);
+  if (!result.ok) throw new Error(`the replica refused to sleep: ${result.message}`);
+  // The gateway reads /is_sleeping every health round: let it see the replica asleep.
+  await sleep(3 * HEALTH_INTERVAL_MS);
+  const refusedBefore = bench.sleeper.refusedAsleep;
+  const started = performance.now();
+  const token = await streamingChat(bench, WARM_MODEL).then(firstToken);
+  if (bench.sleeper.refusedAsleep !== refusedBefore) throw new Error('the gateway sent a request to the replica asleep');
+  return { gatewayMs: token - started };
 }
 
 function median(values: number[]): number {
@@ -143,27 +179,31 @@ function median(values: number[]): number {
 
 function report(samples: Sample[]): void {
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const noPreload = median(samples.filter((m) => m.path === 'no preload').map((m) => m.gatewayMs));
   console.log(
-    '\n| X (model ready after) | baseline: simulator alone | gateway: request → first token | added | ratio | goal < X + 1 s | replica asked for after | first token after replica ready |',
+    "\n| path | the model's own time | request → first token | added by the gateway | vs no preload | replica asked for after | first token after ready |",
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const x of STARTUP_SECONDS) {
-    const mine = samples.filter((sample) => sample.x === x);
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const path of [...FROM_ZERO.map((p) => p.path), 'standby'] as const) {
+    const mine = samples.filter((sample) => sample.path === path);
     const base = median(mine.map((m) => m.baselineMs));
     const gw = median(mine.map((m) => m.gatewayMs));
     const worst = Math.max(...mine.map((m) => m.gatewayMs));
-    const trigger = median(mine.map((m) => m.triggerMs));
-    const afterReady = median(mine.map((m) => m.afterReadyMs));
+    const trigger = mine[0]?.triggerMs === undefined ? '-' : `${median(mine.map((m) => m.triggerMs ?? 0)).toFixed(1)} ms`;
+    const afterReady = mine[0]?.afterReadyMs === undefined ? '-' : `${median(mine.map((m) => m.afterReadyMs ?? 0)).toFixed(0)} ms`;
     console.log(
-      `| ${String(x)} s | ${s(base)} | ${s(gw)} (worst ${s(worst)}) | ${s(gw - base)} | ${(gw / base).toFixed(3)}× | ${worst < (x + 1) * 1000 ? 'met' : 'NOT met'} | ${trigger.toFixed(1)} ms | ${afterReady.toFixed(0)} ms |`,
+      `| ${path} | ${s(base)} | ${s(gw)} (worst ${s(worst)}) | ${s(gw - base)} | ${(gw / noPreload).toFixed(3)}× | ${trigger} | ${afterReady} |`,
     );
   }
-  const round = (ms: number): number => Math.round(ms * 10) / 10;
+  const round = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
   console.log(
     JSON.stringify({
       runs: RUNS,
+      downloadSeconds: DOWNLOAD_SECONDS,
+      loadSeconds: LOAD_SECONDS,
+      wakeMs: WAKE_MS,
       samples: samples.map((m) => ({
-        x: m.x,
+        path: m.path,
         baselineMs: round(m.baselineMs),
         gatewayMs: round(m.gatewayMs),
         triggerMs: round(m.triggerMs),
@@ -176,15 +216,23 @@ function report(samples: Sample[]): void {
 async function main(): Promise<void> {
   const running: Running = { sims: [], dir: mkdtempSync(join(tmpdir(), 'perpetual-bench-sfz-')) };
   const mapPath = join(running.dir, 'endpoints.json');
-  writeMap(mapPath, []);
   try {
     [running.postgres, running.redis] = await Promise.all([startPostgres(), startRedis()]);
+    // The standby's replica: the flag and environment the operator writes for autoscaling.standby.
+    const warmSim = await startInferenceSim({ model: SIM_MODEL, args: [SLEEP_MODE_FLAG], env: { [SERVER_DEV_MODE_ENV]: '1' } });
+    running.sims.push(warmSim);
+    const sleeper = (running.sleeper = await startSleepFaithfulReplica(warmSim.url, { wakeMs: WAKE_MS }));
+    writeMap(mapPath, [], sleeper);
+    const route = { endpoint: 'http://127.0.0.1:9/v1', upstreamModel: SIM_MODEL };
     const stack = (running.stack = await startStack({
       postgresUrl: running.postgres.url,
       redisUrl: running.redis.url,
       config: {
         mode: 'local',
-        models: [{ name: MODEL, modelServer: MODEL, endpoint: 'http://127.0.0.1:9/v1', upstreamModel: SIM_MODEL }],
+        models: [
+          { name: MODEL, modelServer: MODEL, ...route },
+          { name: WARM_MODEL, modelServer: WARM_MODEL, standby: true, ...route },
+        ],
         memory: { enabled: false },
       },
       env: {
@@ -196,23 +244,28 @@ async function main(): Promise<void> {
       },
     }));
     const { apiKey } = await stack.newUser('enterprise');
+    const bench: Bench = { running, sleeper, stack, apiKey, mapPath };
     console.log(
-      `scale-from-zero: X = ${STARTUP_SECONDS.join(', ')} s, ${String(RUNS)} runs each, gateway polls every 100 ms while requests are held`,
+      `cold start: download ${String(DOWNLOAD_SECONDS)} s, load ${String(LOAD_SECONDS)} s, wake ${String(WAKE_MS)} ms (simulated), ${String(RUNS)} runs`,
     );
     const samples: Sample[] = [];
     for (let run = 0; run < RUNS; run++) {
-      for (const x of STARTUP_SECONDS) {
+      for (const { path, x } of FROM_ZERO) {
         const baselineMs = await baseline(running, x);
-        const measured = await throughGateway({ running, stack, apiKey, mapPath }, x);
-        samples.push({ x, baselineMs, ...measured });
+        const measured = await fromZero(bench, x);
+        samples.push({ path, baselineMs, ...measured });
         console.log(
-          `run ${String(run + 1)} X=${String(x)} s: baseline ${baselineMs.toFixed(0)} ms, gateway ${measured.gatewayMs.toFixed(0)} ms (asked for a replica after ${measured.triggerMs.toFixed(1)} ms, first token ${measured.afterReadyMs.toFixed(0)} ms after the replica was ready)`,
+          `run ${String(run + 1)} ${path} (X=${String(x)} s): baseline ${baselineMs.toFixed(0)} ms, gateway ${measured.gatewayMs.toFixed(0)} ms (asked for a replica after ${(measured.triggerMs ?? 0).toFixed(1)} ms, first token ${(measured.afterReadyMs ?? 0).toFixed(0)} ms after the replica was ready)`,
         );
       }
+      const standby = await fromStandby(bench);
+      samples.push({ path: 'standby', baselineMs: WAKE_MS, ...standby });
+      console.log(`run ${String(run + 1)} standby: wake ${String(WAKE_MS)} ms, gateway ${standby.gatewayMs.toFixed(0)} ms`);
     }
     report(samples);
   } finally {
     await running.stack?.stop();
+    await running.sleeper?.close();
     await Promise.allSettled([...running.sims.map((sim) => sim.stop()), running.postgres?.stop(), running.redis?.stop()]);
     rmSync(running.dir, { recursive: true, force: true });
   }
