@@ -104,7 +104,7 @@ describe('decideStandby', () => {
   it.each([
     [{ minReplicas: 0 }, 0],
     [{ minReplicas: 0, standby: { sleepLevel: 1 } }, 1],
-    [{ minReplicas: 3, standby: { sleepLevel: 2 } }, 3],
+    [{ minReplicas: 3, standby: { sleepLevel: 1 } }, 3],
   ])('floor of %j is %i', (p, floor) => {
     expect(standbyFloor(p)).toBe(floor);
   });

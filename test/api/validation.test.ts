@@ -234,9 +234,9 @@ const cases: Case[] = [
     expected: ['spec.autoscaling.standby', 'standby needs engine builtin'],
   },
   {
-    name: 'a sleep level vLLM does not have',
+    name: 'sleep level 2 (its wake-up needs a weights reload the gateway does not make)',
     kind: 'ModelServer',
-    spec: { ...validMs(), autoscaling: { maxReplicas: 2, standby: { sleepLevel: 3 } } },
+    spec: { ...validMs(), autoscaling: { maxReplicas: 2, standby: { sleepLevel: 2 } } },
     expected: ['spec.autoscaling.standby.sleepLevel'],
   },
   {

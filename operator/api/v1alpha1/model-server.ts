@@ -166,17 +166,15 @@ const WeightsCache = Type.Object(
   { description: 'A PersistentVolumeClaim that keeps downloaded weights across restarts.' },
 );
 
-/** vLLM's sleep levels: 1 keeps the weights in host memory, 2 discards them (reloaded from disk on wake). */
-export const SLEEP_LEVELS = [1, 2] as const;
-
 const Standby = Type.Object(
   {
     sleepLevel: Type.Integer({
       description:
-        "vLLM's sleep level. 1: the weights move to host memory (the pod's memory must hold them) and wake in seconds. " +
-        '2: the weights are discarded and reloaded from disk on wake (slower, for hosts without the memory).',
+        "vLLM's sleep level. 1 (the only one offered): the weights move to host memory, so the pod's memory limit must hold them, " +
+        'and a wake-up copies them back in seconds. Level 2 (weights discarded) is not offered: vLLM then serves again only after ' +
+        'its weights are reloaded through a separate RPC, which the gateway does not make.',
       minimum: 1,
-      maximum: 2,
+      maximum: 1,
       default: 1,
     }),
   },
