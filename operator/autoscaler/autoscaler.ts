@@ -37,10 +37,10 @@ export interface Autoscaler {
   stop(): Promise<void>;
 }
 
-/** A read slower than this would make the interval late; half the interval, at most 2 s. */
 /** vLLM answers /sleep once the weights are off the GPU: seconds for a large model at level 1. */
 const SLEEP_TIMEOUT_MS = 60_000;
 
+/** A read slower than this would make the interval late; half the interval, at most 2 s. */
 function scrapeTimeoutMs(intervalMs: number): number {
   return Math.min(2000, Math.max(100, Math.floor(intervalMs / 2)));
 }
@@ -121,8 +121,12 @@ export function startAutoscaler(deps: AutoscalerDeps): Autoscaler {
       }),
     );
     const failures = outcomes.filter((f) => f !== undefined);
-    // A refusal leaves it awake: read as awake next interval, not as woken by a request.
-    standbyMemories.set(key, { ...verdict.memory, awake: (verdict.memory.awake ?? 0) + failures.length });
+    // A refusal leaves it awake (read as awake next interval, not as woken by a request) and is asked
+    // again after another whole window, not every interval.
+    standbyMemories.set(
+      key,
+      failures.length === 0 ? verdict.memory : { awake: (verdict.memory.awake ?? 0) + failures.length, idleSinceMs: deps.now().getTime() },
+    );
     const asleep = readings.filter((r) => r.asleep === true).length + verdict.sleep.length - failures.length;
     const regarding = { ...target.modelServer, apiVersion: Kinds.ModelServer.apiVersion, kind: Kinds.ModelServer.kind };
     if (verdict.sleep.length > failures.length && verdict.explanation) {
