@@ -2,13 +2,21 @@
 // image, a local-mode PerpetualDeployment whose every child runs for real (gateway pods passing
 // their probes, the migration Job against PostgreSQL, Redis and Qdrant from images built here,
 // the vLLM stand-in behind its Service), and a user's traffic from the node through kube-proxy.
-import { generateFernetKey } from '../../gateway/crypto/fernet.ts';
 import pg from 'pg';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
 import { parseTable, testCluster } from '../support/kube.ts';
-import { operatorManifests, SIMULATOR_ARGS, withNodeImages } from '../support/node-stack.ts';
+import {
+  createStackNamespace,
+  gatewayAccess,
+  gatewayCall as callGateway,
+  type GatewayReply,
+  installOperator,
+  kubeJson,
+  localStackManifest,
+  modelServerManifest,
+  OPERATOR_NAMESPACE,
+} from '../support/node-stack.ts';
 
 const cluster = testCluster();
 const images = inject('images');
@@ -23,7 +31,7 @@ async function table(resource: string, namespace = NS): Promise<Record<string, s
 }
 
 async function json<T>(args: string[]): Promise<T> {
-  return JSON.parse(await cluster.kubectlOk([...args, '-o', 'json'])) as T;
+  return kubeJson<T>(cluster, args);
 }
 
 interface Status {
@@ -33,37 +41,15 @@ interface Status {
 }
 
 function modelServer(name: string, spec: Record<string, unknown>): string {
-  return stringify({
-    apiVersion: 'perpetual.ai/v1alpha1',
-    kind: 'ModelServer',
-    metadata: { name, namespace: NS },
-    spec: {
-      model: { id: MODEL, servedName: SERVED },
-      // The simulator takes vLLM's flags; a made-up model and a dummy tokenizer keep it offline.
-      engine: { image: images['inference-sim'], args: SIMULATOR_ARGS },
-      gpu: { count: 1 },
-      ...spec,
-    },
-  });
+  return modelServerManifest(images, { name, namespace: NS, model: MODEL, servedName: SERVED }, spec);
 }
 
 function stack(): string {
-  return withNodeImages(
-    stringify({
-      apiVersion: 'perpetual.ai/v1alpha1',
-      kind: 'PerpetualDeployment',
-      metadata: { name: 'stack', namespace: NS },
-      spec: {
-        mode: 'local',
-        gateway: { replicas: 2 },
-        database: { secretRef: { name: 'db' } },
-        encryptionKeySecretRef: { name: 'enc' },
-        vectorStore: { type: 'managed', managed: { storage: { size: '1Gi' } } },
-        models: [{ name: SERVED, modelServerRef: { name: 'sim' } }],
-      },
-    }),
+  return localStackManifest(
     images,
     inject('externalQdrantUrl'),
+    { name: 'stack', namespace: NS },
+    { gatewayReplicas: 2, models: [{ name: SERVED, modelServerRef: { name: 'sim' } }] },
   );
 }
 
@@ -75,24 +61,11 @@ let userId = '';
 async function gatewayCall(
   path: string,
   init: { method?: string; token?: string; admin?: boolean; body?: unknown } = {},
-): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.admin) headers['x-admin-token'] = adminToken;
-  const response = await fetch(`${gatewayUrl}${path}`, {
-    method: init.method ?? 'GET',
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    signal: AbortSignal.timeout(180_000),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+): Promise<GatewayReply> {
+  return callGateway(gatewayUrl, path, { ...init, ...(init.admin ? { adminToken } : {}) });
 }
 
-async function chat(
-  content: string,
-  conversation: string,
-  endUser = 'e2e-end-user',
-): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+async function chat(content: string, conversation: string, endUser = 'e2e-end-user'): Promise<GatewayReply> {
   return gatewayCall('/v1/chat/completions', {
     method: 'POST',
     token: apiKey,
@@ -127,19 +100,9 @@ async function gatewayPods(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  await cluster.kubectlOk(['apply', '--server-side', '-f', '-'], await operatorManifests(cluster, images));
-  await cluster.kubectlOk(['create', 'namespace', NS]);
-  const secrets = [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: NS }, stringData: { uri: postgresUrl } },
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'enc', namespace: NS },
-      stringData: { API_KEY_ENCRYPTION_KEY: generateFernetKey() },
-    },
-  ];
-  await cluster.kubectlOk(['apply', '-f', '-'], secrets.map((s) => stringify(s)).join('---\n'));
-}, 120_000);
+  await installOperator(cluster, images);
+  await createStackNamespace(cluster, NS, postgresUrl);
+}, 240_000);
 
 afterAll(async () => {
   // Ask for the namespace to go; the harness stops the node (and every container) either way.
@@ -148,20 +111,19 @@ afterAll(async () => {
 
 describe('the operator, installed from config/default', () => {
   it('runs as two pods from its image under its own numeric non-root user', async () => {
-    await cluster.kubectlOk(['rollout', 'status', 'deployment/perpetual-operator', '-n', 'perpetual-system', '--timeout=180s']);
     const pods = await json<{
       items: {
         spec: { containers: { image: string }[]; securityContext: { runAsUser?: number } };
         status: { containerStatuses: { ready: boolean }[] };
       }[];
-    }>(['get', 'pods', '-n', 'perpetual-system', '-l', 'app.kubernetes.io/component=operator']);
+    }>(['get', 'pods', '-n', OPERATOR_NAMESPACE, '-l', 'app.kubernetes.io/component=operator']);
     expect(pods.items).toHaveLength(2);
     for (const pod of pods.items) {
       expect(pod.spec.containers[0]?.image).toBe(images.operator);
       expect(pod.status.containerStatuses[0]?.ready).toBe(true);
     }
     // kubectl logs goes API server → kubelet by InternalIP: the real streaming path works.
-    const logs = await cluster.kubectlOk(['logs', '-n', 'perpetual-system', 'deployment/perpetual-operator', '--tail=50']);
+    const logs = await cluster.kubectlOk(['logs', '-n', OPERATOR_NAMESPACE, 'deployment/perpetual-operator', '--tail=50']);
     expect(logs).toMatch(/"level"/);
   }, 240_000);
 });
@@ -199,15 +161,7 @@ describe('a local-mode PerpetualDeployment on a real node', () => {
     // Scaled to zero until the first request.
     const [ms] = await table('ms/sim');
     expect(ms).toMatchObject({ READY: 'True', REPLICAS: '0/0', 'MIN-MAX': '0-1' });
-    const gatewayService = await json<{ spec: { clusterIP: string; ports: { port: number }[] } }>([
-      'get',
-      'service/stack-gateway',
-      '-n',
-      NS,
-    ]);
-    gatewayUrl = `http://${gatewayService.spec.clusterIP}:${String(gatewayService.spec.ports[0]?.port)}`;
-    const secret = await json<{ data: { token: string } }>(['get', 'secret/stack-admin-token', '-n', NS]);
-    adminToken = Buffer.from(secret.data.token, 'base64').toString();
+    ({ url: gatewayUrl, adminToken } = await gatewayAccess(cluster, NS, 'stack'));
   }, 360_000);
 
   it('answers /health through the Service, and the admin API issues a key', async () => {

@@ -1,0 +1,351 @@
+// Serving on real pods of the simulator (issue 19): a ModelServer fronted by a local-mode stack's
+// gateway, the operator running in-cluster as pods. A real scale from zero gives a cold-start
+// breakdown whose phases come from the kubelet's and the scheduler's stamps on the new pod; the
+// operator then keeps that running pod's LoRA adapters equal to spec.adapters through vLLM's
+// dynamic API (the simulator's /v1/load_lora_adapter and /v1/unload_lora_adapter, dialled at the
+// pod's IP), without rolling it, and the gateway's Service answers `<model>:<adapter>` with it.
+// The test reads the simulator itself at the pod's IP (from the node, on the bridge) to see what
+// it holds.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
+import { testCluster } from '../support/kube.ts';
+import {
+  createStackNamespace,
+  gatewayAccess,
+  gatewayCall,
+  type GatewayReply,
+  installOperator,
+  kubeJson,
+  localStackManifest,
+  modelServerManifest,
+  newApiKey,
+} from '../support/node-stack.ts';
+
+const cluster = testCluster();
+const images = inject('images');
+const NS = 'e2e-serving';
+const MS = 'lora';
+const SERVED = 'sim-lora';
+const sql = { name: 'sql', source: 'hf://perpetual-e2e/sql-lora' };
+const support = { name: 'support', source: 'hf://perpetual-e2e/support-lora' };
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface ColdStart {
+  pod: string;
+  createdAt: string;
+  scheduledSeconds: number;
+  startedSeconds?: number;
+  loadedSeconds?: number;
+  totalSeconds: number;
+}
+interface Ms {
+  metadata: { generation: number };
+  status?: {
+    readyReplicas?: number;
+    conditions?: Condition[];
+    lastColdStart?: ColdStart;
+    adapters?: { name: string; state: string; loadedReplicas: number; message?: string }[];
+  };
+}
+interface Pod {
+  metadata: { name: string; uid: string; creationTimestamp: string; deletionTimestamp?: string };
+  status: {
+    podIP?: string;
+    conditions?: { type: string; status: string; lastTransitionTime: string }[];
+    containerStatuses?: { name: string; ready: boolean; restartCount: number; state: { running?: { startedAt: string } } }[];
+  };
+}
+
+let gatewayUrl = '';
+let apiKey = '';
+
+function modelServer(spec: Record<string, unknown>): string {
+  return modelServerManifest(images, { name: MS, namespace: NS, model: 'perpetual-e2e/lora-base', servedName: SERVED }, spec);
+}
+
+async function getMs(): Promise<Ms> {
+  return kubeJson<Ms>(cluster, ['get', 'ms', MS, '-n', NS]);
+}
+
+/** The ModelServer's vLLM pods that are not going away. */
+async function vllmPods(): Promise<Pod[]> {
+  const pods = await kubeJson<{ items: Pod[] }>(cluster, [
+    'get',
+    'pods',
+    '-n',
+    NS,
+    '-l',
+    `perpetual.ai/modelserver=${MS},app.kubernetes.io/component=vllm`,
+  ]);
+  return pods.items.filter((p) => !p.metadata.deletionTimestamp);
+}
+
+async function onlyPod(): Promise<Pod> {
+  const pods = await vllmPods();
+  expect(pods.map((p) => p.metadata.name)).toHaveLength(1);
+  return pods[0] as Pod;
+}
+
+/** What the simulator in the pod says it serves: its adapters are the entries with a parent. */
+async function adaptersOnPod(pod: Pod): Promise<string[]> {
+  const res = await fetch(`http://${pod.status.podIP ?? ''}:8000/v1/models`, { signal: AbortSignal.timeout(5_000) });
+  const body = (await res.json()) as { data: { id: string; parent?: string | null }[] };
+  return body.data.flatMap((m) => (m.parent ? [m.id] : [])).sort();
+}
+
+/** A chat straight to the simulator in the pod, bypassing the gateway. */
+async function chatOnPod(pod: Pod, model: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://${pod.status.podIP ?? ''}:8000/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: `straight to ${model}` }] }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function chat(model: string, content: string): Promise<GatewayReply> {
+  return gatewayCall(gatewayUrl, '/v1/chat/completions', {
+    method: 'POST',
+    token: apiKey,
+    body: { model, messages: [{ role: 'user', content }] },
+    timeoutMs: 30_000,
+  });
+}
+
+async function setAdapters(adapters: unknown[]): Promise<void> {
+  await cluster.kubectlOk(['patch', 'ms', MS, '-n', NS, '--type=merge', '-p', JSON.stringify({ spec: { adapters } })]);
+}
+
+async function deploymentGeneration(): Promise<number> {
+  return (await kubeJson<{ metadata: { generation: number } }>(cluster, ['get', 'deployment', `${MS}-vllm`, '-n', NS])).metadata.generation;
+}
+
+function stamp(value: string | undefined): number {
+  const ms = Date.parse(value ?? '');
+  if (Number.isNaN(ms)) throw new Error(`not a time: ${String(value)}`);
+  return ms;
+}
+
+beforeAll(async () => {
+  await installOperator(cluster, images);
+  await createStackNamespace(cluster, NS, inject('postgresUrl'));
+  // Held at zero replicas (no autoscaler) so that the first replica is a scale from zero by hand.
+  await cluster.kubectlOk(['apply', '-f', '-'], modelServer({ replicas: 0, adapters: [sql] }));
+  await cluster.kubectlOk(
+    ['apply', '-f', '-'],
+    localStackManifest(
+      images,
+      inject('externalQdrantUrl'),
+      { name: 'stack', namespace: NS },
+      { gatewayReplicas: 1, models: [{ name: SERVED, modelServerRef: { name: MS } }] },
+    ),
+  );
+  await cluster.kubectlOk(['wait', '--for=condition=Ready', 'pd/stack', '-n', NS, '--timeout=300s']);
+  const access = await gatewayAccess(cluster, NS, 'stack');
+  gatewayUrl = access.url;
+  // Ready pods are not yet a routed Service: kube-proxy refuses the connection until it has
+  // written the Service's endpoints into iptables (seen when the node is busy).
+  await eventually(
+    async () => {
+      expect((await gatewayCall(gatewayUrl, '/health', { timeoutMs: 5_000 })).status).toBe(200);
+    },
+    60_000,
+    500,
+  );
+  ({ apiKey } = await newApiKey(gatewayUrl, access.adminToken, `serving-${String(Date.now())}@example.com`));
+}, 600_000);
+
+afterAll(async () => {
+  // Every object goes with the namespace; waiting gives the GPU back before the next file.
+  const deleted = await cluster.kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=150s']);
+  if (deleted.code !== 0) console.warn(`[serving] namespace ${NS} not gone in time: ${deleted.stderr}`);
+}, 180_000);
+
+describe('the cold-start breakdown of a real pod', () => {
+  it('is in status and in a ColdStart event after a scale from zero, from the pod’s own stamps', async () => {
+    expect((await getMs()).status?.lastColdStart).toBeUndefined();
+    await cluster.kubectlOk(['scale', `ms/${MS}`, '-n', NS, '--replicas=1']);
+    const ms = await eventually(
+      async () => {
+        const obj = await getMs();
+        expect(obj.status?.readyReplicas).toBe(1);
+        expect(obj.status?.lastColdStart).toBeDefined();
+        return obj;
+      },
+      120_000,
+      500,
+    );
+    const start = ms.status?.lastColdStart as ColdStart;
+    const pod = await onlyPod();
+    expect(start.pod).toBe(pod.metadata.name);
+
+    // The stamps the kubelet and the scheduler put on the pod, in order.
+    const created = stamp(pod.metadata.creationTimestamp);
+    const scheduled = stamp(pod.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True')?.lastTransitionTime);
+    const vllm = pod.status.containerStatuses?.find((c) => c.name === 'vllm');
+    expect(vllm?.restartCount).toBe(0);
+    const started = stamp(vllm?.state.running?.startedAt);
+    const ready = stamp(pod.status.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime);
+    expect([created, scheduled, started, ready]).toEqual([created, scheduled, started, ready].sort((a, b) => a - b));
+    // A real container starts, then passes its startup probe (/health) and its readiness probe
+    // (/v1/models): the start is not instant, whereas kwok marks a pod ready in the second it is made.
+    expect(ready).toBeGreaterThan(created);
+
+    // Every phase present, each the span between two of those stamps, and together the whole.
+    expect(stamp(start.createdAt)).toBe(created);
+    expect(start).toEqual({
+      pod: pod.metadata.name,
+      createdAt: start.createdAt,
+      scheduledSeconds: (scheduled - created) / 1000,
+      startedSeconds: (started - scheduled) / 1000,
+      loadedSeconds: (ready - started) / 1000,
+      totalSeconds: (ready - created) / 1000,
+    });
+    const phases = [start.scheduledSeconds, start.startedSeconds ?? -1, start.loadedSeconds ?? -1];
+    for (const seconds of phases) expect(seconds).toBeGreaterThanOrEqual(0);
+    expect(start.totalSeconds).toBeGreaterThan(0);
+    expect(phases.reduce((a, b) => a + b, 0)).toBeCloseTo(start.totalSeconds, 5);
+
+    const message = await eventually(async () => {
+      const text = await cluster.kubectlOk([
+        'get',
+        'events',
+        '-n',
+        NS,
+        '--field-selector',
+        `involvedObject.name=${MS},reason=ColdStart`,
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]);
+      expect(text).not.toBe('');
+      return text;
+    }, 30_000);
+    expect(message).toBe(
+      `Replica ${pod.metadata.name} ready ${String(start.totalSeconds)}s after creation: ` +
+        `scheduled ${String(start.scheduledSeconds)}s, image pulled and started ${String(start.startedSeconds)}s, ` +
+        `weights loaded ${String(start.loadedSeconds)}s.`,
+    );
+  }, 180_000);
+});
+
+describe('LoRA adapters on the running simulator pod', () => {
+  let podUid = '';
+  let generation = 0;
+
+  it('shows the adapter the pod started with as Loaded, read from the simulator', async () => {
+    await eventually(
+      async () => {
+        const ms = await getMs();
+        expect(ms.status?.adapters).toEqual([{ name: 'sql', state: 'Loaded', loadedReplicas: 1 }]);
+        expect(ms.status?.conditions?.find((c) => c.type === 'AdaptersReady')).toMatchObject({ status: 'True', reason: 'AdaptersLoaded' });
+      },
+      60_000,
+      500,
+    );
+    const pod = await onlyPod();
+    podUid = pod.metadata.uid;
+    generation = await deploymentGeneration();
+    expect(await adaptersOnPod(pod)).toEqual(['sql']);
+  }, 90_000);
+
+  it('loads an added adapter into the running pod through the dynamic API, without a roll', async () => {
+    await setAdapters([sql, support]);
+    await eventually(
+      async () => {
+        expect((await getMs()).status?.adapters).toEqual([
+          { name: 'sql', state: 'Loaded', loadedReplicas: 1 },
+          { name: 'support', state: 'Loaded', loadedReplicas: 1 },
+        ]);
+      },
+      60_000,
+      500,
+    );
+    const pod = await onlyPod();
+    expect(pod.metadata.uid).toBe(podUid);
+    expect(pod.status.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect(await deploymentGeneration()).toBe(generation);
+    // The simulator in that pod holds it now: the operator in its pod reached the pod's IP.
+    expect(await adaptersOnPod(pod)).toEqual(['sql', 'support']);
+    // Asked directly, the simulator answers under the adapter's name.
+    const direct = await chatOnPod(pod, 'support');
+    expect(direct.status).toBe(200);
+    expect(direct.body.model).toBe('support');
+  }, 90_000);
+
+  it('answers <model>:<adapter> through the gateway’s Service with the adapter', async () => {
+    // The adapter list is in the gateway's file: its pod rolls to read it, then routes the name.
+    const reply = await eventually(
+      async () => {
+        const r = await chat(`${SERVED}:support`, 'Which adapter answers?');
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        return r;
+      },
+      150_000,
+      1000,
+    );
+    // The gateway echoes the name the client used (the simulator answered as `support`, above).
+    expect(reply.body.model).toBe(`${SERVED}:support`);
+    expect(reply.headers.get('x-perpetual-model')).toBe(`${SERVED}:support`);
+    expect(JSON.stringify(reply.body.choices)).toContain('Which adapter answers?');
+    // The base model is still served beside it. (Retried: until kube-proxy drops the old gateway
+    // pod, which stops accepting on SIGTERM, a new connection may still be sent to it.)
+    await eventually(
+      async () => {
+        expect((await chat(SERVED, 'And the base?')).status).toBe(200);
+      },
+      30_000,
+      500,
+    );
+  }, 180_000);
+
+  it('unloads an adapter removed from the spec from the running pod, still without a roll', async () => {
+    await setAdapters([support]);
+    await eventually(
+      async () => {
+        expect((await getMs()).status?.adapters).toEqual([{ name: 'support', state: 'Loaded', loadedReplicas: 1 }]);
+        expect(await adaptersOnPod(await onlyPod())).toEqual(['support']);
+      },
+      60_000,
+      500,
+    );
+    const pod = await onlyPod();
+    expect(pod.metadata.uid).toBe(podUid);
+    expect(pod.status.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect(await deploymentGeneration()).toBe(generation);
+    // The simulator refuses the adapter it no longer has. Until its pod rolls with the new file, the
+    // gateway still forwards it and passes that 404 on; then it refuses the name itself.
+    expect((await chatOnPod(pod, 'sql')).status).toBe(404);
+    await eventually(
+      async () => {
+        const r = await chat(`${SERVED}:sql`, 'Still there?');
+        expect(r.status).toBe(404);
+        expect(r.body.error).toMatchObject({
+          code: 'model_not_found',
+          message: expect.stringContaining(`The model "${SERVED}:sql" does not exist`) as unknown,
+        });
+      },
+      150_000,
+      1000,
+    );
+    await eventually(
+      async () => {
+        expect((await chat(`${SERVED}:support`, 'Still here?')).status).toBe(200);
+      },
+      30_000,
+      500,
+    );
+  }, 240_000);
+
+  // Not provable on a pod of the simulator yet: it accepts every /v1/load_lora_adapter (it only
+  // records the name), so nothing on the node refuses an adapter. test/cluster/adapters.test.ts and
+  // test/gateway/lora-adapters.test.ts prove the Failed state and the gateway's 404 behind a proxy
+  // that refuses as vLLM does. Here it needs the image's entry point (vllm-compat) to refuse, as
+  // vLLM does, a lora_path that is neither a directory in the container nor a Hugging Face id.
+  it.todo('shows an adapter the simulator pod refuses as Failed with its message, and the gateway answers it 404');
+});
