@@ -25,6 +25,7 @@ import type { Responder } from './responder.ts';
 import { callWithFallback, type Attempt, type UpstreamDeps, type UpstreamRequest } from './upstream-call.ts';
 import type { ChatExtensions } from './validate-request.ts';
 import { startWaitingStream } from './waiting-stream.ts';
+import { upstreamSignal } from './upstream-signal.ts';
 
 export interface ChatDeps extends UpstreamDeps {
   accounting: Accounting;
@@ -119,17 +120,6 @@ const OPERATIONS: Record<Endpoint, GenAiOperation> = {
   completions: 'text_completion',
   embeddings: 'embeddings',
 };
-
-/** The client's signal, and one the gateway can also abort (a stream nobody will read). */
-function upstreamSignal(client: AbortSignal): { signal: AbortSignal; cancel: (reason: unknown) => void } {
-  const own = new AbortController();
-  return {
-    signal: AbortSignal.any([client, own.signal]),
-    cancel: (reason) => {
-      own.abort(reason);
-    },
-  };
-}
 
 /** What accounting records of every outcome. */
 function facts<Result extends UsageReport, Chunk>(exchange: Exchange<Result, Chunk>) {
