@@ -32,7 +32,7 @@ import { limitRequest, type LimitedCall } from './ratelimit/token-reservation.ts
 import { budgetExceededError } from './budget/budget-error.ts';
 import { createBudgetSpend, spendFromDatabase } from './budget/budget-wiring.ts';
 import type { PendingSpend } from './budget/pending-spend.ts';
-import { reservedCostUsd, withBudgets } from './budget/reserved-cost.ts';
+import { limitedCallRequest, withBudgets } from './budget/reserved-cost.ts';
 import { PriceTable } from './usage/pricing.ts';
 import { dependencyChecks } from './routes/health-checks.ts';
 import { createRouting } from './routing/routing-wiring.ts';
@@ -81,9 +81,8 @@ function rateLimitFor(
   const { limiter, reservations, memoryTokens, spend, prices } = limits;
   const warn = throttled(log, 10_000);
   return async (principal: Principal, call?: LimitedCall): Promise<Record<string, string>> => {
-    const base = limitRequest(principal, call, memoryTokens);
-    const reserveUsd = principal.budgets && call ? reservedCostUsd(prices, call, principal.limits, memoryTokens) : 0;
-    const result = await limiter.check(withBudgets(base, principal.budgets, reserveUsd));
+    // Token limits and money budgets reserve from one estimate of the prompt.
+    const result = await limiter.check(limitedCallRequest(prices, principal, call, memoryTokens));
     if (result.reservation) reservations.hold(principal, result.reservation);
     if (result.budgetReservation) spend.hold(principal, result.budgetReservation);
     if (result.degraded) {

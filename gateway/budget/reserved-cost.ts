@@ -9,20 +9,59 @@
 // until its window ends.
 import type { TierLimits } from '../config.ts';
 import type { RateLimitRequest } from '../ratelimit/result.ts';
-import { generatesNothing, reservationParts, type LimitedCall } from '../ratelimit/token-reservation.ts';
+import {
+  generatesNothing,
+  limitRequestWith,
+  limitsTokens,
+  reservationParts,
+  type LimitedCall,
+  type ReservationParts,
+} from '../ratelimit/token-reservation.ts';
 import type { PriceTable } from '../usage/pricing.ts';
 import type { BudgetLimit } from './limits.ts';
 import { toMicros } from './windows.ts';
 
-/** USD to reserve for the call; null when it generates nothing, so there is nothing to reserve or settle. */
-export function reservedCostUsd(prices: PriceTable, call: LimitedCall, limits: TierLimits, injectedTokens = 0): number | null {
-  if (generatesNothing(call)) return null;
-  const model = typeof call.body === 'object' && call.body !== null ? (call.body as { model?: unknown }).model : undefined;
-  if (typeof model !== 'string') return 0;
-  const { prompt, output } = reservationParts(call, limits.maxOutputTokens, injectedTokens);
+function modelOf(call: LimitedCall): unknown {
+  return typeof call.body === 'object' && call.body !== null ? (call.body as { model?: unknown }).model : undefined;
+}
+
+/** The price of an estimated reservation for `model`. */
+function priceOf(prices: PriceTable, model: string, { prompt, output }: ReservationParts): number {
   const plain = prices.costUsd({ model, inputTokens: prompt, outputTokens: output }).usd;
   const written = prices.costUsd({ model, inputTokens: prompt, cacheWriteTokens: prompt, outputTokens: output }).usd;
   return Math.max(plain, written);
+}
+
+/** USD to reserve for the call; null when it generates nothing, so there is nothing to reserve or settle. */
+export function reservedCostUsd(prices: PriceTable, call: LimitedCall, limits: TierLimits, injectedTokens = 0): number | null {
+  if (generatesNothing(call)) return null;
+  const model = modelOf(call);
+  if (typeof model !== 'string') return 0;
+  return priceOf(prices, model, reservationParts(call, limits.maxOutputTokens, injectedTokens));
+}
+
+/**
+ * The limiter's request for one call of a caller: its request and token limits with the token
+ * reservation, and its money budgets with that reservation's price. The same as
+ * withBudgets(limitRequest(...), budgets, reservedCostUsd(...)), but the prompt (a JSON.stringify
+ * of the messages) is estimated once for both, and only when tokens or budgets need it.
+ */
+export function limitedCallRequest(
+  prices: PriceTable,
+  who: { keyId?: string; userId: string; limits: TierLimits; budgets?: readonly BudgetLimit[] | undefined },
+  call: LimitedCall | undefined,
+  injectedTokens = 0,
+): RateLimitRequest {
+  const budgets = who.budgets !== undefined && who.budgets.length > 0 ? who.budgets : undefined;
+  if (!call) return withBudgets(limitRequestWith(who, undefined), budgets, 0);
+  const tokens = limitsTokens(who.limits);
+  // Budgets price the reservation for the model the body names; a call that generates nothing reserves no money.
+  const nothing = generatesNothing(call);
+  const model = budgets && !nothing ? modelOf(call) : undefined;
+  const parts = tokens || typeof model === 'string' ? reservationParts(call, who.limits.maxOutputTokens, injectedTokens) : undefined;
+  const request = limitRequestWith(who, tokens ? parts : undefined);
+  if (!budgets) return request;
+  return withBudgets(request, budgets, nothing ? null : typeof model === 'string' && parts ? priceOf(prices, model, parts) : 0);
 }
 
 /**

@@ -53,27 +53,42 @@ export function reservedTokens(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_
   return prompt + output;
 }
 
+/** A reservation split into prompt and completion tokens, which are priced differently (budget/reserved-cost.ts). */
+export interface ReservationParts {
+  prompt: number;
+  output: number;
+}
+
 /** The reservation split into prompt and completion tokens, which are priced differently (budget/reserved-cost.ts). */
-export function reservationParts(
-  call: LimitedCall,
-  maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS,
-  injectedTokens = 0,
-): { prompt: number; output: number } {
+export function reservationParts(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS, injectedTokens = 0): ReservationParts {
   if (generatesNothing(call)) return { prompt: 0, output: 0 };
   const prompt = promptEstimate(call.body);
   if (call.path.endsWith('/embeddings')) return { prompt, output: 0 };
   return { prompt: prompt + injectedTokens, output: outputCeiling(call.body, maxOutputTokens) };
 }
 
+/** Whether a caller's limits count tokens (and so a request reserves some). */
+export function limitsTokens(limits: TierLimits): boolean {
+  return limits.tokensPerMinute !== undefined || limits.tokensPerDay !== undefined;
+}
+
+type Limited = { keyId?: string; userId: string; limits: TierLimits };
+
 /**
  * The limiter's request for a caller: its key (under its user's hash tag), its request limits, and
  * its token limits with a reservation when it has any.
  */
-export function limitRequest(
-  who: { keyId?: string; userId: string; limits: TierLimits },
-  call?: LimitedCall,
-  injectedTokens = 0,
-): RateLimitRequest {
+export function limitRequest(who: Limited, call?: LimitedCall, injectedTokens = 0): RateLimitRequest {
+  const parts = call && limitsTokens(who.limits) ? reservationParts(call, who.limits.maxOutputTokens, injectedTokens) : undefined;
+  return limitRequestWith(who, parts);
+}
+
+/**
+ * limitRequest with the reservation already estimated (`parts`: undefined reserves nothing), for
+ * a caller that prices the same reservation against money budgets (budget/reserved-cost.ts) and
+ * so estimates the prompt once. Without token limits `parts` is not used.
+ */
+export function limitRequestWith(who: Limited, parts: ReservationParts | undefined): RateLimitRequest {
   const { limits } = who;
   const base = {
     keyId: who.keyId ?? who.userId,
@@ -81,11 +96,11 @@ export function limitRequest(
     perMinute: limits.requestsPerMinute,
     perDay: limits.requestsPerDay,
   };
-  if (limits.tokensPerMinute === undefined && limits.tokensPerDay === undefined) return base;
+  if (!limitsTokens(limits)) return base;
   return {
     ...base,
     ...(limits.tokensPerMinute === undefined ? {} : { tokensPerMinute: limits.tokensPerMinute }),
     ...(limits.tokensPerDay === undefined ? {} : { tokensPerDay: limits.tokensPerDay }),
-    reserveTokens: call ? reservedTokens(call, limits.maxOutputTokens, injectedTokens) : 0,
+    reserveTokens: parts ? parts.prompt + parts.output : 0,
   };
 }
