@@ -20,7 +20,7 @@ import { TtlCache } from './keys/ttl-cache.ts';
 import { LastUsedTracker } from './keys/last-used.ts';
 import { Revocations } from './keys/revocations.ts';
 import { requireAdmin, requireApiKey, requireUserJwt, type ApiKeyRecord, type Principal } from './middleware/authenticate.ts';
-import { modelLabel, type GatewayMetrics } from './observability/metrics.ts';
+import { labelledChildren, modelLabel, type GatewayMetrics } from './observability/metrics.ts';
 import { tokenClocks } from './observability/token-latency.ts';
 import { createProviderFor } from './providers/provider-for.ts';
 import { createUpstreamHttp } from './providers/transport/upstream-http.ts';
@@ -127,11 +127,12 @@ function activeKeyLoader(pool: pg.Pool, defaults: GatewayConfig['defaultLimits']
 /** Maintains perpetual_inflight_requests; model names outside the configuration count as "other". */
 function inFlightCounter(config: GatewayConfig, metrics: GatewayMetrics): (model: string) => () => void {
   const known = new Set(config.models.map((m) => m.name));
+  const gauges = labelledChildren((model) => metrics.inFlight.labels({ model }));
   return (model) => {
-    const labels = { model: modelLabel(known, model) };
-    metrics.inFlight.inc(labels);
+    const gauge = gauges(modelLabel(known, model));
+    gauge.inc();
     return () => {
-      metrics.inFlight.dec(labels);
+      gauge.dec();
     };
   };
 }

@@ -5,7 +5,7 @@ import type { ChatCompletionRequest } from '../protocols/openai/types.ts';
 import type { UsageReport } from '../providers/provider-client.ts';
 import type { Principal } from '../middleware/authenticate.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { modelLabel } from '../observability/metrics.ts';
+import { labelledChildren, modelLabel } from '../observability/metrics.ts';
 import { storableUsage, type UsageRecord } from '../usage/usage-record.ts';
 import type { Attempt } from './upstream-call.ts';
 import type { ChatExtensions } from './validate-request.ts';
@@ -88,6 +88,9 @@ export function endpointPath(prefix: string, endpoint: Endpoint): string {
 
 export function makeAccounting(deps: AccountingDeps): Accounting & UnreservedUsage {
   const now = deps.now ?? ((): Date => new Date());
+  // Model labels are bounded (configured names, else "other"): one child per model and type.
+  const tokens = labelledChildren((type, model) => deps.metrics.tokens.labels({ type, model }));
+  const cost = labelledChildren((model) => deps.metrics.cost.labels({ model }));
   // storableUsage: the model name and conversation id are the caller's text, and a NUL in either
   // would have PostgreSQL refuse the row (and Polar the event): an answered request left unlogged.
   const row = (
@@ -128,9 +131,9 @@ export function makeAccounting(deps: AccountingDeps): Accounting & UnreservedUsa
       const cacheWrite = typeof written === 'number' ? written : 0;
       const costUsd = deps.cost(request.attempt.model.name, { input, output, cachedInput, cacheWrite });
       const model = modelLabel(deps.knownModels, request.attempt.model.name);
-      deps.metrics.tokens.inc({ type: 'input', model }, input);
-      deps.metrics.tokens.inc({ type: 'output', model }, output);
-      if (costUsd > 0) deps.metrics.cost.inc({ model }, costUsd);
+      tokens('input', model).inc(input);
+      tokens('output', model).inc(output);
+      if (costUsd > 0) cost(model).inc(costUsd);
       deps.settleTokens?.(request.principal, input + output);
       deps.settleCost?.(request.principal, costUsd);
       deps.record(

@@ -1,7 +1,7 @@
 // Counts every response once it finishes. The endpoint label is the matched route's pattern
 // (e.g. /v1/provider-keys/:provider), never the raw path, so ids in URLs cannot explode it.
 import type { NextFunction, Request, Response } from 'express';
-import type { GatewayMetrics } from '../observability/metrics.ts';
+import { labelledChildren, type GatewayMetrics } from '../observability/metrics.ts';
 import { startedAtOf } from './request-id.ts';
 
 export function endpointLabel(req: Request): string {
@@ -9,12 +9,26 @@ export function endpointLabel(req: Request): string {
   return typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : 'unmatched';
 }
 
-export function recordMetrics(metrics: GatewayMetrics) {
+export function recordMetrics(metrics: Pick<GatewayMetrics, 'requests' | 'requestDuration' | 'errors'>) {
+  // Every label is bounded: route patterns, the methods Node's parser accepts, status codes.
+  const requests = labelledChildren((endpoint, method, status) => metrics.requests.labels({ endpoint, method, status }));
+  const durations = labelledChildren((endpoint) => metrics.requestDuration.labels({ endpoint }));
+  const endpoints = labelledChildren((baseUrl, path) => `${baseUrl}${path}`);
+  const statuses = new Map<number, string>();
+  const statusLabel = (code: number): string => {
+    let label = statuses.get(code);
+    if (label === undefined) {
+      label = String(code);
+      statuses.set(code, label);
+    }
+    return label;
+  };
   return (req: Request, res: Response, next: NextFunction): void => {
     res.on('finish', () => {
-      const endpoint = endpointLabel(req);
-      metrics.requests.inc({ endpoint, method: req.method, status: String(res.statusCode) });
-      metrics.requestDuration.observe({ endpoint }, (performance.now() - startedAtOf(res)) / 1000);
+      const route = req.route as { path?: unknown } | undefined;
+      const endpoint = typeof route?.path === 'string' ? endpoints(req.baseUrl, route.path) : 'unmatched';
+      requests(endpoint, req.method, statusLabel(res.statusCode)).inc();
+      durations(endpoint).observe((performance.now() - startedAtOf(res)) / 1000);
       if (res.statusCode >= 400)
         metrics.errors.inc({ endpoint, type: typeof res.locals.errorType === 'string' ? res.locals.errorType : 'unknown' });
     });

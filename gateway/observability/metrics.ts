@@ -196,3 +196,32 @@ export function makeMetrics(): GatewayMetrics {
 export function modelLabel(known: ReadonlySet<string>, model: string | undefined): string {
   return model && known.has(model) ? model : 'other';
 }
+
+/**
+ * A metric's labelled children, each made once (by `make`) for its combination of label values and
+ * reused: `metric.inc({ ... })` on the request path builds a label object, and `labels(...)` binds a
+ * new child, on every call: garbage per request. Only for label values from a bounded set
+ * (configured models, route patterns, methods, status codes): every combination seen is kept. Up
+ * to three values (unused ones are ''), looked up in nested Maps, so a lookup allocates nothing.
+ */
+export function labelledChildren<Child>(make: (a: string, b: string, c: string) => Child): (a: string, b?: string, c?: string) => Child {
+  const root = new Map<string, Map<string, Map<string, Child>>>();
+  return (a, b = '', c = '') => {
+    let byB = root.get(a);
+    if (!byB) {
+      byB = new Map();
+      root.set(a, byB);
+    }
+    let byC = byB.get(b);
+    if (!byC) {
+      byC = new Map();
+      byB.set(b, byC);
+    }
+    let child = byC.get(c);
+    if (child === undefined) {
+      child = make(a, b, c);
+      byC.set(c, child);
+    }
+    return child;
+  };
+}
