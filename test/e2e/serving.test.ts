@@ -118,6 +118,45 @@ async function chat(model: string, content: string): Promise<GatewayReply> {
   });
 }
 
+/** Base-model chats back to back until stopped, as a client keeps sending them through a gateway roll. */
+function backgroundChats(): { stop(): Promise<{ statuses: number[]; failures: string[] }> } {
+  let running = true as boolean;
+  const statuses: number[] = [];
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (running) {
+      try {
+        statuses.push((await chat(SERVED, 'Sent while the gateway rolls.')).status);
+      } catch (err) {
+        const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        failures.push(`${err instanceof Error ? err.message : String(err)}${cause}`);
+      }
+      // At most ten a second: under the enterprise tier's 1,000 a minute for as long as a roll takes.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { statuses, failures };
+    },
+  };
+}
+
+/** The gateway's pods, terminating ones included. */
+async function gatewayPodNames(): Promise<string[]> {
+  const pods = await kubeJson<{ items: Pod[] }>(cluster, [
+    'get',
+    'pods',
+    '-n',
+    NS,
+    '-l',
+    'app.kubernetes.io/instance=stack,app.kubernetes.io/component=gateway',
+  ]);
+  return pods.items.map((p) => p.metadata.name);
+}
+
 async function setAdapters(adapters: unknown[]): Promise<void> {
   await cluster.kubectlOk(['patch', 'ms', MS, '-n', NS, '--type=merge', '-p', JSON.stringify({ spec: { adapters } })]);
 }
@@ -158,14 +197,14 @@ beforeAll(async () => {
     60_000,
     500,
   );
-  ({ apiKey } = await newApiKey(gatewayUrl, access.adminToken, `serving-${String(Date.now())}@example.com`));
+  ({ apiKey } = await newApiKey(gatewayUrl, access.adminToken, `serving-${String(Date.now())}@example.com`, 'enterprise'));
 }, 600_000);
 
 afterAll(async () => {
-  // Every object goes with the namespace; waiting gives the GPU back before the next file.
-  const deleted = await cluster.kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=150s']);
-  if (deleted.code !== 0) console.warn(`[serving] namespace ${NS} not gone in time: ${deleted.stderr}`);
-}, 180_000);
+  // Every object goes with the namespace. Not waited for (gateway pods take their preStop wait):
+  // the node's 4 GPUs leave the next file its own, and the harness stops the node afterwards.
+  await cluster.kubectlOk(['delete', 'namespace', NS, '--wait=false']);
+});
 
 describe('the cold-start breakdown of a real pod', () => {
   it('is in status and in a ColdStart event after a scale from zero, from the pod’s own stamps', async () => {
@@ -237,6 +276,12 @@ describe('the cold-start breakdown of a real pod', () => {
 describe('LoRA adapters on the running simulator pod', () => {
   let podUid = '';
   let generation = 0;
+  let gatewayBefore: string[] = [];
+  let traffic: ReturnType<typeof backgroundChats> | undefined;
+
+  afterAll(async () => {
+    await traffic?.stop();
+  });
 
   it('shows the adapter the pod started with as Loaded, read from the simulator', async () => {
     await eventually(
@@ -255,6 +300,9 @@ describe('LoRA adapters on the running simulator pod', () => {
   }, 90_000);
 
   it('loads an added adapter into the running pod through the dynamic API, without a roll', async () => {
+    // The gateway's pod rolls for the new list (next test): a client sends chats throughout.
+    gatewayBefore = await gatewayPodNames();
+    traffic = backgroundChats();
     await setAdapters([sql, support]);
     await eventually(
       async () => {
@@ -293,15 +341,23 @@ describe('LoRA adapters on the running simulator pod', () => {
     expect(reply.body.model).toBe(`${SERVED}:support`);
     expect(reply.headers.get('x-perpetual-model')).toBe(`${SERVED}:support`);
     expect(JSON.stringify(reply.body.choices)).toContain('Which adapter answers?');
-    // The base model is still served beside it. (Retried: until kube-proxy drops the old gateway
-    // pod, which stops accepting on SIGTERM, a new connection may still be sent to it.)
+    // Once the old gateway pod is gone, every chat sent meanwhile was answered: no connection was
+    // refused or left unanswered by a pod on its way out.
+    await cluster.kubectlOk(['rollout', 'status', 'deployment/stack-gateway', '-n', NS, '--timeout=120s']);
     await eventually(
       async () => {
-        expect((await chat(SERVED, 'And the base?')).status).toBe(200);
+        const now = await gatewayPodNames();
+        expect(now).toHaveLength(1);
+        expect(gatewayBefore).not.toContain(now[0]);
       },
-      30_000,
+      90_000,
       500,
     );
+    const during = await (traffic as ReturnType<typeof backgroundChats>).stop();
+    traffic = undefined;
+    expect(during.failures).toEqual([]);
+    expect(during.statuses.length).toBeGreaterThan(0);
+    expect(during.statuses.filter((s) => s !== 200)).toEqual([]);
   }, 180_000);
 
   it('unloads an adapter removed from the spec from the running pod, still without a roll', async () => {

@@ -2,7 +2,8 @@
 // against the gateway's own loader in ../gateway-config.test.ts.
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { gatewayFileConfig, gatewayObjects } from './gateway.ts';
+import { variableSchema } from '../../../../gateway/config/env-schema.ts';
+import { DRAIN_DELAY_SECONDS, gatewayFileConfig, gatewayObjects } from './gateway.ts';
 import { goldenInput, goldenYaml, type GoldenInput, type GoldenSpec } from './testdata/golden-inputs.ts';
 
 function deployment(objects: KubernetesObject[]): V1Deployment | undefined {
@@ -41,6 +42,23 @@ describe('the gateway', () => {
     expect(podSpec('proxy')).toMatchObject({ automountServiceAccountToken: false });
     expect(podSpec('proxy')?.serviceAccountName).toBeUndefined();
   });
+
+  it.each<GoldenSpec>(['proxy', 'local', 'external'])(
+    '(%s) keeps serving a moment after it is told to stop, and is given time for that and its own drain',
+    (spec) => {
+      const input = goldenInput(spec);
+      const pod = deployment(gatewayObjects(input.owner, input))?.spec?.template.spec;
+      const container = pod?.containers.find((c) => c.name === 'gateway');
+      // SIGTERM (and connections refused) only after kube-proxy has had time to stop sending new ones.
+      expect(container?.lifecycle?.preStop).toEqual({ sleep: { seconds: DRAIN_DELAY_SECONDS } });
+      expect(DRAIN_DELAY_SECONDS).toBeGreaterThanOrEqual(5);
+      // The operator does not set SHUTDOWN_GRACE_MS: the gateway's default applies, and it exits at
+      // the latest 2 s after that (gateway/main.ts), all before the kubelet would kill it.
+      expect(container?.env?.some((e) => e.name === 'SHUTDOWN_GRACE_MS')).toBe(false);
+      const shutdownGraceMs = (variableSchema('SHUTDOWN_GRACE_MS') as { default: number }).default;
+      expect((pod?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThanOrEqual(DRAIN_DELAY_SECONDS * 1000 + shutdownGraceMs + 2000);
+    },
+  );
 });
 
 describe('the gateway file config', () => {

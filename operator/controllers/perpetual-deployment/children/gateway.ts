@@ -247,6 +247,15 @@ function schedulingOverrides(overrides: PodOverrides | undefined): Partial<V1Pod
   );
 }
 
+/**
+ * How long a gateway pod keeps serving after it is told to stop, before it gets SIGTERM (and stops
+ * accepting connections). Its Service endpoint is removed at the same moment, but kube-proxy (or a
+ * load balancer) drops it from its rules a little later: without the wait, the new connections
+ * sent meanwhile are refused or, once the pod is gone, left to time out (seen on the e2e node
+ * during every roll, test/e2e/serving.test.ts).
+ */
+export const DRAIN_DELAY_SECONDS = 5;
+
 function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: string, image: string): V1PodTemplateSpec {
   const spec = pd.spec;
   const overrides = spec.gateway.podTemplate;
@@ -268,7 +277,8 @@ function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: s
           labelSelector: { matchLabels: selectorLabels(owner, 'gateway') },
         },
       ],
-      terminationGracePeriodSeconds: 30,
+      // The preStop wait plus the gateway's own drain (SHUTDOWN_GRACE_MS, 25 s by default) and its flush.
+      terminationGracePeriodSeconds: DRAIN_DELAY_SECONDS + 30,
       // Only local mode talks to the Kubernetes API (to scale a ModelServer from zero).
       ...(spec.mode === 'local' ? { serviceAccountName: childNames(owner.name).gateway } : { automountServiceAccountToken: false }),
       containers: [
@@ -283,6 +293,7 @@ function gatewayPodTemplate(owner: Owner, pd: PerpetualDeployment, configHash: s
           ),
           readinessProbe: httpProbe('/health', 'http', { periodSeconds: 5, failureThreshold: 2 }),
           livenessProbe: httpProbe('/health', 'http', { periodSeconds: 10, failureThreshold: 6 }),
+          lifecycle: { preStop: { sleep: { seconds: DRAIN_DELAY_SECONDS } } },
           securityContext: { ...restrictedContainerSecurity, readOnlyRootFilesystem: true },
           volumeMounts: [{ name: 'config', mountPath: '/etc/perpetual', readOnly: true }],
         },
