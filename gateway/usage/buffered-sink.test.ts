@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { BufferedSink, SinkWriteError, type BufferedSinkOptions } from './buffered-sink.ts';
 import type { Clock } from './clock.ts';
@@ -328,5 +330,42 @@ describe('BufferedSink', () => {
     await clock.advance(2000);
     expect((await closing).unwritten).toEqual([1]);
     expect(aborted).toBe(true);
+  });
+});
+
+/** Adds `count` rows; returns weak references to them. */
+function addRows(sink: BufferedSink<{ id: number }>, count: number): WeakRef<object>[] {
+  return Array.from({ length: count }, (_, id) => {
+    const row = { id };
+    sink.add(row);
+    return new WeakRef(row);
+  });
+}
+
+describe('BufferedSink memory', () => {
+  it('lets go of an item once it is written, without waiting for the buffer to be compacted', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const clock = new ManualClock();
+    const { logger } = captureLogger();
+    const written: number[] = [];
+    const sink = new BufferedSink<{ id: number }>({
+      name: 'test',
+      write: async (batch) => {
+        written.push(...batch.map((row) => row.id));
+        await Promise.resolve();
+      },
+      logger,
+      clock,
+      maxBatchSize: 10,
+      flushIntervalMs: 1000,
+    });
+    // Made in a function of their own: this async test's suspended frame would keep its last local alive.
+    const refs = addRows(sink, 5);
+    await clock.advance(1000);
+    expect(written).toEqual([0, 1, 2, 3, 4]);
+    await settle();
+    gc();
+    expect(refs.map((ref) => ref.deref())).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });

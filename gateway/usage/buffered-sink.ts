@@ -117,8 +117,13 @@ export class BufferedSink<T> {
   private readonly maxBackoffMs: number;
   private readonly maxRetryAfterMs: number;
 
-  /** items[head..] are pending, oldest first; the in-flight batch is always a prefix of them. */
-  private items: T[] = [];
+  /**
+   * items[head..] are pending, oldest first; the in-flight batch is always a prefix of them. Slots
+   * before head are emptied as items finish: under load the array lives long (in the old
+   * generation), and a finished row it still pointed to would be kept through every scavenge until
+   * the next compaction, then promoted.
+   */
+  private items: (T | undefined)[] = [];
   private head = 0;
   /** Items accepted / finished (written or rejected) since start: flush() waits on these. */
   private accepted = 0;
@@ -229,7 +234,7 @@ export class BufferedSink<T> {
     this.closed = true;
     this.stopBackoff();
     this.abort.abort(new Error(`${this.name}: shutdown deadline reached`));
-    const unwritten = this.items.slice(this.head);
+    const unwritten = this.items.slice(this.head) as T[];
     if (unwritten.length > 0) {
       this.logger.error({ sink: this.name, unwritten: unwritten.length }, 'buffered sink closed with items it could not write');
     } else {
@@ -299,7 +304,7 @@ export class BufferedSink<T> {
 
   private async writeNext(): Promise<void> {
     const size = this.isolate > 0 ? 1 : Math.min(this.maxBatchSize, this.pending);
-    const batch = this.items.slice(this.head, this.head + size);
+    const batch = this.items.slice(this.head, this.head + size) as T[];
     try {
       await this.writeBatch(batch, this.abort.signal);
     } catch (err) {
@@ -355,6 +360,7 @@ export class BufferedSink<T> {
 
   /** The first `count` pending items are done (written or rejected). */
   private finish(count: number): void {
+    this.items.fill(undefined, this.head, this.head + count);
     this.head += count;
     this.finished += count;
     this.isolate = Math.max(0, this.isolate - count);
