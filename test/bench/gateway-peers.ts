@@ -10,6 +10,12 @@
 //   QDRANT_TARGET=emulator ...  memory on against the emulator even when the real server is there
 //   PROFILE_DIR=/tmp/prof ...   the Perpetual gateways write V8 CPU profiles there
 //   GATEWAY_NODE_OPTIONS=--max-semi-space-size=16 ...   V8 flags for the Perpetual gateways
+//   VARIANTS='default=;semi32=--max-semi-space-size=32' ...   instead of one "perpetual" target, one
+//                               per variant (perpetual:default, perpetual:semi32), each with its own
+//                               V8 flags after GATEWAY_NODE_OPTIONS, interleaved like any targets:
+//                               settings compared in the same run
+//   GATEWAY_LOG_DIR=/tmp/logs ...   each Perpetual gateway's whole output (its logs, and V8's lines
+//                               when GATEWAY_NODE_OPTIONS asks for --trace-gc) to <dir>/<target>.log
 //
 // Targets, all answering POST /v1/chat/completions with the same bodies (OpenAI's `user` names
 // one of END_USERS end users, in turn):
@@ -42,7 +48,7 @@
 // machine is shared in development: absolute numbers are noisy, ratios within one run less so.
 // Timings go to stdout only; the test suite never asserts on them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,6 +74,16 @@ const TARGETS = process.env.TARGETS ? process.env.TARGETS.split(',') : ['direct'
 const PROFILE_DIR = process.env.PROFILE_DIR;
 /** V8 flags for the Perpetual gateways (e.g. heap sizes), to compare settings in one command. */
 const GATEWAY_NODE_OPTIONS = process.env.GATEWAY_NODE_OPTIONS ?? '';
+const GATEWAY_LOG_DIR = process.env.GATEWAY_LOG_DIR;
+/** name=flags pairs, separated by ';': Perpetual (memory off) once per variant. */
+const VARIANTS = (process.env.VARIANTS ?? '')
+  .split(';')
+  .filter((v) => v.trim() !== '')
+  .map((v) => {
+    const at = v.indexOf('=');
+    if (at < 1) throw new Error('VARIANTS: name=flags pairs separated by ";"');
+    return { name: v.slice(0, at).trim(), nodeOptions: v.slice(at + 1).trim() };
+  });
 const VEGETA = join(REPO_ROOT, '.bin/vegeta');
 const LOADGEN = process.env.LOADGEN === 'node' || !existsSync(VEGETA) ? 'node' : 'vegeta';
 const PORTKEY_SERVER = join(REPO_ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
@@ -128,6 +144,9 @@ interface Runtime {
   loopMaxMs: number;
   gcMs: number;
   majorGcs: number;
+  /** V8's heap after the run: used in all spaces, and used in the old generation. */
+  heapUsedMb: number;
+  oldSpaceMb: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,6 +175,8 @@ interface Running {
   upstream?: ChildProcess;
   portkey?: ChildProcess;
   stacks: Stack[];
+  /** The target name of each of `stacks`, in order. */
+  stackNames: string[];
   dir: string;
 }
 
@@ -214,16 +235,18 @@ function target(name: string, pid: number, url: string, headers: Record<string, 
   };
 }
 
+/** `as`: the target's name, and V8 flags of its own (a variant) after GATEWAY_NODE_OPTIONS. */
 async function startPerpetual(
   running: Running,
-  name: string,
+  as: { name: string; nodeOptions?: string },
   upstreamUrl: string,
   memory: 'off' | 'emulator' | QdrantServer,
 ): Promise<Target> {
+  const { name, nodeOptions: variantOptions = '' } = as;
   const limits = { requestsPerMinute: 100_000_000, requestsPerDay: 100_000_000 };
-  const profile = PROFILE_DIR ? join(PROFILE_DIR, name) : undefined;
+  const profile = PROFILE_DIR ? join(PROFILE_DIR, name.replace(':', '-')) : undefined;
   if (profile) mkdirSync(profile, { recursive: true });
-  const nodeOptions = [GATEWAY_NODE_OPTIONS, profile ? `--cpu-prof --cpu-prof-dir=${profile}` : ''].join(' ').trim();
+  const nodeOptions = [GATEWAY_NODE_OPTIONS, variantOptions, profile ? `--cpu-prof --cpu-prof-dir=${profile}` : ''].join(' ').trim();
   const stack = await startStack({
     postgresUrl: running.postgres?.url ?? '',
     redisUrl: running.redis?.url ?? '',
@@ -245,6 +268,7 @@ async function startPerpetual(
     },
   });
   running.stacks.push(stack);
+  running.stackNames.push(name);
   const gateway = stack.gateways[0];
   if (!gateway?.process.pid) throw new Error('the gateway did not start');
   pin(gateway.process.pid, 0);
@@ -278,12 +302,17 @@ async function startAll(running: Running): Promise<{ targets: Target[]; store: s
     targets.push(
       target('direct', running.upstream?.pid ?? 0, `${upstreamUrl}/chat/completions`, { authorization: `Bearer ${USER_OPENAI_KEY}` }),
     );
-  if (wanted('perpetual')) targets.push(await startPerpetual(running, 'perpetual', upstreamUrl, 'off'));
+  if (wanted('perpetual') && VARIANTS.length === 0) targets.push(await startPerpetual(running, { name: 'perpetual' }, upstreamUrl, 'off'));
+  if (wanted('perpetual'))
+    for (const variant of VARIANTS)
+      targets.push(
+        await startPerpetual(running, { name: `perpetual:${variant.name}`, nodeOptions: variant.nodeOptions }, upstreamUrl, 'off'),
+      );
   let store = 'none';
   if (wanted('perpetual-mem')) {
     const vectors = await vectorStore(running);
     store = vectors === 'emulator' ? 'the Qdrant emulator (in the benchmark process, core 1)' : 'a real Qdrant server (core 1)';
-    targets.push(await startPerpetual(running, 'perpetual-mem', upstreamUrl, vectors));
+    targets.push(await startPerpetual(running, { name: 'perpetual-mem' }, upstreamUrl, vectors));
   }
   if (wanted('portkey')) {
     const portkey = await startPortkey(running, upstreamUrl);
@@ -330,6 +359,8 @@ async function attack(t: Target, { shot, rate, seconds, loadgen }: Load, dir: st
           loopMaxMs: after.loopMaxMs,
           gcMs: after.gcMs - before.gcMs,
           majorGcs: after.majorGcs - before.majorGcs,
+          heapUsedMb: after.heapUsedMb,
+          oldSpaceMb: after.oldSpaceMb,
         }
       : undefined;
   return { results, cpuSeconds, rssBytes: processRssBytes(t.pid), preemptions, runtime };
@@ -344,6 +375,8 @@ async function runtimeMetrics(url: string): Promise<Runtime> {
     loopMaxMs: value(/^perpetual_gateway_nodejs_eventloop_lag_max_seconds (\S+)$/gm) * 1000,
     gcMs: value(/^perpetual_gateway_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm) * 1000,
     majorGcs: value(/^perpetual_gateway_nodejs_gc_duration_seconds_count\{kind="major"[^}]*\} (\S+)$/gm),
+    heapUsedMb: value(/^perpetual_gateway_nodejs_heap_size_used_bytes (\S+)$/gm) / 2 ** 20,
+    oldSpaceMb: value(/^perpetual_gateway_nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)$/gm) / 2 ** 20,
   };
 }
 
@@ -375,7 +408,7 @@ async function measureOne(t: Target, rate: number, round: number, dir: string): 
   const run = await attack(t, { shot: t.chat, rate, seconds: SECONDS, loadgen: LOADGEN }, dir);
   const s = summarise([run]);
   const rt = run.runtime
-    ? `  | event loop delay p99 ${ms(run.runtime.loopP99Ms)} max ${ms(run.runtime.loopMaxMs)}, GC ${ms(run.runtime.gcMs)} ms (${String(run.runtime.majorGcs)} major)`
+    ? `  | event loop delay p99 ${ms(run.runtime.loopP99Ms)} max ${ms(run.runtime.loopMaxMs)}, GC ${ms(run.runtime.gcMs)} ms (${String(run.runtime.majorGcs)} major), heap ${run.runtime.heapUsedMb.toFixed(0)} MB (old ${run.runtime.oldSpaceMb.toFixed(0)}), RSS ${(run.rssBytes / 2 ** 20).toFixed(0)} MB`
     : '';
   console.log(
     `round ${String(round)} ${t.name.padEnd(14)} ${String(rate).padStart(5)}/s  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  errors ${String(s.errors)}  preempted ${String(run.preemptions)}x${rt}`,
@@ -588,7 +621,7 @@ function interruption(): Promise<never> {
 }
 
 async function main(): Promise<void> {
-  const running: Running = { stacks: [], dir: mkdtempSync(join(tmpdir(), 'perpetual-peers-')) };
+  const running: Running = { stacks: [], stackNames: [], dir: mkdtempSync(join(tmpdir(), 'perpetual-peers-')) };
   const interrupted = interruption();
   const starting = startAll(running);
   try {
@@ -600,10 +633,13 @@ async function main(): Promise<void> {
     console.log(`noise before: ${await noiseProbe()}`);
     const measured = await Promise.race([measure(targets, running.dir), interrupted]);
     console.log(`noise after: ${await noiseProbe()}`);
-    for (const stack of running.stacks) {
+    running.stacks.forEach((stack, i) => {
       const logged = stack.gateways[0]?.logs().trim();
-      if (logged && !PROFILE_DIR) console.log(`a gateway logged (level >= warn):\n${logged.slice(0, 1500)}`);
-    }
+      if (GATEWAY_LOG_DIR && logged) {
+        mkdirSync(GATEWAY_LOG_DIR, { recursive: true });
+        writeFileSync(join(GATEWAY_LOG_DIR, `${(running.stackNames[i] ?? String(i)).replace(':', '-')}.log`), `${logged}\n`);
+      } else if (logged && !PROFILE_DIR) console.log(`a gateway logged (level >= warn):\n${logged.slice(0, 1500)}`);
+    });
     report(targets, measured, store);
   } finally {
     await Promise.allSettled([starting]);
