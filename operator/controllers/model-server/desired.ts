@@ -193,8 +193,10 @@ function podSpec(owner: Owner, spec: Spec): V1PodSpec {
           specEnv(spec.engine.env),
         ),
         resources: gpuResources(spec),
-        // /health answers while weights still load; /v1/models only once the model is served.
-        startupProbe: httpProbe('/health', 'http', { periodSeconds: 10, failureThreshold: 360 }),
+        // /health answers once the server is up; /v1/models only once the model is served. The kubelet
+        // probes readiness only after the startup probe passed, so its period is time every cold start
+        // may wait for nothing: every 2 s (up to an hour, 1800 tries), not 10 (up to 10 s lost per start).
+        startupProbe: httpProbe('/health', 'http', { periodSeconds: 2, failureThreshold: 1800 }),
         readinessProbe: httpProbe('/v1/models', 'http', { periodSeconds: 5, failureThreshold: 3 }),
         livenessProbe: httpProbe('/health', 'http', { periodSeconds: 15, failureThreshold: 4 }),
         volumeMounts: mounts,
