@@ -5,8 +5,7 @@
 // NotFoundError, "Loading lora <name> failed: No adapter found for <path>") and forwards everything
 // else unchanged. It records the `model` of every completion request, so tests can see what the
 // replica was asked for.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { forward, listenLoopback, readBody } from './replica-proxy.ts';
 
 export interface RefusingReplica {
   url: string;
@@ -22,73 +21,37 @@ export function vllmNoAdapterMessage(name: string, path: string): string {
   return `Loading lora ${name} failed: No adapter found for ${path}`;
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /** `models` may be shared by several replicas, to see the order of requests across them. */
 export async function startRefusingReplica(upstream: string, refusePath: string, models: string[] = []): Promise<RefusingReplica> {
   const calls: string[] = [];
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const path = req.url ?? '/';
-      calls.push(`${req.method ?? ''} ${path}`);
-      const json = (): Record<string, unknown> => {
-        try {
-          return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-        } catch {
-          return {};
-        }
-      };
-      if (req.method === 'POST' && path === '/v1/load_lora_adapter') {
-        const { lora_name: name, lora_path: loraPath } = json();
-        if (typeof loraPath === 'string' && loraPath.includes(refusePath)) {
-          res.writeHead(404, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              error: { message: vllmNoAdapterMessage(String(name), loraPath), type: 'NotFoundError', param: null, code: 404 },
-            }),
-          );
-          return;
-        }
+  const { url, close } = await listenLoopback(async (req, res) => {
+    const body = await readBody(req);
+    const path = req.url ?? '/';
+    calls.push(`${req.method ?? ''} ${path}`);
+    const json = (): Record<string, unknown> => {
+      try {
+        return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return {};
       }
-      if (req.method === 'POST' && path.endsWith('/completions')) {
-        const { model } = json();
-        if (typeof model === 'string') models.push(model);
+    };
+    if (req.method === 'POST' && path === '/v1/load_lora_adapter') {
+      const { lora_name: name, lora_path: loraPath } = json();
+      if (typeof loraPath === 'string' && loraPath.includes(refusePath)) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            error: { message: vllmNoAdapterMessage(String(name), loraPath), type: 'NotFoundError', param: null, code: 404 },
+          }),
+        );
+        return;
       }
-      const headers = Object.fromEntries(
-        Object.entries(req.headers).filter(
-          (e): e is [string, string] => typeof e[1] === 'string' && !['host', 'content-length', 'connection'].includes(e[0]),
-        ),
-      );
-      const answer = await fetch(`${upstream}${path}`, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(body.length > 0 ? { body } : {}),
-      });
-      const out = Buffer.from(await answer.arrayBuffer());
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-      res.end(out);
-    })().catch((err: unknown) => {
-      res.writeHead(502);
-      res.end(String(err));
-    });
+    }
+    if (req.method === 'POST' && path.endsWith('/completions')) {
+      const { model } = json();
+      if (typeof model === 'string') models.push(model);
+    }
+    await forward(upstream, req, body, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${String(port)}`,
-    models,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return { url, models, calls, close };
 }

@@ -5,9 +5,8 @@
 // /wake_up only once the weights are back on the GPU. This proxy does both: a 503 for
 // /v1/chat/completions, /v1/completions and /v1/embeddings while the simulator says it sleeps, and
 // `wakeMs` of delay before a /wake_up reaches it. Everything else is forwarded unchanged.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { forward, listenLoopback, readBody } from './replica-proxy.ts';
 
 export interface SleepFaithfulReplica {
   url: string;
@@ -22,12 +21,6 @@ export interface SleepFaithfulReplica {
 
 const NEEDS_WEIGHTS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'];
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function isSleeping(upstream: string): Promise<boolean> {
   const body = (await (await fetch(`${upstream}/is_sleeping`)).json()) as { is_sleeping?: boolean };
   return body.is_sleeping === true;
@@ -35,41 +28,26 @@ async function isSleeping(upstream: string): Promise<boolean> {
 
 export async function startSleepFaithfulReplica(upstream: string, options: { wakeMs: number }): Promise<SleepFaithfulReplica> {
   const stats = { refusedAsleep: 0, wakeUps: 0, served: 0 };
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const path = req.url ?? '/';
-      if (req.method === 'POST' && NEEDS_WEIGHTS.includes(path)) {
-        if (await isSleeping(upstream)) {
-          stats.refusedAsleep++;
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: 'The model is sleeping', type: 'ServiceUnavailableError', code: 503 } }));
-          return;
-        }
-        stats.served++;
+  const { url, close } = await listenLoopback(async (req, res) => {
+    const body = await readBody(req);
+    const path = req.url ?? '/';
+    if (req.method === 'POST' && NEEDS_WEIGHTS.includes(path)) {
+      if (await isSleeping(upstream)) {
+        stats.refusedAsleep++;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'The model is sleeping', type: 'ServiceUnavailableError', code: 503 } }));
+        return;
       }
-      if (req.method === 'POST' && path.startsWith('/wake_up')) {
-        stats.wakeUps++;
-        await sleep(options.wakeMs);
-      }
-      const headers = Object.fromEntries(
-        Object.entries(req.headers).filter(
-          (e): e is [string, string] => typeof e[1] === 'string' && !['host', 'content-length', 'connection'].includes(e[0]),
-        ),
-      );
-      const answer = await fetch(`${upstream}${path}`, { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body } : {}) });
-      const out = Buffer.from(await answer.arrayBuffer());
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-      res.end(out);
-    })().catch((err: unknown) => {
-      res.writeHead(502);
-      res.end(String(err));
-    });
+      stats.served++;
+    }
+    if (req.method === 'POST' && path.startsWith('/wake_up')) {
+      stats.wakeUps++;
+      await sleep(options.wakeMs);
+    }
+    await forward(upstream, req, body, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${String(port)}`,
+    url,
     get refusedAsleep() {
       return stats.refusedAsleep;
     },
@@ -79,12 +57,6 @@ export async function startSleepFaithfulReplica(upstream: string, options: { wak
     get served() {
       return stats.served;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+    close,
   };
 }
