@@ -5,10 +5,14 @@
 // dynamic API (the simulator's /v1/load_lora_adapter and /v1/unload_lora_adapter, dialled at the
 // pod's IP), without rolling it, and the gateway's Service answers `<model>:<adapter>` with it.
 // The test reads the simulator itself at the pod's IP (from the node, on the bridge) to see what
-// it holds.
+// it holds. The image's entry point (vllm-compat) answers two things as vLLM does where the
+// simulator does not: a LoRA load whose path it cannot find is refused (404 NotFoundError), and
+// inference while asleep gets a 503. So a refused adapter and a warm standby (a second ModelServer
+// on the same stack, autoscaling.standby, put to sleep by the operator and woken by the gateway) are
+// proven here too.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
-import { testCluster } from '../support/kube.ts';
+import { parseTable, testCluster } from '../support/kube.ts';
 import {
   createStackNamespace,
   gatewayAccess,
@@ -28,6 +32,10 @@ const MS = 'lora';
 const SERVED = 'sim-lora';
 const sql = { name: 'sql', source: 'hf://perpetual-e2e/sql-lora' };
 const support = { name: 'support', source: 'hf://perpetual-e2e/support-lora' };
+/** A URL vLLM cannot load (no resolver plugin): refused by the pod's entry point as vLLM refuses it. */
+const bad = { name: 'bad', source: 'https://adapters.invalid/bad' };
+const STANDBY = 'standby';
+const STANDBY_SERVED = 'sim-standby';
 
 interface Condition {
   type: string;
@@ -45,8 +53,11 @@ interface ColdStart {
 }
 interface Ms {
   metadata: { generation: number };
+  spec: { replicas?: number };
   status?: {
     readyReplicas?: number;
+    sleepingReplicas?: number;
+    scalingHistory?: { from: number; to: number; reason: string }[];
     conditions?: Condition[];
     lastColdStart?: ColdStart;
     adapters?: { name: string; state: string; loadedReplicas: number; message?: string }[];
@@ -68,25 +79,25 @@ function modelServer(spec: Record<string, unknown>): string {
   return modelServerManifest(images, { name: MS, namespace: NS, model: 'perpetual-e2e/lora-base', servedName: SERVED }, spec);
 }
 
-async function getMs(): Promise<Ms> {
-  return kubeJson<Ms>(cluster, ['get', 'ms', MS, '-n', NS]);
+async function getMs(name = MS): Promise<Ms> {
+  return kubeJson<Ms>(cluster, ['get', 'ms', name, '-n', NS]);
 }
 
 /** The ModelServer's vLLM pods that are not going away. */
-async function vllmPods(): Promise<Pod[]> {
+async function vllmPods(name = MS): Promise<Pod[]> {
   const pods = await kubeJson<{ items: Pod[] }>(cluster, [
     'get',
     'pods',
     '-n',
     NS,
     '-l',
-    `perpetual.ai/modelserver=${MS},app.kubernetes.io/component=vllm`,
+    `perpetual.ai/modelserver=${name},app.kubernetes.io/component=vllm`,
   ]);
   return pods.items.filter((p) => !p.metadata.deletionTimestamp);
 }
 
-async function onlyPod(): Promise<Pod> {
-  const pods = await vllmPods();
+async function onlyPod(name = MS): Promise<Pod> {
+  const pods = await vllmPods(name);
   expect(pods.map((p) => p.metadata.name)).toHaveLength(1);
   return pods[0] as Pod;
 }
@@ -107,6 +118,12 @@ async function chatOnPod(pod: Pod, model: string): Promise<{ status: number; bod
     signal: AbortSignal.timeout(10_000),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** What the simulator in the pod says of its sleep (vLLM's dev-mode endpoint, which the operator and the gateway read). */
+async function sleepingOnPod(pod: Pod): Promise<boolean> {
+  const res = await fetch(`http://${pod.status.podIP ?? ''}:8000/is_sleeping`, { signal: AbortSignal.timeout(5_000) });
+  return ((await res.json()) as { is_sleeping: boolean }).is_sleeping;
 }
 
 async function chat(model: string, content: string): Promise<GatewayReply> {
@@ -176,13 +193,30 @@ beforeAll(async () => {
   await createStackNamespace(cluster, NS, inject('postgresUrl'));
   // Held at zero replicas (no autoscaler) so that the first replica is a scale from zero by hand.
   await cluster.kubectlOk(['apply', '-f', '-'], modelServer({ replicas: 0, adapters: [sql] }));
+  // The standby starts now, with the stack: the operator keeps one replica of it and puts it to
+  // sleep once idle for 3 s, while the tests above run (its model is in the gateway's file from the
+  // start, so it costs no gateway roll).
+  await cluster.kubectlOk(
+    ['apply', '-f', '-'],
+    modelServerManifest(
+      images,
+      { name: STANDBY, namespace: NS, model: 'perpetual-e2e/standby-base', servedName: STANDBY_SERVED },
+      { autoscaling: { minReplicas: 0, maxReplicas: 1, scaleDownDelaySeconds: 3, standby: {} } },
+    ),
+  );
   await cluster.kubectlOk(
     ['apply', '-f', '-'],
     localStackManifest(
       images,
       inject('externalQdrantUrl'),
       { name: 'stack', namespace: NS },
-      { gatewayReplicas: 1, models: [{ name: SERVED, modelServerRef: { name: MS } }] },
+      {
+        gatewayReplicas: 1,
+        models: [
+          { name: SERVED, modelServerRef: { name: MS } },
+          { name: STANDBY_SERVED, modelServerRef: { name: STANDBY } },
+        ],
+      },
     ),
   );
   await cluster.kubectlOk(['wait', '--for=condition=Ready', 'pd/stack', '-n', NS, '--timeout=300s']);
@@ -398,10 +432,101 @@ describe('LoRA adapters on the running simulator pod', () => {
     );
   }, 240_000);
 
-  // Not provable on a pod of the simulator yet: it accepts every /v1/load_lora_adapter (it only
-  // records the name), so nothing on the node refuses an adapter. test/cluster/adapters.test.ts and
-  // test/gateway/lora-adapters.test.ts prove the Failed state and the gateway's 404 behind a proxy
-  // that refuses as vLLM does. Here it needs the image's entry point (vllm-compat) to refuse, as
-  // vLLM does, a lora_path that is neither a directory in the container nor a Hugging Face id.
-  it.todo('shows an adapter the simulator pod refuses as Failed with its message, and the gateway answers it 404');
+  it('shows an adapter the simulator pod refuses as Failed with its message, and the gateway answers it 404', async () => {
+    // vLLM refuses a lora_path that is neither a directory in the container nor a Hugging Face
+    // repository id; so does the pod's entry point, with vLLM's 404 and message.
+    await setAdapters([support, bad]);
+    const message = `Loading lora bad failed: No adapter found for ${bad.source}`;
+    const ms = await eventually(
+      async () => {
+        const obj = await getMs();
+        expect(obj.status?.adapters?.find((a) => a.name === 'bad')).toEqual({ name: 'bad', state: 'Failed', loadedReplicas: 0, message });
+        return obj;
+      },
+      60_000,
+      500,
+    );
+    expect(ms.status?.adapters?.find((a) => a.name === 'support')).toEqual({ name: 'support', state: 'Loaded', loadedReplicas: 1 });
+    expect(ms.status?.conditions?.find((c) => c.type === 'AdaptersReady')).toMatchObject({
+      status: 'False',
+      reason: 'AdapterLoadFailed',
+      message: `Adapter bad failed to load: ${message}`,
+    });
+    const pod = await onlyPod();
+    expect(pod.metadata.uid).toBe(podUid);
+    expect(pod.status.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect(await deploymentGeneration()).toBe(generation);
+    expect(await adaptersOnPod(pod)).toEqual(['support']);
+    // The gateway's pod rolls for the file that quotes the refusal, then answers the name itself.
+    await eventually(
+      async () => {
+        const r = await chat(`${SERVED}:bad`, 'Anyone?');
+        expect(r.status).toBe(404);
+        expect(r.body.error).toMatchObject({
+          code: 'model_not_found',
+          message: expect.stringContaining(`The adapter "bad" of model "${SERVED}" is not loaded: ${message}`) as unknown,
+        });
+      },
+      150_000,
+      1000,
+    );
+    expect((await chat(`${SERVED}:support`, 'And you?')).status).toBe(200);
+  }, 240_000);
+});
+
+describe('a warm standby on the real node', () => {
+  it('is put to sleep by the operator’s pods, answers vLLM’s 503 asleep, and the gateway wakes the same pod for a chat', async () => {
+    // Made in beforeAll: by now the operator in its pods has read it idle for 3 s and slept it.
+    await eventually(
+      async () => {
+        expect((await getMs(STANDBY)).status?.sleepingReplicas).toBe(1);
+      },
+      120_000,
+      1000,
+    );
+    const pod = await onlyPod(STANDBY);
+    expect(await sleepingOnPod(pod)).toBe(true);
+    const [row] = parseTable(await cluster.kubectlOk(['get', 'ms', STANDBY, '-n', NS]));
+    expect(row).toMatchObject({ REPLICAS: '1/1 (1 asleep)', 'MIN-MAX': '0-1' });
+    const slept = await cluster.kubectlOk([
+      'get',
+      'events',
+      '-n',
+      NS,
+      '--field-selector',
+      `involvedObject.name=${STANDBY},reason=Slept`,
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(slept).toContain('No load for 3 s: putting 1 replica to sleep (vLLM sleep level 1), freeing GPU memory');
+    // A client bypassing the gateway gets vLLM's 503 from the sleeping pod, which stays asleep.
+    expect((await chatOnPod(pod, STANDBY_SERVED)).status).toBe(503);
+    expect(await sleepingOnPod(pod)).toBe(true);
+
+    // One gateway pod left after the adapter tests' rolls, so /prometheus through the Service is its.
+    await cluster.kubectlOk(['rollout', 'status', 'deployment/stack-gateway', '-n', NS, '--timeout=120s']);
+    await eventually(
+      async () => {
+        expect(await gatewayPodNames()).toHaveLength(1);
+      },
+      90_000,
+      500,
+    );
+    const reply = await chat(STANDBY_SERVED, 'Wake up and answer.');
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(JSON.stringify(reply.body.choices)).toContain('Wake up and answer.');
+    // The gateway woke it (the operator gives a woken replica a whole window before sleeping it again).
+    expect(await sleepingOnPod(pod)).toBe(false);
+    const metrics = await fetch(`${gatewayUrl}/prometheus`, { signal: AbortSignal.timeout(5_000) });
+    const wakeups = (await metrics.text()).split('\n').filter((line) => line.startsWith('perpetual_replica_wakeups_total{'));
+    expect(wakeups).toEqual([`perpetual_replica_wakeups_total{model_server="${STANDBY}",outcome="woken"} 1`]);
+
+    // The same pod throughout: never restarted, never scaled to zero.
+    const after = await onlyPod(STANDBY);
+    expect(after.metadata.uid).toBe(pod.metadata.uid);
+    expect(after.status.containerStatuses?.[0]?.restartCount).toBe(0);
+    const ms = await getMs(STANDBY);
+    expect(ms.spec.replicas).toBe(1);
+    expect((ms.status?.scalingHistory ?? []).filter((e) => e.to === 0)).toEqual([]);
+  }, 240_000);
 });
