@@ -21,10 +21,11 @@
 //     missing directory. A repository id is passed on, the simulator standing in for the hub.
 //   - With --enable-sleep-mode: the simulator keeps the flag that /sleep, /wake_up and /is_sleeping
 //     read and write but goes on answering inference while "asleep". vLLM, its weights off the GPU,
-//     cannot serve then; the gateway and the operator are built for the 503 it answers for
-//     /v1/chat/completions, /v1/completions and /v1/embeddings. The front asks the simulator's
-//     /is_sleeping before forwarding those three (only those, only in sleep mode) and answers 503
-//     while it says true. If the simulator does not say (an error, no dev mode), the request goes on.
+//     cannot serve then: the request fails (how depends on the version; vllm-project/vllm#15483
+//     reports an engine crash, and the 503 proposed there is what the gateway and the operator
+//     expect). The front answers /v1/chat/completions, /v1/completions and /v1/embeddings with that
+//     503 while the simulator's /is_sleeping says true (asked only for those three, only in sleep
+//     mode). If the simulator does not say (an error, no dev mode), the request goes on.
 //
 // SIGTERM and SIGINT go to the simulator; vllm-compat exits with its status.
 package main
