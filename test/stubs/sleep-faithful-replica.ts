@@ -1,8 +1,9 @@
 // A vLLM replica in sleep mode as vLLM behaves: llm-d-inference-sim behind a loopback proxy.
 // The simulator (started with --enable-sleep-mode and VLLM_SERVER_DEV_MODE=1) keeps the flag that
 // /sleep, /wake_up and /is_sleeping read and write, but goes on answering chats while "asleep", and
-// wakes at once. vLLM answers the endpoints that need the weights with a 503 while asleep, and
-// /wake_up only once the weights are back on the GPU. This proxy does both: a 503 for
+// wakes at once. vLLM's documentation has the endpoints that need the weights answer 503 while
+// asleep (released versions have been reported to fail them in other ways, vllm#15483), and
+// answers /wake_up only once the weights are back on the GPU. This proxy does both: a 503 for
 // /v1/chat/completions, /v1/completions and /v1/embeddings while the simulator says it sleeps, and
 // `wakeMs` of delay before a /wake_up reaches it. Everything else is forwarded unchanged.
 import { setTimeout as sleep } from 'node:timers/promises';
