@@ -238,7 +238,7 @@ export class ReplicaPool {
 
   /**
    * A replica failed before answering: was it put to sleep since the last round? (A sleeping vLLM
-   * answers chats with a 503.) If so it is marked asleep, not failed, and woken like any sleeper.
+   * does not serve: a 503 as documented.) If so it is marked asleep, not failed, and woken like any sleeper.
    */
   async fellAsleep(replicaId: string): Promise<boolean> {
     const replica = this.#replicas.get(replicaId);
