@@ -9,28 +9,16 @@ import { eventually } from '../support/eventually.ts';
 import { modelServer, secretsManifest } from '../support/fixtures.ts';
 import { testCluster } from '../support/kube.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
+import type { ModelServerStatus } from '../../operator/api/v1alpha1/model-server.ts';
 
 const MS_LABEL = 'perpetual.ai/modelserver';
 const cluster = testCluster();
 let ns = '';
 let operator: OperatorProcess;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-interface ColdStart {
-  pod: string;
-  createdAt: string;
-  scheduledSeconds: number;
-  startedSeconds?: number;
-  loadedSeconds?: number;
-  totalSeconds: number;
-}
+type ColdStart = NonNullable<ModelServerStatus['lastColdStart']>;
 interface Ms {
-  status?: { phase?: string; readyReplicas?: number; conditions?: Condition[]; lastColdStart?: ColdStart };
+  status?: ModelServerStatus;
 }
 interface Job {
   metadata: { name: string; labels?: Record<string, string> };
@@ -44,7 +32,7 @@ async function getJson<T>(args: string[]): Promise<T> {
   return JSON.parse(await cluster.kubectlOk([...args, '-n', ns, '-o', 'json'])) as T;
 }
 
-function conditionOf(ms: Ms, type: string): Condition | undefined {
+function conditionOf(ms: Ms, type: string) {
   return ms.status?.conditions?.find((c) => c.type === type);
 }
 

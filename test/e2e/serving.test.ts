@@ -11,6 +11,7 @@
 // on the same stack, autoscaling.standby, put to sleep by the operator and woken by the gateway) are
 // proven here too.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ModelServerStatus } from '../../operator/api/v1alpha1/model-server.ts';
 import { eventually } from '../support/eventually.ts';
 import { parseTable, testCluster } from '../support/kube.ts';
 import {
@@ -37,31 +38,11 @@ const bad = { name: 'bad', source: 'https://adapters.invalid/bad' };
 const STANDBY = 'standby';
 const STANDBY_SERVED = 'sim-standby';
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-interface ColdStart {
-  pod: string;
-  createdAt: string;
-  scheduledSeconds: number;
-  startedSeconds?: number;
-  loadedSeconds?: number;
-  totalSeconds: number;
-}
+type ColdStart = NonNullable<ModelServerStatus['lastColdStart']>;
 interface Ms {
   metadata: { generation: number };
   spec: { replicas?: number };
-  status?: {
-    readyReplicas?: number;
-    sleepingReplicas?: number;
-    scalingHistory?: { from: number; to: number; reason: string }[];
-    conditions?: Condition[];
-    lastColdStart?: ColdStart;
-    adapters?: { name: string; state: string; loadedReplicas: number; message?: string }[];
-  };
+  status?: ModelServerStatus;
 }
 interface Pod {
   metadata: { name: string; uid: string; creationTimestamp: string; deletionTimestamp?: string };
@@ -313,6 +294,15 @@ describe('LoRA adapters on the running simulator pod', () => {
   let gatewayBefore: string[] = [];
   let traffic: ReturnType<typeof backgroundChats> | undefined;
 
+  /** The pod that served before, unrolled: same UID, never restarted, the Deployment's template unchanged. */
+  async function samePodAsBefore(): Promise<Pod> {
+    const pod = await onlyPod();
+    expect(pod.metadata.uid).toBe(podUid);
+    expect(pod.status.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect(await deploymentGeneration()).toBe(generation);
+    return pod;
+  }
+
   afterAll(async () => {
     await traffic?.stop();
   });
@@ -348,10 +338,7 @@ describe('LoRA adapters on the running simulator pod', () => {
       60_000,
       500,
     );
-    const pod = await onlyPod();
-    expect(pod.metadata.uid).toBe(podUid);
-    expect(pod.status.containerStatuses?.[0]?.restartCount).toBe(0);
-    expect(await deploymentGeneration()).toBe(generation);
+    const pod = await samePodAsBefore();
     // The simulator in that pod holds it now: the operator in its pod reached the pod's IP.
     expect(await adaptersOnPod(pod)).toEqual(['sql', 'support']);
     // Asked directly, the simulator answers under the adapter's name.
@@ -404,10 +391,7 @@ describe('LoRA adapters on the running simulator pod', () => {
       60_000,
       500,
     );
-    const pod = await onlyPod();
-    expect(pod.metadata.uid).toBe(podUid);
-    expect(pod.status.containerStatuses?.[0]?.restartCount).toBe(0);
-    expect(await deploymentGeneration()).toBe(generation);
+    const pod = await samePodAsBefore();
     // The simulator refuses the adapter it no longer has. Until its pod rolls with the new file, the
     // gateway still forwards it and passes that 404 on; then it refuses the name itself.
     expect((await chatOnPod(pod, 'sql')).status).toBe(404);
@@ -452,10 +436,7 @@ describe('LoRA adapters on the running simulator pod', () => {
       reason: 'AdapterLoadFailed',
       message: `Adapter bad failed to load: ${message}`,
     });
-    const pod = await onlyPod();
-    expect(pod.metadata.uid).toBe(podUid);
-    expect(pod.status.containerStatuses?.[0]?.restartCount).toBe(0);
-    expect(await deploymentGeneration()).toBe(generation);
+    const pod = await samePodAsBefore();
     expect(await adaptersOnPod(pod)).toEqual(['support']);
     // The gateway's pod rolls for the file that quotes the refusal, then answers the name itself.
     await eventually(
