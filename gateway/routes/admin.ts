@@ -16,7 +16,7 @@ import { CreateUserRequest, EMAIL_MAX_LENGTH, UpdateUserRequest } from '../proto
 import { isUniqueViolation } from '../db/pg-errors.ts';
 import { actorOf, recordAudit } from '../audit/record.ts';
 import { requestIdOf } from '../middleware/request-id.ts';
-import { limitsRouter } from './limits.ts';
+import { addLimitRoutes } from './limits.ts';
 
 const checkCreateUser = bodyCheck<{ email: string; tier?: string }>(CreateUserRequest, { path: 'dots' });
 const checkUpdateUser = bodyCheck<{ tier: string }>(UpdateUserRequest, { path: 'dots' });
@@ -164,8 +164,8 @@ export function adminRouter(deps: AdminRouteDeps): Router {
     await usageReportRoute(deps.store, user.id, req, res);
   });
   // Budgets and token limits of a user, and of one of their keys.
-  router.use('/users/:id/limits', limitsRouter(deps));
-  router.use('/users/:id/keys/:keyId/limits', limitsRouter(deps));
+  addLimitRoutes(router, '/users/:id/limits', deps);
+  addLimitRoutes(router, '/users/:id/keys/:keyId/limits', deps);
   router.get('/audit', async (req: Request, res: Response) => {
     res.json(await auditPage(deps.store, req.query));
   });

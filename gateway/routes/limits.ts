@@ -7,7 +7,7 @@
 // replica's key cache (the overrides are cached with the key), so the next request anywhere sees
 // it: within milliseconds through the invalidation channel, and at worst after API_KEY_CACHE_MS
 // when that message is lost.
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
 import { recordAudit } from '../audit/record.ts';
 import { CLEAR_ALL, limitChangesFrom, limitsJson } from '../budget/limit-changes.ts';
 import type { LimitOverrides } from '../budget/limits.ts';
@@ -53,19 +53,23 @@ async function change(deps: LimitRouteDeps, req: Request, res: Response, changes
   res.json(body(target, result.overrides));
 }
 
-export function limitsRouter(deps: LimitRouteDeps): Router {
-  const router = Router({ mergeParams: true });
-  router.get('/', async (req: Request, res: Response) => {
+/**
+ * GET, PATCH and DELETE of one target's limits at `path` (a pattern with :id, and :keyId for a key),
+ * on the admin router itself rather than a router mounted at that pattern: a mounted router's
+ * baseUrl is the path as sent, ids included, and the endpoint label of the request metrics (one
+ * series per label) would grow with every user.
+ */
+export function addLimitRoutes(router: Router, path: string, deps: LimitRouteDeps): void {
+  router.get(path, async (req: Request, res: Response) => {
     const target = targetOf(req);
     const overrides = await deps.store.getLimitOverrides(target);
     if (!overrides) throw missing(target);
     res.json(body(target, overrides));
   });
-  router.patch('/', async (req: Request, res: Response) => {
+  router.patch(path, async (req: Request, res: Response) => {
     await change(deps, req, res, limitChangesFrom(req.body));
   });
-  router.delete('/', async (req: Request, res: Response) => {
+  router.delete(path, async (req: Request, res: Response) => {
     await change(deps, req, res, CLEAR_ALL);
   });
-  return router;
 }

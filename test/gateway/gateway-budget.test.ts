@@ -132,6 +132,11 @@ describe('money budgets across replicas', () => {
     expect((await stack.admin('PATCH', `/admin/users/${crypto.randomUUID()}/limits`, { monthly_usd: 1 })).status).toBe(404);
     expect((await stack.admin('GET', `/admin/users/${userId}/keys/${crypto.randomUUID()}/limits`)).status).toBe(404);
     expect(await auditRows(userId, 'budget.changed')).toEqual([]);
+    // The request metrics name the routes by pattern, never by the ids in the path.
+    const metrics = await (await fetch(`${stack.url}/prometheus`)).text();
+    expect(metrics).toMatch(/endpoint="[^"]*\/users\/:id\/limits"/);
+    expect(metrics).toMatch(/endpoint="[^"]*\/users\/:id\/keys\/:keyId\/limits"/);
+    expect(metrics).not.toContain(userId);
   });
 
   it('holds 50 concurrent streams through two replicas to the budget plus one reservation, settles to the real cost, and warns once', async () => {
