@@ -59,7 +59,7 @@ export interface ReservationParts {
   output: number;
 }
 
-/** The reservation split into prompt and completion tokens, which are priced differently (budget/reserved-cost.ts). */
+/** The reservation for a call, split into its parts. */
 export function reservationParts(call: LimitedCall, maxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS, injectedTokens = 0): ReservationParts {
   if (generatesNothing(call)) return { prompt: 0, output: 0 };
   const prompt = promptEstimate(call.body);
