@@ -64,17 +64,16 @@ async function getMs(name = MS): Promise<Ms> {
   return kubeJson<Ms>(cluster, ['get', 'ms', name, '-n', NS]);
 }
 
+/** The namespace's pods matching a label selector. */
+async function podsLabelled(selector: string): Promise<Pod[]> {
+  return (await kubeJson<{ items: Pod[] }>(cluster, ['get', 'pods', '-n', NS, '-l', selector])).items;
+}
+
 /** The ModelServer's vLLM pods that are not going away. */
 async function vllmPods(name = MS): Promise<Pod[]> {
-  const pods = await kubeJson<{ items: Pod[] }>(cluster, [
-    'get',
-    'pods',
-    '-n',
-    NS,
-    '-l',
-    `perpetual.ai/modelserver=${name},app.kubernetes.io/component=vllm`,
-  ]);
-  return pods.items.filter((p) => !p.metadata.deletionTimestamp);
+  return (await podsLabelled(`perpetual.ai/modelserver=${name},app.kubernetes.io/component=vllm`)).filter(
+    (p) => !p.metadata.deletionTimestamp,
+  );
 }
 
 async function onlyPod(name = MS): Promise<Pod> {
@@ -144,15 +143,7 @@ function backgroundChats(): { stop(): Promise<{ statuses: number[]; failures: st
 
 /** The gateway's pods, terminating ones included. */
 async function gatewayPodNames(): Promise<string[]> {
-  const pods = await kubeJson<{ items: Pod[] }>(cluster, [
-    'get',
-    'pods',
-    '-n',
-    NS,
-    '-l',
-    'app.kubernetes.io/instance=stack,app.kubernetes.io/component=gateway',
-  ]);
-  return pods.items.map((p) => p.metadata.name);
+  return (await podsLabelled('app.kubernetes.io/instance=stack,app.kubernetes.io/component=gateway')).map((p) => p.metadata.name);
 }
 
 async function setAdapters(adapters: unknown[]): Promise<void> {
