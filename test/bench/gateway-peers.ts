@@ -9,7 +9,9 @@
 //   LOADGEN=node ...            the Node generator instead of vegeta (also used when vegeta is not built)
 //   QDRANT_TARGET=emulator ...  memory on against the emulator even when the real server is there
 //   PROFILE_DIR=/tmp/prof ...   the Perpetual gateways write V8 CPU profiles there
-//   GATEWAY_NODE_OPTIONS=--max-semi-space-size=16 ...   V8 flags for the Perpetual gateways
+//   GATEWAY_NODE_OPTIONS=--max-semi-space-size=16 ...   flags for the Perpetual gateways' node, on its
+//                               command line (so any V8 flag, e.g. --single-threaded-gc, which
+//                               NODE_OPTIONS refuses)
 //   VARIANTS='default=;semi32=--max-semi-space-size=32' ...   instead of one "perpetual" target, one
 //                               per variant (perpetual:default, perpetual:semi32), each with its own
 //                               V8 flags after GATEWAY_NODE_OPTIONS, interleaved like any targets:
@@ -74,6 +76,13 @@ const TARGETS = process.env.TARGETS ? process.env.TARGETS.split(',') : ['direct'
 const PROFILE_DIR = process.env.PROFILE_DIR;
 /** V8 flags for the Perpetual gateways (e.g. heap sizes), to compare settings in one command. */
 const GATEWAY_NODE_OPTIONS = process.env.GATEWAY_NODE_OPTIONS ?? '';
+/**
+ * Node's event-loop delay histogram records the whole interval between its timer's runs, so every
+ * value includes the sampling interval (prom-client's default, 10 ms, in the gateway's metrics):
+ * what is reported here is the delay beyond it.
+ */
+const LOOP_SAMPLING_MS = 10;
+
 const GATEWAY_LOG_DIR = process.env.GATEWAY_LOG_DIR;
 /** name=flags pairs, separated by ';': Perpetual (memory off) once per variant. */
 const VARIANTS = (process.env.VARIANTS ?? '')
@@ -264,8 +273,9 @@ async function startPerpetual(
       LOG_LEVEL: 'warn',
       OPENAI_BASE_URL: upstreamUrl,
       ...(typeof memory === 'object' ? { QDRANT_URL: memory.url, QDRANT_API_KEY: memory.apiKey } : {}),
-      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
+    // On node's command line rather than in NODE_OPTIONS, which refuses most V8 flags.
+    nodeFlags: nodeOptions.split(/\s+/).filter(Boolean),
   });
   running.stacks.push(stack);
   running.stackNames.push(name);
@@ -371,8 +381,8 @@ async function runtimeMetrics(url: string): Promise<Runtime> {
   const text = await (await fetch(url)).text();
   const value = (pattern: RegExp): number => [...text.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
   return {
-    loopP99Ms: value(/^perpetual_gateway_nodejs_eventloop_lag_p99_seconds (\S+)$/gm) * 1000,
-    loopMaxMs: value(/^perpetual_gateway_nodejs_eventloop_lag_max_seconds (\S+)$/gm) * 1000,
+    loopP99Ms: value(/^perpetual_gateway_nodejs_eventloop_lag_p99_seconds (\S+)$/gm) * 1000 - LOOP_SAMPLING_MS,
+    loopMaxMs: value(/^perpetual_gateway_nodejs_eventloop_lag_max_seconds (\S+)$/gm) * 1000 - LOOP_SAMPLING_MS,
     gcMs: value(/^perpetual_gateway_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm) * 1000,
     majorGcs: value(/^perpetual_gateway_nodejs_gc_duration_seconds_count\{kind="major"[^}]*\} (\S+)$/gm),
     heapUsedMb: value(/^perpetual_gateway_nodejs_heap_size_used_bytes (\S+)$/gm) / 2 ** 20,
@@ -597,14 +607,14 @@ function pickNumbers(s: Summary | undefined): Record<string, number> | null {
 
 /**
  * How much the machine itself delays an idle Node process on the gateways' core: the event-loop
- * delay of a child that does nothing for three seconds. On a quiet machine its p99 is about the
- * timer resolution (10 ms) and its max a little more; tens or hundreds of milliseconds mean other
- * load, and no gateway's tail in this run can be better than that.
+ * delay of a child that does nothing for three seconds. On a quiet machine its p99 is a few
+ * tenths of a millisecond; more means other load, and no gateway's tail in this run can be better.
  */
 async function noiseProbe(): Promise<string> {
   const script =
-    "const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 }); h.enable();" +
-    'setTimeout(() => { h.disable(); console.log(`idle Node on core 0: event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`); }, 3000);';
+    `const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: ${String(LOOP_SAMPLING_MS)} }); h.enable();` +
+    `const beyond = (ns) => (ns / 1e6 - ${String(LOOP_SAMPLING_MS)}).toFixed(2);` +
+    'setTimeout(() => { h.disable(); console.log(`idle Node on core 0: event-loop delay p99 ${beyond(h.percentile(99))} ms, max ${beyond(h.max)} ms`); }, 3000);';
   const { child, firstLine } = startChild(['-e', script], process.env);
   pin(child.pid ?? 0, 0);
   return await firstLine;

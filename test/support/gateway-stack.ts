@@ -26,6 +26,8 @@ export interface StackOptions {
   replicas?: number;
   /** Start the Qdrant emulator and point the gateway at it (memory on). */
   memory?: boolean;
+  /** Flags for each gateway's node, before the entry point (benchmarks: V8 flags). */
+  nodeFlags?: string[];
 }
 
 /** The emulator's API key; tests assert it never leaks. */
@@ -81,7 +83,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(qdrant ? { QDRANT_URL: qdrant.url, QDRANT_API_KEY: QDRANT_TEST_API_KEY } : {}),
     ...options.env,
   };
-  const gateways = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => startGateway(env)));
+  const gateways = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => startGateway(env, 'serve', options.nodeFlags)));
   const url = gateways[0]?.url ?? '';
   const admin = (method: string, path: string, body?: unknown): Promise<Response> =>
     fetch(`${url}${path}`, {

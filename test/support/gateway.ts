@@ -19,9 +19,10 @@ export const TEST_ENCRYPTION_KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=
 export const TEST_ADMIN_TOKEN = 'admin-token-for-tests-only-0123456789';
 export const TEST_JWT_SECRET = 'jwt-secret-for-tests-only-0123456789abcdef';
 
-export async function startGateway(env: NodeJS.ProcessEnv, command = 'serve'): Promise<GatewayProcess> {
+/** `nodeFlags`: flags for node itself, before the entry point (V8 flags NODE_OPTIONS refuses). */
+export async function startGateway(env: NodeJS.ProcessEnv, command = 'serve', nodeFlags: string[] = []): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'gateway/main.ts'), command], {
+  const child = spawn(process.execPath, [...nodeFlags, join(REPO_ROOT, 'gateway/main.ts'), command], {
     env: {
       PATH: process.env.PATH,
       API_HOST: '127.0.0.1',
