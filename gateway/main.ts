@@ -17,6 +17,7 @@ import { createPool } from './db/pool.ts';
 import { reencryptProviderKeys } from './db/reencrypt.ts';
 import { buildGateway } from './deps.ts';
 import { makeLogger } from './observability/logger.ts';
+import { tuneHeapForServing } from './observability/heap-tuning.ts';
 import { makeMetrics } from './observability/metrics.ts';
 import { tracesUrl } from '../operator/api/v1alpha1/tracing.ts';
 import { startTracing } from './observability/tracing.ts';
@@ -63,6 +64,7 @@ async function drain(server: Server, graceMs: number): Promise<void> {
 }
 
 async function runServe(log: Logger): Promise<void> {
+  tuneHeapForServing();
   const config = loadConfig();
   const logger = log.child({}, { level: config.logLevel });
   const metrics = makeMetrics();
