@@ -19,6 +19,7 @@ import type { MemoryHit } from './prompt/memory-hit.ts';
 import type { FactPipeline } from './facts/fact-pipeline.ts';
 import type { MemoryStore } from './store/memory-store.ts';
 import { turnsToStore } from './text/turns-to-store.ts';
+import { Deadline } from '../deadline.ts';
 
 export type RecallResult = 'hit' | 'empty' | 'timeout' | 'error' | 'disabled' | 'skipped';
 
@@ -147,9 +148,9 @@ export class MemoryService {
     const query = queryFromMessages(request.messages);
     if (topK === 0 || query === '') return unchanged(request, 'skipped');
     const started = performance.now();
-    const deadline = AbortSignal.any([request.signal, AbortSignal.timeout(settings.retrievalTimeoutMs)]);
+    const deadline = new Deadline(settings.retrievalTimeoutMs, request.signal);
     try {
-      const hits = await this.search(request, query, { topK, signal: deadline });
+      const hits = await this.search(request, query, { topK, signal: deadline.signal });
       const elapsed = performance.now() - started;
       const selection = selectMemories(hits, { tokenBudget: settings.tokenBudget, topK });
       const result: RecallResult = selection.memories.length > 0 ? 'hit' : 'empty';
@@ -167,7 +168,7 @@ export class MemoryService {
       };
     } catch (err) {
       const elapsed = performance.now() - started;
-      const result: RecallResult = deadline.aborted && !request.signal.aborted ? 'timeout' : 'error';
+      const result: RecallResult = deadline.expired && !request.signal.aborted ? 'timeout' : 'error';
       metrics.retrievals.inc({ result });
       metrics.retrievalDuration.observe(elapsed / 1000);
       this.deps.log.warn(
@@ -175,6 +176,8 @@ export class MemoryService {
         'Memory retrieval skipped; answering without memory',
       );
       return unchanged(request, result, 1, Math.round(elapsed * 100) / 100);
+    } finally {
+      deadline.dispose();
     }
   }
 

@@ -7,6 +7,7 @@ import type { Embedding, EmbeddingsRequest } from '../../protocols/openai/types.
 import type { Embedder, EmbedOptions } from './embedder.ts';
 import { EmbeddingError } from './embedding-error.ts';
 import { normalised } from './vector.ts';
+import { Deadline } from '../../deadline.ts';
 
 export interface ProviderEmbedderOptions {
   client: ProviderClient;
@@ -103,16 +104,17 @@ export function createProviderEmbedder(opts: ProviderEmbedderOptions): Embedder 
     dimension: opts.dimension,
     async embed(texts, options) {
       if (texts.length === 0) return [];
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+      const deadline = new Deadline(timeoutMs, options.signal);
       try {
-        return await embedAll(texts, signal, options);
+        return await embedAll(texts, deadline.signal, options);
       } catch (err) {
         // Our own deadline, not the caller's abort: say so rather than "client closed".
-        if (deadline.aborted && !options.signal?.aborted) {
+        if (deadline.expired && !options.signal?.aborted) {
           throw new EmbeddingError('timeout', `Embedding model "${model}" did not answer within ${timeoutMs} ms.`, err);
         }
         throw err;
+      } finally {
+        deadline.dispose();
       }
     },
   };

@@ -22,6 +22,7 @@ import { extractionMessages, type ExtractionExchange } from './extraction-prompt
 import type { FactMetrics, FailureReason } from './fact-metrics.ts';
 import { parseExtraction, type ParsedFact } from './parse-extraction.ts';
 import { decideSupersessions, type StoredFact } from './supersede.ts';
+import { Deadline } from '../../deadline.ts';
 
 /** The endpoint usage rows of extraction calls carry (usage_logs.endpoint). */
 export const EXTRACTION_ENDPOINT = 'memory.extract';
@@ -180,15 +181,20 @@ export class FactExtractor {
     const known = await this.#knownFacts(scope, embedder, exchanges);
 
     const started = performance.now();
-    const deadline = AbortSignal.timeout(deps.timeoutMs);
-    const answer = await deps.complete(scope.userId, extractionMessages(exchanges, known.map(toKnown)), deadline).catch((err: unknown) => {
-      const reason: FailureReason = deadline.aborted
-        ? 'timeout'
-        : err instanceof GatewayError && err.code === 'provider_key_missing'
-          ? 'no_key'
-          : 'upstream';
-      throw new ExtractionFailure(reason, errorText(err));
-    });
+    const deadline = new Deadline(deps.timeoutMs);
+    const answer = await deps
+      .complete(scope.userId, extractionMessages(exchanges, known.map(toKnown)), deadline.signal)
+      .finally(() => {
+        deadline.dispose();
+      })
+      .catch((err: unknown) => {
+        const reason: FailureReason = deadline.expired
+          ? 'timeout'
+          : err instanceof GatewayError && err.code === 'provider_key_missing'
+            ? 'no_key'
+            : 'upstream';
+        throw new ExtractionFailure(reason, errorText(err));
+      });
     deps.recordUsage(extractionUsage(batch, answer, { at: new Date(), latencyMs: performance.now() - started }));
 
     const parsed = parseExtraction(answer.text, { exchanges: batch.length, known: known.length });

@@ -8,6 +8,7 @@
 // really cancelled (the socket is closed), not just abandoned while it keeps a connection busy.
 import { toMemoryStoreError } from './qdrant-failure.ts';
 import { MemoryStoreError } from './memory-store-error.ts';
+import { Deadline } from '../../deadline.ts';
 
 export interface CallOptions {
   /** Aborts the call (client gone, retrieval deadline passed). */
@@ -34,19 +35,20 @@ export async function runCall<T>(context: CallContext, operation: string, option
       operation,
     });
   }
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = callerSignal ? AbortSignal.any([deadline, callerSignal]) : deadline;
+  const deadline = new Deadline(timeoutMs, callerSignal);
   try {
-    return await work({ signal });
+    return await work({ signal: deadline.signal });
   } catch (err) {
     throw toMemoryStoreError(err, {
       operation,
       collection: context.collection,
       origin: context.origin,
       timeoutMs,
-      deadline,
+      timedOut: deadline.expired,
       callerSignal,
       secrets: context.secrets,
     });
+  } finally {
+    deadline.dispose();
   }
 }

@@ -9,7 +9,7 @@ function context(overrides: Partial<FailureContext> = {}): FailureContext {
     collection: 'c__m__4',
     origin: 'http://qdrant:6333',
     timeoutMs: 250,
-    deadline: new AbortController().signal,
+    timedOut: false,
     callerSignal: undefined,
     secrets: [KEY],
     ...overrides,
@@ -37,8 +37,7 @@ describe('toMemoryStoreError', () => {
   });
 
   it('prefers timeout and abort over whatever the aborted fetch threw', () => {
-    const deadline = AbortSignal.abort();
-    expect(toMemoryStoreError(new DOMException('x', 'TimeoutError'), context({ deadline })).code).toBe('timeout');
+    expect(toMemoryStoreError(new DOMException('x', 'TimeoutError'), context({ timedOut: true })).code).toBe('timeout');
     const callerSignal = AbortSignal.abort();
     expect(toMemoryStoreError(new DOMException('x', 'AbortError'), context({ callerSignal })).code).toBe('aborted');
   });

@@ -13,8 +13,8 @@ export interface FailureContext {
   /** The Qdrant origin without credentials, for "unreachable" messages. */
   origin: string;
   timeoutMs: number;
-  /** Fired when the store's own deadline passed (as opposed to the caller's signal). */
-  deadline: AbortSignal;
+  /** The store's own deadline passed (as opposed to the caller's signal aborting). */
+  timedOut: boolean;
   callerSignal: AbortSignal | undefined;
   /** Strings that must never appear in a message (the API key). */
   secrets: readonly string[];
@@ -84,7 +84,7 @@ function networkCode(err: unknown): string | undefined {
 export function toMemoryStoreError(err: unknown, context: FailureContext): MemoryStoreError {
   if (err instanceof MemoryStoreError) return err;
   const { operation } = context;
-  if (context.deadline.aborted) {
+  if (context.timedOut) {
     return new MemoryStoreError(`Qdrant did not answer ${operation} on "${context.collection}" within ${context.timeoutMs} ms.`, {
       code: 'timeout',
       operation,

@@ -53,7 +53,7 @@ const context = (deadline: AbortSignal): FailureContext => ({
   collection: 'memories',
   origin,
   timeoutMs: 1000,
-  deadline,
+  timedOut: deadline.aborted,
   callerSignal: undefined,
   secrets: ['key-SECRET'],
 });
