@@ -10,10 +10,15 @@
 // so the plain JSON.parse loses nothing. The library stays for everything else (collections,
 // indexes, scrolls, deletes), which is rare.
 //
+// Calls go through the pool's dispatch with the upstream client's handler (dispatchRequest), not
+// undici's request(): request() kept each finished call's objects (here the whole search answer)
+// alive through young-generation collections until a mark-compact (issue 18; upstream-http.ts).
+//
 // Failures keep the library's shapes, so qdrant-failure.ts maps both alike: a non-2xx answer is an
 // Error with `status` and the parsed body in `data`; an unreachable server is undici's error with
 // its socket `code`; an abort rejects with the signal's reason.
 import { Pool } from 'undici';
+import { dispatchRequest } from '../../providers/transport/upstream-http.ts';
 
 export interface QdrantHttpOptions {
   /** http(s)://host:port, without a path. */
@@ -66,7 +71,11 @@ export class QdrantHttp {
 
   /** Sends `body` as JSON and resolves with the parsed answer (Qdrant's `{ result, status, time }`). */
   async call<T>(method: 'POST' | 'PUT', path: string, body: unknown, signal: AbortSignal): Promise<T> {
-    const res = await this.#pool.request({ path: this.#prefix + path, method, headers: this.#headers, body: JSON.stringify(body), signal });
+    const res = await dispatchRequest(
+      this.#pool,
+      { path: this.#prefix + path, method, headers: this.#headers, body: JSON.stringify(body) },
+      signal,
+    );
     const text = await res.body.text();
     if (res.statusCode >= 200 && res.statusCode < 300) return JSON.parse(text) as T;
     throw new QdrantHttpError(res.statusCode, parseOrText(text));

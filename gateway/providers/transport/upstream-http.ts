@@ -7,7 +7,7 @@
 // backoff only before the first byte of a successful response, and the client's AbortSignal
 // wired straight into undici so a client disconnect tears the upstream request down at once.
 //
-// Calls go through Agent.dispatch with the small handler below (dispatchPost, UpstreamBody), not
+// Calls go through Agent.dispatch with the small handler below (dispatchRequest, UpstreamBody), not
 // through undici's request(): under load, request()'s objects for a finished call (its handler,
 // the body stream, the request payload, and through them what the caller's code still referenced)
 // stayed alive through scavenges until the next mark-compact, so about 14 % of everything a
@@ -217,7 +217,7 @@ function withTraceContext(headers: Record<string, string>): Record<string, strin
  * destroys the body with its reason once the response started; its listener is removed when the
  * call is over.
  */
-export function dispatchPost(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: AbortSignal): Promise<RawResponse> {
+export function dispatchRequest(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: AbortSignal): Promise<RawResponse> {
   return new Promise<RawResponse>((resolve, reject) => {
     if (signal.aborted) {
       reject(abortReason(signal));
@@ -298,7 +298,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions = {}): UpstreamH
   });
 
   async function send(call: UpstreamCall, url: URL, payload: string): Promise<RawResponse> {
-    return dispatchPost(
+    return dispatchRequest(
       agent,
       {
         origin: url.origin,
