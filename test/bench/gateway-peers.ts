@@ -44,7 +44,7 @@
 // Streaming time to first byte: the Node generator (vegeta has no first-byte time) at
 // STREAM_RATE, per round, stream: true with include_usage.
 //
-// Reported per target and rate, over all rounds: p50/p90/p99/max latency, errors, CPU seconds
+// Reported per target and rate, over all rounds: p50/p90/p95/p99/max latency, errors, CPU seconds
 // of the target's own process per 1,000 requests and its RSS after the run; each as a ratio to
 // direct and to portkey at the same rate; the highest rate with p99 < 20 ms and no errors. The
 // machine is shared in development: absolute numbers are noisy, ratios within one run less so.
@@ -473,6 +473,7 @@ interface Summary {
   firstError: string | undefined;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
   /** CPU seconds of the target's process per 1,000 requests sent. */
@@ -492,6 +493,7 @@ function summarise(runs: readonly Run[], pick: (r: ShotResult) => number | undef
     firstError: failed[0]?.error,
     p50: percentile(values, 50),
     p90: percentile(values, 90),
+    p95: percentile(values, 95),
     p99: percentile(values, 99),
     max: values.length === 0 ? Number.NaN : Math.max(...values),
     cpuPer1000: results.length === 0 ? Number.NaN : (cpu * 1000) / results.length,
@@ -525,7 +527,7 @@ function rateLine(table: Table, name: string, rate: number): string {
   const d = at('direct');
   const p = at('portkey');
   return (
-    `  ${String(rate).padStart(5)}  ${ms(s.p50)} ${ms(s.p90)} ${ms(s.p99)} ${ms(s.max)}  ${String(s.errors).padStart(6)}  ${s.cpuPer1000.toFixed(3).padStart(6)}  ${s.rssMb.toFixed(0).padStart(6)} |` +
+    `  ${String(rate).padStart(5)}  ${ms(s.p50)} ${ms(s.p90)} ${ms(s.p95)} ${ms(s.p99)} ${ms(s.max)}  ${String(s.errors).padStart(6)}  ${s.cpuPer1000.toFixed(3).padStart(6)}  ${s.rssMb.toFixed(0).padStart(6)} |` +
     ` ${ratio(s.p50, d?.p50)} ${ratio(s.p99, d?.p99)} ${ratio(s.cpuPer1000, d?.cpuPer1000)} ${ratio(s.rssMb, d?.rssMb)} |` +
     ` ${ratio(s.p50, p?.p50)} ${ratio(s.p99, p?.p99)} ${ratio(s.cpuPer1000, p?.cpuPer1000)} ${ratio(s.rssMb, p?.rssMb)}` +
     (s.firstError ? `   first error: ${s.firstError.slice(0, 120)}` : '')
@@ -559,7 +561,7 @@ function report(targets: Target[], measured: Measured, store: string): void {
   for (const t of targets) {
     console.log(`\n${t.name}`);
     console.log(
-      '   rate      p50     p90     p99     max  errors  cpu/1k  RSS MB | p50÷d  p99÷d  cpu÷d  rss÷d | p50÷pk p99÷pk cpu÷pk rss÷pk',
+      '   rate      p50     p90     p95     p99     max  errors  cpu/1k  RSS MB | p50÷d  p99÷d  cpu÷d  rss÷d | p50÷pk p99÷pk cpu÷pk rss÷pk',
     );
     for (const rate of RATES) console.log(rateLine(table, t.name, rate));
   }
@@ -597,6 +599,7 @@ function pickNumbers(s: Summary | undefined): Record<string, number> | null {
   return {
     p50: round3(s.p50),
     p90: round3(s.p90),
+    p95: round3(s.p95),
     p99: round3(s.p99),
     max: round3(s.max),
     errors: s.errors,
