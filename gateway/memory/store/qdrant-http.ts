@@ -12,13 +12,13 @@
 //
 // Calls go through the pool's dispatch with the upstream client's handler (dispatchRequest), not
 // undici's request(): request() kept each finished call's objects (here the whole search answer)
-// alive through young-generation collections until a mark-compact (issue 18; upstream-http.ts).
+// alive through young-generation collections until a mark-compact (issue 18; transport/dispatch.ts).
 //
 // Failures keep the library's shapes, so qdrant-failure.ts maps both alike: a non-2xx answer is an
 // Error with `status` and the parsed body in `data`; an unreachable server is undici's error with
 // its socket `code`; an abort rejects with the signal's reason.
 import { Pool } from 'undici';
-import { dispatchRequest } from '../../providers/transport/upstream-http.ts';
+import { dispatchRequest } from '../../providers/transport/dispatch.ts';
 
 export interface QdrantHttpOptions {
   /** http(s)://host:port, without a path. */
