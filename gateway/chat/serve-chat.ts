@@ -25,7 +25,7 @@ import type { Responder } from './responder.ts';
 import { callWithFallback, type Attempt, type UpstreamDeps, type UpstreamRequest } from './upstream-call.ts';
 import type { ChatExtensions } from './validate-request.ts';
 import { startWaitingStream } from './waiting-stream.ts';
-import { upstreamSignal } from './upstream-signal.ts';
+import { ChildSignal } from '../child-signal.ts';
 
 export interface ChatDeps extends UpstreamDeps {
   accounting: Accounting;
@@ -161,6 +161,17 @@ function memoryHeaders(recall: Recall): Record<string, string> {
   };
 }
 
+/** The upstream call's own signal: it aborts when the client goes away, or when the gateway cancels (a stream nobody will read). */
+function upstreamSignal(caller: Caller): { signal: AbortSignal; cancel: (reason: unknown) => void } {
+  const child = new ChildSignal(caller.signal);
+  return {
+    signal: child.signal,
+    cancel: (reason) => {
+      child.cancel(reason);
+    },
+  };
+}
+
 /** Recalls memories into the body sent upstream. */
 async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationRequest, signal: AbortSignal): Promise<Recalled> {
   const memory = deps.memory;
@@ -223,7 +234,7 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(
   request: OwnCallsConversation<Result, Chunk>,
   responder: Responder<Result, Chunk>,
 ): Promise<void> {
-  const { signal, cancel } = upstreamSignal(caller.signal);
+  const { signal, cancel } = upstreamSignal(caller);
   const recalled = await withMemory(deps, caller, request, signal);
   const { recall } = recalled;
   if (recall) responder.setHeaders(memoryHeaders(recall));
@@ -272,7 +283,7 @@ export async function serveUpstream<Result extends UsageReport, Chunk>(
   request: UpstreamServe<Result, Chunk>,
   responder: Responder<Result, Chunk>,
 ): Promise<void> {
-  const { signal, cancel } = upstreamSignal(caller.signal);
+  const { signal, cancel } = upstreamSignal(caller);
   const upstream: UpstreamRequest = {
     userId: caller.principal.userId,
     model: request.model,

@@ -19,7 +19,7 @@ import type { MemoryHit } from './prompt/memory-hit.ts';
 import type { FactPipeline } from './facts/fact-pipeline.ts';
 import type { MemoryStore } from './store/memory-store.ts';
 import { turnsToStore } from './text/turns-to-store.ts';
-import { Deadline } from '../deadline.ts';
+import { ChildSignal } from '../child-signal.ts';
 
 export type RecallResult = 'hit' | 'empty' | 'timeout' | 'error' | 'disabled' | 'skipped';
 
@@ -148,7 +148,7 @@ export class MemoryService {
     const query = queryFromMessages(request.messages);
     if (topK === 0 || query === '') return unchanged(request, 'skipped');
     const started = performance.now();
-    const deadline = new Deadline(settings.retrievalTimeoutMs, request.signal);
+    const deadline = new ChildSignal(request.signal, settings.retrievalTimeoutMs);
     try {
       const hits = await this.search(request, query, { topK, signal: deadline.signal });
       const elapsed = performance.now() - started;

@@ -7,7 +7,7 @@ import type { Embedding, EmbeddingsRequest } from '../../protocols/openai/types.
 import type { Embedder, EmbedOptions } from './embedder.ts';
 import { EmbeddingError } from './embedding-error.ts';
 import { normalised } from './vector.ts';
-import { Deadline } from '../../deadline.ts';
+import { ChildSignal } from '../../child-signal.ts';
 
 export interface ProviderEmbedderOptions {
   client: ProviderClient;
@@ -104,7 +104,7 @@ export function createProviderEmbedder(opts: ProviderEmbedderOptions): Embedder 
     dimension: opts.dimension,
     async embed(texts, options) {
       if (texts.length === 0) return [];
-      const deadline = new Deadline(timeoutMs, options.signal);
+      const deadline = new ChildSignal(options.signal, timeoutMs);
       try {
         return await embedAll(texts, deadline.signal, options);
       } catch (err) {

@@ -22,7 +22,7 @@ import { extractionMessages, type ExtractionExchange } from './extraction-prompt
 import type { FactMetrics, FailureReason } from './fact-metrics.ts';
 import { parseExtraction, type ParsedFact } from './parse-extraction.ts';
 import { decideSupersessions, type StoredFact } from './supersede.ts';
-import { Deadline } from '../../deadline.ts';
+import { ChildSignal } from '../../child-signal.ts';
 
 /** The endpoint usage rows of extraction calls carry (usage_logs.endpoint). */
 export const EXTRACTION_ENDPOINT = 'memory.extract';
@@ -181,7 +181,7 @@ export class FactExtractor {
     const known = await this.#knownFacts(scope, embedder, exchanges);
 
     const started = performance.now();
-    const deadline = new Deadline(deps.timeoutMs);
+    const deadline = new ChildSignal(undefined, deps.timeoutMs);
     const answer = await deps
       .complete(scope.userId, extractionMessages(exchanges, known.map(toKnown)), deadline.signal)
       .finally(() => {

@@ -8,7 +8,7 @@
 // really cancelled (the socket is closed), not just abandoned while it keeps a connection busy.
 import { toMemoryStoreError } from './qdrant-failure.ts';
 import { MemoryStoreError } from './memory-store-error.ts';
-import { Deadline } from '../../deadline.ts';
+import { ChildSignal } from '../../child-signal.ts';
 
 export interface CallOptions {
   /** Aborts the call (client gone, retrieval deadline passed). */
@@ -35,7 +35,7 @@ export async function runCall<T>(context: CallContext, operation: string, option
       operation,
     });
   }
-  const deadline = new Deadline(timeoutMs, callerSignal);
+  const deadline = new ChildSignal(callerSignal, timeoutMs);
   try {
     return await work({ signal: deadline.signal });
   } catch (err) {
