@@ -156,6 +156,13 @@ interface Runtime {
   /** V8's heap after the run: used in all spaces, and used in the old generation. */
   heapUsedMb: number;
   oldSpaceMb: number;
+  /**
+   * Chat requests the gateway took over 10 ms for (arrival to last byte), and of them those where
+   * its own time (that minus the upstream call) was over 10 ms: tells a slow upstream from a slow
+   * gateway. Counts of the run, from the gateway's request-duration and overhead histograms.
+   */
+  over10Ms: number;
+  over10MsInGateway: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,6 +378,8 @@ async function attack(t: Target, { shot, rate, seconds, loadgen }: Load, dir: st
           majorGcs: after.majorGcs - before.majorGcs,
           heapUsedMb: after.heapUsedMb,
           oldSpaceMb: after.oldSpaceMb,
+          over10Ms: after.over10Ms - before.over10Ms,
+          over10MsInGateway: after.over10MsInGateway - before.over10MsInGateway,
         }
       : undefined;
   return { results, cpuSeconds, rssBytes: processRssBytes(t.pid), preemptions, runtime };
@@ -387,7 +396,22 @@ async function runtimeMetrics(url: string): Promise<Runtime> {
     majorGcs: value(/^perpetual_gateway_nodejs_gc_duration_seconds_count\{kind="major"[^}]*\} (\S+)$/gm),
     heapUsedMb: value(/^perpetual_gateway_nodejs_heap_size_used_bytes (\S+)$/gm) / 2 ** 20,
     oldSpaceMb: value(/^perpetual_gateway_nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)$/gm) / 2 ** 20,
+    over10Ms: overTenMs(text, 'perpetual_request_duration_seconds'),
+    over10MsInGateway: overTenMs(text, 'perpetual_overhead_seconds'),
   };
+}
+
+/** Observations of a histogram of /v1/chat/completions above its 10 ms bucket. */
+function overTenMs(text: string, histogram: string): number {
+  const series = (suffix: string, le?: string): number => {
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${histogram}_${suffix}{`) || !line.includes('endpoint="/v1/chat/completions"')) continue;
+      if (le !== undefined && !line.includes(`le="${le}"`)) continue;
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return 0;
+  };
+  return series('count') - series('bucket', '0.01');
 }
 
 function collapsed(run: Run): boolean {
@@ -418,7 +442,7 @@ async function measureOne(t: Target, rate: number, round: number, dir: string): 
   const run = await attack(t, { shot: t.chat, rate, seconds: SECONDS, loadgen: LOADGEN }, dir);
   const s = summarise([run]);
   const rt = run.runtime
-    ? `  | event loop delay p99 ${ms(run.runtime.loopP99Ms)} max ${ms(run.runtime.loopMaxMs)}, GC ${ms(run.runtime.gcMs)} ms (${String(run.runtime.majorGcs)} major), heap ${run.runtime.heapUsedMb.toFixed(0)} MB (old ${run.runtime.oldSpaceMb.toFixed(0)}), RSS ${(run.rssBytes / 2 ** 20).toFixed(0)} MB`
+    ? `  | event loop delay p99 ${ms(run.runtime.loopP99Ms)} max ${ms(run.runtime.loopMaxMs)}, GC ${ms(run.runtime.gcMs)} ms (${String(run.runtime.majorGcs)} major), over 10 ms ${String(run.runtime.over10Ms)} (gateway's own time ${String(run.runtime.over10MsInGateway)}), heap ${run.runtime.heapUsedMb.toFixed(0)} MB (old ${run.runtime.oldSpaceMb.toFixed(0)}), RSS ${(run.rssBytes / 2 ** 20).toFixed(0)} MB`
     : '';
   console.log(
     `round ${String(round)} ${t.name.padEnd(14)} ${String(rate).padStart(5)}/s  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  errors ${String(s.errors)}  preempted ${String(run.preemptions)}x${rt}`,
