@@ -172,16 +172,7 @@ describe('the built-in autoscaler', () => {
       expect(row).toMatchObject({ REPLICAS: '3/3', 'MIN-MAX': '1-3' });
       expect(row?.['LAST-SCALE']).toMatch(/^\d+s$/);
     }, 60_000);
-    const normal = await cluster.kubectlOk([
-      'get',
-      'events',
-      '-n',
-      ns,
-      '--field-selector',
-      'involvedObject.name=loaded,reason=Scaled',
-      '-o',
-      'jsonpath={.items[*].message}',
-    ]);
+    const normal = await cluster.eventMessages(ns, 'loaded', 'Scaled');
     expect(normal).toContain('scaling 1 → 3');
     expect(await operator.counter('perpetual_operator_autoscaler_decisions_total')).toBeGreaterThan(0);
     expect(await operator.metrics()).toMatch(
@@ -224,16 +215,7 @@ describe('the built-in autoscaler', () => {
       const [row] = parseTable(await cluster.kubectlOk(['get', 'ms', 'sleepy', '-n', ns]));
       expect(row).toMatchObject({ REPLICAS: '1/1 (1 asleep)', 'MIN-MAX': '0-2' });
     });
-    const slept = await cluster.kubectlOk([
-      'get',
-      'events',
-      '-n',
-      ns,
-      '--field-selector',
-      'involvedObject.name=sleepy,reason=Slept',
-      '-o',
-      'jsonpath={.items[*].message}',
-    ]);
+    const slept = await cluster.eventMessages(ns, 'sleepy', 'Slept');
     expect(slept).toContain('No load for 3 s: putting 1 replica to sleep (vLLM sleep level 1), freeing GPU memory');
     // A gateway wakes it for a request: the operator reads it awake, and waits a whole window before sleeping it again.
     const wokenAt = Date.now();

@@ -44,19 +44,6 @@ async function vllmPods(name: string): Promise<Pod[]> {
   return (await getJson<{ items: Pod[] }>(['get', 'pods', '-l', `${MS_LABEL}=${name},app.kubernetes.io/component=vllm`])).items;
 }
 
-async function eventMessages(name: string, reason: string): Promise<string> {
-  return cluster.kubectlOk([
-    'get',
-    'events',
-    '-n',
-    ns,
-    '--field-selector',
-    `involvedObject.name=${name},reason=${reason}`,
-    '-o',
-    'jsonpath={.items[*].message}',
-  ]);
-}
-
 /** Each phase is non-negative, and they add up to the whole within rounding to a tenth. */
 function expectPhasesAddUp(start: ColdStart | undefined): void {
   if (!start) throw new Error('no lastColdStart');
@@ -101,7 +88,7 @@ describe('cache.preload', () => {
     for (const pod of pods) expect(Date.parse(pod.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(completed));
     // Status said Preloading while the Job ran: the phase's first Event carries that reason.
     await eventually(async () => {
-      expect(await eventMessages('preloaded', 'Progressing')).toContain(
+      expect(await cluster.eventMessages(ns, 'preloaded', 'Progressing')).toContain(
         'Preloading org/test-model-7b into the cache; replicas start when it completes.',
       );
     });
@@ -129,7 +116,7 @@ describe('the cold-start breakdown', () => {
     expect(Date.parse(start?.createdAt ?? '')).toBe(Date.parse(pod?.metadata.creationTimestamp ?? ''));
     expectPhasesAddUp(start);
     const events = await eventually(async () => {
-      const text = await eventMessages('cold', 'ColdStart');
+      const text = await cluster.eventMessages(ns, 'cold', 'ColdStart');
       expect(text).toContain(`Replica ${pod?.metadata.name ?? ''} ready`);
       return text;
     });

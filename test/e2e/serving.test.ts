@@ -115,6 +115,19 @@ async function chat(model: string, content: string): Promise<GatewayReply> {
   });
 }
 
+/** Waits (the gateway's pod may still roll for a new routing file) until the gateway answers `model` 404 model_not_found quoting `text`. */
+async function gatewayAnswersNotFound(model: string, text: string): Promise<void> {
+  await eventually(
+    async () => {
+      const r = await chat(model, 'Anyone there?');
+      expect(r.status).toBe(404);
+      expect(r.body.error).toMatchObject({ code: 'model_not_found', message: expect.stringContaining(text) as unknown });
+    },
+    150_000,
+    1000,
+  );
+}
+
 /** Base-model chats back to back until stopped, as a client keeps sending them through a gateway roll. */
 function backgroundChats(): { stop(): Promise<{ statuses: number[]; failures: string[] }> } {
   let running = true as boolean;
@@ -258,16 +271,7 @@ describe('the cold-start breakdown of a real pod', () => {
     expect(phases.reduce((a, b) => a + b, 0)).toBeCloseTo(start.totalSeconds, 5);
 
     const message = await eventually(async () => {
-      const text = await cluster.kubectlOk([
-        'get',
-        'events',
-        '-n',
-        NS,
-        '--field-selector',
-        `involvedObject.name=${MS},reason=ColdStart`,
-        '-o',
-        'jsonpath={.items[*].message}',
-      ]);
+      const text = await cluster.eventMessages(NS, MS, 'ColdStart');
       expect(text).not.toBe('');
       return text;
     }, 30_000);
@@ -386,18 +390,7 @@ describe('LoRA adapters on the running simulator pod', () => {
     // The simulator refuses the adapter it no longer has. Until its pod rolls with the new file, the
     // gateway still forwards it and passes that 404 on; then it refuses the name itself.
     expect((await chatOnPod(pod, 'sql')).status).toBe(404);
-    await eventually(
-      async () => {
-        const r = await chat(`${SERVED}:sql`, 'Still there?');
-        expect(r.status).toBe(404);
-        expect(r.body.error).toMatchObject({
-          code: 'model_not_found',
-          message: expect.stringContaining(`The model "${SERVED}:sql" does not exist`) as unknown,
-        });
-      },
-      150_000,
-      1000,
-    );
+    await gatewayAnswersNotFound(`${SERVED}:sql`, `The model "${SERVED}:sql" does not exist`);
     await eventually(
       async () => {
         expect((await chat(`${SERVED}:support`, 'Still here?')).status).toBe(200);
@@ -430,18 +423,7 @@ describe('LoRA adapters on the running simulator pod', () => {
     const pod = await samePodAsBefore();
     expect(await adaptersOnPod(pod)).toEqual(['support']);
     // The gateway's pod rolls for the file that quotes the refusal, then answers the name itself.
-    await eventually(
-      async () => {
-        const r = await chat(`${SERVED}:bad`, 'Anyone?');
-        expect(r.status).toBe(404);
-        expect(r.body.error).toMatchObject({
-          code: 'model_not_found',
-          message: expect.stringContaining(`The adapter "bad" of model "${SERVED}" is not loaded: ${message}`) as unknown,
-        });
-      },
-      150_000,
-      1000,
-    );
+    await gatewayAnswersNotFound(`${SERVED}:bad`, `The adapter "bad" of model "${SERVED}" is not loaded: ${message}`);
     expect((await chat(`${SERVED}:support`, 'And you?')).status).toBe(200);
   }, 240_000);
 });
@@ -460,16 +442,7 @@ describe('a warm standby on the real node', () => {
     expect(await sleepingOnPod(pod)).toBe(true);
     const [row] = parseTable(await cluster.kubectlOk(['get', 'ms', STANDBY, '-n', NS]));
     expect(row).toMatchObject({ REPLICAS: '1/1 (1 asleep)', 'MIN-MAX': '0-1' });
-    const slept = await cluster.kubectlOk([
-      'get',
-      'events',
-      '-n',
-      NS,
-      '--field-selector',
-      `involvedObject.name=${STANDBY},reason=Slept`,
-      '-o',
-      'jsonpath={.items[*].message}',
-    ]);
+    const slept = await cluster.eventMessages(NS, STANDBY, 'Slept');
     expect(slept).toContain('No load for 3 s: putting 1 replica to sleep (vLLM sleep level 1), freeing GPU memory');
     // A client bypassing the gateway gets vLLM's 503 from the sleeping pod, which stays asleep.
     expect((await chatOnPod(pod, STANDBY_SERVED)).status).toBe(503);

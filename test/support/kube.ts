@@ -13,6 +13,8 @@ export interface TestCluster {
   kubectlOk(args: string[], input?: string): Promise<string>;
   /** A fresh namespace for one test file, so files never see each other's objects. */
   createNamespace(prefix: string): Promise<string>;
+  /** The messages of the events with `reason` about the object `name` in `ns`, space-separated ('' for none). */
+  eventMessages(ns: string, name: string, reason: string): Promise<string>;
 }
 
 export function testCluster(): TestCluster {
@@ -33,6 +35,17 @@ export function testCluster(): TestCluster {
       await kubectlOk(['create', 'namespace', name]);
       return name;
     },
+    eventMessages: (ns, name, reason) =>
+      kubectlOk([
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        `involvedObject.name=${name},reason=${reason}`,
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]),
   };
 }
 
