@@ -385,10 +385,15 @@ async function attack(t: Target, { shot, rate, seconds, loadgen }: Load, dir: st
   return { results, cpuSeconds, rssBytes: processRssBytes(t.pid), preemptions, runtime };
 }
 
-/** The default Node metrics Perpetual exports (collectDefaultMetrics, prefix perpetual_gateway_). */
+/** From Perpetual's /prometheus: Node's default metrics (prefix perpetual_gateway_) and the chat latency histograms. */
 async function runtimeMetrics(url: string): Promise<Runtime> {
   const text = await (await fetch(url)).text();
   const value = (pattern: RegExp): number => [...text.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
+  // Observations of a /v1/chat/completions histogram above its 10 ms bucket (prom-client writes `le` first).
+  const chat = 'endpoint="/v1/chat/completions"';
+  const overTenMs = (histogram: string): number =>
+    value(new RegExp(`^${histogram}_count\\{${chat}\\} (\\S+)$`, 'gm')) -
+    value(new RegExp(`^${histogram}_bucket\\{le="0\\.01",${chat}\\} (\\S+)$`, 'gm'));
   return {
     loopP99Ms: value(/^perpetual_gateway_nodejs_eventloop_lag_p99_seconds (\S+)$/gm) * 1000 - LOOP_SAMPLING_MS,
     loopMaxMs: value(/^perpetual_gateway_nodejs_eventloop_lag_max_seconds (\S+)$/gm) * 1000 - LOOP_SAMPLING_MS,
@@ -396,22 +401,9 @@ async function runtimeMetrics(url: string): Promise<Runtime> {
     majorGcs: value(/^perpetual_gateway_nodejs_gc_duration_seconds_count\{kind="major"[^}]*\} (\S+)$/gm),
     heapUsedMb: value(/^perpetual_gateway_nodejs_heap_size_used_bytes (\S+)$/gm) / 2 ** 20,
     oldSpaceMb: value(/^perpetual_gateway_nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)$/gm) / 2 ** 20,
-    over10Ms: overTenMs(text, 'perpetual_request_duration_seconds'),
-    over10MsInGateway: overTenMs(text, 'perpetual_overhead_seconds'),
+    over10Ms: overTenMs('perpetual_request_duration_seconds'),
+    over10MsInGateway: overTenMs('perpetual_overhead_seconds'),
   };
-}
-
-/** Observations of a histogram of /v1/chat/completions above its 10 ms bucket. */
-function overTenMs(text: string, histogram: string): number {
-  const series = (suffix: string, le?: string): number => {
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(`${histogram}_${suffix}{`) || !line.includes('endpoint="/v1/chat/completions"')) continue;
-      if (le !== undefined && !line.includes(`le="${le}"`)) continue;
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return 0;
-  };
-  return series('count') - series('bucket', '0.01');
 }
 
 function collapsed(run: Run): boolean {
