@@ -19,7 +19,8 @@ import { apiKeysRouter } from './routes/api-keys.ts';
 import type { ChatDeps } from './chat/serve-chat.ts';
 import { validateChatRequest } from './chat/validate-request.ts';
 import { checkedBody } from './middleware/checked-body.ts';
-import { rateLimited, type RateLimit } from './middleware/rate-limit.ts';
+import { rateLimited, rateLimitedBeside, type RateLimit } from './middleware/rate-limit.ts';
+import { RecentRefusals } from './ratelimit/recent-refusals.ts';
 import { validateCountTokensRequest, validateMessagesRequest } from './protocols/anthropic/ingress/validate.ts';
 import { validateResponsesRequest } from './responses/validate.ts';
 import { chatCompletionsRoute } from './routes/chat-completions.ts';
@@ -114,14 +115,19 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // Every endpoint that calls a model: authenticated, its body checked (a malformed request is a
   // 400 that costs no quota), then rate limited, before the route does any work.
-  const limit = deps.tracing ? traced('rate_limit', rateLimited(deps.rateLimit)) : rateLimited(deps.rateLimit);
-  const apiKey = deps.tracing ? traced('auth', deps.auth.apiKey) : deps.auth.apiKey;
-  api.post('/chat/completions', apiKey, checkedBody(validateChatRequest), limit, chatCompletionsRoute(deps.chat));
+  const withSpan = (name: string, handler: RequestHandler): RequestHandler => (deps.tracing ? traced(name, handler) : handler);
+  const refusals = new RecentRefusals();
+  const limit = withSpan('rate_limit', rateLimited(deps.rateLimit, refusals));
+  // Chats whose recall is free start it while the limit is decided (middleware/rate-limit.ts).
+  // Not /responses: it reads the stored conversation it continues before it recalls.
+  const limitBesideRecall = deps.chat.memory?.recallIsFree ? withSpan('rate_limit', rateLimitedBeside(deps.rateLimit, refusals)) : limit;
+  const apiKey = withSpan('auth', deps.auth.apiKey);
+  api.post('/chat/completions', apiKey, checkedBody(validateChatRequest), limitBesideRecall, chatCompletionsRoute(deps.chat));
   api.post('/completions', apiKey, checkedBody(checkCompletionRequest(deps.chat)), limit, completionsRoute(deps.chat));
   api.post('/embeddings', apiKey, checkedBody(validateEmbeddingsRequest), limit, embeddingsRoute(deps.chat));
   api.post('/responses', apiKey, checkedBody(validateResponsesRequest), limit, createResponseRoute({ chat: deps.chat, store: deps.store }));
   api.use('/responses', apiKey, responsesRouter({ store: deps.store }));
-  api.post('/messages', apiKey, checkedBody(validateMessagesRequest), limit, messagesRoute(deps.chat));
+  api.post('/messages', apiKey, checkedBody(validateMessagesRequest), limitBesideRecall, messagesRoute(deps.chat));
   api.post('/messages/count_tokens', apiKey, checkedBody(validateCountTokensRequest), limit, countTokensRoute(deps.chat));
   // Anthropic's error shape on every path under /messages (after the parser: its errors skip routes).
   api.use('/messages', unknownMessagesPath, messagesErrors(deps.log));

@@ -12,4 +12,10 @@ export interface Caller {
   startedAt: number;
   /** Aborts when the client goes away before the answer is complete. */
   signal: AbortSignal;
+  /**
+   * The rate limit's decision when it was left to the use case (middleware/rate-limit.ts,
+   * rateLimitedBeside): resolves when admitted, rejects with the 429. Nothing goes upstream before
+   * it resolves. Undefined when the request was admitted before its route ran.
+   */
+  admission?: Promise<void> | undefined;
 }

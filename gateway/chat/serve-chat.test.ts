@@ -380,6 +380,122 @@ describe('memory', () => {
   });
 });
 
+describe('a rate limit decided beside the recall (caller.admission)', () => {
+  /** An admission the test settles. */
+  function pendingAdmission(): { promise: Promise<void>; admit: () => void; refuse: (err: unknown) => void } {
+    const { promise, resolve, reject } = Promise.withResolvers<undefined>();
+    return {
+      promise,
+      admit: () => {
+        resolve(undefined);
+      },
+      refuse: reject,
+    };
+  }
+
+  /** A recall that waits until the test lets it answer, or until its signal aborts. */
+  function slowMemory(): { service: MemoryService; signals: AbortSignal[]; answer: () => void } {
+    const signals: AbortSignal[] = [];
+    let answer = (): void => undefined;
+    const service = {
+      recall: (request: RecallRequest) => {
+        signals.push(request.signal);
+        return new Promise((resolve) => {
+          const done = (result: string): void => {
+            resolve({ result, messages: request.messages, memoryIds: [], memoryTokens: 0, retrievalMs: 1, calls: 1 });
+          };
+          answer = () => {
+            done('empty');
+          };
+          request.signal.addEventListener('abort', () => {
+            done('skipped');
+          });
+        });
+      },
+      remember: () => undefined,
+    } as unknown as MemoryService;
+    return {
+      service,
+      signals,
+      answer: () => {
+        answer();
+      },
+    };
+  }
+
+  it('starts the recall at once and sends nothing upstream before the admission', async () => {
+    const memory = slowMemory();
+    const admission = pendingAdmission();
+    const serving = serveConversation(
+      depsWith(
+        scripted(() => Promise.resolve('ok')),
+        { memory: memory.service },
+      ),
+      { ...caller(), admission: admission.promise },
+      conversation(),
+      recorder(),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(memory.signals).toHaveLength(1);
+    memory.answer();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(upstream.calls).toEqual([]);
+    admission.admit();
+    await serving;
+    expect(upstream.calls).toHaveLength(1);
+    expect(completed).toHaveLength(1);
+  });
+
+  it('refused: cancels the recall and throws the 429, with nothing sent upstream, accounted or remembered', async () => {
+    const memory = slowMemory();
+    const admission = pendingAdmission();
+    const responder = recorder<ChatResult, ChatCompletionChunk>();
+    const serving = serveConversation(
+      depsWith(
+        scripted(() => Promise.resolve('ok')),
+        { memory: memory.service },
+      ),
+      { ...caller(), admission: admission.promise },
+      conversation(),
+      responder,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    const refusal = new GatewayError('Rate limit exceeded.', { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    admission.refuse(refusal);
+    await expect(serving).rejects.toBe(refusal);
+    expect(memory.signals[0]?.aborted).toBe(true);
+    expect(upstream.calls).toEqual([]);
+    expect([completed.length, failed.length]).toEqual([0, 0]);
+    expect(responder.headers).toEqual({});
+  });
+
+  it('holds a request without memory (embeddings) until it is admitted too', async () => {
+    const admission = pendingAdmission();
+    const serving = serveUpstream(
+      depsWith(scripted(() => Promise.resolve(''))),
+      { ...caller(), admission: admission.promise },
+      {
+        model: 'm',
+        stream: false,
+        ext: NO_EXTENSIONS,
+        endpoint: 'embeddings',
+        calls: () => ({
+          json: (client: ProviderClient, target: ProviderTarget) =>
+            client.embeddings({ model: 'm', input: 'x' }, target, new AbortController().signal),
+          resultText: () => undefined,
+          chunkText: () => '',
+        }),
+      },
+      recorder<EmbeddingsResult, never>(),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(upstream.calls).toEqual([]);
+    admission.admit();
+    await serving;
+    expect(upstream.calls).toHaveLength(1);
+  });
+});
+
 describe('embeddings through the same path', () => {
   it('routes by model name alone, answers JSON, and accounts under /embeddings with no memory', async () => {
     const provider = scripted(() => Promise.resolve(''));

@@ -198,6 +198,27 @@ async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationR
 }
 
 /**
+ * The recall, started while the rate limit decides when the decision was left to this use case
+ * (caller.admission): the two waits overlap. Refused, the recall is cancelled and the 429 thrown.
+ */
+async function recallWhileAdmitting(
+  deps: ChatDeps,
+  caller: Caller,
+  request: ConversationRequest,
+  upstream: { signal: AbortSignal; cancel: (reason: unknown) => void },
+): Promise<Recalled> {
+  const recalling = withMemory(deps, caller, request, upstream.signal);
+  try {
+    await caller.admission;
+  } catch (err) {
+    upstream.cancel(err);
+    await recalling;
+    throw err;
+  }
+  return await recalling;
+}
+
+/**
  * A conversation (/v1/chat/completions, /v1/messages, /v1/responses): memories recalled into it,
  * answered JSON or streamed through `responder`, accounted, and the turn remembered when the
  * answer completed.
@@ -235,7 +256,7 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(
   responder: Responder<Result, Chunk>,
 ): Promise<void> {
   const { signal, cancel } = upstreamSignal(caller);
-  const recalled = await withMemory(deps, caller, request, signal);
+  const recalled = await recallWhileAdmitting(deps, caller, request, { signal, cancel });
   const { recall } = recalled;
   if (recall) responder.setHeaders(memoryHeaders(recall));
   const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
@@ -307,12 +328,14 @@ export async function serveUpstream<Result extends UsageReport, Chunk>(
 }
 
 /** Answers, JSON or streamed, and accounts for it; returns the answer's text when it completed. */
-function answer<Result extends UsageReport, Chunk>(
+async function answer<Result extends UsageReport, Chunk>(
   deps: ChatDeps,
   exchange: Exchange<Result, Chunk>,
   stream: boolean,
 ): Promise<string | undefined> {
   const streamCall = exchange.calls.stream;
+  // Admitted before anything is sent upstream, whichever path the request came by.
+  if (exchange.caller.admission) await exchange.caller.admission;
   return stream && streamCall ? serveStream(deps, exchange, exchange.spans.around(streamCall)) : serveJson(deps, exchange);
 }
 

@@ -70,3 +70,52 @@ describe('MemoryService remember', () => {
     ]);
   });
 });
+
+describe('MemoryService recall', () => {
+  function searchingService(search: (signal: AbortSignal) => Promise<never>) {
+    const metrics = makeMetrics();
+    const store = {
+      search: (_scope: unknown, _vector: unknown, options: { signal: AbortSignal }) => search(options.signal),
+    } as unknown as MemoryStore;
+    const service = new MemoryService({
+      store,
+      embedderFor: () => Promise.resolve({ id: 'fake', dimension: 2, embed: () => Promise.resolve([new Float32Array([1, 0])]) }),
+      settings: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 1000, minScore: 0 },
+      metrics,
+      log: pino({ level: 'silent' }),
+    });
+    return { service, metrics };
+  }
+  const request = (signal: AbortSignal) => ({
+    userId: 'alice',
+    endUser: undefined,
+    conversationId: undefined,
+    messages: [{ role: 'user' as const, content: 'what do I like?' }],
+    enabled: undefined,
+    topK: undefined,
+    conversationOnly: false,
+    signal,
+  });
+  const untilAborted = (signal: AbortSignal): Promise<never> =>
+    new Promise((_resolve, reject) => {
+      if (signal.aborted) reject(new Error('aborted'));
+      signal.addEventListener('abort', () => {
+        reject(new Error('aborted'));
+      });
+    });
+
+  it('counts a failing store as an error, but a recall nobody waits for any more (client gone, request refused) as skipped, not a failure', async () => {
+    const failing = searchingService(() => Promise.reject(new Error('connection refused')));
+    expect((await failing.service.recall(request(new AbortController().signal))).result).toBe('error');
+    expect(await failing.metrics.registry.metrics()).toMatch(/perpetual_retrievals_total\{result="error"\} 1/);
+
+    const cancelled = searchingService(untilAborted);
+    const caller = new AbortController();
+    const recalling = cancelled.service.recall(request(caller.signal));
+    caller.abort(new Error('refused'));
+    const recall = await recalling;
+    expect(recall.result).toBe('skipped');
+    expect(recall.messages).toEqual(request(caller.signal).messages);
+    expect(await cancelled.metrics.registry.metrics()).not.toMatch(/perpetual_retrievals_total\{result="error"\}/);
+  });
+});

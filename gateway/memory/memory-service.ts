@@ -109,6 +109,11 @@ export interface MemoryServiceDeps {
   log: Logger;
   /** Write-time fact extraction, when on (facts/fact-pipeline.ts). */
   facts?: FactPipeline;
+  /**
+   * Recall spends nothing but this gateway's CPU and one search (the built-in embedder: no provider
+   * or ModelServer call), so it may start before the rate limit has decided (server.ts).
+   */
+  recallIsFree?: boolean;
 }
 
 interface PendingWrite extends RememberRequest {
@@ -141,6 +146,10 @@ export class MemoryService {
     return this.deps.settings;
   }
 
+  get recallIsFree(): boolean {
+    return this.deps.recallIsFree === true;
+  }
+
   async recall(request: RecallRequest): Promise<Recall> {
     const { settings, metrics } = this.deps;
     if (!(request.enabled ?? settings.enabled)) return unchanged(request, 'disabled');
@@ -168,7 +177,10 @@ export class MemoryService {
       };
     } catch (err) {
       const elapsed = performance.now() - started;
-      const result: RecallResult = deadline.expired && !request.signal.aborted ? 'timeout' : 'error';
+      // Nobody waits for it any more (the client left, or the request was refused while it ran):
+      // not a memory failure, so neither counted nor logged as one.
+      if (request.signal.aborted) return unchanged(request, 'skipped', 1, Math.round(elapsed * 100) / 100);
+      const result: RecallResult = deadline.expired ? 'timeout' : 'error';
       metrics.retrievals.inc({ result });
       metrics.retrievalDuration.observe(elapsed / 1000);
       this.deps.log.warn(

@@ -120,7 +120,16 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
   const embedderFor = embedders(deps);
   const settings = { ...config.memory, minScore: DENSE_MIN_SCORE };
   const facts = factPipeline(deps, store, embedderFor);
-  const service = new MemoryService({ store, embedderFor, settings, metrics: deps.metrics, log, ...(facts ? { facts } : {}) });
+  const recallIsFree = embeddingSpace(config.memory.embedding).source === 'builtin';
+  const service = new MemoryService({
+    store,
+    embedderFor,
+    settings,
+    metrics: deps.metrics,
+    log,
+    recallIsFree,
+    ...(facts ? { facts } : {}),
+  });
   let retry: NodeJS.Timeout | undefined;
   const ensure = async (): Promise<void> => {
     try {

@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import type { Caller } from '../chat/caller.ts';
 import type { Responder, StreamWriter } from '../chat/responder.ts';
 import { principalOf } from '../middleware/authenticate.ts';
+import { admissionOf } from '../middleware/rate-limit.ts';
 import { requestIdOf, serverRequestIdOf, startedAtOf } from '../middleware/request-id.ts';
 import { setSafeHeaders } from '../middleware/safe-headers.ts';
 import { keepAlive, startEventStream } from './sse.ts';
@@ -34,6 +35,7 @@ export function callerOf(res: Response): Caller {
     serverRequestId: serverRequestIdOf(res),
     startedAt: startedAtOf(res),
     signal: abortWhenClientLeaves(res),
+    admission: admissionOf(res),
   };
 }
 

@@ -31,6 +31,8 @@ beforeAll(async () => {
       mode: 'proxy',
       models: [{ name: 'gpt-4o-mini', provider: 'openai', upstreamModel: 'gpt-4o-mini' }],
       memory: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 300 },
+      // The "over its limit" tests' tier; everyone else is enterprise.
+      tiers: { free: { requestsPerMinute: 2, requestsPerDay: 1000 } },
     },
   });
 });
@@ -254,6 +256,45 @@ describe('when Qdrant is slow or down', () => {
     const metrics = await (await fetch(`${stack.url}/prometheus`)).text();
     expect(metrics).toMatch(/perpetual_retrievals_total\{result="timeout"\} [1-9]/);
     expect(metrics).toMatch(/perpetual_retrievals_total\{result="error"\} [1-9]/);
+  });
+});
+
+describe('a caller over its limit', () => {
+  it('gets its 429 in its own dialect, without memory headers and with nothing sent upstream', async () => {
+    // The recall runs while the limit is decided (the built-in embedder makes it free): what the
+    // limit refuses must still reach neither the upstream nor the answer.
+    const { userId, apiKey } = await stack.newUser('free');
+    expect((await stack.addProviderKey(apiKey, 'openai', USER_OPENAI_KEY)).status).toBe(201);
+    const limited: Person = { userId, apiKey, client: new OpenAI({ apiKey, baseURL: `${stack.url}/v1`, maxRetries: 0 }) };
+    for (const text of ['I keep bees on my roof.', 'What do I keep on my roof?']) {
+      const ok = await say(limited, text, 'c-limited');
+      expect(ok.response.headers.get('x-perpetual-memory')).not.toBeNull();
+    }
+    const upstreamCalls = stack.openai.requests.length;
+
+    const chat = (): Promise<Response> =>
+      fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'What do I keep?' }] }),
+      });
+    const refused = await chat();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.headers.get('x-perpetual-memory')).toBeNull();
+    expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
+
+    const anthropic = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 50, messages: [{ role: 'user', content: 'What do I keep?' }] }),
+    });
+    expect(anthropic.status).toBe(429);
+    expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+
+    for (let i = 0; i < 4; i++) expect((await chat()).status).toBe(429);
+
+    expect(stack.openai.requests.length).toBe(upstreamCalls);
   });
 });
 
