@@ -290,6 +290,7 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(
       endUser: request.endUser,
       conversationId: request.ext.conversationId,
       requestId: caller.serverRequestId,
+      apiKeyId: caller.principal.keyId,
       messages: request.body.messages,
       responseText: text,
       tier: caller.principal.tier,

@@ -57,6 +57,8 @@ export interface RememberRequest {
   conversationId: string | undefined;
   /** The gateway's own id for the request (never the caller's X-Request-Id): part of the point ids. */
   requestId: string;
+  /** The API key the request came with (none for a user's session): what it costs later (fact extraction) is counted against it. */
+  apiKeyId?: string | undefined;
   /** The request's messages as the client sent them (never the ones with memories injected). */
   messages: readonly ChatMessage[];
   responseText: string;

@@ -219,16 +219,25 @@ describe('facts extracted after the response', () => {
     }
   });
 
-  it('logs every extractor call as a usage row of its own on the same account', async () => {
+  it('logs every extractor call as a usage row of its own on the same account and API key', async () => {
     const rows = await eventually(async () => {
-      const { rows } = await db.query<{ model: string; provider: string; total_tokens: number; status_code: number }>(
-        "SELECT model, provider, total_tokens, status_code FROM usage_logs WHERE user_id = $1 AND endpoint = 'memory.extract'",
+      const { rows } = await db.query<{
+        model: string;
+        provider: string;
+        total_tokens: number;
+        status_code: number;
+        api_key_id: string | null;
+      }>(
+        "SELECT model, provider, total_tokens, status_code, api_key_id FROM usage_logs WHERE user_id = $1 AND endpoint = 'memory.extract'",
         [app.userId],
       );
       expect(rows.length).toBeGreaterThanOrEqual(3);
       return rows;
     }, 10_000);
-    for (const row of rows) expect(row).toMatchObject({ model: MODEL, provider: 'openai', status_code: 200 });
+    // The key the chats came with: per-key usage and per-key budgets (rebuilt from these rows) count extraction too.
+    const keys = await db.query<{ id: string }>('SELECT id FROM api_keys WHERE user_id = $1', [app.userId]);
+    expect(keys.rows).toHaveLength(1);
+    for (const row of rows) expect(row).toMatchObject({ model: MODEL, provider: 'openai', status_code: 200, api_key_id: keys.rows[0]?.id });
     expect(rows.every((r) => r.total_tokens > 0)).toBe(true);
   });
 });

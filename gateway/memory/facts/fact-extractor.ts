@@ -37,6 +37,8 @@ export interface PendingExchange {
   conversationId: string | undefined;
   /** The gateway's id of the request: the raw turns' point ids derive from it. */
   requestId: string;
+  /** The API key it came with: the extraction's usage row is counted against it (per-key usage and budgets). */
+  apiKeyId?: string | undefined;
   /** When it was answered (epoch milliseconds). */
   at: number;
   messages: readonly ChatMessage[];
@@ -123,6 +125,8 @@ export function extractionUsage(
     requestId: `memx_${randomUUID()}`,
     clientRequestId: null,
     userId: first?.userId ?? '',
+    // One key per batch (fact-pipeline.ts batchKey), so the whole call is that key's.
+    apiKeyId: first?.apiKeyId ?? null,
     conversationId: first?.conversationId ?? null,
     timestamp: timing.at,
     inputTokens: answer.inputTokens,

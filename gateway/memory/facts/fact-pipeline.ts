@@ -18,9 +18,12 @@ export interface FactPipelineDeps extends Omit<FactExtractorDeps, 'timeoutMs'> {
   log: Logger;
 }
 
-/** One batch per scope and conversation: JSON of an array, so no two keys collide. */
-export function batchKey(exchange: Pick<PendingExchange, 'userId' | 'endUser' | 'conversationId'>): string {
-  return JSON.stringify([exchange.userId, exchange.endUser ?? null, exchange.conversationId ?? null]);
+/**
+ * One batch per scope, conversation and API key (its usage row is one key's): JSON of an array,
+ * so no two keys collide.
+ */
+export function batchKey(exchange: Pick<PendingExchange, 'userId' | 'endUser' | 'conversationId' | 'apiKeyId'>): string {
+  return JSON.stringify([exchange.userId, exchange.endUser ?? null, exchange.conversationId ?? null, exchange.apiKeyId ?? null]);
 }
 
 export class FactPipeline {
