@@ -2,35 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import { promptPrefixText } from '../routing/prefix-blocks.ts';
 import { MAX_PROMPTS } from '../protocols/openai/request-schemas.ts';
-import { completionsUnsupported, isValidPrompt, routingPrompt, validateCompletionRequest } from './completions.ts';
-
-describe('isValidPrompt', () => {
-  it.each([
-    ['text', 'def fib(n):'],
-    ['empty text (a completion from nothing)', ''],
-    ['texts', ['a', 'b']],
-    ['token ids', [15339, 1917]],
-    ['lists of token ids', [[1], [2, 3]]],
-    ['the most prompts', Array.from({ length: MAX_PROMPTS }, () => 'x')],
-  ])('accepts %s', (_what, prompt) => {
-    expect(isValidPrompt(prompt)).toBe(true);
-  });
-
-  it.each([
-    ['nothing', undefined],
-    ['null', null],
-    ['a number', 7],
-    ['an object', { text: 'x' }],
-    ['an empty list', []],
-    ['a mix of text and ids', ['x', 1]],
-    ['a fractional or negative id', [1.5]],
-    ['a negative id', [-1]],
-    ['an empty list of ids', [[]]],
-    ['too many prompts', Array.from({ length: MAX_PROMPTS + 1 }, () => 'x')],
-  ])('refuses %s', (_what, prompt) => {
-    expect(isValidPrompt(prompt)).toBe(false);
-  });
-});
+import { completionsUnsupported, routingPrompt, validateCompletionRequest } from './completions.ts';
 
 describe('validateCompletionRequest', () => {
   function refusal(body: unknown): GatewayError {
@@ -92,5 +64,34 @@ describe('routingPrompt', () => {
   it('reads no token ids: the gateway hashes text', () => {
     expect(routingPrompt([15339, 1917])).toBeUndefined();
     expect(routingPrompt([[1], [2, 3]])).toBeUndefined();
+  });
+});
+
+describe('the prompt shapes validateCompletionRequest takes', () => {
+  it.each([
+    ['text', 'def fib(n):'],
+    ['empty text (a completion from nothing)', ''],
+    ['texts', ['a', 'b']],
+    ['token ids', [15339, 1917]],
+    ['lists of token ids', [[1], [2, 3]]],
+    ['the most prompts', Array.from({ length: MAX_PROMPTS }, () => 'x')],
+  ])('accepts %s', (_what, prompt) => {
+    const body = { model: 'm', prompt };
+    expect(validateCompletionRequest(body)).toBe(body);
+  });
+
+  it.each([
+    ['nothing', undefined],
+    ['null', null],
+    ['a number', 7],
+    ['an object', { text: 'x' }],
+    ['an empty list', []],
+    ['a mix of text and ids', ['x', 1]],
+    ['a fractional or negative id', [1.5]],
+    ['a negative id', [-1]],
+    ['an empty list of ids', [[]]],
+    ['too many prompts', Array.from({ length: MAX_PROMPTS + 1 }, () => 'x')],
+  ])('refuses %s', (_what, prompt) => {
+    expect(() => validateCompletionRequest({ model: 'm', prompt })).toThrow(GatewayError);
   });
 });

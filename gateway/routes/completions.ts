@@ -8,7 +8,6 @@ import type { Request, Response } from 'express';
 import { resolveModel } from '../chat/resolve-model.ts';
 import { takeExtensions } from '../chat/validate-request.ts';
 import { serveUpstream, type ChatDeps, type UpstreamCalls } from '../chat/serve-chat.ts';
-import { Compile } from 'typebox/compile';
 import { GatewayError } from '../errors.ts';
 import { bodyCheck } from '../protocols/body-check.ts';
 import { CompletionRequest as CompletionRequestSchema } from '../protocols/openai/request-schemas.ts';
@@ -17,13 +16,6 @@ import type { Completion, CompletionRequest } from '../protocols/openai/types.ts
 import type { PromptParts } from '../routing/prefix-blocks.ts';
 import { openAIDialect } from './chat-completions.ts';
 import { callerOf, httpResponder } from './http-responder.ts';
-
-const promptCheck = Compile(CompletionRequestSchema.properties.prompt);
-
-/** Whether `prompt` has one of the shapes OpenAI accepts. */
-export function isValidPrompt(prompt: unknown): prompt is CompletionRequest['prompt'] {
-  return promptCheck.Check(prompt);
-}
 
 /** The request's shape, against its schema (protocols/openai/request-schemas.ts). */
 export const validateCompletionRequest = bodyCheck<CompletionRequest>(CompletionRequestSchema, {
