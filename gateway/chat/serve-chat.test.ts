@@ -423,33 +423,12 @@ describe('a rate limit decided beside the recall (caller.admission)', () => {
     };
   }
 
-  it('starts the recall at once and sends nothing upstream before the admission', async () => {
-    const memory = slowMemory();
-    const admission = pendingAdmission();
-    const serving = serveConversation(
-      depsWith(
-        scripted(() => Promise.resolve('ok')),
-        { memory: memory.service },
-      ),
-      { ...caller(), admission: admission.promise },
-      conversation(),
-      recorder(),
-    );
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(memory.signals).toHaveLength(1);
-    memory.answer();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(upstream.calls).toEqual([]);
-    admission.admit();
-    await serving;
-    expect(upstream.calls).toHaveLength(1);
-    expect(completed).toHaveLength(1);
-  });
+  const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-  it('refused: cancels the recall and throws the 429, with nothing sent upstream, accounted or remembered', async () => {
+  /** A conversation with memory whose admission is still pending. */
+  function servingUndecided(responder = recorder<ChatResult, ChatCompletionChunk>()) {
     const memory = slowMemory();
     const admission = pendingAdmission();
-    const responder = recorder<ChatResult, ChatCompletionChunk>();
     const serving = serveConversation(
       depsWith(
         scripted(() => Promise.resolve('ok')),
@@ -459,7 +438,26 @@ describe('a rate limit decided beside the recall (caller.admission)', () => {
       conversation(),
       responder,
     );
-    await new Promise((resolve) => setImmediate(resolve));
+    return { memory, admission, serving };
+  }
+
+  it('starts the recall at once and sends nothing upstream before the admission', async () => {
+    const { memory, admission, serving } = servingUndecided();
+    await tick();
+    expect(memory.signals).toHaveLength(1);
+    memory.answer();
+    await tick();
+    expect(upstream.calls).toEqual([]);
+    admission.admit();
+    await serving;
+    expect(upstream.calls).toHaveLength(1);
+    expect(completed).toHaveLength(1);
+  });
+
+  it('refused: cancels the recall and throws the 429, with nothing sent upstream, accounted or remembered', async () => {
+    const responder = recorder<ChatResult, ChatCompletionChunk>();
+    const { memory, admission, serving } = servingUndecided(responder);
+    await tick();
     const refusal = new GatewayError('Rate limit exceeded.', { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' });
     admission.refuse(refusal);
     await expect(serving).rejects.toBe(refusal);
@@ -488,7 +486,7 @@ describe('a rate limit decided beside the recall (caller.admission)', () => {
       },
       recorder<EmbeddingsResult, never>(),
     );
-    await new Promise((resolve) => setImmediate(resolve));
+    await tick();
     expect(upstream.calls).toEqual([]);
     admission.admit();
     await serving;
