@@ -19,7 +19,7 @@ import { apiKeysRouter } from './routes/api-keys.ts';
 import type { ChatDeps } from './chat/serve-chat.ts';
 import { validateChatRequest } from './chat/validate-request.ts';
 import { checkedBody } from './middleware/checked-body.ts';
-import { rateLimited, rateLimitedBeside, type RateLimit } from './middleware/rate-limit.ts';
+import { admissionOf, rateLimited, rateLimitedBeside, type RateLimit } from './middleware/rate-limit.ts';
 import { RecentRefusals } from './ratelimit/recent-refusals.ts';
 import { validateCountTokensRequest, validateMessagesRequest } from './protocols/anthropic/ingress/validate.ts';
 import { validateResponsesRequest } from './responses/validate.ts';
@@ -115,12 +115,15 @@ export function createApp(deps: AppDeps): express.Express {
   );
   // Every endpoint that calls a model: authenticated, its body checked (a malformed request is a
   // 400 that costs no quota), then rate limited, before the route does any work.
-  const withSpan = (name: string, handler: RequestHandler): RequestHandler => (deps.tracing ? traced(name, handler) : handler);
+  const withSpan = (name: string, handler: RequestHandler, until?: (res: Response) => Promise<unknown> | undefined): RequestHandler =>
+    deps.tracing ? traced(name, handler, until) : handler;
   const refusals = new RecentRefusals();
   const limit = withSpan('rate_limit', rateLimited(deps.rateLimit, refusals));
   // Chats whose recall is free start it while the limit is decided (middleware/rate-limit.ts).
   // Not /responses: it reads the stored conversation it continues before it recalls.
-  const limitBesideRecall = deps.chat.memory?.recallIsFree ? withSpan('rate_limit', rateLimitedBeside(deps.rateLimit, refusals)) : limit;
+  const limitBesideRecall = deps.chat.memory?.recallIsFree
+    ? withSpan('rate_limit', rateLimitedBeside(deps.rateLimit, refusals), admissionOf)
+    : limit;
   const apiKey = withSpan('auth', deps.auth.apiKey);
   api.post('/chat/completions', apiKey, checkedBody(validateChatRequest), limitBesideRecall, chatCompletionsRoute(deps.chat));
   api.post('/completions', apiKey, checkedBody(checkCompletionRequest(deps.chat)), limit, completionsRoute(deps.chat));

@@ -31,9 +31,10 @@ export function traceRequests(req: Request, res: Response, next: NextFunction): 
 /**
  * `handler` in a span named `name`, ended when it passes the request on (or fails it). What runs
  * after it runs in the request's span again, not in this one: the rate limit is no child of the
- * authentication.
+ * authentication. `until`: work the handler passed on unfinished (a rate limit decided beside the
+ * route), which the span lasts until instead.
  */
-export function traced(name: string, handler: RequestHandler): RequestHandler {
+export function traced(name: string, handler: RequestHandler, until?: (res: Response) => Promise<unknown> | undefined): RequestHandler {
   return (req, res, next) => {
     const parent = context.active();
     const span = tracer.startSpan(name, {}, parent);
@@ -41,8 +42,21 @@ export function traced(name: string, handler: RequestHandler): RequestHandler {
     const done = (err?: unknown): void => {
       if (!ended) {
         ended = true;
-        if (err !== undefined && err !== 'route' && err !== 'router') failSpan(span, err);
-        span.end();
+        const unfinished = err === undefined ? until?.(res) : undefined;
+        if (unfinished)
+          unfinished.then(
+            () => {
+              span.end();
+            },
+            (reason: unknown) => {
+              failSpan(span, reason);
+              span.end();
+            },
+          );
+        else {
+          if (err !== undefined && err !== 'route' && err !== 'router') failSpan(span, err);
+          span.end();
+        }
       }
       context.with(parent, () => {
         next(err);

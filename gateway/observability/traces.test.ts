@@ -28,6 +28,7 @@ const PROVIDER_KEY = 'sk-provider-key-never-in-a-span';
 const PROMPT = 'my secret prompt about the blue heron';
 const ANSWER = 'the heron answer';
 const apiKey = issueApiKey().key;
+const RATE_LIMIT_MS = 30;
 const silent = pino({ level: 'silent' });
 
 /** OTLP JSON: ids are hex strings, attribute values typed. */
@@ -45,6 +46,8 @@ interface OtlpSpan {
   kind: number;
   attributes?: { key: string; value: OtlpValue }[];
   links?: { traceId: string; spanId: string }[];
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
 }
 interface OtlpExport {
   resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
@@ -142,6 +145,8 @@ const memory = new MemoryService({
   settings: { enabled: true, topK: 5, tokenBudget: 1000, retrievalTimeoutMs: 1000, minScore: 0 },
   metrics: makeMetrics(),
   log: silent,
+  // Recall runs beside the rate limit (middleware/rate-limit.ts), as with the built-in embedder.
+  recallIsFree: true,
 });
 memory.recall = (request: RecallRequest) =>
   Promise.resolve({
@@ -193,7 +198,13 @@ beforeAll(async () => {
       userJwt: requireUserJwt(undefined),
       admin: requireAdmin(undefined),
     },
-    rateLimit: () => Promise.resolve({}),
+    // Redis takes a while: the rate_limit span lasts until the decision, beside the recall.
+    rateLimit: () =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          resolve({});
+        }, RATE_LIMIT_MS),
+      ),
     chat: {
       config,
       providerFor: createProviderFor(http),
@@ -284,6 +295,20 @@ describe.each([false, true])('a chat (stream: %s) traced to an OTLP receiver', (
       (exports[0]?.body.resourceSpans[0]?.resource?.attributes ?? []).map((a) => [a.key, a.value.stringValue]),
     );
     expect(resource).toMatchObject({ 'service.name': 'perpetual-gateway-test', 'service.version': '9.9.9' });
+  });
+
+  it('shows the rate limit decided beside the recall: its span lasts until the decision, and overlaps the recall', () => {
+    const span = (name: string): { start: bigint; end: bigint } => {
+      const found = spans.find((s) => s.name === name);
+      if (!found) throw new Error(`no ${name} span`);
+      return { start: BigInt(found.startTimeUnixNano), end: BigInt(found.endTimeUnixNano) };
+    };
+    const limit = span('rate_limit');
+    const recall = span('memory.recall');
+    const upstreamCall = span('chat gpt-test-upstream');
+    expect(limit.end - limit.start).toBeGreaterThanOrEqual(BigInt((RATE_LIMIT_MS - 5) * 1e6));
+    expect(recall.start).toBeLessThan(limit.end);
+    expect(upstreamCall.start).toBeGreaterThanOrEqual(limit.end);
   });
 
   it('the upstream call is a client span with the GenAI attributes, and its traceparent is what the upstream received', () => {
