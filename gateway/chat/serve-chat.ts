@@ -107,8 +107,11 @@ interface Exchange<Result extends UsageReport, Chunk> {
   calls: UpstreamCalls<Result, Chunk>;
   upstream: UpstreamRequest;
   responder: Responder<Result, Chunk>;
-  /** Ends the upstream call: for a stream that will never be read, which would hold its connection otherwise. */
-  cancel: (reason: unknown) => void;
+  /**
+   * The upstream call's own signal (upstream.signal): it aborts when the client goes away, or when
+   * the gateway cancels it (a stream that will never be read, which would hold its connection otherwise).
+   */
+  ending: ChildSignal;
   /** The upstream calls' trace spans. */
   spans: UpstreamSpans;
 }
@@ -161,17 +164,6 @@ function memoryHeaders(recall: Recall): Record<string, string> {
   };
 }
 
-/** The upstream call's own signal: it aborts when the client goes away, or when the gateway cancels (a stream nobody will read). */
-function upstreamSignal(caller: Caller): { signal: AbortSignal; cancel: (reason: unknown) => void } {
-  const child = new ChildSignal(caller.signal);
-  return {
-    signal: child.signal,
-    cancel: (reason) => {
-      child.cancel(reason);
-    },
-  };
-}
-
 /** Recalls memories into the body sent upstream. */
 async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationRequest, signal: AbortSignal): Promise<Recalled> {
   const memory = deps.memory;
@@ -201,17 +193,12 @@ async function withMemory(deps: ChatDeps, caller: Caller, request: ConversationR
  * The recall, started while the rate limit decides when the decision was left to this use case
  * (caller.admission): the two waits overlap. Refused, the recall is cancelled and the 429 thrown.
  */
-async function recallWhileAdmitting(
-  deps: ChatDeps,
-  caller: Caller,
-  request: ConversationRequest,
-  upstream: { signal: AbortSignal; cancel: (reason: unknown) => void },
-): Promise<Recalled> {
-  const recalling = withMemory(deps, caller, request, upstream.signal);
+async function recallWhileAdmitting(deps: ChatDeps, caller: Caller, request: ConversationRequest, ending: ChildSignal): Promise<Recalled> {
+  const recalling = withMemory(deps, caller, request, ending.signal);
   try {
     await caller.admission;
   } catch (err) {
-    upstream.cancel(err);
+    ending.cancel(err);
     await recalling;
     throw err;
   }
@@ -255,8 +242,9 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(
   request: OwnCallsConversation<Result, Chunk>,
   responder: Responder<Result, Chunk>,
 ): Promise<void> {
-  const { signal, cancel } = upstreamSignal(caller);
-  const recalled = await recallWhileAdmitting(deps, caller, request, { signal, cancel });
+  const ending = new ChildSignal(caller.signal);
+  const { signal } = ending;
+  const recalled = await recallWhileAdmitting(deps, caller, request, ending);
   const { recall } = recalled;
   if (recall) responder.setHeaders(memoryHeaders(recall));
   const memory = { calls: recall?.calls ?? 0, latencyMs: recall?.retrievalMs ?? null, tokens: recall?.memoryTokens ?? 0 };
@@ -278,7 +266,7 @@ export async function serveOwnCalls<Result extends UsageReport, Chunk>(
     calls,
     upstream,
     responder,
-    cancel,
+    ending,
     spans: upstreamSpans(OPERATIONS[request.endpoint], model),
   };
   const text = await answer(deps, exchange, request.body.stream === true);
@@ -305,7 +293,8 @@ export async function serveUpstream<Result extends UsageReport, Chunk>(
   request: UpstreamServe<Result, Chunk>,
   responder: Responder<Result, Chunk>,
 ): Promise<void> {
-  const { signal, cancel } = upstreamSignal(caller);
+  const ending = new ChildSignal(caller.signal);
+  const { signal } = ending;
   const upstream: UpstreamRequest = {
     userId: caller.principal.userId,
     model: request.model,
@@ -322,7 +311,7 @@ export async function serveUpstream<Result extends UsageReport, Chunk>(
     calls: request.calls(signal),
     upstream,
     responder,
-    cancel,
+    ending,
     spans: upstreamSpans(OPERATIONS[request.endpoint], request.model),
   };
   await answer(deps, exchange, request.stream);
@@ -423,7 +412,7 @@ async function relayStream<Result extends UsageReport, Chunk>(
   } catch (err) {
     // Nothing was sent, so the client still gets a proper error status; nobody will read the
     // upstream's stream, so it is cancelled rather than left open until the body timeout.
-    exchange.cancel(err);
+    exchange.ending.cancel(err);
     exchange.spans.finish({ error: err });
     deps.accounting.failed({ ...facts(exchange), attempt, status: toGatewayError(err, caller.requestId).status });
     throw err;

@@ -9,7 +9,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { ProviderClient, ProviderKind } from '../providers/provider-client.ts';
 import type { UsageRecord } from '../usage/usage-record.ts';
 import type { Embedder } from './embedding/embedder.ts';
-import { createEmbedder, embeddingSpace } from './embedding/embedder-from-settings.ts';
+import { createEmbedder, embeddingSpace, type EmbeddingSpace } from './embedding/embedder-from-settings.ts';
 import { extractorCall } from './facts/extractor-call.ts';
 import { makeFactMetrics } from './facts/fact-metrics.ts';
 import { FactPipeline } from './facts/fact-pipeline.ts';
@@ -66,9 +66,8 @@ function factPipeline(
   });
 }
 
-function embedders(deps: MemoryWiringDeps): (userId: string) => Promise<Embedder> {
+function embedders(deps: MemoryWiringDeps, space: EmbeddingSpace): (userId: string) => Promise<Embedder> {
   const settings = deps.config.memory.embedding;
-  const space = embeddingSpace(settings);
   const client = deps.providerFor('openai-compatible');
   if (space.source !== 'provider') {
     const shared = createEmbedder(settings, { client, timeoutMs: deps.config.memory.retrievalTimeoutMs * 10 });
@@ -117,17 +116,16 @@ export function createMemory(deps: MemoryWiringDeps): Memory | undefined {
       );
     },
   });
-  const embedderFor = embedders(deps);
+  const embedderFor = embedders(deps, space);
   const settings = { ...config.memory, minScore: DENSE_MIN_SCORE };
   const facts = factPipeline(deps, store, embedderFor);
-  const recallIsFree = embeddingSpace(config.memory.embedding).source === 'builtin';
   const service = new MemoryService({
     store,
     embedderFor,
     settings,
     metrics: deps.metrics,
     log,
-    recallIsFree,
+    recallIsFree: space.source === 'builtin',
     ...(facts ? { facts } : {}),
   });
   let retry: NodeJS.Timeout | undefined;
